@@ -1,0 +1,1 @@
+"""Groundwork's own tooling: the environment schema, provider loading and the verify gate."""
