@@ -1,0 +1,66 @@
+# Groundwork's entry points. Each target first sets up whatever is missing (idempotently:
+# a second run installs nothing), then acts.
+#   make synth   synthesize every environment and run the verify gate (offline)
+#   make test    the test suite (what CI runs)
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := synth
+
+PYTHON ?= python3
+PIPENV_VERSION := 2026.10.3
+
+# The pipenv virtualenv lives in .venv; cdktf's Node (22, from package.json) comes first
+# on PATH so both the CLI and the Python jsii runtime use it.
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_VERBOSITY := -1
+export PIPENV_IGNORE_VIRTUALENVS := 1
+export CHECKPOINT_DISABLE := 1
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.tools/bin:$(PATH)
+
+# Pipfile names its index as ${PYPI_INDEX_URL}: take pip's configured index, else pip's default.
+PYPI_INDEX_URL ?= $(or $(PIP_INDEX_URL),$(shell $(PYTHON) -m pip config get global.index-url 2>/dev/null),$(shell $(PYTHON) -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)'))
+export PYPI_INDEX_URL
+
+OUTDIR ?= cdktf.out
+
+.PHONY: setup synth verify test lint clean
+
+setup: .venv/.synced node_modules/.installed
+
+# pipenv itself, only if absent: a private virtualenv avoids touching the system Python.
+.tools/bin/pipenv:
+	@if command -v pipenv >/dev/null 2>&1; then mkdir -p $(@D) && ln -sf "$$(command -v pipenv)" $@; \
+	else echo "setup: installing pipenv $(PIPENV_VERSION) into .tools/" && \
+	  { $(PYTHON) -m venv .tools || { echo "setup: '$(PYTHON) -m venv' failed; on Debian/Ubuntu run: apt-get install python3-venv" >&2; exit 1; }; } && \
+	  .tools/bin/pip install --quiet "pipenv==$(PIPENV_VERSION)"; fi
+
+.venv/.synced: Pipfile.lock | .tools/bin/pipenv
+	@echo "setup: installing Python packages from Pipfile.lock (first run: a few minutes)"
+	.tools/bin/pipenv sync --dev
+	@touch $@
+
+node_modules/.installed: package-lock.json
+	@echo "setup: installing cdktf-cli and Node 22 from package-lock.json"
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# cdktf synth runs main.py through pipenv (cdktf.json), then the gate checks the output.
+synth: setup
+	npx cdktf synth --output $(OUTDIR)
+	.tools/bin/pipenv run python -m synth verify $(OUTDIR)
+
+verify: setup
+	.tools/bin/pipenv run python -m synth verify $(OUTDIR)
+
+test: setup
+	.tools/bin/pipenv run pytest
+
+lint: setup
+	.tools/bin/pipenv run ruff check .
+	.tools/bin/pipenv run ruff format --check .
+	.tools/bin/pipenv run mypy synth
+
+clean:
+	rm -rf $(OUTDIR) .pytest_cache .mypy_cache .ruff_cache .hypothesis

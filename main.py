@@ -1,0 +1,40 @@
+"""Groundwork's cdktf app: one stack per file in environments/, named after the file.
+
+Wiring only: load and validate the environments, create the App, add each environment's
+stack for its cloud, synthesize. Bad config exits 2 with one line per problem and writes
+nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from cdktf import App
+from stacks import stack_class
+from synth.config import ConfigError, cloud_override, load_environments
+from synth.output import staged_outdir
+
+
+def main() -> int:
+    environments_dir = Path(os.environ.get("GROUNDWORK_ENVIRONMENTS", "environments"))
+    # cdktf's CLI passes its output directory in CDKTF_OUTDIR.
+    outdir = Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out"))
+    try:
+        environments = load_environments(environments_dir, cloud=cloud_override())
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    with staged_outdir(outdir) as staging:
+        app = App(outdir=str(staging))
+        for config in environments:
+            print(f"synth: {config.name} on {config.cloud} ({config.region})")
+            stack_class(config.cloud)(app, config)
+        app.synth()
+    print(f"synth: wrote {len(environments)} stacks to {outdir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""The AWS stack: provider with TAG-1 default tags, composing the AWS components.
+
+Satisfies: TAG-1, STATE-1
+"""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from stacks.base import GroundworkStack
+from synth.config import EnvironmentConfig
+
+
+class AwsStack(GroundworkStack):
+    def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
+        super().__init__(scope, config)
+        AwsProvider(
+            self,
+            "aws",
+            region=config.aws.region,
+            default_tags=[AwsProviderDefaultTags(tags=config.tags)],
+        )
+
+
+STACK = AwsStack

@@ -1,0 +1,25 @@
+"""The GCP stack: provider with TAG-1 default labels, composing the GCP components.
+
+Satisfies: TAG-1, STATE-1
+"""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from cdktf_cdktf_provider_google.provider import GoogleProvider
+from stacks.base import GroundworkStack
+from synth.config import EnvironmentConfig
+
+
+class GcpStack(GroundworkStack):
+    def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
+        super().__init__(scope, config)
+        provider = GoogleProvider(
+            self, "google", project=config.gcp.project, region=config.gcp.region
+        )
+        # Set verbatim: passed as `default_labels=`, cdktf rewrites `managed-by` to `managed_by`.
+        provider.add_override("default_labels", config.tags)
+
+
+STACK = GcpStack

@@ -1,0 +1,509 @@
+"""The typed environment config: schema, per-tier defaults, production floors, loading.
+
+An environment file (`environments/<name>.yaml`) names a tier; the tier's defaults from
+`synth/tier_defaults.yaml` are merged under it and the result is validated here. Every
+problem becomes one line naming the file, the field path, the bad value and what is
+allowed (`ConfigError`); callers print it and exit 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from synth.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS
+from synth.requirements import REQUIREMENTS
+
+CLOUDS = ("aws", "gcp", "azure")
+TIER_DEFAULTS_FILE = Path(__file__).with_name("tier_defaults.yaml")
+
+# CloudWatch accepts only these retention periods; the other clouds accept all of them.
+LOG_RETENTION_DAYS = (30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557)
+
+Cloud = Literal["aws", "gcp", "azure"]
+Tier = Literal["dev", "staging", "production"]
+# Tag values must also be valid GCP labels: lowercase letters, digits, '-' and '_'.
+Label = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
+
+
+class ConfigError(Exception):
+    """Invalid environment input; the message is complete and meant for the user."""
+
+
+def _one_of(allowed: frozenset[str], what: str) -> Any:
+    def check(value: str) -> str:
+        if value not in allowed:
+            close = difflib.get_close_matches(value, allowed, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ValueError(f"unknown {what} '{value}'{hint}")
+        return value
+
+    return AfterValidator(check)
+
+
+AwsRegion = Annotated[str, _one_of(AWS_REGIONS, "AWS region")]
+GcpRegion = Annotated[str, _one_of(GCP_REGIONS, "GCP region")]
+AzureLocation = Annotated[str, _one_of(AZURE_LOCATIONS, "Azure location")]
+
+
+def _at_least(other: str) -> Any:
+    """A field validator: this field may not be below the (earlier) field `other`."""
+
+    def check(value: float, info: ValidationInfo) -> float:
+        if other in info.data and value < info.data[other]:
+            raise ValueError(f"is below {other} ({info.data[other]})")
+        return value
+
+    return check
+
+
+def _differs_from(other: str) -> Any:
+    def check(value: str, info: ValidationInfo) -> str:
+        if value == info.data.get(other):
+            raise ValueError(f"must differ from {other}")
+        return value
+
+    return check
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors and values are not coerced between types."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class AwsConfig(Strict):
+    region: AwsRegion
+    replica_region: AwsRegion  # OBJ-4: where production object storage replicates to
+
+    _distinct = field_validator("replica_region")(_differs_from("region"))
+
+
+class GcpConfig(Strict):
+    project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
+    region: GcpRegion
+    replica_region: GcpRegion
+
+    _distinct = field_validator("replica_region")(_differs_from("region"))
+
+
+class AzureConfig(Strict):
+    subscription_id: Annotated[
+        str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+    ]
+    location: AzureLocation
+
+
+def _private_network(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"not an IPv4 network in CIDR notation ({error})") from None
+    if not network.is_private:
+        raise ValueError("must be a private (RFC 1918) range")
+    if not 16 <= network.prefixlen <= 20:
+        raise ValueError("prefix length must be between /16 and /20 to fit three subnet tiers")
+    return value
+
+
+class NetworkConfig(Strict):
+    cidr: Annotated[str, AfterValidator(_private_network)]  # NET-1
+    zones: Annotated[int, Field(ge=1, le=3)]
+    nat_gateways: Literal["single", "per_zone"]
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.cidr)
+
+
+class ServiceConfig(Strict):
+    """APP-1 and APP-2: replica bounds, autoscale triggers and container size."""
+
+    min_replicas: Annotated[int, Field(ge=1, le=100)]
+    max_replicas: Annotated[int, Field(ge=1, le=100)]
+    cpu_request: Annotated[float, Field(gt=0, le=4)]  # vCPU
+    cpu_limit: Annotated[float, Field(gt=0, le=4)]
+    memory_request_mib: Annotated[int, Field(ge=128, le=16384)]
+    memory_limit_mib: Annotated[int, Field(ge=128, le=16384)]
+    scale_cpu_percent: Annotated[int, Field(ge=10, le=95)] = 70
+    scale_memory_percent: Annotated[int, Field(ge=10, le=95)] = 80
+    port: Annotated[int, Field(ge=1024, le=65535)] = 3001
+
+    _max_replicas = field_validator("max_replicas")(_at_least("min_replicas"))
+    _cpu_limit = field_validator("cpu_limit")(_at_least("cpu_request"))
+    _memory_limit = field_validator("memory_limit_mib")(_at_least("memory_request_mib"))
+
+
+class PerCloud(Strict):
+    aws: str
+    gcp: str
+    azure: str
+
+
+class DatabaseConfig(Strict):
+    """DB-1..8: engine, size, backups, availability and protection."""
+
+    engine_version: Annotated[int, Field(ge=15, le=17)] = 16
+    instance: PerCloud
+    storage_gb: Annotated[int, Field(ge=20, le=16384)]
+    max_storage_gb: Annotated[int, Field(ge=20, le=16384)]
+    backup_retention_days: Annotated[int, Field(ge=1, le=35)]
+    point_in_time_recovery: bool
+    high_availability: bool
+    read_replicas: Annotated[int, Field(ge=0, le=5)]
+    deletion_protection: bool
+
+    _max_storage = field_validator("max_storage_gb")(_at_least("storage_gb"))
+
+
+class CacheConfig(Strict):
+    """CACHE-2: memory, replicas (automatic failover when > 0) and eviction."""
+
+    memory_gb: Annotated[float, Field(ge=0.25, le=64)]
+    replicas: Annotated[int, Field(ge=0, le=5)]
+    eviction_policy: Literal["allkeys-lru"] = "allkeys-lru"
+
+
+class LogsConfig(Strict):
+    retention_days: int  # OBS-1, NET-4
+
+    @field_validator("retention_days")
+    @classmethod
+    def _supported_retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return value
+
+
+class EdgeConfig(Strict):
+    rate_limit_per_minute: Annotated[int, Field(ge=10, le=100000)] = 100  # EDGE-2
+    # AWS: an existing ACM certificate; without it the stack requests one for `domain`.
+    certificate_arn: (
+        Annotated[str, Field(pattern=r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")]
+        | None
+    ) = None
+
+
+class SecretsConfig(Strict):
+    rotation_days: Annotated[int, Field(ge=1, le=90)] = 90  # SEC-2
+
+
+class BudgetConfig(Strict):
+    monthly_usd: Annotated[int, Field(gt=0, le=1_000_000)]  # COST-1
+
+
+class FeaturesConfig(Strict):
+    """Optional components, off unless an environment switches them on."""
+
+    auth_enabled: bool = False  # AUTH-1
+    cdn_enabled: bool = False  # CDN-1
+    dns_enabled: bool = False  # DNS-1
+
+
+class LocalState(Strict):
+    backend: Literal["local"]
+    # Relative to the project root; the stack writes it relative to its own folder.
+    path: Annotated[str, Field(pattern=r"^[A-Za-z0-9_./-]+\.tfstate$")] | None = None
+
+
+class S3State(Strict):
+    backend: Literal["s3"]
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    region: AwsRegion
+    key: str | None = None
+    kms_key_id: str | None = None
+
+
+class GcsState(Strict):
+    backend: Literal["gcs"]
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")]
+    prefix: str | None = None
+
+
+class AzurermState(Strict):
+    backend: Literal["azurerm"]
+    resource_group_name: Annotated[str, Field(min_length=1, max_length=90)]
+    storage_account_name: Annotated[str, Field(pattern=r"^[a-z0-9]{3,24}$")]
+    container_name: Annotated[str, Field(pattern=r"^[a-z0-9-]{3,63}$")]
+    key: str | None = None
+
+
+class HcpState(Strict):
+    backend: Literal["hcp"]
+    organization: Annotated[str, Field(min_length=1)]
+    workspace: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,90}$")]
+    hostname: str | None = None
+
+
+StateConfig = Annotated[
+    LocalState | S3State | GcsState | AzurermState | HcpState, Field(discriminator="backend")
+]
+
+
+class Waiver(Strict):
+    """Lowers one production floor; the verify report lists it."""
+
+    requirement: str
+    reason: Annotated[str, Field(min_length=20)]
+
+    @field_validator("requirement")
+    @classmethod
+    def _known_requirement(cls, value: str) -> str:
+        if value not in REQUIREMENTS:
+            raise ValueError("is not a requirement ID of REQUIREMENTS.md")
+        return value
+
+
+class EnvironmentConfig(Strict):
+    """One environment, after its tier's defaults are merged in."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,15}$")]
+    tier: Tier
+    cloud: Cloud
+    app: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,11}$")]
+    owner: Label
+    cost_center: Label
+    alert_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,63}$")]  # OBS-3
+    domain: Annotated[str, Field(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")]
+    aws: AwsConfig
+    gcp: GcpConfig
+    azure: AzureConfig
+    network: NetworkConfig
+    service: ServiceConfig
+    database: DatabaseConfig
+    cache: CacheConfig
+    logs: LogsConfig
+    edge: EdgeConfig = EdgeConfig()
+    secrets: SecretsConfig = SecretsConfig()
+    budget: BudgetConfig
+    features: FeaturesConfig = FeaturesConfig()
+    state: StateConfig = LocalState(backend="local")
+    waivers: list[Waiver] = []
+
+    @property
+    def prefix(self) -> str:
+        """`<app>-<env>`: the stem of every resource name."""
+        return f"{self.app}-{self.name}"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """TAG-1: carried by every taggable resource."""
+        return {
+            "app": self.app,
+            "environment": self.name,
+            "managed-by": "groundwork",
+            "owner": self.owner,
+            "cost-center": self.cost_center,
+        }
+
+    @property
+    def region(self) -> str:
+        """The primary region of the selected cloud."""
+        return {"aws": self.aws.region, "gcp": self.gcp.region, "azure": self.azure.location}[
+            self.cloud
+        ]
+
+    def waived(self, requirement: str) -> bool:
+        return any(waiver.requirement == requirement for waiver in self.waivers)
+
+
+@dataclass(frozen=True)
+class Floor:
+    """A minimum a tier must meet unless the environment waives the requirement."""
+
+    requirement: str
+    field: str  # dotted path into EnvironmentConfig
+    minimum: int | float | bool | str
+    tiers: tuple[str, ...] = ("production",)
+
+
+FLOORS = (
+    Floor("NET-1", "network.zones", 2),
+    Floor("NET-1", "network.nat_gateways", "per_zone"),
+    Floor("APP-1", "service.min_replicas", 2),
+    Floor("DB-4", "database.backup_retention_days", 7),
+    Floor("DB-4", "database.point_in_time_recovery", True, ("staging", "production")),
+    Floor("DB-5", "database.high_availability", True),
+    Floor("DB-5", "database.read_replicas", 1),
+    Floor("DB-7", "database.deletion_protection", True, ("staging", "production")),
+    Floor("CACHE-2", "cache.memory_gb", 1),
+    Floor("CACHE-2", "cache.replicas", 1),
+    Floor("OBS-1", "logs.retention_days", 30),
+)
+
+
+def _field(config: BaseModel, dotted: str) -> Any:
+    value: Any = config
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def floor_violations(config: EnvironmentConfig) -> list[str]:
+    """Unwaived floors this environment misses, each as `field: message`."""
+    problems = []
+    for floor in FLOORS:
+        if config.tier not in floor.tiers or config.waived(floor.requirement):
+            continue
+        value = _field(config, floor.field)
+        if isinstance(floor.minimum, (bool, str)):
+            if value == floor.minimum:
+                continue
+            wanted = f"must be {str(floor.minimum).lower()} in {config.tier}"
+        elif value >= floor.minimum:
+            continue
+        else:
+            wanted = f"is below the {config.tier} floor of {floor.minimum}"
+        shown = str(value).lower() if isinstance(value, bool) else value
+        problems.append(
+            f"{floor.field}: {shown} {wanted} ({floor.requirement}); "
+            f"fix it, or add a waiver: {{requirement: {floor.requirement}, reason: ...}}"
+        )
+    return problems
+
+
+def _merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _tier_defaults() -> dict[str, Any]:
+    with TIER_DEFAULTS_FILE.open() as handle:
+        return yaml.safe_load(handle)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    # Drop pydantic's union-member tags (e.g. "local", "function-after[...]") from paths.
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1:] = [f"{parts[-1]}[{part}]"] if parts else [f"[{part}]"]
+        elif "[" not in part and part not in ("local", "s3", "gcs", "azurerm", "hcp"):
+            parts.append(part)
+    return ".".join(parts) or "(top level)"
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    model: Any = EnvironmentConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        model = getattr(annotation, "__args__", (annotation,))[0]
+    return sorted(getattr(model, "model_fields", {}))
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    where = _location(loc)
+    if error["type"] == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(loc)) or "none"
+        return f"{where}: unknown key; allowed keys here: {allowed}"
+    if error["type"] == "missing":
+        return f"{where}: required field is missing"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message} (got {error['input']!r})"
+
+
+def parse_environment(
+    name: str, data: Any, *, source: str, cloud: str | None = None
+) -> EnvironmentConfig:
+    """Validate one environment's raw YAML data; raise ConfigError naming `source`."""
+    if data is None:
+        raise ConfigError(f"{source}: the file is empty; it needs at least tier, cloud and app")
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: expected a mapping of settings, got {type(data).__name__}")
+    if "name" in data:
+        raise ConfigError(f"{source}: name: unknown key; the environment name is the file name")
+    tiers = _tier_defaults()
+    tier = data.get("tier")
+    if tier not in tiers:
+        raise ConfigError(f"{source}: tier: got {tier!r}; expected one of {', '.join(tiers)}")
+    merged = _merge(tiers[tier], {**data, "name": name})
+    if cloud is not None:
+        merged["cloud"] = cloud
+    try:
+        config = EnvironmentConfig.model_validate(merged)
+    except ValidationError as error:
+        lines = [f"{source}: {_describe(detail)}" for detail in error.errors()]
+        raise ConfigError("\n".join(lines)) from None
+    problems = floor_violations(config)
+    if problems:
+        raise ConfigError("\n".join(f"{source}: {problem}" for problem in problems))
+    return config
+
+
+def load_environment(path: Path, *, cloud: str | None = None) -> EnvironmentConfig:
+    """Read and validate `path`; its file name (without .yaml) is the environment name."""
+    source = str(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: file not found") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(f"{source}: malformed YAML{where}: {problem}") from None
+    return parse_environment(path.stem, data, source=source, cloud=cloud)
+
+
+def cloud_override(environ: Mapping[str, str] = os.environ) -> str | None:
+    """`CLOUD=aws|gcp|azure` replaces the cloud of every environment."""
+    value = environ.get("CLOUD") or None
+    if value is not None and value not in CLOUDS:
+        raise ConfigError(f"CLOUD={value}: expected one of {', '.join(CLOUDS)}")
+    return value
+
+
+ENVIRONMENT_FILE = re.compile(r"^[a-z][a-z0-9-]{1,15}\.yaml$")
+
+
+def load_environments(directory: Path, *, cloud: str | None = None) -> list[EnvironmentConfig]:
+    """Every `*.yaml` in `directory`, validated; all problems of all files in one error."""
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: environments directory not found")
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise ConfigError(f"{directory}: no environment files (*.yaml) found")
+    environments, problems = [], []
+    for path in files:
+        if not ENVIRONMENT_FILE.match(path.name):
+            problems.append(
+                f"{path}: file name must be <name>.yaml with a lowercase name of 2-16 characters"
+            )
+            continue
+        try:
+            environments.append(load_environment(path, cloud=cloud))
+        except ConfigError as error:
+            problems.append(str(error))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return environments

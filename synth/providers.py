@@ -1,0 +1,55 @@
+"""Loads a prebuilt cdktf provider package without importing all of its submodules.
+
+A prebuilt provider's `__init__.py` ends with one `from . import <submodule>` per
+resource type (about 2,200 for AWS), which costs seconds and gigabytes when a stack uses a
+few dozen. `load_provider` runs that `__init__.py` without those trailing imports, so each
+`from cdktf_cdktf_provider_aws.vpc import Vpc` then loads only what it names. The rest of
+the file (its `_jsii` assembly load, `check_type`, `__all__`) runs unchanged, which is why
+the synthesized JSON is byte-identical to a plain import; tests/synth/test_providers.py
+proves it for every cloud and environment.
+
+`GROUNDWORK_PROVIDER_IMPORT=plain` switches to the ordinary full import (for that proof,
+or to rule the loader out when debugging).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import os
+import sys
+
+PACKAGES = {
+    "aws": "cdktf_cdktf_provider_aws",
+    "gcp": "cdktf_cdktf_provider_google",
+    "azure": "cdktf_cdktf_provider_azurerm",
+}
+
+
+def _is_submodule_import(node: ast.stmt) -> bool:
+    """`from . import x` (no module name): the eager per-resource imports."""
+    return isinstance(node, ast.ImportFrom) and node.level == 1 and node.module is None
+
+
+def load_provider(cloud: str) -> None:
+    """Make the cloud's provider package importable, shallowly unless told otherwise."""
+    package = PACKAGES[cloud]
+    if package in sys.modules:
+        return
+    if os.environ.get("GROUNDWORK_PROVIDER_IMPORT") == "plain":
+        importlib.import_module(package)
+        return
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None or spec.loader is None:
+        raise ModuleNotFoundError(f"{package} is not installed; run `make setup`")
+    with open(spec.origin, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read(), spec.origin)
+    tree.body = [node for node in tree.body if not _is_submodule_import(node)]
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[package] = module
+    try:
+        exec(compile(tree, spec.origin, "exec"), module.__dict__)
+    except BaseException:
+        del sys.modules[package]
+        raise
