@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from cdktf import App
+
 from stacks import stack_class
 from synth.config import ConfigError, cloud_override, load_environments
 from synth.output import staged_outdir

@@ -5,9 +5,9 @@ Satisfies: TAG-1, STATE-1
 
 from __future__ import annotations
 
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
 

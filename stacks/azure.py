@@ -11,8 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import jsii
-from constructs import Construct, IConstruct
-
 from cdktf import Aspects, IAspect, TerraformResource
 from cdktf_cdktf_provider_azurerm.provider import (
     AzurermProvider,
@@ -20,6 +18,8 @@ from cdktf_cdktf_provider_azurerm.provider import (
     AzurermProviderFeaturesKeyVault,
     AzurermProviderFeaturesResourceGroup,
 )
+from constructs import Construct, IConstruct
+
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
 

@@ -5,8 +5,6 @@ Satisfies: STATE-1
 
 from __future__ import annotations
 
-from constructs import Construct
-
 from cdktf import (
     AzurermBackend,
     CloudBackend,
@@ -17,6 +15,8 @@ from cdktf import (
     TerraformOutput,
     TerraformStack,
 )
+from constructs import Construct
+
 from synth.config import (
     AzurermState,
     EnvironmentConfig,

@@ -5,9 +5,9 @@ Satisfies: TAG-1, STATE-1
 
 from __future__ import annotations
 
+from cdktf_cdktf_provider_google.provider import GoogleProvider
 from constructs import Construct
 
-from cdktf_cdktf_provider_google.provider import GoogleProvider
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
 

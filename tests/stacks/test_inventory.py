@@ -35,7 +35,7 @@ def mismatches(expected: Any, actual: Any, path: str = "") -> list[str]:
             return [f"{path}: expected {len(expected)} items, got {actual!r}"]
         return [
             p
-            for i, (e, a) in enumerate(zip(expected, actual))
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
             for p in mismatches(e, a, f"{path}[{i}]")
         ]
     return [] if expected == actual else [f"{path}: expected {expected!r}, got {actual!r}"]
