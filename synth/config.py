@@ -145,6 +145,8 @@ class ServiceConfig(Strict):
     scale_cpu_percent: Annotated[int, Field(ge=10, le=95)] = 70
     scale_memory_percent: Annotated[int, Field(ge=10, le=95)] = 80
     port: Annotated[int, Field(ge=1024, le=65535)] = 3001
+    # Registry tags are immutable (APP-6): each release deploys a new tag, set here by CI.
+    image_tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")] = "0.1.0"
 
     _max_replicas = field_validator("max_replicas")(_at_least("min_replicas"))
     _cpu_limit = field_validator("cpu_limit")(_at_least("cpu_request"))
