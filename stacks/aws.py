@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
+from constructs.aws.keys import Keys
 
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
@@ -21,6 +22,7 @@ class AwsStack(GroundworkStack):
             region=config.aws.region,
             default_tags=[AwsProviderDefaultTags(tags=config.tags)],
         )
+        Keys(self, "keys", config=config)
 
 
 STACK = AwsStack

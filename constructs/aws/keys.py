@@ -1,0 +1,164 @@
+"""Customer-managed KMS keys: one for data services, one for CloudWatch Logs.
+
+`data` encrypts RDS, Performance Insights, ElastiCache, S3, Secrets Manager, ECR and SNS;
+IAM principals of this account may use it only through those services. `logs` encrypts
+log groups and admits only the regional CloudWatch Logs service, for this account's log
+groups. Both rotate yearly and wait 30 days before deletion.
+
+Satisfies: SEC-4, DB-2, OBJ-2, OBS-1
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
+
+from synth.config import EnvironmentConfig
+
+DELETION_WINDOW_DAYS = 30
+
+# Key administration for the account (delegated to IAM), spelled out instead of `kms:*`
+# (IAM-1). kms:PutKeyPolicy keeps the key manageable, so KMS's lockout check passes.
+ADMIN_ACTIONS = sorted(
+    """
+    kms:CancelKeyDeletion kms:CreateAlias kms:DeleteAlias kms:DescribeKey kms:DisableKey
+    kms:DisableKeyRotation kms:EnableKey kms:EnableKeyRotation kms:GetKeyPolicy
+    kms:GetKeyRotationStatus kms:ListAliases kms:ListGrants kms:ListKeyPolicies
+    kms:ListKeyRotations kms:ListResourceTags kms:PutKeyPolicy kms:RevokeGrant
+    kms:RotateKeyOnDemand kms:ScheduleKeyDeletion kms:TagResource kms:UntagResource
+    kms:UpdateAlias kms:UpdateKeyDescription
+    """.split()
+)
+CRYPTO_ACTIONS = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+]
+GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+# The services that encrypt with the data key on behalf of this account's principals.
+DATA_SERVICES = ("rds", "elasticache", "s3", "secretsmanager", "sns", "ecr")
+
+
+def _policy(statements: list[dict[str, Any]]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
+
+
+class Keys(Construct):
+    """`data` and `logs` KMS keys with aliases `alias/<prefix>-data` and `-logs`."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig) -> None:
+        super().__init__(scope, id_)
+        region = config.aws.region
+        account_id = DataAwsCallerIdentity(self, "account").account_id
+        # The config admits commercial regions only, so the ARN partition is `aws`.
+        root = f"arn:aws:iam::{account_id}:root"
+        admin = {
+            "Sid": "AccountAdministersTheKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": ADMIN_ACTIONS,
+            "Resource": "*",
+        }
+
+        data_policy = _policy(
+            [
+                admin,
+                {
+                    "Sid": "AccountUsesTheKeyThroughDataServices",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": root},
+                    "Action": CRYPTO_ACTIONS,
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {
+                            "kms:CallerAccount": account_id,
+                            "kms:ViaService": [
+                                f"{service}.{region}.amazonaws.com" for service in DATA_SERVICES
+                            ],
+                        }
+                    },
+                },
+                {
+                    "Sid": "DataServicesHoldGrantsForTheirResources",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": root},
+                    "Action": GRANT_ACTIONS,
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {
+                            "kms:CallerAccount": account_id,
+                            "kms:ViaService": [
+                                f"{service}.{region}.amazonaws.com" for service in DATA_SERVICES
+                            ],
+                        },
+                        "Bool": {"kms:GrantIsForAWSResource": "true"},
+                    },
+                },
+                {
+                    # CloudWatch alarms publish to the SNS topic this key encrypts (OBS-3).
+                    "Sid": "CloudWatchPublishesToEncryptedTopics",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                },
+            ]
+        )
+        self.data = self._key(
+            config,
+            "data",
+            description=f"{config.prefix}: RDS, ElastiCache, S3, Secrets Manager, ECR, SNS",
+            policy=data_policy,
+        )
+
+        logs_policy = _policy(
+            [
+                admin,
+                {
+                    "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": CRYPTO_ACTIONS,
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": (
+                                f"arn:aws:logs:{region}:{account_id}:log-group:*"
+                            )
+                        }
+                    },
+                },
+            ]
+        )
+        self.logs = self._key(
+            config,
+            "logs",
+            description=f"{config.prefix}: CloudWatch Logs",
+            policy=logs_policy,
+        )
+
+    def _key(self, config: EnvironmentConfig, purpose: str, **settings: str) -> KmsKey:
+        key = KmsKey(
+            self,
+            purpose,
+            enable_key_rotation=True,  # SEC-4
+            deletion_window_in_days=DELETION_WINDOW_DAYS,
+            **settings,
+        )
+        KmsAlias(
+            self,
+            f"{purpose}-alias",
+            name=f"alias/{config.prefix}-{purpose}",
+            target_key_id=key.key_id,
+        )
+        return key
