@@ -1,0 +1,78 @@
+"""Builds the `python -m synth` command line; `verify` runs the Checkov gate over cdktf output."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from synth import verify
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m synth", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    gate = commands.add_parser(
+        "verify",
+        help="run Checkov over every synthesized stack and apply the waivers",
+        description=(
+            "Fails (exit 1) on a failed check without a valid waiver, a parse error, a resource "
+            "Checkov did not evaluate, or an expired waiver; exit 2 on bad input."
+        ),
+    )
+    gate.add_argument(
+        "outdir",
+        nargs="?",
+        type=Path,
+        default=verify.DEFAULT_OUTDIR,
+        help="cdktf output directory holding stacks/<stack>/cdk.tf.json (default %(default)s)",
+    )
+    gate.add_argument(
+        "--waivers",
+        type=Path,
+        metavar="PATH",
+        default=verify.DEFAULT_WAIVERS,
+        help="reviewed waivers file (default %(default)s)",
+    )
+    gate.add_argument("--json", type=Path, dest="json_path", metavar="PATH", help="JSON report")
+    gate.add_argument("--junit", type=Path, metavar="PATH", help="JUnit XML report")
+    gate.add_argument(
+        "--today",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="the date waiver expiry is judged against (default: today)",
+    )
+    gate.add_argument(
+        "--external-checks-dir",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help=f"extra Checkov checks directory, repeatable; {verify.POLICY_CHECKS_DIR} is always"
+        " added when it exists",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return verify.run(
+        outdir=args.outdir,
+        waivers_path=args.waivers,
+        today=args.today,
+        json_path=args.json_path,
+        junit_path=args.junit,
+        external_checks_dirs=args.external_checks_dir,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,288 @@
+"""Builds the verify gate's report: its result model, the text table, JSON and JUnit XML.
+
+The model is plain dataclasses so later work can group findings by requirement ID or add
+SARIF without touching the gate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import textwrap
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synth.waivers import Waiver
+
+WIDTH = 100
+INDENT = " " * 4
+
+
+class Status(enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    WAIVED = "waived"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One Checkov check on one entity of one stack, after our waivers were applied."""
+
+    stack: str
+    check_id: str
+    check_name: str
+    resource: str
+    status: Status
+    guideline: str | None = None
+    waiver: Waiver | None = None
+
+
+@dataclass(frozen=True)
+class StackReport:
+    """What the gate saw in one stack: its resources, what Checkov evaluated, what broke."""
+
+    name: str
+    path: str
+    resources: tuple[str, ...]
+    evaluated: frozenset[str]
+    parse_errors: tuple[str, ...] = ()
+
+    @property
+    def not_evaluated(self) -> list[str]:
+        return sorted(set(self.resources) - self.evaluated)
+
+
+@dataclass(frozen=True)
+class GateReport:
+    """The whole verdict; `reasons` is empty exactly when the gate passes."""
+
+    checkov_version: str
+    today: dt.date
+    waivers_path: str
+    stacks: list[StackReport]
+    findings: list[Finding]
+    applied_waivers: list[Waiver] = field(default_factory=list)
+    unused_waivers: list[Waiver] = field(default_factory=list)
+    expired_waivers: list[Waiver] = field(default_factory=list)
+
+    def findings_for(self, stack: str) -> list[Finding]:
+        return [finding for finding in self.findings if finding.stack == stack]
+
+    def count(self, status: Status, stack: str | None = None) -> int:
+        return sum(
+            1
+            for finding in self.findings
+            if finding.status is status and (stack is None or finding.stack == stack)
+        )
+
+    @property
+    def reasons(self) -> list[str]:
+        counts = [
+            (self.count(Status.FAILED), "failed check", "failed checks"),
+            (sum(len(s.parse_errors) for s in self.stacks), "parse error", "parse errors"),
+            (
+                sum(len(s.not_evaluated) for s in self.stacks),
+                "resource not evaluated",
+                "resources not evaluated",
+            ),
+            (len(self.expired_waivers), "expired waiver", "expired waivers"),
+        ]
+        return [f"{n} {one if n == 1 else many}" for n, one, many in counts if n]
+
+    @property
+    def passed(self) -> bool:
+        return not self.reasons
+
+    @property
+    def verdict(self) -> str:
+        return "verify: PASS" if self.passed else f"verify: FAIL ({', '.join(self.reasons)})"
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+def _waiver_lines(waiver: Waiver, covered: list[Finding] | None = None) -> list[str]:
+    lines = [
+        f"  {waiver.environment}  {waiver.check}  {waiver.scope}",
+        f"{INDENT}owner {waiver.owner}, expires {waiver.expires.isoformat()}",
+    ]
+    lines += _wrap(f"reason: {waiver.reason}", INDENT)
+    if covered:
+        lines += _wrap("covers: " + ", ".join(sorted({f.resource for f in covered})), INDENT)
+    return lines
+
+
+def render_text(report: GateReport) -> str:
+    """The human report: a per-stack table, then failures, gaps and waivers, then the verdict."""
+    width = max([len("stack"), len("total")] + [len(stack.name) for stack in report.stacks])
+    header = ("resources", "evaluated", "passed", "failed", "waived")
+    lines = ["stack".ljust(width) + "".join(f"  {name:>9}" for name in header)]
+    lines.append("-" * len(lines[0]))
+    totals = [0] * len(header)
+    for stack in report.stacks:
+        row = [
+            len(stack.resources),
+            len(stack.evaluated),
+            report.count(Status.PASSED, stack.name),
+            report.count(Status.FAILED, stack.name),
+            report.count(Status.WAIVED, stack.name),
+        ]
+        totals = [total + value for total, value in zip(totals, row, strict=True)]
+        lines.append(stack.name.ljust(width) + "".join(f"  {value:>9}" for value in row))
+    lines.append("total".ljust(width) + "".join(f"  {value:>9}" for value in totals))
+
+    failures = [finding for finding in report.findings if finding.status is Status.FAILED]
+    if failures:
+        lines += ["", f"Failed checks ({len(failures)}):"]
+        for finding in failures:
+            lines += _wrap(f"{finding.stack}  {finding.check_id}  {finding.check_name}", "  ")
+            lines.append(f"{INDENT}resource: {finding.resource}")
+            if finding.guideline:
+                lines.append(f"{INDENT}guideline: {finding.guideline}")
+
+    parse_errors = [(stack, error) for stack in report.stacks for error in stack.parse_errors]
+    if parse_errors:
+        lines += ["", f"Parse errors ({len(parse_errors)}):"]
+        for stack, error in parse_errors:
+            lines.append(f"  {stack.name}  {stack.path}")
+            lines += _wrap(error, INDENT)
+
+    missing = [(stack, address) for stack in report.stacks for address in stack.not_evaluated]
+    if missing:
+        lines += ["", f"Resources Checkov did not evaluate ({len(missing)}):"]
+        lines += [f"  {stack.name}  {address}" for stack, address in missing]
+
+    if report.expired_waivers:
+        lines += ["", f"Expired waivers ({len(report.expired_waivers)}, today is {report.today}):"]
+        for waiver in report.expired_waivers:
+            lines += _waiver_lines(waiver)
+
+    if report.applied_waivers:
+        lines += ["", f"Waivers applied ({len(report.applied_waivers)}):"]
+        for waiver in report.applied_waivers:
+            covered = [finding for finding in report.findings if finding.waiver == waiver]
+            lines += _waiver_lines(waiver, covered)
+
+    if report.unused_waivers:
+        count = len(report.unused_waivers)
+        lines += ["", f"Unused waivers ({count}, warning only: they matched no failed check):"]
+        for waiver in report.unused_waivers:
+            lines += _waiver_lines(waiver)
+
+    lines += ["", report.verdict]
+    return "\n".join(lines) + "\n"
+
+
+def _waiver_dict(waiver: Waiver) -> dict[str, Any]:
+    return waiver.model_dump(mode="json")
+
+
+def to_json(report: GateReport) -> dict[str, Any]:
+    """The machine report: verdict, per-stack counts and gaps, every finding, every waiver."""
+    return {
+        "result": "pass" if report.passed else "fail",
+        "reasons": report.reasons,
+        "checkov_version": report.checkov_version,
+        "today": report.today.isoformat(),
+        "waivers_file": report.waivers_path,
+        "stacks": [
+            {
+                "stack": stack.name,
+                "path": stack.path,
+                "resources": len(stack.resources),
+                "evaluated": len(stack.evaluated),
+                "passed": report.count(Status.PASSED, stack.name),
+                "failed": report.count(Status.FAILED, stack.name),
+                "waived": report.count(Status.WAIVED, stack.name),
+                "not_evaluated": stack.not_evaluated,
+                "parse_errors": list(stack.parse_errors),
+            }
+            for stack in report.stacks
+        ],
+        "findings": [
+            {
+                "stack": finding.stack,
+                "check_id": finding.check_id,
+                "check_name": finding.check_name,
+                "resource": finding.resource,
+                "status": finding.status.value,
+                "guideline": finding.guideline,
+                "waiver": _waiver_dict(finding.waiver) if finding.waiver else None,
+            }
+            for finding in report.findings
+        ],
+        "waivers": {
+            "applied": [_waiver_dict(waiver) for waiver in report.applied_waivers],
+            "unused": [_waiver_dict(waiver) for waiver in report.unused_waivers],
+            "expired": [_waiver_dict(waiver) for waiver in report.expired_waivers],
+        },
+    }
+
+
+def write_json(report: GateReport, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(to_json(report), indent=2) + "\n", encoding="utf-8")
+
+
+def _testcase(suite: ET.Element, classname: str, name: str) -> ET.Element:
+    return ET.SubElement(suite, "testcase", classname=classname, name=name)
+
+
+def _suite_counts(suite: ET.Element) -> dict[str, int]:
+    cases = suite.findall("testcase")
+    return {
+        "tests": len(cases),
+        "failures": sum(1 for case in cases if case.find("failure") is not None),
+        "errors": sum(1 for case in cases if case.find("error") is not None),
+        "skipped": sum(1 for case in cases if case.find("skipped") is not None),
+    }
+
+
+def write_junit(report: GateReport, path: Path) -> None:
+    """JUnit XML: a testsuite per stack, a testcase per check and resource (waived = skipped).
+
+    Parse errors and unevaluated resources are testcases too, so a CI view of this file alone
+    never shows green when the gate failed; expired waivers get a suite named after the file.
+    """
+    root = ET.Element("testsuites", name="groundwork verify")
+    for stack in report.stacks:
+        suite = ET.SubElement(root, "testsuite", name=stack.name)
+        for finding in report.findings_for(stack.name):
+            case = _testcase(suite, f"{stack.name}.{finding.check_id}", finding.resource)
+            if finding.status is Status.FAILED:
+                message = finding.check_name
+                text = f"{finding.check_id} failed on {finding.resource}"
+                if finding.guideline:
+                    text += f"\nguideline: {finding.guideline}"
+                ET.SubElement(case, "failure", message=message, type=finding.check_id).text = text
+            elif finding.status is Status.WAIVED and finding.waiver is not None:
+                waiver = finding.waiver
+                message = f"waived until {waiver.expires} by {waiver.owner}: {waiver.reason}"
+                ET.SubElement(case, "skipped", message=message)
+        for error in stack.parse_errors:
+            case = _testcase(suite, f"{stack.name}.parse", stack.path)
+            ET.SubElement(case, "error", message=error, type="parse error")
+        for address in stack.not_evaluated:
+            case = _testcase(suite, f"{stack.name}.evaluated", address)
+            message = "Checkov reported no result for this resource"
+            ET.SubElement(case, "failure", message=message, type="not evaluated")
+    if report.expired_waivers:
+        suite = ET.SubElement(root, "testsuite", name=report.waivers_path)
+        for waiver in report.expired_waivers:
+            case = _testcase(suite, f"{waiver.environment}.{waiver.check}", waiver.scope)
+            message = f"expired on {waiver.expires}, today is {report.today}"
+            ET.SubElement(case, "failure", message=message, type="expired waiver")
+    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    for suite in root.findall("testsuite"):
+        counts = _suite_counts(suite)
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+    for key, value in totals.items():
+        root.set(key, str(value))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

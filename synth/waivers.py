@@ -1,0 +1,166 @@
+"""Loads and validates the reviewed waivers file that the verify gate applies to Checkov's results.
+
+A waiver names one check, one stack and optionally one resource address, with a reason of a
+full sentence, an owner and an expiry date. Waivers are our own data: Checkov's
+terraform_json runner ignores inline skip comments, so the gate applies them itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+# Blanket waivers are refused where the stakes are highest (REQUIREMENTS: no blanket production
+# waivers); the waivers file is keyed by stack name, so the rule is too.
+RESOURCE_REQUIRED_STACKS = frozenset({"production"})
+
+MIN_REASON_WORDS = 5
+
+CheckId = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
+StackName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+# Terraform addresses as the gate reports them: type.name, data.type.name or provider.name.
+ADDRESS_PATTERN = r"^(data\.)?[A-Za-z][A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$"
+ResourceAddress = Annotated[str, Field(pattern=ADDRESS_PATTERN)]
+
+
+class Waiver(BaseModel):
+    """One reviewed exception: check `check` may fail on `resource` (or all of `environment`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    check: CheckId
+    environment: StackName
+    # Validated even when omitted, so the production rule below sees a missing resource.
+    resource: ResourceAddress | None = Field(default=None, validate_default=True)
+    reason: str
+    owner: Annotated[str, Field(min_length=1, pattern=r"\S")]
+    expires: dt.date
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_is_a_sentence(cls, reason: str) -> str:
+        text = reason.strip()
+        if len(text.split()) < MIN_REASON_WORDS or not text[0].isupper() or text[-1] != ".":
+            raise ValueError(
+                f"must be a full sentence (at least {MIN_REASON_WORDS} words, starting with a "
+                "capital letter and ending with a period)"
+            )
+        return text
+
+    @field_validator("resource")
+    @classmethod
+    def _no_blanket_waiver_where_forbidden(
+        cls, resource: str | None, info: ValidationInfo
+    ) -> str | None:
+        environment = info.data.get("environment")
+        if resource is None and environment in RESOURCE_REQUIRED_STACKS:
+            raise ValueError(f"a waiver for {environment!r} must name a resource")
+        return resource
+
+    @property
+    def scope(self) -> str:
+        """The waiver's scope in words, for reports."""
+        return self.resource or f"all resources in {self.environment}"
+
+    def is_expired(self, today: dt.date) -> bool:
+        """A waiver is valid through its expiry date and expired the day after."""
+        return self.expires < today
+
+    def matches(self, stack: str, check_id: str, resource: str) -> bool:
+        return (
+            self.check == check_id
+            and self.environment == stack
+            and self.resource in (None, resource)
+        )
+
+
+class WaiversFile(BaseModel):
+    """The whole waivers file: a single `waivers` list and nothing else."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    waivers: list[Waiver]
+
+    @model_validator(mode="after")
+    def _no_duplicates(self) -> WaiversFile:
+        seen: dict[tuple[str, str, str | None], int] = {}
+        for index, waiver in enumerate(self.waivers):
+            key = (waiver.check, waiver.environment, waiver.resource)
+            if key in seen:
+                raise ValueError(f"waivers[{index}] duplicates waivers[{seen[key]}]")
+            seen[key] = index
+        return self
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML that leaves dates as text, so pydantic validates them and names the field."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class WaiversError(Exception):
+    """The waivers file is missing or invalid; `messages` are `path: field: problem` lines."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    """Turn pydantic's ('waivers', 2, 'reason') into 'waivers[2].reason'."""
+    parts = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(f".{part}" if parts else part)
+    return "".join(parts)
+
+
+def _messages(path: Path, error: ValidationError) -> list[str]:
+    messages = []
+    for item in error.errors():
+        # Our validators raise ValueError; pydantic prefixes their text with "Value error, ".
+        message = re.sub(r"^Value error, ", "", item["msg"])
+        location = _location(item["loc"])
+        messages.append(f"{path}: {location}: {message}" if location else f"{path}: {message}")
+    return messages
+
+
+def load_waivers(path: Path) -> list[Waiver]:
+    """Read and strictly validate the waivers file; raise WaiversError naming file and field."""
+    if not path.is_file():
+        raise WaiversError([f"{path}: no such file"])
+    try:
+        loader = _Loader(path.read_text(encoding="utf-8"))
+        try:
+            data: Any = loader.get_single_data()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise WaiversError([f"{path}: {where}not valid YAML"]) from None
+    if not isinstance(data, dict):
+        raise WaiversError([f"{path}: expected a mapping with a 'waivers' list"])
+    try:
+        return WaiversFile.model_validate(data).waivers
+    except ValidationError as error:
+        raise WaiversError(_messages(path, error)) from None

@@ -1,0 +1,434 @@
+"""Tests the verify gate: Checkov over hand-written fixture stacks, waivers, coverage and reports.
+
+Each fixture directory under fixtures/verify/ is a cdktf output directory
+(`stacks/<stack>/cdk.tf.json`). Checkov runs once per fixture (module-scoped), either through
+the library (`run_checkov`, so waiver variants share one scan) or through the CLI.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from synth import verify
+from synth.reports import GateReport, Status, render_text, write_json, write_junit
+from synth.waivers import load_waivers
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "verify"
+TODAY = dt.date(2026, 11, 1)
+SNS_ENCRYPTION = "CKV_AWS_26"
+
+
+@dataclass(frozen=True)
+class CliRun:
+    code: int
+    stdout: str
+    stderr: str
+    workdir: Path
+
+
+def run_cli(workdir: Path, *args: str | Path) -> CliRun:
+    """`python -m synth verify ...` from an empty directory, so no policies/checks is picked up.
+
+    The shipped (empty) waivers file is the default; a later `--waivers` in `args` wins.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    shipped = ROOT / "policies" / "waivers.yaml"
+    completed = subprocess.run(
+        [sys.executable, "-m", "synth", "verify", "--waivers", str(shipped), *map(str, args)],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return CliRun(completed.returncode, completed.stdout, completed.stderr, workdir)
+
+
+def write_waivers(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def table_row(stdout: str, stack: str) -> list[str]:
+    """The cells of `stack`'s table row: stack, resources, evaluated, passed, failed, waived."""
+    rows = [line.split() for line in stdout.splitlines() if line.startswith(f"{stack} ")]
+    assert len(rows) == 1, stdout
+    return rows[0]
+
+
+def failed_set(report: GateReport) -> set[tuple[str, str, str]]:
+    return {(f.stack, f.check_id, f.resource) for f in report.findings if f.status is Status.FAILED}
+
+
+@pytest.fixture(scope="module")
+def failing_scan() -> verify.Scan:
+    """One Checkov run over `failing`: dev and production each have one unencrypted SNS topic."""
+    return verify.run_checkov(verify.discover_stacks(FIXTURES / "failing"))
+
+
+@pytest.fixture(scope="module")
+def waivers_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_waivers(
+        tmp_path_factory.mktemp("waivers") / "waivers.yaml",
+        """\
+waivers:
+  - check: CKV_AWS_26
+    environment: dev
+    reason: Dev alerts carry only synthetic test data, so the topic needs no key.
+    owner: platform-team
+    expires: 2026-12-31
+  - check: CKV_AWS_26
+    environment: production
+    resource: aws_sns_topic.fail_alerts
+    reason: The alerts topic is being replaced by an encrypted one in the next release.
+    owner: platform-team
+    expires: 2027-06-30
+  - check: CKV_AWS_26
+    environment: staging
+    reason: Staging mirrors dev until its own key exists, which is planned for next quarter.
+    owner: platform-team
+    expires: 2027-06-30
+""",
+    )
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    return run_cli(tmp_path_factory.mktemp("clean"), FIXTURES / "clean", "--today", TODAY)
+
+
+@pytest.fixture(scope="module")
+def parse_error_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    return run_cli(tmp_path_factory.mktemp("parse"), FIXTURES / "parse_error", "--today", TODAY)
+
+
+@pytest.fixture(scope="module")
+def unevaluated_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    workdir = tmp_path_factory.mktemp("unevaluated")
+    out = workdir / "out"
+    json_args = ("--json", out / "verify.json", "--junit", out / "verify.xml")
+    return run_cli(workdir, FIXTURES / "unevaluated", "--today", TODAY, *json_args)
+
+
+def test_fails_on_a_failing_check(failing_scan: verify.Scan) -> None:
+    report = verify.evaluate(failing_scan, [], TODAY, "waivers.yaml")
+    text = render_text(report)
+
+    assert failed_set(report) == {
+        ("dev", SNS_ENCRYPTION, "aws_sns_topic.fail_alerts"),
+        ("production", SNS_ENCRYPTION, "aws_sns_topic.fail_alerts"),
+    }
+    assert "Failed checks (2):" in text
+    assert f"  dev  {SNS_ENCRYPTION}  Ensure all data stored in the SNS topic is encrypted" in text
+    assert "    resource: aws_sns_topic.fail_alerts" in text
+    assert text.splitlines()[-1] == "verify: FAIL (2 failed checks)"
+
+
+def test_probe_counts_resources_but_not_results(failing_scan: verify.Scan) -> None:
+    """random_id has no Checkov check at all; only the inventory probe sees it."""
+    report = verify.evaluate(failing_scan, [], TODAY, "waivers.yaml")
+
+    expected = ["aws_sns_topic.fail_alerts", "aws_sns_topic.pass_events", "random_id.pass_suffix"]
+    for stack in report.stacks:
+        assert sorted(stack.resources) == expected
+        assert sorted(stack.evaluated) == expected
+    assert not [f for f in report.findings if f.check_id.startswith("GW_INVENTORY")]
+    assert not [f for f in report.findings if f.resource == "random_id.pass_suffix"]
+    # Python-check results come back as `resource.<name>`; the probe restores the address.
+    assert {f.resource for f in report.findings} == {
+        "aws_sns_topic.fail_alerts",
+        "aws_sns_topic.pass_events",
+        "provider.aws",
+    }
+
+
+def test_valid_waivers_cover_the_failures_and_are_listed(
+    failing_scan: verify.Scan, waivers_file: Path
+) -> None:
+    report = verify.evaluate(failing_scan, load_waivers(waivers_file), TODAY, str(waivers_file))
+    text = render_text(report)
+
+    assert report.passed
+    assert failed_set(report) == set()
+    assert {(f.stack, f.resource) for f in report.findings if f.status is Status.WAIVED} == {
+        ("dev", "aws_sns_topic.fail_alerts"),
+        ("production", "aws_sns_topic.fail_alerts"),
+    }
+    assert "Waivers applied (2):" in text
+    assert f"  dev  {SNS_ENCRYPTION}  all resources in dev" in text
+    assert f"  production  {SNS_ENCRYPTION}  aws_sns_topic.fail_alerts" in text
+    assert "reason: Dev alerts carry only synthetic test data, so the topic needs no key." in text
+    assert "owner platform-team, expires 2027-06-30" in text
+    assert "Unused waivers (1, warning only" in text
+    assert f"  staging  {SNS_ENCRYPTION}  all resources in staging" in text
+    assert table_row(text, "dev") == ["dev", "3", "3", "2", "0", "1"]
+    assert text.splitlines()[-1] == "verify: PASS"
+
+
+def test_expired_waiver_fails_and_no_longer_covers(
+    failing_scan: verify.Scan, waivers_file: Path
+) -> None:
+    today = dt.date(2027, 1, 15)
+    report = verify.evaluate(failing_scan, load_waivers(waivers_file), today, str(waivers_file))
+    text = render_text(report)
+
+    assert failed_set(report) == {("dev", SNS_ENCRYPTION, "aws_sns_topic.fail_alerts")}
+    assert f"Expired waivers (1, today is {today}):" in text
+    assert "owner platform-team, expires 2026-12-31" in text
+    assert text.splitlines()[-1] == "verify: FAIL (1 failed check, 1 expired waiver)"
+
+
+def test_fails_on_a_parse_error(parse_error_run: CliRun) -> None:
+    """A resource body written as an array (valid HCL JSON) is one Checkov cannot parse."""
+    out = parse_error_run.stdout
+
+    assert parse_error_run.code == 1, parse_error_run.stderr
+    assert "Parse errors (1):" in out
+    path = FIXTURES / "parse_error/stacks/dev/cdk.tf.json"
+    assert f"  dev  {path}\n    Checkov could not parse this file (its log above says why)\n" in out
+    assert table_row(out, "dev") == ["dev", "1", "0", "0", "0", "0"]
+    assert out.splitlines()[-1] == "verify: FAIL (1 parse error, 1 resource not evaluated)"
+
+
+def test_stack_with_required_version_is_scanned(clean_run: CliRun) -> None:
+    document = json.loads((FIXTURES / "clean/stacks/staging/cdk.tf.json").read_text())
+    assert document["terraform"]["required_version"]
+
+    assert table_row(clean_run.stdout, "staging") == ["staging", "2", "2", "2", "0", "0"]
+    assert "Parse errors" not in clean_run.stdout
+
+
+def test_passes_on_a_clean_stack(clean_run: CliRun) -> None:
+    assert clean_run.code == 0, clean_run.stdout + clean_run.stderr
+    assert "verify: scanning 1 stack with Checkov 3.3.30" in clean_run.stderr
+    assert "Failed checks" not in clean_run.stdout
+    assert clean_run.stdout.splitlines()[-1] == "verify: PASS"
+
+
+def test_fails_on_an_unevaluated_resource(unevaluated_run: CliRun) -> None:
+    """A real construct Checkov skips: a resource with a literal `count = 0`. Checkov's Python
+    checks return UNKNOWN for it and UNKNOWN results are dropped from its report."""
+    out = unevaluated_run.stdout
+
+    assert unevaluated_run.code == 1, unevaluated_run.stderr
+    assert table_row(out, "dev") == ["dev", "2", "1", "2", "0", "0"]
+    assert "Resources Checkov did not evaluate (1):\n  dev  aws_sns_topic.spare_alerts\n" in out
+    assert out.splitlines()[-1] == "verify: FAIL (1 resource not evaluated)"
+
+
+def test_cli_writes_json_and_junit(unevaluated_run: CliRun) -> None:
+    out = unevaluated_run.workdir / "out"
+    data = json.loads((out / "verify.json").read_text())
+    junit = ET.parse(out / "verify.xml").getroot()
+
+    assert data["result"] == "fail"
+    assert data["reasons"] == ["1 resource not evaluated"]
+    assert data["stacks"] == [
+        {
+            "stack": "dev",
+            "path": str(FIXTURES / "unevaluated/stacks/dev/cdk.tf.json"),
+            "resources": 2,
+            "evaluated": 1,
+            "passed": 2,
+            "failed": 0,
+            "waived": 0,
+            "not_evaluated": ["aws_sns_topic.spare_alerts"],
+            "parse_errors": [],
+        }
+    ]
+    assert {(f["check_id"], f["resource"], f["status"]) for f in data["findings"]} == {
+        (SNS_ENCRYPTION, "aws_sns_topic.pass_events", "passed"),
+        ("CKV_AWS_41", "provider.aws", "passed"),
+    }
+    assert junit.attrib == {
+        "name": "groundwork verify",
+        "tests": "3",
+        "failures": "1",
+        "errors": "0",
+        "skipped": "0",
+    }
+    (suite,) = junit.findall("testsuite")
+    assert suite.get("name") == "dev"
+    (failed,) = [case for case in suite if case.find("failure") is not None]
+    assert failed.attrib == {"classname": "dev.evaluated", "name": "aws_sns_topic.spare_alerts"}
+
+
+def test_json_and_junit_record_waivers(
+    failing_scan: verify.Scan, waivers_file: Path, tmp_path: Path
+) -> None:
+    report = verify.evaluate(failing_scan, load_waivers(waivers_file), TODAY, str(waivers_file))
+    write_json(report, tmp_path / "verify.json")
+    write_junit(report, tmp_path / "verify.xml")
+    data = json.loads((tmp_path / "verify.json").read_text())
+    junit = ET.parse(tmp_path / "verify.xml").getroot()
+
+    assert [(s["stack"], s["passed"], s["failed"], s["waived"]) for s in data["stacks"]] == [
+        ("dev", 2, 0, 1),
+        ("production", 2, 0, 1),
+    ]
+    assert [w["environment"] for w in data["waivers"]["applied"]] == ["dev", "production"]
+    assert [w["environment"] for w in data["waivers"]["unused"]] == ["staging"]
+    assert [s.get("name") for s in junit.findall("testsuite")] == ["dev", "production"]
+    assert (junit.get("tests"), junit.get("failures"), junit.get("skipped")) == ("6", "0", "2")
+    skipped = junit.find("testsuite/testcase/skipped")
+    assert skipped is not None
+    assert skipped.get("message", "").startswith("waived until 2026-12-31 by platform-team: Dev")
+
+
+def without_records(scan: verify.Scan, drop: Callable[[verify.CheckovRecord], bool]) -> verify.Scan:
+    records = [record for record in scan.records if not drop(record)]
+    return verify.Scan(scan.stacks, scan.checkov_version, records, scan.unparsed)
+
+
+def test_count_comparison_names_the_resource_missing_from_results(
+    failing_scan: verify.Scan,
+) -> None:
+    """The count comparison on a real report with one resource's only result removed, as for a
+    type no check (not even the probe) reports on: random_id in dev."""
+    scan = without_records(
+        failing_scan, lambda r: r.stack == "dev" and r.details == ("random_id.pass_suffix",)
+    )
+    report = verify.evaluate(scan, [], TODAY, "waivers.yaml")
+
+    assert [stack.not_evaluated for stack in report.stacks] == [["random_id.pass_suffix"], []]
+    assert report.reasons == ["2 failed checks", "1 resource not evaluated"]
+
+
+def test_without_probe_results_the_gate_fails_closed(failing_scan: verify.Scan) -> None:
+    """If the probe did not load, Python-check results (`resource.<name>`) cannot be tied to an
+    address, so every resource counts as not evaluated rather than silently passing."""
+    scan = without_records(failing_scan, lambda r: r.check_class == verify.PROBE_MODULE)
+    report = verify.evaluate(scan, [], TODAY, "waivers.yaml")
+
+    assert [len(stack.not_evaluated) for stack in report.stacks] == [3, 3]
+    assert not report.passed
+
+
+def test_stack_with_resources_and_no_results_is_a_parse_error(failing_scan: verify.Scan) -> None:
+    report = verify.evaluate(without_records(failing_scan, lambda r: True), [], TODAY, "w.yaml")
+
+    assert [stack.parse_errors for stack in report.stacks] == [
+        ("Checkov reported no results for this stack",),
+        ("Checkov reported no results for this stack",),
+    ]
+
+
+def test_stack_that_is_not_json_is_a_parse_error(tmp_path: Path) -> None:
+    path = tmp_path / "stacks" / "dev" / "cdk.tf.json"
+    path.parent.mkdir(parents=True)
+    path.write_text('{"resource": {"aws_sns_topic": ')
+    stack = verify.load_stack(path)
+    report = verify.evaluate(verify.Scan([stack], "3.3.30", [], frozenset()), [], TODAY, "w.yaml")
+
+    assert stack.load_error is not None
+    assert stack.load_error.startswith("cannot be read as Terraform JSON: Expecting value")
+    assert report.stacks[0].parse_errors == (stack.load_error,)
+    assert report.reasons == ["1 parse error"]
+
+
+def test_scannable_copy_drops_only_non_object_terraform_entries() -> None:
+    document = {
+        "terraform": {"required_version": ">= 1.6", "backend": {"local": {}}},
+        "resource": {"random_id": {"x": {"byte_length": 4}}},
+    }
+    assert verify.scannable(document) == {
+        "terraform": {"backend": {"local": {}}},
+        "resource": {"random_id": {"x": {"byte_length": 4}}},
+    }
+    assert document["terraform"]["required_version"] == ">= 1.6"
+
+
+def test_invalid_waivers_file_exits_2_naming_file_and_field(tmp_path: Path) -> None:
+    waivers = write_waivers(
+        tmp_path / "waivers.yaml",
+        """\
+waivers:
+  - check: CKV_AWS_26
+    environment: dev
+    reason: Fine.
+    owner: platform-team
+    expires: 2027-01-01
+  - check: CKV_AWS_26
+    environment: production
+    reason: Production alerts are waived for the whole stack until the key lands.
+    owner: platform-team
+    expires: 2027-01-01
+  - check: CKV_AWS_26
+    environment: dev
+    resource: aws_sns_topic.fail_alerts
+    reason: The topic is replaced by an encrypted one in the next release.
+    owner: platform-team
+    expires: 2027-02-30
+    ticket: OPS-1
+""",
+    )
+    run = run_cli(tmp_path / "work", FIXTURES / "clean", "--waivers", waivers)
+
+    assert run.code == 2
+    assert "Traceback" not in run.stderr
+    assert run.stderr.splitlines() == [
+        f"{waivers}: waivers[0].reason: must be a full sentence (at least 5 words, starting with"
+        " a capital letter and ending with a period)",
+        f"{waivers}: waivers[1].resource: a waiver for 'production' must name a resource",
+        f"{waivers}: waivers[2].expires: Input should be a valid date or datetime, day value is"
+        " outside expected range",
+        f"{waivers}: waivers[2].ticket: Extra inputs are not permitted",
+    ]
+    assert run.stdout == ""
+
+
+def test_missing_outdir_exits_2(tmp_path: Path) -> None:
+    run = run_cli(tmp_path, "no-such-cdktf.out")
+
+    assert run.code == 2
+    assert run.stderr.startswith("verify: no-such-cdktf.out: no such directory")
+
+
+def test_outdir_without_stacks_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "empty.out").mkdir()
+    run = run_cli(tmp_path, "empty.out")
+
+    assert run.code == 2
+    assert "verify: empty.out/stacks/*/cdk.tf.json: no stacks found" in run.stderr
+
+
+def test_policy_checks_dir_is_passed_to_checkov_when_present(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No Checkov here: run_checkov is replaced to capture its directories and to fail."""
+    (tmp_path / "policies" / "checks").mkdir(parents=True)
+    (tmp_path / "extra").mkdir()
+    seen: list[list[Path]] = []
+
+    def fake_run_checkov(stacks: list[verify.Stack], dirs: list[Path]) -> verify.Scan:
+        seen.append(dirs)
+        raise verify.CheckovError("Checkov exited with 3 and wrote no report")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(verify, "run_checkov", fake_run_checkov)
+    code = verify.run(
+        outdir=FIXTURES / "clean",
+        waivers_path=ROOT / "policies" / "waivers.yaml",
+        external_checks_dirs=[Path("extra")],
+    )
+
+    assert code == 1
+    assert seen == [[Path("extra"), Path("policies/checks")]]
+    assert capsys.readouterr().out == "verify: FAIL (Checkov did not run)\n"
+
+
+def test_shipped_waivers_file_is_valid_and_empty() -> None:
+    assert load_waivers(ROOT / "policies" / "waivers.yaml") == []
