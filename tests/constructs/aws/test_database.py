@@ -1,0 +1,338 @@
+"""Tests the AWS Database construct (DB-1..9, NET-2, OBS-1, IAM-1) per environment.
+
+Each environment's real config (environments/<env>.yaml) drives a small test stack holding
+only the database, so sizing differences between dev, staging and production are checked
+on exactly what the construct builds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from synth.providers import load_provider
+
+load_provider("aws")  # shallow provider import, before any binding is imported
+
+# cdktf's Testing is aliased: pytest would try to collect a class named `Test*`.
+from cdktf import TerraformOutput, TerraformStack  # noqa: E402
+from cdktf import Testing as CdktfTesting  # noqa: E402
+from cdktf_cdktf_provider_aws.db_instance import DbInstance  # noqa: E402
+from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup  # noqa: E402
+from cdktf_cdktf_provider_aws.db_proxy import DbProxy  # noqa: E402
+from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
+from constructs.aws.database import Database  # noqa: E402
+
+from synth.config import load_environment  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[3]
+KEY = "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000001"
+LOG_KEY = "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000002"
+SUBNETS = ["subnet-0data1", "subnet-0data2"]
+
+
+class Synthesized:
+    """One environment's test stack: its JSON text, parsed form and the construct."""
+
+    def __init__(self, env: str) -> None:
+        self.config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="aws")
+        stack = TerraformStack(CdktfTesting.app(), "test")
+        AwsProvider(stack, "aws", region=self.config.aws.region)
+        self.database = Database(
+            stack,
+            "database",
+            config=self.config,
+            subnet_ids=SUBNETS,
+            security_group_id="sg-0data",
+            kms_key_arn=KEY,
+            log_kms_key_arn=LOG_KEY,
+        )
+        for name in ("endpoint", "log_group_name", "master_user_secret_arn", "connect_arn"):
+            TerraformOutput(stack, name, value=getattr(self.database, name))
+        self.text = CdktfTesting.synth(stack)
+        self.json = json.loads(self.text)
+
+    def resources(self, resource_type: str) -> list[dict[str, Any]]:
+        return list(self.json.get("resource", {}).get(resource_type, {}).values())
+
+    def data(self, data_type: str) -> dict[str, dict[str, Any]]:
+        return self.json.get("data", {}).get(data_type, {})
+
+    def primary(self) -> dict[str, Any]:
+        (primary,) = [
+            r for r in self.resources("aws_db_instance") if "replicate_source_db" not in r
+        ]
+        return primary
+
+    def replicas(self) -> list[dict[str, Any]]:
+        return [r for r in self.resources("aws_db_instance") if "replicate_source_db" in r]
+
+    def output(self, name: str) -> str:
+        return self.json["output"][name]["value"]
+
+    def policy_statements(self, role_name: str) -> list[dict[str, Any]]:
+        """The statements of the inline policy attached to the IAM role `role_name`."""
+        (role_ref,) = [
+            key
+            for key, role in self.json["resource"]["aws_iam_role"].items()
+            if role["name"] == role_name
+        ]
+        (policy,) = [p for p in self.resources("aws_iam_role_policy") if role_ref in p["role"]]
+        document = policy["policy"].removeprefix("${data.aws_iam_policy_document.")
+        return self.data("aws_iam_policy_document")[document.split(".")[0]]["statement"]
+
+
+@pytest.fixture(scope="module")
+def stacks() -> dict[str, Synthesized]:
+    return {env: Synthesized(env) for env in ("dev", "staging", "production")}
+
+
+ENVS = ("dev", "staging", "production")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_db_1_db_2_postgres_version_size_and_encryption_from_config(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    synthesized = stacks[env]
+    db = synthesized.config.database
+    expected: dict[str, Any] = {
+        "engine": "postgres",
+        "engine_version": str(db.engine_version),
+        "instance_class": db.instance.aws,
+        "storage_type": "gp3",
+        "allocated_storage": db.storage_gb,
+        "storage_encrypted": True,
+        "kms_key_id": KEY,
+        "identifier": f"groundwork-{env}-postgres",
+    }
+    assert CdktfTesting.to_have_resource_with_properties(
+        synthesized.text, DbInstance.TF_RESOURCE_TYPE, expected
+    )
+    assert int(synthesized.primary()["engine_version"]) >= 15
+
+
+def test_db_2_storage_autoscales_only_where_config_allows(stacks: dict[str, Synthesized]) -> None:
+    assert stacks["production"].primary()["max_allocated_storage"] == 500
+    assert "max_allocated_storage" not in stacks["dev"].primary()
+    assert "max_allocated_storage" not in stacks["staging"].primary()
+
+
+def test_sizing_differs_per_environment(stacks: dict[str, Synthesized]) -> None:
+    sizes = {env: stacks[env].primary()["instance_class"] for env in ENVS}
+    assert sizes == {
+        "dev": "db.t4g.micro",
+        "staging": "db.t4g.small",
+        "production": "db.t4g.medium",
+    }
+    storage = {env: stacks[env].primary()["allocated_storage"] for env in ENVS}
+    assert storage == {"dev": 20, "staging": 50, "production": 100}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_db_3_db_8_parameter_group_forces_tls_and_logs_sessions_and_slow_queries(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    synthesized = stacks[env]
+    (group,) = synthesized.resources(DbParameterGroup.TF_RESOURCE_TYPE)
+    assert group["family"] == f"postgres{synthesized.config.database.engine_version}"
+    parameters = {p["name"]: p["value"] for p in group["parameter"]}
+    assert parameters["rds.force_ssl"] == "1"
+    assert parameters["log_connections"] == "1"
+    assert parameters["log_disconnections"] == "1"
+    assert int(parameters["log_min_duration_statement"]) > 0
+    for instance in synthesized.resources("aws_db_instance"):
+        assert "aws_db_parameter_group" in instance["parameter_group_name"]
+
+
+@pytest.mark.parametrize(("env", "days"), [("dev", 1), ("staging", 7), ("production", 7)])
+def test_db_4_backup_retention_gives_point_in_time_recovery(
+    stacks: dict[str, Synthesized], env: str, days: int
+) -> None:
+    # RDS keeps transaction logs for the retention period: PITR needs retention >= 1.
+    assert stacks[env].primary()["backup_retention_period"] == days >= 1
+
+
+def test_db_5_production_is_multi_az_with_one_private_encrypted_replica(
+    stacks: dict[str, Synthesized],
+) -> None:
+    production = stacks["production"]
+    assert production.primary()["multi_az"] is True
+    (replica,) = production.replicas()
+    assert replica["replicate_source_db"].endswith(".identifier}")
+    assert replica["identifier"] == "groundwork-production-postgres-replica-1"
+    assert replica["storage_encrypted"] is True
+    assert replica["kms_key_id"] == KEY
+    assert replica["publicly_accessible"] is False
+    assert replica["instance_class"] == production.primary()["instance_class"]
+
+
+@pytest.mark.parametrize("env", ["dev", "staging"])
+def test_db_5_smaller_tiers_run_single_az_without_replicas(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    assert stacks[env].primary()["multi_az"] is False
+    assert stacks[env].replicas() == []
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_db_6_proxy_requires_tls_and_iam_and_reads_the_managed_secret(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    synthesized = stacks[env]
+    assert CdktfTesting.to_have_resource_with_properties(
+        synthesized.text,
+        DbProxy.TF_RESOURCE_TYPE,
+        {
+            "engine_family": "POSTGRESQL",
+            "require_tls": True,
+            "vpc_subnet_ids": SUBNETS,
+            "vpc_security_group_ids": ["sg-0data"],
+            "auth": [
+                {
+                    "auth_scheme": "SECRETS",
+                    "iam_auth": "REQUIRED",
+                    "secret_arn": synthesized.output("master_user_secret_arn"),
+                }
+            ],
+        },
+    )
+    (target,) = synthesized.resources("aws_db_proxy_target")
+    assert "aws_db_proxy_default_target_group" in target["target_group_name"]
+    primary_key = next(
+        key
+        for key, instance in synthesized.json["resource"]["aws_db_instance"].items()
+        if "replicate_source_db" not in instance
+    )
+    assert target["db_instance_identifier"] == f"${{aws_db_instance.{primary_key}.identifier}}"
+    assert synthesized.output("endpoint").startswith("${aws_db_proxy.")
+    assert synthesized.database.port == 5432
+
+
+def test_db_6_iam_1_proxy_role_reads_only_the_master_secret(
+    stacks: dict[str, Synthesized],
+) -> None:
+    production = stacks["production"]
+    statements = production.policy_statements("groundwork-production-postgres-proxy")
+    assert statements == [
+        {
+            "sid": "ReadMasterSecret",
+            "actions": ["secretsmanager:GetSecretValue"],
+            "resources": [production.output("master_user_secret_arn")],
+        },
+        {
+            "sid": "DecryptMasterSecret",
+            "actions": ["kms:Decrypt"],
+            "resources": [KEY],
+            "condition": [
+                {
+                    "test": "StringEquals",
+                    "variable": "kms:ViaService",
+                    "values": ["secretsmanager.eu-west-1.amazonaws.com"],
+                }
+            ],
+        },
+    ]
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_db_7_protected_tiers_keep_a_final_snapshot_and_prevent_destroy(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    primary = stacks[env].primary()
+    assert primary["deletion_protection"] is True
+    assert primary["skip_final_snapshot"] is False
+    assert primary["final_snapshot_identifier"] == f"groundwork-{env}-postgres-final"
+    assert primary["copy_tags_to_snapshot"] is True
+    assert primary["delete_automated_backups"] is False
+    assert primary["lifecycle"] == {"prevent_destroy": True}
+
+
+def test_db_7_dev_database_is_disposable_because_its_config_says_so(
+    stacks: dict[str, Synthesized],
+) -> None:
+    dev = stacks["dev"]
+    assert dev.config.database.deletion_protection is False
+    primary = dev.primary()
+    assert primary["deletion_protection"] is False
+    assert primary["skip_final_snapshot"] is True
+    assert "lifecycle" not in primary
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_db_8_insights_monitoring_and_log_exports_on_every_instance(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    synthesized = stacks[env]
+    for instance in synthesized.resources("aws_db_instance"):
+        assert instance["performance_insights_enabled"] is True
+        assert instance["performance_insights_kms_key_id"] == KEY
+        assert instance["monitoring_interval"] == 60
+        assert "aws_iam_role" in instance["monitoring_role_arn"]
+        assert instance["enabled_cloudwatch_logs_exports"] == ["postgresql", "upgrade"]
+        assert instance["iam_database_authentication_enabled"] is True
+        assert instance["auto_minor_version_upgrade"] is True
+    (attachment,) = synthesized.resources("aws_iam_role_policy_attachment")
+    assert attachment["policy_arn"].endswith(
+        ":iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+    )
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_obs_1_db_8_rds_log_groups_are_precreated_encrypted_with_retention(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    synthesized = stacks[env]
+    groups = {g["name"]: g for g in synthesized.resources("aws_cloudwatch_log_group")}
+    instances = [i["identifier"] for i in synthesized.resources("aws_db_instance")]
+    assert set(groups) == {
+        f"/aws/rds/instance/{identifier}/{export}"
+        for identifier in instances
+        for export in ("postgresql", "upgrade")
+    }
+    for group in groups.values():
+        assert group["kms_key_id"] == LOG_KEY
+        assert group["retention_in_days"] == synthesized.config.logs.retention_days
+    assert synthesized.database.identifier == f"groundwork-{env}-postgres"
+    assert synthesized.output("log_group_name").endswith(".name}")
+    # Each instance waits for its log groups, so RDS never creates them unencrypted.
+    for instance in synthesized.resources("aws_db_instance"):
+        assert len(instance["depends_on"]) == 2
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_db_9_sec_3_rds_manages_the_password_and_none_is_synthesized(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    synthesized = stacks[env]
+    primary = synthesized.primary()
+    assert primary["manage_master_user_password"] is True
+    assert primary["master_user_secret_kms_key_id"] == KEY
+    for instance in synthesized.resources("aws_db_instance"):
+        assert not {"password", "password_wo"} & set(instance)
+    assert synthesized.output("master_user_secret_arn").endswith(
+        ".master_user_secret[0].secret_arn}"
+    )
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_net_2_database_is_private_in_the_data_subnets(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    synthesized = stacks[env]
+    (subnet_group,) = synthesized.resources("aws_db_subnet_group")
+    assert subnet_group["subnet_ids"] == SUBNETS
+    for instance in synthesized.resources("aws_db_instance"):
+        assert instance["publicly_accessible"] is False
+        assert instance["vpc_security_group_ids"] == ["sg-0data"]
+        assert "aws_db_subnet_group" in instance["db_subnet_group_name"]
+
+
+def test_connect_arn_names_the_proxy_and_the_master_user(stacks: dict[str, Synthesized]) -> None:
+    connect = stacks["production"].output("connect_arn")
+    assert ":rds-db:eu-west-1:" in connect
+    assert connect.endswith("/groundwork_admin")
+    assert "aws_db_proxy." in connect
