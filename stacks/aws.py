@@ -8,6 +8,7 @@ from __future__ import annotations
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 from constructs.aws.keys import Keys
+from constructs.aws.network import Network
 
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
@@ -22,7 +23,8 @@ class AwsStack(GroundworkStack):
             region=config.aws.region,
             default_tags=[AwsProviderDefaultTags(tags=config.tags)],
         )
-        Keys(self, "keys", config=config)
+        keys = Keys(self, "keys", config=config)
+        Network(self, "network", config=config, log_kms_key_arn=keys.logs.arn)
 
 
 STACK = AwsStack

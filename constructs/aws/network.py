@@ -1,0 +1,308 @@
+"""The environment's VPC: three subnet tiers, NAT egress, whitelisted security groups, flow logs.
+
+Public subnets hold the load balancer and the NAT gateways; app subnets route out through
+NAT; data subnets have no route off the VPC. Every security-group rule is its own resource
+with a description, so a reviewer reads NET-3 rule by rule.
+
+Satisfies: NET-1, NET-2, NET-3, NET-4
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
+    DataAwsAvailabilityZones,
+    DataAwsAvailabilityZonesFilter,
+)
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.eip import Eip
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+from cdktf_cdktf_provider_aws.route import Route
+from cdktf_cdktf_provider_aws.route_table import RouteTable
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
+    VpcSecurityGroupIngressRule,
+)
+from constructs import Construct
+from constructs.subnets import plan_subnets
+
+from synth.config import EnvironmentConfig
+
+ANYWHERE = "0.0.0.0/0"
+POSTGRES_PORT = 5432
+REDIS_PORT = 6379
+
+
+@dataclass(frozen=True)
+class SecurityGroups:
+    alb: SecurityGroup
+    app: SecurityGroup
+    database: SecurityGroup
+    cache: SecurityGroup
+
+
+class Network(Construct):
+    """VPC, subnets, routing, security groups and flow logs of one environment."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        log_kms_key_arn: str,
+    ) -> None:
+        super().__init__(scope, id_)
+        prefix = config.prefix
+        # Zones pinned by name (a closed set, no state filter): an impaired or newly opened
+        # zone never renumbers the subnets. Local and Wavelength zones have longer names.
+        zones = DataAwsAvailabilityZones(
+            self,
+            "zones",
+            filter=[
+                DataAwsAvailabilityZonesFilter(
+                    name="zone-name", values=[f"{config.aws.region}{letter}" for letter in "abcdef"]
+                )
+            ],
+        )
+        plan = plan_subnets(config.network.cidr, config.network.zones)
+
+        vpc = Vpc(
+            self,
+            "vpc",
+            cidr_block=config.network.cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags={"Name": prefix},
+        )
+        self.vpc_id = vpc.id
+        # Adopt the default security group and leave it without rules: nothing can use it.
+        DefaultSecurityGroup(self, "default-sg", vpc_id=vpc.id)
+
+        def subnets(tier: str, cidrs: tuple[str, ...]) -> list[Subnet]:
+            return [
+                Subnet(
+                    self,
+                    f"{tier}-{index}",
+                    vpc_id=vpc.id,
+                    cidr_block=cidr,
+                    availability_zone=Fn.element(zones.names, index),
+                    map_public_ip_on_launch=False,  # only the ALB and NAT EIPs are public
+                    tags={"Name": f"{prefix}-{tier}-{index}", "tier": tier},
+                )
+                for index, cidr in enumerate(cidrs)
+            ]
+
+        public = subnets("public", plan.public)
+        app = subnets("app", plan.app)
+        data = subnets("data", plan.data)
+        self.public_subnet_ids = [subnet.id for subnet in public]
+        self.app_subnet_ids = [subnet.id for subnet in app]
+        self.data_subnet_ids = [subnet.id for subnet in data]
+
+        gateway = InternetGateway(self, "igw", vpc_id=vpc.id, tags={"Name": prefix})
+        public_routes = RouteTable(
+            self, "public-routes", vpc_id=vpc.id, tags={"Name": f"{prefix}-public"}
+        )
+        Route(
+            self,
+            "public-default",
+            route_table_id=public_routes.id,
+            destination_cidr_block=ANYWHERE,
+            gateway_id=gateway.id,
+        )
+        for index, subnet in enumerate(public):
+            RouteTableAssociation(
+                self, f"public-{index}-routes", subnet_id=subnet.id, route_table_id=public_routes.id
+            )
+
+        # NAT: one shared gateway (dev, staging) or one per zone, so egress survives a zone.
+        nat_count = len(public) if config.network.nat_gateways == "per_zone" else 1
+        nats = []
+        for index in range(nat_count):
+            address = Eip(
+                self, f"nat-{index}-ip", domain="vpc", tags={"Name": f"{prefix}-nat-{index}"}
+            )
+            nats.append(
+                NatGateway(
+                    self,
+                    f"nat-{index}",
+                    allocation_id=address.id,
+                    subnet_id=public[index].id,
+                    tags={"Name": f"{prefix}-nat-{index}"},
+                    depends_on=[gateway],
+                )
+            )
+        app_routes = []
+        for index, nat in enumerate(nats):
+            table = RouteTable(
+                self, f"app-routes-{index}", vpc_id=vpc.id, tags={"Name": f"{prefix}-app-{index}"}
+            )
+            Route(
+                self,
+                f"app-default-{index}",
+                route_table_id=table.id,
+                destination_cidr_block=ANYWHERE,
+                nat_gateway_id=nat.id,
+            )
+            app_routes.append(table)
+        for index, subnet in enumerate(app):
+            RouteTableAssociation(
+                self,
+                f"app-{index}-routes",
+                subnet_id=subnet.id,
+                route_table_id=app_routes[index % len(app_routes)].id,
+            )
+        # NET-2: the data tier has only the VPC-local route.
+        data_routes = RouteTable(
+            self, "data-routes", vpc_id=vpc.id, tags={"Name": f"{prefix}-data"}
+        )
+        for index, subnet in enumerate(data):
+            RouteTableAssociation(
+                self, f"data-{index}-routes", subnet_id=subnet.id, route_table_id=data_routes.id
+            )
+        # S3 traffic (image layers, the app bucket) stays on AWS's network and off the NAT bill.
+        VpcEndpoint(
+            self,
+            "s3-endpoint",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{config.aws.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[table.id for table in app_routes],
+            tags={"Name": f"{prefix}-s3"},
+        )
+
+        self.security_groups = self._security_groups(config, vpc.id)
+        self._flow_logs(config, vpc.id, log_kms_key_arn)
+
+    def _security_groups(self, config: EnvironmentConfig, vpc_id: str) -> SecurityGroups:
+        prefix = config.prefix
+
+        def group(name: str, description: str) -> SecurityGroup:
+            return SecurityGroup(
+                self,
+                f"{name}-sg",
+                name=f"{prefix}-{name}",
+                description=description,
+                vpc_id=vpc_id,
+                tags={"Name": f"{prefix}-{name}"},
+            )
+
+        groups = SecurityGroups(
+            alb=group("alb", "Load balancer: HTTPS and redirecting HTTP from the internet"),
+            app=group("app", "App tasks: traffic from the load balancer only"),
+            database=group("database", "PostgreSQL and RDS Proxy: traffic from the app only"),
+            cache=group("cache", "Redis: traffic from the app only"),
+        )
+
+        port = config.service.port
+        # NET-3 as data: (group, direction, port, peer group or the internet, description).
+        rules = [
+            ("alb", "in", 443, "internet", "HTTPS from the internet"),
+            ("alb", "in", 80, "internet", "HTTP from the internet, only redirected to HTTPS"),
+            ("alb", "out", port, "app", "To the app tasks"),
+            ("app", "in", port, "alb", "From the load balancer"),
+            ("app", "out", 443, "internet", "HTTPS to AWS APIs and the image registry"),
+            ("app", "out", POSTGRES_PORT, "database", "To PostgreSQL through RDS Proxy"),
+            ("app", "out", REDIS_PORT, "cache", "To Redis"),
+            ("database", "in", POSTGRES_PORT, "app", "From the app tasks"),
+            # RDS Proxy and the instance share this group: the proxy connects to the instance.
+            ("database", "in", POSTGRES_PORT, "database", "From RDS Proxy to the instance"),
+            ("database", "out", POSTGRES_PORT, "database", "From RDS Proxy to the instance"),
+            ("cache", "in", REDIS_PORT, "app", "From the app tasks"),
+        ]
+        for name, direction, rule_port, peer, description in rules:
+            rule = VpcSecurityGroupIngressRule if direction == "in" else VpcSecurityGroupEgressRule
+            target = (
+                {"cidr_ipv4": ANYWHERE}
+                if peer == "internet"
+                else {"referenced_security_group_id": getattr(groups, peer).id}
+            )
+            rule(
+                self,
+                f"{name}-{direction}-{rule_port}-{peer}",
+                security_group_id=getattr(groups, name).id,
+                ip_protocol="tcp",
+                from_port=rule_port,
+                to_port=rule_port,
+                description=description,
+                **target,
+            )
+        return groups
+
+    def _flow_logs(self, config: EnvironmentConfig, vpc_id: str, log_kms_key_arn: str) -> None:
+        """NET-4: all traffic, to a KMS-encrypted group kept for the log retention."""
+        account_id = DataAwsCallerIdentity(self, "account").account_id
+        log_group = CloudwatchLogGroup(
+            self,
+            "flow-logs",
+            name=f"/aws/vpc/{config.prefix}/flow-logs",
+            retention_in_days=config.logs.retention_days,
+            kms_key_id=log_kms_key_arn,
+        )
+        role = IamRole(
+            self,
+            "flow-logs-role",
+            name=f"{config.prefix}-flow-logs",
+            description="VPC flow logs delivery to its log group",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                        }
+                    ],
+                }
+            ),
+        )
+        IamRolePolicy(
+            self,
+            "flow-logs-policy",
+            name="write-flow-logs",
+            role=role.id,
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": [
+                                "logs:CreateLogStream",
+                                "logs:DescribeLogStreams",
+                                "logs:PutLogEvents",
+                            ],
+                            "Resource": [log_group.arn, f"{log_group.arn}:*"],
+                        }
+                    ],
+                }
+            ),
+        )
+        FlowLog(
+            self,
+            "flow-log",
+            vpc_id=vpc_id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags={"Name": f"{config.prefix}-vpc"},
+        )
