@@ -23,9 +23,11 @@ from pydantic import (
     model_validator,
 )
 
-# Blanket waivers are refused where the stakes are highest (REQUIREMENTS: no blanket production
-# waivers); the waivers file is keyed by stack name, so the rule is too.
-RESOURCE_REQUIRED_STACKS = frozenset({"production"})
+# Blanket waivers are refused where the stakes are highest (STYLE: no blanket production
+# waivers). The tier comes from the environment's own file, never from its name; a stack
+# with no environment file is treated as production.
+RESOURCE_REQUIRED_TIERS = frozenset({"production"})
+ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
 
 MIN_REASON_WORDS = 5
 
@@ -66,8 +68,10 @@ class Waiver(BaseModel):
         cls, resource: str | None, info: ValidationInfo
     ) -> str | None:
         environment = info.data.get("environment")
-        if resource is None and environment in RESOURCE_REQUIRED_STACKS:
-            raise ValueError(f"a waiver for {environment!r} must name a resource")
+        tiers: dict[str, str] = (info.context or {}).get("tiers", {})
+        tier = tiers.get(str(environment), "production")
+        if resource is None and tier in RESOURCE_REQUIRED_TIERS:
+            raise ValueError(f"a waiver for {environment!r} ({tier} tier) must name a resource")
         return resource
 
     @property
@@ -144,8 +148,21 @@ def _messages(path: Path, error: ValidationError) -> list[str]:
     return messages
 
 
-def load_waivers(path: Path) -> list[Waiver]:
-    """Read and strictly validate the waivers file; raise WaiversError naming file and field."""
+def environment_tiers(directory: Path = ENVIRONMENTS_DIR) -> dict[str, str]:
+    """`{environment name: tier}` from the environment files (their full check is synth's)."""
+    tiers = {}
+    for path in sorted(directory.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("tier"), str):
+            tiers[path.stem] = data["tier"]
+    return tiers
+
+
+def load_waivers(path: Path, tiers: dict[str, str] | None = None) -> list[Waiver]:
+    """Read and strictly validate the waivers file; raise WaiversError naming file and field.
+
+    `tiers` maps environment names to tiers (default: read from environments/).
+    """
     if not path.is_file():
         raise WaiversError([f"{path}: no such file"])
     try:
@@ -161,6 +178,7 @@ def load_waivers(path: Path) -> list[Waiver]:
     if not isinstance(data, dict):
         raise WaiversError([f"{path}: expected a mapping with a 'waivers' list"])
     try:
-        return WaiversFile.model_validate(data).waivers
+        context = {"tiers": environment_tiers() if tiers is None else tiers}
+        return WaiversFile.model_validate(data, context=context).waivers
     except ValidationError as error:
         raise WaiversError(_messages(path, error)) from None

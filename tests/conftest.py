@@ -22,7 +22,10 @@ CLOUDS = ("aws", "gcp", "azure")
 ENVIRONMENTS = ("dev", "staging", "production")
 
 # jsii starts `node` from PATH: use the project's Node 22, not whatever the machine has.
-os.environ["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"
+# pipenv (which cdktf.json runs the app with) may live in .tools/ (see the Makefile).
+os.environ["PATH"] = os.pathsep.join(
+    [str(ROOT / "node_modules" / ".bin"), str(ROOT / ".tools" / "bin"), os.environ["PATH"]]
+)
 os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
 

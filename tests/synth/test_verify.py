@@ -21,7 +21,7 @@ import pytest
 
 from synth import verify
 from synth.reports import GateReport, Status, render_text, write_json, write_junit
-from synth.waivers import load_waivers
+from synth.waivers import WaiversError, load_waivers
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "verify"
@@ -382,7 +382,8 @@ waivers:
     assert run.stderr.splitlines() == [
         f"{waivers}: waivers[0].reason: must be a full sentence (at least 5 words, starting with"
         " a capital letter and ending with a period)",
-        f"{waivers}: waivers[1].resource: a waiver for 'production' must name a resource",
+        f"{waivers}: waivers[1].resource: a waiver for 'production' (production tier) must name"
+        " a resource",
         f"{waivers}: waivers[2].expires: Input should be a valid date or datetime, day value is"
         " outside expected range",
         f"{waivers}: waivers[2].ticket: Extra inputs are not permitted",
@@ -432,3 +433,24 @@ def test_policy_checks_dir_is_passed_to_checkov_when_present(
 
 def test_shipped_waivers_file_is_valid_and_empty() -> None:
     assert load_waivers(ROOT / "policies" / "waivers.yaml") == []
+
+
+def test_blanket_waivers_are_refused_by_tier_not_by_name(tmp_path: Path) -> None:
+    """The rule follows the environment file's tier: a 'live' stack of tier production."""
+    waivers = write_waivers(
+        tmp_path / "waivers.yaml",
+        """\
+waivers:
+  - check: CKV_AWS_26
+    environment: live
+    reason: The whole stack is waived until the encrypted topic ships.
+    owner: platform-team
+    expires: 2027-01-01
+""",
+    )
+    assert [w.environment for w in load_waivers(waivers, tiers={"live": "dev"})] == ["live"]
+    with pytest.raises(WaiversError) as caught:
+        load_waivers(waivers, tiers={"live": "production"})
+    assert caught.value.messages == [
+        f"{waivers}: waivers[0].resource: a waiver for 'live' (production tier) must name a resource"
+    ]

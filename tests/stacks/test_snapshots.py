@@ -1,0 +1,49 @@
+"""Snapshot of every synthesized stack, so every change to the Terraform shows in review.
+
+Update after an intended change with `make test PYTEST_ARGS=--snapshot-update` and review
+the diff of tests/stacks/__snapshots__/.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CLOUDS, ENVIRONMENTS, ROOT
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
+
+
+def normalized(stack: Any, replacements: dict[str, str]) -> Any:
+    """The stack with machine- and run-specific strings replaced by placeholders."""
+    text = json.dumps(stack, sort_keys=True)
+    for value, placeholder in replacements.items():
+        text = text.replace(json.dumps(value)[1:-1], placeholder)
+    return json.loads(text)
+
+
+@pytest.fixture
+def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_stack_snapshot(
+    matrix: dict[tuple[str, str], Any],
+    matrix_dir: Path,
+    snapshot_json: SnapshotAssertion,
+    cloud: str,
+    env: str,
+) -> None:
+    replacements = {str(matrix_dir): "<outdir>", str(ROOT): "<project>", str(Path.home()): "<home>"}
+    assert normalized(matrix[cloud, env], replacements) == snapshot_json
+
+
+def test_normalization_removes_machine_paths() -> None:
+    stack = {"terraform": {"backend": {"local": {"path": "/home/me/project/terraform.tfstate"}}}}
+    assert normalized(stack, {"/home/me/project": "<project>"}) == {
+        "terraform": {"backend": {"local": {"path": "<project>/terraform.tfstate"}}}
+    }

@@ -1,0 +1,221 @@
+"""The environment schema: every bad input gets one line naming file, field, value, rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from synth.config import (
+    ConfigError,
+    cloud_override,
+    load_environment,
+    load_environments,
+    parse_environment,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "environments"
+
+
+def shipped(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((SHIPPED / f"{name}.yaml").read_text())
+    return data
+
+
+def write(tmp_path: Path, name: str, data: Any) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data))
+    return path
+
+
+def error_of(tmp_path: Path, name: str, data: Any) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_environment(write(tmp_path, name, data))
+    return str(caught.value)
+
+
+def with_changes(base: dict[str, Any], **sections: dict[str, Any]) -> dict[str, Any]:
+    changed = dict(base)
+    for section, values in sections.items():
+        changed[section] = {**base.get(section, {}), **values}
+    return changed
+
+
+def test_shipped_environments_load_with_tier_sizing() -> None:
+    environments = {env.name: env for env in load_environments(SHIPPED)}
+    assert sorted(environments) == ["dev", "production", "staging"]
+    production, dev = environments["production"], environments["dev"]
+    # The sizing table of REQUIREMENTS.md, read through the tier defaults.
+    assert (production.service.min_replicas, production.service.max_replicas) == (2, 10)
+    assert (dev.service.min_replicas, dev.service.max_replicas) == (1, 2)
+    assert (production.network.zones, production.network.nat_gateways) == (3, "per_zone")
+    assert (dev.network.zones, dev.network.nat_gateways) == (2, "single")
+    assert production.database.backup_retention_days == 7
+    assert production.database.high_availability and production.database.read_replicas == 1
+    assert production.logs.retention_days == 90 and dev.logs.retention_days == 30
+    assert (dev.budget.monthly_usd, production.budget.monthly_usd) == (50, 600)
+    assert environments["staging"].database.deletion_protection
+
+
+def test_environment_file_overrides_only_what_it_states(tmp_path: Path) -> None:
+    path = write(tmp_path, "dev", with_changes(shipped("dev"), service={"max_replicas": 4}))
+    config = load_environment(path)
+    assert config.service.max_replicas == 4
+    assert config.service.min_replicas == 1  # still the dev tier default
+
+
+def test_unknown_key_names_the_allowed_keys(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "dev", with_changes(shipped("dev"), service={"replicas": 3}))
+    assert message.startswith(f"{tmp_path / 'dev.yaml'}: service.replicas: unknown key")
+    assert "min_replicas" in message and "max_replicas" in message
+
+
+def test_wrong_type_shows_value_and_expected_type(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "dev", with_changes(shipped("dev"), service={"max_replicas": "three"}))
+    assert "dev.yaml: service.max_replicas: Input should be a valid integer (got 'three')" in message
+
+
+def test_negative_replicas_are_rejected(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "dev", with_changes(shipped("dev"), service={"min_replicas": -1}))
+    assert "service.min_replicas: Input should be greater than or equal to 1 (got -1)" in message
+
+
+def test_inverted_replica_bounds_are_rejected(tmp_path: Path) -> None:
+    data = with_changes(shipped("dev"), service={"min_replicas": 5, "max_replicas": 3})
+    message = error_of(tmp_path, "dev", data)
+    assert "service.max_replicas: is below min_replicas (5) (got 3)" in message
+
+
+def test_production_min_replicas_of_one_needs_a_waiver(tmp_path: Path) -> None:
+    data = with_changes(shipped("production"), service={"min_replicas": 1})
+    message = error_of(tmp_path, "production", data)
+    assert "production.yaml: service.min_replicas: 1 is below the production floor of 2" in message
+    assert "(APP-1)" in message and "waiver" in message
+
+
+def test_a_reasoned_waiver_lowers_the_floor(tmp_path: Path) -> None:
+    data = with_changes(shipped("production"), service={"min_replicas": 1})
+    data["waivers"] = [
+        {"requirement": "APP-1", "reason": "Launch week runs one replica while load is measured."}
+    ]
+    config = load_environment(write(tmp_path, "production", data))
+    assert config.service.min_replicas == 1 and config.waived("APP-1")
+
+
+def test_a_waiver_must_name_a_known_requirement_and_a_reason(tmp_path: Path) -> None:
+    data = shipped("production")
+    data["waivers"] = [{"requirement": "APP-9", "reason": "short"}]
+    message = error_of(tmp_path, "production", data)
+    assert "waivers[0].requirement: is not a requirement ID of REQUIREMENTS.md (got 'APP-9')" in message
+    assert "waivers[0].reason: String should have at least 20 characters" in message
+
+
+def test_staging_floors_apply_to_staging(tmp_path: Path) -> None:
+    data = with_changes(shipped("staging"), database={"deletion_protection": False})
+    message = error_of(tmp_path, "staging", data)
+    assert "database.deletion_protection: false must be true in staging (DB-7)" in message
+
+
+def test_dev_has_no_production_floors(tmp_path: Path) -> None:
+    data = with_changes(shipped("dev"), database={"backup_retention_days": 1})
+    assert load_environment(write(tmp_path, "dev", data)).database.backup_retention_days == 1
+
+
+@pytest.mark.parametrize(
+    ("cidr", "expected"),
+    [
+        ("10.0.0.0/33", "network.cidr: not an IPv4 network in CIDR notation"),
+        ("10.0.0.1/16", "network.cidr: not an IPv4 network in CIDR notation"),
+        ("8.8.0.0/16", "network.cidr: must be a private (RFC 1918) range (got '8.8.0.0/16')"),
+        ("10.0.0.0/24", "network.cidr: prefix length must be between /16 and /20"),
+    ],
+)
+def test_invalid_cidr(tmp_path: Path, cidr: str, expected: str) -> None:
+    message = error_of(tmp_path, "dev", with_changes(shipped("dev"), network={"cidr": cidr}))
+    assert expected in message
+
+
+def test_unknown_cloud(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "dev", {**shipped("dev"), "cloud": "oracle"})
+    assert "dev.yaml: cloud: Input should be 'aws', 'gcp' or 'azure' (got 'oracle')" in message
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "value", "hint"),
+    [
+        ("aws", "region", "eu-west-9", "unknown AWS region 'eu-west-9'"),
+        ("gcp", "region", "europe-west99", "unknown GCP region 'europe-west99'"),
+        ("azure", "location", "westeuropa", "did you mean 'westeurope'?"),
+    ],
+)
+def test_unknown_region_per_cloud(
+    tmp_path: Path, section: str, field: str, value: str, hint: str
+) -> None:
+    message = error_of(tmp_path, "dev", with_changes(shipped("dev"), **{section: {field: value}}))
+    assert f"dev.yaml: {section}.{field}: " in message and hint in message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"staging\.yaml: file not found"):
+        load_environment(tmp_path / "staging.yaml")
+
+
+def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "dev", "tier: dev\nservice: {min_replicas: 1\n")
+    assert message.startswith(f"{tmp_path / 'dev.yaml'}: malformed YAML at line 3")
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "dev", "")
+    assert message == f"{tmp_path / 'dev.yaml'}: the file is empty; it needs at least tier, cloud and app"
+
+
+def test_missing_required_field(tmp_path: Path) -> None:
+    data = shipped("dev")
+    del data["alert_email"]
+    assert "dev.yaml: alert_email: required field is missing" in error_of(tmp_path, "dev", data)
+
+
+def test_every_problem_of_every_file_is_reported_together(tmp_path: Path) -> None:
+    write(tmp_path, "dev", {**shipped("dev"), "cloud": "oracle"})
+    write(tmp_path, "production", with_changes(shipped("production"), service={"min_replicas": 1}))
+    with pytest.raises(ConfigError) as caught:
+        load_environments(tmp_path)
+    lines = str(caught.value).splitlines()
+    assert any(line.startswith(str(tmp_path / "dev.yaml")) for line in lines)
+    assert any(line.startswith(str(tmp_path / "production.yaml")) for line in lines)
+
+
+def test_cloud_override_replaces_every_cloud() -> None:
+    assert {env.cloud for env in load_environments(SHIPPED, cloud="azure")} == {"azure"}
+
+
+@pytest.mark.parametrize("value", ["oracle", "AWS"])
+def test_cloud_override_must_be_known(value: str) -> None:
+    with pytest.raises(ConfigError, match=rf"CLOUD={value}: expected one of aws, gcp, azure"):
+        cloud_override({"CLOUD": value})
+
+
+def test_tags_carry_tag_1_keys() -> None:
+    config = load_environment(SHIPPED / "staging.yaml")
+    assert set(config.tags) == {"app", "environment", "managed-by", "owner", "cost-center"}
+    assert config.tags["environment"] == "staging"
+
+
+@given(low=st.integers(-5, 110), high=st.integers(-5, 110))
+def test_replica_bounds_property(low: int, high: int) -> None:
+    """Dev accepts exactly 1 <= min <= max <= 100; production also needs min >= 2 (APP-1)."""
+    for tier, floor in (("dev", 1), ("production", 2)):
+        data = with_changes(shipped(tier), service={"min_replicas": low, "max_replicas": high})
+        valid = floor <= low <= high <= 100
+        try:
+            config = parse_environment(tier, data, source=f"{tier}.yaml")
+        except ConfigError:
+            assert not valid, (tier, low, high)
+        else:
+            assert valid and config.service.min_replicas == low, (tier, low, high)

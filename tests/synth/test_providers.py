@@ -1,0 +1,61 @@
+"""The shallow provider loader produces byte-identical Terraform to plain imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CLOUDS, ENVIRONMENTS, ROOT, synthesize_clouds
+
+from synth.providers import PACKAGES
+
+
+@pytest.fixture(scope="session")
+def plain_matrix_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The matrix again, with every provider imported the ordinary (full) way."""
+    return synthesize_clouds(
+        tmp_path_factory.mktemp("plain"), extra_env={"GROUNDWORK_PROVIDER_IMPORT": "plain"}
+    )
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_loader_output_is_byte_identical_to_plain_import(
+    matrix_dir: Path, plain_matrix_dir: Path, cloud: str
+) -> None:
+    fast, plain = matrix_dir / cloud, plain_matrix_dir / cloud
+    fast_files = sorted(p.relative_to(fast) for p in fast.rglob("*") if p.is_file())
+    plain_files = sorted(p.relative_to(plain) for p in plain.rglob("*") if p.is_file())
+    assert fast_files == plain_files
+    assert {Path("stacks", env, "cdk.tf.json") for env in ENVIRONMENTS} <= set(fast_files)
+    for relative in fast_files:
+        assert (fast / relative).read_bytes() == (plain / relative).read_bytes(), relative
+
+
+def loaded_submodules(cloud: str, mode: str) -> int:
+    probe = (
+        "import sys; from synth.providers import load_provider, PACKAGES; "
+        f"load_provider({cloud!r}); import importlib; "
+        f"importlib.import_module(PACKAGES[{cloud!r}] + '.provider'); "
+        f"print(sum(1 for m in sys.modules if m.startswith(PACKAGES[{cloud!r}] + '.') "
+        "and not m.endswith('._private')))"
+    )
+    env = {"GROUNDWORK_PROVIDER_IMPORT": mode, "PATH": f"{ROOT / 'node_modules' / '.bin'}"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+def test_loader_imports_only_what_is_asked_for() -> None:
+    """Shallow: the package's _jsii plus the one submodule; plain: all of them (~2,200).
+
+    (`publication` registers a `<module>._private` alias per module; those are not counted.)
+    """
+    assert loaded_submodules("aws", "shallow") == 2  # _jsii and provider
+    assert loaded_submodules("aws", "plain") > 2000
+
+
+def test_every_cloud_has_a_provider_package() -> None:
+    assert set(PACKAGES) == set(CLOUDS)
