@@ -393,7 +393,8 @@ def _merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[st
 
 def _tier_defaults() -> dict[str, Any]:
     with TIER_DEFAULTS_FILE.open() as handle:
-        return yaml.safe_load(handle)
+        defaults: dict[str, Any] = yaml.safe_load(handle)
+    return defaults
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

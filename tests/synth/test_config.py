@@ -76,8 +76,10 @@ def test_unknown_key_names_the_allowed_keys(tmp_path: Path) -> None:
 
 
 def test_wrong_type_shows_value_and_expected_type(tmp_path: Path) -> None:
-    message = error_of(tmp_path, "dev", with_changes(shipped("dev"), service={"max_replicas": "three"}))
-    assert "dev.yaml: service.max_replicas: Input should be a valid integer (got 'three')" in message
+    data = with_changes(shipped("dev"), service={"max_replicas": "three"})
+    message = error_of(tmp_path, "dev", data)
+    expected = "dev.yaml: service.max_replicas: Input should be a valid integer (got 'three')"
+    assert expected in message
 
 
 def test_negative_replicas_are_rejected(tmp_path: Path) -> None:
@@ -111,7 +113,8 @@ def test_a_waiver_must_name_a_known_requirement_and_a_reason(tmp_path: Path) -> 
     data = shipped("production")
     data["waivers"] = [{"requirement": "APP-9", "reason": "short"}]
     message = error_of(tmp_path, "production", data)
-    assert "waivers[0].requirement: is not a requirement ID of REQUIREMENTS.md (got 'APP-9')" in message
+    expected = "waivers[0].requirement: is not a requirement ID of REQUIREMENTS.md (got 'APP-9')"
+    assert expected in message
     assert "waivers[0].reason: String should have at least 20 characters" in message
 
 
@@ -172,7 +175,8 @@ def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
 
 def test_empty_file(tmp_path: Path) -> None:
     message = error_of(tmp_path, "dev", "")
-    assert message == f"{tmp_path / 'dev.yaml'}: the file is empty; it needs at least tier, cloud and app"
+    expected = "the file is empty; it needs at least tier, cloud and app"
+    assert message == f"{tmp_path / 'dev.yaml'}: {expected}"
 
 
 def test_missing_required_field(tmp_path: Path) -> None:

@@ -16,8 +16,9 @@ def test_gate_passes_and_evaluates_every_resource(
     matrix_dir: Path, tmp_path: Path, cloud: str
 ) -> None:
     report_path = tmp_path / "verify.json"
+    command = [sys.executable, "-m", "synth", "verify", str(matrix_dir / cloud)]
     result = subprocess.run(
-        [sys.executable, "-m", "synth", "verify", str(matrix_dir / cloud), "--json", str(report_path)],
+        [*command, "--json", str(report_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -452,5 +452,6 @@ waivers:
     with pytest.raises(WaiversError) as caught:
         load_waivers(waivers, tiers={"live": "production"})
     assert caught.value.messages == [
-        f"{waivers}: waivers[0].resource: a waiver for 'live' (production tier) must name a resource"
+        f"{waivers}: waivers[0].resource: a waiver for 'live' (production tier) must name"
+        " a resource"
     ]
