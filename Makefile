@@ -24,6 +24,10 @@ PYPI_INDEX_URL ?= $(or $(PIP_INDEX_URL),$(shell $(PYTHON) -m pip config get glob
 export PYPI_INDEX_URL
 
 OUTDIR ?= cdktf.out
+REPORTS ?= reports
+PYTEST_ARGS ?=
+VERIFY = .tools/bin/pipenv run python -m synth verify $(OUTDIR) \
+	--json $(REPORTS)/verify.json --junit $(REPORTS)/verify.xml
 
 .PHONY: setup synth verify test lint clean
 
@@ -49,13 +53,13 @@ node_modules/.installed: package-lock.json
 # cdktf synth runs main.py through pipenv (cdktf.json), then the gate checks the output.
 synth: setup
 	npx cdktf synth --output $(OUTDIR)
-	.tools/bin/pipenv run python -m synth verify $(OUTDIR)
+	$(VERIFY)
 
 verify: setup
-	.tools/bin/pipenv run python -m synth verify $(OUTDIR)
+	$(VERIFY)
 
 test: setup
-	.tools/bin/pipenv run pytest
+	.tools/bin/pipenv run pytest $(PYTEST_ARGS)
 
 lint: setup
 	.tools/bin/pipenv run ruff check .
@@ -63,4 +67,4 @@ lint: setup
 	.tools/bin/pipenv run mypy synth
 
 clean:
-	rm -rf $(OUTDIR) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(OUTDIR) $(REPORTS) .pytest_cache .mypy_cache .ruff_cache .hypothesis
