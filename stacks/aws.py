@@ -5,8 +5,10 @@ Satisfies: TAG-1, STATE-1
 
 from __future__ import annotations
 
+from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
+from constructs.aws.edge import Edge
 from constructs.aws.keys import Keys
 from constructs.aws.network import Network
 
@@ -24,7 +26,14 @@ class AwsStack(GroundworkStack):
             default_tags=[AwsProviderDefaultTags(tags=config.tags)],
         )
         keys = Keys(self, "keys", config=config)
-        Network(self, "network", config=config, log_kms_key_arn=keys.logs.arn)
+        network = Network(self, "network", config=config, log_kms_key_arn=keys.logs.arn)
+        edge = Edge(self, "edge", config=config, network=network, log_kms_key_arn=keys.logs.arn)
+        TerraformOutput(
+            self,
+            "load_balancer_dns_name",
+            value=edge.dns_name,
+            description="Public DNS name of the ALB",
+        )
 
 
 STACK = AwsStack

@@ -1,0 +1,460 @@
+"""The edge: ALB with HTTPS only, a WAFv2 web ACL, a certificate, and the access-log bucket.
+
+The ALB sits in the public subnets and drops invalid headers; HTTP only redirects to
+HTTPS; the target group checks `/health` every 10 s and drains for 30 s. The web ACL runs
+AWS's common and known-bad-inputs rule sets and a per-IP rate limit, and logs to an
+encrypted log group. The log bucket receives ALB access logs (`alb/`) and S3 server
+access logs of the environment's other buckets (`s3/`).
+
+Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, DNS-1, OBJ-1, OBJ-5, OBJ-6, OBS-1
+"""
+
+from __future__ import annotations
+
+import json
+
+from cdktf import TerraformOutput, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
+from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
+from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
+from cdktf_cdktf_provider_aws.lb_listener import (
+    LbListener,
+    LbListenerDefaultAction,
+    LbListenerDefaultActionRedirect,
+)
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
+from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
+from cdktf_cdktf_provider_aws.route53_zone import Route53Zone
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
+from cdktf_cdktf_provider_aws.wafv2_web_acl import (
+    Wafv2WebAcl,
+    Wafv2WebAclDefaultAction,
+    Wafv2WebAclDefaultActionAllow,
+    Wafv2WebAclRule,
+    Wafv2WebAclRuleAction,
+    Wafv2WebAclRuleActionBlock,
+    Wafv2WebAclRuleOverrideAction,
+    Wafv2WebAclRuleOverrideActionNone,
+    Wafv2WebAclRuleVisibilityConfig,
+    Wafv2WebAclVisibilityConfig,
+)
+from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
+from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
+    Wafv2WebAclLoggingConfiguration,
+    Wafv2WebAclLoggingConfigurationRedactedFields,
+    Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader,
+)
+from constructs import Construct
+from constructs.aws.network import Network
+
+from synth.config import EnvironmentConfig
+
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"  # EDGE-1: TLS 1.3 and 1.2 only
+HEALTH_PATH = "/health"  # EDGE-4
+READINESS_INTERVAL_SECONDS = 10  # EDGE-4
+DRAINING_SECONDS = 30  # EDGE-4
+ALB_LOG_PREFIX = "alb"
+S3_LOG_PREFIX = "s3"
+MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
+
+
+def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:
+    return Wafv2WebAclRuleVisibilityConfig(
+        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+    )
+
+
+class Edge(Construct):
+    """The environment's public entry point and its access-log bucket."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        network: Network,
+        log_kms_key_arn: str,
+    ) -> None:
+        super().__init__(scope, id_)
+        self._config = config
+        self._account_id = DataAwsCallerIdentity(self, "account").account_id
+        self._log_bucket(config)
+
+        self.load_balancer = Lb(
+            self,
+            "alb",
+            name=config.prefix,
+            load_balancer_type="application",
+            internal=False,
+            subnets=network.public_subnet_ids,
+            security_groups=[network.security_groups.alb.id],
+            drop_invalid_header_fields=True,  # EDGE-3
+            desync_mitigation_mode="defensive",
+            # The entry point is protected from teardown when the data is (DB-7).
+            enable_deletion_protection=config.database.deletion_protection,
+            access_logs=LbAccessLogs(
+                bucket=self.log_bucket_name, prefix=ALB_LOG_PREFIX, enabled=True
+            ),
+            # ELB checks that it may write to the bucket when the ALB is created.
+            depends_on=[self._log_bucket_policy],
+        )
+        self.dns_name = self.load_balancer.dns_name
+
+        target_group = LbTargetGroup(
+            self,
+            "app",
+            name=config.prefix,
+            target_type="ip",
+            protocol="HTTP",  # TLS ends at the ALB; targets are private (app subnets)
+            port=config.service.port,
+            vpc_id=network.vpc_id,
+            deregistration_delay=str(DRAINING_SECONDS),
+            health_check=LbTargetGroupHealthCheck(
+                enabled=True,
+                path=HEALTH_PATH,
+                protocol="HTTP",
+                matcher="200",
+                interval=READINESS_INTERVAL_SECONDS,
+                timeout=5,
+                healthy_threshold=2,
+                unhealthy_threshold=3,
+            ),
+        )
+        self.target_group_arn = target_group.arn
+
+        # DNS-1: the environment's own hosted zone, when the config asks for one.
+        self.zone_id: str | None = None
+        if config.features.dns_enabled:
+            self.zone_id = Route53Zone(
+                self, "zone", name=config.domain, force_destroy=False
+            ).zone_id
+        certificate_arn = self._certificate(config)
+        https = LbListener(
+            self,
+            "https",
+            load_balancer_arn=self.load_balancer.arn,
+            port=443,
+            protocol="HTTPS",
+            ssl_policy=TLS_POLICY,
+            certificate_arn=certificate_arn,
+            default_action=[
+                LbListenerDefaultAction(type="forward", target_group_arn=target_group.arn)
+            ],
+        )
+        self.listener_arn = https.arn
+        LbListener(
+            self,
+            "http",
+            load_balancer_arn=self.load_balancer.arn,
+            port=80,
+            protocol="HTTP",
+            default_action=[
+                LbListenerDefaultAction(
+                    type="redirect",
+                    redirect=LbListenerDefaultActionRedirect(
+                        protocol="HTTPS", port="443", status_code="HTTP_301"
+                    ),
+                )
+            ],
+        )
+        self.web_acl_arn = self._firewall(config, log_kms_key_arn)
+        if self.zone_id is not None:
+            Route53Record(
+                self,
+                "domain",
+                zone_id=self.zone_id,
+                name=config.domain,
+                type="A",
+                alias=Route53RecordAlias(
+                    name=self.load_balancer.dns_name,
+                    zone_id=self.load_balancer.zone_id,
+                    evaluate_target_health=True,
+                ),
+            )
+
+    def _log_bucket(self, config: EnvironmentConfig) -> None:
+        """EDGE-3, OBJ-6: where the ALB and the other buckets write their access logs."""
+        # Bucket names are global: prefix, account and region make this one unique and stable.
+        bucket = S3Bucket(
+            self,
+            "logs",
+            bucket=f"{config.prefix}-logs-{self._account_id}-{config.aws.region}",
+            force_destroy=False,
+        )
+        self.log_bucket_name = bucket.bucket
+        self.log_bucket_arn = bucket.arn
+        S3BucketPublicAccessBlock(
+            self,
+            "logs-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        # Delivery is authorised by the bucket policy below, so ACLs can stay disabled.
+        S3BucketOwnershipControls(
+            self,
+            "logs-ownership",
+            bucket=bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        # SSE-S3, not SSE-KMS: ALB access logs and S3 server access logs cannot be delivered
+        # to a bucket whose default encryption is a KMS key.
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "logs-encryption",
+            bucket=bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=(
+                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                            sse_algorithm="AES256"
+                        )
+                    )
+                )
+            ],
+        )
+        S3BucketVersioningA(
+            self,
+            "logs-versioning",
+            bucket=bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        S3BucketLifecycleConfiguration(
+            self,
+            "logs-lifecycle",
+            bucket=bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-logs",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    expiration=[
+                        S3BucketLifecycleConfigurationRuleExpiration(
+                            days=config.logs.retention_days  # OBS-1
+                        )
+                    ],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=7
+                        )
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                            days_after_initiation=7
+                        )
+                    ],
+                )
+            ],
+        )
+        elb_account = DataAwsElbServiceAccount(self, "elb-account")
+        alb_logs = f"{bucket.arn}/{ALB_LOG_PREFIX}/AWSLogs/{self._account_id}/*"
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    # Regions opened before August 2022 deliver as the regional ELB account.
+                    "Sid": "AlbAccessLogsRegionalAccount",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": elb_account.arn},
+                    "Action": "s3:PutObject",
+                    "Resource": alb_logs,
+                },
+                {
+                    "Sid": "AlbAccessLogsService",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": alb_logs,
+                },
+                {
+                    "Sid": "S3ServerAccessLogs",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"{bucket.arn}/{S3_LOG_PREFIX}/*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": self._account_id}},
+                },
+                {
+                    "Sid": "DenyInsecureTransport",  # OBJ-5
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket.arn, f"{bucket.arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ],
+        }
+        self._log_bucket_policy = S3BucketPolicy(
+            self, "logs-policy", bucket=bucket.id, policy=json.dumps(policy, indent=2)
+        )
+
+    def _certificate(self, config: EnvironmentConfig) -> str:
+        """The configured ACM certificate, else one requested for `domain` (DNS-1 if enabled)."""
+        if config.edge.certificate_arn:
+            return config.edge.certificate_arn
+        certificate = AcmCertificate(
+            self,
+            "certificate",
+            domain_name=config.domain,
+            validation_method="DNS",
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
+        validation_records = []
+        if self.zone_id is not None:
+            option = certificate.domain_validation_options.get(0)
+            validation_records.append(
+                Route53Record(
+                    self,
+                    "certificate-validation",
+                    zone_id=self.zone_id,
+                    name=option.resource_record_name,
+                    type=option.resource_record_type,
+                    records=[option.resource_record_value],
+                    ttl=300,
+                    allow_overwrite=True,
+                )
+            )
+        else:
+            # Without our own zone, whoever runs the domain's DNS adds this record.
+            TerraformOutput(
+                self,
+                "certificate-validation-records",
+                value=certificate.domain_validation_options,
+                description=f"DNS records that validate the certificate for {config.domain}",
+            )
+        # The HTTPS listener needs an issued certificate: wait for validation.
+        validation = AcmCertificateValidation(
+            self,
+            "certificate-issued",
+            certificate_arn=certificate.arn,
+            validation_record_fqdns=[record.fqdn for record in validation_records] or None,
+        )
+        return validation.certificate_arn
+
+    def _firewall(self, config: EnvironmentConfig, log_kms_key_arn: str) -> str:
+        """EDGE-2: managed rule sets and a per-IP rate limit, logged to CloudWatch Logs."""
+        metric = config.prefix.replace("-", "")
+        rules = [
+            Wafv2WebAclRule(
+                name=group,
+                priority=index,
+                override_action=Wafv2WebAclRuleOverrideAction(
+                    none=Wafv2WebAclRuleOverrideActionNone()
+                ),
+                statement={"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}},
+                visibility_config=_visibility(f"{metric}{group}"),
+            )
+            for index, group in enumerate(MANAGED_RULE_GROUPS, start=1)
+        ]
+        rules.append(
+            Wafv2WebAclRule(
+                name="rate-limit-per-ip",
+                priority=len(rules) + 1,
+                action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
+                statement={
+                    "rate_based_statement": {
+                        "limit": config.edge.rate_limit_per_minute,
+                        "aggregate_key_type": "IP",
+                        "evaluation_window_sec": 60,  # the limit is per minute
+                    }
+                },
+                visibility_config=_visibility(f"{metric}RateLimitPerIp"),
+            )
+        )
+        acl = Wafv2WebAcl(
+            self,
+            "waf",
+            name=config.prefix,
+            description=f"{config.prefix}: managed rules and a per-IP rate limit",
+            scope="REGIONAL",
+            default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()),
+            rule=rules,
+            visibility_config=Wafv2WebAclVisibilityConfig(
+                cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+            ),
+        )
+        Wafv2WebAclAssociation(
+            self, "waf-association", resource_arn=self.load_balancer.arn, web_acl_arn=acl.arn
+        )
+
+        # WAF requires the log group's name to start with `aws-waf-logs-`.
+        log_group = CloudwatchLogGroup(
+            self,
+            "waf-logs",
+            name=f"aws-waf-logs-{config.prefix}",
+            retention_in_days=config.logs.retention_days,
+            kms_key_id=log_kms_key_arn,
+        )
+        region = config.aws.region
+        resource_policy = CloudwatchLogResourcePolicy(
+            self,
+            "waf-logs-delivery",
+            policy_name=f"{config.prefix}-waf-logs",
+            policy_document=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "WafLogDelivery",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": f"{log_group.arn}:*",
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": self._account_id},
+                                "ArnLike": {
+                                    "aws:SourceArn": f"arn:aws:logs:{region}:{self._account_id}:*"
+                                },
+                            },
+                        }
+                    ],
+                }
+            ),
+        )
+        Wafv2WebAclLoggingConfiguration(
+            self,
+            "waf-logging",
+            resource_arn=acl.arn,
+            log_destination_configs=[log_group.arn],
+            # Credentials never reach the logs.
+            redacted_fields=[
+                Wafv2WebAclLoggingConfigurationRedactedFields(
+                    single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(
+                        name=header
+                    )
+                )
+                for header in ("authorization", "cookie")
+            ],
+            depends_on=[resource_policy],
+        )
+        return acl.arn

@@ -1,0 +1,215 @@
+"""Edge: HTTPS-only ALB, WAF with rate limit, health check, access-log bucket (EDGE-1..4, DNS-1)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cdktf import TerraformStack
+from cdktf import Testing as CdktfTesting
+from conftest import resources_of
+
+from synth.config import EnvironmentConfig, load_environment
+from synth.providers import load_provider
+
+load_provider("aws")  # before any binding import: the full package import takes ~30 s
+
+from cdktf_cdktf_provider_aws.lb import Lb  # noqa: E402
+from cdktf_cdktf_provider_aws.lb_listener import LbListener  # noqa: E402
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup  # noqa: E402
+from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
+from constructs.aws.edge import Edge  # noqa: E402
+from constructs.aws.network import Network  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[3]
+LOG_KEY = "arn:aws:kms:eu-west-1:111122223333:key/logs"
+CERTIFICATE = "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-1111-2222-3333-444455556666"
+
+
+def load(env: str, **updates: Any) -> EnvironmentConfig:
+    config = load_environment(ROOT / "environments" / f"{env}.yaml")
+    return config.model_copy(update=updates)
+
+
+def synth(config: EnvironmentConfig) -> str:
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    AwsProvider(stack, "aws", region=config.aws.region)
+    network = Network(stack, "network", config=config, log_kms_key_arn=LOG_KEY)
+    Edge(stack, "edge", config=config, network=network, log_kms_key_arn=LOG_KEY)
+    return CdktfTesting.synth(stack)
+
+
+@pytest.fixture(scope="module")
+def dev() -> str:
+    return synth(load("dev"))
+
+
+@pytest.fixture(scope="module")
+def dev_stack(dev: str) -> dict[str, Any]:
+    return json.loads(dev)
+
+
+def test_https_listener_uses_a_tls_1_2_plus_policy_edge_1(dev: str) -> None:
+    assert CdktfTesting.to_have_resource_with_properties(
+        dev,
+        LbListener.TF_RESOURCE_TYPE,
+        {"port": 443, "protocol": "HTTPS", "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06"},
+    )
+
+
+def test_http_listener_only_redirects_to_https_edge_1(dev_stack: dict[str, Any]) -> None:
+    [http] = [lst for lst in resources_of(dev_stack, "aws_lb_listener") if lst["port"] == 80]
+    assert http["default_action"] == [
+        {
+            "type": "redirect",
+            "redirect": {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"},
+        }
+    ]
+    assert len(resources_of(dev_stack, "aws_lb_listener")) == 2
+
+
+def test_waf_runs_managed_rules_and_a_per_ip_rate_limit_edge_2(dev_stack: dict[str, Any]) -> None:
+    [acl] = resources_of(dev_stack, "aws_wafv2_web_acl")
+    assert acl["scope"] == "REGIONAL"
+    statements = {rule["name"]: rule["statement"] for rule in acl["rule"]}
+    assert statements["AWSManagedRulesCommonRuleSet"] == {
+        "managed_rule_group_statement": {
+            "name": "AWSManagedRulesCommonRuleSet",
+            "vendor_name": "AWS",
+        }
+    }
+    assert "AWSManagedRulesKnownBadInputsRuleSet" in statements
+    assert statements["rate-limit-per-ip"] == {
+        "rate_based_statement": {
+            "limit": 100,
+            "aggregate_key_type": "IP",
+            "evaluation_window_sec": 60,
+        }
+    }
+    [association] = resources_of(dev_stack, "aws_wafv2_web_acl_association")
+    assert association["resource_arn"].startswith("${aws_lb.")
+
+
+def test_rate_limit_comes_from_the_config_edge_2() -> None:
+    config = load("dev")
+    config = config.model_copy(
+        update={"edge": config.edge.model_copy(update={"rate_limit_per_minute": 250})}
+    )
+    [acl] = resources_of(json.loads(synth(config)), "aws_wafv2_web_acl")
+    [rate] = [rule for rule in acl["rule"] if "rate_based_statement" in rule["statement"]]
+    assert rate["statement"]["rate_based_statement"]["limit"] == 250
+
+
+def test_waf_logs_to_an_encrypted_group_with_the_retention_edge_2_obs_1(
+    dev_stack: dict[str, Any],
+) -> None:
+    groups = dev_stack["resource"]["aws_cloudwatch_log_group"]
+    [(key, waf)] = [
+        (key, group)
+        for key, group in groups.items()
+        if group["name"] == "aws-waf-logs-groundwork-dev"
+    ]
+    assert waf["kms_key_id"] == LOG_KEY and waf["retention_in_days"] == 30
+    [logging] = resources_of(dev_stack, "aws_wafv2_web_acl_logging_configuration")
+    assert logging["log_destination_configs"] == [f"${{aws_cloudwatch_log_group.{key}.arn}}"]
+    redacted = [field["single_header"]["name"] for field in logging["redacted_fields"]]
+    assert redacted == ["authorization", "cookie"]
+
+
+def test_alb_drops_invalid_headers_and_logs_access_edge_3(dev: str) -> None:
+    assert CdktfTesting.to_have_resource_with_properties(
+        dev,
+        Lb.TF_RESOURCE_TYPE,
+        {
+            "internal": False,
+            "drop_invalid_header_fields": True,
+            "access_logs": {"enabled": True, "prefix": "alb"},
+        },
+    )
+
+
+def test_log_bucket_is_private_tls_only_and_admits_the_log_writers_edge_3_obj_6(
+    dev_stack: dict[str, Any],
+) -> None:
+    [block] = resources_of(dev_stack, "aws_s3_bucket_public_access_block")
+    assert all(
+        block[key] is True
+        for key in (
+            "block_public_acls",
+            "block_public_policy",
+            "ignore_public_acls",
+            "restrict_public_buckets",
+        )
+    )
+    [encryption] = resources_of(dev_stack, "aws_s3_bucket_server_side_encryption_configuration")
+    assert (
+        encryption["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"]
+        == "AES256"
+    )
+    [ownership] = resources_of(dev_stack, "aws_s3_bucket_ownership_controls")
+    assert ownership["rule"]["object_ownership"] == "BucketOwnerEnforced"
+    [policy] = resources_of(dev_stack, "aws_s3_bucket_policy")
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    assert "/alb/AWSLogs/" in statements["AlbAccessLogsRegionalAccount"]["Resource"]
+    assert statements["S3ServerAccessLogs"]["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert statements["S3ServerAccessLogs"]["Resource"].endswith("/s3/*")
+    deny = statements["DenyInsecureTransport"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    [lifecycle] = resources_of(dev_stack, "aws_s3_bucket_lifecycle_configuration")
+    assert lifecycle["rule"][0]["expiration"] == [{"days": 30}]
+
+
+def test_health_check_and_draining_edge_4(dev: str) -> None:
+    assert CdktfTesting.to_have_resource_with_properties(
+        dev,
+        LbTargetGroup.TF_RESOURCE_TYPE,
+        {
+            "target_type": "ip",
+            "port": 3001,
+            "deregistration_delay": "30",
+            "health_check": {"path": "/health", "interval": 10, "matcher": "200"},
+        },
+    )
+
+
+def test_requests_a_dns_validated_certificate_for_the_domain_edge_1(
+    dev_stack: dict[str, Any],
+) -> None:
+    [certificate] = resources_of(dev_stack, "aws_acm_certificate")
+    assert certificate["domain_name"] == "dev.groundwork.example.com"
+    assert certificate["validation_method"] == "DNS"
+    assert resources_of(dev_stack, "aws_acm_certificate_validation")
+    assert not resources_of(dev_stack, "aws_route53_zone")
+
+
+def test_uses_the_configured_certificate_when_given_edge_1() -> None:
+    config = load("dev")
+    config = config.model_copy(
+        update={"edge": config.edge.model_copy(update={"certificate_arn": CERTIFICATE})}
+    )
+    stack = json.loads(synth(config))
+    assert not resources_of(stack, "aws_acm_certificate")
+    https = [lst for lst in resources_of(stack, "aws_lb_listener") if lst["port"] == 443]
+    assert https[0]["certificate_arn"] == CERTIFICATE
+
+
+def test_dns_enabled_adds_zone_validation_records_and_alias_dns_1() -> None:
+    config = load("dev")
+    config = config.model_copy(
+        update={"features": config.features.model_copy(update={"dns_enabled": True})}
+    )
+    stack = json.loads(synth(config))
+    [zone] = resources_of(stack, "aws_route53_zone")
+    assert zone["name"] == "dev.groundwork.example.com"
+    records = resources_of(stack, "aws_route53_record")
+    assert {record.get("type") for record in records} >= {"A"}
+    [validation] = resources_of(stack, "aws_acm_certificate_validation")
+    assert validation["validation_record_fqdns"]
+
+
+def test_production_alb_has_deletion_protection(matrix: dict[tuple[str, str], Any]) -> None:
+    [alb] = resources_of(matrix["aws", "production"], "aws_lb")
+    assert alb["enable_deletion_protection"] is True
