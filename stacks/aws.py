@@ -11,6 +11,7 @@ from constructs import Construct
 from constructs.aws.edge import Edge
 from constructs.aws.keys import Keys
 from constructs.aws.network import Network
+from constructs.aws.registry import Registry
 
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
@@ -28,6 +29,13 @@ class AwsStack(GroundworkStack):
         keys = Keys(self, "keys", config=config)
         network = Network(self, "network", config=config, log_kms_key_arn=keys.logs.arn)
         edge = Edge(self, "edge", config=config, network=network, log_kms_key_arn=keys.logs.arn)
+        registry = Registry(self, "registry", config=config, kms_key_arn=keys.data.arn)
+        TerraformOutput(
+            self,
+            "registry_url",
+            value=registry.repository_url,
+            description="Push the app image here, tagged service.image_tag",
+        )
         TerraformOutput(
             self,
             "load_balancer_dns_name",
