@@ -1,0 +1,285 @@
+"""Builds the app's secrets in Secrets Manager and the Lambda that rotates JWT_SECRET.
+
+Satisfies: SEC-1, SEC-2, SEC-3, DB-9, OBS-1, IAM-1
+
+- JWT_SECRET has no value in Terraform at all: the rotation function generates every
+  version inside AWS, the first one at apply (`rotate_immediately`), then every
+  `config.secrets.rotation_days` (SEC-2).
+- DATABASE_PASSWORD is the master secret RDS creates, encrypts with our key and rotates
+  itself (`manage_master_user_password`); a copy would only drift, so its ARN is passed on.
+- DATABASE_URL holds no secret (user, proxy host, port, database, TLS mode; the password
+  is read from DATABASE_PASSWORD), so its value may be built from Terraform tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from cdktf import AssetType, TerraformAsset
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionLoggingConfig,
+    LambdaFunctionTracingConfig,
+    LambdaFunctionVpcConfig,
+)
+from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from cdktf_cdktf_provider_aws.secretsmanager_secret_rotation import (
+    SecretsmanagerSecretRotation,
+    SecretsmanagerSecretRotationRotationRules,
+)
+from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from constructs import Construct
+from constructs.aws.database import Database
+
+from synth.config import EnvironmentConfig
+
+ROTATION_SOURCE = Path(__file__).resolve().parent / "rotation"
+STAGING_DIR = Path(__file__).resolve().parents[2] / ".groundwork" / "assets"
+# Deleted secrets stay recoverable this long; the maximum Secrets Manager allows.
+RECOVERY_WINDOW_DAYS = 30
+
+
+def rotation_package() -> tuple[str, str]:
+    """The rotation function's `*.py` files, staged by content hash; (directory, hash).
+
+    Packaging the source folder itself would ship (and hash) whatever `__pycache__` a
+    test run left there, so the synthesized JSON would depend on the machine's history.
+    The copy lives in the project's git-ignored `.groundwork/`, not a shared temp folder
+    someone else could have filled, and is rebuilt if it no longer matches the source.
+    """
+    sources = {file.name: file.read_bytes() for file in sorted(ROTATION_SOURCE.glob("*.py"))}
+    digest = hashlib.sha256()
+    for name, content in sources.items():
+        digest.update(name.encode() + b"\0" + content + b"\0")
+    content_hash = digest.hexdigest()
+    staged = STAGING_DIR / f"jwt-rotation-{content_hash}"
+    if staged.is_dir() and {f.name: f.read_bytes() for f in staged.iterdir()} == sources:
+        return str(staged), content_hash
+    STAGING_DIR.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(dir=STAGING_DIR, prefix=".building-"))
+    for name, content in sources.items():
+        (building / name).write_bytes(content)
+    shutil.rmtree(staged, ignore_errors=True)
+    try:
+        os.rename(building, staged)
+    except OSError:  # a parallel synth staged the same content first
+        shutil.rmtree(building)
+    return str(staged), content_hash
+
+
+class Secrets(Construct):
+    """JWT_SECRET, DATABASE_URL and DATABASE_PASSWORD, KMS-encrypted, JWT rotated by Lambda.
+
+    Attributes: `arns` (secret name -> ARN, for the app's task definition and role) and
+    `rotation_function_arn`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: EnvironmentConfig,
+        kms_key_arn: str,
+        log_kms_key_arn: str,
+        database: Database,
+        subnet_ids: Sequence[str],
+        vpc_id: str,
+    ) -> None:
+        super().__init__(scope, id)
+        partition = DataAwsPartition(self, "partition").partition
+        secretsmanager = f"secretsmanager.{config.aws.region}.amazonaws.com"
+
+        def secret(name: str, description: str) -> SecretsmanagerSecret:
+            return SecretsmanagerSecret(
+                self,
+                name.lower().replace("_", "-"),
+                name=f"{config.prefix}/{name}",
+                description=description,
+                kms_key_id=kms_key_arn,  # SEC-1
+                recovery_window_in_days=RECOVERY_WINDOW_DAYS,
+            )
+
+        jwt = secret("JWT_SECRET", "JWT signing key; generated and rotated by Lambda (SEC-2)")
+        url = secret("DATABASE_URL", "PostgreSQL URL via RDS Proxy, without the password")
+        SecretsmanagerSecretVersion(
+            self,
+            "database-url-value",
+            secret_id=url.id,
+            secret_string=(
+                f"postgresql://{database.username}@{database.endpoint}:{database.port}"
+                f"/{database.db_name}?sslmode=require"
+            ),
+        )
+        self.arns = {
+            "JWT_SECRET": jwt.arn,
+            "DATABASE_URL": url.arn,
+            "DATABASE_PASSWORD": database.master_user_secret_arn,
+        }
+
+        function_name = f"{config.prefix}-jwt-rotation"
+        log_group = CloudwatchLogGroup(
+            self,
+            "rotation-logs",
+            name=f"/aws/lambda/{function_name}",
+            retention_in_days=config.logs.retention_days,  # OBS-1
+            kms_key_id=log_kms_key_arn,
+        )
+        role = IamRole(
+            self,
+            "rotation-role",
+            name=function_name,
+            description="Rotates JWT_SECRET and nothing else (SEC-2)",
+            assume_role_policy=DataAwsIamPolicyDocument(
+                self,
+                "rotation-trust",
+                statement=[
+                    DataAwsIamPolicyDocumentStatement(
+                        actions=["sts:AssumeRole"],
+                        principals=[
+                            DataAwsIamPolicyDocumentStatementPrincipals(
+                                type="Service", identifiers=["lambda.amazonaws.com"]
+                            )
+                        ],
+                    )
+                ],
+            ).json,
+        )
+        # AWS's managed policy for VPC functions: ENI management and writing its own logs.
+        vpc_access = IamRolePolicyAttachment(
+            self,
+            "rotation-vpc-access",
+            role=role.name,
+            policy_arn=(
+                f"arn:{partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+            ),
+        )
+        permissions = IamRolePolicy(
+            self,
+            "rotation-policy",
+            name="rotate-jwt-secret",
+            role=role.name,
+            policy=DataAwsIamPolicyDocument(
+                self,
+                "rotation-permissions",
+                statement=[
+                    DataAwsIamPolicyDocumentStatement(
+                        sid="RotateJwtSecret",
+                        actions=[
+                            "secretsmanager:DescribeSecret",
+                            "secretsmanager:GetSecretValue",
+                            "secretsmanager:PutSecretValue",
+                            "secretsmanager:UpdateSecretVersionStage",
+                        ],
+                        resources=[jwt.arn],
+                    ),
+                    DataAwsIamPolicyDocumentStatement(
+                        sid="UseKeyThroughSecretsManager",
+                        actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                        resources=[kms_key_arn],
+                        condition=[
+                            DataAwsIamPolicyDocumentStatementCondition(
+                                test="StringEquals",
+                                variable="kms:ViaService",
+                                values=[secretsmanager],
+                            )
+                        ],
+                    ),
+                    # X-Ray has no resource-level permissions for these two actions.
+                    DataAwsIamPolicyDocumentStatement(
+                        sid="WriteTraces",
+                        actions=["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+                        resources=["*"],
+                    ),
+                ],
+            ).json,
+        )
+
+        security_group = SecurityGroup(
+            self,
+            "rotation-sg",
+            name=f"{function_name}-lambda",
+            description="JWT rotation Lambda: HTTPS out to the Secrets Manager API only",
+            vpc_id=vpc_id,
+        )
+        # Outbound only; reaches the regional Secrets Manager endpoint through the VPC's
+        # egress (NAT or an interface endpoint). No ingress: Lambda is invoked by the API.
+        VpcSecurityGroupEgressRule(
+            self,
+            "rotation-egress-https",
+            security_group_id=security_group.id,
+            description="HTTPS to the Secrets Manager API",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
+        )
+
+        # cdktf zips it into cdktf.out and refers to it by a stack-relative path.
+        package, package_hash = rotation_package()
+        code = TerraformAsset(
+            self, "rotation-code", path=package, type=AssetType.ARCHIVE, asset_hash=package_hash
+        )
+        function = LambdaFunction(
+            self,
+            "rotation",
+            function_name=function_name,
+            description=f"Rotates {config.prefix}/JWT_SECRET",
+            role=role.arn,
+            runtime="python3.12",
+            handler="jwt_rotation.lambda_handler",
+            filename=code.path,
+            source_code_hash=code.asset_hash,
+            memory_size=128,
+            timeout=30,
+            # Secrets Manager runs one rotation step at a time per secret.
+            reserved_concurrent_executions=1,
+            vpc_config=LambdaFunctionVpcConfig(
+                subnet_ids=list(subnet_ids), security_group_ids=[security_group.id]
+            ),
+            tracing_config=LambdaFunctionTracingConfig(mode="Active"),
+            logging_config=LambdaFunctionLoggingConfig(log_format="JSON", log_group=log_group.name),
+            # Lambda checks the ENI permissions when it creates a VPC function.
+            depends_on=[log_group, vpc_access],
+        )
+        self.rotation_function_arn = function.arn
+        permission = LambdaPermission(
+            self,
+            "rotation-invoke",
+            statement_id="SecretsManagerRotatesJwtSecret",
+            action="lambda:InvokeFunction",
+            function_name=function.function_name,
+            principal="secretsmanager.amazonaws.com",
+            source_arn=jwt.arn,
+        )
+        SecretsmanagerSecretRotation(
+            self,
+            "jwt-rotation",
+            secret_id=jwt.id,
+            rotation_lambda_arn=function.arn,
+            rotation_rules=SecretsmanagerSecretRotationRotationRules(
+                automatically_after_days=config.secrets.rotation_days  # SEC-2
+            ),
+            # The first version is generated now, so JWT_SECRET has a value after apply.
+            rotate_immediately=True,
+            depends_on=[permission, permissions],
+        )

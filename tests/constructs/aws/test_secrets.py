@@ -1,0 +1,314 @@
+"""Tests the AWS Secrets construct and its rotation Lambda (SEC-1..3, DB-9, OBS-1, IAM-1).
+
+Each environment's real config drives a small test stack holding the database (whose
+master secret is DATABASE_PASSWORD) and the secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from synth.providers import load_provider
+
+load_provider("aws")  # shallow provider import, before any binding is imported
+
+# cdktf's Testing is aliased: pytest would try to collect a class named `Test*`.
+from cdktf import TerraformOutput, TerraformStack  # noqa: E402
+from cdktf import Testing as CdktfTesting  # noqa: E402
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction  # noqa: E402
+from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret  # noqa: E402
+from constructs.aws import secrets as secrets_module  # noqa: E402
+from constructs.aws.database import Database  # noqa: E402
+from constructs.aws.secrets import Secrets  # noqa: E402
+
+from synth.config import load_environment  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[3]
+KEY = "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000001"
+LOG_KEY = "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000002"
+SUBNETS = ["subnet-0app1", "subnet-0app2"]
+ENVS = ("dev", "staging", "production")
+
+
+def synth(env: str) -> tuple[Any, str]:
+    config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="aws")
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    AwsProvider(stack, "aws", region=config.aws.region)
+    database = Database(
+        stack,
+        "database",
+        config=config,
+        subnet_ids=SUBNETS,
+        security_group_id="sg-0data",
+        kms_key_arn=KEY,
+        log_kms_key_arn=LOG_KEY,
+    )
+    secrets = Secrets(
+        stack,
+        "secrets",
+        config=config,
+        kms_key_arn=KEY,
+        log_kms_key_arn=LOG_KEY,
+        database=database,
+        subnet_ids=SUBNETS,
+        vpc_id="vpc-0main",
+    )
+    for name, arn in secrets.arns.items():
+        TerraformOutput(stack, f"arn-{name}", value=arn)
+    TerraformOutput(stack, "master-secret", value=database.master_user_secret_arn)
+    TerraformOutput(stack, "rotation-function", value=secrets.rotation_function_arn)
+    return config, CdktfTesting.synth(stack)
+
+
+class Synthesized:
+    def __init__(self, env: str) -> None:
+        self.config, self.text = synth(env)
+        self.json = json.loads(self.text)
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Resources of a type by their Terraform address (`type.name`)."""
+        found = self.json.get("resource", {}).get(resource_type, {})
+        return {f"{resource_type}.{name}": body for name, body in found.items()}
+
+    def one(self, resource_type: str) -> dict[str, Any]:
+        (body,) = self.resources(resource_type).values()
+        return body
+
+    def secret(self, name: str) -> tuple[str, dict[str, Any]]:
+        (found,) = [
+            (address, body)
+            for address, body in self.resources("aws_secretsmanager_secret").items()
+            if body["name"] == f"groundwork-{self.config.name}/{name}"
+        ]
+        return found
+
+    def output(self, name: str) -> str:
+        return self.json["output"][name]["value"]
+
+    def statements(self, policy: str) -> list[dict[str, Any]]:
+        reference = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(.+)\.json\}", policy)
+        assert reference, policy
+        return self.json["data"]["aws_iam_policy_document"][reference[1]]["statement"]
+
+
+@pytest.fixture(scope="module")
+def stacks() -> dict[str, Synthesized]:
+    return {env: Synthesized(env) for env in ENVS}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_sec_1_app_secrets_are_kms_encrypted_and_recoverable(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    synthesized = stacks[env]
+    for name in ("JWT_SECRET", "DATABASE_URL"):
+        assert CdktfTesting.to_have_resource_with_properties(
+            synthesized.text,
+            SecretsmanagerSecret.TF_RESOURCE_TYPE,
+            {
+                "name": f"groundwork-{env}/{name}",
+                "kms_key_id": KEY,
+                "recovery_window_in_days": 30,
+            },
+        )
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_sec_1_db_9_arns_name_all_three_and_the_password_is_the_rds_managed_secret(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    synthesized = stacks[env]
+    jwt, _ = synthesized.secret("JWT_SECRET")
+    url, _ = synthesized.secret("DATABASE_URL")
+    assert synthesized.output("arn-JWT_SECRET") == f"${{{jwt}.arn}}"
+    assert synthesized.output("arn-DATABASE_URL") == f"${{{url}.arn}}"
+    assert synthesized.output("arn-DATABASE_PASSWORD") == synthesized.output("master-secret")
+    assert synthesized.output("master-secret").endswith(".master_user_secret[0].secret_arn}")
+    # No duplicate of the RDS-managed password secret.
+    assert len(synthesized.resources("aws_secretsmanager_secret")) == 2
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_sec_3_only_database_url_has_a_synthesized_value_and_it_holds_no_password(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    synthesized = stacks[env]
+    url, _ = synthesized.secret("DATABASE_URL")
+    (version,) = synthesized.resources("aws_secretsmanager_secret_version").values()
+    assert version["secret_id"] == f"${{{url}.id}}"
+    assert re.fullmatch(
+        r"postgresql://groundwork_admin@\$\{aws_db_proxy\.[^}]+\.endpoint\}:5432"
+        r"/groundwork\?sslmode=require",
+        version["secret_string"],
+    ), version["secret_string"]
+    assert "secret_string_wo" not in version
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_sec_2_jwt_secret_rotates_within_90_days_starting_at_apply(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    synthesized = stacks[env]
+    jwt, _ = synthesized.secret("JWT_SECRET")
+    rotation = synthesized.one("aws_secretsmanager_secret_rotation")
+    (function,) = synthesized.resources("aws_lambda_function")
+    assert rotation["secret_id"] == f"${{{jwt}.id}}"
+    assert rotation["rotation_lambda_arn"] == f"${{{function}.arn}}"
+    assert rotation["rotate_immediately"] is True
+    days = rotation["rotation_rules"]["automatically_after_days"]
+    assert days == synthesized.config.secrets.rotation_days <= 90
+    assert synthesized.output("rotation-function") == f"${{{function}.arn}}"
+    # The invoke permission and the role policy exist before the first rotation runs.
+    (permission,) = synthesized.resources("aws_lambda_permission")
+    (policy,) = [
+        address
+        for address, body in synthesized.resources("aws_iam_role_policy").items()
+        if body["name"] == "rotate-jwt-secret"
+    ]
+    assert set(rotation["depends_on"]) == {permission, policy}
+
+
+def test_sec_2_only_secrets_manager_may_invoke_it_for_the_jwt_secret(
+    stacks: dict[str, Synthesized],
+) -> None:
+    synthesized = stacks["production"]
+    jwt, _ = synthesized.secret("JWT_SECRET")
+    permission = synthesized.one("aws_lambda_permission")
+    assert permission["action"] == "lambda:InvokeFunction"
+    assert permission["principal"] == "secretsmanager.amazonaws.com"
+    assert permission["source_arn"] == f"${{{jwt}.arn}}"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_sec_2_rotation_lambda_is_private_traced_and_bounded(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    synthesized = stacks[env]
+    assert CdktfTesting.to_have_resource_with_properties(
+        synthesized.text,
+        LambdaFunction.TF_RESOURCE_TYPE,
+        {
+            "function_name": f"groundwork-{env}-jwt-rotation",
+            "runtime": "python3.12",
+            "handler": "jwt_rotation.lambda_handler",
+            "reserved_concurrent_executions": 1,
+            "tracing_config": {"mode": "Active"},
+        },
+    )
+    function = synthesized.one("aws_lambda_function")
+    assert "environment" not in function  # nothing to leak, nothing to encrypt
+    assert function["vpc_config"]["subnet_ids"] == SUBNETS
+    (group,) = synthesized.resources("aws_security_group")
+    assert function["vpc_config"]["security_group_ids"] == [f"${{{group}.id}}"]
+    (log_group,) = [
+        (address, body)
+        for address, body in synthesized.resources("aws_cloudwatch_log_group").items()
+        if body["name"] == f"/aws/lambda/groundwork-{env}-jwt-rotation"
+    ]
+    assert function["logging_config"]["log_group"] == f"${{{log_group[0]}.name}}"
+    assert log_group[1]["kms_key_id"] == LOG_KEY  # OBS-1
+    assert log_group[1]["retention_in_days"] == synthesized.config.logs.retention_days
+
+
+def test_rotation_security_group_allows_https_out_and_nothing_in(
+    stacks: dict[str, Synthesized],
+) -> None:
+    synthesized = stacks["production"]
+    (address, group) = next(iter(synthesized.resources("aws_security_group").items()))
+    assert group["vpc_id"] == "vpc-0main"
+    assert "ingress" not in group or group["ingress"] == []
+    assert not synthesized.resources("aws_vpc_security_group_ingress_rule")
+    (egress,) = synthesized.resources("aws_vpc_security_group_egress_rule").values()
+    assert egress["security_group_id"] == f"${{{address}.id}}"
+    assert (egress["ip_protocol"], egress["from_port"], egress["to_port"]) == ("tcp", 443, 443)
+
+
+def test_iam_1_rotation_role_touches_only_the_jwt_secret_and_key(
+    stacks: dict[str, Synthesized],
+) -> None:
+    synthesized = stacks["production"]
+    jwt, _ = synthesized.secret("JWT_SECRET")
+    (policy,) = [
+        body
+        for body in synthesized.resources("aws_iam_role_policy").values()
+        if body["name"] == "rotate-jwt-secret"
+    ]
+    assert synthesized.statements(policy["policy"]) == [
+        {
+            "sid": "RotateJwtSecret",
+            "actions": [
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:UpdateSecretVersionStage",
+            ],
+            "resources": [f"${{{jwt}.arn}}"],
+        },
+        {
+            "sid": "UseKeyThroughSecretsManager",
+            "actions": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "resources": [KEY],
+            "condition": [
+                {
+                    "test": "StringEquals",
+                    "variable": "kms:ViaService",
+                    "values": ["secretsmanager.eu-west-1.amazonaws.com"],
+                }
+            ],
+        },
+        {
+            "sid": "WriteTraces",
+            "actions": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+            "resources": ["*"],
+        },
+    ]
+    attachments = [
+        body["policy_arn"]
+        for body in synthesized.resources("aws_iam_role_policy_attachment").values()
+    ]
+    assert any(
+        arn.endswith(":iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
+        for arn in attachments
+    )
+    for document in synthesized.json["data"]["aws_iam_policy_document"].values():
+        for statement in document["statement"]:
+            assert not any("*" in action for action in statement["actions"])
+
+
+def test_sec_3_asset_path_is_relative_and_hash_is_the_package_content(
+    stacks: dict[str, Synthesized],
+) -> None:
+    synthesized = stacks["production"]
+    function = synthesized.one("aws_lambda_function")
+    _, content_hash = secrets_module.rotation_package()
+    assert function["source_code_hash"] == content_hash
+    assert function["filename"].startswith("assets/")
+    assert function["filename"].endswith(f"/{content_hash}/archive.zip")
+    assert str(ROOT) not in synthesized.text
+    assert ".groundwork" not in synthesized.text  # the staging folder stays private
+
+
+def test_synthesized_json_is_identical_across_runs(stacks: dict[str, Synthesized]) -> None:
+    assert synth("production")[1] == stacks["production"].text
+
+
+def test_rotation_package_holds_only_python_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `__pycache__` left by a test run changes neither the package nor its hash."""
+    staged, content_hash = secrets_module.rotation_package()
+    assert sorted(p.name for p in Path(staged).iterdir()) == ["jwt_rotation.py"]
+    source = tmp_path / "rotation"
+    (source / "__pycache__").mkdir(parents=True)
+    (source / "__pycache__" / "jwt_rotation.cpython-312.pyc").write_bytes(b"\x00stale")
+    (source / "jwt_rotation.py").write_bytes(
+        (secrets_module.ROTATION_SOURCE / "jwt_rotation.py").read_bytes()
+    )
+    monkeypatch.setattr(secrets_module, "ROTATION_SOURCE", source)
+    assert secrets_module.rotation_package() == (staged, content_hash)
