@@ -100,6 +100,9 @@ class GcpConfig(Strict):
     project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
     region: GcpRegion
     replica_region: GcpRegion
+    billing_account: Annotated[
+        str, Field(pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
+    ]  # COST-1
 
     _distinct = field_validator("replica_region")(_differs_from("region"))
 
