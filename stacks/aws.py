@@ -8,10 +8,13 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
+from constructs.aws.database import Database
 from constructs.aws.edge import Edge
 from constructs.aws.keys import Keys
 from constructs.aws.network import Network
 from constructs.aws.registry import Registry
+from constructs.aws.secrets import Secrets
+from constructs.aws.service import Service
 
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
@@ -30,6 +33,39 @@ class AwsStack(GroundworkStack):
         network = Network(self, "network", config=config, log_kms_key_arn=keys.logs.arn)
         edge = Edge(self, "edge", config=config, network=network, log_kms_key_arn=keys.logs.arn)
         registry = Registry(self, "registry", config=config, kms_key_arn=keys.data.arn)
+        database = Database(
+            self,
+            "database",
+            config=config,
+            subnet_ids=network.data_subnet_ids,
+            security_group_id=network.security_groups.database.id,
+            kms_key_arn=keys.data.arn,
+            log_kms_key_arn=keys.logs.arn,
+        )
+        secrets = Secrets(
+            self,
+            "secrets",
+            config=config,
+            kms_key_arn=keys.data.arn,
+            log_kms_key_arn=keys.logs.arn,
+            database=database,
+            subnet_ids=network.app_subnet_ids,
+            vpc_id=network.vpc_id,
+        )
+        Service(
+            self,
+            "service",
+            config=config,
+            network=network,
+            edge=edge,
+            registry=registry,
+            kms_key_arn=keys.data.arn,
+            log_kms_key_arn=keys.logs.arn,
+            secret_arns=secrets.arns,
+            database_endpoint=database.endpoint,
+            database_connect_arn=database.connect_arn,
+        )
+
         TerraformOutput(
             self,
             "registry_url",

@@ -169,6 +169,7 @@ class Edge(Construct):
                 LbListenerDefaultAction(type="forward", target_group_arn=target_group.arn)
             ],
         )
+        self.listener = https
         self.listener_arn = https.arn
         LbListener(
             self,

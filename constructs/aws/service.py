@@ -1,0 +1,403 @@
+"""The app on ECS Fargate: cluster, task definition, service behind the ALB, autoscaling, roles.
+
+Tasks run in the private app subnets without public IPs, take secrets only by Secrets
+Manager reference, and roll out with zero downtime (100 % minimum healthy, 200 % maximum,
+circuit breaker with rollback). The execution role pulls the image, writes the log group
+and reads exactly the given secrets; the task role reaches only the app's bucket, cache
+and database user.
+
+Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, OBS-1
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicy,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster, EcsClusterSetting
+from cdktf_cdktf_provider_aws.ecs_service import (
+    EcsService,
+    EcsServiceDeploymentCircuitBreaker,
+    EcsServiceLoadBalancer,
+    EcsServiceNetworkConfiguration,
+)
+from cdktf_cdktf_provider_aws.ecs_task_definition import (
+    EcsTaskDefinition,
+    EcsTaskDefinitionRuntimePlatform,
+    EcsTaskDefinitionVolume,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
+from constructs.aws.edge import Edge
+from constructs.aws.network import Network
+from constructs.aws.registry import Registry
+
+from synth.config import EnvironmentConfig
+
+CONTAINER = "app"
+REDIS_PORT = 6379
+LIVENESS_INTERVAL_SECONDS = 30  # EDGE-4
+STOP_TIMEOUT_SECONDS = 30  # EDGE-4: graceful shutdown after SIGTERM
+# Fargate's valid task sizes: CPU units -> memory choices in MiB.
+FARGATE_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+}
+
+
+def fargate_task_size(cpu_limit: float, memory_limit_mib: int) -> tuple[int, int]:
+    """(CPU units, MiB): the smallest valid Fargate pair at or above the limits."""
+    wanted_cpu = math.ceil(cpu_limit * 1024)
+    for cpu, memories in FARGATE_SIZES.items():
+        if cpu < wanted_cpu:
+            continue
+        for memory in memories:
+            if memory >= memory_limit_mib:
+                return cpu, memory
+    raise ValueError(f"no Fargate size fits {cpu_limit} vCPU and {memory_limit_mib} MiB")
+
+
+def _policy(statements: Sequence[Mapping[str, Any]]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, indent=2)
+
+
+class Service(Construct):
+    """ECS cluster and Fargate service `<prefix>`; `task_role_arn` is the app's identity."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        network: Network,
+        edge: Edge,
+        registry: Registry,
+        kms_key_arn: str,
+        log_kms_key_arn: str,
+        secret_arns: Mapping[str, str] | None = None,
+        bucket_arn: str | None = None,
+        cache_connect_arns: Sequence[str] = (),
+        cache_endpoint: str | None = None,
+        database_endpoint: str | None = None,
+        database_connect_arn: str | None = None,
+    ) -> None:
+        super().__init__(scope, id_)
+        service = config.service
+        prefix = config.prefix
+        region = config.aws.region
+        secret_arns = dict(sorted((secret_arns or {}).items()))
+        account_id = DataAwsCallerIdentity(self, "account").account_id
+
+        cluster = EcsCluster(
+            self,
+            "cluster",
+            name=prefix,
+            setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
+        )
+        self.cluster_name = cluster.name
+        log_group = CloudwatchLogGroup(
+            self,
+            "logs",
+            name=f"/ecs/{prefix}/{CONTAINER}",
+            retention_in_days=config.logs.retention_days,  # OBS-1
+            kms_key_id=log_kms_key_arn,
+        )
+        self.log_group_name = log_group.name
+
+        # ECS assumes both roles only for task definitions of this account and region.
+        trust = _policy(
+            [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                        "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{region}:{account_id}:*"},
+                    },
+                }
+            ]
+        )
+        execution_role = IamRole(
+            self,
+            "execution-role",
+            name=f"{prefix}-ecs-execution",
+            description="ECS agent: pull the image, write logs, inject the app's secrets",
+            assume_role_policy=trust,
+        )
+        execution_statements: list[dict[str, Any]] = [
+            {
+                "Sid": "RegistryLogin",  # GetAuthorizationToken has no resource-level scope
+                "Effect": "Allow",
+                "Action": ["ecr:GetAuthorizationToken"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "PullTheAppImage",
+                "Effect": "Allow",
+                "Action": [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                "Resource": registry.repository_arn,
+            },
+            {
+                "Sid": "WriteTheAppLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"{log_group.arn}:*",
+            },
+        ]
+        if secret_arns:  # APP-4: exactly the secrets the container references
+            execution_statements += [
+                {
+                    "Sid": "ReadTheAppSecrets",
+                    "Effect": "Allow",
+                    "Action": ["secretsmanager:GetSecretValue"],
+                    "Resource": list(secret_arns.values()),
+                },
+                {
+                    "Sid": "DecryptTheAppSecrets",
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt"],
+                    "Resource": kms_key_arn,
+                    "Condition": {
+                        "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+                    },
+                },
+            ]
+        IamRolePolicy(
+            self,
+            "execution-policy",
+            name="pull-log-secrets",
+            role=execution_role.id,
+            policy=_policy(execution_statements),
+        )
+
+        task_role = IamRole(
+            self,
+            "task-role",
+            name=f"{prefix}-app",
+            description="The app's own identity (APP-5): its bucket, cache and database only",
+            assume_role_policy=trust,
+        )
+        self.task_role_arn = task_role.arn
+        task_statements = self._task_statements(
+            config, kms_key_arn, bucket_arn, cache_connect_arns, database_connect_arn
+        )
+        if task_statements:
+            IamRolePolicy(
+                self,
+                "task-policy",
+                name="app-resources",
+                role=task_role.id,
+                policy=_policy(task_statements),
+            )
+
+        # Fargate accepts fixed CPU/memory pairs: the task gets the smallest pair at or above
+        # the configured limits; the container keeps the exact request and limit (APP-2).
+        task_cpu, task_memory = fargate_task_size(service.cpu_limit, service.memory_limit_mib)
+        environment = {"PORT": str(service.port), "NODE_ENV": "production"}
+        if cache_endpoint is not None:
+            environment |= {
+                "REDIS_HOST": cache_endpoint,
+                "REDIS_PORT": str(REDIS_PORT),
+                "REDIS_TLS": "true",
+            }
+        if database_endpoint is not None:
+            environment["DATABASE_HOST"] = database_endpoint
+        container = {
+            "name": CONTAINER,
+            "image": f"{registry.repository_url}:{service.image_tag}",
+            "essential": True,
+            "cpu": math.ceil(service.cpu_request * 1024),
+            "memoryReservation": service.memory_request_mib,
+            "memory": service.memory_limit_mib,
+            "portMappings": [{"containerPort": service.port, "protocol": "tcp"}],
+            "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+            # APP-4: values are fetched from Secrets Manager at start, never stored here.
+            "secrets": [{"name": k, "valueFrom": arn} for k, arn in secret_arns.items()],
+            "readonlyRootFilesystem": True,
+            "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
+            "linuxParameters": {"initProcessEnabled": True},  # forwards SIGTERM to the app
+            "stopTimeout": STOP_TIMEOUT_SECONDS,
+            # Liveness; the ALB's 10 s check is readiness. Node images carry no curl.
+            "healthCheck": {
+                "command": [
+                    "CMD",
+                    "node",
+                    "-e",
+                    f"fetch('http://127.0.0.1:{service.port}/health')"
+                    ".then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
+                ],
+                "interval": LIVENESS_INTERVAL_SECONDS,
+                "timeout": 5,
+                "retries": 3,
+                "startPeriod": 30,
+            },
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": log_group.name,
+                    "awslogs-region": region,
+                    "awslogs-stream-prefix": CONTAINER,
+                },
+            },
+        }
+        task_definition = EcsTaskDefinition(
+            self,
+            "task",
+            family=prefix,
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(task_cpu),
+            memory=str(task_memory),
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(
+                operating_system_family="LINUX", cpu_architecture="X86_64"
+            ),
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role.arn,
+            volume=[EcsTaskDefinitionVolume(name="tmp")],  # writable scratch, root stays read-only
+            container_definitions=json.dumps([container], indent=2),
+        )
+
+        ecs_service = EcsService(
+            self,
+            "service",
+            name=prefix,
+            cluster=cluster.arn,
+            task_definition=task_definition.arn,
+            launch_type="FARGATE",
+            platform_version="LATEST",
+            desired_count=service.min_replicas,
+            network_configuration=EcsServiceNetworkConfiguration(
+                subnets=network.app_subnet_ids,
+                security_groups=[network.security_groups.app.id],
+                assign_public_ip=False,
+            ),
+            load_balancer=[
+                EcsServiceLoadBalancer(
+                    target_group_arn=edge.target_group_arn,
+                    container_name=CONTAINER,
+                    container_port=service.port,
+                )
+            ],
+            # APP-3: new tasks start before old ones stop; a failing rollout rolls back.
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(
+                enable=True, rollback=True
+            ),
+            health_check_grace_period_seconds=60,
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            # Autoscaling owns the running count once the service exists.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
+            depends_on=[edge.listener],
+        )
+        self.service_name = ecs_service.name
+
+        # APP-1: replica bounds, and target tracking on CPU and memory.
+        target = AppautoscalingTarget(
+            self,
+            "scaling-target",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=f"service/{cluster.name}/{ecs_service.name}",
+            min_capacity=service.min_replicas,
+            max_capacity=service.max_replicas,
+        )
+        for metric, percent in (
+            ("ECSServiceAverageCPUUtilization", service.scale_cpu_percent),
+            ("ECSServiceAverageMemoryUtilization", service.scale_memory_percent),
+        ):
+            AppautoscalingPolicy(
+                self,
+                f"scale-on-{metric}",
+                name=f"{prefix}-{metric}",
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration=(
+                    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
+                        target_value=percent,
+                        predefined_metric_specification=AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
+                            predefined_metric_type=metric
+                        ),
+                        scale_out_cooldown=60,
+                        scale_in_cooldown=300,
+                    )
+                ),
+            )
+
+    @staticmethod
+    def _task_statements(
+        config: EnvironmentConfig,
+        kms_key_arn: str,
+        bucket_arn: str | None,
+        cache_connect_arns: Sequence[str],
+        database_connect_arn: str | None,
+    ) -> list[dict[str, Any]]:
+        """APP-5: the app's bucket, cache user and database user, nothing else."""
+        statements: list[dict[str, Any]] = []
+        if bucket_arn is not None:
+            statements += [
+                {
+                    "Sid": "ListTheAppBucket",
+                    "Effect": "Allow",
+                    "Action": ["s3:ListBucket"],
+                    "Resource": bucket_arn,
+                },
+                {
+                    "Sid": "ReadWriteTheAppObjects",
+                    "Effect": "Allow",
+                    "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+                    "Resource": f"{bucket_arn}/*",
+                },
+                {
+                    "Sid": "UseTheDataKeyThroughS3",
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                    "Resource": kms_key_arn,
+                    "Condition": {
+                        "StringEquals": {"kms:ViaService": f"s3.{config.aws.region}.amazonaws.com"}
+                    },
+                },
+            ]
+        if cache_connect_arns:
+            statements.append(
+                {
+                    "Sid": "ConnectToTheCache",
+                    "Effect": "Allow",
+                    "Action": ["elasticache:Connect"],
+                    "Resource": list(cache_connect_arns),
+                }
+            )
+        if database_connect_arn is not None:
+            statements.append(
+                {
+                    "Sid": "ConnectToTheDatabase",
+                    "Effect": "Allow",
+                    "Action": ["rds-db:connect"],
+                    "Resource": database_connect_arn,
+                }
+            )
+        return statements

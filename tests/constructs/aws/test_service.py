@@ -1,0 +1,202 @@
+"""Service: ECS Fargate sized and scaled per config, zero-downtime, secrets by reference,
+least-privilege roles (APP-1..5, EDGE-4)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cdktf import TerraformStack
+from cdktf import Testing as CdktfTesting
+from conftest import resources_of
+
+from synth.config import load_environment
+from synth.providers import load_provider
+
+load_provider("aws")  # before any binding import: the full package import takes ~30 s
+
+from cdktf_cdktf_provider_aws.ecs_service import EcsService  # noqa: E402
+from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
+from constructs.aws.edge import Edge  # noqa: E402
+from constructs.aws.network import Network  # noqa: E402
+from constructs.aws.registry import Registry  # noqa: E402
+from constructs.aws.service import Service, fargate_task_size  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[3]
+ACCOUNT = "arn:aws:secretsmanager:eu-west-1:111122223333:secret"
+SECRETS = {
+    "JWT_SECRET": f"{ACCOUNT}:groundwork-dev/jwt-AbCdEf",
+    "DATABASE_URL": f"{ACCOUNT}:groundwork-dev/database-url-AbCdEf",
+    "DATABASE_PASSWORD": f"{ACCOUNT}:groundwork-dev/database-password-AbCdEf",
+}
+BUCKET = "arn:aws:s3:::groundwork-dev-app-111122223333"
+CACHE = ["arn:aws:elasticache:eu-west-1:111122223333:user:groundwork-dev-app"]
+DATA_KEY = "arn:aws:kms:eu-west-1:111122223333:key/data"
+LOG_KEY = "arn:aws:kms:eu-west-1:111122223333:key/logs"
+
+
+def synth(env: str) -> dict[str, Any]:
+    config = load_environment(ROOT / "environments" / f"{env}.yaml")
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    AwsProvider(stack, "aws", region=config.aws.region)
+    network = Network(stack, "network", config=config, log_kms_key_arn=LOG_KEY)
+    edge = Edge(stack, "edge", config=config, network=network, log_kms_key_arn=LOG_KEY)
+    registry = Registry(stack, "registry", config=config, kms_key_arn=DATA_KEY)
+    Service(
+        stack,
+        "service",
+        config=config,
+        network=network,
+        edge=edge,
+        registry=registry,
+        kms_key_arn=DATA_KEY,
+        log_kms_key_arn=LOG_KEY,
+        secret_arns=SECRETS,
+        bucket_arn=BUCKET,
+        cache_connect_arns=CACHE,
+        cache_endpoint="cache.internal",
+        database_endpoint="proxy.internal",
+    )
+    return {"config": config, "json": CdktfTesting.synth(stack)}
+
+
+@pytest.fixture(scope="module")
+def dev() -> dict[str, Any]:
+    return synth("dev")
+
+
+def stack_of(synthesized: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(synthesized["json"])
+
+
+def container(synthesized: dict[str, Any]) -> dict[str, Any]:
+    [task] = resources_of(stack_of(synthesized), "aws_ecs_task_definition")
+    [definition] = json.loads(task["container_definitions"])
+    return definition
+
+
+def role_policy(stack: dict[str, Any], role_name: str) -> list[dict[str, Any]]:
+    roles = stack["resource"]["aws_iam_role"]
+    [key] = [key for key, role in roles.items() if role["name"] == role_name]
+    [policy] = [
+        p
+        for p in resources_of(stack, "aws_iam_role_policy")
+        if p["role"] == f"${{aws_iam_role.{key}.id}}"
+    ]
+    return json.loads(policy["policy"])["Statement"]
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory", "expected"),
+    [
+        (0.5, 512, (512, 1024)),
+        (1.0, 512, (1024, 2048)),
+        (0.25, 512, (256, 512)),
+        (1.0, 3000, (1024, 3072)),
+    ],
+)
+def test_fargate_size_is_the_smallest_valid_pair_at_or_above_the_limits_app_2(
+    cpu: float, memory: int, expected: tuple[int, int]
+) -> None:
+    assert fargate_task_size(cpu, memory) == expected
+
+
+def test_container_keeps_the_configured_request_and_limit_app_2(dev: dict[str, Any]) -> None:
+    [task] = resources_of(stack_of(dev), "aws_ecs_task_definition")
+    assert (task["cpu"], task["memory"]) == ("512", "1024")  # dev: 0.5 vCPU / 512 MiB
+    app = container(dev)
+    assert (app["cpu"], app["memoryReservation"], app["memory"]) == (256, 256, 512)
+    assert app["image"].endswith(":0.1.0")
+    assert app["readonlyRootFilesystem"] is True
+
+
+def test_sizes_differ_between_dev_and_production_app_1_app_2(
+    matrix: dict[tuple[str, str], Any],
+) -> None:
+    sizes = {}
+    for env in ("dev", "production"):
+        [task] = resources_of(matrix["aws", env], "aws_ecs_task_definition")
+        [target] = resources_of(matrix["aws", env], "aws_appautoscaling_target")
+        sizes[env] = (task["cpu"], target["min_capacity"], target["max_capacity"])
+    assert sizes == {"dev": ("512", 1, 2), "production": ("1024", 2, 10)}
+
+
+def test_autoscaling_tracks_cpu_and_memory_within_the_replica_bounds_app_1(
+    dev: dict[str, Any],
+) -> None:
+    stack = stack_of(dev)
+    [target] = resources_of(stack, "aws_appautoscaling_target")
+    assert (target["min_capacity"], target["max_capacity"]) == (1, 2)
+    targets = {
+        p["target_tracking_scaling_policy_configuration"]["predefined_metric_specification"][
+            "predefined_metric_type"
+        ]: p["target_tracking_scaling_policy_configuration"]["target_value"]
+        for p in resources_of(stack, "aws_appautoscaling_policy")
+    }
+    assert targets == {
+        "ECSServiceAverageCPUUtilization": 70,
+        "ECSServiceAverageMemoryUtilization": 80,
+    }
+
+
+def test_rolling_deployment_with_circuit_breaker_in_private_subnets_app_3(
+    dev: dict[str, Any],
+) -> None:
+    assert CdktfTesting.to_have_resource_with_properties(
+        dev["json"],
+        EcsService.TF_RESOURCE_TYPE,
+        {
+            "launch_type": "FARGATE",
+            "desired_count": 1,
+            "deployment_minimum_healthy_percent": 100,
+            "deployment_maximum_percent": 200,
+            "deployment_circuit_breaker": {"enable": True, "rollback": True},
+            "network_configuration": {"assign_public_ip": False},
+            "load_balancer": [{"container_name": "app", "container_port": 3001}],
+        },
+    )
+
+
+def test_secrets_arrive_by_reference_only_app_4(dev: dict[str, Any]) -> None:
+    app = container(dev)
+    assert {s["name"]: s["valueFrom"] for s in app["secrets"]} == SECRETS
+    names = {variable["name"] for variable in app["environment"]}
+    assert names == {"PORT", "NODE_ENV", "REDIS_HOST", "REDIS_PORT", "REDIS_TLS", "DATABASE_HOST"}
+    assert not names & set(SECRETS)
+
+
+def test_execution_role_reads_exactly_the_given_secrets_app_4_iam_1(dev: dict[str, Any]) -> None:
+    statements = {s["Sid"]: s for s in role_policy(stack_of(dev), "groundwork-dev-ecs-execution")}
+    assert sorted(statements["ReadTheAppSecrets"]["Resource"]) == sorted(SECRETS.values())
+    assert statements["PullTheAppImage"]["Resource"].startswith("${aws_ecr_repository.")
+    for statement in statements.values():
+        assert all("*" not in action for action in statement["Action"])
+
+
+def test_task_role_reaches_only_its_bucket_and_cache_app_5_iam_1(dev: dict[str, Any]) -> None:
+    statements = {s["Sid"]: s for s in role_policy(stack_of(dev), "groundwork-dev-app")}
+    assert statements["ListTheAppBucket"]["Resource"] == BUCKET
+    assert statements["ReadWriteTheAppObjects"]["Resource"] == f"{BUCKET}/*"
+    assert statements["ConnectToTheCache"]["Resource"] == CACHE
+    for statement in statements.values():
+        assert all("*" not in action for action in statement["Action"])
+        assert statement["Resource"] != "*"
+    [task] = resources_of(stack_of(dev), "aws_ecs_task_definition")
+    assert task["task_role_arn"] != task["execution_role_arn"]
+
+
+def test_liveness_every_30_s_and_30_s_graceful_stop_edge_4(dev: dict[str, Any]) -> None:
+    app = container(dev)
+    assert app["healthCheck"]["interval"] == 30
+    assert "/health" in " ".join(app["healthCheck"]["command"])
+    assert app["stopTimeout"] == 30
+
+
+def test_logs_go_to_an_encrypted_group_with_the_retention_obs_1(dev: dict[str, Any]) -> None:
+    groups = resources_of(stack_of(dev), "aws_cloudwatch_log_group")
+    [app_logs] = [group for group in groups if group["name"] == "/ecs/groundwork-dev/app"]
+    assert (app_logs["kms_key_id"], app_logs["retention_in_days"]) == (LOG_KEY, 30)
+    [cluster] = resources_of(stack_of(dev), "aws_ecs_cluster")
+    assert cluster["setting"] == [{"name": "containerInsights", "value": "enabled"}]
