@@ -8,6 +8,7 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
+from constructs.aws.cache import Cache
 from constructs.aws.database import Database
 from constructs.aws.edge import Edge
 from constructs.aws.keys import Keys
@@ -42,6 +43,15 @@ class AwsStack(GroundworkStack):
             kms_key_arn=keys.data.arn,
             log_kms_key_arn=keys.logs.arn,
         )
+        cache = Cache(
+            self,
+            "cache",
+            config=config,
+            subnet_ids=network.data_subnet_ids,
+            security_group_id=network.security_groups.cache.id,
+            kms_key_arn=keys.data.arn,
+            log_kms_key_arn=keys.logs.arn,
+        )
         secrets = Secrets(
             self,
             "secrets",
@@ -62,6 +72,9 @@ class AwsStack(GroundworkStack):
             kms_key_arn=keys.data.arn,
             log_kms_key_arn=keys.logs.arn,
             secret_arns=secrets.arns,
+            cache_connect_arns=cache.connect_arns,
+            cache_endpoint=cache.endpoint,
+            cache_username=cache.username,
             database_endpoint=database.endpoint,
             database_connect_arn=database.connect_arn,
         )

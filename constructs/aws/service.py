@@ -94,6 +94,7 @@ class Service(Construct):
         bucket_arn: str | None = None,
         cache_connect_arns: Sequence[str] = (),
         cache_endpoint: str | None = None,
+        cache_username: str | None = None,
         database_endpoint: str | None = None,
         database_connect_arn: str | None = None,
     ) -> None:
@@ -221,6 +222,8 @@ class Service(Construct):
                 "REDIS_PORT": str(REDIS_PORT),
                 "REDIS_TLS": "true",
             }
+        if cache_username is not None:  # IAM authentication: the user the app signs in as
+            environment["REDIS_USERNAME"] = cache_username
         if database_endpoint is not None:
             environment["DATABASE_HOST"] = database_endpoint
         container = {

@@ -57,6 +57,7 @@ def synth(env: str) -> dict[str, Any]:
         bucket_arn=BUCKET,
         cache_connect_arns=CACHE,
         cache_endpoint="cache.internal",
+        cache_username="groundwork-dev-app",
         database_endpoint="proxy.internal",
     )
     return {"config": config, "json": CdktfTesting.synth(stack)}
@@ -163,7 +164,15 @@ def test_secrets_arrive_by_reference_only_app_4(dev: dict[str, Any]) -> None:
     app = container(dev)
     assert {s["name"]: s["valueFrom"] for s in app["secrets"]} == SECRETS
     names = {variable["name"] for variable in app["environment"]}
-    assert names == {"PORT", "NODE_ENV", "REDIS_HOST", "REDIS_PORT", "REDIS_TLS", "DATABASE_HOST"}
+    assert names == {
+        "PORT",
+        "NODE_ENV",
+        "REDIS_HOST",
+        "REDIS_PORT",
+        "REDIS_TLS",
+        "REDIS_USERNAME",
+        "DATABASE_HOST",
+    }
     assert not names & set(SECRETS)
 
 
