@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from cdktf_cdktf_provider_google.provider import GoogleProvider
 from constructs import Construct
+from constructs.gcp.keys import Keys
+from constructs.gcp.network import Network
 
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
@@ -20,6 +22,8 @@ class GcpStack(GroundworkStack):
         )
         # Set verbatim: passed as `default_labels=`, cdktf rewrites `managed-by` to `managed_by`.
         provider.add_override("default_labels", config.tags)
+        Keys(self, "keys", config=config)
+        Network(self, "network", config=config)
 
 
 STACK = GcpStack

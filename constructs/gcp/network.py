@@ -1,0 +1,229 @@
+"""The environment's VPC: three regional subnet tiers, Cloud NAT, private service access, firewall.
+
+GCP subnets are regional (they span every zone), so each NET-1 tier is one subnet, on the
+tier's first block of `plan_subnets`; the tier's other zone blocks stay reserved, so the
+address plan is the same on every cloud. Zonal placement (Cloud SQL standby and replica,
+Memorystore replica) spreads across the region's zones inside these subnets.
+
+- public: nothing of ours runs here today (the global load balancer lives outside the VPC);
+  it exists so internet-facing workloads have a tier without private data routes.
+- app: Cloud Run instances (direct VPC egress, network tag `app`); egress via Cloud NAT.
+- data: reserved for self-managed data services; Cloud SQL and Memorystore sit in the
+  Google-managed producer network reached by private service access (NET-2), on the
+  last quarter of the environment's range (`psa_range`), so nothing overlaps.
+
+Cloud NAT is a regional, distributed service with no per-zone gateway to lose, so
+`nat_gateways: per_zone` (zone-redundant egress) and `single` both map to one Cloud NAT;
+`per_zone` additionally reserves one static egress address per zone.
+
+Firewall (NET-3): ingress and egress both end in a logged deny-all at low priority; above
+them only the load balancer/health-check ranges reach the app port, and the app reaches
+PostgreSQL (5432) and Redis (6379) in the private-service range and HTTPS (443) outside.
+Internet → load balancer on 443/80 is the global forwarding rules (constructs/gcp/edge.py).
+
+Satisfies: NET-1, NET-2, NET-3, NET-4
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from cdktf_cdktf_provider_google.compute_address import ComputeAddress
+from cdktf_cdktf_provider_google.compute_firewall import (
+    ComputeFirewall,
+    ComputeFirewallAllow,
+    ComputeFirewallDeny,
+    ComputeFirewallLogConfig,
+)
+from cdktf_cdktf_provider_google.compute_global_address import ComputeGlobalAddress
+from cdktf_cdktf_provider_google.compute_network import ComputeNetwork
+from cdktf_cdktf_provider_google.compute_router import ComputeRouter
+from cdktf_cdktf_provider_google.compute_router_nat import (
+    ComputeRouterNat,
+    ComputeRouterNatLogConfig,
+    ComputeRouterNatSubnetwork,
+)
+from cdktf_cdktf_provider_google.compute_subnetwork import (
+    ComputeSubnetwork,
+    ComputeSubnetworkLogConfig,
+)
+from cdktf_cdktf_provider_google.project_service import ProjectService
+from cdktf_cdktf_provider_google.service_networking_connection import (
+    ServiceNetworkingConnection,
+)
+from constructs import Construct
+from constructs.subnets import TIERS, plan_subnets
+
+from synth.config import EnvironmentConfig
+
+ANYWHERE = "0.0.0.0/0"
+POSTGRES_PORT = 5432
+REDIS_PORT = 6379
+APP_TAG = "app"
+# Google Front End and health-check source ranges (documented, fixed by Google).
+LOAD_BALANCER_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
+LOWEST_PRIORITY = 65534  # the implied rules sit at 65535; ours must win over them
+
+
+def psa_range(cidr: str) -> ipaddress.IPv4Network:
+    """The last quarter of the environment's range: no tier or spare zone block uses it."""
+    return list(ipaddress.IPv4Network(cidr).subnets(prefixlen_diff=2))[-1]
+
+
+class Network(Construct):
+    """VPC `<prefix>`, subnets `<prefix>-<tier>`, NAT, private service access, firewall."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig) -> None:
+        super().__init__(scope, id_)
+        prefix = config.prefix
+        region = config.gcp.region
+        compute = ProjectService(
+            self, "compute-api", service="compute.googleapis.com", disable_on_destroy=False
+        )
+        networking = ProjectService(
+            self,
+            "servicenetworking-api",
+            service="servicenetworking.googleapis.com",
+            disable_on_destroy=False,
+        )
+        vpc = ComputeNetwork(
+            self,
+            "vpc",
+            name=prefix,
+            auto_create_subnetworks=False,
+            routing_mode="REGIONAL",
+            description=f"{prefix}: public, app and data tiers (NET-1)",
+            depends_on=[compute],
+        )
+        self.network_id = vpc.id
+        self.network_name = vpc.name
+
+        plan = plan_subnets(config.network.cidr, config.network.zones)
+        self.subnets: dict[str, ComputeSubnetwork] = {}
+        for tier in TIERS:
+            self.subnets[tier] = ComputeSubnetwork(
+                self,
+                f"{tier}-subnet",
+                name=f"{prefix}-{tier}",
+                network=vpc.id,
+                region=region,
+                ip_cidr_range=getattr(plan, tier)[0],
+                private_ip_google_access=True,  # Google APIs without public IPs
+                log_config=ComputeSubnetworkLogConfig(  # NET-4
+                    aggregation_interval="INTERVAL_5_SEC",
+                    flow_sampling=1.0,
+                    metadata="INCLUDE_ALL_METADATA",
+                ),
+                description=f"{prefix} {tier} tier",
+            )
+        self.app_subnet_id = self.subnets["app"].id
+        self.app_tag = APP_TAG
+
+        # NET-2: Cloud SQL and Memorystore get private addresses from this peered range.
+        private = psa_range(config.network.cidr)
+        self.psa_cidr = str(private)
+        address = ComputeGlobalAddress(
+            self,
+            "psa-range",
+            name=f"{prefix}-private-services",
+            purpose="VPC_PEERING",
+            address_type="INTERNAL",
+            address=str(private.network_address),
+            prefix_length=private.prefixlen,
+            network=vpc.id,
+            description="Private service access for Cloud SQL and Memorystore (NET-2)",
+        )
+        self.psa_range_name = address.name
+        self.private_services = ServiceNetworkingConnection(
+            self,
+            "psa",
+            network=vpc.id,
+            service="servicenetworking.googleapis.com",
+            reserved_peering_ranges=[address.name],
+            depends_on=[networking],
+        )
+
+        self._nat(config, vpc)
+        self._firewall(config, vpc)
+
+    def _nat(self, config: EnvironmentConfig, vpc: ComputeNetwork) -> None:
+        prefix = config.prefix
+        router = ComputeRouter(
+            self, "router", name=prefix, network=vpc.id, region=config.gcp.region
+        )
+        per_zone = config.network.nat_gateways == "per_zone"
+        # per_zone: static, known egress addresses, one per zone; single: Google-allocated.
+        addresses = [
+            ComputeAddress(
+                self,
+                f"nat-{index}-ip",
+                name=f"{prefix}-nat-{index}",
+                region=config.gcp.region,
+                address_type="EXTERNAL",
+            ).self_link
+            for index in range(config.network.zones if per_zone else 0)
+        ]
+        ComputeRouterNat(
+            self,
+            "nat",
+            name=prefix,
+            router=router.name,
+            region=config.gcp.region,
+            nat_ip_allocate_option="MANUAL_ONLY" if per_zone else "AUTO_ONLY",
+            nat_ips=addresses or None,
+            # Only the app tier leaves the VPC; public and data subnets get no NAT.
+            source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
+            subnetwork=[
+                ComputeRouterNatSubnetwork(
+                    name=self.subnets["app"].id, source_ip_ranges_to_nat=["ALL_IP_RANGES"]
+                )
+            ],
+            enable_endpoint_independent_mapping=False,
+            log_config=ComputeRouterNatLogConfig(enable=True, filter="ERRORS_ONLY"),
+        )
+
+    def _firewall(self, config: EnvironmentConfig, vpc: ComputeNetwork) -> None:
+        """NET-3 as data: (name, direction, priority, ports, peers, description)."""
+        port = str(config.service.port)
+        private = [self.psa_cidr]
+        rules = [
+            ("allow-lb-to-app", "INGRESS", 1000, [port], list(LOAD_BALANCER_RANGES),
+             "Load balancer and health checks to the app port"),
+            ("allow-app-to-postgres", "EGRESS", 1000, [str(POSTGRES_PORT)], private,
+             "App to Cloud SQL PostgreSQL over private service access"),
+            ("allow-app-to-redis", "EGRESS", 1000, [str(REDIS_PORT)], private,
+             "App to Memorystore Redis over private service access"),
+            ("allow-app-https-out", "EGRESS", 1000, ["443"], [ANYWHERE],
+             "App to Google APIs and HTTPS services through Cloud NAT"),
+        ]  # fmt: skip
+        for name, direction, priority, ports, peers, description in rules:
+            ingress = direction == "INGRESS"
+            ComputeFirewall(
+                self,
+                name,
+                name=f"{config.prefix}-{name}",
+                network=vpc.id,
+                direction=direction,
+                priority=priority,
+                allow=[ComputeFirewallAllow(protocol="tcp", ports=ports)],
+                source_ranges=peers if ingress else None,
+                destination_ranges=None if ingress else peers,
+                target_tags=[APP_TAG],
+                description=f"{description} (NET-3)",
+                log_config=ComputeFirewallLogConfig(metadata="INCLUDE_ALL_METADATA"),
+            )
+        for direction in ("INGRESS", "EGRESS"):
+            ingress = direction == "INGRESS"
+            ComputeFirewall(
+                self,
+                f"deny-all-{direction.lower()}",
+                name=f"{config.prefix}-deny-all-{direction.lower()}",
+                network=vpc.id,
+                direction=direction,
+                priority=LOWEST_PRIORITY,
+                deny=[ComputeFirewallDeny(protocol="all")],
+                source_ranges=[ANYWHERE] if ingress else None,
+                destination_ranges=None if ingress else [ANYWHERE],
+                description="Everything not allowed above is denied and logged (NET-3)",
+                log_config=ComputeFirewallLogConfig(metadata="INCLUDE_ALL_METADATA"),
+            )

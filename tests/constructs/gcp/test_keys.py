@@ -1,0 +1,83 @@
+"""Keys: Cloud KMS keys rotating within 90 days, each usable only by its service agent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cdktf import TerraformStack
+from cdktf import Testing as CdktfTesting
+from conftest import resources_of
+
+from synth.config import load_environment
+from synth.providers import load_provider
+
+load_provider("gcp")
+
+from cdktf_cdktf_provider_google.kms_crypto_key import KmsCryptoKey  # noqa: E402
+from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
+from constructs.gcp.keys import AGENTS, Keys, multi_region  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def synth(env: str) -> dict[str, Any]:
+    config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="gcp")
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
+    Keys(stack, "keys", config=config)
+    return json.loads(CdktfTesting.synth(stack))
+
+
+@pytest.fixture(scope="module")
+def dev() -> dict[str, Any]:
+    return synth("dev")
+
+
+@pytest.fixture(scope="module")
+def production() -> dict[str, Any]:
+    return synth("production")
+
+
+def test_every_key_rotates_within_90_days_and_cannot_be_destroyed_sec_4(
+    dev: dict[str, Any],
+) -> None:
+    keys = resources_of(dev, KmsCryptoKey.TF_RESOURCE_TYPE)
+    assert sorted(k["name"] for k in keys) == sorted(AGENTS)
+    for key in keys:
+        assert int(key["rotation_period"].removesuffix("s")) <= 90 * 86400
+        assert key["lifecycle"]["prevent_destroy"] is True
+        assert key["purpose"] == "ENCRYPT_DECRYPT"
+
+
+def test_each_key_is_granted_only_to_its_own_service_agent_iam_1_db_2_obj_2(
+    dev: dict[str, Any],
+) -> None:
+    grants = resources_of(dev, "google_kms_crypto_key_iam_member")
+    assert len(grants) == len(AGENTS)
+    keys = dev["resource"]["google_kms_crypto_key"]
+    for grant in grants:
+        assert grant["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+        key_name = keys[grant["crypto_key_id"].split(".")[1]]["name"]
+        assert grant["member"].endswith("@" + AGENTS[key_name][1])
+        assert grant["member"].startswith("serviceAccount:service-${")
+
+
+def test_rings_are_regional_and_production_storage_key_is_in_the_multi_region_obj_4(
+    dev: dict[str, Any], production: dict[str, Any]
+) -> None:
+    assert [r["location"] for r in resources_of(dev, "google_kms_key_ring")] == ["europe-west1"]
+    rings = {r["location"] for r in resources_of(production, "google_kms_key_ring")}
+    assert rings == {"europe-west1", "eu"}
+    [storage] = [
+        k for k in resources_of(production, "google_kms_crypto_key") if k["name"] == "storage"
+    ]
+    assert "ring-multi-region" in storage["key_ring"]
+
+
+def test_multi_region_needs_both_regions_on_one_continent() -> None:
+    assert multi_region("us-east1", "us-west1") == "us"
+    with pytest.raises(ValueError, match="multi-region"):
+        multi_region("europe-west1", "us-east1")
