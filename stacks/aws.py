@@ -13,6 +13,7 @@ from constructs.aws.database import Database
 from constructs.aws.edge import Edge
 from constructs.aws.keys import Keys
 from constructs.aws.network import Network
+from constructs.aws.observability import UPTIME_REGION, Observability
 from constructs.aws.registry import Registry
 from constructs.aws.secrets import Secrets
 from constructs.aws.service import Service
@@ -28,6 +29,14 @@ class AwsStack(GroundworkStack):
             self,
             "aws",
             region=config.aws.region,
+            default_tags=[AwsProviderDefaultTags(tags=config.tags)],
+        )
+        # Route 53 health-check metrics exist only in us-east-1 (OBS-4).
+        uptime_provider = AwsProvider(
+            self,
+            "aws-uptime",
+            alias="uptime",
+            region=UPTIME_REGION,
             default_tags=[AwsProviderDefaultTags(tags=config.tags)],
         )
         keys = Keys(self, "keys", config=config)
@@ -62,7 +71,7 @@ class AwsStack(GroundworkStack):
             subnet_ids=network.app_subnet_ids,
             vpc_id=network.vpc_id,
         )
-        Service(
+        service = Service(
             self,
             "service",
             config=config,
@@ -78,7 +87,23 @@ class AwsStack(GroundworkStack):
             database_endpoint=database.endpoint,
             database_connect_arn=database.connect_arn,
         )
+        observability = Observability(
+            self,
+            "observability",
+            config=config,
+            kms_key_arn=keys.data.arn,
+            edge=edge,
+            service=service,
+            uptime_provider=uptime_provider,
+            database_log_group_name=database.log_group_name,
+        )
 
+        TerraformOutput(
+            self,
+            "alert_topic_arn",
+            value=observability.topic_arn,
+            description="SNS topic every alert goes to; subscribe more receivers here",
+        )
         TerraformOutput(
             self,
             "registry_url",

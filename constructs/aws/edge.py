@@ -148,6 +148,7 @@ class Edge(Construct):
                 unhealthy_threshold=3,
             ),
         )
+        self.target_group = target_group
         self.target_group_arn = target_group.arn
 
         # DNS-1: the environment's own hosted zone, when the config asks for one.
@@ -352,7 +353,7 @@ class Edge(Construct):
                 "certificate-validation-records",
                 value=certificate.domain_validation_options,
                 description=f"DNS records that validate the certificate for {config.domain}",
-            )
+            ).override_logical_id("certificate_validation_records")
         # The HTTPS listener needs an issued certificate: wait for validation.
         validation = AcmCertificateValidation(
             self,
