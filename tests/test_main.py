@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from conftest import ENVIRONMENTS, ROOT
+from matrix import ENVIRONMENTS, ROOT
 
 
 def run_main(tmp_path: Path, environments: Path, **env: str) -> subprocess.CompletedProcess[str]:

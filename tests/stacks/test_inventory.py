@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CLOUDS, ENVIRONMENTS, resources_of
+from matrix import CLOUDS, ENVIRONMENTS, resources_of
 
 EXPECTATIONS = Path(__file__).resolve().parent.parent / "expectations"
 

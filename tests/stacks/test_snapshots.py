@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CLOUDS, ENVIRONMENTS, ROOT
+from matrix import CLOUDS, ENVIRONMENTS, ROOT
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 

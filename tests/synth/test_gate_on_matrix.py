@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CLOUDS, ENVIRONMENTS, ROOT
+from matrix import CLOUDS, ENVIRONMENTS, ROOT
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CLOUDS, ENVIRONMENTS, ROOT, synthesize_clouds
+from matrix import CLOUDS, ENVIRONMENTS, ROOT, synthesize_clouds
 
 from synth.providers import PACKAGES
 

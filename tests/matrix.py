@@ -1,0 +1,58 @@
+"""What the tests share besides fixtures: the matrix's clouds and environments, and how
+to synthesize it. Fixtures built from these live in conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOUDS = ("aws", "gcp", "azure")
+ENVIRONMENTS = ("dev", "staging", "production")
+
+# jsii starts `node` from PATH: use the project's Node 22, not whatever the machine has.
+# pipenv (which cdktf.json runs the app with) may live in .tools/ (see the Makefile).
+os.environ["PATH"] = os.pathsep.join(
+    [str(ROOT / "node_modules" / ".bin"), str(ROOT / ".tools" / "bin"), os.environ["PATH"]]
+)
+os.environ.setdefault("CHECKPOINT_DISABLE", "1")
+
+
+def start_synth(
+    cloud: str, outdir: Path, *, extra_env: Mapping[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Start `python main.py` for `cloud` writing to `outdir`; the caller waits."""
+    env = {**os.environ, "CLOUD": cloud, "CDKTF_OUTDIR": str(outdir), **(extra_env or {})}
+    return subprocess.Popen(
+        [sys.executable, "main.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_all(processes: Mapping[str, subprocess.Popen[str]]) -> None:
+    failures = []
+    for name, process in processes.items():
+        output, _ = process.communicate(timeout=900)
+        if process.returncode != 0:
+            failures.append(f"synth of {name} exited {process.returncode}:\n{output}")
+    assert not failures, "\n\n".join(failures)
+
+
+def synthesize_clouds(root: Path, *, extra_env: Mapping[str, str] | None = None) -> Path:
+    """Synthesize every cloud into `root/<cloud>/`, in parallel."""
+    wait_all({cloud: start_synth(cloud, root / cloud, extra_env=extra_env) for cloud in CLOUDS})
+    return root
+
+
+def resources_of(stack: Mapping[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    """Every resource of `resource_type` in a synthesized stack."""
+    return list(stack.get("resource", {}).get(resource_type, {}).values())
