@@ -8,6 +8,7 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
+from constructs.aws.budget import Budget
 from constructs.aws.cache import Cache
 from constructs.aws.database import Database
 from constructs.aws.edge import Edge
@@ -97,6 +98,7 @@ class AwsStack(GroundworkStack):
             uptime_provider=uptime_provider,
             database_log_group_name=database.log_group_name,
         )
+        Budget(self, "budget", config=config)
 
         TerraformOutput(
             self,
