@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from cdktf_cdktf_provider_google.provider import GoogleProvider
 from constructs import Construct
+from constructs.gcp.database import Database
 from constructs.gcp.keys import Keys
 from constructs.gcp.network import Network
 
@@ -22,8 +23,9 @@ class GcpStack(GroundworkStack):
         )
         # Set verbatim: passed as `default_labels=`, cdktf rewrites `managed-by` to `managed_by`.
         provider.add_override("default_labels", config.tags)
-        Keys(self, "keys", config=config)
-        Network(self, "network", config=config)
+        keys = Keys(self, "keys", config=config)
+        network = Network(self, "network", config=config)
+        Database(self, "database", config=config, keys=keys, network=network)
 
 
 STACK = GcpStack

@@ -1,0 +1,199 @@
+"""Cloud SQL for PostgreSQL on a private IP only, TLS-only, CMEK, with IAM database login.
+
+- Sizing from the config: tier (`database.instance.gcp`), disk and autoresize limit,
+  backups and point-in-time recovery, REGIONAL availability and read replicas (DB-4, DB-5).
+- No password exists anywhere (DB-9, SEC-3): `cloudsql.iam_authentication` is on and the app
+  logs in as its service account (an IAM user the service component creates), with
+  short-lived OAuth tokens as passwords. DATABASE_PASSWORD stays an empty secret for
+  break-glass use (constructs/gcp/secrets.py).
+- DB-6: Cloud SQL managed connection pooling exists only on the Enterprise Plus edition; our
+  tiers are Enterprise (shared-core and custom machines), so the documented equivalent is
+  the app's in-process pool, sized by `pool_size` (passed to the app as DATABASE_POOL_MAX) so
+  that every instance at max_replicas together stays below `max_connections`.
+- DB-7: deletion protection (Terraform and the Cloud SQL API), `prevent_destroy`, and
+  `retain_backups_on_delete` (the final-backup equivalent) when the config asks for it.
+
+Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2
+"""
+
+from __future__ import annotations
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_google.project_service import ProjectService
+from cdktf_cdktf_provider_google.sql_database import SqlDatabase
+from cdktf_cdktf_provider_google.sql_database_instance import (
+    SqlDatabaseInstance,
+    SqlDatabaseInstanceReplicaConfiguration,
+    SqlDatabaseInstanceSettings,
+    SqlDatabaseInstanceSettingsBackupConfiguration,
+    SqlDatabaseInstanceSettingsBackupConfigurationBackupRetentionSettings,
+    SqlDatabaseInstanceSettingsDatabaseFlags,
+    SqlDatabaseInstanceSettingsInsightsConfig,
+    SqlDatabaseInstanceSettingsIpConfiguration,
+    SqlDatabaseInstanceSettingsMaintenanceWindow,
+)
+from constructs import Construct
+from constructs.gcp.keys import Keys
+from constructs.gcp.network import Network
+
+from synth.config import EnvironmentConfig
+
+DATABASE_NAME = "app"
+SLOW_QUERY_MS = 1000  # DB-8: statements slower than this are logged
+MAX_CONNECTIONS = 100  # set explicitly so the pool budget below does not depend on the tier
+# Connections kept free of the app pool: replicas, admin sessions, Cloud SQL's own.
+RESERVED_CONNECTIONS = 20
+
+FLAGS = {
+    # DB-8: connection, disconnection and slow-query logging.
+    "log_connections": "on",
+    "log_disconnections": "on",
+    "log_min_duration_statement": str(SLOW_QUERY_MS),
+    "log_checkpoints": "on",
+    "log_lock_waits": "on",
+    "log_temp_files": "0",
+    "log_min_messages": "warning",
+    "log_min_error_statement": "error",
+    "log_hostname": "on",
+    "log_statement": "ddl",  # schema changes, never row data
+    # pgAudit logs DDL and role changes, not row data.
+    "cloudsql.enable_pgaudit": "on",
+    "pgaudit.log": "ddl,role",
+    # DB-9: the app logs in with IAM, not a password.
+    "cloudsql.iam_authentication": "on",
+    "max_connections": str(MAX_CONNECTIONS),
+}
+
+
+def pool_size(config: EnvironmentConfig) -> int:
+    """DB-6: connections each app instance may open so max_replicas fit the server."""
+    return max(1, (MAX_CONNECTIONS - RESERVED_CONNECTIONS) // config.service.max_replicas)
+
+
+class Database(Construct):
+    """Instance `<prefix>-pg`, database `app`, replicas `<prefix>-pg-replica-<n>`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        keys: Keys,
+        network: Network,
+    ) -> None:
+        super().__init__(scope, id_)
+        db = config.database
+        api = ProjectService(
+            self, "sqladmin-api", service="sqladmin.googleapis.com", disable_on_destroy=False
+        )
+        protected = db.deletion_protection
+        lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if protected else None
+        flags = [
+            SqlDatabaseInstanceSettingsDatabaseFlags(name=k, value=v) for k, v in FLAGS.items()
+        ]
+        ip = SqlDatabaseInstanceSettingsIpConfiguration(
+            ipv4_enabled=False,  # NET-2: private IP only
+            private_network=network.network_id,
+            allocated_ip_range=network.psa_range_name,
+            # DB-3, strictest mode: only clients with a Cloud SQL client certificate, which the
+            # Cloud SQL connectors (the app's IAM login path) mint per connection.
+            ssl_mode="TRUSTED_CLIENT_CERTIFICATE_REQUIRED",
+        )
+        insights = SqlDatabaseInstanceSettingsInsightsConfig(
+            query_insights_enabled=True,  # DB-8
+            query_string_length=1024,
+            record_application_tags=True,
+            record_client_address=True,
+        )
+        disk_autoresize = db.max_storage_gb > db.storage_gb
+
+        self.instance = SqlDatabaseInstance(
+            self,
+            "instance",
+            name=f"{config.prefix}-pg",
+            database_version=f"POSTGRES_{db.engine_version}",  # DB-1
+            region=config.gcp.region,
+            encryption_key_name=keys.keys["database"].id,  # DB-2
+            deletion_protection=protected,  # DB-7 (Terraform)
+            settings=SqlDatabaseInstanceSettings(
+                # PostgreSQL 16+ defaults to Enterprise Plus, which has no shared-core or
+                # small custom tiers; the sizing table's tiers are Enterprise edition.
+                edition="ENTERPRISE",
+                tier=db.instance.gcp,
+                availability_type="REGIONAL" if db.high_availability else "ZONAL",  # DB-5
+                disk_type="PD_SSD",
+                disk_size=db.storage_gb,
+                disk_autoresize=disk_autoresize,
+                disk_autoresize_limit=db.max_storage_gb if disk_autoresize else 0,
+                deletion_protection_enabled=protected,  # DB-7 (Cloud SQL API)
+                retain_backups_on_delete=protected,  # DB-7: backups outlive the instance
+                ip_configuration=ip,
+                backup_configuration=SqlDatabaseInstanceSettingsBackupConfiguration(  # DB-4
+                    enabled=True,
+                    start_time="02:00",
+                    point_in_time_recovery_enabled=db.point_in_time_recovery,
+                    transaction_log_retention_days=(
+                        min(7, db.backup_retention_days) if db.point_in_time_recovery else None
+                    ),
+                    backup_retention_settings=(
+                        SqlDatabaseInstanceSettingsBackupConfigurationBackupRetentionSettings(
+                            retained_backups=db.backup_retention_days, retention_unit="COUNT"
+                        )
+                    ),
+                ),
+                maintenance_window=SqlDatabaseInstanceSettingsMaintenanceWindow(
+                    day=7, hour=3, update_track="stable"
+                ),
+                database_flags=flags,
+                insights_config=insights,
+            ),
+            lifecycle=lifecycle,
+            depends_on=[api, network.private_services],
+        )
+        self.instance_name = self.instance.name
+        self.connection_name = self.instance.connection_name
+        self.private_ip = self.instance.private_ip_address
+        self.port = 5432
+        self.database_name = DATABASE_NAME
+        self.pool_size = pool_size(config)
+
+        SqlDatabase(
+            self,
+            "app-database",
+            name=DATABASE_NAME,
+            instance=self.instance.name,
+            deletion_policy="ABANDON" if protected else "DELETE",
+        )
+
+        # DB-5: read replicas in the same region (and under the same regional key).
+        self.replicas = [
+            SqlDatabaseInstance(
+                self,
+                f"replica-{index}",
+                name=f"{config.prefix}-pg-replica-{index}",
+                database_version=f"POSTGRES_{db.engine_version}",
+                region=config.gcp.region,
+                master_instance_name=self.instance.name,
+                encryption_key_name=keys.keys["database"].id,
+                deletion_protection=protected,
+                replica_configuration=SqlDatabaseInstanceReplicaConfiguration(
+                    failover_target=False
+                ),
+                settings=SqlDatabaseInstanceSettings(
+                    edition="ENTERPRISE",
+                    tier=db.instance.gcp,
+                    availability_type="ZONAL",
+                    disk_type="PD_SSD",
+                    disk_size=db.storage_gb,
+                    disk_autoresize=disk_autoresize,
+                    disk_autoresize_limit=db.max_storage_gb if disk_autoresize else 0,
+                    deletion_protection_enabled=protected,
+                    ip_configuration=ip,
+                    database_flags=flags,
+                    insights_config=insights,
+                ),
+                lifecycle=lifecycle,
+            )
+            for index in range(db.read_replicas)
+        ]
