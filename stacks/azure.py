@@ -1,7 +1,8 @@
 """The Azure stack: provider, TAG-1 tags on every taggable resource, the Azure components.
 
 azurerm has no provider-level default tags, so an aspect adds them to each resource that
-takes `tags`, keeping any tag a component set itself.
+takes `tags`, keeping any tag a component set itself. Everything of the environment lives
+in one resource group, `rg-<prefix>`.
 
 Satisfies: TAG-1, STATE-1
 """
@@ -12,13 +13,18 @@ from typing import Any
 
 import jsii
 from cdktf import Aspects, IAspect, TerraformResource
+from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
 from cdktf_cdktf_provider_azurerm.provider import (
     AzurermProvider,
     AzurermProviderFeatures,
     AzurermProviderFeaturesKeyVault,
     AzurermProviderFeaturesResourceGroup,
 )
+from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct, IConstruct
+from constructs.azure.keys import Keys
+from constructs.azure.network import Network
+from constructs.azure.observability import Logs
 
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
@@ -63,6 +69,22 @@ class AzureStack(GroundworkStack):
             ],
         )
         Aspects.of(self).add(ApplyTags(config.tags))
+
+        rg = ResourceGroup(
+            self, "resource-group", name=f"rg-{config.prefix}", location=config.azure.location
+        )
+        client = DataAzurermClientConfig(self, "client")
+        keys = Keys(self, "keys", config=config, resource_group=rg, client=client)
+        logs = Logs(self, "logs", config=config, resource_group=rg, key=keys.storage)
+        network = Network(self, "network", config=config, resource_group=rg, logs=logs)
+        network.private_endpoint(
+            keys,
+            "vault-endpoint",
+            name=f"{config.prefix}-vault",
+            resource_id=keys.vault.id,
+            subresource="vault",
+            dns_zone="privatelink.vaultcore.azure.net",
+        )
 
 
 STACK = AzureStack

@@ -1,0 +1,151 @@
+"""Builds the environment's Key Vault, its customer-managed keys and the identities using them.
+
+Satisfies: SEC-4, SEC-1, DB-2, OBJ-2, APP-6, IAM-1
+
+- The vault authorizes with Azure RBAC (no access policies), keeps deleted objects for 90
+  days with purge protection, and has no public endpoint: `network_acls` deny by default
+  with only trusted Azure services bypassing, and the stack adds a private endpoint. So
+  Terraform must run from a runner that reaches the vault's private endpoint.
+- Premium SKU, because only it holds HSM-backed keys (`RSA-HSM`).
+- Each key rotates automatically `ROTATE_AFTER` after creation and every version expires
+  `EXPIRE_AFTER` after it was made (SEC-4): the rotation policy sets every version's
+  expiry, so no fixed `expiration_date` is written (it would be stale after the first
+  rotation).
+- One key and one user-assigned identity per consumer (`storage`, `database`,
+  `registry`), the identity allowed to use only its own key ("Key Vault Crypto Service
+  Encryption User" on the key, IAM-1).
+- The deploying principal gets "Key Vault Crypto Officer" and "Key Vault Secrets Officer"
+  on this vault only, which is what creating keys and secrets needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
+from cdktf_cdktf_provider_azurerm.key_vault import KeyVault, KeyVaultNetworkAcls
+from cdktf_cdktf_provider_azurerm.key_vault_key import (
+    KeyVaultKey,
+    KeyVaultKeyRotationPolicy,
+    KeyVaultKeyRotationPolicyAutomatic,
+)
+from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
+from constructs import Construct
+
+from synth.config import EnvironmentConfig
+
+SOFT_DELETE_DAYS = 90  # the maximum Key Vault allows
+ROTATE_AFTER = "P90D"  # SEC-4: a new key version at least every 90 days
+EXPIRE_AFTER = "P180D"  # each version stays valid one rotation period past its successor
+NOTIFY_BEFORE_EXPIRY = "P30D"
+KEY_CONSUMERS = ("storage", "database", "registry")
+CRYPTO_USER = "Key Vault Crypto Service Encryption User"
+
+
+def global_name(config: EnvironmentConfig, kind: str, *, max_length: int, sep: str = "-") -> str:
+    """A globally unique Azure name: `<kind><sep><prefix><sep><hash>`, deterministic.
+
+    The 6-character hash is of the subscription ID and the prefix, so the name is unique
+    per subscription and environment, stable across runs, and has no random suffix.
+    `sep=""` gives the lowercase alphanumeric names storage accounts and registries need.
+    """
+    digest = hashlib.sha256(f"{config.azure.subscription_id}/{config.prefix}".encode()).hexdigest()
+    stem = config.prefix if sep else re.sub(r"[^a-z0-9]", "", config.prefix)
+    room = max_length - len(kind) - len(digest[:6]) - 2 * len(sep)
+    return f"{kind}{sep}{stem[:room].rstrip('-')}{sep}{digest[:6]}"
+
+
+@dataclass(frozen=True)
+class ManagedKey:
+    """A customer-managed key and the one identity allowed to encrypt with it."""
+
+    key: KeyVaultKey
+    identity: UserAssignedIdentity
+
+
+class Keys(Construct):
+    """Key Vault `kv-<prefix>-<hash>` with keys `storage`, `database` and `registry`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        resource_group: ResourceGroup,
+        client: DataAzurermClientConfig,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.vault = KeyVault(
+            self,
+            "vault",
+            name=global_name(config, "kv", max_length=24),
+            location=resource_group.location,
+            resource_group_name=resource_group.name,
+            tenant_id=client.tenant_id,
+            sku_name="premium",
+            rbac_authorization_enabled=True,
+            soft_delete_retention_days=SOFT_DELETE_DAYS,
+            purge_protection_enabled=True,
+            public_network_access_enabled=False,
+            network_acls=KeyVaultNetworkAcls(default_action="Deny", bypass="AzureServices"),
+        )
+        officers = [
+            RoleAssignment(
+                self,
+                f"deployer-{role.split()[-2].lower()}",
+                scope=self.vault.id,
+                role_definition_name=role,
+                principal_id=client.object_id,
+            )
+            for role in ("Key Vault Crypto Officer", "Key Vault Secrets Officer")
+        ]
+        self.deployer_roles = officers
+        self.managed: dict[str, ManagedKey] = {}
+        for purpose in KEY_CONSUMERS:
+            key = KeyVaultKey(
+                self,
+                f"{purpose}-key",
+                name=f"{config.prefix}-{purpose}",
+                key_vault_id=self.vault.id,
+                key_type="RSA-HSM",
+                key_size=3072,
+                key_opts=["unwrapKey", "wrapKey"],
+                rotation_policy=KeyVaultKeyRotationPolicy(
+                    automatic=KeyVaultKeyRotationPolicyAutomatic(time_after_creation=ROTATE_AFTER),
+                    expire_after=EXPIRE_AFTER,
+                    notify_before_expiry=NOTIFY_BEFORE_EXPIRY,
+                ),
+                depends_on=officers,
+            )
+            identity = UserAssignedIdentity(
+                self,
+                f"{purpose}-identity",
+                name=f"id-{config.prefix}-{purpose}",
+                location=resource_group.location,
+                resource_group_name=resource_group.name,
+            )
+            RoleAssignment(
+                self,
+                f"{purpose}-key-user",
+                scope=key.resource_versionless_id,
+                role_definition_name=CRYPTO_USER,
+                principal_id=identity.principal_id,
+            )
+            self.managed[purpose] = ManagedKey(key=key, identity=identity)
+
+    @property
+    def storage(self) -> ManagedKey:
+        return self.managed["storage"]
+
+    @property
+    def database(self) -> ManagedKey:
+        return self.managed["database"]
+
+    @property
+    def registry(self) -> ManagedKey:
+        return self.managed["registry"]

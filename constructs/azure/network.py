@@ -1,0 +1,380 @@
+"""Builds the VNet: three subnet tiers, NAT egress, NSGs with the NET-3 whitelist, flow logs.
+
+Satisfies: NET-1, NET-2, NET-3, NET-4
+
+Subnets (NET-1) come from `constructs/subnets.py`. Azure subnets are regional and span
+every availability zone, so each tier is one subnet (the first zone slot of the plan)
+rather than one per zone; zonal resources (gateway, database, cache) pick their zones.
+
+- `public`: the Application Gateway (AppGW v2 needs a subnet of its own).
+- `app`: the Container Apps environment, delegated to `Microsoft.App/environments`
+  (workload-profile environments need at least a /27; the plan gives a /20).
+- `data`: the PostgreSQL flexible server, delegated to `Microsoft.DBforPostgreSQL`.
+- `endpoints` (data tier, a spare block of the plan): private endpoints of Key Vault,
+  Storage, Redis and the registry.
+
+Egress: a Standard NAT gateway is zonal and a subnet takes only one NAT gateway, while a
+Container Apps environment uses exactly one subnet. So `nat_gateways: per_zone` cannot
+mean one gateway per zone for the app subnet on Azure: both settings build one NAT gateway
+(pinned to zone 1, with a zonal Standard public IP) on the app subnet; the data subnet and
+private endpoints need no egress and the Application Gateway subnet does not support one.
+
+NSGs (NET-3) are the rules of `ingress_rules()`, as data, plus two explicit denies per
+subnet (all other VNet and Internet traffic). The platform's own default inbound rule for
+`AzureLoadBalancer` stays in force, as AppGW v2 health probing needs it.
+
+Flow logs (NET-4) are VNet flow logs (NSG flow logs are retired) through the region's
+Network Watcher (Azure creates `NetworkWatcher_<location>` in `NetworkWatcherRG` per
+subscription, so it is read, not created) into the log storage account, kept for
+`config.logs.retention_days`, with traffic analytics into the Log Analytics workspace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_azurerm.data_azurerm_network_watcher import DataAzurermNetworkWatcher
+from cdktf_cdktf_provider_azurerm.nat_gateway import NatGateway
+from cdktf_cdktf_provider_azurerm.nat_gateway_public_ip_association import (
+    NatGatewayPublicIpAssociation,
+)
+from cdktf_cdktf_provider_azurerm.network_security_group import NetworkSecurityGroup
+from cdktf_cdktf_provider_azurerm.network_security_rule import NetworkSecurityRule
+from cdktf_cdktf_provider_azurerm.network_watcher_flow_log import (
+    NetworkWatcherFlowLog,
+    NetworkWatcherFlowLogRetentionPolicy,
+    NetworkWatcherFlowLogTrafficAnalytics,
+)
+from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
+from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import (
+    PrivateDnsZoneVirtualNetworkLink,
+)
+from cdktf_cdktf_provider_azurerm.private_endpoint import (
+    PrivateEndpoint,
+    PrivateEndpointPrivateDnsZoneGroup,
+    PrivateEndpointPrivateServiceConnection,
+)
+from cdktf_cdktf_provider_azurerm.public_ip import PublicIp
+from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+from cdktf_cdktf_provider_azurerm.subnet import (
+    Subnet,
+    SubnetDelegation,
+    SubnetDelegationServiceDelegation,
+)
+from cdktf_cdktf_provider_azurerm.subnet_nat_gateway_association import (
+    SubnetNatGatewayAssociation,
+)
+from cdktf_cdktf_provider_azurerm.subnet_network_security_group_association import (
+    SubnetNetworkSecurityGroupAssociation,
+)
+from cdktf_cdktf_provider_azurerm.virtual_network import VirtualNetwork
+from constructs import Construct
+from constructs.azure.observability import Logs
+from constructs.subnets import plan_subnets
+
+from synth.config import EnvironmentConfig
+
+HTTPS, HTTP, POSTGRES, PGBOUNCER = 443, 80, 5432, 6432
+REDIS_TLS = 6380  # Azure Cache for Redis serves TLS on 6380; 6379 is its non-TLS port, disabled
+# Application Gateway v2 infrastructure: Azure's GatewayManager must reach this range.
+GATEWAY_MANAGER_PORTS = "65200-65535"
+SUBNETS = ("public", "app", "data", "endpoints")
+DELEGATIONS = {
+    "app": (
+        "Microsoft.App/environments",
+        ["Microsoft.Network/virtualNetworks/subnets/join/action"],
+    ),
+    "data": (
+        "Microsoft.DBforPostgreSQL/flexibleServers",
+        ["Microsoft.Network/virtualNetworks/subnets/join/action"],
+    ),
+}
+
+
+@dataclass(frozen=True)
+class IngressRule:
+    """One NET-3 allow rule: `source` (a subnet name or a service tag) to `ports` of `subnet`."""
+
+    subnet: str
+    name: str
+    source: str
+    ports: tuple[str, ...]
+    why: str
+
+
+def ingress_rules(app_port: int) -> tuple[IngressRule, ...]:
+    """NET-3 as data: every inbound allow rule of every subnet."""
+    return (
+        IngressRule("public", "https-from-internet", "Internet", (str(HTTPS),), "EDGE-1"),
+        IngressRule("public", "http-redirect", "Internet", (str(HTTP),), "only redirects"),
+        IngressRule(
+            "public",
+            "gateway-manager",
+            "GatewayManager",
+            (GATEWAY_MANAGER_PORTS,),
+            "AppGW v2 infrastructure",
+        ),
+        # The gateway reaches the environment's internal ingress on 443; the ingress
+        # (in the same subnet) forwards to the replicas on the app port.
+        IngressRule("app", "https-from-gateway", "public", (str(HTTPS),), "load balancer"),
+        IngressRule("app", "app-port-from-ingress", "app", (str(app_port),), "ingress"),
+        IngressRule(
+            "data", "postgres-from-app", "app", (str(POSTGRES), str(PGBOUNCER)), "DB, PgBouncer"
+        ),
+        IngressRule("data", "postgres-ha", "data", (str(POSTGRES),), "HA standby, replicas"),
+        IngressRule("endpoints", "redis-from-app", "app", (str(REDIS_TLS),), "cache"),
+        IngressRule("endpoints", "https-from-app", "app", (str(HTTPS),), "vault, blob, registry"),
+    )
+
+
+# Explicit denies after the allows: all other VNet traffic (which Azure's default
+# AllowVnetInBound would admit) and all Internet traffic.
+DENY_RULES = (
+    ("deny-vnet-inbound", "VirtualNetwork", 4000),
+    ("deny-internet-inbound", "Internet", 4001),
+)
+
+
+class Network(Construct):
+    """VNet `vnet-<prefix>` with subnets `snet-<prefix>-{public,app,data,endpoints}`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        resource_group: ResourceGroup,
+        logs: Logs,
+    ) -> None:
+        super().__init__(scope, id_)
+        self._config = config
+        self._resource_group = resource_group
+        plan = plan_subnets(config.network.cidr, config.network.zones)
+        self.cidrs = {
+            "public": plan.public[0],
+            "app": plan.app[0],
+            "data": plan.data[0],
+            "endpoints": plan.spare[0],
+        }
+        self.vnet = VirtualNetwork(
+            self,
+            "vnet",
+            name=f"vnet-{config.prefix}",
+            location=resource_group.location,
+            resource_group_name=resource_group.name,
+            address_space=[config.network.cidr],
+        )
+        self.subnets: dict[str, Subnet] = {}
+        self.security_groups: dict[str, NetworkSecurityGroup] = {}
+        for name in SUBNETS:
+            delegation = DELEGATIONS.get(name)
+            subnet = Subnet(
+                self,
+                f"{name}-subnet",
+                name=f"snet-{config.prefix}-{name}",
+                resource_group_name=resource_group.name,
+                virtual_network_name=self.vnet.name,
+                address_prefixes=[self.cidrs[name]],
+                # No implicit internet egress: the app subnet leaves through the NAT gateway.
+                default_outbound_access_enabled=False,
+                # NSGs apply to private endpoints too.
+                private_endpoint_network_policies="Enabled",
+                delegation=[
+                    SubnetDelegation(
+                        name=delegation[0].split("/")[-1],
+                        service_delegation=SubnetDelegationServiceDelegation(
+                            name=delegation[0], actions=delegation[1]
+                        ),
+                    )
+                ]
+                if delegation
+                else None,
+            )
+            nsg = NetworkSecurityGroup(
+                self,
+                f"{name}-nsg",
+                name=f"nsg-{config.prefix}-{name}",
+                location=resource_group.location,
+                resource_group_name=resource_group.name,
+            )
+            SubnetNetworkSecurityGroupAssociation(
+                self,
+                f"{name}-nsg-association",
+                subnet_id=subnet.id,
+                network_security_group_id=nsg.id,
+            )
+            self.subnets[name] = subnet
+            self.security_groups[name] = nsg
+        self._rules(config)
+        self._egress(config)
+        self._flow_logs(config, logs)
+        self._dns_zones: dict[str, PrivateDnsZone] = {}
+
+    @property
+    def public_subnet(self) -> Subnet:
+        return self.subnets["public"]
+
+    @property
+    def app_subnet(self) -> Subnet:
+        return self.subnets["app"]
+
+    @property
+    def data_subnet(self) -> Subnet:
+        return self.subnets["data"]
+
+    @property
+    def endpoints_subnet(self) -> Subnet:
+        return self.subnets["endpoints"]
+
+    def _rules(self, config: EnvironmentConfig) -> None:
+        priorities: dict[str, int] = {}
+        for rule in ingress_rules(config.service.port):
+            priority = priorities[rule.subnet] = priorities.get(rule.subnet, 90) + 10
+            source = self.cidrs.get(rule.source, rule.source)
+            NetworkSecurityRule(
+                self,
+                f"{rule.subnet}-allow-{rule.name}",
+                name=f"allow-{rule.name}",
+                description=f"NET-3: {rule.why}",
+                resource_group_name=self._resource_group.name,
+                network_security_group_name=self.security_groups[rule.subnet].name,
+                priority=priority,
+                direction="Inbound",
+                access="Allow",
+                protocol="Tcp",
+                source_address_prefix=source,
+                source_port_range="*",
+                destination_address_prefix=self.cidrs[rule.subnet],
+                destination_port_ranges=list(rule.ports),
+            )
+        for subnet in SUBNETS:
+            for name, source, priority in DENY_RULES:
+                NetworkSecurityRule(
+                    self,
+                    f"{subnet}-{name}",
+                    name=name,
+                    description="NET-3: deny everything not allowed above",
+                    resource_group_name=self._resource_group.name,
+                    network_security_group_name=self.security_groups[subnet].name,
+                    priority=priority,
+                    direction="Inbound",
+                    access="Deny",
+                    protocol="*",
+                    source_address_prefix=source,
+                    source_port_range="*",
+                    destination_address_prefix="*",
+                    destination_port_range="*",
+                )
+
+    def _egress(self, config: EnvironmentConfig) -> None:
+        rg = self._resource_group
+        ip = PublicIp(
+            self,
+            "nat-ip",
+            name=f"pip-{config.prefix}-nat",
+            location=rg.location,
+            resource_group_name=rg.name,
+            allocation_method="Static",
+            sku="Standard",
+            zones=["1"],
+        )
+        self.nat_gateway = NatGateway(
+            self,
+            "nat",
+            name=f"ng-{config.prefix}",
+            location=rg.location,
+            resource_group_name=rg.name,
+            sku_name="Standard",
+            zones=["1"],
+            idle_timeout_in_minutes=4,
+        )
+        NatGatewayPublicIpAssociation(
+            self,
+            "nat-ip-association",
+            nat_gateway_id=self.nat_gateway.id,
+            public_ip_address_id=ip.id,
+        )
+        SubnetNatGatewayAssociation(
+            self,
+            "nat-app-association",
+            subnet_id=self.app_subnet.id,
+            nat_gateway_id=self.nat_gateway.id,
+        )
+
+    def _flow_logs(self, config: EnvironmentConfig, logs: Logs) -> None:
+        watcher = DataAzurermNetworkWatcher(
+            self,
+            "watcher",
+            name=f"NetworkWatcher_{config.azure.location}",
+            resource_group_name="NetworkWatcherRG",
+        )
+        retention = config.logs.retention_days
+        NetworkWatcherFlowLog(
+            self,
+            "flow-log",
+            name=f"fl-{config.prefix}-vnet",
+            network_watcher_name=watcher.name,
+            resource_group_name=watcher.resource_group_name,
+            location=config.azure.location,
+            target_resource_id=self.vnet.id,
+            storage_account_id=logs.storage_account.id,
+            enabled=True,
+            version=2,
+            retention_policy=NetworkWatcherFlowLogRetentionPolicy(enabled=True, days=retention),
+            traffic_analytics=NetworkWatcherFlowLogTrafficAnalytics(
+                enabled=True,
+                workspace_id=logs.workspace.workspace_id,
+                workspace_region=logs.workspace.location,
+                workspace_resource_id=logs.workspace.id,
+                interval_in_minutes=10,
+            ),
+        )
+
+    def private_endpoint(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        resource_id: str,
+        subresource: str,
+        dns_zone: str,
+    ) -> PrivateEndpoint:
+        """A private endpoint in the endpoints subnet, registered in `dns_zone` (NET-2)."""
+        zone = self.dns_zone(dns_zone)
+        return PrivateEndpoint(
+            scope,
+            id_,
+            name=f"pe-{name}",
+            location=self._resource_group.location,
+            resource_group_name=self._resource_group.name,
+            subnet_id=self.endpoints_subnet.id,
+            private_service_connection=PrivateEndpointPrivateServiceConnection(
+                name=f"psc-{name}",
+                private_connection_resource_id=resource_id,
+                subresource_names=[subresource],
+                is_manual_connection=False,
+            ),
+            private_dns_zone_group=PrivateEndpointPrivateDnsZoneGroup(
+                name="default", private_dns_zone_ids=[zone.id]
+            ),
+        )
+
+    def dns_zone(self, name: str) -> PrivateDnsZone:
+        """A private DNS zone linked to the VNet (created on first use)."""
+        if name not in self._dns_zones:
+            zone_id = name.replace(".", "-")
+            zone = PrivateDnsZone(
+                self, f"zone-{zone_id}", name=name, resource_group_name=self._resource_group.name
+            )
+            PrivateDnsZoneVirtualNetworkLink(
+                self,
+                f"zone-{zone_id}-link",
+                name=f"{self._config.prefix}-{zone_id}",
+                private_dns_zone_name=zone.name,
+                resource_group_name=self._resource_group.name,
+                virtual_network_id=self.vnet.id,
+            )
+            self._dns_zones[name] = zone
+        return self._dns_zones[name]

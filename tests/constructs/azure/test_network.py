@@ -1,0 +1,144 @@
+"""Network: VNet tiers, NAT egress, NSGs that whitelist NET-3, VNet flow logs (NET-1..4)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cdktf import Testing as CdktfTesting
+from matrix import resources_of
+from constructs.subnets import plan_subnets
+
+from stacks import stack_class
+from synth.config import EnvironmentConfig, load_environment
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def synth(env: str) -> tuple[EnvironmentConfig, dict[str, Any]]:
+    config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="azure")
+    stack = stack_class("azure")(CdktfTesting.app(), config)
+    return config, json.loads(CdktfTesting.synth(stack))
+
+
+@pytest.fixture(scope="module")
+def dev() -> tuple[EnvironmentConfig, dict[str, Any]]:
+    return synth("dev")
+
+
+@pytest.fixture(scope="module")
+def production() -> tuple[EnvironmentConfig, dict[str, Any]]:
+    return synth("production")
+
+
+def rules(stack: dict[str, Any], nsg: str) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in resources_of(stack, "azurerm_network_security_rule")
+        if nsg in r["network_security_group_name"]
+    ]
+
+
+def nsg_ref(stack: dict[str, Any], subnet: str) -> str:
+    (key,) = [
+        k
+        for k, v in stack["resource"]["azurerm_network_security_group"].items()
+        if v["name"].endswith(f"-{subnet}")
+    ]
+    return f"${{azurerm_network_security_group.{key}.name}}"
+
+
+@pytest.mark.parametrize("env", ["dev", "production"])
+def test_vnet_has_the_three_planned_tiers_and_an_endpoint_subnet_net_1(env: str) -> None:
+    config, stack = synth(env)
+    plan = plan_subnets(config.network.cidr, config.network.zones)
+    (vnet,) = resources_of(stack, "azurerm_virtual_network")
+    assert vnet["address_space"] == [config.network.cidr]
+    prefixes = {s["name"]: s["address_prefixes"] for s in resources_of(stack, "azurerm_subnet")}
+    p = config.prefix
+    assert prefixes == {
+        f"snet-{p}-public": [plan.public[0]],
+        f"snet-{p}-app": [plan.app[0]],
+        f"snet-{p}-data": [plan.data[0]],
+        f"snet-{p}-endpoints": [plan.spare[0]],
+    }
+
+
+def test_app_and_data_subnets_are_delegated_and_have_no_default_egress_net_1(dev) -> None:
+    _, stack = dev
+    subnets = {s["name"].rsplit("-", 1)[1]: s for s in resources_of(stack, "azurerm_subnet")}
+    assert subnets["app"]["delegation"][0]["service_delegation"]["name"] == (
+        "Microsoft.App/environments"
+    )
+    assert subnets["data"]["delegation"][0]["service_delegation"]["name"] == (
+        "Microsoft.DBforPostgreSQL/flexibleServers"
+    )
+    assert all(s["default_outbound_access_enabled"] is False for s in subnets.values())
+    assert len(resources_of(stack, "azurerm_subnet_network_security_group_association")) == 4
+
+
+def test_app_subnet_egresses_through_one_zonal_nat_gateway(production) -> None:
+    _, stack = production
+    (nat,) = resources_of(stack, "azurerm_nat_gateway")
+    assert nat["zones"] == ["1"]
+    (association,) = resources_of(stack, "azurerm_subnet_nat_gateway_association")
+    assert "app-subnet" in association["subnet_id"]
+
+
+def test_internet_reaches_only_the_gateway_on_443_80_and_gateway_manager_net_3(dev) -> None:
+    _, stack = dev
+    internet = [
+        r
+        for r in resources_of(stack, "azurerm_network_security_rule")
+        if r["access"] == "Allow" and r["source_address_prefix"] in ("Internet", "*", "0.0.0.0/0")
+    ]
+    assert sorted(r["destination_port_ranges"][0] for r in internet) == ["443", "80"]
+    assert all(r["network_security_group_name"] == nsg_ref(stack, "public") for r in internet)
+    manager = [r for r in rules(stack, "") if r["source_address_prefix"] == "GatewayManager"]
+    assert [r["destination_port_ranges"] for r in manager] == [["65200-65535"]]
+
+
+def test_tiers_admit_only_their_callers_on_their_ports_net_3(dev) -> None:
+    config, stack = dev
+    plan = plan_subnets(config.network.cidr, config.network.zones)
+    allowed = {
+        (
+            r["network_security_group_name"],
+            r["source_address_prefix"],
+            *r["destination_port_ranges"],
+        )
+        for r in resources_of(stack, "azurerm_network_security_rule")
+        if r["access"] == "Allow"
+    }
+    app, public = plan.app[0], plan.public[0]
+    assert (nsg_ref(stack, "app"), public, "443") in allowed
+    assert (nsg_ref(stack, "app"), app, str(config.service.port)) in allowed
+    assert (nsg_ref(stack, "data"), app, "5432", "6432") in allowed
+    assert (nsg_ref(stack, "endpoints"), app, "6380") in allowed
+    for rule in resources_of(stack, "azurerm_network_security_rule"):
+        if rule["access"] == "Allow":
+            assert rule.get("destination_port_range") != "*", rule["name"]
+            assert rule["protocol"] == "Tcp"
+
+
+def test_every_subnet_denies_other_vnet_and_internet_traffic_net_3(dev) -> None:
+    _, stack = dev
+    for subnet in ("public", "app", "data", "endpoints"):
+        denies = {
+            r["source_address_prefix"]
+            for r in rules(stack, nsg_ref(stack, subnet))
+            if r["access"] == "Deny" and r["destination_port_range"] == "*"
+        }
+        assert denies == {"VirtualNetwork", "Internet"}, subnet
+
+
+@pytest.mark.parametrize("env", ["dev", "production"])
+def test_vnet_flow_logs_keep_the_log_retention_with_traffic_analytics_net_4(env: str) -> None:
+    config, stack = synth(env)
+    (flow_log,) = resources_of(stack, "azurerm_network_watcher_flow_log")
+    assert flow_log["target_resource_id"].startswith("${azurerm_virtual_network.")
+    assert flow_log["retention_policy"] == {"enabled": True, "days": config.logs.retention_days}
+    assert flow_log["traffic_analytics"]["enabled"] is True
+    assert "data.azurerm_network_watcher." in flow_log["network_watcher_name"]
