@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from cdktf import Testing as CdktfTesting
-from matrix import resources_of
 from constructs.subnets import plan_subnets
+from matrix import resources_of
 
 from stacks import stack_class
 from synth.config import EnvironmentConfig, load_environment
