@@ -12,6 +12,7 @@ from constructs.aws.budget import Budget
 from constructs.aws.cache import Cache
 from constructs.aws.database import Database
 from constructs.aws.edge import Edge
+from constructs.aws.identity import Identity
 from constructs.aws.keys import Keys
 from constructs.aws.network import Network
 from constructs.aws.observability import UPTIME_REGION, Observability
@@ -99,6 +100,8 @@ class AwsStack(GroundworkStack):
             database_log_group_name=database.log_group_name,
         )
         Budget(self, "budget", config=config)
+        if config.features.auth_enabled:  # AUTH-1 is optional, switched on per environment
+            Identity(self, "identity", config=config)
 
         TerraformOutput(
             self,
