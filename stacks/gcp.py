@@ -10,6 +10,7 @@ from constructs import Construct
 from constructs.gcp.database import Database
 from constructs.gcp.keys import Keys
 from constructs.gcp.network import Network
+from constructs.gcp.storage import Storage
 
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
@@ -26,6 +27,7 @@ class GcpStack(GroundworkStack):
         keys = Keys(self, "keys", config=config)
         network = Network(self, "network", config=config)
         Database(self, "database", config=config, keys=keys, network=network)
+        Storage(self, "storage", config=config, keys=keys)
 
 
 STACK = GcpStack

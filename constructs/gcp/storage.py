@@ -1,0 +1,117 @@
+"""Cloud Storage: the app's private, CMEK-encrypted, versioned bucket and its access-log bucket.
+
+Bucket names are global, so they are `<project id>-<purpose>`: project IDs are globally
+unique and fixed, which makes the names unique and deterministic without a random suffix.
+
+- OBJ-1: uniform bucket-level access (no ACLs) and public access prevention enforced.
+- OBJ-2: default KMS key from constructs/gcp/keys.py (every tier, not only production).
+- OBJ-3: versioning; noncurrent versions deleted 90 days after they became noncurrent;
+  incomplete multipart (XML API) uploads aborted after 7 days.
+- OBJ-4: production is a configurable dual-region over `gcp.region` and
+  `gcp.replica_region` (both copies written by Google; no replication job to run).
+- OBJ-5: Cloud Storage serves its JSON and XML APIs over HTTPS only; there is no plain-HTTP
+  endpoint to deny, so no bucket policy is needed (unlike S3's aws:SecureTransport).
+- OBJ-6: usage (access) logs go to `<project id>-access-logs`, writable by Google's
+  `cloud-storage-analytics@google.com` group only, kept for the log retention.
+
+Satisfies: OBJ-1, OBJ-2, OBJ-3, OBJ-4, OBJ-5, OBJ-6
+"""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_google.storage_bucket import (
+    StorageBucket,
+    StorageBucketCustomPlacementConfig,
+    StorageBucketEncryption,
+    StorageBucketLifecycleRule,
+    StorageBucketLifecycleRuleAction,
+    StorageBucketLifecycleRuleCondition,
+    StorageBucketLogging,
+    StorageBucketVersioning,
+)
+from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
+from constructs import Construct
+from constructs.gcp.keys import Keys, multi_region, storage_dual_region
+
+from synth.config import EnvironmentConfig
+
+NONCURRENT_DAYS = 90  # OBJ-3
+ABORT_UPLOAD_DAYS = 7  # OBJ-3
+LOG_WRITER = "group:cloud-storage-analytics@google.com"  # Google's usage-log writer
+
+
+def _lifecycle(expire_days: int | None = None) -> list[StorageBucketLifecycleRule]:
+    rules = [
+        StorageBucketLifecycleRule(
+            action=StorageBucketLifecycleRuleAction(type="Delete"),
+            condition=StorageBucketLifecycleRuleCondition(
+                days_since_noncurrent_time=NONCURRENT_DAYS, with_state="ARCHIVED"
+            ),
+        ),
+        StorageBucketLifecycleRule(
+            action=StorageBucketLifecycleRuleAction(type="AbortIncompleteMultipartUpload"),
+            condition=StorageBucketLifecycleRuleCondition(age=ABORT_UPLOAD_DAYS),
+        ),
+    ]
+    if expire_days is not None:
+        rules.append(
+            StorageBucketLifecycleRule(
+                action=StorageBucketLifecycleRuleAction(type="Delete"),
+                condition=StorageBucketLifecycleRuleCondition(age=expire_days, with_state="LIVE"),
+            )
+        )
+    return rules
+
+
+class Storage(Construct):
+    """`bucket_name` (the app's objects) and `log_bucket_name` (their access logs)."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, config: EnvironmentConfig, keys: Keys
+    ) -> None:
+        super().__init__(scope, id_)
+        project = config.gcp.project
+        placement: dict[str, object] = {"location": config.gcp.region.upper()}
+        if storage_dual_region(config):  # OBJ-4
+            placement = {
+                "location": multi_region(config.gcp.region, config.gcp.replica_region).upper(),
+                "custom_placement_config": StorageBucketCustomPlacementConfig(
+                    data_locations=[config.gcp.region.upper(), config.gcp.replica_region.upper()]
+                ),
+            }
+        encryption = StorageBucketEncryption(default_kms_key_name=keys.keys["storage"].id)
+
+        def bucket(id_: str, name: str, **settings: object) -> StorageBucket:
+            return StorageBucket(
+                self,
+                id_,
+                name=name,
+                uniform_bucket_level_access=True,  # OBJ-1
+                public_access_prevention="enforced",  # OBJ-1
+                encryption=encryption,  # OBJ-2
+                versioning=StorageBucketVersioning(enabled=True),  # OBJ-3
+                force_destroy=False,
+                **placement,
+                **settings,
+            )
+
+        logs = bucket(
+            "access-logs",
+            f"{project}-access-logs",
+            lifecycle_rule=_lifecycle(expire_days=config.logs.retention_days),
+        )
+        StorageBucketIamMember(
+            self,
+            "access-logs-writer",
+            bucket=logs.name,
+            role="roles/storage.objectCreator",
+            member=LOG_WRITER,
+        )
+        self.bucket = bucket(
+            "assets",
+            f"{project}-assets",
+            lifecycle_rule=_lifecycle(),
+            logging=StorageBucketLogging(log_bucket=logs.name, log_object_prefix="assets/"),
+        )
+        self.bucket_name = self.bucket.name
+        self.log_bucket_name = logs.name
