@@ -1,0 +1,1 @@
+"""Custom Checkov policies for the AWS stack, one per file."""

@@ -1,0 +1,47 @@
+"""Builds CKV_GW_APP_3: the app container's CPU and memory are the environment's (APP-2).
+
+Fargate sizes tasks in fixed pairs, so the task must be at least the limits and the
+container's reservation and hard limit must be exactly the config's.
+"""
+
+import json
+import math
+from typing import Any
+
+from groundwork_policy import GroundworkCheck, Stack, Verdict, combine, expect_equal
+
+
+class AppTaskSize(GroundworkCheck):
+    id = "CKV_GW_APP_3"
+    name = "ECS app container requests and limits CPU and memory as the environment says"
+    requirement = "APP-2"
+    severity = "MEDIUM"
+    resource_types = ("aws_ecs_task_definition",)
+
+    def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        assert stack.config is not None
+        service = stack.config.service
+        raw = body.get("container_definitions")
+        if not isinstance(raw, str):
+            return Verdict.unknown("container_definitions is not a JSON string")
+        containers = json.loads(raw)
+        if len(containers) != 1:
+            return Verdict.failed(f"expected one app container, found {len(containers)}")
+        (app,) = containers
+        verdicts = [
+            expect_equal("cpu", app.get("cpu"), math.ceil(service.cpu_request * 1024),
+                         "service.cpu_request x 1024"),
+            expect_equal("memoryReservation", app.get("memoryReservation"),
+                         service.memory_request_mib, "service.memory_request_mib"),
+            expect_equal("memory", app.get("memory"), service.memory_limit_mib,
+                         "service.memory_limit_mib"),
+        ]  # fmt: skip
+        task_cpu, task_memory = body.get("cpu"), body.get("memory")
+        if task_cpu is None or float(task_cpu) < service.cpu_limit * 1024:
+            verdicts.append(Verdict.failed(f"task cpu {task_cpu} is below service.cpu_limit"))
+        if task_memory is None or int(task_memory) < service.memory_limit_mib:
+            verdicts.append(Verdict.failed(f"task memory {task_memory} is below the limit"))
+        return combine(verdicts)
+
+
+check = AppTaskSize()

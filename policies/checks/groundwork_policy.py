@@ -1,0 +1,312 @@
+"""Builds the base of every custom Python policy: its metadata, its stack and its environment.
+
+A policy declares `id`, `name`, `requirement`, `severity` and `resource_types` as class
+attributes and implements `evaluate(conf, stack) -> Verdict`. The base class:
+
+- finds the stack: Checkov 3.3.30's terraform_json runner calls `run()` with
+  `scanned_file = "/" + path relative to --directory`, which the gate lays out as
+  `/stacks/<stack>/cdk.tf.json`;
+- finds the environment: the gate writes a JSON context file (scan root and, per stack, the
+  merged `EnvironmentConfig` of `environments/<env>.yaml`) and names it in the environment
+  variable `GROUNDWORK_POLICY_CONTEXT`;
+- maps three outcomes onto Checkov's two: PASS, FAIL, and UNKNOWN (a value that cannot be
+  resolved, or no environment config), which fails staging and production and, in dev, passes
+  with a `UNKNOWN:` detail the gate reports as "unknown". Checkov drops UNKNOWN results from
+  its report, so returning CheckResult.UNKNOWN would be a silent pass.
+
+The gate reads the same class attributes statically (synth/verify.py, `load_policy_catalog`).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path, PurePosixPath
+from typing import Any, ClassVar
+
+from checkov.common.bridgecrew.severities import Severities
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.common.typing import _CheckResult, _SkippedCheck
+from checkov.terraform.checks.provider.base_check import BaseProviderCheck
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+
+from synth.config import FLOORS, EnvironmentConfig
+
+CONTEXT_ENV = "GROUNDWORK_POLICY_CONTEXT"
+STACK_FILE = "cdk.tf.json"
+# Tiers where UNKNOWN fails; a stack without an environment config counts as production.
+STRICT_TIERS = frozenset({"staging", "production"})
+REFERENCE = re.compile(r"\$\{[^}]+\}")
+UNKNOWN_PREFIX = "UNKNOWN: "
+WAIVED_PREFIX = "WAIVED: "
+
+
+class Outcome(enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Outcome
+    message: str
+
+    @classmethod
+    def passed(cls, message: str = "") -> Verdict:
+        return cls(Outcome.PASS, message)
+
+    @classmethod
+    def failed(cls, message: str) -> Verdict:
+        return cls(Outcome.FAIL, message)
+
+    @classmethod
+    def unknown(cls, message: str) -> Verdict:
+        return cls(Outcome.UNKNOWN, message)
+
+
+@dataclass
+class Stack:
+    """The stack a resource is in: its name, environment config and whole document."""
+
+    name: str
+    config: EnvironmentConfig | None
+    document: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tier(self) -> str:
+        return self.config.tier if self.config else "production"
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """`{name: body}` of every resource of a type in this stack (bodies unwrapped JSON)."""
+        named = self.document.get("resource", {}).get(resource_type, {})
+        return {name: body for name, body in named.items() if name != "//"}
+
+
+@cache
+def _context() -> dict[str, Any]:
+    path = os.environ.get(CONTEXT_ENV)
+    if not path:
+        return {}
+    data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return data
+
+
+@cache
+def stack_for(scanned_file: str) -> Stack | None:
+    """The stack of a scanned file `/stacks/<stack>/cdk.tf.json`; None for any other path."""
+    parts = PurePosixPath(scanned_file).parts
+    if len(parts) != 4 or parts[:2] != ("/", "stacks") or parts[3] != STACK_FILE:
+        return None
+    name = parts[2]
+    context = _context()
+    raw = context.get("stacks", {}).get(name)
+    config = EnvironmentConfig.model_validate_json(json.dumps(raw)) if raw else None
+    document: dict[str, Any] = {}
+    if context.get("root"):
+        document = json.loads(
+            (Path(context["root"]) / "stacks" / name / STACK_FILE).read_text(encoding="utf-8")
+        )
+    return Stack(name, config, document)
+
+
+def is_reference(value: Any) -> bool:
+    """A Terraform expression (`${...}`), whose value is only known at apply time."""
+    return isinstance(value, str) and bool(REFERENCE.search(value))
+
+
+def blocks(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """Nested blocks (`lifecycle`, `rule`, ...) as a list: cdktf writes one block as an object
+    and several as a list."""
+    value = body.get(key)
+    items = value if isinstance(value, list) else [value] if value is not None else []
+    return [item for item in items if isinstance(item, dict)]
+
+
+def address_of(reference: Any) -> str | None:
+    """`aws_kms_key.keys_data` from `${aws_kms_key.keys_data.arn}`; None for anything else."""
+    match = re.fullmatch(r"\$\{([A-Za-z0-9_]+\.[A-Za-z0-9_-]+)(\.[^}]*)?\}", str(reference))
+    return match.group(1) if match else None
+
+
+def expect_equal(attribute: str, actual: Any, wanted: Any, source: str) -> Verdict:
+    """Compare a resource attribute with a config value; references and absence are UNKNOWN
+    or FAIL, never PASS."""
+    if actual is None:
+        return Verdict.failed(f"{attribute} is not set; {source} wants {wanted}")
+    if is_reference(actual):
+        return Verdict.unknown(f"{attribute} is an expression ({actual}); {source} wants {wanted}")
+    try:
+        same = type(wanted)(actual) == wanted
+    except (TypeError, ValueError):
+        same = False
+    if not same:
+        return Verdict.failed(f"{attribute} is {actual}; {source} wants {wanted}")
+    return Verdict.passed(f"{attribute} is {wanted} ({source})")
+
+
+def combine(verdicts: list[Verdict]) -> Verdict:
+    """Any FAIL fails; else any UNKNOWN is unknown; else pass. Messages are kept in order."""
+    for outcome in (Outcome.FAIL, Outcome.UNKNOWN):
+        hits = [v.message for v in verdicts if v.outcome is outcome]
+        if hits:
+            return Verdict(outcome, "; ".join(hits))
+    return Verdict.passed("; ".join(v.message for v in verdicts if v.message))
+
+
+class _Policy:
+    """Metadata and outcome mapping shared by resource and provider policies."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    requirement: ClassVar[str]
+    severity: ClassVar[str]  # LOW | MEDIUM | HIGH | CRITICAL
+    # Set when the check needs the environment config; without one it is UNKNOWN.
+    needs_config: ClassVar[bool] = True
+
+    details: list[str]
+    _scanned_file: str
+
+    def _metadata(self) -> dict[str, Any]:
+        return {
+            "name": f"{self.name} ({self.requirement})",
+            "id": self.id,
+            "categories": (CheckCategories.GENERAL_SECURITY,),
+            "guideline": f"REQUIREMENTS.md {self.requirement}",
+        }
+
+    def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        """Judge one entity; `body` is its JSON as synthesized (values not wrapped in lists)."""
+        raise NotImplementedError
+
+    def _body(self, stack: Stack) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def _decide(self) -> CheckResult:
+        stack = stack_for(self._scanned_file) or Stack("?", None)
+        body = self._body(stack)
+        if body is None:
+            verdict = Verdict.unknown(f"entity not found in the document of stack {stack.name!r}")
+        elif self.needs_config and stack.config is None:
+            verdict = Verdict.unknown(f"no environment config for stack {stack.name!r}")
+        else:
+            try:
+                verdict = self.evaluate(body, stack)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+                verdict = Verdict.unknown(f"could not evaluate: {error!r}")
+        if verdict.outcome is Outcome.UNKNOWN:
+            self.details.append(UNKNOWN_PREFIX + verdict.message)
+            return CheckResult.FAILED if stack.tier in STRICT_TIERS else CheckResult.PASSED
+        if verdict.message:
+            self.details.append(verdict.message)
+        return CheckResult.PASSED if verdict.outcome is Outcome.PASS else CheckResult.FAILED
+
+
+class GroundworkCheck(_Policy, BaseResourceCheck):
+    """A resource policy; subclasses set the metadata and `resource_types`."""
+
+    resource_types: ClassVar[tuple[str, ...]]
+    _address: tuple[str, str]
+
+    @property
+    def address(self) -> str:
+        return ".".join(self._address)
+
+    def __init__(self) -> None:
+        super().__init__(supported_resources=self.resource_types, **self._metadata())
+        self.severity = Severities[type(self).severity.upper()]
+
+    def run(
+        self,
+        scanned_file: str,
+        entity_configuration: dict[str, Any],
+        entity_name: str,
+        entity_type: str,
+        skip_info: _SkippedCheck,
+    ) -> _CheckResult:
+        self._scanned_file = scanned_file
+        self._address = (entity_type, entity_name)
+        return super().run(scanned_file, entity_configuration, entity_name, entity_type, skip_info)
+
+    def _body(self, stack: Stack) -> dict[str, Any] | None:
+        return stack.resources(self._address[0]).get(self._address[1])
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        return self._decide()
+
+
+class GroundworkProviderCheck(_Policy, BaseProviderCheck):
+    """A provider-block policy; subclasses set the metadata and `providers`."""
+
+    providers: ClassVar[tuple[str, ...]]
+    _provider: str
+
+    def __init__(self) -> None:
+        super().__init__(supported_provider=self.providers, **self._metadata())
+        self.severity = Severities[type(self).severity.upper()]
+
+    def run(
+        self,
+        scanned_file: str,
+        entity_configuration: dict[str, Any],
+        entity_name: str,
+        entity_type: str,
+        skip_info: _SkippedCheck,
+    ) -> _CheckResult:
+        self._scanned_file = scanned_file
+        self._provider = entity_type
+        return super().run(scanned_file, entity_configuration, entity_name, entity_type, skip_info)
+
+    def _body(self, stack: Stack) -> dict[str, Any] | None:
+        """The provider's default (unaliased) configuration."""
+        configs = stack.document.get("provider", {}).get(self._provider)
+        configs = configs if isinstance(configs, list) else [configs]
+        plain = [c for c in configs if isinstance(c, dict) and "alias" not in c]
+        return plain[0] if plain else None
+
+    def scan_provider_conf(self, conf: dict[str, Any]) -> CheckResult:
+        return self._decide()
+
+
+def floor_verdicts(stack: Stack, requirement: str, field_path: str, actual: Any) -> list[Verdict]:
+    """The production floors of synth.config.FLOORS for one config field, applied to the value
+    the resource actually has; a floor the environment file waives passes with a WAIVED note."""
+    verdicts = []
+    for floor in FLOORS:
+        if floor.requirement != requirement or floor.field != field_path:
+            continue
+        if stack.tier not in floor.tiers:
+            continue
+        if stack.config is not None and stack.config.waived(requirement):
+            reason = next(w.reason for w in stack.config.waivers if w.requirement == requirement)
+            verdicts.append(Verdict.passed(f"{WAIVED_PREFIX}{field_path} floor: {reason}"))
+            continue
+        if actual is None or is_reference(actual):
+            verdicts.append(Verdict.unknown(f"{field_path} floor {floor.minimum}: got {actual}"))
+        elif isinstance(floor.minimum, (bool, str)):
+            if actual != floor.minimum:
+                verdicts.append(
+                    Verdict.failed(f"{stack.tier} floor: {field_path} must be {floor.minimum}")
+                )
+        elif float(actual) < floor.minimum:
+            verdicts.append(
+                Verdict.failed(
+                    f"{stack.tier} floor: {field_path} is {actual}, minimum {floor.minimum}"
+                )
+            )
+    return verdicts
+
+
+def references_to(stack: Stack, resource_type: str, attribute: str, target: str) -> list[str]:
+    """Names of `resource_type` resources whose `attribute` refers to the address `target`."""
+    found = []
+    for name, body in stack.resources(resource_type).items():
+        values = body.get(attribute)
+        values = values if isinstance(values, list) else [values]
+        if any(address_of(value) == target for value in values):
+            found.append(name)
+    return found
