@@ -44,6 +44,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     gate.add_argument("--json", type=Path, dest="json_path", metavar="PATH", help="JSON report")
     gate.add_argument("--junit", type=Path, metavar="PATH", help="JUnit XML report")
+    gate.add_argument("--sarif", type=Path, metavar="PATH", help="SARIF 2.1.0 report")
+    gate.add_argument(
+        "--require-coverage",
+        action="store_true",
+        help="fail when a requirement that applies to a stack has no evaluated check",
+    )
+    gate.add_argument(
+        "--requirements",
+        type=Path,
+        metavar="PATH",
+        default=verify.DEFAULT_REQUIREMENT_MAP,
+        help="reviewed map of built-in checks to requirement IDs (default %(default)s)",
+    )
+    gate.add_argument(
+        "--environments",
+        type=Path,
+        metavar="DIR",
+        help="environment files the stacks were synthesized from (default: $GROUNDWORK_"
+        "ENVIRONMENTS or the project's environments/)",
+    )
     gate.add_argument(
         "--today",
         type=_iso_date,
@@ -71,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         json_path=args.json_path,
         junit_path=args.junit,
         external_checks_dirs=args.external_checks_dir,
+        sarif_path=args.sarif,
+        require_coverage=args.require_coverage,
+        requirement_map_path=args.requirements,
+        environments=args.environments,
     )
 
 

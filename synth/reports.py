@@ -1,7 +1,7 @@
-"""Builds the verify gate's report: its result model, the text table, JSON and JUnit XML.
+"""Builds the verify gate's report: its result model, the text table, JSON, JUnit XML and SARIF.
 
-The model is plain dataclasses so later work can group findings by requirement ID or add
-SARIF without touching the gate.
+Findings carry the requirement IDs their check counts for; `coverage` holds, for every stack
+and requirement, pass / fail / waived / unknown / unchecked / n/a and the checks behind it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,28 @@ class Status(enum.Enum):
     PASSED = "passed"
     FAILED = "failed"
     WAIVED = "waived"
+    # A policy could not resolve a value; it fails staging and production (as FAILED), and in
+    # dev is reported as unknown rather than passed.
+    UNKNOWN = "unknown"
+
+
+class CoverageStatus(enum.Enum):
+    PASS = "pass"
+    FAIL = "FAIL"
+    WAIVED = "waived"
+    UNKNOWN = "unknown"
+    UNCHECKED = "UNCHECKED"
+    NOT_APPLICABLE = "n/a"
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    """One requirement on one stack and the checks whose results decided it."""
+
+    stack: str
+    requirement: str
+    status: CoverageStatus
+    checks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,6 +60,10 @@ class Finding:
     status: Status
     guideline: str | None = None
     waiver: Waiver | None = None
+    requirements: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()
+    severity: str | None = None
+    line_range: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +93,13 @@ class GateReport:
     applied_waivers: list[Waiver] = field(default_factory=list)
     unused_waivers: list[Waiver] = field(default_factory=list)
     expired_waivers: list[Waiver] = field(default_factory=list)
+    coverage: list[RequirementResult] = field(default_factory=list)
+    # With it, a requirement that applies to a stack but has no evaluated check fails the gate.
+    require_coverage: bool = False
+
+    @property
+    def unchecked(self) -> list[RequirementResult]:
+        return [r for r in self.coverage if r.status is CoverageStatus.UNCHECKED]
 
     def findings_for(self, stack: str) -> list[Finding]:
         return [finding for finding in self.findings if finding.stack == stack]
@@ -89,6 +122,11 @@ class GateReport:
                 "resources not evaluated",
             ),
             (len(self.expired_waivers), "expired waiver", "expired waivers"),
+            (
+                len(self.unchecked) if self.require_coverage else 0,
+                "unchecked requirement",
+                "unchecked requirements",
+            ),
         ]
         return [f"{n} {one if n == 1 else many}" for n, one, many in counts if n]
 
@@ -141,6 +179,10 @@ def render_text(report: GateReport) -> str:
         for finding in failures:
             lines += _wrap(f"{finding.stack}  {finding.check_id}  {finding.check_name}", "  ")
             lines.append(f"{INDENT}resource: {finding.resource}")
+            if finding.requirements:
+                lines.append(f"{INDENT}requirement: {', '.join(finding.requirements)}")
+            for detail in finding.details:
+                lines += _wrap(f"why: {detail}", INDENT)
             if finding.guideline:
                 lines.append(f"{INDENT}guideline: {finding.guideline}")
 
@@ -155,6 +197,16 @@ def render_text(report: GateReport) -> str:
     if missing:
         lines += ["", f"Resources Checkov did not evaluate ({len(missing)}):"]
         lines += [f"  {stack.name}  {address}" for stack, address in missing]
+
+    unknown = [finding for finding in report.findings if finding.status is Status.UNKNOWN]
+    if unknown:
+        lines += ["", f"Unknown results ({len(unknown)}, reported only in dev, failing elsewhere):"]
+        for finding in unknown:
+            lines.append(f"  {finding.stack}  {finding.check_id}  {finding.resource}")
+            for detail in finding.details:
+                lines += _wrap(detail, INDENT)
+
+    lines += _requirement_lines(report)
 
     if report.expired_waivers:
         lines += ["", f"Expired waivers ({len(report.expired_waivers)}, today is {report.today}):"]
@@ -175,6 +227,42 @@ def render_text(report: GateReport) -> str:
 
     lines += ["", report.verdict]
     return "\n".join(lines) + "\n"
+
+
+def _requirement_lines(report: GateReport) -> list[str]:
+    """Requirements by stack: a matrix when it fits in WIDTH, else one line per stack."""
+    if not report.coverage:
+        return []
+    stacks = [stack.name for stack in report.stacks]
+    status = {(r.stack, r.requirement): r.status.value for r in report.coverage}
+    requirements = list(dict.fromkeys(r.requirement for r in report.coverage))
+    cell = max([len("UNCHECKED"), *map(len, stacks)])
+    lines = ["", "Requirements (pass, FAIL, waived, unknown, UNCHECKED, n/a):"]
+    if len("requirement") + len(stacks) * (cell + 2) <= WIDTH:
+        lines.append("requirement" + "".join(f"  {name:<{cell}}" for name in stacks))
+        for requirement in requirements:
+            cells = "".join(f"  {status[(s, requirement)]:<{cell}}" for s in stacks)
+            lines.append(f"{requirement:<11}{cells}".rstrip())
+    else:
+        for stack in stacks:
+            problems = [
+                f"{requirement} {status[(stack, requirement)]}"
+                for requirement in requirements
+                if status[(stack, requirement)] not in ("pass", "n/a")
+            ]
+            lines += _wrap(f"{stack}: " + (", ".join(problems) or "all pass"), "  ")
+    checks: dict[str, set[str]] = {}
+    for result in report.coverage:
+        checks.setdefault(result.requirement, set()).update(result.checks)
+    lines += ["", "Checks behind each requirement:"]
+    for requirement in requirements:
+        names = ", ".join(sorted(checks[requirement])) or "none yet"
+        lines += _wrap(f"{requirement}: {names}", "  ")
+    if report.unchecked and not report.require_coverage:
+        lines.append(
+            f"(warning only: {len(report.unchecked)} unchecked; --require-coverage fails on them)"
+        )
+    return lines
 
 
 def _waiver_dict(waiver: Waiver) -> dict[str, Any]:
@@ -212,8 +300,19 @@ def to_json(report: GateReport) -> dict[str, Any]:
                 "status": finding.status.value,
                 "guideline": finding.guideline,
                 "waiver": _waiver_dict(finding.waiver) if finding.waiver else None,
+                "requirements": list(finding.requirements),
+                "details": list(finding.details),
             }
             for finding in report.findings
+        ],
+        "requirements": [
+            {
+                "stack": result.stack,
+                "requirement": result.requirement,
+                "status": result.status.value.lower(),
+                "checks": list(result.checks),
+            }
+            for result in report.coverage
         ],
         "waivers": {
             "applied": [_waiver_dict(waiver) for waiver in report.applied_waivers],
@@ -286,3 +385,112 @@ def write_junit(report: GateReport, path: Path) -> None:
         root.set(key, str(value))
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_LEVELS = {Status.FAILED: "error", Status.WAIVED: "error", Status.UNKNOWN: "warning"}
+
+
+def _stack_line(path: str, resource: str) -> int | None:
+    """The line of `"<name>": {` under `"<type>": {` in the original stack file: Checkov's line
+    ranges are those of the gate's re-indented copy."""
+    rtype, _, name = resource.rpartition(".")
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    in_type = False
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if text.startswith(f'"{rtype.removeprefix("data.")}": {{'):
+            in_type = True
+        elif in_type and text.startswith(f'"{name}": {{'):
+            return number
+    return None
+
+
+def to_sarif(report: GateReport) -> dict[str, Any]:
+    """SARIF 2.1.0: a rule per check (its requirements in properties), a result per failed,
+    waived (suppressed) or unknown finding, located in the stack's cdk.tf.json."""
+    paths = {stack.name: stack.path for stack in report.stacks}
+    rule_ids = sorted({f.check_id for f in report.findings})
+    first = {f.check_id: f for f in reversed(report.findings)}
+    rules = [
+        {
+            "id": check,
+            "name": check,
+            "shortDescription": {"text": first[check].check_name},
+            **({"helpUri": first[check].guideline} if _is_url(first[check].guideline) else {}),
+            "properties": {
+                "requirements": list(first[check].requirements),
+                **({"severity": first[check].severity} if first[check].severity else {}),
+            },
+        }
+        for check in rule_ids
+    ]
+    index = {check: number for number, check in enumerate(rule_ids)}
+    results = []
+    for finding in report.findings:
+        if finding.status not in SARIF_LEVELS:
+            continue
+        region = _stack_line(paths[finding.stack], finding.resource)
+        location: dict[str, Any] = {
+            "physicalLocation": {
+                "artifactLocation": {"uri": paths[finding.stack]},
+                **({"region": {"startLine": region}} if region else {}),
+            },
+            "logicalLocations": [
+                {"fullyQualifiedName": f"{finding.stack}/{finding.resource}", "kind": "resource"}
+            ],
+        }
+        text = finding.check_name
+        if finding.details:
+            text += ": " + "; ".join(finding.details)
+        result: dict[str, Any] = {
+            "ruleId": finding.check_id,
+            "ruleIndex": index[finding.check_id],
+            "level": SARIF_LEVELS[finding.status],
+            "message": {"text": text},
+            "locations": [location],
+            "properties": {"stack": finding.stack, "requirements": list(finding.requirements)},
+        }
+        if finding.status is Status.WAIVED and finding.waiver is not None:
+            waiver = finding.waiver
+            result["suppressions"] = [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": f"{waiver.reason} ({waiver.owner}, until {waiver.expires})",
+                }
+            ]
+        results.append(result)
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "groundwork verify (Checkov)",
+                        "version": report.checkov_version,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+                "properties": {
+                    "unchecked": [
+                        {"stack": r.stack, "requirement": r.requirement} for r in report.unchecked
+                    ]
+                },
+            }
+        ],
+    }
+
+
+def _is_url(text: str | None) -> bool:
+    return bool(text) and str(text).startswith(("https://", "http://"))
+
+
+def write_sarif(report: GateReport, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(to_sarif(report), indent=2) + "\n", encoding="utf-8")

@@ -4,33 +4,47 @@ The gate fails when a check fails without a valid waiver, when a stack cannot be
 a synthesized resource got no result from Checkov, or when a waiver has expired. It counts
 resources itself (Checkov's `resource_count` is 0 for terraform_json) and compares them with
 the resources Checkov reported on, helped by the inventory probe in `synth/checkov_probe/`.
+
+It also groups results by requirement ID: our policies (policies/checks/) declare their
+requirement next to their logic, built-in checks count through policies/requirements.yaml.
+Policies learn their stack's environment from a context file the gate writes (scan root and
+each stack's merged EnvironmentConfig), named in GROUNDWORK_POLICY_CONTEXT.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from synth.config import CLOUDS, ConfigError, EnvironmentConfig, load_environment
 from synth.reports import (
+    CoverageStatus,
     Finding,
     GateReport,
+    RequirementResult,
     StackReport,
     Status,
     render_text,
     write_json,
     write_junit,
+    write_sarif,
 )
+from synth.requirements import REQUIREMENTS
 from synth.waivers import Waiver, WaiversError, load_waivers
 
 DEFAULT_OUTDIR = Path("cdktf.out")
@@ -42,6 +56,19 @@ PROBE_DIR = Path(__file__).resolve().parent / "checkov_probe"
 PROBE_MODULE = "groundwork_inventory_probe"
 STACK_FILE = "cdk.tf.json"
 RESULT_KEYS = ("passed_checks", "failed_checks", "skipped_checks")
+DEFAULT_REQUIREMENT_MAP = Path("policies/requirements.yaml")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ENVIRONMENTS = PROJECT_ROOT / "environments"
+# The policies' side of the context contract lives in policies/checks/groundwork_policy.py.
+CONTEXT_ENV = "GROUNDWORK_POLICY_CONTEXT"
+# Our policies mark non-binary outcomes in a result's details.
+UNKNOWN_PREFIX = "UNKNOWN: "
+WAIVED_PREFIX = "WAIVED: "
+# CKV_GW_<AREA>_<N>, AREA being the requirement's prefix with '-' dropped.
+POLICY_ID = r"^CKV_GW_([A-Z]+)_[1-9][0-9]*$"
+SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
+# Which provider block names a stack's cloud, for loading its environment file.
+PROVIDER_CLOUDS = {"aws": "aws", "google": "gcp", "google-beta": "gcp", "azurerm": "azure"}
 
 
 class UsageError(Exception):
@@ -86,6 +113,153 @@ class Scan:
     checkov_version: str
     records: list[CheckovRecord]
     unparsed: frozenset[str]
+    # The environment config each stack was checked against (absent: treated as production).
+    configs: dict[str, EnvironmentConfig] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One of our policies as its file declares it (read statically, never imported)."""
+
+    id: str
+    name: str
+    requirement: str
+    severity: str
+    path: str
+
+
+@dataclass(frozen=True)
+class RequirementMap:
+    """policies/requirements.yaml: built-in check -> requirements, and optional requirements."""
+
+    checks: dict[str, tuple[str, ...]]
+    optional: dict[str, str]
+
+
+class PolicyError(Exception):
+    """A policy file or the requirement map is invalid: exit 2, one line per problem."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+def _class_constants(node: ast.ClassDef) -> dict[str, Any]:
+    constants: dict[str, Any] = {}
+    for statement in node.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            if isinstance(target, ast.Name):
+                try:
+                    constants[target.id] = ast.literal_eval(statement.value)
+                except ValueError:
+                    continue
+    return constants
+
+
+def _declared_policies(path: Path) -> list[dict[str, Any]]:
+    """The metadata a policy file declares: YAML `metadata`, or a Python class's constants."""
+    if path.suffix in (".yaml", ".yml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        metadata = data.get("metadata") if isinstance(data, dict) else None
+        return [metadata] if isinstance(metadata, dict) else []
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            constants = _class_constants(node)
+            if "id" in constants and "requirement" in constants:
+                found.append(constants)
+    return found
+
+
+def load_policy_catalog(directories: Sequence[Path]) -> dict[str, Policy]:
+    """Every custom policy under `directories`, validated: one per file, a unique
+    CKV_GW_<AREA>_<N> ID whose AREA is its requirement's, a known requirement and a severity."""
+    catalog: dict[str, Policy] = {}
+    problems: list[str] = []
+    for directory in directories:
+        files = sorted(
+            path
+            for pattern in ("*.py", "*.yaml", "*.yml")
+            for path in directory.rglob(pattern)
+            if path.name != "__init__.py"
+        )
+        for path in files:
+            declared = _declared_policies(path)
+            if path.suffix == ".py" and not declared:
+                continue  # a helper module (the policy base class)
+            if len(declared) != 1:
+                problems.append(f"{path}: declares {len(declared)} policies; one per file")
+                continue
+            (meta,) = declared
+            policy = Policy(
+                id=str(meta.get("id")),
+                name=str(meta.get("name")),
+                requirement=str(meta.get("requirement")),
+                severity=str(meta.get("severity", "")).upper(),
+                path=str(path),
+            )
+            match = re.match(POLICY_ID, policy.id)
+            if policy.requirement not in REQUIREMENTS:
+                problems.append(
+                    f"{path}: requirement {policy.requirement!r} is not in REQUIREMENTS"
+                )
+            elif not match or match.group(1) != policy.requirement.split("-")[0]:
+                area = policy.requirement.split("-")[0]
+                problems.append(f"{path}: id {policy.id!r} must be CKV_GW_{area}_<N>")
+            if policy.severity not in SEVERITIES:
+                problems.append(f"{path}: severity must be one of {', '.join(SEVERITIES)}")
+            if policy.id in catalog:
+                problems.append(f"{path}: id {policy.id} is also used by {catalog[policy.id].path}")
+            catalog[policy.id] = policy
+    if problems:
+        raise PolicyError(problems)
+    return catalog
+
+
+def load_requirement_map(path: Path) -> RequirementMap:
+    """Read policies/requirements.yaml; an unknown requirement ID is an error."""
+    if not path.is_file():
+        return RequirementMap({}, {})
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    checks = {str(k): tuple(v) for k, v in (data.get("checks") or {}).items()}
+    optional = {str(k): str(v) for k, v in (data.get("optional") or {}).items()}
+    problems = [
+        f"{path}: checks.{check}: unknown requirement {requirement}"
+        for check, requirements in checks.items()
+        for requirement in requirements
+        if requirement not in REQUIREMENTS
+    ]
+    problems += [
+        f"{path}: optional.{r}: unknown requirement" for r in optional if r not in REQUIREMENTS
+    ]
+    if problems:
+        raise PolicyError(problems)
+    return RequirementMap(checks, optional)
+
+
+def _stack_cloud(document: dict[str, Any]) -> str | None:
+    providers = document.get("provider")
+    clouds = {PROVIDER_CLOUDS[p] for p in providers or {} if p in PROVIDER_CLOUDS}
+    return clouds.pop() if len(clouds) == 1 else None
+
+
+def load_configs(stacks: Sequence[Stack], environments: Path) -> dict[str, EnvironmentConfig]:
+    """Each stack's environment config, from `environments/<stack>.yaml` with the cloud the
+    stack was synthesized for. A stack without a loadable file gets none: our policies then
+    report UNKNOWN, which fails like production."""
+    configs = {}
+    for stack in stacks:
+        path = environments / f"{stack.name}.yaml"
+        cloud = _stack_cloud(stack.document or {})
+        if not path.is_file() or cloud not in CLOUDS:
+            continue
+        try:
+            configs[stack.name] = load_environment(path, cloud=cloud)
+        except ConfigError as error:
+            print(f"verify: {stack.name}: no environment config ({error})", file=sys.stderr)
+    return configs
 
 
 def _resource_addresses(document: dict[str, Any]) -> tuple[str, ...]:
@@ -138,16 +312,23 @@ def scannable(document: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _checkov_env(home: Path) -> dict[str, str]:
+def _checkov_env(home: Path, context: Path | None = None) -> dict[str, str]:
     """The environment for Checkov: no inherited CKV_/BC_/PRISMA_ settings (which can skip
-    checks or upload results), no home config file, and no update check over the network."""
+    checks or upload results), no home config file, and no update check over the network.
+    Our policies import `synth.config` (the project root goes on PYTHONPATH) and read their
+    stacks' context from the file named in GROUNDWORK_POLICY_CONTEXT."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("CKV_", "BC_", "PRISMA_"))
+        if not key.startswith(("CKV_", "BC_", "PRISMA_")) and key != CONTEXT_ENV
     }
     env["HOME"] = str(home)
     env["CKV_SKIP_PACKAGE_UPDATE_CHECK"] = "true"
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])
+    )
+    if context is not None:
+        env[CONTEXT_ENV] = str(context)
     return env
 
 
@@ -186,8 +367,15 @@ def _records(data: Any, root: Path) -> tuple[list[CheckovRecord], frozenset[str]
     return records, frozenset(unparsed)
 
 
-def run_checkov(stacks: Sequence[Stack], external_checks_dirs: Sequence[Path] = ()) -> Scan:
-    """Run Checkov once over scannable copies of all stacks and collect its results."""
+def run_checkov(
+    stacks: Sequence[Stack],
+    external_checks_dirs: Sequence[Path] = (),
+    configs: dict[str, EnvironmentConfig] | None = None,
+) -> Scan:
+    """Run Checkov once over scannable copies of all stacks and collect its results.
+
+    `configs` maps stack names to the environment config their policies judge them by."""
+    configs = dict(configs or {})
     checkov_version = version("checkov")
     dirs = [PROBE_DIR, *external_checks_dirs]
     noun = "stack" if len(stacks) == 1 else "stacks"
@@ -207,6 +395,16 @@ def run_checkov(stacks: Sequence[Stack], external_checks_dirs: Sequence[Path] = 
             # Indented so every entity starts on its own line: line ranges identify entities.
             target.write_text(json.dumps(scannable(stack.document), indent=2), encoding="utf-8")
         root.mkdir(exist_ok=True)
+        context = work / "policy-context.json"
+        context.write_text(
+            json.dumps(
+                {
+                    "root": str(root),
+                    "stacks": {n: c.model_dump(mode="json") for n, c in configs.items()},
+                }
+            ),
+            encoding="utf-8",
+        )
         command = [
             sys.executable, "-m", "checkov.main",
             "--directory", str(root),
@@ -220,14 +418,18 @@ def run_checkov(stacks: Sequence[Stack], external_checks_dirs: Sequence[Path] = 
         started = time.monotonic()
         # cwd and HOME are the temp dir so no stray .checkov.yaml can skip checks.
         completed = subprocess.run(
-            command, cwd=work, env=_checkov_env(work), stdout=subprocess.DEVNULL, check=False
+            command,
+            cwd=work,
+            env=_checkov_env(work, context),
+            stdout=subprocess.DEVNULL,
+            check=False,
         )
         report_file = work / "out" / "results_json.json"
         if completed.returncode not in (0, 1) or not report_file.is_file():
             raise CheckovError(f"Checkov exited with {completed.returncode} and wrote no report")
         print(f"verify: Checkov finished in {time.monotonic() - started:.1f} s", file=sys.stderr)
         records, unparsed = _records(json.loads(report_file.read_text(encoding="utf-8")), root)
-    return Scan(list(stacks), checkov_version, records, unparsed)
+    return Scan(list(stacks), checkov_version, records, unparsed, configs)
 
 
 def _pick_waiver(waivers: Sequence[Waiver], record: CheckovRecord, resource: str) -> Waiver | None:
@@ -237,10 +439,75 @@ def _pick_waiver(waivers: Sequence[Waiver], record: CheckovRecord, resource: str
     return matching[0] if matching else None
 
 
+def _requirements_of(
+    record: CheckovRecord, catalog: dict[str, Policy], mapping: RequirementMap
+) -> tuple[str, ...]:
+    if record.check_id in catalog:
+        return (catalog[record.check_id].requirement,)
+    return mapping.checks.get(record.check_id, ())
+
+
+def applicable(requirement: str, config: EnvironmentConfig | None, mapping: RequirementMap) -> bool:
+    """Optional requirements apply where the config's switch is on; the rest always apply."""
+    switch = mapping.optional.get(requirement)
+    if switch is None:
+        return True
+    value: Any = config
+    for part in switch.split("."):
+        value = getattr(value, part, None)
+    return value is True
+
+
+def coverage(
+    scan: Scan, findings: Sequence[Finding], mapping: RequirementMap
+) -> list[RequirementResult]:
+    """For every stack and requirement: fail, waived, unknown, pass, unchecked or n/a, with
+    the checks behind it."""
+    results = []
+    for stack in scan.stacks:
+        config = scan.configs.get(stack.name)
+        for requirement in REQUIREMENTS:
+            behind = [
+                f for f in findings if f.stack == stack.name and requirement in f.requirements
+            ]
+            statuses = {f.status for f in behind}
+            config_waived = any(d.startswith(WAIVED_PREFIX) for f in behind for d in f.details)
+            if Status.FAILED in statuses:
+                status = CoverageStatus.FAIL
+            elif Status.WAIVED in statuses or config_waived:
+                status = CoverageStatus.WAIVED
+            elif Status.UNKNOWN in statuses:
+                status = CoverageStatus.UNKNOWN
+            elif behind:
+                status = CoverageStatus.PASS
+            elif applicable(requirement, config, mapping):
+                status = CoverageStatus.UNCHECKED
+            else:
+                status = CoverageStatus.NOT_APPLICABLE
+            results.append(
+                RequirementResult(
+                    stack=stack.name,
+                    requirement=requirement,
+                    status=status,
+                    checks=tuple(sorted({f.check_id for f in behind})),
+                )
+            )
+    return results
+
+
 def evaluate(
-    scan: Scan, waivers: Sequence[Waiver], today: dt.date, waivers_path: str
+    scan: Scan,
+    waivers: Sequence[Waiver],
+    today: dt.date,
+    waivers_path: str,
+    *,
+    catalog: dict[str, Policy] | None = None,
+    requirement_map: RequirementMap | None = None,
+    require_coverage: bool = False,
 ) -> GateReport:
     """Apply waivers to Checkov's results and compare what it evaluated with what we synthesized."""
+    catalog = catalog or {}
+    mapping = requirement_map or RequirementMap({}, {})
     expired = [waiver for waiver in waivers if waiver.is_expired(today)]
     active = [waiver for waiver in waivers if not waiver.is_expired(today)]
 
@@ -259,6 +526,9 @@ def evaluate(
         if record.check_class == PROBE_MODULE:
             continue
         status, waiver = Status.PASSED, None
+        if any(detail.startswith(UNKNOWN_PREFIX) for detail in record.details):
+            # Our policies pass an unresolvable value only in dev; it is reported, not hidden.
+            status = Status.UNKNOWN
         # Checkov's own skips are not waivers: anything but a pass needs one of ours.
         if record.result != "PASSED":
             waiver = _pick_waiver(active, record, resource)
@@ -274,6 +544,10 @@ def evaluate(
                 status=status,
                 guideline=record.guideline,
                 waiver=waiver,
+                requirements=_requirements_of(record, catalog, mapping),
+                details=record.details,
+                severity=catalog[record.check_id].severity if record.check_id in catalog else None,
+                line_range=record.line_range,
             )
         )
 
@@ -305,6 +579,8 @@ def evaluate(
         applied_waivers=[waiver for waiver in active if waiver in used],
         unused_waivers=[waiver for waiver in active if waiver not in used],
         expired_waivers=expired,
+        coverage=coverage(scan, findings, mapping),
+        require_coverage=require_coverage,
     )
 
 
@@ -315,36 +591,60 @@ def run(
     json_path: Path | None = None,
     junit_path: Path | None = None,
     external_checks_dirs: Sequence[Path] = (),
+    sarif_path: Path | None = None,
+    require_coverage: bool = False,
+    requirement_map_path: Path = DEFAULT_REQUIREMENT_MAP,
+    environments: Path | None = None,
+    configs: dict[str, EnvironmentConfig] | None = None,
 ) -> int:
-    """The `verify` command: 0 pass, 1 gate failure, 2 bad input. Prints the report on stdout."""
+    """The `verify` command: 0 pass, 1 gate failure, 2 bad input. Prints the report on stdout.
+
+    `configs` replaces loading each stack's config from `environments` (tests use it)."""
+    dirs = list(external_checks_dirs)
+    if POLICY_CHECKS_DIR.is_dir():
+        dirs.append(POLICY_CHECKS_DIR)
     try:
         stacks = discover_stacks(outdir)
         waivers = load_waivers(waivers_path)
         missing = [d for d in external_checks_dirs if not d.is_dir()]
         if missing:
             raise UsageError(f"{missing[0]}: no such external checks directory")
+        catalog = load_policy_catalog(dirs)
+        mapping = load_requirement_map(requirement_map_path)
     except UsageError as error:
         print(f"verify: {error}", file=sys.stderr)
         return 2
-    except WaiversError as error:
+    except (WaiversError, PolicyError) as error:
         for message in error.messages:
             print(message, file=sys.stderr)
         return 2
 
-    dirs = list(external_checks_dirs)
-    if POLICY_CHECKS_DIR.is_dir():
-        dirs.append(POLICY_CHECKS_DIR)
+    if configs is None:
+        environments = environments or Path(
+            os.environ.get("GROUNDWORK_ENVIRONMENTS") or DEFAULT_ENVIRONMENTS
+        )
+        configs = load_configs(stacks, environments)
     try:
-        scan = run_checkov(stacks, dirs)
+        scan = run_checkov(stacks, dirs, configs)
     except CheckovError as error:
         print(f"verify: {error}", file=sys.stderr)
         print("verify: FAIL (Checkov did not run)")
         return 1
 
-    report = evaluate(scan, waivers, today or dt.date.today(), str(waivers_path))
+    report = evaluate(
+        scan,
+        waivers,
+        today or dt.date.today(),
+        str(waivers_path),
+        catalog=catalog,
+        requirement_map=mapping,
+        require_coverage=require_coverage,
+    )
     sys.stdout.write(render_text(report))
     if json_path:
         write_json(report, json_path)
     if junit_path:
         write_junit(report, junit_path)
+    if sarif_path:
+        write_sarif(report, sarif_path)
     return 0 if report.passed else 1

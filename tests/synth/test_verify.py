@@ -414,7 +414,9 @@ def test_policy_checks_dir_is_passed_to_checkov_when_present(
     (tmp_path / "extra").mkdir()
     seen: list[list[Path]] = []
 
-    def fake_run_checkov(stacks: list[verify.Stack], dirs: list[Path]) -> verify.Scan:
+    def fake_run_checkov(
+        stacks: list[verify.Stack], dirs: list[Path], configs: object = None
+    ) -> verify.Scan:
         seen.append(dirs)
         raise verify.CheckovError("Checkov exited with 3 and wrote no report")
 
