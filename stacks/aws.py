@@ -19,6 +19,7 @@ from constructs.aws.observability import UPTIME_REGION, Observability
 from constructs.aws.registry import Registry
 from constructs.aws.secrets import Secrets
 from constructs.aws.service import Service
+from constructs.aws.storage import Storage
 
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
@@ -39,6 +40,14 @@ class AwsStack(GroundworkStack):
             "aws-uptime",
             alias="uptime",
             region=UPTIME_REGION,
+            default_tags=[AwsProviderDefaultTags(tags=config.tags)],
+        )
+        # OBJ-4: production object storage replicates to a second region.
+        replica_provider = AwsProvider(
+            self,
+            "aws-replica",
+            alias="replica",
+            region=config.aws.replica_region,
             default_tags=[AwsProviderDefaultTags(tags=config.tags)],
         )
         keys = Keys(self, "keys", config=config)
@@ -63,6 +72,14 @@ class AwsStack(GroundworkStack):
             kms_key_arn=keys.data.arn,
             log_kms_key_arn=keys.logs.arn,
         )
+        storage = Storage(
+            self,
+            "storage",
+            config=config,
+            kms_key_arn=keys.data.arn,
+            log_bucket_name=edge.log_bucket_name,
+            replica_provider=replica_provider,
+        )
         secrets = Secrets(
             self,
             "secrets",
@@ -83,6 +100,7 @@ class AwsStack(GroundworkStack):
             kms_key_arn=keys.data.arn,
             log_kms_key_arn=keys.logs.arn,
             secret_arns=secrets.arns,
+            bucket_arn=storage.bucket_arn,
             cache_connect_arns=cache.connect_arns,
             cache_endpoint=cache.endpoint,
             cache_username=cache.username,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
-from conftest import resources_of
+from matrix import resources_of
 
 from synth.config import load_environment
 from synth.providers import load_provider

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
-from matrix import resources_of
 from constructs.subnets import plan_subnets
+from matrix import resources_of
 
 from synth.config import EnvironmentConfig, load_environment
 from synth.providers import load_provider
