@@ -10,6 +10,7 @@ from constructs import Construct
 from constructs.gcp.database import Database
 from constructs.gcp.keys import Keys
 from constructs.gcp.network import Network
+from constructs.gcp.secrets import Secrets
 from constructs.gcp.storage import Storage
 
 from stacks.base import GroundworkStack
@@ -26,8 +27,9 @@ class GcpStack(GroundworkStack):
         provider.add_override("default_labels", config.tags)
         keys = Keys(self, "keys", config=config)
         network = Network(self, "network", config=config)
-        Database(self, "database", config=config, keys=keys, network=network)
+        database = Database(self, "database", config=config, keys=keys, network=network)
         Storage(self, "storage", config=config, keys=keys)
+        Secrets(self, "secrets", config=config, keys=keys, database=database)
 
 
 STACK = GcpStack

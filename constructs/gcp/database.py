@@ -65,6 +65,16 @@ FLAGS = {
 }
 
 
+def app_account_id(config: EnvironmentConfig) -> str:
+    """The app's service account ID (created by constructs/gcp/service.py)."""
+    return f"{config.prefix}-app"
+
+
+def iam_user(config: EnvironmentConfig) -> str:
+    """DB-9: the app's IAM database user: its service account email minus the suffix."""
+    return f"{app_account_id(config)}@{config.gcp.project}.iam"
+
+
 def pool_size(config: EnvironmentConfig) -> int:
     """DB-6: connections each app instance may open so max_replicas fit the server."""
     return max(1, (MAX_CONNECTIONS - RESERVED_CONNECTIONS) // config.service.max_replicas)
