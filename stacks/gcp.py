@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from cdktf_cdktf_provider_google.provider import GoogleProvider
 from constructs import Construct
+from constructs.gcp.cache import Cache
 from constructs.gcp.database import Database
 from constructs.gcp.keys import Keys
 from constructs.gcp.network import Network
@@ -29,7 +30,8 @@ class GcpStack(GroundworkStack):
         network = Network(self, "network", config=config)
         database = Database(self, "database", config=config, keys=keys, network=network)
         Storage(self, "storage", config=config, keys=keys)
-        Secrets(self, "secrets", config=config, keys=keys, database=database)
+        secrets = Secrets(self, "secrets", config=config, keys=keys, database=database)
+        Cache(self, "cache", config=config, keys=keys, network=network, secrets=secrets)
 
 
 STACK = GcpStack
