@@ -22,9 +22,12 @@ from cdktf_cdktf_provider_azurerm.provider import (
 )
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct, IConstruct
+from constructs.azure.database import Database
 from constructs.azure.keys import Keys
 from constructs.azure.network import Network
 from constructs.azure.observability import Logs
+from constructs.azure.secrets import Secrets
+from constructs.azure.storage import Storage
 
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
@@ -84,6 +87,34 @@ class AzureStack(GroundworkStack):
             resource_id=keys.vault.id,
             subresource="vault",
             dns_zone="privatelink.vaultcore.azure.net",
+        )
+        database = Database(
+            self,
+            "database",
+            config=config,
+            resource_group=rg,
+            client=client,
+            network=network,
+            key=keys.database,
+            workspace=logs.workspace,
+        )
+        Storage(
+            self,
+            "storage",
+            config=config,
+            resource_group=rg,
+            key=keys.storage,
+            network=network,
+            workspace=logs.workspace,
+        )
+        Secrets(
+            self,
+            "secrets",
+            config=config,
+            resource_group=rg,
+            keys=keys,
+            database=database,
+            rotation_account=logs.storage_account,
         )
 
 

@@ -65,6 +65,7 @@ class ManagedKey:
 
     key: KeyVaultKey
     identity: UserAssignedIdentity
+    grant: RoleAssignment  # what a consumer depends on before it first uses the key
 
 
 class Keys(Construct):
@@ -129,14 +130,14 @@ class Keys(Construct):
                 location=resource_group.location,
                 resource_group_name=resource_group.name,
             )
-            RoleAssignment(
+            grant = RoleAssignment(
                 self,
                 f"{purpose}-key-user",
                 scope=key.resource_versionless_id,
                 role_definition_name=CRYPTO_USER,
                 principal_id=identity.principal_id,
             )
-            self.managed[purpose] = ManagedKey(key=key, identity=identity)
+            self.managed[purpose] = ManagedKey(key=key, identity=identity, grant=grant)
 
     @property
     def storage(self) -> ManagedKey:

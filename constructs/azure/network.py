@@ -210,6 +210,7 @@ class Network(Construct):
         self._egress(config)
         self._flow_logs(config, logs)
         self._dns_zones: dict[str, PrivateDnsZone] = {}
+        self.dns_zone_links: dict[str, PrivateDnsZoneVirtualNetworkLink] = {}
 
     @property
     def public_subnet(self) -> Subnet:
@@ -368,7 +369,7 @@ class Network(Construct):
             zone = PrivateDnsZone(
                 self, f"zone-{zone_id}", name=name, resource_group_name=self._resource_group.name
             )
-            PrivateDnsZoneVirtualNetworkLink(
+            self.dns_zone_links[name] = PrivateDnsZoneVirtualNetworkLink(
                 self,
                 f"zone-{zone_id}-link",
                 name=f"{self._config.prefix}-{zone_id}",

@@ -114,6 +114,7 @@ def hardened_account(
                 StorageAccountBlobPropertiesContainerDeleteRetentionPolicy(days=SOFT_DELETE_DAYS)
             ),
         ),
+        depends_on=[key.grant],
     )
 
 

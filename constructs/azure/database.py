@@ -1,0 +1,228 @@
+"""Builds the PostgreSQL database: Flexible Server, read replicas, server parameters, locks.
+
+Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2, OBS-1
+
+- NET-2: VNet-integrated (the delegated data subnet and a private DNS zone), no public
+  network access.
+- DB-2: encrypted with the customer-managed `database` key through its own identity, in
+  every tier (the key exists anyway). Geo-redundant backup with a CMK needs a second key
+  in a vault of the paired region, which the config does not name, so backups stay in
+  the region (zone-redundant backup storage in HA regions); see the module's report.
+- DB-3: `require_secure_transport` on, TLS 1.2 minimum.
+- DB-4: Flexible Server always keeps point-in-time recovery over its backup retention, and
+  its minimum retention is 7 days, so tiers asking for less (dev: 1) get 7.
+- DB-5: zone-redundant HA (standby in another zone) and `read_replicas` replicas
+  (`create_mode = "Replica"`) when the config asks for them.
+- DB-6: the built-in PgBouncer on port 6432. Burstable servers (`B_...`) cannot run it;
+  there the app's own connection pool is the pooling and it connects on 5432.
+- DB-7: with `deletion_protection`, Terraform `prevent_destroy` plus a `CanNotDelete`
+  management lock. Azure has no final snapshot; a dropped server's backups remain
+  restorable for 5 days.
+- DB-8: connection, disconnection and slow-query (> 1 s) logging, Query Store with wait
+  sampling; all server logs go to Log Analytics.
+- DB-9: Entra ID authentication only (password authentication disabled), so there is no
+  administrator password at all. The Entra administrator is the identity
+  `id-<prefix>-dbadmin`, used by migrations, which create the app identity's role.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
+from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
+from cdktf_cdktf_provider_azurerm.management_lock import ManagementLock
+from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
+    MonitorDiagnosticSetting,
+    MonitorDiagnosticSettingEnabledLog,
+    MonitorDiagnosticSettingEnabledMetric,
+)
+from cdktf_cdktf_provider_azurerm.postgresql_flexible_server import (
+    PostgresqlFlexibleServer,
+    PostgresqlFlexibleServerAuthentication,
+    PostgresqlFlexibleServerCustomerManagedKey,
+    PostgresqlFlexibleServerHighAvailability,
+    PostgresqlFlexibleServerIdentity,
+)
+from cdktf_cdktf_provider_azurerm.postgresql_flexible_server_active_directory_administrator import (
+    PostgresqlFlexibleServerActiveDirectoryAdministrator,
+)
+from cdktf_cdktf_provider_azurerm.postgresql_flexible_server_configuration import (
+    PostgresqlFlexibleServerConfiguration,
+)
+from cdktf_cdktf_provider_azurerm.postgresql_flexible_server_database import (
+    PostgresqlFlexibleServerDatabase,
+)
+from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
+from constructs import Construct
+from constructs.azure.keys import ManagedKey, global_name
+
+from synth.config import EnvironmentConfig
+
+if TYPE_CHECKING:
+    from constructs.azure.network import Network
+
+# Flexible Server storage comes in these sizes (MiB); the smallest at or above the
+# configured `storage_gb` is used (20 GB -> 32 GiB, 50 -> 64, 100 -> 128).
+STORAGE_SIZES_MB = (32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304, 8388608)
+MIN_BACKUP_RETENTION_DAYS = 7  # Azure's minimum
+POSTGRES_PORT, PGBOUNCER_PORT = 5432, 6432
+SLOW_QUERY_MS = 1000
+PRIMARY_ZONE, STANDBY_ZONE = "1", "2"
+
+# DB-3 and DB-8: set on the primary and on every replica.
+SERVER_PARAMETERS = {
+    "require_secure_transport": "on",
+    "ssl_min_protocol_version": "TLSv1.2",
+    "log_connections": "on",
+    "log_disconnections": "on",
+    "log_checkpoints": "on",
+    "log_min_duration_statement": str(SLOW_QUERY_MS),
+    "connection_throttle.enable": "on",
+    "pg_qs.query_capture_mode": "TOP",
+    "pgms_wait_sampling.query_capture_mode": "ALL",
+    "track_io_timing": "on",
+}
+PGBOUNCER_PARAMETERS = {"pgbouncer.enabled": "true", "pgbouncer.pool_mode": "transaction"}
+
+
+def storage_mb(storage_gb: int) -> int:
+    """The smallest Flexible Server storage size that holds `storage_gb` GB."""
+    needed = storage_gb * 1000**3 / 1024**2
+    return next(size for size in STORAGE_SIZES_MB if size >= needed)
+
+
+class Database(Construct):
+    """Flexible Server `psql-<prefix>-<hash>`, database `<app>`, replicas `...-replica-<n>`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        resource_group: ResourceGroup,
+        client: DataAzurermClientConfig,
+        network: Network,
+        key: ManagedKey,
+        workspace: LogAnalyticsWorkspace,
+    ) -> None:
+        super().__init__(scope, id_)
+        db = config.database
+        name = global_name(config, "psql", max_length=63)
+        zone_name = f"{name}.private.postgres.database.azure.com"
+        zone = network.dns_zone(zone_name)
+        self.pgbouncer_enabled = not db.instance.azure.startswith("B_")
+        self.port = PGBOUNCER_PORT if self.pgbouncer_enabled else POSTGRES_PORT
+        protect = TerraformResourceLifecycle(prevent_destroy=db.deletion_protection)
+        common = {
+            "location": resource_group.location,
+            "resource_group_name": resource_group.name,
+            "version": str(db.engine_version),
+            "sku_name": db.instance.azure,
+            "storage_mb": storage_mb(db.storage_gb),
+            "auto_grow_enabled": True,
+            "delegated_subnet_id": network.data_subnet.id,
+            "private_dns_zone_id": zone.id,
+            "public_network_access_enabled": False,
+            "authentication": PostgresqlFlexibleServerAuthentication(
+                active_directory_auth_enabled=True,
+                password_auth_enabled=False,
+                tenant_id=client.tenant_id,
+            ),
+            "identity": PostgresqlFlexibleServerIdentity(
+                type="UserAssigned", identity_ids=[key.identity.id]
+            ),
+            "customer_managed_key": PostgresqlFlexibleServerCustomerManagedKey(
+                key_vault_key_id=key.key.versionless_id,
+                primary_user_assigned_identity_id=key.identity.id,
+            ),
+            "lifecycle": protect,
+            "depends_on": [network.dns_zone_links[zone_name], key.grant],
+        }
+        self.server = PostgresqlFlexibleServer(
+            self,
+            "server",
+            name=name,
+            zone=PRIMARY_ZONE,
+            backup_retention_days=max(db.backup_retention_days, MIN_BACKUP_RETENTION_DAYS),
+            geo_redundant_backup_enabled=False,
+            high_availability=PostgresqlFlexibleServerHighAvailability(
+                mode="ZoneRedundant", standby_availability_zone=STANDBY_ZONE
+            )
+            if db.high_availability
+            else None,
+            **common,
+        )
+        self.replicas = [
+            PostgresqlFlexibleServer(
+                self,
+                f"replica-{n}",
+                name=f"{name}-replica-{n}",
+                create_mode="Replica",
+                source_server_id=self.server.id,
+                zone=str((n + 1) % 3 + 1),  # away from primary and standby: 3, 1, 2, ...
+                **common,
+            )
+            for n in range(1, db.read_replicas + 1)
+        ]
+        self.admin = UserAssignedIdentity(
+            self,
+            "admin",
+            name=f"id-{config.prefix}-dbadmin",
+            location=resource_group.location,
+            resource_group_name=resource_group.name,
+        )
+        parameters = {**SERVER_PARAMETERS}
+        if self.pgbouncer_enabled:
+            parameters.update(PGBOUNCER_PARAMETERS)
+        for index, server in enumerate([self.server, *self.replicas]):
+            suffix = "" if index == 0 else f"-replica-{index}"
+            PostgresqlFlexibleServerActiveDirectoryAdministrator(
+                self,
+                f"entra-admin{suffix}",
+                server_name=server.name,
+                resource_group_name=resource_group.name,
+                tenant_id=client.tenant_id,
+                object_id=self.admin.principal_id,
+                principal_name=self.admin.name,
+                principal_type="ServicePrincipal",
+            )
+            for parameter, value in parameters.items():
+                PostgresqlFlexibleServerConfiguration(
+                    self,
+                    f"{parameter}{suffix}",
+                    server_id=server.id,
+                    name=parameter,
+                    value=value,
+                )
+            MonitorDiagnosticSetting(
+                self,
+                f"logs{suffix}",
+                name="postgres-to-log-analytics",
+                target_resource_id=server.id,
+                log_analytics_workspace_id=workspace.id,
+                enabled_log=[MonitorDiagnosticSettingEnabledLog(category_group="allLogs")],
+                enabled_metric=[MonitorDiagnosticSettingEnabledMetric(category="AllMetrics")],
+            )
+            if db.deletion_protection:
+                ManagementLock(
+                    self,
+                    f"lock{suffix}",
+                    name=f"{server.name}-can-not-delete",
+                    scope=server.id,
+                    lock_level="CanNotDelete",
+                    notes="DB-7: remove this lock deliberately before deleting the server.",
+                )
+        self.database = PostgresqlFlexibleServerDatabase(
+            self,
+            "database",
+            name=config.app,
+            server_id=self.server.id,
+            charset="UTF8",
+            collation="en_US.utf8",
+            lifecycle=protect,
+        )
+        self.fqdn = self.server.fqdn

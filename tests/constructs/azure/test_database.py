@@ -1,0 +1,153 @@
+"""Database: private Flexible Server, Entra-only auth, TLS, logging, HA and replicas (DB-1..9)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cdktf import Testing as CdktfTesting
+from constructs.azure.database import storage_mb
+from matrix import resources_of
+
+from stacks import stack_class
+from synth.config import EnvironmentConfig, load_environment
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def synth(env: str) -> tuple[EnvironmentConfig, str]:
+    config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="azure")
+    return config, CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config))
+
+
+@pytest.fixture(scope="module")
+def dev() -> tuple[EnvironmentConfig, str]:
+    return synth("dev")
+
+
+@pytest.fixture(scope="module")
+def production() -> tuple[EnvironmentConfig, str]:
+    return synth("production")
+
+
+def servers(synthesized: tuple[EnvironmentConfig, str]) -> list[dict[str, Any]]:
+    return resources_of(json.loads(synthesized[1]), "azurerm_postgresql_flexible_server")
+
+
+def parameters(synthesized: tuple[EnvironmentConfig, str], server: str) -> dict[str, str]:
+    stack = json.loads(synthesized[1])
+    return {
+        p["name"]: p["value"]
+        for p in resources_of(stack, "azurerm_postgresql_flexible_server_configuration")
+        if p["server_id"] == f"${{azurerm_postgresql_flexible_server.{server}.id}}"
+    }
+
+
+def primary_key(synthesized: tuple[EnvironmentConfig, str]) -> str:
+    stack = json.loads(synthesized[1])
+    return next(
+        k
+        for k, v in stack["resource"]["azurerm_postgresql_flexible_server"].items()
+        if "create_mode" not in v
+    )
+
+
+def test_storage_rounds_up_to_an_allowed_flexible_server_size() -> None:
+    assert [storage_mb(gb) for gb in (20, 32, 50, 100, 500)] == [
+        32768,
+        32768,
+        65536,
+        131072,
+        524288,
+    ]
+
+
+def test_server_is_private_and_entra_only_with_no_password_net_2_db_9(dev) -> None:
+    assert CdktfTesting.to_have_resource_with_properties(
+        dev[1],
+        "azurerm_postgresql_flexible_server",
+        {
+            "version": "16",
+            "public_network_access_enabled": False,
+            "authentication": {
+                "active_directory_auth_enabled": True,
+                "password_auth_enabled": False,
+            },
+        },
+    )
+    for server in servers(dev):
+        assert "administrator_password" not in server
+        assert "administrator_login" not in server
+        assert "azurerm_subnet.network_data-subnet" in server["delegated_subnet_id"]
+        assert ".private.postgres.database.azure.com" in json.dumps(server["depends_on"]) or (
+            server["private_dns_zone_id"].startswith("${azurerm_private_dns_zone.")
+        )
+    assert "password" not in json.dumps(servers(dev)).replace("password_auth_enabled", "")
+
+
+def test_every_server_uses_the_database_cmk_db_2(production) -> None:
+    for server in servers(production):
+        assert "keys_database-key" in server["customer_managed_key"]["key_vault_key_id"]
+        assert server["identity"]["type"] == "UserAssigned"
+
+
+@pytest.mark.parametrize("env", ["dev", "production"])
+def test_tls_and_logging_parameters_are_set_db_3_db_8(env: str) -> None:
+    synthesized = synth(env)
+    params = parameters(synthesized, primary_key(synthesized))
+    assert params["require_secure_transport"] == "on"
+    assert params["ssl_min_protocol_version"] == "TLSv1.2"
+    assert params["log_connections"] == "on"
+    assert params["log_disconnections"] == "on"
+    assert params["log_min_duration_statement"] == "1000"
+    assert params["pg_qs.query_capture_mode"] == "TOP"
+
+
+def test_pgbouncer_runs_where_the_tier_allows_it_db_6(dev, production) -> None:
+    assert "pgbouncer.enabled" not in parameters(dev, primary_key(dev))  # Burstable
+    assert parameters(production, primary_key(production))["pgbouncer.enabled"] == "true"
+
+
+def test_backups_keep_at_least_azures_minimum_of_7_days_db_4(dev) -> None:
+    (server,) = servers(dev)
+    assert dev[0].database.backup_retention_days == 1
+    assert server["backup_retention_days"] == 7
+
+
+def test_production_is_zone_redundant_with_one_replica_db_5(production) -> None:
+    primary, *replicas = sorted(servers(production), key=lambda s: "create_mode" in s)
+    assert primary["high_availability"] == {
+        "mode": "ZoneRedundant",
+        "standby_availability_zone": "2",
+    }
+    assert primary["zone"] == "1"
+    assert len(replicas) == production[0].database.read_replicas == 1
+    assert replicas[0]["create_mode"] == "Replica"
+    assert replicas[0]["zone"] == "3"
+    assert replicas[0]["source_server_id"].endswith(f"{primary_key(production)}.id}}")
+
+
+def test_dev_has_no_ha_no_replica_and_no_lock_db_7(dev) -> None:
+    (server,) = servers(dev)
+    assert "high_availability" not in server
+    assert server["lifecycle"]["prevent_destroy"] is False
+    assert resources_of(json.loads(dev[1]), "azurerm_management_lock") == []
+
+
+def test_protected_servers_have_prevent_destroy_and_a_delete_lock_db_7(production) -> None:
+    stack = json.loads(production[1])
+    assert all(s["lifecycle"]["prevent_destroy"] is True for s in servers(production))
+    locks = resources_of(stack, "azurerm_management_lock")
+    assert len(locks) == len(servers(production))
+    assert {lock["lock_level"] for lock in locks} == {"CanNotDelete"}
+
+
+def test_entra_administrator_is_a_dedicated_identity_db_9(dev) -> None:
+    stack = json.loads(dev[1])
+    (admin,) = resources_of(
+        stack, "azurerm_postgresql_flexible_server_active_directory_administrator"
+    )
+    assert admin["principal_type"] == "ServicePrincipal"
+    assert "azurerm_user_assigned_identity.database_admin" in admin["object_id"]
