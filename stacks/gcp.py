@@ -5,13 +5,16 @@ Satisfies: TAG-1, STATE-1
 
 from __future__ import annotations
 
+from cdktf import TerraformOutput
 from cdktf_cdktf_provider_google.provider import GoogleProvider
 from constructs import Construct
 from constructs.gcp.cache import Cache
 from constructs.gcp.database import Database
 from constructs.gcp.keys import Keys
 from constructs.gcp.network import Network
+from constructs.gcp.registry import Registry
 from constructs.gcp.secrets import Secrets
+from constructs.gcp.service import Service
 from constructs.gcp.storage import Storage
 
 from stacks.base import GroundworkStack
@@ -29,9 +32,27 @@ class GcpStack(GroundworkStack):
         keys = Keys(self, "keys", config=config)
         network = Network(self, "network", config=config)
         database = Database(self, "database", config=config, keys=keys, network=network)
-        Storage(self, "storage", config=config, keys=keys)
+        storage = Storage(self, "storage", config=config, keys=keys)
         secrets = Secrets(self, "secrets", config=config, keys=keys, database=database)
-        Cache(self, "cache", config=config, keys=keys, network=network, secrets=secrets)
+        cache = Cache(self, "cache", config=config, keys=keys, network=network, secrets=secrets)
+        registry = Registry(self, "registry", config=config, keys=keys)
+        Service(
+            self,
+            "service",
+            config=config,
+            network=network,
+            database=database,
+            cache=cache,
+            storage=storage,
+            secrets=secrets,
+            registry=registry,
+        )
+        TerraformOutput(
+            self,
+            "registry_url",
+            value=registry.repository_url,
+            description="Push the app image here, tagged service.image_tag",
+        )
 
 
 STACK = GcpStack

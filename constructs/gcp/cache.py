@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from cdktf import Token
 from cdktf_cdktf_provider_google.project_service import ProjectService
 from cdktf_cdktf_provider_google.redis_instance import RedisInstance
 from cdktf_cdktf_provider_google.secret_manager_secret_version import SecretManagerSecretVersion
@@ -75,7 +76,8 @@ class Cache(Construct):
             **(read_replicas if replicas > 1 else {}),
         )
         self.host = self.instance.host
-        self.port = self.instance.port
+        self.port = self.instance.port  # 6378: Memorystore serves TLS there
+        self.port_string = Token.as_string(self.instance.port)
         self.ca_certificates = self.instance.server_ca_certs
         self.auth_secret = secrets.add("REDIS_AUTH")
         SecretManagerSecretVersion(

@@ -18,7 +18,7 @@ Cloud NAT is a regional, distributed service with no per-zone gateway to lose, s
 
 Firewall (NET-3): ingress and egress both end in a logged deny-all at low priority; above
 them only the load balancer/health-check ranges reach the app port, and the app reaches
-PostgreSQL (5432) and Redis (6379) in the private-service range and HTTPS (443) outside.
+PostgreSQL (5432) and Redis over TLS (6378) in the private-service range and HTTPS (443) outside.
 Internet → load balancer on 443/80 is the global forwarding rules (constructs/gcp/edge.py).
 
 Satisfies: NET-1, NET-2, NET-3, NET-4
@@ -58,7 +58,8 @@ from synth.config import EnvironmentConfig
 
 ANYWHERE = "0.0.0.0/0"
 POSTGRES_PORT = 5432
-REDIS_PORT = 6379
+# Memorystore serves Redis over TLS (CACHE-1) on 6378; its plaintext 6379 stays unused.
+REDIS_TLS_PORT = 6378
 APP_TAG = "app"
 # Google Front End and health-check source ranges (documented, fixed by Google).
 LOAD_BALANCER_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
@@ -191,7 +192,7 @@ class Network(Construct):
              "Load balancer and health checks to the app port"),
             ("allow-app-to-postgres", "EGRESS", 1000, [str(POSTGRES_PORT)], private,
              "App to Cloud SQL PostgreSQL over private service access"),
-            ("allow-app-to-redis", "EGRESS", 1000, [str(REDIS_PORT)], private,
+            ("allow-app-to-redis", "EGRESS", 1000, [str(REDIS_TLS_PORT)], private,
              "App to Memorystore Redis over private service access"),
             ("allow-app-https-out", "EGRESS", 1000, ["443"], [ANYWHERE],
              "App to Google APIs and HTTPS services through Cloud NAT"),

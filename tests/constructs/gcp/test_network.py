@@ -115,7 +115,7 @@ def test_firewall_allows_only_the_net_3_paths_and_denies_the_rest_net_3(
     assert allowed == {
         "allow-lb-to-app": ("INGRESS", ["3001"], ["35.191.0.0/16", "130.211.0.0/22"]),
         "allow-app-to-postgres": ("EGRESS", ["5432"], private),
-        "allow-app-to-redis": ("EGRESS", ["6379"], private),
+        "allow-app-to-redis": ("EGRESS", ["6378"], private),
         "allow-app-https-out": ("EGRESS", ["443"], ["0.0.0.0/0"]),
     }
     for name in ("deny-all-ingress", "deny-all-egress"):

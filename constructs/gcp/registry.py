@@ -1,0 +1,78 @@
+"""Artifact Registry: the app's private Docker repository, CMEK, immutable tags, scanned on push.
+
+Scanning (APP-6) is Artifact Analysis: the Container Scanning API is enabled and the
+repository's `vulnerability_scanning_config` inherits it, so every pushed image is scanned.
+Tags are immutable, so each release pushes a new `service.image_tag`. Cleanup keeps the 30
+newest versions and deletes untagged ones after 14 days.
+
+Satisfies: APP-6
+"""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_google.artifact_registry_repository import (
+    ArtifactRegistryRepository,
+    ArtifactRegistryRepositoryCleanupPolicies,
+    ArtifactRegistryRepositoryCleanupPoliciesCondition,
+    ArtifactRegistryRepositoryCleanupPoliciesMostRecentVersions,
+    ArtifactRegistryRepositoryDockerConfig,
+    ArtifactRegistryRepositoryVulnerabilityScanningConfig,
+)
+from cdktf_cdktf_provider_google.project_service import ProjectService
+from constructs import Construct
+from constructs.gcp.keys import Keys
+
+from synth.config import EnvironmentConfig
+
+KEEP_VERSIONS = 30
+UNTAGGED_AFTER = f"{14 * 24 * 3600}s"
+
+
+class Registry(Construct):
+    """Repository `<prefix>`; `image` is the app image at `service.image_tag`."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, config: EnvironmentConfig, keys: Keys
+    ) -> None:
+        super().__init__(scope, id_)
+        apis = [
+            ProjectService(self, f"{api}-api", service=f"{api}.googleapis.com",
+                           disable_on_destroy=False)
+            for api in ("artifactregistry", "containerscanning")
+        ]  # fmt: skip
+        repository = ArtifactRegistryRepository(
+            self,
+            "repository",
+            repository_id=config.prefix,
+            location=config.gcp.region,
+            format="DOCKER",
+            description=f"{config.prefix} application images",
+            kms_key_name=keys.keys["registry"].id,
+            docker_config=ArtifactRegistryRepositoryDockerConfig(immutable_tags=True),
+            vulnerability_scanning_config=ArtifactRegistryRepositoryVulnerabilityScanningConfig(
+                enablement_config="INHERITED"
+            ),
+            cleanup_policy_dry_run=False,
+            cleanup_policies=[
+                ArtifactRegistryRepositoryCleanupPolicies(
+                    id="keep-recent",
+                    action="KEEP",
+                    most_recent_versions=ArtifactRegistryRepositoryCleanupPoliciesMostRecentVersions(
+                        keep_count=KEEP_VERSIONS
+                    ),
+                ),
+                ArtifactRegistryRepositoryCleanupPolicies(
+                    id="delete-untagged",
+                    action="DELETE",
+                    condition=ArtifactRegistryRepositoryCleanupPoliciesCondition(
+                        tag_state="UNTAGGED", older_than=UNTAGGED_AFTER
+                    ),
+                ),
+            ],
+            depends_on=apis,
+        )
+        self.repository_id = repository.repository_id
+        self.repository_url = (
+            f"{config.gcp.region}-docker.pkg.dev/{config.gcp.project}/{config.prefix}"
+        )
+        self.image = f"{self.repository_url}/{config.app}:{config.service.image_tag}"

@@ -1,0 +1,231 @@
+"""Cloud Run (v2) service for the app: private ingress, direct VPC egress, secrets by reference.
+
+- APP-1: min/max instances from the config. Cloud Run's autoscaler is not configurable by
+  metric: it scales on request concurrency and keeps CPU near 60 %, which covers the
+  table's CPU > 70 % trigger; memory is not an autoscaling signal on Cloud Run.
+- APP-2: Cloud Run CPU below 1 vCPU forces one request per instance, so a 0.5 vCPU limit
+  becomes 1 vCPU (the nearest allowed value at or above that serves concurrent requests);
+  CPU is allocated only during requests (`cpu_idle`), which is the 0.25 vCPU "request".
+- APP-3: each deploy is a new revision; Cloud Run shifts traffic only once the new revision
+  passes its startup probe, with the old one serving until then (zero downtime).
+- EDGE-4: startup probe `GET /health` every 10 s, liveness every 30 s. Cloud Run gives an
+  instance 10 s after SIGTERM (fixed by the platform), not 30 s; in-flight requests on an
+  old revision are drained by the load balancer.
+- APP-4: secrets enter only as `secret_key_ref`; APP-5: the service account
+  `<prefix>-app` may read only its own secrets, use only its bucket, and log in to its own
+  Cloud SQL instances as an IAM database user (DB-9).
+- Ingress only from the internal/Cloud Load Balancing path (NET-3); with that ingress the
+  invoker check is off so the external load balancer can reach it without `allUsers`.
+
+Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, DB-6, DB-9, NET-3, IAM-1
+"""
+
+from __future__ import annotations
+
+import math
+
+from cdktf_cdktf_provider_google.cloud_run_v2_service import (
+    CloudRunV2Service,
+    CloudRunV2ServiceTemplate,
+    CloudRunV2ServiceTemplateContainers,
+    CloudRunV2ServiceTemplateContainersEnv,
+    CloudRunV2ServiceTemplateContainersEnvValueSource,
+    CloudRunV2ServiceTemplateContainersEnvValueSourceSecretKeyRef,
+    CloudRunV2ServiceTemplateContainersLivenessProbe,
+    CloudRunV2ServiceTemplateContainersLivenessProbeHttpGet,
+    CloudRunV2ServiceTemplateContainersPorts,
+    CloudRunV2ServiceTemplateContainersResources,
+    CloudRunV2ServiceTemplateContainersStartupProbe,
+    CloudRunV2ServiceTemplateContainersStartupProbeHttpGet,
+    CloudRunV2ServiceTemplateScaling,
+    CloudRunV2ServiceTemplateVpcAccess,
+    CloudRunV2ServiceTemplateVpcAccessNetworkInterfaces,
+)
+from cdktf_cdktf_provider_google.project_iam_member import (
+    ProjectIamMember,
+    ProjectIamMemberCondition,
+)
+from cdktf_cdktf_provider_google.project_service import ProjectService
+from cdktf_cdktf_provider_google.secret_manager_secret_iam_member import (
+    SecretManagerSecretIamMember,
+)
+from cdktf_cdktf_provider_google.service_account import ServiceAccount
+from cdktf_cdktf_provider_google.sql_user import SqlUser
+from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
+from constructs import Construct
+from constructs.gcp.cache import Cache
+from constructs.gcp.database import Database, app_account_id, iam_user
+from constructs.gcp.network import Network
+from constructs.gcp.registry import Registry
+from constructs.gcp.secrets import Secrets
+from constructs.gcp.storage import Storage
+
+from synth.config import EnvironmentConfig
+
+HEALTH_PATH = "/health"
+CLOUD_RUN_CPUS = (1, 2, 4, 6, 8)
+# Secrets the app reads, by environment variable (APP-4); DATABASE_PASSWORD is not one (DB-9).
+APP_SECRETS = ("JWT_SECRET", "DATABASE_URL", "REDIS_AUTH")
+
+
+def cloud_run_cpu(limit: float) -> str:
+    """APP-2: the nearest Cloud Run CPU at or above `limit` that allows concurrency."""
+    return str(next(c for c in CLOUD_RUN_CPUS if c >= math.ceil(limit)))
+
+
+class Service(Construct):
+    """Service `<prefix>`; `name`, `service_account_email` for the edge and observability."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        network: Network,
+        database: Database,
+        cache: Cache,
+        storage: Storage,
+        secrets: Secrets,
+        registry: Registry,
+    ) -> None:
+        super().__init__(scope, id_)
+        project = config.gcp.project
+        svc = config.service
+        api = ProjectService(
+            self, "run-api", service="run.googleapis.com", disable_on_destroy=False
+        )
+        account = ServiceAccount(
+            self,
+            "identity",
+            account_id=app_account_id(config),
+            display_name=f"{config.prefix} app (Cloud Run)",
+        )
+        member = f"serviceAccount:{account.email}"
+        self.service_account_email = account.email
+
+        # APP-5: only its own secrets, bucket and database.
+        app_secrets = {"REDIS_AUTH": cache.auth_secret, **secrets.secrets}
+        grants = [
+            SecretManagerSecretIamMember(
+                self,
+                f"reads-{name.lower()}",
+                secret_id=app_secrets[name].id,
+                role="roles/secretmanager.secretAccessor",
+                member=member,
+            )
+            for name in APP_SECRETS
+        ]
+        StorageBucketIamMember(
+            self,
+            "uses-bucket",
+            bucket=storage.bucket_name,
+            role="roles/storage.objectUser",
+            member=member,
+        )
+        # Cloud SQL roles are project-level; the condition narrows them to our instances.
+        own_instances = ProjectIamMemberCondition(
+            title="own-database-only",
+            expression=(
+                'resource.service == "sqladmin.googleapis.com" && resource.name.startsWith('
+                f'"projects/{project}/instances/{config.prefix}-pg")'
+            ),
+        )
+        for role in ("roles/cloudsql.client", "roles/cloudsql.instanceUser"):
+            ProjectIamMember(
+                self,
+                role.split(".")[-1].lower(),
+                project=project,
+                role=role,
+                member=member,
+                condition=own_instances,
+            )
+        SqlUser(  # DB-9: IAM login, no password
+            self,
+            "database-user",
+            instance=database.instance_name,
+            name=iam_user(config),
+            type="CLOUD_IAM_SERVICE_ACCOUNT",
+        )
+
+        env = [
+            CloudRunV2ServiceTemplateContainersEnv(name=name, value=value)
+            for name, value in {
+                "CLOUD_SQL_INSTANCE": database.connection_name,
+                "DATABASE_POOL_MAX": str(database.pool_size),  # DB-6
+                "REDIS_HOST": cache.host,
+                "REDIS_PORT": cache.port_string,
+                "BUCKET_NAME": storage.bucket_name,
+            }.items()
+        ] + [
+            CloudRunV2ServiceTemplateContainersEnv(
+                name=name,
+                value_source=CloudRunV2ServiceTemplateContainersEnvValueSource(
+                    secret_key_ref=CloudRunV2ServiceTemplateContainersEnvValueSourceSecretKeyRef(
+                        secret=app_secrets[name].secret_id, version="latest"
+                    )
+                ),
+            )
+            for name in APP_SECRETS
+        ]
+        self.service = CloudRunV2Service(
+            self,
+            "service",
+            name=config.prefix,
+            location=config.gcp.region,
+            ingress="INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+            invoker_iam_disabled=True,
+            deletion_protection=False,  # stateless: a revision can always be redeployed
+            template=CloudRunV2ServiceTemplate(
+                service_account=account.email,
+                scaling=CloudRunV2ServiceTemplateScaling(  # APP-1
+                    min_instance_count=svc.min_replicas, max_instance_count=svc.max_replicas
+                ),
+                max_instance_request_concurrency=80,
+                timeout="30s",
+                vpc_access=CloudRunV2ServiceTemplateVpcAccess(
+                    egress="ALL_TRAFFIC",  # through the VPC firewall and Cloud NAT
+                    network_interfaces=[
+                        CloudRunV2ServiceTemplateVpcAccessNetworkInterfaces(
+                            network=network.network_name,
+                            subnetwork=network.subnets["app"].name,
+                            tags=[network.app_tag],
+                        )
+                    ],
+                ),
+                containers=[
+                    CloudRunV2ServiceTemplateContainers(
+                        name="app",
+                        image=registry.image,
+                        ports=CloudRunV2ServiceTemplateContainersPorts(container_port=svc.port),
+                        resources=CloudRunV2ServiceTemplateContainersResources(  # APP-2
+                            limits={
+                                "cpu": cloud_run_cpu(svc.cpu_limit),
+                                "memory": f"{svc.memory_limit_mib}Mi",
+                            },
+                            cpu_idle=True,
+                            startup_cpu_boost=True,
+                        ),
+                        env=env,
+                        startup_probe=CloudRunV2ServiceTemplateContainersStartupProbe(
+                            http_get=CloudRunV2ServiceTemplateContainersStartupProbeHttpGet(
+                                path=HEALTH_PATH, port=svc.port
+                            ),
+                            period_seconds=10,
+                            timeout_seconds=5,
+                            failure_threshold=3,
+                        ),
+                        liveness_probe=CloudRunV2ServiceTemplateContainersLivenessProbe(
+                            http_get=CloudRunV2ServiceTemplateContainersLivenessProbeHttpGet(
+                                path=HEALTH_PATH, port=svc.port
+                            ),
+                            period_seconds=30,
+                            timeout_seconds=5,
+                            failure_threshold=3,
+                        ),
+                    )
+                ],
+            ),
+            depends_on=[api, *grants],
+        )
+        self.name = self.service.name

@@ -1,0 +1,143 @@
+"""Service and registry: Cloud Run sized per config, private ingress, secrets by reference,
+least-privilege identity (APP-1..6, EDGE-4), and a CMEK, immutable, scanned registry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cdktf import TerraformStack
+from cdktf import Testing as CdktfTesting
+from conftest import resources_of
+
+from synth.config import load_environment
+from synth.providers import load_provider
+
+load_provider("gcp")
+
+from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
+from constructs.gcp.cache import Cache  # noqa: E402
+from constructs.gcp.database import Database  # noqa: E402
+from constructs.gcp.keys import Keys  # noqa: E402
+from constructs.gcp.network import Network  # noqa: E402
+from constructs.gcp.registry import Registry  # noqa: E402
+from constructs.gcp.secrets import Secrets  # noqa: E402
+from constructs.gcp.service import Service, cloud_run_cpu  # noqa: E402
+from constructs.gcp.storage import Storage  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def synth(env: str) -> dict[str, Any]:
+    config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="gcp")
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
+    keys = Keys(stack, "keys", config=config)
+    network = Network(stack, "network", config=config)
+    database = Database(stack, "database", config=config, keys=keys, network=network)
+    secrets = Secrets(stack, "secrets", config=config, keys=keys, database=database)
+    Service(
+        stack,
+        "service",
+        config=config,
+        network=network,
+        database=database,
+        cache=Cache(stack, "cache", config=config, keys=keys, network=network, secrets=secrets),
+        storage=Storage(stack, "storage", config=config, keys=keys),
+        secrets=secrets,
+        registry=Registry(stack, "registry", config=config, keys=keys),
+    )
+    return json.loads(CdktfTesting.synth(stack))
+
+
+@pytest.fixture(scope="module")
+def stacks() -> dict[str, dict[str, Any]]:
+    return {env: synth(env) for env in ("dev", "production")}
+
+
+def run(stack: dict[str, Any]) -> dict[str, Any]:
+    [service] = resources_of(stack, "google_cloud_run_v2_service")
+    return service
+
+
+def test_replica_bounds_from_the_config_app_1(stacks: dict[str, dict[str, Any]]) -> None:
+    assert run(stacks["dev"])["template"]["scaling"] == {
+        "min_instance_count": 1,
+        "max_instance_count": 2,
+    }
+    assert run(stacks["production"])["template"]["scaling"] == {
+        "min_instance_count": 2,
+        "max_instance_count": 10,
+    }
+
+
+def test_cpu_and_memory_use_the_nearest_cloud_run_values_app_2(
+    stacks: dict[str, dict[str, Any]],
+) -> None:
+    assert cloud_run_cpu(0.5) == "1" and cloud_run_cpu(1.0) == "1" and cloud_run_cpu(1.5) == "2"
+    limits = run(stacks["dev"])["template"]["containers"][0]["resources"]["limits"]
+    assert limits == {"cpu": "1", "memory": "512Mi"}
+
+
+def test_health_probes_every_10_and_30_seconds_edge_4(stacks: dict[str, dict[str, Any]]) -> None:
+    container = run(stacks["dev"])["template"]["containers"][0]
+    assert container["startup_probe"]["http_get"]["path"] == "/health"
+    assert container["startup_probe"]["period_seconds"] == 10
+    assert container["liveness_probe"]["http_get"]["path"] == "/health"
+    assert container["liveness_probe"]["period_seconds"] == 30
+
+
+def test_private_ingress_and_direct_vpc_egress_in_the_app_subnet_net_3(
+    stacks: dict[str, dict[str, Any]],
+) -> None:
+    service = run(stacks["dev"])
+    assert service["ingress"] == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+    vpc = service["template"]["vpc_access"]
+    assert vpc["egress"] == "ALL_TRAFFIC"
+    assert vpc["network_interfaces"][0]["tags"] == ["app"]
+    assert "app-subnet" in vpc["network_interfaces"][0]["subnetwork"]
+
+
+def test_secrets_only_by_reference_app_4(stacks: dict[str, dict[str, Any]]) -> None:
+    env = {e["name"]: e for e in run(stacks["dev"])["template"]["containers"][0]["env"]}
+    for name in ("JWT_SECRET", "DATABASE_URL", "REDIS_AUTH"):
+        assert "value" not in env[name]
+        assert env[name]["value_source"]["secret_key_ref"]["version"] == "latest"
+    assert "DATABASE_PASSWORD" not in env
+
+
+def test_own_identity_reads_only_its_secrets_bucket_and_database_app_5_iam_1(
+    stacks: dict[str, dict[str, Any]],
+) -> None:
+    stack = stacks["dev"]
+    [account] = resources_of(stack, "google_service_account")
+    assert account["account_id"] == "groundwork-dev-app"
+    readers = resources_of(stack, "google_secret_manager_secret_iam_member")
+    assert len(readers) == 3
+    assert {r["role"] for r in readers} == {"roles/secretmanager.secretAccessor"}
+    [bucket] = [
+        b
+        for b in resources_of(stack, "google_storage_bucket_iam_member")
+        if "objectUser" in b["role"]
+    ]
+    assert "google_service_account" in bucket["member"]
+    for grant in resources_of(stack, "google_project_iam_member"):
+        assert grant["role"] in ("roles/cloudsql.client", "roles/cloudsql.instanceUser")
+        assert "instances/groundwork-dev-pg" in grant["condition"]["expression"]
+    [user] = resources_of(stack, "google_sql_user")
+    assert user["type"] == "CLOUD_IAM_SERVICE_ACCOUNT" and "password" not in user
+
+
+def test_registry_is_cmek_immutable_and_scanned_app_6(stacks: dict[str, dict[str, Any]]) -> None:
+    stack = stacks["dev"]
+    [repo] = resources_of(stack, "google_artifact_registry_repository")
+    assert repo["format"] == "DOCKER"
+    assert repo["docker_config"] == {"immutable_tags": True}
+    assert repo["vulnerability_scanning_config"] == {"enablement_config": "INHERITED"}
+    assert "google_kms_crypto_key.keys_registry" in repo["kms_key_name"]
+    apis = {s["service"] for s in resources_of(stack, "google_project_service")}
+    assert "containerscanning.googleapis.com" in apis
+    image = run(stack)["template"]["containers"][0]["image"]
+    assert image == "europe-west1-docker.pkg.dev/groundwork-dev/groundwork-dev/groundwork:0.1.0"
