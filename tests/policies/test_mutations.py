@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from matrix import ROOT, start_synth, wait_all
+from matrix import ROOT
 
 from synth import verify
 from synth.config import load_environment
@@ -94,14 +94,6 @@ def implemented(cloud: str) -> set[str]:
         for line in re.findall(r"^Satisfies: (.+)$", path.read_text(), re.MULTILINE):
             found.update(part.strip() for part in line.split(","))
     return found & set(REQUIREMENTS)
-
-
-@pytest.fixture(scope="session")
-def aws_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`CLOUD=aws` synthesized once: `<dir>/stacks/<env>/cdk.tf.json`."""
-    out = tmp_path_factory.mktemp("aws-out")
-    wait_all({"aws": start_synth("aws", out)})
-    return out
 
 
 @pytest.fixture(scope="module")
