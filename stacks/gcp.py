@@ -10,6 +10,7 @@ from cdktf_cdktf_provider_google.provider import GoogleProvider
 from constructs import Construct
 from constructs.gcp.cache import Cache
 from constructs.gcp.database import Database
+from constructs.gcp.edge import Edge
 from constructs.gcp.keys import Keys
 from constructs.gcp.network import Network
 from constructs.gcp.registry import Registry
@@ -36,7 +37,7 @@ class GcpStack(GroundworkStack):
         secrets = Secrets(self, "secrets", config=config, keys=keys, database=database)
         cache = Cache(self, "cache", config=config, keys=keys, network=network, secrets=secrets)
         registry = Registry(self, "registry", config=config, keys=keys)
-        Service(
+        service = Service(
             self,
             "service",
             config=config,
@@ -46,6 +47,13 @@ class GcpStack(GroundworkStack):
             storage=storage,
             secrets=secrets,
             registry=registry,
+        )
+        edge = Edge(self, "edge", config=config, service=service)
+        TerraformOutput(
+            self,
+            "load_balancer_ip",
+            value=edge.ip_address,
+            description=f"Point {config.domain} here (A record) for the managed certificate",
         )
         TerraformOutput(
             self,

@@ -1,0 +1,80 @@
+"""Edge: HTTPS-only global load balancer, TLS 1.2 policy, Cloud Armor WAF and rate limit, logs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cdktf import TerraformStack
+from cdktf import Testing as CdktfTesting
+from conftest import resources_of
+
+from synth.config import load_environment
+from synth.providers import load_provider
+
+load_provider("gcp")
+
+from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
+from constructs.gcp.edge import WAF_RULES, Edge  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+class FakeService:
+    """The one attribute Edge reads from the service component."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+@pytest.fixture(scope="module")
+def stack() -> dict[str, Any]:
+    config = load_environment(ROOT / "environments" / "dev.yaml", cloud="gcp")
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
+    Edge(stack, "edge", config=config, service=FakeService("groundwork-dev"))  # type: ignore[arg-type]
+    return json.loads(CdktfTesting.synth(stack))
+
+
+def test_https_with_a_tls_1_2_policy_and_http_only_redirects_edge_1(
+    stack: dict[str, Any],
+) -> None:
+    [policy] = resources_of(stack, "google_compute_ssl_policy")
+    assert (policy["profile"], policy["min_tls_version"]) == ("MODERN", "TLS_1_2")
+    [proxy] = resources_of(stack, "google_compute_target_https_proxy")
+    assert "google_compute_ssl_policy" in proxy["ssl_policy"]
+    [cert] = resources_of(stack, "google_compute_managed_ssl_certificate")
+    assert cert["managed"]["domains"] == ["dev.groundwork.example.com"]
+    maps = {m["name"]: m for m in resources_of(stack, "google_compute_url_map")}
+    assert maps["groundwork-dev-redirect"]["default_url_redirect"]["https_redirect"] is True
+    assert "default_service" not in maps["groundwork-dev-redirect"]
+    ports = {r["port_range"] for r in resources_of(stack, "google_compute_global_forwarding_rule")}
+    assert ports == {"443", "80"}
+
+
+def test_cloud_armor_has_the_waf_rule_set_and_a_per_ip_rate_ban_edge_2(
+    stack: dict[str, Any],
+) -> None:
+    [policy] = resources_of(stack, "google_compute_security_policy")
+    rules = policy["rule"]
+    [ban] = [r for r in rules if r["action"] == "rate_based_ban"]
+    options = ban["rate_limit_options"]
+    assert options["enforce_on_key"] == "IP"
+    assert options["rate_limit_threshold"] == {"count": 100, "interval_sec": 60}
+    waf = [r["match"]["expr"]["expression"] for r in rules if r["action"] == "deny(403)"]
+    assert len(waf) == len(WAF_RULES)
+    for name in ("sqli", "xss", "lfi", "rce", "cve-canary"):
+        assert any(f"'{name}" in expression for expression in waf)
+    [backend] = resources_of(stack, "google_compute_backend_service")
+    assert "google_compute_security_policy" in backend["security_policy"]
+
+
+def test_backend_logs_every_request_edge_3(stack: dict[str, Any]) -> None:
+    [backend] = resources_of(stack, "google_compute_backend_service")
+    assert backend["log_config"] == {"enable": True, "sample_rate": 1}
+    assert backend["load_balancing_scheme"] == "EXTERNAL_MANAGED"
+    [neg] = resources_of(stack, "google_compute_region_network_endpoint_group")
+    assert neg["network_endpoint_type"] == "SERVERLESS"
+    assert neg["cloud_run"]["service"] == "groundwork-dev"
