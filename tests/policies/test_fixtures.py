@@ -1,0 +1,98 @@
+"""Tests every custom policy on its fixtures: resources named `pass_*` pass and `fail_*` fail,
+exactly (as Checkov's own tests do), judged against the named environment's config.
+
+`fixtures/<cloud>/<policy id>/<env>[.<label>].tf.json` is a small stack checked as if it were
+environment `<env>` (environments/<env>.yaml). Provider policies have no resource names, so a
+provider fixture's `<label>` (pass_* / fail_*) is its expected outcome. All fixtures are
+scanned in one Checkov run through the gate's own code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from matrix import ROOT
+
+from synth import verify
+from synth.config import load_environment
+from synth.reports import GateReport, Status
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CHECKS = ROOT / "policies" / "checks"
+
+
+def fixture_files() -> list[tuple[str, str, Path]]:
+    """(cloud, policy id, file) for every fixture file."""
+    return [
+        (path.parent.parent.name, path.parent.name, path)
+        for path in sorted(FIXTURES.glob("*/*/*.tf.json"))
+    ]
+
+
+def stack_name(policy: str, path: Path) -> str:
+    return f"{policy}.{path.name.removesuffix('.tf.json')}"
+
+
+@pytest.fixture(scope="module")
+def fixture_report(tmp_path_factory: pytest.TempPathFactory) -> GateReport:
+    work = tmp_path_factory.mktemp("fixtures")
+    configs = {}
+    for cloud, policy, path in fixture_files():
+        name = stack_name(policy, path)
+        target = work / "stacks" / name / "cdk.tf.json"
+        target.parent.mkdir(parents=True)
+        shutil.copy(path, target)
+        environment = path.name.split(".")[0]
+        configs[name] = load_environment(ROOT / "environments" / f"{environment}.yaml", cloud=cloud)
+    scan = verify.run_checkov(verify.discover_stacks(work), [CHECKS], configs)
+    return verify.evaluate(scan, [], dt.date.today(), "none")
+
+
+def outcome(name: str) -> str:
+    return "pass" if name.startswith("pass_") else "fail" if name.startswith("fail_") else ""
+
+
+def policy_ids() -> list[str]:
+    return sorted({policy for _, policy, _ in fixture_files()})
+
+
+@pytest.mark.parametrize("policy", policy_ids())
+def test_policy_passes_and_fails_exactly_its_fixtures(
+    fixture_report: GateReport, policy: str
+) -> None:
+    expected: dict[str, set[tuple[str, str]]] = {"pass": set(), "fail": set()}
+    stacks = {stack_name(p, path) for _, p, path in fixture_files() if p == policy}
+    for report in fixture_report.stacks:
+        if report.name not in stacks:
+            continue
+        label = report.name.split(".", 2)[-1]
+        if outcome(label):  # a provider fixture: the file's label is the outcome
+            expected[outcome(label)].add((report.name, "provider.aws"))
+        for address in report.resources:
+            kind = outcome(address.split(".")[-1])
+            if kind:
+                expected[kind].add((report.name, address))
+    actual: dict[str, set[tuple[str, str]]] = {"pass": set(), "fail": set()}
+    for finding in fixture_report.findings:
+        if finding.check_id == policy and finding.stack in stacks:
+            kind = "pass" if finding.status is Status.PASSED else "fail"
+            actual[kind].add((finding.stack, finding.resource))
+
+    assert expected["pass"] and expected["fail"], f"{policy} needs pass_ and fail_ fixtures"
+    assert actual == expected
+
+
+def test_every_aws_policy_has_fixtures() -> None:
+    catalog = verify.load_policy_catalog([CHECKS])
+    aws = {pid for pid, policy in catalog.items() if Path(policy.path).parent.name == "aws"}
+    assert aws - set(policy_ids()) == set()
+
+
+def test_catalog_metadata_is_valid_and_ids_follow_the_requirement_area() -> None:
+    catalog = verify.load_policy_catalog([CHECKS])
+    assert catalog
+    for policy in catalog.values():
+        assert policy.id.startswith(f"CKV_GW_{policy.requirement.split('-')[0]}_"), policy
