@@ -22,6 +22,7 @@ from cdktf_cdktf_provider_azurerm.provider import (
 )
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct, IConstruct
+from constructs.azure.cache import Cache
 from constructs.azure.database import Database
 from constructs.azure.keys import Keys
 from constructs.azure.network import Network
@@ -116,6 +117,7 @@ class AzureStack(GroundworkStack):
             database=database,
             rotation_account=logs.storage_account,
         )
+        Cache(self, "cache", config=config, resource_group=rg, network=network)
 
 
 STACK = AzureStack
