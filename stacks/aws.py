@@ -100,6 +100,7 @@ class AwsStack(GroundworkStack):
             kms_key_arn=keys.data.arn,
             log_kms_key_arn=keys.logs.arn,
             secret_arns=secrets.arns,
+            secret_references=secrets.references,
             bucket_arn=storage.bucket_arn,
             cache_connect_arns=cache.connect_arns,
             cache_endpoint=cache.endpoint,

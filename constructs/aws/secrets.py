@@ -135,6 +135,12 @@ class Secrets(Construct):
             "DATABASE_URL": url.arn,
             "DATABASE_PASSWORD": database.master_user_secret_arn,
         }
+        # What a container's `valueFrom` names: RDS stores {"username", "password"} as JSON,
+        # and ECS selects the one key with `<arn>:<json key>::`.
+        self.references = {
+            **self.arns,
+            "DATABASE_PASSWORD": f"{database.master_user_secret_arn}:password::",
+        }
 
         function_name = f"{config.prefix}-jwt-rotation"
         log_group = CloudwatchLogGroup(

@@ -91,6 +91,7 @@ class Service(Construct):
         kms_key_arn: str,
         log_kms_key_arn: str,
         secret_arns: Mapping[str, str] | None = None,
+        secret_references: Mapping[str, str] | None = None,
         bucket_arn: str | None = None,
         cache_connect_arns: Sequence[str] = (),
         cache_endpoint: str | None = None,
@@ -103,6 +104,8 @@ class Service(Construct):
         prefix = config.prefix
         region = config.aws.region
         secret_arns = dict(sorted((secret_arns or {}).items()))
+        # `valueFrom` per variable; defaults to the secret's ARN (the whole value).
+        secret_references = {**secret_arns, **(secret_references or {})}
         account_id = DataAwsCallerIdentity(self, "account").account_id
 
         cluster = EcsCluster(
@@ -236,7 +239,9 @@ class Service(Construct):
             "portMappings": [{"containerPort": service.port, "protocol": "tcp"}],
             "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
             # APP-4: values are fetched from Secrets Manager at start, never stored here.
-            "secrets": [{"name": k, "valueFrom": arn} for k, arn in secret_arns.items()],
+            "secrets": [
+                {"name": name, "valueFrom": secret_references[name]} for name in secret_arns
+            ],
             "readonlyRootFilesystem": True,
             "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
             "linuxParameters": {"initProcessEnabled": True},  # forwards SIGTERM to the app

@@ -209,3 +209,25 @@ def test_logs_go_to_an_encrypted_group_with_the_retention_obs_1(dev: dict[str, A
     assert (app_logs["kms_key_id"], app_logs["retention_in_days"]) == (LOG_KEY, 30)
     [cluster] = resources_of(stack_of(dev), "aws_ecs_cluster")
     assert cluster["setting"] == [{"name": "containerInsights", "value": "enabled"}]
+
+
+@pytest.mark.parametrize("env", ["dev", "production"])
+def test_database_password_is_the_password_key_of_the_rds_secret_app_4(
+    matrix: dict[tuple[str, str], Any], env: str
+) -> None:
+    """RDS stores {username, password} as JSON: the container gets only `password`."""
+    stack = matrix["aws", env]
+    (task,) = resources_of(stack, "aws_ecs_task_definition")
+    (app,) = json.loads(task["container_definitions"])
+    value_from = {s["name"]: s["valueFrom"] for s in app["secrets"]}
+    rds_secret = "${aws_db_instance.database_primary_D3810515.master_user_secret[0].secret_arn}"
+    assert value_from["DATABASE_PASSWORD"] == f"{rds_secret}:password::"
+    assert value_from["JWT_SECRET"].startswith("${aws_secretsmanager_secret.")
+    # IAM names the secret itself: the JSON-key suffix is not part of its ARN.
+    readers = [
+        p["policy"]
+        for p in resources_of(stack, "aws_iam_role_policy")
+        if "secretsmanager:GetSecretValue" in p["policy"]
+    ]
+    assert any(f'"{rds_secret}"' in policy for policy in readers)
+    assert not any(":password::" in policy for policy in readers)
