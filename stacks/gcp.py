@@ -13,6 +13,7 @@ from constructs.gcp.database import Database
 from constructs.gcp.edge import Edge
 from constructs.gcp.keys import Keys
 from constructs.gcp.network import Network
+from constructs.gcp.observability import Observability
 from constructs.gcp.registry import Registry
 from constructs.gcp.secrets import Secrets
 from constructs.gcp.service import Service
@@ -49,6 +50,9 @@ class GcpStack(GroundworkStack):
             registry=registry,
         )
         edge = Edge(self, "edge", config=config, service=service)
+        Observability(
+            self, "observability", config=config, service=service, database=database, edge=edge
+        )
         TerraformOutput(
             self,
             "load_balancer_ip",

@@ -1,0 +1,256 @@
+"""Cloud Logging retention, alert policies with severities, an uptime check and a dashboard.
+
+- OBS-1: the `_Default` log bucket (app, load balancer, flow and audit logs) keeps logs for
+  `logs.retention_days`, encrypted at rest by Cloud Logging (Google-managed keys; a CMEK
+  for `_Default` is an organization-level Cloud Logging setting outside this project stack).
+- OBS-2: one alert policy per row of the requirement, each with its severity. Failed
+  logins and database connection errors are log-based metrics: the app logs JSON with
+  `event` (`login_failed`, `db_connection_error`) and `client_ip`; Cloud SQL's own FATAL
+  connection lines count too.
+- OBS-3: every policy notifies the e-mail channel from `alert_email`.
+- OBS-4: an HTTPS uptime check on `https://<domain>/health` from several regions.
+- OBS-5: a dashboard of request rate, 5xx ratio and p95 latency.
+
+Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4
+"""
+
+from __future__ import annotations
+
+import json
+
+from cdktf_cdktf_provider_google.logging_metric import (
+    LoggingMetric,
+    LoggingMetricMetricDescriptor,
+    LoggingMetricMetricDescriptorLabels,
+)
+from cdktf_cdktf_provider_google.logging_project_bucket_config import LoggingProjectBucketConfig
+from cdktf_cdktf_provider_google.monitoring_alert_policy import (
+    MonitoringAlertPolicy,
+    MonitoringAlertPolicyConditions,
+    MonitoringAlertPolicyConditionsConditionThreshold,
+    MonitoringAlertPolicyConditionsConditionThresholdAggregations,
+    MonitoringAlertPolicyConditionsConditionThresholdDenominatorAggregations,
+    MonitoringAlertPolicyDocumentation,
+)
+from cdktf_cdktf_provider_google.monitoring_dashboard import MonitoringDashboard
+from cdktf_cdktf_provider_google.monitoring_notification_channel import (
+    MonitoringNotificationChannel,
+)
+from cdktf_cdktf_provider_google.monitoring_uptime_check_config import (
+    MonitoringUptimeCheckConfig,
+    MonitoringUptimeCheckConfigHttpCheck,
+    MonitoringUptimeCheckConfigMonitoredResource,
+)
+from cdktf_cdktf_provider_google.project_service import ProjectService
+from constructs import Construct
+from constructs.gcp.database import Database
+from constructs.gcp.edge import Edge
+from constructs.gcp.service import Service
+
+from synth.config import EnvironmentConfig
+
+LB = 'resource.type = "https_lb_rule" AND resource.label.url_map_name = "{url_map}"'
+RUN = 'resource.type = "cloud_run_revision" AND resource.label.service_name = "{service}"'
+
+
+class Observability(Construct):
+    """`notification_channel` (for the budget) and the alert policies of OBS-2."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        service: Service,
+        database: Database,
+        edge: Edge,
+    ) -> None:
+        super().__init__(scope, id_)
+        project = config.gcp.project
+        apis = [
+            ProjectService(self, f"{api}-api", service=f"{api}.googleapis.com",
+                           disable_on_destroy=False)
+            for api in ("logging", "monitoring")
+        ]  # fmt: skip
+        LoggingProjectBucketConfig(  # OBS-1, NET-4
+            self,
+            "default-logs",
+            project=project,
+            location="global",
+            bucket_id="_Default",
+            retention_days=config.logs.retention_days,
+            depends_on=apis,
+        )
+        self.notification_channel = MonitoringNotificationChannel(  # OBS-3
+            self,
+            "email",
+            display_name=f"{config.prefix} alerts",
+            type="email",
+            labels={"email_address": config.alert_email},
+            depends_on=apis,
+        )
+
+        run_logs = RUN.format(service=config.prefix)
+        failed_logins = LoggingMetric(
+            self,
+            "failed-logins",
+            name=f"{config.prefix}/failed_logins",
+            filter=f'{run_logs} AND jsonPayload.event = "login_failed"',
+            metric_descriptor=LoggingMetricMetricDescriptor(
+                metric_kind="DELTA",
+                value_type="INT64",
+                labels=[LoggingMetricMetricDescriptorLabels(key="client_ip", value_type="STRING")],
+            ),
+            label_extractors={"client_ip": "EXTRACT(jsonPayload.client_ip)"},
+        )
+        sql_logs = (
+            'resource.type = "cloudsql_database" AND resource.label.database_id = '
+            f'"{project}:{config.prefix}-pg"'
+        )
+        db_errors = LoggingMetric(
+            self,
+            "database-connection-errors",
+            name=f"{config.prefix}/database_connection_errors",
+            filter=(
+                f'({run_logs} AND jsonPayload.event = "db_connection_error") OR '
+                f'({sql_logs} AND textPayload:"FATAL")'
+            ),
+            metric_descriptor=LoggingMetricMetricDescriptor(
+                metric_kind="DELTA", value_type="INT64"
+            ),
+        )
+        lb = LB.format(url_map=edge.url_map_name)
+        requests = f'metric.type = "loadbalancing.googleapis.com/https/request_count" AND {lb}'
+        latency = f'metric.type = "loadbalancing.googleapis.com/https/total_latencies" AND {lb}'
+        run_metric = 'metric.type = "run.googleapis.com/container/{m}/utilizations" AND ' + run_logs
+        log_metric = 'metric.type = "logging.googleapis.com/user/{name}" AND resource.type = "{r}"'
+
+        db_error_series = (
+            'metric.type = "logging.googleapis.com/user/'
+            f'{config.prefix}/database_connection_errors"'
+            ' AND resource.type = one_of("cloud_run_revision", "cloudsql_database")'
+        )
+        # OBS-2 as data: (id, title, severity, filter, aligner, group by, threshold, duration,
+        # denominator filter for ratios).
+        alerts = [
+            ("failed-logins", "Failed logins > 10/min from one IP", "WARNING",
+             log_metric.format(name=f"{config.prefix}/failed_logins", r="cloud_run_revision"),
+             "ALIGN_SUM", ["metric.label.client_ip"], 10, "0s", None),
+            ("5xx-ratio", "5xx responses > 1 % of requests", "CRITICAL",
+             f"{requests} AND metric.label.response_code_class = 500",
+             "ALIGN_RATE", [], 0.01, "300s", requests),
+            ("database-connection-errors", "Database connection error", "CRITICAL",
+             db_error_series,
+             "ALIGN_SUM", [], 0, "0s", None),
+            ("latency-p95", "API latency p95 > 2 s", "WARNING", latency,
+             "ALIGN_PERCENTILE_95", [], 2000, "300s", None),
+            ("cpu", "CPU > 80 % for 5 minutes", "WARNING", run_metric.format(m="cpu"),
+             "ALIGN_PERCENTILE_95", [], 0.8, "300s", None),
+            ("memory", "Memory > 85 % for 5 minutes", "WARNING", run_metric.format(m="memory"),
+             "ALIGN_PERCENTILE_95", [], 0.85, "300s", None),
+        ]  # fmt: skip
+        self.alert_policies = {}
+        for key, title, severity, flt, aligner, group_by, threshold, duration, denom in alerts:
+            reducer = "REDUCE_SUM" if aligner in ("ALIGN_SUM", "ALIGN_RATE") else "REDUCE_MAX"
+            aggregation = MonitoringAlertPolicyConditionsConditionThresholdAggregations(
+                alignment_period="60s",
+                per_series_aligner=aligner,
+                cross_series_reducer=reducer,
+                group_by_fields=group_by or None,
+            )
+            self.alert_policies[key] = MonitoringAlertPolicy(
+                self,
+                f"alert-{key}",
+                display_name=f"{config.prefix}: {title}",
+                severity=severity,
+                combiner="OR",
+                notification_channels=[self.notification_channel.id],
+                documentation=MonitoringAlertPolicyDocumentation(
+                    content=f"{title} in {config.name} (OBS-2, {severity.lower()}).",
+                    mime_type="text/markdown",
+                ),
+                conditions=[
+                    MonitoringAlertPolicyConditions(
+                        display_name=title,
+                        condition_threshold=MonitoringAlertPolicyConditionsConditionThreshold(
+                            filter=flt,
+                            comparison="COMPARISON_GT",
+                            threshold_value=threshold,
+                            duration=duration,
+                            aggregations=[aggregation],
+                            denominator_filter=denom,
+                            denominator_aggregations=(
+                                [
+                                    MonitoringAlertPolicyConditionsConditionThresholdDenominatorAggregations(
+                                        alignment_period="60s",
+                                        per_series_aligner=aligner,
+                                        cross_series_reducer=reducer,
+                                    )
+                                ]
+                                if denom
+                                else None
+                            ),
+                        ),
+                    )
+                ],
+                depends_on=[failed_logins, db_errors],
+            )
+
+        MonitoringUptimeCheckConfig(  # OBS-4
+            self,
+            "uptime",
+            display_name=f"{config.prefix} /health",
+            timeout="10s",
+            period="60s",
+            monitored_resource=MonitoringUptimeCheckConfigMonitoredResource(
+                type="uptime_url", labels={"host": config.domain, "project_id": project}
+            ),
+            http_check=MonitoringUptimeCheckConfigHttpCheck(
+                path="/health", port=443, use_ssl=True, validate_ssl=True
+            ),
+            depends_on=apis,
+        )
+
+        def chart(title: str, flt: str, aligner: str, reducer: str) -> dict[str, object]:
+            return {
+                "title": title,
+                "xyChart": {
+                    "dataSets": [
+                        {
+                            "timeSeriesQuery": {
+                                "timeSeriesFilter": {
+                                    "filter": flt,
+                                    "aggregation": {
+                                        "alignmentPeriod": "60s",
+                                        "perSeriesAligner": aligner,
+                                        "crossSeriesReducer": reducer,
+                                    },
+                                }
+                            },
+                            "plotType": "LINE",
+                        }
+                    ]
+                },
+            }
+
+        tiles = [
+            chart("Requests per second", requests, "ALIGN_RATE", "REDUCE_SUM"),
+            chart("5xx per second", f"{requests} AND metric.label.response_code_class = 500",
+                  "ALIGN_RATE", "REDUCE_SUM"),
+            chart("Latency p95 (ms)", latency, "ALIGN_PERCENTILE_95", "REDUCE_MAX"),
+            chart("CPU utilization", run_metric.format(m="cpu"), "ALIGN_PERCENTILE_95",
+                  "REDUCE_MAX"),
+        ]  # fmt: skip
+        MonitoringDashboard(  # OBS-5
+            self,
+            "dashboard",
+            dashboard_json=json.dumps(
+                {
+                    "displayName": f"{config.prefix} service",
+                    "gridLayout": {"columns": "2", "widgets": tiles},
+                },
+                sort_keys=True,
+            ),
+            depends_on=apis,
+        )

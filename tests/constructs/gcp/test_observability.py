@@ -1,0 +1,75 @@
+"""Observability: log retention, OBS-2 alerts with severities, e-mail channel, uptime, dashboard."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from conftest import resources_of
+
+
+@pytest.fixture(scope="module")
+def dev(matrix: dict[tuple[str, str], Any]) -> dict[str, Any]:
+    return matrix["gcp", "dev"]
+
+
+def test_default_log_bucket_keeps_logs_per_environment_obs_1_net_4(
+    matrix: dict[tuple[str, str], Any],
+) -> None:
+    for env, days in (("dev", 30), ("production", 90)):
+        [bucket] = resources_of(matrix["gcp", env], "google_logging_project_bucket_config")
+        assert (bucket["bucket_id"], bucket["retention_days"]) == ("_Default", days)
+
+
+def test_every_obs_2_alert_exists_with_its_severity_and_notifies_email_obs_2_obs_3(
+    dev: dict[str, Any],
+) -> None:
+    [channel] = resources_of(dev, "google_monitoring_notification_channel")
+    assert channel["type"] == "email"
+    assert channel["labels"] == {"email_address": "alerts-dev@example.com"}
+    policies = {
+        p["display_name"].removeprefix("groundwork-dev: "): p
+        for p in resources_of(dev, "google_monitoring_alert_policy")
+    }
+    severities = {title: p["severity"] for title, p in policies.items()}
+    assert severities == {
+        "Failed logins > 10/min from one IP": "WARNING",
+        "5xx responses > 1 % of requests": "CRITICAL",
+        "Database connection error": "CRITICAL",
+        "API latency p95 > 2 s": "WARNING",
+        "CPU > 80 % for 5 minutes": "WARNING",
+        "Memory > 85 % for 5 minutes": "WARNING",
+    }
+    thresholds = {
+        t: p["conditions"][0]["condition_threshold"]["threshold_value"] for t, p in policies.items()
+    }
+    assert thresholds["5xx responses > 1 % of requests"] == 0.01
+    assert thresholds["API latency p95 > 2 s"] == 2000
+    for policy in policies.values():
+        assert policy["notification_channels"] == [
+            "${google_monitoring_notification_channel.observability_email_"
+            + policy["notification_channels"][0].split("observability_email_")[1]
+        ]
+    ratio = policies["5xx responses > 1 % of requests"]["conditions"][0]["condition_threshold"]
+    assert "denominator_filter" in ratio
+
+
+def test_failed_logins_come_from_a_log_metric_per_client_ip_obs_2(dev: dict[str, Any]) -> None:
+    metrics = {m["name"]: m for m in resources_of(dev, "google_logging_metric")}
+    logins = metrics["groundwork-dev/failed_logins"]
+    assert 'jsonPayload.event = "login_failed"' in logins["filter"]
+    assert logins["label_extractors"] == {"client_ip": "EXTRACT(jsonPayload.client_ip)"}
+
+
+def test_uptime_check_on_health_obs_4(dev: dict[str, Any]) -> None:
+    [check] = resources_of(dev, "google_monitoring_uptime_check_config")
+    assert check["http_check"]["path"] == "/health"
+    assert check["http_check"]["use_ssl"] is True
+    assert check["monitored_resource"]["labels"]["host"] == "dev.groundwork.example.com"
+
+
+def test_dashboard_shows_throughput_errors_and_latency_obs_5(dev: dict[str, Any]) -> None:
+    [dashboard] = resources_of(dev, "google_monitoring_dashboard")
+    titles = [w["title"] for w in json.loads(dashboard["dashboard_json"])["gridLayout"]["widgets"]]
+    assert {"Requests per second", "5xx per second", "Latency p95 (ms)"} <= set(titles)
