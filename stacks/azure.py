@@ -27,7 +27,9 @@ from constructs.azure.database import Database
 from constructs.azure.keys import Keys
 from constructs.azure.network import Network
 from constructs.azure.observability import Logs
+from constructs.azure.registry import Registry
 from constructs.azure.secrets import Secrets
+from constructs.azure.service import Service
 from constructs.azure.storage import Storage
 
 from stacks.base import GroundworkStack
@@ -99,7 +101,7 @@ class AzureStack(GroundworkStack):
             key=keys.database,
             workspace=logs.workspace,
         )
-        Storage(
+        storage = Storage(
             self,
             "storage",
             config=config,
@@ -108,7 +110,7 @@ class AzureStack(GroundworkStack):
             network=network,
             workspace=logs.workspace,
         )
-        Secrets(
+        secrets = Secrets(
             self,
             "secrets",
             config=config,
@@ -117,7 +119,22 @@ class AzureStack(GroundworkStack):
             database=database,
             rotation_account=logs.storage_account,
         )
-        Cache(self, "cache", config=config, resource_group=rg, network=network)
+        cache = Cache(self, "cache", config=config, resource_group=rg, network=network)
+        registry = Registry(
+            self, "registry", config=config, resource_group=rg, network=network, key=keys.registry
+        )
+        Service(
+            self,
+            "service",
+            config=config,
+            resource_group=rg,
+            network=network,
+            workspace=logs.workspace,
+            registry=registry,
+            secrets=secrets,
+            storage=storage,
+            cache=cache,
+        )
 
 
 STACK = AzureStack

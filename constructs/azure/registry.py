@@ -1,0 +1,104 @@
+"""Builds the private container registry: ACR Premium with CMK, no public access, image scanning.
+
+Satisfies: APP-6, NET-2, IAM-1
+
+- Private: public network access off (a private endpoint in the endpoints subnet), admin
+  user and anonymous pull off, export off; pulls use Entra identities (AcrPull).
+- CMK: the `registry` key through its own identity (Premium supports it).
+- Retention: untagged manifests are deleted after 7 days.
+- Scanning: Microsoft Defender for Containers on the subscription (one subscription per
+  environment) scans images when they are pushed and while they are pulled. ACR has no
+  scan-on-push switch of its own.
+- Immutable tags: ACR has no registry-wide immutability setting; a tag is made immutable
+  by locking it (`az acr repository update --image <repo>:<tag> --write-enabled false
+  --delete-enabled false`), which the release pipeline does right after each push, and
+  which Terraform's azurerm provider cannot express. Deployments reference
+  `config.service.image_tag`, a new tag per release.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cdktf_cdktf_provider_azurerm.container_registry import (
+    ContainerRegistry,
+    ContainerRegistryEncryption,
+    ContainerRegistryIdentity,
+)
+from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+from cdktf_cdktf_provider_azurerm.security_center_subscription_pricing import (
+    SecurityCenterSubscriptionPricing,
+    SecurityCenterSubscriptionPricingExtension,
+)
+from constructs import Construct
+from constructs.azure.keys import ManagedKey, global_name
+
+from synth.config import EnvironmentConfig
+
+if TYPE_CHECKING:
+    from constructs.azure.network import Network
+
+UNTAGGED_RETENTION_DAYS = 7
+
+
+class Registry(Construct):
+    """ACR `acr<prefix><hash>`; `login_server` is what the service pulls from."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        resource_group: ResourceGroup,
+        network: Network,
+        key: ManagedKey,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.registry = ContainerRegistry(
+            self,
+            "registry",
+            name=global_name(config, "acr", max_length=50, sep=""),
+            location=resource_group.location,
+            resource_group_name=resource_group.name,
+            sku="Premium",
+            admin_enabled=False,
+            anonymous_pull_enabled=False,
+            public_network_access_enabled=False,
+            network_rule_bypass_option="AzureServices",
+            export_policy_enabled=False,
+            data_endpoint_enabled=True,
+            quarantine_policy_enabled=False,
+            zone_redundancy_enabled=config.network.zones > 1,
+            retention_policy_in_days=UNTAGGED_RETENTION_DAYS,
+            trust_policy_enabled=False,  # Docker Content Trust is deprecated by Azure
+            identity=ContainerRegistryIdentity(type="UserAssigned", identity_ids=[key.identity.id]),
+            encryption=[
+                ContainerRegistryEncryption(
+                    key_vault_key_id=key.key.versionless_id,
+                    identity_client_id=key.identity.client_id,
+                )
+            ],
+            depends_on=[key.grant],
+        )
+        self.login_server = self.registry.login_server
+        network.private_endpoint(
+            self,
+            "endpoint",
+            name=f"{config.prefix}-acr",
+            resource_id=self.registry.id,
+            subresource="registry",
+            dns_zone="privatelink.azurecr.io",
+        )
+        # APP-6 scanning: Defender for Containers, with its registry vulnerability scanner.
+        SecurityCenterSubscriptionPricing(
+            self,
+            "defender-for-containers",
+            resource_type="Containers",
+            tier="Standard",
+            extension=[
+                SecurityCenterSubscriptionPricingExtension(
+                    name="ContainerRegistriesVulnerabilityAssessments"
+                )
+            ],
+        )

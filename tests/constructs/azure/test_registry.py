@@ -1,0 +1,59 @@
+"""Registry: private ACR Premium with CMK, retention and Defender scanning (APP-6)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cdktf import Testing as CdktfTesting
+from matrix import resources_of
+
+from stacks import stack_class
+from synth.config import load_environment
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def dev() -> str:
+    config = load_environment(ROOT / "environments" / "dev.yaml", cloud="azure")
+    return CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config))
+
+
+def test_registry_is_private_premium_without_admin_user_app_6(dev: str) -> None:
+    assert CdktfTesting.to_have_resource_with_properties(
+        dev,
+        "azurerm_container_registry",
+        {
+            "sku": "Premium",
+            "admin_enabled": False,
+            "anonymous_pull_enabled": False,
+            "public_network_access_enabled": False,
+            "export_policy_enabled": False,
+            "retention_policy_in_days": 7,
+        },
+    )
+    stack: dict[str, Any] = json.loads(dev)
+    endpoints = [
+        e
+        for e in resources_of(stack, "azurerm_private_endpoint")
+        if e["private_service_connection"]["subresource_names"] == ["registry"]
+    ]
+    assert len(endpoints) == 1
+
+
+def test_registry_is_encrypted_with_its_own_cmk_app_6(dev: str) -> None:
+    (registry,) = resources_of(json.loads(dev), "azurerm_container_registry")
+    (encryption,) = registry["encryption"]
+    assert "keys_registry-key" in encryption["key_vault_key_id"]
+    assert "keys_registry-identity" in encryption["identity_client_id"]
+
+
+def test_images_are_scanned_by_defender_for_containers_app_6(dev: str) -> None:
+    (pricing,) = resources_of(json.loads(dev), "azurerm_security_center_subscription_pricing")
+    assert pricing["resource_type"] == "Containers"
+    assert pricing["tier"] == "Standard"
+    names = [e["name"] for e in pricing["extension"]]
+    assert "ContainerRegistriesVulnerabilityAssessments" in names

@@ -1,0 +1,120 @@
+"""Service: internal Container Apps environment and app, sized, scaled, probed, least privilege.
+
+Covers APP-1, APP-2, APP-3, APP-4, APP-5 and EDGE-4.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cdktf import Testing as CdktfTesting
+from constructs.azure.service import container_size
+from matrix import resources_of
+
+from stacks import stack_class
+from synth.config import EnvironmentConfig, load_environment
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def synth(env: str) -> tuple[EnvironmentConfig, dict[str, Any]]:
+    config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="azure")
+    stack = stack_class("azure")(CdktfTesting.app(), config)
+    return config, json.loads(CdktfTesting.synth(stack))
+
+
+@pytest.fixture(scope="module")
+def dev() -> tuple[EnvironmentConfig, dict[str, Any]]:
+    return synth("dev")
+
+
+def app_of(stack: dict[str, Any]) -> dict[str, Any]:
+    (app,) = resources_of(stack, "azurerm_container_app")
+    return app
+
+
+def test_container_size_is_the_nearest_allowed_pair_app_2() -> None:
+    assert container_size(0.5, 512) == (0.5, "1Gi")
+    assert container_size(1.0, 512) == (1.0, "2Gi")
+    assert container_size(0.25, 256) == (0.25, "0.5Gi")
+    assert container_size(0.25, 1536) == (0.75, "1.5Gi")
+
+
+@pytest.mark.parametrize(("env", "cpu", "memory"), [("dev", 0.5, "1Gi"), ("production", 1, "2Gi")])
+def test_replicas_and_size_follow_the_config_app_1_app_2(env: str, cpu: float, memory: str) -> None:
+    config, stack = synth(env)
+    template = app_of(stack)["template"]
+    assert template["min_replicas"] == config.service.min_replicas
+    assert template["max_replicas"] == config.service.max_replicas
+    (container,) = template["container"]
+    assert (container["cpu"], container["memory"]) == (cpu, memory)
+
+
+def test_scales_on_http_cpu_70_and_memory_80_app_1(dev) -> None:
+    template = app_of(dev[1])["template"]
+    rules = {r["name"]: r for r in template["custom_scale_rule"]}
+    assert rules["cpu"]["metadata"] == {"type": "Utilization", "value": "70"}
+    assert rules["memory"]["metadata"] == {"type": "Utilization", "value": "80"}
+    assert template["http_scale_rule"][0]["name"] == "http"
+
+
+def test_single_revision_mode_rolls_over_without_downtime_app_3(dev) -> None:
+    assert app_of(dev[1])["revision_mode"] == "Single"
+
+
+def test_probes_and_grace_period_edge_4(dev) -> None:
+    template = app_of(dev[1])["template"]
+    (container,) = template["container"]
+    (readiness,) = container["readiness_probe"]
+    (liveness,) = container["liveness_probe"]
+    assert (readiness["path"], readiness["interval_seconds"]) == ("/health", 10)
+    assert (liveness["path"], liveness["interval_seconds"]) == ("/health", 30)
+    assert template["termination_grace_period_seconds"] == 30
+
+
+def test_secrets_are_key_vault_references_never_values_app_4(dev) -> None:
+    app = app_of(dev[1])
+    assert {s["name"] for s in app["secret"]} == {"jwt-secret", "database-url", "database-password"}
+    for secret in app["secret"]:
+        assert "value" not in secret
+        assert secret["key_vault_secret_id"].endswith(".versionless_id}")
+        assert "azurerm_user_assigned_identity.service_identity" in secret["identity"]
+    env = {e["name"]: e for e in app["template"]["container"][0]["env"]}
+    for name in ("JWT_SECRET", "DATABASE_URL", "DATABASE_PASSWORD"):
+        assert "value" not in env[name] and env[name]["secret_name"]
+
+
+def test_app_identity_reaches_only_its_own_secrets_container_cache_and_registry_app_5(dev) -> None:
+    stack = dev[1]
+    mine = [
+        a
+        for a in resources_of(stack, "azurerm_role_assignment")
+        if "service_identity" in a["principal_id"]
+    ]
+    scopes = sorted((a["role_definition_name"], a["scope"].split(".")[0]) for a in mine)
+    assert scopes == [
+        ("AcrPull", "${azurerm_container_registry"),
+        ("Key Vault Secrets User", "${azurerm_key_vault_secret"),
+        ("Key Vault Secrets User", "${azurerm_key_vault_secret"),
+        ("Key Vault Secrets User", "${azurerm_key_vault_secret"),
+        ("Storage Blob Data Contributor", "${azurerm_storage_container"),
+    ]
+    (policy,) = resources_of(stack, "azurerm_redis_cache_access_policy_assignment")
+    assert policy["access_policy_name"] == "Data Contributor"
+
+
+def test_environment_is_internal_in_the_app_subnet_and_ingress_admits_the_gateway(dev) -> None:
+    config, stack = dev
+    (environment,) = resources_of(stack, "azurerm_container_app_environment")
+    assert environment["internal_load_balancer_enabled"] is True
+    assert "network_app-subnet" in environment["infrastructure_subnet_id"]
+    assert "azurerm_log_analytics_workspace" in environment["log_analytics_workspace_id"]
+    ingress = app_of(stack)["ingress"]
+    assert ingress["allow_insecure_connections"] is False
+    assert ingress["target_port"] == config.service.port
+    (restriction,) = ingress["ip_security_restriction"]
+    assert restriction["action"] == "Allow"
+    assert restriction["ip_address_range"].endswith("/20")
