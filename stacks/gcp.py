@@ -8,9 +8,11 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_google.provider import GoogleProvider
 from constructs import Construct
+from constructs.gcp.budget import Budget
 from constructs.gcp.cache import Cache
 from constructs.gcp.database import Database
 from constructs.gcp.edge import Edge
+from constructs.gcp.identity import Identity
 from constructs.gcp.keys import Keys
 from constructs.gcp.network import Network
 from constructs.gcp.observability import Observability
@@ -50,9 +52,12 @@ class GcpStack(GroundworkStack):
             registry=registry,
         )
         edge = Edge(self, "edge", config=config, service=service)
-        Observability(
+        observability = Observability(
             self, "observability", config=config, service=service, database=database, edge=edge
         )
+        Budget(self, "budget", config=config, keys=keys, observability=observability)
+        if config.features.auth_enabled:  # AUTH-1 is optional
+            Identity(self, "identity", config=config)
         TerraformOutput(
             self,
             "load_balancer_ip",

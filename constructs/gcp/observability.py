@@ -91,7 +91,7 @@ class Observability(Construct):
             depends_on=apis,
         )
 
-        run_logs = RUN.format(service=config.prefix)
+        run_logs = RUN.format(service=service.name)
         failed_logins = LoggingMetric(
             self,
             "failed-logins",
@@ -106,7 +106,7 @@ class Observability(Construct):
         )
         sql_logs = (
             'resource.type = "cloudsql_database" AND resource.label.database_id = '
-            f'"{project}:{config.prefix}-pg"'
+            f'"{project}:{database.instance_name}"'
         )
         db_errors = LoggingMetric(
             self,
@@ -123,7 +123,10 @@ class Observability(Construct):
         lb = LB.format(url_map=edge.url_map_name)
         requests = f'metric.type = "loadbalancing.googleapis.com/https/request_count" AND {lb}'
         latency = f'metric.type = "loadbalancing.googleapis.com/https/total_latencies" AND {lb}'
-        run_metric = 'metric.type = "run.googleapis.com/container/{m}/utilizations" AND ' + run_logs
+
+        def run_metric(m: str) -> str:
+            return f'metric.type = "run.googleapis.com/container/{m}/utilizations" AND {run_logs}'
+
         log_metric = 'metric.type = "logging.googleapis.com/user/{name}" AND resource.type = "{r}"'
 
         db_error_series = (
@@ -145,9 +148,9 @@ class Observability(Construct):
              "ALIGN_SUM", [], 0, "0s", None),
             ("latency-p95", "API latency p95 > 2 s", "WARNING", latency,
              "ALIGN_PERCENTILE_95", [], 2000, "300s", None),
-            ("cpu", "CPU > 80 % for 5 minutes", "WARNING", run_metric.format(m="cpu"),
+            ("cpu", "CPU > 80 % for 5 minutes", "WARNING", run_metric("cpu"),
              "ALIGN_PERCENTILE_95", [], 0.8, "300s", None),
-            ("memory", "Memory > 85 % for 5 minutes", "WARNING", run_metric.format(m="memory"),
+            ("memory", "Memory > 85 % for 5 minutes", "WARNING", run_metric("memory"),
              "ALIGN_PERCENTILE_95", [], 0.85, "300s", None),
         ]  # fmt: skip
         self.alert_policies = {}
@@ -239,7 +242,7 @@ class Observability(Construct):
             chart("5xx per second", f"{requests} AND metric.label.response_code_class = 500",
                   "ALIGN_RATE", "REDUCE_SUM"),
             chart("Latency p95 (ms)", latency, "ALIGN_PERCENTILE_95", "REDUCE_MAX"),
-            chart("CPU utilization", run_metric.format(m="cpu"), "ALIGN_PERCENTILE_95",
+            chart("CPU utilization", run_metric("cpu"), "ALIGN_PERCENTILE_95",
                   "REDUCE_MAX"),
         ]  # fmt: skip
         MonitoringDashboard(  # OBS-5
