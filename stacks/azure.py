@@ -24,6 +24,7 @@ from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct, IConstruct
 from constructs.azure.cache import Cache
 from constructs.azure.database import Database
+from constructs.azure.edge import Edge
 from constructs.azure.keys import Keys
 from constructs.azure.network import Network
 from constructs.azure.observability import Logs
@@ -123,7 +124,7 @@ class AzureStack(GroundworkStack):
         registry = Registry(
             self, "registry", config=config, resource_group=rg, network=network, key=keys.registry
         )
-        Service(
+        service = Service(
             self,
             "service",
             config=config,
@@ -134,6 +135,16 @@ class AzureStack(GroundworkStack):
             secrets=secrets,
             storage=storage,
             cache=cache,
+        )
+        Edge(
+            self,
+            "edge",
+            config=config,
+            resource_group=rg,
+            network=network,
+            keys=keys,
+            service=service,
+            workspace=logs.workspace,
         )
 
 

@@ -1,0 +1,348 @@
+"""Builds the edge: Application Gateway WAF_v2 with a WAF policy, TLS policy, HTTPS and redirect.
+
+Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3
+
+- EDGE-1: the HTTPS listener on 443 uses the predefined `AppGwSslPolicy20220101S` (TLS 1.2
+  minimum, strong ciphers) and a certificate referenced from Key Vault (versionless, so
+  the gateway picks up renewals). The listener on 80 only redirects to HTTPS (permanent,
+  path and query kept). The certificate starts self-signed for `config.domain` so the
+  first apply succeeds; the operator (or DNS-1, when built) imports the CA-issued
+  certificate as a new version of the same certificate.
+- EDGE-2: a WAF policy in Prevention mode with Microsoft's Default Rule Set 2.1 (the
+  OWASP core rules plus Microsoft's) and the bot manager rules, and a rate-limit custom
+  rule blocking a client IP above `config.edge.rate_limit_per_minute` requests per minute.
+- EDGE-3: access, performance and firewall logs go to Log Analytics (resource-specific
+  tables). Invalid headers: the gateway rejects malformed requests itself and the DRS
+  protocol-enforcement rules block invalid headers.
+- EDGE-4: probe `GET /health` every 10 s; connection draining 30 s.
+
+The gateway spans `config.network.zones` zones, autoscaling from `min_replicas`
+instances, and reaches the app over HTTPS on the environment's internal ingress.
+"""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_azurerm.application_gateway import (
+    ApplicationGateway,
+    ApplicationGatewayAutoscaleConfiguration,
+    ApplicationGatewayBackendAddressPool,
+    ApplicationGatewayBackendHttpSettings,
+    ApplicationGatewayBackendHttpSettingsConnectionDraining,
+    ApplicationGatewayFrontendIpConfiguration,
+    ApplicationGatewayFrontendPort,
+    ApplicationGatewayGatewayIpConfiguration,
+    ApplicationGatewayHttpListener,
+    ApplicationGatewayIdentity,
+    ApplicationGatewayProbe,
+    ApplicationGatewayProbeMatch,
+    ApplicationGatewayRedirectConfiguration,
+    ApplicationGatewayRequestRoutingRule,
+    ApplicationGatewaySku,
+    ApplicationGatewaySslCertificate,
+    ApplicationGatewaySslPolicy,
+)
+from cdktf_cdktf_provider_azurerm.key_vault_certificate import (
+    KeyVaultCertificate,
+    KeyVaultCertificateCertificatePolicy,
+    KeyVaultCertificateCertificatePolicyIssuerParameters,
+    KeyVaultCertificateCertificatePolicyKeyProperties,
+    KeyVaultCertificateCertificatePolicyLifetimeAction,
+    KeyVaultCertificateCertificatePolicyLifetimeActionAction,
+    KeyVaultCertificateCertificatePolicyLifetimeActionTrigger,
+    KeyVaultCertificateCertificatePolicySecretProperties,
+    KeyVaultCertificateCertificatePolicyX509CertificateProperties,
+    KeyVaultCertificateCertificatePolicyX509CertificatePropertiesSubjectAlternativeNames,
+)
+from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
+from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
+    MonitorDiagnosticSetting,
+    MonitorDiagnosticSettingEnabledLog,
+    MonitorDiagnosticSettingEnabledMetric,
+)
+from cdktf_cdktf_provider_azurerm.public_ip import PublicIp
+from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
+from cdktf_cdktf_provider_azurerm.web_application_firewall_policy import (
+    WebApplicationFirewallPolicy,
+    WebApplicationFirewallPolicyCustomRules,
+    WebApplicationFirewallPolicyCustomRulesMatchConditions,
+    WebApplicationFirewallPolicyCustomRulesMatchConditionsMatchVariables,
+    WebApplicationFirewallPolicyManagedRules,
+    WebApplicationFirewallPolicyManagedRulesManagedRuleSet,
+    WebApplicationFirewallPolicyPolicySettings,
+)
+from constructs import Construct
+from constructs.azure.keys import Keys
+from constructs.azure.network import Network
+from constructs.azure.service import Service
+
+from synth.config import EnvironmentConfig
+
+SSL_POLICY = "AppGwSslPolicy20220101S"  # EDGE-1: TLS 1.2 minimum
+HEALTH_PATH = "/health"
+PROBE_INTERVAL_SECONDS = 10  # EDGE-4
+DRAIN_SECONDS = 30  # EDGE-4
+MAX_INSTANCES = 10
+LOG_CATEGORIES = (
+    "ApplicationGatewayAccessLog",
+    "ApplicationGatewayPerformanceLog",
+    "ApplicationGatewayFirewallLog",
+)
+MANAGED_RULE_SETS = (("Microsoft_DefaultRuleSet", "2.1"), ("Microsoft_BotManagerRuleSet", "1.1"))
+
+
+class Edge(Construct):
+    """Application Gateway `agw-<prefix>` with WAF policy `waf-<prefix>` on `public_ip`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        resource_group: ResourceGroup,
+        network: Network,
+        keys: Keys,
+        service: Service,
+        workspace: LogAnalyticsWorkspace,
+    ) -> None:
+        super().__init__(scope, id_)
+        rg = resource_group
+        zones = [str(zone) for zone in range(1, config.network.zones + 1)]
+        self.waf_policy = WebApplicationFirewallPolicy(
+            self,
+            "waf",
+            name=f"waf-{config.prefix}",
+            location=rg.location,
+            resource_group_name=rg.name,
+            policy_settings=WebApplicationFirewallPolicyPolicySettings(
+                enabled=True,
+                mode="Prevention",
+                request_body_check=True,
+                max_request_body_size_in_kb=128,
+                file_upload_limit_in_mb=100,
+            ),
+            managed_rules=WebApplicationFirewallPolicyManagedRules(
+                managed_rule_set=[
+                    WebApplicationFirewallPolicyManagedRulesManagedRuleSet(
+                        type=rule_set, version=version
+                    )
+                    for rule_set, version in MANAGED_RULE_SETS
+                ]
+            ),
+            custom_rules=[
+                WebApplicationFirewallPolicyCustomRules(
+                    name="RateLimitPerClientIp",
+                    priority=10,
+                    rule_type="RateLimitRule",
+                    action="Block",
+                    rate_limit_duration="OneMin",
+                    rate_limit_threshold=config.edge.rate_limit_per_minute,
+                    group_rate_limit_by="ClientAddr",
+                    match_conditions=[
+                        WebApplicationFirewallPolicyCustomRulesMatchConditions(
+                            match_variables=[
+                                WebApplicationFirewallPolicyCustomRulesMatchConditionsMatchVariables(
+                                    variable_name="RemoteAddr"
+                                )
+                            ],
+                            operator="IPMatch",
+                            negation_condition=False,
+                            match_values=["0.0.0.0/0"],  # every client; counted per address
+                        )
+                    ],
+                )
+            ],
+        )
+
+        self.certificate = KeyVaultCertificate(
+            self,
+            "certificate",
+            name=f"{config.prefix}-tls",
+            key_vault_id=keys.vault.id,
+            certificate_policy=KeyVaultCertificateCertificatePolicy(
+                issuer_parameters=KeyVaultCertificateCertificatePolicyIssuerParameters(name="Self"),
+                key_properties=KeyVaultCertificateCertificatePolicyKeyProperties(
+                    exportable=True, key_type="RSA", key_size=2048, reuse_key=False
+                ),
+                secret_properties=KeyVaultCertificateCertificatePolicySecretProperties(
+                    content_type="application/x-pkcs12"
+                ),
+                lifetime_action=[
+                    KeyVaultCertificateCertificatePolicyLifetimeAction(
+                        action=KeyVaultCertificateCertificatePolicyLifetimeActionAction(
+                            action_type="AutoRenew"
+                        ),
+                        trigger=KeyVaultCertificateCertificatePolicyLifetimeActionTrigger(
+                            days_before_expiry=30
+                        ),
+                    )
+                ],
+                x509_certificate_properties=(
+                    KeyVaultCertificateCertificatePolicyX509CertificateProperties(
+                        subject=f"CN={config.domain}",
+                        subject_alternative_names=(
+                            KeyVaultCertificateCertificatePolicyX509CertificatePropertiesSubjectAlternativeNames(
+                                dns_names=[config.domain]
+                            )
+                        ),
+                        key_usage=["digitalSignature", "keyEncipherment"],
+                        extended_key_usage=["1.3.6.1.5.5.7.3.1"],  # server authentication
+                        validity_in_months=12,
+                    )
+                ),
+            ),
+            depends_on=keys.deployer_roles,
+        )
+        self.identity = UserAssignedIdentity(
+            self,
+            "identity",
+            name=f"id-{config.prefix}-gateway",
+            location=rg.location,
+            resource_group_name=rg.name,
+        )
+        reads_certificate = RoleAssignment(
+            self,
+            "reads-certificate",
+            # The certificate's secret only, not the vault (IAM-1).
+            scope=f"{keys.vault.id}/secrets/{self.certificate.name}",
+            role_definition_name="Key Vault Secrets User",
+            principal_id=self.identity.principal_id,
+        )
+
+        self.public_ip = PublicIp(
+            self,
+            "ip",
+            name=f"pip-{config.prefix}-agw",
+            location=rg.location,
+            resource_group_name=rg.name,
+            allocation_method="Static",
+            sku="Standard",
+            zones=zones,
+        )
+        pool, settings, probe = "app", "app-https", "health"
+        self.gateway = ApplicationGateway(
+            self,
+            "gateway",
+            name=f"agw-{config.prefix}",
+            location=rg.location,
+            resource_group_name=rg.name,
+            zones=zones,
+            sku=ApplicationGatewaySku(name="WAF_v2", tier="WAF_v2"),
+            autoscale_configuration=ApplicationGatewayAutoscaleConfiguration(
+                min_capacity=config.service.min_replicas,
+                max_capacity=max(MAX_INSTANCES, config.service.min_replicas),
+            ),
+            enable_http2=True,
+            firewall_policy_id=self.waf_policy.id,
+            force_firewall_policy_association=True,
+            identity=ApplicationGatewayIdentity(
+                type="UserAssigned", identity_ids=[self.identity.id]
+            ),
+            ssl_policy=ApplicationGatewaySslPolicy(
+                policy_type="Predefined", policy_name=SSL_POLICY
+            ),
+            ssl_certificate=[
+                ApplicationGatewaySslCertificate(
+                    name="tls", key_vault_secret_id=self.certificate.versionless_secret_id
+                )
+            ],
+            gateway_ip_configuration=[
+                ApplicationGatewayGatewayIpConfiguration(
+                    name="gateway", subnet_id=network.public_subnet.id
+                )
+            ],
+            frontend_ip_configuration=[
+                ApplicationGatewayFrontendIpConfiguration(
+                    name="public", public_ip_address_id=self.public_ip.id
+                )
+            ],
+            frontend_port=[
+                ApplicationGatewayFrontendPort(name="https", port=443),
+                ApplicationGatewayFrontendPort(name="http", port=80),
+            ],
+            http_listener=[
+                ApplicationGatewayHttpListener(
+                    name="https",
+                    frontend_ip_configuration_name="public",
+                    frontend_port_name="https",
+                    protocol="Https",
+                    ssl_certificate_name="tls",
+                    host_name=config.domain,
+                    require_sni=True,
+                ),
+                ApplicationGatewayHttpListener(
+                    name="http-redirect",
+                    frontend_ip_configuration_name="public",
+                    frontend_port_name="http",
+                    protocol="Http",
+                ),
+            ],
+            redirect_configuration=[
+                ApplicationGatewayRedirectConfiguration(
+                    name="to-https",
+                    redirect_type="Permanent",
+                    target_listener_name="https",
+                    include_path=True,
+                    include_query_string=True,
+                )
+            ],
+            backend_address_pool=[
+                ApplicationGatewayBackendAddressPool(name=pool, fqdns=[service.fqdn])
+            ],
+            probe=[
+                ApplicationGatewayProbe(
+                    name=probe,
+                    protocol="Https",
+                    path=HEALTH_PATH,
+                    interval=PROBE_INTERVAL_SECONDS,
+                    timeout=5,
+                    unhealthy_threshold=3,
+                    pick_host_name_from_backend_http_settings=True,
+                    match=ApplicationGatewayProbeMatch(status_code=["200-399"]),
+                )
+            ],
+            backend_http_settings=[
+                ApplicationGatewayBackendHttpSettings(
+                    name=settings,
+                    port=443,
+                    protocol="Https",
+                    cookie_based_affinity="Disabled",
+                    pick_host_name_from_backend_address=True,
+                    request_timeout=30,
+                    probe_name=probe,
+                    connection_draining=ApplicationGatewayBackendHttpSettingsConnectionDraining(
+                        enabled=True, drain_timeout_sec=DRAIN_SECONDS
+                    ),
+                )
+            ],
+            request_routing_rule=[
+                ApplicationGatewayRequestRoutingRule(
+                    name="https-to-app",
+                    priority=100,
+                    rule_type="Basic",
+                    http_listener_name="https",
+                    backend_address_pool_name=pool,
+                    backend_http_settings_name=settings,
+                ),
+                ApplicationGatewayRequestRoutingRule(
+                    name="http-to-https",
+                    priority=200,
+                    rule_type="Basic",
+                    http_listener_name="http-redirect",
+                    redirect_configuration_name="to-https",
+                ),
+            ],
+            depends_on=[reads_certificate],
+        )
+        MonitorDiagnosticSetting(
+            self,
+            "logs",
+            name="gateway-to-log-analytics",
+            target_resource_id=self.gateway.id,
+            log_analytics_workspace_id=workspace.id,
+            log_analytics_destination_type="Dedicated",
+            enabled_log=[MonitorDiagnosticSettingEnabledLog(category=c) for c in LOG_CATEGORIES],
+            enabled_metric=[MonitorDiagnosticSettingEnabledMetric(category="AllMetrics")],
+        )
