@@ -1,8 +1,8 @@
 """Groundwork's cdktf app: one stack per file in environments/, named after the file.
 
 Wiring only: load and validate the environments, create the App, add each environment's
-stack for its cloud, synthesize. Bad config exits 2 with one line per problem and writes
-nothing.
+stack for its cloud with its synth-time guards, synthesize. Bad config exits 2 and a guard
+violation exits 1, each with one line per problem; neither writes anything.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from cdktf import App
 
 from stacks import stack_class
 from synth.config import ConfigError, cloud_override, load_environments
+from synth.guards import attach_guards, guard_failures
 from synth.output import staged_outdir
 
 
@@ -27,12 +28,19 @@ def main() -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    with staged_outdir(outdir) as staging:
-        app = App(outdir=str(staging))
-        for config in environments:
-            print(f"synth: {config.name} on {config.cloud} ({config.region})")
-            stack_class(config.cloud)(app, config)
-        app.synth()
+    try:
+        with staged_outdir(outdir) as staging:
+            app = App(outdir=str(staging))
+            for config in environments:
+                print(f"synth: {config.name} on {config.cloud} ({config.region})")
+                attach_guards(stack_class(config.cloud)(app, config))
+            app.synth()
+    except RuntimeError as error:
+        failures = guard_failures(error)
+        if failures is None:
+            raise
+        print("\n".join(["synth stopped by guards:", *failures]), file=sys.stderr)
+        return 1
     print(f"synth: wrote {len(environments)} stacks to {outdir}")
     return 0
 

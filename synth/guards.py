@@ -137,14 +137,29 @@ def _aws_default_tags(document: dict[str, Any]) -> set[str]:
     return keys or set()
 
 
+def _google_default_labels(document: dict[str, Any]) -> set[str]:
+    """Label keys every default (unaliased) Google provider applies."""
+    keys: set[str] | None = None
+    for config in _as_list((document.get("provider") or {}).get("google")):
+        if isinstance(config, dict) and "alias" not in config:
+            labels = set(config.get("default_labels") or {})
+            keys = labels if keys is None else keys & labels
+    return keys or set()
+
+
 def missing_tags(document: dict[str, Any]) -> list[Violation]:
-    """Resources that carry tags or labels must carry all five; AWS default_tags count."""
+    """Resources that carry tags or labels must carry all five; provider defaults count
+    (AWS default_tags, Google default_labels: both merge into every resource's own)."""
     found = []
-    aws_defaults = _aws_default_tags(document)
     providers = document.get("provider") or {}
-    if "aws" in providers and not set(REQUIRED_TAGS) <= aws_defaults:
-        missing = ", ".join(sorted(set(REQUIRED_TAGS) - aws_defaults))
-        found.append(Violation("TAG-1", "provider.aws", f"default_tags lack {missing}"))
+    defaults = {"aws_": _aws_default_tags(document), "google_": _google_default_labels(document)}
+    for provider, provider_prefix, setting in (
+        ("aws", "aws_", "default_tags"),
+        ("google", "google_", "default_labels"),
+    ):
+        if provider in providers and not set(REQUIRED_TAGS) <= defaults[provider_prefix]:
+            missing = ", ".join(sorted(set(REQUIRED_TAGS) - defaults[provider_prefix]))
+            found.append(Violation("TAG-1", f"provider.{provider}", f"{setting} lack {missing}"))
     for rtype, name, body in _resources(document):
         prefix = next((p for p in TAG_ATTRIBUTES if rtype.startswith(p)), None)
         if prefix is None or TAG_ATTRIBUTES[prefix] not in body:
@@ -152,7 +167,7 @@ def missing_tags(document: dict[str, Any]) -> list[Violation]:
         tags = body.get(TAG_ATTRIBUTES[prefix])
         if isinstance(tags, str) and REFERENCE.search(tags):
             continue  # computed tag maps are judged by the verify gate
-        have = set(tags or {}) | (aws_defaults if prefix == "aws_" else set())
+        have = set(tags or {}) | defaults.get(prefix, set())
         lacking = [key for key in REQUIRED_TAGS if key not in have]
         if lacking:
             found.append(
@@ -272,3 +287,15 @@ def attach_guards(stack: TerraformStack) -> None:
     """Make `cdktf synth` fail on any guard violation in `stack`, naming stack, resource and
     requirement."""
     stack.node.add_validation(_StackGuards(stack))
+
+
+def guard_failures(error: BaseException) -> list[str] | None:
+    """The violation lines of a synth that guards stopped, or None for any other error.
+
+    cdktf reports failed validations as one RuntimeError whose text also suggests skipping
+    validation; only our `stack <name>: <ID>: ...` lines are worth showing.
+    """
+    text = str(error)
+    if "Validation failed with the following errors" not in text:
+        return None
+    return [line.split("] ", 1)[-1] for line in text.splitlines() if "] stack " in line]

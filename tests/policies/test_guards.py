@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from cdktf import App, TerraformProvider, TerraformResource, TerraformStack
 
-from synth.guards import REQUIRED_TAGS, attach_guards, violations
+from synth.guards import REQUIRED_TAGS, attach_guards, guard_failures, violations
 
 TAGS = {key: "x" for key in REQUIRED_TAGS}
 SG = "${aws_security_group.alb.id}"
@@ -95,6 +95,10 @@ def test_guard_stops_synth_naming_stack_resource_and_requirement(
     message = str(caught.value)
     assert f"stack guarded: {requirement}: {address}" in message
     assert not (tmp_path / "stacks" / "guarded" / "cdk.tf.json").exists()
+    # What main.py prints: only our lines, not cdktf's advice to skip validation.
+    failures = guard_failures(caught.value)
+    assert failures and failures[0].startswith(f"stack guarded: {requirement}: {address}")
+    assert not any("skipValidation" in line for line in failures)
 
 
 @pytest.mark.parametrize("requirement", sorted(CASES))
@@ -114,3 +118,18 @@ def test_aws_default_tags_count_and_missing_ones_are_named(tmp_path: Path) -> No
 def test_synthesized_aws_stacks_pass_every_guard(aws_out: Path) -> None:
     for path in sorted((aws_out / "stacks").glob("*/cdk.tf.json")):
         assert [str(v) for v in violations(json.loads(path.read_text()))] == [], path
+
+
+def test_other_errors_are_not_guard_failures() -> None:
+    assert guard_failures(RuntimeError("Error: something else broke")) is None
+
+
+def test_google_default_labels_count_like_aws_default_tags() -> None:
+    """Google merges provider default_labels into every resource's labels (TAG-1)."""
+    bucket = {"google_storage_bucket": {"assets": {"labels": {"tier": "data"}}}}
+    labelled = {"provider": {"google": [{"default_labels": TAGS}]}, "resource": bucket}
+    assert violations(labelled) == []
+    partial = {"provider": {"google": [{"default_labels": {"app": "x"}}]}, "resource": bucket}
+    assert [str(v) for v in violations(partial) if v.resource == "provider.google"] == [
+        "TAG-1: provider.google: default_labels lack cost-center, environment, managed-by, owner"
+    ]
