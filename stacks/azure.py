@@ -22,12 +22,13 @@ from cdktf_cdktf_provider_azurerm.provider import (
 )
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct, IConstruct
+from constructs.azure.budget import Budget
 from constructs.azure.cache import Cache
 from constructs.azure.database import Database
 from constructs.azure.edge import Edge
 from constructs.azure.keys import Keys
 from constructs.azure.network import Network
-from constructs.azure.observability import Logs
+from constructs.azure.observability import Logs, Observability
 from constructs.azure.registry import Registry
 from constructs.azure.secrets import Secrets
 from constructs.azure.service import Service
@@ -136,7 +137,7 @@ class AzureStack(GroundworkStack):
             storage=storage,
             cache=cache,
         )
-        Edge(
+        edge = Edge(
             self,
             "edge",
             config=config,
@@ -145,6 +146,24 @@ class AzureStack(GroundworkStack):
             keys=keys,
             service=service,
             workspace=logs.workspace,
+        )
+        observability = Observability(
+            self,
+            "observability",
+            config=config,
+            resource_group=rg,
+            workspace=logs.workspace,
+            gateway_id=edge.gateway.id,
+            database_id=database.server.id,
+            app_id=service.app.id,
+            app_name=service.app.name,
+        )
+        Budget(
+            self,
+            "budget",
+            config=config,
+            resource_group=rg,
+            action_group_id=observability.action_group.id,
         )
 
 

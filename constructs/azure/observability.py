@@ -4,17 +4,161 @@ Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4
 
 `Logs` is created first, because the network's flow logs and every diagnostic setting
 write into it; `Observability` is created last, once the resources it watches exist.
+
+OBS-2 alerts are the rows of `ALERTS`, each with its Azure severity (0 critical,
+2 warning). Failed logins, the 5xx ratio and p95 latency are log alerts: the first reads
+the app's structured console logs, and Azure metric alerts compute neither ratios nor
+percentiles, so the other two read the gateway's access log table (`AGWAccessLogs`).
+Database connection failures, CPU and memory are metric alerts. OBS-3: every alert
+notifies the action group that e-mails `config.alert_email`.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cdktf_cdktf_provider_azurerm.application_insights import ApplicationInsights
+from cdktf_cdktf_provider_azurerm.application_insights_standard_web_test import (
+    ApplicationInsightsStandardWebTest,
+    ApplicationInsightsStandardWebTestRequest,
+    ApplicationInsightsStandardWebTestValidationRules,
+)
 from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
+from cdktf_cdktf_provider_azurerm.monitor_action_group import (
+    MonitorActionGroup,
+    MonitorActionGroupEmailReceiver,
+)
+from cdktf_cdktf_provider_azurerm.monitor_metric_alert import (
+    MonitorMetricAlert,
+    MonitorMetricAlertAction,
+    MonitorMetricAlertApplicationInsightsWebTestLocationAvailabilityCriteria,
+    MonitorMetricAlertCriteria,
+)
+from cdktf_cdktf_provider_azurerm.monitor_scheduled_query_rules_alert_v2 import (
+    MonitorScheduledQueryRulesAlertV2,
+    MonitorScheduledQueryRulesAlertV2Action,
+    MonitorScheduledQueryRulesAlertV2Criteria,
+    MonitorScheduledQueryRulesAlertV2CriteriaDimension,
+    MonitorScheduledQueryRulesAlertV2CriteriaFailingPeriods,
+)
+from cdktf_cdktf_provider_azurerm.portal_dashboard import PortalDashboard
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
 from constructs.azure.keys import ManagedKey, global_name
 from constructs.azure.storage import hardened_account
 
 from synth.config import EnvironmentConfig
+
+CRITICAL, ERROR, WARNING = 0, 1, 2  # Azure Monitor severities
+# Availability test locations (Europe and North America, five as Azure recommends).
+TEST_LOCATIONS = (
+    "emea-nl-ams-azr",
+    "emea-gb-db3-azr",
+    "emea-fr-pra-edge",
+    "emea-se-sto-edge",
+    "us-va-ash-azr",
+)
+
+
+@dataclass(frozen=True)
+class LogAlert:
+    """An OBS-2 row as a scheduled query; `measure` None counts result rows."""
+
+    name: str
+    summary: str
+    severity: int
+    query: str
+    threshold: float
+    measure: str | None = None
+    per: str | None = None  # dimension: one alert per value (e.g. per client IP)
+
+
+@dataclass(frozen=True)
+class MetricAlert:
+    """An OBS-2 row as a metric alert on `target` (`database` or `app`)."""
+
+    name: str
+    summary: str
+    severity: int
+    target: str
+    namespace: str
+    metric: str
+    aggregation: str
+    threshold: float
+
+
+def log_alerts(app_name: str) -> tuple[LogAlert, ...]:
+    return (
+        LogAlert(
+            "failed-logins",
+            "More than 10 failed logins per minute from one client IP",
+            WARNING,
+            f"""ContainerAppConsoleLogs_CL
+| where ContainerAppName_s == "{app_name}"
+| extend entry = parse_json(Log_s)
+| where tostring(entry.event) == "login_failed"
+| summarize failures = count() by client_ip = tostring(entry.ip), bin(TimeGenerated, 1m)
+| where failures > 10""",
+            threshold=0,
+            per="client_ip",
+        ),
+        LogAlert(
+            "http-5xx-rate",
+            "More than 1 % of requests answered with 5xx",
+            CRITICAL,
+            """AGWAccessLogs
+| summarize total = count(), errors = countif(HttpStatus >= 500)
+| where total > 0
+| extend error_percent = 100.0 * errors / total""",
+            threshold=1,
+            measure="error_percent",
+        ),
+        LogAlert(
+            "latency-p95",
+            "p95 response time above 2 seconds",
+            WARNING,
+            """AGWAccessLogs
+| summarize p95_seconds = percentile(TimeTaken, 95)""",
+            threshold=2,
+            measure="p95_seconds",
+        ),
+    )
+
+
+METRIC_ALERTS = (
+    MetricAlert(
+        "database-connection-errors",
+        "Any failed database connection",
+        CRITICAL,
+        "database",
+        "Microsoft.DBforPostgreSQL/flexibleServers",
+        "connections_failed",
+        "Total",
+        0,
+    ),
+    MetricAlert(
+        "app-cpu",
+        "App CPU above 80 % for 5 minutes",
+        WARNING,
+        "app",
+        "Microsoft.App/containerApps",
+        "CpuPercentage",
+        "Average",
+        80,
+    ),
+    MetricAlert(
+        "app-memory",
+        "App memory above 85 % for 5 minutes",
+        WARNING,
+        "app",
+        "Microsoft.App/containerApps",
+        "MemoryPercentage",
+        "Average",
+        85,
+    ),
+)
 
 
 class Logs(Construct):
@@ -56,3 +200,207 @@ class Logs(Construct):
             # firewall (default Deny) still blocks everyone else.
             public_network_access_enabled=True,
         )
+
+
+class Observability(Construct):
+    """Action group, OBS-2 alerts, the /health availability test and the dashboard."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        resource_group: ResourceGroup,
+        workspace: LogAnalyticsWorkspace,
+        gateway_id: str,
+        database_id: str,
+        app_id: str,
+        app_name: str,
+    ) -> None:
+        super().__init__(scope, id_)
+        rg = resource_group
+        self.action_group = MonitorActionGroup(
+            self,
+            "action-group",
+            name=f"ag-{config.prefix}",
+            resource_group_name=rg.name,
+            short_name=config.name[:12],
+            location="global",
+            email_receiver=[
+                MonitorActionGroupEmailReceiver(
+                    name="alert-email",
+                    email_address=config.alert_email,
+                    use_common_alert_schema=True,
+                )
+            ],
+        )
+        group = self.action_group.id
+        for alert in log_alerts(app_name):
+            MonitorScheduledQueryRulesAlertV2(
+                self,
+                alert.name,
+                name=f"{config.prefix}-{alert.name}",
+                description=alert.summary,
+                location=rg.location,
+                resource_group_name=rg.name,
+                scopes=[workspace.id],
+                severity=alert.severity,
+                evaluation_frequency="PT5M",
+                window_duration="PT5M",
+                criteria=[
+                    MonitorScheduledQueryRulesAlertV2Criteria(
+                        query=alert.query,
+                        operator="GreaterThan",
+                        threshold=alert.threshold,
+                        time_aggregation_method="Maximum" if alert.measure else "Count",
+                        metric_measure_column=alert.measure,
+                        dimension=[
+                            MonitorScheduledQueryRulesAlertV2CriteriaDimension(
+                                name=alert.per, operator="Include", values=["*"]
+                            )
+                        ]
+                        if alert.per
+                        else None,
+                        failing_periods=MonitorScheduledQueryRulesAlertV2CriteriaFailingPeriods(
+                            minimum_failing_periods_to_trigger_alert=1,
+                            number_of_evaluation_periods=1,
+                        ),
+                    )
+                ],
+                action=MonitorScheduledQueryRulesAlertV2Action(action_groups=[group]),
+            )
+        targets = {"database": database_id, "app": app_id}
+        for metric in METRIC_ALERTS:
+            MonitorMetricAlert(
+                self,
+                metric.name,
+                name=f"{config.prefix}-{metric.name}",
+                description=metric.summary,
+                resource_group_name=rg.name,
+                scopes=[targets[metric.target]],
+                severity=metric.severity,
+                frequency="PT1M",
+                window_size="PT5M",
+                criteria=[
+                    MonitorMetricAlertCriteria(
+                        metric_namespace=metric.namespace,
+                        metric_name=metric.metric,
+                        aggregation=metric.aggregation,
+                        operator="GreaterThan",
+                        threshold=metric.threshold,
+                    )
+                ],
+                action=[MonitorMetricAlertAction(action_group_id=group)],
+            )
+
+        # OBS-4: an external availability test of https://<domain>/health.
+        self.insights = ApplicationInsights(
+            self,
+            "insights",
+            name=f"appi-{config.prefix}",
+            location=rg.location,
+            resource_group_name=rg.name,
+            application_type="web",
+            workspace_id=workspace.id,
+            retention_in_days=config.logs.retention_days,
+        )
+        test = ApplicationInsightsStandardWebTest(
+            self,
+            "health-test",
+            name=f"webtest-{config.prefix}-health",
+            location=rg.location,
+            resource_group_name=rg.name,
+            application_insights_id=self.insights.id,
+            geo_locations=list(TEST_LOCATIONS),
+            frequency=300,
+            timeout=30,
+            retry_enabled=True,
+            request=ApplicationInsightsStandardWebTestRequest(
+                url=f"https://{config.domain}/health", http_verb="GET"
+            ),
+            validation_rules=ApplicationInsightsStandardWebTestValidationRules(
+                expected_status_code=200, ssl_check_enabled=True, ssl_cert_remaining_lifetime=14
+            ),
+        )
+        MonitorMetricAlert(
+            self,
+            "health-unavailable",
+            name=f"{config.prefix}-health-unavailable",
+            description="/health fails from 2 or more test locations",
+            resource_group_name=rg.name,
+            scopes=[test.id, self.insights.id],
+            severity=ERROR,
+            application_insights_web_test_location_availability_criteria=(
+                MonitorMetricAlertApplicationInsightsWebTestLocationAvailabilityCriteria(
+                    web_test_id=test.id, component_id=self.insights.id, failed_location_count=2
+                )
+            ),
+            action=[MonitorMetricAlertAction(action_group_id=group)],
+        )
+
+        # OBS-5: response times, error rates and throughput of the gateway.
+        PortalDashboard(
+            self,
+            "dashboard",
+            name=f"dash-{config.prefix}",
+            location=rg.location,
+            resource_group_name=rg.name,
+            dashboard_properties=dashboard(config.prefix, gateway_id),
+        )
+
+
+# (title, metric, aggregation) of the gateway; aggregation codes: 1 sum, 4 average.
+DASHBOARD_CHARTS = (
+    ("Throughput (requests)", "TotalRequests", 1),
+    ("Failed requests", "FailedRequests", 1),
+    ("Response time (ms)", "ApplicationGatewayTotalTime", 4),
+    ("Backend response time (ms)", "BackendLastByteResponseTime", 4),
+)
+
+
+def dashboard(prefix: str, gateway_id: str) -> str:
+    """The portal dashboard JSON: one metric chart per `DASHBOARD_CHARTS` row."""
+    parts: dict[str, Any] = {}
+    for index, (title, metric, aggregation) in enumerate(DASHBOARD_CHARTS):
+        parts[str(index)] = {
+            "position": {"x": (index % 2) * 6, "y": (index // 2) * 4, "colSpan": 6, "rowSpan": 4},
+            "metadata": {
+                "type": "Extension/HubsExtension/PartType/MonitorChartPart",
+                "inputs": [
+                    {
+                        "name": "options",
+                        "value": {
+                            "chart": {
+                                "title": f"{prefix}: {title}",
+                                "titleKind": 2,
+                                "visualization": {"chartType": 2},
+                                "metrics": [
+                                    {
+                                        "resourceMetadata": {"id": gateway_id},
+                                        "name": metric,
+                                        "aggregationType": aggregation,
+                                        "namespace": "microsoft.network/applicationgateways",
+                                        "metricVisualization": {"displayName": title},
+                                    }
+                                ],
+                            }
+                        },
+                    }
+                ],
+            },
+        }
+    return json.dumps(
+        {
+            "lenses": {"0": {"order": 0, "parts": parts}},
+            "metadata": {
+                "model": {
+                    "timeRange": {
+                        "value": {"relative": {"duration": 24, "timeUnit": 1}},
+                        "type": "MsPortalFx.Composition.Configuration.ValueTypes.TimeRange",
+                    }
+                }
+            },
+        },
+        indent=2,
+    )
