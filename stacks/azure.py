@@ -26,6 +26,7 @@ from constructs.azure.budget import Budget
 from constructs.azure.cache import Cache
 from constructs.azure.database import Database
 from constructs.azure.edge import Edge
+from constructs.azure.identity import Identity
 from constructs.azure.keys import Keys
 from constructs.azure.network import Network
 from constructs.azure.observability import Logs, Observability
@@ -165,6 +166,7 @@ class AzureStack(GroundworkStack):
             resource_group=rg,
             action_group_id=observability.action_group.id,
         )
+        Identity(self, "identity", config=config)
 
 
 STACK = AzureStack
