@@ -56,6 +56,10 @@ PROBE_DIR = Path(__file__).resolve().parent / "checkov_probe"
 PROBE_MODULE = "groundwork_inventory_probe"
 STACK_FILE = "cdk.tf.json"
 RESULT_KEYS = ("passed_checks", "failed_checks", "skipped_checks")
+# Checkov logs a check that raised on an entity and leaves it out of its report; the gate
+# turns each into a failure (never a silent pass) that only a waiver can accept.
+CRASHED_CHECK = re.compile(r"Failed to run check (\S+) on (\S+?\.tf\.json):(\S+)")
+CRASHED = "CRASHED"
 DEFAULT_REQUIREMENT_MAP = Path("policies/requirements.yaml")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ENVIRONMENTS = PROJECT_ROOT / "environments"
@@ -367,6 +371,34 @@ def _records(data: Any, root: Path) -> tuple[list[CheckovRecord], frozenset[str]
     return records, frozenset(unparsed)
 
 
+def _builtin_check_names() -> dict[str, str]:
+    """Names of Checkov's built-in resource checks (its log gives only the ID of a crash)."""
+    from checkov.terraform.checks.resource.registry import resource_registry
+
+    return {
+        check.id: check.name for checks in resource_registry.checks.values() for check in checks
+    }
+
+
+def _crashed(log: str, root: Path, names: dict[str, str]) -> list[CheckovRecord]:
+    """A record per (check, entity) that Checkov's log says raised instead of running."""
+    found = {}
+    for check_id, file_path, resource in CRASHED_CHECK.findall(log):
+        stack = _stack_of(file_path, root)
+        found[stack, check_id, resource] = CheckovRecord(
+            stack=stack,
+            check_id=check_id,
+            check_name=f"{names.get(check_id, check_id)} (the check crashed on this resource)",
+            resource=resource,
+            result=CRASHED,
+            line_range=(0, 0),
+            check_class="",
+            guideline=None,
+            details=("Checkov raised an exception running this check, so it counts as failed",),
+        )
+    return list(found.values())
+
+
 def run_checkov(
     stacks: Sequence[Stack],
     external_checks_dirs: Sequence[Path] = (),
@@ -422,14 +454,53 @@ def run_checkov(
             cwd=work,
             env=_checkov_env(work, context),
             stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
             check=False,
         )
         report_file = work / "out" / "results_json.json"
         if completed.returncode not in (0, 1) or not report_file.is_file():
+            sys.stderr.write(completed.stderr)
             raise CheckovError(f"Checkov exited with {completed.returncode} and wrote no report")
         print(f"verify: Checkov finished in {time.monotonic() - started:.1f} s", file=sys.stderr)
         records, unparsed = _records(json.loads(report_file.read_text(encoding="utf-8")), root)
-    return Scan(list(stacks), checkov_version, records, unparsed, configs)
+        if unparsed:
+            sys.stderr.write(completed.stderr)  # the parse errors' explanation
+        crashed = (
+            _crashed(completed.stderr, root, _builtin_check_names())
+            if CRASHED_CHECK.search(completed.stderr)
+            else []
+        )
+        if crashed:
+            print(
+                f"verify: {len(crashed)} check runs crashed inside Checkov; "
+                "each is reported as a failure",
+                file=sys.stderr,
+            )
+    return Scan(list(stacks), checkov_version, records + crashed, unparsed, configs)
+
+
+def _waiver_cloud(waiver: Waiver) -> str | None:
+    """The cloud a waiver is about, from its resource type or check ID; None if any."""
+    if waiver.resource:
+        kind = waiver.resource.removeprefix("data.").split("_", 1)[0]
+        return PROVIDER_CLOUDS.get(kind)
+    for marker, cloud in (("_AWS_", "aws"), ("_GCP_", "gcp"), ("_AZURE_", "azure")):
+        if marker in waiver.check:
+            return cloud
+    return None
+
+
+def _scanned(waiver: Waiver, stacks: Sequence[Stack]) -> bool:
+    """Whether this run scanned the stack a waiver is about (same name, same cloud).
+
+    A run over one cloud does not report the other clouds' waivers as unused."""
+    cloud = _waiver_cloud(waiver)
+    return any(
+        stack.name == waiver.environment
+        and (cloud is None or _stack_cloud(stack.document or {}) in (cloud, None))
+        for stack in stacks
+    )
 
 
 def _pick_waiver(waivers: Sequence[Waiver], record: CheckovRecord, resource: str) -> Waiver | None:
@@ -577,7 +648,9 @@ def evaluate(
         stacks=stack_reports,
         findings=findings,
         applied_waivers=[waiver for waiver in active if waiver in used],
-        unused_waivers=[waiver for waiver in active if waiver not in used],
+        unused_waivers=[
+            waiver for waiver in active if waiver not in used and _scanned(waiver, scan.stacks)
+        ],
         expired_waivers=expired,
         coverage=coverage(scan, findings, mapping),
         require_coverage=require_coverage,
