@@ -101,9 +101,18 @@ class AzureStack(GroundworkStack):
             resource_group=rg,
             client=client,
             network=network,
-            key=keys.database,
+            keys=keys,
             workspace=logs.workspace,
         )
+        if keys.geo_vault is not None:  # created for the database's geo-redundant backups
+            network.private_endpoint(
+                keys,
+                "geo-vault-endpoint",
+                name=f"{config.prefix}-geo-vault",
+                resource_id=keys.geo_vault.id,
+                subresource="vault",
+                dns_zone="privatelink.vaultcore.azure.net",
+            )
         storage = Storage(
             self,
             "storage",

@@ -5,9 +5,10 @@ Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2, OBS-1
 - NET-2: VNet-integrated (the delegated data subnet and a private DNS zone), no public
   network access.
 - DB-2: encrypted with the customer-managed `database` key through its own identity, in
-  every tier (the key exists anyway). Geo-redundant backup with a CMK needs a second key
-  in a vault of the paired region, which the config does not name, so backups stay in
-  the region (zone-redundant backup storage in HA regions); see the module's report.
+  every tier (the key exists anyway).
+- Highly available servers (production) also keep geo-redundant backups in the Azure
+  region pair, encrypted with the `database-geo` key of the paired region's vault
+  (`Keys.geo_key()`), as Azure requires for CMK-encrypted geo backups.
 - DB-3: `require_secure_transport` on, TLS 1.2 minimum.
 - DB-4: Flexible Server always keeps point-in-time recovery over its backup retention, and
   its minimum retention is 7 days, so tiers asking for less (dev: 1) get 7.
@@ -57,7 +58,7 @@ from cdktf_cdktf_provider_azurerm.postgresql_flexible_server_database import (
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
-from constructs.azure.keys import ManagedKey, global_name
+from constructs.azure.keys import Keys, global_name
 
 from synth.config import EnvironmentConfig
 
@@ -106,11 +107,13 @@ class Database(Construct):
         resource_group: ResourceGroup,
         client: DataAzurermClientConfig,
         network: Network,
-        key: ManagedKey,
+        keys: Keys,
         workspace: LogAnalyticsWorkspace,
     ) -> None:
         super().__init__(scope, id_)
         db = config.database
+        key = keys.database
+        geo = keys.geo_key() if db.high_availability else None
         name = global_name(config, "psql", max_length=63)
         zone_name = f"{name}.private.postgres.database.azure.com"
         zone = network.dns_zone(zone_name)
@@ -132,23 +135,31 @@ class Database(Construct):
                 password_auth_enabled=False,
                 tenant_id=client.tenant_id,
             ),
-            "identity": PostgresqlFlexibleServerIdentity(
-                type="UserAssigned", identity_ids=[key.identity.id]
-            ),
-            "customer_managed_key": PostgresqlFlexibleServerCustomerManagedKey(
-                key_vault_key_id=key.key.versionless_id,
-                primary_user_assigned_identity_id=key.identity.id,
-            ),
             "lifecycle": protect,
-            "depends_on": [network.dns_zone_links[zone_name], key.grant],
         }
+        depends_on = [network.dns_zone_links[zone_name], key.grant]
+        cmk = PostgresqlFlexibleServerCustomerManagedKey(
+            key_vault_key_id=key.key.versionless_id,
+            primary_user_assigned_identity_id=key.identity.id,
+        )
         self.server = PostgresqlFlexibleServer(
             self,
             "server",
             name=name,
             zone=PRIMARY_ZONE,
             backup_retention_days=max(db.backup_retention_days, MIN_BACKUP_RETENTION_DAYS),
-            geo_redundant_backup_enabled=False,
+            geo_redundant_backup_enabled=geo is not None,
+            identity=PostgresqlFlexibleServerIdentity(
+                type="UserAssigned",
+                identity_ids=[key.identity.id, *([geo.identity.id] if geo else [])],
+            ),
+            customer_managed_key=PostgresqlFlexibleServerCustomerManagedKey(
+                key_vault_key_id=key.key.versionless_id,
+                primary_user_assigned_identity_id=key.identity.id,
+                geo_backup_key_vault_key_id=geo.key.versionless_id if geo else None,
+                geo_backup_user_assigned_identity_id=geo.identity.id if geo else None,
+            ),
+            depends_on=[*depends_on, *([geo.grant] if geo else [])],
             high_availability=PostgresqlFlexibleServerHighAvailability(
                 mode="ZoneRedundant", standby_availability_zone=STANDBY_ZONE
             )
@@ -164,6 +175,11 @@ class Database(Construct):
                 create_mode="Replica",
                 source_server_id=self.server.id,
                 zone=str((n + 1) % 3 + 1),  # away from primary and standby: 3, 1, 2, ...
+                identity=PostgresqlFlexibleServerIdentity(
+                    type="UserAssigned", identity_ids=[key.identity.id]
+                ),
+                customer_managed_key=cmk,
+                depends_on=depends_on,
                 **common,
             )
             for n in range(1, db.read_replicas + 1)

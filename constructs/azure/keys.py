@@ -8,14 +8,16 @@ Satisfies: SEC-4, SEC-1, DB-2, OBJ-2, APP-6, IAM-1
   Terraform must run from a runner that reaches the vault's private endpoint.
 - Premium SKU, because only it holds HSM-backed keys (`RSA-HSM`).
 - Each key rotates automatically `ROTATE_AFTER` after creation and every version expires
-  `EXPIRE_AFTER` after it was made (SEC-4): the rotation policy sets every version's
-  expiry, so no fixed `expiration_date` is written (it would be stale after the first
-  rotation).
+  `EXPIRE_AFTER` after it was made (SEC-4). The rotation policy sets the expiry of every
+  later version, so Terraform sets the first version's `expiration_date` only and
+  ignores it afterwards (otherwise every rotation would show up as drift).
 - One key and one user-assigned identity per consumer (`storage`, `database`,
   `registry`), the identity allowed to use only its own key ("Key Vault Crypto Service
   Encryption User" on the key, IAM-1).
 - The deploying principal gets "Key Vault Crypto Officer" and "Key Vault Secrets Officer"
   on this vault only, which is what creating keys and secrets needs.
+- `geo_key()` adds a second vault in the location's Azure region pair with one key, for
+  what must be encrypted there (the database's geo-redundant backups, DB-2/DB-4).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
 from cdktf_cdktf_provider_azurerm.key_vault import KeyVault, KeyVaultNetworkAcls
 from cdktf_cdktf_provider_azurerm.key_vault_key import (
@@ -41,9 +44,27 @@ from synth.config import EnvironmentConfig
 SOFT_DELETE_DAYS = 90  # the maximum Key Vault allows
 ROTATE_AFTER = "P90D"  # SEC-4: a new key version at least every 90 days
 EXPIRE_AFTER = "P180D"  # each version stays valid one rotation period past its successor
+EXPIRE_AFTER_HOURS = 180 * 24
 NOTIFY_BEFORE_EXPIRY = "P30D"
 KEY_CONSUMERS = ("storage", "database", "registry")
 CRYPTO_USER = "Key Vault Crypto Service Encryption User"
+# Azure's region pairs (geo-redundant backups go to the pair) of the locations the config
+# admits; locations without a pair are absent.
+PAIRED_LOCATIONS = {
+    "eastus": "westus", "eastus2": "centralus", "westus": "eastus", "westus2": "westcentralus",
+    "westus3": "eastus", "centralus": "eastus2", "northcentralus": "southcentralus",
+    "southcentralus": "northcentralus", "westcentralus": "westus2",
+    "canadacentral": "canadaeast", "canadaeast": "canadacentral",
+    "brazilsouth": "southcentralus", "northeurope": "westeurope", "westeurope": "northeurope",
+    "uksouth": "ukwest", "ukwest": "uksouth", "francecentral": "francesouth",
+    "germanywestcentral": "germanynorth", "norwayeast": "norwaywest",
+    "swedencentral": "swedensouth", "switzerlandnorth": "switzerlandwest",
+    "eastasia": "southeastasia", "southeastasia": "eastasia", "japaneast": "japanwest",
+    "japanwest": "japaneast", "koreacentral": "koreasouth", "centralindia": "southindia",
+    "southindia": "centralindia", "australiaeast": "australiasoutheast",
+    "australiasoutheast": "australiaeast", "uaenorth": "uaecentral",
+    "southafricanorth": "southafricawest",
+}  # fmt: skip
 
 
 def global_name(config: EnvironmentConfig, kind: str, *, max_length: int, sep: str = "-") -> str:
@@ -81,13 +102,26 @@ class Keys(Construct):
         client: DataAzurermClientConfig,
     ) -> None:
         super().__init__(scope, id_)
-        self.vault = KeyVault(
+        self._config = config
+        self._resource_group = resource_group
+        self._client = client
+        self.vault, self.deployer_roles = self._vault("", resource_group.location)
+        self.managed = {
+            purpose: self._key(purpose, self.vault, self.deployer_roles, resource_group.location)
+            for purpose in KEY_CONSUMERS
+        }
+        self.geo_vault: KeyVault | None = None
+        self._geo_key: ManagedKey | None = None
+
+    def _vault(self, kind: str, location: str) -> tuple[KeyVault, list[RoleAssignment]]:
+        config = self._config
+        vault = KeyVault(
             self,
-            "vault",
-            name=global_name(config, "kv", max_length=24),
-            location=resource_group.location,
-            resource_group_name=resource_group.name,
-            tenant_id=client.tenant_id,
+            f"{kind}vault",
+            name=global_name(config, f"kv{kind}", max_length=24),
+            location=location,
+            resource_group_name=self._resource_group.name,
+            tenant_id=self._client.tenant_id,
             sku_name="premium",
             rbac_authorization_enabled=True,
             soft_delete_retention_days=SOFT_DELETE_DAYS,
@@ -98,46 +132,65 @@ class Keys(Construct):
         officers = [
             RoleAssignment(
                 self,
-                f"deployer-{role.split()[-2].lower()}",
-                scope=self.vault.id,
+                f"{kind}deployer-{role.split()[-2].lower()}",
+                scope=vault.id,
                 role_definition_name=role,
-                principal_id=client.object_id,
+                principal_id=self._client.object_id,
             )
             for role in ("Key Vault Crypto Officer", "Key Vault Secrets Officer")
         ]
-        self.deployer_roles = officers
-        self.managed: dict[str, ManagedKey] = {}
-        for purpose in KEY_CONSUMERS:
-            key = KeyVaultKey(
-                self,
-                f"{purpose}-key",
-                name=f"{config.prefix}-{purpose}",
-                key_vault_id=self.vault.id,
-                key_type="RSA-HSM",
-                key_size=3072,
-                key_opts=["unwrapKey", "wrapKey"],
-                rotation_policy=KeyVaultKeyRotationPolicy(
-                    automatic=KeyVaultKeyRotationPolicyAutomatic(time_after_creation=ROTATE_AFTER),
-                    expire_after=EXPIRE_AFTER,
-                    notify_before_expiry=NOTIFY_BEFORE_EXPIRY,
-                ),
-                depends_on=officers,
-            )
-            identity = UserAssignedIdentity(
-                self,
-                f"{purpose}-identity",
-                name=f"id-{config.prefix}-{purpose}",
-                location=resource_group.location,
-                resource_group_name=resource_group.name,
-            )
-            grant = RoleAssignment(
-                self,
-                f"{purpose}-key-user",
-                scope=key.resource_versionless_id,
-                role_definition_name=CRYPTO_USER,
-                principal_id=identity.principal_id,
-            )
-            self.managed[purpose] = ManagedKey(key=key, identity=identity, grant=grant)
+        return vault, officers
+
+    def _key(
+        self, purpose: str, vault: KeyVault, officers: list[RoleAssignment], location: str
+    ) -> ManagedKey:
+        config = self._config
+        key = KeyVaultKey(
+            self,
+            f"{purpose}-key",
+            name=f"{config.prefix}-{purpose}",
+            key_vault_id=vault.id,
+            key_type="RSA-HSM",
+            key_size=3072,
+            key_opts=["unwrapKey", "wrapKey"],
+            rotation_policy=KeyVaultKeyRotationPolicy(
+                automatic=KeyVaultKeyRotationPolicyAutomatic(time_after_creation=ROTATE_AFTER),
+                expire_after=EXPIRE_AFTER,
+                notify_before_expiry=NOTIFY_BEFORE_EXPIRY,
+            ),
+            expiration_date=Fn.timeadd(Fn.timestamp(), f"{EXPIRE_AFTER_HOURS}h"),
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["expiration_date"]),
+            depends_on=officers,
+        )
+        identity = UserAssignedIdentity(
+            self,
+            f"{purpose}-identity",
+            name=f"id-{config.prefix}-{purpose}",
+            location=location,
+            resource_group_name=self._resource_group.name,
+        )
+        grant = RoleAssignment(
+            self,
+            f"{purpose}-key-user",
+            scope=key.resource_versionless_id,
+            role_definition_name=CRYPTO_USER,
+            principal_id=identity.principal_id,
+        )
+        return ManagedKey(key=key, identity=identity, grant=grant)
+
+    def geo_key(self) -> ManagedKey:
+        """The `database-geo` key and identity in the paired region's vault `kvgeo-...`."""
+        if self._geo_key is None:
+            location = self._config.azure.location
+            paired = PAIRED_LOCATIONS.get(location)
+            if paired is None:
+                raise ValueError(
+                    f"{location} has no Azure region pair, so it cannot hold geo-redundant "
+                    "backups; use a paired location or turn off database.high_availability"
+                )
+            self.geo_vault, officers = self._vault("geo", paired)
+            self._geo_key = self._key("database-geo", self.geo_vault, officers, paired)
+        return self._geo_key
 
     @property
     def storage(self) -> ManagedKey:

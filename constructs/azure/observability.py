@@ -47,7 +47,7 @@ from cdktf_cdktf_provider_azurerm.portal_dashboard import PortalDashboard
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
 from constructs.azure.keys import ManagedKey, global_name
-from constructs.azure.storage import hardened_account
+from constructs.azure.storage import hardened_account, service_diagnostics
 
 from synth.config import EnvironmentConfig
 
@@ -199,6 +199,14 @@ class Logs(Construct):
             # Network Watcher writes from Azure's network as a trusted service; the
             # firewall (default Deny) still blocks everyone else.
             public_network_access_enabled=True,
+        )
+        # The secret-rotation queue lives here (SEC-2): log its reads, writes and deletes.
+        service_diagnostics(
+            self,
+            "queue-logs",
+            account=self.storage_account,
+            service="queue",
+            workspace=self.workspace,
         )
 
 

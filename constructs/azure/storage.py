@@ -118,15 +118,20 @@ def hardened_account(
     )
 
 
-def blob_diagnostics(
-    scope: Construct, id_: str, *, account: StorageAccount, workspace: LogAnalyticsWorkspace
+def service_diagnostics(
+    scope: Construct,
+    id_: str,
+    *,
+    account: StorageAccount,
+    service: str,
+    workspace: LogAnalyticsWorkspace,
 ) -> MonitorDiagnosticSetting:
-    """OBJ-6: blob read, write and delete logs of `account` to the workspace."""
+    """OBJ-6: read, write and delete logs of one service (`blob`, `queue`) to the workspace."""
     return MonitorDiagnosticSetting(
         scope,
         id_,
-        name="blob-to-log-analytics",
-        target_resource_id=f"{account.id}/blobServices/default",
+        name=f"{service}-to-log-analytics",
+        target_resource_id=f"{account.id}/{service}Services/default",
         log_analytics_workspace_id=workspace.id,
         enabled_log=[
             MonitorDiagnosticSettingEnabledLog(category=category)
@@ -188,7 +193,9 @@ class Storage(Construct):
                 )
             ],
         )
-        blob_diagnostics(self, "blob-logs", account=self.account, workspace=workspace)
+        service_diagnostics(
+            self, "blob-logs", account=self.account, service="blob", workspace=workspace
+        )
         network.private_endpoint(
             self,
             "blob-endpoint",

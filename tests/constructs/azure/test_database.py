@@ -151,3 +151,17 @@ def test_entra_administrator_is_a_dedicated_identity_db_9(dev) -> None:
     )
     assert admin["principal_type"] == "ServicePrincipal"
     assert "azurerm_user_assigned_identity.database_admin" in admin["object_id"]
+
+
+def test_ha_servers_keep_geo_backups_under_a_key_in_the_paired_region_db_2_db_4(
+    production, dev
+) -> None:
+    primary = next(s for s in servers(production) if "create_mode" not in s)
+    assert primary["geo_redundant_backup_enabled"] is True
+    cmk = primary["customer_managed_key"]
+    assert "keys_database-geo-key" in cmk["geo_backup_key_vault_key_id"]
+    assert "keys_database-geo-identity" in cmk["geo_backup_user_assigned_identity_id"]
+    vaults = resources_of(json.loads(production[1]), "azurerm_key_vault")
+    assert {v["location"] for v in vaults if v["name"].startswith("kvgeo-")} == {"northeurope"}
+    (dev_server,) = servers(dev)
+    assert dev_server["geo_redundant_backup_enabled"] is False

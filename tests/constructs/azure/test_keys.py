@@ -84,3 +84,26 @@ def test_each_key_has_its_own_identity_limited_to_that_key_iam_1(dev: str) -> No
         assert "azurerm_user_assigned_identity." in assignment["principal_id"]
     roles = {a["role_definition_name"] for a in resources_of(stack, "azurerm_role_assignment")}
     assert not {"Owner", "Contributor", "Key Vault Administrator"} & roles
+
+
+def test_first_key_versions_expire_and_later_ones_follow_the_policy_sec_4(dev: str) -> None:
+    for key in resources_of(parsed(dev), "azurerm_key_vault_key"):
+        assert key["expiration_date"] == '${timeadd(timestamp(), "4320h")}'
+        assert key["lifecycle"]["ignore_changes"] == ["expiration_date"]
+
+
+def test_paired_region_vault_exists_only_for_geo_redundant_backups(dev: str) -> None:
+    assert [v["name"][:3] for v in resources_of(parsed(dev), "azurerm_key_vault")] == ["kv-"]
+    production = parsed(synth("production"))
+    geo = [
+        v for v in resources_of(production, "azurerm_key_vault") if v["name"].startswith("kvgeo")
+    ]
+    assert len(geo) == 1
+    assert geo[0]["purge_protection_enabled"] is True
+    assert geo[0]["public_network_access_enabled"] is False
+    endpoints = [
+        e
+        for e in resources_of(production, "azurerm_private_endpoint")
+        if e["private_service_connection"]["subresource_names"] == ["vault"]
+    ]
+    assert len(endpoints) == 2
