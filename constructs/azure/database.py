@@ -196,16 +196,17 @@ class Database(Construct):
             parameters.update(PGBOUNCER_PARAMETERS)
         for index, server in enumerate([self.server, *self.replicas]):
             suffix = "" if index == 0 else f"-replica-{index}"
-            PostgresqlFlexibleServerActiveDirectoryAdministrator(
-                self,
-                f"entra-admin{suffix}",
-                server_name=server.name,
-                resource_group_name=resource_group.name,
-                tenant_id=client.tenant_id,
-                object_id=self.admin.principal_id,
-                principal_name=self.admin.name,
-                principal_type="ServicePrincipal",
-            )
+            if index == 0:  # replicas inherit the primary's roles, admin included
+                PostgresqlFlexibleServerActiveDirectoryAdministrator(
+                    self,
+                    f"entra-admin{suffix}",
+                    server_name=server.name,
+                    resource_group_name=resource_group.name,
+                    tenant_id=client.tenant_id,
+                    object_id=self.admin.principal_id,
+                    principal_name=self.admin.name,
+                    principal_type="ServicePrincipal",
+                )
             for parameter, value in parameters.items():
                 PostgresqlFlexibleServerConfiguration(
                     self,

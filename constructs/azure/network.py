@@ -76,6 +76,7 @@ from synth.config import EnvironmentConfig
 
 HTTPS, HTTP, POSTGRES, PGBOUNCER = 443, 80, 5432, 6432
 REDIS_TLS = 6380  # Azure Cache for Redis serves TLS on 6380; 6379 is its non-TLS port, disabled
+CONTAINER_APPS_EDGE_HTTPS = 31443
 # Application Gateway v2 infrastructure: Azure's GatewayManager must reach this range.
 GATEWAY_MANAGER_PORTS = "65200-65535"
 SUBNETS = ("public", "app", "data", "endpoints")
@@ -114,9 +115,16 @@ def ingress_rules(app_port: int) -> tuple[IngressRule, ...]:
             (GATEWAY_MANAGER_PORTS,),
             "AppGW v2 infrastructure",
         ),
-        # The gateway reaches the environment's internal ingress on 443; the ingress
-        # (in the same subnet) forwards to the replicas on the app port.
-        IngressRule("app", "https-from-gateway", "public", (str(HTTPS),), "load balancer"),
+        # The gateway reaches the environment's internal load balancer on 443, whose edge
+        # proxy answers on 31443 (Azure's documented NSG rule for Container Apps); the
+        # proxy (in the same subnet) forwards to the replicas on the app port.
+        IngressRule(
+            "app",
+            "https-from-gateway",
+            "public",
+            (str(HTTPS), str(CONTAINER_APPS_EDGE_HTTPS)),
+            "load balancer",
+        ),
         IngressRule("app", "app-port-from-ingress", "app", (str(app_port),), "ingress"),
         IngressRule(
             "data", "postgres-from-app", "app", (str(POSTGRES), str(PGBOUNCER)), "DB, PgBouncer"

@@ -113,7 +113,7 @@ def test_tiers_admit_only_their_callers_on_their_ports_net_3(dev) -> None:
         if r["access"] == "Allow"
     }
     app, public = plan.app[0], plan.public[0]
-    assert (nsg_ref(stack, "app"), public, "443") in allowed
+    assert (nsg_ref(stack, "app"), public, "443", "31443") in allowed
     assert (nsg_ref(stack, "app"), app, str(config.service.port)) in allowed
     assert (nsg_ref(stack, "data"), app, "5432", "6432") in allowed
     assert (nsg_ref(stack, "endpoints"), app, "6380") in allowed
