@@ -132,6 +132,8 @@ def ingress_rules(app_port: int) -> tuple[IngressRule, ...]:
         IngressRule("data", "postgres-ha", "data", (str(POSTGRES),), "HA standby, replicas"),
         IngressRule("endpoints", "redis-from-app", "app", (str(REDIS_TLS),), "cache"),
         IngressRule("endpoints", "https-from-app", "app", (str(HTTPS),), "vault, blob, registry"),
+        # The gateway reads its TLS certificate from Key Vault through the private endpoint.
+        IngressRule("endpoints", "https-from-gateway", "public", (str(HTTPS),), "certificate"),
     )
 
 
