@@ -130,6 +130,7 @@ class AzureStack(GroundworkStack):
             keys=keys,
             database=database,
             rotation_account=logs.storage_account,
+            network=network,
         )
         cache = Cache(self, "cache", config=config, resource_group=rg, network=network)
         registry = Registry(

@@ -18,10 +18,12 @@ Satisfies: SEC-1, SEC-2, SEC-3, DB-9
   expiry, and an Event Grid subscription delivers those events (and `SecretExpired`) to
   the `secret-rotation` queue, which the rotation job consumes: it writes a new version
   with a new expiry. Terraform sets the first expiry only (`ignore_changes`), so later
-  rotations do not show up as drift.
+  rotations do not show up as drift. The job reads the queue through a private endpoint.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.eventgrid_system_topic import (
@@ -44,6 +46,9 @@ from constructs.azure.database import Database
 from constructs.azure.keys import Keys
 
 from synth.config import EnvironmentConfig
+
+if TYPE_CHECKING:
+    from constructs.azure.network import Network
 
 ROTATION_EVENTS = ["Microsoft.KeyVault.SecretNearExpiry", "Microsoft.KeyVault.SecretExpired"]
 # Markers Terraform writes (write-only); neither is a secret. See the module docstring.
@@ -69,6 +74,7 @@ class Secrets(Construct):
         keys: Keys,
         database: Database,
         rotation_account: StorageAccount,
+        network: Network,
     ) -> None:
         super().__init__(scope, id_)
         hours = config.secrets.rotation_days * 24
@@ -118,6 +124,14 @@ class Secrets(Construct):
 
         queue = StorageQueue(
             self, "rotation-queue", name="secret-rotation", storage_account_id=rotation_account.id
+        )
+        network.private_endpoint(
+            self,
+            "rotation-queue-endpoint",
+            name=f"{config.prefix}-rotation-queue",
+            resource_id=rotation_account.id,
+            subresource="queue",
+            dns_zone="privatelink.queue.core.windows.net",
         )
         topic = EventgridSystemTopic(
             self,

@@ -59,3 +59,12 @@ def test_near_expiry_events_reach_the_rotation_queue_sec_2(dev) -> None:
     assert "Microsoft.KeyVault.SecretNearExpiry" in subscription["included_event_types"]
     assert subscription["storage_queue_endpoint"]["queue_name"].endswith(".name}")
     assert subscription["delivery_identity"] == {"type": "SystemAssigned"}
+
+
+def test_rotation_job_reads_the_queue_through_a_private_endpoint_sec_2(dev) -> None:
+    endpoints = [
+        e
+        for e in resources_of(dev, "azurerm_private_endpoint")
+        if e["private_service_connection"]["subresource_names"] == ["queue"]
+    ]
+    assert len(endpoints) == 1
