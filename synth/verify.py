@@ -6,7 +6,7 @@ resources itself (Checkov's `resource_count` is 0 for terraform_json) and compar
 the resources Checkov reported on, helped by the inventory probe in `synth/checkov_probe/`.
 
 It also groups results by requirement ID: our policies (policies/checks/) declare their
-requirement next to their logic, built-in checks count through policies/requirements.yaml.
+requirement next to their logic, built-in checks count through policies/requirements/.
 Policies learn their stack's environment from a context file the gate writes (scan root and
 each stack's merged EnvironmentConfig), named in GROUNDWORK_POLICY_CONTEXT.
 """
@@ -60,7 +60,7 @@ RESULT_KEYS = ("passed_checks", "failed_checks", "skipped_checks")
 # turns each into a failure (never a silent pass) that only a waiver can accept.
 CRASHED_CHECK = re.compile(r"Failed to run check (\S+) on (\S+?\.tf\.json):(\S+)")
 CRASHED = "CRASHED"
-DEFAULT_REQUIREMENT_MAP = Path("policies/requirements.yaml")
+DEFAULT_REQUIREMENT_MAP = Path("policies/requirements")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ENVIRONMENTS = PROJECT_ROOT / "environments"
 # The policies' side of the context contract lives in policies/checks/groundwork_policy.py.
@@ -134,7 +134,7 @@ class Policy:
 
 @dataclass(frozen=True)
 class RequirementMap:
-    """policies/requirements.yaml: built-in check -> requirements, and optional requirements."""
+    """policies/requirements/: built-in check -> requirements, and optional requirements."""
 
     checks: dict[str, tuple[str, ...]]
     optional: dict[str, str]
@@ -223,21 +223,27 @@ def load_policy_catalog(directories: Sequence[Path]) -> dict[str, Policy]:
 
 
 def load_requirement_map(path: Path) -> RequirementMap:
-    """Read policies/requirements.yaml; an unknown requirement ID is an error."""
-    if not path.is_file():
-        return RequirementMap({}, {})
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    checks = {str(k): tuple(v) for k, v in (data.get("checks") or {}).items()}
-    optional = {str(k): str(v) for k, v in (data.get("optional") or {}).items()}
-    problems = [
-        f"{path}: checks.{check}: unknown requirement {requirement}"
-        for check, requirements in checks.items()
-        for requirement in requirements
-        if requirement not in REQUIREMENTS
-    ]
-    problems += [
-        f"{path}: optional.{r}: unknown requirement" for r in optional if r not in REQUIREMENTS
-    ]
+    """Merge the mapping files of policies/requirements/ (or read one file); unknown
+    requirement IDs and a check mapped in two files are errors."""
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path] if path.is_file() else []
+    checks: dict[str, tuple[str, ...]] = {}
+    optional: dict[str, str] = {}
+    problems = []
+    for file in files:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        for check, requirements in (data.get("checks") or {}).items():
+            if str(check) in checks:
+                problems.append(f"{file}: checks.{check}: already mapped in another file")
+            checks[str(check)] = tuple(requirements)
+            problems += [
+                f"{file}: checks.{check}: unknown requirement {requirement}"
+                for requirement in requirements
+                if requirement not in REQUIREMENTS
+            ]
+        for requirement, switch in (data.get("optional") or {}).items():
+            optional[str(requirement)] = str(switch)
+            if requirement not in REQUIREMENTS:
+                problems.append(f"{file}: optional.{requirement}: unknown requirement")
     if problems:
         raise PolicyError(problems)
     return RequirementMap(checks, optional)

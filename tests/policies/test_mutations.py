@@ -128,7 +128,7 @@ def mutation_report(aws_out: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         dt.date.today(),
         "none",
         catalog=verify.load_policy_catalog([CHECKS]),
-        requirement_map=verify.load_requirement_map(ROOT / "policies" / "requirements.yaml"),
+        requirement_map=verify.load_requirement_map(ROOT / "policies" / "requirements"),
     )
 
 

@@ -528,3 +528,23 @@ def test_unused_waivers_are_listed_only_for_stacks_this_run_scanned() -> None:
     assert not verify._scanned(waiver("CKV_AWS_338", "dev"), [gcp_dev])
     assert not verify._scanned(waiver("CKV2_GCP_13", "dev", "aws_s3_bucket.logs"), [gcp_dev])
     assert not verify._scanned(waiver("CKV_GCP_62", "production"), [gcp_dev])
+
+
+def test_requirement_map_merges_the_folder_and_refuses_a_check_mapped_twice(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "common.yaml").write_text("optional: {AUTH-1: features.auth_enabled}\n")
+    (tmp_path / "aws.yaml").write_text("checks: {CKV_AWS_17: [NET-2]}\n")
+    (tmp_path / "gcp.yaml").write_text("checks: {CKV_GCP_60: [NET-2]}\n")
+    mapping = verify.load_requirement_map(tmp_path)
+    assert mapping.checks == {"CKV_AWS_17": ("NET-2",), "CKV_GCP_60": ("NET-2",)}
+    assert mapping.optional == {"AUTH-1": "features.auth_enabled"}
+    (tmp_path / "azure.yaml").write_text("checks: {CKV_AWS_17: [NET-9]}\n")
+    with pytest.raises(verify.PolicyError) as caught:
+        verify.load_requirement_map(tmp_path)
+    assert f"{tmp_path / 'azure.yaml'}: checks.CKV_AWS_17: already mapped in another file" in str(
+        caught.value
+    )
+    assert f"{tmp_path / 'azure.yaml'}: checks.CKV_AWS_17: unknown requirement NET-9" in str(
+        caught.value
+    )
