@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from cdktf import App, TerraformProvider, TerraformResource, TerraformStack
+from matrix import CLOUDS
 
 from synth.guards import REQUIRED_TAGS, attach_guards, guard_failures, violations
 
@@ -115,8 +116,9 @@ def test_aws_default_tags_count_and_missing_ones_are_named(tmp_path: Path) -> No
     assert "stack guarded: TAG-1: provider.aws: default_tags lack owner" in str(caught.value)
 
 
-def test_synthesized_aws_stacks_pass_every_guard(aws_out: Path) -> None:
-    for path in sorted((aws_out / "stacks").glob("*/cdk.tf.json")):
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_synthesized_stacks_pass_every_guard(matrix_dir: Path, cloud: str) -> None:
+    for path in sorted((matrix_dir / cloud / "stacks").glob("*/cdk.tf.json")):
         assert [str(v) for v in violations(json.loads(path.read_text()))] == [], path
 
 

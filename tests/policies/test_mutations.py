@@ -1,9 +1,10 @@
-"""Tests that the verify gate catches one violation of each requirement the AWS stack implements.
+"""Tests that the verify gate catches one violation of each requirement a cloud implements.
 
-A session fixture synthesizes `CLOUD=aws` once; each mutation of mutations/aws.yaml edits a copy
-of one clean stack into `stacks/<requirement>-<n>/`, and one Checkov run scans all of them next
-to the clean copies (`clean-<stack>`). A mutation is caught when the gate reports a failed check
-for its requirement on the mutated stack that the clean stack does not have.
+Per cloud with a mutations/<cloud>.yaml: the clean stacks come from the session's matrix;
+each mutation edits a copy of one clean stack into `stacks/<requirement>-<n>/`, and one
+Checkov run scans all of them next to the clean copies (`clean-<stack>`). A mutation is
+caught when the gate reports a failed check for its requirement on the mutated stack that
+the clean stack does not have.
 """
 
 from __future__ import annotations
@@ -96,19 +97,30 @@ def implemented(cloud: str) -> set[str]:
     return found & set(REQUIREMENTS)
 
 
+CLOUDS_WITH_MUTATIONS = sorted(path.stem for path in MUTATIONS.glob("*.yaml"))
+
+
+@pytest.fixture(scope="module", params=CLOUDS_WITH_MUTATIONS)
+def cloud(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
 @pytest.fixture(scope="module")
-def mutation_report(aws_out: Path, tmp_path_factory: pytest.TempPathFactory) -> GateReport:
-    work = tmp_path_factory.mktemp("mutated")
+def mutation_report(
+    cloud: str, matrix_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> GateReport:
+    work = tmp_path_factory.mktemp(f"mutated-{cloud}")
     clean = {
         path.parent.name: json.loads(path.read_text())
-        for path in sorted((aws_out / "stacks").glob("*/cdk.tf.json"))
+        for path in sorted((matrix_dir / cloud / "stacks").glob("*/cdk.tf.json"))
     }
     configs = {
-        name: load_environment(ROOT / "environments" / f"{name}.yaml", cloud="aws")
+        name: load_environment(ROOT / "environments" / f"{name}.yaml", cloud=cloud)
         for name in clean
     }
     named = {f"clean-{name}": (document, name) for name, document in clean.items()}
-    for mutation in load_mutations("aws"):
+    for mutation in load_mutations(cloud):
         document = copy.deepcopy(clean[mutation["stack"]])
         for edit in mutation["edits"]:
             apply_edit(document, edit)
@@ -146,26 +158,29 @@ def new_failures(report: GateReport, stack: str, baseline: str) -> set[tuple[str
     return failing(stack) - failing(baseline)
 
 
-def test_mutation_file_names_known_requirements() -> None:
-    for mutation in load_mutations("aws"):
+@pytest.mark.parametrize("cloud_name", CLOUDS_WITH_MUTATIONS)
+def test_mutation_file_names_known_requirements(cloud_name: str) -> None:
+    for mutation in load_mutations(cloud_name):
         assert mutation["requirement"] in REQUIREMENTS, mutation
         assert mutation["edits"] and mutation["description"], mutation
 
 
 def test_every_mutation_is_caught_with_its_requirement(
-    mutation_report: GateReport, capsys: pytest.CaptureFixture[str]
+    cloud: str, mutation_report: GateReport, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    mutations = load_mutations("aws")
+    mutations = load_mutations(cloud)
     missed = []
     for mutation in mutations:
         caught = new_failures(mutation_report, mutation["name"], f"clean-{mutation['stack']}")
         if not any(requirement == mutation["requirement"] for requirement, _, _ in caught):
             missed.append(f"{mutation['name']} ({mutation['description']}): new {sorted(caught)}")
     covered = {m["requirement"] for m in mutations}
-    uncovered = sorted(implemented("aws") - covered, key=list(REQUIREMENTS).index)
+    uncovered = sorted(implemented(cloud) - covered, key=list(REQUIREMENTS).index)
     with capsys.disabled():
-        print(f"\ncaught {len(mutations) - len(missed)}/{len(mutations)}")
-        print(f"implemented by constructs/aws but without a mutation yet: {', '.join(uncovered)}")
+        print(f"\n{cloud}: caught {len(mutations) - len(missed)}/{len(mutations)}")
+        print(
+            f"implemented by constructs/{cloud} but without a mutation yet: {', '.join(uncovered)}"
+        )
     assert not missed, "\n".join(missed)
 
 
