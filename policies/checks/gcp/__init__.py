@@ -1,0 +1,1 @@
+"""Custom Checkov policies for the GCP stack, one per file."""
