@@ -20,7 +20,28 @@ from checkov.terraform.checks.data.base_check import BaseDataCheck
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
 
-class ResourceInventoryProbe(BaseResourceCheck):
+class _RecordsAddress:
+    """Writes the entity's Terraform address into the result's details, then passes."""
+
+    address_prefix = ""
+    details: list[str]
+
+    def run(
+        self,
+        scanned_file: str,
+        entity_configuration: dict[str, Any],
+        entity_name: str,
+        entity_type: str,
+        skip_info: _SkippedCheck,
+    ) -> _CheckResult:
+        result: _CheckResult = super().run(  # type: ignore[misc]
+            scanned_file, entity_configuration, entity_name, entity_type, skip_info
+        )
+        self.details.append(f"{self.address_prefix}{entity_type}.{entity_name}")
+        return result
+
+
+class ResourceInventoryProbe(_RecordsAddress, BaseResourceCheck):
     """Passes on every resource and records `type.name`; not a policy."""
 
     def __init__(self) -> None:
@@ -31,26 +52,14 @@ class ResourceInventoryProbe(BaseResourceCheck):
             supported_resources=("*",),
         )
 
-    def run(
-        self,
-        scanned_file: str,
-        entity_configuration: dict[str, Any],
-        entity_name: str,
-        entity_type: str,
-        skip_info: _SkippedCheck,
-    ) -> _CheckResult:
-        result = super().run(
-            scanned_file, entity_configuration, entity_name, entity_type, skip_info
-        )
-        self.details.append(f"{entity_type}.{entity_name}")
-        return result
-
     def scan_resource_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
         return CheckResult.PASSED
 
 
-class DataInventoryProbe(BaseDataCheck):
+class DataInventoryProbe(_RecordsAddress, BaseDataCheck):
     """Passes on every data source and records `data.type.name`; not a policy."""
+
+    address_prefix = "data."
 
     def __init__(self) -> None:
         super().__init__(
@@ -59,20 +68,6 @@ class DataInventoryProbe(BaseDataCheck):
             categories=(CheckCategories.GENERAL_SECURITY,),
             supported_data=("*",),
         )
-
-    def run(
-        self,
-        scanned_file: str,
-        entity_configuration: dict[str, Any],
-        entity_name: str,
-        entity_type: str,
-        skip_info: _SkippedCheck,
-    ) -> _CheckResult:
-        result = super().run(
-            scanned_file, entity_configuration, entity_name, entity_type, skip_info
-        )
-        self.details.append(f"data.{entity_type}.{entity_name}")
-        return result
 
     def scan_data_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
         return CheckResult.PASSED
