@@ -3,18 +3,23 @@ exactly (as Checkov's own tests do), judged against the named environment's conf
 
 `fixtures/<cloud>/<policy id>/<env>[.<label>].tf.json` is a small stack checked as if it were
 environment `<env>` (environments/<env>.yaml). Provider policies have no resource names, so a
-provider fixture's `<label>` (pass_* / fail_*) is its expected outcome. All fixtures are
-scanned in one Checkov run through the gate's own code.
+provider fixture's `<label>` (pass_* / fail_* / unknown_*) is its expected outcome. All
+fixtures are scanned in one Checkov run through the gate's own code.
+
+`unknown_*` pins the third outcome: a value the policy cannot resolve is reported as unknown
+(never passed) where the tier allows it, i.e. in dev; the same value in staging or production
+is a `fail_*` fixture.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
 import pytest
-from matrix import ROOT
+from matrix import CLOUDS, ROOT
 
 from synth import verify
 from synth.config import load_environment
@@ -51,8 +56,12 @@ def fixture_report(tmp_path_factory: pytest.TempPathFactory) -> GateReport:
     return verify.evaluate(scan, [], dt.date.today(), "none")
 
 
+OUTCOMES = ("pass", "fail", "unknown")
+STATUS_OUTCOME = {Status.PASSED: "pass", Status.UNKNOWN: "unknown"}  # anything else fails
+
+
 def outcome(name: str) -> str:
-    return "pass" if name.startswith("pass_") else "fail" if name.startswith("fail_") else ""
+    return next((kind for kind in OUTCOMES if name.startswith(f"{kind}_")), "")
 
 
 def policy_ids() -> list[str]:
@@ -63,32 +72,36 @@ def policy_ids() -> list[str]:
 def test_policy_passes_and_fails_exactly_its_fixtures(
     fixture_report: GateReport, policy: str
 ) -> None:
-    expected: dict[str, set[tuple[str, str]]] = {"pass": set(), "fail": set()}
-    stacks = {stack_name(p, path) for _, p, path in fixture_files() if p == policy}
+    expected: dict[str, set[tuple[str, str]]] = {kind: set() for kind in OUTCOMES}
+    files = {stack_name(p, path): path for _, p, path in fixture_files() if p == policy}
+    stacks = set(files)
     for report in fixture_report.stacks:
         if report.name not in stacks:
             continue
         label = report.name.split(".", 2)[-1]
         if outcome(label):  # a provider fixture: the file's label is the outcome
-            expected[outcome(label)].add((report.name, "provider.aws"))
+            providers = json.loads(files[report.name].read_text()).get("provider", {})
+            expected[outcome(label)].update((report.name, f"provider.{p}") for p in providers)
         for address in report.resources:
             kind = outcome(address.split(".")[-1])
             if kind:
                 expected[kind].add((report.name, address))
-    actual: dict[str, set[tuple[str, str]]] = {"pass": set(), "fail": set()}
+    actual: dict[str, set[tuple[str, str]]] = {kind: set() for kind in OUTCOMES}
     for finding in fixture_report.findings:
         if finding.check_id == policy and finding.stack in stacks:
-            kind = "pass" if finding.status is Status.PASSED else "fail"
+            kind = STATUS_OUTCOME.get(finding.status, "fail")
             actual[kind].add((finding.stack, finding.resource))
 
     assert expected["pass"] and expected["fail"], f"{policy} needs pass_ and fail_ fixtures"
     assert actual == expected
 
 
-def test_every_aws_policy_has_fixtures() -> None:
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_every_policy_of_the_cloud_has_fixtures(cloud: str) -> None:
     catalog = verify.load_policy_catalog([CHECKS])
-    aws = {pid for pid, policy in catalog.items() if Path(policy.path).parent.name == "aws"}
-    assert aws - set(policy_ids()) == set()
+    policies = {pid for pid, policy in catalog.items() if Path(policy.path).parent.name == cloud}
+    with_fixtures = {policy for owner, policy, _ in fixture_files() if owner == cloud}
+    assert policies - with_fixtures == set()
 
 
 def test_catalog_metadata_is_valid_and_ids_follow_the_requirement_area() -> None:

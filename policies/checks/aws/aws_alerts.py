@@ -1,0 +1,173 @@
+"""Builds CKV_GW_OBS_2: the stack has every alert row of REQUIREMENTS.md OBS-2, each with its
+threshold and severity (the alarm's `severity` tag).
+
+The thresholds are constants of REQUIREMENTS.md, not environment settings, so they are
+constants here too (ALERTS). A stack-wide check: it runs once per stack on the AWS provider,
+because a missing alarm has no resource to fail on.
+"""
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from groundwork_policy import GroundworkProviderCheck, Stack, Verdict, combine, is_reference
+
+FIVE_MINUTES = 300
+INSIGHT_RULE = re.compile(r'INSIGHT_RULE_METRIC\(\s*"([^"]+)"')
+
+
+def _metrics(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    """The alarm's metric (as one dict) or the metrics of its metric queries."""
+    if alarm.get("metric_name"):
+        return [alarm]
+    found = []
+    for query in alarm.get("metric_query") or []:
+        metric = query.get("metric")
+        metric = metric[0] if isinstance(metric, list) and metric else metric
+        if isinstance(metric, dict):
+            found.append(metric)
+    return found
+
+
+def _expressions(alarm: dict[str, Any]) -> list[str]:
+    return [str(q["expression"]) for q in alarm.get("metric_query") or [] if q.get("expression")]
+
+
+def _duration(alarm: dict[str, Any]) -> int | None:
+    """Seconds the condition must hold: period x datapoints to alarm."""
+    periods = [alarm.get("period")] + [m.get("period") for m in _metrics(alarm)]
+    periods += [q.get("period") for q in alarm.get("metric_query") or []]
+    period = next((p for p in periods if p is not None), None)
+    points = alarm.get("datapoints_to_alarm", alarm.get("evaluation_periods"))
+    if period is None or points is None or is_reference(period) or is_reference(points):
+        return None
+    return int(period) * int(points)
+
+
+def _is_5xx_ratio(alarm: dict[str, Any], stack: Stack) -> bool:
+    names = {str(m.get("metric_name")) for m in _metrics(alarm)}
+    return (
+        any("5XX" in name for name in names)
+        and "RequestCount" in names
+        and any("/" in e for e in _expressions(alarm))
+    )
+
+
+def _is_p95_latency(alarm: dict[str, Any], stack: Stack) -> bool:
+    return any(
+        m.get("metric_name") == "TargetResponseTime"
+        and "p95" in (m.get("extended_statistic"), m.get("stat"))
+        for m in _metrics(alarm)
+    )
+
+
+def _is_ecs(metric: str) -> Callable[[dict[str, Any], Stack], bool]:
+    def match(alarm: dict[str, Any], stack: Stack) -> bool:
+        return any(
+            m.get("namespace") == "AWS/ECS" and m.get("metric_name") == metric
+            for m in _metrics(alarm)
+        )
+
+    return match
+
+
+def _is_database_connection_errors(alarm: dict[str, Any], stack: Stack) -> bool:
+    """A metric that a log metric filter of this stack counts from a database log group."""
+    filters = stack.resources("aws_cloudwatch_log_metric_filter").values()
+    for metric in _metrics(alarm):
+        for body in filters:
+            transformation = body.get("metric_transformation")
+            if isinstance(transformation, list):
+                transformation = transformation[0] if transformation else {}
+            if not isinstance(transformation, dict):
+                continue
+            if (transformation.get("name"), transformation.get("namespace")) == (
+                metric.get("metric_name"),
+                metric.get("namespace"),
+            ) and "database" in str(body.get("log_group_name", "")):
+                return True
+    return False
+
+
+def _is_failed_logins_per_ip(alarm: dict[str, Any], stack: Stack) -> bool:
+    """INSIGHT_RULE_METRIC over a contributor rule of this stack keyed on the client IP."""
+    for expression in _expressions(alarm):
+        match = INSIGHT_RULE.search(expression)
+        if not match:
+            continue
+        for rule in stack.resources("aws_cloudwatch_contributor_insight_rule").values():
+            if rule.get("rule_name") != match.group(1):
+                continue
+            definition = json.loads(str(rule.get("rule_definition")))
+            keys = definition.get("Contribution", {}).get("Keys", [])
+            if any("ip" in str(key).lower() for key in keys):
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class Alert:
+    what: str
+    matches: Callable[[dict[str, Any], Stack], bool]
+    threshold: float  # REQUIREMENTS.md OBS-2, not configurable
+    severity: str
+    duration: int | None = None  # seconds the condition must hold, where the row says
+
+
+ALERTS = (
+    Alert("failed logins > 10/min per IP", _is_failed_logins_per_ip, 10, "warning", 60),
+    Alert("5xx rate > 1 % of requests", _is_5xx_ratio, 1, "critical"),
+    Alert("any database connection error", _is_database_connection_errors, 0, "critical"),
+    Alert("API latency p95 > 2 s", _is_p95_latency, 2, "warning"),
+    Alert("CPU > 80 % for 5 min", _is_ecs("CPUUtilization"), 80, "warning", FIVE_MINUTES),
+    Alert("memory > 85 % for 5 min", _is_ecs("MemoryUtilization"), 85, "warning", FIVE_MINUTES),
+)
+
+
+def _judge(alert: Alert, alarm: dict[str, Any]) -> Verdict:
+    name = alarm.get("alarm_name", "?")
+    threshold = alarm.get("threshold")
+    if is_reference(threshold) or is_reference(alarm.get("comparison_operator")):
+        return Verdict.unknown(f"{name}: threshold is an expression")
+    if alarm.get("comparison_operator") != "GreaterThanThreshold" or threshold is None:
+        return Verdict.failed(f"{name}: must alarm when greater than {alert.threshold}")
+    if float(threshold) != alert.threshold:
+        return Verdict.failed(f"{name}: threshold {threshold}, OBS-2 says {alert.threshold}")
+    severity = (alarm.get("tags") or {}).get("severity")
+    if severity != alert.severity:
+        return Verdict.failed(f"{name}: severity {severity!r}, OBS-2 says {alert.severity!r}")
+    if alert.duration is not None:
+        duration = _duration(alarm)
+        if duration is None:
+            return Verdict.unknown(f"{name}: its duration cannot be resolved")
+        if duration != alert.duration:
+            return Verdict.failed(f"{name}: holds {duration} s, OBS-2 says {alert.duration} s")
+    return Verdict.passed(f"{alert.what}: {name}")
+
+
+class Alerts(GroundworkProviderCheck):
+    id = "CKV_GW_OBS_2"
+    name = "CloudWatch alarms cover every OBS-2 alert with its threshold and severity"
+    requirement = "OBS-2"
+    severity = "HIGH"
+    providers = ("aws",)
+    needs_config = False
+
+    def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        alarms = list(stack.resources("aws_cloudwatch_metric_alarm").values())
+        verdicts = []
+        for alert in ALERTS:
+            candidates = [_judge(alert, a) for a in alarms if alert.matches(a, stack)]
+            passing = [v for v in candidates if v.outcome.value == "pass"]
+            if passing:
+                verdicts.append(passing[0])
+            elif candidates:
+                verdicts.append(combine(candidates))
+            else:
+                verdicts.append(Verdict.failed(f"no alarm for {alert.what}"))
+        return combine(verdicts)
+
+
+check = Alerts()

@@ -1,0 +1,77 @@
+"""Builds CKV_GW_SEC_3: the app's JWT_SECRET, DATABASE_URL and DATABASE_PASSWORD come from
+Secrets Manager secrets of this stack, each encrypted with a customer-managed key of this
+stack (SEC-1).
+
+Judged on the task definition, where the three names meet their secrets: a secret is an
+`aws_secretsmanager_secret` with `kms_key_id`, or the RDS-managed master secret
+(`manage_master_user_password` with `master_user_secret_kms_key_id`).
+"""
+
+import json
+import re
+from typing import Any
+
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine, is_reference
+
+SECRET_NAMES = ("JWT_SECRET", "DATABASE_URL", "DATABASE_PASSWORD")
+# `${aws_x.name.attr...}` at the start of valueFrom, with an optional `:json-key::` suffix.
+LEADING_REFERENCE = re.compile(r"^\$\{([A-Za-z0-9_]+)\.([A-Za-z0-9_-]+)\.([^}]*)\}")
+
+
+def _customer_key(stack: Stack, key: Any, what: str) -> Verdict:
+    if not key:
+        return Verdict.failed(f"{what} uses the AWS-managed key")
+    target = address_of(key)
+    if target is None or not target.startswith("aws_kms_key."):
+        return Verdict.unknown(f"{what}'s key {key} is not a key of this stack")
+    if target.split(".", 1)[1] not in stack.resources("aws_kms_key"):
+        return Verdict.unknown(f"{target} is not in this stack")
+    return Verdict.passed(f"{what} under {target}")
+
+
+def _secret_verdict(stack: Stack, name: str, value_from: Any) -> Verdict:
+    match = LEADING_REFERENCE.match(str(value_from))
+    if not match:
+        return Verdict.unknown(f"{name} comes from {value_from}, not a secret of this stack")
+    kind, resource, attribute = match.groups()
+    body = stack.resources(kind).get(resource)
+    if body is None:
+        return Verdict.unknown(f"{name}: {kind}.{resource} is not in this stack")
+    if kind == "aws_secretsmanager_secret":
+        return _customer_key(stack, body.get("kms_key_id"), name)
+    if kind == "aws_db_instance" and attribute.startswith("master_user_secret"):
+        if body.get("manage_master_user_password") not in (True, "true"):
+            return Verdict.failed(f"{name}: {kind}.{resource} does not manage its password")
+        return _customer_key(stack, body.get("master_user_secret_kms_key_id"), name)
+    return Verdict.failed(f"{name} comes from {kind}.{resource}, not Secrets Manager")
+
+
+class AppSecretsStored(GroundworkCheck):
+    id = "CKV_GW_SEC_3"
+    name = "JWT_SECRET, DATABASE_URL, DATABASE_PASSWORD are CMK-encrypted Secrets Manager secrets"
+    requirement = "SEC-1"
+    severity = "HIGH"
+    resource_types = ("aws_ecs_task_definition",)
+    needs_config = False
+
+    def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        text = body.get("container_definitions")
+        if is_reference(text) and not str(text).lstrip().startswith("["):
+            return Verdict.unknown("container_definitions is an expression")
+        containers = json.loads(str(text))
+        secrets = {
+            str(secret.get("name")): secret.get("valueFrom")
+            for container in containers
+            for secret in container.get("secrets") or []
+        }
+        return combine(
+            [
+                _secret_verdict(stack, name, secrets[name])
+                if name in secrets
+                else Verdict.failed(f"{name} is not among the app's secrets")
+                for name in SECRET_NAMES
+            ]
+        )
+
+
+check = AppSecretsStored()
