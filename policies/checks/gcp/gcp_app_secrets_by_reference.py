@@ -1,0 +1,37 @@
+"""Builds CKV_GW_APP_43: secrets reach Cloud Run only as Secret Manager references (APP-4): no
+environment variable named like a secret has a plain `value`, and every variable that names a
+Secret Manager secret of the stack reads it through `value_source.secret_key_ref`."""
+
+import re
+from typing import Any
+
+from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine
+
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|AUTH|PRIVATE_KEY|API_KEY|DATABASE_URL")
+
+
+class AppSecretsByReference(GroundworkCheck):
+    id = "CKV_GW_APP_43"
+    name = "Cloud Run takes secrets only by Secret Manager reference, never as plain values"
+    requirement = "APP-4"
+    severity = "CRITICAL"
+    resource_types = ("google_cloud_run_v2_service",)
+    needs_config = False
+
+    def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        verdicts = []
+        references = 0
+        for template in blocks(body, "template"):
+            for container in blocks(template, "containers"):
+                for env in blocks(container, "env"):
+                    name = str(env.get("name", ""))
+                    if blocks(env, "value_source"):
+                        references += 1
+                    elif SECRET_NAME.search(name):
+                        verdicts.append(Verdict.failed(f"{name} is a plain value"))
+        if not references:
+            verdicts.append(Verdict.failed("no secret is passed by reference"))
+        return combine(verdicts or [Verdict.passed(f"{references} secrets by reference")])
+
+
+check = AppSecretsByReference()

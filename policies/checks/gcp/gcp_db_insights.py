@@ -1,0 +1,33 @@
+"""Builds CKV_GW_DB_46: Cloud SQL logs slow queries (`log_min_duration_statement` >= 0) and has
+Query Insights on (DB-8); connection logging is proven by the built-in CKV_GCP_52/53."""
+
+from typing import Any
+
+from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine
+
+
+class DbInsights(GroundworkCheck):
+    id = "CKV_GW_DB_46"
+    name = "Cloud SQL logs slow queries and has Query Insights on"
+    requirement = "DB-8"
+    severity = "MEDIUM"
+    resource_types = ("google_sql_database_instance",)
+    needs_config = False
+
+    def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        settings = body.get("settings") or {}
+        flags = {f.get("name"): f.get("value") for f in blocks(settings, "database_flags")}
+        verdicts = []
+        slow = flags.get("log_min_duration_statement")
+        try:
+            if slow is None or int(slow) < 0:
+                verdicts.append(Verdict.failed(f"log_min_duration_statement is {slow!r}"))
+        except ValueError:
+            verdicts.append(Verdict.failed(f"log_min_duration_statement is {slow!r}"))
+        insights = (blocks(settings, "insights_config") or [{}])[0]
+        if insights.get("query_insights_enabled") is not True:
+            verdicts.append(Verdict.failed("Query Insights is off"))
+        return combine(verdicts or [Verdict.passed(f"slow queries over {slow} ms, insights on")])
+
+
+check = DbInsights()

@@ -1,0 +1,47 @@
+"""Builds CKV_GW_NET_41: every firewall rule that allows traffic is one path of NET-3's
+whitelist: Google's load-balancer ranges to the app port in; app to HTTPS, PostgreSQL 5432 and
+Memorystore (6379, or 6378 with TLS) out. Deny rules may be as wide as they like.
+"""
+
+from typing import Any
+
+from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine
+
+# Google front ends and health checkers: the only sources a serverless NEG's traffic comes from.
+LB_RANGES = {"35.191.0.0/16", "130.211.0.0/22"}
+EGRESS_PORTS = {"443", "5432", "6378", "6379"}
+
+
+class FirewallWhitelist(GroundworkCheck):
+    id = "CKV_GW_NET_41"
+    name = "Firewall allow rules are only the NET-3 paths (LB to app port; app to 443/5432/Redis)"
+    requirement = "NET-3"
+    severity = "HIGH"
+    resource_types = ("google_compute_firewall",)
+
+    def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        assert stack.config is not None
+        allows = blocks(body, "allow")
+        if not allows:
+            return Verdict.passed("deny rule")
+        direction = body.get("direction", "INGRESS")
+        ports = {str(p) for a in allows for p in (a.get("ports") or ["all"])}
+        protocols = {a.get("protocol") for a in allows}
+        verdicts = []
+        if protocols - {"tcp"}:
+            verdicts.append(Verdict.failed(f"allows protocols {sorted(protocols)}; only tcp"))
+        if direction == "INGRESS":
+            sources = set(body.get("source_ranges") or [])
+            wanted = {str(stack.config.service.port)}
+            if not sources or sources - LB_RANGES:
+                verdicts.append(Verdict.failed(f"ingress from {sorted(sources)}; only LB ranges"))
+            if ports != wanted:
+                verdicts.append(Verdict.failed(f"ingress ports {sorted(ports)}; only {wanted}"))
+        elif ports - EGRESS_PORTS:
+            verdicts.append(Verdict.failed(f"egress ports {sorted(ports - EGRESS_PORTS)} allowed"))
+        if not body.get("target_tags") and not body.get("target_service_accounts"):
+            verdicts.append(Verdict.failed("allow rule targets every instance (no target_tags)"))
+        return combine(verdicts or [Verdict.passed(f"{direction} {sorted(ports)}")])
+
+
+check = FirewallWhitelist()
