@@ -1,0 +1,1 @@
+"""Custom Checkov policies for the Azure stack, one per file."""

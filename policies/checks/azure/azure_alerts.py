@@ -1,0 +1,65 @@
+"""Builds CKV_GW_OBS_71: the alert action group receives the six OBS-2 alerts, each at its
+severity (Azure: 0 critical, 2 warning): failed logins per IP, 5xx rate > 1 %, database
+connection errors, p95 latency > 2 s, CPU > 80 % and memory > 85 % over 5 minutes (OBS-2).
+Alerts are found by their construct names (`observability/<alert>`)."""
+
+from typing import Any
+
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
+
+ALERT_TYPES = ("azurerm_monitor_metric_alert", "azurerm_monitor_scheduled_query_rules_alert_v2")
+# alert construct name -> (severity, threshold)
+EXPECTED = {
+    "failed-logins": (2, 0),  # the query itself keeps IPs with > 10 failures per minute
+    "http-5xx-rate": (0, 1),
+    "database-connection-errors": (0, 0),
+    "latency-p95": (2, 2),
+    "app-cpu": (2, 80),
+    "app-memory": (2, 85),
+}
+
+
+def action_groups(alert: dict[str, Any]) -> set[str | None]:
+    found = set()
+    for action in blocks(alert, "action"):
+        found.add(address_of(action.get("action_group_id")))
+        found.update(address_of(group) for group in action.get("action_groups") or [])
+    return found
+
+
+class AzureAlerts(GroundworkCheck):
+    id = "CKV_GW_OBS_71"
+    name = "The six OBS-2 alerts exist with their severities and thresholds"
+    requirement = "OBS-2"
+    severity = "HIGH"
+    resource_types = ("azurerm_monitor_action_group",)
+    needs_config = False
+
+    def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        alerts = {}
+        for kind in ALERT_TYPES:
+            for alert in stack.resources(kind).values():
+                path = str(alert.get("//", {}).get("metadata", {}).get("path", ""))
+                if self.address in action_groups(alert):
+                    alerts[path.split("/")[-1]] = alert
+        verdicts = []
+        for name, (severity, threshold) in EXPECTED.items():
+            alert = alerts.get(name)
+            if alert is None:
+                verdicts.append(Verdict.failed(f"no {name} alert to this action group"))
+                continue
+            if alert.get("severity") != severity:
+                verdicts.append(
+                    Verdict.failed(f"{name}: severity {alert.get('severity')}, want {severity}")
+                )
+            thresholds = [c.get("threshold") for c in blocks(alert, "criteria")]
+            if threshold not in thresholds:
+                verdicts.append(
+                    Verdict.failed(f"{name}: thresholds {thresholds}, want {threshold}")
+                )
+            if alert.get("enabled") is False:
+                verdicts.append(Verdict.failed(f"{name} is disabled"))
+        return combine(verdicts or [Verdict.passed("six OBS-2 alerts")])
+
+
+check = AzureAlerts()

@@ -1,0 +1,42 @@
+"""Builds CKV_GW_DB_76: where the environment asks for deletion protection (staging and up,
+floor from synth.config.FLOORS), the Flexible Server has Terraform `prevent_destroy` and a
+`CanNotDelete` management lock (DB-7). Azure has no final snapshot; a dropped server stays
+restorable from its backups for 5 days, which the construct documents."""
+
+from typing import Any
+
+from groundwork_policy import (
+    GroundworkCheck,
+    Stack,
+    Verdict,
+    blocks,
+    combine,
+    floor_verdicts,
+    references_to,
+)
+
+
+class AzureDbProtection(GroundworkCheck):
+    id = "CKV_GW_DB_76"
+    name = "PostgreSQL Flexible Server has prevent_destroy and a CanNotDelete lock"
+    requirement = "DB-7"
+    severity = "HIGH"
+    resource_types = ("azurerm_postgresql_flexible_server",)
+
+    def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        assert stack.config is not None
+        prevent = any(b.get("prevent_destroy") is True for b in blocks(body, "lifecycle"))
+        locks = [
+            name for name in references_to(stack, "azurerm_management_lock", "scope", self.address)
+            if stack.resources("azurerm_management_lock")[name].get("lock_level") == "CanNotDelete"
+        ]  # fmt: skip
+        protected = prevent and bool(locks)
+        verdicts = floor_verdicts(stack, "DB-7", "database.deletion_protection", protected)
+        if stack.config.database.deletion_protection and not protected:
+            verdicts.append(
+                Verdict.failed(f"prevent_destroy {prevent}, CanNotDelete locks {locks}")
+            )
+        return combine(verdicts or [Verdict.passed(f"prevent_destroy {prevent}, locks {locks}")])
+
+
+check = AzureDbProtection()

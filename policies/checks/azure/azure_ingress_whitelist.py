@@ -1,0 +1,49 @@
+"""Builds CKV_GW_NET_71: NSG allow rules admit only the NET-3 paths: the internet reaches only
+the gateway's 443 (and 80, which redirects), Azure's GatewayManager its control ports, and
+nothing allows all ports (NET-3)."""
+
+from typing import Any
+
+from groundwork_policy import GroundworkCheck, Stack, Verdict
+
+ANYWHERE = {"*", "internet", "0.0.0.0/0", "any"}
+INTERNET_PORTS = {"443", "80"}
+# Application Gateway v2 needs these from the GatewayManager service tag (not the internet).
+GATEWAY_MANAGER_PORTS = "65200-65535"
+
+
+def _values(body: dict[str, Any], one: str, many: str) -> list[str]:
+    values = [body[one]] if body.get(one) is not None else []
+    return [str(v) for v in values + list(body.get(many) or [])]
+
+
+class AzureIngressWhitelist(GroundworkCheck):
+    id = "CKV_GW_NET_71"
+    name = "NSG inbound allow rules admit only the whitelisted NET-3 paths"
+    requirement = "NET-3"
+    severity = "HIGH"
+    resource_types = ("azurerm_network_security_rule",)
+    needs_config = False
+
+    def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        direction, access = body.get("direction"), body.get("access")
+        if direction is None or access is None:
+            return Verdict.failed("direction and access must be explicit")
+        if direction != "Inbound" or access != "Allow":
+            return Verdict.passed(f"{direction} {access}")
+        ports = _values(body, "destination_port_range", "destination_port_ranges")
+        sources = _values(body, "source_address_prefix", "source_address_prefixes")
+        if not ports or "*" in ports:
+            return Verdict.failed(f"allows all ports ({ports})")
+        if not sources:
+            return Verdict.failed("no source is set")
+        if any(source.lower() in ANYWHERE for source in sources):
+            if set(ports) <= INTERNET_PORTS:
+                return Verdict.passed(f"internet to {ports}")
+            return Verdict.failed(f"internet ingress to {ports}; only 443 and 80 are allowed")
+        if sources == ["GatewayManager"] and ports != [GATEWAY_MANAGER_PORTS]:
+            return Verdict.failed(f"GatewayManager needs only {GATEWAY_MANAGER_PORTS}, got {ports}")
+        return Verdict.passed(f"{sources} to {ports}")
+
+
+check = AzureIngressWhitelist()

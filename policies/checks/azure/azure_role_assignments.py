@@ -1,0 +1,41 @@
+"""Builds CKV_GW_IAM_70: no role assignment grants an owner/contributor/admin-class role or a
+role at subscription or resource-group scope; every grant is a narrow data-plane role on one
+resource (IAM-1)."""
+
+import re
+from typing import Any
+
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of
+
+BROAD_ROLES = re.compile(r"^(Owner|Contributor|User Access Administrator|.*Administrator)$")
+BROAD_SCOPE_TYPES = {"azurerm_resource_group", "data.azurerm_subscription", "azurerm_subscription"}
+
+
+class AzureRoleAssignments(GroundworkCheck):
+    id = "CKV_GW_IAM_70"
+    name = "Role assignments are narrow roles on single resources, never admin or broad scope"
+    requirement = "IAM-1"
+    severity = "CRITICAL"
+    resource_types = ("azurerm_role_assignment",)
+    needs_config = False
+
+    def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        role, scope = body.get("role_definition_name"), str(body.get("scope", ""))
+        if role is None:
+            return Verdict.unknown(f"role by id {body.get('role_definition_id')}: not judged")
+        if BROAD_ROLES.match(str(role)):
+            return Verdict.failed(f"{role} is an admin-class role")
+        target = address_of(scope.split("}")[0] + "}") if scope.startswith("${") else None
+        if scope.startswith("/subscriptions/") and "/providers/" not in scope:
+            return Verdict.failed(f"scope {scope} is a subscription or resource group")
+        if target is None and not scope.startswith("/subscriptions/"):
+            return Verdict.unknown(f"scope {scope} cannot be resolved")
+        if target is not None and (
+            target.split(".")[0] in BROAD_SCOPE_TYPES
+            or scope.startswith("${data.azurerm_subscription")
+        ):
+            return Verdict.failed(f"scope {scope} is a subscription or resource group")
+        return Verdict.passed(f"{role} on {scope}")
+
+
+check = AzureRoleAssignments()

@@ -1,0 +1,40 @@
+"""Builds CKV_GW_SEC_70: Key Vault holds the three app secrets (jwt-secret, database-url,
+database-password) in this environment's vault, the one whose keys encrypt its data (SEC-1).
+Checked on the vault that the app's secrets live in: every one of them must be there."""
+
+from typing import Any
+
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine
+
+SECRETS = ("jwt-secret", "database-url", "database-password")
+
+
+class AzureSecretsStored(GroundworkCheck):
+    id = "CKV_GW_SEC_70"
+    name = "JWT_SECRET, DATABASE_URL and DATABASE_PASSWORD are Key Vault secrets in this stack"
+    requirement = "SEC-1"
+    severity = "HIGH"
+    resource_types = ("azurerm_key_vault_secret",)
+    needs_config = False
+
+    def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        vault = address_of(body.get("key_vault_id"))
+        if vault is None or vault.split(".")[1] not in stack.resources("azurerm_key_vault"):
+            return Verdict.failed(
+                f"key_vault_id {body.get('key_vault_id')} is not this stack's vault"
+            )
+        names = {
+            s.get("name")
+            for s in stack.resources("azurerm_key_vault_secret").values()
+            if address_of(s.get("key_vault_id")) == vault
+        }
+        missing = [name for name in SECRETS if name not in names]
+        if missing:
+            return Verdict.failed(f"{vault} lacks {missing}")
+        verdicts = []
+        if not body.get("content_type"):
+            verdicts.append(Verdict.failed("content_type is not set"))
+        return combine(verdicts or [Verdict.passed(f"in {vault} with {sorted(names)}")])
+
+
+check = AzureSecretsStored()
