@@ -39,6 +39,9 @@ LOG_RETENTION_DAYS = (30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
 
 Cloud = Literal["aws", "gcp", "azure"]
 Tier = Literal["dev", "staging", "production"]
+Role = Literal["workload", "bootstrap"]
+# The tier whose account / project / subscription holds the state storage wins (STATE-2).
+TIER_RANK = {"production": 0, "staging": 1, "dev": 2}
 # Tag values must also be valid GCP labels: lowercase letters, digits, '-' and '_'.
 Label = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
 
@@ -301,6 +304,8 @@ class EnvironmentConfig(Strict):
     features: FeaturesConfig = FeaturesConfig()
     state: StateConfig = LocalState(backend="local")
     waivers: list[Waiver] = []
+    # Set by `bootstrap_configs` only; environment files cannot set it (parse_environment).
+    role: Role = "workload"
 
     @property
     def prefix(self) -> str:
@@ -446,6 +451,11 @@ def parse_environment(
         raise ConfigError(f"{source}: expected a mapping of settings, got {type(data).__name__}")
     if "name" in data:
         raise ConfigError(f"{source}: name: unknown key; the environment name is the file name")
+    if "role" in data:
+        raise ConfigError(
+            f"{source}: role: unknown key; environments are workloads, and the bootstrap "
+            "stacks (role: bootstrap) are derived from them, not written as files"
+        )
     tiers = _tier_defaults()
     tier = data.get("tier")
     if tier not in tiers:
@@ -513,3 +523,32 @@ def load_environments(directory: Path, *, cloud: str | None = None) -> list[Envi
     if problems:
         raise ConfigError("\n".join(problems))
     return environments
+
+
+def bootstrap_configs(environments: list[EnvironmentConfig]) -> list[EnvironmentConfig]:
+    """STATE-2: one bootstrap config per cloud in use (sorted), which creates the state storage.
+
+    Each is a copy of that cloud's highest-tier environment (production, then staging, then
+    dev; ties by name), named `bootstrap-<cloud>`, with `role: bootstrap`, no waivers and
+    local state. State storage lives in the most protected environment's account / project
+    / subscription; the environments' remote backends (`state: {backend: s3|gcs|azurerm,
+    ...}`) point at what it creates, and its outputs print the names. Its own state is
+    local: it cannot be kept in the storage it is about to create (chicken and egg).
+    """
+    configs = []
+    for cloud in sorted({config.cloud for config in environments}):
+        source = min(
+            (config for config in environments if config.cloud == cloud),
+            key=lambda config: (TIER_RANK[config.tier], config.name),
+        )
+        configs.append(
+            source.model_copy(
+                update={
+                    "name": f"bootstrap-{cloud}",
+                    "role": "bootstrap",
+                    "state": LocalState(backend="local"),
+                    "waivers": [],
+                }
+            )
+        )
+    return configs
