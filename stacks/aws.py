@@ -1,6 +1,9 @@
-"""The AWS stack: provider with TAG-1 default tags, composing the AWS components.
+"""The AWS stacks: provider with TAG-1 default tags, composing the AWS components.
 
-Satisfies: TAG-1, STATE-1
+`AwsStack` is an environment (workload); `AwsBootstrapStack` creates the state storage the
+environments' S3 backends use (STATE-2). Both configure the provider with `aws_provider`.
+
+Satisfies: TAG-1, STATE-1, STATE-2
 """
 
 from __future__ import annotations
@@ -19,37 +22,36 @@ from constructs.aws.observability import UPTIME_REGION, Observability
 from constructs.aws.registry import Registry
 from constructs.aws.secrets import Secrets
 from constructs.aws.service import Service
+from constructs.aws.state import StateStorage
 from constructs.aws.storage import Storage
 
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
 
 
+def aws_provider(
+    stack: GroundworkStack, *, alias: str | None = None, region: str | None = None
+) -> AwsProvider:
+    """An AWS provider tagging every resource with the stack's TAG-1 tags; the default one
+    (no alias) is in the config's region."""
+    config = stack.config
+    return AwsProvider(
+        stack,
+        f"aws-{alias}" if alias else "aws",
+        alias=alias,
+        region=region or config.aws.region,
+        default_tags=[AwsProviderDefaultTags(tags=config.tags)],
+    )
+
+
 class AwsStack(GroundworkStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config)
-        AwsProvider(
-            self,
-            "aws",
-            region=config.aws.region,
-            default_tags=[AwsProviderDefaultTags(tags=config.tags)],
-        )
+        aws_provider(self)
         # Route 53 health-check metrics exist only in us-east-1 (OBS-4).
-        uptime_provider = AwsProvider(
-            self,
-            "aws-uptime",
-            alias="uptime",
-            region=UPTIME_REGION,
-            default_tags=[AwsProviderDefaultTags(tags=config.tags)],
-        )
+        uptime_provider = aws_provider(self, alias="uptime", region=UPTIME_REGION)
         # OBJ-4: production object storage replicates to a second region.
-        replica_provider = AwsProvider(
-            self,
-            "aws-replica",
-            alias="replica",
-            region=config.aws.replica_region,
-            default_tags=[AwsProviderDefaultTags(tags=config.tags)],
-        )
+        replica_provider = aws_provider(self, alias="replica", region=config.aws.replica_region)
         keys = Keys(self, "keys", config=config)
         network = Network(self, "network", config=config, log_kms_key_arn=keys.logs.arn)
         edge = Edge(self, "edge", config=config, network=network, log_kms_key_arn=keys.logs.arn)
@@ -142,4 +144,29 @@ class AwsStack(GroundworkStack):
         )
 
 
+class AwsBootstrapStack(GroundworkStack):
+    """STATE-2: the S3 bucket and key the environments' `backend: s3` state lives in."""
+
+    def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
+        super().__init__(scope, config)
+        aws_provider(self)
+        state = StateStorage(self, "state", config=config)
+        TerraformOutput(
+            self, "state_bucket", value=state.bucket_name, description="Terraform state bucket"
+        )
+        TerraformOutput(
+            self, "state_kms_key_arn", value=state.kms_key_arn, description="Its KMS key"
+        )
+        TerraformOutput(
+            self,
+            "state_backend",
+            value=(
+                f"state: {{backend: s3, bucket: {state.bucket_name}, region: {state.region}, "
+                f"kms_key_id: {state.kms_key_arn}}}"
+            ),
+            description="Put this in environments/<env>.yaml to keep its state here",
+        )
+
+
 STACK = AwsStack
+BOOTSTRAP = AwsBootstrapStack

@@ -1,10 +1,14 @@
-"""The Azure stack: provider, TAG-1 tags on every taggable resource, the Azure components.
+"""The Azure stacks: provider, TAG-1 tags on every taggable resource, the Azure components.
+
+`AzureStack` is an environment (workload); `AzureBootstrapStack` creates the state storage
+the environments' azurerm backends use (STATE-2). Both set up the provider and the tags
+with `azurerm_provider`.
 
 azurerm has no provider-level default tags, so an aspect adds them to each resource that
 takes `tags`, keeping any tag a component set itself. Everything of the environment lives
 in one resource group, `rg-<prefix>`.
 
-Satisfies: TAG-1, STATE-1
+Satisfies: TAG-1, STATE-1, STATE-2
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import jsii
-from cdktf import Aspects, IAspect, TerraformResource
+from cdktf import Aspects, IAspect, TerraformOutput, TerraformResource
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
 from cdktf_cdktf_provider_azurerm.provider import (
     AzurermProvider,
@@ -33,6 +37,7 @@ from constructs.azure.observability import Logs, Observability
 from constructs.azure.registry import Registry
 from constructs.azure.secrets import Secrets
 from constructs.azure.service import Service
+from constructs.azure.state import StateStorage
 from constructs.azure.storage import Storage
 
 from stacks.base import GroundworkStack
@@ -52,32 +57,39 @@ class ApplyTags:
             node.tags = {**self.tags, **own}  # type: ignore[attr-defined]
 
 
+def azurerm_provider(stack: GroundworkStack) -> AzurermProvider:
+    """The azurerm provider in the config's subscription, and the TAG-1 tags aspect."""
+    config = stack.config
+    provider = AzurermProvider(
+        stack,
+        "azurerm",
+        subscription_id=config.azure.subscription_id,
+        features=[
+            AzurermProviderFeatures(
+                # SEC-4: never purge soft-deleted vaults or keys as a side effect of destroy.
+                key_vault=[
+                    AzurermProviderFeaturesKeyVault(
+                        purge_soft_delete_on_destroy=False,
+                        purge_soft_deleted_keys_on_destroy=False,
+                        purge_soft_deleted_secrets_on_destroy=False,
+                    )
+                ],
+                resource_group=[
+                    AzurermProviderFeaturesResourceGroup(
+                        prevent_deletion_if_contains_resources=True
+                    )
+                ],
+            )
+        ],
+    )
+    Aspects.of(stack).add(ApplyTags(config.tags))
+    return provider
+
+
 class AzureStack(GroundworkStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config)
-        AzurermProvider(
-            self,
-            "azurerm",
-            subscription_id=config.azure.subscription_id,
-            features=[
-                AzurermProviderFeatures(
-                    # SEC-4: never purge soft-deleted vaults or keys as a side effect of destroy.
-                    key_vault=[
-                        AzurermProviderFeaturesKeyVault(
-                            purge_soft_delete_on_destroy=False,
-                            purge_soft_deleted_keys_on_destroy=False,
-                            purge_soft_deleted_secrets_on_destroy=False,
-                        )
-                    ],
-                    resource_group=[
-                        AzurermProviderFeaturesResourceGroup(
-                            prevent_deletion_if_contains_resources=True
-                        )
-                    ],
-                )
-            ],
-        )
-        Aspects.of(self).add(ApplyTags(config.tags))
+        azurerm_provider(self)
 
         rg = ResourceGroup(
             self, "resource-group", name=f"rg-{config.prefix}", location=config.azure.location
@@ -179,4 +191,42 @@ class AzureStack(GroundworkStack):
         Identity(self, "identity", config=config)
 
 
+class AzureBootstrapStack(GroundworkStack):
+    """STATE-2: the storage account and container the environments' azurerm state lives in."""
+
+    def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
+        super().__init__(scope, config)
+        azurerm_provider(self)
+        state = StateStorage(self, "state", config=config)
+        TerraformOutput(
+            self,
+            "state_resource_group_name",
+            value=state.resource_group_name,
+            description="Resource group of the state storage account",
+        )
+        TerraformOutput(
+            self,
+            "state_storage_account_name",
+            value=state.storage_account_name,
+            description="Terraform state storage account",
+        )
+        TerraformOutput(
+            self,
+            "state_container_name",
+            value=state.container_name,
+            description="Its container",
+        )
+        TerraformOutput(
+            self,
+            "state_backend",
+            value=(
+                f"state: {{backend: azurerm, resource_group_name: {state.resource_group_name}, "
+                f"storage_account_name: {state.storage_account_name}, "
+                f"container_name: {state.container_name}}}"
+            ),
+            description="Put this in environments/<env>.yaml to keep its state here",
+        )
+
+
 STACK = AzureStack
+BOOTSTRAP = AzureBootstrapStack

@@ -1,6 +1,9 @@
-"""The GCP stack: provider with TAG-1 default labels, composing the GCP components.
+"""The GCP stacks: provider with TAG-1 default labels, composing the GCP components.
 
-Satisfies: TAG-1, STATE-1
+`GcpStack` is an environment (workload); `GcpBootstrapStack` creates the state storage the
+environments' GCS backends use (STATE-2). Both configure the provider with `google_provider`.
+
+Satisfies: TAG-1, STATE-1, STATE-2
 """
 
 from __future__ import annotations
@@ -19,20 +22,27 @@ from constructs.gcp.observability import Observability
 from constructs.gcp.registry import Registry
 from constructs.gcp.secrets import Secrets
 from constructs.gcp.service import Service
+from constructs.gcp.state import StateStorage
 from constructs.gcp.storage import Storage
 
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
 
 
+def google_provider(stack: GroundworkStack) -> GoogleProvider:
+    """The Google provider in the config's project and region, labelling every resource with
+    the stack's TAG-1 tags."""
+    config = stack.config
+    provider = GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
+    # Set verbatim: passed as `default_labels=`, cdktf rewrites `managed-by` to `managed_by`.
+    provider.add_override("default_labels", config.tags)
+    return provider
+
+
 class GcpStack(GroundworkStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config)
-        provider = GoogleProvider(
-            self, "google", project=config.gcp.project, region=config.gcp.region
-        )
-        # Set verbatim: passed as `default_labels=`, cdktf rewrites `managed-by` to `managed_by`.
-        provider.add_override("default_labels", config.tags)
+        google_provider(self)
         keys = Keys(self, "keys", config=config)
         network = Network(self, "network", config=config)
         database = Database(self, "database", config=config, keys=keys, network=network)
@@ -72,4 +82,26 @@ class GcpStack(GroundworkStack):
         )
 
 
+class GcpBootstrapStack(GroundworkStack):
+    """STATE-2: the GCS bucket and key the environments' `backend: gcs` state lives in."""
+
+    def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
+        super().__init__(scope, config)
+        google_provider(self)
+        state = StateStorage(self, "state", config=config)
+        TerraformOutput(
+            self, "state_bucket", value=state.bucket_name, description="Terraform state bucket"
+        )
+        TerraformOutput(
+            self, "state_kms_key_id", value=state.kms_key_id, description="Its Cloud KMS key"
+        )
+        TerraformOutput(
+            self,
+            "state_backend",
+            value=f"state: {{backend: gcs, bucket: {state.bucket_name}}}",
+            description="Put this in environments/<env>.yaml to keep its state here",
+        )
+
+
 STACK = GcpStack
+BOOTSTRAP = GcpBootstrapStack

@@ -56,3 +56,8 @@ def synthesize_clouds(root: Path, *, extra_env: Mapping[str, str] | None = None)
 def resources_of(stack: Mapping[str, Any], resource_type: str) -> list[dict[str, Any]]:
     """Every resource of `resource_type` in a synthesized stack."""
     return list(stack.get("resource", {}).get(resource_type, {}).values())
+
+
+def bootstrap_stack(cloud: str) -> str:
+    """The name of `cloud`'s bootstrap stack (STATE-2: the state storage)."""
+    return f"bootstrap-{cloud}"

@@ -1,0 +1,83 @@
+"""Builds the Terraform state storage: a versioned, KMS-encrypted, private S3 bucket.
+
+Satisfies: STATE-2, OBJ-1, OBJ-2, OBJ-3, OBJ-5, SEC-4, IAM-1
+
+The bucket is `<app>-tfstate-<account id>`: S3 names are global, the account ID makes it
+unique without a random suffix, and the environments' S3 backends can be pointed at it
+before it exists because the name is known in advance. It has its own rotating key (state
+holds every secret Terraform ever read, so it is not shared with the app's data), the same
+protections as the app's bucket (public access block, BucketOwnerEnforced, SSE-KMS,
+versioning, lifecycle, TLS-only policy) and `prevent_destroy`. Locking needs no DynamoDB
+table: the S3 backend sets `use_lockfile` (Terraform >= 1.10), a lock object in this bucket.
+"""
+
+from __future__ import annotations
+
+import json
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
+from constructs.aws.keys import ADMIN_ACTIONS, CRYPTO_ACTIONS, DELETION_WINDOW_DAYS
+from constructs.aws.storage import _ProtectedBucket
+
+from synth.config import EnvironmentConfig
+
+
+class StateStorage(Construct):
+    """Attributes: `bucket_name`, `bucket_arn`, `kms_key_arn`, `region`."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig) -> None:
+        super().__init__(scope, id_)
+        region = config.aws.region
+        account_id = DataAwsCallerIdentity(self, "account").account_id
+        root = f"arn:aws:iam::{account_id}:root"  # the config admits commercial regions only
+        key = KmsKey(
+            self,
+            "key",
+            description=f"{config.app}: Terraform state",
+            enable_key_rotation=True,  # SEC-4
+            deletion_window_in_days=DELETION_WINDOW_DAYS,
+            # IAM-1: administration spelled out; use only through S3 in this account.
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountAdministersTheKey",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": root},
+                            "Action": ADMIN_ACTIONS,
+                            "Resource": "*",
+                        },
+                        {
+                            "Sid": "AccountUsesTheKeyThroughS3",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": root},
+                            "Action": CRYPTO_ACTIONS,
+                            "Resource": "*",
+                            "Condition": {
+                                "StringEquals": {
+                                    "kms:CallerAccount": account_id,
+                                    "kms:ViaService": f"s3.{region}.amazonaws.com",
+                                }
+                            },
+                        },
+                    ],
+                },
+                indent=2,
+            ),
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+        )
+        KmsAlias(self, "key-alias", name=f"alias/{config.app}-tfstate", target_key_id=key.key_id)
+        state = _ProtectedBucket(
+            self, "bucket", name=f"{config.app}-tfstate-{account_id}", kms_key_arn=key.arn
+        )
+        # Losing the bucket loses every environment's state.
+        state.bucket.lifecycle = TerraformResourceLifecycle(prevent_destroy=True)
+        self.bucket_name = state.bucket.bucket
+        self.bucket_arn = state.bucket.arn
+        self.kms_key_arn = key.arn
+        self.region = region

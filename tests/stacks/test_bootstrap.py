@@ -1,0 +1,372 @@
+"""The bootstrap stacks (STATE-2): per cloud, the state storage is versioned, encrypted with
+its own customer-managed key, private, protected from destroy, deterministically named,
+tagged as `bootstrap-<cloud>` and printed as outputs; and how their configs are derived.
+
+The stacks are synthesized once per module, per cloud in parallel, the way main.py builds
+them (`bootstrap_configs` of the loaded environments, one `bootstrap_stack_class` each,
+with the synth-time guards), so a guard violation fails here too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from matrix import CLOUDS, ROOT, bootstrap_stack, resources_of, wait_all
+
+from synth import verify
+from synth.config import (
+    ConfigError,
+    bootstrap_configs,
+    load_environments,
+    parse_environment,
+)
+
+SYNTH = """
+import sys
+from pathlib import Path
+from cdktf import App
+from stacks import bootstrap_stack_class
+from synth.config import bootstrap_configs, load_environments
+from synth.guards import attach_guards
+
+app = App(outdir=sys.argv[2])
+for config in bootstrap_configs(load_environments(Path("environments"), cloud=sys.argv[1])):
+    attach_guards(bootstrap_stack_class(config.cloud)(app, config))
+app.synth()
+"""
+
+
+@pytest.fixture(scope="module")
+def bootstrap_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("bootstrap")
+    wait_all(
+        {
+            cloud: subprocess.Popen(
+                [sys.executable, "-c", SYNTH, cloud, str(root / cloud)],
+                cwd=ROOT,
+                env=os.environ.copy(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for cloud in CLOUDS
+        }
+    )
+    return root
+
+
+@pytest.fixture(scope="module")
+def stacks(bootstrap_dir: Path) -> dict[str, dict[str, Any]]:
+    return {
+        cloud: json.loads(
+            (bootstrap_dir / cloud / "stacks" / bootstrap_stack(cloud) / "cdk.tf.json").read_text()
+        )
+        for cloud in CLOUDS
+    }
+
+
+@pytest.fixture(scope="module")
+def production() -> Callable[[str], Any]:
+    """The production environment's config for a cloud."""
+    environments = {
+        cloud: {c.name: c for c in load_environments(ROOT / "environments", cloud=cloud)}
+        for cloud in CLOUDS
+    }
+    return lambda cloud: environments[cloud]["production"]
+
+
+def one(stack: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    (resource,) = resources_of(stack, resource_type)
+    return resource
+
+
+def companion(stack: dict[str, Any], resource_type: str, bucket_type: str) -> dict[str, Any]:
+    """The `resource_type` resource configuring the stack's one bucket of `bucket_type`."""
+    (name,) = stack["resource"][bucket_type].keys()
+    matching = [
+        body
+        for body in resources_of(stack, resource_type)
+        if body["bucket"].startswith(f"${{{bucket_type}.{name}.")
+    ]
+    assert len(matching) == 1, (resource_type, matching)
+    return matching[0]
+
+
+# --- AWS ---------------------------------------------------------------------------------
+
+
+def test_aws_state_bucket_is_versioned_kms_encrypted_private(stacks: dict[str, Any]) -> None:
+    stack = stacks["aws"]
+    bucket_type = "aws_s3_bucket"
+    versioning = companion(stack, "aws_s3_bucket_versioning", bucket_type)
+    assert versioning["versioning_configuration"] == {"status": "Enabled"}
+    encryption = companion(stack, "aws_s3_bucket_server_side_encryption_configuration", bucket_type)
+    default = encryption["rule"][0]["apply_server_side_encryption_by_default"]
+    (key_name,) = stack["resource"]["aws_kms_key"]
+    assert default == {
+        "sse_algorithm": "aws:kms",
+        "kms_master_key_id": f"${{aws_kms_key.{key_name}.arn}}",
+    }
+    assert one(stack, "aws_kms_key")["enable_key_rotation"] is True
+    block = companion(stack, "aws_s3_bucket_public_access_block", bucket_type)
+    for setting in (
+        "block_public_acls",
+        "block_public_policy",
+        "ignore_public_acls",
+        "restrict_public_buckets",
+    ):
+        assert block[setting] is True, setting
+    ownership = companion(stack, "aws_s3_bucket_ownership_controls", bucket_type)
+    assert ownership["rule"]["object_ownership"] == "BucketOwnerEnforced"
+
+
+def test_aws_state_bucket_lifecycle_tls_only_and_no_lock_table(stacks: dict[str, Any]) -> None:
+    stack = stacks["aws"]
+    lifecycle = companion(stack, "aws_s3_bucket_lifecycle_configuration", "aws_s3_bucket")
+    (rule,) = lifecycle["rule"]
+    assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == 90
+    assert rule["abort_incomplete_multipart_upload"][0]["days_after_initiation"] == 7
+    (document,) = stack["data"]["aws_iam_policy_document"].values()
+    conditions = {s["condition"][0]["variable"] for s in document["statement"]}
+    assert conditions == {"aws:SecureTransport", "s3:TlsVersion"}
+    # Locking is the S3 backend's lock file (use_lockfile), not a DynamoDB table.
+    assert "aws_dynamodb_table" not in stack["resource"]
+
+
+def test_aws_state_is_protected_from_destroy(stacks: dict[str, Any]) -> None:
+    stack = stacks["aws"]
+    assert one(stack, "aws_s3_bucket")["lifecycle"] == {"prevent_destroy": True}
+    assert one(stack, "aws_s3_bucket")["force_destroy"] is False
+    assert one(stack, "aws_kms_key")["lifecycle"] == {"prevent_destroy": True}
+
+
+def test_aws_state_bucket_name_is_app_and_account(stacks: dict[str, Any]) -> None:
+    stack = stacks["aws"]
+    (account,) = stack["data"]["aws_caller_identity"]
+    name = f"groundwork-tfstate-${{data.aws_caller_identity.{account}.account_id}}"
+    assert one(stack, "aws_s3_bucket")["bucket"] == name
+    assert one(stack, "aws_kms_alias")["name"] == "alias/groundwork-tfstate"
+
+
+# --- GCP ---------------------------------------------------------------------------------
+
+
+def test_gcp_state_bucket_is_versioned_cmek_encrypted_private(
+    stacks: dict[str, Any], production: Callable[[str], Any]
+) -> None:
+    stack = stacks["gcp"]
+    bucket = one(stack, "google_storage_bucket")
+    (key_name,) = stack["resource"]["google_kms_crypto_key"]
+    assert bucket["name"] == f"{production('gcp').gcp.project}-tfstate"
+    assert bucket["versioning"] == {"enabled": True}
+    assert bucket["encryption"] == {
+        "default_kms_key_name": f"${{google_kms_crypto_key.{key_name}.id}}"
+    }
+    assert bucket["uniform_bucket_level_access"] is True
+    assert bucket["public_access_prevention"] == "enforced"
+    gcp = production("gcp").gcp  # a production config: dual-region, as for the app (OBJ-4)
+    assert bucket["custom_placement_config"]["data_locations"] == [
+        gcp.region.upper(),
+        gcp.replica_region.upper(),
+    ]
+    noncurrent = [
+        r for r in bucket["lifecycle_rule"] if "days_since_noncurrent_time" in r["condition"]
+    ]
+    assert [r["condition"]["days_since_noncurrent_time"] for r in noncurrent] == [90]
+    key = one(stack, "google_kms_crypto_key")
+    assert key["rotation_period"] == f"{90 * 24 * 3600}s"
+    grant = one(stack, "google_kms_crypto_key_iam_member")
+    assert grant["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    assert grant["member"].endswith("@gs-project-accounts.iam.gserviceaccount.com")
+
+
+def test_gcp_state_is_protected_from_destroy(stacks: dict[str, Any]) -> None:
+    stack = stacks["gcp"]
+    assert one(stack, "google_storage_bucket")["lifecycle"] == {"prevent_destroy": True}
+    assert one(stack, "google_storage_bucket")["force_destroy"] is False
+    assert one(stack, "google_kms_crypto_key")["lifecycle"] == {"prevent_destroy": True}
+
+
+# --- Azure -------------------------------------------------------------------------------
+
+
+def test_azure_state_account_is_versioned_cmk_encrypted_private(stacks: dict[str, Any]) -> None:
+    stack = stacks["azure"]
+    account = one(stack, "azurerm_storage_account")
+    assert account["blob_properties"]["versioning_enabled"] is True
+    assert account["blob_properties"]["delete_retention_policy"]["days"] >= 7
+    (key_name,) = stack["resource"]["azurerm_key_vault_key"]
+    assert account["customer_managed_key"]["key_vault_key_id"] == (
+        f"${{azurerm_key_vault_key.{key_name}.versionless_id}}"
+    )
+    assert account["infrastructure_encryption_enabled"] is True
+    assert account["allow_nested_items_to_be_public"] is False
+    assert account["shared_access_key_enabled"] is False
+    assert account["https_traffic_only_enabled"] is True
+    assert account["min_tls_version"] == "TLS1_2"
+    assert account["account_replication_type"] == "GRS"
+    container = one(stack, "azurerm_storage_container")
+    assert (container["name"], container["container_access_type"]) == ("tfstate", "private")
+    key = one(stack, "azurerm_key_vault_key")
+    assert key["rotation_policy"]["automatic"]["time_after_creation"] == "P90D"
+    vault = one(stack, "azurerm_key_vault")
+    assert vault["purge_protection_enabled"] is True
+
+
+def test_azure_state_is_protected_from_destroy(stacks: dict[str, Any]) -> None:
+    stack = stacks["azure"]
+    for resource_type in (
+        "azurerm_storage_account",
+        "azurerm_storage_container",
+        "azurerm_key_vault",
+        "azurerm_key_vault_key",
+    ):
+        assert one(stack, resource_type)["lifecycle"]["prevent_destroy"] is True, resource_type
+    lock = one(stack, "azurerm_management_lock")
+    (account_name,) = stack["resource"]["azurerm_storage_account"]
+    assert lock["lock_level"] == "CanNotDelete"
+    assert lock["scope"] == f"${{azurerm_storage_account.{account_name}.id}}"
+
+
+def test_azure_state_names_are_derived_from_app_and_subscription(
+    stacks: dict[str, Any], production: Callable[[str], Any]
+) -> None:
+    stack = stacks["azure"]
+    subscription = production("azure").azure.subscription_id
+    digest = hashlib.sha256(f"{subscription}/groundwork-bootstrap-azure".encode()).hexdigest()
+    account = one(stack, "azurerm_storage_account")["name"]
+    assert account.startswith("sttfstate") and account.endswith(digest[:6])
+    assert len(account) <= 24 and account.isalnum()
+    assert one(stack, "azurerm_resource_group")["name"] == "rg-groundwork-tfstate"
+
+
+# --- every cloud -------------------------------------------------------------------------
+
+OUTPUTS = {
+    "aws": {"state_bucket", "state_kms_key_arn", "state_backend"},
+    "gcp": {"state_bucket", "state_kms_key_id", "state_backend"},
+    "azure": {
+        "state_resource_group_name",
+        "state_storage_account_name",
+        "state_container_name",
+        "state_backend",
+    },
+}
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_outputs_name_the_storage_and_the_backend_snippet(
+    stacks: dict[str, Any], cloud: str
+) -> None:
+    outputs = stacks[cloud]["output"]
+    assert OUTPUTS[cloud] <= set(outputs)
+    assert outputs["environment"]["value"] == bootstrap_stack(cloud)
+    backend = {"aws": "s3", "gcp": "gcs", "azure": "azurerm"}[cloud]
+    assert outputs["state_backend"]["value"].startswith(f"state: {{backend: {backend}, ")
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_own_state_is_local(stacks: dict[str, Any], cloud: str) -> None:
+    backend = stacks[cloud]["terraform"]["backend"]
+    assert backend == {"local": {"path": f"../../../terraform.{bootstrap_stack(cloud)}.tfstate"}}
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_tags_carry_the_bootstrap_environment(stacks: dict[str, Any], cloud: str) -> None:
+    stack = stacks[cloud]
+    expected = {
+        "app": "groundwork",
+        "environment": bootstrap_stack(cloud),
+        "managed-by": "groundwork",
+        "owner": "platform-team",
+        "cost-center": "cc-1001",
+    }
+    if cloud == "aws":
+        (provider,) = stack["provider"]["aws"]
+        assert provider["default_tags"] == [{"tags": expected}]
+    elif cloud == "gcp":
+        (provider,) = stack["provider"]["google"]
+        assert provider["default_labels"] == expected
+    else:
+        tagged = [
+            body
+            for resource_type, named in stack["resource"].items()
+            for body in named.values()
+            if "tags" in body
+        ]
+        assert tagged
+        assert all(body["tags"] == expected for body in tagged)
+
+
+# --- configs -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_bootstrap_config_is_productions_account_project_subscription(
+    cloud: str, production: Callable[[str], Any]
+) -> None:
+    environments = load_environments(ROOT / "environments", cloud=cloud)
+    (config,) = bootstrap_configs(environments)
+    source = production(cloud)
+    assert (config.name, config.role, config.tier) == (
+        bootstrap_stack(cloud),
+        "bootstrap",
+        "production",
+    )
+    assert (config.aws, config.gcp, config.azure) == (source.aws, source.gcp, source.azure)
+    assert config.state.backend == "local"
+    assert config.waivers == []
+    assert config.tags["environment"] == bootstrap_stack(cloud)
+
+
+def test_bootstrap_configs_one_per_cloud_in_use_highest_tier_first() -> None:
+    environments = load_environments(ROOT / "environments", cloud="gcp")
+    by_name = {config.name: config for config in environments}
+    dev = by_name["dev"].model_copy(update={"cloud": "aws"})
+    staging = by_name["staging"]
+    configs = bootstrap_configs([dev, staging, by_name["dev"]])
+    assert [(c.name, c.cloud) for c in configs] == [
+        ("bootstrap-aws", "aws"),
+        ("bootstrap-gcp", "gcp"),
+    ]
+    assert configs[0].gcp == dev.gcp  # the only aws environment
+    assert configs[1].gcp == staging.gcp  # staging outranks dev
+    assert bootstrap_configs([]) == []
+
+
+def test_environment_files_cannot_set_role() -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_environment(
+            "dev", {"tier": "dev", "role": "bootstrap"}, source="environments/dev.yaml"
+        )
+    assert str(error.value).startswith("environments/dev.yaml: role: unknown key; ")
+    assert "bootstrap" in str(error.value)
+
+
+# --- the gate ----------------------------------------------------------------------------
+
+
+def test_gate_judges_bootstrap_stacks_by_their_config_and_the_bootstrap_list() -> None:
+    """load_configs derives a bootstrap stack's config from the environments synthesized for
+    its cloud alongside it; only the map's `bootstrap:` requirements apply to it."""
+    stacks = [
+        verify.Stack(name, Path(name), {"provider": {"aws": [{}]}}, ())
+        for name in ("dev", "production", "bootstrap-aws")
+    ]
+    configs = verify.load_configs(stacks, ROOT / "environments")
+    assert configs["bootstrap-aws"] == bootstrap_configs([configs["dev"], configs["production"]])[0]
+    mapping = verify.load_requirement_map(ROOT / "policies" / "requirements")
+    assert {"STATE-2", "TAG-1", "OBJ-1", "OBJ-2", "OBJ-3"} <= set(mapping.bootstrap)
+    bootstrap, production = configs["bootstrap-aws"], configs["production"]
+    assert verify.applicable("STATE-2", bootstrap, mapping)
+    assert not verify.applicable("NET-1", bootstrap, mapping)
+    assert not verify.applicable("AUTH-1", bootstrap, mapping)
+    assert verify.applicable("NET-1", production, mapping)  # workloads: as before
