@@ -31,7 +31,13 @@ from typing import Any
 
 import yaml
 
-from synth.config import CLOUDS, ConfigError, EnvironmentConfig, load_environment
+from synth.config import (
+    CLOUDS,
+    ConfigError,
+    EnvironmentConfig,
+    bootstrap_configs,
+    load_environment,
+)
 from synth.reports import (
     CoverageStatus,
     Finding,
@@ -134,10 +140,12 @@ class Policy:
 
 @dataclass(frozen=True)
 class RequirementMap:
-    """policies/requirements/: built-in check -> requirements, and optional requirements."""
+    """policies/requirements/: built-in check -> requirements, optional requirements, and
+    the requirements a bootstrap stack (role: bootstrap, the state storage) must meet."""
 
     checks: dict[str, tuple[str, ...]]
     optional: dict[str, str]
+    bootstrap: tuple[str, ...] = ()
 
 
 class PolicyError(Exception):
@@ -228,6 +236,7 @@ def load_requirement_map(path: Path) -> RequirementMap:
     files = sorted(path.glob("*.yaml")) if path.is_dir() else [path] if path.is_file() else []
     checks: dict[str, tuple[str, ...]] = {}
     optional: dict[str, str] = {}
+    bootstrap: list[str] = []
     problems = []
     for file in files:
         data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
@@ -244,9 +253,13 @@ def load_requirement_map(path: Path) -> RequirementMap:
             optional[str(requirement)] = str(switch)
             if requirement not in REQUIREMENTS:
                 problems.append(f"{file}: optional.{requirement}: unknown requirement")
+        for requirement in data.get("bootstrap") or []:
+            bootstrap.append(str(requirement))
+            if requirement not in REQUIREMENTS:
+                problems.append(f"{file}: bootstrap: unknown requirement {requirement}")
     if problems:
         raise PolicyError(problems)
-    return RequirementMap(checks, optional)
+    return RequirementMap(checks, optional, tuple(dict.fromkeys(bootstrap)))
 
 
 def _stack_cloud(document: dict[str, Any]) -> str | None:
@@ -257,18 +270,31 @@ def _stack_cloud(document: dict[str, Any]) -> str | None:
 
 def load_configs(stacks: Sequence[Stack], environments: Path) -> dict[str, EnvironmentConfig]:
     """Each stack's environment config, from `environments/<stack>.yaml` with the cloud the
-    stack was synthesized for. A stack without a loadable file gets none: our policies then
-    report UNKNOWN, which fails like production."""
+    stack was synthesized for. A bootstrap stack (`bootstrap-<cloud>`) gets what main.py built
+    it from: `bootstrap_configs` of the environments synthesized for its cloud alongside it.
+    A stack without a loadable config gets none: our policies then report UNKNOWN, which
+    fails like production."""
     configs = {}
+    clouds = {stack.name: _stack_cloud(stack.document or {}) for stack in stacks}
     for stack in stacks:
         path = environments / f"{stack.name}.yaml"
-        cloud = _stack_cloud(stack.document or {})
+        cloud = clouds[stack.name]
         if not path.is_file() or cloud not in CLOUDS:
             continue
         try:
             configs[stack.name] = load_environment(path, cloud=cloud)
         except ConfigError as error:
             print(f"verify: {stack.name}: no environment config ({error})", file=sys.stderr)
+    bootstraps = {
+        bootstrap.name: bootstrap
+        for cloud in CLOUDS
+        for bootstrap in bootstrap_configs(
+            [config for name, config in configs.items() if clouds[name] == cloud]
+        )
+    }
+    for stack in stacks:
+        if stack.name not in configs and stack.name in bootstraps:
+            configs[stack.name] = bootstraps[stack.name]
     return configs
 
 
@@ -525,7 +551,11 @@ def _requirements_of(
 
 
 def applicable(requirement: str, config: EnvironmentConfig | None, mapping: RequirementMap) -> bool:
-    """Optional requirements apply where the config's switch is on; the rest always apply."""
+    """A bootstrap stack (the state storage) needs only the requirement map's `bootstrap`
+    list; in a workload, optional requirements apply where the config's switch is on and
+    the rest always apply."""
+    if config is not None and config.role == "bootstrap":
+        return requirement in mapping.bootstrap
     switch = mapping.optional.get(requirement)
     if switch is None:
         return True
