@@ -26,7 +26,12 @@ class AzureDbBackups(GroundworkCheck):
             return Verdict.failed(f"backup_retention_days is not set; want >= {wanted}")
         if is_reference(actual):
             return Verdict.unknown(f"backup_retention_days is {actual}")
-        verdicts = [*floor_verdicts(stack, "DB-4", "database.backup_retention_days", actual)]
+        # Point-in-time recovery covers the whole retention of every Flexible Server backup.
+        recoverable = int(actual) >= 1
+        verdicts = [
+            *floor_verdicts(stack, "DB-4", "database.backup_retention_days", actual),
+            *floor_verdicts(stack, "DB-4", "database.point_in_time_recovery", recoverable),
+        ]
         if int(actual) < wanted:
             verdicts.append(Verdict.failed(f"backup_retention_days {actual} < {wanted}"))
         return combine(verdicts or [Verdict.passed(f"{actual} days (config {wanted})")])
