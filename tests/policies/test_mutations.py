@@ -5,6 +5,11 @@ each mutation edits a copy of one clean stack into `stacks/<requirement>-<n>/`, 
 Checkov run scans all of them next to the clean copies (`clean-<stack>`). A mutation is
 caught when the gate reports a failed check for its requirement on the mutated stack that
 the clean stack does not have.
+
+Optional requirements (AUTH-1, DNS-1, ...) are off in the shipped environments, so a
+mutations file may declare `variants`: an environment copied from a shipped one with some
+settings changed (`set`, merged into its YAML), synthesized with the real app for this
+cloud; its clean stack is scanned and mutated like the others.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
-from matrix import ENVIRONMENTS, ROOT
+from matrix import ENVIRONMENTS, ROOT, start_synth, wait_all
 
 from synth import verify
 from synth.config import load_environment
@@ -75,6 +80,47 @@ def apply_edit(document: dict[str, Any], edit: dict[str, Any]) -> int:
 
 MUTATIONS = Path(__file__).resolve().parent / "mutations"
 CHECKS = ROOT / "policies" / "checks"
+STACK = "cdk.tf.json"
+
+
+def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in changes.items():
+        both = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = _merge(merged[key], value) if both else value
+    return merged
+
+
+def load_variants(cloud: str) -> dict[str, dict[str, Any]]:
+    """`{name: environment YAML data}` of the cloud's variants (none when not declared)."""
+    data = yaml.safe_load((MUTATIONS / f"{cloud}.yaml").read_text())
+    variants = {}
+    for name, variant in (data.get("variants") or {}).items():
+        assert name not in ENVIRONMENTS, f"variant {name} shadows a shipped environment"
+        base = yaml.safe_load((ROOT / "environments" / f"{variant['from']}.yaml").read_text())
+        variants[name] = _merge(base, variant["set"])
+    return variants
+
+
+def synthesize_variants(cloud: str, work: Path) -> dict[str, Path]:
+    """Synthesize the cloud's variants with the real app; `{name: environment file}`."""
+    variants = load_variants(cloud)
+    if not variants:
+        return {}
+    environments = work / "environments"
+    environments.mkdir(parents=True)
+    files = {}
+    for name, data in variants.items():
+        files[name] = environments / f"{name}.yaml"
+        files[name].write_text(yaml.safe_dump(data, sort_keys=False))
+    wait_all(
+        {
+            f"{cloud} variants": start_synth(
+                cloud, work / "out", extra_env={"GROUNDWORK_ENVIRONMENTS": str(environments)}
+            )
+        }
+    )
+    return files
 
 
 def load_mutations(cloud: str) -> list[dict[str, Any]]:
@@ -120,6 +166,9 @@ def mutation_report(
         name: load_environment(ROOT / "environments" / f"{name}.yaml", cloud=cloud)
         for name in clean
     }
+    for name, path in synthesize_variants(cloud, work / "variants").items():
+        clean[name] = json.loads((work / "variants" / "out" / "stacks" / name / STACK).read_text())
+        configs[name] = load_environment(path, cloud=cloud)
     named = {f"clean-{name}": (document, name) for name, document in clean.items()}
     for mutation in load_mutations(cloud):
         document = copy.deepcopy(clean[mutation["stack"]])
@@ -127,7 +176,7 @@ def mutation_report(
             apply_edit(document, edit)
         named[mutation["name"]] = (document, mutation["stack"])
     for name, (document, _) in named.items():
-        target = work / "stacks" / name / "cdk.tf.json"
+        target = work / "stacks" / name / STACK
         target.parent.mkdir(parents=True)
         target.write_text(json.dumps(document, indent=2))
     scan = verify.run_checkov(
