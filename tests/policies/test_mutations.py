@@ -20,6 +20,7 @@ mutation's resources. In a group, a mutation counts as caught only through such 
 failing on a resource it edited: that result depends on nothing but the resource's own
 configuration, which no other edit in the stack reaches. Everything else (our cross-resource
 policies, graph checks, provider or data edits, `solo: true`) gets a stack of its own.
+A cloud opts in with `share_stacks: true` in its mutations file.
 """
 
 from __future__ import annotations
@@ -229,11 +230,18 @@ def local_check_types() -> dict[str, set[str]]:
     return types
 
 
+def shares_stacks(cloud: str) -> bool:
+    """Whether the cloud's mutations file opts in to group stacks (`share_stacks: true`)."""
+    data = yaml.safe_load((MUTATIONS / f"{cloud}.yaml").read_text())
+    return data.get("share_stacks") is True
+
+
 def plan_stacks(
-    mutations: list[dict[str, Any]], clean: dict[str, dict[str, Any]]
+    mutations: list[dict[str, Any]], clean: dict[str, dict[str, Any]], *, share: bool = True
 ) -> dict[str, tuple[str, list[dict[str, Any]]]]:
     """`{stack name: (clean stack, mutations)}`; sets each mutation's `stack_name`, `touched`
-    and `grouped` (credited only through single-resource checks on what it edited)."""
+    and `grouped` (credited only through single-resource checks on what it edited). Without
+    `share`, every mutation gets a stack of its own."""
     mapping = verify.load_requirement_map(ROOT / "policies" / "requirements")
     check_types = local_check_types()
     closures = {name: reference_closure(document) for name, document in clean.items()}
@@ -250,7 +258,8 @@ def plan_stacks(
             if mutation["requirement"] in requirements and check_types.get(check, set()) & kinds
         }
         groupable = (
-            not mutation.get("solo")
+            share
+            and not mutation.get("solo")
             and bool(local)
             and all(not a.startswith(("data.", "provider.")) for a in edited)
         )
@@ -298,7 +307,8 @@ def mutation_report(
         configs[name] = load_environment(path, cloud=cloud)
     named = {f"clean-{name}": (document, name) for name, document in clean.items()}
     mutations = load_mutations(cloud)
-    for stack, (source, members) in plan_stacks(mutations, clean).items():
+    planned = plan_stacks(mutations, clean, share=shares_stacks(cloud))
+    for stack, (source, members) in planned.items():
         document = copy.deepcopy(clean[source])
         for mutation in members:
             for edit in mutation["edits"]:
