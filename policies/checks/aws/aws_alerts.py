@@ -2,8 +2,9 @@
 threshold and severity (the alarm's `severity` tag).
 
 The thresholds are constants of REQUIREMENTS.md, not environment settings, so they are
-constants here too (ALERTS). A stack-wide check: it runs once per stack on the AWS provider,
-because a missing alarm has no resource to fail on.
+constants here too (ALERTS). A missing alarm has no resource to fail on, so the check runs
+on the workload the alerts watch, the ECS service, and judges the stack's alarms; a stack
+without an app (the state bootstrap) has nothing to alert on.
 """
 
 import json
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from groundwork_policy import GroundworkProviderCheck, Stack, Verdict, combine, is_reference
+from groundwork_policy import GroundworkCheck, Stack, Verdict, combine, is_reference
 
 FIVE_MINUTES = 300
 INSIGHT_RULE = re.compile(r'INSIGHT_RULE_METRIC\(\s*"([^"]+)"')
@@ -147,12 +148,12 @@ def _judge(alert: Alert, alarm: dict[str, Any]) -> Verdict:
     return Verdict.passed(f"{alert.what}: {name}")
 
 
-class Alerts(GroundworkProviderCheck):
+class Alerts(GroundworkCheck):
     id = "CKV_GW_OBS_2"
     name = "CloudWatch alarms cover every OBS-2 alert with its threshold and severity"
     requirement = "OBS-2"
     severity = "HIGH"
-    providers = ("aws",)
+    resource_types = ("aws_ecs_service",)
     needs_config = False
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
