@@ -1,4 +1,5 @@
-"""The app entry point: one stack per environment file; bad input writes nothing."""
+"""The app entry point: one stack per environment file and a bootstrap stack per cloud;
+bad input writes nothing."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from matrix import ENVIRONMENTS, ROOT
+from matrix import ENVIRONMENTS, ROOT, bootstrap_stack
 
 
 def run_main(tmp_path: Path, environments: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -39,9 +40,10 @@ def copy_environments(tmp_path: Path) -> Path:
 def test_manifest_has_one_stack_per_environment_named_after_its_file(matrix_dir: Path) -> None:
     for cloud in ("aws", "gcp", "azure"):
         manifest = json.loads((matrix_dir / cloud / "manifest.json").read_text())
-        assert sorted(manifest["stacks"]) == sorted(ENVIRONMENTS)
-        for env in ENVIRONMENTS:
-            assert manifest["stacks"][env]["synthesizedStackPath"] == f"stacks/{env}/cdk.tf.json"
+        stacks = [*ENVIRONMENTS, bootstrap_stack(cloud)]  # STATE-2: one bootstrap per cloud
+        assert sorted(manifest["stacks"]) == sorted(stacks)
+        for name in stacks:
+            assert manifest["stacks"][name]["synthesizedStackPath"] == f"stacks/{name}/cdk.tf.json"
 
 
 def test_bad_config_exits_2_with_file_and_field_and_writes_nothing(tmp_path: Path) -> None:
@@ -78,7 +80,9 @@ def test_unknown_cloud_override_exits_2(tmp_path: Path) -> None:
     assert result.stderr.strip() == "CLOUD=oracle: expected one of aws, gcp, azure"
 
 
-def test_cdktf_cli_lists_every_environment_through_cdktf_json(tmp_path: Path) -> None:
+def test_cdktf_cli_lists_every_environment_and_the_bootstrap_through_cdktf_json(
+    tmp_path: Path,
+) -> None:
     """`cdktf list` runs the app the way cdktf.json says (pipenv run python main.py)."""
     result = subprocess.run(
         ["npx", "--no-install", "cdktf", "list", "--output", str(tmp_path / "out")],
@@ -92,8 +96,7 @@ def test_cdktf_cli_lists_every_environment_through_cdktf_json(tmp_path: Path) ->
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line.split() for line in result.stdout.splitlines() if line.strip()]
     header = next(i for i, row in enumerate(rows) if row[:2] == ["Stack", "name"])
-    assert sorted(row[0] for row in rows[header + 1 :] if row[0] in ENVIRONMENTS) == sorted(
-        ENVIRONMENTS
-    )
+    stacks = [*ENVIRONMENTS, bootstrap_stack("gcp")]
+    assert sorted(row[0] for row in rows[header + 1 :] if row[0] in stacks) == sorted(stacks)
     stack = json.loads((tmp_path / "out" / "stacks" / "production" / "cdk.tf.json").read_text())
     assert "google" in stack["provider"]

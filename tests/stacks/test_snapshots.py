@@ -1,4 +1,5 @@
-"""Snapshot of every synthesized stack, so every change to the Terraform shows in review.
+"""Snapshot of every synthesized stack (environments and bootstrap stacks), so every change
+to the Terraform shows in review.
 
 Update after an intended change with `make test PYTEST_ARGS=--snapshot-update` and review
 the diff of tests/stacks/__snapshots__/.
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from matrix import CLOUDS, ENVIRONMENTS, ROOT
+from matrix import CLOUDS, ENVIRONMENTS, ROOT, bootstrap_stack
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
@@ -40,6 +41,17 @@ def test_stack_snapshot(
 ) -> None:
     replacements = {str(matrix_dir): "<outdir>", str(ROOT): "<project>", str(Path.home()): "<home>"}
     assert normalized(matrix[cloud, env], replacements) == snapshot_json
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_bootstrap_stack_snapshot(
+    matrix_dir: Path, snapshot_json: SnapshotAssertion, cloud: str
+) -> None:
+    """STATE-2: each cloud's bootstrap stack (the state storage)."""
+    name = bootstrap_stack(cloud)
+    stack = json.loads((matrix_dir / cloud / "stacks" / name / "cdk.tf.json").read_text())
+    replacements = {str(matrix_dir): "<outdir>", str(ROOT): "<project>", str(Path.home()): "<home>"}
+    assert normalized(stack, replacements) == snapshot_json
 
 
 def test_normalization_removes_machine_paths() -> None:

@@ -1,4 +1,5 @@
-"""The verify gate passes on every synthesized stack of every cloud (the clean matrix)."""
+"""The verify gate passes on every synthesized stack of every cloud (the clean matrix): the
+environments and each cloud's bootstrap stack."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from matrix import CLOUDS, ENVIRONMENTS, ROOT
+from matrix import CLOUDS, ENVIRONMENTS, ROOT, bootstrap_stack
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
@@ -29,6 +30,6 @@ def test_gate_passes_and_evaluates_every_resource(
     assert result.stdout.rstrip().endswith("verify: PASS")
     report = json.loads(report_path.read_text())
     stacks = {stack["stack"]: stack for stack in report["stacks"]}
-    assert sorted(stacks) == sorted(ENVIRONMENTS)
+    assert sorted(stacks) == sorted([*ENVIRONMENTS, bootstrap_stack(cloud)])
     for name, stack in stacks.items():
         assert stack["evaluated"] == stack["resources"], name
