@@ -26,8 +26,8 @@ export PYPI_INDEX_URL
 OUTDIR ?= cdktf.out
 REPORTS ?= reports
 PYTEST_ARGS ?=
-VERIFY = .tools/bin/pipenv run python -m synth verify $(OUTDIR) \
-	--json $(REPORTS)/verify.json --junit $(REPORTS)/verify.xml
+VERIFY = .tools/bin/pipenv run python -m synth verify $(OUTDIR) --require-coverage \
+	--json $(REPORTS)/verify.json --junit $(REPORTS)/verify.xml --sarif $(REPORTS)/verify.sarif
 
 .PHONY: setup synth verify test lint clean
 

@@ -5,6 +5,8 @@ Satisfies: STATE-1
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cdktf import (
     AzurermBackend,
     CloudBackend,
@@ -17,21 +19,10 @@ from cdktf import (
 )
 from constructs import Construct
 
-from synth.config import (
-    AzurermState,
-    EnvironmentConfig,
-    GcsState,
-    HcpState,
-    LocalState,
-    S3State,
-)
+from synth.config import EnvironmentConfig, backend_block
 
 # 1.10 is the first release whose S3 backend locks with a lock file (no DynamoDB table).
 REQUIRED_TERRAFORM = ">= 1.10.0, < 2.0.0"
-
-# Terraform runs in cdktf.out/stacks/<env>/; local state lives in the project root, and a
-# relative path keeps the synthesized JSON the same on every machine.
-PROJECT_ROOT_FROM_STACK = "../../.."
 
 
 class GroundworkStack(TerraformStack):
@@ -47,40 +38,24 @@ class GroundworkStack(TerraformStack):
 
 
 def configure_backend(stack: TerraformStack, config: EnvironmentConfig) -> None:
-    """STATE-1: the environment's state backend, from its config."""
-    state = config.state
-    default_key = f"{config.app}/{config.name}/terraform.tfstate"
-    if isinstance(state, LocalState):
-        path = state.path or f"terraform.{config.name}.tfstate"
-        LocalBackend(stack, path=f"{PROJECT_ROOT_FROM_STACK}/{path}")
-    elif isinstance(state, S3State):
-        S3Backend(
-            stack,
-            bucket=state.bucket,
-            key=state.key or default_key,
-            region=state.region,
-            encrypt=True,
-            kms_key_id=state.kms_key_id,
-        )
-        # cdktf 0.21's S3Backend predates `use_lockfile`; set it directly.
-        stack.add_override("terraform.backend.s3.use_lockfile", True)
-    elif isinstance(state, GcsState):
-        GcsBackend(stack, bucket=state.bucket, prefix=state.prefix or f"{config.app}/{config.name}")
-    elif isinstance(state, AzurermState):
-        AzurermBackend(
-            stack,
-            resource_group_name=state.resource_group_name,
-            storage_account_name=state.storage_account_name,
-            container_name=state.container_name,
-            key=state.key or default_key,
-            use_azuread_auth=True,
-        )
-    elif isinstance(state, HcpState):
+    """STATE-1: the environment's state backend, as `backend_block` derives it from config."""
+    kind, arguments = backend_block(config)
+    backends: dict[str, Callable[..., object]] = {
+        "local": LocalBackend,
+        "gcs": GcsBackend,
+        "azurerm": AzurermBackend,
+    }
+    if kind == "s3":
+        # cdktf 0.21's S3Backend predates `use_lockfile`; it is set as an override.
+        S3Backend(stack, **{k: v for k, v in arguments.items() if k != "use_lockfile"})
+        stack.add_override("terraform.backend.s3.use_lockfile", arguments["use_lockfile"])
+    elif kind == "cloud":
+        workspace = NamedCloudWorkspace(arguments["workspaces"]["name"])
         CloudBackend(
             stack,
-            organization=state.organization,
-            workspaces=NamedCloudWorkspace(state.workspace),
-            hostname=state.hostname,
+            organization=arguments["organization"],
+            workspaces=workspace,
+            hostname=arguments.get("hostname"),
         )
-    else:  # pragma: no cover - the schema admits no other backend
-        raise TypeError(f"unsupported state backend {state!r}")
+    else:
+        backends[kind](stack, **arguments)

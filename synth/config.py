@@ -359,6 +359,52 @@ FLOORS = (
 )
 
 
+# Terraform runs in cdktf.out/stacks/<env>/; local state lives in the project root, and a
+# relative path keeps the synthesized JSON the same on every machine.
+PROJECT_ROOT_FROM_STACK = "../../.."
+
+
+def backend_block(config: EnvironmentConfig) -> tuple[str, dict[str, Any]]:
+    """STATE-1: the Terraform block (`backend.<kind>`, or `cloud` for HCP) this environment's
+    config asks for, as (kind, arguments). The stack builds it; a policy checks it."""
+    state = config.state
+    default_key = f"{config.app}/{config.name}/terraform.tfstate"
+    if isinstance(state, LocalState):
+        path = state.path or f"terraform.{config.name}.tfstate"
+        return "local", {"path": f"{PROJECT_ROOT_FROM_STACK}/{path}"}
+    if isinstance(state, S3State):
+        s3: dict[str, Any] = {
+            "bucket": state.bucket,
+            "key": state.key or default_key,
+            "region": state.region,
+            "encrypt": True,
+            "use_lockfile": True,  # S3-native locking (Terraform >= 1.10), no DynamoDB table
+        }
+        if state.kms_key_id:
+            s3["kms_key_id"] = state.kms_key_id
+        return "s3", s3
+    if isinstance(state, GcsState):
+        return "gcs", {
+            "bucket": state.bucket,
+            "prefix": state.prefix or f"{config.app}/{config.name}",
+        }
+    if isinstance(state, AzurermState):
+        return "azurerm", {
+            "resource_group_name": state.resource_group_name,
+            "storage_account_name": state.storage_account_name,
+            "container_name": state.container_name,
+            "key": state.key or default_key,
+            "use_azuread_auth": True,
+        }
+    cloud: dict[str, Any] = {
+        "organization": state.organization,
+        "workspaces": {"name": state.workspace},
+    }
+    if state.hostname:
+        cloud["hostname"] = state.hostname
+    return "cloud", cloud
+
+
 def _field(config: BaseModel, dotted: str) -> Any:
     value: Any = config
     for part in dotted.split("."):

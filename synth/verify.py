@@ -141,11 +141,13 @@ class Policy:
 @dataclass(frozen=True)
 class RequirementMap:
     """policies/requirements/: built-in check -> requirements, optional requirements, and
-    the requirements a bootstrap stack (role: bootstrap, the state storage) must meet."""
+    the requirements a bootstrap stack (role: bootstrap, the state storage) must meet, and
+    those that concern only bootstrap stacks (no workload stack is judged on them)."""
 
     checks: dict[str, tuple[str, ...]]
     optional: dict[str, str]
     bootstrap: tuple[str, ...] = ()
+    bootstrap_only: tuple[str, ...] = ()
 
 
 class PolicyError(Exception):
@@ -237,6 +239,7 @@ def load_requirement_map(path: Path) -> RequirementMap:
     checks: dict[str, tuple[str, ...]] = {}
     optional: dict[str, str] = {}
     bootstrap: list[str] = []
+    bootstrap_only: list[str] = []
     problems = []
     for file in files:
         data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
@@ -253,13 +256,16 @@ def load_requirement_map(path: Path) -> RequirementMap:
             optional[str(requirement)] = str(switch)
             if requirement not in REQUIREMENTS:
                 problems.append(f"{file}: optional.{requirement}: unknown requirement")
-        for requirement in data.get("bootstrap") or []:
-            bootstrap.append(str(requirement))
-            if requirement not in REQUIREMENTS:
-                problems.append(f"{file}: bootstrap: unknown requirement {requirement}")
+        for key, found in (("bootstrap", bootstrap), ("bootstrap_only", bootstrap_only)):
+            for requirement in data.get(key) or []:
+                found.append(str(requirement))
+                if requirement not in REQUIREMENTS:
+                    problems.append(f"{file}: {key}: unknown requirement {requirement}")
     if problems:
         raise PolicyError(problems)
-    return RequirementMap(checks, optional, tuple(dict.fromkeys(bootstrap)))
+    return RequirementMap(
+        checks, optional, tuple(dict.fromkeys(bootstrap)), tuple(dict.fromkeys(bootstrap_only))
+    )
 
 
 def _stack_cloud(document: dict[str, Any]) -> str | None:
@@ -552,10 +558,12 @@ def _requirements_of(
 
 def applicable(requirement: str, config: EnvironmentConfig | None, mapping: RequirementMap) -> bool:
     """A bootstrap stack (the state storage) needs only the requirement map's `bootstrap`
-    list; in a workload, optional requirements apply where the config's switch is on and
-    the rest always apply."""
+    list; a workload needs none of `bootstrap_only`, its optional requirements where the
+    config's switch is on, and the rest always."""
     if config is not None and config.role == "bootstrap":
         return requirement in mapping.bootstrap
+    if requirement in mapping.bootstrap_only:
+        return False
     switch = mapping.optional.get(requirement)
     if switch is None:
         return True

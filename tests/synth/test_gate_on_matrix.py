@@ -1,5 +1,5 @@
 """The verify gate passes on every synthesized stack of every cloud (the clean matrix): the
-environments and each cloud's bootstrap stack."""
+environments and each cloud's bootstrap stack, with every applicable requirement checked."""
 
 from __future__ import annotations
 
@@ -17,7 +17,14 @@ def test_gate_passes_and_evaluates_every_resource(
     matrix_dir: Path, tmp_path: Path, cloud: str
 ) -> None:
     report_path = tmp_path / "verify.json"
-    command = [sys.executable, "-m", "synth", "verify", str(matrix_dir / cloud)]
+    command = [
+        sys.executable,
+        "-m",
+        "synth",
+        "verify",
+        str(matrix_dir / cloud),
+        "--require-coverage",
+    ]
     result = subprocess.run(
         [*command, "--json", str(report_path)],
         cwd=ROOT,
@@ -33,3 +40,5 @@ def test_gate_passes_and_evaluates_every_resource(
     assert sorted(stacks) == sorted([*ENVIRONMENTS, bootstrap_stack(cloud)])
     for name, stack in stacks.items():
         assert stack["evaluated"] == stack["resources"], name
+    unchecked = [r for r in report["requirements"] if r["status"] == "unchecked"]
+    assert unchecked == []

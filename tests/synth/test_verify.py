@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from synth import verify
+from synth.config import load_environment
 from synth.reports import GateReport, Status, render_text, write_json, write_junit
 from synth.waivers import Waiver, WaiversError, load_waivers
 
@@ -548,3 +549,14 @@ def test_requirement_map_merges_the_folder_and_refuses_a_check_mapped_twice(
     assert f"{tmp_path / 'azure.yaml'}: checks.CKV_AWS_17: unknown requirement NET-9" in str(
         caught.value
     )
+
+
+def test_bootstrap_only_requirements_do_not_apply_to_workload_stacks() -> None:
+    """STATE-2 concerns the bootstrap stacks; a workload stack is never UNCHECKED on it."""
+    config = load_environment(ROOT / "environments" / "production.yaml")
+    mapping = verify.RequirementMap({}, {}, ("STATE-2", "TAG-1"), ("STATE-2",))
+    assert not verify.applicable("STATE-2", config, mapping)
+    assert verify.applicable("STATE-1", config, mapping)
+    bootstrap = config.model_copy(update={"role": "bootstrap"})
+    assert verify.applicable("STATE-2", bootstrap, mapping)
+    assert not verify.applicable("STATE-1", bootstrap, mapping)
