@@ -167,6 +167,10 @@ class _Policy:
     severity: ClassVar[str]  # LOW | MEDIUM | HIGH | CRITICAL
     # Set when the check needs the environment config; without one it is UNKNOWN.
     needs_config: ClassVar[bool] = True
+    # The stack roles (EnvironmentConfig.role) the policy judges; on any other role it gives
+    # no result at all, because its requirement does not apply there (the gate's coverage
+    # decides applicability; see policies/requirements/common.yaml).
+    roles: ClassVar[tuple[str, ...]] = ("workload", "bootstrap")
 
     details: list[str]
     _scanned_file: str
@@ -189,6 +193,8 @@ class _Policy:
     def _decide(self) -> CheckResult:
         stack = stack_for(self._scanned_file) or Stack("?", None)
         body = self._body(stack)
+        if stack.config is not None and stack.config.role not in self.roles:
+            return CheckResult.UNKNOWN  # not applicable to this role: Checkov drops the result
         if body is None:
             verdict = Verdict.unknown(f"entity not found in the document of stack {stack.name!r}")
         elif self.needs_config and stack.config is None:

@@ -40,7 +40,7 @@ import yaml
 from matrix import ENVIRONMENTS, ROOT, start_synth, wait_all
 
 from synth import verify
-from synth.config import load_environment
+from synth.config import bootstrap_configs, load_environment
 from synth.reports import GateReport, Status
 from synth.requirements import REQUIREMENTS
 
@@ -293,14 +293,17 @@ def mutation_report(
     cloud: str, matrix_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> MutationRun:
     work = tmp_path_factory.mktemp(f"mutated-{cloud}")
-    # The environments' stacks; other stacks in the output (e.g. a bootstrap) are not mutated.
-    clean = {
-        name: json.loads((matrix_dir / cloud / "stacks" / name / "cdk.tf.json").read_text())
-        for name in ENVIRONMENTS
-    }
+    # The environments' stacks and the cloud's bootstrap stack (STATE-2), with the configs
+    # main.py built them from.
     configs = {
         name: load_environment(ROOT / "environments" / f"{name}.yaml", cloud=cloud)
-        for name in clean
+        for name in ENVIRONMENTS
+    }
+    for bootstrap in bootstrap_configs(list(configs.values())):
+        configs[bootstrap.name] = bootstrap
+    clean = {
+        name: json.loads((matrix_dir / cloud / "stacks" / name / "cdk.tf.json").read_text())
+        for name in configs
     }
     for name, path in synthesize_variants(cloud, work / "variants").items():
         clean[name] = json.loads((work / "variants" / "out" / "stacks" / name / STACK).read_text())
@@ -398,9 +401,8 @@ def test_every_mutation_is_caught_with_its_requirement(
             f"\n{cloud}: caught {len(mutations) - len(missed)}/{len(mutations)} "
             f"({stacks} mutated stacks)"
         )
-        print(
-            f"implemented by constructs/{cloud} but without a mutation yet: {', '.join(uncovered)}"
-        )
+        missing = ", ".join(uncovered) or "none"
+        print(f"implemented by constructs/{cloud} but without a mutation yet: {missing}")
     assert not missed, "\n".join(missed)
 
 

@@ -12,6 +12,7 @@ class AzureBucketLogging(GroundworkCheck):
     id = "CKV_GW_OBJ_72"
     name = "App storage blob reads, writes and deletes are logged"
     requirement = "OBJ-6"
+    roles = ("workload",)  # the bootstrap's state account is not app storage (OBJ-6 n/a there)
     severity = "MEDIUM"
     resource_types = ("azurerm_storage_container",)
     needs_config = False
