@@ -43,6 +43,7 @@ from synth import verify
 from synth.config import bootstrap_configs, load_environment
 from synth.reports import GateReport, Status
 from synth.requirements import REQUIREMENTS
+from synth.waivers import load_waivers
 
 
 class MutationError(Exception):
@@ -407,11 +408,19 @@ def test_every_mutation_is_caught_with_its_requirement(
 
 
 def test_clean_stacks_have_no_custom_policy_failures(mutation_report: MutationRun) -> None:
+    """Our policies pass on the clean stacks, but for failures policies/waivers.yaml accepts
+    (a reviewed, expiring waiver of a known gap is still a failure until it is waived)."""
+    waivers = load_waivers(ROOT / "policies" / "waivers.yaml")
+
+    def waived(stack: str, check_id: str, resource: str) -> bool:
+        return any(w.matches(stack.removeprefix("clean-"), check_id, resource) for w in waivers)
+
     failed = [
         (f.stack, f.check_id, f.resource, f.details)
         for f in mutation_report.report.findings
         if f.stack.startswith("clean-")
         and f.check_id.startswith("CKV_GW_")
         and f.status is not Status.PASSED
+        and not waived(f.stack, f.check_id, f.resource)
     ]
     assert failed == []
