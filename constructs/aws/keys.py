@@ -52,6 +52,35 @@ def _policy(statements: list[dict[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
 
 
+def s3_only_key_policy(account_id: str, region: str) -> str:
+    """Policy of a key the account administers and uses only through S3 in `region` (IAM-1)."""
+    root = f"arn:aws:iam::{account_id}:root"  # the config admits commercial regions only
+    return _policy(
+        [
+            {
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": ADMIN_ACTIONS,
+                "Resource": "*",
+            },
+            {
+                "Sid": "AccountUsesTheKeyThroughS3",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": CRYPTO_ACTIONS,
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:CallerAccount": account_id,
+                        "kms:ViaService": f"s3.{region}.amazonaws.com",
+                    }
+                },
+            },
+        ]
+    )
+
+
 class Keys(Construct):
     """`data` and `logs` KMS keys with aliases `alias/<prefix>-data` and `-logs`."""
 

@@ -13,14 +13,12 @@ table: the S3 backend sets `use_lockfile` (Terraform >= 1.10), a lock object in 
 
 from __future__ import annotations
 
-import json
-
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
-from constructs.aws.keys import ADMIN_ACTIONS, CRYPTO_ACTIONS, DELETION_WINDOW_DAYS
+from constructs.aws.keys import DELETION_WINDOW_DAYS, s3_only_key_policy
 from constructs.aws.storage import _ProtectedBucket
 
 from synth.config import EnvironmentConfig
@@ -33,7 +31,6 @@ class StateStorage(Construct):
         super().__init__(scope, id_)
         region = config.aws.region
         account_id = DataAwsCallerIdentity(self, "account").account_id
-        root = f"arn:aws:iam::{account_id}:root"  # the config admits commercial regions only
         key = KmsKey(
             self,
             "key",
@@ -41,34 +38,7 @@ class StateStorage(Construct):
             enable_key_rotation=True,  # SEC-4
             deletion_window_in_days=DELETION_WINDOW_DAYS,
             # IAM-1: administration spelled out; use only through S3 in this account.
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountAdministersTheKey",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": root},
-                            "Action": ADMIN_ACTIONS,
-                            "Resource": "*",
-                        },
-                        {
-                            "Sid": "AccountUsesTheKeyThroughS3",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": root},
-                            "Action": CRYPTO_ACTIONS,
-                            "Resource": "*",
-                            "Condition": {
-                                "StringEquals": {
-                                    "kms:CallerAccount": account_id,
-                                    "kms:ViaService": f"s3.{region}.amazonaws.com",
-                                }
-                            },
-                        },
-                    ],
-                },
-                indent=2,
-            ),
+            policy=s3_only_key_policy(account_id, region),
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
         KmsAlias(self, "key-alias", name=f"alias/{config.app}-tfstate", target_key_id=key.key_id)

@@ -9,7 +9,6 @@ same way. Bucket names must be globally unique, so they end in the account ID.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cdktf import TerraformProvider
@@ -60,7 +59,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningVersioningConfiguration,
 )
 from constructs import Construct
-from constructs.aws.keys import ADMIN_ACTIONS, CRYPTO_ACTIONS, DELETION_WINDOW_DAYS
+from constructs.aws.keys import DELETION_WINDOW_DAYS, s3_only_key_policy
 
 from synth.config import EnvironmentConfig
 
@@ -248,7 +247,6 @@ class Storage(Construct):
     ) -> str:
         """OBJ-4: a replica bucket and key in the replica region, and the replication rule."""
         region, replica_region = config.aws.region, config.aws.replica_region
-        root = f"arn:aws:iam::{account_id}:root"  # the config admits commercial regions only
         key = KmsKey(
             self,
             "replica-key",
@@ -256,34 +254,7 @@ class Storage(Construct):
             description=f"{config.prefix}: S3 replica of the assets bucket",
             enable_key_rotation=True,  # SEC-4
             deletion_window_in_days=DELETION_WINDOW_DAYS,
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountAdministersTheKey",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": root},
-                            "Action": ADMIN_ACTIONS,
-                            "Resource": "*",
-                        },
-                        {
-                            "Sid": "AccountUsesTheKeyThroughS3",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": root},
-                            "Action": CRYPTO_ACTIONS,
-                            "Resource": "*",
-                            "Condition": {
-                                "StringEquals": {
-                                    "kms:CallerAccount": account_id,
-                                    "kms:ViaService": f"s3.{replica_region}.amazonaws.com",
-                                }
-                            },
-                        },
-                    ],
-                },
-                indent=2,
-            ),
+            policy=s3_only_key_policy(account_id, replica_region),
         )
         KmsAlias(
             self,
