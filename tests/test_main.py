@@ -100,3 +100,24 @@ def test_cdktf_cli_lists_every_environment_and_the_bootstrap_through_cdktf_json(
     assert sorted(row[0] for row in rows[header + 1 :] if row[0] in stacks) == sorted(stacks)
     stack = json.loads((tmp_path / "out" / "stacks" / "production" / "cdk.tf.json").read_text())
     assert "google" in stack["provider"]
+
+
+def test_cdktf_synth_can_switch_cloud_over_an_existing_output(tmp_path: Path) -> None:
+    """Switching CLOUD renames the bootstrap stack; cdktf's CLI then removes the old one."""
+    out = tmp_path / "out"
+    first = run_main(tmp_path, ROOT / "environments", CLOUD="aws")
+    assert first.returncode == 0, first.stderr
+    assert (out / "stacks" / "bootstrap-aws" / "cdk.tf.json").exists()
+    result = subprocess.run(
+        ["npx", "--no-install", "cdktf", "synth", "--output", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "CI": "true", "CLOUD": "gcp"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in (out / "stacks").iterdir()) == sorted(
+        [*ENVIRONMENTS, "bootstrap-gcp"]
+    )
