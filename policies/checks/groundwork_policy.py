@@ -307,6 +307,23 @@ def floor_verdicts(stack: Stack, requirement: str, field_path: str, actual: Any)
     return verdicts
 
 
+def availability_verdicts(
+    stack: Stack, setting: str, highly_available: Any, replicas: int
+) -> list[Verdict]:
+    """DB-5 for a primary database: its HA `setting` and its read-replica count equal the
+    config's, and meet the production floors."""
+    assert stack.config is not None
+    database = stack.config.database
+    return [
+        expect_equal(
+            setting, highly_available, database.high_availability, "database.high_availability"
+        ),
+        *floor_verdicts(stack, "DB-5", "database.high_availability", highly_available),
+        expect_equal("read replicas", replicas, database.read_replicas, "database.read_replicas"),
+        *floor_verdicts(stack, "DB-5", "database.read_replicas", replicas),
+    ]
+
+
 def references_to(stack: Stack, resource_type: str, attribute: str, target: str) -> list[str]:
     """Names of `resource_type` resources whose `attribute` refers to the address `target`."""
     found = []

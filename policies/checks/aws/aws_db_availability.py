@@ -10,9 +10,8 @@ from groundwork_policy import (
     GroundworkCheck,
     Stack,
     Verdict,
+    availability_verdicts,
     combine,
-    expect_equal,
-    floor_verdicts,
     references_to,
 )
 
@@ -27,20 +26,9 @@ class DbAvailability(GroundworkCheck):
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         if body.get("replicate_source_db"):
             return Verdict.passed("read replica")
-        assert stack.config is not None
-        database = stack.config.database
         multi_az = body.get("multi_az", False)  # the provider's default
         replicas = len(references_to(stack, "aws_db_instance", "replicate_source_db", self.address))
-        return combine(
-            [
-                expect_equal("multi_az", multi_az, database.high_availability,
-                             "database.high_availability"),
-                *floor_verdicts(stack, "DB-5", "database.high_availability", multi_az),
-                expect_equal("read replicas", replicas, database.read_replicas,
-                             "database.read_replicas"),
-                *floor_verdicts(stack, "DB-5", "database.read_replicas", replicas),
-            ]
-        )  # fmt: skip
+        return combine(availability_verdicts(stack, "multi_az", multi_az, replicas))
 
 
 check = DbAvailability()

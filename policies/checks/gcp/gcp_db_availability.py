@@ -8,9 +8,8 @@ from groundwork_policy import (
     GroundworkCheck,
     Stack,
     Verdict,
+    availability_verdicts,
     combine,
-    expect_equal,
-    floor_verdicts,
     references_to,
 )
 
@@ -25,21 +24,10 @@ class DbAvailability(GroundworkCheck):
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         if body.get("master_instance_name"):
             return Verdict.passed("read replica")
-        assert stack.config is not None
-        database = stack.config.database
         regional = (body.get("settings") or {}).get("availability_type") == "REGIONAL"
         replicas = len(references_to(stack, "google_sql_database_instance",
                                      "master_instance_name", self.address))  # fmt: skip
-        return combine(
-            [
-                expect_equal("REGIONAL availability", regional, database.high_availability,
-                             "database.high_availability"),
-                expect_equal("read replicas", replicas, database.read_replicas,
-                             "database.read_replicas"),
-                *floor_verdicts(stack, "DB-5", "database.high_availability", regional),
-                *floor_verdicts(stack, "DB-5", "database.read_replicas", replicas),
-            ]
-        )  # fmt: skip
+        return combine(availability_verdicts(stack, "REGIONAL availability", regional, replicas))
 
 
 check = DbAvailability()
