@@ -42,6 +42,24 @@ Tier = Literal["dev", "staging", "production"]
 Role = Literal["workload", "bootstrap"]
 # The tier whose account / project / subscription holds the state storage wins (STATE-2).
 TIER_RANK = {"production": 0, "staging": 1, "dev": 2}
+# The longest app and environment names the schema admits (DEPLOY-1): every generated name
+# must fit its cloud's limits at these lengths (tests/stacks/test_longest_names.py). Both are
+# lowercase letters, digits and single hyphens, starting with a letter and ending with a
+# letter or digit, because they are the stem of names whose clouds refuse '--' or a final '-'.
+APP_MAX_LENGTH = 12
+ENVIRONMENT_MAX_LENGTH = 16
+
+
+def _name_pattern(max_length: int) -> str:
+    return rf"^[a-z]([a-z0-9-]{{0,{max_length - 2}}}[a-z0-9])$"
+
+
+def _single_hyphens(value: str) -> str:
+    if "--" in value:
+        raise ValueError("must not contain '--' (several clouds refuse it in names)")
+    return value
+
+
 # Tag values must also be valid GCP labels: lowercase letters, digits, '-' and '_'.
 Label = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
 
@@ -282,10 +300,14 @@ class Waiver(Strict):
 class EnvironmentConfig(Strict):
     """One environment, after its tier's defaults are merged in."""
 
-    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,15}$")]
+    name: Annotated[
+        str, Field(pattern=_name_pattern(ENVIRONMENT_MAX_LENGTH)), AfterValidator(_single_hyphens)
+    ]
     tier: Tier
     cloud: Cloud
-    app: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,11}$")]
+    app: Annotated[
+        str, Field(pattern=_name_pattern(APP_MAX_LENGTH)), AfterValidator(_single_hyphens)
+    ]
     owner: Label
     cost_center: Label
     alert_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,63}$")]  # OBS-3
@@ -545,7 +567,7 @@ def cloud_override(environ: Mapping[str, str] = os.environ) -> str | None:
     return value
 
 
-ENVIRONMENT_FILE = re.compile(r"^[a-z][a-z0-9-]{1,15}\.yaml$")
+ENVIRONMENT_FILE = re.compile(_name_pattern(ENVIRONMENT_MAX_LENGTH).removesuffix("$") + r"\.yaml$")
 
 
 def load_environments(directory: Path, *, cloud: str | None = None) -> list[EnvironmentConfig]:
@@ -559,7 +581,9 @@ def load_environments(directory: Path, *, cloud: str | None = None) -> list[Envi
     for path in files:
         if not ENVIRONMENT_FILE.match(path.name):
             problems.append(
-                f"{path}: file name must be <name>.yaml with a lowercase name of 2-16 characters"
+                f"{path}: file name must be <name>.yaml with a name of 2-{ENVIRONMENT_MAX_LENGTH}"
+                " lowercase letters, digits and hyphens, starting with a letter and not ending"
+                " with a hyphen"
             )
             continue
         try:

@@ -54,4 +54,10 @@ REQUIREMENTS: dict[str, str] = {
     "AUTH-1": "Optional user identity service with a 12+ character password policy and MFA.",
     "CDN-1": "Optional CDN in front of the load balancer.",
     "DNS-1": "Optional DNS zone and managed certificate for the environment's domain.",
+    "DEPLOY-1": "Every name fits its cloud's length and character rules at the longest names.",
+    "DEPLOY-2": "Whatever a resource needs (API, identity, key grant, network path) exists first.",
+    "DEPLOY-3": "The documented deploy runner reaches every data plane the apply writes.",
+    "DEPLOY-4": "No feature, SKU, tier, region or provider-version combination the cloud refuses.",
+    "DEPLOY-5": "Nothing waits for what nobody creates; the first apply completes unaided.",
+    "DEPLOY-6": "After the apply the app works: own DB role, verifiable TLS, real secrets, logs.",
 }

@@ -24,7 +24,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
@@ -35,6 +35,7 @@ from checkov.terraform.checks.provider.base_check import BaseProviderCheck
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
 from synth.config import FLOORS, EnvironmentConfig
+from synth.graph import Graph
 
 CONTEXT_ENV = "GROUNDWORK_POLICY_CONTEXT"
 STACK_FILE = "cdk.tf.json"
@@ -80,6 +81,11 @@ class Stack:
     @property
     def tier(self) -> str:
         return self.config.tier if self.config else "production"
+
+    @cached_property
+    def graph(self) -> Graph:
+        """The stack's ordering graph (references and `depends_on`), for DEPLOY rules."""
+        return Graph.of(self.document)
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         """`{name: body}` of every resource of a type in this stack (bodies unwrapped JSON)."""

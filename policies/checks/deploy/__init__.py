@@ -1,0 +1,1 @@
+"""Deployability policies (DEPLOY-1..6) that hold on every cloud, one per file."""

@@ -1,0 +1,55 @@
+"""DEPLOY-1: every cloud synthesized at the schema's longest app and environment names keeps
+every resource name within its cloud's limits (the table in synth/names.py).
+
+The environments are the shipped ones (one per tier) with `app` and the file name stretched
+to `APP_MAX_LENGTH` and `ENVIRONMENT_MAX_LENGTH`, hyphens included, so a name that only fits
+today's short names fails here. The bootstrap stacks come along, as main.py builds them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from matrix import CLOUDS, ENVIRONMENTS, ROOT, synthesize_clouds
+
+from synth.config import APP_MAX_LENGTH, ENVIRONMENT_MAX_LENGTH
+from synth.names import name_problems
+
+LONGEST_APP = "longest-app-name"[: APP_MAX_LENGTH - 1] + "z"
+
+
+def longest_environment(tier: str) -> str:
+    """`<tier>-xxx...` stretched to ENVIRONMENT_MAX_LENGTH characters."""
+    return f"{tier}-{'x' * ENVIRONMENT_MAX_LENGTH}"[:ENVIRONMENT_MAX_LENGTH]
+
+
+@pytest.fixture(scope="module")
+def longest_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("longest")
+    environments = root / "environments"
+    environments.mkdir()
+    for tier in ENVIRONMENTS:
+        data = yaml.safe_load((ROOT / "environments" / f"{tier}.yaml").read_text())
+        data["app"] = LONGEST_APP
+        (environments / f"{longest_environment(tier)}.yaml").write_text(yaml.safe_dump(data))
+    return synthesize_clouds(root / "out", extra_env={"GROUNDWORK_ENVIRONMENTS": str(environments)})
+
+
+def test_the_names_are_the_longest_the_schema_admits() -> None:
+    assert len(LONGEST_APP) == APP_MAX_LENGTH
+    assert {len(longest_environment(tier)) for tier in ENVIRONMENTS} == {ENVIRONMENT_MAX_LENGTH}
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_every_name_fits_at_the_longest_names(longest_dir: Path, cloud: str) -> None:
+    stacks = sorted((longest_dir / cloud / "stacks").glob("*/cdk.tf.json"))
+    assert len(stacks) == len(ENVIRONMENTS) + 1  # and the bootstrap stack
+    problems = [
+        f"{path.parent.name}: {problem.address}: {problem.message}"
+        for path in stacks
+        for problem in name_problems(json.loads(path.read_text()))
+    ]
+    assert problems == []
