@@ -1,7 +1,5 @@
 # Groundwork's entry points. Each target first sets up whatever is missing (idempotently:
-# a second run installs nothing), then acts.
-#   make synth   synthesize every environment and run the verify gate (offline)
-#   make test    the test suite (what CI runs)
+# a second run installs nothing), then acts. `make help` lists targets and settings.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -26,12 +24,24 @@ export PYPI_INDEX_URL
 OUTDIR ?= cdktf.out
 REPORTS ?= reports
 PYTEST_ARGS ?=
+# main.py (which cdktf runs) writes the gate's reports here.
+export GROUNDWORK_REPORTS := $(REPORTS)
 VERIFY = .tools/bin/pipenv run python -m synth verify $(OUTDIR) --require-coverage \
 	--json $(REPORTS)/verify.json --junit $(REPORTS)/verify.xml --sarif $(REPORTS)/verify.sarif
 
-.PHONY: setup synth verify test lint clean
+.PHONY: help setup synth verify test lint clean
 
-setup: .venv/.synced node_modules/.installed
+help:  ## this list
+	@echo "Targets (each sets up what is missing first):"
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 16
+	@echo "Settings (make VAR=value, or the environment):"
+	@echo "  OUTDIR=$(OUTDIR)      where the stacks are written (cdktf --output)"
+	@echo "  REPORTS=$(REPORTS)        where the gate writes verify.json, .xml and .sarif"
+	@echo "  CLOUD=aws|gcp|azure    override every environment's cloud for one run"
+	@echo "  GROUNDWORK_STACKS=dev  synthesize only these stacks (comma-separated)"
+	@echo "  PYTEST_ARGS=...        extra pytest arguments for make test"
+
+setup: .venv/.synced node_modules/.installed  ## install pipenv, Python packages, cdktf-cli and Node 22
 
 # pipenv itself, only if absent: a private virtualenv avoids touching the system Python.
 .tools/bin/pipenv:
@@ -50,21 +60,21 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# cdktf synth runs main.py through pipenv (cdktf.json), then the gate checks the output.
-synth: setup
+# cdktf synth runs main.py (cdktf.json), which synthesizes and runs the verify gate; the
+# output folder is replaced only when the gate passes.
+synth: setup  ## synthesize every environment and verify it (offline)
 	npx cdktf synth --output $(OUTDIR)
+
+verify: setup  ## run the verify gate again on the existing output
 	$(VERIFY)
 
-verify: setup
-	$(VERIFY)
-
-test: setup
+test: setup  ## the test suite (what CI runs)
 	.tools/bin/pipenv run pytest $(PYTEST_ARGS)
 
-lint: setup
+lint: setup  ## ruff and mypy
 	.tools/bin/pipenv run ruff check .
 	.tools/bin/pipenv run ruff format --check .
 	.tools/bin/pipenv run mypy synth
 
-clean:
+clean:  ## remove the output, reports and caches
 	rm -rf $(OUTDIR) $(REPORTS) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -3,51 +3,152 @@ one bootstrap stack per cloud in use (`bootstrap-<cloud>`, the state storage, ST
 
 Wiring only: load and validate the environments, create the App, add each environment's
 stack for its cloud and then the bootstrap stacks, each with its synth-time guards,
-synthesize. Bad config exits 2 and a guard violation exits 1, each with one line per
-problem; neither writes anything.
+synthesize into a staging folder, and run the verify gate on it. The output folder is
+replaced only when the gate passes, so `cdktf deploy` and `cdktf diff` (which run this app
+first) can never act on Terraform the gate has not passed.
+
+Exit status: 0 verified output written; 1 a guard or the gate failed; 2 bad input (config,
+selection, a refused skip). Nothing is written unless the status is 0.
+
+Environment:
+- `CDKTF_OUTDIR`: output folder (cdktf's CLI sets it from `--output`; default cdktf.out).
+- `GROUNDWORK_ENVIRONMENTS`: the environments folder (default environments/).
+- `GROUNDWORK_STACKS`: comma-separated stack names to synthesize (default: all).
+- `GROUNDWORK_REPORTS`: where the gate writes verify.json/.xml/.sarif (default reports/).
+- `GROUNDWORK_VERIFY=skip`: local iteration only; refused when `CI` is set or a selected
+  stack is of the production tier (see `verification_skipped`).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from cdktf import App
 
 from stacks import bootstrap_stack_class, stack_class
-from synth.config import ConfigError, bootstrap_configs, cloud_override, load_environments
+from synth import verify
+from synth.config import (
+    ConfigError,
+    EnvironmentConfig,
+    bootstrap_configs,
+    cloud_override,
+    load_environments,
+)
 from synth.guards import attach_guards, guard_failures
 from synth.output import staged_outdir
 
 
-def main() -> int:
-    environments_dir = Path(os.environ.get("GROUNDWORK_ENVIRONMENTS", "environments"))
-    # cdktf's CLI passes its output directory in CDKTF_OUTDIR.
-    outdir = Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out"))
+class GateFailed(Exception):
+    """The verify gate failed (status 1) or refused its input (status 2)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"verify gate exited {status}")
+        self.status = status
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() not in ("", "0", "false", "no")
+
+
+def select_stacks(
+    configs: Sequence[EnvironmentConfig], environ: Mapping[str, str]
+) -> list[EnvironmentConfig]:
+    """The configs named in `GROUNDWORK_STACKS` (all when unset); an unknown name is an error."""
+    wanted = [n.strip() for n in environ.get("GROUNDWORK_STACKS", "").split(",") if n.strip()]
+    if not wanted:
+        return list(configs)
+    known = {config.name: config for config in configs}
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise ConfigError(
+            f"GROUNDWORK_STACKS={environ['GROUNDWORK_STACKS']}: no stack named "
+            f"{', '.join(unknown)}; the stacks are {', '.join(sorted(known))}"
+        )
+    return [known[name] for name in wanted]
+
+
+def verification_skipped(configs: Sequence[EnvironmentConfig], environ: Mapping[str, str]) -> bool:
+    """Whether `GROUNDWORK_VERIFY=skip` asks to skip the gate, and may.
+
+    Skipping is for editing a dev or staging stack locally; it is refused (ConfigError) when
+    `CI` is set, since CI's output is what gets reviewed and deployed, and when any selected
+    stack is of the production tier (a bootstrap stack takes its source's tier)."""
+    value = environ.get("GROUNDWORK_VERIFY", "")
+    if value in ("", "on"):
+        return False
+    if value != "skip":
+        raise ConfigError(f"GROUNDWORK_VERIFY={value}: expected 'skip' or nothing")
+    if _truthy(environ.get("CI")):
+        raise ConfigError("GROUNDWORK_VERIFY=skip: refused because CI is set; CI always verifies")
+    production = [config.name for config in configs if config.tier == "production"]
+    if production:
+        raise ConfigError(
+            f"GROUNDWORK_VERIFY=skip: refused for production-tier stacks ({', '.join(production)});"
+            " select others with GROUNDWORK_STACKS=<name>[,<name>...]"
+        )
+    return True
+
+
+def synthesize(app: App, configs: Sequence[EnvironmentConfig]) -> None:
+    """Add every stack with its guards; `configs` holds environments, then bootstraps."""
+    for config in configs:
+        if config.role == "bootstrap":
+            print(f"synth: {config.name} (state storage) on {config.cloud} ({config.region})")
+            attach_guards(bootstrap_stack_class(config.cloud)(app, config))
+        else:
+            print(f"synth: {config.name} on {config.cloud} ({config.region})")
+            attach_guards(stack_class(config.cloud)(app, config))
+    app.synth()
+
+
+def run_gate(outdir: Path, reports: Path) -> int:
+    """The verify gate with --require-coverage over `outdir`, reports into `reports`."""
+    return verify.run(
+        outdir,
+        require_coverage=True,
+        json_path=reports / "verify.json",
+        junit_path=reports / "verify.xml",
+        sarif_path=reports / "verify.sarif",
+    )
+
+
+def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ) -> int:
+    """The app. `verify_output=False` is the test suite's synthesis of the whole matrix, which
+    judges the output with the gate separately (tests/synth/test_gate_on_matrix.py)."""
+    environments_dir = Path(environ.get("GROUNDWORK_ENVIRONMENTS", "environments"))
+    outdir = Path(environ.get("CDKTF_OUTDIR", "cdktf.out"))
+    reports = Path(environ.get("GROUNDWORK_REPORTS", "reports"))
     try:
-        environments = load_environments(environments_dir, cloud=cloud_override())
+        environments = load_environments(environments_dir, cloud=cloud_override(environ))
+        # Bootstrap stacks derive from every environment, whichever are selected.
+        every = [*environments, *bootstrap_configs(environments)]
+        selected = select_stacks(every, environ)
+        skip = verification_skipped(selected, environ) if verify_output else True
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
     try:
         with staged_outdir(outdir) as staging:
-            app = App(outdir=str(staging))
-            for config in environments:
-                print(f"synth: {config.name} on {config.cloud} ({config.region})")
-                attach_guards(stack_class(config.cloud)(app, config))
-            bootstraps = bootstrap_configs(environments)
-            for config in bootstraps:
-                print(f"synth: {config.name} (state storage) on {config.cloud} ({config.region})")
-                attach_guards(bootstrap_stack_class(config.cloud)(app, config))
-            app.synth()
+            synthesize(App(outdir=str(staging)), selected)
+            if skip and verify_output:
+                print("synth: GROUNDWORK_VERIFY=skip: NOT VERIFIED; never deploy this output")
+            elif verify_output:
+                status = run_gate(staging, reports)
+                if status != 0:
+                    raise GateFailed(status)
+    except GateFailed as failed:
+        print(f"synth: the verify gate failed; {outdir} is unchanged", file=sys.stderr)
+        return failed.status
     except RuntimeError as error:
         failures = guard_failures(error)
         if failures is None:
             raise
         print("\n".join(["synth stopped by guards:", *failures]), file=sys.stderr)
         return 1
-    print(f"synth: wrote {len(environments) + len(bootstraps)} stacks to {outdir}")
+    print(f"synth: wrote {len(selected)} stack(s) to {outdir}")
     return 0
 
 

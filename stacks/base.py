@@ -6,6 +6,7 @@ Satisfies: STATE-1
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from cdktf import (
     AzurermBackend,
@@ -19,7 +20,7 @@ from cdktf import (
 )
 from constructs import Construct
 
-from synth.config import EnvironmentConfig, backend_block
+from synth.config import EnvironmentConfig, backend_block, root_from_stack
 
 # 1.10 is the first release whose S3 backend locks with a lock file (no DynamoDB table).
 REQUIRED_TERRAFORM = ">= 1.10.0, < 2.0.0"
@@ -39,7 +40,8 @@ class GroundworkStack(TerraformStack):
 
 def configure_backend(stack: TerraformStack, config: EnvironmentConfig) -> None:
     """STATE-1: the environment's state backend, as `backend_block` derives it from config."""
-    kind, arguments = backend_block(config)
+    outdir = Path(stack.node.root.outdir)  # type: ignore[attr-defined]
+    kind, arguments = backend_block(config, root=root_from_stack(outdir))
     backends: dict[str, Callable[..., object]] = {
         "local": LocalBackend,
         "gcs": GcsBackend,

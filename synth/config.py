@@ -381,19 +381,37 @@ FLOORS = (
 )
 
 
-# Terraform runs in cdktf.out/stacks/<env>/; local state lives in the project root, and a
-# relative path keeps the synthesized JSON the same on every machine.
-PROJECT_ROOT_FROM_STACK = "../../.."
+# Local state lives in the project root (the folder of main.py). Terraform runs in
+# <outdir>/stacks/<stack>/, so the stack names it by a path relative to that folder: the
+# JSON is then the same on every machine, and right for any output folder.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# From the default output folder, cdktf.out/stacks/<stack>/.
+DEFAULT_ROOT_FROM_STACK = "../../.."
 
 
-def backend_block(config: EnvironmentConfig) -> tuple[str, dict[str, Any]]:
+def root_from_stack(outdir: Path) -> str:
+    """The project root as a POSIX path relative to `<outdir>/stacks/<stack>/`."""
+    stack_dir = outdir.absolute() / "stacks" / "stack"
+    return Path(os.path.relpath(PROJECT_ROOT, stack_dir)).as_posix()
+
+
+def local_state_file(config: EnvironmentConfig) -> str:
+    """The local state file, relative to the project root (STATE-1, `state.backend: local`)."""
+    state = config.state
+    assert isinstance(state, LocalState)
+    return state.path or f"terraform.{config.name}.tfstate"
+
+
+def backend_block(
+    config: EnvironmentConfig, *, root: str = DEFAULT_ROOT_FROM_STACK
+) -> tuple[str, dict[str, Any]]:
     """STATE-1: the Terraform block (`backend.<kind>`, or `cloud` for HCP) this environment's
-    config asks for, as (kind, arguments). The stack builds it; a policy checks it."""
+    config asks for, as (kind, arguments). The stack builds it; a policy checks it. `root` is
+    the project root relative to the stack's folder (`root_from_stack`), for local state."""
     state = config.state
     default_key = f"{config.app}/{config.name}/terraform.tfstate"
     if isinstance(state, LocalState):
-        path = state.path or f"terraform.{config.name}.tfstate"
-        return "local", {"path": f"{PROJECT_ROOT_FROM_STACK}/{path}"}
+        return "local", {"path": f"{root}/{local_state_file(config)}"}
     if isinstance(state, S3State):
         s3: dict[str, Any] = {
             "bucket": state.bucket,

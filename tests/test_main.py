@@ -13,6 +13,14 @@ from pathlib import Path
 import yaml
 from matrix import ENVIRONMENTS, ROOT, bootstrap_stack
 
+# A fresh login shell's environment: the system's PATH only (no .tools/bin, no pipenv, no
+# node_modules/.bin), HOME, and the offline switches the README tells users to set.
+PLAIN_SHELL = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": os.environ.get("HOME", "/root"),
+    "CHECKPOINT_DISABLE": "1",
+}
+
 
 def run_main(tmp_path: Path, environments: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -83,11 +91,12 @@ def test_unknown_cloud_override_exits_2(tmp_path: Path) -> None:
 def test_cdktf_cli_lists_every_environment_and_the_bootstrap_through_cdktf_json(
     tmp_path: Path,
 ) -> None:
-    """`cdktf list` runs the app the way cdktf.json says (pipenv run python main.py)."""
+    """`cdktf list` runs the app the way cdktf.json says, from a plain shell: the system's
+    PATH, no pipenv, `npx` putting the pinned Node first (the README's promise)."""
     result = subprocess.run(
         ["npx", "--no-install", "cdktf", "list", "--output", str(tmp_path / "out")],
         cwd=ROOT,
-        env={**os.environ, "CI": "true", "CLOUD": "gcp"},
+        env={**PLAIN_SHELL, "CI": "true", "CLOUD": "gcp"},
         capture_output=True,
         text=True,
         timeout=300,
@@ -111,7 +120,7 @@ def test_cdktf_synth_can_switch_cloud_over_an_existing_output(tmp_path: Path) ->
     result = subprocess.run(
         ["npx", "--no-install", "cdktf", "synth", "--output", str(out)],
         cwd=ROOT,
-        env={**os.environ, "CI": "true", "CLOUD": "gcp"},
+        env={**PLAIN_SHELL, "CI": "true", "CLOUD": "gcp"},
         capture_output=True,
         text=True,
         timeout=300,
@@ -121,3 +130,86 @@ def test_cdktf_synth_can_switch_cloud_over_an_existing_output(tmp_path: Path) ->
     assert sorted(p.name for p in (out / "stacks").iterdir()) == sorted(
         [*ENVIRONMENTS, "bootstrap-gcp"]
     )
+
+
+GATE_SAYS = (
+    "import sys, main, synth.verify as v; v.run = lambda *a, **k: {status}; sys.exit(main.main())"
+)
+
+
+def run_with_gate(tmp_path: Path, status: int, **env: str) -> subprocess.CompletedProcess[str]:
+    """main.py's app with the verify gate's verdict replaced by `status` (0, 1 or 2)."""
+    return subprocess.run(
+        [sys.executable, "-c", GATE_SAYS.format(status=status)],
+        cwd=ROOT,
+        env={**os.environ, "CDKTF_OUTDIR": str(tmp_path / "out"), "CLOUD": "aws", **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_a_failing_gate_leaves_the_previous_output_and_exits_with_its_status(
+    tmp_path: Path,
+) -> None:
+    """What cdktf deploy/diff act on is the output folder: a failing gate never replaces it."""
+    previous = tmp_path / "out" / "manifest.json"
+    previous.parent.mkdir()
+    previous.write_text("previous output")
+    for status in (1, 2):
+        result = run_with_gate(tmp_path, status, GROUNDWORK_STACKS="dev")
+        assert result.returncode == status, result.stdout + result.stderr
+        assert f"the verify gate failed; {tmp_path / 'out'} is unchanged" in result.stderr
+        assert previous.read_text() == "previous output"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging left
+    passed = run_with_gate(tmp_path, 0, GROUNDWORK_STACKS="dev")
+    assert passed.returncode == 0, passed.stderr
+    assert sorted(p.name for p in (tmp_path / "out" / "stacks").iterdir()) == ["dev"]
+
+
+def test_skipping_the_gate_is_refused_in_ci_and_for_production(tmp_path: Path) -> None:
+    in_ci = run_main(
+        tmp_path, ROOT / "environments", GROUNDWORK_VERIFY="skip", GROUNDWORK_STACKS="dev",
+        CI="true",
+    )  # fmt: skip
+    assert in_ci.returncode == 2
+    assert in_ci.stderr.strip() == (
+        "GROUNDWORK_VERIFY=skip: refused because CI is set; CI always verifies"
+    )
+    production = run_main(tmp_path, ROOT / "environments", GROUNDWORK_VERIFY="skip", CI="")
+    assert production.returncode == 2
+    assert production.stderr.strip().startswith(
+        "GROUNDWORK_VERIFY=skip: refused for production-tier stacks (production, bootstrap-"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_skipping_the_gate_for_a_dev_stack_says_so(tmp_path: Path) -> None:
+    result = run_main(
+        tmp_path, ROOT / "environments", GROUNDWORK_VERIFY="skip", GROUNDWORK_STACKS="dev", CI=""
+    )
+    assert result.returncode == 0, result.stderr
+    assert "NOT VERIFIED; never deploy this output" in result.stdout
+    assert sorted(p.name for p in (tmp_path / "out" / "stacks").iterdir()) == ["dev"]
+
+
+def test_an_unknown_stack_selection_exits_2_naming_the_stacks(tmp_path: Path) -> None:
+    result = run_main(tmp_path, ROOT / "environments", GROUNDWORK_STACKS="dev,qa", CLOUD="gcp")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "GROUNDWORK_STACKS=dev,qa: no stack named qa; the stacks are bootstrap-gcp, dev, "
+        "production, staging"
+    )
+
+
+def test_local_state_is_in_the_project_root_whatever_the_output_folder(tmp_path: Path) -> None:
+    """STATE-1: Terraform runs in <outdir>/stacks/<stack>/; the path leads back to the root."""
+    result = run_main(
+        tmp_path, ROOT / "environments", GROUNDWORK_VERIFY="skip", GROUNDWORK_STACKS="dev", CI=""
+    )
+    assert result.returncode == 0, result.stderr
+    stack_dir = tmp_path / "out" / "stacks" / "dev"
+    path = json.loads((stack_dir / "cdk.tf.json").read_text())["terraform"]["backend"]["local"]
+    assert not path["path"].startswith("/")
+    assert (stack_dir / path["path"]).resolve() == ROOT / "terraform.dev.tfstate"

@@ -8,7 +8,7 @@ from `synth.config.backend_block`, the same function the stack is built with.
 
 from typing import Any
 
-from synth.config import EnvironmentConfig, backend_block
+from synth.config import EnvironmentConfig, backend_block, local_state_file
 
 
 def backend_problem(config: EnvironmentConfig, document: dict[str, Any]) -> str | None:
@@ -24,6 +24,14 @@ def backend_problem(config: EnvironmentConfig, document: dict[str, Any]) -> str 
             found = sorted(actual) if isinstance(actual, dict) else actual
             return f"backend is {found}, config asks for {kind} (state.backend)"
         actual = actual[kind]
+    if kind == "local" and isinstance(actual, dict):
+        # The root's relative path depends on the output folder: judge the file and that the
+        # path is relative (an absolute one would differ per machine).
+        path = str(actual.get("path", ""))
+        wanted_file = local_state_file(config)
+        if set(actual) != {"path"} or path.startswith("/") or not path.endswith(f"/{wanted_file}"):
+            return f"local backend is {actual!r}, config asks for <project root>/{wanted_file}"
+        return None
     if actual != wanted:
         return f"{kind} backend is {actual!r}, config asks for {wanted!r}"
     return None
