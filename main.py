@@ -13,7 +13,8 @@ selection, a refused skip). Nothing is written unless the status is 0.
 Environment:
 - `CDKTF_OUTDIR`: output folder (cdktf's CLI sets it from `--output`; default cdktf.out).
 - `GROUNDWORK_ENVIRONMENTS`: the environments folder (default environments/).
-- `GROUNDWORK_STACKS`: comma-separated stack names to synthesize (default: all).
+- `GROUNDWORK_STACKS`: comma-separated stack names to synthesize (default: all). With `CI`
+  set, naming a production-tier environment whose state is local is refused (a deploy job).
 - `GROUNDWORK_REPORTS`: where the gate writes verify.json/.xml/.sarif (default reports/).
 - `GROUNDWORK_VERIFY=skip`: local iteration only; refused when `CI` is set or a selected
   stack is of the production tier (see `verification_skipped`).
@@ -68,6 +69,27 @@ def select_stacks(
             f"{', '.join(unknown)}; the stacks are {', '.join(sorted(known))}"
         )
     return [known[name] for name in wanted]
+
+
+def refuse_local_production_in_ci(
+    selected: Sequence[EnvironmentConfig], environ: Mapping[str, str]
+) -> None:
+    """In CI, a production-tier environment selected by name (what a deploy job does:
+    `GROUNDWORK_STACKS=production npx cdktf deploy production`) must keep its state remotely:
+    a runner's local disk is gone after the job, and with it the only record of what exists.
+    Pull-request checks synthesize every stack without a selection and are not affected."""
+    if not _truthy(environ.get("CI")) or not environ.get("GROUNDWORK_STACKS", "").strip():
+        return
+    local = [
+        c.name
+        for c in selected
+        if c.tier == "production" and c.role == "workload" and c.state.backend == "local"
+    ]
+    if local:
+        raise ConfigError(
+            f"GROUNDWORK_STACKS: {', '.join(local)}: state.backend is local; CI deploys "
+            "production only with remote state (README: 'Moving an environment to remote state')"
+        )
 
 
 def verification_skipped(configs: Sequence[EnvironmentConfig], environ: Mapping[str, str]) -> bool:
@@ -126,6 +148,7 @@ def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ)
         # Bootstrap stacks derive from every environment, whichever are selected.
         every = [*environments, *bootstrap_configs(environments)]
         selected = select_stacks(every, environ)
+        refuse_local_production_in_ci(selected, environ)
         skip = verification_skipped(selected, environ) if verify_output else True
     except ConfigError as error:
         print(error, file=sys.stderr)

@@ -213,3 +213,14 @@ def test_local_state_is_in_the_project_root_whatever_the_output_folder(tmp_path:
     path = json.loads((stack_dir / "cdk.tf.json").read_text())["terraform"]["backend"]["local"]
     assert not path["path"].startswith("/")
     assert (stack_dir / path["path"]).resolve() == ROOT / "terraform.dev.tfstate"
+
+
+def test_ci_refuses_a_production_deploy_with_local_state(tmp_path: Path) -> None:
+    """A deploy job names its stack; production's state must not live on the runner's disk."""
+    result = run_main(tmp_path, ROOT / "environments", GROUNDWORK_STACKS="production", CI="true")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "GROUNDWORK_STACKS: production: state.backend is local; CI deploys production only "
+        "with remote state (README: 'Moving an environment to remote state')"
+    )
+    assert not (tmp_path / "out").exists()
