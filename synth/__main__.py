@@ -1,4 +1,5 @@
-"""Builds the `python -m synth` command line; `verify` runs the Checkov gate over cdktf output."""
+"""Builds the `python -m synth` command line: `verify` runs the Checkov gate over cdktf output,
+`review` compares two outputs (synth/review.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from synth import verify
+from synth import review, verify
 
 
 def _iso_date(text: str) -> dt.date:
@@ -79,11 +80,14 @@ def _parser() -> argparse.ArgumentParser:
         help=f"extra Checkov checks directory, repeatable; {verify.POLICY_CHECKS_DIR} is always"
         " added when it exists",
     )
+    review.add_parser(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "review":
+        return review.main(args)
     return verify.run(
         outdir=args.outdir,
         waivers_path=args.waivers,

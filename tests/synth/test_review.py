@@ -1,0 +1,189 @@
+"""The offline change review (synth/review.py) on crafted before/after outputs: additions,
+removals, changes, a stateful removal and a replacement-forcing change failing with
+--fail-on-destroy, no change at all, and cdktf hash churn that is not a change."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from synth.__main__ import main as synth_main
+from synth.review import STATEFUL, diagram, stable_address
+
+
+def body(path: str, **attributes: Any) -> dict[str, Any]:
+    return {**attributes, "//": {"metadata": {"path": path, "uniqueId": "x"}}}
+
+
+BASE = {
+    "resource": {
+        "aws_kms_key": {"keys_data_1A2B3C4D": body("dev/keys/data", description="data key")},
+        "aws_db_instance": {
+            "database_primary_D3810515": body(
+                "dev/database/primary",
+                identifier="gw-dev-postgres",
+                instance_class="db.t4g.micro",
+                kms_key_id="${aws_kms_key.keys_data_1A2B3C4D.arn}",
+            )
+        },
+        "aws_s3_bucket": {"storage_app_0F0F0F0F": body("dev/storage/app", bucket="gw-dev-app")},
+        "aws_sns_topic": {"observability_alerts_11111111": body("dev/observability/alerts")},
+    }
+}
+
+
+def write(root: Path, stacks: dict[str, dict[str, Any]]) -> Path:
+    for name, document in stacks.items():
+        target = root / "stacks" / name / "cdk.tf.json"
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(document))
+    return root
+
+
+def edited(**changes: Any) -> dict[str, Any]:
+    """BASE with `type=(name, new body or None)` edits."""
+    document = json.loads(json.dumps(BASE))
+    for rtype, (name, new) in changes.items():
+        if new is None:
+            del document["resource"][rtype][name]
+        else:
+            document["resource"].setdefault(rtype, {})[name] = new
+    return document
+
+
+def run(tmp_path: Path, head: dict[str, Any], *flags: str) -> tuple[int, str]:
+    base_dir = write(tmp_path / "base", {"dev": BASE})
+    head_dir = write(tmp_path / "head", {"dev": head})
+    out = tmp_path / "review.txt"
+    status = synth_main(["review", str(base_dir), str(head_dir), "--output", str(out), *flags])
+    return status, out.read_text()
+
+
+def test_no_change_reports_nothing_and_passes(tmp_path: Path) -> None:
+    status, text = run(tmp_path, BASE, "--fail-on-destroy")
+    assert status == 0
+    assert "== dev: 0 change(s)" in text
+    assert text.strip().endswith(
+        "0 to add, 0 to change, 0 to remove; 0 stateful resource(s) destroyed or replaced"
+    )
+
+
+def test_hash_churn_is_not_a_change(tmp_path: Path) -> None:
+    """A construct whose cdktf logical ID changes keeps its stable address."""
+    moved = edited(aws_sns_topic=("observability_alerts_11111111", None))
+    moved["resource"]["aws_sns_topic"]["observability_alerts_99999999"] = body(
+        "dev/observability/alerts"
+    )
+    status, text = run(tmp_path, moved, "--fail-on-destroy")
+    assert status == 0
+    assert "== dev: 0 change(s)" in text
+
+
+def test_an_addition_and_an_in_place_change_pass_with_fail_on_destroy(tmp_path: Path) -> None:
+    head = edited(
+        aws_sns_topic=("observability_extra_22222222", body("dev/observability/extra")),
+        aws_db_instance=(
+            "database_primary_D3810515",
+            body(
+                "dev/database/primary",
+                identifier="gw-dev-postgres",
+                instance_class="db.t4g.small",
+                kms_key_id="${aws_kms_key.keys_data_1A2B3C4D.arn}",
+            ),
+        ),
+    )
+    status, text = run(tmp_path, head, "--fail-on-destroy")
+    assert status == 0
+    assert "  + aws_sns_topic.observability/extra\n" in text
+    assert "  ~ aws_db_instance.database/primary\n" in text
+    assert 'instance_class: "db.t4g.micro" -> "db.t4g.small"\n' in text
+    assert "DESTROYS DATA" not in text
+
+
+def test_removing_a_stateful_resource_fails_with_fail_on_destroy(tmp_path: Path) -> None:
+    head = edited(aws_s3_bucket=("storage_app_0F0F0F0F", None))
+    assert run(tmp_path / "plain", head)[0] == 0
+    status, text = run(tmp_path / "strict", head, "--fail-on-destroy")
+    assert status == 1
+    assert "  - aws_s3_bucket.storage/app  <-- DESTROYS DATA" in text
+    assert "WARNING: dev: aws_s3_bucket.storage/app would be destroyed or replaced" in text
+
+
+def test_removing_a_stateless_resource_is_not_destructive(tmp_path: Path) -> None:
+    head = edited(aws_sns_topic=("observability_alerts_11111111", None))
+    status, text = run(tmp_path, head, "--fail-on-destroy")
+    assert status == 0
+    assert "  - aws_sns_topic.observability/alerts\n" in text
+
+
+def test_a_replacement_forcing_change_fails_with_fail_on_destroy(tmp_path: Path) -> None:
+    head = edited(
+        aws_db_instance=(
+            "database_primary_D3810515",
+            body(
+                "dev/database/primary",
+                identifier="gw-dev-db",
+                instance_class="db.t4g.micro",
+                kms_key_id="${aws_kms_key.keys_data_1A2B3C4D.arn}",
+            ),
+        )
+    )
+    status, text = run(tmp_path, head, "--fail-on-destroy")
+    assert status == 1
+    assert 'identifier: "gw-dev-postgres" -> "gw-dev-db" (forces replacement)' in text
+
+
+def test_markdown_has_the_warning_the_table_and_the_diagram(tmp_path: Path) -> None:
+    head = edited(aws_s3_bucket=("storage_app_0F0F0F0F", None))
+    status, text = run(tmp_path, head, "--format", "markdown")
+    assert status == 0
+    assert (
+        "> **Warning:** `dev`: `aws_s3_bucket.storage/app` would be destroyed or replaced." in text
+    )
+    assert "| remove | `aws_s3_bucket.storage/app` |  **destroys data** |" in text
+    assert "```mermaid\nflowchart LR\n" in text
+
+
+def test_the_diagram_links_components_that_refer_to_each_other() -> None:
+    assert diagram(BASE).splitlines() == [
+        "flowchart LR",
+        '  database["database (1)"]',
+        '  keys["keys (1)"]',
+        '  observability["observability (1)"]',
+        '  storage["storage (1)"]',
+        "  database --> keys",
+    ]
+
+
+def test_a_folder_without_stacks_is_bad_input(tmp_path: Path) -> None:
+    assert synth_main(["review", str(tmp_path), str(tmp_path)]) == 2
+
+
+def test_stable_address_falls_back_to_the_name_without_the_hash() -> None:
+    assert (
+        stable_address("aws_s3_bucket", "storage_app_0F0F0F0F", {}) == "aws_s3_bucket.storage_app"
+    )
+
+
+PROVIDERS = {"aws_": "cdktf_cdktf_provider_aws", "google_": "cdktf_cdktf_provider_google",
+             "azurerm_": "cdktf_cdktf_provider_azurerm"}  # fmt: skip
+
+
+@pytest.mark.parametrize("rtype", sorted(STATEFUL))
+def test_every_replacement_forcing_argument_exists_in_the_pinned_provider(rtype: str) -> None:
+    """The reviewed table names real resource types and arguments (read from the installed
+    prebuilt provider's generated bindings, without importing them)."""
+    prefix = next(p for p in PROVIDERS if rtype.startswith(p))
+    package = importlib.util.find_spec(PROVIDERS[prefix])
+    assert package is not None and package.submodule_search_locations
+    module = Path(next(iter(package.submodule_search_locations))) / rtype.removeprefix(prefix)
+    source = (module / "__init__.py").read_text()
+    arguments = set(
+        re.findall(r"^        ([a-z_0-9]+): (?:typing|builtins)\.", source, re.MULTILINE)
+    )
+    assert STATEFUL[rtype] <= arguments, STATEFUL[rtype] - arguments
