@@ -224,3 +224,54 @@ def test_ci_refuses_a_production_deploy_with_local_state(tmp_path: Path) -> None
         "with remote state (README: 'Moving an environment to remote state')"
     )
     assert not (tmp_path / "out").exists()
+
+
+def cdktf(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The real cdktf CLI (`npx cdktf ...`) from a plain shell, writing to tmp_path/out."""
+    return subprocess.run(
+        ["npx", "--no-install", "cdktf", *args, "--output", str(tmp_path / "out")],
+        cwd=ROOT,
+        env={**PLAIN_SHELL, "CLOUD": "aws", **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_cdktf_deploy_reaches_terraform_init(tmp_path: Path) -> None:
+    """Offline, the first thing that cannot work is downloading providers in terraform init:
+    everything before it (CLI, app, synthesis, backend) did."""
+    result = cdktf(
+        tmp_path, "deploy", "dev", "--auto-approve", GROUNDWORK_STACKS="dev",
+        GROUNDWORK_VERIFY="skip",
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Initializing the backend" in output, output
+    assert "Failed to query available provider packages" in output, output
+
+
+def test_cdktf_deploy_stops_before_terraform_when_the_gate_fails(tmp_path: Path) -> None:
+    """The CLI runs the app (here with the gate's verdict set to fail) and, as it exits 1,
+    never starts Terraform: nothing unverified can be deployed."""
+    app = f"{sys.executable} -c '{GATE_SAYS.format(status=1)}'"
+    result = cdktf(
+        tmp_path, "deploy", "dev", "--auto-approve", "--app", app, GROUNDWORK_STACKS="dev"
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "the verify gate failed" in output, output
+    assert "Initializing the backend" not in output
+    assert not (tmp_path / "out" / "stacks" / "dev" / ".terraform").exists()
+
+
+def test_cdktf_deploy_refuses_an_unverified_skip_in_ci(tmp_path: Path) -> None:
+    result = cdktf(
+        tmp_path, "deploy", "dev", "--auto-approve", GROUNDWORK_STACKS="dev",
+        GROUNDWORK_VERIFY="skip", CI="true",
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "GROUNDWORK_VERIFY=skip: refused because CI is set" in output, output
+    assert "Initializing the backend" not in output
