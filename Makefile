@@ -29,7 +29,7 @@ export GROUNDWORK_REPORTS := $(REPORTS)
 VERIFY = .tools/bin/pipenv run python -m synth verify $(OUTDIR) --require-coverage \
 	--json $(REPORTS)/verify.json --junit $(REPORTS)/verify.xml --sarif $(REPORTS)/verify.sarif
 
-.PHONY: help setup synth verify test lint clean
+.PHONY: help setup synth verify test bench lint clean
 
 help:  ## this list
 	@echo "Targets (each sets up what is missing first):"
@@ -70,6 +70,9 @@ verify: setup  ## run the verify gate again on the existing output
 
 test: setup  ## the test suite (what CI runs)
 	.tools/bin/pipenv run pytest $(PYTEST_ARGS)
+
+bench: setup  ## measure speed and memory (issue 13 targets) into benchmarks/results.md; slow
+	.venv/bin/python benchmarks/bench.py $(BENCH_ARGS)
 
 lint: setup  ## ruff and mypy
 	.tools/bin/pipenv run ruff check .
