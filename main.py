@@ -22,15 +22,14 @@ Environment:
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from cdktf import App
-
-from stacks import bootstrap_stack_class, stack_class
-from synth import verify
+from synth import fingerprint
 from synth.config import (
     ConfigError,
     EnvironmentConfig,
@@ -38,8 +37,10 @@ from synth.config import (
     cloud_override,
     load_environments,
 )
-from synth.guards import attach_guards, guard_failures
 from synth.output import staged_outdir
+
+# cdktf, the stacks (jsii and the provider assemblies), the guards and the gate are imported
+# where they are used: an unchanged project returns before any of them is needed.
 
 
 class GateFailed(Exception):
@@ -114,8 +115,12 @@ def verification_skipped(configs: Sequence[EnvironmentConfig], environ: Mapping[
     return True
 
 
-def synthesize(app: App, configs: Sequence[EnvironmentConfig]) -> None:
-    """Add every stack with its guards; `configs` holds environments, then bootstraps."""
+def synthesize(app: Any, configs: Sequence[EnvironmentConfig]) -> None:
+    """Add every stack with its guards to the cdktf `App`; `configs` holds environments,
+    then bootstraps."""
+    from stacks import bootstrap_stack_class, stack_class
+    from synth.guards import attach_guards
+
     for config in configs:
         if config.role == "bootstrap":
             print(f"synth: {config.name} (state storage) on {config.cloud} ({config.region})")
@@ -128,6 +133,8 @@ def synthesize(app: App, configs: Sequence[EnvironmentConfig]) -> None:
 
 def run_gate(outdir: Path, reports: Path) -> int:
     """The verify gate with --require-coverage over `outdir`, reports into `reports`."""
+    from synth import verify
+
     return verify.run(
         outdir,
         require_coverage=True,
@@ -153,6 +160,14 @@ def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
+    inputs = fingerprint.fingerprint(environments_dir, environ, dt.date.today())
+    if not skip and fingerprint.up_to_date(outdir, reports, inputs):
+        print(f"synth: {outdir} is verified and up to date (no input changed)")
+        return 0
+    from cdktf import App
+
+    from synth.guards import guard_failures
+
     try:
         with staged_outdir(outdir) as staging:
             synthesize(App(outdir=str(staging)), selected)
@@ -162,6 +177,7 @@ def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ)
                 status = run_gate(staging, reports)
                 if status != 0:
                     raise GateFailed(status)
+                fingerprint.record(staging, inputs)
     except GateFailed as failed:
         print(f"synth: the verify gate failed; {outdir} is unchanged", file=sys.stderr)
         return failed.status

@@ -275,3 +275,29 @@ def test_cdktf_deploy_refuses_an_unverified_skip_in_ci(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "GROUNDWORK_VERIFY=skip: refused because CI is set" in output, output
     assert "Initializing the backend" not in output
+
+
+def test_an_unchanged_project_is_not_synthesized_again(tmp_path: Path) -> None:
+    """A verified output whose inputs did not change is kept as it is (issue 13); an edit of
+    an environment file, or a missing report, synthesizes and verifies again."""
+    environments = copy_environments(tmp_path)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    for name in ("verify.json", "verify.xml"):  # the patched gate writes none
+        (reports / name).write_text("{}")
+    env = {"GROUNDWORK_ENVIRONMENTS": str(environments), "GROUNDWORK_REPORTS": str(reports)}
+    first = run_with_gate(tmp_path, 0, **env)
+    assert first.returncode == 0, first.stderr
+    again = run_with_gate(tmp_path, 0, **env)
+    assert again.returncode == 0
+    assert (
+        again.stdout.strip()
+        == f"synth: {tmp_path / 'out'} is verified and up to date (no input changed)"
+    )
+    with (environments / "dev.yaml").open("a") as handle:
+        handle.write("# an edit\n")
+    edited = run_with_gate(tmp_path, 0, **env)
+    assert edited.returncode == 0
+    assert "synth: wrote 4 stack(s)" in edited.stdout
+    (reports / "verify.xml").unlink()
+    assert "synth: wrote 4 stack(s)" in run_with_gate(tmp_path, 0, **env).stdout
