@@ -7,10 +7,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from matrix import ROOT
 
 from synth.__main__ import main as synth_main
 from synth.review import STATEFUL, diagram, stable_address
@@ -187,3 +189,22 @@ def test_every_replacement_forcing_argument_exists_in_the_pinned_provider(rtype:
         re.findall(r"^        ([a-z_0-9]+): (?:typing|builtins)\.", source, re.MULTILINE)
     )
     assert STATEFUL[rtype] <= arguments, STATEFUL[rtype] - arguments
+
+
+def test_base_ref_mode_synthesizes_both_sides_and_removes_its_worktree(tmp_path: Path) -> None:
+    """`--base HEAD`: the committed project against the working tree (equal in CI's clean
+    checkout); every stack is reviewed and no worktree is left behind."""
+    out = tmp_path / "review.txt"
+    before = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True)
+    status = synth_main(["review", "--base", "HEAD", "--output", str(out)])
+    after = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True)
+    assert status == 0
+    text = out.read_text()
+    for stack in ("dev", "staging", "production", "bootstrap-aws"):
+        assert f"== {stack}: " in text
+    assert text.splitlines()[-1].startswith("review: ")
+    assert after.stdout == before.stdout
+
+
+def test_an_unknown_base_ref_is_bad_input() -> None:
+    assert synth_main(["review", "--base", "no-such-ref-anywhere"]) == 2
