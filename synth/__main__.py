@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
         " added when it exists",
     )
     review.add_parser(commands)
+    review.add_diagrams_parser(commands)
     return parser
 
 
@@ -88,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "review":
         return review.main(args)
+    if args.command == "diagrams":
+        return review.diagrams_main(args)
     return verify.run(
         outdir=args.outdir,
         waivers_path=args.waivers,
