@@ -598,3 +598,14 @@ def test_local_state_is_never_deployed_from_ci() -> None:
     assert refuse["run"].rstrip().endswith("exit 1")
     steps_ = WF["deploy.yml"]["jobs"]["plan"]["steps"]
     assert steps_.index(refuse) < [s.get("name") for s in steps_].index("terraform init")
+
+
+def test_every_repository_variable_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## CI and deploys", 1)[1].split("\n## ", 1)[0]
+    used = set()
+    for path in FILES:
+        used |= set(re.findall(r"\bvars\.([A-Z0-9_]+)", path.read_text(encoding="utf-8")))
+    assert used, "the workflows read no repository variables"
+    undocumented = sorted(name for name in used if f"`{name}`" not in section)
+    assert not undocumented, f"README 'CI and deploys' does not name {undocumented}"
