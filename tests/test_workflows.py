@@ -609,3 +609,24 @@ def test_every_repository_variable_is_documented_in_the_readme() -> None:
     assert used, "the workflows read no repository variables"
     undocumented = sorted(name for name in used if f"`{name}`" not in section)
     assert not undocumented, f"README 'CI and deploys' does not name {undocumented}"
+
+
+def test_every_python_step_passes_pyflakes_rules(tmp_path: Path) -> None:
+    """What actionlint does with pyflakes for `shell: python` steps, through ruff's F rules."""
+    ruff = Path(sys.executable).parent / "ruff"
+    scripts = [
+        (f"{workflow}-{job_id}-{index}.py", candidate["run"])
+        for workflow, job_id, job in jobs()
+        for index, candidate in enumerate(job.get("steps", []))
+        if candidate.get("shell") == "python"
+    ]
+    assert len(scripts) == 2, [name for name, _ in scripts]  # the matrix and the comment
+    for name, script in scripts:
+        (tmp_path / name).write_text(script, encoding="utf-8")
+    result = subprocess.run(
+        [str(ruff), "check", "--no-cache", "--isolated", "--select", "F,E9", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
