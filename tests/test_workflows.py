@@ -630,3 +630,37 @@ def test_every_python_step_passes_pyflakes_rules(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
+def test_the_plan_summary_counts_as_terraform_does(tmp_path: Path) -> None:
+    """Replacements count once as add and once as destroy; reads and no-ops not at all."""
+    script = step("pull-request.yml", "plan", "Summarize the plan")["run"]
+    actions = [["create"], ["delete", "create"], ["create", "delete"], ["update"], ["delete"],
+               ["no-op"], ["read"]]  # fmt: skip
+    plan_json = {"resource_changes": [{"change": {"actions": a}} for a in actions]}
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (tmp_path / "plan.json").write_text(json.dumps(plan_json))
+    terraform = bin_dir / "terraform"
+    terraform.write_text(
+        "#!/usr/bin/env bash\n"
+        f'if [[ "$*" == *"show -json"* ]]; then cat "{tmp_path}/plan.json";\n'
+        'else echo "Plan: 3 to add, 1 to change, 3 to destroy."; fi\n'
+    )
+    terraform.chmod(terraform.stat().st_mode | stat.S_IEXEC)
+    stack = tmp_path / "cdktf.out" / "stacks" / "dev"
+    stack.mkdir(parents=True)
+    (stack / "tfplan").write_text("binary plan")
+    (stack / ".terraform.lock.hcl").write_text("lock")
+    (tmp_path / "plan-dev").mkdir()
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "STACK_DIR": "cdktf.out/stacks/dev",
+           "PLAN_DIR": "plan-dev", "STATE": "s3"}  # fmt: skip
+    result = run_bash(script, tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "plan-dev" / "summary.json").read_text())
+    assert summary == {"status": "planned", "state": "s3", "add": 3, "change": 1, "destroy": 3}
+    assert (tmp_path / "plan-dev" / "plan.txt").read_text().startswith("Plan: 3 to add")
+    assert (tmp_path / "plan-dev" / "tfplan").read_text() == "binary plan"
+    assert (tmp_path / "plan-dev" / "terraform.lock.hcl").read_text() == "lock"
+    assert not (tmp_path / "plan-dev" / "plan.json").exists()  # sensitive values stay out
