@@ -664,3 +664,41 @@ def test_the_plan_summary_counts_as_terraform_does(tmp_path: Path) -> None:
     assert (tmp_path / "plan-dev" / "tfplan").read_text() == "binary plan"
     assert (tmp_path / "plan-dev" / "terraform.lock.hcl").read_text() == "lock"
     assert not (tmp_path / "plan-dev" / "plan.json").exists()  # sensitive values stay out
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
+@pytest.mark.parametrize(
+    ("environment", "allowed"),
+    [
+        (None, False),  # no such GitHub environment: the API answers 404
+        ({"protection_rules": []}, False),
+        ({"protection_rules": [{"type": "wait_timer", "wait_timer": 30}]}, False),
+        ({"protection_rules": [{"type": "required_reviewers", "reviewers": []}]}, True),
+    ],
+)
+def test_production_needs_required_reviewers_before_anything_runs(
+    tmp_path: Path, environment: dict[str, Any] | None, allowed: bool
+) -> None:
+    script = step("deploy.yml", "plan", "Refuse an unprotected production environment")["run"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    gh = bin_dir / "gh"
+    if environment is None:
+        gh.write_text('#!/usr/bin/env bash\necho "HTTP 404: Not Found" >&2\nexit 1\n')
+    else:
+        (tmp_path / "environment.json").write_text(json.dumps(environment))
+        gh.write_text(
+            "#!/usr/bin/env bash\n"
+            f'echo "$*" >> "{tmp_path}/gh.log"\n'
+            'filter=""; while [ $# -gt 0 ]; do [ "$1" = --jq ] && filter="$2"; shift; done\n'
+            f'jq -r "$filter" "{tmp_path}/environment.json"\n'
+        )
+    gh.chmod(gh.stat().st_mode | stat.S_IEXEC)
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "REPOSITORY": "o/r",
+           "ENVIRONMENT": "production"}  # fmt: skip
+    result = run_bash(script, tmp_path, env)
+    assert (result.returncode == 0) is allowed, result.stdout + result.stderr
+    if not allowed:
+        assert "has no required reviewers" in result.stdout
+    if environment is not None:
+        assert (tmp_path / "gh.log").read_text().startswith("api repos/o/r/environments/production")
