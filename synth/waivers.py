@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +23,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from synth.checkov_run import PROVIDER_CLOUDS, CheckovRecord, Stack, stack_cloud
 
 # Blanket waivers are refused where the stakes are highest (STYLE: no blanket production
 # waivers). The tier comes from the environment's own file, never from its name; a stack
@@ -182,3 +185,33 @@ def load_waivers(path: Path, tiers: dict[str, str] | None = None) -> list[Waiver
         return WaiversFile.model_validate(data, context=context).waivers
     except ValidationError as error:
         raise WaiversError(_messages(path, error)) from None
+
+
+def waiver_cloud(waiver: Waiver) -> str | None:
+    """The cloud a waiver is about, from its resource type or check ID; None if any."""
+    if waiver.resource:
+        kind = waiver.resource.removeprefix("data.").split("_", 1)[0]
+        return PROVIDER_CLOUDS.get(kind)
+    for marker, cloud in (("_AWS_", "aws"), ("_GCP_", "gcp"), ("_AZURE_", "azure")):
+        if marker in waiver.check:
+            return cloud
+    return None
+
+
+def scanned_by(waiver: Waiver, stacks: Sequence[Stack]) -> bool:
+    """Whether this run scanned the stack a waiver is about (same name, same cloud).
+
+    A run over one cloud does not report the other clouds' waivers as unused."""
+    cloud = waiver_cloud(waiver)
+    return any(
+        stack.name == waiver.environment
+        and (cloud is None or stack_cloud(stack.document or {}) in (cloud, None))
+        for stack in stacks
+    )
+
+
+def pick_waiver(waivers: Sequence[Waiver], record: CheckovRecord, resource: str) -> Waiver | None:
+    """The most specific active waiver for a failed check: a resource waiver beats a stack one."""
+    matching = [w for w in waivers if w.matches(record.stack, record.check_id, resource)]
+    matching.sort(key=lambda waiver: waiver.resource is None)
+    return matching[0] if matching else None
