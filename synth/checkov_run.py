@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from synth.config import CLOUDS, ConfigError, EnvironmentConfig, bootstrap_configs, load_environment
+from synth.refusals import extra_files, refused_constructs
 
 PROBE_DIR = Path(__file__).resolve().parent / "checkov_probe"
 
@@ -38,6 +39,7 @@ RESULT_KEYS = ("passed_checks", "failed_checks", "skipped_checks")
 CRASHED_CHECK = re.compile(r"Failed to run check (\S+) on (\S+?\.tf\.json):(\S+)")
 
 CRASHED = "CRASHED"
+CHECKOV_LOG_LEVEL = "WARNING"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,6 +67,8 @@ class Stack:
     document: dict[str, Any] | None
     resources: tuple[str, ...]
     load_error: str | None = None
+    # What synth/refusals.py refuses in this stack's directory or document.
+    refusals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,13 @@ def load_stack(path: Path) -> Stack:
         resources = _resource_addresses(document)
     except (OSError, ValueError) as error:
         return Stack(name, path, None, (), load_error=f"cannot be read as Terraform JSON: {error}")
-    return Stack(name, path, document, resources)
+    refusals = [
+        f"{file}: Terraform would load this file beside {STACK_FILE}, and the gate does not "
+        "scan it; remove it or generate its content through the constructs"
+        for file in extra_files(path.parent)
+    ]
+    refusals += refused_constructs(document)
+    return Stack(name, path, document, resources, refusals=tuple(refusals))
 
 
 def discover_stacks(outdir: Path) -> list[Stack]:
@@ -191,6 +201,11 @@ def _checkov_env(home: Path, context: Path | None = None) -> dict[str, str]:
         if not key.startswith(("CKV_", "BC_", "PRISMA_")) and key != CONTEXT_ENV
     }
     env["HOME"] = str(home)
+    # The gate reads "Failed to run check" lines (logged at ERROR, or WARNING with a lowered
+    # check fail level: checkov/common/checks/base_check.py) to turn crashed checks into
+    # failures; a caller's LOG_LEVEL=ERROR/CRITICAL would hide them and make crashes passes.
+    # Checkov reads LOG_LEVEL at import (checkov/logging_init.py), so it is pinned here.
+    env["LOG_LEVEL"] = CHECKOV_LOG_LEVEL
     env["CKV_SKIP_PACKAGE_UPDATE_CHECK"] = "true"
     env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])

@@ -8,9 +8,11 @@ For every stack and requirement the gate reports pass, fail, waived, unknown, un
 from __future__ import annotations
 
 import ast
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,9 @@ class Policy:
     requirement: str
     severity: str
     path: str
+    # Resource types the policy's file names (resource_types, or types it looks up in the
+    # stack, such as a bucket's versioning resource): it judges those through their parent.
+    reads: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,53 @@ def _declared_policies(path: Path) -> list[dict[str, Any]]:
     return found
 
 
+RESOURCE_TYPE = re.compile(r"(aws|google|google-beta|azurerm)_[a-z0-9_]+")
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [text for item in [*node.keys(), *node.values()] for text in _strings(item)]
+    if isinstance(node, list):
+        return [text for item in node for text in _strings(item)]
+    return []
+
+
+def resource_types_named(path: Path) -> frozenset[str]:
+    """Every string literal in a policy file that is a resource type name."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix in (".yaml", ".yml"):
+        literals = _strings(yaml.safe_load(text))
+    else:
+        tree = ast.parse(text, filename=str(path))
+        literals = [
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        ]
+    return frozenset(literal for literal in literals if RESOURCE_TYPE.fullmatch(literal))
+
+
+@cache
+def builtin_reads() -> dict[str, frozenset[str]]:
+    """Checkov's built-in graph checks (checkov/terraform/checks/graph_checks/<cloud>/*.json)
+    and the resource types each names: they judge connected resources (a bucket's versioning
+    or logging resource) but report on the primary one."""
+    import checkov  # the gate's own dependency; imported here so tests can run without it
+
+    root = Path(checkov.__file__).resolve().parent / "terraform" / "checks" / "graph_checks"
+    reads: dict[str, frozenset[str]] = {}
+    for path in sorted(root.glob("*/*.json")) + sorted(root.glob("*/*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        check = (data.get("metadata") or {}).get("id") if isinstance(data, dict) else None
+        if check:
+            types = {t for t in _strings(data.get("definition")) if RESOURCE_TYPE.fullmatch(t)}
+            reads[str(check)] = frozenset(types)
+    return reads
+
+
 def load_policy_catalog(directories: Sequence[Path]) -> dict[str, Policy]:
     """Every custom policy under `directories`, validated: one per file, a unique
     CKV_GW_<AREA>_<N> ID whose AREA is its requirement's, a known requirement and a severity."""
@@ -115,6 +167,7 @@ def load_policy_catalog(directories: Sequence[Path]) -> dict[str, Policy]:
                 requirement=str(meta.get("requirement")),
                 severity=str(meta.get("severity", "")).upper(),
                 path=str(path),
+                reads=resource_types_named(path),
             )
             match = re.match(POLICY_ID, policy.id)
             if policy.requirement not in REQUIREMENTS:

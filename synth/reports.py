@@ -75,10 +75,28 @@ class StackReport:
     resources: tuple[str, ...]
     evaluated: frozenset[str]
     parse_errors: tuple[str, ...] = ()
+    # Constructs and files the gate refuses (synth/refusals.py); each fails the gate.
+    refusals: tuple[str, ...] = ()
+    # Resources at least one real check judged; None when unknown (then all evaluated count).
+    judged: frozenset[str] | None = None
 
     @property
     def not_evaluated(self) -> list[str]:
         return sorted(set(self.resources) - self.evaluated)
+
+    @property
+    def only_probed(self) -> list[str]:
+        """Resources Checkov parsed but no real check judged (only the inventory probe)."""
+        if self.judged is None:
+            return []
+        return sorted(self.evaluated - self.judged)
+
+    @property
+    def only_probed_types(self) -> dict[str, list[str]]:
+        types: dict[str, list[str]] = {}
+        for address in self.only_probed:
+            types.setdefault(address.rsplit(".", 1)[0], []).append(address)
+        return types
 
 
 @dataclass(frozen=True)
@@ -121,6 +139,12 @@ class GateReport:
                 "resource not evaluated",
                 "resources not evaluated",
             ),
+            (
+                sum(len(s.only_probed) for s in self.stacks),
+                "resource judged by no check",
+                "resources judged by no check",
+            ),
+            (sum(len(s.refusals) for s in self.stacks), "refused construct", "refused constructs"),
             (len(self.expired_waivers), "expired waiver", "expired waivers"),
             (
                 len(self.unchecked) if self.require_coverage else 0,
@@ -197,6 +221,26 @@ def render_text(report: GateReport) -> str:
     if missing:
         lines += ["", f"Resources Checkov did not evaluate ({len(missing)}):"]
         lines += [f"  {stack.name}  {address}" for stack, address in missing]
+
+    refused = [(stack, refusal) for stack in report.stacks for refusal in stack.refusals]
+    if refused:
+        lines += ["", f"Refused ({len(refused)}, cannot be waived: remove them):"]
+        for stack, refusal in refused:
+            lines += _wrap(f"{stack.name}  {refusal}", "  ")
+
+    probed = [
+        (stack, kind, found)
+        for stack in report.stacks
+        for kind, found in stack.only_probed_types.items()
+    ]
+    if probed:
+        lines += [
+            "",
+            f"Resource types only the inventory probe saw ({len(probed)}; no policy judges them:"
+            " add a policy in policies/checks/ or stop generating the type):",
+        ]
+        for stack, kind, found in probed:
+            lines += _wrap(f"{stack.name}  {kind}: {', '.join(found)}", "  ")
 
     unknown = [finding for finding in report.findings if finding.status is Status.UNKNOWN]
     if unknown:
@@ -287,7 +331,9 @@ def to_json(report: GateReport) -> dict[str, Any]:
                 "failed": report.count(Status.FAILED, stack.name),
                 "waived": report.count(Status.WAIVED, stack.name),
                 "not_evaluated": stack.not_evaluated,
+                "only_probed": stack.only_probed,
                 "parse_errors": list(stack.parse_errors),
+                "refused": list(stack.refusals),
             }
             for stack in report.stacks
         ],
@@ -369,6 +415,13 @@ def write_junit(report: GateReport, path: Path) -> None:
             case = _testcase(suite, f"{stack.name}.evaluated", address)
             message = "Checkov reported no result for this resource"
             ET.SubElement(case, "failure", message=message, type="not evaluated")
+        for address in stack.only_probed:
+            case = _testcase(suite, f"{stack.name}.judged", address)
+            message = "no check judges this resource type (only the inventory probe saw it)"
+            ET.SubElement(case, "failure", message=message, type="judged by no check")
+        for refusal in stack.refusals:
+            case = _testcase(suite, f"{stack.name}.refused", refusal.split(":", 1)[0])
+            ET.SubElement(case, "error", message=refusal, type="refused")
     if report.expired_waivers:
         suite = ET.SubElement(root, "testsuite", name=report.waivers_path)
         for waiver in report.expired_waivers:

@@ -48,6 +48,7 @@ from synth.coverage import (
     PolicyError,
     RequirementMap,
     applicable,
+    builtin_reads,
     coverage,
     load_policy_catalog,
     load_requirement_map,
@@ -114,6 +115,8 @@ def evaluate(
         if record.check_class == PROBE_MODULE and record.details
     }
     reported: dict[str, set[str]] = {stack.name: set() for stack in scan.stacks}
+    # Resources some real check (not the always-passing probe) gave a result on.
+    judged: dict[str, set[str]] = {stack.name: set() for stack in scan.stacks}
     findings: list[Finding] = []
     used: set[Waiver] = set()
     for record in scan.records:
@@ -121,6 +124,7 @@ def evaluate(
         reported[record.stack].add(resource)
         if record.check_class == PROBE_MODULE:
             continue
+        judged[record.stack].add(resource)
         status, waiver = Status.PASSED, None
         if any(detail.startswith(UNKNOWN_PREFIX) for detail in record.details):
             # Our policies pass an unresolvable value only in dev; it is reported, not hidden.
@@ -147,6 +151,22 @@ def evaluate(
             )
         )
 
+    # A resource no check reported on still counts as judged when a policy that ran on its
+    # stack reads its type (a bucket policy reading the bucket's versioning resource).
+    ran: dict[str, set[str]] = {stack.name: set() for stack in scan.stacks}
+    for finding in findings:
+        ran[finding.stack].add(finding.check_id)
+    for stack in scan.stacks:
+        reads = builtin_reads()
+        readers = {
+            kind
+            for check in ran[stack.name]
+            for kind in (catalog[check].reads if check in catalog else reads.get(check, ()))
+        }
+        judged[stack.name] |= {
+            address for address in stack.resources if address.rsplit(".", 1)[0] in readers
+        }
+
     stack_reports = []
     for stack in scan.stacks:
         errors = [stack.load_error] if stack.load_error else []
@@ -161,6 +181,8 @@ def evaluate(
                 resources=stack.resources,
                 evaluated=frozenset(reported[stack.name] & set(stack.resources)),
                 parse_errors=tuple(errors),
+                refusals=stack.refusals,
+                judged=frozenset(judged[stack.name] & set(stack.resources)),
             )
         )
 
