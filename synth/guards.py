@@ -216,12 +216,12 @@ def open_ingress(document: dict[str, Any]) -> list[Violation]:
     lb_groups = _lb_security_groups(document)
     # (label, group the rule belongs to, sources, ports, to the load balancer): judged together
     # so that ranges split over several rules of one group and port add up to the internet.
-    rules: list[tuple[str, str, set[str], frozenset[str] | None, bool]] = []
+    collected: list[tuple[str, str, set[str], frozenset[str] | None, bool]] = []
 
     def judge(
         label: str, sources: set[str], ports: set[str] | None, to_lb: bool, group: str = ""
     ) -> None:
-        rules.append(
+        collected.append(
             (label, group or label, sources, None if ports is None else frozenset(ports), to_lb)
         )
 
@@ -274,10 +274,10 @@ def open_ingress(document: dict[str, Any]) -> list[Violation]:
                 whole = ranges & {"*", "None"} or any("-" in port for port in ranges)
                 group = str(body.get("network_security_group_name") or label)
                 judge(label, sources, None if whole else ranges, True, group)
-    for label, group, sources, ports, to_lb in rules:
+    for label, group, sources, ports, to_lb in collected:
         peers = {
             source
-            for _, other_group, other_sources, other_ports, _ in rules
+            for _, other_group, other_sources, other_ports, _ in collected
             if other_group == group and other_ports == ports
             for source in other_sources
         }
