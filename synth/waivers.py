@@ -52,7 +52,8 @@ class Waiver(BaseModel):
     check: CheckId
     environment: StackName
     # Validated even when omitted, so the production rule below sees a missing resource.
-    resource: ResourceAddress | None = None
+    # Validated even when omitted, so the production rule below sees a missing resource.
+    resource: ResourceAddress | None = Field(default=None, validate_default=True)
     # A rule instead of one address: every resource of this type in the stack.
     resource_type: ResourceType | None = None
     reason: str
@@ -70,19 +71,25 @@ class Waiver(BaseModel):
             )
         return text
 
+    @field_validator("resource")
+    @classmethod
+    def _no_blanket_waiver_where_forbidden(
+        cls, resource: str | None, info: ValidationInfo
+    ) -> str | None:
+        environment = info.data.get("environment")
+        tiers: dict[str, str] = (info.context or {}).get("tiers", {})
+        tier = tiers.get(str(environment), "production")
+        if resource is None and tier in RESOURCE_REQUIRED_TIERS:
+            raise ValueError(f"a waiver for {environment!r} ({tier} tier) must name a resource")
+        return resource
+
     @model_validator(mode="after")
     def _names_resources(self, info: ValidationInfo) -> Waiver:
         """A waiver names its resource, or a rule over resources a reviewer can read (every
         resource of one type); never "everything in the stack", which would silently absorb
         a resource added later. Production waivers name their resource."""
-        tiers: dict[str, str] = (info.context or {}).get("tiers", {})
-        tier = tiers.get(self.environment, "production")
         if self.resource is not None and self.resource_type is not None:
             raise ValueError("name either resource or resource_type, not both")
-        if self.resource is None and tier in RESOURCE_REQUIRED_TIERS:
-            raise ValueError(
-                f"a waiver for {self.environment!r} ({tier} tier) must name a resource"
-            )
         if self.resource is None and self.resource_type is None:
             raise ValueError(
                 "a waiver must name a resource (resource: type.name) or the resource type it "
@@ -208,7 +215,8 @@ def waiver_cloud(waiver: Waiver) -> str | None:
     if waiver.resource or waiver.resource_type:
         named = waiver.resource or waiver.resource_type or ""
         kind = named.removeprefix("data.").split("_", 1)[0]
-        return PROVIDER_CLOUDS.get(kind)
+        if kind in PROVIDER_CLOUDS:
+            return PROVIDER_CLOUDS[kind]
     for marker, cloud in (("_AWS_", "aws"), ("_GCP_", "gcp"), ("_AZURE_", "azure")):
         if marker in waiver.check:
             return cloud

@@ -88,6 +88,7 @@ def waivers_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 waivers:
   - check: CKV_AWS_26
     environment: dev
+    resource_type: aws_sns_topic
     reason: Dev alerts carry only synthetic test data, so the topic needs no key.
     owner: platform-team
     expires: 2026-12-31
@@ -139,22 +140,55 @@ def test_fails_on_a_failing_check(failing_scan: verify.Scan) -> None:
     assert text.splitlines()[-1] == "verify: FAIL (2 failed checks)"
 
 
-def test_probe_counts_resources_but_not_results(failing_scan: verify.Scan) -> None:
-    """random_id has no Checkov check at all; only the inventory probe sees it."""
-    report = verify.evaluate(failing_scan, [], TODAY, "waivers.yaml")
+@pytest.fixture(scope="module")
+def only_probed_scan() -> verify.Scan:
+    """One Checkov run over `only_probed`: dev has an encrypted SNS topic and a random_id."""
+    return verify.run_checkov(verify.discover_stacks(FIXTURES / "only_probed"))
 
-    expected = ["aws_sns_topic.fail_alerts", "aws_sns_topic.pass_events", "random_id.pass_suffix"]
+
+def test_probe_counts_resources_but_not_results(
+    failing_scan: verify.Scan, only_probed_scan: verify.Scan
+) -> None:
+    """random_id has no Checkov check at all; only the inventory probe sees it."""
+    report = verify.evaluate(only_probed_scan, [], TODAY, "waivers.yaml")
+
+    expected = ["aws_sns_topic.pass_events", "random_id.pass_suffix"]
     for stack in report.stacks:
         assert sorted(stack.resources) == expected
         assert sorted(stack.evaluated) == expected
     assert not [f for f in report.findings if f.check_id.startswith("GW_INVENTORY")]
     assert not [f for f in report.findings if f.resource == "random_id.pass_suffix"]
     # Python-check results come back as `resource.<name>`; the probe restores the address.
-    assert {f.resource for f in report.findings} == {
+    failing = verify.evaluate(failing_scan, [], TODAY, "waivers.yaml")
+    assert {f.resource for f in failing.findings} == {
         "aws_sns_topic.fail_alerts",
         "aws_sns_topic.pass_events",
         "provider.aws",
     }
+
+
+def test_a_resource_only_the_probe_saw_fails_as_judged_by_no_check(
+    only_probed_scan: verify.Scan,
+) -> None:
+    """ "Evaluated" used to mean only that the always-pass probe saw a resource: a type no
+    check knows passed unnoticed. Now it fails, and the report names the type."""
+    report = verify.evaluate(only_probed_scan, [], TODAY, "waivers.yaml")
+    text = render_text(report)
+
+    assert [stack.only_probed for stack in report.stacks] == [["random_id.pass_suffix"]]
+    assert report.reasons == ["1 resource judged by no check"]
+    assert "Resource types only the inventory probe saw (1;" in text
+    assert "  dev  random_id: random_id.pass_suffix" in text
+
+
+def test_a_type_a_policy_reads_counts_as_judged(only_probed_scan: verify.Scan) -> None:
+    """A policy that looks the type up (as a bucket policy reads the bucket's versioning
+    resource) judges it, provided that policy ran on the stack."""
+    reader = verify.Policy(
+        "CKV_AWS_26", "SNS encryption", "OBS-3", "HIGH", "x.py", reads=frozenset({"random_id"})
+    )
+    report = verify.evaluate(only_probed_scan, [], TODAY, "w.yaml", catalog={"CKV_AWS_26": reader})
+    assert report.passed, report.reasons
 
 
 def test_valid_waivers_cover_the_failures_and_are_listed(
@@ -170,13 +204,13 @@ def test_valid_waivers_cover_the_failures_and_are_listed(
         ("production", "aws_sns_topic.fail_alerts"),
     }
     assert "Waivers applied (2):" in text
-    assert f"  dev  {SNS_ENCRYPTION}  all resources in dev" in text
+    assert f"  dev  {SNS_ENCRYPTION}  every aws_sns_topic in dev" in text
     assert f"  production  {SNS_ENCRYPTION}  aws_sns_topic.fail_alerts" in text
     assert "reason: Dev alerts carry only synthetic test data, so the topic needs no key." in text
     assert "owner platform-team, expires 2027-06-30" in text
     assert "Unused waivers (1, warning only" in text
     assert f"  dev  {SNS_ENCRYPTION}  aws_sns_topic.retired_alerts" in text
-    assert table_row(text, "dev") == ["dev", "3", "3", "2", "0", "1"]
+    assert table_row(text, "dev") == ["dev", "2", "2", "2", "0", "1"]
     assert text.splitlines()[-1] == "verify: PASS"
 
 
@@ -209,7 +243,7 @@ def test_stack_with_required_version_is_scanned(clean_run: CliRun) -> None:
     document = json.loads((FIXTURES / "clean/stacks/staging/cdk.tf.json").read_text())
     assert document["terraform"]["required_version"]
 
-    assert table_row(clean_run.stdout, "staging") == ["staging", "2", "2", "2", "0", "0"]
+    assert table_row(clean_run.stdout, "staging") == ["staging", "1", "1", "2", "0", "0"]
     assert "Parse errors" not in clean_run.stdout
 
 
@@ -248,7 +282,9 @@ def test_cli_writes_json_and_junit(unevaluated_run: CliRun) -> None:
             "failed": 0,
             "waived": 0,
             "not_evaluated": ["aws_sns_topic.spare_alerts"],
+            "only_probed": [],
             "parse_errors": [],
+            "refused": [],
         }
     ]
     assert {(f["check_id"], f["resource"], f["status"]) for f in data["findings"]} == {
@@ -296,17 +332,15 @@ def without_records(scan: verify.Scan, drop: Callable[[verify.CheckovRecord], bo
 
 
 def test_count_comparison_names_the_resource_missing_from_results(
-    failing_scan: verify.Scan,
+    only_probed_scan: verify.Scan,
 ) -> None:
     """The count comparison on a real report with one resource's only result removed, as for a
     type no check (not even the probe) reports on: random_id in dev."""
-    scan = without_records(
-        failing_scan, lambda r: r.stack == "dev" and r.details == ("random_id.pass_suffix",)
-    )
+    scan = without_records(only_probed_scan, lambda r: r.details == ("random_id.pass_suffix",))
     report = verify.evaluate(scan, [], TODAY, "waivers.yaml")
 
-    assert [stack.not_evaluated for stack in report.stacks] == [["random_id.pass_suffix"], []]
-    assert report.reasons == ["2 failed checks", "1 resource not evaluated"]
+    assert [stack.not_evaluated for stack in report.stacks] == [["random_id.pass_suffix"]]
+    assert report.reasons == ["1 resource not evaluated"]
 
 
 def test_without_probe_results_the_gate_fails_closed(failing_scan: verify.Scan) -> None:
@@ -315,7 +349,7 @@ def test_without_probe_results_the_gate_fails_closed(failing_scan: verify.Scan) 
     scan = without_records(failing_scan, lambda r: r.check_class == verify.PROBE_MODULE)
     report = verify.evaluate(scan, [], TODAY, "waivers.yaml")
 
-    assert [len(stack.not_evaluated) for stack in report.stacks] == [3, 3]
+    assert [len(stack.not_evaluated) for stack in report.stacks] == [2, 2]
     assert not report.passed
 
 
@@ -360,6 +394,7 @@ def test_invalid_waivers_file_exits_2_naming_file_and_field(tmp_path: Path) -> N
 waivers:
   - check: CKV_AWS_26
     environment: dev
+    resource_type: aws_sns_topic
     reason: Fine.
     owner: platform-team
     expires: 2027-01-01
@@ -448,7 +483,8 @@ def test_blanket_waivers_are_refused_by_tier_not_by_name(tmp_path: Path) -> None
 waivers:
   - check: CKV_AWS_26
     environment: live
-    reason: The whole stack is waived until the encrypted topic ships.
+    resource_type: aws_sns_topic
+    reason: Every topic of the stack is waived until the encrypted topic ships.
     owner: platform-team
     expires: 2027-01-01
 """,
@@ -460,6 +496,42 @@ waivers:
         f"{waivers}: waivers[0].resource: a waiver for 'live' (production tier) must name"
         " a resource"
     ]
+
+
+def test_a_waiver_names_resources_never_a_whole_stack(tmp_path: Path) -> None:
+    """A whole-stack waiver (log retention in dev) silently absorbed a newly added, untagged
+    log group. A waiver now names its resource or a type rule a reviewer reads."""
+    whole = write_waivers(
+        tmp_path / "whole.yaml",
+        """\
+waivers:
+  - check: CKV_AWS_338
+    environment: dev
+    reason: Log retention follows the environment config, a reviewed cost trade-off.
+    owner: platform-team
+    expires: 2027-01-01
+""",
+    )
+    with pytest.raises(WaiversError) as caught:
+        load_waivers(whole, tiers={"dev": "dev"})
+    assert caught.value.messages == [
+        f"{whole}: waivers[0]: a waiver must name a resource (resource: type.name) or the "
+        "resource type it covers (resource_type: type); a whole-stack waiver would also cover "
+        "resources added later"
+    ]
+    (rule,) = load_waivers(
+        write_waivers(
+            tmp_path / "rule.yaml",
+            whole.read_text().replace(
+                "dev\n", "dev\n    resource_type: aws_cloudwatch_log_group\n"
+            ),
+        ),
+        tiers={"dev": "dev"},
+    )
+    assert rule.scope == "every aws_cloudwatch_log_group in dev"
+    assert rule.matches("dev", "CKV_AWS_338", "aws_cloudwatch_log_group.app")
+    assert not rule.matches("dev", "CKV_AWS_338", "aws_s3_bucket.logs")
+    assert not rule.matches("staging", "CKV_AWS_338", "aws_cloudwatch_log_group.app")
 
 
 CRASHING_WAIVER = """\
@@ -507,11 +579,14 @@ def test_a_crashed_check_can_be_waived_with_a_reason(crashing_runs: tuple[CliRun
 
 
 def test_unused_waivers_are_listed_only_for_stacks_this_run_scanned() -> None:
-    def waiver(check: str, environment: str, resource: str | None = None) -> Waiver:
+    def waiver(
+        check: str, environment: str, resource: str | None = None, kind: str = "random_id"
+    ) -> Waiver:
         fields = {
             "check": check,
             "environment": environment,
             "resource": resource,
+            "resource_type": None if resource else kind,
             "reason": "A reason that is a complete sentence.",
             "owner": "platform-team",
             "expires": "2027-01-01",
