@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -21,6 +22,7 @@ import pytest
 
 from synth import verify
 from synth.config import load_environment
+from synth.refusals import refused_constructs
 from synth.reports import GateReport, Status, render_text, write_json, write_junit
 from synth.waivers import Waiver, WaiversError, load_waivers
 
@@ -38,13 +40,13 @@ class CliRun:
     workdir: Path
 
 
-def run_cli(workdir: Path, *args: str | Path) -> CliRun:
+def run_cli(workdir: Path, *args: str | Path, env: dict[str, str] | None = None) -> CliRun:
     """`python -m synth verify ...` from an empty directory, so no policies/checks is picked up.
 
     The shipped (empty) waivers file is the default; a later `--waivers` in `args` wins.
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     shipped = ROOT / "policies" / "waivers.yaml"
     completed = subprocess.run(
         [sys.executable, "-m", "synth", "verify", "--waivers", str(shipped), *map(str, args)],
@@ -635,3 +637,72 @@ def test_bootstrap_only_requirements_do_not_apply_to_workload_stacks() -> None:
     bootstrap = config.model_copy(update={"role": "bootstrap"})
     assert verify.applicable("STATE-2", bootstrap, mapping)
     assert not verify.applicable("STATE-1", bootstrap, mapping)
+
+
+@pytest.mark.parametrize("level", ["ERROR", "CRITICAL"])
+def test_log_level_in_the_environment_cannot_hide_a_crash(tmp_path: Path, level: str) -> None:
+    """Checkov logs crashes at ERROR; LOG_LEVEL=CRITICAL hid them and the crash passed."""
+    run = run_cli(tmp_path, FIXTURES / "crashing", "--today", TODAY, env={"LOG_LEVEL": level})
+    assert run.code == 1, run.stdout
+    assert "(the check crashed on this resource)" in run.stdout
+
+
+def test_files_terraform_would_load_beside_the_stack_are_refused(tmp_path: Path) -> None:
+    """A public, unencrypted database in `extra.tf.json` passed: Terraform loads it, the gate
+    scanned only cdk.tf.json."""
+    stack = tmp_path / "stacks" / "dev"
+    stack.mkdir(parents=True)
+    shutil.copy(FIXTURES / "clean/stacks/staging/cdk.tf.json", stack / "cdk.tf.json")
+    database = {"aws_db_instance": {"db": {"publicly_accessible": True, "engine": "postgres"}}}
+    for name in ("extra.tf.json", "main_override.tf.json", "more.tf", "x.auto.tfvars"):
+        (stack / name).write_text(json.dumps({"resource": database}), encoding="utf-8")
+    (stack / "notes.txt").write_text("not loaded by Terraform", encoding="utf-8")
+    (loaded,) = verify.discover_stacks(tmp_path)
+    assert [r.split(":")[0] for r in loaded.refusals] == [
+        "extra.tf.json",
+        "main_override.tf.json",
+        "more.tf",
+        "x.auto.tfvars",
+    ]
+    report = verify.evaluate(
+        verify.Scan([loaded], "3.3.30", [], frozenset()), [], TODAY, "waivers.yaml"
+    )
+    assert "4 refused constructs" in report.reasons
+    assert "Refused (4, cannot be waived: remove them):" in render_text(report)
+
+
+def test_constructs_the_project_never_generates_are_refused() -> None:
+    document = {
+        "module": {"vpc": {"source": "terraform-aws-modules/vpc/aws"}},
+        "data": {"external": {"token": {"program": ["sh", "-c", "echo {}"]}}},
+        "resource": {
+            "aws_instance": {"box": {"provisioner": [{"local-exec": {"command": "curl x | sh"}}]}},
+            "terraform_data": {
+                "remote": {
+                    "provisioner": [{"remote-exec": {"inline": ["id"]}}],
+                    "connection": {"host": "x"},
+                }
+            },
+            "aws_db_instance": {
+                "db": {"lifecycle": {"ignore_changes": ["kms_key_id", "deletion_protection"]}}
+            },
+            "aws_s3_bucket": {"logs": {"lifecycle": {"ignore_changes": "all"}}},
+            "aws_ecs_service": {"app": {"lifecycle": {"ignore_changes": ["desired_count"]}}},
+            "google_secret_manager_secret": {
+                "jwt": {"lifecycle": {"ignore_changes": ["rotation[0].next_rotation_time"]}}
+            },
+        },
+    }
+    found = refused_constructs(document)
+    assert sorted(line.split(":")[0] for line in found) == [
+        "aws_db_instance.db",
+        "aws_db_instance.db",
+        "aws_instance.box",
+        "aws_s3_bucket.logs",
+        "data.external.token",
+        "module.vpc",
+        "terraform_data.remote",
+        "terraform_data.remote",
+    ]
+    assert any("ignore_changes 'kms_key_id' hides drift" in line for line in found)
+    assert any("ignore_changes 'all'" in line for line in found)
