@@ -148,6 +148,7 @@ def evaluate(
                 details=record.details,
                 severity=catalog[record.check_id].severity if record.check_id in catalog else None,
                 line_range=record.line_range,
+                crashed=record.result == CRASHED,
             )
         )
 
@@ -220,6 +221,11 @@ def run(
     """The `verify` command: 0 pass, 1 gate failure, 2 bad input. Prints the report on stdout.
 
     `configs` replaces loading each stack's config from `environments` (tests use it)."""
+    # A report from an earlier run must never outlive this one: a failed or refused run leaves
+    # no verify.json saying "pass" behind. Each report is then written whole (reports.py).
+    for stale in (json_path, junit_path, sarif_path):
+        if stale is not None:
+            stale.unlink(missing_ok=True)
     dirs = list(external_checks_dirs)
     if POLICY_CHECKS_DIR.is_dir():
         dirs.append(POLICY_CHECKS_DIR)

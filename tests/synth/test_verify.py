@@ -23,7 +23,7 @@ import pytest
 from synth import verify
 from synth.config import load_environment
 from synth.refusals import refused_constructs
-from synth.reports import GateReport, Status, render_text, write_json, write_junit
+from synth.reports import GateReport, Status, render_text, write_json, write_junit, write_sarif
 from synth.waivers import Waiver, WaiversError, load_waivers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -205,7 +205,12 @@ def test_valid_waivers_cover_the_failures_and_are_listed(
         ("dev", "aws_sns_topic.fail_alerts"),
         ("production", "aws_sns_topic.fail_alerts"),
     }
-    assert "Waivers applied (2):" in text
+    # Waivers and the findings they cover are counted apart, and say which is which.
+    assert (
+        "Waivers applied (2 waivers covering 2 findings; the table's 'waived' column counts"
+        " findings):" in text
+    )
+    assert "    covers 1 finding: aws_sns_topic.fail_alerts" in text
     assert f"  dev  {SNS_ENCRYPTION}  every aws_sns_topic in dev" in text
     assert f"  production  {SNS_ENCRYPTION}  aws_sns_topic.fail_alerts" in text
     assert "reason: Dev alerts carry only synthetic test data, so the topic needs no key." in text
@@ -578,6 +583,10 @@ def test_a_crashed_check_can_be_waived_with_a_reason(crashing_runs: tuple[CliRun
     _, waived = crashing_runs
     assert waived.code == 0, waived.stdout
     assert waived.stdout.rstrip().endswith("verify: PASS")
+    # Reported as a crash the waiver accepts, never as a result.
+    assert "Crashed checks accepted by a waiver (1;" in waived.stdout
+    assert "  dev  CKV_GCP_73  google_compute_security_policy.fail_waf\n" in waived.stdout
+    assert "covers 1 finding: google_compute_security_policy.fail_waf (crashed)" in waived.stdout
 
 
 def test_unused_waivers_are_listed_only_for_stacks_this_run_scanned() -> None:
@@ -706,3 +715,58 @@ def test_constructs_the_project_never_generates_are_refused() -> None:
     ]
     assert any("ignore_changes 'kms_key_id' hides drift" in line for line in found)
     assert any("ignore_changes 'all'" in line for line in found)
+
+
+def test_a_failure_without_a_requirement_says_how_to_fix_or_waive_it(
+    failing_scan: verify.Scan,
+) -> None:
+    text = render_text(verify.evaluate(failing_scan, [], TODAY, "policies/waivers.yaml"))
+    assert (
+        "    requirement: none mapped. Fix the resource (see the guideline), or waive it in" in text
+    )
+    assert "      - check: CKV_AWS_26\n        environment: dev\n" in text
+    assert "        resource: aws_sns_topic.fail_alerts\n" in text
+
+
+def test_report_sarif_and_json_quote_the_requirement_catalog(
+    failing_scan: verify.Scan, tmp_path: Path
+) -> None:
+    mapping = verify.RequirementMap({SNS_ENCRYPTION: ("OBS-3",)}, {})
+    report = verify.evaluate(failing_scan, [], TODAY, "w.yaml", requirement_map=mapping)
+    text = render_text(report)
+    statement = (
+        "OBS-3: Alerts go to a notification channel addressed from the environment config. "
+        "(guide 003)"
+    )
+    assert f"    requirement: {statement}" in text
+    assert "REQUIREMENTS.md" not in text
+    write_sarif(report, tmp_path / "verify.sarif")
+    sarif = json.loads((tmp_path / "verify.sarif").read_text())
+    (rule,) = [r for r in sarif["runs"][0]["tool"]["driver"]["rules"] if r["id"] == SNS_ENCRYPTION]
+    assert rule["fullDescription"]["text"] == statement
+    write_json(report, tmp_path / "verify.json")
+    assert json.loads((tmp_path / "verify.json").read_text())["requirement_catalog"]["OBS-3"] == (
+        statement
+    )
+
+
+def test_a_failed_run_leaves_no_earlier_pass_behind(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    for name in ("verify.json", "verify.xml", "verify.sarif"):
+        (reports / name).write_text('{"result": "pass"}', encoding="utf-8")
+    bad = write_waivers(tmp_path / "waivers.yaml", "waivers: [{check: X}]\n")
+    run = run_cli(
+        tmp_path / "work",
+        FIXTURES / "clean",
+        "--waivers",
+        bad,
+        "--json",
+        reports / "verify.json",
+        "--junit",
+        reports / "verify.xml",
+        "--sarif",
+        reports / "verify.sarif",
+    )
+    assert run.code == 2
+    assert sorted(p.name for p in reports.iterdir()) == []
