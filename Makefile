@@ -29,6 +29,16 @@ PYTEST_ARGS ?=
 VERIFY = .tools/bin/pipenv run python -m synth verify $(OUTDIR) --require-coverage \
 	--json $(REPORTS)/verify.json --junit $(REPORTS)/verify.xml --sarif $(REPORTS)/verify.sarif
 
+# Exit codes (README, "The verify gate"): 0 pass, 1 gate failure (a failed check, a guard),
+# 2 bad input (environment files, waivers, arguments). make exits 2 whenever a recipe fails, so
+# each gated step ends with a line saying which of the two it was.
+# (GNU make then adds its own "*** [...] Error N" line, N being the same 1 or 2.)
+define gated
+@echo '$(1)'; $(1) || { status=$$?; if [ $$status -eq 2 ]; then \
+  echo "make $@: bad input (exit 2)" >&2; else echo "make $@: gate FAILED (exit $$status)" >&2; \
+  fi; exit $$status; }
+endef
+
 .PHONY: setup synth verify test lint clean
 
 setup: .venv/.synced node_modules/.installed
@@ -50,13 +60,16 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# cdktf synth runs main.py through pipenv (cdktf.json), then the gate checks the output.
+# cdktf synth runs main.py through pipenv (cdktf.json), then the gate checks the output. The
+# environment files are checked first: cdktf's CLI reports any failure of main.py as exit 1,
+# so bad input (exit 2) is told apart before it runs.
 synth: setup
-	npx cdktf synth --output $(OUTDIR)
-	$(VERIFY)
+	$(call gated,.tools/bin/pipenv run python -m synth environments)
+	$(call gated,npx cdktf synth --output $(OUTDIR))
+	$(call gated,$(VERIFY))
 
 verify: setup
-	$(VERIFY)
+	$(call gated,$(VERIFY))
 
 test: setup
 	.tools/bin/pipenv run pytest $(PYTEST_ARGS)

@@ -771,3 +771,23 @@ def test_a_failed_run_leaves_no_earlier_pass_behind(tmp_path: Path) -> None:
     )
     assert run.code == 2
     assert sorted(p.name for p in reports.iterdir()) == []
+
+
+def test_environments_command_exits_2_on_bad_input_and_0_on_good(tmp_path: Path) -> None:
+    """What `make synth` runs first, so bad input (2) is told apart from a gate failure (1)."""
+    bad = tmp_path / "environments"
+    shutil.copytree(ROOT / "environments", bad)
+    staging = (bad / "staging.yaml").read_text()
+    (bad / "staging.yaml").write_text(staging.replace("10.20.0.0/16", "10.30.0.0/17"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("CLOUD", None)
+    command = [sys.executable, "-m", "synth", "environments"]
+    failed = subprocess.run(
+        [*command, str(bad)], env=env, capture_output=True, text=True, check=False
+    )
+    assert failed.returncode == 2
+    assert "staging.yaml (both on aws): they could never be peered" in failed.stderr
+    good = subprocess.run(
+        [*command, str(ROOT / "environments")], env=env, capture_output=True, text=True, check=False
+    )
+    assert good.returncode == 0, good.stderr
