@@ -29,6 +29,16 @@ export GROUNDWORK_REPORTS := $(REPORTS)
 VERIFY = .tools/bin/pipenv run python -m synth verify $(OUTDIR) --require-coverage \
 	--json $(REPORTS)/verify.json --junit $(REPORTS)/verify.xml --sarif $(REPORTS)/verify.sarif
 
+# Exit codes (README, "The verify gate"): 0 pass, 1 gate failure (a failed check, a guard),
+# 2 bad input (environment files, waivers, arguments). make exits 2 whenever a recipe fails, so
+# each gated step ends with a line saying which of the two it was.
+# (GNU make then adds its own "*** [...] Error N" line, N being the same 1 or 2.)
+define gated
+@echo '$(1)'; $(1) || { status=$$?; if [ $$status -eq 2 ]; then \
+  echo "make $@: bad input (exit 2)" >&2; else echo "make $@: gate FAILED (exit $$status)" >&2; \
+  fi; exit $$status; }
+endef
+
 .PHONY: help setup synth verify test bench lint clean
 
 help:  ## this list
@@ -60,13 +70,16 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# cdktf synth runs main.py (cdktf.json), which synthesizes and runs the verify gate; the
-# output folder is replaced only when the gate passes.
+# The environment files are checked first: cdktf's CLI reports any failure of main.py as
+# exit 1, so bad input (exit 2) is told apart before it runs. cdktf synth then runs main.py
+# (cdktf.json), which synthesizes and runs the verify gate; the output folder is replaced
+# only when the gate passes.
 synth: setup  ## synthesize every environment and verify it (offline)
-	npx cdktf synth --output $(OUTDIR)
+	$(call gated,.venv/bin/python -m synth environments)
+	$(call gated,npx cdktf synth --output $(OUTDIR))
 
 verify: setup  ## run the verify gate again on the existing output
-	$(VERIFY)
+	$(call gated,$(VERIFY))
 
 test: setup  ## the test suite (what CI runs)
 	.tools/bin/pipenv run pytest $(PYTEST_ARGS)

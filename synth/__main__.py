@@ -1,14 +1,19 @@
 """Builds the `python -m synth` command line: `verify` runs the Checkov gate over cdktf output,
-`review` compares two outputs (synth/review.py)."""
+`environments` validates the environment files as `cdktf synth` would (exit 2 if they are bad),
+`review` compares two outputs and `diagrams` draws each stack's components (synth/review.py).
+
+Exit codes: 0 pass, 1 gate failure, 2 bad input (environment files, waivers, arguments)."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
 from synth import review, verify
+from synth.config import ConfigError, cloud_override, load_environments
 
 
 def _iso_date(text: str) -> dt.date:
@@ -28,6 +33,16 @@ def _parser() -> argparse.ArgumentParser:
             "Fails (exit 1) on a failed check without a valid waiver, a parse error, a resource "
             "Checkov did not evaluate, or an expired waiver; exit 2 on bad input."
         ),
+    )
+    check = commands.add_parser(
+        "environments",
+        help="validate the environment files (schema, floors, overlapping networks); exit 2 if bad",
+    )
+    check.add_argument(
+        "directory",
+        nargs="?",
+        type=Path,
+        help="environment files (default: $GROUNDWORK_ENVIRONMENTS or environments/)",
     )
     gate.add_argument(
         "outdir",
@@ -91,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         return review.main(args)
     if args.command == "diagrams":
         return review.diagrams_main(args)
+    if args.command == "environments":
+        return _environments(args.directory)
     return verify.run(
         outdir=args.outdir,
         waivers_path=args.waivers,
@@ -103,6 +120,19 @@ def main(argv: list[str] | None = None) -> int:
         requirement_map_path=args.requirements,
         environments=args.environments,
     )
+
+
+def _environments(directory: Path | None) -> int:
+    """What main.py loads before it synthesizes: bad input exits 2 with one line per problem."""
+    directory = directory or Path(os.environ.get("GROUNDWORK_ENVIRONMENTS", "environments"))
+    try:
+        environments = load_environments(directory, cloud=cloud_override())
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    names = ", ".join(f"{config.name} ({config.cloud})" for config in environments)
+    print(f"environments: {len(environments)} valid: {names}")
+    return 0
 
 
 if __name__ == "__main__":

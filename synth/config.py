@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from synth.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS
-from synth.requirements import REQUIREMENTS
+from synth.requirements import REQUIREMENTS, describe
 
 CLOUDS = ("aws", "gcp", "azure")
 TIER_DEFAULTS_FILE = Path(__file__).with_name("tier_defaults.yaml")
@@ -149,6 +149,9 @@ def _private_network(value: str) -> str:
 
 class NetworkConfig(Strict):
     cidr: Annotated[str, AfterValidator(_private_network)]  # NET-1
+    # Environments of one cloud must not overlap (they could never be peered); an overlap is
+    # allowed only when a file says why here (load_environments checks every pair).
+    overlap_reason: Annotated[str, Field(min_length=20)] | None = None
     zones: Annotated[int, Field(ge=1, le=3)]
     nat_gateways: Literal["single", "per_zone"]
 
@@ -293,7 +296,10 @@ class Waiver(Strict):
     @classmethod
     def _known_requirement(cls, value: str) -> str:
         if value not in REQUIREMENTS:
-            raise ValueError("is not a requirement ID of REQUIREMENTS.md")
+            raise ValueError(
+                "is not a requirement ID (the catalog is synth/requirements.py; floors that can be"
+                f" waived: {', '.join(sorted({floor.requirement for floor in FLOORS}))})"
+            )
         return value
 
 
@@ -470,7 +476,8 @@ def floor_violations(config: EnvironmentConfig) -> list[str]:
         shown = str(value).lower() if isinstance(value, bool) else value
         problems.append(
             f"{floor.field}: {shown} {wanted} ({floor.requirement}); "
-            f"fix it, or add a waiver: {{requirement: {floor.requirement}, reason: ...}}"
+            f"fix it, or add a waiver: {{requirement: {floor.requirement}, reason: ...}}. "
+            f"{describe(floor.requirement)}"
         )
     return problems
 
@@ -608,9 +615,32 @@ def load_environments(directory: Path, *, cloud: str | None = None) -> list[Envi
             environments.append(load_environment(path, cloud=cloud))
         except ConfigError as error:
             problems.append(str(error))
+    problems += overlapping_networks(environments, files)
     if problems:
         raise ConfigError("\n".join(problems))
     return environments
+
+
+def overlapping_networks(environments: list[EnvironmentConfig], files: list[Path]) -> list[str]:
+    """Two environments of one cloud whose `network.cidr` overlap could never be peered (NET-1);
+    each such pair is an error naming both files, unless either sets `network.overlap_reason`."""
+    paths = {path.stem: path for path in files}
+    problems = []
+    for index, first in enumerate(environments):
+        for second in environments[index + 1 :]:
+            if first.cloud != second.cloud:
+                continue
+            if not first.network.network.overlaps(second.network.network):
+                continue
+            if first.network.overlap_reason or second.network.overlap_reason:
+                continue
+            problems.append(
+                f"{paths.get(first.name, first.name)}: network.cidr: {first.network.cidr} "
+                f"overlaps {second.network.cidr} of {paths.get(second.name, second.name)} "
+                f"(both on {first.cloud}): they could never be peered; choose disjoint ranges, "
+                "or say why in network.overlap_reason"
+            )
+    return problems
 
 
 def bootstrap_configs(environments: list[EnvironmentConfig]) -> list[EnvironmentConfig]:

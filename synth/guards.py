@@ -7,7 +7,9 @@ every message, each naming the stack, the resource and the requirement:
 - NET-2: a database or cache with a public endpoint;
 - SEC-3: a literal secret value (`secret_string`, `password`, `value`, ...) in configuration;
 - TAG-1: a taggable resource without the five required tags (AWS provider default_tags count);
-- NET-3: internet (0.0.0.0/0, ::/0) ingress to anything but the load balancer on 443 or 80.
+- IAM-1: a grant to the public on any resource (synth/public_access.py);
+- NET-3: internet ingress (any set of ranges that covers 0.0.0.0/0 or ::/0: synth/cidrs.py)
+  to anything but the load balancer on 443 or 80.
 
 The guards judge the stack's own Terraform JSON (`to_terraform()`), so they see exactly what
 would be written; the verify gate checks the rest after synthesis.
@@ -24,9 +26,11 @@ import jsii
 from cdktf import TerraformStack
 from constructs import IValidation
 
+from synth.cidrs import internet_with
+from synth.public_access import grants
+
 # TAG-1's keys; values are checked by the verify gate against the environment config.
 REQUIRED_TAGS = ("app", "environment", "managed-by", "owner", "cost-center")
-INTERNET = frozenset({"0.0.0.0/0", "::/0", "*", "Internet", "Any"})
 LOAD_BALANCER_PORTS = frozenset({"80", "443"})
 REFERENCE = re.compile(r"\$\{[^}]+\}")
 
@@ -124,42 +128,52 @@ def secret_literals(document: dict[str, Any]) -> list[Violation]:
     return found
 
 
-def _aws_default_tags(document: dict[str, Any]) -> set[str]:
-    """Tag keys every default (unaliased) AWS provider applies."""
-    keys: set[str] | None = None
-    for config in _as_list((document.get("provider") or {}).get("aws")):
-        if not isinstance(config, dict) or "alias" in config:
-            continue
-        tags: set[str] = set()
+# Provider-level tags/labels that merge into every resource the provider creates.
+PROVIDER_DEFAULTS = {"aws": ("aws_", "default_tags"), "google": ("google_", "default_labels")}
+
+
+def _provider_default_keys(provider: str, config: dict[str, Any]) -> set[str]:
+    if provider == "aws":
+        keys: set[str] = set()
         for block in _as_list(config.get("default_tags")):
-            tags.update((block or {}).get("tags") or {})
-        keys = tags if keys is None else keys & tags
-    return keys or set()
+            keys.update((block or {}).get("tags") or {})
+        return keys
+    return set(config.get("default_labels") or {})
 
 
-def _google_default_labels(document: dict[str, Any]) -> set[str]:
-    """Label keys every default (unaliased) Google provider applies."""
-    keys: set[str] | None = None
-    for config in _as_list((document.get("provider") or {}).get("google")):
-        if isinstance(config, dict) and "alias" not in config:
-            labels = set(config.get("default_labels") or {})
-            keys = labels if keys is None else keys & labels
-    return keys or set()
+def provider_defaults(document: dict[str, Any]) -> dict[str, set[str]]:
+    """Tag/label keys each provider configuration applies, keyed as resources name it:
+    `aws` for the default configuration, `aws.<alias>` for an aliased one."""
+    found: dict[str, set[str]] = {}
+    for provider in PROVIDER_DEFAULTS:
+        for config in _as_list((document.get("provider") or {}).get(provider)):
+            if isinstance(config, dict):
+                key = f"{provider}.{config['alias']}" if config.get("alias") else provider
+                found[key] = _provider_default_keys(provider, config)
+    return found
+
+
+def _provider_of(rtype: str, body: dict[str, Any]) -> str:
+    """The provider configuration a resource uses: `provider = "aws.west"` (cdktf writes the
+    bare address; `${aws.west}` is accepted too), else the type's default configuration."""
+    named = body.get("provider")
+    if isinstance(named, str) and named:
+        return named.removeprefix("${").removesuffix("}")
+    return rtype.split("_", 1)[0]
 
 
 def missing_tags(document: dict[str, Any]) -> list[Violation]:
     """Resources that carry tags or labels must carry all five; provider defaults count
-    (AWS default_tags, Google default_labels: both merge into every resource's own)."""
+    (AWS default_tags, Google default_labels: both merge into every resource's own). Every
+    provider configuration is judged, aliases included: a resource on an aliased provider
+    gets that alias's defaults, not the default configuration's."""
     found = []
-    providers = document.get("provider") or {}
-    defaults = {"aws_": _aws_default_tags(document), "google_": _google_default_labels(document)}
-    for provider, provider_prefix, setting in (
-        ("aws", "aws_", "default_tags"),
-        ("google", "google_", "default_labels"),
-    ):
-        if provider in providers and not set(REQUIRED_TAGS) <= defaults[provider_prefix]:
-            missing = ", ".join(sorted(set(REQUIRED_TAGS) - defaults[provider_prefix]))
-            found.append(Violation("TAG-1", f"provider.{provider}", f"{setting} lack {missing}"))
+    defaults = provider_defaults(document)
+    for key, keys in defaults.items():
+        setting = PROVIDER_DEFAULTS[key.split(".", 1)[0]][1]
+        if not set(REQUIRED_TAGS) <= keys:
+            missing = ", ".join(sorted(set(REQUIRED_TAGS) - keys))
+            found.append(Violation("TAG-1", f"provider.{key}", f"{setting} lack {missing}"))
     for rtype, name, body in _resources(document):
         prefix = next((p for p in TAG_ATTRIBUTES if rtype.startswith(p)), None)
         if prefix is None or TAG_ATTRIBUTES[prefix] not in body:
@@ -167,7 +181,7 @@ def missing_tags(document: dict[str, Any]) -> list[Violation]:
         tags = body.get(TAG_ATTRIBUTES[prefix])
         if isinstance(tags, str) and REFERENCE.search(tags):
             continue  # computed tag maps are judged by the verify gate
-        have = set(tags or {}) | defaults.get(prefix, set())
+        have = set(tags or {}) | defaults.get(_provider_of(rtype, body), set())
         lacking = [key for key in REQUIRED_TAGS if key not in have]
         if lacking:
             found.append(
@@ -200,15 +214,16 @@ def _ports(low: Any, high: Any) -> set[str] | None:
 def open_ingress(document: dict[str, Any]) -> list[Violation]:
     found = []
     lb_groups = _lb_security_groups(document)
+    # (label, group the rule belongs to, sources, ports, to the load balancer): judged together
+    # so that ranges split over several rules of one group and port add up to the internet.
+    collected: list[tuple[str, str, set[str], frozenset[str] | None, bool]] = []
 
-    def judge(label: str, sources: set[str], ports: set[str] | None, to_lb: bool) -> None:
-        if not sources & INTERNET:
-            return
-        if to_lb and ports is not None and ports <= LOAD_BALANCER_PORTS:
-            return
-        where = "all ports" if ports is None else f"port {', '.join(sorted(ports))}"
-        target = "the load balancer" if to_lb else "a resource other than the load balancer"
-        found.append(Violation("NET-3", label, f"internet ingress on {where} to {target}"))
+    def judge(
+        label: str, sources: set[str], ports: set[str] | None, to_lb: bool, group: str = ""
+    ) -> None:
+        collected.append(
+            (label, group or label, sources, None if ports is None else frozenset(ports), to_lb)
+        )
 
     for rtype, name, body in _resources(document):
         label = _label(rtype, name, body)
@@ -219,7 +234,8 @@ def open_ingress(document: dict[str, Any]) -> list[Violation]:
             open_all = str(body.get("ip_protocol")) in ("-1", "all")
             ports = None if open_all else _ports(body.get("from_port"), body.get("to_port"))
             sources = {str(body.get("cidr_ipv4")), str(body.get("cidr_ipv6"))}
-            judge(label, sources, ports, bool(group and group.group(1) in lb_groups))
+            key = f"aws_security_group.{group.group(1)}" if group else label
+            judge(label, sources, ports, bool(group and group.group(1) in lb_groups), key)
         elif rtype == "aws_security_group_rule" and body.get("type") == "ingress":
             group = re.fullmatch(
                 r"\$\{aws_security_group\.([^.}]+)\.id\}", str(body.get("security_group_id"))
@@ -227,13 +243,14 @@ def open_ingress(document: dict[str, Any]) -> list[Violation]:
             sources = set(map(str, _as_list(body.get("cidr_blocks"))))
             sources |= set(map(str, _as_list(body.get("ipv6_cidr_blocks"))))
             ports = _ports(body.get("from_port"), body.get("to_port"))
-            judge(label, sources, ports, bool(group and group.group(1) in lb_groups))
+            key = f"aws_security_group.{group.group(1)}" if group else label
+            judge(label, sources, ports, bool(group and group.group(1) in lb_groups), key)
         elif rtype == "aws_security_group":
             for rule in _as_list(body.get("ingress")):
                 sources = set(map(str, _as_list(rule.get("cidr_blocks"))))
                 sources |= set(map(str, _as_list(rule.get("ipv6_cidr_blocks"))))
                 ports = _ports(rule.get("from_port"), rule.get("to_port"))
-                judge(label, sources, ports, name in lb_groups)
+                judge(label, sources, ports, name in lb_groups, f"aws_security_group.{name}")
         elif rtype == "google_compute_firewall" and body.get("direction", "INGRESS") == "INGRESS":
             allows = _as_list(body.get("allow"))
             if not allows:
@@ -242,7 +259,7 @@ def open_ingress(document: dict[str, Any]) -> list[Violation]:
             listed = [_as_list(allow.get("ports")) for allow in allows]
             ports = None if not all(listed) else {str(p) for group in listed for p in group}
             # GCP and Azure load balancers are not in the rule: 443/80 are judged by the gate.
-            judge(label, sources, ports, True)
+            judge(label, sources, ports, True, str(body.get("network") or label))
         elif rtype in ("azurerm_network_security_rule", "azurerm_network_security_group"):
             rules = [body] if rtype.endswith("_rule") else _as_list(body.get("security_rule"))
             for rule in rules:
@@ -255,12 +272,38 @@ def open_ingress(document: dict[str, Any]) -> list[Violation]:
                 ]
                 ranges = {str(port) for port in listed}
                 whole = ranges & {"*", "None"} or any("-" in port for port in ranges)
-                judge(label, sources, None if whole else ranges, True)
+                nsg = str(body.get("network_security_group_name") or label)
+                judge(label, sources, None if whole else ranges, True, nsg)
+    for label, owner, own_sources, own_ports, to_lb in collected:
+        peers = {
+            source
+            for _, other_owner, other_sources, other_ports, _ in collected
+            if other_owner == owner and other_ports == own_ports
+            for source in other_sources
+        }
+        if not internet_with(own_sources, peers):
+            continue
+        if to_lb and own_ports is not None and own_ports <= LOAD_BALANCER_PORTS:
+            continue
+        where = "all ports" if own_ports is None else f"port {', '.join(sorted(own_ports))}"
+        target = "the load balancer" if to_lb else "a resource other than the load balancer"
+        found.append(Violation("NET-3", label, f"internet ingress on {where} to {target}"))
+    return found
+
+
+def public_grants(document: dict[str, Any]) -> list[Violation]:
+    """IAM-1: a grant to the public (allUsers, `*` principals, anonymous blob access, ...) on
+    any resource of any cloud, judged by synth/public_access.py like CKV_GW_IAM_2."""
+    found = []
+    for rtype, name, body in _resources(document):
+        for problem in grants(rtype, body, document)[1]:
+            found.append(Violation("IAM-1", _label(rtype, name, body), problem))
     return found
 
 
 GUARDS: tuple[Callable[[dict[str, Any]], list[Violation]], ...] = (
     public_endpoints,
+    public_grants,
     secret_literals,
     missing_tags,
     open_ingress,

@@ -9,12 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import os
+import tempfile
 import textwrap
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synth.requirements import describe
 from synth.waivers import Waiver
 
 WIDTH = 100
@@ -64,6 +67,9 @@ class Finding:
     details: tuple[str, ...] = ()
     severity: str | None = None
     line_range: tuple[int, int] | None = None
+    # Checkov raised instead of running the check: FAILED unless a waiver accepts it, and then
+    # reported as a crashed check that was waived, never as a result.
+    crashed: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,10 +81,28 @@ class StackReport:
     resources: tuple[str, ...]
     evaluated: frozenset[str]
     parse_errors: tuple[str, ...] = ()
+    # Constructs and files the gate refuses (synth/refusals.py); each fails the gate.
+    refusals: tuple[str, ...] = ()
+    # Resources at least one real check judged; None when unknown (then all evaluated count).
+    judged: frozenset[str] | None = None
 
     @property
     def not_evaluated(self) -> list[str]:
         return sorted(set(self.resources) - self.evaluated)
+
+    @property
+    def only_probed(self) -> list[str]:
+        """Resources Checkov parsed but no real check judged (only the inventory probe)."""
+        if self.judged is None:
+            return []
+        return sorted(self.evaluated - self.judged)
+
+    @property
+    def only_probed_types(self) -> dict[str, list[str]]:
+        types: dict[str, list[str]] = {}
+        for address in self.only_probed:
+            types.setdefault(address.rsplit(".", 1)[0], []).append(address)
+        return types
 
 
 @dataclass(frozen=True)
@@ -121,6 +145,12 @@ class GateReport:
                 "resource not evaluated",
                 "resources not evaluated",
             ),
+            (
+                sum(len(s.only_probed) for s in self.stacks),
+                "resource judged by no check",
+                "resources judged by no check",
+            ),
+            (sum(len(s.refusals) for s in self.stacks), "refused construct", "refused constructs"),
             (len(self.expired_waivers), "expired waiver", "expired waivers"),
             (
                 len(self.unchecked) if self.require_coverage else 0,
@@ -150,7 +180,39 @@ def _waiver_lines(waiver: Waiver, covered: list[Finding] | None = None) -> list[
     ]
     lines += _wrap(f"reason: {waiver.reason}", INDENT)
     if covered:
-        lines += _wrap("covers: " + ", ".join(sorted({f.resource for f in covered})), INDENT)
+        names = sorted(f.resource + (" (crashed)" if f.crashed else "") for f in covered)
+        noun = "finding" if len(covered) == 1 else "findings"
+        lines += _wrap(f"covers {len(covered)} {noun}: " + ", ".join(names), INDENT)
+    return lines
+
+
+def _guideline(finding: Finding) -> str | None:
+    """Checkov's guideline URL; our policies' "REQUIREMENTS.md <ID>" is replaced by the catalog
+    line the requirement already prints."""
+    guideline = finding.guideline
+    return None if not guideline or guideline.startswith("REQUIREMENTS.md") else guideline
+
+
+def _fix_or_waive(finding: Finding, waivers_path: str) -> list[str]:
+    """For a failure no requirement maps: how to fix it or waive it, ready to paste."""
+    lines = _wrap(
+        "requirement: none mapped. Fix the resource"
+        + (" (see the guideline)" if _guideline(finding) else "")
+        + f", or waive it in {waivers_path} with an entry such as:",
+        INDENT,
+    )
+    lines += [
+        f"{INDENT}  - check: {finding.check_id}",
+        f"{INDENT}    environment: {finding.stack}",
+        f"{INDENT}    resource: {finding.resource}",
+        f"{INDENT}    reason: <why this is acceptable, as a full sentence>.",
+        f"{INDENT}    owner: <team>",
+        f"{INDENT}    expires: <YYYY-MM-DD>",
+    ]
+    lines += _wrap(
+        "To count it toward a requirement, map the check in policies/requirements/<cloud>.yaml.",
+        INDENT,
+    )
     return lines
 
 
@@ -179,12 +241,14 @@ def render_text(report: GateReport) -> str:
         for finding in failures:
             lines += _wrap(f"{finding.stack}  {finding.check_id}  {finding.check_name}", "  ")
             lines.append(f"{INDENT}resource: {finding.resource}")
-            if finding.requirements:
-                lines.append(f"{INDENT}requirement: {', '.join(finding.requirements)}")
+            for requirement in finding.requirements:
+                lines += _wrap(f"requirement: {describe(requirement)}", INDENT)
             for detail in finding.details:
                 lines += _wrap(f"why: {detail}", INDENT)
-            if finding.guideline:
-                lines.append(f"{INDENT}guideline: {finding.guideline}")
+            if _guideline(finding):
+                lines.append(f"{INDENT}guideline: {_guideline(finding)}")
+            if not finding.requirements:
+                lines += _fix_or_waive(finding, report.waivers_path)
 
     parse_errors = [(stack, error) for stack in report.stacks for error in stack.parse_errors]
     if parse_errors:
@@ -197,6 +261,26 @@ def render_text(report: GateReport) -> str:
     if missing:
         lines += ["", f"Resources Checkov did not evaluate ({len(missing)}):"]
         lines += [f"  {stack.name}  {address}" for stack, address in missing]
+
+    refused = [(stack, refusal) for stack in report.stacks for refusal in stack.refusals]
+    if refused:
+        lines += ["", f"Refused ({len(refused)}, cannot be waived: remove them):"]
+        for stack, refusal in refused:
+            lines += _wrap(f"{stack.name}  {refusal}", "  ")
+
+    probed = [
+        (stack, kind, found)
+        for stack in report.stacks
+        for kind, found in stack.only_probed_types.items()
+    ]
+    if probed:
+        lines += [
+            "",
+            f"Resource types only the inventory probe saw ({len(probed)}; no policy judges them:"
+            " add a policy in policies/checks/ or stop generating the type):",
+        ]
+        for stack, kind, found in probed:
+            lines += _wrap(f"{stack.name}  {kind}: {', '.join(found)}", "  ")
 
     unknown = [finding for finding in report.findings if finding.status is Status.UNKNOWN]
     if unknown:
@@ -214,10 +298,25 @@ def render_text(report: GateReport) -> str:
             lines += _waiver_lines(waiver)
 
     if report.applied_waivers:
-        lines += ["", f"Waivers applied ({len(report.applied_waivers)}):"]
+        waived = report.count(Status.WAIVED)
+        lines += [
+            "",
+            f"Waivers applied ({len(report.applied_waivers)} waivers covering {waived} findings;"
+            " the table's 'waived' column counts findings):",
+        ]
         for waiver in report.applied_waivers:
             covered = [finding for finding in report.findings if finding.waiver == waiver]
             lines += _waiver_lines(waiver, covered)
+
+    crashed = [f for f in report.findings if f.crashed and f.status is Status.WAIVED]
+    if crashed:
+        lines += [
+            "",
+            f"Crashed checks accepted by a waiver ({len(crashed)}; Checkov raised, so these "
+            "checks never ran: the waiver accepts that, not a result):",
+        ]
+        for finding in crashed:
+            lines.append(f"  {finding.stack}  {finding.check_id}  {finding.resource}")
 
     if report.unused_waivers:
         count = len(report.unused_waivers)
@@ -251,6 +350,12 @@ def _requirement_lines(report: GateReport) -> list[str]:
                 if status[(stack, requirement)] not in ("pass", "n/a")
             ]
             lines += _wrap(f"{stack}: " + (", ".join(problems) or "all pass"), "  ")
+    open_statuses = {"FAIL", "UNCHECKED", "unknown"}
+    failing = [r for r in requirements if any(status[(s, r)] in open_statuses for s in stacks)]
+    if failing:
+        lines += ["", "Requirements not met, as the catalog (synth/requirements.py) states them:"]
+        for requirement in failing:
+            lines += _wrap(describe(requirement), "  ")
     checks: dict[str, set[str]] = {}
     for result in report.coverage:
         checks.setdefault(result.requirement, set()).update(result.checks)
@@ -287,7 +392,9 @@ def to_json(report: GateReport) -> dict[str, Any]:
                 "failed": report.count(Status.FAILED, stack.name),
                 "waived": report.count(Status.WAIVED, stack.name),
                 "not_evaluated": stack.not_evaluated,
+                "only_probed": stack.only_probed,
                 "parse_errors": list(stack.parse_errors),
+                "refused": list(stack.refusals),
             }
             for stack in report.stacks
         ],
@@ -302,9 +409,17 @@ def to_json(report: GateReport) -> dict[str, Any]:
                 "waiver": _waiver_dict(finding.waiver) if finding.waiver else None,
                 "requirements": list(finding.requirements),
                 "details": list(finding.details),
+                "crashed": finding.crashed,
             }
             for finding in report.findings
         ],
+        "requirement_catalog": {
+            requirement: describe(requirement)
+            for requirement in sorted(
+                {r for f in report.findings for r in f.requirements}
+                | {r.requirement for r in report.coverage}
+            )
+        },
         "requirements": [
             {
                 "stack": result.stack,
@@ -315,6 +430,8 @@ def to_json(report: GateReport) -> dict[str, Any]:
             for result in report.coverage
         ],
         "waivers": {
+            "applied_count": len(report.applied_waivers),
+            "waived_findings": report.count(Status.WAIVED),
             "applied": [_waiver_dict(waiver) for waiver in report.applied_waivers],
             "unused": [_waiver_dict(waiver) for waiver in report.unused_waivers],
             "expired": [_waiver_dict(waiver) for waiver in report.expired_waivers],
@@ -322,9 +439,22 @@ def to_json(report: GateReport) -> dict[str, Any]:
     }
 
 
-def write_json(report: GateReport, path: Path) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a report whole or not at all: a reader never sees half a file, and a crash
+    mid-write leaves no report rather than a truncated one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_json(report), indent=2) + "\n", encoding="utf-8")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_json(report: GateReport, path: Path) -> None:
+    write_atomically(path, (json.dumps(to_json(report), indent=2) + "\n").encode("utf-8"))
 
 
 def _testcase(suite: ET.Element, classname: str, name: str) -> ET.Element:
@@ -361,6 +491,8 @@ def write_junit(report: GateReport, path: Path) -> None:
             elif finding.status is Status.WAIVED and finding.waiver is not None:
                 waiver = finding.waiver
                 message = f"waived until {waiver.expires} by {waiver.owner}: {waiver.reason}"
+                if finding.crashed:
+                    message = f"crashed (the check never ran), {message}"
                 ET.SubElement(case, "skipped", message=message)
         for error in stack.parse_errors:
             case = _testcase(suite, f"{stack.name}.parse", stack.path)
@@ -369,6 +501,13 @@ def write_junit(report: GateReport, path: Path) -> None:
             case = _testcase(suite, f"{stack.name}.evaluated", address)
             message = "Checkov reported no result for this resource"
             ET.SubElement(case, "failure", message=message, type="not evaluated")
+        for address in stack.only_probed:
+            case = _testcase(suite, f"{stack.name}.judged", address)
+            message = "no check judges this resource type (only the inventory probe saw it)"
+            ET.SubElement(case, "failure", message=message, type="judged by no check")
+        for refusal in stack.refusals:
+            case = _testcase(suite, f"{stack.name}.refused", refusal.split(":", 1)[0])
+            ET.SubElement(case, "error", message=refusal, type="refused")
     if report.expired_waivers:
         suite = ET.SubElement(root, "testsuite", name=report.waivers_path)
         for waiver in report.expired_waivers:
@@ -383,8 +522,8 @@ def write_junit(report: GateReport, path: Path) -> None:
             totals[key] += value
     for key, value in totals.items():
         root.set(key, str(value))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    ET.indent(root)
+    write_atomically(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -420,6 +559,10 @@ def to_sarif(report: GateReport) -> dict[str, Any]:
             "id": check,
             "name": check,
             "shortDescription": {"text": first[check].check_name},
+            "fullDescription": {
+                "text": "; ".join(describe(r) for r in first[check].requirements)
+                or "No requirement maps this check: fix the resource or waive it."
+            },
             **({"helpUri": first[check].guideline} if _is_url(first[check].guideline) else {}),
             "properties": {
                 "requirements": list(first[check].requirements),
@@ -452,7 +595,11 @@ def to_sarif(report: GateReport) -> dict[str, Any]:
             "level": SARIF_LEVELS[finding.status],
             "message": {"text": text},
             "locations": [location],
-            "properties": {"stack": finding.stack, "requirements": list(finding.requirements)},
+            "properties": {
+                "stack": finding.stack,
+                "requirements": [describe(r) for r in finding.requirements],
+                "crashed": finding.crashed,
+            },
         }
         if finding.status is Status.WAIVED and finding.waiver is not None:
             waiver = finding.waiver
@@ -492,5 +639,4 @@ def _is_url(text: str | None) -> bool:
 
 
 def write_sarif(report: GateReport, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_sarif(report), indent=2) + "\n", encoding="utf-8")
+    write_atomically(path, (json.dumps(to_sarif(report), indent=2) + "\n").encode("utf-8"))

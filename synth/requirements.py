@@ -1,8 +1,22 @@
-"""The requirement IDs of REQUIREMENTS.md, each with the sentence a reviewer reads.
+"""Builds the requirement catalog as data: every ID with its one-line statement and the
+infrastructure guide(s) it comes from, so reports and errors quote it from inside the clone.
 
 Config waivers, policies and reports name these IDs; an ID that is not listed here is
-rejected wherever it appears, so a typo cannot waive anything.
+rejected wherever it appears, so a typo cannot waive anything. `REQUIREMENTS` maps ID to
+statement (what most code needs); `CATALOG` adds the sources; `describe(id)` is the line the
+report, SARIF and config errors print.
+
+Sources are the five guides the requirements were drawn from (`GUIDES`, numbered as in the
+requirements document's `seeds/`). Where that document's sizing table has a "source" column
+the numbers are copied from it (zones, NAT, replicas, sizes, backups, HA, cache, log
+retention, budget) and the optional components keep the guides it names in brackets; for the
+rest they are the guides that discuss the topic. An empty tuple means no guide asks for it:
+the requirement is this project's own baseline (the DEPLOY family, tagging, flow logs, ...).
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 
 REQUIREMENTS: dict[str, str] = {
     "NET-1": "Dedicated network with public, private-app and private-data subnets over the zones.",
@@ -61,3 +75,101 @@ REQUIREMENTS: dict[str, str] = {
     "DEPLOY-5": "Nothing waits for what nobody creates; the first apply completes unaided.",
     "DEPLOY-6": "After the apply the app works: own DB role, verifiable TLS, real secrets, logs.",
 }
+
+GUIDES: dict[str, str] = {
+    "000": "Infrastructure Provisioning Guide (Client Timesheet Application)",
+    "001": "Infrastructure Documentation (Company Directory application)",
+    "002": "Infrastructure Guide (architecture, environments and costs)",
+    "003": "Production Infrastructure Setup Guide (Desktop CRM MVP)",
+    "004": "Infrastructure Provisioning (backend scripts and configurations)",
+}
+
+SOURCES: dict[str, tuple[str, ...]] = {
+    "NET-1": ("001", "002", "004"),
+    "NET-2": ("002",),
+    "NET-3": ("001", "002", "004"),
+    "NET-4": (),
+    "EDGE-1": ("001", "003"),
+    "EDGE-2": ("001", "003"),
+    "EDGE-3": ("001", "003"),
+    "EDGE-4": ("000", "003"),
+    "APP-1": ("000",),
+    "APP-2": ("000",),
+    "APP-3": ("000", "002"),
+    "APP-4": ("000", "003"),
+    "APP-5": ("001", "004"),
+    "APP-6": ("000", "001"),
+    "DB-1": ("000", "001", "002", "003"),
+    "DB-2": ("001",),
+    "DB-3": ("001",),
+    "DB-4": ("000", "001"),
+    "DB-5": ("000", "001", "002"),
+    "DB-6": ("001", "003"),
+    "DB-7": (),
+    "DB-8": (),
+    "DB-9": ("000", "004"),
+    "CACHE-1": ("001", "002"),
+    "CACHE-2": ("000", "002"),
+    "CACHE-3": ("001", "002"),
+    "OBJ-1": (),
+    "OBJ-2": ("001",),
+    "OBJ-3": ("001",),
+    "OBJ-4": ("001",),
+    "OBJ-5": ("001",),
+    "OBJ-6": ("001",),
+    "SEC-1": ("000", "003"),
+    "SEC-2": ("000",),
+    "SEC-3": ("000", "003"),
+    "SEC-4": ("000",),
+    "OBS-1": ("000",),
+    "OBS-2": ("000", "003"),
+    "OBS-3": ("003",),
+    "OBS-4": ("002", "003"),
+    "OBS-5": ("001", "003"),
+    "COST-1": ("002", "003"),
+    "STATE-1": ("001", "002", "004"),
+    "STATE-2": ("001", "002", "004"),
+    "TAG-1": (),
+    "IAM-1": ("001", "004"),
+    "AUTH-1": ("004",),
+    "CDN-1": ("001", "002"),
+    "DNS-1": ("001",),
+    "DEPLOY-1": (),
+    "DEPLOY-2": (),
+    "DEPLOY-3": (),
+    "DEPLOY-4": (),
+    "DEPLOY-5": (),
+    "DEPLOY-6": (),
+}
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One row of the catalog."""
+
+    id: str
+    statement: str
+    sources: tuple[str, ...]
+
+    @property
+    def source_text(self) -> str:
+        if not self.sources:
+            return "project baseline, no guide asks for it"
+        return (
+            "guide " + ", ".join(self.sources)
+            if len(self.sources) == 1
+            else ("guides " + ", ".join(self.sources))
+        )
+
+
+CATALOG: dict[str, Requirement] = {
+    rid: Requirement(rid, statement, SOURCES[rid]) for rid, statement in REQUIREMENTS.items()
+}
+
+
+def describe(requirement: str) -> str:
+    """`DB-4: <statement> (guides 000, 001)`, or the bare ID if it is not in the catalog."""
+    entry = CATALOG.get(requirement)
+    if entry is None:
+        return requirement
+    return f"{entry.id}: {entry.statement} ({entry.source_text})"

@@ -1,7 +1,9 @@
 """Loads and validates the reviewed waivers file that the verify gate applies to Checkov's results.
 
-A waiver names one check, one stack and optionally one resource address, with a reason of a
-full sentence, an owner and an expiry date. Waivers are our own data: Checkov's
+A waiver names one check, one stack and either one resource address or a resource type (a rule a
+reviewer can read: every resource of that type in the stack; never in production), with a
+reason of a full sentence, an owner and an expiry date. A waiver over a whole stack is refused:
+it would silently cover resources added after the review. Waivers are our own data: Checkov's
 terraform_json runner ignores inline skip comments, so the gate applies them itself.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from synth.checkov_run import PROVIDER_CLOUDS, CheckovRecord, Stack, stack_cloud
+
 # Blanket waivers are refused where the stakes are highest (STYLE: no blanket production
 # waivers). The tier comes from the environment's own file, never from its name; a stack
 # with no environment file is treated as production.
@@ -36,6 +41,7 @@ StackName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
 # Terraform addresses as the gate reports them: type.name, data.type.name or provider.name.
 ADDRESS_PATTERN = r"^(data\.)?[A-Za-z][A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$"
 ResourceAddress = Annotated[str, Field(pattern=ADDRESS_PATTERN)]
+ResourceType = Annotated[str, Field(pattern=r"^(data\.)?[a-z][a-z0-9_]*$")]
 
 
 class Waiver(BaseModel):
@@ -46,7 +52,10 @@ class Waiver(BaseModel):
     check: CheckId
     environment: StackName
     # Validated even when omitted, so the production rule below sees a missing resource.
+    # Validated even when omitted, so the production rule below sees a missing resource.
     resource: ResourceAddress | None = Field(default=None, validate_default=True)
+    # A rule instead of one address: every resource of this type in the stack.
+    resource_type: ResourceType | None = None
     reason: str
     owner: Annotated[str, Field(min_length=1, pattern=r"\S")]
     expires: dt.date
@@ -74,21 +83,38 @@ class Waiver(BaseModel):
             raise ValueError(f"a waiver for {environment!r} ({tier} tier) must name a resource")
         return resource
 
+    @model_validator(mode="after")
+    def _names_resources(self, info: ValidationInfo) -> Waiver:
+        """A waiver names its resource, or a rule over resources a reviewer can read (every
+        resource of one type); never "everything in the stack", which would silently absorb
+        a resource added later. Production waivers name their resource."""
+        if self.resource is not None and self.resource_type is not None:
+            raise ValueError("name either resource or resource_type, not both")
+        if self.resource is None and self.resource_type is None:
+            raise ValueError(
+                "a waiver must name a resource (resource: type.name) or the resource type it "
+                "covers (resource_type: type); a whole-stack waiver would also cover resources "
+                "added later"
+            )
+        return self
+
     @property
     def scope(self) -> str:
         """The waiver's scope in words, for reports."""
-        return self.resource or f"all resources in {self.environment}"
+        if self.resource:
+            return self.resource
+        return f"every {self.resource_type} in {self.environment}"
 
     def is_expired(self, today: dt.date) -> bool:
         """A waiver is valid through its expiry date and expired the day after."""
         return self.expires < today
 
     def matches(self, stack: str, check_id: str, resource: str) -> bool:
-        return (
-            self.check == check_id
-            and self.environment == stack
-            and self.resource in (None, resource)
-        )
+        if self.check != check_id or self.environment != stack:
+            return False
+        if self.resource is not None:
+            return self.resource == resource
+        return resource.rsplit(".", 1)[0] == self.resource_type
 
 
 class WaiversFile(BaseModel):
@@ -100,9 +126,9 @@ class WaiversFile(BaseModel):
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> WaiversFile:
-        seen: dict[tuple[str, str, str | None], int] = {}
+        seen: dict[tuple[str, str, str | None, str | None], int] = {}
         for index, waiver in enumerate(self.waivers):
-            key = (waiver.check, waiver.environment, waiver.resource)
+            key = (waiver.check, waiver.environment, waiver.resource, waiver.resource_type)
             if key in seen:
                 raise ValueError(f"waivers[{index}] duplicates waivers[{seen[key]}]")
             seen[key] = index
@@ -182,3 +208,35 @@ def load_waivers(path: Path, tiers: dict[str, str] | None = None) -> list[Waiver
         return WaiversFile.model_validate(data, context=context).waivers
     except ValidationError as error:
         raise WaiversError(_messages(path, error)) from None
+
+
+def waiver_cloud(waiver: Waiver) -> str | None:
+    """The cloud a waiver is about, from its resource type or check ID; None if any."""
+    if waiver.resource or waiver.resource_type:
+        named = waiver.resource or waiver.resource_type or ""
+        kind = named.removeprefix("data.").split("_", 1)[0]
+        if kind in PROVIDER_CLOUDS:
+            return PROVIDER_CLOUDS[kind]
+    for marker, cloud in (("_AWS_", "aws"), ("_GCP_", "gcp"), ("_AZURE_", "azure")):
+        if marker in waiver.check:
+            return cloud
+    return None
+
+
+def scanned_by(waiver: Waiver, stacks: Sequence[Stack]) -> bool:
+    """Whether this run scanned the stack a waiver is about (same name, same cloud).
+
+    A run over one cloud does not report the other clouds' waivers as unused."""
+    cloud = waiver_cloud(waiver)
+    return any(
+        stack.name == waiver.environment
+        and (cloud is None or stack_cloud(stack.document or {}) in (cloud, None))
+        for stack in stacks
+    )
+
+
+def pick_waiver(waivers: Sequence[Waiver], record: CheckovRecord, resource: str) -> Waiver | None:
+    """The most specific active waiver for a failed check: a resource waiver beats a stack one."""
+    matching = [w for w in waivers if w.matches(record.stack, record.check_id, resource)]
+    matching.sort(key=lambda waiver: waiver.resource is None)  # an address beats a type rule
+    return matching[0] if matching else None

@@ -196,6 +196,10 @@ class _Policy:
     def _body(self, stack: Stack) -> dict[str, Any] | None:
         raise NotImplementedError
 
+    def _describe(self, message: str) -> str:
+        """The message as reported (a provider policy names an aliased configuration)."""
+        return message
+
     def _decide(self) -> CheckResult:
         stack = stack_for(self._scanned_file) or Stack("?", None)
         body = self._body(stack)
@@ -211,10 +215,10 @@ class _Policy:
             except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
                 verdict = Verdict.unknown(f"could not evaluate: {error!r}")
         if verdict.outcome is Outcome.UNKNOWN:
-            self.details.append(UNKNOWN_PREFIX + verdict.message)
+            self.details.append(UNKNOWN_PREFIX + self._describe(verdict.message))
             return CheckResult.FAILED if stack.tier in STRICT_TIERS else CheckResult.PASSED
         if verdict.message:
-            self.details.append(verdict.message)
+            self.details.append(self._describe(verdict.message))
         return CheckResult.PASSED if verdict.outcome is Outcome.PASS else CheckResult.FAILED
 
 
@@ -256,6 +260,7 @@ class GroundworkProviderCheck(_Policy, BaseProviderCheck):
 
     providers: ClassVar[tuple[str, ...]]
     _provider: str
+    _alias: str | None = None
 
     def __init__(self) -> None:
         super().__init__(supported_provider=self.providers, **self._metadata())
@@ -271,14 +276,23 @@ class GroundworkProviderCheck(_Policy, BaseProviderCheck):
     ) -> _CheckResult:
         self._scanned_file = scanned_file
         self._provider = entity_type
+        # Checkov's parser wraps attribute values in lists (hclify); cdktf writes plain ones.
+        alias = entity_configuration.get("alias")
+        alias = alias[0] if isinstance(alias, list) and alias else alias
+        self._alias = str(alias) if alias else None
         return super().run(scanned_file, entity_configuration, entity_name, entity_type, skip_info)
 
     def _body(self, stack: Stack) -> dict[str, Any] | None:
-        """The provider's default (unaliased) configuration."""
+        """The provider configuration Checkov handed over: Checkov runs a provider check once
+        per configuration, aliases included, so each is judged on its own body (an aliased
+        provider in another region must carry the tags too)."""
         configs = stack.document.get("provider", {}).get(self._provider)
         configs = configs if isinstance(configs, list) else [configs]
-        plain = [c for c in configs if isinstance(c, dict) and "alias" not in c]
-        return plain[0] if plain else None
+        same = [c for c in configs if isinstance(c, dict) and c.get("alias") == self._alias]
+        return same[0] if same else None
+
+    def _describe(self, message: str) -> str:
+        return f"provider {self._provider}.{self._alias}: {message}" if self._alias else message
 
     def scan_provider_conf(self, conf: dict[str, Any]) -> CheckResult:
         return self._decide()

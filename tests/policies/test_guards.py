@@ -135,3 +135,141 @@ def test_google_default_labels_count_like_aws_default_tags() -> None:
     assert [str(v) for v in violations(partial) if v.resource == "provider.google"] == [
         "TAG-1: provider.google: default_labels lack cost-center, environment, managed-by, owner"
     ]
+
+
+def _net3(document: dict[str, Any]) -> list[str]:
+    return [str(v) for v in violations(document) if v.requirement == "NET-3"]
+
+
+@pytest.mark.parametrize(
+    ("resources", "address"),
+    [
+        (
+            {
+                "aws_vpc_security_group_ingress_rule": {
+                    name: {
+                        "security_group_id": "${aws_security_group.app.id}",
+                        "cidr_ipv4": cidr,
+                        "ip_protocol": "tcp",
+                        "from_port": 22,
+                        "to_port": 22,
+                    }
+                    for name, cidr in (("low", "0.0.0.0/1"), ("high", "128.0.0.0/1"))
+                }
+            },
+            "aws_vpc_security_group_ingress_rule.low",
+        ),
+        (
+            {
+                "aws_security_group": {
+                    "app": {
+                        "ingress": [
+                            {"from_port": 22, "to_port": 22, "ipv6_cidr_blocks": ["::/1"]},
+                            {"from_port": 22, "to_port": 22, "ipv6_cidr_blocks": ["8000::/1"]},
+                        ]
+                    }
+                }
+            },
+            "aws_security_group.app",
+        ),
+        (
+            {
+                "google_compute_firewall": {
+                    "ssh": {
+                        "network": "${google_compute_network.vpc.id}",
+                        "allow": [{"protocol": "tcp", "ports": ["22"]}],
+                        "source_ranges": ["0.0.0.0/1", "128.0.0.0/1"],
+                    }
+                }
+            },
+            "google_compute_firewall.ssh",
+        ),
+        (
+            {
+                "azurerm_network_security_rule": {
+                    "ssh": {
+                        "network_security_group_name": "app",
+                        "direction": "Inbound",
+                        "access": "Allow",
+                        "destination_port_range": "22",
+                        "source_address_prefixes": ["0.0.0.0/1", "128.0.0.0/1"],
+                    }
+                }
+            },
+            "azurerm_network_security_rule.ssh",
+        ),
+    ],
+    ids=["aws-two-rules", "aws-inline-ipv6", "gcp-firewall", "azure-nsg"],
+)
+def test_ranges_that_together_cover_the_internet_are_the_internet(
+    resources: dict[str, Any], address: str
+) -> None:
+    found = _net3({"resource": resources})
+    assert any(line.startswith(f"NET-3: {address}: internet ingress on port 22") for line in found)
+
+
+def test_private_ranges_beside_split_internet_rules_are_not_blamed() -> None:
+    rule = {"security_group_id": "${aws_security_group.app.id}", "ip_protocol": "tcp"}
+    rules = {
+        name: {**rule, "cidr_ipv4": cidr, "from_port": 22, "to_port": 22}
+        for name, cidr in (("low", "0.0.0.0/1"), ("high", "128.0.0.0/1"), ("office", "10.0.0.0/8"))
+    }
+    found = _net3({"resource": {"aws_vpc_security_group_ingress_rule": rules}})
+    assert len(found) == 2 and not any(".office" in line for line in found)
+
+
+def test_every_provider_configuration_needs_the_tags_aliases_included() -> None:
+    """An untagged log group on an aliased provider in another region passed before."""
+    tagged = {"region": "eu-west-1", "default_tags": [{"tags": TAGS}]}
+    document = {
+        "provider": {"aws": [tagged, {"region": "us-east-1", "alias": "uptime"}]},
+        "resource": {
+            "aws_cloudwatch_log_group": {
+                "uptime": {"name": "uptime", "provider": "aws.uptime", "tags": {"app": "x"}},
+                "main": {"name": "main", "tags": {"app": "x"}},
+            }
+        },
+    }
+    found = [str(v) for v in violations(document) if v.requirement == "TAG-1"]
+    assert found == [
+        "TAG-1: provider.aws.uptime: default_tags lack app, cost-center, environment, "
+        "managed-by, owner",
+        "TAG-1: aws_cloudwatch_log_group.uptime: tags lack environment, managed-by, owner, "
+        "cost-center",
+    ]
+    aliased = {**tagged, "alias": "uptime"}
+    document["provider"] = {"aws": [tagged, aliased]}
+    assert [str(v) for v in violations(document) if v.requirement == "TAG-1"] == []
+
+
+@pytest.mark.parametrize(
+    ("rtype", "body"),
+    [
+        ("google_storage_bucket_iam_member", {"member": "allUsers", "role": "roles/viewer"}),
+        ("google_project_iam_binding", {"members": ["allAuthenticatedUsers"], "role": "r"}),
+        (
+            "aws_s3_bucket_policy",
+            {
+                "policy": json.dumps(
+                    {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "*"}]}
+                )
+            },
+        ),
+        ("aws_lambda_permission", {"principal": "*", "action": "lambda:InvokeFunction"}),
+        ("azurerm_storage_container", {"container_access_type": "container"}),
+        ("azurerm_storage_account", {"name": "x"}),
+        (
+            "azurerm_postgresql_flexible_server_firewall_rule",
+            {"start_ip_address": "0.0.0.0", "end_ip_address": "255.255.255.255"},
+        ),
+    ],
+)
+def test_a_grant_to_the_public_stops_synth_on_any_cloud(rtype: str, body: dict[str, Any]) -> None:
+    found = [str(v) for v in violations({"resource": {rtype: {"open": body}}})]
+    assert any(line.startswith(f"IAM-1: {rtype}.open: ") for line in found), found
+
+
+def test_a_deny_to_everyone_is_not_a_public_grant() -> None:
+    statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:*"}
+    policy = {"policy": json.dumps({"Statement": [statement]})}
+    assert violations({"resource": {"aws_s3_bucket_policy": {"tls": policy}}}) == []

@@ -113,7 +113,9 @@ def test_a_waiver_must_name_a_known_requirement_and_a_reason(tmp_path: Path) -> 
     data = shipped("production")
     data["waivers"] = [{"requirement": "APP-9", "reason": "short"}]
     message = error_of(tmp_path, "production", data)
-    expected = "waivers[0].requirement: is not a requirement ID of REQUIREMENTS.md (got 'APP-9')"
+    expected = (
+        "waivers[0].requirement: is not a requirement ID (the catalog is synth/requirements.py"
+    )
     assert expected in message
     assert "waivers[0].reason: String should have at least 20 characters" in message
 
@@ -223,3 +225,30 @@ def test_replica_bounds_property(low: int, high: int) -> None:
             assert not valid, (tier, low, high)
         else:
             assert valid and config.service.min_replicas == low, (tier, low, high)
+
+
+def test_two_environments_of_one_cloud_with_overlapping_networks_are_an_error(
+    tmp_path: Path,
+) -> None:
+    """Overlapping `network.cidr` could never be peered; the error names both files."""
+    directory = tmp_path / "environments"
+    directory.mkdir()
+    staging, production = shipped("staging"), shipped("production")
+    staging["network"]["cidr"] = "10.30.0.0/20"  # inside production's 10.30.0.0/16
+    for name, data in (("staging", staging), ("production", production)):
+        (directory / f"{name}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_environments(directory)
+    assert str(caught.value) == (
+        f"{directory / 'production.yaml'}: network.cidr: 10.30.0.0/16 overlaps 10.30.0.0/20 of "
+        f"{directory / 'staging.yaml'} (both on aws): they could never be peered; choose "
+        "disjoint ranges, or say why in network.overlap_reason"
+    )
+    staging["network"]["overlap_reason"] = "Staging is a copy of production that is never peered."
+    (directory / "staging.yaml").write_text(yaml.safe_dump(staging), encoding="utf-8")
+    assert [c.name for c in load_environments(directory)] == ["production", "staging"]
+    # Different clouds never peer, so the same range on two clouds is fine.
+    staging["network"].pop("overlap_reason")
+    staging["cloud"] = "gcp"
+    (directory / "staging.yaml").write_text(yaml.safe_dump(staging), encoding="utf-8")
+    assert len(load_environments(directory)) == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -21,7 +22,8 @@ import pytest
 
 from synth import verify
 from synth.config import load_environment
-from synth.reports import GateReport, Status, render_text, write_json, write_junit
+from synth.refusals import refused_constructs
+from synth.reports import GateReport, Status, render_text, write_json, write_junit, write_sarif
 from synth.waivers import Waiver, WaiversError, load_waivers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,13 +40,13 @@ class CliRun:
     workdir: Path
 
 
-def run_cli(workdir: Path, *args: str | Path) -> CliRun:
+def run_cli(workdir: Path, *args: str | Path, env: dict[str, str] | None = None) -> CliRun:
     """`python -m synth verify ...` from an empty directory, so no policies/checks is picked up.
 
     The shipped (empty) waivers file is the default; a later `--waivers` in `args` wins.
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     shipped = ROOT / "policies" / "waivers.yaml"
     completed = subprocess.run(
         [sys.executable, "-m", "synth", "verify", "--waivers", str(shipped), *map(str, args)],
@@ -88,6 +90,7 @@ def waivers_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 waivers:
   - check: CKV_AWS_26
     environment: dev
+    resource_type: aws_sns_topic
     reason: Dev alerts carry only synthetic test data, so the topic needs no key.
     owner: platform-team
     expires: 2026-12-31
@@ -139,22 +142,55 @@ def test_fails_on_a_failing_check(failing_scan: verify.Scan) -> None:
     assert text.splitlines()[-1] == "verify: FAIL (2 failed checks)"
 
 
-def test_probe_counts_resources_but_not_results(failing_scan: verify.Scan) -> None:
-    """random_id has no Checkov check at all; only the inventory probe sees it."""
-    report = verify.evaluate(failing_scan, [], TODAY, "waivers.yaml")
+@pytest.fixture(scope="module")
+def only_probed_scan() -> verify.Scan:
+    """One Checkov run over `only_probed`: dev has an encrypted SNS topic and a random_id."""
+    return verify.run_checkov(verify.discover_stacks(FIXTURES / "only_probed"))
 
-    expected = ["aws_sns_topic.fail_alerts", "aws_sns_topic.pass_events", "random_id.pass_suffix"]
+
+def test_probe_counts_resources_but_not_results(
+    failing_scan: verify.Scan, only_probed_scan: verify.Scan
+) -> None:
+    """random_id has no Checkov check at all; only the inventory probe sees it."""
+    report = verify.evaluate(only_probed_scan, [], TODAY, "waivers.yaml")
+
+    expected = ["aws_sns_topic.pass_events", "random_id.pass_suffix"]
     for stack in report.stacks:
         assert sorted(stack.resources) == expected
         assert sorted(stack.evaluated) == expected
     assert not [f for f in report.findings if f.check_id.startswith("GW_INVENTORY")]
     assert not [f for f in report.findings if f.resource == "random_id.pass_suffix"]
     # Python-check results come back as `resource.<name>`; the probe restores the address.
-    assert {f.resource for f in report.findings} == {
+    failing = verify.evaluate(failing_scan, [], TODAY, "waivers.yaml")
+    assert {f.resource for f in failing.findings} == {
         "aws_sns_topic.fail_alerts",
         "aws_sns_topic.pass_events",
         "provider.aws",
     }
+
+
+def test_a_resource_only_the_probe_saw_fails_as_judged_by_no_check(
+    only_probed_scan: verify.Scan,
+) -> None:
+    """ "Evaluated" used to mean only that the always-pass probe saw a resource: a type no
+    check knows passed unnoticed. Now it fails, and the report names the type."""
+    report = verify.evaluate(only_probed_scan, [], TODAY, "waivers.yaml")
+    text = render_text(report)
+
+    assert [stack.only_probed for stack in report.stacks] == [["random_id.pass_suffix"]]
+    assert report.reasons == ["1 resource judged by no check"]
+    assert "Resource types only the inventory probe saw (1;" in text
+    assert "  dev  random_id: random_id.pass_suffix" in text
+
+
+def test_a_type_a_policy_reads_counts_as_judged(only_probed_scan: verify.Scan) -> None:
+    """A policy that looks the type up (as a bucket policy reads the bucket's versioning
+    resource) judges it, provided that policy ran on the stack."""
+    reader = verify.Policy(
+        "CKV_AWS_26", "SNS encryption", "OBS-3", "HIGH", "x.py", reads=frozenset({"random_id"})
+    )
+    report = verify.evaluate(only_probed_scan, [], TODAY, "w.yaml", catalog={"CKV_AWS_26": reader})
+    assert report.passed, report.reasons
 
 
 def test_valid_waivers_cover_the_failures_and_are_listed(
@@ -169,14 +205,19 @@ def test_valid_waivers_cover_the_failures_and_are_listed(
         ("dev", "aws_sns_topic.fail_alerts"),
         ("production", "aws_sns_topic.fail_alerts"),
     }
-    assert "Waivers applied (2):" in text
-    assert f"  dev  {SNS_ENCRYPTION}  all resources in dev" in text
+    # Waivers and the findings they cover are counted apart, and say which is which.
+    assert (
+        "Waivers applied (2 waivers covering 2 findings; the table's 'waived' column counts"
+        " findings):" in text
+    )
+    assert "    covers 1 finding: aws_sns_topic.fail_alerts" in text
+    assert f"  dev  {SNS_ENCRYPTION}  every aws_sns_topic in dev" in text
     assert f"  production  {SNS_ENCRYPTION}  aws_sns_topic.fail_alerts" in text
     assert "reason: Dev alerts carry only synthetic test data, so the topic needs no key." in text
     assert "owner platform-team, expires 2027-06-30" in text
     assert "Unused waivers (1, warning only" in text
     assert f"  dev  {SNS_ENCRYPTION}  aws_sns_topic.retired_alerts" in text
-    assert table_row(text, "dev") == ["dev", "3", "3", "2", "0", "1"]
+    assert table_row(text, "dev") == ["dev", "2", "2", "2", "0", "1"]
     assert text.splitlines()[-1] == "verify: PASS"
 
 
@@ -209,7 +250,7 @@ def test_stack_with_required_version_is_scanned(clean_run: CliRun) -> None:
     document = json.loads((FIXTURES / "clean/stacks/staging/cdk.tf.json").read_text())
     assert document["terraform"]["required_version"]
 
-    assert table_row(clean_run.stdout, "staging") == ["staging", "2", "2", "2", "0", "0"]
+    assert table_row(clean_run.stdout, "staging") == ["staging", "1", "1", "2", "0", "0"]
     assert "Parse errors" not in clean_run.stdout
 
 
@@ -248,7 +289,9 @@ def test_cli_writes_json_and_junit(unevaluated_run: CliRun) -> None:
             "failed": 0,
             "waived": 0,
             "not_evaluated": ["aws_sns_topic.spare_alerts"],
+            "only_probed": [],
             "parse_errors": [],
+            "refused": [],
         }
     ]
     assert {(f["check_id"], f["resource"], f["status"]) for f in data["findings"]} == {
@@ -296,17 +339,15 @@ def without_records(scan: verify.Scan, drop: Callable[[verify.CheckovRecord], bo
 
 
 def test_count_comparison_names_the_resource_missing_from_results(
-    failing_scan: verify.Scan,
+    only_probed_scan: verify.Scan,
 ) -> None:
     """The count comparison on a real report with one resource's only result removed, as for a
     type no check (not even the probe) reports on: random_id in dev."""
-    scan = without_records(
-        failing_scan, lambda r: r.stack == "dev" and r.details == ("random_id.pass_suffix",)
-    )
+    scan = without_records(only_probed_scan, lambda r: r.details == ("random_id.pass_suffix",))
     report = verify.evaluate(scan, [], TODAY, "waivers.yaml")
 
-    assert [stack.not_evaluated for stack in report.stacks] == [["random_id.pass_suffix"], []]
-    assert report.reasons == ["2 failed checks", "1 resource not evaluated"]
+    assert [stack.not_evaluated for stack in report.stacks] == [["random_id.pass_suffix"]]
+    assert report.reasons == ["1 resource not evaluated"]
 
 
 def test_without_probe_results_the_gate_fails_closed(failing_scan: verify.Scan) -> None:
@@ -315,7 +356,7 @@ def test_without_probe_results_the_gate_fails_closed(failing_scan: verify.Scan) 
     scan = without_records(failing_scan, lambda r: r.check_class == verify.PROBE_MODULE)
     report = verify.evaluate(scan, [], TODAY, "waivers.yaml")
 
-    assert [len(stack.not_evaluated) for stack in report.stacks] == [3, 3]
+    assert [len(stack.not_evaluated) for stack in report.stacks] == [2, 2]
     assert not report.passed
 
 
@@ -360,6 +401,7 @@ def test_invalid_waivers_file_exits_2_naming_file_and_field(tmp_path: Path) -> N
 waivers:
   - check: CKV_AWS_26
     environment: dev
+    resource_type: aws_sns_topic
     reason: Fine.
     owner: platform-team
     expires: 2027-01-01
@@ -448,7 +490,8 @@ def test_blanket_waivers_are_refused_by_tier_not_by_name(tmp_path: Path) -> None
 waivers:
   - check: CKV_AWS_26
     environment: live
-    reason: The whole stack is waived until the encrypted topic ships.
+    resource_type: aws_sns_topic
+    reason: Every topic of the stack is waived until the encrypted topic ships.
     owner: platform-team
     expires: 2027-01-01
 """,
@@ -460,6 +503,42 @@ waivers:
         f"{waivers}: waivers[0].resource: a waiver for 'live' (production tier) must name"
         " a resource"
     ]
+
+
+def test_a_waiver_names_resources_never_a_whole_stack(tmp_path: Path) -> None:
+    """A whole-stack waiver (log retention in dev) silently absorbed a newly added, untagged
+    log group. A waiver now names its resource or a type rule a reviewer reads."""
+    whole = write_waivers(
+        tmp_path / "whole.yaml",
+        """\
+waivers:
+  - check: CKV_AWS_338
+    environment: dev
+    reason: Log retention follows the environment config, a reviewed cost trade-off.
+    owner: platform-team
+    expires: 2027-01-01
+""",
+    )
+    with pytest.raises(WaiversError) as caught:
+        load_waivers(whole, tiers={"dev": "dev"})
+    assert caught.value.messages == [
+        f"{whole}: waivers[0]: a waiver must name a resource (resource: type.name) or the "
+        "resource type it covers (resource_type: type); a whole-stack waiver would also cover "
+        "resources added later"
+    ]
+    (rule,) = load_waivers(
+        write_waivers(
+            tmp_path / "rule.yaml",
+            whole.read_text().replace(
+                "dev\n", "dev\n    resource_type: aws_cloudwatch_log_group\n"
+            ),
+        ),
+        tiers={"dev": "dev"},
+    )
+    assert rule.scope == "every aws_cloudwatch_log_group in dev"
+    assert rule.matches("dev", "CKV_AWS_338", "aws_cloudwatch_log_group.app")
+    assert not rule.matches("dev", "CKV_AWS_338", "aws_s3_bucket.logs")
+    assert not rule.matches("staging", "CKV_AWS_338", "aws_cloudwatch_log_group.app")
 
 
 CRASHING_WAIVER = """\
@@ -504,14 +583,21 @@ def test_a_crashed_check_can_be_waived_with_a_reason(crashing_runs: tuple[CliRun
     _, waived = crashing_runs
     assert waived.code == 0, waived.stdout
     assert waived.stdout.rstrip().endswith("verify: PASS")
+    # Reported as a crash the waiver accepts, never as a result.
+    assert "Crashed checks accepted by a waiver (1;" in waived.stdout
+    assert "  dev  CKV_GCP_73  google_compute_security_policy.fail_waf\n" in waived.stdout
+    assert "covers 1 finding: google_compute_security_policy.fail_waf (crashed)" in waived.stdout
 
 
 def test_unused_waivers_are_listed_only_for_stacks_this_run_scanned() -> None:
-    def waiver(check: str, environment: str, resource: str | None = None) -> Waiver:
+    def waiver(
+        check: str, environment: str, resource: str | None = None, kind: str = "random_id"
+    ) -> Waiver:
         fields = {
             "check": check,
             "environment": environment,
             "resource": resource,
+            "resource_type": None if resource else kind,
             "reason": "A reason that is a complete sentence.",
             "owner": "platform-team",
             "expires": "2027-01-01",
@@ -560,3 +646,148 @@ def test_bootstrap_only_requirements_do_not_apply_to_workload_stacks() -> None:
     bootstrap = config.model_copy(update={"role": "bootstrap"})
     assert verify.applicable("STATE-2", bootstrap, mapping)
     assert not verify.applicable("STATE-1", bootstrap, mapping)
+
+
+@pytest.mark.parametrize("level", ["ERROR", "CRITICAL"])
+def test_log_level_in_the_environment_cannot_hide_a_crash(tmp_path: Path, level: str) -> None:
+    """Checkov logs crashes at ERROR; LOG_LEVEL=CRITICAL hid them and the crash passed."""
+    run = run_cli(tmp_path, FIXTURES / "crashing", "--today", TODAY, env={"LOG_LEVEL": level})
+    assert run.code == 1, run.stdout
+    assert "(the check crashed on this resource)" in run.stdout
+
+
+def test_files_terraform_would_load_beside_the_stack_are_refused(tmp_path: Path) -> None:
+    """A public, unencrypted database in `extra.tf.json` passed: Terraform loads it, the gate
+    scanned only cdk.tf.json."""
+    stack = tmp_path / "stacks" / "dev"
+    stack.mkdir(parents=True)
+    shutil.copy(FIXTURES / "clean/stacks/staging/cdk.tf.json", stack / "cdk.tf.json")
+    database = {"aws_db_instance": {"db": {"publicly_accessible": True, "engine": "postgres"}}}
+    for name in ("extra.tf.json", "main_override.tf.json", "more.tf", "x.auto.tfvars"):
+        (stack / name).write_text(json.dumps({"resource": database}), encoding="utf-8")
+    (stack / "notes.txt").write_text("not loaded by Terraform", encoding="utf-8")
+    (loaded,) = verify.discover_stacks(tmp_path)
+    assert [r.split(":")[0] for r in loaded.refusals] == [
+        "extra.tf.json",
+        "main_override.tf.json",
+        "more.tf",
+        "x.auto.tfvars",
+    ]
+    report = verify.evaluate(
+        verify.Scan([loaded], "3.3.30", [], frozenset()), [], TODAY, "waivers.yaml"
+    )
+    assert "4 refused constructs" in report.reasons
+    assert "Refused (4, cannot be waived: remove them):" in render_text(report)
+
+
+def test_constructs_the_project_never_generates_are_refused() -> None:
+    document = {
+        "module": {"vpc": {"source": "terraform-aws-modules/vpc/aws"}},
+        "data": {"external": {"token": {"program": ["sh", "-c", "echo {}"]}}},
+        "resource": {
+            "aws_instance": {"box": {"provisioner": [{"local-exec": {"command": "curl x | sh"}}]}},
+            "terraform_data": {
+                "remote": {
+                    "provisioner": [{"remote-exec": {"inline": ["id"]}}],
+                    "connection": {"host": "x"},
+                }
+            },
+            "aws_db_instance": {
+                "db": {"lifecycle": {"ignore_changes": ["kms_key_id", "deletion_protection"]}}
+            },
+            "aws_s3_bucket": {"logs": {"lifecycle": {"ignore_changes": "all"}}},
+            "aws_ecs_service": {"app": {"lifecycle": {"ignore_changes": ["desired_count"]}}},
+            "google_secret_manager_secret": {
+                "jwt": {"lifecycle": {"ignore_changes": ["rotation[0].next_rotation_time"]}}
+            },
+        },
+    }
+    found = refused_constructs(document)
+    assert sorted(line.split(":")[0] for line in found) == [
+        "aws_db_instance.db",
+        "aws_db_instance.db",
+        "aws_instance.box",
+        "aws_s3_bucket.logs",
+        "data.external.token",
+        "module.vpc",
+        "terraform_data.remote",
+        "terraform_data.remote",
+    ]
+    assert any("ignore_changes 'kms_key_id' hides drift" in line for line in found)
+    assert any("ignore_changes 'all'" in line for line in found)
+
+
+def test_a_failure_without_a_requirement_says_how_to_fix_or_waive_it(
+    failing_scan: verify.Scan,
+) -> None:
+    text = render_text(verify.evaluate(failing_scan, [], TODAY, "policies/waivers.yaml"))
+    assert (
+        "requirement: none mapped. Fix the resource, or waive it in policies/waivers.yaml with an"
+        " entry such as:" in " ".join(text.split())
+    )
+    assert "      - check: CKV_AWS_26\n        environment: dev\n" in text
+    assert "        resource: aws_sns_topic.fail_alerts\n" in text
+
+
+def test_report_sarif_and_json_quote_the_requirement_catalog(
+    failing_scan: verify.Scan, tmp_path: Path
+) -> None:
+    mapping = verify.RequirementMap({SNS_ENCRYPTION: ("OBS-3",)}, {})
+    report = verify.evaluate(failing_scan, [], TODAY, "w.yaml", requirement_map=mapping)
+    text = render_text(report)
+    statement = (
+        "OBS-3: Alerts go to a notification channel addressed from the environment config. "
+        "(guide 003)"
+    )
+    assert f"requirement: {statement}" in " ".join(text.split())
+    assert "REQUIREMENTS.md" not in text
+    write_sarif(report, tmp_path / "verify.sarif")
+    sarif = json.loads((tmp_path / "verify.sarif").read_text())
+    (rule,) = [r for r in sarif["runs"][0]["tool"]["driver"]["rules"] if r["id"] == SNS_ENCRYPTION]
+    assert rule["fullDescription"]["text"] == statement
+    write_json(report, tmp_path / "verify.json")
+    assert json.loads((tmp_path / "verify.json").read_text())["requirement_catalog"]["OBS-3"] == (
+        statement
+    )
+
+
+def test_a_failed_run_leaves_no_earlier_pass_behind(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    for name in ("verify.json", "verify.xml", "verify.sarif"):
+        (reports / name).write_text('{"result": "pass"}', encoding="utf-8")
+    bad = write_waivers(tmp_path / "waivers.yaml", "waivers: [{check: X}]\n")
+    run = run_cli(
+        tmp_path / "work",
+        FIXTURES / "clean",
+        "--waivers",
+        bad,
+        "--json",
+        reports / "verify.json",
+        "--junit",
+        reports / "verify.xml",
+        "--sarif",
+        reports / "verify.sarif",
+    )
+    assert run.code == 2
+    assert sorted(p.name for p in reports.iterdir()) == []
+
+
+def test_environments_command_exits_2_on_bad_input_and_0_on_good(tmp_path: Path) -> None:
+    """What `make synth` runs first, so bad input (2) is told apart from a gate failure (1)."""
+    bad = tmp_path / "environments"
+    shutil.copytree(ROOT / "environments", bad)
+    staging = (bad / "staging.yaml").read_text()
+    (bad / "staging.yaml").write_text(staging.replace("10.20.0.0/16", "10.30.0.0/17"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("CLOUD", None)
+    command = [sys.executable, "-m", "synth", "environments"]
+    failed = subprocess.run(
+        [*command, str(bad)], env=env, capture_output=True, text=True, check=False
+    )
+    assert failed.returncode == 2
+    assert "staging.yaml (both on aws): they could never be peered" in failed.stderr
+    good = subprocess.run(
+        [*command, str(ROOT / "environments")], env=env, capture_output=True, text=True, check=False
+    )
+    assert good.returncode == 0, good.stderr

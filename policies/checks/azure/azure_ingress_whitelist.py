@@ -1,12 +1,14 @@
 """Builds CKV_GW_NET_71: NSG allow rules admit only the NET-3 paths: the internet reaches only
 the gateway's 443 (and 80, which redirects), Azure's GatewayManager its control ports, and
-nothing allows all ports (NET-3)."""
+nothing allows all ports (NET-3). Internet is any set of prefixes that covers 0.0.0.0/0 or
+::/0, or the "*" / "Internet" / "Any" sources (synth/cidrs.py)."""
 
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict
 
-ANYWHERE = {"*", "internet", "0.0.0.0/0", "any"}
+from synth.cidrs import covers_internet, internet_with
+
 INTERNET_PORTS = {"443", "80"}
 # Application Gateway v2 needs these from the GatewayManager service tag (not the internet).
 GATEWAY_MANAGER_PORTS = "65200-65535"
@@ -37,7 +39,21 @@ class AzureIngressWhitelist(GroundworkCheck):
             return Verdict.failed(f"allows all ports ({ports})")
         if not sources:
             return Verdict.failed("no source is set")
-        if any(source.lower() in ANYWHERE for source in sources):
+        peers: list[str] = []
+        if not covers_internet(sources):
+            # Prefixes split over several allow rules of one NSG on the same ports add up.
+            for peer in stack.resources(self._address[0]).values():
+                same_group = peer.get("network_security_group_name") == body.get(
+                    "network_security_group_name"
+                )
+                if (
+                    same_group
+                    and (peer.get("direction"), peer.get("access")) == ("Inbound", "Allow")
+                    and set(_values(peer, "destination_port_range", "destination_port_ranges"))
+                    & set(ports)
+                ):
+                    peers += _values(peer, "source_address_prefix", "source_address_prefixes")
+        if internet_with(sources, peers):
             if set(ports) <= INTERNET_PORTS:
                 return Verdict.passed(f"internet to {ports}")
             return Verdict.failed(f"internet ingress to {ports}; only 443 and 80 are allowed")

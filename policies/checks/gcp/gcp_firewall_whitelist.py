@@ -1,11 +1,14 @@
 """Builds CKV_GW_NET_41: every firewall rule that allows traffic is one path of NET-3's
 whitelist: Google's load-balancer ranges to the app port in; app to HTTPS, PostgreSQL 5432 and
-Memorystore (6379, or 6378 with TLS) out. Deny rules may be as wide as they like.
+Memorystore (6379, or 6378 with TLS) out. Deny rules may be as wide as they like. Source ranges
+that together cover the internet (synth/cidrs.py) are named as such.
 """
 
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine
+
+from synth.cidrs import covers_internet
 
 # Google front ends and health checkers: the only sources a serverless NEG's traffic comes from.
 LB_RANGES = {"35.191.0.0/16", "130.211.0.0/22"}
@@ -33,7 +36,9 @@ class FirewallWhitelist(GroundworkCheck):
         if direction == "INGRESS":
             sources = set(body.get("source_ranges") or [])
             wanted = {str(stack.config.service.port)}
-            if not sources or sources - LB_RANGES:
+            if covers_internet(sources):
+                verdicts.append(Verdict.failed(f"ingress from the internet ({sorted(sources)})"))
+            elif not sources or sources - LB_RANGES:
                 verdicts.append(Verdict.failed(f"ingress from {sorted(sources)}; only LB ranges"))
             if ports != wanted:
                 verdicts.append(Verdict.failed(f"ingress ports {sorted(ports)}; only {wanted}"))

@@ -1,0 +1,1 @@
+"""Policies that hold on every cloud and judge any resource type, one per file."""
