@@ -148,24 +148,31 @@ class Network(Construct):
                 )
             )
         app_routes = []
+        # What anything in the app subnets needs before it can reach an AWS API or a public
+        # registry: the default route through NAT and the subnet's association (DEPLOY-2).
+        self.app_egress: list[Route | RouteTableAssociation] = []
         for index, nat in enumerate(nats):
             table = RouteTable(
                 self, f"app-routes-{index}", vpc_id=vpc.id, tags={"Name": f"{prefix}-app-{index}"}
             )
-            Route(
-                self,
-                f"app-default-{index}",
-                route_table_id=table.id,
-                destination_cidr_block=ANYWHERE,
-                nat_gateway_id=nat.id,
+            self.app_egress.append(
+                Route(
+                    self,
+                    f"app-default-{index}",
+                    route_table_id=table.id,
+                    destination_cidr_block=ANYWHERE,
+                    nat_gateway_id=nat.id,
+                )
             )
             app_routes.append(table)
         for index, subnet in enumerate(app):
-            RouteTableAssociation(
-                self,
-                f"app-{index}-routes",
-                subnet_id=subnet.id,
-                route_table_id=app_routes[index % len(app_routes)].id,
+            self.app_egress.append(
+                RouteTableAssociation(
+                    self,
+                    f"app-{index}-routes",
+                    subnet_id=subnet.id,
+                    route_table_id=app_routes[index % len(app_routes)].id,
+                )
             )
         # NET-2: the data tier has only the VPC-local route.
         data_routes = RouteTable(
