@@ -28,7 +28,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from cdktf import AssetType, ITerraformDependable, TerraformAsset
+from cdktf import AssetType, Fn, ITerraformDependable, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.ecs_task_definition import (
@@ -315,19 +315,15 @@ class DatabaseRoles(Construct):
             self,
             "run",
             function_name=function.function_name,
-            input=json.dumps(
+            input=Fn.jsonencode(
                 {
-                    "cluster": "CLUSTER",
-                    "taskDefinition": "TASK",
-                    "subnets": ["SUBNETS"],
+                    "cluster": cluster.arn,
+                    "taskDefinition": task.arn,
+                    "subnets": list(subnet_ids),
                     "securityGroups": [security_group_id],
                     "sql": ROLE_SQL,  # a new statement re-runs the task
-                },
-                indent=2,
-            )
-            .replace('"CLUSTER"', json.dumps(cluster.arn))
-            .replace('"TASK"', json.dumps(task.arn))
-            .replace('["SUBNETS"]', json.dumps(list(subnet_ids))),
+                }
+            ),
             # The primary and its password exist; the task reaches ECR Public through NAT.
             depends_on=[database.primary, database.master_secret_value, *egress],
         )

@@ -21,14 +21,13 @@ Satisfies: SEC-1, SEC-2, SEC-3, DB-9, OBS-1, IAM-1, DEPLOY-2, DEPLOY-4, DEPLOY-5
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from cdktf import AssetType, ITerraformDependable, TerraformAsset
+from cdktf import AssetType, Fn, ITerraformDependable, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -102,8 +101,8 @@ class Secrets(Construct):
     """JWT_SECRET and DATABASE_URL, KMS-encrypted, JWT_SECRET generated and rotated by Lambda.
 
     Attributes: `arns` (secret name -> ARN, for the app's task definition and role),
-    `rotation_function_arn` and `ready` (what the app's service waits for: JWT_SECRET's
-    first version exists).
+    `rotation_function_arn` and `ready` (what the app's service waits for: every secret has
+    its first value).
     """
 
     def __init__(
@@ -135,7 +134,7 @@ class Secrets(Construct):
 
         jwt = secret("JWT_SECRET", "JWT signing key; generated and rotated by Lambda (SEC-2)")
         url = secret("DATABASE_URL", "PostgreSQL URL via RDS Proxy, without the password")
-        SecretsmanagerSecretVersion(
+        url_value = SecretsmanagerSecretVersion(
             self,
             "database-url-value",
             secret_id=url.id,
@@ -272,7 +271,7 @@ class Secrets(Construct):
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             logging_config=LambdaFunctionLoggingConfig(log_format="JSON", log_group=log_group.name),
             # Lambda checks the ENI permissions when it creates a VPC function.
-            depends_on=[log_group, vpc_access],
+            depends_on=[log_group, vpc_access, permissions],
         )
         self.rotation_function_arn = function.arn
         permission = LambdaPermission(
@@ -298,12 +297,11 @@ class Secrets(Construct):
             depends_on=[permission, permissions, *egress],
         )
         # rotate_immediately starts the first rotation and returns; this waits for its end.
-        self.ready = LambdaInvocation(
+        jwt_ready = LambdaInvocation(
             self,
             "jwt-first-version",
             function_name=function.function_name,
-            input=json.dumps({"action": "awaitCurrent", "SecretId": "${JWT_ARN}"}).replace(
-                "${JWT_ARN}", jwt.arn
-            ),
+            input=Fn.jsonencode({"action": "awaitCurrent", "SecretId": jwt.arn}),
             depends_on=[rotation, *egress],
         )
+        self.ready: list[ITerraformDependable] = [url_value, jwt_ready]

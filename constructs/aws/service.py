@@ -222,7 +222,7 @@ class Service(Construct):
                     },
                 },
             ]
-        IamRolePolicy(
+        execution_policy = IamRolePolicy(
             self,
             "execution-policy",
             name="pull-log-secrets",
@@ -343,6 +343,8 @@ class Service(Construct):
             task_role_arn=task_role.arn,
             volume=[EcsTaskDefinitionVolume(name="tmp")],  # writable scratch, root stays read-only
             container_definitions=json.dumps([container], indent=2),
+            # Tasks start as soon as the service exists: the roles' policies come first.
+            depends_on=[execution_policy],
         )
 
         ecs_service = EcsService(
