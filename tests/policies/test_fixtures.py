@@ -38,7 +38,9 @@ def fixture_files() -> list[tuple[str, str, Path]]:
 
 
 def stack_name(policy: str, path: Path) -> str:
-    return f"{policy}.{path.name.removesuffix('.tf.json')}"
+    # The cloud is part of the name: cross-cloud policies (CKV_GW_DEPLOY_1) have fixtures with
+    # the same file name under several clouds.
+    return f"{policy}-{path.parent.parent.name}.{path.name.removesuffix('.tf.json')}"
 
 
 @pytest.fixture(scope="module")
