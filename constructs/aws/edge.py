@@ -6,8 +6,7 @@ AWS's common and known-bad-inputs rule sets and a per-IP rate limit, and logs to
 encrypted log group. The log bucket receives ALB access logs (`alb/`) and S3 server
 access logs of the environment's other buckets (`s3/`).
 
-Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, DNS-1, OBJ-1, OBJ-5, OBJ-6, OBS-1, DEPLOY-2,
-DEPLOY-4, DEPLOY-5, DEPLOY-6
+Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, DNS-1, OBJ-1, OBJ-5, OBJ-6, OBS-1, DEPLOY-4, DEPLOY-5
 
 First apply (DEPLOY-5): the certificate is either an issued one (`edge.certificate_arn`) or
 requested here and validated by a record this stack writes into a zone that already answers

@@ -9,9 +9,12 @@ cleanly and then refuses every object the app (or the Terraform backend, for the
 bucket) writes.
 """
 
+import json
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks
+
+WANTED = ("kms:GenerateDataKey", "kms:Decrypt")
 
 
 class BucketKeysUsable(GroundworkCheck):
@@ -33,11 +36,21 @@ class BucketKeysUsable(GroundworkCheck):
         target = address_of(keys[0])
         if target is None or target not in stack.graph.bodies:
             return Verdict.unknown(f"key {keys[0]} is not a key of this stack")
-        policy = str(stack.graph.bodies[target].get("policy", ""))
-        wanted = ("kms:GenerateDataKey", "kms:Decrypt", "s3.")
-        missing = [w for w in wanted if w not in policy]
+        try:
+            statements = json.loads(str(stack.graph.bodies[target].get("policy", ""))).get(
+                "Statement", []
+            )
+        except ValueError:
+            return Verdict.unknown(f"{target}'s policy is not JSON")
+        granted: set[str] = set()
+        for statement in statements if isinstance(statements, list) else [statements]:
+            actions = statement.get("Action", [])
+            actions = actions if isinstance(actions, list) else [actions]
+            if statement.get("Effect") == "Allow" and "s3." in json.dumps(statement):
+                granted.update(actions)
+        missing = [a for a in WANTED if a not in granted and "kms:*" not in granted]
         if missing:
-            return Verdict.failed(f"{target}'s policy lacks {missing} for S3 writers")
+            return Verdict.failed(f"{target}'s policy does not grant {missing} through S3")
         return Verdict.passed(f"{target} admits reads and writes through S3")
 
 
