@@ -15,7 +15,25 @@ from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine
 
-DBUSER = re.compile(r":dbuser:[^\"/]*/([A-Za-z0-9_]+)")
+DBUSER = re.compile(r":dbuser:.*/([A-Za-z0-9_]+)$")
+
+
+def _db_users(policy: str) -> set[str]:
+    """The database users an IAM policy document lets its role `rds-db:connect` as."""
+    try:
+        statements = json.loads(policy).get("Statement", [])
+    except ValueError:
+        # `${...}` inside the document (HCL quotes) makes it JSON only after Terraform renders
+        # it: read each dbuser ARN up to its closing quote on its own line.
+        return set(re.findall(r'dbuser:[^\n]*/([A-Za-z0-9_]+)"', policy))
+    users = set()
+    for statement in statements if isinstance(statements, list) else [statements]:
+        resources = statement.get("Resource", [])
+        for resource in resources if isinstance(resources, list) else [resources]:
+            match = DBUSER.search(str(resource))
+            if match:
+                users.add(match.group(1))
+    return users
 
 
 class AppDatabaseRole(GroundworkCheck):
@@ -38,7 +56,7 @@ class AppDatabaseRole(GroundworkCheck):
             for a, b in graph.of_type("aws_iam_role_policy").items()
             if role and address_of(b.get("role")) == role
         ]
-        users = {u for text in policies for u in DBUSER.findall(text)}
+        users = {u for text in policies for u in _db_users(text)}
         if not users:
             return Verdict.passed("the app has no database access")
         masters = {
