@@ -4,7 +4,7 @@ Public subnets hold the load balancer and the NAT gateways; app subnets route ou
 NAT; data subnets have no route off the VPC. Every security-group rule is its own resource
 with a description, so a reviewer reads NET-3 rule by rule.
 
-Satisfies: NET-1, NET-2, NET-3, NET-4
+Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-2
 """
 
 from __future__ import annotations
@@ -280,7 +280,7 @@ class Network(Construct):
                 }
             ),
         )
-        IamRolePolicy(
+        policy = IamRolePolicy(
             self,
             "flow-logs-policy",
             name="write-flow-logs",
@@ -312,4 +312,6 @@ class Network(Construct):
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
             tags={"Name": f"{config.prefix}-vpc"},
+            # Delivery starts at once; the role must already be allowed to write (DEPLOY-2).
+            depends_on=[policy],
         )
