@@ -113,6 +113,23 @@ class Strict(BaseModel):
 class AwsConfig(Strict):
     region: AwsRegion
     replica_region: AwsRegion  # OBJ-4: where production object storage replicates to
+    # DB-9: the master password is write-only (never in state); bump to rotate it on apply.
+    master_password_version: Annotated[int, Field(ge=1)] = 1
+    # RDS enhanced monitoring writes to ONE log group per account and region (RDSOSMetrics).
+    # "create": this stack creates it (encrypted, retained); "exists": another stack in the
+    # same account and region did, and this one looks it up (plan fails clearly if absent).
+    rds_os_metrics_log_group: Literal["create", "exists"] = "create"
+    # DEPLOY-5: the image the service runs until the first release (`service.release_image`
+    # false). A public image that serves `/health` on the service port (busybox httpd).
+    placeholder_image: Annotated[
+        str, Field(pattern=r"^public\.ecr\.aws/[a-z0-9._/-]+:[A-Za-z0-9_.-]+$")
+    ] = "public.ecr.aws/docker/library/busybox:1.37"
+    # The registry image `service.image_tag` exists (the release pipeline pushed it and set
+    # this); until then the service runs `placeholder_image` so the first apply serves /health.
+    release_image: bool = False
+    # Lambda functions reserve no concurrency unless the account's quota was raised: a new
+    # account's quota can be 10, and Lambda keeps 10 unreserved (fault 3, DEPLOY-4).
+    reserved_concurrency: Annotated[int, Field(ge=0, le=1000)] = 0
 
     _distinct = field_validator("replica_region")(_differs_from("region"))
 
@@ -223,11 +240,18 @@ class LogsConfig(Strict):
 
 class EdgeConfig(Strict):
     rate_limit_per_minute: Annotated[int, Field(ge=10, le=100000)] = 100  # EDGE-2
-    # AWS: an existing ACM certificate; without it the stack requests one for `domain`.
+    # AWS: an existing, issued ACM certificate for `domain`; without it the stack requests
+    # one and validates it by DNS in `hosted_zone_id` (DEPLOY-5: never without records).
     certificate_arn: (
         Annotated[str, Field(pattern=r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")]
         | None
     ) = None
+    # AWS: an existing public Route 53 zone that already answers for `domain` (or, with
+    # `features.dns_enabled`, for its parent, which then delegates to the stack's own zone).
+    hosted_zone_id: Annotated[str, Field(pattern=r"^Z[A-Z0-9]{1,32}$")] | None = None
+    # EDGE-2 on AWS: path prefixes whose requests may carry bodies over the 8 KB the managed
+    # common rule set allows (uploads, large JSON). Everywhere else the 8 KB rule still blocks.
+    large_body_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]{0,200}$")]] = []
 
 
 class SecretsConfig(Strict):
@@ -482,6 +506,28 @@ def floor_violations(config: EnvironmentConfig) -> list[str]:
     return problems
 
 
+def aws_edge_problems(config: EnvironmentConfig) -> list[str]:
+    """DEPLOY-5 on AWS: the certificate's prerequisite is explicit, or the config is refused.
+
+    ACM validates a requested certificate only once its DNS record resolves publicly, and
+    `aws_acm_certificate_validation` waits 75 minutes for that. So a config must name an
+    issued certificate (`edge.certificate_arn`) or a public zone that already answers for the
+    domain (`edge.hosted_zone_id`), where the stack writes the validation record itself.
+    """
+    if config.cloud != "aws" or config.role != "workload":
+        return []
+    edge = config.edge
+    if edge.certificate_arn is None and edge.hosted_zone_id is None:
+        what = "its parent" if config.features.dns_enabled else config.domain
+        return [
+            f"edge.hosted_zone_id: None leaves the ACM certificate for {config.domain} without "
+            "validation records, and the apply would wait 75 minutes for them (DEPLOY-5); set "
+            f"edge.hosted_zone_id to the public Route 53 zone of {what}, or "
+            "edge.certificate_arn to an issued certificate"
+        ]
+    return []
+
+
 def _merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(defaults)
     for key, value in overrides.items():
@@ -561,7 +607,7 @@ def parse_environment(
     except ValidationError as error:
         lines = [f"{source}: {_describe(detail)}" for detail in error.errors()]
         raise ConfigError("\n".join(lines)) from None
-    problems = floor_violations(config)
+    problems = floor_violations(config) + aws_edge_problems(config)
     if problems:
         raise ConfigError("\n".join(f"{source}: {problem}" for problem in problems))
     return config

@@ -1,6 +1,6 @@
 """Builds the Redis cache: an ElastiCache (Redis OSS 7) replication group with IAM auth.
 
-Satisfies: CACHE-1, CACHE-2, CACHE-3, NET-2, OBS-1
+Satisfies: CACHE-1, CACHE-2, CACHE-3, NET-2, OBS-1, DEPLOY-2
 
 Clients authenticate as an ElastiCache user whose authentication mode is IAM: they sign a
 short-lived token with their role (`elasticache:Connect` on `connect_arns`), so no password
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.elasticache_parameter_group import (
     ElasticacheParameterGroup,
@@ -103,6 +104,9 @@ class Cache(Construct):
                     name="maxmemory-policy", value=cache.eviction_policy
                 )
             ],
+            # A new family is a new name: the replacement exists before the old one goes,
+            # which the replication group still uses (DEPLOY-2).
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
 
         # IAM users need user ID == user name; both are the lowercase prefix.

@@ -1,31 +1,50 @@
 """Builds the PostgreSQL database: RDS instance, read replicas, parameter group and RDS Proxy.
 
-Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2, OBS-1, IAM-1
+Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2, OBS-1, IAM-1, DEPLOY-4
 
 Backups (DB-4): RDS keeps transaction logs for the whole `backup_retention_period`, so
 point-in-time recovery is inherent to any retention of one day or more; there is no
-separate switch on AWS. The master password is generated and rotated by RDS in Secrets
-Manager (`manage_master_user_password`), so it never appears in Terraform (DB-9, SEC-3).
-Clients connect through the proxy with TLS and IAM authentication (`connect_arn`).
+separate switch on AWS.
+
+The master password (DB-5 with DB-9 and SEC-3): RDS refuses read replicas of a source whose
+master password it manages in Secrets Manager ("Limitations for Secrets Manager integration
+with Amazon RDS", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html;
+terraform-aws-rds #532, #512), so `manage_master_user_password` and a replica cannot meet.
+A Multi-AZ DB cluster would, but refuses storage autoscaling (production grows to 500 GB) and
+needs m/r-class instances. So the password is generated inside AWS by the ephemeral
+`aws_secretsmanager_random_password` and written only to write-only arguments: `password_wo`
+of the instance and `secret_string_wo` of the `DATABASE_PASSWORD` secret (CMK-encrypted).
+Neither the JSON nor the state ever holds it. Write-only arguments need Terraform >= 1.11
+(the stack's `required_version`). To rotate it, bump `aws.master_password_version`: both
+versions follow, and the next apply writes a new password to the instance and the secret.
+
+Who logs in (DEPLOY-6): the app never sees the master password. It connects through the proxy
+as its own role `<db>_app` with IAM tokens, and the proxy uses end-to-end IAM authentication
+(`default_auth_scheme = IAM_AUTH`) to the instance, so no secret is pooled or injected.
+The role is created on first deploy by `constructs/aws/database_roles.py`.
+
+AWS writes some log groups itself: RDS log exports, RDS Proxy's, and enhanced monitoring's
+`RDSOSMetrics` (one per account and region, `aws.rds_os_metrics_log_group`). Each is created
+(or, for the shared one, looked up) before the resource that writes to it (OBS-1, DEPLOY-2).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cdktf import Fn, TerraformResourceLifecycle
+from cdktf import Fn, TerraformResourceLifecycle, TerraformStack
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_cloudwatch_log_group import DataAwsCloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.db_instance import DbInstance
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
-from cdktf_cdktf_provider_aws.db_proxy import DbProxy, DbProxyAuth
+from cdktf_cdktf_provider_aws.db_proxy import DbProxy
 from cdktf_cdktf_provider_aws.db_proxy_default_target_group import (
     DbProxyDefaultTargetGroup,
     DbProxyDefaultTargetGroupConnectionPoolConfig,
@@ -35,6 +54,8 @@ from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
 from synth.config import EnvironmentConfig
@@ -46,6 +67,11 @@ SLOW_QUERY_MS = 1000
 MONITORING_INTERVAL_SECONDS = 60
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7  # the free tier
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+# Enhanced monitoring's log group: one per account and region, named by RDS.
+OS_METRICS_LOG_GROUP = "RDSOSMetrics"
+PASSWORD_GENERATOR = "aws_secretsmanager_random_password"
+# Secrets Manager keeps a deleted secret recoverable this long, the most it allows.
+RECOVERY_WINDOW_DAYS = 30
 
 
 def _assume_role_policy(scope: Construct, id: str, service: str) -> str:
@@ -68,9 +94,10 @@ def _assume_role_policy(scope: Construct, id: str, service: str) -> str:
 class Database(Construct):
     """RDS PostgreSQL behind an RDS Proxy, private, encrypted and logged.
 
-    Attributes: `endpoint` (the proxy's), `port`, `identifier`, `log_group_name`,
-    `master_user_secret_arn`, `db_name`, `username`, `proxy_arn` and `connect_arn` (the
-    `rds-db:connect` resource for IAM authentication through the proxy).
+    Attributes: `endpoint` (the proxy's), `address` (the primary's), `port`, `identifier`,
+    `log_group_name`, `master_user_secret_arn`, `db_name`, `username` (master),
+    `app_username`, `proxy_name`, `proxy_arn` and `connect_arn` (the `rds-db:connect`
+    resource of the app's role through the proxy).
     """
 
     def __init__(
@@ -91,6 +118,7 @@ class Database(Construct):
         # Postgres names allow letters, digits and underscores; the app name may hold '-'.
         self.db_name = config.app.replace("-", "_")
         self.username = f"{self.db_name}_admin"
+        self.app_username = f"{self.db_name}_app"
         partition = DataAwsPartition(self, "partition").partition
         account_id = DataAwsCallerIdentity(self, "account").account_id
 
@@ -131,7 +159,7 @@ class Database(Construct):
             ),
         )
         # AWS's managed service-role policy: logs:CreateLogGroup/PutLogEvents on RDSOSMetrics.
-        IamRolePolicyAttachment(
+        monitoring_policy = IamRolePolicyAttachment(
             self,
             "monitoring-policy",
             role=monitoring_role.name,
@@ -156,6 +184,19 @@ class Database(Construct):
             for export in LOG_EXPORTS
         }
         self.log_group_name = log_groups[self.identifier, "postgresql"].name
+        os_metrics: CloudwatchLogGroup | DataAwsCloudwatchLogGroup
+        if config.aws.rds_os_metrics_log_group == "create":
+            os_metrics = CloudwatchLogGroup(
+                self,
+                "logs-os-metrics",
+                name=OS_METRICS_LOG_GROUP,
+                retention_in_days=config.logs.retention_days,
+                kms_key_id=log_kms_key_arn,
+            )
+        else:  # another stack of this account and region created it; plan fails if not
+            os_metrics = DataAwsCloudwatchLogGroup(
+                self, "logs-os-metrics", name=OS_METRICS_LOG_GROUP
+            )
 
         def observed(instance_id: str) -> dict[str, object]:
             """Settings every instance shares: placement, encryption, logging, insights."""
@@ -181,11 +222,38 @@ class Database(Construct):
                 "auto_minor_version_upgrade": True,
                 "copy_tags_to_snapshot": True,
                 "deletion_protection": db.deletion_protection,  # DB-7
+                # Storage autoscaling only where the config allows growth; a replica follows
+                # its primary's ceiling, or it fills up first and replication stops.
+                "max_allocated_storage": (
+                    db.max_storage_gb if db.max_storage_gb > db.storage_gb else None
+                ),
+                # Log groups before RDS writes to them; the monitoring role with its policy,
+                # or RDS refuses the role for ENHANCED_MONITORING.
                 "depends_on": [
-                    group for (owner, _), group in log_groups.items() if owner == instance_id
+                    *(group for (owner, _), group in log_groups.items() if owner == instance_id),
+                    os_metrics,
+                    monitoring_policy,
                 ],
             }
 
+        # The generator runs inside AWS at apply time; Terraform keeps no trace of its value.
+        generator = f"{id}_master-password"
+        TerraformStack.of(self).add_override(
+            f"ephemeral.{PASSWORD_GENERATOR}.{generator}",
+            # Punctuation excluded: RDS refuses '/', '@', '"' and ' ' in master passwords.
+            {"password_length": 40, "exclude_punctuation": True},
+        )
+        password = f"${{ephemeral.{PASSWORD_GENERATOR}.{generator}.random_password}}"
+        master_secret = SecretsmanagerSecret(
+            self,
+            "master-secret",
+            name=f"{config.prefix}/DATABASE_PASSWORD",
+            description=f"Master user of {self.identifier}: {{username, password}}, write-only",
+            kms_key_id=kms_key_arn,  # SEC-1
+            recovery_window_in_days=RECOVERY_WINDOW_DAYS,
+        )
+        self.master_user_secret_arn = master_secret.arn
+        self.master_secret_kms_key_arn = kms_key_arn
         primary = DbInstance(
             self,
             "primary",
@@ -194,12 +262,10 @@ class Database(Construct):
             engine_version=str(db.engine_version),  # DB-1: major only, minors auto-upgrade
             db_name=self.db_name,
             username=self.username,
-            # DB-9: RDS generates, stores and rotates the password in Secrets Manager.
-            manage_master_user_password=True,
-            master_user_secret_kms_key_id=kms_key_arn,
+            # DB-9, SEC-3: write-only, from the ephemeral generator; never in JSON or state.
+            password_wo=password,
+            password_wo_version=config.aws.master_password_version,
             allocated_storage=db.storage_gb,
-            # Storage autoscaling only where the config allows growth.
-            max_allocated_storage=db.max_storage_gb if db.max_storage_gb > db.storage_gb else None,
             multi_az=db.high_availability,  # DB-5
             backup_retention_period=db.backup_retention_days,  # DB-4, with PITR
             backup_window="02:00-03:00",
@@ -213,7 +279,15 @@ class Database(Construct):
             ),
         )
         self.instance_arn = primary.arn
-        self.master_user_secret_arn = primary.master_user_secret.get(0).secret_arn
+        self.address = primary.address
+        self.primary = primary
+        self.master_secret_value = SecretsmanagerSecretVersion(
+            self,
+            "master-secret-value",
+            secret_id=master_secret.id,
+            secret_string_wo=Fn.jsonencode({"username": self.username, "password": password}),
+            secret_string_wo_version=config.aws.master_password_version,
+        )
 
         for role, replica_id in list(instances.items())[1:]:
             # DB-5: same-region replica; it inherits engine, credentials and backups policy
@@ -226,37 +300,39 @@ class Database(Construct):
                 skip_final_snapshot=True,
             )
 
+        proxy_name = self.identifier
+        proxy_logs = CloudwatchLogGroup(
+            self,
+            "logs-proxy",
+            name=f"/aws/rds/proxy/{proxy_name}",  # where RDS Proxy writes its own log
+            retention_in_days=config.logs.retention_days,
+            kms_key_id=log_kms_key_arn,
+        )
         proxy_role = IamRole(
             self,
             "proxy-role",
             name=f"{self.identifier}-proxy",
-            description="RDS Proxy reads the RDS-managed master secret (DB-6)",
+            description="RDS Proxy signs in to the database as the app's role with IAM (DB-6)",
             assume_role_policy=_assume_role_policy(self, "proxy-trust", "rds.amazonaws.com"),
         )
-        IamRolePolicy(
+        # End-to-end IAM: the proxy needs rds-db:connect on the instance's user it connects as
+        # ("Migrating from standard IAM authentication to end-to-end IAM authentication for
+        # RDS Proxy", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy-iam-migration.html).
+        proxy_policy = IamRolePolicy(
             self,
             "proxy-policy",
-            name="read-master-secret",
+            name="connect-as-app",
             role=proxy_role.name,
             policy=DataAwsIamPolicyDocument(
                 self,
                 "proxy-permissions",
                 statement=[
                     DataAwsIamPolicyDocumentStatement(
-                        sid="ReadMasterSecret",
-                        actions=["secretsmanager:GetSecretValue"],
-                        resources=[self.master_user_secret_arn],
-                    ),
-                    DataAwsIamPolicyDocumentStatement(
-                        sid="DecryptMasterSecret",
-                        actions=["kms:Decrypt"],
-                        resources=[kms_key_arn],
-                        condition=[
-                            DataAwsIamPolicyDocumentStatementCondition(
-                                test="StringEquals",
-                                variable="kms:ViaService",
-                                values=[f"secretsmanager.{config.aws.region}.amazonaws.com"],
-                            )
+                        sid="ConnectAsTheAppRole",
+                        actions=["rds-db:connect"],
+                        resources=[
+                            f"arn:{partition}:rds-db:{config.aws.region}:{account_id}:dbuser:"
+                            f"{primary.resource_id}/{self.app_username}"
                         ],
                     ),
                 ],
@@ -265,22 +341,18 @@ class Database(Construct):
         proxy = DbProxy(
             self,
             "proxy",
-            name=self.identifier,
+            name=proxy_name,
             engine_family="POSTGRESQL",
             role_arn=proxy_role.arn,
             vpc_subnet_ids=list(subnet_ids),
             vpc_security_group_ids=[security_group_id],
             require_tls=True,  # DB-3
             idle_client_timeout=1800,
-            auth=[
-                DbProxyAuth(
-                    auth_scheme="SECRETS",
-                    secret_arn=self.master_user_secret_arn,
-                    iam_auth="REQUIRED",
-                    description="RDS-managed master user",
-                )
-            ],
+            # Clients and the proxy both authenticate with IAM; no secret is pooled (DEPLOY-6).
+            default_auth_scheme="IAM_AUTH",
+            depends_on=[proxy_logs, proxy_policy],
         )
+        self.proxy_name = proxy.name
         target_group = DbProxyDefaultTargetGroup(
             self,
             "proxy-pool",
@@ -304,5 +376,5 @@ class Database(Construct):
         proxy_resource_id = Fn.element(Fn.split(":", proxy.arn), 6)
         self.connect_arn = (
             f"arn:{partition}:rds-db:{config.aws.region}:{account_id}:dbuser:"
-            f"{proxy_resource_id}/{self.username}"
+            f"{proxy_resource_id}/{self.app_username}"
         )

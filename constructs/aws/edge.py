@@ -6,20 +6,44 @@ AWS's common and known-bad-inputs rule sets and a per-IP rate limit, and logs to
 encrypted log group. The log bucket receives ALB access logs (`alb/`) and S3 server
 access logs of the environment's other buckets (`s3/`).
 
-Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, DNS-1, OBJ-1, OBJ-5, OBJ-6, OBS-1
+Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, DNS-1, OBJ-1, OBJ-5, OBJ-6, OBS-1, DEPLOY-4, DEPLOY-5
+
+First apply (DEPLOY-5): the certificate is either an issued one (`edge.certificate_arn`) or
+requested here and validated by a record this stack writes into a zone that already answers
+for the domain (`edge.hosted_zone_id`; with `features.dns_enabled` the stack's own zone,
+delegated from that parent zone by an NS record the validation waits for). The config loader
+refuses a config with neither, because `aws_acm_certificate_validation` would otherwise wait
+75 minutes for records nobody creates.
+
+ALB access logs are granted to the service principal
+`logdelivery.elasticloadbalancing.amazonaws.com`, which works in every region; the regional
+ELB account (`data.aws_elb_service_account`) does not exist in regions opened after August
+2022 such as ca-west-1 or il-central-1 (DEPLOY-4; "Enable access logs for your Application
+Load Balancer", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
+
+The target group is replaced whenever `service.port` changes; its name carries the port and
+`create_before_destroy` creates the new one before the listener and the service move off the
+old, so the change rolls instead of failing with ResourceInUse (terraform-provider-aws
+#16889; DEPLOY-2).
+
+The common rule set's SizeRestrictions_BODY blocks bodies over 8 KB, the most an ALB's web
+ACL inspects. For `edge.large_body_paths` it counts instead, and a rule after it blocks the
+label it adds everywhere else, so the rule group stays on ("AWS Managed Rules rule groups
+list", https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html;
+labels are visible only to rules evaluated later, hence the priority order, DEPLOY-6).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 
-from cdktf import TerraformOutput, TerraformResourceLifecycle
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
 from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
 from cdktf_cdktf_provider_aws.lb_listener import (
     LbListener,
@@ -83,6 +107,22 @@ DRAINING_SECONDS = 30  # EDGE-4
 ALB_LOG_PREFIX = "alb"
 S3_LOG_PREFIX = "s3"
 MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
+COMMON_RULE_SET = MANAGED_RULE_GROUPS[0]
+BODY_SIZE_RULE = "SizeRestrictions_BODY"
+BODY_SIZE_LABEL = "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"
+TARGET_GROUP_NAME_MAX = 32  # CreateTargetGroup: at most 32 characters
+
+
+def target_group_name(prefix: str, port: int) -> str:
+    """`<prefix>-<port>`: a new port is a new name, so the replacement can coexist with the old
+    group (create_before_destroy). Too long for 32, the prefix is shortened and a hash of it
+    keeps the name unique per environment; deterministic, no random suffix."""
+    name = f"{prefix}-{port}"
+    if len(name) <= TARGET_GROUP_NAME_MAX:
+        return name
+    digest = hashlib.sha256(prefix.encode()).hexdigest()[:4]
+    tail = f"-{digest}-{port}"
+    return prefix[: TARGET_GROUP_NAME_MAX - len(tail)].rstrip("-") + tail
 
 
 def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:
@@ -131,7 +171,7 @@ class Edge(Construct):
         target_group = LbTargetGroup(
             self,
             "app",
-            name=config.prefix,
+            name=target_group_name(config.prefix, config.service.port),
             target_type="ip",
             protocol="HTTP",  # TLS ends at the ALB; targets are private (app subnets)
             port=config.service.port,
@@ -147,16 +187,31 @@ class Edge(Construct):
                 healthy_threshold=2,
                 unhealthy_threshold=3,
             ),
+            # A new port replaces the group: the new one first, then listener and service move.
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
         self.target_group = target_group
         self.target_group_arn = target_group.arn
 
-        # DNS-1: the environment's own hosted zone, when the config asks for one.
-        self.zone_id: str | None = None
+        # DNS-1: the environment's own hosted zone, when the config asks for one, delegated
+        # from the given parent zone so that public resolvers (and ACM) find its records.
+        self.zone_id: str | None = config.edge.hosted_zone_id
+        self._delegation: list[Route53Record] = []
         if config.features.dns_enabled:
-            self.zone_id = Route53Zone(
-                self, "zone", name=config.domain, force_destroy=False
-            ).zone_id
+            zone = Route53Zone(self, "zone", name=config.domain, force_destroy=False)
+            if config.edge.hosted_zone_id is not None:
+                self._delegation.append(
+                    Route53Record(
+                        self,
+                        "delegation",
+                        zone_id=config.edge.hosted_zone_id,
+                        name=config.domain,
+                        type="NS",
+                        ttl=300,
+                        records=zone.name_servers,
+                    )
+                )
+            self.zone_id = zone.zone_id
         certificate_arn = self._certificate(config)
         https = LbListener(
             self,
@@ -278,20 +333,12 @@ class Edge(Construct):
                 )
             ],
         )
-        elb_account = DataAwsElbServiceAccount(self, "elb-account")
         alb_logs = f"{bucket.arn}/{ALB_LOG_PREFIX}/AWSLogs/{self._account_id}/*"
         policy = {
             "Version": "2012-10-17",
             "Statement": [
                 {
-                    # Regions opened before August 2022 deliver as the regional ELB account.
-                    "Sid": "AlbAccessLogsRegionalAccount",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": elb_account.arn},
-                    "Action": "s3:PutObject",
-                    "Resource": alb_logs,
-                },
-                {
+                    # The log-delivery service principal works in every region (DEPLOY-4).
                     "Sid": "AlbAccessLogsService",
                     "Effect": "Allow",
                     "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
@@ -331,41 +378,46 @@ class Edge(Construct):
             validation_method="DNS",
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
-        validation_records = []
-        if self.zone_id is not None:
-            option = certificate.domain_validation_options.get(0)
-            validation_records.append(
-                Route53Record(
-                    self,
-                    "certificate-validation",
-                    zone_id=self.zone_id,
-                    name=option.resource_record_name,
-                    type=option.resource_record_type,
-                    records=[option.resource_record_value],
-                    ttl=300,
-                    allow_overwrite=True,
-                )
-            )
-        else:
-            # Without our own zone, whoever runs the domain's DNS adds this record.
-            TerraformOutput(
-                self,
-                "certificate-validation-records",
-                value=certificate.domain_validation_options,
-                description=f"DNS records that validate the certificate for {config.domain}",
-            ).override_logical_id("certificate_validation_records")
-        # The HTTPS listener needs an issued certificate: wait for validation.
+        # The loader refuses a config without a zone here (synth.config.aws_edge_problems):
+        # validation must never wait for a record nobody writes (DEPLOY-5).
+        if self.zone_id is None:
+            raise ValueError(f"{config.prefix}: no zone for the certificate's validation record")
+        option = certificate.domain_validation_options.get(0)
+        record = Route53Record(
+            self,
+            "certificate-validation",
+            zone_id=self.zone_id,
+            name=option.resource_record_name,
+            type=option.resource_record_type,
+            records=[option.resource_record_value],
+            ttl=300,
+            allow_overwrite=True,
+        )
+        # The HTTPS listener needs an issued certificate: wait for validation, which resolves
+        # only once the stack's own zone is delegated from its parent.
         validation = AcmCertificateValidation(
             self,
             "certificate-issued",
             certificate_arn=certificate.arn,
-            validation_record_fqdns=[record.fqdn for record in validation_records] or None,
+            validation_record_fqdns=[record.fqdn],
+            depends_on=list(self._delegation) or None,
         )
         return validation.certificate_arn
 
     def _firewall(self, config: EnvironmentConfig, log_kms_key_arn: str) -> str:
         """EDGE-2: managed rule sets and a per-IP rate limit, logged to CloudWatch Logs."""
         metric = config.prefix.replace("-", "")
+        large_bodies = config.edge.large_body_paths
+
+        def managed(group: str) -> dict[str, object]:
+            statement: dict[str, object] = {"name": group, "vendor_name": "AWS"}
+            if group == COMMON_RULE_SET and large_bodies:
+                # Count, not block: the rule after this group decides by path (fault 8).
+                statement["rule_action_override"] = [
+                    {"name": BODY_SIZE_RULE, "action_to_use": {"count": {}}}
+                ]
+            return {"managed_rule_group_statement": statement}
+
         rules = [
             Wafv2WebAclRule(
                 name=group,
@@ -373,11 +425,47 @@ class Edge(Construct):
                 override_action=Wafv2WebAclRuleOverrideAction(
                     none=Wafv2WebAclRuleOverrideActionNone()
                 ),
-                statement={"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}},
+                statement=managed(group),
                 visibility_config=_visibility(f"{metric}{group}"),
             )
             for index, group in enumerate(MANAGED_RULE_GROUPS, start=1)
         ]
+        if large_bodies:
+            # Blocks what SizeRestrictions_BODY counted, except under the configured paths.
+            # It must come after the group that adds the label (labels flow forward only).
+            allowed = [
+                {
+                    "byte_match_statement": {
+                        "search_string": path,
+                        "positional_constraint": "STARTS_WITH",
+                        "field_to_match": {"uri_path": {}},
+                        "text_transformation": [{"priority": 0, "type": "NONE"}],
+                    }
+                }
+                for path in large_bodies
+            ]
+            outside = allowed[0] if len(allowed) == 1 else {"or_statement": {"statement": allowed}}
+            rules.append(
+                Wafv2WebAclRule(
+                    name="body-over-8kb-outside-large-body-paths",
+                    priority=len(rules) + 1,
+                    action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
+                    statement={
+                        "and_statement": {
+                            "statement": [
+                                {
+                                    "label_match_statement": {
+                                        "scope": "LABEL",
+                                        "key": BODY_SIZE_LABEL,
+                                    }
+                                },
+                                {"not_statement": {"statement": [outside]}},
+                            ]
+                        }
+                    },
+                    visibility_config=_visibility(f"{metric}BodySize"),
+                )
+            )
         rules.append(
             Wafv2WebAclRule(
                 name="rate-limit-per-ip",

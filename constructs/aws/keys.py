@@ -5,7 +5,7 @@ IAM principals of this account may use it only through those services. `logs` en
 log groups and admits only the regional CloudWatch Logs service, for this account's log
 groups. Both rotate yearly and wait 30 days before deletion.
 
-Satisfies: SEC-4, DB-2, OBJ-2, OBS-1
+Satisfies: SEC-4, DB-2, OBJ-2, OBS-1, DEPLOY-2, DEPLOY-3, DEPLOY-6
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Public subnets hold the load balancer and the NAT gateways; app subnets route ou
 NAT; data subnets have no route off the VPC. Every security-group rule is its own resource
 with a description, so a reviewer reads NET-3 rule by rule.
 
-Satisfies: NET-1, NET-2, NET-3, NET-4
+Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-2
 """
 
 from __future__ import annotations
@@ -148,24 +148,31 @@ class Network(Construct):
                 )
             )
         app_routes = []
+        # What anything in the app subnets needs before it can reach an AWS API or a public
+        # registry: the default route through NAT and the subnet's association (DEPLOY-2).
+        self.app_egress: list[Route | RouteTableAssociation] = []
         for index, nat in enumerate(nats):
             table = RouteTable(
                 self, f"app-routes-{index}", vpc_id=vpc.id, tags={"Name": f"{prefix}-app-{index}"}
             )
-            Route(
-                self,
-                f"app-default-{index}",
-                route_table_id=table.id,
-                destination_cidr_block=ANYWHERE,
-                nat_gateway_id=nat.id,
+            self.app_egress.append(
+                Route(
+                    self,
+                    f"app-default-{index}",
+                    route_table_id=table.id,
+                    destination_cidr_block=ANYWHERE,
+                    nat_gateway_id=nat.id,
+                )
             )
             app_routes.append(table)
         for index, subnet in enumerate(app):
-            RouteTableAssociation(
-                self,
-                f"app-{index}-routes",
-                subnet_id=subnet.id,
-                route_table_id=app_routes[index % len(app_routes)].id,
+            self.app_egress.append(
+                RouteTableAssociation(
+                    self,
+                    f"app-{index}-routes",
+                    subnet_id=subnet.id,
+                    route_table_id=app_routes[index % len(app_routes)].id,
+                )
             )
         # NET-2: the data tier has only the VPC-local route.
         data_routes = RouteTable(
@@ -273,7 +280,7 @@ class Network(Construct):
                 }
             ),
         )
-        IamRolePolicy(
+        policy = IamRolePolicy(
             self,
             "flow-logs-policy",
             name="write-flow-logs",
@@ -305,4 +312,6 @@ class Network(Construct):
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
             tags={"Name": f"{config.prefix}-vpc"},
+            # Delivery starts at once; the role must already be allowed to write (DEPLOY-2).
+            depends_on=[policy],
         )

@@ -4,7 +4,14 @@ Every alarm is named `<prefix>-<severity>-<what>`, tagged `severity`, and notifi
 topic on ALARM and OK. Route 53 publishes health-check metrics only in us-east-1, so the
 uptime alarm, its topic and that topic's key live there, through the provider passed in.
 
-Satisfies: OBS-2, OBS-3, OBS-4, OBS-5, SEC-4
+Satisfies: OBS-2, OBS-3, OBS-4, OBS-5, SEC-4, DEPLOY-6
+
+"Any database connection error" watches every way in: the primary's PostgreSQL log (direct
+sessions, the proxy's own connections to the instance) and RDS Proxy's metrics for the
+app's connections, which end at the proxy and never reach that log: failed client
+authentications and failed connections from the proxy to the database (AWS/RDS, dimension
+ProxyName; "Monitoring RDS Proxy metrics with Amazon CloudWatch",
+https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.monitoring.html).
 """
 
 from __future__ import annotations
@@ -78,6 +85,7 @@ class Observability(Construct):
         service: Service,
         uptime_provider: TerraformProvider,
         database_log_group_name: str | None = None,
+        database_proxy_name: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self._config = config
@@ -155,6 +163,8 @@ class Observability(Construct):
         self._failed_logins(service.log_group_name, [topic.arn])
         if database_log_group_name is not None:
             self._database_connection_errors(database_log_group_name, [topic.arn])
+        if database_proxy_name is not None:
+            self._proxy_connection_errors(database_proxy_name, [topic.arn])
         self._uptime(uptime_provider)
         self._dashboard(load_balancer, target_group, ecs)
 
@@ -268,6 +278,41 @@ class Observability(Construct):
             metric_name="DatabaseConnectionErrors",
             statistic="Sum",
             period=60,
+        )
+
+    def _proxy_connection_errors(self, proxy_name: str, actions: Sequence[str]) -> None:
+        """Any failed connection at RDS Proxy (critical): the app's path to the database."""
+
+        def proxy_metric(name: str) -> CloudwatchMetricAlarmMetricQueryMetric:
+            return CloudwatchMetricAlarmMetricQueryMetric(
+                namespace="AWS/RDS",
+                metric_name=name,
+                stat="Sum",
+                period=60,
+                dimensions={"ProxyName": proxy_name},
+            )
+
+        self._alarm(
+            CRITICAL,
+            "database-proxy-connection-errors",
+            "A connection to or through RDS Proxy failed",
+            actions,
+            threshold=0,
+            evaluation_periods=1,
+            metric_query=[
+                CloudwatchMetricAlarmMetricQuery(
+                    id="clientauth", metric=proxy_metric("ClientConnectionsSetupFailedAuth")
+                ),
+                CloudwatchMetricAlarmMetricQuery(
+                    id="database", metric=proxy_metric("DatabaseConnectionsSetupFailed")
+                ),
+                CloudwatchMetricAlarmMetricQuery(
+                    id="failed",
+                    label="Failed proxy connections",
+                    expression="FILL(clientauth, 0) + FILL(database, 0)",
+                    return_data=True,
+                ),
+            ],
         )
 
     def _uptime(self, provider: TerraformProvider) -> None:

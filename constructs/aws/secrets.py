@@ -1,14 +1,21 @@
 """Builds the app's secrets in Secrets Manager and the Lambda that rotates JWT_SECRET.
 
-Satisfies: SEC-1, SEC-2, SEC-3, DB-9, OBS-1, IAM-1
+Satisfies: SEC-1, SEC-2, SEC-3, DB-9, OBS-1, IAM-1, DEPLOY-2, DEPLOY-4, DEPLOY-5, DEPLOY-6
 
 - JWT_SECRET has no value in Terraform at all: the rotation function generates every
   version inside AWS, the first one at apply (`rotate_immediately`), then every
-  `config.secrets.rotation_days` (SEC-2).
-- DATABASE_PASSWORD is the master secret RDS creates, encrypts with our key and rotates
-  itself (`manage_master_user_password`); a copy would only drift, so its ARN is passed on.
-- DATABASE_URL holds no secret (user, proxy host, port, database, TLS mode; the password
-  is read from DATABASE_PASSWORD), so its value may be built from Terraform tokens.
+  `config.secrets.rotation_days` (SEC-2). `rotate_immediately` only starts that first
+  rotation, so the apply then invokes the function once more (`awaitCurrent`) and the app's
+  service waits for that invocation: it starts with a real JWT_SECRET (DEPLOY-5). Both wait
+  for the app subnets' NAT route, the function's only way to the Secrets Manager API.
+- DATABASE_URL holds no secret (the app's own role, proxy host, port, database, TLS mode;
+  the password is an IAM token the app signs itself), so its value may be built from
+  Terraform tokens. The master password (`<prefix>/DATABASE_PASSWORD`) belongs to the
+  database construct and is never given to the app (DEPLOY-6).
+- The function reserves no concurrency by default: a new account's Lambda quota can be as
+  low as 10, and Lambda refuses a reservation that leaves fewer than 10 unreserved
+  ("Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+  `aws.reserved_concurrency` sets one where the quota was raised (DEPLOY-4).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from cdktf import AssetType, TerraformAsset
+from cdktf import AssetType, Fn, ITerraformDependable, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
@@ -38,6 +45,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunctionTracingConfig,
     LambdaFunctionVpcConfig,
 )
+from cdktf_cdktf_provider_aws.lambda_invocation import LambdaInvocation
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_rotation import (
@@ -58,26 +66,26 @@ STAGING_DIR = Path(__file__).resolve().parents[2] / ".groundwork" / "assets"
 RECOVERY_WINDOW_DAYS = 30
 
 
-def rotation_package() -> tuple[str, str]:
-    """The rotation function's `*.py` files, staged by content hash; (directory, hash).
+def function_package(source: Path = ROTATION_SOURCE, name: str = "jwt-rotation") -> tuple[str, str]:
+    """A function's `*.py` files from `source`, staged by content hash; (directory, hash).
 
     Packaging the source folder itself would ship (and hash) whatever `__pycache__` a
     test run left there, so the synthesized JSON would depend on the machine's history.
     The copy lives in the project's git-ignored `.groundwork/`, not a shared temp folder
     someone else could have filled, and is rebuilt if it no longer matches the source.
     """
-    sources = {file.name: file.read_bytes() for file in sorted(ROTATION_SOURCE.glob("*.py"))}
+    sources = {file.name: file.read_bytes() for file in sorted(source.glob("*.py"))}
     digest = hashlib.sha256()
-    for name, content in sources.items():
-        digest.update(name.encode() + b"\0" + content + b"\0")
+    for file_name, content in sources.items():
+        digest.update(file_name.encode() + b"\0" + content + b"\0")
     content_hash = digest.hexdigest()
-    staged = STAGING_DIR / f"jwt-rotation-{content_hash}"
+    staged = STAGING_DIR / f"{name}-{content_hash}"
     if staged.is_dir() and {f.name: f.read_bytes() for f in staged.iterdir()} == sources:
         return str(staged), content_hash
     STAGING_DIR.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(dir=STAGING_DIR, prefix=".building-"))
-    for name, content in sources.items():
-        (building / name).write_bytes(content)
+    for file_name, content in sources.items():
+        (building / file_name).write_bytes(content)
     shutil.rmtree(staged, ignore_errors=True)
     try:
         os.rename(building, staged)
@@ -86,11 +94,15 @@ def rotation_package() -> tuple[str, str]:
     return str(staged), content_hash
 
 
-class Secrets(Construct):
-    """JWT_SECRET, DATABASE_URL and DATABASE_PASSWORD, KMS-encrypted, JWT rotated by Lambda.
+rotation_package = function_package
 
-    Attributes: `arns` (secret name -> ARN, for the app's task definition and role) and
-    `rotation_function_arn`.
+
+class Secrets(Construct):
+    """JWT_SECRET and DATABASE_URL, KMS-encrypted, JWT_SECRET generated and rotated by Lambda.
+
+    Attributes: `arns` (secret name -> ARN, for the app's task definition and role),
+    `rotation_function_arn` and `ready` (what the app's service waits for: every secret has
+    its first value).
     """
 
     def __init__(
@@ -104,6 +116,7 @@ class Secrets(Construct):
         database: Database,
         subnet_ids: Sequence[str],
         vpc_id: str,
+        egress: Sequence[ITerraformDependable] = (),
     ) -> None:
         super().__init__(scope, id)
         partition = DataAwsPartition(self, "partition").partition
@@ -121,26 +134,19 @@ class Secrets(Construct):
 
         jwt = secret("JWT_SECRET", "JWT signing key; generated and rotated by Lambda (SEC-2)")
         url = secret("DATABASE_URL", "PostgreSQL URL via RDS Proxy, without the password")
-        SecretsmanagerSecretVersion(
+        url_value = SecretsmanagerSecretVersion(
             self,
             "database-url-value",
             secret_id=url.id,
+            # The app's own role; its password is an IAM token it signs. RDS Proxy serves a
+            # certificate from a public CA, so the app can verify it (verify-full).
             secret_string=(
-                f"postgresql://{database.username}@{database.endpoint}:{database.port}"
-                f"/{database.db_name}?sslmode=require"
+                f"postgresql://{database.app_username}@{database.endpoint}:{database.port}"
+                f"/{database.db_name}?sslmode=verify-full"
             ),
         )
-        self.arns = {
-            "JWT_SECRET": jwt.arn,
-            "DATABASE_URL": url.arn,
-            "DATABASE_PASSWORD": database.master_user_secret_arn,
-        }
-        # What a container's `valueFrom` names: RDS stores {"username", "password"} as JSON,
-        # and ECS selects the one key with `<arn>:<json key>::`.
-        self.references = {
-            **self.arns,
-            "DATABASE_PASSWORD": f"{database.master_user_secret_arn}:password::",
-        }
+        self.arns = {"JWT_SECRET": jwt.arn, "DATABASE_URL": url.arn}
+        self.references = dict(self.arns)
 
         function_name = f"{config.prefix}-jwt-rotation"
         log_group = CloudwatchLogGroup(
@@ -256,16 +262,16 @@ class Secrets(Construct):
             filename=code.path,
             source_code_hash=code.asset_hash,
             memory_size=128,
-            timeout=30,
-            # Secrets Manager runs one rotation step at a time per secret.
-            reserved_concurrent_executions=1,
+            timeout=120,  # `awaitCurrent` polls for up to 100 s
+            # None by default: a fresh account's quota cannot spare a reservation (DEPLOY-4).
+            reserved_concurrent_executions=config.aws.reserved_concurrency or None,
             vpc_config=LambdaFunctionVpcConfig(
                 subnet_ids=list(subnet_ids), security_group_ids=[security_group.id]
             ),
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             logging_config=LambdaFunctionLoggingConfig(log_format="JSON", log_group=log_group.name),
             # Lambda checks the ENI permissions when it creates a VPC function.
-            depends_on=[log_group, vpc_access],
+            depends_on=[log_group, vpc_access, permissions],
         )
         self.rotation_function_arn = function.arn
         permission = LambdaPermission(
@@ -277,7 +283,7 @@ class Secrets(Construct):
             principal="secretsmanager.amazonaws.com",
             source_arn=jwt.arn,
         )
-        SecretsmanagerSecretRotation(
+        rotation = SecretsmanagerSecretRotation(
             self,
             "jwt-rotation",
             secret_id=jwt.id,
@@ -287,5 +293,15 @@ class Secrets(Construct):
             ),
             # The first version is generated now, so JWT_SECRET has a value after apply.
             rotate_immediately=True,
-            depends_on=[permission, permissions],
+            # The function reaches Secrets Manager only through the NAT route (DEPLOY-2).
+            depends_on=[permission, permissions, *egress],
         )
+        # rotate_immediately starts the first rotation and returns; this waits for its end.
+        jwt_ready = LambdaInvocation(
+            self,
+            "jwt-first-version",
+            function_name=function.function_name,
+            input=Fn.jsonencode({"action": "awaitCurrent", "SecretId": jwt.arn}),
+            depends_on=[rotation, *egress],
+        )
+        self.ready: list[ITerraformDependable] = [url_value, jwt_ready]

@@ -6,7 +6,20 @@ circuit breaker with rollback). The execution role pulls the image, writes the l
 and reads exactly the given secrets; the task role reaches only the app's bucket, cache
 and database user.
 
-Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, OBS-1
+Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, OBS-1, DEPLOY-2, DEPLOY-5, DEPLOY-6
+
+First apply (DEPLOY-5): the registry is created empty by this same apply, so a task
+definition naming `<repository>:<tag>` would fail every task until a release pipeline pushed
+it. Until `aws.release_image` is true the container runs `aws.placeholder_image`, a public
+busybox image whose httpd serves `/health` on the service port (from a file written to the
+writable /tmp volume), so the ALB and the uptime check see a healthy service on day one. A
+release pushes `<repository>:<service.image_tag>`, then sets `service.image_tag` and
+`aws.release_image: true` in the environment file and applies: Terraform stays the only
+writer of the task definition, so the pipeline and Terraform never fight over it.
+
+The service starts only after whatever `start_after` names (the app's database role exists,
+JWT_SECRET has its first version), and Container Insights' performance log group is created
+before the cluster so it is encrypted and retained (OBS-1) instead of being created by ECS.
 """
 
 from __future__ import annotations
@@ -16,7 +29,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
     AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
@@ -72,6 +85,31 @@ def fargate_task_size(cpu_limit: float, memory_limit_mib: int) -> tuple[int, int
     raise ValueError(f"no Fargate size fits {cpu_limit} vCPU and {memory_limit_mib} MiB")
 
 
+def container_insights_cluster(
+    scope: Construct, id_: str, name: str, config: EnvironmentConfig, log_kms_key_arn: str
+) -> EcsCluster:
+    """An ECS cluster with Container Insights, whose performance log group exists first.
+
+    ECS would create `/aws/ecs/containerinsights/<cluster>/performance` itself, unencrypted
+    and kept for a day ("Setting up Container Insights on Amazon ECS",
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/deploy-container-insights-ECS-cluster.html).
+    """
+    performance = CloudwatchLogGroup(
+        scope,
+        f"{id_}-insights-logs",
+        name=f"/aws/ecs/containerinsights/{name}/performance",
+        retention_in_days=config.logs.retention_days,  # OBS-1
+        kms_key_id=log_kms_key_arn,
+    )
+    return EcsCluster(
+        scope,
+        id_,
+        name=name,
+        setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
+        depends_on=[performance],
+    )
+
+
 def _policy(statements: Sequence[Mapping[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, indent=2)
 
@@ -98,6 +136,8 @@ class Service(Construct):
         cache_username: str | None = None,
         database_endpoint: str | None = None,
         database_connect_arn: str | None = None,
+        database_environment: Mapping[str, str] | None = None,
+        start_after: Sequence[ITerraformDependable] = (),
     ) -> None:
         super().__init__(scope, id_)
         service = config.service
@@ -108,12 +148,7 @@ class Service(Construct):
         secret_references = {**secret_arns, **(secret_references or {})}
         account_id = DataAwsCallerIdentity(self, "account").account_id
 
-        cluster = EcsCluster(
-            self,
-            "cluster",
-            name=prefix,
-            setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
-        )
+        cluster = container_insights_cluster(self, "cluster", prefix, config, log_kms_key_arn)
         self.cluster_name = cluster.name
         log_group = CloudwatchLogGroup(
             self,
@@ -187,7 +222,7 @@ class Service(Construct):
                     },
                 },
             ]
-        IamRolePolicy(
+        execution_policy = IamRolePolicy(
             self,
             "execution-policy",
             name="pull-log-secrets",
@@ -229,9 +264,39 @@ class Service(Construct):
             environment["REDIS_USERNAME"] = cache_username
         if database_endpoint is not None:
             environment["DATABASE_HOST"] = database_endpoint
+        environment |= dict(database_environment or {})
+        if config.aws.release_image:
+            image = f"{registry.repository_url}:{service.image_tag}"
+            # Node images carry no curl.
+            liveness = [
+                "CMD",
+                "node",
+                "-e",
+                f"fetch('http://127.0.0.1:{service.port}/health')"
+                ".then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
+            ]
+            placeholder: dict[str, Any] = {}
+        else:
+            image = config.aws.placeholder_image
+            liveness = [
+                "CMD",
+                "wget",
+                "-q",
+                "-O",
+                "/dev/null",
+                f"http://127.0.0.1:{service.port}/health",
+            ]
+            placeholder = {
+                "entryPoint": ["sh", "-c"],
+                "command": [
+                    "mkdir -p /tmp/www && echo ok > /tmp/www/health"
+                    f" && exec httpd -f -p {service.port} -h /tmp/www"
+                ],
+            }
         container = {
             "name": CONTAINER,
-            "image": f"{registry.repository_url}:{service.image_tag}",
+            "image": image,
+            **placeholder,
             "essential": True,
             "cpu": math.ceil(service.cpu_request * 1024),
             "memoryReservation": service.memory_request_mib,
@@ -246,15 +311,9 @@ class Service(Construct):
             "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
             "linuxParameters": {"initProcessEnabled": True},  # forwards SIGTERM to the app
             "stopTimeout": STOP_TIMEOUT_SECONDS,
-            # Liveness; the ALB's 10 s check is readiness. Node images carry no curl.
+            # Liveness; the ALB's 10 s check is readiness.
             "healthCheck": {
-                "command": [
-                    "CMD",
-                    "node",
-                    "-e",
-                    f"fetch('http://127.0.0.1:{service.port}/health')"
-                    ".then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
-                ],
+                "command": liveness,
                 "interval": LIVENESS_INTERVAL_SECONDS,
                 "timeout": 5,
                 "retries": 3,
@@ -284,6 +343,8 @@ class Service(Construct):
             task_role_arn=task_role.arn,
             volume=[EcsTaskDefinitionVolume(name="tmp")],  # writable scratch, root stays read-only
             container_definitions=json.dumps([container], indent=2),
+            # Tasks start as soon as the service exists: the roles' policies come first.
+            depends_on=[execution_policy],
         )
 
         ecs_service = EcsService(
@@ -318,7 +379,7 @@ class Service(Construct):
             enable_ecs_managed_tags=True,
             # Autoscaling owns the running count once the service exists.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
-            depends_on=[edge.listener],
+            depends_on=[edge.listener, *start_after],
         )
         self.service_name = ecs_service.name
 

@@ -1,6 +1,6 @@
 """Builds the Terraform state storage: a versioned, KMS-encrypted, private S3 bucket.
 
-Satisfies: STATE-2, OBJ-1, OBJ-2, OBJ-3, OBJ-5, SEC-4, IAM-1
+Satisfies: STATE-2, OBJ-1, OBJ-2, OBJ-3, OBJ-5, SEC-4, IAM-1, DEPLOY-3, DEPLOY-5
 
 The bucket is `<app>-tfstate-<account id>`: S3 names are global, the account ID makes it
 unique without a random suffix, and the environments' S3 backends can be pointed at it

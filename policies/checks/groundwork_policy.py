@@ -353,3 +353,12 @@ def references_to(stack: Stack, resource_type: str, attribute: str, target: str)
         if any(address_of(value) == target for value in values):
             found.append(name)
     return found
+
+
+def one_off_task(stack: Stack, task_definition: str) -> bool:
+    """Whether an `aws_ecs_task_definition` (address) is a one-off task: the stack runs ECS
+    services and none of them runs it (e.g. a first-deploy setup task started by a Lambda)."""
+    services = stack.resources("aws_ecs_service")
+    return bool(services) and not any(
+        address_of(body.get("task_definition")) == task_definition for body in services.values()
+    )

@@ -252,3 +252,59 @@ def test_two_environments_of_one_cloud_with_overlapping_networks_are_an_error(
     staging["cloud"] = "gcp"
     (directory / "staging.yaml").write_text(yaml.safe_dump(staging), encoding="utf-8")
     assert len(load_environments(directory)) == 2
+
+
+# AWS first apply (DEPLOY-5 and friends): AwsConfig and EdgeConfig settings.
+
+
+def test_aws_certificate_needs_an_existing_certificate_or_a_zone(tmp_path: Path) -> None:
+    data = shipped("staging")
+    data.pop("edge")
+    message = error_of(tmp_path, "staging", data)
+    assert message == (
+        f"{tmp_path / 'staging.yaml'}: edge.hosted_zone_id: None leaves the ACM certificate for "
+        "staging.groundwork.example.com without validation records, and the apply would wait 75 "
+        "minutes for them (DEPLOY-5); set edge.hosted_zone_id to the public Route 53 zone of "
+        "staging.groundwork.example.com, or edge.certificate_arn to an issued certificate"
+    )
+
+
+def test_aws_an_issued_certificate_needs_no_zone() -> None:
+    data = shipped("staging")
+    data["edge"] = {
+        "certificate_arn": "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-1111"
+    }
+    config = parse_environment("staging", data, source="staging.yaml")
+    assert config.edge.hosted_zone_id is None
+
+
+def test_the_certificate_prerequisite_is_aws_only() -> None:
+    data = shipped("staging")
+    data.pop("edge")
+    assert parse_environment("staging", data, source="staging.yaml", cloud="gcp").cloud == "gcp"
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "field"),
+    [
+        ("edge", {"hosted_zone_id": "not-a-zone"}, "edge.hosted_zone_id"),
+        ("edge", {"large_body_paths": ["uploads"]}, "edge.large_body_paths[0]"),
+        ("aws", {"placeholder_image": "docker.io/library/busybox:1.37"}, "aws.placeholder_image"),
+        ("aws", {"reserved_concurrency": -1}, "aws.reserved_concurrency"),
+        ("aws", {"master_password_version": 0}, "aws.master_password_version"),
+        ("aws", {"rds_os_metrics_log_group": "maybe"}, "aws.rds_os_metrics_log_group"),
+    ],
+)
+def test_aws_first_apply_settings_are_validated(
+    tmp_path: Path, section: str, values: dict[str, Any], field: str
+) -> None:
+    message = error_of(tmp_path, "dev", with_changes(shipped("dev"), **{section: values}))
+    assert f": {field}: " in message
+
+
+def test_aws_first_apply_defaults_are_the_safe_ones() -> None:
+    aws = load_environment(SHIPPED / "production.yaml").aws
+    assert aws.release_image is False  # the first apply runs the public placeholder
+    assert aws.placeholder_image == "public.ecr.aws/docker/library/busybox:1.37"
+    assert aws.reserved_concurrency == 0  # fresh accounts cannot spare a reservation
+    assert aws.rds_os_metrics_log_group == "create"

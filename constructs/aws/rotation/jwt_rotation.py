@@ -110,7 +110,38 @@ def finish_secret(client: Any, arn: str, token: str) -> None:
     logger.info("finishSecret: version %s of %s is now AWSCURRENT", token, arn)
 
 
-def lambda_handler(event: dict[str, Any], context: Any) -> None:
+AWAIT_CURRENT = "awaitCurrent"
+AWAIT_POLLS = 20
+AWAIT_SECONDS = 5
+
+
+def await_current(
+    arn: str, client: Any, sleep: Any = None, polls: int = AWAIT_POLLS
+) -> dict[str, str]:
+    """Wait until the secret has an AWSCURRENT version (the first rotation finished).
+
+    Terraform invokes this after enabling rotation (`rotate_immediately` only starts the first
+    rotation), so the app's service starts with a real JWT_SECRET (DEPLOY-5, DEPLOY-6). It
+    returns the version ID, never the value.
+    """
+    import time
+
+    pause = sleep or time.sleep
+    for _ in range(polls):
+        versions = client.describe_secret(SecretId=arn).get("VersionIdsToStages", {})
+        current = next((v for v, stages in versions.items() if CURRENT in stages), None)
+        if current is not None:
+            logger.info("%s has AWSCURRENT version %s", arn, current)
+            return {"current_version": current}
+        pause(AWAIT_SECONDS)
+    raise RotationError(f"{arn} has no AWSCURRENT version after {polls * AWAIT_SECONDS} s")
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str] | None:
     import boto3  # only in Lambda, whose runtime provides it
 
-    rotate(event, boto3.client("secretsmanager"))
+    client = boto3.client("secretsmanager")
+    if event.get("action") == AWAIT_CURRENT:
+        return await_current(event["SecretId"], client)
+    rotate(event, client)
+    return None

@@ -1,19 +1,30 @@
-"""Builds CKV_GW_SEC_3: the app's JWT_SECRET, DATABASE_URL and DATABASE_PASSWORD come from
-Secrets Manager secrets of this stack, each encrypted with a customer-managed key of this
-stack (SEC-1).
+"""Builds CKV_GW_SEC_3: the app's JWT_SECRET and DATABASE_URL come from Secrets Manager secrets
+of this stack, each encrypted with a customer-managed key of this stack, and so does
+DATABASE_PASSWORD (SEC-1).
 
-Judged on the task definition, where the three names meet their secrets: a secret is an
+Judged on the app's task definition, where the names meet their secrets: a secret is an
 `aws_secretsmanager_secret` with `kms_key_id`, or the RDS-managed master secret
-(`manage_master_user_password` with `master_user_secret_kms_key_id`).
+(`manage_master_user_password` with `master_user_secret_kms_key_id`). DATABASE_PASSWORD is
+the master credential; an app that signs in with IAM tokens is not handed it (DEPLOY-6), and
+then it must be a CMK-encrypted secret named `<prefix>/DATABASE_PASSWORD` in the stack.
 """
 
 import json
 import re
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine, is_reference
+from groundwork_policy import (
+    GroundworkCheck,
+    Stack,
+    Verdict,
+    address_of,
+    combine,
+    is_reference,
+    one_off_task,
+)
 
 SECRET_NAMES = ("JWT_SECRET", "DATABASE_URL", "DATABASE_PASSWORD")
+INJECTED = ("JWT_SECRET", "DATABASE_URL")  # what the app itself must be given
 # `${aws_x.name.attr...}` at the start of valueFrom, with an optional `:json-key::` suffix.
 LEADING_REFERENCE = re.compile(r"^\$\{([A-Za-z0-9_]+)\.([A-Za-z0-9_-]+)\.([^}]*)\}")
 
@@ -48,13 +59,17 @@ def _secret_verdict(stack: Stack, name: str, value_from: Any) -> Verdict:
 
 class AppSecretsStored(GroundworkCheck):
     id = "CKV_GW_SEC_3"
-    name = "JWT_SECRET, DATABASE_URL, DATABASE_PASSWORD are CMK-encrypted Secrets Manager secrets"
+    name = (
+        "JWT_SECRET, DATABASE_URL and DATABASE_PASSWORD are CMK-encrypted Secrets Manager secrets"
+    )
     requirement = "SEC-1"
     severity = "HIGH"
     resource_types = ("aws_ecs_task_definition",)
     needs_config = False
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        if one_off_task(stack, self.address):
+            return Verdict.passed("a one-off task no service runs; SEC-1 judges the app's")
         text = body.get("container_definitions")
         if is_reference(text) and not str(text).lstrip().startswith("["):
             return Verdict.unknown("container_definitions is an expression")
@@ -64,14 +79,33 @@ class AppSecretsStored(GroundworkCheck):
             for container in containers
             for secret in container.get("secrets") or []
         }
-        return combine(
-            [
-                _secret_verdict(stack, name, secrets[name])
-                if name in secrets
-                else Verdict.failed(f"{name} is not among the app's secrets")
-                for name in SECRET_NAMES
+        verdicts = [
+            _secret_verdict(stack, name, secrets[name])
+            if name in secrets
+            else Verdict.failed(f"{name} is not among the app's secrets")
+            for name in INJECTED
+        ]
+        if "DATABASE_PASSWORD" in secrets:
+            verdicts.append(
+                _secret_verdict(stack, "DATABASE_PASSWORD", secrets["DATABASE_PASSWORD"])
+            )
+        else:
+            stored = [
+                name
+                for name, secret in stack.resources("aws_secretsmanager_secret").items()
+                if str(secret.get("name", "")).endswith("/DATABASE_PASSWORD")
             ]
-        )
+            if not stored:
+                verdicts.append(Verdict.failed("no DATABASE_PASSWORD secret in the stack"))
+            for name in stored:
+                verdicts.append(
+                    _customer_key(
+                        stack,
+                        stack.resources("aws_secretsmanager_secret")[name].get("kms_key_id"),
+                        "DATABASE_PASSWORD (not given to the app)",
+                    )
+                )
+        return combine(verdicts)
 
 
 check = AppSecretsStored()

@@ -8,7 +8,14 @@ import json
 import math
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict, combine, expect_equal
+from groundwork_policy import (
+    GroundworkCheck,
+    Stack,
+    Verdict,
+    combine,
+    expect_equal,
+    one_off_task,
+)
 
 
 class AppTaskSize(GroundworkCheck):
@@ -20,6 +27,8 @@ class AppTaskSize(GroundworkCheck):
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         assert stack.config is not None
+        if one_off_task(stack, self.address):
+            return Verdict.passed("a one-off task no service runs; APP-2 sizes the app's")
         service = stack.config.service
         raw = body.get("container_definitions")
         if not isinstance(raw, str):

@@ -1,17 +1,24 @@
-"""Builds CKV_GW_DB_5: the RDS master password is managed in Secrets Manager (DB-9).
+"""Builds CKV_GW_DB_5: the RDS master password lives in Secrets Manager, never in the
+configuration or the state (DB-9).
 
-The primary must set `manage_master_user_password = true` and carry no `password`; read
-replicas inherit the primary's credentials.
+A primary passes with `manage_master_user_password = true` (RDS keeps it), or with the
+write-only `password_wo` taken from an ephemeral generator whose same value is written,
+write-only, to a Secrets Manager secret version of this stack (`secret_string_wo`). A literal
+`password`, or a `password_wo` from anything but an ephemeral resource, fails. Read replicas
+inherit the primary's credentials.
 """
 
+import re
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict
 
+EPHEMERAL = re.compile(r"\$\{[^}]*\b(ephemeral\.[A-Za-z0-9_]+\.[A-Za-z0-9_-]+)\.")
+
 
 class DbManagedPassword(GroundworkCheck):
     id = "CKV_GW_DB_5"
-    name = "RDS master password is generated and kept by Secrets Manager, not in configuration"
+    name = "RDS master password lives in Secrets Manager, never in configuration or state"
     requirement = "DB-9"
     severity = "CRITICAL"
     resource_types = ("aws_db_instance",)
@@ -22,9 +29,23 @@ class DbManagedPassword(GroundworkCheck):
             return Verdict.passed("read replica")
         if body.get("password") is not None:
             return Verdict.failed("password is set in the configuration")
-        if body.get("manage_master_user_password") is not True:
-            return Verdict.failed("manage_master_user_password is not true")
-        return Verdict.passed("master password managed by Secrets Manager")
+        if body.get("manage_master_user_password") is True:
+            return Verdict.passed("master password managed by Secrets Manager")
+        write_only = body.get("password_wo")
+        if write_only is None:
+            return Verdict.failed("neither manage_master_user_password nor password_wo is set")
+        match = EPHEMERAL.search(str(write_only))
+        if not match:
+            return Verdict.failed(f"password_wo is {write_only}, not an ephemeral value")
+        generator = match.group(1)
+        stored = [
+            name
+            for name, version in stack.resources("aws_secretsmanager_secret_version").items()
+            if generator in str(version.get("secret_string_wo", ""))
+        ]
+        if not stored:
+            return Verdict.failed(f"{generator} is written to no Secrets Manager secret version")
+        return Verdict.passed(f"write-only password from {generator}, kept in {stored[0]}")
 
 
 check = DbManagedPassword()

@@ -179,7 +179,7 @@ def test_db_5_smaller_tiers_run_single_az_without_replicas(
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_db_6_proxy_requires_tls_and_iam_and_reads_the_managed_secret(
+def test_db_6_deploy_6_proxy_requires_tls_and_end_to_end_iam_without_secrets(
     stacks: dict[str, Synthesized], env: str
 ) -> None:
     synthesized = stacks[env]
@@ -189,17 +189,13 @@ def test_db_6_proxy_requires_tls_and_iam_and_reads_the_managed_secret(
         {
             "engine_family": "POSTGRESQL",
             "require_tls": True,
+            "default_auth_scheme": "IAM_AUTH",
             "vpc_subnet_ids": SUBNETS,
             "vpc_security_group_ids": ["sg-0data"],
-            "auth": [
-                {
-                    "auth_scheme": "SECRETS",
-                    "iam_auth": "REQUIRED",
-                    "secret_arn": synthesized.output("master_user_secret_arn"),
-                }
-            ],
         },
     )
+    (proxy,) = synthesized.resources("aws_db_proxy")
+    assert "auth" not in proxy  # no secret is pooled; the app's IAM identity goes through
     (target,) = synthesized.resources("aws_db_proxy_target")
     assert "aws_db_proxy_default_target_group" in target["target_group_name"]
     primary_key = next(
@@ -212,30 +208,21 @@ def test_db_6_proxy_requires_tls_and_iam_and_reads_the_managed_secret(
     assert synthesized.database.port == 5432
 
 
-def test_db_6_iam_1_proxy_role_reads_only_the_master_secret(
+def test_db_6_iam_1_proxy_role_may_only_connect_as_the_app_role(
     stacks: dict[str, Synthesized],
 ) -> None:
     production = stacks["production"]
     statements = production.policy_statements("groundwork-production-postgres-proxy")
-    assert statements == [
-        {
-            "sid": "ReadMasterSecret",
-            "actions": ["secretsmanager:GetSecretValue"],
-            "resources": [production.output("master_user_secret_arn")],
-        },
-        {
-            "sid": "DecryptMasterSecret",
-            "actions": ["kms:Decrypt"],
-            "resources": [KEY],
-            "condition": [
-                {
-                    "test": "StringEquals",
-                    "variable": "kms:ViaService",
-                    "values": ["secretsmanager.eu-west-1.amazonaws.com"],
-                }
-            ],
-        },
-    ]
+    (statement,) = statements
+    assert statement["sid"] == "ConnectAsTheAppRole"
+    assert statement["actions"] == ["rds-db:connect"]
+    (resource,) = statement["resources"]
+    assert ":dbuser:${aws_db_instance." in resource
+    assert resource.endswith(".resource_id}/groundwork_app")
+    # The proxy exists only after its role may connect and its log group exists.
+    (proxy,) = production.resources("aws_db_proxy")
+    assert any("aws_iam_role_policy." in d for d in proxy["depends_on"])
+    assert any("aws_cloudwatch_log_group." in d for d in proxy["depends_on"])
 
 
 @pytest.mark.parametrize("env", ["staging", "production"])
@@ -282,7 +269,7 @@ def test_db_8_insights_monitoring_and_log_exports_on_every_instance(
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_obs_1_db_8_rds_log_groups_are_precreated_encrypted_with_retention(
+def test_obs_1_deploy_2_log_groups_aws_writes_are_precreated_encrypted_with_retention(
     stacks: dict[str, Synthesized], env: str
 ) -> None:
     synthesized = stacks[env]
@@ -292,30 +279,71 @@ def test_obs_1_db_8_rds_log_groups_are_precreated_encrypted_with_retention(
         f"/aws/rds/instance/{identifier}/{export}"
         for identifier in instances
         for export in ("postgresql", "upgrade")
-    }
+    } | {"RDSOSMetrics", f"/aws/rds/proxy/groundwork-{env}-postgres"}
     for group in groups.values():
         assert group["kms_key_id"] == LOG_KEY
         assert group["retention_in_days"] == synthesized.config.logs.retention_days
     assert synthesized.database.identifier == f"groundwork-{env}-postgres"
     assert synthesized.output("log_group_name").endswith(".name}")
-    # Each instance waits for its log groups, so RDS never creates them unencrypted.
+    # Each instance waits for its export groups, RDSOSMetrics and the monitoring policy.
     for instance in synthesized.resources("aws_db_instance"):
-        assert len(instance["depends_on"]) == 2
+        waits = instance["depends_on"]
+        assert sum("aws_cloudwatch_log_group." in d for d in waits) == 3
+        assert any("aws_iam_role_policy_attachment." in d for d in waits)
+
+
+def test_deploy_2_a_shared_rds_os_metrics_group_is_looked_up_not_created() -> None:
+    config = load_environment(ROOT / "environments" / "staging.yaml", cloud="aws")
+    config = config.model_copy(
+        update={"aws": config.aws.model_copy(update={"rds_os_metrics_log_group": "exists"})}
+    )
+    stack = TerraformStack(CdktfTesting.app(), "shared")
+    AwsProvider(stack, "aws", region=config.aws.region)
+    Database(stack, "database", config=config, subnet_ids=SUBNETS, security_group_id="sg-0data",
+             kms_key_arn=KEY, log_kms_key_arn=LOG_KEY)  # fmt: skip
+    document = json.loads(CdktfTesting.synth(stack))
+    names = [g["name"] for g in document["resource"]["aws_cloudwatch_log_group"].values()]
+    assert "RDSOSMetrics" not in names
+    (lookup,) = document["data"]["aws_cloudwatch_log_group"].values()
+    assert lookup["name"] == "RDSOSMetrics"
+    (primary,) = document["resource"]["aws_db_instance"].values()
+    assert any(d.startswith("data.aws_cloudwatch_log_group.") for d in primary["depends_on"])
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_db_9_sec_3_rds_manages_the_password_and_none_is_synthesized(
+def test_db_9_sec_3_master_password_is_write_only_from_an_ephemeral_generator(
     stacks: dict[str, Synthesized], env: str
 ) -> None:
     synthesized = stacks[env]
     primary = synthesized.primary()
-    assert primary["manage_master_user_password"] is True
-    assert primary["master_user_secret_kms_key_id"] == KEY
+    (generator,) = synthesized.json["ephemeral"]["aws_secretsmanager_random_password"]
+    reference = f"${{ephemeral.aws_secretsmanager_random_password.{generator}.random_password}}"
+    assert primary["password_wo"] == reference
+    assert primary["password_wo_version"] == synthesized.config.aws.master_password_version
+    assert "manage_master_user_password" not in primary
     for instance in synthesized.resources("aws_db_instance"):
-        assert not {"password", "password_wo"} & set(instance)
-    assert synthesized.output("master_user_secret_arn").endswith(
-        ".master_user_secret[0].secret_arn}"
+        assert "password" not in instance
+    (secret,) = synthesized.resources("aws_secretsmanager_secret")
+    assert secret["name"] == f"groundwork-{env}/DATABASE_PASSWORD"
+    assert secret["kms_key_id"] == KEY
+    (version,) = synthesized.resources("aws_secretsmanager_secret_version")
+    assert "secret_string" not in version
+    assert (
+        f"ephemeral.aws_secretsmanager_random_password.{generator}.random_password"
+        in (version["secret_string_wo"])
     )
+    assert version["secret_string_wo_version"] == primary["password_wo_version"]
+    assert synthesized.output("master_user_secret_arn").startswith("${aws_secretsmanager_secret.")
+
+
+def test_db_5_deploy_4_deploy_6_production_replica_of_a_write_only_source_follows_autoscaling(
+    stacks: dict[str, Synthesized],
+) -> None:
+    production = stacks["production"]
+    (replica,) = production.replicas()
+    primary = production.primary()
+    assert "manage_master_user_password" not in primary  # RDS refuses replicas otherwise
+    assert replica["max_allocated_storage"] == primary["max_allocated_storage"] == 500
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -331,8 +359,8 @@ def test_net_2_database_is_private_in_the_data_subnets(
         assert "aws_db_subnet_group" in instance["db_subnet_group_name"]
 
 
-def test_connect_arn_names_the_proxy_and_the_master_user(stacks: dict[str, Synthesized]) -> None:
+def test_connect_arn_names_the_proxy_and_the_app_role(stacks: dict[str, Synthesized]) -> None:
     connect = stacks["production"].output("connect_arn")
     assert ":rds-db:eu-west-1:" in connect
-    assert connect.endswith("/groundwork_admin")
+    assert connect.endswith("/groundwork_app")  # never the master user (DEPLOY-6)
     assert "aws_db_proxy." in connect

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
 from matrix import resources_of
@@ -20,7 +21,7 @@ from cdktf_cdktf_provider_aws.lb import Lb  # noqa: E402
 from cdktf_cdktf_provider_aws.lb_listener import LbListener  # noqa: E402
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup  # noqa: E402
 from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
-from constructs.aws.edge import Edge  # noqa: E402
+from constructs.aws.edge import Edge, target_group_name  # noqa: E402
 from constructs.aws.network import Network  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -152,7 +153,17 @@ def test_log_bucket_is_private_tls_only_and_admits_the_log_writers_edge_3_obj_6(
     assert ownership["rule"]["object_ownership"] == "BucketOwnerEnforced"
     [policy] = resources_of(dev_stack, "aws_s3_bucket_policy")
     statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
-    assert "/alb/AWSLogs/" in statements["AlbAccessLogsRegionalAccount"]["Resource"]
+    # DEPLOY-4: the log-delivery service principal works in every region; the regional ELB
+    # account (data.aws_elb_service_account) does not exist in the newer ones.
+    assert set(statements) == {
+        "AlbAccessLogsService",
+        "S3ServerAccessLogs",
+        "DenyInsecureTransport",
+    }
+    alb = statements["AlbAccessLogsService"]
+    assert alb["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+    assert "/alb/AWSLogs/" in alb["Resource"]
+    assert "aws_elb_service_account" not in dev_stack.get("data", {})
     assert statements["S3ServerAccessLogs"]["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert statements["S3ServerAccessLogs"]["Resource"].endswith("/s3/*")
     deny = statements["DenyInsecureTransport"]
@@ -213,3 +224,80 @@ def test_dns_enabled_adds_zone_validation_records_and_alias_dns_1() -> None:
 def test_production_alb_has_deletion_protection(matrix: dict[tuple[str, str], Any]) -> None:
     [alb] = resources_of(matrix["aws", "production"], "aws_lb")
     assert alb["enable_deletion_protection"] is True
+
+
+def test_deploy_5_validation_waits_only_for_the_record_the_stack_writes(
+    dev_stack: dict[str, Any],
+) -> None:
+    [validation] = resources_of(dev_stack, "aws_acm_certificate_validation")
+    [record] = [
+        (name, body)
+        for name, body in dev_stack["resource"]["aws_route53_record"].items()
+        if "domain_validation_options" in json.dumps(body)
+    ]
+    assert record[1]["zone_id"] == "Z00000000000000000000001"  # environments/dev.yaml
+    assert validation["validation_record_fqdns"] == [f"${{aws_route53_record.{record[0]}.fqdn}}"]
+
+
+def test_deploy_5_dns_enabled_zone_is_delegated_before_validation_waits() -> None:
+    config = load("dev")
+    config = config.model_copy(
+        update={"features": config.features.model_copy(update={"dns_enabled": True})}
+    )
+    stack = json.loads(synth(config))
+    records = stack["resource"]["aws_route53_record"]
+    [(delegation, ns)] = [(n, r) for n, r in records.items() if r["type"] == "NS"]
+    assert ns["zone_id"] == "Z00000000000000000000001"  # the given parent zone
+    assert ns["records"].startswith("${aws_route53_zone.")  # the new zone's name servers
+    [validation] = resources_of(stack, "aws_acm_certificate_validation")
+    assert validation["depends_on"] == [f"aws_route53_record.{delegation}"]
+
+
+def test_deploy_5_a_config_without_certificate_or_zone_is_refused() -> None:
+    from synth.config import ConfigError, parse_environment
+
+    data = yaml.safe_load((ROOT / "environments" / "dev.yaml").read_text())
+    data.pop("edge")
+    with pytest.raises(ConfigError) as error:
+        parse_environment("dev", data, source="environments/dev.yaml", cloud="aws")
+    message = str(error.value)
+    assert message.startswith("environments/dev.yaml: edge.hosted_zone_id: None")
+    assert "75 minutes" in message and "edge.certificate_arn" in message
+
+
+def test_deploy_2_target_group_name_carries_the_port_and_rolls(dev_stack: dict[str, Any]) -> None:
+    [group] = resources_of(dev_stack, "aws_lb_target_group")
+    assert group["name"] == "groundwork-dev-3001"
+    assert group["lifecycle"] == {"create_before_destroy": True}
+
+
+def test_deploy_1_target_group_names_fit_32_characters_and_stay_unique() -> None:
+    long_a, long_b = "abcdefghijkl-environment-name1", "abcdefghijkl-environment-name2"
+    names = {target_group_name(prefix, 65535) for prefix in (long_a, long_b)}
+    assert len(names) == 2
+    assert all(len(name) <= 32 and name.endswith("-65535") for name in names)
+
+
+def test_edge_2_deploy_6_large_body_paths_count_the_8kb_rule_and_block_it_elsewhere() -> None:
+    config = load("dev")
+    config = config.model_copy(
+        update={"edge": config.edge.model_copy(update={"large_body_paths": ["/uploads"]})}
+    )
+    stack = json.loads(synth(config))
+    [acl] = resources_of(stack, "aws_wafv2_web_acl")
+    rules = {rule["name"]: rule for rule in acl["rule"]}
+    common = rules["AWSManagedRulesCommonRuleSet"]["statement"]["managed_rule_group_statement"]
+    assert common["rule_action_override"] == [
+        {"name": "SizeRestrictions_BODY", "action_to_use": {"count": {}}}
+    ]
+    body = rules["body-over-8kb-outside-large-body-paths"]
+    assert body["priority"] > rules["AWSManagedRulesCommonRuleSet"]["priority"]
+    assert "block" in body["action"]
+    text = json.dumps(body["statement"])
+    assert "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body" in text
+    assert '"search_string": "/uploads"' in text
+
+
+def test_edge_2_without_large_body_paths_the_8kb_rule_blocks(dev_stack: dict[str, Any]) -> None:
+    [acl] = resources_of(dev_stack, "aws_wafv2_web_acl")
+    assert "rule_action_override" not in json.dumps(acl["rule"])

@@ -243,3 +243,30 @@ def test_lambda_handler_builds_its_client_only_when_invoked(
     jwt_rotation.lambda_handler({**client.start_rotation("v1"), "Step": "createSecret"}, None)
     assert requested == ["secretsmanager"]
     assert client.versions["v1"]["value"] is not None
+
+
+class DescribeOnly:
+    """describe_secret answers from a list of snapshots, one per call."""
+
+    def __init__(self, *snapshots: dict[str, list[str]]) -> None:
+        self.snapshots = list(snapshots)
+        self.calls = 0
+
+    def describe_secret(self, SecretId: str) -> dict[str, Any]:
+        self.calls += 1
+        snapshot = self.snapshots[min(self.calls, len(self.snapshots)) - 1]
+        return {"ARN": SecretId, "VersionIdsToStages": snapshot}
+
+
+def test_deploy_5_await_current_returns_once_the_first_rotation_finished() -> None:
+    client = DescribeOnly({"v1": ["AWSPENDING"]}, {"v1": ["AWSPENDING"]}, {"v1": ["AWSCURRENT"]})
+    pauses: list[int] = []
+    assert jwt_rotation.await_current(ARN, client, sleep=pauses.append) == {"current_version": "v1"}
+    assert client.calls == 3 and len(pauses) == 2
+
+
+def test_deploy_5_await_current_fails_the_apply_when_no_version_appears() -> None:
+    client = DescribeOnly({"v1": ["AWSPENDING"]})
+    with pytest.raises(RotationError, match="no AWSCURRENT version"):
+        jwt_rotation.await_current(ARN, client, sleep=lambda _: None, polls=3)
+    assert client.calls == 3

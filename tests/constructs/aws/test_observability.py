@@ -58,6 +58,7 @@ def synthesized() -> str:
         service=service,
         uptime_provider=uptime,
         database_log_group_name=POSTGRES_LOG,
+        database_proxy_name="groundwork-dev-postgres",
     )
     return CdktfTesting.synth(stack)
 
@@ -89,6 +90,7 @@ def test_every_obs_2_alert_exists_with_threshold_and_severity_obs_2(
         "warning-cpu": 80,
         "warning-memory": 85,
         "critical-database-connection-errors": 0,
+        "critical-database-proxy-connection-errors": 0,
         "warning-failed-logins": 10,
         "critical-uptime": 1,
     }
@@ -198,3 +200,21 @@ def test_dashboard_shows_latency_errors_and_throughput_obs_5(stack: dict[str, An
     assert {("TargetResponseTime", "p50"), ("TargetResponseTime", "p95")} <= shown
     assert {("HTTPCode_Target_4XX_Count", "Sum"), ("HTTPCode_Target_5XX_Count", "Sum")} <= shown
     assert ("RequestCount", "Sum") in shown
+
+
+def test_deploy_6_failed_connections_at_rds_proxy_raise_the_critical_alarm_obs_2(
+    alarms: dict[str, dict[str, Any]],
+) -> None:
+    """The app connects through the proxy; its failures never reach the postgres log."""
+    alarm = alarms["critical-database-proxy-connection-errors"]
+    metrics = {q["id"]: q.get("metric") for q in alarm["metric_query"]}
+    for query, name in (
+        ("clientauth", "ClientConnectionsSetupFailedAuth"),
+        ("database", "DatabaseConnectionsSetupFailed"),
+    ):
+        assert metrics[query]["namespace"] == "AWS/RDS"
+        assert metrics[query]["metric_name"] == name
+        assert metrics[query]["dimensions"] == {"ProxyName": "groundwork-dev-postgres"}
+    [total] = [q for q in alarm["metric_query"] if q.get("return_data")]
+    assert total["expression"] == "FILL(clientauth, 0) + FILL(database, 0)"
+    assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 0)

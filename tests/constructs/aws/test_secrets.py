@@ -22,6 +22,7 @@ from cdktf import TerraformOutput, TerraformStack  # noqa: E402
 from cdktf import Testing as CdktfTesting  # noqa: E402
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction  # noqa: E402
 from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
+from cdktf_cdktf_provider_aws.route import Route  # noqa: E402
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret  # noqa: E402
 from constructs.aws import secrets as secrets_module  # noqa: E402
 from constructs.aws.database import Database  # noqa: E402
@@ -36,8 +37,9 @@ SUBNETS = ["subnet-0app1", "subnet-0app2"]
 ENVS = ("dev", "staging", "production")
 
 
-def synth(env: str) -> tuple[Any, str]:
+def synth(env: str, **aws: Any) -> tuple[Any, str]:
     config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="aws")
+    config = config.model_copy(update={"aws": config.aws.model_copy(update=aws)})
     stack = TerraformStack(CdktfTesting.app(), "test")
     AwsProvider(stack, "aws", region=config.aws.region)
     database = Database(
@@ -58,6 +60,15 @@ def synth(env: str) -> tuple[Any, str]:
         database=database,
         subnet_ids=SUBNETS,
         vpc_id="vpc-0main",
+        egress=[
+            Route(
+                stack,
+                "nat-route",
+                route_table_id="rtb-0app",
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id="nat-0main",
+            )
+        ],
     )
     for name, arn in secrets.arns.items():
         TerraformOutput(stack, f"arn-{name}", value=arn)
@@ -120,31 +131,35 @@ def test_sec_1_app_secrets_are_kms_encrypted_and_recoverable(
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_sec_1_db_9_arns_name_all_three_and_the_password_is_the_rds_managed_secret(
+def test_sec_1_deploy_6_the_app_gets_jwt_and_url_never_the_master_password(
     stacks: dict[str, Synthesized], env: str
 ) -> None:
     synthesized = stacks[env]
     jwt, _ = synthesized.secret("JWT_SECRET")
     url, _ = synthesized.secret("DATABASE_URL")
+    master, body = synthesized.secret("DATABASE_PASSWORD")
     assert synthesized.output("arn-JWT_SECRET") == f"${{{jwt}.arn}}"
     assert synthesized.output("arn-DATABASE_URL") == f"${{{url}.arn}}"
-    assert synthesized.output("arn-DATABASE_PASSWORD") == synthesized.output("master-secret")
-    assert synthesized.output("master-secret").endswith(".master_user_secret[0].secret_arn}")
-    # No duplicate of the RDS-managed password secret.
-    assert len(synthesized.resources("aws_secretsmanager_secret")) == 2
+    assert "arn-DATABASE_PASSWORD" not in synthesized.json["output"]
+    # DATABASE_PASSWORD is the master credential, kept by the database construct (CMK).
+    assert synthesized.output("master-secret") == f"${{{master}.arn}}"
+    assert body["kms_key_id"] == KEY
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_sec_3_only_database_url_has_a_synthesized_value_and_it_holds_no_password(
+def test_sec_3_deploy_6_database_url_names_the_app_role_and_holds_no_password(
     stacks: dict[str, Synthesized], env: str
 ) -> None:
     synthesized = stacks[env]
     url, _ = synthesized.secret("DATABASE_URL")
-    (version,) = synthesized.resources("aws_secretsmanager_secret_version").values()
-    assert version["secret_id"] == f"${{{url}.id}}"
+    (version,) = [
+        v
+        for v in synthesized.resources("aws_secretsmanager_secret_version").values()
+        if v["secret_id"] == f"${{{url}.id}}"
+    ]
     assert re.fullmatch(
-        r"postgresql://groundwork_admin@\$\{aws_db_proxy\.[^}]+\.endpoint\}:5432"
-        r"/groundwork\?sslmode=require",
+        r"postgresql://groundwork_app@\$\{aws_db_proxy\.[^}]+\.endpoint\}:5432"
+        r"/groundwork\?sslmode=verify-full",
         version["secret_string"],
     ), version["secret_string"]
     assert "secret_string_wo" not in version
@@ -171,7 +186,24 @@ def test_sec_2_jwt_secret_rotates_within_90_days_starting_at_apply(
         for address, body in synthesized.resources("aws_iam_role_policy").items()
         if body["name"] == "rotate-jwt-secret"
     ]
-    assert set(rotation["depends_on"]) == {permission, policy}
+    (route,) = synthesized.resources("aws_route")
+    assert set(rotation["depends_on"]) == {permission, policy, route}  # NAT route (DEPLOY-2)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_deploy_5_the_apply_waits_for_jwt_secrets_first_version(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    synthesized = stacks[env]
+    jwt, _ = synthesized.secret("JWT_SECRET")
+    (function,) = synthesized.resources("aws_lambda_function")
+    (rotation,) = synthesized.resources("aws_secretsmanager_secret_rotation")
+    (route,) = synthesized.resources("aws_route")
+    invocation = synthesized.one("aws_lambda_invocation")
+    assert invocation["function_name"] == f"${{{function}.function_name}}"
+    assert '"action" = "awaitCurrent"' in invocation["input"]
+    assert f"{jwt}.arn" in invocation["input"]
+    assert set(invocation["depends_on"]) == {rotation, route}
 
 
 def test_sec_2_only_secrets_manager_may_invoke_it_for_the_jwt_secret(
@@ -197,11 +229,13 @@ def test_sec_2_rotation_lambda_is_private_traced_and_bounded(
             "function_name": f"groundwork-{env}-jwt-rotation",
             "runtime": "python3.12",
             "handler": "jwt_rotation.lambda_handler",
-            "reserved_concurrent_executions": 1,
+            "timeout": 120,
             "tracing_config": {"mode": "Active"},
         },
     )
     function = synthesized.one("aws_lambda_function")
+    # DEPLOY-4: a fresh account's concurrency quota cannot spare a reservation.
+    assert "reserved_concurrent_executions" not in function
     assert "environment" not in function  # nothing to leak, nothing to encrypt
     assert function["vpc_config"]["subnet_ids"] == SUBNETS
     (group,) = synthesized.resources("aws_security_group")
@@ -312,3 +346,9 @@ def test_rotation_package_holds_only_python_sources(
     )
     monkeypatch.setattr(secrets_module, "ROTATION_SOURCE", source)
     assert secrets_module.rotation_package() == (staged, content_hash)
+
+
+def test_deploy_4_reserved_concurrency_only_when_the_config_says_the_quota_allows() -> None:
+    _, text = synth("staging", reserved_concurrency=5)
+    (function,) = json.loads(text)["resource"]["aws_lambda_function"].values()
+    assert function["reserved_concurrent_executions"] == 5

@@ -37,8 +37,9 @@ DATA_KEY = "arn:aws:kms:eu-west-1:111122223333:key/data"
 LOG_KEY = "arn:aws:kms:eu-west-1:111122223333:key/logs"
 
 
-def synth(env: str) -> dict[str, Any]:
+def synth(env: str, **aws: Any) -> dict[str, Any]:
     config = load_environment(ROOT / "environments" / f"{env}.yaml")
+    config = config.model_copy(update={"aws": config.aws.model_copy(update=aws)})
     stack = TerraformStack(CdktfTesting.app(), "test")
     AwsProvider(stack, "aws", region=config.aws.region)
     network = Network(stack, "network", config=config, log_kms_key_arn=LOG_KEY)
@@ -78,6 +79,12 @@ def container(synthesized: dict[str, Any]) -> dict[str, Any]:
     return definition
 
 
+def app_tasks(stack: dict[str, Any], env: str) -> list[dict[str, Any]]:
+    """The app's task definitions (family `<prefix>`), not the one-off role task's."""
+    tasks = resources_of(stack, "aws_ecs_task_definition")
+    return [task for task in tasks if task["family"] == f"groundwork-{env}"]
+
+
 def role_policy(stack: dict[str, Any], role_name: str) -> list[dict[str, Any]]:
     roles = stack["resource"]["aws_iam_role"]
     [key] = [key for key, role in roles.items() if role["name"] == role_name]
@@ -109,8 +116,43 @@ def test_container_keeps_the_configured_request_and_limit_app_2(dev: dict[str, A
     assert (task["cpu"], task["memory"]) == ("512", "1024")  # dev: 0.5 vCPU / 512 MiB
     app = container(dev)
     assert (app["cpu"], app["memoryReservation"], app["memory"]) == (256, 256, 512)
-    assert app["image"].endswith(":0.1.0")
     assert app["readonlyRootFilesystem"] is True
+
+
+def test_deploy_5_first_apply_runs_a_public_placeholder_that_serves_health(
+    dev: dict[str, Any],
+) -> None:
+    app = container(dev)
+    port = dev["config"].service.port
+    assert app["image"] == "public.ecr.aws/docker/library/busybox:1.37"
+    assert app["entryPoint"] == ["sh", "-c"]
+    (command,) = app["command"]
+    assert "echo ok > /tmp/www/health" in command  # /tmp is the writable volume
+    assert f"httpd -f -p {port} -h /tmp/www" in command
+    health = ["CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{port}/health"]
+    assert app["healthCheck"]["command"] == health
+
+
+def test_deploy_5_a_release_runs_the_registry_image_at_its_tag() -> None:
+    released = synth("dev", release_image=True)
+    app = container(released)
+    assert app["image"].startswith("${aws_ecr_repository.")
+    assert app["image"].endswith(f":{released['config'].service.image_tag}")
+    assert "command" not in app and "entryPoint" not in app
+    assert app["healthCheck"]["command"][:2] == ["CMD", "node"]
+
+
+def test_obs_1_deploy_2_container_insights_log_group_exists_before_the_cluster(
+    dev: dict[str, Any],
+) -> None:
+    stack = stack_of(dev)
+    groups = stack["resource"]["aws_cloudwatch_log_group"]
+    name = "/aws/ecs/containerinsights/groundwork-dev/performance"
+    [(address, group)] = [(a, g) for a, g in groups.items() if g["name"] == name]
+    assert group["kms_key_id"] == LOG_KEY
+    assert group["retention_in_days"] == dev["config"].logs.retention_days
+    [cluster] = resources_of(stack, "aws_ecs_cluster")
+    assert cluster["depends_on"] == [f"aws_cloudwatch_log_group.{address}"]
 
 
 def test_sizes_differ_between_dev_and_production_app_1_app_2(
@@ -118,7 +160,7 @@ def test_sizes_differ_between_dev_and_production_app_1_app_2(
 ) -> None:
     sizes = {}
     for env in ("dev", "production"):
-        [task] = resources_of(matrix["aws", env], "aws_ecs_task_definition")
+        [task] = app_tasks(matrix["aws", env], env)
         [target] = resources_of(matrix["aws", env], "aws_appautoscaling_target")
         sizes[env] = (task["cpu"], target["min_capacity"], target["max_capacity"])
     assert sizes == {"dev": ("512", 1, 2), "production": ("1024", 2, 10)}
@@ -212,22 +254,29 @@ def test_logs_go_to_an_encrypted_group_with_the_retention_obs_1(dev: dict[str, A
 
 
 @pytest.mark.parametrize("env", ["dev", "production"])
-def test_database_password_is_the_password_key_of_the_rds_secret_app_4(
+def test_deploy_6_the_app_signs_in_as_its_own_role_and_never_gets_the_master_password(
     matrix: dict[tuple[str, str], Any], env: str
 ) -> None:
-    """RDS stores {username, password} as JSON: the container gets only `password`."""
     stack = matrix["aws", env]
-    (task,) = resources_of(stack, "aws_ecs_task_definition")
+    [task] = app_tasks(stack, env)
     (app,) = json.loads(task["container_definitions"])
     value_from = {s["name"]: s["valueFrom"] for s in app["secrets"]}
-    rds_secret = "${aws_db_instance.database_primary_D3810515.master_user_secret[0].secret_arn}"
-    assert value_from["DATABASE_PASSWORD"] == f"{rds_secret}:password::"
-    assert value_from["JWT_SECRET"].startswith("${aws_secretsmanager_secret.")
-    # IAM names the secret itself: the JSON-key suffix is not part of its ARN.
-    readers = [
+    assert set(value_from) == {"JWT_SECRET", "DATABASE_URL"}
+    assert all(v.startswith("${aws_secretsmanager_secret.secrets_") for v in value_from.values())
+    environment = {e["name"]: e["value"] for e in app["environment"]}
+    assert environment["DATABASE_USER"] == "groundwork_app"
+    # The service starts after its database role and every secret value exist.
+    [service] = resources_of(stack, "aws_ecs_service")
+    waits = service["depends_on"]
+    assert any(w.startswith("aws_lambda_invocation.database-roles_run_") for w in waits)
+    assert any(w.startswith("aws_lambda_invocation.secrets_jwt-first-version_") for w in waits)
+    assert any(
+        w.startswith("aws_secretsmanager_secret_version.secrets_database-url") for w in waits
+    )
+    # Its task role may connect only as that role.
+    [policy] = [
         p["policy"]
         for p in resources_of(stack, "aws_iam_role_policy")
-        if "secretsmanager:GetSecretValue" in p["policy"]
+        if "ConnectToTheDatabase" in p["policy"]
     ]
-    assert any(f'"{rds_secret}"' in policy for policy in readers)
-    assert not any(":password::" in policy for policy in readers)
+    assert "/groundwork_app" in policy and "groundwork_admin" not in policy

@@ -1,0 +1,329 @@
+"""Builds the first-deploy step that creates the app's own database role (DEPLOY-6).
+
+Satisfies: DEPLOY-2, DEPLOY-5, DEPLOY-6, IAM-1, OBS-1
+
+The app signs in as `<db>_app` with IAM tokens through RDS Proxy, never as the master user.
+That role has to exist in PostgreSQL before the app starts, and only the master user can
+create it. So the apply runs a one-off Fargate task (`<prefix>-db-roles`, psql from the public
+`postgres:<major>-alpine` image on ECR Public) that signs in to the primary as the master
+user, with the password ECS injects from the master secret, and runs idempotent SQL:
+
+- `CREATE ROLE <db>_app LOGIN` if missing, `GRANT rds_iam` (IAM tokens, "Creating a database
+  account using IAM authentication",
+  https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.DBAccounts.html);
+- `CONNECT` and `TEMPORARY` on the database, `USAGE` and `CREATE` on schema `public`, so its
+  migrations create (and own) the app's tables; nothing more.
+
+Terraform cannot run an ECS task itself, so `aws_lambda_invocation` calls a small function
+(`constructs/aws/db_roles/db_roles.py`) that starts the task, waits for it to stop and fails
+the apply unless psql exited 0. The invocation waits for the database, the master secret's
+value and the app subnets' NAT route (the task pulls its image through it), and the app's
+service waits for the invocation. Changing the SQL re-runs it on the next apply. The task
+uses only public images, so it works before any release exists (DEPLOY-5).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from cdktf import AssetType, Fn, ITerraformDependable, TerraformAsset
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.ecs_task_definition import (
+    EcsTaskDefinition,
+    EcsTaskDefinitionRuntimePlatform,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionLoggingConfig,
+    LambdaFunctionTracingConfig,
+    LambdaFunctionVpcConfig,
+)
+from cdktf_cdktf_provider_aws.lambda_invocation import LambdaInvocation
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from constructs import Construct
+from constructs.aws.database import Database
+from constructs.aws.secrets import function_package
+from constructs.aws.service import container_insights_cluster
+
+from synth.config import EnvironmentConfig
+
+FUNCTION_SOURCE = Path(__file__).resolve().parent / "db_roles"
+CONTAINER = "psql"
+POSTGRES_IMAGE = "public.ecr.aws/docker/library/postgres"  # Docker official image on ECR Public
+# psql reads this from stdin: variables are quoted by psql (:'x' literal, :"x" identifier).
+ROLE_SQL = """\\set ON_ERROR_STOP on
+SELECT format('CREATE ROLE %I LOGIN', :'app')
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app') \\gexec
+GRANT rds_iam TO :"app";
+GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"app";
+GRANT USAGE, CREATE ON SCHEMA public TO :"app";
+"""
+
+
+def _trust(service: str, account_id: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                }
+            ],
+        },
+        indent=2,
+    )
+
+
+class DatabaseRoles(Construct):
+    """`ready`: the invocation after which the app's database role exists."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        database: Database,
+        subnet_ids: Sequence[str],
+        security_group_id: str,
+        vpc_id: str,
+        kms_key_arn: str,
+        log_kms_key_arn: str,
+        egress: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, id_)
+        region = config.aws.region
+        name = f"{config.prefix}-db-roles"
+        account_id = DataAwsCallerIdentity(self, "account").account_id
+        cluster = container_insights_cluster(self, "cluster", name, config, log_kms_key_arn)
+
+        task_logs = CloudwatchLogGroup(
+            self,
+            "task-logs",
+            name=f"/ecs/{name}/{CONTAINER}",
+            retention_in_days=config.logs.retention_days,  # OBS-1
+            kms_key_id=log_kms_key_arn,
+        )
+        execution_role = IamRole(
+            self,
+            "execution-role",
+            name=f"{name}-execution",
+            description="ECS agent of the role task: write its logs, inject the master password",
+            assume_role_policy=_trust("ecs-tasks.amazonaws.com", account_id),
+        )
+        execution_policy = IamRolePolicy(
+            self,
+            "execution-policy",
+            name="logs-master-secret",
+            role=execution_role.id,
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "WriteTheTaskLogs",
+                            "Effect": "Allow",
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": f"{task_logs.arn}:*",
+                        },
+                        {
+                            "Sid": "ReadTheMasterSecret",
+                            "Effect": "Allow",
+                            "Action": ["secretsmanager:GetSecretValue"],
+                            "Resource": database.master_user_secret_arn,
+                        },
+                        {
+                            "Sid": "DecryptTheMasterSecret",
+                            "Effect": "Allow",
+                            "Action": ["kms:Decrypt"],
+                            "Resource": kms_key_arn,
+                            "Condition": {
+                                "StringEquals": {
+                                    "kms:ViaService": f"secretsmanager.{region}.amazonaws.com"
+                                }
+                            },
+                        },
+                    ],
+                },
+                indent=2,
+            ),
+        )
+        script = (
+            f"psql -v app={database.app_username} -v db={database.db_name} <<'SQL'\n{ROLE_SQL}SQL"
+        )
+        container = {
+            "name": CONTAINER,
+            # The engine's major version, from ECR Public: no registry of ours, no release.
+            "image": f"{POSTGRES_IMAGE}:{config.database.engine_version}-alpine",
+            "essential": True,
+            "entryPoint": ["sh", "-c"],
+            "command": [script],
+            "environment": [
+                {"name": "PGHOST", "value": database.address},
+                {"name": "PGPORT", "value": str(database.port)},
+                {"name": "PGDATABASE", "value": database.db_name},
+                {"name": "PGUSER", "value": database.username},
+                # rds.force_ssl: TLS always; the image has no RDS CA bundle to verify with.
+                {"name": "PGSSLMODE", "value": "require"},
+            ],
+            "secrets": [
+                {"name": "PGPASSWORD", "valueFrom": f"{database.master_user_secret_arn}:password::"}
+            ],
+            "readonlyRootFilesystem": True,
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": task_logs.name,
+                    "awslogs-region": region,
+                    "awslogs-stream-prefix": CONTAINER,
+                },
+            },
+        }
+        task = EcsTaskDefinition(
+            self,
+            "task",
+            family=name,
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu="256",
+            memory="512",
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(
+                operating_system_family="LINUX", cpu_architecture="X86_64"
+            ),
+            execution_role_arn=execution_role.arn,
+            container_definitions=json.dumps([container], indent=2),
+            depends_on=[execution_policy],
+        )
+
+        function_logs = CloudwatchLogGroup(
+            self,
+            "function-logs",
+            name=f"/aws/lambda/{name}",
+            retention_in_days=config.logs.retention_days,  # OBS-1
+            kms_key_id=log_kms_key_arn,
+        )
+        function_role = IamRole(
+            self,
+            "function-role",
+            name=name,
+            description="Runs the one-off role task and waits for it (DEPLOY-6)",
+            assume_role_policy=_trust("lambda.amazonaws.com", account_id),
+        )
+        vpc_access = IamRolePolicyAttachment(
+            self,
+            "function-vpc-access",
+            role=function_role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+        )
+        family = f"arn:aws:ecs:{region}:{account_id}:task-definition/{name}:*"
+        function_policy = IamRolePolicy(
+            self,
+            "function-policy",
+            name="run-role-task",
+            role=function_role.id,
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "RunTheRoleTask",
+                            "Effect": "Allow",
+                            "Action": ["ecs:RunTask"],
+                            "Resource": family,
+                            "Condition": {"ArnEquals": {"ecs:cluster": cluster.arn}},
+                        },
+                        {
+                            "Sid": "WatchTheRoleTask",
+                            "Effect": "Allow",
+                            "Action": ["ecs:DescribeTasks"],
+                            "Resource": f"arn:aws:ecs:{region}:{account_id}:task/{name}/*",
+                        },
+                        {
+                            "Sid": "HandTheExecutionRoleToEcs",
+                            "Effect": "Allow",
+                            "Action": ["iam:PassRole"],
+                            "Resource": execution_role.arn,
+                            "Condition": {
+                                "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+                            },
+                        },
+                        {
+                            "Sid": "XRayTraces",  # no resource-level permissions for these
+                            "Effect": "Allow",
+                            "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+                            "Resource": "*",
+                        },
+                    ],
+                },
+                indent=2,
+            ),
+        )
+        security_group = SecurityGroup(
+            self,
+            "function-sg",
+            name=f"{name}-lambda",
+            description="Role-task Lambda: HTTPS out to the ECS API only",
+            vpc_id=vpc_id,
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "function-egress-https",
+            security_group_id=security_group.id,
+            description="HTTPS to the ECS API",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
+        )
+        package, package_hash = function_package(FUNCTION_SOURCE, "db-roles")
+        code = TerraformAsset(
+            self, "code", path=package, type=AssetType.ARCHIVE, asset_hash=package_hash
+        )
+        function = LambdaFunction(
+            self,
+            "function",
+            function_name=name,
+            description=f"Creates {database.app_username} in {database.identifier} on deploy",
+            role=function_role.arn,
+            runtime="python3.12",
+            handler="db_roles.lambda_handler",
+            filename=code.path,
+            source_code_hash=code.asset_hash,
+            memory_size=128,
+            timeout=900,  # waits for the Fargate task: image pull, start, psql
+            reserved_concurrent_executions=config.aws.reserved_concurrency or None,
+            vpc_config=LambdaFunctionVpcConfig(
+                subnet_ids=list(subnet_ids), security_group_ids=[security_group.id]
+            ),
+            tracing_config=LambdaFunctionTracingConfig(mode="Active"),
+            logging_config=LambdaFunctionLoggingConfig(
+                log_format="JSON", log_group=function_logs.name
+            ),
+            depends_on=[function_logs, vpc_access, function_policy],
+        )
+        self.ready = LambdaInvocation(
+            self,
+            "run",
+            function_name=function.function_name,
+            input=Fn.jsonencode(
+                {
+                    "cluster": cluster.arn,
+                    "taskDefinition": task.arn,
+                    "subnets": list(subnet_ids),
+                    "securityGroups": [security_group_id],
+                    "sql": ROLE_SQL,  # a new statement re-runs the task
+                }
+            ),
+            # The primary and its password exist; the task reaches ECR Public through NAT.
+            depends_on=[database.primary, database.master_secret_value, *egress],
+        )

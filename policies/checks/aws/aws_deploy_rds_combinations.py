@@ -1,0 +1,67 @@
+"""Builds CKV_GW_DEPLOY_15: no RDS combination the RDS API refuses (DEPLOY-4).
+
+- A read replica of a source whose master password RDS manages in Secrets Manager: "Creating
+  read replicas when the source DB ... manages credentials with Secrets Manager" is not
+  supported ("Limitations for Secrets Manager integration with Amazon RDS",
+  https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html;
+  terraform-aws-rds #532, #512).
+- `manage_master_user_password` together with a password (`password` or `password_wo`):
+  "Can't manage the master user password with Amazon Web Services Secrets Manager if
+  MasterUserPassword is specified" (CreateDBInstance).
+- An RDS Proxy with end-to-end IAM (`default_auth_scheme = IAM_AUTH`) in front of an instance
+  without IAM database authentication: the proxy cannot sign in.
+"""
+
+from typing import Any
+
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine
+
+
+class RdsCombinations(GroundworkCheck):
+    id = "CKV_GW_DEPLOY_15"
+    name = "RDS instances and proxies use only combinations the RDS API accepts"
+    requirement = "DEPLOY-4"
+    severity = "CRITICAL"
+    resource_types = ("aws_db_instance", "aws_db_proxy")
+    needs_config = False
+
+    def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        graph = stack.graph
+        if self._address[0] == "aws_db_proxy":
+            if body.get("default_auth_scheme") != "IAM_AUTH":
+                return Verdict.passed("the proxy signs in with secrets")
+            targets = [
+                address_of(t.get("db_instance_identifier"))
+                for t in graph.of_type("aws_db_proxy_target").values()
+                if address_of(t.get("db_proxy_name")) == self.address
+            ]
+            bad = [
+                t
+                for t in targets
+                if t
+                and graph.bodies.get(t, {}).get("iam_database_authentication_enabled") is not True
+            ]
+            if bad:
+                return Verdict.failed(f"IAM_AUTH proxy in front of {bad} without IAM auth")
+            return Verdict.passed("IAM_AUTH proxy in front of IAM-enabled instances")
+        verdicts = []
+        managed = body.get("manage_master_user_password") is True
+        if managed and (body.get("password") is not None or body.get("password_wo") is not None):
+            verdicts.append(Verdict.failed("manage_master_user_password with a password"))
+        source = address_of(body.get("replicate_source_db"))
+        if source is not None:
+            source_body = graph.bodies.get(source)
+            if source_body is None:
+                verdicts.append(Verdict.unknown(f"replica of {source}, not in this stack"))
+            elif source_body.get("manage_master_user_password") is True:
+                verdicts.append(
+                    Verdict.failed(f"replica of {source}, whose password RDS manages: refused")
+                )
+            else:
+                verdicts.append(Verdict.passed(f"replica of {source}, a password RDS accepts"))
+        elif body.get("replicate_source_db"):
+            verdicts.append(Verdict.unknown("replica of a source outside this stack"))
+        return combine(verdicts) if verdicts else Verdict.passed("no refused combination")
+
+
+check = RdsCombinations()

@@ -1,0 +1,79 @@
+"""DatabaseRoles: the first-deploy step that creates the app's database role (DEPLOY-6),
+read from the real production stack of the session matrix."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from matrix import resources_of
+
+
+def _by_prefix(stack: dict[str, Any], rtype: str, prefix: str) -> dict[str, Any]:
+    [(name, body)] = [(n, b) for n, b in stack["resource"][rtype].items() if n.startswith(prefix)]
+    return {"address": f"{rtype}.{name}", **body}
+
+
+def test_deploy_6_role_task_runs_psql_from_a_public_image_as_the_master_user(
+    matrix: dict[tuple[str, str], Any],
+) -> None:
+    stack = matrix["aws", "production"]
+    task = _by_prefix(stack, "aws_ecs_task_definition", "database-roles_task_")
+    (container,) = json.loads(task["container_definitions"])
+    assert container["image"] == "public.ecr.aws/docker/library/postgres:16-alpine"
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    assert environment["PGUSER"] == "groundwork_admin"
+    assert environment["PGDATABASE"] == "groundwork"
+    assert environment["PGHOST"].startswith("${aws_db_instance.database_primary_")
+    (secret,) = container["secrets"]
+    assert secret["name"] == "PGPASSWORD"
+    assert secret["valueFrom"].startswith("${aws_secretsmanager_secret.database_master-secret_")
+    assert secret["valueFrom"].endswith(":password::")
+    (script,) = container["command"]
+    assert "psql -v app=groundwork_app -v db=groundwork" in script
+    for statement in (
+        "CREATE ROLE %I LOGIN",
+        'GRANT rds_iam TO :"app";',
+        'GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"app";',
+        'GRANT USAGE, CREATE ON SCHEMA public TO :"app";',
+    ):
+        assert statement in script
+    assert "task_role_arn" not in task  # psql needs no AWS API
+
+
+def test_deploy_2_deploy_6_the_invocation_waits_for_database_password_and_nat(
+    matrix: dict[tuple[str, str], Any],
+) -> None:
+    stack = matrix["aws", "production"]
+    invocation = _by_prefix(stack, "aws_lambda_invocation", "database-roles_run_")
+    waits = invocation["depends_on"]
+    assert any(w.startswith("aws_db_instance.database_primary_") for w in waits)
+    assert any(
+        w.startswith("aws_secretsmanager_secret_version.database_master-secret") for w in waits
+    )
+    assert sum(w.startswith("aws_route.network_app-default-") for w in waits) == 3
+    assert sum(w.startswith("aws_route_table_association.network_app-") for w in waits) == 3
+    assert "database-roles_function_" in invocation["function_name"]
+    assert "database-roles_task_" in invocation["input"]
+
+
+def test_iam_1_the_function_may_run_only_the_role_task_and_pass_only_its_role(
+    matrix: dict[tuple[str, str], Any],
+) -> None:
+    stack = matrix["aws", "production"]
+    policy = _by_prefix(stack, "aws_iam_role_policy", "database-roles_function-policy_")
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    assert statements["RunTheRoleTask"]["Action"] == ["ecs:RunTask"]
+    assert statements["RunTheRoleTask"]["Resource"].endswith(
+        ":task-definition/groundwork-production-db-roles:*"
+    )
+    assert statements["HandTheExecutionRoleToEcs"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    }
+    [function] = [
+        f
+        for f in resources_of(stack, "aws_lambda_function")
+        if f["function_name"] == "groundwork-production-db-roles"
+    ]
+    assert function["timeout"] == 900
+    assert "reserved_concurrent_executions" not in function
