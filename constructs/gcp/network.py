@@ -18,10 +18,10 @@ Cloud NAT is a regional, distributed service with no per-zone gateway to lose, s
 
 Firewall (NET-3): ingress and egress both end in a logged deny-all at low priority; above
 them only the load balancer/health-check ranges reach the app port, and the app reaches
-PostgreSQL (5432) and Redis over TLS (6378) in the private-service range and HTTPS (443) outside.
+PostgreSQL (5432, the direct-TLS path DATABASE_URL uses: constructs/gcp/database.py) and Redis over TLS (6378) in the private-service range and HTTPS (443) outside.
 Internet → load balancer on 443/80 is the global forwarding rules (constructs/gcp/edge.py).
 
-Satisfies: NET-1, NET-2, NET-3, NET-4
+Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-6
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ from cdktf_cdktf_provider_google.compute_subnetwork import (
     ComputeSubnetwork,
     ComputeSubnetworkLogConfig,
 )
-from cdktf_cdktf_provider_google.project_service import ProjectService
 from cdktf_cdktf_provider_google.service_networking_connection import (
     ServiceNetworkingConnection,
 )
@@ -78,15 +77,6 @@ class Network(Construct):
         super().__init__(scope, id_)
         prefix = config.prefix
         region = config.gcp.region
-        compute = ProjectService(
-            self, "compute-api", service="compute.googleapis.com", disable_on_destroy=False
-        )
-        networking = ProjectService(
-            self,
-            "servicenetworking-api",
-            service="servicenetworking.googleapis.com",
-            disable_on_destroy=False,
-        )
         vpc = ComputeNetwork(
             self,
             "vpc",
@@ -94,7 +84,6 @@ class Network(Construct):
             auto_create_subnetworks=False,
             routing_mode="REGIONAL",
             description=f"{prefix}: public, app and data tiers (NET-1)",
-            depends_on=[compute],
         )
         self.network_id = vpc.id
         self.network_name = vpc.name
@@ -141,7 +130,11 @@ class Network(Construct):
             network=vpc.id,
             service="servicenetworking.googleapis.com",
             reserved_peering_ranges=[address.name],
-            depends_on=[networking],
+            # Deleting the peering fails while Cloud SQL's producer network still holds it
+            # (it outlives the instance for days); abandoning lets dev be destroyed
+            # (the provider documents ABANDON for this: registry.terraform.io/providers/
+            # hashicorp/google/6.50.0/docs/resources/service_networking_connection).
+            deletion_policy="ABANDON",
         )
 
         self._nat(config, vpc)

@@ -41,7 +41,6 @@ from cdktf_cdktf_provider_google.monitoring_uptime_check_config import (
     MonitoringUptimeCheckConfigHttpCheck,
     MonitoringUptimeCheckConfigMonitoredResource,
 )
-from cdktf_cdktf_provider_google.project_service import ProjectService
 from constructs import Construct
 from constructs.gcp.database import Database
 from constructs.gcp.edge import Edge
@@ -68,11 +67,6 @@ class Observability(Construct):
     ) -> None:
         super().__init__(scope, id_)
         project = config.gcp.project
-        apis = [
-            ProjectService(self, f"{api}-api", service=f"{api}.googleapis.com",
-                           disable_on_destroy=False)
-            for api in ("logging", "monitoring")
-        ]  # fmt: skip
         LoggingProjectBucketConfig(  # OBS-1, NET-4
             self,
             "default-logs",
@@ -80,7 +74,6 @@ class Observability(Construct):
             location="global",
             bucket_id="_Default",
             retention_days=config.logs.retention_days,
-            depends_on=apis,
         )
         self.notification_channel = MonitoringNotificationChannel(  # OBS-3
             self,
@@ -88,7 +81,6 @@ class Observability(Construct):
             display_name=f"{config.prefix} alerts",
             type="email",
             labels={"email_address": config.alert_email},
-            depends_on=apis,
         )
 
         run_logs = RUN.format(service=service.name)
@@ -200,7 +192,7 @@ class Observability(Construct):
                 depends_on=[failed_logins, db_errors],
             )
 
-        MonitoringUptimeCheckConfig(  # OBS-4
+        uptime = MonitoringUptimeCheckConfig(  # OBS-4
             self,
             "uptime",
             display_name=f"{config.prefix} /health",
@@ -212,7 +204,44 @@ class Observability(Construct):
             http_check=MonitoringUptimeCheckConfigHttpCheck(
                 path="/health", port=443, use_ssl=True, validate_ssl=True
             ),
-            depends_on=apis,
+        )
+
+        # OBS-4: the uptime check alerts: /health failing from more than one checker region
+        # for 5 minutes (https://cloud.google.com/monitoring/uptime-checks/uptime-alerting).
+        MonitoringAlertPolicy(
+            self,
+            "alert-uptime",
+            display_name=f"{config.prefix}: /health unreachable",
+            severity="CRITICAL",
+            combiner="OR",
+            notification_channels=[self.notification_channel.id],
+            documentation=MonitoringAlertPolicyDocumentation(
+                content=f"https://{config.domain}/health fails its uptime check (OBS-4).",
+                mime_type="text/markdown",
+            ),
+            conditions=[
+                MonitoringAlertPolicyConditions(
+                    display_name="Uptime check failing",
+                    condition_threshold=MonitoringAlertPolicyConditionsConditionThreshold(
+                        filter=(
+                            'metric.type = "monitoring.googleapis.com/uptime_check/check_passed"'
+                            ' AND resource.type = "uptime_url" AND metric.label.check_id = '
+                            f'"{uptime.uptime_check_id}"'
+                        ),
+                        comparison="COMPARISON_GT",
+                        threshold_value=1,
+                        duration="300s",
+                        aggregations=[
+                            MonitoringAlertPolicyConditionsConditionThresholdAggregations(
+                                alignment_period="300s",
+                                per_series_aligner="ALIGN_NEXT_OLDER",
+                                cross_series_reducer="REDUCE_COUNT_FALSE",
+                                group_by_fields=["resource.label.host"],
+                            )
+                        ],
+                    ),
+                )
+            ],
         )
 
         def chart(title: str, flt: str, aligner: str, reducer: str) -> dict[str, object]:
@@ -255,5 +284,4 @@ class Observability(Construct):
                 },
                 sort_keys=True,
             ),
-            depends_on=apis,
         )
