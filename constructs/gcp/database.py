@@ -10,15 +10,14 @@
   tiers are Enterprise (shared-core and custom machines), so the documented equivalent is
   the app's in-process pool, sized by `pool_size` (passed to the app as DATABASE_POOL_MAX) so
   that every instance at max_replicas together stays below `max_connections`.
-- The app's path (DEPLOY-6), one and coherent: direct TLS to the private IP on 5432
-  (`ssl_mode = ENCRYPTED_ONLY`, DB-3), the firewall's `allow-app-to-postgres`, and
-  DATABASE_URL `...:5432/app?sslmode=verify-ca` with the instance's server CA delivered as
-  the DATABASE_CA_CERT secret (Cloud SQL's server certificate names the instance, not the
-  IP, so `verify-ca` is the strongest mode: https://cloud.google.com/sql/docs/postgres/
-  configure-ssl-instance). The password is the service account's OAuth access token
-  (manual IAM database authentication, https://cloud.google.com/sql/docs/postgres/
-  iam-logins). Not the connector path: TRUSTED_CLIENT_CERTIFICATE_REQUIRED admits only the
-  Cloud SQL connectors on 3307, which a plain `postgresql://` client cannot use.
+- The app's path (DEPLOY-6), one and coherent: `ssl_mode =
+  TRUSTED_CLIENT_CERTIFICATE_REQUIRED` (DB-3) admits only the Cloud SQL connectors, which
+  reach the instance's private IP on 3307 with a client certificate they mint per
+  connection (https://cloud.google.com/sql/docs/postgres/sql-proxy). The service runs the
+  Cloud SQL Auth Proxy as a sidecar (`--private-ip --auto-iam-authn`), the firewall's
+  `allow-app-to-postgres` opens exactly 3307 to the private-service range, and
+  DATABASE_URL is `postgresql://<iam user>@127.0.0.1:5432/app`: the proxy verifies the
+  server, encrypts, and logs in with the service account's IAM token.
 - Migrations (DEPLOY-6): an IAM database user starts with no privileges, and since
   PostgreSQL 15 nobody but the database owner may create in `public`. The Admin API
   creates `app` owned by `cloudsqlsuperuser`, so the stack runs `gcloud sql users
@@ -123,8 +122,9 @@ class Database(Construct):
             ipv4_enabled=False,  # NET-2: private IP only
             private_network=network.network_id,
             allocated_ip_range=network.psa_range_name,
-            # DB-3: TLS on every connection; the app verifies the server CA (DEPLOY-6).
-            ssl_mode="ENCRYPTED_ONLY",
+            # DB-3, strictest mode: only clients with a Cloud SQL client certificate, which the
+            # Auth Proxy sidecar mints per connection (the app's path: DEPLOY-6).
+            ssl_mode="TRUSTED_CLIENT_CERTIFICATE_REQUIRED",
         )
         insights = SqlDatabaseInstanceSettingsInsightsConfig(
             query_insights_enabled=True,  # DB-8
@@ -182,18 +182,17 @@ class Database(Construct):
         self.instance_name = self.instance.name
         self.connection_name = self.instance.connection_name
         self.private_ip = self.instance.private_ip_address
-        self.port = POSTGRES_PORT
-        self.server_ca_cert = self.instance.server_ca_cert.get(0).cert
-        self.database_name = DATABASE_NAME
+        self.port = POSTGRES_PORT  # where the proxy sidecar listens for the app
         self.pool_size = pool_size(config)
 
-        SqlDatabase(
+        self.database = SqlDatabase(
             self,
             "app-database",
             name=DATABASE_NAME,
             instance=self.instance.name,
             deletion_policy="ABANDON" if protected else "DELETE",
         )
+        self.database_name = self.database.name  # a reference: DATABASE_URL waits for it
 
         # DB-5: read replicas in the same region (and under the same regional key).
         self.replicas = [

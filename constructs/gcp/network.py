@@ -18,7 +18,8 @@ Cloud NAT is a regional, distributed service with no per-zone gateway to lose, s
 
 Firewall (NET-3): ingress and egress both end in a logged deny-all at low priority; above
 them only the load balancer/health-check ranges reach the app port, and the app reaches
-PostgreSQL (5432, the direct-TLS path DATABASE_URL uses: constructs/gcp/database.py) and Redis over TLS (6378) in the private-service range and HTTPS (443) outside.
+PostgreSQL through the Cloud SQL connector port (3307, the only path
+TRUSTED_CLIENT_CERTIFICATE_REQUIRED admits: constructs/gcp/database.py) and Redis over TLS (6378) in the private-service range and HTTPS (443) outside.
 Internet → load balancer on 443/80 is the global forwarding rules (constructs/gcp/edge.py).
 
 Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-6
@@ -56,7 +57,9 @@ from constructs.subnets import TIERS, plan_subnets
 from synth.config import EnvironmentConfig
 
 ANYWHERE = "0.0.0.0/0"
-POSTGRES_PORT = 5432
+POSTGRES_PORT = 5432  # the Auth Proxy sidecar's local port; never leaves the instance
+# Cloud SQL connectors (the Auth Proxy) reach the server on 3307, mTLS with IAM login.
+CLOUD_SQL_CONNECTOR_PORT = 3307
 # Memorystore serves Redis over TLS (CACHE-1) on 6378; its plaintext 6379 stays unused.
 REDIS_TLS_PORT = 6378
 APP_TAG = "app"
@@ -183,8 +186,8 @@ class Network(Construct):
         rules = [
             ("allow-lb-to-app", "INGRESS", 1000, [port], list(LOAD_BALANCER_RANGES),
              "Load balancer and health checks to the app port"),
-            ("allow-app-to-postgres", "EGRESS", 1000, [str(POSTGRES_PORT)], private,
-             "App to Cloud SQL PostgreSQL over private service access"),
+            ("allow-app-to-postgres", "EGRESS", 1000, [str(CLOUD_SQL_CONNECTOR_PORT)], private,
+             "App's Cloud SQL Auth Proxy to PostgreSQL over private service access"),
             ("allow-app-to-redis", "EGRESS", 1000, [str(REDIS_TLS_PORT)], private,
              "App to Memorystore Redis over private service access"),
             ("allow-app-https-out", "EGRESS", 1000, ["443"], [ANYWHERE],

@@ -5,7 +5,7 @@
   agent may use that key (DEPLOY-2).
 - Kinds (SEC-5), as the `secret-kind` label: `generated` (JWT_SECRET: 384 random bits,
   written by the rotator job inside Google Cloud: constructs/gcp/rotation.py), `derived`
-  (DATABASE_URL, DATABASE_CA_CERT, REDIS_AUTH, REDIS_CA_CERT: versions built from Terraform
+  (DATABASE_URL, REDIS_AUTH, REDIS_CA_CERT: versions built from Terraform
   references to what the stack creates; no literal) and `external` (DATABASE_PASSWORD: an
   empty break-glass secret the app never reads; DB-9 logs in with IAM).
 - SEC-2: generated secrets are rotated by the rotator job on a schedule of at most
@@ -67,14 +67,12 @@ class Secrets(Construct):
         for name in EXTERNAL:
             self.add(name, "external")
         user = quote(iam_user(config), safe="")
-        # DEPLOY-6: direct TLS on 5432 verifying the server CA (constructs/gcp/database.py);
-        # the password is the service account's access token, so the URL holds no credential.
+        # DEPLOY-6: the Auth Proxy sidecar on localhost does mTLS and the IAM login
+        # (constructs/gcp/database.py); the URL holds no credential and no private IP.
         self.derive(
             "DATABASE_URL",
-            f"postgresql://{user}@{database.private_ip}:{database.port}/"
-            f"{database.database_name}?sslmode=verify-ca",
+            f"postgresql://{user}@127.0.0.1:{database.port}/{database.database_name}",
         )
-        self.derive("DATABASE_CA_CERT", database.server_ca_cert)
 
     def add(self, name: str, kind: str) -> SecretManagerSecret:
         """A CMEK-encrypted, regional secret `<prefix>-<name>` labelled with its kind."""

@@ -15,8 +15,9 @@
   apply neither reverts a release nor fights the pipeline. Every secret it reads has a
   version before it starts: derived versions are references, JWT_SECRET's first version is
   the rotator's first run (constructs/gcp/rotation.py), which the service depends on.
-- DEPLOY-6: the app gets DATABASE_CA_CERT and REDIS_CA_CERT to verify both servers, and
-  its IAM database user may run migrations (constructs/gcp/database.py).
+- DEPLOY-6: the Cloud SQL Auth Proxy runs as a sidecar (`--private-ip --auto-iam-authn`
+  on 127.0.0.1:5432; the app container starts after it), the app gets REDIS_CA_CERT to
+  verify Memorystore, and its IAM database user may run migrations (database.py).
 - EDGE-4: startup probe `GET /health` every 10 s, liveness every 30 s. Cloud Run gives an
   instance 10 s after SIGTERM (fixed by the platform), not 30 s; in-flight requests on an
   old revision are drained by the load balancer.
@@ -48,6 +49,7 @@ from cdktf_cdktf_provider_google.cloud_run_v2_service import (
     CloudRunV2ServiceTemplateContainersResources,
     CloudRunV2ServiceTemplateContainersStartupProbe,
     CloudRunV2ServiceTemplateContainersStartupProbeHttpGet,
+    CloudRunV2ServiceTemplateContainersStartupProbeTcpSocket,
     CloudRunV2ServiceTemplateScaling,
     CloudRunV2ServiceTemplateVpcAccess,
     CloudRunV2ServiceTemplateVpcAccessNetworkInterfaces,
@@ -78,7 +80,10 @@ HEALTH_PATH = "/health"
 MIGRATION_ROLE = "cloudsqlsuperuser"
 CLOUD_RUN_CPUS = (1, 2, 4, 6, 8)
 # Secrets the app reads, by environment variable (APP-4); DATABASE_PASSWORD is not one (DB-9).
-APP_SECRETS = ("JWT_SECRET", "DATABASE_URL", "DATABASE_CA_CERT", "REDIS_AUTH", "REDIS_CA_CERT")
+APP_SECRETS = ("JWT_SECRET", "DATABASE_URL", "REDIS_AUTH", "REDIS_CA_CERT")
+# The Cloud SQL Auth Proxy v2 (Google's published image; https://github.com/
+# GoogleCloudPlatform/cloud-sql-proxy/releases), pinned so a release never changes it.
+CLOUD_SQL_PROXY_IMAGE = "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.3"
 # The pipeline owns the image and gcloud's client fields once the first revision exists.
 PIPELINE_OWNED = ["template[0].containers[0].image", "client", "client_version"]
 
@@ -252,7 +257,30 @@ class Service(Construct):
                             timeout_seconds=5,
                             failure_threshold=3,
                         ),
-                    )
+                        depends_on=["cloud-sql-proxy"],
+                    ),
+                    CloudRunV2ServiceTemplateContainers(  # DEPLOY-6: the database path
+                        name="cloud-sql-proxy",
+                        image=CLOUD_SQL_PROXY_IMAGE,
+                        args=[
+                            "--private-ip",
+                            "--auto-iam-authn",
+                            "--structured-logs",
+                            f"--port={database.port}",
+                            database.connection_name,
+                        ],
+                        resources=CloudRunV2ServiceTemplateContainersResources(
+                            limits={"cpu": "1", "memory": "256Mi"}, cpu_idle=True
+                        ),
+                        startup_probe=CloudRunV2ServiceTemplateContainersStartupProbe(
+                            tcp_socket=CloudRunV2ServiceTemplateContainersStartupProbeTcpSocket(
+                                port=database.port
+                            ),
+                            period_seconds=2,
+                            timeout_seconds=1,
+                            failure_threshold=15,
+                        ),
+                    ),
                 ],
             ),
             lifecycle=TerraformResourceLifecycle(ignore_changes=PIPELINE_OWNED),
