@@ -41,7 +41,9 @@ _LOGGING = _row("logging.googleapis.com", "roles/logging.admin")
 # roles-permissions); the budget's role is on the billing account, not the project.
 NEEDS: dict[str, Needs] = {
     "data.google_project": _row(RESOURCE_MANAGER_API, "roles/browser"),
-    "google_project_iam_member": _row(RESOURCE_MANAGER_API, "roles/resourcemanager.projectIamAdmin"),
+    "google_project_iam_member": _row(
+        RESOURCE_MANAGER_API, "roles/resourcemanager.projectIamAdmin"
+    ),
     "google_project_service": _row((), "roles/serviceusage.serviceUsageAdmin"),
     "google_service_account": _row(IAM_API, "roles/iam.serviceAccountAdmin"),
     "google_kms_key_ring": _KMS,

@@ -26,6 +26,7 @@ from constructs import Construct
 
 from synth.gcp_needs import IAM_API, NEEDS, RESOURCE_MANAGER_API, Needs
 
+
 def entity_type(entity: TerraformResource | TerraformDataSource) -> str:
     prefix = "data." if isinstance(entity, TerraformDataSource) else ""
     return prefix + entity.terraform_resource_type

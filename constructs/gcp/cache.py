@@ -80,6 +80,4 @@ class Cache(Construct):
         # DEPLOY-6: Memorystore signs its TLS certificate with a per-instance CA; the app
         # verifies the server against it (https://cloud.google.com/memorystore/docs/redis/
         # manage-in-transit-encryption#downloading_the_certificate_authority).
-        self.ca_secret = secrets.derive(
-            "REDIS_CA_CERT", self.instance.server_ca_certs.get(0).cert
-        )
+        self.ca_secret = secrets.derive("REDIS_CA_CERT", self.instance.server_ca_certs.get(0).cert)

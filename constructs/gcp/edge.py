@@ -4,8 +4,9 @@
   SSL policy at TLS 1.2 minimum; port 80 has a URL map that only redirects to HTTPS.
 - EDGE-2: a Cloud Armor policy: Google's preconfigured WAF rules (SQLi, XSS, LFI, RFI, RCE,
   method enforcement, scanner detection, protocol attack, session fixation, Log4j) as the
-  managed common rule set, evaluated first, then a rate-based ban of `edge.rate_limit_per_minute` requests
-  per 60 s per client IP (banned for 5 minutes); Layer-7 DDoS adaptive protection on.
+  managed common rule set, evaluated first, then a rate-based ban of
+  `edge.rate_limit_per_minute` requests per 60 s per client IP (banned for 5 minutes);
+  Layer-7 DDoS adaptive protection on.
 - EDGE-3: backend request logging on at 100 % sampling. The Google Front End already
   rejects malformed HTTP; there is no separate "drop invalid headers" switch on GCP.
 - EDGE-4: serverless NEGs take no load-balancer health check; the health check is the

@@ -102,9 +102,7 @@ class ServiceAgents(Construct):
             api, domain = AGENTS[purpose]
             if purpose == "storage":
                 # Reading the project's Cloud Storage service account creates it (GA).
-                storage = DataGoogleStorageProjectServiceAccount(
-                    self, "storage", project=project
-                )
+                storage = DataGoogleStorageProjectServiceAccount(self, "storage", project=project)
                 self.email[purpose] = storage.email_address
                 self.created[purpose] = storage
                 continue

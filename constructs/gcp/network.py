@@ -19,7 +19,8 @@ Cloud NAT is a regional, distributed service with no per-zone gateway to lose, s
 Firewall (NET-3): ingress and egress both end in a logged deny-all at low priority; above
 them only the load balancer/health-check ranges reach the app port, and the app reaches
 PostgreSQL through the Cloud SQL connector port (3307, the only path
-TRUSTED_CLIENT_CERTIFICATE_REQUIRED admits: constructs/gcp/database.py) and Redis over TLS (6378) in the private-service range and HTTPS (443) outside.
+TRUSTED_CLIENT_CERTIFICATE_REQUIRED admits: constructs/gcp/database.py) and Redis over TLS
+(6378) in the private-service range, and HTTPS (443) outside.
 Internet → load balancer on 443/80 is the global forwarding rules (constructs/gcp/edge.py).
 
 Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-6

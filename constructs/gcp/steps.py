@@ -61,9 +61,7 @@ class GcloudStep(TerraformResource):
             ],
         )
         self.step_apis = apis
-        self.add_override(
-            "input", {"does": does, "gcloud": args, "apis": list(apis), "role": role}
-        )
+        self.add_override("input", {"does": does, "gcloud": args, "apis": list(apis), "role": role})
         if triggers:
             self.add_override("triggers_replace", triggers)
 

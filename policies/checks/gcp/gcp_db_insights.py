@@ -32,7 +32,9 @@ class DbInsights(GroundworkCheck):
         insights = (blocks(settings, "insights_config") or [{}])[0]
         if insights.get("query_insights_enabled") is not True:
             verdicts.append(Verdict.failed("Query Insights is off"))
-        return combine(verdicts or [Verdict.passed(f"slow queries over {slow} ms, lock waits, insights on")])
+        return combine(
+            verdicts or [Verdict.passed(f"slow queries over {slow} ms, lock waits, insights on")]
+        )
 
 
 check = DbInsights()

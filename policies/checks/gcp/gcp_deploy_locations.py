@@ -15,8 +15,8 @@ from typing import Any
 from gcp_deploy_refs import key_refs
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
 
-from synth.regions import GCP_REGIONS
 from synth.gcp_needs import KMS_MULTI_REGIONS, STORAGE_MULTI_REGIONS, STORAGE_TO_KMS
+from synth.regions import GCP_REGIONS
 
 KMS_LOCATIONS = frozenset(GCP_REGIONS) | KMS_MULTI_REGIONS
 STORAGE_LOCATIONS = frozenset(r.upper() for r in GCP_REGIONS) | STORAGE_MULTI_REGIONS

@@ -17,7 +17,9 @@ LOG4J = "cve-canary"
 
 
 def expression(rule: dict[str, Any]) -> str:
-    return " ".join(str(e.get("expression", "")) for m in blocks(rule, "match") for e in blocks(m, "expr"))
+    return " ".join(
+        str(e.get("expression", "")) for m in blocks(rule, "match") for e in blocks(m, "expr")
+    )
 
 
 def matches_all(rule: dict[str, Any]) -> bool:

@@ -1,6 +1,7 @@
 """Builds CKV_GW_NET_41: every firewall rule that allows traffic is one path of NET-3's
-whitelist: Google's load-balancer ranges to the app port in; app to HTTPS, Cloud SQL connectors 3307 and
-Memorystore (6379, or 6378 with TLS) out. Deny rules may be as wide as they like.
+whitelist: Google's load-balancer ranges to the app port in; app to HTTPS, the Cloud SQL
+connectors (3307) and Memorystore (6379, or 6378 with TLS) out. Deny rules may be as wide
+as they like.
 """
 
 from typing import Any

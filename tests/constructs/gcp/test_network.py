@@ -114,7 +114,8 @@ def test_firewall_allows_only_the_net_3_paths_and_denies_the_rest_net_3(
     private = [str(psa_range(config.network.cidr))]
     assert allowed == {
         "allow-lb-to-app": ("INGRESS", ["3001"], ["35.191.0.0/16", "130.211.0.0/22"]),
-        "allow-app-to-postgres": ("EGRESS", ["5432"], private),
+        # DEPLOY-6: the Cloud SQL connector port, the only one client-certificate mode admits.
+        "allow-app-to-postgres": ("EGRESS", ["3307"], private),
         "allow-app-to-redis": ("EGRESS", ["6378"], private),
         "allow-app-https-out": ("EGRESS", ["443"], ["0.0.0.0/0"]),
     }
