@@ -38,7 +38,8 @@ def fixture_files() -> list[tuple[str, str, Path]]:
 
 
 def stack_name(policy: str, path: Path) -> str:
-    return f"{policy}.{path.name.removesuffix('.tf.json')}"
+    # The cloud keeps a cross-cloud policy's fixtures (CKV_GW_DEPLOY_1) apart.
+    return f"{policy}@{path.parent.parent.name}.{path.name.removesuffix('.tf.json')}"
 
 
 @pytest.fixture(scope="module")
