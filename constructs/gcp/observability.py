@@ -17,6 +17,7 @@ Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from cdktf_cdktf_provider_google.logging_metric import (
     LoggingMetric,
@@ -45,6 +46,7 @@ from constructs import Construct
 from constructs.gcp.database import Database
 from constructs.gcp.edge import Edge
 from constructs.gcp.service import Service
+from constructs.gcp.steps import GcloudStep
 
 from synth.config import EnvironmentConfig
 
@@ -111,6 +113,28 @@ class Observability(Construct):
             metric_descriptor=LoggingMetricMetricDescriptor(
                 metric_kind="DELTA", value_type="INT64"
             ),
+        )
+        # Alert policies on a log-based metric 404 until Monitoring has the new metric
+        # (terraform-provider-google#11102): wait for both descriptors, at most 10 minutes.
+        descriptors = "https://monitoring.googleapis.com/v3/projects/{p}/metricDescriptors/"
+        polls = " && ".join(
+            f'i=0; until curl -sf -o /dev/null -H "Authorization: Bearer $token" '
+            f"{descriptors.format(p=project)}logging.googleapis.com%2Fuser%2F"
+            f"{quote(config.prefix + '/' + metric, safe='')}; "
+            "do i=$((i+1)); [ $i -ge 60 ] && exit 1; sleep 10; done"
+            for metric in ("failed_logins", "database_connection_errors")
+        )
+        metrics_known = GcloudStep(
+            self,
+            "metrics-known",
+            project=project,
+            does="wait until Cloud Monitoring knows the log-based metrics",
+            args=["auth", "print-access-token"],
+            apis=("monitoring.googleapis.com",),
+            role="roles/monitoring.admin",
+            triggers={"metrics": f"{failed_logins.id},{db_errors.id}"},
+            depends_on=[failed_logins, db_errors],
+            script=f"token=$(gcloud auth print-access-token) && {polls}",
         )
         lb = LB.format(url_map=edge.url_map_name)
         requests = f'metric.type = "loadbalancing.googleapis.com/https/request_count" AND {lb}'
@@ -189,7 +213,7 @@ class Observability(Construct):
                         ),
                     )
                 ],
-                depends_on=[failed_logins, db_errors],
+                depends_on=[failed_logins, db_errors, metrics_known],
             )
 
         uptime = MonitoringUptimeCheckConfig(  # OBS-4

@@ -14,10 +14,14 @@ Why steps and not resources (provider google 6.50.0, the one installed):
 - database roles for an IAM user: `google_sql_user` has no `database_roles`; the GA
   `gcloud sql users assign-roles` sets them through the Cloud SQL Admin API
   (https://cloud.google.com/sdk/gcloud/reference/sql/users/assign-roles);
-- running a Cloud Run job once: `gcloud run jobs execute --wait`.
+- running a Cloud Run job once: `gcloud run jobs execute --wait`;
+- waiting until Cloud Monitoring knows a new log-based metric: alert policies on it are
+  refused with 404 until it has propagated (terraform-provider-google#11102); the step
+  polls the metric descriptor (Monitoring API, with `gcloud auth print-access-token`), which
+  a `time_sleep` (time provider, not installed) would only guess at.
 
-The runner therefore needs the Google Cloud CLI with the `beta` component, authenticated as
-the deployer (README, "GCP: before the first apply").
+The runner therefore needs the Google Cloud CLI with the `beta` component and `curl`,
+authenticated as the deployer (README, "GCP: before the first apply").
 
 Satisfies: DEPLOY-2, DEPLOY-5
 """
@@ -46,6 +50,7 @@ class GcloudStep(TerraformResource):
         triggers: dict[str, str] | None = None,
         depends_on: list[ITerraformDependable] | None = None,
         stdin: str | None = None,
+        script: str | None = None,
     ) -> None:
         super().__init__(
             scope,
@@ -55,7 +60,7 @@ class GcloudStep(TerraformResource):
             provisioners=[
                 LocalExecProvisioner(
                     type="local-exec",
-                    command=self.command(project, args, stdin),
+                    command=script or self.command(project, args, stdin),
                     interpreter=["/bin/sh", "-c"],
                 )
             ],

@@ -4,7 +4,9 @@ it calls (DEPLOY-2).
 In a fresh project only a few APIs are on; a call to a disabled one fails with
 SERVICE_DISABLED, and enabling is asynchronous, so the resource must wait for it
 (https://cloud.google.com/service-usage/docs/enable-disable). The resource type -> API table
-is synth/gcp_needs.py, the one the stacks enable from.
+is synth/gcp_needs.py, the one the stacks enable from. Each API is enabled by one
+`google_project_service` only: two resources for one API fight over it (destroying either
+disables it for the other's users unless both set `disable_on_destroy = false`).
 """
 
 from typing import Any
@@ -23,6 +25,16 @@ class ResourcesWaitForTheirApis(GroundworkCheck):
     needs_config = False
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        if self._address[0] == "google_project_service":
+            # Enabled once: a second declaration destroys the first's state on removal.
+            twins = [
+                a
+                for a, b in stack.graph.of_type("google_project_service").items()
+                if b.get("service") == body.get("service") and a != self.address
+            ]
+            if twins:
+                return Verdict.failed(f"{body.get('service')} is also enabled by {twins[0]}")
+            return Verdict.passed(f"{body.get('service')} is enabled once")
         apis = list(NEEDS[self._address[0]].apis)
         if self._address[0] == "terraform_data":
             apis = list((body.get("input") or {}).get("apis") or [])
