@@ -23,6 +23,8 @@ Satisfies: SEC-4, DB-2, OBJ-2, SEC-1, CACHE-1, APP-6, IAM-1, DEPLOY-2, DEPLOY-4
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_google.data_google_project import DataGoogleProject
 from cdktf_cdktf_provider_google.data_google_storage_project_service_account import (
@@ -35,22 +37,25 @@ from constructs import Construct
 from constructs.gcp.steps import GcloudStep
 
 from synth.config import EnvironmentConfig
+from synth.gcp_needs import AGENT_DOMAINS
 
 # SEC-4: Cloud KMS rotates every key this often (the requirement's ceiling).
 ROTATION_PERIOD = f"{90 * 24 * 3600}s"
 DESTROY_SCHEDULED = f"{30 * 24 * 3600}s"  # a destroyed version is recoverable for 30 days
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
-# purpose -> (API the agent belongs to, agent email domain after `service-<number>@`).
+# purpose -> (API the agent belongs to, agent email domain after `service-<number>@`); the
+# domains are synth/gcp_needs.py's, the table the DEPLOY policies read.
+_DOMAIN_OF = {api: domain for domain, api in AGENT_DOMAINS.items()}
 AGENTS = {
-    "database": ("sqladmin.googleapis.com", "gcp-sa-cloud-sql.iam.gserviceaccount.com"),
-    "cache": ("redis.googleapis.com", "cloud-redis.iam.gserviceaccount.com"),
-    "storage": ("storage.googleapis.com", "gs-project-accounts.iam.gserviceaccount.com"),
-    "secrets": ("secretmanager.googleapis.com", "gcp-sa-secretmanager.iam.gserviceaccount.com"),
-    "registry": (
-        "artifactregistry.googleapis.com",
-        "gcp-sa-artifactregistry.iam.gserviceaccount.com",
-    ),
+    purpose: (api, _DOMAIN_OF[api])
+    for purpose, api in {
+        "database": "sqladmin.googleapis.com",
+        "cache": "redis.googleapis.com",
+        "storage": "storage.googleapis.com",
+        "secrets": "secretmanager.googleapis.com",
+        "registry": "artifactregistry.googleapis.com",
+    }.items()
 }
 
 # Cloud Storage multi-region -> the Cloud KMS multi-region of the same name.
@@ -95,7 +100,7 @@ class ServiceAgents(Construct):
     ) -> None:
         super().__init__(scope, id_)
         project = config.gcp.project
-        self.project_number = DataGoogleProject(self, "project", project_id=project).number
+        self._project = project
         self.email: dict[str, str] = {}
         self.created: dict[str, object] = {}
         for purpose in purposes:
@@ -117,6 +122,11 @@ class ServiceAgents(Construct):
                 triggers={"service": api},
             )
             self.email[purpose] = f"service-{self.project_number}@{domain}"
+
+    @cached_property
+    def project_number(self) -> str:
+        """The project number the agents' emails are built from (read only if needed)."""
+        return DataGoogleProject(self, "project", project_id=self._project).number
 
 
 class Keys(Construct):
