@@ -4,7 +4,7 @@ The budget lives on `gcp.billing_account` and is filtered to this project. Its a
 in USD, so the billing account must bill in USD (Cloud Billing rejects another currency).
 Alerts go to the billing account's admins and to the environment's e-mail channel.
 
-Satisfies: COST-1, DEPLOY-2
+Satisfies: COST-1, DEPLOY-2, DEPLOY-4
 """
 
 from __future__ import annotations

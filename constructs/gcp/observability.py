@@ -11,7 +11,7 @@
 - OBS-4: an HTTPS uptime check on `https://<domain>/health` from several regions.
 - OBS-5: a dashboard of request rate, 5xx ratio and p95 latency.
 
-Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4
+Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4, DEPLOY-2
 """
 
 from __future__ import annotations
