@@ -31,8 +31,8 @@
 - DB-7: deletion protection (Terraform and the Cloud SQL API), `prevent_destroy`, and
   `retain_backups_on_delete` (the final-backup equivalent) when the config asks for it.
 
-Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2, TAG-1, DEPLOY-2,
-DEPLOY-6
+Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2, TAG-1
+Satisfies: DEPLOY-2, DEPLOY-6
 """
 
 from __future__ import annotations

@@ -27,8 +27,8 @@
 - Ingress only from the internal/Cloud Load Balancing path (NET-3); with that ingress the
   invoker check is off so the external load balancer can reach it without `allUsers`.
 
-Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, DB-6, DB-9, NET-3, IAM-1, DEPLOY-2,
-DEPLOY-5, DEPLOY-6
+Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, DB-6, DB-9, NET-3, IAM-1
+Satisfies: DEPLOY-2, DEPLOY-5, DEPLOY-6
 """
 
 from __future__ import annotations
