@@ -19,8 +19,8 @@
   on 127.0.0.1:5432; the app container starts after it), the app gets REDIS_CA_CERT to
   verify Memorystore, and its IAM database user may run migrations (database.py).
 - EDGE-4: startup probe `GET /health` every 10 s, liveness every 30 s. Cloud Run gives an
-  instance 10 s after SIGTERM (fixed by the platform), not 30 s; in-flight requests on an
-  old revision are drained by the load balancer.
+  instance 10 s after SIGTERM (fixed by the platform), not 30 s: the gap is
+  CKV_GW_EDGE_44, failing and waived with its reason, not passed on paper.
 - APP-4: secrets enter only as `secret_key_ref`; APP-5: the service account
   `<prefix>-app` may read only its own secrets, use only its bucket, and log in to its own
   Cloud SQL instances as an IAM database user (DB-9).
