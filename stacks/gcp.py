@@ -83,6 +83,13 @@ class GcpStack(GroundworkStack):
             value=registry.repository_url,
             description="Push the app image here, tagged service.image_tag",
         )
+        TerraformOutput(
+            self,
+            "app_image",
+            value=registry.image,
+            # DEPLOY-5: the first revision runs gcp.initial_image; Terraform ignores the image.
+            description="The release pipeline deploys this (gcloud run deploy --image)",
+        )
         enable_apis(self)  # last: every API the stack's resources use (DEPLOY-2)
 
 
