@@ -81,9 +81,10 @@ MIGRATION_ROLE = "cloudsqlsuperuser"
 CLOUD_RUN_CPUS = (1, 2, 4, 6, 8)
 # Secrets the app reads, by environment variable (APP-4); DATABASE_PASSWORD is not one (DB-9).
 APP_SECRETS = ("JWT_SECRET", "DATABASE_URL", "REDIS_AUTH", "REDIS_CA_CERT")
-# The Cloud SQL Auth Proxy v2 (Google's published image; https://github.com/
-# GoogleCloudPlatform/cloud-sql-proxy/releases), pinned so a release never changes it.
-CLOUD_SQL_PROXY_IMAGE = "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.3"
+# The Cloud SQL Auth Proxy v2, Google's published image (https://github.com/
+# GoogleCloudPlatform/cloud-sql-proxy/releases; 2.20.0 under this path is cited in
+# mattes/gce-cloudsql-proxy-action#13), pinned so a release never changes it.
+CLOUD_SQL_PROXY_IMAGE = "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.20.0"
 # The pipeline owns the image and gcloud's client fields once the first revision exists.
 PIPELINE_OWNED = ["template[0].containers[0].image", "client", "client_version"]
 
