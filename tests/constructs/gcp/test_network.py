@@ -78,6 +78,8 @@ def test_private_service_access_uses_a_range_no_subnet_overlaps_net_2(
         assert not ipaddress.IPv4Network(subnet["ip_cidr_range"]).overlaps(private)
     [connection] = resources_of(stack, "google_service_networking_connection")
     assert connection["service"] == "servicenetworking.googleapis.com"
+    # Cloud SQL holds the peering for days after the instance: abandon it so dev destroys.
+    assert connection["deletion_policy"] == "ABANDON"
 
 
 def test_nat_serves_only_the_app_tier_and_pins_addresses_per_zone_in_production_net_1(
