@@ -46,6 +46,7 @@ from constructs.gcp.steps import GcloudStep
 from synth.config import EnvironmentConfig
 
 RANDOM_BYTES = 48  # 384 bits (SEC-5 asks at least 256)
+WRITE_ATTEMPTS = 10
 # (period in days, cron): the longest schedule whose period fits `rotation_days`.
 SCHEDULES = ((31, "0 3 1 * *"), (7, "0 3 * * 1"), (1, "0 3 * * *"))
 
@@ -80,9 +81,14 @@ class Rotation(Construct):
             )
             for name, secret in generated.items()
         ]
+        # IAM grants are eventually consistent (https://cloud.google.com/iam/docs/
+        # access-change-propagation): the first run may start before its grant works, so
+        # each write is retried for up to 5 minutes before the run fails.
         script = "; ".join(
-            f"head -c {RANDOM_BYTES} /dev/urandom | base64 -w0 | gcloud secrets versions add "
-            f"{shlex.quote(secret.secret_id)} --data-file=- --project={project} --quiet"
+            "n=0; until head -c "
+            f"{RANDOM_BYTES} /dev/urandom | base64 -w0 | gcloud secrets versions add "
+            f"{shlex.quote(secret.secret_id)} --data-file=- --project={project} --quiet; "
+            f"do n=$((n+1)); [ $n -ge {WRITE_ATTEMPTS} ] && exit 1; sleep 30; done"
             for secret in generated.values()
         )
         job = CloudRunV2Job(
@@ -96,7 +102,7 @@ class Rotation(Construct):
                 template=CloudRunV2JobTemplateTemplate(
                     service_account=account.email,
                     max_retries=1,
-                    timeout="300s",
+                    timeout="600s",  # the retries above fit
                     containers=[
                         CloudRunV2JobTemplateTemplateContainers(
                             image=config.gcp.cli_image,
