@@ -3,7 +3,7 @@
 `GcpStack` is an environment (workload); `GcpBootstrapStack` creates the state storage the
 environments' GCS backends use (STATE-2). Both configure the provider with `google_provider`.
 
-Satisfies: TAG-1, STATE-1, STATE-2
+Satisfies: TAG-1, STATE-1, STATE-2, DEPLOY-2
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_google.provider import GoogleProvider
 from constructs import Construct
+from constructs.gcp.apis import enable_apis
 from constructs.gcp.budget import Budget
 from constructs.gcp.cache import Cache
 from constructs.gcp.database import Database
@@ -20,6 +21,7 @@ from constructs.gcp.keys import Keys
 from constructs.gcp.network import Network
 from constructs.gcp.observability import Observability
 from constructs.gcp.registry import Registry
+from constructs.gcp.rotation import Rotation
 from constructs.gcp.secrets import Secrets
 from constructs.gcp.service import Service
 from constructs.gcp.state import StateStorage
@@ -50,6 +52,7 @@ class GcpStack(GroundworkStack):
         secrets = Secrets(self, "secrets", config=config, keys=keys, database=database)
         cache = Cache(self, "cache", config=config, keys=keys, network=network, secrets=secrets)
         registry = Registry(self, "registry", config=config, keys=keys)
+        rotation = Rotation(self, "rotation", config=config, secrets=secrets)
         service = Service(
             self,
             "service",
@@ -59,7 +62,7 @@ class GcpStack(GroundworkStack):
             cache=cache,
             storage=storage,
             secrets=secrets,
-            registry=registry,
+            rotation=rotation,
         )
         edge = Edge(self, "edge", config=config, service=service)
         observability = Observability(
@@ -80,6 +83,14 @@ class GcpStack(GroundworkStack):
             value=registry.repository_url,
             description="Push the app image here, tagged service.image_tag",
         )
+        TerraformOutput(
+            self,
+            "app_image",
+            value=registry.image,
+            # DEPLOY-5: the first revision runs gcp.initial_image; Terraform ignores the image.
+            description="The release pipeline deploys this (gcloud run deploy --image)",
+        )
+        enable_apis(self)  # last: every API the stack's resources use (DEPLOY-2)
 
 
 class GcpBootstrapStack(GroundworkStack):
@@ -101,6 +112,7 @@ class GcpBootstrapStack(GroundworkStack):
             value=f"state: {{backend: gcs, bucket: {state.bucket_name}}}",
             description="Put this in environments/<env>.yaml to keep its state here",
         )
+        enable_apis(self)  # last: every API the stack's resources use (DEPLOY-2)
 
 
 STACK = GcpStack

@@ -134,6 +134,10 @@ class AwsConfig(Strict):
     _distinct = field_validator("replica_region")(_differs_from("region"))
 
 
+# A container image reference: registry host, path, optional tag or digest.
+IMAGE_PATTERN = r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9_.-]+|@sha256:[0-9a-f]{64})?$"
+
+
 class GcpConfig(Strict):
     project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
     region: GcpRegion
@@ -141,6 +145,16 @@ class GcpConfig(Strict):
     billing_account: Annotated[
         str, Field(pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
     ]  # COST-1
+    # DEPLOY-5: the image of Cloud Run's first revision, which must exist before the stack's
+    # own registry has any image. Google's public sample answers 200 on every path (so on
+    # /health) on $PORT, which Cloud Run sets to the container port. Releases replace it.
+    initial_image: Annotated[str, Field(pattern=IMAGE_PATTERN)] = (
+        "us-docker.pkg.dev/cloudrun/container/hello"
+    )
+    # SEC-2: the image the secret rotator job runs (the Google Cloud CLI, public).
+    cli_image: Annotated[str, Field(pattern=IMAGE_PATTERN)] = (
+        "gcr.io/google.com/cloudsdktool/google-cloud-cli:slim"
+    )
 
     _distinct = field_validator("replica_region")(_differs_from("region"))
 

@@ -137,6 +137,12 @@ GCP_RULES: tuple[NameRule, ...] = (
              "https://cloud.google.com/pubsub/docs/create-topic#resource_names", min_length=3),
     NameRule("google_artifact_registry_repository", "repository_id", 63, _DNS_LABEL,
              "https://cloud.google.com/artifact-registry/docs/repositories/create-repos"),
+    # Jobs have no revision suffix: a DNS label of at most 63 ("cannot be longer than 63
+    # characters", gcloud run jobs create).
+    NameRule("google_cloud_run_v2_job", "name", 63, _DNS_LABEL,
+             "https://cloud.google.com/run/docs/create-jobs"),
+    NameRule("google_cloud_scheduler_job", "name", 500, r"[A-Za-z0-9_-]+",
+             "https://cloud.google.com/scheduler/docs/reference/rest/v1/projects.locations.jobs#Job"),
     NameRule("google_cloud_run_v2_service", "name", 49, _DNS_LABEL,
              "https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services/create"),
     # "project-ID:instance-ID" is at most 98 characters; project IDs are at most 30.

@@ -4,7 +4,7 @@ The budget lives on `gcp.billing_account` and is filtered to this project. Its a
 in USD, so the billing account must bill in USD (Cloud Billing rejects another currency).
 Alerts go to the billing account's admins and to the environment's e-mail channel.
 
-Satisfies: COST-1
+Satisfies: COST-1, DEPLOY-2, DEPLOY-4
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from cdktf_cdktf_provider_google.billing_budget import (
     BillingBudgetBudgetFilter,
     BillingBudgetThresholdRules,
 )
-from cdktf_cdktf_provider_google.project_service import ProjectService
+from cdktf_cdktf_provider_google.provider import GoogleProvider
 from constructs import Construct
 from constructs.gcp.keys import Keys
 from constructs.gcp.observability import Observability
@@ -39,11 +39,18 @@ class Budget(Construct):
         observability: Observability,
     ) -> None:
         super().__init__(scope, id_)
-        api = ProjectService(
+        # The Billing Budget API refuses user credentials without a quota project
+        # ("API requires a quota project"): this provider sends the stack's project as the
+        # quota project, where enable_apis turns the API on (https://registry.terraform.io/
+        # providers/hashicorp/google/6.50.0/docs/guides/provider_reference#user_project_override).
+        billing = GoogleProvider(
             self,
-            "billingbudgets-api",
-            service="billingbudgets.googleapis.com",
-            disable_on_destroy=False,
+            "billing-provider",
+            alias="billing",
+            project=config.gcp.project,
+            region=config.gcp.region,
+            user_project_override=True,
+            billing_project=config.gcp.project,
         )
         BillingBudget(
             self,
@@ -66,5 +73,5 @@ class Budget(Construct):
                 monitoring_notification_channels=[observability.notification_channel.id],
                 disable_default_iam_recipients=False,
             ),
-            depends_on=[api],
+            provider=billing,
         )

@@ -10,16 +10,34 @@
   tiers are Enterprise (shared-core and custom machines), so the documented equivalent is
   the app's in-process pool, sized by `pool_size` (passed to the app as DATABASE_POOL_MAX) so
   that every instance at max_replicas together stays below `max_connections`.
+- The app's path (DEPLOY-6), one and coherent: `ssl_mode =
+  TRUSTED_CLIENT_CERTIFICATE_REQUIRED` (DB-3) admits only the Cloud SQL connectors, which
+  reach the instance's private IP on 3307 with a client certificate they mint per
+  connection (https://cloud.google.com/sql/docs/postgres/sql-proxy). The service runs the
+  Cloud SQL Auth Proxy as a sidecar (`--private-ip --auto-iam-authn`), the firewall's
+  `allow-app-to-postgres` opens exactly 3307 to the private-service range, and
+  DATABASE_URL is `postgresql://<iam user>@127.0.0.1:5432/app`: the proxy verifies the
+  server, encrypts, and logs in with the service account's IAM token.
+- Migrations (DEPLOY-6): an IAM database user starts with no privileges, and since
+  PostgreSQL 15 nobody but the database owner may create in `public`. The Admin API
+  creates `app` owned by `cloudsqlsuperuser`, so the stack runs `gcloud sql users
+  assign-roles ... --database-roles=cloudsqlsuperuser` once for the app's IAM user
+  (constructs/gcp/steps.py; google_sql_user has no `database_roles` in provider 6.50).
+  Cloud SQL has no true superuser (https://cloud.google.com/sql/docs/postgres/users):
+  `cloudsqlsuperuser` can create in the database it owns, not bypass Cloud SQL's limits, and
+  the master `postgres` user is never created or used.
+- TAG-1: Cloud SQL takes labels as `settings.user_labels`; the provider's `default_labels`
+  do not reach it (terraform-provider-google#16375), so they are set on the resource.
 - DB-7: deletion protection (Terraform and the Cloud SQL API), `prevent_destroy`, and
   `retain_backups_on_delete` (the final-backup equivalent) when the config asks for it.
 
-Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2
+Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2, TAG-1
+Satisfies: DEPLOY-2, DEPLOY-6
 """
 
 from __future__ import annotations
 
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_google.project_service import ProjectService
 from cdktf_cdktf_provider_google.sql_database import SqlDatabase
 from cdktf_cdktf_provider_google.sql_database_instance import (
     SqlDatabaseInstance,
@@ -33,8 +51,9 @@ from cdktf_cdktf_provider_google.sql_database_instance import (
     SqlDatabaseInstanceSettingsMaintenanceWindow,
 )
 from constructs import Construct
+from constructs.gcp.accounts import account_id
 from constructs.gcp.keys import Keys
-from constructs.gcp.network import Network
+from constructs.gcp.network import POSTGRES_PORT, Network
 
 from synth.config import EnvironmentConfig
 
@@ -66,8 +85,8 @@ FLAGS = {
 
 
 def app_account_id(config: EnvironmentConfig) -> str:
-    """The app's service account ID (created by constructs/gcp/service.py)."""
-    return f"{config.prefix}-app"
+    """The app's service account ID (created by constructs/gcp/service.py), at most 30."""
+    return account_id(config, "app")
 
 
 def iam_user(config: EnvironmentConfig) -> str:
@@ -94,9 +113,6 @@ class Database(Construct):
     ) -> None:
         super().__init__(scope, id_)
         db = config.database
-        api = ProjectService(
-            self, "sqladmin-api", service="sqladmin.googleapis.com", disable_on_destroy=False
-        )
         protected = db.deletion_protection
         lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if protected else None
         flags = [
@@ -107,7 +123,7 @@ class Database(Construct):
             private_network=network.network_id,
             allocated_ip_range=network.psa_range_name,
             # DB-3, strictest mode: only clients with a Cloud SQL client certificate, which the
-            # Cloud SQL connectors (the app's IAM login path) mint per connection.
+            # Auth Proxy sidecar mints per connection (the app's path: DEPLOY-6).
             ssl_mode="TRUSTED_CLIENT_CERTIFICATE_REQUIRED",
         )
         insights = SqlDatabaseInstanceSettingsInsightsConfig(
@@ -127,6 +143,7 @@ class Database(Construct):
             encryption_key_name=keys.keys["database"].id,  # DB-2
             deletion_protection=protected,  # DB-7 (Terraform)
             settings=SqlDatabaseInstanceSettings(
+                user_labels=config.tags,  # TAG-1 (provider #16375)
                 # PostgreSQL 16+ defaults to Enterprise Plus, which has no shared-core or
                 # small custom tiers; the sizing table's tiers are Enterprise edition.
                 edition="ENTERPRISE",
@@ -159,22 +176,23 @@ class Database(Construct):
                 insights_config=insights,
             ),
             lifecycle=lifecycle,
-            depends_on=[api, network.private_services],
+            # DEPLOY-2: the Cloud SQL agent may use the key; the peering exists.
+            depends_on=[keys.grants["database"], network.private_services],
         )
         self.instance_name = self.instance.name
         self.connection_name = self.instance.connection_name
         self.private_ip = self.instance.private_ip_address
-        self.port = 5432
-        self.database_name = DATABASE_NAME
+        self.port = POSTGRES_PORT  # where the proxy sidecar listens for the app
         self.pool_size = pool_size(config)
 
-        SqlDatabase(
+        self.database = SqlDatabase(
             self,
             "app-database",
             name=DATABASE_NAME,
             instance=self.instance.name,
             deletion_policy="ABANDON" if protected else "DELETE",
         )
+        self.database_name = self.database.name  # a reference: DATABASE_URL waits for it
 
         # DB-5: read replicas in the same region (and under the same regional key).
         self.replicas = [
@@ -191,6 +209,7 @@ class Database(Construct):
                     failover_target=False
                 ),
                 settings=SqlDatabaseInstanceSettings(
+                    user_labels=config.tags,  # TAG-1
                     edition="ENTERPRISE",
                     tier=db.instance.gcp,
                     availability_type="ZONAL",
@@ -204,6 +223,7 @@ class Database(Construct):
                     insights_config=insights,
                 ),
                 lifecycle=lifecycle,
+                depends_on=[keys.grants["database"]],  # DEPLOY-2
             )
             for index in range(db.read_replicas)
         ]

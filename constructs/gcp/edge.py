@@ -4,14 +4,15 @@
   SSL policy at TLS 1.2 minimum; port 80 has a URL map that only redirects to HTTPS.
 - EDGE-2: a Cloud Armor policy: Google's preconfigured WAF rules (SQLi, XSS, LFI, RFI, RCE,
   method enforcement, scanner detection, protocol attack, session fixation, Log4j) as the
-  managed common rule set, then a rate-based ban of `edge.rate_limit_per_minute` requests
-  per 60 s per client IP (banned for 5 minutes); Layer-7 DDoS adaptive protection on.
+  managed common rule set, evaluated first, then a rate-based ban of
+  `edge.rate_limit_per_minute` requests per 60 s per client IP (banned for 5 minutes);
+  Layer-7 DDoS adaptive protection on.
 - EDGE-3: backend request logging on at 100 % sampling. The Google Front End already
   rejects malformed HTTP; there is no separate "drop invalid headers" switch on GCP.
 - EDGE-4: serverless NEGs take no load-balancer health check; the health check is the
   Cloud Run startup/liveness probe on /health (constructs/gcp/service.py).
 
-Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3
+Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3, DEPLOY-6
 """
 
 from __future__ import annotations
@@ -70,8 +71,13 @@ WAF_RULES = (
     "sessionfixation-v33-stable",
     "cve-canary",  # Log4j (CVE-2021-44228)
 )
-RATE_LIMIT_PRIORITY = 100
+# DEPLOY-6: Cloud Armor evaluates rules by ascending priority and stops at the first match;
+# a rate-based rule's conform action `allow` is final, so a rate rule ahead of the WAF
+# would let every request under the limit skip it (https://cloud.google.com/armor/docs/
+# security-policy-overview#eval-order, https://cloud.google.com/armor/docs/rate-limiting-
+# overview). The WAF rules come first; the rate rule judges what they let through.
 WAF_PRIORITY = 1000
+RATE_LIMIT_PRIORITY = 2000
 DEFAULT_PRIORITY = 2147483647
 BAN_SECONDS = 300
 
@@ -99,6 +105,15 @@ class Edge(Construct):
         prefix = config.prefix
         rate = config.edge.rate_limit_per_minute
         rules = [
+            *(
+                ComputeSecurityPolicyRule(
+                    priority=WAF_PRIORITY + index,
+                    action="deny(403)",
+                    description=f"EDGE-2: preconfigured WAF {rule}",
+                    match=_match(f"evaluatePreconfiguredWaf('{rule}', {{'sensitivity': 1}})"),
+                )
+                for index, rule in enumerate(WAF_RULES)
+            ),
             ComputeSecurityPolicyRule(
                 priority=RATE_LIMIT_PRIORITY,
                 action="rate_based_ban",
@@ -113,15 +128,6 @@ class Edge(Construct):
                     ),
                     ban_duration_sec=BAN_SECONDS,
                 ),
-            ),
-            *(
-                ComputeSecurityPolicyRule(
-                    priority=WAF_PRIORITY + index,
-                    action="deny(403)",
-                    description=f"EDGE-2: preconfigured WAF {rule}",
-                    match=_match(f"evaluatePreconfiguredWaf('{rule}', {{'sensitivity': 1}})"),
-                )
-                for index, rule in enumerate(WAF_RULES)
             ),
             ComputeSecurityPolicyRule(
                 priority=DEFAULT_PRIORITY,

@@ -18,7 +18,6 @@ from cdktf_cdktf_provider_google.identity_platform_config import (
     IdentityPlatformConfigSignIn,
     IdentityPlatformConfigSignInEmail,
 )
-from cdktf_cdktf_provider_google.project_service import ProjectService
 from constructs import Construct
 
 from synth.config import EnvironmentConfig
@@ -29,12 +28,6 @@ MIN_PASSWORD_LENGTH = 12  # AUTH-1
 class Identity(Construct):
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, id_)
-        api = ProjectService(
-            self,
-            "identitytoolkit-api",
-            service="identitytoolkit.googleapis.com",
-            disable_on_destroy=False,
-        )
         IdentityPlatformConfig(
             self,
             "config",
@@ -55,5 +48,4 @@ class Identity(Construct):
                     )
                 ],
             ),
-            depends_on=[api],
         )

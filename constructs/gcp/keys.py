@@ -1,62 +1,83 @@
 """Cloud KMS key ring and one rotating crypto key per data service, usable only by its agent.
 
 Each key is granted `roles/cloudkms.cryptoKeyEncrypterDecrypter` on that key alone, for the
-Google service agent that encrypts with it (the documented `service-<number>@...` emails;
-the GA provider has no `google_project_service_identity`). The APIs are enabled here
-because a service agent exists only once its API is. A key ring can never be deleted, so
-its name is the bare prefix; crypto keys are `prevent_destroy` because destroying one
-destroys every byte it encrypted.
+Google service agent that encrypts with it. Enabling an API does not create its agent
+(terraform-provider-google#9969), so every agent is created explicitly first
+(`ServiceAgents`) and each grant depends on that: Cloud Storage's through the GA data
+source `google_storage_project_service_account` (reading it creates the agent), the others
+through `gcloud beta services identity create` (constructs/gcp/steps.py), because
+`google_project_service_identity` is google-beta only. `grants[purpose]` is what each
+encrypted resource waits for (DEPLOY-2): a CMEK resource created before its agent can use
+the key fails (https://cloud.google.com/kms/docs/cmek#cmek-integrations).
 
-Keys live in the region of the data they encrypt: everything is regional except the
-production object bucket (OBJ-4), a configurable dual-region whose key must be in the
-multi-region that contains both regions (`eu`, `us` or `asia`).
+Locations (DEPLOY-4): Cloud KMS and Cloud Storage spell multi-regions differently: a bucket
+in `EU` takes a key in `europe`, `US` in `us`, `ASIA` in `asia`
+(https://cloud.google.com/kms/docs/locations#multi-regional, https://cloud.google.com/
+storage/docs/encryption/customer-managed-keys#restrictions: the key must be in the bucket's
+location, and a dual-region's key in the multi-region holding it). `kms_location` is that
+one mapping. A key ring can never be deleted, so its name is the bare prefix; crypto keys are
+`prevent_destroy` because destroying one destroys every byte it encrypted.
 
-Satisfies: SEC-4, DB-2, OBJ-2, SEC-1, CACHE-1, APP-6, IAM-1
+Satisfies: SEC-4, DB-2, OBJ-2, SEC-1, CACHE-1, APP-6, IAM-1, DEPLOY-2, DEPLOY-4
 """
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_google.data_google_project import DataGoogleProject
+from cdktf_cdktf_provider_google.data_google_storage_project_service_account import (
+    DataGoogleStorageProjectServiceAccount,
+)
 from cdktf_cdktf_provider_google.kms_crypto_key import KmsCryptoKey
 from cdktf_cdktf_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember
 from cdktf_cdktf_provider_google.kms_key_ring import KmsKeyRing
-from cdktf_cdktf_provider_google.project_service import ProjectService
 from constructs import Construct
+from constructs.gcp.steps import GcloudStep
 
 from synth.config import EnvironmentConfig
+from synth.gcp_needs import AGENT_DOMAINS
 
 # SEC-4: Cloud KMS rotates every key this often (the requirement's ceiling).
 ROTATION_PERIOD = f"{90 * 24 * 3600}s"
 DESTROY_SCHEDULED = f"{30 * 24 * 3600}s"  # a destroyed version is recoverable for 30 days
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
-# purpose -> (API the agent belongs to, agent email domain after `service-<number>@`).
+# purpose -> (API the agent belongs to, agent email domain after `service-<number>@`); the
+# domains are synth/gcp_needs.py's, the table the DEPLOY policies read.
+_DOMAIN_OF = {api: domain for domain, api in AGENT_DOMAINS.items()}
 AGENTS = {
-    "database": ("sqladmin.googleapis.com", "gcp-sa-cloud-sql.iam.gserviceaccount.com"),
-    "cache": ("redis.googleapis.com", "cloud-redis.iam.gserviceaccount.com"),
-    "storage": ("storage.googleapis.com", "gs-project-accounts.iam.gserviceaccount.com"),
-    "secrets": ("secretmanager.googleapis.com", "gcp-sa-secretmanager.iam.gserviceaccount.com"),
-    "registry": (
-        "artifactregistry.googleapis.com",
-        "gcp-sa-artifactregistry.iam.gserviceaccount.com",
-    ),
-    "pubsub": ("pubsub.googleapis.com", "gcp-sa-pubsub.iam.gserviceaccount.com"),
+    purpose: (api, _DOMAIN_OF[api])
+    for purpose, api in {
+        "database": "sqladmin.googleapis.com",
+        "cache": "redis.googleapis.com",
+        "storage": "storage.googleapis.com",
+        "secrets": "secretmanager.googleapis.com",
+        "registry": "artifactregistry.googleapis.com",
+    }.items()
 }
 
-# Dual-region buckets take their key from the multi-region containing both regions.
-MULTI_REGIONS = {"europe": "eu", "us": "us", "asia": "asia"}
+# Cloud Storage multi-region -> the Cloud KMS multi-region of the same name.
+KMS_MULTI_REGIONS = {"EU": "europe", "US": "us", "ASIA": "asia"}
+# Region prefix -> the Cloud Storage multi-region containing it.
+STORAGE_MULTI_REGIONS = {"europe": "EU", "us": "US", "asia": "ASIA"}
 
 
 def multi_region(region: str, replica_region: str) -> str:
-    """The Cloud Storage multi-region (`eu`, `us`, `asia`) that holds both regions."""
+    """The Cloud Storage multi-region (`EU`, `US`, `ASIA`) that holds both regions."""
     continents = {region.split("-")[0], replica_region.split("-")[0]}
-    if len(continents) != 1 or (continent := continents.pop()) not in MULTI_REGIONS:
+    if len(continents) != 1 or (continent := continents.pop()) not in STORAGE_MULTI_REGIONS:
         raise ValueError(
             f"gcp.region {region} and gcp.replica_region {replica_region} must share a "
             "Cloud Storage multi-region (europe-*, us-* or asia-*) to form a dual-region (OBJ-4)"
         )
-    return MULTI_REGIONS[continent]
+    return STORAGE_MULTI_REGIONS[continent]
+
+
+def kms_location(storage_location: str) -> str:
+    """The Cloud KMS location of a key for a bucket in `storage_location`."""
+    return KMS_MULTI_REGIONS.get(storage_location.upper(), storage_location.lower())
 
 
 def storage_dual_region(config: EnvironmentConfig) -> bool:
@@ -64,38 +85,69 @@ def storage_dual_region(config: EnvironmentConfig) -> bool:
     return config.tier == "production"
 
 
+def bucket_location(config: EnvironmentConfig) -> str:
+    """Where the app's (and the state's) bucket lives, in Cloud Storage's spelling."""
+    if storage_dual_region(config):
+        return multi_region(config.gcp.region, config.gcp.replica_region)
+    return config.gcp.region.upper()
+
+
+class ServiceAgents(Construct):
+    """`email[purpose]` of each agent and `created[purpose]`, what creates it (DEPLOY-2)."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, config: EnvironmentConfig, purposes: list[str]
+    ) -> None:
+        super().__init__(scope, id_)
+        project = config.gcp.project
+        self._project = project
+        self.email: dict[str, str] = {}
+        self.created: dict[str, object] = {}
+        for purpose in purposes:
+            api, domain = AGENTS[purpose]
+            if purpose == "storage":
+                # Reading the project's Cloud Storage service account creates it (GA).
+                storage = DataGoogleStorageProjectServiceAccount(self, "storage", project=project)
+                self.email[purpose] = storage.email_address
+                self.created[purpose] = storage
+                continue
+            self.created[purpose] = GcloudStep(
+                self,
+                purpose,
+                project=project,
+                does=f"create the {api} service agent",
+                args=["beta", "services", "identity", "create", f"--service={api}"],
+                apis=(api, "serviceusage.googleapis.com"),
+                role="roles/serviceusage.serviceUsageAdmin",
+                triggers={"service": api},
+            )
+            self.email[purpose] = f"service-{self.project_number}@{domain}"
+
+    @cached_property
+    def project_number(self) -> str:
+        """The project number the agents' emails are built from (read only if needed)."""
+        return DataGoogleProject(self, "project", project_id=self._project).number
+
+
 class Keys(Construct):
-    """`keys[purpose]` for database, cache, storage, secrets, registry and pubsub."""
+    """`keys[purpose]` and `grants[purpose]` for database, cache, storage, secrets, registry."""
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, id_)
-        project = config.gcp.project
-        self.project_number = DataGoogleProject(self, "project", project_id=project).number
-        kms_api = ProjectService(
-            self, "kms-api", service="cloudkms.googleapis.com", disable_on_destroy=False
-        )
-        apis = {
-            api: ProjectService(
-                self, f"api-{api.split('.')[0]}", service=api, disable_on_destroy=False
-            )
-            for api, _ in AGENTS.values()
-        }
-        regional = KmsKeyRing(
-            self, "ring", name=config.prefix, location=config.gcp.region, depends_on=[kms_api]
-        )
-        rings = {"regional": regional}
-        if storage_dual_region(config):
-            rings["multi-region"] = KmsKeyRing(
-                self,
-                "ring-multi-region",
-                name=config.prefix,
-                location=multi_region(config.gcp.region, config.gcp.replica_region),
-                depends_on=[kms_api],
+        self.agents = ServiceAgents(self, "agents", config=config, purposes=list(AGENTS))
+        self.project_number = self.agents.project_number
+        regional = KmsKeyRing(self, "ring", name=config.prefix, location=config.gcp.region)
+        rings = {config.gcp.region: regional}
+        storage_kms = kms_location(bucket_location(config))
+        if storage_kms not in rings:
+            rings[storage_kms] = KmsKeyRing(
+                self, "ring-multi-region", name=config.prefix, location=storage_kms
             )
 
         self.keys: dict[str, KmsCryptoKey] = {}
-        for purpose, (api, _) in AGENTS.items():
-            ring = rings["multi-region"] if purpose == "storage" and len(rings) > 1 else regional
+        self.grants: dict[str, KmsCryptoKeyIamMember] = {}
+        for purpose in AGENTS:
+            ring = rings[storage_kms] if purpose == "storage" else regional
             key = KmsCryptoKey(
                 self,
                 purpose,
@@ -106,16 +158,16 @@ class Keys(Construct):
                 destroy_scheduled_duration=DESTROY_SCHEDULED,
                 lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
             )
-            KmsCryptoKeyIamMember(
+            self.grants[purpose] = KmsCryptoKeyIamMember(
                 self,
                 f"{purpose}-agent",
                 crypto_key_id=key.id,
                 role=ENCRYPTER,
-                member=f"serviceAccount:{self.agent(purpose)}",
-                depends_on=[apis[api]],
+                member=f"serviceAccount:{self.agents.email[purpose]}",
+                depends_on=[self.agents.created[purpose]],  # type: ignore[list-item]
             )
             self.keys[purpose] = key
 
     def agent(self, purpose: str) -> str:
         """Email of the Google service agent that encrypts with `keys[purpose]`."""
-        return f"service-{self.project_number}@{AGENTS[purpose][1]}"
+        return self.agents.email[purpose]

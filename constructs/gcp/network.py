@@ -18,10 +18,12 @@ Cloud NAT is a regional, distributed service with no per-zone gateway to lose, s
 
 Firewall (NET-3): ingress and egress both end in a logged deny-all at low priority; above
 them only the load balancer/health-check ranges reach the app port, and the app reaches
-PostgreSQL (5432) and Redis over TLS (6378) in the private-service range and HTTPS (443) outside.
+PostgreSQL through the Cloud SQL connector port (3307, the only path
+TRUSTED_CLIENT_CERTIFICATE_REQUIRED admits: constructs/gcp/database.py) and Redis over TLS
+(6378) in the private-service range, and HTTPS (443) outside.
 Internet → load balancer on 443/80 is the global forwarding rules (constructs/gcp/edge.py).
 
-Satisfies: NET-1, NET-2, NET-3, NET-4
+Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-6
 """
 
 from __future__ import annotations
@@ -47,7 +49,6 @@ from cdktf_cdktf_provider_google.compute_subnetwork import (
     ComputeSubnetwork,
     ComputeSubnetworkLogConfig,
 )
-from cdktf_cdktf_provider_google.project_service import ProjectService
 from cdktf_cdktf_provider_google.service_networking_connection import (
     ServiceNetworkingConnection,
 )
@@ -57,7 +58,9 @@ from constructs.subnets import TIERS, plan_subnets
 from synth.config import EnvironmentConfig
 
 ANYWHERE = "0.0.0.0/0"
-POSTGRES_PORT = 5432
+POSTGRES_PORT = 5432  # the Auth Proxy sidecar's local port; never leaves the instance
+# Cloud SQL connectors (the Auth Proxy) reach the server on 3307, mTLS with IAM login.
+CLOUD_SQL_CONNECTOR_PORT = 3307
 # Memorystore serves Redis over TLS (CACHE-1) on 6378; its plaintext 6379 stays unused.
 REDIS_TLS_PORT = 6378
 APP_TAG = "app"
@@ -78,15 +81,6 @@ class Network(Construct):
         super().__init__(scope, id_)
         prefix = config.prefix
         region = config.gcp.region
-        compute = ProjectService(
-            self, "compute-api", service="compute.googleapis.com", disable_on_destroy=False
-        )
-        networking = ProjectService(
-            self,
-            "servicenetworking-api",
-            service="servicenetworking.googleapis.com",
-            disable_on_destroy=False,
-        )
         vpc = ComputeNetwork(
             self,
             "vpc",
@@ -94,7 +88,6 @@ class Network(Construct):
             auto_create_subnetworks=False,
             routing_mode="REGIONAL",
             description=f"{prefix}: public, app and data tiers (NET-1)",
-            depends_on=[compute],
         )
         self.network_id = vpc.id
         self.network_name = vpc.name
@@ -141,7 +134,11 @@ class Network(Construct):
             network=vpc.id,
             service="servicenetworking.googleapis.com",
             reserved_peering_ranges=[address.name],
-            depends_on=[networking],
+            # Deleting the peering fails while Cloud SQL's producer network still holds it
+            # (it outlives the instance for days); abandoning lets dev be destroyed
+            # (the provider documents ABANDON for this: registry.terraform.io/providers/
+            # hashicorp/google/6.50.0/docs/resources/service_networking_connection).
+            deletion_policy="ABANDON",
         )
 
         self._nat(config, vpc)
@@ -190,8 +187,8 @@ class Network(Construct):
         rules = [
             ("allow-lb-to-app", "INGRESS", 1000, [port], list(LOAD_BALANCER_RANGES),
              "Load balancer and health checks to the app port"),
-            ("allow-app-to-postgres", "EGRESS", 1000, [str(POSTGRES_PORT)], private,
-             "App to Cloud SQL PostgreSQL over private service access"),
+            ("allow-app-to-postgres", "EGRESS", 1000, [str(CLOUD_SQL_CONNECTOR_PORT)], private,
+             "App's Cloud SQL Auth Proxy to PostgreSQL over private service access"),
             ("allow-app-to-redis", "EGRESS", 1000, [str(REDIS_TLS_PORT)], private,
              "App to Memorystore Redis over private service access"),
             ("allow-app-https-out", "EGRESS", 1000, ["443"], [ANYWHERE],

@@ -11,12 +11,13 @@
 - OBS-4: an HTTPS uptime check on `https://<domain>/health` from several regions.
 - OBS-5: a dashboard of request rate, 5xx ratio and p95 latency.
 
-Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4
+Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4, DEPLOY-2
 """
 
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from cdktf_cdktf_provider_google.logging_metric import (
     LoggingMetric,
@@ -41,11 +42,11 @@ from cdktf_cdktf_provider_google.monitoring_uptime_check_config import (
     MonitoringUptimeCheckConfigHttpCheck,
     MonitoringUptimeCheckConfigMonitoredResource,
 )
-from cdktf_cdktf_provider_google.project_service import ProjectService
 from constructs import Construct
 from constructs.gcp.database import Database
 from constructs.gcp.edge import Edge
 from constructs.gcp.service import Service
+from constructs.gcp.steps import GcloudStep
 
 from synth.config import EnvironmentConfig
 
@@ -68,11 +69,6 @@ class Observability(Construct):
     ) -> None:
         super().__init__(scope, id_)
         project = config.gcp.project
-        apis = [
-            ProjectService(self, f"{api}-api", service=f"{api}.googleapis.com",
-                           disable_on_destroy=False)
-            for api in ("logging", "monitoring")
-        ]  # fmt: skip
         LoggingProjectBucketConfig(  # OBS-1, NET-4
             self,
             "default-logs",
@@ -80,7 +76,6 @@ class Observability(Construct):
             location="global",
             bucket_id="_Default",
             retention_days=config.logs.retention_days,
-            depends_on=apis,
         )
         self.notification_channel = MonitoringNotificationChannel(  # OBS-3
             self,
@@ -88,7 +83,6 @@ class Observability(Construct):
             display_name=f"{config.prefix} alerts",
             type="email",
             labels={"email_address": config.alert_email},
-            depends_on=apis,
         )
 
         run_logs = RUN.format(service=service.name)
@@ -119,6 +113,28 @@ class Observability(Construct):
             metric_descriptor=LoggingMetricMetricDescriptor(
                 metric_kind="DELTA", value_type="INT64"
             ),
+        )
+        # Alert policies on a log-based metric 404 until Monitoring has the new metric
+        # (terraform-provider-google#11102): wait for both descriptors, at most 10 minutes.
+        descriptors = "https://monitoring.googleapis.com/v3/projects/{p}/metricDescriptors/"
+        polls = " && ".join(
+            f'i=0; until curl -sf -o /dev/null -H "Authorization: Bearer $token" '
+            f"{descriptors.format(p=project)}logging.googleapis.com%2Fuser%2F"
+            f"{quote(config.prefix + '/' + metric, safe='')}; "
+            "do i=$((i+1)); [ $i -ge 60 ] && exit 1; sleep 10; done"
+            for metric in ("failed_logins", "database_connection_errors")
+        )
+        metrics_known = GcloudStep(
+            self,
+            "metrics-known",
+            project=project,
+            does="wait until Cloud Monitoring knows the log-based metrics",
+            args=["auth", "print-access-token"],
+            apis=("monitoring.googleapis.com",),
+            role="roles/monitoring.admin",
+            triggers={"metrics": f"{failed_logins.id},{db_errors.id}"},
+            depends_on=[failed_logins, db_errors],
+            script=f"token=$(gcloud auth print-access-token) && {polls}",
         )
         lb = LB.format(url_map=edge.url_map_name)
         requests = f'metric.type = "loadbalancing.googleapis.com/https/request_count" AND {lb}'
@@ -197,10 +213,10 @@ class Observability(Construct):
                         ),
                     )
                 ],
-                depends_on=[failed_logins, db_errors],
+                depends_on=[failed_logins, db_errors, metrics_known],
             )
 
-        MonitoringUptimeCheckConfig(  # OBS-4
+        uptime = MonitoringUptimeCheckConfig(  # OBS-4
             self,
             "uptime",
             display_name=f"{config.prefix} /health",
@@ -212,7 +228,44 @@ class Observability(Construct):
             http_check=MonitoringUptimeCheckConfigHttpCheck(
                 path="/health", port=443, use_ssl=True, validate_ssl=True
             ),
-            depends_on=apis,
+        )
+
+        # OBS-4: the uptime check alerts: /health failing from more than one checker region
+        # for 5 minutes (https://cloud.google.com/monitoring/uptime-checks/uptime-alerting).
+        MonitoringAlertPolicy(
+            self,
+            "alert-uptime",
+            display_name=f"{config.prefix}: /health unreachable",
+            severity="CRITICAL",
+            combiner="OR",
+            notification_channels=[self.notification_channel.id],
+            documentation=MonitoringAlertPolicyDocumentation(
+                content=f"https://{config.domain}/health fails its uptime check (OBS-4).",
+                mime_type="text/markdown",
+            ),
+            conditions=[
+                MonitoringAlertPolicyConditions(
+                    display_name="Uptime check failing",
+                    condition_threshold=MonitoringAlertPolicyConditionsConditionThreshold(
+                        filter=(
+                            'metric.type = "monitoring.googleapis.com/uptime_check/check_passed"'
+                            ' AND resource.type = "uptime_url" AND metric.label.check_id = '
+                            f'"{uptime.uptime_check_id}"'
+                        ),
+                        comparison="COMPARISON_GT",
+                        threshold_value=1,
+                        duration="300s",
+                        aggregations=[
+                            MonitoringAlertPolicyConditionsConditionThresholdAggregations(
+                                alignment_period="300s",
+                                per_series_aligner="ALIGN_NEXT_OLDER",
+                                cross_series_reducer="REDUCE_COUNT_FALSE",
+                                group_by_fields=["resource.label.host"],
+                            )
+                        ],
+                    ),
+                )
+            ],
         )
 
         def chart(title: str, flt: str, aligner: str, reducer: str) -> dict[str, object]:
@@ -255,5 +308,4 @@ class Observability(Construct):
                 },
                 sort_keys=True,
             ),
-            depends_on=apis,
         )

@@ -5,7 +5,7 @@ repository's `vulnerability_scanning_config` inherits it, so every pushed image 
 Tags are immutable, so each release pushes a new `service.image_tag`. Cleanup keeps the 30
 newest versions and deletes untagged ones after 14 days.
 
-Satisfies: APP-6
+Satisfies: APP-6, DEPLOY-2
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from cdktf_cdktf_provider_google.artifact_registry_repository import (
     ArtifactRegistryRepositoryDockerConfig,
     ArtifactRegistryRepositoryVulnerabilityScanningConfig,
 )
-from cdktf_cdktf_provider_google.project_service import ProjectService
 from constructs import Construct
 from constructs.gcp.keys import Keys
 
@@ -35,11 +34,6 @@ class Registry(Construct):
         self, scope: Construct, id_: str, *, config: EnvironmentConfig, keys: Keys
     ) -> None:
         super().__init__(scope, id_)
-        apis = [
-            ProjectService(self, f"{api}-api", service=f"{api}.googleapis.com",
-                           disable_on_destroy=False)
-            for api in ("artifactregistry", "containerscanning")
-        ]  # fmt: skip
         repository = ArtifactRegistryRepository(
             self,
             "repository",
@@ -69,7 +63,7 @@ class Registry(Construct):
                     ),
                 ),
             ],
-            depends_on=apis,
+            depends_on=[keys.grants["registry"]],  # DEPLOY-2: the agent may use the key
         )
         self.repository_id = repository.repository_id
         self.repository_url = (

@@ -1,35 +1,35 @@
-"""Secret Manager: JWT_SECRET, DATABASE_URL and DATABASE_PASSWORD, CMEK, with rotation notices.
+"""Secret Manager: the app's secrets by kind, CMEK, each with a real value before the app starts.
 
 - Each secret is replicated only in `gcp.region`, encrypted with the regional secrets key
-  (auto replication would need a global key) (SEC-1).
-- SEC-2: every secret has a `rotation` period of `secrets.rotation_days` (≤ 90) and
-  publishes `SECRET_ROTATE` to the `<prefix>-secret-rotation` topic (CMEK, region-pinned).
-  The first rotation time is set once at creation and then owned by Secret Manager.
-- SEC-3: Terraform creates the secrets, never a version with a literal value. DATABASE_URL
-  holds no credential (IAM user, private host, port, database, TLS), so its version is
-  built from Terraform references. JWT_SECRET's versions are written by the rotation
-  subscriber (or once by an operator), and DATABASE_PASSWORD stays empty: the app logs in
-  with IAM (DB-9); the secret is reserved for a break-glass password set outside Terraform.
+  (auto replication would need a global key) (SEC-1), and created after the Secret Manager
+  agent may use that key (DEPLOY-2).
+- Kinds (SEC-5), as the `secret-kind` label: `generated` (JWT_SECRET: 384 random bits,
+  written by the rotator job inside Google Cloud: constructs/gcp/rotation.py), `derived`
+  (DATABASE_URL, REDIS_AUTH, REDIS_CA_CERT: versions built from Terraform
+  references to what the stack creates; no literal) and `external` (DATABASE_PASSWORD: an
+  empty break-glass secret the app never reads; DB-9 logs in with IAM).
+- SEC-2: generated secrets are rotated by the rotator job on a schedule of at most
+  `secrets.rotation_days` (constructs/gcp/rotation.py). There is no Secret Manager
+  `rotation` schedule: it only publishes a Pub/Sub notice, and a notice nobody consumes
+  rotates nothing.
+- DEPLOY-5: every secret the app reads has a version before the first revision starts: a
+  `google_secret_manager_secret_version` for derived ones, the rotator's first run (a step
+  the service depends on) for generated ones. Reading `latest` of a secret without a
+  version fails the revision (terraform-provider-google#10846).
 
-Satisfies: SEC-1, SEC-2, SEC-3, DB-9
+Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-5
 """
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from cdktf import Fn, TerraformResourceLifecycle
-from cdktf_cdktf_provider_google.project_service import ProjectService
-from cdktf_cdktf_provider_google.pubsub_topic import PubsubTopic, PubsubTopicMessageStoragePolicy
-from cdktf_cdktf_provider_google.pubsub_topic_iam_member import PubsubTopicIamMember
 from cdktf_cdktf_provider_google.secret_manager_secret import (
     SecretManagerSecret,
     SecretManagerSecretReplication,
     SecretManagerSecretReplicationUserManaged,
     SecretManagerSecretReplicationUserManagedReplicas,
     SecretManagerSecretReplicationUserManagedReplicasCustomerManagedEncryption,
-    SecretManagerSecretRotation,
-    SecretManagerSecretTopics,
 )
 from cdktf_cdktf_provider_google.secret_manager_secret_version import SecretManagerSecretVersion
 from constructs import Construct
@@ -38,11 +38,13 @@ from constructs.gcp.keys import Keys
 
 from synth.config import EnvironmentConfig
 
-NAMES = ("JWT_SECRET", "DATABASE_URL", "DATABASE_PASSWORD")
+GENERATED = ("JWT_SECRET",)
+EXTERNAL = ("DATABASE_PASSWORD",)
 
 
 class Secrets(Construct):
-    """`secrets[NAME]` for each of NAMES; `add(name)` creates another one the same way."""
+    """`secrets[NAME]`; `add(name, kind)` creates another one the same way, `derive(name,
+    value)` adds a derived secret with its version."""
 
     def __init__(
         self,
@@ -56,45 +58,30 @@ class Secrets(Construct):
         super().__init__(scope, id_)
         self._config = config
         self._key_id = keys.keys["secrets"].id
-        self._api = ProjectService(
-            self, "secretmanager-api", service="secretmanager.googleapis.com",
-            disable_on_destroy=False,
-        )  # fmt: skip
-        self.topic = PubsubTopic(
-            self,
-            "rotation-topic",
-            name=f"{config.prefix}-secret-rotation",
-            kms_key_name=keys.keys["pubsub"].id,
-            message_storage_policy=PubsubTopicMessageStoragePolicy(
-                allowed_persistence_regions=[config.gcp.region]
-            ),
-        )
-        # Secret Manager's agent publishes the rotation notices (and nothing else).
-        self._publisher = PubsubTopicIamMember(
-            self,
-            "rotation-publisher",
-            topic=self.topic.name,
-            role="roles/pubsub.publisher",
-            member=f"serviceAccount:{keys.agent('secrets')}",
-        )
-        self.secrets = {name: self.add(name) for name in NAMES}
+        self._grant = keys.grants["secrets"]
+        self.secrets: dict[str, SecretManagerSecret] = {}
+        self.versions: dict[str, SecretManagerSecretVersion] = {}
+        self.generated = GENERATED
+        for name in GENERATED:
+            self.add(name, "generated")
+        for name in EXTERNAL:
+            self.add(name, "external")
         user = quote(iam_user(config), safe="")
-        url = (
-            f"postgresql://{user}@{database.private_ip}:{database.port}/"
-            f"{database.database_name}?sslmode=require"
-        )
-        SecretManagerSecretVersion(
-            self, "database-url", secret=self.secrets["DATABASE_URL"].id, secret_data=url
+        # DEPLOY-6: the Auth Proxy sidecar on localhost does mTLS and the IAM login
+        # (constructs/gcp/database.py); the URL holds no credential and no private IP.
+        self.derive(
+            "DATABASE_URL",
+            f"postgresql://{user}@127.0.0.1:{database.port}/{database.database_name}",
         )
 
-    def add(self, name: str) -> SecretManagerSecret:
-        """A CMEK-encrypted, regional secret `<prefix>-<name>` with rotation notices."""
+    def add(self, name: str, kind: str) -> SecretManagerSecret:
+        """A CMEK-encrypted, regional secret `<prefix>-<name>` labelled with its kind."""
         config = self._config
-        days = config.secrets.rotation_days
-        return SecretManagerSecret(
+        secret = SecretManagerSecret(
             self,
             name.lower(),
             secret_id=f"{config.prefix}-{name.lower().replace('_', '-')}",
+            labels={"secret-kind": kind},  # SEC-5
             replication=SecretManagerSecretReplication(
                 user_managed=SecretManagerSecretReplicationUserManaged(
                     replicas=[
@@ -109,11 +96,15 @@ class Secrets(Construct):
                     ]
                 )
             ),
-            rotation=SecretManagerSecretRotation(  # SEC-2
-                rotation_period=f"{days * 24 * 3600}s",
-                next_rotation_time=Fn.timeadd(Fn.timestamp(), f"{days * 24}h"),
-            ),
-            topics=[SecretManagerSecretTopics(name=self.topic.id)],
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["rotation[0].next_rotation_time"]),
-            depends_on=[self._api, self._publisher],
+            depends_on=[self._grant],  # DEPLOY-2: the agent may use the key
         )
+        self.secrets[name] = secret
+        return secret
+
+    def derive(self, name: str, value: str) -> SecretManagerSecret:
+        """A derived secret whose one version is `value` (Terraform references only)."""
+        secret = self.add(name, "derived")
+        self.versions[name] = SecretManagerSecretVersion(
+            self, f"{name.lower()}-version", secret=secret.id, secret_data=value
+        )
+        return secret

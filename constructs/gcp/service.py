@@ -8,9 +8,19 @@
   CPU is allocated only during requests (`cpu_idle`), which is the 0.25 vCPU "request".
 - APP-3: each deploy is a new revision; Cloud Run shifts traffic only once the new revision
   passes its startup probe, with the old one serving until then (zero downtime).
+- DEPLOY-5: the first revision runs `gcp.initial_image`, a public image that exists before
+  this apply (the stack's own registry is empty until the release pipeline pushes). The
+  pipeline then deploys each release as a new revision (`gcloud run deploy --image`), and
+  Terraform ignores the container image (and the `client` fields gcloud sets), so a later
+  apply neither reverts a release nor fights the pipeline. Every secret it reads has a
+  version before it starts: derived versions are references, JWT_SECRET's first version is
+  the rotator's first run (constructs/gcp/rotation.py), which the service depends on.
+- DEPLOY-6: the Cloud SQL Auth Proxy runs as a sidecar (`--private-ip --auto-iam-authn`
+  on 127.0.0.1:5432; the app container starts after it), the app gets REDIS_CA_CERT to
+  verify Memorystore, and its IAM database user may run migrations (database.py).
 - EDGE-4: startup probe `GET /health` every 10 s, liveness every 30 s. Cloud Run gives an
-  instance 10 s after SIGTERM (fixed by the platform), not 30 s; in-flight requests on an
-  old revision are drained by the load balancer.
+  instance 10 s after SIGTERM (fixed by the platform), not 30 s: the gap is
+  CKV_GW_EDGE_44, failing and waived with its reason, not passed on paper.
 - APP-4: secrets enter only as `secret_key_ref`; APP-5: the service account
   `<prefix>-app` may read only its own secrets, use only its bucket, and log in to its own
   Cloud SQL instances as an IAM database user (DB-9).
@@ -18,12 +28,14 @@
   invoker check is off so the external load balancer can reach it without `allUsers`.
 
 Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, DB-6, DB-9, NET-3, IAM-1
+Satisfies: DEPLOY-2, DEPLOY-5, DEPLOY-6
 """
 
 from __future__ import annotations
 
 import math
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_google.cloud_run_v2_service import (
     CloudRunV2Service,
     CloudRunV2ServiceTemplate,
@@ -37,6 +49,7 @@ from cdktf_cdktf_provider_google.cloud_run_v2_service import (
     CloudRunV2ServiceTemplateContainersResources,
     CloudRunV2ServiceTemplateContainersStartupProbe,
     CloudRunV2ServiceTemplateContainersStartupProbeHttpGet,
+    CloudRunV2ServiceTemplateContainersStartupProbeTcpSocket,
     CloudRunV2ServiceTemplateScaling,
     CloudRunV2ServiceTemplateVpcAccess,
     CloudRunV2ServiceTemplateVpcAccessNetworkInterfaces,
@@ -45,7 +58,6 @@ from cdktf_cdktf_provider_google.project_iam_member import (
     ProjectIamMember,
     ProjectIamMemberCondition,
 )
-from cdktf_cdktf_provider_google.project_service import ProjectService
 from cdktf_cdktf_provider_google.secret_manager_secret_iam_member import (
     SecretManagerSecretIamMember,
 )
@@ -56,16 +68,25 @@ from constructs import Construct
 from constructs.gcp.cache import Cache
 from constructs.gcp.database import Database, app_account_id, iam_user
 from constructs.gcp.network import Network
-from constructs.gcp.registry import Registry
+from constructs.gcp.rotation import Rotation
 from constructs.gcp.secrets import Secrets
+from constructs.gcp.steps import GcloudStep
 from constructs.gcp.storage import Storage
 
 from synth.config import EnvironmentConfig
 
 HEALTH_PATH = "/health"
+# Owner (through membership) of the database the Admin API creates; not a superuser.
+MIGRATION_ROLE = "cloudsqlsuperuser"
 CLOUD_RUN_CPUS = (1, 2, 4, 6, 8)
 # Secrets the app reads, by environment variable (APP-4); DATABASE_PASSWORD is not one (DB-9).
-APP_SECRETS = ("JWT_SECRET", "DATABASE_URL", "REDIS_AUTH")
+APP_SECRETS = ("JWT_SECRET", "DATABASE_URL", "REDIS_AUTH", "REDIS_CA_CERT")
+# The Cloud SQL Auth Proxy v2, Google's published image (https://github.com/
+# GoogleCloudPlatform/cloud-sql-proxy/releases; 2.20.0 under this path is cited in
+# mattes/gce-cloudsql-proxy-action#13), pinned so a release never changes it.
+CLOUD_SQL_PROXY_IMAGE = "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.20.0"
+# The pipeline owns the image and gcloud's client fields once the first revision exists.
+PIPELINE_OWNED = ["template[0].containers[0].image", "client", "client_version"]
 
 
 def cloud_run_cpu(limit: float) -> str:
@@ -87,14 +108,11 @@ class Service(Construct):
         cache: Cache,
         storage: Storage,
         secrets: Secrets,
-        registry: Registry,
+        rotation: Rotation,
     ) -> None:
         super().__init__(scope, id_)
         project = config.gcp.project
         svc = config.service
-        api = ProjectService(
-            self, "run-api", service="run.googleapis.com", disable_on_destroy=False
-        )
         account = ServiceAccount(
             self,
             "identity",
@@ -105,7 +123,7 @@ class Service(Construct):
         self.service_account_email = account.email
 
         # APP-5: only its own secrets, bucket and database.
-        app_secrets = {"REDIS_AUTH": cache.auth_secret, **secrets.secrets}
+        app_secrets = secrets.secrets
         grants = [
             SecretManagerSecretIamMember(
                 self,
@@ -140,13 +158,30 @@ class Service(Construct):
                 member=member,
                 condition=own_instances,
             )
-        SqlUser(  # DB-9: IAM login, no password
+        user = SqlUser(  # DB-9: IAM login, no password
             self,
             "database-user",
             instance=database.instance_name,
             name=iam_user(config),
             type="CLOUD_IAM_SERVICE_ACCOUNT",
+            depends_on=[account],  # Cloud SQL checks the service account exists
         )
+        # DEPLOY-6: the app's own login may create in the database it migrates.
+        migrations = GcloudStep(
+            self,
+            "database-roles",
+            project=project,
+            does="let the app's IAM database user run its migrations",
+            args=[
+                "sql", "users", "assign-roles", iam_user(config),
+                f"--instance={database.instance_name}", "--type=CLOUD_IAM_SERVICE_ACCOUNT",
+                f"--database-roles={MIGRATION_ROLE}",
+            ],
+            apis=("sqladmin.googleapis.com",),
+            role="roles/cloudsql.admin",
+            triggers={"user": user.id, "role": MIGRATION_ROLE},
+            depends_on=[user],
+        )  # fmt: skip
 
         env = [
             CloudRunV2ServiceTemplateContainersEnv(name=name, value=value)
@@ -196,7 +231,7 @@ class Service(Construct):
                 containers=[
                     CloudRunV2ServiceTemplateContainers(
                         name="app",
-                        image=registry.image,
+                        image=config.gcp.initial_image,  # DEPLOY-5
                         ports=CloudRunV2ServiceTemplateContainersPorts(container_port=svc.port),
                         resources=CloudRunV2ServiceTemplateContainersResources(  # APP-2
                             limits={
@@ -223,9 +258,33 @@ class Service(Construct):
                             timeout_seconds=5,
                             failure_threshold=3,
                         ),
-                    )
+                        depends_on=["cloud-sql-proxy"],
+                    ),
+                    CloudRunV2ServiceTemplateContainers(  # DEPLOY-6: the database path
+                        name="cloud-sql-proxy",
+                        image=CLOUD_SQL_PROXY_IMAGE,
+                        args=[
+                            "--private-ip",
+                            "--auto-iam-authn",
+                            "--structured-logs",
+                            f"--port={database.port}",
+                            database.connection_name,
+                        ],
+                        resources=CloudRunV2ServiceTemplateContainersResources(
+                            limits={"cpu": "1", "memory": "256Mi"}, cpu_idle=True
+                        ),
+                        startup_probe=CloudRunV2ServiceTemplateContainersStartupProbe(
+                            tcp_socket=CloudRunV2ServiceTemplateContainersStartupProbeTcpSocket(
+                                port=database.port
+                            ),
+                            period_seconds=2,
+                            timeout_seconds=1,
+                            failure_threshold=15,
+                        ),
+                    ),
                 ],
             ),
-            depends_on=[api, *grants],
+            lifecycle=TerraformResourceLifecycle(ignore_changes=PIPELINE_OWNED),
+            depends_on=[*grants, *secrets.versions.values(), rotation.first_run, migrations],
         )
         self.name = self.service.name

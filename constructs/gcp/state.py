@@ -1,6 +1,6 @@
 """Builds the Terraform state storage: a versioned, CMEK-encrypted, private GCS bucket.
 
-Satisfies: STATE-2, OBJ-1, OBJ-2, OBJ-3, OBJ-5, SEC-4, IAM-1
+Satisfies: STATE-2, OBJ-1, OBJ-2, OBJ-3, OBJ-5, SEC-4, IAM-1, DEPLOY-2, DEPLOY-4, DEPLOY-6
 
 The bucket is `<project id>-tfstate`: bucket names are global and project IDs are globally
 unique and fixed, so the name is unique and deterministic (the environments' `backend: gcs`
@@ -11,17 +11,17 @@ app's) granted to this project's Cloud Storage service agent only (IAM-1), and
 `prevent_destroy` on the bucket and the key. Placed like the app's bucket (constructs/gcp/
 storage.py): from a production config, a dual-region over `gcp.region` and
 `gcp.replica_region` (OBJ-4) with its key in the multi-region holding both. The GCS backend
-locks with a lock object in the bucket, so there is nothing else to create.
+locks with a lock object in the bucket, so there is nothing else to create; the bucket has
+no retention policy or default event-based hold, which would keep the backend from deleting
+its lock object and old state (DEPLOY-6).
 """
 
 from __future__ import annotations
 
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_google.data_google_project import DataGoogleProject
 from cdktf_cdktf_provider_google.kms_crypto_key import KmsCryptoKey
 from cdktf_cdktf_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember
 from cdktf_cdktf_provider_google.kms_key_ring import KmsKeyRing
-from cdktf_cdktf_provider_google.project_service import ProjectService
 from cdktf_cdktf_provider_google.storage_bucket import (
     StorageBucket,
     StorageBucketCustomPlacementConfig,
@@ -30,11 +30,12 @@ from cdktf_cdktf_provider_google.storage_bucket import (
 )
 from constructs import Construct
 from constructs.gcp.keys import (
-    AGENTS,
     DESTROY_SCHEDULED,
     ENCRYPTER,
     ROTATION_PERIOD,
-    multi_region,
+    ServiceAgents,
+    bucket_location,
+    kms_location,
     storage_dual_region,
 )
 from constructs.gcp.storage import _lifecycle
@@ -48,26 +49,18 @@ class StateStorage(Construct):
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, id_)
         project = config.gcp.project
-        number = DataGoogleProject(self, "project", project_id=project).number
-        kms_api = ProjectService(
-            self, "kms-api", service="cloudkms.googleapis.com", disable_on_destroy=False
-        )
-        storage_api, agent_domain = AGENTS["storage"]
-        # The storage service agent exists only once the API is enabled.
-        api = ProjectService(self, "storage-api", service=storage_api, disable_on_destroy=False)
-        location = config.gcp.region
-        placement: dict[str, object] = {"location": location.upper()}
+        # The Cloud Storage agent is created (GA data source) before it is granted the key.
+        agents = ServiceAgents(self, "agents", config=config, purposes=["storage"])
+        location = bucket_location(config)
+        placement: dict[str, object] = {"location": location}
         if storage_dual_region(config):  # OBJ-4, as for the app's bucket
-            location = multi_region(config.gcp.region, config.gcp.replica_region)
-            placement = {
-                "location": location.upper(),
-                "custom_placement_config": StorageBucketCustomPlacementConfig(
-                    data_locations=[config.gcp.region.upper(), config.gcp.replica_region.upper()]
-                ),
-            }
-        # A key ring can never be deleted; its name is fixed per app.
+            placement["custom_placement_config"] = StorageBucketCustomPlacementConfig(
+                data_locations=[config.gcp.region.upper(), config.gcp.replica_region.upper()]
+            )
+        # A key ring can never be deleted; its name is fixed per app. DEPLOY-4: Cloud KMS
+        # spells the bucket's multi-region its own way (`EU` -> `europe`).
         ring = KmsKeyRing(
-            self, "ring", name=f"{config.app}-tfstate", location=location, depends_on=[kms_api]
+            self, "ring", name=f"{config.app}-tfstate", location=kms_location(location)
         )
         key = KmsCryptoKey(
             self,
@@ -84,8 +77,8 @@ class StateStorage(Construct):
             "key-agent",
             crypto_key_id=key.id,
             role=ENCRYPTER,
-            member=f"serviceAccount:service-{number}@{agent_domain}",
-            depends_on=[api],
+            member=f"serviceAccount:{agents.email['storage']}",
+            depends_on=[agents.created["storage"]],  # type: ignore[list-item]
         )
         bucket = StorageBucket(
             self,

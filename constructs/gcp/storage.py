@@ -14,7 +14,7 @@ unique and fixed, which makes the names unique and deterministic without a rando
 - OBJ-6: usage (access) logs go to `<project id>-access-logs`, writable by Google's
   `cloud-storage-analytics@google.com` group only, kept for the log retention.
 
-Satisfies: OBJ-1, OBJ-2, OBJ-3, OBJ-4, OBJ-5, OBJ-6
+Satisfies: OBJ-1, OBJ-2, OBJ-3, OBJ-4, OBJ-5, OBJ-6, DEPLOY-2, DEPLOY-4
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from cdktf_cdktf_provider_google.storage_bucket import (
 )
 from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
 from constructs import Construct
-from constructs.gcp.keys import Keys, multi_region, storage_dual_region
+from constructs.gcp.keys import Keys, bucket_location, storage_dual_region
 
 from synth.config import EnvironmentConfig
 
@@ -71,14 +71,11 @@ class Storage(Construct):
     ) -> None:
         super().__init__(scope, id_)
         project = config.gcp.project
-        placement: dict[str, object] = {"location": config.gcp.region.upper()}
+        placement: dict[str, object] = {"location": bucket_location(config)}
         if storage_dual_region(config):  # OBJ-4
-            placement = {
-                "location": multi_region(config.gcp.region, config.gcp.replica_region).upper(),
-                "custom_placement_config": StorageBucketCustomPlacementConfig(
-                    data_locations=[config.gcp.region.upper(), config.gcp.replica_region.upper()]
-                ),
-            }
+            placement["custom_placement_config"] = StorageBucketCustomPlacementConfig(
+                data_locations=[config.gcp.region.upper(), config.gcp.replica_region.upper()]
+            )
         encryption = StorageBucketEncryption(default_kms_key_name=keys.keys["storage"].id)
 
         def bucket(id_: str, name: str, **settings: object) -> StorageBucket:
@@ -91,6 +88,7 @@ class Storage(Construct):
                 encryption=encryption,  # OBJ-2
                 versioning=StorageBucketVersioning(enabled=True),  # OBJ-3
                 force_destroy=False,
+                depends_on=[keys.grants["storage"]],  # DEPLOY-2: the agent may use the key
                 **placement,
                 **settings,
             )

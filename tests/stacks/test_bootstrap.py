@@ -185,7 +185,12 @@ def test_gcp_state_bucket_is_versioned_cmek_encrypted_private(
     assert key["rotation_period"] == f"{90 * 24 * 3600}s"
     grant = one(stack, "google_kms_crypto_key_iam_member")
     assert grant["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
-    assert grant["member"].endswith("@gs-project-accounts.iam.gserviceaccount.com")
+    # DEPLOY-2: the Cloud Storage agent, read from (and so created by) the GA data source.
+    assert "data.google_storage_project_service_account." in grant["member"]
+    assert any("google_storage_project_service_account" in d for d in grant["depends_on"])
+    # DEPLOY-4: the EU dual-region's key lives in Cloud KMS's `europe`, not `eu`.
+    assert bucket["location"] == "EU"
+    assert one(stack, "google_kms_key_ring")["location"] == "europe"
 
 
 def test_gcp_state_is_protected_from_destroy(stacks: dict[str, Any]) -> None:

@@ -308,3 +308,17 @@ def test_aws_first_apply_defaults_are_the_safe_ones() -> None:
     assert aws.placeholder_image == "public.ecr.aws/docker/library/busybox:1.37"
     assert aws.reserved_concurrency == 0  # fresh accounts cannot spare a reservation
     assert aws.rds_os_metrics_log_group == "create"
+
+
+def test_gcp_first_revision_and_rotator_images_default_to_public_images() -> None:
+    """DEPLOY-5: the first revision's image exists before the stack's registry has any."""
+    gcp = load_environment(SHIPPED / "dev.yaml", cloud="gcp").gcp
+    assert gcp.initial_image == "us-docker.pkg.dev/cloudrun/container/hello"
+    assert gcp.cli_image == "gcr.io/google.com/cloudsdktool/google-cloud-cli:slim"
+
+
+def test_gcp_initial_image_must_be_an_image_reference(tmp_path: Path) -> None:
+    data = shipped("dev")
+    data["gcp"] = {**data["gcp"], "initial_image": "hello world"}
+    message = error_of(tmp_path, "dev", data)
+    assert "gcp.initial_image" in message and "hello world" in message

@@ -16,7 +16,14 @@ class AppResources(GroundworkCheck):
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         assert stack.config is not None
         service = stack.config.service
-        containers = [c for t in blocks(body, "template") for c in blocks(t, "containers")]
+        # The serving container is the one with a port; sidecars (the Cloud SQL Auth Proxy)
+        # take no traffic and are sized and probed for their own job.
+        containers = [
+            c
+            for t in blocks(body, "template")
+            for c in blocks(t, "containers")
+            if blocks(c, "ports") or len(blocks(t, "containers")) == 1
+        ]
         if not containers:
             return Verdict.failed("no container in the template")
         verdicts = []

@@ -1,5 +1,8 @@
-"""Builds CKV_GW_DB_46: Cloud SQL logs slow queries (`log_min_duration_statement` >= 0) and has
-Query Insights on (DB-8); connection logging is proven by the built-in CKV_GCP_52/53."""
+"""Builds CKV_GW_DB_46: Cloud SQL logs slow queries (`log_min_duration_statement` >= 0) and lock
+waits (`log_lock_waits = on`), and has Query Insights on (DB-8); connection logging is proven
+by the built-in CKV_GCP_52/53. Checkov 3.3.30's CKV_GCP_54 (log_lock_waits) and CKV_GCP_57
+(log_min_duration_statement) crash on cdktf's `database_flags` shape, so this policy judges
+both flags (CKV_GCP_57's CIS value -1 would turn DB-8's slow-query log off)."""
 
 from typing import Any
 
@@ -8,7 +11,7 @@ from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine
 
 class DbInsights(GroundworkCheck):
     id = "CKV_GW_DB_46"
-    name = "Cloud SQL logs slow queries and has Query Insights on"
+    name = "Cloud SQL logs slow queries and lock waits and has Query Insights on"
     requirement = "DB-8"
     severity = "MEDIUM"
     resource_types = ("google_sql_database_instance",)
@@ -24,10 +27,14 @@ class DbInsights(GroundworkCheck):
                 verdicts.append(Verdict.failed(f"log_min_duration_statement is {slow!r}"))
         except ValueError:
             verdicts.append(Verdict.failed(f"log_min_duration_statement is {slow!r}"))
+        if flags.get("log_lock_waits") != "on":
+            verdicts.append(Verdict.failed(f"log_lock_waits is {flags.get('log_lock_waits')!r}"))
         insights = (blocks(settings, "insights_config") or [{}])[0]
         if insights.get("query_insights_enabled") is not True:
             verdicts.append(Verdict.failed("Query Insights is off"))
-        return combine(verdicts or [Verdict.passed(f"slow queries over {slow} ms, insights on")])
+        return combine(
+            verdicts or [Verdict.passed(f"slow queries over {slow} ms, lock waits, insights on")]
+        )
 
 
 check = DbInsights()

@@ -1,7 +1,8 @@
 """Builds CKV_GW_NET_41: every firewall rule that allows traffic is one path of NET-3's
-whitelist: Google's load-balancer ranges to the app port in; app to HTTPS, PostgreSQL 5432 and
-Memorystore (6379, or 6378 with TLS) out. Deny rules may be as wide as they like. Source ranges
-that together cover the internet (synth/cidrs.py) are named as such.
+whitelist: Google's load-balancer ranges to the app port in; app to HTTPS, the Cloud SQL
+connectors (3307) and Memorystore (6379, or 6378 with TLS) out. Deny rules may be as wide
+as they like. Source ranges that together cover the internet (synth/cidrs.py) are named as
+such.
 """
 
 from typing import Any
@@ -12,12 +13,12 @@ from synth.cidrs import covers_internet
 
 # Google front ends and health checkers: the only sources a serverless NEG's traffic comes from.
 LB_RANGES = {"35.191.0.0/16", "130.211.0.0/22"}
-EGRESS_PORTS = {"443", "5432", "6378", "6379"}
+EGRESS_PORTS = {"443", "3307", "6378", "6379"}  # 3307: Cloud SQL connectors
 
 
 class FirewallWhitelist(GroundworkCheck):
     id = "CKV_GW_NET_41"
-    name = "Firewall allow rules are only the NET-3 paths (LB to app port; app to 443/5432/Redis)"
+    name = "Firewall allow rules are only the NET-3 paths (LB to app port; app to 443/3307/Redis)"
     requirement = "NET-3"
     severity = "HIGH"
     resource_types = ("google_compute_firewall",)

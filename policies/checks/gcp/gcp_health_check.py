@@ -23,7 +23,14 @@ class HealthProbes(GroundworkCheck):
         assert stack.config is not None
         port = stack.config.service.port
         verdicts = []
-        containers = [c for t in blocks(body, "template") for c in blocks(t, "containers")]
+        # The serving container is the one with a port; sidecars (the Cloud SQL Auth Proxy)
+        # take no traffic and are sized and probed for their own job.
+        containers = [
+            c
+            for t in blocks(body, "template")
+            for c in blocks(t, "containers")
+            if blocks(c, "ports") or len(blocks(t, "containers")) == 1
+        ]
         if not containers:
             return Verdict.failed("no container in the template")
         for container in containers:

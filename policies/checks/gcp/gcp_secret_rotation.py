@@ -1,15 +1,25 @@
-"""Builds CKV_GW_SEC_41: every secret has a rotation period of at most the environment's
-`secrets.rotation_days` (90 at most) and a Pub/Sub topic that gets the rotation event (SEC-2)."""
+"""Builds CKV_GW_SEC_41: every generated secret is rotated by someone (SEC-2).
+
+A rotation schedule that only publishes a notice nobody consumes rotates nothing. A secret
+labelled `secret-kind: generated` passes only when a Cloud Run job writes its versions (it
+holds `roles/secretmanager.secretVersionAdder` on the secret and its command adds a version
+to it) and a Cloud Scheduler job runs that job at least every `secrets.rotation_days`.
+Derived secrets change with what they are derived from; external ones are set by people
+(SEC-5); a secret without a kind label fails.
+"""
 
 import re
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine, is_reference
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of
+
+# Cron schedules the stacks use -> the longest gap between two runs, in days.
+CRON_PERIOD_DAYS = {"0 3 1 * *": 31, "0 3 * * 1": 7, "0 3 * * *": 1}
 
 
 class SecretRotation(GroundworkCheck):
     id = "CKV_GW_SEC_41"
-    name = "Secret rotates at most every secrets.rotation_days and notifies a topic"
+    name = "Every generated secret is rotated by a scheduled job within secrets.rotation_days"
     requirement = "SEC-2"
     severity = "MEDIUM"
     resource_types = ("google_secret_manager_secret",)
@@ -17,23 +27,34 @@ class SecretRotation(GroundworkCheck):
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         assert stack.config is not None
         days = stack.config.secrets.rotation_days
-        rotation = (blocks(body, "rotation") or [None])[0]
-        if rotation is None:
-            return Verdict.failed("no rotation")
-        period = rotation.get("rotation_period")
-        if is_reference(period):
-            return Verdict.unknown(f"rotation_period is {period}")
-        match = re.fullmatch(r"(\d+)s", str(period))
-        verdicts = []
-        if not match:
-            verdicts.append(Verdict.failed(f"rotation_period is {period!r}"))
-        elif int(match.group(1)) > days * 86400:
-            verdicts.append(
-                Verdict.failed(f"rotation every {int(match.group(1)) // 86400} days > {days}")
-            )
-        if not blocks(body, "topics"):
-            verdicts.append(Verdict.failed("no topic receives the rotation event"))
-        return combine(verdicts or [Verdict.passed(f"rotates within {days} days")])
+        kind = (body.get("labels") or {}).get("secret-kind")
+        if kind in ("derived", "external"):
+            return Verdict.passed(f"{kind}: not generated, so not rotated by the stack")
+        if kind != "generated":
+            return Verdict.failed("no secret-kind label (generated, derived or external)")
+        writers = {
+            str(b.get("member"))
+            for b in stack.graph.of_type("google_secret_manager_secret_iam_member").values()
+            if address_of(b.get("secret_id")) == self.address
+            and b.get("role") == "roles/secretmanager.secretVersionAdder"
+        }
+        pattern = re.compile(rf"versions add '?\$\{{{re.escape(self.address)}\.secret_id\}}")
+        for job, jbody in stack.graph.of_type("google_cloud_run_v2_job").items():
+            account = str(jbody.get("template", {}).get("template", {}).get("service_account"))
+            if f"serviceAccount:{account}" not in writers or not pattern.search(str(jbody)):
+                continue
+            name = job.split(".", 1)[1]
+            for sbody in stack.graph.of_type("google_cloud_scheduler_job").values():
+                if f"google_cloud_run_v2_job.{name}.name" not in str(sbody.get("http_target")):
+                    continue
+                period = CRON_PERIOD_DAYS.get(str(sbody.get("schedule")))
+                if period is None:
+                    return Verdict.unknown(f"schedule {sbody.get('schedule')!r} not understood")
+                if period > days:
+                    return Verdict.failed(f"rotated every {period} days > {days}")
+                return Verdict.passed(f"{job} rotates it at least every {period} days")
+            return Verdict.failed(f"{job} writes it but no schedule runs the job")
+        return Verdict.failed("generated but no job writes new versions of it")
 
 
 check = SecretRotation()

@@ -1,4 +1,7 @@
-"""Builds CKV_GW_OBS_43: an uptime check probes `https://<domain>/health` from outside (OBS-4)."""
+"""Builds CKV_GW_OBS_43: an uptime check probes `https://<domain>/health` from outside and an
+alert policy watches it (OBS-4): an uptime check alone only draws a chart; someone is told
+only through an alert policy on `uptime_check/check_passed` for its `check_id`
+(https://cloud.google.com/monitoring/uptime-checks/uptime-alerting)."""
 
 from typing import Any
 
@@ -7,7 +10,7 @@ from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine
 
 class UptimeCheck(GroundworkCheck):
     id = "CKV_GW_OBS_43"
-    name = "Uptime check probes https://<domain>/health"
+    name = "Uptime check probes https://<domain>/health and an alert policy watches it"
     requirement = "OBS-4"
     severity = "MEDIUM"
     resource_types = ("google_monitoring_uptime_check_config",)
@@ -24,6 +27,13 @@ class UptimeCheck(GroundworkCheck):
             verdicts.append(Verdict.failed("the check does not use HTTPS"))
         if host != stack.config.domain:
             verdicts.append(Verdict.failed(f"host {host!r}; want {stack.config.domain}"))
+        check_id = f"{self.address}.uptime_check_id"
+        alerted = any(
+            "uptime_check/check_passed" in str(policy) and check_id in str(policy)
+            for policy in stack.resources("google_monitoring_alert_policy").values()
+        )
+        if not alerted:
+            verdicts.append(Verdict.failed("no alert policy watches this uptime check"))
         return combine(verdicts or [Verdict.passed(f"https://{host}/health")])
 
 

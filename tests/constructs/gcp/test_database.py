@@ -59,6 +59,19 @@ def test_private_ip_only_strict_tls_and_cmek_db_1_db_2_db_3_net_2(
             assert ip["ipv4_enabled"] is False
             assert ip["ssl_mode"] == "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
             assert "google_compute_network" in ip["private_network"]
+            # DEPLOY-2: created only once the Cloud SQL agent may use the key.
+            assert any(
+                d.startswith("google_kms_crypto_key_iam_member.keys_database-agent")
+                for d in instance["depends_on"]
+            )
+
+
+def test_every_instance_carries_the_tag_1_labels_itself(stacks: dict[str, dict[str, Any]]) -> None:
+    """Provider default_labels do not reach Cloud SQL (terraform-provider-google#16375)."""
+    for env, stack in stacks.items():
+        config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="gcp")
+        for instance in resources_of(stack, "google_sql_database_instance"):
+            assert instance["settings"]["user_labels"] == config.tags
 
 
 def test_backups_and_pitr_follow_the_config_db_4(stacks: dict[str, dict[str, Any]]) -> None:

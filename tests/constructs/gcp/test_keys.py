@@ -18,7 +18,7 @@ load_provider("gcp")
 
 from cdktf_cdktf_provider_google.kms_crypto_key import KmsCryptoKey  # noqa: E402
 from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
-from constructs.gcp.keys import AGENTS, Keys, multi_region  # noqa: E402
+from constructs.gcp.keys import AGENTS, Keys, kms_location, multi_region  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -61,8 +61,35 @@ def test_each_key_is_granted_only_to_its_own_service_agent_iam_1_db_2_obj_2(
     for grant in grants:
         assert grant["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
         key_name = keys[grant["crypto_key_id"].split(".")[1]]["name"]
+        if key_name == "storage":  # the GA data source that creates the agent names it
+            assert "data.google_storage_project_service_account." in grant["member"]
+            assert any("google_storage_project_service_account" in d for d in grant["depends_on"])
+            continue
         assert grant["member"].endswith("@" + AGENTS[key_name][1])
         assert grant["member"].startswith("serviceAccount:service-${")
+        # DEPLOY-2: the grant waits for the step that creates its agent.
+        [step] = grant["depends_on"]
+        assert step.startswith("terraform_data.keys_agents_")
+        created = dev["resource"]["terraform_data"][step.split(".")[1]]["input"]["gcloud"]
+        assert created == [
+            "beta",
+            "services",
+            "identity",
+            "create",
+            f"--service={AGENTS[key_name][0]}",
+        ]
+
+
+def test_each_agent_is_created_by_a_gcloud_identity_step_deploy_2(dev: dict[str, Any]) -> None:
+    steps = resources_of(dev, "terraform_data")
+    services = sorted(s["input"]["gcloud"][-1] for s in steps)
+    assert services == sorted(
+        f"--service={api}" for p, (api, _) in AGENTS.items() if p != "storage"
+    )
+    for step in steps:
+        command = step["provisioner"][0]["local-exec"]["command"]
+        assert command.startswith("gcloud beta services identity create --service=")
+        assert "--project=groundwork-dev" in command
 
 
 def test_rings_are_regional_and_production_storage_key_is_in_the_multi_region_obj_4(
@@ -70,7 +97,8 @@ def test_rings_are_regional_and_production_storage_key_is_in_the_multi_region_ob
 ) -> None:
     assert [r["location"] for r in resources_of(dev, "google_kms_key_ring")] == ["europe-west1"]
     rings = {r["location"] for r in resources_of(production, "google_kms_key_ring")}
-    assert rings == {"europe-west1", "eu"}
+    # DEPLOY-4: Cloud KMS calls the multi-region holding an EU bucket `europe`, not `eu`.
+    assert rings == {"europe-west1", "europe"}
     [storage] = [
         k for k in resources_of(production, "google_kms_crypto_key") if k["name"] == "storage"
     ]
@@ -78,6 +106,8 @@ def test_rings_are_regional_and_production_storage_key_is_in_the_multi_region_ob
 
 
 def test_multi_region_needs_both_regions_on_one_continent() -> None:
-    assert multi_region("us-east1", "us-west1") == "us"
+    assert multi_region("us-east1", "us-west1") == "US"
+    assert kms_location(multi_region("europe-west1", "europe-west4")) == "europe"
+    assert kms_location("EUROPE-WEST1") == "europe-west1"
     with pytest.raises(ValueError, match="multi-region"):
         multi_region("europe-west1", "us-east1")

@@ -78,6 +78,8 @@ def test_private_service_access_uses_a_range_no_subnet_overlaps_net_2(
         assert not ipaddress.IPv4Network(subnet["ip_cidr_range"]).overlaps(private)
     [connection] = resources_of(stack, "google_service_networking_connection")
     assert connection["service"] == "servicenetworking.googleapis.com"
+    # Cloud SQL holds the peering for days after the instance: abandon it so dev destroys.
+    assert connection["deletion_policy"] == "ABANDON"
 
 
 def test_nat_serves_only_the_app_tier_and_pins_addresses_per_zone_in_production_net_1(
@@ -114,7 +116,8 @@ def test_firewall_allows_only_the_net_3_paths_and_denies_the_rest_net_3(
     private = [str(psa_range(config.network.cidr))]
     assert allowed == {
         "allow-lb-to-app": ("INGRESS", ["3001"], ["35.191.0.0/16", "130.211.0.0/22"]),
-        "allow-app-to-postgres": ("EGRESS", ["5432"], private),
+        # DEPLOY-6: the Cloud SQL connector port, the only one client-certificate mode admits.
+        "allow-app-to-postgres": ("EGRESS", ["3307"], private),
         "allow-app-to-redis": ("EGRESS", ["6378"], private),
         "allow-app-https-out": ("EGRESS", ["443"], ["0.0.0.0/0"]),
     }

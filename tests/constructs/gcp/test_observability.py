@@ -40,6 +40,7 @@ def test_every_obs_2_alert_exists_with_its_severity_and_notifies_email_obs_2_obs
         "API latency p95 > 2 s": "WARNING",
         "CPU > 80 % for 5 minutes": "WARNING",
         "Memory > 85 % for 5 minutes": "WARNING",
+        "/health unreachable": "CRITICAL",  # OBS-4: the uptime check alerts
     }
     thresholds = {
         t: p["conditions"][0]["condition_threshold"]["threshold_value"] for t, p in policies.items()
@@ -51,6 +52,9 @@ def test_every_obs_2_alert_exists_with_its_severity_and_notifies_email_obs_2_obs
             "${google_monitoring_notification_channel.observability_email_"
             + policy["notification_channels"][0].split("observability_email_")[1]
         ]
+    uptime = policies["/health unreachable"]["conditions"][0]["condition_threshold"]
+    assert "uptime_check/check_passed" in uptime["filter"]
+    assert "google_monitoring_uptime_check_config.observability_uptime_" in uptime["filter"]
     ratio = policies["5xx responses > 1 % of requests"]["conditions"][0]["condition_threshold"]
     assert "denominator_filter" in ratio
 

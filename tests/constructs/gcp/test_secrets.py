@@ -1,4 +1,4 @@
-"""Secrets: CMEK Secret Manager secrets with rotation, and no secret value in the JSON."""
+"""Secrets: CMEK Secret Manager secrets by kind, a real rotator, and no secret value in the JSON."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
 from constructs.gcp.database import Database  # noqa: E402
 from constructs.gcp.keys import Keys  # noqa: E402
 from constructs.gcp.network import Network  # noqa: E402
+from constructs.gcp.rotation import Rotation  # noqa: E402
 from constructs.gcp.secrets import Secrets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -33,45 +34,67 @@ def stack() -> dict[str, Any]:
     keys = Keys(stack, "keys", config=config)
     network = Network(stack, "network", config=config)
     database = Database(stack, "database", config=config, keys=keys, network=network)
-    Secrets(stack, "secrets", config=config, keys=keys, database=database)
+    secrets = Secrets(stack, "secrets", config=config, keys=keys, database=database)
+    Rotation(stack, "rotation", config=config, secrets=secrets)
     return json.loads(CdktfTesting.synth(stack))
 
 
-def test_the_three_secrets_exist_encrypted_with_the_secrets_key_sec_1(
+def test_the_secrets_exist_by_kind_encrypted_after_their_key_grant_sec_1_sec_5_deploy_2(
     stack: dict[str, Any],
 ) -> None:
     secrets = {s["secret_id"]: s for s in resources_of(stack, "google_secret_manager_secret")}
-    assert set(secrets) == {
-        "groundwork-production-jwt-secret",
-        "groundwork-production-database-url",
-        "groundwork-production-database-password",
+    assert {i: s["labels"]["secret-kind"] for i, s in secrets.items()} == {
+        "groundwork-production-jwt-secret": "generated",
+        "groundwork-production-database-url": "derived",
+        "groundwork-production-database-password": "external",
     }
     for secret in secrets.values():
         [replica] = secret["replication"]["user_managed"]["replicas"]
         assert replica["location"] == "europe-west1"
         key = replica["customer_managed_encryption"]["kms_key_name"]
         assert "google_kms_crypto_key.keys_secrets" in key
+        assert any(
+            d.startswith("google_kms_crypto_key_iam_member.keys_secrets-agent")
+            for d in secret["depends_on"]
+        )
+        assert "rotation" not in secret and "topics" not in secret  # no notice nobody reads
 
 
-def test_every_secret_rotates_within_90_days_and_notifies_a_topic_sec_2(
-    stack: dict[str, Any],
-) -> None:
-    for secret in resources_of(stack, "google_secret_manager_secret"):
-        assert int(secret["rotation"]["rotation_period"].removesuffix("s")) <= 90 * 86400
-        assert "google_pubsub_topic" in secret["topics"][0]["name"]
-        assert secret["lifecycle"]["ignore_changes"] == ["rotation[0].next_rotation_time"]
-    [topic] = resources_of(stack, "google_pubsub_topic")
-    assert "google_kms_crypto_key.keys_pubsub" in topic["kms_key_name"]
-    [publisher] = resources_of(stack, "google_pubsub_topic_iam_member")
-    assert publisher["role"] == "roles/pubsub.publisher"
-    assert "gcp-sa-secretmanager" in publisher["member"]
+def test_the_generated_secret_is_rotated_by_a_scheduled_job_sec_2(stack: dict[str, Any]) -> None:
+    [job] = resources_of(stack, "google_cloud_run_v2_job")
+    assert job["name"] == "groundwork-production-rotate"
+    [container] = job["template"]["template"]["containers"]
+    assert container["image"] == "gcr.io/google.com/cloudsdktool/google-cloud-cli:slim"
+    script = container["command"][-1]
+    assert "head -c 48 /dev/urandom" in script
+    assert "versions add '${google_secret_manager_secret.secrets_jwt_secret_" in script
+    [writer] = resources_of(stack, "google_secret_manager_secret_iam_member")
+    assert writer["role"] == "roles/secretmanager.secretVersionAdder"
+    assert "jwt_secret" in writer["secret_id"]
+    [schedule] = resources_of(stack, "google_cloud_scheduler_job")
+    assert schedule["schedule"] == "0 3 1 * *"  # monthly: within rotation_days (90)
+    assert "google_cloud_run_v2_job.rotation_job_" in schedule["http_target"]["uri"]
+    assert schedule["http_target"]["uri"].endswith(":run")
 
 
-def test_only_database_url_has_a_version_and_it_has_no_credential_sec_3_db_9(
+def test_the_first_apply_runs_the_rotator_once_deploy_5(stack: dict[str, Any]) -> None:
+    [step] = [
+        s
+        for s in resources_of(stack, "terraform_data")
+        if s["input"]["gcloud"][:3] == ["run", "jobs", "execute"]
+    ]
+    assert "--wait" in step["input"]["gcloud"]
+    assert any(d.startswith("google_cloud_run_v2_job.rotation_job_") for d in step["depends_on"])
+
+
+def test_only_derived_secrets_have_versions_and_the_url_has_no_credential_sec_3_db_9(
     stack: dict[str, Any],
 ) -> None:
     [version] = resources_of(stack, "google_secret_manager_secret_version")
     assert "database_url" in version["secret"]
     url = version["secret_data"]
-    assert url.startswith("postgresql://groundwork-production-app%40groundwork-production.iam@${")
+    # DEPLOY-6: the Auth Proxy sidecar on localhost; no private IP, no password.
+    assert url.startswith(
+        "postgresql://groundwork-production-app%40groundwork-production.iam@127.0.0.1:5432/${"
+    )
     assert url.count(":") == 2  # scheme and port only: no user:password pair

@@ -18,11 +18,13 @@ from synth.providers import load_provider
 load_provider("gcp")
 
 from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
+from constructs.gcp.apis import enable_apis  # noqa: E402
 from constructs.gcp.cache import Cache  # noqa: E402
 from constructs.gcp.database import Database  # noqa: E402
 from constructs.gcp.keys import Keys  # noqa: E402
 from constructs.gcp.network import Network  # noqa: E402
 from constructs.gcp.registry import Registry  # noqa: E402
+from constructs.gcp.rotation import Rotation  # noqa: E402
 from constructs.gcp.secrets import Secrets  # noqa: E402
 from constructs.gcp.service import Service, cloud_run_cpu  # noqa: E402
 from constructs.gcp.storage import Storage  # noqa: E402
@@ -47,8 +49,10 @@ def synth(env: str) -> dict[str, Any]:
         cache=Cache(stack, "cache", config=config, keys=keys, network=network, secrets=secrets),
         storage=Storage(stack, "storage", config=config, keys=keys),
         secrets=secrets,
-        registry=Registry(stack, "registry", config=config, keys=keys),
+        rotation=Rotation(stack, "rotation", config=config, secrets=secrets),
     )
+    Registry(stack, "registry", config=config, keys=keys)
+    enable_apis(stack)
     return json.loads(CdktfTesting.synth(stack))
 
 
@@ -112,10 +116,14 @@ def test_own_identity_reads_only_its_secrets_bucket_and_database_app_5_iam_1(
     stacks: dict[str, dict[str, Any]],
 ) -> None:
     stack = stacks["dev"]
-    [account] = resources_of(stack, "google_service_account")
-    assert account["account_id"] == "groundwork-dev-app"
-    readers = resources_of(stack, "google_secret_manager_secret_iam_member")
-    assert len(readers) == 3
+    accounts = {a["account_id"] for a in resources_of(stack, "google_service_account")}
+    assert accounts == {"groundwork-dev-app", "groundwork-dev-rotate"}
+    readers = [
+        r
+        for r in resources_of(stack, "google_secret_manager_secret_iam_member")
+        if "service_identity" in r["member"]
+    ]
+    assert len(readers) == 4  # JWT_SECRET, DATABASE_URL, REDIS_AUTH, REDIS_CA_CERT
     assert {r["role"] for r in readers} == {"roles/secretmanager.secretAccessor"}
     [bucket] = [
         b
@@ -128,6 +136,7 @@ def test_own_identity_reads_only_its_secrets_bucket_and_database_app_5_iam_1(
         assert "instances/groundwork-dev-pg" in grant["condition"]["expression"]
     [user] = resources_of(stack, "google_sql_user")
     assert user["type"] == "CLOUD_IAM_SERVICE_ACCOUNT" and "password" not in user
+    assert any(d.startswith("google_service_account.service_identity") for d in user["depends_on"])
 
 
 def test_registry_is_cmek_immutable_and_scanned_app_6(stacks: dict[str, dict[str, Any]]) -> None:
@@ -139,5 +148,42 @@ def test_registry_is_cmek_immutable_and_scanned_app_6(stacks: dict[str, dict[str
     assert "google_kms_crypto_key.keys_registry" in repo["kms_key_name"]
     apis = {s["service"] for s in resources_of(stack, "google_project_service")}
     assert "containerscanning.googleapis.com" in apis
-    image = run(stack)["template"]["containers"][0]["image"]
-    assert image == "europe-west1-docker.pkg.dev/groundwork-dev/groundwork-dev/groundwork:0.1.0"
+    assert any("containerscanning" in d for d in repo["depends_on"])
+
+
+def test_first_revision_runs_a_public_image_the_pipeline_then_owns_deploy_5(
+    stacks: dict[str, dict[str, Any]],
+) -> None:
+    service = run(stacks["dev"])
+    app = service["template"]["containers"][0]
+    assert app["image"] == "us-docker.pkg.dev/cloudrun/container/hello"
+    assert "template[0].containers[0].image" in service["lifecycle"]["ignore_changes"]
+
+
+def test_service_waits_for_every_secret_version_and_the_rotators_first_run_deploy_5(
+    stacks: dict[str, dict[str, Any]],
+) -> None:
+    stack = stacks["dev"]
+    waits = run(stack)["depends_on"]
+    versions = stack["resource"]["google_secret_manager_secret_version"]
+    assert {f"google_secret_manager_secret_version.{v}" for v in versions} <= set(waits)
+    assert any(w.startswith("terraform_data.rotation_first-run") for w in waits)
+    env = run(stack)["template"]["containers"][0]["env"]
+    read = {e["name"] for e in env if "value_source" in e}
+    assert read == {"JWT_SECRET", "DATABASE_URL", "REDIS_AUTH", "REDIS_CA_CERT"}
+
+
+def test_database_path_is_the_auth_proxy_sidecar_and_the_user_can_migrate_deploy_6(
+    stacks: dict[str, dict[str, Any]],
+) -> None:
+    stack = stacks["dev"]
+    app, proxy = run(stack)["template"]["containers"]
+    assert app["depends_on"] == ["cloud-sql-proxy"]
+    assert proxy["image"].startswith("gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.")
+    assert {"--private-ip", "--auto-iam-authn", "--port=5432"} <= set(proxy["args"])
+    assert "connection_name" in proxy["args"][-1]
+    [step] = [
+        s for s in resources_of(stack, "terraform_data") if "assign-roles" in s["input"]["gcloud"]
+    ]
+    assert "--database-roles=cloudsqlsuperuser" in step["input"]["gcloud"]
+    assert any(d.startswith("google_sql_user.") for d in step["depends_on"])

@@ -1,0 +1,24 @@
+"""Service account IDs that fit IAM's 6-30 characters at the schema's longest names (DEPLOY-1).
+
+`<prefix>-<role>` when it fits; otherwise the prefix is shortened and a hash of the whole
+prefix keeps the ID unique and deterministic (app 12 + environment 16 + `-app` would be 33;
+https://cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts/create).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from synth.config import EnvironmentConfig
+
+MAX_ACCOUNT_ID = 30
+HASH_LENGTH = 6
+
+
+def account_id(config: EnvironmentConfig, role: str) -> str:
+    full = f"{config.prefix}-{role}"
+    if len(full) <= MAX_ACCOUNT_ID:
+        return full
+    digest = hashlib.sha256(config.prefix.encode()).hexdigest()[:HASH_LENGTH]
+    stem = config.prefix[: MAX_ACCOUNT_ID - len(role) - HASH_LENGTH - 2].rstrip("-")
+    return f"{stem}-{digest}-{role}"

@@ -1,0 +1,163 @@
+"""The one table of what each GCP resource type needs: the API it calls and the deployer's role.
+
+Pure data, read by constructs/gcp/apis.py (which enables the APIs and orders every resource
+after its own) and by the GCP DEPLOY policies (which judge the synthesized JSON against it).
+Sources: https://cloud.google.com/service-usage/docs/enable-disable (an API must be enabled
+before any call to it), https://cloud.google.com/iam/docs/roles-permissions (the roles).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+IAM_API = "iam.googleapis.com"
+RESOURCE_MANAGER_API = "cloudresourcemanager.googleapis.com"
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What creating one resource type takes: the APIs it calls and the deployer role."""
+
+    apis: tuple[str, ...]
+    role: str
+
+
+def _row(api: str | tuple[str, ...], role: str) -> Needs:
+    return Needs((api,) if isinstance(api, str) else api, role)
+
+
+_COMPUTE = _row("compute.googleapis.com", "roles/compute.admin")
+_KMS = _row("cloudkms.googleapis.com", "roles/cloudkms.admin")
+_SQL = _row("sqladmin.googleapis.com", "roles/cloudsql.admin")
+_STORAGE = _row("storage.googleapis.com", "roles/storage.admin")
+_SECRETS = _row("secretmanager.googleapis.com", "roles/secretmanager.admin")
+_PUBSUB = _row("pubsub.googleapis.com", "roles/pubsub.admin")
+_RUN = _row("run.googleapis.com", "roles/run.admin")
+_MONITORING = _row("monitoring.googleapis.com", "roles/monitoring.admin")
+_LOGGING = _row("logging.googleapis.com", "roles/logging.admin")
+
+# Entity type (`data.<type>` for data sources) -> what it needs. Roles are the predefined
+# roles holding the create/setIamPolicy permissions (https://cloud.google.com/iam/docs/
+# roles-permissions); the budget's role is on the billing account, not the project.
+NEEDS: dict[str, Needs] = {
+    "data.google_project": _row(RESOURCE_MANAGER_API, "roles/browser"),
+    "google_project_iam_member": _row(
+        RESOURCE_MANAGER_API, "roles/resourcemanager.projectIamAdmin"
+    ),
+    "google_project_service": _row((), "roles/serviceusage.serviceUsageAdmin"),
+    "google_service_account": _row(IAM_API, "roles/iam.serviceAccountAdmin"),
+    "google_kms_key_ring": _KMS,
+    "google_kms_crypto_key": _KMS,
+    "google_kms_crypto_key_iam_member": _KMS,
+    "google_compute_network": _COMPUTE,
+    "google_compute_subnetwork": _COMPUTE,
+    "google_compute_global_address": _COMPUTE,
+    "google_compute_address": _COMPUTE,
+    "google_compute_router": _COMPUTE,
+    "google_compute_router_nat": _COMPUTE,
+    "google_compute_firewall": _COMPUTE,
+    "google_compute_security_policy": _COMPUTE,
+    "google_compute_region_network_endpoint_group": _COMPUTE,
+    "google_compute_backend_service": _COMPUTE,
+    "google_compute_url_map": _COMPUTE,
+    "google_compute_ssl_policy": _COMPUTE,
+    "google_compute_managed_ssl_certificate": _COMPUTE,
+    "google_compute_target_https_proxy": _COMPUTE,
+    "google_compute_target_http_proxy": _COMPUTE,
+    "google_compute_global_forwarding_rule": _COMPUTE,
+    "google_service_networking_connection": _row(
+        ("servicenetworking.googleapis.com", "compute.googleapis.com"),
+        "roles/servicenetworking.networksAdmin",
+    ),
+    "google_sql_database_instance": _SQL,
+    "google_sql_database": _SQL,
+    "google_sql_user": _SQL,
+    "google_storage_bucket": _STORAGE,
+    "google_storage_bucket_iam_member": _STORAGE,
+    "data.google_storage_project_service_account": _STORAGE,
+    "google_secret_manager_secret": _SECRETS,
+    "google_secret_manager_secret_version": _SECRETS,
+    "google_secret_manager_secret_iam_member": _SECRETS,
+    "google_pubsub_topic": _PUBSUB,
+    "google_pubsub_topic_iam_member": _PUBSUB,
+    "google_redis_instance": _row("redis.googleapis.com", "roles/redis.admin"),
+    "google_artifact_registry_repository": _row(
+        # `vulnerability_scanning_config = INHERITED` scans only with Container Scanning on.
+        ("artifactregistry.googleapis.com", "containerscanning.googleapis.com"),
+        "roles/artifactregistry.admin",
+    ),
+    "google_cloud_run_v2_service": _RUN,
+    "google_cloud_run_v2_job": _RUN,
+    "google_cloud_run_v2_job_iam_member": _RUN,
+    "google_cloud_scheduler_job": _row(
+        "cloudscheduler.googleapis.com", "roles/cloudscheduler.admin"
+    ),
+    "google_logging_project_bucket_config": _LOGGING,
+    "google_logging_metric": _LOGGING,
+    "google_monitoring_notification_channel": _MONITORING,
+    "google_monitoring_alert_policy": _MONITORING,
+    "google_monitoring_uptime_check_config": _MONITORING,
+    "google_monitoring_dashboard": _MONITORING,
+    "google_billing_budget": _row("billingbudgets.googleapis.com", "roles/billing.costsManager"),
+    "google_identity_platform_config": _row(
+        "identitytoolkit.googleapis.com", "roles/identityplatform.admin"
+    ),
+    # gcloud steps (constructs/gcp/steps.py): their APIs and role are in their own input.
+    "terraform_data": _row((), "roles/viewer"),
+}  # fmt: skip
+
+# DEPLOY-3: the roles the deploy runner's identity holds on the project (and, for the budget,
+# `roles/billing.costsManager` on the billing account). `roles/iam.serviceAccountUser` lets
+# it deploy Cloud Run and jobs that run as the app's service accounts.
+DEPLOYER_ROLES = frozenset(
+    {
+        "roles/artifactregistry.admin",
+        "roles/billing.costsManager",  # on the billing account
+        "roles/browser",
+        "roles/cloudkms.admin",
+        "roles/cloudscheduler.admin",
+        "roles/cloudsql.admin",
+        "roles/compute.admin",
+        "roles/iam.serviceAccountAdmin",
+        "roles/iam.serviceAccountUser",
+        "roles/identityplatform.admin",
+        "roles/logging.admin",
+        "roles/monitoring.admin",
+        "roles/pubsub.admin",
+        "roles/redis.admin",
+        "roles/resourcemanager.projectIamAdmin",
+        "roles/run.admin",
+        "roles/secretmanager.admin",
+        "roles/servicenetworking.networksAdmin",
+        "roles/serviceusage.serviceUsageAdmin",
+        "roles/storage.admin",
+        "roles/viewer",
+    }
+)
+
+# Service agent email domain (after `service-<project number>@`) -> the API that owns it
+# (https://cloud.google.com/iam/docs/service-agents).
+AGENT_DOMAINS = {
+    "gcp-sa-cloud-sql.iam.gserviceaccount.com": "sqladmin.googleapis.com",
+    "cloud-redis.iam.gserviceaccount.com": "redis.googleapis.com",
+    "gs-project-accounts.iam.gserviceaccount.com": "storage.googleapis.com",
+    "gcp-sa-secretmanager.iam.gserviceaccount.com": "secretmanager.googleapis.com",
+    "gcp-sa-artifactregistry.iam.gserviceaccount.com": "artifactregistry.googleapis.com",
+    "gcp-sa-pubsub.iam.gserviceaccount.com": "pubsub.googleapis.com",
+}
+# CMEK-encrypted resource type -> the API whose agent encrypts it.
+CMEK_AGENT_API = {
+    "google_sql_database_instance": "sqladmin.googleapis.com",
+    "google_redis_instance": "redis.googleapis.com",
+    "google_storage_bucket": "storage.googleapis.com",
+    "google_secret_manager_secret": "secretmanager.googleapis.com",
+    "google_artifact_registry_repository": "artifactregistry.googleapis.com",
+    "google_pubsub_topic": "pubsub.googleapis.com",
+}
+# Cloud KMS multi- and dual-regions (https://cloud.google.com/kms/docs/locations); any GCP
+# region is valid too.
+KMS_MULTI_REGIONS = frozenset({"global", "europe", "us", "asia", "eur4", "nam4"})
+# Cloud Storage multi- and predefined dual-regions (https://cloud.google.com/storage/docs/
+# locations); any region (upper case) is valid too.
+STORAGE_MULTI_REGIONS = frozenset({"EU", "US", "ASIA", "EUR4", "NAM4", "ASIA1"})
+STORAGE_TO_KMS = {"EU": "europe", "US": "us", "ASIA": "asia", "EUR4": "eur4", "NAM4": "nam4"}
