@@ -1,6 +1,6 @@
 """Builds central logging and monitoring: Log Analytics, alerts, uptime test, dashboard.
 
-Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4
+Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4, DEPLOY-6
 
 `Logs` is created first, because the network's flow logs and every diagnostic setting
 write into it; `Observability` is created last, once the resources it watches exist.
@@ -9,6 +9,14 @@ OBS-2 alerts are the rows of `ALERTS`, each with its Azure severity (0 critical,
 2 warning). Failed logins, the 5xx ratio and p95 latency are log alerts: the first reads
 the app's structured console logs, and Azure metric alerts compute neither ratios nor
 percentiles, so the other two read the gateway's access log table (`AGWAccessLogs`).
+Every table an alert reads is one the stack's log path fills (DEPLOY-6,
+CKV_GW_DEPLOY_76): the workspace has local (shared-key) authentication off, so the
+Container Apps environment ships to Azure Monitor and a diagnostic setting writes its
+console logs to the resource-specific `ContainerAppConsoleLogs` table (columns
+`ContainerAppName`, `Log`; the `_CL` table and its `_s` columns belong to the shared-key
+destination, MicrosoftDocs/azure-docs #100353). Both tables are Azure tables, defined in
+every workspace, so the rules validate their queries before any row arrives and need no
+`skip_query_validation`.
 Database connection failures, CPU and memory are metric alerts. OBS-3: every alert
 notifies the action group that e-mails `config.alert_email`.
 """
@@ -95,9 +103,9 @@ def log_alerts(app_name: str) -> tuple[LogAlert, ...]:
             "failed-logins",
             "More than 10 failed logins per minute from one client IP",
             WARNING,
-            f"""ContainerAppConsoleLogs_CL
-| where ContainerAppName_s == "{app_name}"
-| extend entry = parse_json(Log_s)
+            f"""ContainerAppConsoleLogs
+| where ContainerAppName == "{app_name}"
+| extend entry = parse_json(Log)
 | where tostring(entry.event) == "login_failed"
 | summarize failures = count() by client_ip = tostring(entry.ip), bin(TimeGenerated, 1m)
 | where failures > 10""",
@@ -196,9 +204,9 @@ class Logs(Construct):
             resource_group=resource_group,
             key=key,
             replication="LRS",  # logs are also in the workspace; three local copies suffice
-            # Network Watcher writes from Azure's network as a trusted service; the
-            # firewall (default Deny) still blocks everyone else.
-            public_network_access_enabled=True,
+            # Network Watcher and Event Grid write as trusted services; the deploy runner
+            # creates the rotation queue; the firewall (default Deny) blocks everyone else.
+            runner_ranges=config.azure.deployer_ip_ranges,
         )
         # The secret-rotation queue lives here (SEC-2): log its reads, writes and deletes.
         service_diagnostics(
