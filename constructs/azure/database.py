@@ -241,7 +241,7 @@ class Database(Construct):
                 ManagementLock(
                     self,
                     f"lock{suffix}",
-                    name=f"{server.name}-can-not-delete",
+                    name=f"{name}{suffix}-can-not-delete",
                     scope=server.id,
                     lock_level="CanNotDelete",
                     notes="DB-7: remove this lock deliberately before deleting the server.",
