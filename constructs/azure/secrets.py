@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
 ROTATION_EVENTS = ["Microsoft.KeyVault.SecretNearExpiry", "Microsoft.KeyVault.SecretExpired"]
 # 256 random bits, hex encoded, evaluated at apply time into a write-only argument (SEC-1).
-RANDOM_256_BITS = "${sha256(join(\"\", [uuid(), uuid()]))}"
+RANDOM_256_BITS = '${sha256(join("", [uuid(), uuid()]))}'
 
 
 def app_identity_name(config: EnvironmentConfig) -> str:

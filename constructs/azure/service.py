@@ -315,7 +315,6 @@ class Service(Construct):
                             ContainerAppTemplateContainerEnv(
                                 name="REDIS_USERNAME", value=self.identity.principal_id
                             ),
-
                             ContainerAppTemplateContainerEnv(name="REDIS_HOST", value=cache.host),
                             ContainerAppTemplateContainerEnv(
                                 name="REDIS_PORT", value=str(cache.port)
