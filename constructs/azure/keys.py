@@ -127,7 +127,10 @@ class Keys(Construct):
         self.geo_vault: KeyVault | None = None
         self._geo_key: ManagedKey | None = None
 
-    def _vault(self, kind: str, location: str) -> tuple[KeyVault, dict[str, RoleAssignment]]:
+    def _vault(
+        self, kind: str, location: str, writes: tuple[str, ...] = tuple(DEPLOYER_ROLES)
+    ) -> tuple[KeyVault, dict[str, RoleAssignment]]:
+        """A vault and the deployer's officer roles for the kinds of object it `writes`."""
         config = self._config
         vault = KeyVault(
             self,
@@ -153,6 +156,7 @@ class Keys(Construct):
                 principal_id=self._client.object_id,
             )
             for kind_of_object, role in DEPLOYER_ROLES.items()
+            if kind_of_object in writes
         }
         return vault, officers
 
@@ -203,7 +207,8 @@ class Keys(Construct):
                     f"{location} has no Azure region pair, so it cannot hold geo-redundant "
                     "backups; use a paired location or turn off database.high_availability"
                 )
-            self.geo_vault, officers = self._vault("geo", paired)
+            # The paired vault holds one key and nothing else: Crypto Officer only.
+            self.geo_vault, officers = self._vault("geo", paired, writes=("key",))
             self._geo_key = self._key("database-geo", self.geo_vault, officers, paired)
         return self._geo_key
 
