@@ -106,7 +106,8 @@ while True:
             if name in generated:
                 value = secrets.token_hex(32)  # 256 random bits (SEC-1)
             else:
-                value = az("keyvault", "secret", "show", "--vault-name", vault, "--name", name)["value"]
+                current = az("keyvault", "secret", "show", "--vault-name", vault, "--name", name)
+                value = current["value"]
             expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)
             az("keyvault", "secret", "set", "--vault-name", vault, "--name", name,
                "--value", value, "--expires", expires.strftime("%Y-%m-%dT%H:%M:%SZ"))

@@ -47,8 +47,8 @@ from cdktf_cdktf_provider_azurerm.nat_gateway_public_ip_association import (
     NatGatewayPublicIpAssociation,
 )
 from cdktf_cdktf_provider_azurerm.network_security_group import NetworkSecurityGroup
-from cdktf_cdktf_provider_azurerm.network_watcher import NetworkWatcher
 from cdktf_cdktf_provider_azurerm.network_security_rule import NetworkSecurityRule
+from cdktf_cdktf_provider_azurerm.network_watcher import NetworkWatcher
 from cdktf_cdktf_provider_azurerm.network_watcher_flow_log import (
     NetworkWatcherFlowLog,
     NetworkWatcherFlowLogRetentionPolicy,

@@ -310,6 +310,32 @@ class Observability(Construct):
                 action=[MonitorMetricAlertAction(action_group_id=group)],
             )
 
+        database = config.database
+        if database.max_storage_gb > database.storage_gb:
+            # Flexible Server's auto-grow has no ceiling (constructs/azure/database.py): warn
+            # at 90 % of `database.max_storage_gb` instead.
+            MonitorMetricAlert(
+                self,
+                "database-storage-ceiling",
+                name=f"{config.prefix}-database-storage-ceiling",
+                description=f"Database storage above 90 % of {database.max_storage_gb} GB",
+                resource_group_name=rg.name,
+                scopes=[database_id],
+                severity=WARNING,
+                frequency="PT15M",
+                window_size="PT1H",
+                criteria=[
+                    MonitorMetricAlertCriteria(
+                        metric_namespace="Microsoft.DBforPostgreSQL/flexibleServers",
+                        metric_name="storage_used",
+                        aggregation="Maximum",
+                        operator="GreaterThan",
+                        threshold=0.9 * database.max_storage_gb * 1000**3,
+                    )
+                ],
+                action=[MonitorMetricAlertAction(action_group_id=group)],
+            )
+
         # OBS-4: an external availability test of https://<domain>/health.
         self.insights = ApplicationInsights(
             self,

@@ -43,6 +43,7 @@ Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, IAM-1, NET-2, DEPLOY-2, DE
 
 from __future__ import annotations
 
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.container_app import (
     ContainerApp,
     ContainerAppIdentity,
@@ -63,7 +64,6 @@ from cdktf_cdktf_provider_azurerm.container_app_environment import (
     ContainerAppEnvironment,
     ContainerAppEnvironmentWorkloadProfile,
 )
-from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
     MonitorDiagnosticSetting,
