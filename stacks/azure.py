@@ -224,6 +224,8 @@ class AzureStack(GroundworkStack):
             "budget",
             config=config,
             resource_group=rg,
+            # Literal names: the environment's group and the one Azure makes for Container Apps.
+            resource_group_names=[f"rg-{config.prefix}", f"rg-{config.prefix}-cae"],
             action_group_id=observability.action_group.id,
         )
         Identity(self, "identity", config=config)

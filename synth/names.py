@@ -209,6 +209,8 @@ AZURE_RULES: tuple[NameRule, ...] = (
              min_length=3),
     NameRule("azurerm_consumption_budget_resource_group", "name", 63, r"[A-Za-z0-9_-]+",
              "https://learn.microsoft.com/rest/api/consumption/budgets/create-or-update"),
+    NameRule("azurerm_consumption_budget_subscription", "name", 63, r"[A-Za-z0-9_-]+",
+             "https://learn.microsoft.com/rest/api/consumption/budgets/create-or-update"),
     NameRule("azurerm_management_lock", "name", 90, r"[^<>%&:\\?/]+", _AZURE_NAMING),
 )  # fmt: skip
 
