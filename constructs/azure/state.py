@@ -1,6 +1,6 @@
 """Builds the Terraform state storage: a private, CMK-encrypted, versioned Storage account.
 
-Satisfies: STATE-2, OBJ-1, OBJ-2, OBJ-3, OBJ-5, SEC-4, IAM-1
+Satisfies: STATE-2, OBJ-1, OBJ-2, OBJ-3, OBJ-5, SEC-4, IAM-1, DEPLOY-2, DEPLOY-3
 
 - Its own resource group `rg-<app>-tfstate`, so no environment's lifecycle touches it.
 - The account is `hardened_account()` of constructs/azure/storage.py (TLS 1.2, HTTPS only,
