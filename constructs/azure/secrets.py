@@ -68,7 +68,7 @@ def app_identity_name(config: EnvironmentConfig) -> str:
 
 
 class Secrets(Construct):
-    """Key Vault secrets `jwt-secret` and `database-url`; the near-expiry events that rotate them."""
+    """Key Vault secrets `jwt-secret` and `database-url`, and the events that rotate them."""
 
     def __init__(
         self,
