@@ -192,7 +192,8 @@ AZURE_RULES: tuple[NameRule, ...] = (
              _AZURE_NAMING, min_length=2),
     NameRule("azurerm_container_app_job", "name", 32, r"[a-z](?!.*--)[a-z0-9-]*[a-z0-9]",
              _AZURE_NAMING, min_length=2),
-    NameRule("azurerm_eventgrid_system_topic", "name", 128, r"[A-Za-z0-9-]+", _AZURE_NAMING,
+    # System topics follow the topics row (3-50), the stricter of the rules Azure has published.
+    NameRule("azurerm_eventgrid_system_topic", "name", 50, r"[A-Za-z0-9-]+", _AZURE_NAMING,
              min_length=3),
     NameRule("azurerm_eventgrid_system_topic_event_subscription", "name", 64, r"[A-Za-z0-9-]+",
              _AZURE_NAMING, min_length=3),
@@ -211,7 +212,8 @@ AZURE_RULES: tuple[NameRule, ...] = (
              "https://learn.microsoft.com/rest/api/consumption/budgets/create-or-update"),
     NameRule("azurerm_consumption_budget_subscription", "name", 63, r"[A-Za-z0-9_-]+",
              "https://learn.microsoft.com/rest/api/consumption/budgets/create-or-update"),
-    NameRule("azurerm_management_lock", "name", 90, r"[^<>%&:\\?/]+", _AZURE_NAMING),
+    # Locks: letters, digits, '.', '_', '-', '()'; not ending in '.' (resource-name-rules).
+    NameRule("azurerm_management_lock", "name", 90, r"[\w().-]*[\w()-]", _AZURE_NAMING),
 )  # fmt: skip
 
 NAME_RULES: tuple[NameRule, ...] = (*AWS_RULES, *GCP_RULES, *AZURE_RULES)
