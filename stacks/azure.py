@@ -8,7 +8,7 @@ azurerm has no provider-level default tags, so an aspect adds them to each resou
 takes `tags`, keeping any tag a component set itself. Everything of the environment lives
 in one resource group, `rg-<prefix>`.
 
-Satisfies: TAG-1, STATE-1, STATE-2
+Satisfies: TAG-1, STATE-1, STATE-2, DEPLOY-3, DEPLOY-4
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from constructs.azure.cache import Cache
 from constructs.azure.database import Database
 from constructs.azure.edge import Edge
 from constructs.azure.identity import Identity
+from constructs.azure.jobs import Jobs
 from constructs.azure.keys import Keys
 from constructs.azure.network import Network
 from constructs.azure.observability import Logs, Observability
@@ -42,6 +43,10 @@ from constructs.azure.storage import Storage
 
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
+
+REQUIRED_TERRAFORM_AZURE = ">= 1.11.0, < 2.0.0"
+VAULT_ZONE = "privatelink.vaultcore.azure.net"
+REGISTRY_ZONE = "privatelink.azurecr.io"
 
 
 @jsii.implements(IAspect)
@@ -64,6 +69,10 @@ def azurerm_provider(stack: GroundworkStack) -> AzurermProvider:
         stack,
         "azurerm",
         subscription_id=config.azure.subscription_id,
+        # Shared keys are off on every storage account (OBJ), so the provider must use Entra ID
+        # for the storage data plane (containers, queues), or it fails listing keys
+        # (hashicorp/terraform-provider-azurerm #27752, #32474). DEPLOY-3.
+        storage_use_azuread=True,
         features=[
             AzurermProviderFeatures(
                 # SEC-4: never purge soft-deleted vaults or keys as a side effect of destroy.
@@ -83,10 +92,15 @@ def azurerm_provider(stack: GroundworkStack) -> AzurermProvider:
         ],
     )
     Aspects.of(stack).add(ApplyTags(config.tags))
+    # DEPLOY-4: Key Vault secrets are written with write-only arguments (`value_wo`), which
+    # Terraform accepts from 1.11 on (Terraform docs, "Use write-only arguments").
+    stack.add_override("terraform.required_version", REQUIRED_TERRAFORM_AZURE)
     return provider
 
 
 class AzureStack(GroundworkStack):
+    """An environment: its resource group and every component, in dependency order."""
+
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config)
         azurerm_provider(self)
@@ -97,15 +111,24 @@ class AzureStack(GroundworkStack):
         client = DataAzurermClientConfig(self, "client")
         keys = Keys(self, "keys", config=config, resource_group=rg, client=client)
         logs = Logs(self, "logs", config=config, resource_group=rg, key=keys.storage)
-        network = Network(self, "network", config=config, resource_group=rg, logs=logs)
-        network.private_endpoint(
+        network = Network(
+            self,
+            "network",
+            config=config,
+            resource_group=rg,
+            workspace=logs.workspace,
+            flow_log_account=logs.storage_account,
+        )
+        vault_endpoint = network.private_endpoint(
             keys,
             "vault-endpoint",
             name=f"{config.prefix}-vault",
             resource_id=keys.vault.id,
             subresource="vault",
-            dns_zone="privatelink.vaultcore.azure.net",
+            dns_zone=VAULT_ZONE,
         )
+        # What reaches the vault from inside the VNet: its endpoint and the zone's VNet link.
+        vault_path = [vault_endpoint, network.dns_zone_links[VAULT_ZONE]]
         database = Database(
             self,
             "database",
@@ -123,7 +146,7 @@ class AzureStack(GroundworkStack):
                 name=f"{config.prefix}-geo-vault",
                 resource_id=keys.geo_vault.id,
                 subresource="vault",
-                dns_zone="privatelink.vaultcore.azure.net",
+                dns_zone=VAULT_ZONE,
             )
         storage = Storage(
             self,
@@ -145,9 +168,7 @@ class AzureStack(GroundworkStack):
             network=network,
         )
         cache = Cache(self, "cache", config=config, resource_group=rg, network=network)
-        registry = Registry(
-            self, "registry", config=config, resource_group=rg, network=network, key=keys.registry
-        )
+        registry = Registry(self, "registry", config=config, resource_group=rg, network=network)
         service = Service(
             self,
             "service",
@@ -159,6 +180,22 @@ class AzureStack(GroundworkStack):
             secrets=secrets,
             storage=storage,
             cache=cache,
+            waits_for=[
+                *vault_path,
+                registry.endpoint,
+                network.dns_zone_links[REGISTRY_ZONE],
+            ],
+        )
+        Jobs(
+            self,
+            "jobs",
+            config=config,
+            resource_group=rg,
+            environment=service.environment,
+            database=database,
+            secrets=secrets,
+            app_identity=service.identity,
+            waits_for=[*vault_path, service.logs],
         )
         edge = Edge(
             self,
@@ -169,6 +206,7 @@ class AzureStack(GroundworkStack):
             keys=keys,
             service=service,
             workspace=logs.workspace,
+            vault_path=vault_path,
         )
         observability = Observability(
             self,
@@ -186,9 +224,17 @@ class AzureStack(GroundworkStack):
             "budget",
             config=config,
             resource_group=rg,
+            # Literal names: the environment's group and the one Azure makes for Container Apps.
+            resource_group_names=[f"rg-{config.prefix}", f"rg-{config.prefix}-cae"],
             action_group_id=observability.action_group.id,
         )
         Identity(self, "identity", config=config)
+        TerraformOutput(
+            self,
+            "release_image",
+            value=service.release_image,
+            description="The image the release pipeline deploys (az containerapp update)",
+        )
 
 
 class AzureBootstrapStack(GroundworkStack):

@@ -159,11 +159,49 @@ class GcpConfig(Strict):
     _distinct = field_validator("replica_region")(_differs_from("region"))
 
 
+def _runner_range(value: str) -> str:
+    """DEPLOY-3: one public IPv4 range the deploy runner's traffic leaves from."""
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"not an IPv4 network in CIDR notation ({error})") from None
+    # Key Vault and Storage firewalls match public source addresses only: a private, shared
+    # (100.64/10), loopback, link-local or multicast range never reaches them
+    # (https://learn.microsoft.com/azure/storage/common/storage-network-security#grant-access-from-an-internet-ip-range).
+    if (not network.is_global and not _is_documentation(network)) or network.prefixlen < 8:
+        raise ValueError(
+            "must be a public range of /8 or narrower (the runner's internet egress): Key Vault "
+            "and Storage firewalls never see private, shared, loopback or link-local sources"
+        )
+    # Storage network rules refuse /31 and /32; a single address is written without a prefix.
+    if network.prefixlen == 31:
+        raise ValueError("a /31 is not accepted by Storage firewalls; list both addresses as /32")
+    return value
+
+
+def _is_documentation(network: ipaddress.IPv4Network) -> bool:
+    """RFC 5737's documentation ranges, which the shipped example environments use."""
+    return any(network.subnet_of(ipaddress.IPv4Network(block)) for block in DOCUMENTATION_RANGES)
+
+
+# RFC 5737: addresses reserved for documentation. The shipped environments use one as their
+# (example) runner range, next to their example subscription IDs; both must be replaced.
+DOCUMENTATION_RANGES = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+
+
 class AzureConfig(Strict):
     subscription_id: Annotated[
         str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
     ]
     location: AzureLocation
+    # DEPLOY-3: the public egress ranges of the runner that applies this stack. Required, at
+    # least one: every Key Vault and Storage account the apply writes to admits these ranges
+    # (and trusted Azure services) and denies everyone else. No default, because no range is
+    # right for everyone; see README "Azure: before the first apply".
+    deployer_ip_ranges: Annotated[
+        list[Annotated[str, AfterValidator(_runner_range)]],
+        Field(min_length=1, max_length=100),
+    ]
 
 
 def _private_network(value: str) -> str:

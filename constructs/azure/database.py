@@ -1,6 +1,6 @@
 """Builds the PostgreSQL database: Flexible Server, read replicas, server parameters, locks.
 
-Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2, OBS-1
+Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2, OBS-1, DEPLOY-2
 
 - NET-2: VNet-integrated (the delegated data subnet and a private DNS zone), no public
   network access.
@@ -20,17 +20,26 @@ Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2, OBS-1
   management lock. Azure has no final snapshot; a dropped server's backups remain
   restorable for 5 days.
 - DB-8: connection, disconnection and slow-query (> 1 s) logging, Query Store with wait
-  sampling; all server logs go to Log Analytics.
+  sampling; all server logs go to Log Analytics. A server takes one configuration change
+  at a time and answers a parallel one with `ServerBusy`
+  (hashicorp/terraform-provider-azurerm #28298), so each server's parameters are written
+  one after another, each depending on the one before (DEPLOY-2, CKV_GW_DEPLOY_75).
+- Storage: `auto_grow_enabled` only where `database.max_storage_gb` exceeds `storage_gb`
+  (production). Flexible Server's auto-grow has no ceiling setting
+  (https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-auto-grow-storage-portal),
+  so the `database-storage-ceiling` alert (constructs/azure/observability.py) warns at
+  90 % of `max_storage_gb`.
 - DB-9: Entra ID authentication only (password authentication disabled), so there is no
   administrator password at all. The Entra administrator is the identity
-  `id-<prefix>-dbadmin`, used by migrations, which create the app identity's role.
+  `id-<prefix>-dbadmin`, which only the `database-role` job uses: it creates the app
+  identity's own role (constructs/azure/jobs.py, DEPLOY-6).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
 from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.management_lock import ManagementLock
@@ -126,7 +135,7 @@ class Database(Construct):
             "version": str(db.engine_version),
             "sku_name": db.instance.azure,
             "storage_mb": storage_mb(db.storage_gb),
-            "auto_grow_enabled": True,
+            "auto_grow_enabled": db.max_storage_gb > db.storage_gb,
             "delegated_subnet_id": network.data_subnet.id,
             "private_dns_zone_id": zone.id,
             "public_network_access_enabled": False,
@@ -197,7 +206,7 @@ class Database(Construct):
         for index, server in enumerate([self.server, *self.replicas]):
             suffix = "" if index == 0 else f"-replica-{index}"
             if index == 0:  # replicas inherit the primary's roles, admin included
-                PostgresqlFlexibleServerActiveDirectoryAdministrator(
+                self.entra_admin = PostgresqlFlexibleServerActiveDirectoryAdministrator(
                     self,
                     f"entra-admin{suffix}",
                     server_name=server.name,
@@ -207,14 +216,18 @@ class Database(Construct):
                     principal_name=self.admin.name,
                     principal_type="ServicePrincipal",
                 )
+            previous: list[ITerraformDependable] = []
             for parameter, value in parameters.items():
-                PostgresqlFlexibleServerConfiguration(
-                    self,
-                    f"{parameter}{suffix}",
-                    server_id=server.id,
-                    name=parameter,
-                    value=value,
-                )
+                previous = [
+                    PostgresqlFlexibleServerConfiguration(
+                        self,
+                        f"{parameter}{suffix}",
+                        server_id=server.id,
+                        name=parameter,
+                        value=value,
+                        depends_on=previous or None,  # one at a time (ServerBusy, #28298)
+                    )
+                ]
             MonitorDiagnosticSetting(
                 self,
                 f"logs{suffix}",
@@ -228,7 +241,7 @@ class Database(Construct):
                 ManagementLock(
                     self,
                     f"lock{suffix}",
-                    name=f"{server.name}-can-not-delete",
+                    name=f"{name}{suffix}-can-not-delete",
                     scope=server.id,
                     lock_level="CanNotDelete",
                     notes="DB-7: remove this lock deliberately before deleting the server.",

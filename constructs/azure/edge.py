@@ -1,6 +1,11 @@
 """Builds the edge: Application Gateway WAF_v2 with a WAF policy, TLS policy, HTTPS and redirect.
 
-Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3
+Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3, DEPLOY-2
+
+The gateway reads its certificate from Key Vault through the vault's private endpoint
+(Application Gateway is not one of Key Vault's trusted services;
+https://learn.microsoft.com/azure/application-gateway/key-vault-certs#verify-firewall-permissions-to-key-vault),
+so it waits for that endpoint and its DNS zone link as well as for its role (DEPLOY-2).
 
 - EDGE-1: the HTTPS listener on 443 uses the predefined `AppGwSslPolicy20220101S` (TLS 1.2
   minimum, strong ciphers) and a certificate referenced from Key Vault (versionless, so
@@ -22,6 +27,7 @@ instances, and reaches the app over HTTPS on the environment's internal ingress.
 
 from __future__ import annotations
 
+from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_azurerm.application_gateway import (
     ApplicationGateway,
     ApplicationGatewayAutoscaleConfiguration,
@@ -106,6 +112,7 @@ class Edge(Construct):
         keys: Keys,
         service: Service,
         workspace: LogAnalyticsWorkspace,
+        vault_path: list[ITerraformDependable],
     ) -> None:
         super().__init__(scope, id_)
         rg = resource_group
@@ -193,7 +200,7 @@ class Edge(Construct):
                     )
                 ),
             ),
-            depends_on=keys.deployer_roles,
+            depends_on=[keys.deployer_role["certificate"]],
         )
         self.identity = UserAssignedIdentity(
             self,
@@ -334,7 +341,7 @@ class Edge(Construct):
                     redirect_configuration_name="to-https",
                 ),
             ],
-            depends_on=[reads_certificate],
+            depends_on=[reads_certificate, *vault_path],
         )
         MonitorDiagnosticSetting(
             self,

@@ -1,21 +1,29 @@
 """Builds the environment's Key Vault, its customer-managed keys and the identities using them.
 
-Satisfies: SEC-4, SEC-1, DB-2, OBJ-2, APP-6, IAM-1
+Satisfies: SEC-4, SEC-1, DB-2, OBJ-2, IAM-1, DEPLOY-2, DEPLOY-3
 
 - The vault authorizes with Azure RBAC (no access policies), keeps deleted objects for 90
-  days with purge protection, and has no public endpoint: `network_acls` deny by default
-  with only trusted Azure services bypassing, and the stack adds a private endpoint. So
-  Terraform must run from a runner that reaches the vault's private endpoint.
-- Premium SKU, because only it holds HSM-backed keys (`RSA-HSM`).
+  days with purge protection, and is Premium, because only it holds HSM-backed keys.
+- Deploy path (DEPLOY-3): the same apply writes keys, secrets and the gateway certificate
+  from the deploy runner, before the VNet and the vault's private endpoint exist, so the
+  vault cannot be private-endpoint-only (403 ForbiddenByConnection). Its public endpoint is
+  on with `network_acls` that deny by default and admit only `azure.deployer_ip_ranges`
+  (the runner's egress, validated as public in synth/config.py) and trusted Azure services
+  (https://learn.microsoft.com/azure/key-vault/general/network-security). The app, the
+  jobs and the gateway still use the private endpoint. The alternative, a self-hosted
+  runner inside a VNet that a separate stack builds first, needs a network this project does
+  not create; the IP firewall works from any runner with a stable egress address.
 - Each key rotates automatically `ROTATE_AFTER` after creation and every version expires
   `EXPIRE_AFTER` after it was made (SEC-4). The rotation policy sets the expiry of every
   later version, so Terraform sets the first version's `expiration_date` only and
   ignores it afterwards (otherwise every rotation would show up as drift).
-- One key and one user-assigned identity per consumer (`storage`, `database`,
-  `registry`), the identity allowed to use only its own key ("Key Vault Crypto Service
-  Encryption User" on the key, IAM-1).
-- The deploying principal gets "Key Vault Crypto Officer" and "Key Vault Secrets Officer"
-  on this vault only, which is what creating keys and secrets needs.
+- One key and one user-assigned identity per consumer (`storage`, `database`), the identity
+  allowed to use only its own key ("Key Vault Crypto Service Encryption User" on the key,
+  IAM-1). The registry has no customer-managed key: see constructs/azure/registry.py.
+- The deploying principal gets, on this vault only, one officer role per kind of vault
+  object the apply writes (`DEPLOYER_ROLES`: keys, secrets and the gateway's certificate),
+  and every such write depends on its role (DEPLOY-2; RBAC roles:
+  https://learn.microsoft.com/azure/key-vault/general/rbac-guide#azure-built-in-roles-for-key-vault-data-plane-operations).
 - `geo_key()` adds a second vault in the location's Azure region pair with one key, for
   what must be encrypted there (the database's geo-redundant backups, DB-2/DB-4).
 """
@@ -46,7 +54,13 @@ ROTATE_AFTER = "P90D"  # SEC-4: a new key version at least every 90 days
 EXPIRE_AFTER = "P180D"  # each version stays valid one rotation period past its successor
 EXPIRE_AFTER_HOURS = 180 * 24
 NOTIFY_BEFORE_EXPIRY = "P30D"
-KEY_CONSUMERS = ("storage", "database", "registry")
+KEY_CONSUMERS = ("storage", "database")
+# The deployer's role per kind of vault object the apply writes (DEPLOY-3).
+DEPLOYER_ROLES = {
+    "key": "Key Vault Crypto Officer",
+    "secret": "Key Vault Secrets Officer",
+    "certificate": "Key Vault Certificates Officer",
+}
 CRYPTO_USER = "Key Vault Crypto Service Encryption User"
 # Azure's region pairs (geo-redundant backups go to the pair) of the locations the config
 # admits; locations without a pair are absent.
@@ -105,15 +119,18 @@ class Keys(Construct):
         self._config = config
         self._resource_group = resource_group
         self._client = client
-        self.vault, self.deployer_roles = self._vault("", resource_group.location)
+        self.vault, self.deployer_role = self._vault("", resource_group.location)
         self.managed = {
-            purpose: self._key(purpose, self.vault, self.deployer_roles, resource_group.location)
+            purpose: self._key(purpose, self.vault, self.deployer_role, resource_group.location)
             for purpose in KEY_CONSUMERS
         }
         self.geo_vault: KeyVault | None = None
         self._geo_key: ManagedKey | None = None
 
-    def _vault(self, kind: str, location: str) -> tuple[KeyVault, list[RoleAssignment]]:
+    def _vault(
+        self, kind: str, location: str, writes: tuple[str, ...] = tuple(DEPLOYER_ROLES)
+    ) -> tuple[KeyVault, dict[str, RoleAssignment]]:
+        """A vault and the deployer's officer roles for the kinds of object it `writes`."""
         config = self._config
         vault = KeyVault(
             self,
@@ -126,23 +143,25 @@ class Keys(Construct):
             rbac_authorization_enabled=True,
             soft_delete_retention_days=SOFT_DELETE_DAYS,
             purge_protection_enabled=True,
-            public_network_access_enabled=False,
-            network_acls=KeyVaultNetworkAcls(default_action="Deny", bypass="AzureServices"),
+            # DEPLOY-3: the runner writes keys, secrets and certificates; see the docstring.
+            public_network_access_enabled=True,
+            network_acls=runner_acls(config),
         )
-        officers = [
-            RoleAssignment(
+        officers = {
+            kind_of_object: RoleAssignment(
                 self,
                 f"{kind}deployer-{role.split()[-2].lower()}",
                 scope=vault.id,
                 role_definition_name=role,
                 principal_id=self._client.object_id,
             )
-            for role in ("Key Vault Crypto Officer", "Key Vault Secrets Officer")
-        ]
+            for kind_of_object, role in DEPLOYER_ROLES.items()
+            if kind_of_object in writes
+        }
         return vault, officers
 
     def _key(
-        self, purpose: str, vault: KeyVault, officers: list[RoleAssignment], location: str
+        self, purpose: str, vault: KeyVault, officers: dict[str, RoleAssignment], location: str
     ) -> ManagedKey:
         config = self._config
         key = KeyVaultKey(
@@ -160,7 +179,7 @@ class Keys(Construct):
             ),
             expiration_date=Fn.timeadd(Fn.timestamp(), f"{EXPIRE_AFTER_HOURS}h"),
             lifecycle=TerraformResourceLifecycle(ignore_changes=["expiration_date"]),
-            depends_on=officers,
+            depends_on=[officers["key"]],
         )
         identity = UserAssignedIdentity(
             self,
@@ -188,7 +207,8 @@ class Keys(Construct):
                     f"{location} has no Azure region pair, so it cannot hold geo-redundant "
                     "backups; use a paired location or turn off database.high_availability"
                 )
-            self.geo_vault, officers = self._vault("geo", paired)
+            # The paired vault holds one key and nothing else: Crypto Officer only.
+            self.geo_vault, officers = self._vault("geo", paired, writes=("key",))
             self._geo_key = self._key("database-geo", self.geo_vault, officers, paired)
         return self._geo_key
 
@@ -200,6 +220,11 @@ class Keys(Construct):
     def database(self) -> ManagedKey:
         return self.managed["database"]
 
-    @property
-    def registry(self) -> ManagedKey:
-        return self.managed["registry"]
+
+def runner_acls(config: EnvironmentConfig) -> KeyVaultNetworkAcls:
+    """Deny by default; admit the deploy runner's ranges and trusted Azure services."""
+    return KeyVaultNetworkAcls(
+        default_action="Deny",
+        bypass="AzureServices",
+        ip_rules=list(config.azure.deployer_ip_ranges),
+    )

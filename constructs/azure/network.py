@@ -1,6 +1,6 @@
 """Builds the VNet: three subnet tiers, NAT egress, NSGs with the NET-3 whitelist, flow logs.
 
-Satisfies: NET-1, NET-2, NET-3, NET-4
+Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-1, DEPLOY-5
 
 Subnets (NET-1) come from `constructs/subnets.py`. Azure subnets are regional and span
 every availability zone, so each tier is one subnet (the first zone slot of the plan)
@@ -24,22 +24,31 @@ subnet (all other VNet and Internet traffic). The platform's own default inbound
 `AzureLoadBalancer` stays in force, as AppGW v2 health probing needs it.
 
 Flow logs (NET-4) are VNet flow logs (NSG flow logs are retired) through the region's
-Network Watcher (Azure creates `NetworkWatcher_<location>` in `NetworkWatcherRG` per
-subscription, so it is read, not created) into the log storage account, kept for
-`config.logs.retention_days`, with traffic analytics into the Log Analytics workspace.
+Network Watcher into the log storage account, kept for `config.logs.retention_days`, with
+traffic analytics into the Log Analytics workspace. The watcher is created here, not read:
+Azure enables `NetworkWatcher_<location>` in `NetworkWatcherRG` only when the first VNet
+of a region is created, so a fresh subscription has none at plan time and a data source
+would fail (DEPLOY-5; https://learn.microsoft.com/azure/network-watcher/network-watcher-create).
+The VNet waits for it, so Azure's automatic enablement finds the region's one watcher
+(one per region and subscription) and creates no second one. A subscription that already
+has a watcher in the region imports it (README, "Azure: before the first apply").
+
+Private DNS zone links are children of their zone, so their names need to be unique per
+zone only: `link-vnet-<prefix>`, which fits 80 characters at the longest names (DEPLOY-1).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_azurerm.data_azurerm_network_watcher import DataAzurermNetworkWatcher
+from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.nat_gateway import NatGateway
 from cdktf_cdktf_provider_azurerm.nat_gateway_public_ip_association import (
     NatGatewayPublicIpAssociation,
 )
 from cdktf_cdktf_provider_azurerm.network_security_group import NetworkSecurityGroup
 from cdktf_cdktf_provider_azurerm.network_security_rule import NetworkSecurityRule
+from cdktf_cdktf_provider_azurerm.network_watcher import NetworkWatcher
 from cdktf_cdktf_provider_azurerm.network_watcher_flow_log import (
     NetworkWatcherFlowLog,
     NetworkWatcherFlowLogRetentionPolicy,
@@ -56,6 +65,7 @@ from cdktf_cdktf_provider_azurerm.private_endpoint import (
 )
 from cdktf_cdktf_provider_azurerm.public_ip import PublicIp
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+from cdktf_cdktf_provider_azurerm.storage_account import StorageAccount
 from cdktf_cdktf_provider_azurerm.subnet import (
     Subnet,
     SubnetDelegation,
@@ -69,7 +79,6 @@ from cdktf_cdktf_provider_azurerm.subnet_network_security_group_association impo
 )
 from cdktf_cdktf_provider_azurerm.virtual_network import VirtualNetwork
 from constructs import Construct
-from constructs.azure.observability import Logs
 from constructs.subnets import plan_subnets
 
 from synth.config import EnvironmentConfig
@@ -155,11 +164,20 @@ class Network(Construct):
         *,
         config: EnvironmentConfig,
         resource_group: ResourceGroup,
-        logs: Logs,
+        workspace: LogAnalyticsWorkspace,
+        flow_log_account: StorageAccount,
     ) -> None:
         super().__init__(scope, id_)
         self._config = config
         self._resource_group = resource_group
+        # DEPLOY-5: the region's watcher exists before the VNet (see the module docstring).
+        self.watcher = NetworkWatcher(
+            self,
+            "watcher",
+            name=f"nw-{config.prefix}",
+            location=resource_group.location,
+            resource_group_name=resource_group.name,
+        )
         plan = plan_subnets(config.network.cidr, config.network.zones)
         self.cidrs = {
             "public": plan.public[0],
@@ -174,6 +192,7 @@ class Network(Construct):
             location=resource_group.location,
             resource_group_name=resource_group.name,
             address_space=[config.network.cidr],
+            depends_on=[self.watcher],
         )
         self.subnets: dict[str, Subnet] = {}
         self.security_groups: dict[str, NetworkSecurityGroup] = {}
@@ -218,7 +237,7 @@ class Network(Construct):
             self.security_groups[name] = nsg
         self._rules(config)
         self._egress(config)
-        self._flow_logs(config, logs)
+        self._flow_logs(config, workspace, flow_log_account)
         self._dns_zones: dict[str, PrivateDnsZone] = {}
         self.dns_zone_links: dict[str, PrivateDnsZoneVirtualNetworkLink] = {}
 
@@ -313,13 +332,10 @@ class Network(Construct):
             nat_gateway_id=self.nat_gateway.id,
         )
 
-    def _flow_logs(self, config: EnvironmentConfig, logs: Logs) -> None:
-        watcher = DataAzurermNetworkWatcher(
-            self,
-            "watcher",
-            name=f"NetworkWatcher_{config.azure.location}",
-            resource_group_name="NetworkWatcherRG",
-        )
+    def _flow_logs(
+        self, config: EnvironmentConfig, workspace: LogAnalyticsWorkspace, account: StorageAccount
+    ) -> None:
+        watcher = self.watcher
         retention = config.logs.retention_days
         NetworkWatcherFlowLog(
             self,
@@ -329,15 +345,15 @@ class Network(Construct):
             resource_group_name=watcher.resource_group_name,
             location=config.azure.location,
             target_resource_id=self.vnet.id,
-            storage_account_id=logs.storage_account.id,
+            storage_account_id=account.id,
             enabled=True,
             version=2,
             retention_policy=NetworkWatcherFlowLogRetentionPolicy(enabled=True, days=retention),
             traffic_analytics=NetworkWatcherFlowLogTrafficAnalytics(
                 enabled=True,
-                workspace_id=logs.workspace.workspace_id,
-                workspace_region=logs.workspace.location,
-                workspace_resource_id=logs.workspace.id,
+                workspace_id=workspace.workspace_id,
+                workspace_region=workspace.location,
+                workspace_resource_id=workspace.id,
                 interval_in_minutes=10,
             ),
         )
@@ -382,7 +398,7 @@ class Network(Construct):
             self.dns_zone_links[name] = PrivateDnsZoneVirtualNetworkLink(
                 self,
                 f"zone-{zone_id}-link",
-                name=f"{self._config.prefix}-{zone_id}",
+                name=f"link-vnet-{self._config.prefix}",
                 private_dns_zone_name=zone.name,
                 resource_group_name=self._resource_group.name,
                 virtual_network_id=self.vnet.id,

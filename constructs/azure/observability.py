@@ -1,6 +1,6 @@
 """Builds central logging and monitoring: Log Analytics, alerts, uptime test, dashboard.
 
-Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4
+Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4, DEPLOY-6
 
 `Logs` is created first, because the network's flow logs and every diagnostic setting
 write into it; `Observability` is created last, once the resources it watches exist.
@@ -9,6 +9,14 @@ OBS-2 alerts are the rows of `ALERTS`, each with its Azure severity (0 critical,
 2 warning). Failed logins, the 5xx ratio and p95 latency are log alerts: the first reads
 the app's structured console logs, and Azure metric alerts compute neither ratios nor
 percentiles, so the other two read the gateway's access log table (`AGWAccessLogs`).
+Every table an alert reads is one the stack's log path fills (DEPLOY-6,
+CKV_GW_DEPLOY_76): the workspace has local (shared-key) authentication off, so the
+Container Apps environment ships to Azure Monitor and a diagnostic setting writes its
+console logs to the resource-specific `ContainerAppConsoleLogs` table (columns
+`ContainerAppName`, `Log`; the `_CL` table and its `_s` columns belong to the shared-key
+destination, MicrosoftDocs/azure-docs #100353). Both tables are Azure tables, defined in
+every workspace, so the rules validate their queries before any row arrives and need no
+`skip_query_validation`.
 Database connection failures, CPU and memory are metric alerts. OBS-3: every alert
 notifies the action group that e-mails `config.alert_email`.
 """
@@ -95,9 +103,9 @@ def log_alerts(app_name: str) -> tuple[LogAlert, ...]:
             "failed-logins",
             "More than 10 failed logins per minute from one client IP",
             WARNING,
-            f"""ContainerAppConsoleLogs_CL
-| where ContainerAppName_s == "{app_name}"
-| extend entry = parse_json(Log_s)
+            f"""ContainerAppConsoleLogs
+| where ContainerAppName == "{app_name}"
+| extend entry = parse_json(Log)
 | where tostring(entry.event) == "login_failed"
 | summarize failures = count() by client_ip = tostring(entry.ip), bin(TimeGenerated, 1m)
 | where failures > 10""",
@@ -196,9 +204,9 @@ class Logs(Construct):
             resource_group=resource_group,
             key=key,
             replication="LRS",  # logs are also in the workspace; three local copies suffice
-            # Network Watcher writes from Azure's network as a trusted service; the
-            # firewall (default Deny) still blocks everyone else.
-            public_network_access_enabled=True,
+            # Network Watcher and Event Grid write as trusted services; the deploy runner
+            # creates the rotation queue; the firewall (default Deny) blocks everyone else.
+            runner_ranges=config.azure.deployer_ip_ranges,
         )
         # The secret-rotation queue lives here (SEC-2): log its reads, writes and deletes.
         service_diagnostics(
@@ -297,6 +305,32 @@ class Observability(Construct):
                         aggregation=metric.aggregation,
                         operator="GreaterThan",
                         threshold=metric.threshold,
+                    )
+                ],
+                action=[MonitorMetricAlertAction(action_group_id=group)],
+            )
+
+        database = config.database
+        if database.max_storage_gb > database.storage_gb:
+            # Flexible Server's auto-grow has no ceiling (constructs/azure/database.py): warn
+            # at 90 % of `database.max_storage_gb` instead.
+            MonitorMetricAlert(
+                self,
+                "database-storage-ceiling",
+                name=f"{config.prefix}-database-storage-ceiling",
+                description=f"Database storage above 90 % of {database.max_storage_gb} GB",
+                resource_group_name=rg.name,
+                scopes=[database_id],
+                severity=WARNING,
+                frequency="PT15M",
+                window_size="PT1H",
+                criteria=[
+                    MonitorMetricAlertCriteria(
+                        metric_namespace="Microsoft.DBforPostgreSQL/flexibleServers",
+                        metric_name="storage_used",
+                        aggregation="Maximum",
+                        operator="GreaterThan",
+                        threshold=0.9 * database.max_storage_gb * 1000**3,
                     )
                 ],
                 action=[MonitorMetricAlertAction(action_group_id=group)],

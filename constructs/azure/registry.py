@@ -1,10 +1,20 @@
-"""Builds the private container registry: ACR Premium with CMK, no public access, image scanning.
+"""Builds the private container registry: ACR Premium, no public access, image scanning.
 
-Satisfies: APP-6, NET-2, IAM-1
+Satisfies: APP-6, NET-2, IAM-1, DEPLOY-4
 
 - Private: public network access off (a private endpoint in the endpoints subnet), admin
   user and anonymous pull off, export off; pulls use Entra identities (AcrPull).
-- CMK: the `registry` key through its own identity (Premium supports it).
+- Encryption: ACR encrypts every registry at rest with a platform-managed key; no
+  customer-managed key (DEPLOY-4). ACR accepts a customer key only at creation and only
+  through a user-assigned identity, while a vault whose firewall denies by default admits
+  ACR as a trusted service only through the registry's system-assigned identity, which
+  exists only after creation; the documented path is create, enable the system identity,
+  rotate the key to it, then close the vault
+  (https://learn.microsoft.com/azure/container-registry/tutorial-enable-customer-managed-keys,
+  "key vault firewall"). One apply cannot do that, and opening the environment's vault to
+  every network for it would undo DEPLOY-3's firewall. No requirement asks for a customer
+  key on images (APP-6 is privacy, scanning and immutable tags); CKV_GW_DEPLOY_74 refuses
+  the combination.
 - Retention: untagged manifests are deleted after 7 days.
 - Scanning: Microsoft Defender for Containers on the subscription (one subscription per
   environment) scans images when they are pushed and while they are pulled. ACR has no
@@ -20,18 +30,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cdktf_cdktf_provider_azurerm.container_registry import (
-    ContainerRegistry,
-    ContainerRegistryEncryption,
-    ContainerRegistryIdentity,
-)
+from cdktf_cdktf_provider_azurerm.container_registry import ContainerRegistry
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.security_center_subscription_pricing import (
     SecurityCenterSubscriptionPricing,
     SecurityCenterSubscriptionPricingExtension,
 )
 from constructs import Construct
-from constructs.azure.keys import ManagedKey, global_name
+from constructs.azure.keys import global_name
 
 from synth.config import EnvironmentConfig
 
@@ -52,7 +58,6 @@ class Registry(Construct):
         config: EnvironmentConfig,
         resource_group: ResourceGroup,
         network: Network,
-        key: ManagedKey,
     ) -> None:
         super().__init__(scope, id_)
         self.registry = ContainerRegistry(
@@ -72,17 +77,9 @@ class Registry(Construct):
             zone_redundancy_enabled=config.network.zones > 1,
             retention_policy_in_days=UNTAGGED_RETENTION_DAYS,
             trust_policy_enabled=False,  # Docker Content Trust is deprecated by Azure
-            identity=ContainerRegistryIdentity(type="UserAssigned", identity_ids=[key.identity.id]),
-            encryption=[
-                ContainerRegistryEncryption(
-                    key_vault_key_id=key.key.versionless_id,
-                    identity_client_id=key.identity.client_id,
-                )
-            ],
-            depends_on=[key.grant],
         )
         self.login_server = self.registry.login_server
-        network.private_endpoint(
+        self.endpoint = network.private_endpoint(
             self,
             "endpoint",
             name=f"{config.prefix}-acr",

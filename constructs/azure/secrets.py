@@ -1,24 +1,31 @@
 """Builds the app's secrets in Key Vault and the near-expiry events that drive their rotation.
 
-Satisfies: SEC-1, SEC-2, SEC-3, DB-9
+Satisfies: SEC-1, SEC-2, SEC-3, DB-9, DEPLOY-2, DEPLOY-6
 
-- SEC-1: `jwt-secret`, `database-url` and `database-password` (Key Vault names allow no
-  underscores; the app maps them to JWT_SECRET, DATABASE_URL and DATABASE_PASSWORD). Key
-  Vault encrypts secrets with its own HSM-protected keys; it offers no customer key for
-  secrets, so the vault's access control and purge protection are the environment's key.
-- SEC-3: the two secret values are write-only arguments (`value_wo`, azurerm 4.x), so no
-  value is kept in state, and what Terraform writes is a marker, not a secret:
-  `jwt-secret` starts as `pending-rotation` and the rotation process writes the first
-  real value (>= 256 random bits) right after the first apply; `database-password` holds
-  `entra-id-token` because the server accepts no password at all (DB-9): the app signs in
-  with a token of its managed identity. `database-url` holds no secret (user, host, port,
-  database, `sslmode=require`), so it is built from Terraform values.
+- SEC-1: `jwt-secret` and `database-url` (Key Vault names allow no underscores; the app
+  maps them to JWT_SECRET and DATABASE_URL). Key Vault encrypts secrets with its own
+  HSM-protected keys; it offers no customer key for secrets, so the vault's access control
+  and purge protection are the environment's key.
+- No `database-password`: the server accepts Entra ID tokens only (DB-9), so no password
+  exists to store. The app signs in as its managed identity (`AZURE_CLIENT_ID`) with a token
+  for `https://ossrdbms-aad.database.windows.net` as the password, fetched at connect
+  time (`DATABASE_AUTH=entra-token`); the role is created by the `database-role` job
+  (constructs/azure/jobs.py). A stored placeholder such as `entra-id-token` would be a
+  secret without a value (DEPLOY-6), which is what issue 9 found.
+- SEC-3 and DEPLOY-6: `jwt-secret` holds a real first value with 256 random bits and never
+  appears in the JSON, the plan or the state: the write-only `value_wo` (Terraform >= 1.11,
+  azurerm 4.x) is the SHA-256 of two `uuid()` results (each 128 bits from Go's crypto/rand
+  through hashicorp/go-uuid; https://developer.hashicorp.com/terraform/language/functions/uuid),
+  evaluated by Terraform at apply time. `value_wo_version` stays 1, so later applies leave
+  it alone and the rotation job owns later versions. `database-url` holds no secret (user,
+  host, port, database, `sslmode=require`), so it is built from Terraform values.
 - SEC-2: every secret expires `config.secrets.rotation_days` after it was written. Key
   Vault has no rotation schedule for secrets; it raises `SecretNearExpiry` 30 days before
-  expiry, and an Event Grid subscription delivers those events (and `SecretExpired`) to
-  the `secret-rotation` queue, which the rotation job consumes: it writes a new version
-  with a new expiry. Terraform sets the first expiry only (`ignore_changes`), so later
-  rotations do not show up as drift. The job reads the queue through a private endpoint.
+  expiry, and an Event Grid subscription delivers those events (and `SecretExpired`) to the
+  `secret-rotation` queue, which the `secret-rotation` job (constructs/azure/jobs.py)
+  drains, writing a new version with a new expiry. Terraform sets the first expiry only
+  (`ignore_changes`), so later rotations do not show up as drift.
+- DEPLOY-2: each secret waits for the deployer's Secrets Officer role on the vault.
 """
 
 from __future__ import annotations
@@ -51,9 +58,8 @@ if TYPE_CHECKING:
     from constructs.azure.network import Network
 
 ROTATION_EVENTS = ["Microsoft.KeyVault.SecretNearExpiry", "Microsoft.KeyVault.SecretExpired"]
-# Markers Terraform writes (write-only); neither is a secret. See the module docstring.
-PENDING = "pending-rotation"
-ENTRA_TOKEN = "entra-id-token"
+# 256 random bits, hex encoded, evaluated at apply time into a write-only argument (SEC-1).
+RANDOM_256_BITS = '${sha256(join("", [uuid(), uuid()]))}'
 
 
 def app_identity_name(config: EnvironmentConfig) -> str:
@@ -62,7 +68,7 @@ def app_identity_name(config: EnvironmentConfig) -> str:
 
 
 class Secrets(Construct):
-    """Key Vault secrets `jwt-secret`, `database-url`, `database-password`; rotation events."""
+    """Key Vault secrets `jwt-secret` and `database-url`, and the events that rotate them."""
 
     def __init__(
         self,
@@ -84,7 +90,7 @@ class Secrets(Construct):
             "expiration_date": first_expiry,
             # The rotation job owns later versions and their expiry (SEC-2).
             "lifecycle": TerraformResourceLifecycle(ignore_changes=["expiration_date"]),
-            "depends_on": keys.deployer_roles,
+            "depends_on": [keys.deployer_role["secret"]],
         }
         url = (
             f"postgresql://{app_identity_name(config)}@{database.fqdn}:{database.port}"
@@ -94,8 +100,8 @@ class Secrets(Construct):
             self,
             "jwt-secret",
             name="jwt-secret",
-            content_type="text/plain; >= 256 random bits, written by the rotation job",
-            value_wo=PENDING,
+            content_type="text/plain; 256 random bits, hex; rotated by the secret-rotation job",
+            value_wo=RANDOM_256_BITS,
             value_wo_version=1,
             **common,
         )
@@ -107,22 +113,14 @@ class Secrets(Construct):
             value=url,
             **common,
         )
-        self.database_password = KeyVaultSecret(
-            self,
-            "database-password",
-            name="database-password",
-            content_type="text/plain; Entra ID authentication, no static password",
-            value_wo=ENTRA_TOKEN,
-            value_wo_version=1,
-            **common,
-        )
-        self.all = {
-            "JWT_SECRET": self.jwt_secret,
-            "DATABASE_URL": self.database_url,
-            "DATABASE_PASSWORD": self.database_password,
-        }
+        self.all = {"JWT_SECRET": self.jwt_secret, "DATABASE_URL": self.database_url}
+        # What the rotation job rewrites: names -> secrets; generated ones get new values.
+        self.rotated = {"jwt-secret": self.jwt_secret, "database-url": self.database_url}
+        self.generated = ("jwt-secret",)
+        self.vault_name = keys.vault.name
+        self.queue_account_name = rotation_account.name
 
-        queue = StorageQueue(
+        self.queue = queue = StorageQueue(
             self, "rotation-queue", name="secret-rotation", storage_account_id=rotation_account.id
         )
         network.private_endpoint(

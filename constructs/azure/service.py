@@ -1,11 +1,26 @@
 """Builds the app runtime: a VNet-integrated Container Apps environment and the app's Container App.
 
-Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, IAM-1, NET-2
+Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, IAM-1, NET-2, DEPLOY-2, DEPLOY-5, DEPLOY-6
 
 - The environment runs in the app subnet behind an internal load balancer (no public
   ingress; the Application Gateway is the only way in, and the app's ingress admits the
-  gateway's subnet only). Its logs go to Log Analytics. A private DNS zone for the
-  environment's default domain lets the gateway resolve the app.
+  gateway's subnet only). A private DNS zone for the environment's default domain lets
+  the gateway resolve the app.
+- Logs (DEPLOY-6): the workspace has local authentication off, and the `log-analytics`
+  destination ships with the workspace's shared key, so nothing would arrive
+  (MicrosoftDocs/azure-docs #100353). The environment uses the `azure-monitor`
+  destination and a diagnostic setting sends its console and system logs to the
+  workspace's resource-specific tables (`ContainerAppConsoleLogs`, `ContainerAppSystemLogs`),
+  which the failed-logins alert reads
+  (https://learn.microsoft.com/azure/container-apps/log-options).
+- First revision (DEPLOY-5): the registry is created by this same apply and is empty
+  until the release pipeline pushes, so the first revision runs `BOOTSTRAP_IMAGE`, a
+  public image that answers 200 on every path at the app's port, and Terraform then ignores
+  the image and its arguments: the release pipeline deploys each immutable tag with
+  `az containerapp update --image <registry>/<app>:<tag> --replace-args` (README). The app
+  waits for its role assignments and for the vault and registry private endpoints with
+  their DNS links, because the revision resolves its Key Vault references and pulls from
+  inside the VNet (DEPLOY-2).
 - APP-1: `min_replicas`/`max_replicas`, scaling on concurrent HTTP requests and on CPU
   (`scale_cpu_percent`) and memory (`scale_memory_percent`) utilization.
 - APP-2: Container Apps has no request/limit split and allows fixed CPU/memory pairs
@@ -15,8 +30,12 @@ Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, IAM-1, NET-2
   ready, then the old one drains, so deployments have no downtime.
 - EDGE-4: readiness probe every 10 s and liveness every 30 s on `GET /health`; 30 s
   termination grace period.
-- APP-4: JWT_SECRET, DATABASE_URL and DATABASE_PASSWORD are Key Vault references resolved
-  with the app's identity; no secret value is in the app's definition.
+- APP-4: JWT_SECRET and DATABASE_URL are Key Vault references resolved with the app's
+  identity; no secret value is in the app's definition. The database accepts no password:
+  `DATABASE_AUTH=entra-token` tells the app to use a token of `AZURE_CLIENT_ID` for
+  `https://ossrdbms-aad.database.windows.net` as its password, and the cache likewise
+  takes a token for `https://redis.azure.com` with the identity's object ID as user name
+  (`REDIS_USERNAME`) over TLS on 6380, verified against the public CAs.
 - APP-5: the app runs as `id-<prefix>-app`, allowed to read its three secrets (not the
   vault), read/write its own container, use its cache (data contributor) and pull
   from its registry, nothing else.
@@ -24,6 +43,7 @@ Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, IAM-1, NET-2
 
 from __future__ import annotations
 
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.container_app import (
     ContainerApp,
     ContainerAppIdentity,
@@ -45,6 +65,10 @@ from cdktf_cdktf_provider_azurerm.container_app_environment import (
     ContainerAppEnvironmentWorkloadProfile,
 )
 from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
+from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
+    MonitorDiagnosticSetting,
+    MonitorDiagnosticSettingEnabledLog,
+)
 from cdktf_cdktf_provider_azurerm.private_dns_a_record import PrivateDnsARecord
 from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
 from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import (
@@ -71,6 +95,11 @@ HEALTH_PATH = "/health"
 READINESS_SECONDS, LIVENESS_SECONDS = 10, 30  # EDGE-4
 GRACE_SECONDS = 30
 CONCURRENT_REQUESTS = 50  # per replica before the HTTP rule adds one
+# DEPLOY-5: the first revision's image, public and present before any release: HashiCorp's
+# http-echo answers 200 with its text on every path, at the port `-listen` names.
+BOOTSTRAP_IMAGE = "docker.io/hashicorp/http-echo:1.0"
+# What the release pipeline owns after the first apply.
+RELEASE_OWNED = ["template[0].container[0].image", "template[0].container[0].args"]
 
 
 def container_size(cpu: float, memory_mib: int) -> tuple[float, str]:
@@ -97,6 +126,7 @@ class Service(Construct):
         secrets: Secrets,
         storage: Storage,
         cache: Cache,
+        waits_for: list[ITerraformDependable],
     ) -> None:
         super().__init__(scope, id_)
         rg = resource_group
@@ -127,14 +157,15 @@ class Service(Construct):
                 principal_id=principal,
             )
         )
-        RoleAssignment(
+        self.release_image = f"{registry.login_server}/{config.app}:{config.service.image_tag}"
+        uses_container = RoleAssignment(
             self,
             "uses-container",
             scope=storage.container.resource_manager_id,
             role_definition_name="Storage Blob Data Contributor",
             principal_id=principal,
         )
-        RedisCacheAccessPolicyAssignment(
+        uses_cache = RedisCacheAccessPolicyAssignment(
             self,
             "uses-cache",
             name="app",
@@ -155,13 +186,21 @@ class Service(Construct):
             internal_load_balancer_enabled=True,
             zone_redundancy_enabled=config.network.zones > 1,
             mutual_tls_enabled=True,
-            logs_destination="log-analytics",
-            log_analytics_workspace_id=workspace.id,
+            logs_destination="azure-monitor",  # DEPLOY-6: see the module docstring
             workload_profile=[
                 ContainerAppEnvironmentWorkloadProfile(
                     name="Consumption", workload_profile_type="Consumption"
                 )
             ],
+        )
+        self.logs = MonitorDiagnosticSetting(
+            self,
+            "environment-logs",
+            name="environment-to-log-analytics",
+            target_resource_id=self.environment.id,
+            log_analytics_workspace_id=workspace.id,
+            log_analytics_destination_type="Dedicated",
+            enabled_log=[MonitorDiagnosticSettingEnabledLog(category_group="allLogs")],
         )
         zone = PrivateDnsZone(
             self,
@@ -257,7 +296,8 @@ class Service(Construct):
                 container=[
                     ContainerAppTemplateContainer(
                         name="app",
-                        image=f"{registry.login_server}/{config.app}:{config.service.image_tag}",
+                        image=BOOTSTRAP_IMAGE,
+                        args=[f"-listen=:{port}", "-text=first revision; no release yet"],
                         cpu=cpu,
                         memory=memory,
                         env=[
@@ -268,6 +308,12 @@ class Service(Construct):
                             ContainerAppTemplateContainerEnv(name="PORT", value=str(port)),
                             ContainerAppTemplateContainerEnv(
                                 name="AZURE_CLIENT_ID", value=self.identity.client_id
+                            ),
+                            ContainerAppTemplateContainerEnv(
+                                name="DATABASE_AUTH", value="entra-token"
+                            ),
+                            ContainerAppTemplateContainerEnv(
+                                name="REDIS_USERNAME", value=self.identity.principal_id
                             ),
                             ContainerAppTemplateContainerEnv(name="REDIS_HOST", value=cache.host),
                             ContainerAppTemplateContainerEnv(
@@ -304,6 +350,7 @@ class Service(Construct):
                     )
                 ],
             ),
-            depends_on=grants,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=RELEASE_OWNED),
+            depends_on=[*grants, uses_container, uses_cache, self.logs, *waits_for],
         )
         self.fqdn = self.app.ingress.fqdn

@@ -1,6 +1,6 @@
 """Builds the Terraform state storage: a private, CMK-encrypted, versioned Storage account.
 
-Satisfies: STATE-2, OBJ-1, OBJ-2, OBJ-3, OBJ-5, SEC-4, IAM-1
+Satisfies: STATE-2, OBJ-1, OBJ-2, OBJ-3, OBJ-5, SEC-4, IAM-1, DEPLOY-2, DEPLOY-3
 
 - Its own resource group `rg-<app>-tfstate`, so no environment's lifecycle touches it.
 - The account is `hardened_account()` of constructs/azure/storage.py (TLS 1.2, HTTPS only,
@@ -16,16 +16,22 @@ Satisfies: STATE-2, OBJ-1, OBJ-2, OBJ-3, OBJ-5, SEC-4, IAM-1
   the account: losing it loses every environment's state.
 
 Names are global: derived from the app, the prefix and a hash of the subscription
-(`keys.global_name`), deterministic without a random suffix. Like the environments' vaults,
-the vault and the account deny public network access: run Terraform from a network that
-reaches them (or add the runner's address to their network rules).
+(`keys.global_name`), deterministic without a random suffix.
+
+Deploy path (DEPLOY-3): this stack has no network at all, and the runner writes the key
+and the `tfstate` container (and later every environment's state blobs) from outside
+Azure. Like the environments' vaults and accounts, the vault and the account keep their
+public endpoint on behind a firewall that denies by default and admits only
+`azure.deployer_ip_ranges` and trusted Azure services (see constructs/azure/keys.py).
+The deployer gets Crypto Officer for the one key it writes, and the container write and
+the key write wait for their roles (DEPLOY-2).
 """
 
 from __future__ import annotations
 
 from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
-from cdktf_cdktf_provider_azurerm.key_vault import KeyVault, KeyVaultNetworkAcls
+from cdktf_cdktf_provider_azurerm.key_vault import KeyVault
 from cdktf_cdktf_provider_azurerm.key_vault_key import (
     KeyVaultKey,
     KeyVaultKeyRotationPolicy,
@@ -54,6 +60,7 @@ from constructs.azure.keys import (
     SOFT_DELETE_DAYS,
     ManagedKey,
     global_name,
+    runner_acls,
 )
 from constructs.azure.storage import NONCURRENT_VERSION_DAYS, hardened_account
 
@@ -83,6 +90,7 @@ class StateStorage(Construct):
             resource_group=group,
             key=key,
             replication="GRS",  # a second copy in the paired region
+            runner_ranges=config.azure.deployer_ip_ranges,
         )
         account.lifecycle = KEEP
         ManagementLock(
@@ -148,8 +156,8 @@ class StateStorage(Construct):
             rbac_authorization_enabled=True,
             soft_delete_retention_days=SOFT_DELETE_DAYS,  # SEC-4
             purge_protection_enabled=True,
-            public_network_access_enabled=False,
-            network_acls=KeyVaultNetworkAcls(default_action="Deny", bypass="AzureServices"),
+            public_network_access_enabled=True,  # DEPLOY-3: firewalled to the runner
+            network_acls=runner_acls(config),
             lifecycle=KEEP,
         )
         officer = RoleAssignment(

@@ -1,6 +1,6 @@
 """Builds the app's object storage: a private, versioned, logged Storage account and container.
 
-Satisfies: OBJ-1, OBJ-2, OBJ-3, OBJ-4, OBJ-5, OBJ-6, NET-2
+Satisfies: OBJ-1, OBJ-2, OBJ-3, OBJ-4, OBJ-5, OBJ-6, NET-2, DEPLOY-3
 
 - OBJ-1: no public network access (a private endpoint in the endpoints subnet), no
   anonymous blob access, shared keys and local users off (Entra ID only).
@@ -16,7 +16,14 @@ Satisfies: OBJ-1, OBJ-2, OBJ-3, OBJ-4, OBJ-5, OBJ-6, NET-2
 - OBJ-5: HTTPS only, TLS 1.2 minimum.
 - OBJ-6: blob read/write/delete logs go to the Log Analytics workspace.
 
-`hardened_account()` is the one place these settings live; the log sink uses it too.
+`hardened_account()` is the one place these settings live; the log sink and the state
+storage use it too. Deploy path (DEPLOY-3): the apply creates containers and queues from
+the deploy runner, through Entra ID (shared keys are off; the provider sets
+`storage_use_azuread`), before any private endpoint exists. So the public endpoint is on
+with a firewall that denies by default and admits only `azure.deployer_ip_ranges` and
+trusted Azure services (Network Watcher, Event Grid with its identity); the app reaches
+its blobs through the private endpoint
+(https://learn.microsoft.com/azure/storage/common/storage-network-security).
 Storage account names must be globally unique, 3-24 lowercase letters and digits: they
 are derived from the prefix and a hash of the subscription (`keys.global_name`).
 """
@@ -56,7 +63,7 @@ from constructs.azure.keys import ManagedKey, global_name
 
 from synth.config import EnvironmentConfig
 
-if TYPE_CHECKING:  # network imports the log sink, which uses this module
+if TYPE_CHECKING:
     from constructs.azure.network import Network
 
 SOFT_DELETE_DAYS = 7
@@ -72,9 +79,10 @@ def hardened_account(
     resource_group: ResourceGroup,
     key: ManagedKey,
     replication: str,
-    public_network_access_enabled: bool = False,
+    runner_ranges: list[str],
 ) -> StorageAccount:
-    """A StorageV2 account with every OBJ-1/2/5 default; reachable by trusted services only."""
+    """A StorageV2 account with every OBJ-1/2/5 default; reachable by the deploy runner's
+    ranges, trusted Azure services and private endpoints only."""
     return StorageAccount(
         scope,
         id_,
@@ -87,15 +95,18 @@ def hardened_account(
         https_traffic_only_enabled=True,  # OBJ-5
         min_tls_version="TLS1_2",
         allow_nested_items_to_be_public=False,  # OBJ-1
-        public_network_access_enabled=public_network_access_enabled,
+        public_network_access_enabled=True,  # DEPLOY-3: firewalled below
         shared_access_key_enabled=False,
         default_to_oauth_authentication=True,
         local_user_enabled=False,
         cross_tenant_replication_enabled=False,
         infrastructure_encryption_enabled=True,  # OBJ-2
-        # Only trusted Azure services (e.g. Network Watcher) and private endpoints get in.
+        # Only the deploy runner, trusted Azure services (e.g. Network Watcher) and private
+        # endpoints get in.
         network_rules=StorageAccountNetworkRules(
-            default_action="Deny", bypass=["AzureServices", "Logging", "Metrics"]
+            default_action="Deny",
+            bypass=["AzureServices", "Logging", "Metrics"],
+            ip_rules=storage_ip_rules(runner_ranges),
         ),
         # Shared keys are off, so no SAS can be signed with one; a user-delegation SAS
         # still expires within a day.
@@ -116,6 +127,12 @@ def hardened_account(
         ),
         depends_on=[key.grant],
     )
+
+
+def storage_ip_rules(ranges: list[str]) -> list[str]:
+    """Storage firewall rules for CIDR ranges: a /32 is written as its bare address, because
+    Storage refuses /31 and /32 prefixes (storage-network-security, "IP network rules")."""
+    return [cidr.removesuffix("/32") for cidr in ranges]
 
 
 def service_diagnostics(
@@ -165,6 +182,7 @@ class Storage(Construct):
             resource_group=resource_group,
             key=key,
             replication=replication,
+            runner_ranges=config.azure.deployer_ip_ranges,
         )
         self.container = StorageContainer(
             self,

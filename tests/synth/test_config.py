@@ -322,3 +322,53 @@ def test_gcp_initial_image_must_be_an_image_reference(tmp_path: Path) -> None:
     data["gcp"] = {**data["gcp"], "initial_image": "hello world"}
     message = error_of(tmp_path, "dev", data)
     assert "gcp.initial_image" in message and "hello world" in message
+
+
+# --- Azure deploy runner ranges (DEPLOY-3, issue 9) -------------------------------------------
+
+
+def azure_ranges(ranges: Any) -> dict[str, Any]:
+    data = shipped("dev")
+    data["azure"] = {**data["azure"], "deployer_ip_ranges": ranges}
+    return data
+
+
+def test_azure_runner_ranges_are_required() -> None:
+    data = shipped("dev")
+    data["azure"] = {k: v for k, v in data["azure"].items() if k != "deployer_ip_ranges"}
+    with pytest.raises(ConfigError, match=r"dev.yaml: azure.deployer_ip_ranges"):
+        parse_environment("dev", data, source="dev.yaml")
+
+
+def test_azure_runner_ranges_refuse_an_empty_list() -> None:
+    with pytest.raises(ConfigError, match=r"azure.deployer_ip_ranges"):
+        parse_environment("dev", azure_ranges([]), source="dev.yaml")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("10.0.0.0/8", "must be a public range"),
+        ("100.64.1.0/24", "must be a public range"),
+        ("127.0.0.1/32", "must be a public range"),
+        ("0.0.0.0/0", "must be a public range"),
+        ("20.0.0.0/31", "a /31 is not accepted"),
+        ("not-an-ip", "not an IPv4 network"),
+    ],
+)
+def test_azure_runner_ranges_must_be_public_cidrs(value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_environment("dev", azure_ranges([value]), source="dev.yaml")
+    assert f"dev.yaml: azure.deployer_ip_ranges[0]: {message}" in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["20.1.2.3/32", "52.10.0.0/16", "203.0.113.0/24"])
+def test_azure_runner_ranges_accept_public_and_documentation_ranges(value: str) -> None:
+    config = parse_environment("dev", azure_ranges([value]), source="dev.yaml")
+    assert config.azure.deployer_ip_ranges == [value]
+
+
+def test_shipped_environments_use_a_documentation_range_to_replace() -> None:
+    for name in ("dev", "staging", "production"):
+        config = load_environment(SHIPPED / f"{name}.yaml", cloud="azure")
+        assert config.azure.deployer_ip_ranges == ["198.51.100.0/24"]  # RFC 5737 example

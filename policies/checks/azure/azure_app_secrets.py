@@ -1,12 +1,24 @@
 """Builds CKV_GW_APP_73: the app's secrets reach it only as Key Vault references: every secret
 of the Container App names a `key_vault_secret_id` and an identity, and JWT_SECRET,
-DATABASE_URL and DATABASE_PASSWORD come from those secrets, never from plain values (APP-4)."""
+DATABASE_URL and DATABASE_PASSWORD come from those secrets, never from plain values (APP-4).
+Where every database server accepts Entra ID tokens only, no password exists: DATABASE_PASSWORD
+is then not required (the app uses a token of its identity, DB-9)."""
 
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine
 
 SECRET_NAMES = ("JWT_SECRET", "DATABASE_URL", "DATABASE_PASSWORD")
+
+
+def entra_only_database(stack: Stack) -> bool:
+    """Every PostgreSQL server of the stack accepts Entra ID tokens only (no password exists,
+    so DATABASE_PASSWORD has nothing to hold; issue 9 removed its placeholder)."""
+    servers = stack.resources("azurerm_postgresql_flexible_server").values()
+    return bool(servers) and all(
+        (blocks(s, "authentication") or [{}])[0].get("password_auth_enabled") is False
+        for s in servers
+    )
 
 
 class AzureAppSecrets(GroundworkCheck):
@@ -36,7 +48,10 @@ class AzureAppSecrets(GroundworkCheck):
             for container in blocks((blocks(body, "template") or [{}])[0], "container")
             for item in blocks(container, "env")
         }
-        for name in SECRET_NAMES:
+        wanted = [
+            n for n in SECRET_NAMES if n != "DATABASE_PASSWORD" or not entra_only_database(stack)
+        ]
+        for name in wanted:
             item = env.get(name)
             if item is None:
                 verdicts.append(Verdict.failed(f"{name} is not given to the app"))

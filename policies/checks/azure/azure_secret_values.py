@@ -1,6 +1,7 @@
 """Builds CKV_GW_SEC_72: no secret value lands in the synthesized JSON or Terraform state:
-generated secrets use the write-only `value_wo` (a placeholder the rotation job overwrites),
-and a plain `value` is allowed only for a connection string that carries no password (SEC-3)."""
+generated secrets use the write-only `value_wo` (computed at apply time; CKV_GW_DEPLOY_81 refuses
+literal placeholders), and a plain `value` is allowed only for a connection string that carries
+no password (SEC-3)."""
 
 import re
 from typing import Any

@@ -1,12 +1,24 @@
 """Builds CKV_GW_SEC_70: Key Vault holds the three app secrets (jwt-secret, database-url,
 database-password) in this environment's vault, the one whose keys encrypt its data (SEC-1).
-Checked on the vault that the app's secrets live in: every one of them must be there."""
+Checked on the vault that the app's secrets live in: every one of them must be there. Where
+every database server accepts Entra ID tokens only, no password exists and
+`database-password` is not required (DB-9; a stored placeholder is what issue 9 removed)."""
 
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
 
 SECRETS = ("jwt-secret", "database-url", "database-password")
+
+
+def entra_only_database(stack: Stack) -> bool:
+    """Every PostgreSQL server of the stack accepts Entra ID tokens only (no password exists,
+    so DATABASE_PASSWORD has nothing to hold; issue 9 removed its placeholder)."""
+    servers = stack.resources("azurerm_postgresql_flexible_server").values()
+    return bool(servers) and all(
+        (blocks(s, "authentication") or [{}])[0].get("password_auth_enabled") is False
+        for s in servers
+    )
 
 
 class AzureSecretsStored(GroundworkCheck):
@@ -28,7 +40,8 @@ class AzureSecretsStored(GroundworkCheck):
             for s in stack.resources("azurerm_key_vault_secret").values()
             if address_of(s.get("key_vault_id")) == vault
         }
-        missing = [name for name in SECRETS if name not in names]
+        wanted = [n for n in SECRETS if n != "database-password" or not entra_only_database(stack)]
+        missing = [name for name in wanted if name not in names]
         if missing:
             return Verdict.failed(f"{vault} lacks {missing}")
         verdicts = []

@@ -165,3 +165,52 @@ def test_ha_servers_keep_geo_backups_under_a_key_in_the_paired_region_db_2_db_4(
     assert {v["location"] for v in vaults if v["name"].startswith("kvgeo-")} == {"northeurope"}
     (dev_server,) = servers(dev)
     assert dev_server["geo_redundant_backup_enabled"] is False
+
+
+@pytest.mark.parametrize("env", ["dev", "production"])
+def test_each_servers_settings_are_written_one_after_another_deploy_2(env: str) -> None:
+    _, synthesized = synth(env)
+    settings = json.loads(synthesized)["resource"][
+        "azurerm_postgresql_flexible_server_configuration"
+    ]
+    by_server: dict[str, list[str]] = {}
+    for name, body in settings.items():
+        by_server.setdefault(body["server_id"], []).append(name)
+    for names in by_server.values():
+        # A chain: one first setting, every other depends on exactly one earlier setting.
+        firsts = [n for n in names if "depends_on" not in settings[n]]
+        assert len(firsts) == 1
+        order = [firsts[0]]
+        while len(order) < len(names):
+            (after,) = [
+                n
+                for n in names
+                if settings[n].get("depends_on")
+                == [f"azurerm_postgresql_flexible_server_configuration.{order[-1]}"]
+            ]
+            order.append(after)
+        assert sorted(order) == sorted(names)
+
+
+def test_storage_grows_only_where_the_config_allows_it(dev, production) -> None:
+    for synthesized in (dev, production):
+        config, _ = synthesized
+        for server in servers(synthesized):
+            wanted = config.database.max_storage_gb > config.database.storage_gb
+            assert server["auto_grow_enabled"] is wanted
+    assert production[0].database.max_storage_gb > production[0].database.storage_gb
+
+
+def test_production_warns_before_storage_passes_its_ceiling(dev, production) -> None:
+    def ceiling(synthesized):
+        return [
+            a
+            for a in resources_of(json.loads(synthesized[1]), "azurerm_monitor_metric_alert")
+            if a["name"].endswith("-database-storage-ceiling")
+        ]
+
+    assert ceiling(dev) == []
+    (alert,) = ceiling(production)
+    (criteria,) = alert["criteria"]
+    assert criteria["metric_name"] == "storage_used"
+    assert criteria["threshold"] == 0.9 * production[0].database.max_storage_gb * 1000**3

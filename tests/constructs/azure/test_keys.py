@@ -1,4 +1,5 @@
-"""Keys: RBAC Key Vault, soft delete, purge protection, no public access, key rotation (SEC-4)."""
+"""Keys: RBAC Key Vault, soft delete, purge protection, runner-only firewall, key rotation (SEC-4,
+DEPLOY-2, DEPLOY-3)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def parsed(synthesized: str) -> dict[str, Any]:
     return json.loads(synthesized)
 
 
-def test_vault_has_rbac_soft_delete_purge_protection_and_no_public_access_sec_4(dev: str) -> None:
+def test_vault_has_rbac_soft_delete_purge_protection_and_admits_only_the_runner(dev: str) -> None:
     assert CdktfTesting.to_have_resource_with_properties(
         dev,
         "azurerm_key_vault",
@@ -39,8 +40,13 @@ def test_vault_has_rbac_soft_delete_purge_protection_and_no_public_access_sec_4(
             "rbac_authorization_enabled": True,
             "soft_delete_retention_days": 90,
             "purge_protection_enabled": True,
-            "public_network_access_enabled": False,
-            "network_acls": {"default_action": "Deny", "bypass": "AzureServices"},
+            # DEPLOY-3: the runner writes keys, secrets and the certificate from outside.
+            "public_network_access_enabled": True,
+            "network_acls": {
+                "default_action": "Deny",
+                "bypass": "AzureServices",
+                "ip_rules": ["198.51.100.0/24"],
+            },
         },
     )
     endpoints = resources_of(parsed(dev), "azurerm_private_endpoint")
@@ -62,7 +68,6 @@ def test_every_key_is_hsm_backed_and_rotates_within_90_days_sec_4(dev: str) -> N
     assert {k["name"] for k in keys} == {
         "groundwork-dev-storage",
         "groundwork-dev-database",
-        "groundwork-dev-registry",
     }
     for key in keys:
         assert key["key_type"] == "RSA-HSM"
@@ -78,7 +83,7 @@ def test_each_key_has_its_own_identity_limited_to_that_key_iam_1(dev: str) -> No
         for a in resources_of(stack, "azurerm_role_assignment")
         if a["role_definition_name"] == "Key Vault Crypto Service Encryption User"
     ]
-    assert len(assignments) == 3
+    assert len(assignments) == 2
     for assignment in assignments:
         assert assignment["scope"].endswith(".resource_versionless_id}")
         assert "azurerm_user_assigned_identity." in assignment["principal_id"]
@@ -100,10 +105,42 @@ def test_paired_region_vault_exists_only_for_geo_redundant_backups(dev: str) -> 
     ]
     assert len(geo) == 1
     assert geo[0]["purge_protection_enabled"] is True
-    assert geo[0]["public_network_access_enabled"] is False
+    assert geo[0]["network_acls"]["default_action"] == "Deny"
     endpoints = [
         e
         for e in resources_of(production, "azurerm_private_endpoint")
         if e["private_service_connection"]["subresource_names"] == ["vault"]
     ]
     assert len(endpoints) == 2
+
+
+def test_deployer_holds_one_officer_role_per_object_kind_and_writes_wait_deploy_2_3(
+    dev: str,
+) -> None:
+    stack = parsed(dev)
+    officers = {
+        a["role_definition_name"]: name
+        for name, a in stack["resource"]["azurerm_role_assignment"].items()
+        if a["principal_id"] == "${data.azurerm_client_config.client.object_id}"
+    }
+    assert set(officers) == {
+        "Key Vault Crypto Officer",
+        "Key Vault Secrets Officer",
+        "Key Vault Certificates Officer",
+    }
+    for key in resources_of(stack, "azurerm_key_vault_key"):
+        crypto = officers["Key Vault Crypto Officer"]
+        assert key["depends_on"] == [f"azurerm_role_assignment.{crypto}"]
+    (certificate,) = resources_of(stack, "azurerm_key_vault_certificate")
+    certificates = officers["Key Vault Certificates Officer"]
+    assert certificate["depends_on"] == [f"azurerm_role_assignment.{certificates}"]
+
+
+def test_paired_vault_deployer_gets_crypto_officer_only() -> None:
+    production = parsed(synth("production"))
+    geo_roles = [
+        a["role_definition_name"]
+        for a in resources_of(production, "azurerm_role_assignment")
+        if "azurerm_key_vault.keys_geovault" in a["scope"]
+    ]
+    assert geo_roles == ["Key Vault Crypto Officer"]

@@ -143,4 +143,16 @@ def test_vnet_flow_logs_keep_the_log_retention_with_traffic_analytics_net_4(env:
     assert flow_log["target_resource_id"].startswith("${azurerm_virtual_network.")
     assert flow_log["retention_policy"] == {"enabled": True, "days": config.logs.retention_days}
     assert flow_log["traffic_analytics"]["enabled"] is True
-    assert "data.azurerm_network_watcher." in flow_log["network_watcher_name"]
+    # DEPLOY-5: the watcher is created (a fresh subscription has none), before the VNet.
+    assert "azurerm_network_watcher." in flow_log["network_watcher_name"]
+    assert "azurerm_network_watcher" not in stack.get("data", {})
+    (vnet,) = resources_of(stack, "azurerm_virtual_network")
+    assert vnet["depends_on"][0].startswith("azurerm_network_watcher.")
+
+
+def test_dns_zone_links_are_named_after_the_vnet_deploy_1() -> None:
+    _, stack = synth("production")
+    links = resources_of(stack, "azurerm_private_dns_zone_virtual_network_link")
+    names = {link["name"] for link in links}
+    assert "link-vnet-groundwork-production" in names
+    assert all(len(name) <= 80 for name in names)

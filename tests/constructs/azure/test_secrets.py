@@ -1,4 +1,5 @@
-"""Secrets: three vault secrets, no value in the JSON, expiry and rotation events (SEC-1..3)."""
+"""Secrets: two vault secrets with real values kept out of the JSON, expiry, rotation events and the
+job that rotates them (SEC-1..3, DEPLOY-6)."""
 
 from __future__ import annotations
 
@@ -26,20 +27,21 @@ def secrets(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {s["name"]: s for s in resources_of(stack, "azurerm_key_vault_secret")}
 
 
-def test_the_three_secrets_live_in_the_vault_sec_1(dev) -> None:
+def test_the_secrets_live_in_the_vault_and_no_password_placeholder_exists_sec_1(dev) -> None:
     found = secrets(dev)
-    assert set(found) == {"jwt-secret", "database-url", "database-password"}
+    # The server accepts Entra tokens only (DB-9): no password exists to store.
+    assert set(found) == {"jwt-secret", "database-url"}
     for secret in found.values():
         assert secret["key_vault_id"].startswith("${azurerm_key_vault.")
         assert secret["content_type"]
 
 
-def test_secret_values_are_write_only_markers_or_hold_no_secret_sec_3_db_9(dev) -> None:
+def test_jwt_secret_starts_with_256_random_bits_write_only_sec_1_sec_3_deploy_6(dev) -> None:
     found = secrets(dev)
-    assert found["jwt-secret"]["value_wo"] == "pending-rotation"
-    assert found["database-password"]["value_wo"] == "entra-id-token"
+    # Two uuid() results (128 random bits each) hashed: evaluated at apply time, write-only.
+    assert found["jwt-secret"]["value_wo"] == '${sha256(join("", [uuid(), uuid()]))}'
+    assert found["jwt-secret"]["value_wo_version"] == 1
     assert "value" not in found["jwt-secret"]
-    assert "value" not in found["database-password"]
     url = found["database-url"]["value"]
     assert url.startswith("postgresql://id-groundwork-dev-app@")
     assert url.endswith("?sslmode=require")
@@ -68,3 +70,37 @@ def test_rotation_job_reads_the_queue_through_a_private_endpoint_sec_2(dev) -> N
         if e["private_service_connection"]["subresource_names"] == ["queue"]
     ]
     assert len(endpoints) == 1
+
+
+def test_the_rotation_job_drains_the_queue_and_may_write_only_the_rotated_secrets_sec_2(
+    dev,
+) -> None:
+    (job,) = [j for j in resources_of(dev, "azurerm_container_app_job") if "rotate" in j["name"]]
+    assert job["schedule_trigger_config"]["cron_expression"] == "7 * * * *"
+    (container,) = job["template"]["container"]
+    assert container["image"] == "mcr.microsoft.com/azure-cli:2.67.0"
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["GENERATED"] == "jwt-secret"
+    assert env["ROTATED"] == "database-url,jwt-secret"
+    assert env["ROTATION_DAYS"] == "90"
+    assert "token_hex(32)" in container["command"][2]
+    identity = job["identity"]["identity_ids"][0].removesuffix(".id}").removeprefix("${")
+    grants = [
+        a
+        for a in resources_of(dev, "azurerm_role_assignment")
+        if a["principal_id"] == f"${{{identity}.principal_id}}"
+    ]
+    assert sorted(a["role_definition_name"] for a in grants) == [
+        "Key Vault Secrets Officer",
+        "Key Vault Secrets Officer",
+        "Storage Queue Data Message Processor",
+    ]
+    assert all("azurerm_key_vault." not in a["scope"] for a in grants)  # never the whole vault
+
+
+def test_write_only_values_come_with_terraform_1_11_and_entra_storage_access_deploy_3_4(
+    dev,
+) -> None:
+    assert dev["terraform"]["required_version"] == ">= 1.11.0, < 2.0.0"
+    (provider,) = dev["provider"]["azurerm"]
+    assert provider["storage_use_azuread"] is True

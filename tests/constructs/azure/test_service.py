@@ -77,14 +77,17 @@ def test_probes_and_grace_period_edge_4(dev) -> None:
 
 def test_secrets_are_key_vault_references_never_values_app_4(dev) -> None:
     app = app_of(dev[1])
-    assert {s["name"] for s in app["secret"]} == {"jwt-secret", "database-url", "database-password"}
+    assert {s["name"] for s in app["secret"]} == {"jwt-secret", "database-url"}
     for secret in app["secret"]:
         assert "value" not in secret
         assert secret["key_vault_secret_id"].endswith(".versionless_id}")
         assert "azurerm_user_assigned_identity.service_identity" in secret["identity"]
     env = {e["name"]: e for e in app["template"]["container"][0]["env"]}
-    for name in ("JWT_SECRET", "DATABASE_URL", "DATABASE_PASSWORD"):
+    for name in ("JWT_SECRET", "DATABASE_URL"):
         assert "value" not in env[name] and env[name]["secret_name"]
+    # Entra-only database: a token of the app's identity is the password (DB-9).
+    assert "DATABASE_PASSWORD" not in env
+    assert env["DATABASE_AUTH"]["value"] == "entra-token"
 
 
 def test_app_identity_reaches_only_its_own_secrets_container_cache_and_registry_app_5(dev) -> None:
@@ -99,7 +102,6 @@ def test_app_identity_reaches_only_its_own_secrets_container_cache_and_registry_
         ("AcrPull", "${azurerm_container_registry"),
         ("Key Vault Secrets User", "${azurerm_key_vault_secret"),
         ("Key Vault Secrets User", "${azurerm_key_vault_secret"),
-        ("Key Vault Secrets User", "${azurerm_key_vault_secret"),
         ("Storage Blob Data Contributor", "${azurerm_storage_container"),
     ]
     (policy,) = resources_of(stack, "azurerm_redis_cache_access_policy_assignment")
@@ -111,10 +113,51 @@ def test_environment_is_internal_in_the_app_subnet_and_ingress_admits_the_gatewa
     (environment,) = resources_of(stack, "azurerm_container_app_environment")
     assert environment["internal_load_balancer_enabled"] is True
     assert "network_app-subnet" in environment["infrastructure_subnet_id"]
-    assert "azurerm_log_analytics_workspace" in environment["log_analytics_workspace_id"]
+    # DEPLOY-6: the workspace refuses shared keys, so logs go through Azure Monitor.
+    assert environment["logs_destination"] == "azure-monitor"
+    assert "log_analytics_workspace_id" not in environment
+    (setting,) = [
+        d
+        for d in resources_of(stack, "azurerm_monitor_diagnostic_setting")
+        if "azurerm_container_app_environment." in d["target_resource_id"]
+    ]
+    assert setting["log_analytics_destination_type"] == "Dedicated"
+    assert setting["enabled_log"] == [{"category_group": "allLogs"}]
     ingress = app_of(stack)["ingress"]
     assert ingress["allow_insecure_connections"] is False
     assert ingress["target_port"] == config.service.port
     (restriction,) = ingress["ip_security_restriction"]
     assert restriction["action"] == "Allow"
     assert restriction["ip_address_range"].endswith("/20")
+
+
+def test_first_revision_runs_a_public_image_and_waits_for_its_paths_deploy_2_5(dev) -> None:
+    config, stack = dev
+    (app,) = resources_of(stack, "azurerm_container_app")
+    (container,) = app["template"]["container"]
+    assert container["image"] == "docker.io/hashicorp/http-echo:1.0"
+    assert container["args"][0] == f"-listen=:{config.service.port}"
+    assert app["lifecycle"]["ignore_changes"] == [
+        "template[0].container[0].image",
+        "template[0].container[0].args",
+    ]
+    waits = " ".join(app["depends_on"])
+    assert "azurerm_private_endpoint.keys_vault-endpoint" in waits
+    assert "azurerm_private_endpoint.registry_endpoint" in waits
+    assert "azurerm_private_dns_zone_virtual_network_link." in waits
+    assert "azurerm_redis_cache_access_policy_assignment." in waits
+
+
+def test_database_role_job_creates_the_app_role_as_the_entra_admin_deploy_6(dev) -> None:
+    _, stack = dev
+    (job,) = [j for j in resources_of(stack, "azurerm_container_app_job") if "role" in j["name"]]
+    assert "database_admin" in job["identity"]["identity_ids"][0]
+    (container,) = job["template"]["container"]
+    assert container["image"] == "docker.io/library/postgres:17.2-alpine"
+    script = container["command"][2]
+    assert "pgaadauth_create_principal_with_oid" in script
+    assert "GRANT ALL PRIVILEGES ON DATABASE" in script
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["APP_ROLE"] == "${azurerm_user_assigned_identity.service_identity_44ED2582.name}"
+    assert "service_identity" in env["APP_OBJECT_ID"]
+    assert any("entra-admin" in d for d in job["depends_on"])

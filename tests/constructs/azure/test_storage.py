@@ -42,8 +42,9 @@ def test_every_account_blocks_public_and_key_access_and_requires_tls_obj_1_obj_5
         assert account["https_traffic_only_enabled"] is True
         assert account["min_tls_version"] == "TLS1_2"
         assert account["network_rules"]["default_action"] == "Deny"
-    _, app = app_account(dev)
-    assert app["public_network_access_enabled"] is False
+        # DEPLOY-3: reachable by the deploy runner's ranges only (plus trusted services).
+        assert account["public_network_access_enabled"] is True
+        assert account["network_rules"]["ip_rules"] == ["198.51.100.0/24"]
     (container,) = resources_of(dev, "azurerm_storage_container")
     assert container["container_access_type"] == "private"
     blob = [
@@ -87,3 +88,12 @@ def test_blob_reads_writes_and_deletes_are_logged_obj_6(dev) -> None:
     categories = {log["category"] for log in settings[0]["enabled_log"]}
     assert categories == {"StorageRead", "StorageWrite", "StorageDelete"}
     assert "azurerm_log_analytics_workspace" in settings[0]["log_analytics_workspace_id"]
+
+
+def test_a_single_runner_address_is_written_without_its_prefix() -> None:
+    from constructs.azure.storage import storage_ip_rules
+
+    assert storage_ip_rules(["203.0.113.7/32", "198.51.100.0/24"]) == [
+        "203.0.113.7",
+        "198.51.100.0/24",
+    ]

@@ -1,0 +1,244 @@
+"""Builds the app's jobs in its Container Apps environment: the database role and secret rotation.
+
+Satisfies: SEC-2, DB-9, DEPLOY-5, DEPLOY-6
+
+Both run as Container Apps jobs in the app's (VNet-integrated) environment, so they reach
+the database, the vault and the rotation queue through their private endpoints, with
+their own user-assigned identities and no stored credential. Their images are public
+images that exist before any release pipeline has run (DEPLOY-5): Microsoft's Azure CLI
+image and the PostgreSQL project's client image, pinned by tag.
+
+- `database-role` (DEPLOY-6, DB-9): the server accepts Entra ID tokens only, and a
+  PostgreSQL role for a managed identity can be created only by an Entra administrator,
+  in SQL, with `pgaadauth_create_principal_with_oid`
+  (https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-manage-azure-ad-users).
+  The job runs as the server's Entra administrator (`id-<prefix>-dbadmin`), gets a token
+  from the Container Apps identity endpoint
+  (https://learn.microsoft.com/azure/container-apps/managed-identity#rest-endpoint-reference),
+  and creates the app identity's role if it is missing, then grants it every privilege on
+  the app's database (CONNECT, CREATE, TEMPORARY), so the app creates and owns its own
+  schema when it runs its migrations; it is not an administrator. It is idempotent and runs
+  every `ROLE_JOB_CRON` (five minutes), so the role exists minutes after the first apply
+  and is restored if someone drops it. `azurerm` cannot start a job once, so a schedule is
+  the only trigger the stack can wire; a run costs a few vCPU-seconds.
+- `secret-rotation` (SEC-2): Key Vault raises `SecretNearExpiry` 30 days before a secret
+  expires; Event Grid puts it on the `secret-rotation` queue (constructs/azure/secrets.py).
+  The job runs every `ROTATION_JOB_CRON` (hourly), takes each message, writes a new version
+  of the named secret with a new expiry `secrets.rotation_days` ahead (a new random 256-bit
+  value for generated secrets, the current value for derived ones), and deletes the message.
+  Its identity may write only those secrets and process only that queue.
+"""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_azurerm.container_app_environment import ContainerAppEnvironment
+from cdktf_cdktf_provider_azurerm.container_app_job import (
+    ContainerAppJob,
+    ContainerAppJobIdentity,
+    ContainerAppJobScheduleTriggerConfig,
+    ContainerAppJobTemplate,
+    ContainerAppJobTemplateContainer,
+    ContainerAppJobTemplateContainerEnv,
+)
+from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
+from constructs import Construct
+from constructs.azure.database import Database
+from constructs.azure.keys import global_name
+from constructs.azure.secrets import Secrets
+
+from synth.config import EnvironmentConfig
+
+# Public images that exist before the first release (DEPLOY-5), pinned by tag.
+AZURE_CLI_IMAGE = "mcr.microsoft.com/azure-cli:2.67.0"
+POSTGRES_CLIENT_IMAGE = "docker.io/library/postgres:17.2-alpine"
+ROLE_JOB_CRON = "*/5 * * * *"
+ROTATION_JOB_CRON = "7 * * * *"
+ENTRA_DATABASE_RESOURCE = "https://ossrdbms-aad.database.windows.net"
+
+# Busybox wget (alpine) asks the job's identity endpoint for a database token, then psql
+# creates the app's role once and grants it the app database (idempotent).
+ROLE_SCRIPT = r"""set -eu
+token=$(wget -q -O - --header "X-IDENTITY-HEADER: $IDENTITY_HEADER" \
+  "$IDENTITY_ENDPOINT?api-version=2019-08-01&resource=$TOKEN_RESOURCE&client_id=$AZURE_CLIENT_ID" \
+  | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+test -n "$token"
+PGPASSWORD="$token" psql -v ON_ERROR_STOP=1 -v role="$APP_ROLE" -v oid="$APP_OBJECT_ID" \
+  -v db="$APP_DATABASE" \
+  "host=$PGHOST port=5432 dbname=postgres user=$PGADMIN sslmode=verify-full sslrootcert=system" \
+  <<'SQL'
+SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') AS missing \gset
+\if :missing
+SELECT * FROM pgaadauth_create_principal_with_oid(:'role', :'oid', 'service', false, false);
+\endif
+GRANT ALL PRIVILEGES ON DATABASE :"db" TO :"role";
+SQL
+"""
+
+# Drains the rotation queue: one new secret version per near-expiry event.
+ROTATION_SCRIPT = r"""
+import base64, datetime, json, os, secrets, subprocess
+
+def az(*args):
+    out = subprocess.run(["az", *args, "-o", "json"], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout or "null")
+
+az("login", "--identity", "--username", os.environ["AZURE_CLIENT_ID"], "--allow-no-subscriptions")
+vault, queue, account = os.environ["VAULT_NAME"], os.environ["QUEUE_NAME"], os.environ["ACCOUNT"]
+generated = set(os.environ["GENERATED"].split(","))
+rotated = set(os.environ["ROTATED"].split(","))
+days = int(os.environ["ROTATION_DAYS"])
+while True:
+    messages = az("storage", "message", "get", "--auth-mode", "login", "--account-name", account,
+                  "--queue-name", queue, "--num-messages", "32", "--visibility-timeout", "300")
+    if not messages:
+        break
+    for message in messages:
+        text = message["content"]
+        try:
+            text = base64.b64decode(text, validate=True).decode()
+        except ValueError:
+            pass
+        event = json.loads(text)
+        name = event.get("data", {}).get("ObjectName") or event.get("subject")
+        if name in rotated:
+            if name in generated:
+                value = secrets.token_hex(32)  # 256 random bits (SEC-1)
+            else:
+                current = az("keyvault", "secret", "show", "--vault-name", vault, "--name", name)
+                value = current["value"]
+            expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)
+            az("keyvault", "secret", "set", "--vault-name", vault, "--name", name,
+               "--value", value, "--expires", expires.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        az("storage", "message", "delete", "--auth-mode", "login", "--account-name", account,
+           "--queue-name", queue, "--id", message["id"], "--pop-receipt", message["popReceipt"])
+"""
+
+
+class Jobs(Construct):
+    """Jobs `caj-role-<prefix>-<hash>` and `caj-rotate-<prefix>-<hash>` (job names allow 32
+    characters, so the prefix is cut and a hash keeps them distinct)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        resource_group: ResourceGroup,
+        environment: ContainerAppEnvironment,
+        database: Database,
+        secrets: Secrets,
+        app_identity: UserAssignedIdentity,
+        waits_for: list[object],
+    ) -> None:
+        super().__init__(scope, id_)
+        rg = resource_group
+        common = {
+            "location": rg.location,
+            "resource_group_name": rg.name,
+            "container_app_environment_id": environment.id,
+            "workload_profile_name": "Consumption",
+            "replica_retry_limit": 1,
+        }
+        admin = database.admin
+        self.database_role = ContainerAppJob(
+            self,
+            "database-role",
+            name=global_name(config, "caj-role", max_length=32),
+            replica_timeout_in_seconds=300,
+            identity=ContainerAppJobIdentity(type="UserAssigned", identity_ids=[admin.id]),
+            schedule_trigger_config=ContainerAppJobScheduleTriggerConfig(
+                cron_expression=ROLE_JOB_CRON, parallelism=1, replica_completion_count=1
+            ),
+            template=ContainerAppJobTemplate(
+                container=[
+                    ContainerAppJobTemplateContainer(
+                        name="database-role",
+                        image=POSTGRES_CLIENT_IMAGE,
+                        cpu=0.25,
+                        memory="0.5Gi",
+                        command=["/bin/sh", "-c", ROLE_SCRIPT],
+                        env=_env(
+                            AZURE_CLIENT_ID=admin.client_id,
+                            TOKEN_RESOURCE=ENTRA_DATABASE_RESOURCE,
+                            PGHOST=database.fqdn,
+                            PGADMIN=admin.name,
+                            APP_ROLE=app_identity.name,
+                            APP_OBJECT_ID=app_identity.principal_id,
+                            APP_DATABASE=database.database.name,
+                        ),
+                    )
+                ]
+            ),
+            # The admin must be the server's Entra administrator before it signs in.
+            depends_on=[database.entra_admin, database.database, *waits_for],
+            **common,
+        )
+
+        self.rotation_identity = UserAssignedIdentity(
+            self,
+            "rotation-identity",
+            name=f"id-{config.prefix}-rotation",
+            location=rg.location,
+            resource_group_name=rg.name,
+        )
+        principal = self.rotation_identity.principal_id
+        grants = [
+            RoleAssignment(
+                self,
+                f"rotates-{name}",
+                scope=secret.resource_versionless_id,
+                role_definition_name="Key Vault Secrets Officer",
+                principal_id=principal,
+            )
+            for name, secret in secrets.rotated.items()
+        ]
+        grants.append(
+            RoleAssignment(
+                self,
+                "processes-rotation-queue",
+                scope=secrets.queue.resource_manager_id,
+                role_definition_name="Storage Queue Data Message Processor",
+                principal_id=principal,
+            )
+        )
+        self.rotation = ContainerAppJob(
+            self,
+            "rotation",
+            name=global_name(config, "caj-rotate", max_length=32),
+            replica_timeout_in_seconds=600,
+            identity=ContainerAppJobIdentity(
+                type="UserAssigned", identity_ids=[self.rotation_identity.id]
+            ),
+            schedule_trigger_config=ContainerAppJobScheduleTriggerConfig(
+                cron_expression=ROTATION_JOB_CRON, parallelism=1, replica_completion_count=1
+            ),
+            template=ContainerAppJobTemplate(
+                container=[
+                    ContainerAppJobTemplateContainer(
+                        name="secret-rotation",
+                        image=AZURE_CLI_IMAGE,
+                        cpu=0.5,
+                        memory="1Gi",
+                        command=["python3", "-c", ROTATION_SCRIPT],
+                        env=_env(
+                            AZURE_CLIENT_ID=self.rotation_identity.client_id,
+                            VAULT_NAME=secrets.vault_name,
+                            ACCOUNT=secrets.queue_account_name,
+                            QUEUE_NAME=secrets.queue.name,
+                            GENERATED=",".join(sorted(secrets.generated)),
+                            ROTATED=",".join(sorted(secrets.rotated)),
+                            ROTATION_DAYS=str(config.secrets.rotation_days),
+                        ),
+                    )
+                ]
+            ),
+            depends_on=[*grants, *waits_for],
+            **common,
+        )
+
+
+def _env(**values: str) -> list[ContainerAppJobTemplateContainerEnv]:
+    return [ContainerAppJobTemplateContainerEnv(name=k, value=v) for k, v in values.items()]
