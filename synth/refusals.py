@@ -16,6 +16,11 @@ could not judge it and Terraform would still apply it.
   checks (https://developer.hashicorp.com/terraform/language/meta-arguments/lifecycle).
 
 A refusal fails the gate and cannot be waived: remove the construct or the file.
+
+One provisioner shape is admitted, because the GCP stacks need it where the GA provider has
+no resource (constructs/gcp/steps.py): a declared step, a `terraform_data` resource with one
+`local-exec` provisioner run by `/bin/sh -c` and an `input` that says what it `does` and the
+deployer `role` it needs, which the DEPLOY policies judge (CKV_GW_DEPLOY_49 among them).
 """
 
 from __future__ import annotations
@@ -108,7 +113,7 @@ def refused_constructs(document: dict[str, Any]) -> list[str]:
         if address.startswith("data.external."):
             found.append(f'{address}: data "external" runs a program during plan; refused')
         for key in ("provisioner", "connection"):
-            if key in body:
+            if key in body and not (key == "provisioner" and declared_step(address, body)):
                 found.append(
                     f"{address}: a {key} block runs commands at apply time outside any check; "
                     "refused"
@@ -119,3 +124,26 @@ def refused_constructs(document: dict[str, Any]) -> list[str]:
                 "protection, access, logging or tagging setting the gate checks; refused"
             )
     return found
+
+
+def declared_step(address: str, body: dict[str, Any]) -> bool:
+    """A `terraform_data` with one `local-exec` provisioner (`/bin/sh -c`, no connection)
+    whose `input` declares what it `does` and the `role` it needs (see the module docstring)."""
+    if not address.startswith("terraform_data.") or "connection" in body:
+        return False
+    provisioners = body.get("provisioner")
+    provisioners = provisioners if isinstance(provisioners, list) else [provisioners]
+    if len(provisioners) != 1 or not isinstance(provisioners[0], dict):
+        return False
+    (only,) = provisioners
+    if list(only) != ["local-exec"] or not isinstance(only["local-exec"], dict):
+        return False
+    run = only["local-exec"]
+    declared = body.get("input")
+    return (
+        run.get("interpreter") == ["/bin/sh", "-c"]
+        and "connection" not in run
+        and isinstance(declared, dict)
+        and bool(declared.get("does"))
+        and bool(declared.get("role"))
+    )

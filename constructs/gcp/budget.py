@@ -52,6 +52,8 @@ class Budget(Construct):
             user_project_override=True,
             billing_project=config.gcp.project,
         )
+        # TAG-1 on every provider configuration, aliases included (the guard judges each).
+        billing.add_override("default_labels", config.tags)
         BillingBudget(
             self,
             "monthly",

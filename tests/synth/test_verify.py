@@ -717,6 +717,36 @@ def test_constructs_the_project_never_generates_are_refused() -> None:
     assert any("ignore_changes 'all'" in line for line in found)
 
 
+def test_only_a_declared_step_may_carry_a_provisioner() -> None:
+    """A `terraform_data` with one local-exec that declares what it does and the role it
+    needs (constructs/gcp/steps.py) is admitted; anything short of that is refused."""
+    step = {
+        "provisioner": [
+            {"local-exec": {"command": "gcloud x --quiet", "interpreter": ["/bin/sh", "-c"]}}
+        ],
+        "input": {"does": "creates the agent", "role": "roles/serviceusage.serviceUsageAdmin"},
+    }
+    undeclared = {**step, "input": {"does": "creates the agent"}}
+    other_shell = {
+        **step,
+        "provisioner": [{"local-exec": {"command": "x", "interpreter": ["/bin/bash", "-c"]}}],
+    }
+    two = {**step, "provisioner": [*step["provisioner"], *step["provisioner"]]}
+    document = {
+        "resource": {
+            "terraform_data": {"step": step, "undeclared": undeclared, "bash": other_shell,
+                               "two": two},
+            "aws_s3_bucket": {"step_like": step},
+        }
+    }  # fmt: skip
+    assert sorted(line.split(":")[0] for line in refused_constructs(document)) == [
+        "aws_s3_bucket.step_like",
+        "terraform_data.bash",
+        "terraform_data.two",
+        "terraform_data.undeclared",
+    ]
+
+
 def test_a_failure_without_a_requirement_says_how_to_fix_or_waive_it(
     failing_scan: verify.Scan,
 ) -> None:
