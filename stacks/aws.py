@@ -3,17 +3,12 @@
 `AwsStack` is an environment (workload); `AwsBootstrapStack` creates the state storage the
 environments' S3 backends use (STATE-2). Both configure the provider with `aws_provider`.
 
-Satisfies: TAG-1, STATE-1, STATE-2, DEPLOY-4
-
-`required_version` admits only Terraform releases that support every argument the AWS
-workload stack uses: write-only arguments (`password_wo`, `secret_string_wo`) need 1.11,
-ephemeral resources and the S3 backend's `use_lockfile` need 1.10 ("Write-only arguments",
-https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments).
+Satisfies: TAG-1, STATE-1, STATE-2
 """
 
 from __future__ import annotations
 
-from cdktf import TerraformLocal, TerraformOutput
+from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 from constructs.aws.budget import Budget
@@ -31,18 +26,8 @@ from constructs.aws.service import Service
 from constructs.aws.state import StateStorage
 from constructs.aws.storage import Storage
 
-from stacks.base import REQUIRED_TERRAFORM, GroundworkStack
+from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
-
-# Write-only arguments (DB-9, SEC-3) are Terraform 1.11's; see the module docstring.
-AWS_REQUIRED_TERRAFORM = ">= 1.11.0, < 2.0.0"
-
-
-def require_terraform(stack: GroundworkStack, constraint: str) -> None:
-    """`required_version`, mirrored in the local `required_terraform` that CKV_GW_DEPLOY_18
-    reads (the gate's scan copy drops `required_version`, which Checkov cannot parse)."""
-    stack.add_override("terraform.required_version", constraint)
-    TerraformLocal(stack, "required_terraform", constraint)
 
 
 def aws_provider(
@@ -63,7 +48,6 @@ def aws_provider(
 class AwsStack(GroundworkStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config)
-        require_terraform(self, AWS_REQUIRED_TERRAFORM)
         aws_provider(self)
         # Route 53 health-check metrics exist only in us-east-1 (OBS-4).
         uptime_provider = aws_provider(self, alias="uptime", region=UPTIME_REGION)
@@ -186,7 +170,6 @@ class AwsBootstrapStack(GroundworkStack):
 
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config)
-        require_terraform(self, REQUIRED_TERRAFORM)
         aws_provider(self)
         state = StateStorage(self, "state", config=config)
         TerraformOutput(

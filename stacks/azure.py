@@ -44,7 +44,6 @@ from constructs.azure.storage import Storage
 from stacks.base import GroundworkStack
 from synth.config import EnvironmentConfig
 
-REQUIRED_TERRAFORM_AZURE = ">= 1.11.0, < 2.0.0"
 VAULT_ZONE = "privatelink.vaultcore.azure.net"
 REGISTRY_ZONE = "privatelink.azurecr.io"
 
@@ -92,9 +91,6 @@ def azurerm_provider(stack: GroundworkStack) -> AzurermProvider:
         ],
     )
     Aspects.of(stack).add(ApplyTags(config.tags))
-    # DEPLOY-4: Key Vault secrets are written with write-only arguments (`value_wo`), which
-    # Terraform accepts from 1.11 on (Terraform docs, "Use write-only arguments").
-    stack.add_override("terraform.required_version", REQUIRED_TERRAFORM_AZURE)
     return provider
 
 

@@ -22,8 +22,10 @@ from constructs import Construct
 
 from synth.config import EnvironmentConfig, backend_block, root_from_stack
 
-# 1.10 is the first release whose S3 backend locks with a lock file (no DynamoDB table).
-REQUIRED_TERRAFORM = ">= 1.10.0, < 2.0.0"
+# One floor for every stack: 1.11 is the first release with write-only arguments (`*_wo`,
+# the AWS database password and the Azure JWT secret), after 1.10's S3 lock files and
+# ephemeral resources; CKV_GW_DEPLOY_2 fails a stack whose floor is below what it uses.
+REQUIRED_TERRAFORM = ">= 1.11.0, < 2.0.0"
 
 
 class GroundworkStack(TerraformStack):

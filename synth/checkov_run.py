@@ -305,12 +305,17 @@ def run_checkov(
             target.parent.mkdir(parents=True)
             # Indented so every entity starts on its own line: line ranges identify entities.
             target.write_text(json.dumps(scannable(stack.document), indent=2), encoding="utf-8")
+            # Policies read the stack as synthesized, `terraform.required_version` included.
+            original = work / "documents" / "stacks" / stack.name / STACK_FILE
+            original.parent.mkdir(parents=True)
+            original.write_text(json.dumps(stack.document), encoding="utf-8")
         root.mkdir(exist_ok=True)
         context = work / "policy-context.json"
         context.write_text(
             json.dumps(
                 {
                     "root": str(root),
+                    "documents": str(work / "documents"),
                     "stacks": {n: c.model_dump(mode="json") for n, c in configs.items()},
                 }
             ),

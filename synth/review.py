@@ -219,9 +219,14 @@ def diagram(document: Mapping[str, Any]) -> str:
         }
     )
     lines = ["flowchart LR"]
-    lines += [f'  {name}["{name} ({count})"]' for name, count in sorted(counts.items())]
-    lines += [f"  {a} --> {b}" for a, b in edges]
+    lines += [f'  {_node(name)}["{name} ({count})"]' for name, count in sorted(counts.items())]
+    lines += [f"  {_node(a)} --> {_node(b)}" for a, b in edges]
     return "\n".join(lines)
+
+
+def _node(component: str) -> str:
+    """A Mermaid node ID for a component name (letters, digits and '_' only)."""
+    return re.sub(r"\W", "_", component)
 
 
 def _stacks(outdir: Path) -> dict[str, dict[str, Any]]:

@@ -6,8 +6,9 @@ attributes and implements `evaluate(conf, stack) -> Verdict`. The base class:
 - finds the stack: Checkov 3.3.30's terraform_json runner calls `run()` with
   `scanned_file = "/" + path relative to --directory`, which the gate lays out as
   `/stacks/<stack>/cdk.tf.json`;
-- finds the environment: the gate writes a JSON context file (scan root and, per stack, the
-  merged `EnvironmentConfig` of `environments/<env>.yaml`) and names it in the environment
+- finds the environment: the gate writes a JSON context file (scan root, the folder of the
+  stacks as synthesized, and per stack the merged `EnvironmentConfig` of
+  `environments/<env>.yaml`) and names it in the environment
   variable `GROUNDWORK_POLICY_CONTEXT`;
 - maps three outcomes onto Checkov's two: PASS, FAIL, and UNKNOWN (a value that cannot be
   resolved, or no environment config), which fails staging and production and, in dev, passes
@@ -113,9 +114,11 @@ def stack_for(scanned_file: str) -> Stack | None:
     raw = context.get("stacks", {}).get(name)
     config = EnvironmentConfig.model_validate_json(json.dumps(raw)) if raw else None
     document: dict[str, Any] = {}
-    if context.get("root"):
+    # The stack as synthesized (the gate's scan copy lacks `terraform.required_version`).
+    folder = context.get("documents") or context.get("root")
+    if folder:
         document = json.loads(
-            (Path(context["root"]) / "stacks" / name / STACK_FILE).read_text(encoding="utf-8")
+            (Path(folder) / "stacks" / name / STACK_FILE).read_text(encoding="utf-8")
         )
     return Stack(name, config, document)
 

@@ -15,7 +15,7 @@ import pytest
 from matrix import ROOT
 
 from synth.__main__ import main as synth_main
-from synth.review import STATEFUL, diagram, stable_address
+from synth.review import STATEFUL, diagram, diagram_markdown, stable_address, with_diagrams
 
 
 def body(path: str, **attributes: Any) -> dict[str, Any]:
@@ -208,3 +208,10 @@ def test_base_ref_mode_synthesizes_both_sides_and_removes_its_worktree(tmp_path:
 
 def test_an_unknown_base_ref_is_bad_input() -> None:
     assert synth_main(["review", "--base", "no-such-ref-anywhere"]) == 2
+
+
+def test_the_readme_shows_the_current_component_diagrams(matrix_dir: Path) -> None:
+    """The README's diagrams are the shipped (AWS) environments' as synthesized now; refresh
+    with `python -m synth diagrams cdktf.out --readme README.md`."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert with_diagrams(readme, diagram_markdown(matrix_dir / "aws")) == readme

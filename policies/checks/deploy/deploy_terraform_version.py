@@ -1,5 +1,5 @@
-"""Builds CKV_GW_DEPLOY_18: `terraform.required_version` admits only Terraform releases that
-support every language feature the stack uses (DEPLOY-4).
+"""Builds CKV_GW_DEPLOY_2: `terraform.required_version` admits only Terraform releases that
+support every language feature the stack uses (DEPLOY-4), on every cloud.
 
 - write-only arguments (`*_wo`, `*_wo_version`): Terraform 1.11 ("Write-only arguments",
   https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments);
@@ -7,12 +7,8 @@ support every language feature the stack uses (DEPLOY-4).
 - the S3 backend's `use_lockfile`: 1.10
   (https://developer.hashicorp.com/terraform/language/backend/s3).
 An older Terraform fails at `init` or `plan` with an unsupported-argument error. Judged on the
-stack's default `aws` provider, once per stack.
-
-The gate scans a copy of each stack without `terraform.required_version` (Checkov cannot parse
-it; synth/verify.py `scannable`), so the AWS stacks also write the same constraint to the local
-`required_terraform`, and this policy reads whichever is present
-(tests/stacks/test_deploy_aws.py asserts the two are equal in every AWS stack).
+stack's provider blocks (the stack as synthesized: the gate hands policies the original, with
+the `required_version` its scan copy drops for Checkov).
 """
 
 import re
@@ -47,19 +43,16 @@ def needed(document: dict[str, Any]) -> dict[tuple[int, int], str]:
 
 
 class TerraformVersion(GroundworkProviderCheck):
-    id = "CKV_GW_DEPLOY_18"
+    id = "CKV_GW_DEPLOY_2"
     name = "required_version admits only Terraform releases that support every feature used"
     requirement = "DEPLOY-4"
     severity = "HIGH"
-    providers = ("aws",)
+    providers = ("aws", "google", "azurerm")
     needs_config = False
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         document = stack.document
-        constraint = str(
-            document.get("terraform", {}).get("required_version")
-            or document.get("locals", {}).get("required_terraform", "")
-        )
+        constraint = str(document.get("terraform", {}).get("required_version", ""))
         match = LOWER.search(constraint)
         if not match:
             return Verdict.failed(f"required_version {constraint!r} sets no lower bound")
