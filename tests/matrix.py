@@ -4,12 +4,15 @@ to synthesize it. Fixtures built from these live in conftest.py.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from synth.config import DEFAULT_ROOT_FROM_STACK, root_from_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOUDS = ("aws", "gcp", "azure")
@@ -64,3 +67,28 @@ def resources_of(stack: Mapping[str, Any], resource_type: str) -> list[dict[str,
 def bootstrap_stack(cloud: str) -> str:
     """The name of `cloud`'s bootstrap stack (STATE-2: the state storage)."""
     return f"bootstrap-{cloud}"
+
+
+def normalized(stack: Any, replacements: dict[str, str]) -> Any:
+    """The stack with machine- and run-specific strings replaced by placeholders."""
+    text = json.dumps(stack, sort_keys=True)
+    for value, placeholder in replacements.items():
+        text = text.replace(json.dumps(value)[1:-1], placeholder)
+    return json.loads(text)
+
+
+def replacements(outdir: Path) -> dict[str, str]:
+    """Placeholders for what depends on the machine or the output folder. The local state
+    path is relative to the stack's folder: shown as it is from the default cdktf.out."""
+    return {
+        f"{root_from_stack(outdir)}/": f"{DEFAULT_ROOT_FROM_STACK}/",
+        str(outdir.parent): "<outdir>",
+        str(ROOT): "<project>",
+        str(Path.home()): "<home>",
+    }
+
+
+def normalized_stack(stack: Any, outdir: Path) -> Any:
+    """A stack synthesized into `outdir` as it reads from the default output folder on any
+    machine (snapshots and expectations compare this)."""
+    return normalized(stack, replacements(outdir))

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from matrix import CLOUDS, ENVIRONMENTS, resources_of
+from matrix import CLOUDS, ENVIRONMENTS, normalized_stack, resources_of
 
 EXPECTATIONS = Path(__file__).resolve().parent.parent / "expectations"
 
@@ -62,11 +62,12 @@ def check_expectations(stack: dict[str, Any], expectations: dict[str, Any]) -> l
 @pytest.mark.parametrize("cloud", CLOUDS)
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_stack_meets_its_expectations(
-    matrix: dict[tuple[str, str], Any], cloud: str, env: str
+    matrix: dict[tuple[str, str], Any], matrix_dir: Path, cloud: str, env: str
 ) -> None:
     path = EXPECTATIONS / cloud / f"{env}.yaml"
     assert path.exists(), f"every stack needs an expectations file: {path} is missing"
-    problems = check_expectations(matrix[cloud, env], yaml.safe_load(path.read_text()))
+    stack = normalized_stack(matrix[cloud, env], matrix_dir / cloud)
+    problems = check_expectations(stack, yaml.safe_load(path.read_text()))
     assert not problems, f"{path.name} ({cloud}):\n" + "\n".join(problems)
 
 

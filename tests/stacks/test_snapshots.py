@@ -12,30 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from matrix import CLOUDS, ENVIRONMENTS, ROOT, bootstrap_stack
+from matrix import CLOUDS, ENVIRONMENTS, bootstrap_stack, normalized, normalized_stack
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
-
-from synth.config import DEFAULT_ROOT_FROM_STACK, root_from_stack
-
-
-def normalized(stack: Any, replacements: dict[str, str]) -> Any:
-    """The stack with machine- and run-specific strings replaced by placeholders."""
-    text = json.dumps(stack, sort_keys=True)
-    for value, placeholder in replacements.items():
-        text = text.replace(json.dumps(value)[1:-1], placeholder)
-    return json.loads(text)
-
-
-def replacements(outdir: Path) -> dict[str, str]:
-    """Placeholders for what depends on the machine or the output folder. The local state
-    path is relative to the stack's folder: shown as it is from the default cdktf.out."""
-    return {
-        f"{root_from_stack(outdir)}/": f"{DEFAULT_ROOT_FROM_STACK}/",
-        str(outdir.parent): "<outdir>",
-        str(ROOT): "<project>",
-        str(Path.home()): "<home>",
-    }
 
 
 @pytest.fixture
@@ -52,7 +31,7 @@ def test_stack_snapshot(
     cloud: str,
     env: str,
 ) -> None:
-    assert normalized(matrix[cloud, env], replacements(matrix_dir / cloud)) == snapshot_json
+    assert normalized_stack(matrix[cloud, env], matrix_dir / cloud) == snapshot_json
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
@@ -62,7 +41,7 @@ def test_bootstrap_stack_snapshot(
     """STATE-2: each cloud's bootstrap stack (the state storage)."""
     name = bootstrap_stack(cloud)
     stack = json.loads((matrix_dir / cloud / "stacks" / name / "cdk.tf.json").read_text())
-    assert normalized(stack, replacements(matrix_dir / cloud)) == snapshot_json
+    assert normalized_stack(stack, matrix_dir / cloud) == snapshot_json
 
 
 def test_normalization_removes_machine_paths() -> None:
