@@ -30,6 +30,7 @@ AWS writes some log groups itself: RDS log exports, RDS Proxy's, and enhanced mo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from cdktf import Fn, TerraformResourceLifecycle, TerraformStack
@@ -285,8 +286,17 @@ class Database(Construct):
             self,
             "master-secret-value",
             secret_id=master_secret.id,
-            secret_string_wo=Fn.jsonencode({"username": self.username, "password": password}),
+            secret_string_wo=password,  # replaced below by the JSON document
             secret_string_wo_version=config.aws.master_password_version,
+        )
+        # The document is written as a raw expression: inside Fn.jsonencode cdktf escapes a
+        # "${...}" string to "$${...}" (hashicorp/terraform-cdk PR #1233, issue #3562), and the
+        # secret would hold that literal text instead of the password. The ephemeral value is
+        # named as a bare HCL reference; CKV_GW_DEPLOY_3 fails any escaped reference.
+        self.master_secret_value.add_override(
+            "secret_string_wo",
+            f"${{jsonencode({{username = {json.dumps(self.username)}, password = "
+            f"ephemeral.{PASSWORD_GENERATOR}.{generator}.random_password}})}}",
         )
 
         for role, replica_id in list(instances.items())[1:]:

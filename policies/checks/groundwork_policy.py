@@ -128,6 +128,33 @@ def is_reference(value: Any) -> bool:
     return isinstance(value, str) and bool(REFERENCE.search(value))
 
 
+# `$${...}` is Terraform's escape for a literal "${...}". Naming a resource (`<type>.<name>`,
+# every type has a provider prefix with an underscore), `ephemeral.`, `data.`, `var.`,
+# `local.` or `module.` inside it is a reference written as text: cdktf escapes "${" inside
+# Fn.* calls (hashicorp/terraform-cdk PR #1233, issue #3562). Policy variables such as
+# `$${aws:username}` or alert templates such as `$${resource.label.x}` stay legitimate.
+ESCAPED_REFERENCE = re.compile(
+    r"\$\$\{\s*((?:ephemeral|data|var|local|module)\.[A-Za-z0-9_.-]+"
+    r"|[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][A-Za-z0-9_.-]*)"
+)
+
+
+def strings_in(value: Any) -> list[str]:
+    """Every string anywhere in a (nested) value, keys excluded."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in strings_in(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in strings_in(item)]
+    return []
+
+
+def escaped_references(value: Any) -> list[str]:
+    """The addresses a value names inside `$${...}`: references Terraform reads as text."""
+    return [m.group(1) for s in strings_in(value) for m in ESCAPED_REFERENCE.finditer(s)]
+
+
 def blocks(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
     """Nested blocks (`lifecycle`, `rule`, ...) as a list: cdktf writes one block as an object
     and several as a list."""

@@ -4,14 +4,15 @@ configuration or the state (DB-9).
 A primary passes with `manage_master_user_password = true` (RDS keeps it), or with the
 write-only `password_wo` taken from an ephemeral generator whose same value is written,
 write-only, to a Secrets Manager secret version of this stack (`secret_string_wo`). A literal
-`password`, or a `password_wo` from anything but an ephemeral resource, fails. Read replicas
-inherit the primary's credentials.
+`password`, a `password_wo` from anything but an ephemeral resource, or a secret version that
+names the generator only inside an escaped `$${...}` (a literal, not the value), fails. Read
+replicas inherit the primary's credentials.
 """
 
 import re
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict
+from groundwork_policy import GroundworkCheck, Stack, Verdict, escaped_references
 
 EPHEMERAL = re.compile(r"\$\{[^}]*\b(ephemeral\.[A-Za-z0-9_]+\.[A-Za-z0-9_-]+)\.")
 
@@ -42,6 +43,10 @@ class DbManagedPassword(GroundworkCheck):
             name
             for name, version in stack.resources("aws_secretsmanager_secret_version").items()
             if generator in str(version.get("secret_string_wo", ""))
+            # "$${ephemeral....}" is the text, not the password (CKV_GW_DEPLOY_3).
+            and not any(
+                ref.startswith(generator) for ref in escaped_references(version["secret_string_wo"])
+            )
         ]
         if not stored:
             return Verdict.failed(f"{generator} is written to no Secrets Manager secret version")

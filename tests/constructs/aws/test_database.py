@@ -328,10 +328,12 @@ def test_db_9_sec_3_master_password_is_write_only_from_an_ephemeral_generator(
     assert secret["kms_key_id"] == KEY
     (version,) = synthesized.resources("aws_secretsmanager_secret_version")
     assert "secret_string" not in version
-    assert (
-        f"ephemeral.aws_secretsmanager_random_password.{generator}.random_password"
-        in (version["secret_string_wo"])
+    # A bare reference inside jsonencode: "$${...}" would store the text, not the password.
+    assert version["secret_string_wo"] == (
+        '${jsonencode({username = "groundwork_admin", password = '
+        f"ephemeral.aws_secretsmanager_random_password.{generator}.random_password}})}}"
     )
+    assert "$${" not in json.dumps(synthesized.json)
     assert version["secret_string_wo_version"] == primary["password_wo_version"]
     assert synthesized.output("master_user_secret_arn").startswith("${aws_secretsmanager_secret.")
 
