@@ -105,6 +105,7 @@ class AwsStack(GroundworkStack):
             kms_key_arn=keys.data.arn,
             log_kms_key_arn=keys.logs.arn,
             egress=network.app_egress,
+            security_group_rules=network.app_rules,
         )
         service = Service(
             self,

@@ -100,6 +100,7 @@ class DatabaseRoles(Construct):
         kms_key_arn: str,
         log_kms_key_arn: str,
         egress: Sequence[ITerraformDependable] = (),
+        security_group_rules: Sequence[ITerraformDependable] = (),
     ) -> None:
         super().__init__(scope, id_)
         region = config.aws.region
@@ -275,7 +276,10 @@ class DatabaseRoles(Construct):
             description="Role-task Lambda: HTTPS out to the ECS API only",
             vpc_id=vpc_id,
         )
-        VpcSecurityGroupEgressRule(
+        # Terraform strips aws_security_group's default allow-all egress
+        # (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/security_group):
+        # the invocation waits for this rule, or the function cannot reach the ECS API.
+        egress_rule = VpcSecurityGroupEgressRule(
             self,
             "function-egress-https",
             security_group_id=security_group.id,
@@ -325,5 +329,13 @@ class DatabaseRoles(Construct):
                 }
             ),
             # The primary and its password exist; the task reaches ECR Public through NAT.
-            depends_on=[database.primary, database.master_secret_value, *egress],
+            # The security-group rules of both paths too: the function's HTTPS out, and the
+            # task's (app group) HTTPS out, PostgreSQL out and the database's ingress from it.
+            depends_on=[
+                database.primary,
+                database.master_secret_value,
+                *egress,
+                egress_rule,
+                *security_group_rules,
+            ],
         )

@@ -232,6 +232,10 @@ class Network(Construct):
             ("database", "out", POSTGRES_PORT, "database", "From RDS Proxy to the instance"),
             ("cache", "in", REDIS_PORT, "app", "From the app tasks"),
         ]
+        # The rules that open the app group's paths: its own, and the other groups' ingress
+        # from it. aws_security_group drops the default allow-all egress, so work that runs
+        # in the app group at apply time (the role task) waits for these (DEPLOY-2).
+        self.app_rules: list[VpcSecurityGroupIngressRule | VpcSecurityGroupEgressRule] = []
         for name, direction, rule_port, peer, description in rules:
             rule = VpcSecurityGroupIngressRule if direction == "in" else VpcSecurityGroupEgressRule
             target = (
@@ -239,7 +243,7 @@ class Network(Construct):
                 if peer == "internet"
                 else {"referenced_security_group_id": getattr(groups, peer).id}
             )
-            rule(
+            created = rule(
                 self,
                 f"{name}-{direction}-{rule_port}-{peer}",
                 security_group_id=getattr(groups, name).id,
@@ -249,6 +253,8 @@ class Network(Construct):
                 description=description,
                 **target,
             )
+            if name == "app" or (direction == "in" and peer == "app"):
+                self.app_rules.append(created)
         return groups
 
     def _flow_logs(self, config: EnvironmentConfig, vpc_id: str, log_kms_key_arn: str) -> None:

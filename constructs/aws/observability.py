@@ -235,7 +235,7 @@ class Observability(Construct):
                 }
             ),
         )
-        alarm = self._alarm(
+        self._alarm(
             WARNING,
             "failed-logins",
             "More than 10 failed logins in a minute from one IP",
@@ -251,8 +251,10 @@ class Observability(Construct):
                     return_data=True,
                 )
             ],
+            # The expression names the rule by its literal name, which Terraform cannot see:
+            # node.add_dependency writes nothing for a resource, so the dependency is explicit.
+            depends_on=[rule],
         )
-        alarm.node.add_dependency(rule)
 
     def _database_connection_errors(self, log_group_name: str, actions: Sequence[str]) -> None:
         """Any failed or refused database connection (critical), from the postgres log."""

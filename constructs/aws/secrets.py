@@ -235,7 +235,10 @@ class Secrets(Construct):
         )
         # Outbound only; reaches the regional Secrets Manager endpoint through the VPC's
         # egress (NAT or an interface endpoint). No ingress: Lambda is invoked by the API.
-        VpcSecurityGroupEgressRule(
+        # Terraform strips aws_security_group's default allow-all egress
+        # (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/security_group):
+        # until this rule exists the function reaches nothing, so the rotation waits for it.
+        egress_rule = VpcSecurityGroupEgressRule(
             self,
             "rotation-egress-https",
             security_group_id=security_group.id,
@@ -294,7 +297,7 @@ class Secrets(Construct):
             # The first version is generated now, so JWT_SECRET has a value after apply.
             rotate_immediately=True,
             # The function reaches Secrets Manager only through the NAT route (DEPLOY-2).
-            depends_on=[permission, permissions, *egress],
+            depends_on=[permission, permissions, egress_rule, *egress],
         )
         # rotate_immediately starts the first rotation and returns; this waits for its end.
         jwt_ready = LambdaInvocation(
@@ -302,6 +305,6 @@ class Secrets(Construct):
             "jwt-first-version",
             function_name=function.function_name,
             input=Fn.jsonencode({"action": "awaitCurrent", "SecretId": jwt.arn}),
-            depends_on=[rotation, *egress],
+            depends_on=[rotation, egress_rule, *egress],
         )
         self.ready: list[ITerraformDependable] = [url_value, jwt_ready]

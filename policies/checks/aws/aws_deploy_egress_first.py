@@ -1,6 +1,6 @@
 """Builds CKV_GW_DEPLOY_11: every apply-time invocation of work that runs in VPC subnets
-depends on those subnets' way out: the default route and the route-table association
-(DEPLOY-2).
+depends on those subnets' way out: the default route and the route-table association, and
+the rules of the security groups the work runs in (DEPLOY-2).
 
 A VPC Lambda reaches AWS APIs (Secrets Manager, ECS) and a Fargate task reaches public
 registries only through the NAT route of its subnets ("Giving Lambda functions access to
@@ -11,6 +11,14 @@ creates routes in parallel with everything that does not refer to them, so a rot
 fail, or time out, on the first apply. Judged on `aws_secretsmanager_secret_rotation` (with
 `rotate_immediately`, the default) and `aws_lambda_invocation`: the subnets are those of the
 invoked function's `vpc_config` and those named in the invocation's input.
+
+Security groups: Terraform removes the default allow-all egress rule of every
+`aws_security_group` it creates ("NOTE on Egress rules",
+https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/security_group),
+so the work reaches nothing until its group's standalone rules exist. The groups are those of
+the function's `vpc_config` and those named in the invocation's input (a task it starts); the
+rules are every `aws_vpc_security_group_{ingress,egress}_rule` / `aws_security_group_rule` of
+those groups, and every ingress rule of another group that admits them (the database's).
 """
 
 from typing import Any
@@ -27,9 +35,45 @@ def _subnets(stack: Stack, values: list[Any]) -> set[str]:
     return found
 
 
+RULE_TYPES = (
+    "aws_vpc_security_group_egress_rule",
+    "aws_vpc_security_group_ingress_rule",
+    "aws_security_group_rule",
+)
+
+
+def _groups(stack: Stack, values: list[Any]) -> set[str]:
+    graph = stack.graph
+    found: set[str] = set()
+    for value in values:
+        for text in value if isinstance(value, list) else [value]:
+            found |= {
+                a
+                for a in graph.bodies
+                if a.startswith("aws_security_group.") and f"{a}." in str(text)
+            }
+    return found
+
+
+def _rules(stack: Stack, groups: set[str]) -> list[str]:
+    """The rules of `groups`, and the ingress rules of other groups that admit them."""
+    graph = stack.graph
+    found = []
+    for kind in RULE_TYPES:
+        for address, rule in graph.of_type(kind).items():
+            own = address_of(rule.get("security_group_id")) in groups
+            peer = address_of(rule.get("referenced_security_group_id")) in groups or (
+                address_of(rule.get("source_security_group_id")) in groups
+            )
+            ingress = kind.endswith("ingress_rule") or rule.get("type") == "ingress"
+            if own or (peer and ingress):
+                found.append(address)
+    return found
+
+
 class EgressFirst(GroundworkCheck):
     id = "CKV_GW_DEPLOY_11"
-    name = "Apply-time work in VPC subnets waits for their NAT route"
+    name = "Apply-time work in VPC subnets waits for their NAT route and security-group rules"
     requirement = "DEPLOY-2"
     severity = "HIGH"
     resource_types = ("aws_secretsmanager_secret_rotation", "aws_lambda_invocation")
@@ -45,11 +89,19 @@ class EgressFirst(GroundworkCheck):
             function = address_of(body.get("function_name"))
         if function is None or function not in graph.bodies:
             return Verdict.unknown("the invoked function is not in this stack")
-        vpc = [c.get("subnet_ids") for c in blocks(graph.bodies[function], "vpc_config")]
+        configs = blocks(graph.bodies[function], "vpc_config")
+        vpc = [c.get("subnet_ids") for c in configs]
         subnets = _subnets(stack, [*vpc, body.get("input")])
         if not subnets:
             return Verdict.passed("the work runs outside any VPC subnet of this stack")
-        verdicts = []
+        groups = _groups(
+            stack, [*(c.get("security_group_ids") for c in configs), body.get("input")]
+        )
+        verdicts = [
+            Verdict.failed(f"runs before {rule} opens its security group's path")
+            for rule in _rules(stack, groups)
+            if not graph.needs(self.address, rule)
+        ]
         for association, assoc in graph.of_type("aws_route_table_association").items():
             if address_of(assoc.get("subnet_id")) not in subnets:
                 continue
@@ -66,7 +118,10 @@ class EgressFirst(GroundworkCheck):
         return (
             combine(verdicts)
             if verdicts
-            else Verdict.passed(f"waits for the routes of {len(subnets)} subnets")
+            else Verdict.passed(
+                f"waits for the routes of {len(subnets)} subnets and the rules of"
+                f" {len(groups)} security groups"
+            )
         )
 
 
