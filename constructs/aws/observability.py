@@ -43,7 +43,7 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 from constructs.aws.edge import Edge
 from constructs.aws.keys import ADMIN_ACTIONS
-from constructs.aws.service import Service
+from constructs.aws.service import Service, of_task_memory
 
 from synth.config import EnvironmentConfig
 
@@ -141,15 +141,22 @@ class Observability(Construct):
             period=60,
             dimensions={"LoadBalancer": load_balancer, "TargetGroup": target_group},
         )
-        # CPU > 80 % and memory > 85 % for 5 minutes (warning).
-        for what, metric, threshold in (
-            ("cpu", "CPUUtilization", 80),
-            ("memory", "MemoryUtilization", 85),
+        # CPU > 80 % and memory > 85 % of the container's limit for 5 minutes (warning). ECS
+        # reports memory against the task's size, so the threshold is scaled by limit/task
+        # (constructs/aws/service.py, `memory_share`).
+        for what, metric, threshold, description in (
+            ("cpu", "CPUUtilization", 80, "above 80 %"),
+            (
+                "memory",
+                "MemoryUtilization",
+                of_task_memory(85, service.memory_share),
+                "above 85 % of the container's memory limit",
+            ),
         ):
             self._alarm(
                 WARNING,
                 what,
-                f"Service {metric} above {threshold} % for 5 minutes",
+                f"Service {metric} {description} for 5 minutes",
                 [topic.arn],
                 threshold=threshold,
                 evaluation_periods=5,

@@ -73,6 +73,11 @@ FARGATE_SIZES: dict[int, tuple[int, ...]] = {
 }
 
 
+def of_task_memory(percent_of_limit: float, memory_share: float) -> float:
+    """A percentage of the container's memory limit as ECS reports it: of the task's memory."""
+    return round(percent_of_limit * memory_share, 2)
+
+
 def fargate_task_size(cpu_limit: float, memory_limit_mib: int) -> tuple[int, int]:
     """(CPU units, MiB): the smallest valid Fargate pair at or above the limits."""
     wanted_cpu = math.ceil(cpu_limit * 1024)
@@ -253,6 +258,14 @@ class Service(Construct):
         # Fargate accepts fixed CPU/memory pairs: the task gets the smallest pair at or above
         # the configured limits; the container keeps the exact request and limit (APP-2).
         task_cpu, task_memory = fargate_task_size(service.cpu_limit, service.memory_limit_mib)
+        # ECS measures MemoryUtilization against the TASK's memory, but the container is killed
+        # at its own hard limit ("Service utilization",
+        # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service_utilization.html):
+        # with a 512 MiB limit in a 2048 MiB task, 80 % of the task is never reached. Memory
+        # triggers and alarms are therefore scaled by limit/task, so "80 %" means 80 % of the
+        # container's limit. (CPU needs no scaling: a container's `cpu` is a relative share on
+        # Linux, not a cap, so one container can use the whole task's CPU.)
+        self.memory_share = service.memory_limit_mib / task_memory
         environment = {"PORT": str(service.port), "NODE_ENV": "production"}
         if cache_endpoint is not None:
             environment |= {
@@ -395,7 +408,10 @@ class Service(Construct):
         )
         for metric, percent in (
             ("ECSServiceAverageCPUUtilization", service.scale_cpu_percent),
-            ("ECSServiceAverageMemoryUtilization", service.scale_memory_percent),
+            (
+                "ECSServiceAverageMemoryUtilization",
+                of_task_memory(service.scale_memory_percent, self.memory_share),
+            ),
         ):
             AppautoscalingPolicy(
                 self,

@@ -155,6 +155,41 @@ def escaped_references(value: Any) -> list[str]:
     return [m.group(1) for s in strings_in(value) for m in ESCAPED_REFERENCE.finditer(s)]
 
 
+ECS_SERVICE = re.compile(r"\$\{(aws_ecs_service\.[A-Za-z0-9_-]+)\.")
+
+
+def ecs_service_of(stack: Stack, value: Any) -> str | None:
+    """The ECS service a scaling `resource_id` or alarm dimension names, through at most one
+    `aws_appautoscaling_target` (`${aws_appautoscaling_target.x.resource_id}`)."""
+    match = ECS_SERVICE.search(str(value))
+    if match:
+        return match.group(1)
+    target = address_of(value)
+    if target and target.startswith("aws_appautoscaling_target."):
+        body = stack.graph.bodies.get(target) or {}
+        match = ECS_SERVICE.search(str(body.get("resource_id", "")))
+    return match.group(1) if match else None
+
+
+def ecs_memory_share(stack: Stack, service: str | None) -> float | None:
+    """Container hard memory limit / task memory of an ECS service's task definition: ECS
+    reports MemoryUtilization against the task's memory, the container dies at its limit
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service_utilization.html).
+    1.0 when no container sets a hard limit; None when the stack does not say."""
+    bodies = stack.graph.bodies
+    task = address_of((bodies.get(service or "") or {}).get("task_definition"))
+    definition = bodies.get(task or "")
+    if not definition:
+        return None
+    try:
+        task_memory = int(definition.get("memory"))
+        containers = json.loads(definition.get("container_definitions") or "[]")
+    except (TypeError, ValueError):
+        return None
+    limits = [int(c["memory"]) for c in containers if isinstance(c.get("memory"), int)]
+    return min(1.0, max(limits) / task_memory) if limits else 1.0
+
+
 def blocks(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
     """Nested blocks (`lifecycle`, `rule`, ...) as a list: cdktf writes one block as an object
     and several as a list."""

@@ -13,7 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict, combine, is_reference
+from groundwork_policy import (
+    GroundworkCheck,
+    Stack,
+    Verdict,
+    combine,
+    ecs_memory_share,
+    is_reference,
+)
 
 FIVE_MINUTES = 300
 INSIGHT_RULE = re.compile(r'INSIGHT_RULE_METRIC\(\s*"([^"]+)"')
@@ -115,6 +122,10 @@ class Alert:
     threshold: float  # REQUIREMENTS.md OBS-2, not configurable
     severity: str
     duration: int | None = None  # seconds the condition must hold, where the row says
+    # Of the container's memory limit: ECS reports MemoryUtilization against the task's memory
+    # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service_utilization.html),
+    # so the alarm's threshold must be the row's percentage x limit / task memory.
+    of_container_limit: bool = False
 
 
 ALERTS = (
@@ -123,18 +134,38 @@ ALERTS = (
     Alert("any database connection error", _is_database_connection_errors, 0, "critical"),
     Alert("API latency p95 > 2 s", _is_p95_latency, 2, "warning"),
     Alert("CPU > 80 % for 5 min", _is_ecs("CPUUtilization"), 80, "warning", FIVE_MINUTES),
-    Alert("memory > 85 % for 5 min", _is_ecs("MemoryUtilization"), 85, "warning", FIVE_MINUTES),
+    Alert(
+        "memory > 85 % for 5 min",
+        _is_ecs("MemoryUtilization"),
+        85,
+        "warning",
+        FIVE_MINUTES,
+        of_container_limit=True,
+    ),
 )
 
 
-def _judge(alert: Alert, alarm: dict[str, Any]) -> Verdict:
+TOLERANCE = 0.05  # percentage points: the construct rounds the task-relative threshold
+
+
+def _judge(alert: Alert, alarm: dict[str, Any], share: float | None = 1.0) -> Verdict:
     name = alarm.get("alarm_name", "?")
     threshold = alarm.get("threshold")
     if is_reference(threshold) or is_reference(alarm.get("comparison_operator")):
         return Verdict.unknown(f"{name}: threshold is an expression")
     if alarm.get("comparison_operator") != "GreaterThanThreshold" or threshold is None:
         return Verdict.failed(f"{name}: must alarm when greater than {alert.threshold}")
-    if float(threshold) != alert.threshold:
+    if alert.of_container_limit:
+        if share is None:
+            return Verdict.unknown(f"{name}: the service's task definition is not in this stack")
+        effective = float(threshold) / share
+        if abs(effective - alert.threshold) > TOLERANCE:
+            return Verdict.failed(
+                f"{name}: threshold {threshold} % of task memory is {effective:.1f} % of the"
+                f" container's limit, OBS-2 says {alert.threshold}"
+                f" (threshold {round(alert.threshold * share, 2)})"
+            )
+    elif float(threshold) != alert.threshold:
         return Verdict.failed(f"{name}: threshold {threshold}, OBS-2 says {alert.threshold}")
     severity = (alarm.get("tags") or {}).get("severity")
     if severity != alert.severity:
@@ -158,9 +189,10 @@ class Alerts(GroundworkCheck):
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         alarms = list(stack.resources("aws_cloudwatch_metric_alarm").values())
+        share = ecs_memory_share(stack, self.address)
         verdicts = []
         for alert in ALERTS:
-            candidates = [_judge(alert, a) for a in alarms if alert.matches(a, stack)]
+            candidates = [_judge(alert, a, share) for a in alarms if alert.matches(a, stack)]
             passing = [v for v in candidates if v.outcome.value == "pass"]
             if passing:
                 verdicts.append(passing[0])
