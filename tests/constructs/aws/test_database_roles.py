@@ -53,6 +53,14 @@ def test_deploy_2_deploy_6_the_invocation_waits_for_database_password_and_nat(
     )
     assert sum(w.startswith("aws_route.network_app-default-") for w in waits) == 3
     assert sum(w.startswith("aws_route_table_association.network_app-") for w in waits) == 3
+    # Terraform strips every group's default egress: the rules of both paths come first.
+    for rule in (
+        "aws_vpc_security_group_egress_rule.database-roles_function-egress-https_",
+        "aws_vpc_security_group_egress_rule.network_app-out-443-internet_",
+        "aws_vpc_security_group_egress_rule.network_app-out-5432-database_",
+        "aws_vpc_security_group_ingress_rule.network_database-in-5432-app_",
+    ):
+        assert sum(w.startswith(rule) for w in waits) == 1, rule
     assert "database-roles_function_" in invocation["function_name"]
     assert "database-roles_task_" in invocation["input"]
 

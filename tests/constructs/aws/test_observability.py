@@ -88,7 +88,8 @@ def test_every_obs_2_alert_exists_with_threshold_and_severity_obs_2(
         "critical-5xx-rate": 1,
         "warning-latency-p95": 2,
         "warning-cpu": 80,
-        "warning-memory": 85,
+        # 85 % of the container's 512 MiB limit; ECS reports memory of the 1024 MiB dev task.
+        "warning-memory": 85 * 512 / 1024,
         "critical-database-connection-errors": 0,
         "critical-database-proxy-connection-errors": 0,
         "warning-failed-logins": 10,
@@ -218,3 +219,12 @@ def test_deploy_6_failed_connections_at_rds_proxy_raise_the_critical_alarm_obs_2
     [total] = [q for q in alarm["metric_query"] if q.get("return_data")]
     assert total["expression"] == "FILL(clientauth, 0) + FILL(database, 0)"
     assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 0)
+
+
+def test_deploy_2_the_failed_logins_alarm_waits_for_the_rule_it_names(
+    stack: dict[str, Any], alarms: dict[str, dict[str, Any]]
+) -> None:
+    [(rule_key, rule)] = list(stack["resource"]["aws_cloudwatch_contributor_insight_rule"].items())
+    alarm = alarms["warning-failed-logins"]
+    assert f'"{rule["rule_name"]}"' in alarm["metric_query"][0]["expression"]
+    assert alarm["depends_on"] == [f"aws_cloudwatch_contributor_insight_rule.{rule_key}"]

@@ -187,7 +187,9 @@ def test_sec_2_jwt_secret_rotates_within_90_days_starting_at_apply(
         if body["name"] == "rotate-jwt-secret"
     ]
     (route,) = synthesized.resources("aws_route")
-    assert set(rotation["depends_on"]) == {permission, policy, route}  # NAT route (DEPLOY-2)
+    # Terraform strips the group's default egress: the function's HTTPS rule comes first too.
+    (egress,) = synthesized.resources("aws_vpc_security_group_egress_rule")
+    assert set(rotation["depends_on"]) == {permission, policy, route, egress}  # DEPLOY-2
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -203,7 +205,8 @@ def test_deploy_5_the_apply_waits_for_jwt_secrets_first_version(
     assert invocation["function_name"] == f"${{{function}.function_name}}"
     assert '"action" = "awaitCurrent"' in invocation["input"]
     assert f"{jwt}.arn" in invocation["input"]
-    assert set(invocation["depends_on"]) == {rotation, route}
+    (egress,) = synthesized.resources("aws_vpc_security_group_egress_rule")
+    assert set(invocation["depends_on"]) == {rotation, route, egress}
 
 
 def test_sec_2_only_secrets_manager_may_invoke_it_for_the_jwt_secret(

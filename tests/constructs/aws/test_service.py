@@ -180,7 +180,9 @@ def test_autoscaling_tracks_cpu_and_memory_within_the_replica_bounds_app_1(
     }
     assert targets == {
         "ECSServiceAverageCPUUtilization": 70,
-        "ECSServiceAverageMemoryUtilization": 80,
+        # 80 % of the container's 512 MiB limit, as a share of the 1024 MiB dev task's memory,
+        # which is what ECS measures MemoryUtilization against.
+        "ECSServiceAverageMemoryUtilization": 80 * 512 / 1024,
     }
 
 
