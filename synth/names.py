@@ -56,13 +56,49 @@ _AWS_NAMING = "https://docs.aws.amazon.com/"
 _DNS_LABEL = r"[a-z]([-a-z0-9]*[a-z0-9])?"
 _ALNUM_HYPHEN = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
 
+# Load balancer and target group names must not begin with "internal-" (CreateLoadBalancer,
+# CreateTargetGroup: "must not begin with internal-").
+_ELB_NAME = r"(?!internal-)" + _ALNUM_HYPHEN
+# S3 reserves the prefixes xn--, sthree- (sthree-configurator included) and amzn-s3-demo-, and
+# the suffixes -s3alias, --ol-s3, .mrap and --x-s3 (bucketnamingrules.html).
+_S3_BUCKET = (
+    r"(?!xn--|sthree-|amzn-s3-demo-)[a-z0-9][a-z0-9.-]*[a-z0-9]"
+    r"(?<!-s3alias)(?<!--ol-s3)(?<!\.mrap)(?<!--x-s3)"
+)
+# ElastiCache user and user-group IDs: a letter, then letters, digits and single hyphens, not
+# ending in a hyphen, at most 40 (CreateUser / CreateUserGroup pattern [a-zA-Z][a-zA-Z0-9\-]*;
+# the 40-character, no "--" and no trailing hyphen bounds as for every ElastiCache identifier).
+_ELASTICACHE_ID = r"[A-Za-z](?!.*--)([A-Za-z0-9-]*[A-Za-z0-9])?"
+
 AWS_RULES: tuple[NameRule, ...] = (
-    NameRule("aws_lb", "name", 32, _ALNUM_HYPHEN,
+    NameRule("aws_lb", "name", 32, _ELB_NAME,
              f"{_AWS_NAMING}elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html"),
-    NameRule("aws_lb_target_group", "name", 32, _ALNUM_HYPHEN,
+    NameRule("aws_lb_target_group", "name", 32, _ELB_NAME,
              f"{_AWS_NAMING}elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html"),
-    NameRule("aws_s3_bucket", "bucket", 63, r"[a-z0-9][a-z0-9.-]*[a-z0-9]",
+    NameRule("aws_s3_bucket", "bucket", 63, _S3_BUCKET,
              f"{_AWS_NAMING}AmazonS3/latest/userguide/bucketnamingrules.html", min_length=3),
+    NameRule("aws_elasticache_user", "user_id", 40, _ELASTICACHE_ID,
+             f"{_AWS_NAMING}AmazonElastiCache/latest/APIReference/API_CreateUser.html"),
+    # The API documents only a minimum length for UserName; the stacks use the user ID as the
+    # name, so the row holds it to the ID's rule (stricter: it can refuse, never pass, a name).
+    NameRule("aws_elasticache_user", "user_name", 40, _ELASTICACHE_ID,
+             f"{_AWS_NAMING}AmazonElastiCache/latest/APIReference/API_CreateUser.html"),
+    NameRule("aws_elasticache_user_group", "user_group_id", 40, _ELASTICACHE_ID,
+             f"{_AWS_NAMING}AmazonElastiCache/latest/APIReference/API_CreateUserGroup.html"),
+    NameRule("aws_ecs_task_definition", "family", 255, r"[A-Za-z0-9_-]+",
+             f"{_AWS_NAMING}AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html"),
+    NameRule("aws_cloudwatch_dashboard", "dashboard_name", 255, r"[A-Za-z0-9_-]+",
+             f"{_AWS_NAMING}AmazonCloudWatch/latest/APIReference/API_PutDashboard.html"),
+    NameRule("aws_cloudwatch_metric_alarm", "alarm_name", 255, r"[\x20-\x7E]+",
+             f"{_AWS_NAMING}AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html"),
+    NameRule("aws_cloudwatch_contributor_insight_rule", "rule_name", 128, r"[\x20-\x7E]+",
+             f"{_AWS_NAMING}AmazonCloudWatch/latest/APIReference/API_PutInsightRule.html"),
+    NameRule("aws_cloudwatch_log_metric_filter", "name", 512, r"[^:*]+",
+             f"{_AWS_NAMING}AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html"),
+    NameRule("aws_appautoscaling_policy", "name", 256, r"[\x20-\x7E]+",
+             f"{_AWS_NAMING}autoscaling/application/APIReference/API_PutScalingPolicy.html"),
+    NameRule("aws_lambda_permission", "statement_id", 100, r"[A-Za-z0-9_-]+",
+             f"{_AWS_NAMING}lambda/latest/api/API_AddPermission.html"),
     NameRule("aws_iam_role", "name", 64, r"[\w+=,.@-]+",
              f"{_AWS_NAMING}IAM/latest/APIReference/API_CreateRole.html"),
     NameRule("aws_iam_role_policy", "name", 128, r"[\w+=,.@-]+",

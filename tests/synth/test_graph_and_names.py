@@ -81,3 +81,67 @@ def test_every_rule_names_its_source_and_sane_bounds() -> None:
         assert 1 <= rule.min_length <= rule.max_length, rule
         assert (rule.resource_type, rule.attribute) not in seen, rule
         seen.add((rule.resource_type, rule.attribute))
+
+
+def _aws_rule(resource_type: str, attribute: str) -> NameRule:
+    return next(
+        r for r in NAME_RULES if (r.resource_type, r.attribute) == (resource_type, attribute)
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "fits"),
+    [
+        ("groundwork-production-logs", True),
+        ("xn--groundwork", False),  # reserved prefixes (S3 bucket naming rules)
+        ("sthree-groundwork", False),
+        ("sthree-configurator-groundwork", False),
+        ("amzn-s3-demo-groundwork", False),
+        ("groundwork-s3alias", False),  # reserved suffixes
+        ("groundwork--ol-s3", False),
+        ("groundwork.mrap", False),
+        ("groundwork--x-s3", False),
+        ("groundwork-s3aliases", True),  # a suffix only where it ends the name
+    ],
+)
+def test_s3_bucket_names_avoid_the_reserved_prefixes_and_suffixes(value: str, fits: bool) -> None:
+    rule = _aws_rule("aws_s3_bucket", "bucket")
+    assert (check_name(rule, "aws_s3_bucket.x", value) is None) is fits
+
+
+@pytest.mark.parametrize("resource_type", ["aws_lb", "aws_lb_target_group"])
+@pytest.mark.parametrize(
+    ("value", "fits"), [("internal-app", False), ("internalapp", True), ("app-internal", True)]
+)
+def test_load_balancer_names_do_not_begin_with_internal(
+    resource_type: str, value: str, fits: bool
+) -> None:
+    rule = _aws_rule(resource_type, "name")
+    assert (check_name(rule, f"{resource_type}.x", value) is None) is fits
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "attribute"),
+    [
+        ("aws_elasticache_user", "user_id"),
+        ("aws_elasticache_user", "user_name"),
+        ("aws_elasticache_user_group", "user_group_id"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("value", "fits"),
+    [
+        ("groundwork-production-app", True),
+        ("a" * 40, True),
+        ("a" * 41, False),
+        ("1app", False),  # starts with a letter
+        ("app--x", False),
+        ("app-", False),
+        ("app_x", False),
+    ],
+)
+def test_elasticache_user_and_group_ids(
+    resource_type: str, attribute: str, value: str, fits: bool
+) -> None:
+    rule = _aws_rule(resource_type, attribute)
+    assert (check_name(rule, f"{resource_type}.x", value) is None) is fits
