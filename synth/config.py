@@ -580,6 +580,30 @@ def aws_edge_problems(config: EnvironmentConfig) -> list[str]:
     return []
 
 
+# Name prefixes AWS reserves, which `<app>-<env>-...` names would begin with: S3 bucket names
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html) and load
+# balancer / target group names (CreateLoadBalancer, CreateTargetGroup: not "internal-").
+AWS_RESERVED_PREFIXES = {
+    "internal-": "load balancer and target group names",
+    "sthree-": "S3 bucket names",
+    "amzn-s3-demo-": "S3 bucket names",
+    "xn--": "S3 bucket names",
+}
+
+
+def aws_name_problems(config: EnvironmentConfig) -> list[str]:
+    """DEPLOY-1 on AWS at config time: refuse an app whose names AWS would refuse at apply."""
+    if config.cloud != "aws":
+        return []
+    stem = f"{config.prefix}-"
+    return [
+        f"app: {config.app!r} makes names beginning {stem!r}, and AWS refuses {what} that begin"
+        f" with {reserved!r}; choose another app name"
+        for reserved, what in AWS_RESERVED_PREFIXES.items()
+        if stem.startswith(reserved)
+    ]
+
+
 def _merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(defaults)
     for key, value in overrides.items():
@@ -659,7 +683,7 @@ def parse_environment(
     except ValidationError as error:
         lines = [f"{source}: {_describe(detail)}" for detail in error.errors()]
         raise ConfigError("\n".join(lines)) from None
-    problems = floor_violations(config) + aws_edge_problems(config)
+    problems = floor_violations(config) + aws_edge_problems(config) + aws_name_problems(config)
     if problems:
         raise ConfigError("\n".join(f"{source}: {problem}" for problem in problems))
     return config

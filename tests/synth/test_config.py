@@ -372,3 +372,26 @@ def test_shipped_environments_use_a_documentation_range_to_replace() -> None:
     for name in ("dev", "staging", "production"):
         config = load_environment(SHIPPED / f"{name}.yaml", cloud="azure")
         assert config.azure.deployer_ip_ranges == ["198.51.100.0/24"]  # RFC 5737 example
+
+
+@pytest.mark.parametrize(
+    ("app", "reserved"),
+    [("internal", "internal-"), ("sthree", "sthree-"), ("amzn-s3-demo", "amzn-s3-demo-")],
+)
+def test_aws_refuses_an_app_whose_names_begin_with_a_reserved_prefix(
+    app: str, reserved: str
+) -> None:
+    data = {**shipped("dev"), "app": app, "cloud": "aws"}
+    with pytest.raises(ConfigError, match=rf"dev.yaml: app: '{app}'.*'{reserved}'"):
+        parse_environment("dev", data, source="dev.yaml")
+
+
+@pytest.mark.parametrize("app", ["internals", "sthreeapp", "amzn-s3"])
+def test_aws_accepts_an_app_that_only_resembles_a_reserved_prefix(app: str) -> None:
+    data = {**shipped("dev"), "app": app, "cloud": "aws"}
+    assert parse_environment("dev", data, source="dev.yaml").app == app
+
+
+def test_the_reserved_aws_prefixes_do_not_bind_other_clouds() -> None:
+    data = {**shipped("dev"), "app": "internal", "cloud": "gcp"}
+    assert parse_environment("dev", data, source="dev.yaml").app == "internal"
