@@ -1,6 +1,6 @@
 """Builds the PostgreSQL database: RDS instance, read replicas, parameter group and RDS Proxy.
 
-Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2, OBS-1, IAM-1, DEPLOY-4, DEPLOY-6
+Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2, OBS-1, IAM-1, DEPLOY-4
 
 Backups (DB-4): RDS keeps transaction logs for the whole `backup_retention_period`, so
 point-in-time recovery is inherent to any retention of one day or more; there is no
