@@ -184,6 +184,12 @@ GCP_RULES: tuple[NameRule, ...] = (
     # "project-ID:instance-ID" is at most 98 characters; project IDs are at most 30.
     NameRule("google_sql_database_instance", "name", 98 - 30 - 1, _DNS_LABEL,
              "https://cloud.google.com/sql/docs/postgres/create-instance"),
+    # A PostgreSQL role name is an identifier, at most 63 bytes (NAMEDATALEN - 1); an IAM
+    # service account user is `<account ID>@<project>.iam`, and Cloud SQL refuses longer
+    # names rather than truncate (terraform-provider-google#15520;
+    # https://cloud.google.com/sql/docs/postgres/add-manage-iam-users).
+    NameRule("google_sql_user", "name", 63, r"[a-z0-9][a-z0-9_.@-]*",
+             "https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS"),
 )  # fmt: skip
 
 _AZURE_NAMING = (

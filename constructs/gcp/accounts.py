@@ -15,10 +15,13 @@ MAX_ACCOUNT_ID = 30
 HASH_LENGTH = 6
 
 
-def account_id(config: EnvironmentConfig, role: str) -> str:
+def account_id(config: EnvironmentConfig, role: str, max_length: int = MAX_ACCOUNT_ID) -> str:
+    """`<prefix>-<role>`, or `<stem>-<hash of prefix>-<role>` within `max_length` (at most
+    30, at least 6; a caller lowers it when the ID is part of a longer name)."""
+    limit = min(max_length, MAX_ACCOUNT_ID)
     full = f"{config.prefix}-{role}"
-    if len(full) <= MAX_ACCOUNT_ID:
+    if len(full) <= limit:
         return full
     digest = hashlib.sha256(config.prefix.encode()).hexdigest()[:HASH_LENGTH]
-    stem = config.prefix[: MAX_ACCOUNT_ID - len(role) - HASH_LENGTH - 2].rstrip("-")
+    stem = config.prefix[: max(1, limit - len(role) - HASH_LENGTH - 2)].rstrip("-")
     return f"{stem}-{digest}-{role}"

@@ -41,7 +41,6 @@ from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_google.sql_database import SqlDatabase
 from cdktf_cdktf_provider_google.sql_database_instance import (
     SqlDatabaseInstance,
-    SqlDatabaseInstanceReplicaConfiguration,
     SqlDatabaseInstanceSettings,
     SqlDatabaseInstanceSettingsBackupConfiguration,
     SqlDatabaseInstanceSettingsBackupConfigurationBackupRetentionSettings,
@@ -84,9 +83,20 @@ FLAGS = {
 }
 
 
+# PostgreSQL truncates identifiers to 63 bytes (NAMEDATALEN - 1), and Cloud SQL refuses an
+# IAM user whose `<account ID>@<project>.iam` is longer
+# (https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS,
+# terraform-provider-google#15520).
+MAX_SQL_USER = 63
+IAM_USER_SUFFIX = "@.iam"  # plus the project ID
+
+
 def app_account_id(config: EnvironmentConfig) -> str:
-    """The app's service account ID (created by constructs/gcp/service.py), at most 30."""
-    return account_id(config, "app")
+    """The app's service account ID (created by constructs/gcp/service.py): at most 30, and
+    short enough that its IAM database user fits MAX_SQL_USER with this project's ID (a
+    30-character project leaves 28)."""
+    room = MAX_SQL_USER - len(IAM_USER_SUFFIX) - len(config.gcp.project)
+    return account_id(config, "app", max_length=room)
 
 
 def iam_user(config: EnvironmentConfig) -> str:
@@ -205,9 +215,8 @@ class Database(Construct):
                 master_instance_name=self.instance.name,
                 encryption_key_name=keys.keys["database"].id,
                 deletion_protection=protected,
-                replica_configuration=SqlDatabaseInstanceReplicaConfiguration(
-                    failover_target=False
-                ),
+                # No replica_configuration: its fields are MySQL's (failover_target is "Not
+                # supported for Postgres database", provider docs; #1773, #20975).
                 settings=SqlDatabaseInstanceSettings(
                     user_labels=config.tags,  # TAG-1
                     edition="ENTERPRISE",

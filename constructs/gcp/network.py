@@ -134,10 +134,18 @@ class Network(Construct):
             network=vpc.id,
             service="servicenetworking.googleapis.com",
             reserved_peering_ranges=[address.name],
-            # Deleting the peering fails while Cloud SQL's producer network still holds it
-            # (it outlives the instance for days); abandoning lets dev be destroyed
-            # (the provider documents ABANDON for this: registry.terraform.io/providers/
-            # hashicorp/google/6.50.0/docs/resources/service_networking_connection).
+            # Destroying the connection fails while a producer (Cloud SQL keeps its side for
+            # up to days after the instance is deleted, so it can be restored) still uses it:
+            # "Producer services ... are still using this connection" (provider #16275,
+            # #19908). ABANDON only drops the connection from Terraform state on destroy; it
+            # calls no API, so the VPC peering `servicenetworking-googleapis-com` stays on the
+            # network and `google_compute_network` still cannot be deleted (magic-modules
+            # #18476, which adds REMOVE_PEERING in a provider after 6.50). What ABANDON buys
+            # is a destroy that stops at the network, not at this connection. To finish
+            # destroying an environment, an operator removes the peering and runs the
+            # destroy again (README: "Destroying an environment"):
+            #   gcloud compute networks peerings delete servicenetworking-googleapis-com \
+            #     --network=<prefix> --project=<project>
             deletion_policy="ABANDON",
         )
 

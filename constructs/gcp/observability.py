@@ -10,8 +10,12 @@
 - OBS-3: every policy notifies the e-mail channel from `alert_email`.
 - OBS-4: an HTTPS uptime check on `https://<domain>/health` from several regions.
 - OBS-5: a dashboard of request rate, 5xx ratio and p95 latency.
+- TAG-1: alert policies, the uptime check and the notification channel take their labels
+  as `user_labels`, which the provider's `default_labels` do not reach (they fill only
+  `labels` fields; terraform-provider-google#16375), so the tags are set on each resource.
+  (The channel's `labels` is its e-mail address, not tags.)
 
-Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4, DEPLOY-2
+Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4, TAG-1, DEPLOY-2
 """
 
 from __future__ import annotations
@@ -82,7 +86,8 @@ class Observability(Construct):
             "email",
             display_name=f"{config.prefix} alerts",
             type="email",
-            labels={"email_address": config.alert_email},
+            labels={"email_address": config.alert_email},  # the channel's address, not tags
+            user_labels=config.tags,  # TAG-1: default_labels reach only `labels` (#16375)
         )
 
         run_logs = RUN.format(service=service.name)
@@ -182,6 +187,7 @@ class Observability(Construct):
                 self,
                 f"alert-{key}",
                 display_name=f"{config.prefix}: {title}",
+                user_labels=config.tags,  # TAG-1 (#16375)
                 severity=severity,
                 combiner="OR",
                 notification_channels=[self.notification_channel.id],
@@ -220,6 +226,7 @@ class Observability(Construct):
             self,
             "uptime",
             display_name=f"{config.prefix} /health",
+            user_labels=config.tags,  # TAG-1 (#16375)
             timeout="10s",
             period="60s",
             monitored_resource=MonitoringUptimeCheckConfigMonitoredResource(
@@ -236,6 +243,7 @@ class Observability(Construct):
             self,
             "alert-uptime",
             display_name=f"{config.prefix}: /health unreachable",
+            user_labels=config.tags,  # TAG-1 (#16375)
             severity="CRITICAL",
             combiner="OR",
             notification_channels=[self.notification_channel.id],

@@ -134,7 +134,7 @@ class Service(Construct):
             )
             for name in APP_SECRETS
         ]
-        StorageBucketIamMember(
+        bucket_grant = StorageBucketIamMember(
             self,
             "uses-bucket",
             bucket=storage.bucket_name,
@@ -149,7 +149,7 @@ class Service(Construct):
                 f'"projects/{project}/instances/{config.prefix}-pg")'
             ),
         )
-        for role in ("roles/cloudsql.client", "roles/cloudsql.instanceUser"):
+        database_grants = [
             ProjectIamMember(
                 self,
                 role.split(".")[-1].lower(),
@@ -158,6 +158,8 @@ class Service(Construct):
                 member=member,
                 condition=own_instances,
             )
+            for role in ("roles/cloudsql.client", "roles/cloudsql.instanceUser")
+        ]
         user = SqlUser(  # DB-9: IAM login, no password
             self,
             "database-user",
@@ -285,6 +287,15 @@ class Service(Construct):
                 ],
             ),
             lifecycle=TerraformResourceLifecycle(ignore_changes=PIPELINE_OWNED),
-            depends_on=[*grants, *secrets.versions.values(), rotation.first_run, migrations],
+            # DEPLOY-2: the first revision starts as `account`: its grants exist first (the
+            # proxy sidecar needs cloudsql.client and instanceUser to connect and log in).
+            depends_on=[
+                *grants,
+                bucket_grant,
+                *database_grants,
+                *secrets.versions.values(),
+                rotation.first_run,
+                migrations,
+            ],
         )
         self.name = self.service.name

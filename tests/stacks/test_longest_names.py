@@ -9,21 +9,30 @@ today's short names fails here. The bootstrap stacks come along, as main.py buil
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 from matrix import CLOUDS, ENVIRONMENTS, ROOT, synthesize_clouds
 
-from synth.config import APP_MAX_LENGTH, ENVIRONMENT_MAX_LENGTH
+from synth.config import APP_MAX_LENGTH, ENVIRONMENT_MAX_LENGTH, GcpConfig
 from synth.names import name_problems
 
 LONGEST_APP = "longest-app-name"[: APP_MAX_LENGTH - 1] + "z"
+# GCP project IDs are 6-30 characters (the GcpConfig pattern): names that embed the project
+# (an IAM database user is `<account>@<project>.iam`) are measured at the longest.
+GCP_PROJECT_MAX_LENGTH = 30
 
 
 def longest_environment(tier: str) -> str:
     """`<tier>-xxx...` stretched to ENVIRONMENT_MAX_LENGTH characters."""
     return f"{tier}-{'x' * ENVIRONMENT_MAX_LENGTH}"[:ENVIRONMENT_MAX_LENGTH]
+
+
+def longest_gcp_project(tier: str) -> str:
+    """`<tier>-xxx...` stretched to GCP_PROJECT_MAX_LENGTH characters (one per tier)."""
+    return f"{tier}-{'x' * GCP_PROJECT_MAX_LENGTH}"[:GCP_PROJECT_MAX_LENGTH]
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +43,7 @@ def longest_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for tier in ENVIRONMENTS:
         data = yaml.safe_load((ROOT / "environments" / f"{tier}.yaml").read_text())
         data["app"] = LONGEST_APP
+        data["gcp"]["project"] = longest_gcp_project(tier)  # the other clouds ignore it
         (environments / f"{longest_environment(tier)}.yaml").write_text(yaml.safe_dump(data))
     return synthesize_clouds(root / "out", extra_env={"GROUNDWORK_ENVIRONMENTS": str(environments)})
 
@@ -41,6 +51,17 @@ def longest_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_names_are_the_longest_the_schema_admits() -> None:
     assert len(LONGEST_APP) == APP_MAX_LENGTH
     assert {len(longest_environment(tier)) for tier in ENVIRONMENTS} == {ENVIRONMENT_MAX_LENGTH}
+
+
+def test_the_gcp_projects_are_the_longest_the_schema_admits() -> None:
+    """30 characters and valid: one more is refused by the GcpConfig pattern."""
+    field = GcpConfig.model_fields["project"]
+    pattern = next(m.pattern for m in field.metadata if getattr(m, "pattern", None))
+    for tier in ENVIRONMENTS:
+        project = longest_gcp_project(tier)
+        assert len(project) == GCP_PROJECT_MAX_LENGTH
+        assert re.fullmatch(pattern, project)
+        assert not re.fullmatch(pattern, project + "x")
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)

@@ -1,16 +1,22 @@
-"""Builds CKV_GW_DEPLOY_42: every CMEK-encrypted resource depends on the crypto-key grant to
-its own service agent (DEPLOY-2).
+"""Builds CKV_GW_DEPLOY_42: every resource that acts as an identity depends on that identity's
+grants (DEPLOY-2): a CMEK-encrypted resource on the crypto-key grant to its own service
+agent, a Cloud Run service or job on every grant to the service account it runs as.
 
 A resource created with a key its agent may not use yet fails ("permission denied on
 cryptoKeys.encrypt"); grants are eventually consistent, so ordering is the least the plan
 must do (https://cloud.google.com/kms/docs/cmek#cmek-integrations; the bootstrap bucket's
-`depends_on` its grant is the pattern).
+`depends_on` its grant is the pattern). Likewise a Cloud Run revision starts as its service
+account as soon as it is created: a grant that does not exist yet (the Cloud SQL Auth Proxy's
+`roles/cloudsql.client`, a secret's accessor) fails the first start
+(https://cloud.google.com/run/docs/securing/service-identity;
+https://cloud.google.com/iam/docs/access-change-propagation). Grants on the resource itself
+(a job's own `run.invoker`) follow it and are exempt.
 """
 
 from typing import Any
 
 from gcp_deploy_refs import key_refs
-from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
 
 from synth.gcp_needs import AGENT_DOMAINS, CMEK_AGENT_API
 
@@ -19,15 +25,30 @@ ENCRYPTERS = frozenset(
 )
 
 
-class EncryptedResourcesWaitForKeyGrants(GroundworkCheck):
+RUNS_AS = ("google_cloud_run_v2_service", "google_cloud_run_v2_job")
+
+
+def run_as(body: dict[str, Any]) -> str | None:
+    """The `google_service_account` address a Cloud Run service or job runs as."""
+    for template in blocks(body, "template"):
+        for holder in (template, *blocks(template, "template")):  # jobs nest one level more
+            account = address_of(holder.get("service_account"))
+            if account and account.startswith("google_service_account."):
+                return account
+    return None
+
+
+class ResourcesWaitForTheirIdentitysGrants(GroundworkCheck):
     id = "CKV_GW_DEPLOY_42"
-    name = "Every CMEK-encrypted resource depends on its agent's grant on the key"
+    name = "Every resource that acts as an identity depends on that identity's grants"
     requirement = "DEPLOY-2"
     severity = "HIGH"
-    resource_types = tuple(CMEK_AGENT_API)
+    resource_types = (*CMEK_AGENT_API, *RUNS_AS)
     needs_config = False
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        if self._address[0] in RUNS_AS:
+            return self._runtime_grants(body, stack)
         api = CMEK_AGENT_API[self._address[0]]
         domains = {d for d, a in AGENT_DOMAINS.items() if a == api}
         before = stack.graph.prerequisites(self.address)
@@ -54,5 +75,24 @@ class EncryptedResourcesWaitForKeyGrants(GroundworkCheck):
                 verdicts.append(Verdict.passed(f"{key}: waits for its agent's grant"))
         return combine(verdicts or [Verdict.passed("no customer-managed key")])
 
+    def _runtime_grants(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        account = run_as(body)
+        if account is None:
+            return Verdict.passed("runs as no service account of this stack (APP-5 judges it)")
+        before = stack.graph.prerequisites(self.address)
+        grants = sorted(
+            address
+            for address, grant in stack.graph.bodies.items()
+            if address.split(".")[0].endswith("_iam_member")
+            and f"${{{account}." in str(grant.get("member"))  # serviceAccount:${...email}
+            and not stack.graph.needs(address, self.address)  # a grant on this resource
+        )
+        verdicts = [
+            Verdict.passed(f"{g}: exists first") if g in before
+            else Verdict.failed(f"starts as {account} before its grant {g} exists")
+            for g in grants
+        ]  # fmt: skip
+        return combine(verdicts or [Verdict.passed(f"{account} holds no grants")])
 
-check = EncryptedResourcesWaitForKeyGrants()
+
+check = ResourcesWaitForTheirIdentitysGrants()

@@ -78,3 +78,15 @@ def test_auth_string_reaches_secret_manager_only_by_reference_sec_3(
     versions = resources_of(stack, "google_secret_manager_secret_version")
     [auth] = [v for v in versions if "auth_string" in v["secret_data"]]
     assert auth["secret_data"].startswith("${google_redis_instance.")
+
+
+def test_the_app_gets_every_ca_of_a_rotation_deploy_6(stacks: dict[str, dict[str, Any]]) -> None:
+    for stack in stacks.values():
+        [version] = [
+            v
+            for name, v in stack["resource"]["google_secret_manager_secret_version"].items()
+            if name.startswith("secrets_redis_ca_cert-version")
+        ]
+        data = version["secret_data"]
+        assert data.startswith('${join("\\n", google_redis_instance.cache_instance_')
+        assert data.endswith(".server_ca_certs[*].cert)}")

@@ -158,3 +158,16 @@ def test_pool_budget_fits_max_connections_at_max_replicas_db_6() -> None:
         config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="gcp")
         assert pool_size(config) * config.service.max_replicas <= 100 - 20
         assert pool_size(config) >= 1
+
+
+def test_postgres_replicas_set_no_mysql_replica_configuration_deploy_4(
+    stacks: dict[str, dict[str, Any]],
+) -> None:
+    replicas = [
+        i
+        for i in resources_of(stacks["production"], "google_sql_database_instance")
+        if "master_instance_name" in i
+    ]
+    assert replicas
+    for replica in replicas:
+        assert "replica_configuration" not in replica

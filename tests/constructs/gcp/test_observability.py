@@ -77,3 +77,28 @@ def test_dashboard_shows_throughput_errors_and_latency_obs_5(dev: dict[str, Any]
     [dashboard] = resources_of(dev, "google_monitoring_dashboard")
     titles = [w["title"] for w in json.loads(dashboard["dashboard_json"])["gridLayout"]["widgets"]]
     assert {"Requests per second", "5xx per second", "Latency p95 (ms)"} <= set(titles)
+
+
+def test_user_labels_carry_the_tags_where_default_labels_do_not_reach_tag_1(
+    dev: dict[str, Any],
+) -> None:
+    # provider default_labels fill only `labels` (terraform-provider-google#16375)
+    tags = {
+        "app": "groundwork",
+        "environment": "dev",
+        "managed-by": "groundwork",
+    }
+    kinds = (
+        "google_monitoring_alert_policy",
+        "google_monitoring_uptime_check_config",
+        "google_monitoring_notification_channel",
+    )
+    for kind in kinds:
+        found = resources_of(dev, kind)
+        assert found, kind
+        for resource in found:
+            labels = resource["user_labels"]
+            assert set(labels) == {"app", "environment", "managed-by", "owner", "cost-center"}
+            assert tags.items() <= labels.items()
+    [channel] = resources_of(dev, "google_monitoring_notification_channel")
+    assert set(channel["labels"]) == {"email_address"}  # the address, not tags

@@ -20,7 +20,7 @@ load_provider("gcp")
 from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
 from constructs.gcp.apis import enable_apis  # noqa: E402
 from constructs.gcp.cache import Cache  # noqa: E402
-from constructs.gcp.database import Database  # noqa: E402
+from constructs.gcp.database import Database, iam_user  # noqa: E402
 from constructs.gcp.keys import Keys  # noqa: E402
 from constructs.gcp.network import Network  # noqa: E402
 from constructs.gcp.registry import Registry  # noqa: E402
@@ -187,3 +187,37 @@ def test_database_path_is_the_auth_proxy_sidecar_and_the_user_can_migrate_deploy
     ]
     assert "--database-roles=cloudsqlsuperuser" in step["input"]["gcloud"]
     assert any(d.startswith("google_sql_user.") for d in step["depends_on"])
+
+
+def test_service_starts_after_every_grant_to_its_account_deploy_2(
+    stacks: dict[str, dict[str, Any]],
+) -> None:
+    for stack in stacks.values():
+        waits = {w.rsplit("_", 1)[0] for w in run(stack)["depends_on"]}
+        assert {
+            "google_project_iam_member.service_client",
+            "google_project_iam_member.service_instanceuser",
+            "google_storage_bucket_iam_member.service_uses-bucket",
+        } <= waits
+        readers = {
+            f"google_secret_manager_secret_iam_member.{name.rsplit('_', 1)[0]}"
+            for name in stack["resource"]["google_secret_manager_secret_iam_member"]
+            if name.startswith("service_reads-")
+        }
+        assert readers and readers <= waits
+
+
+def test_iam_database_user_fits_postgres_63_at_the_longest_project_deploy_1() -> None:
+    config = load_environment(ROOT / "environments" / "production.yaml", cloud="gcp")
+    longest = config.model_copy(
+        update={
+            "app": "longest-appz",
+            "name": "production-xxxxx",
+            "gcp": config.gcp.model_copy(update={"project": "p" * 29 + "x"}),
+        }
+    )
+    user = iam_user(longest)
+    assert len(user) == 63
+    assert user.endswith("@" + "p" * 29 + "x.iam")
+    assert iam_user(longest) == user  # deterministic
+    assert iam_user(config) == "groundwork-production-app@groundwork-production.iam"
