@@ -81,8 +81,8 @@ SELECT * FROM pgaadauth_create_principal_with_oid(:'role', :'oid', 'service', fa
 GRANT ALL PRIVILEGES ON DATABASE :"db" TO :"role";
 SQL
 PGPASSWORD="$token" psql -v ON_ERROR_STOP=1 -v role="$APP_ROLE" \
-  "host=$PGHOST port=5432 dbname=$APP_DATABASE user=$PGADMIN sslmode=verify-full sslrootcert=system" \
-  <<'SQL'
+  "host=$PGHOST port=5432 dbname=$APP_DATABASE user=$PGADMIN sslmode=verify-full \
+  sslrootcert=system" <<'SQL'
 GRANT USAGE, CREATE ON SCHEMA public TO :"role";
 SQL
 """

@@ -34,15 +34,15 @@ def _grants_public_schema(job: dict[str, Any]) -> bool:
         # Each psql invocation is a session; its connection string names its database.
         for session in re.split(r"\bpsql\b", text)[1:]:
             database = re.search(r"\bdbname=([^\s\"']+)", session)
-            if database and database.group(1) not in SERVER_DATABASES:
-                if SCHEMA_GRANT.search(session):
-                    return True
+            named = database.group(1) if database else "postgres"
+            if named not in SERVER_DATABASES and SCHEMA_GRANT.search(session):
+                return True
     return False
 
 
 class AppRoleCreated(GroundworkCheck):
     id = "CKV_GW_DEPLOY_82"
-    name = "An Entra-only PostgreSQL server has a wired step that creates the app's role and lets it migrate"
+    name = "An Entra-only PostgreSQL server has a wired step that creates a role able to migrate"
     requirement = "DEPLOY-6"
     severity = "HIGH"
     resource_types = ("azurerm_postgresql_flexible_server",)
