@@ -5,7 +5,7 @@ Satisfies: APP-6, NET-2, IAM-1, DEPLOY-3, DEPLOY-4
 - Private: the app pulls through a private endpoint in the endpoints subnet; admin user and
   anonymous pull off, export off; pulls use Entra identities (AcrPull).
 - Reachable by the release pipeline (DEPLOY-3): the documented deploy runner is outside the
-  VNet and pushes each release image (README, "Azure: releases"), so the public endpoint is
+  VNet and pushes each release image (README, "Azure releases"), so the public endpoint is
   on behind a firewall that denies by default and admits only `azure.deployer_ip_ranges`,
   like the vaults and storage accounts. Premium registries support these IP rules
   (https://learn.microsoft.com/azure/container-registry/container-registry-access-selected-networks);
@@ -82,13 +82,15 @@ class Registry(Construct):
             anonymous_pull_enabled=False,
             # DEPLOY-3: the runner pushes releases through the public endpoint, admitted by IP.
             public_network_access_enabled=True,
-            network_rule_set=ContainerRegistryNetworkRuleSet(
-                default_action="Deny",
-                ip_rule=[
-                    ContainerRegistryNetworkRuleSetIpRule(action="Allow", ip_range=ip_range)
-                    for ip_range in config.azure.deployer_ip_ranges
-                ],
-            ),
+            network_rule_set=[
+                ContainerRegistryNetworkRuleSet(
+                    default_action="Deny",
+                    ip_rule=[
+                        ContainerRegistryNetworkRuleSetIpRule(action="Allow", ip_range=ip_range)
+                        for ip_range in config.azure.deployer_ip_ranges
+                    ],
+                )
+            ],
             network_rule_bypass_option="AzureServices",
             export_policy_enabled=False,
             data_endpoint_enabled=True,

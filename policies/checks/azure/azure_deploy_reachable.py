@@ -10,7 +10,7 @@ A storage account with shared keys off is also read by the provider through its 
 while it is created, so the provider must use Entra ID (`storage_use_azuread`,
 hashicorp/terraform-provider-azurerm #27752, #32474) and the account must admit the runner.
 Every container registry is written by the release pipeline, which pushes each release image
-from the same runner (README, "Azure: releases"): a registry with public access off and only a
+from the same runner (README, "Azure releases"): a registry with public access off and only a
 private endpoint refuses the push, and the app keeps its bootstrap image. Premium registries
 take the same firewall shape, `network_rule_set` with default Deny and `ip_rule`s
 (https://learn.microsoft.com/azure/container-registry/container-registry-access-selected-networks).
