@@ -16,8 +16,10 @@ image and the PostgreSQL project's client image, pinned by tag.
   from the Container Apps identity endpoint
   (https://learn.microsoft.com/azure/container-apps/managed-identity#rest-endpoint-reference),
   and creates the app identity's role if it is missing, then grants it every privilege on
-  the app's database (CONNECT, CREATE, TEMPORARY), so the app creates and owns its own
-  schema when it runs its migrations; it is not an administrator. It is idempotent and runs
+  the app's database (CONNECT, CREATE, TEMPORARY) and, connected to that database, USAGE
+  and CREATE on its schema `public` (PostgreSQL 15+ no longer lets every role create
+  there), so the app runs its migrations in `public` or in a schema it creates and owns;
+  it is not an administrator. It is idempotent and runs
   every `ROLE_JOB_CRON` (five minutes), so the role exists minutes after the first apply
   and is restored if someone drops it. `azurerm` cannot start a job once, so a schedule is
   the only trigger the stack can wire; a run costs a few vCPU-seconds.
@@ -58,7 +60,11 @@ ROTATION_JOB_CRON = "7 * * * *"
 ENTRA_DATABASE_RESOURCE = "https://ossrdbms-aad.database.windows.net"
 
 # Busybox wget (alpine) asks the job's identity endpoint for a database token, then psql
-# creates the app's role once and grants it the app database (idempotent).
+# creates the app's role once and grants it the app database (idempotent). Schema grants are
+# per database, so a second session connects to the app's database itself: since PostgreSQL
+# 15 only the database owner may create in schema `public`
+# (https://www.postgresql.org/docs/15/release-15.html, "Remove PUBLIC creation permission on
+# the public schema"), and the database privileges above do not include it.
 ROLE_SCRIPT = r"""set -eu
 token=$(wget -q -O - --header "X-IDENTITY-HEADER: $IDENTITY_HEADER" \
   "$IDENTITY_ENDPOINT?api-version=2019-08-01&resource=$TOKEN_RESOURCE&client_id=$AZURE_CLIENT_ID" \
@@ -73,6 +79,11 @@ SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') AS missing \g
 SELECT * FROM pgaadauth_create_principal_with_oid(:'role', :'oid', 'service', false, false);
 \endif
 GRANT ALL PRIVILEGES ON DATABASE :"db" TO :"role";
+SQL
+PGPASSWORD="$token" psql -v ON_ERROR_STOP=1 -v role="$APP_ROLE" \
+  "host=$PGHOST port=5432 dbname=$APP_DATABASE user=$PGADMIN sslmode=verify-full \
+  sslrootcert=system" <<'SQL'
+GRANT USAGE, CREATE ON SCHEMA public TO :"role";
 SQL
 """
 

@@ -1,6 +1,6 @@
 """Builds the VNet: three subnet tiers, NAT egress, NSGs with the NET-3 whitelist, flow logs.
 
-Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-1, DEPLOY-5
+Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-1, DEPLOY-5, DEPLOY-6
 
 Subnets (NET-1) come from `constructs/subnets.py`. Azure subnets are regional and span
 every availability zone, so each tier is one subnet (the first zone slot of the plan)
@@ -20,8 +20,20 @@ mean one gateway per zone for the app subnet on Azure: both settings build one N
 private endpoints need no egress and the Application Gateway subnet does not support one.
 
 NSGs (NET-3) are the rules of `ingress_rules()`, as data, plus two explicit denies per
-subnet (all other VNet and Internet traffic). The platform's own default inbound rule for
-`AzureLoadBalancer` stays in force, as AppGW v2 health probing needs it.
+subnet (all other VNet and Internet traffic) except the app subnet. The platform's own default
+inbound rule for `AzureLoadBalancer` stays in force, as AppGW v2 health probing needs it.
+
+The app subnet follows Microsoft's NSG rules for workload-profile Container Apps environments
+(https://learn.microsoft.com/azure/container-apps/firewall-integration, "NSG allow rules",
+Inbound): the client (here the gateway subnet) reaches the subnet on 80 and 443 and on
+30000-32676, whose ports the platform picks dynamically when it creates the environment (the
+edge proxy's 31080/31443 among them); `AzureLoadBalancer` reaches the same range; and the
+subnet's own addresses reach each other on every port and protocol (envoy, the replicas on
+the app port, the jobs). The same page warns that deny rules with a priority below 65000
+"might cause service interruption", so the app subnet has no deny rule of its own: Azure's
+default `DenyAllInBound` (65500) refuses the internet, and `AllowVnetInBound` (65000) admits
+the VNet, whose other subnets hold only the gateway, the database and private endpoints.
+CKV_GW_DEPLOY_84 fails an app subnet NSG that blocks one of these paths.
 
 Flow logs (NET-4) are VNet flow logs (NSG flow logs are retired) through the region's
 Network Watcher into the log storage account, kept for `config.logs.retention_days`, with
@@ -85,7 +97,9 @@ from synth.config import EnvironmentConfig
 
 HTTPS, HTTP, POSTGRES, PGBOUNCER = 443, 80, 5432, 6432
 REDIS_TLS = 6380  # Azure Cache for Redis serves TLS on 6380; 6379 is its non-TLS port, disabled
-CONTAINER_APPS_EDGE_HTTPS = 31443
+# Container Apps (workload profiles): the range the platform allocates its load balancer's
+# ports from (https://learn.microsoft.com/azure/container-apps/firewall-integration).
+CONTAINER_APPS_DYNAMIC_PORTS = "30000-32676"
 # Application Gateway v2 infrastructure: Azure's GatewayManager must reach this range.
 GATEWAY_MANAGER_PORTS = "65200-65535"
 SUBNETS = ("public", "app", "data", "endpoints")
@@ -110,9 +124,10 @@ class IngressRule:
     source: str
     ports: tuple[str, ...]
     why: str
+    protocol: str = "Tcp"
 
 
-def ingress_rules(app_port: int) -> tuple[IngressRule, ...]:
+def ingress_rules() -> tuple[IngressRule, ...]:
     """NET-3 as data: every inbound allow rule of every subnet."""
     return (
         IngressRule("public", "https-from-internet", "Internet", (str(HTTPS),), "EDGE-1"),
@@ -124,17 +139,24 @@ def ingress_rules(app_port: int) -> tuple[IngressRule, ...]:
             (GATEWAY_MANAGER_PORTS,),
             "AppGW v2 infrastructure",
         ),
-        # The gateway reaches the environment's internal load balancer on 443, whose edge
-        # proxy answers on 31443 (Azure's documented NSG rule for Container Apps); the
-        # proxy (in the same subnet) forwards to the replicas on the app port.
+        # Microsoft's inbound rules for a workload-profile environment (module docstring):
+        # the client (the gateway) on 80, 443 and the dynamic range, the platform's load
+        # balancer on the dynamic range, and everything within the subnet.
         IngressRule(
             "app",
-            "https-from-gateway",
+            "client-from-gateway",
             "public",
-            (str(HTTPS), str(CONTAINER_APPS_EDGE_HTTPS)),
-            "load balancer",
+            (str(HTTP), str(HTTPS), CONTAINER_APPS_DYNAMIC_PORTS),
+            "Container Apps client",
         ),
-        IngressRule("app", "app-port-from-ingress", "app", (str(app_port),), "ingress"),
+        IngressRule(
+            "app",
+            "load-balancer",
+            "AzureLoadBalancer",
+            (CONTAINER_APPS_DYNAMIC_PORTS,),
+            "Container Apps load balancer",
+        ),
+        IngressRule("app", "within-subnet", "app", ("*",), "Container Apps subnet", "*"),
         IngressRule(
             "data", "postgres-from-app", "app", (str(POSTGRES), str(PGBOUNCER)), "DB, PgBouncer"
         ),
@@ -147,7 +169,9 @@ def ingress_rules(app_port: int) -> tuple[IngressRule, ...]:
 
 
 # Explicit denies after the allows: all other VNet traffic (which Azure's default
-# AllowVnetInBound would admit) and all Internet traffic.
+# AllowVnetInBound would admit) and all Internet traffic. Not on the app subnet, where
+# Microsoft warns that deny rules below 65000 may interrupt Container Apps.
+NO_DENY_RULES = ("app",)
 DENY_RULES = (
     ("deny-vnet-inbound", "VirtualNetwork", 4000),
     ("deny-internet-inbound", "Internet", 4001),
@@ -259,7 +283,7 @@ class Network(Construct):
 
     def _rules(self, config: EnvironmentConfig) -> None:
         priorities: dict[str, int] = {}
-        for rule in ingress_rules(config.service.port):
+        for rule in ingress_rules():
             priority = priorities[rule.subnet] = priorities.get(rule.subnet, 90) + 10
             source = self.cidrs.get(rule.source, rule.source)
             NetworkSecurityRule(
@@ -272,13 +296,15 @@ class Network(Construct):
                 priority=priority,
                 direction="Inbound",
                 access="Allow",
-                protocol="Tcp",
+                protocol=rule.protocol,
                 source_address_prefix=source,
                 source_port_range="*",
                 destination_address_prefix=self.cidrs[rule.subnet],
-                destination_port_ranges=list(rule.ports),
+                # Every port is `*` in the single-range attribute, not a one-item list.
+                destination_port_range="*" if rule.ports == ("*",) else None,
+                destination_port_ranges=None if rule.ports == ("*",) else list(rule.ports),
             )
-        for subnet in SUBNETS:
+        for subnet in (s for s in SUBNETS if s not in NO_DENY_RULES):
             for name, source, priority in DENY_RULES:
                 NetworkSecurityRule(
                     self,

@@ -1,9 +1,16 @@
-"""Builds the private container registry: ACR Premium, no public access, image scanning.
+"""Builds the private container registry: ACR Premium, firewalled to the runner, image scanning.
 
-Satisfies: APP-6, NET-2, IAM-1, DEPLOY-4
+Satisfies: APP-6, NET-2, IAM-1, DEPLOY-3, DEPLOY-4
 
-- Private: public network access off (a private endpoint in the endpoints subnet), admin
-  user and anonymous pull off, export off; pulls use Entra identities (AcrPull).
+- Private: the app pulls through a private endpoint in the endpoints subnet; admin user and
+  anonymous pull off, export off; pulls use Entra identities (AcrPull).
+- Reachable by the release pipeline (DEPLOY-3): the documented deploy runner is outside the
+  VNet and pushes each release image (README, "Azure releases"), so the public endpoint is
+  on behind a firewall that denies by default and admits only `azure.deployer_ip_ranges`,
+  like the vaults and storage accounts. Premium registries support these IP rules
+  (https://learn.microsoft.com/azure/container-registry/container-registry-access-selected-networks);
+  with public access off the runner's `docker push` is refused and the app would keep its
+  bootstrap image.
 - Encryption: ACR encrypts every registry at rest with a platform-managed key; no
   customer-managed key (DEPLOY-4). ACR accepts a customer key only at creation and only
   through a user-assigned identity, while a vault whose firewall denies by default admits
@@ -30,7 +37,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cdktf_cdktf_provider_azurerm.container_registry import ContainerRegistry
+from cdktf_cdktf_provider_azurerm.container_registry import (
+    ContainerRegistry,
+    ContainerRegistryNetworkRuleSet,
+    ContainerRegistryNetworkRuleSetIpRule,
+)
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.security_center_subscription_pricing import (
     SecurityCenterSubscriptionPricing,
@@ -69,7 +80,17 @@ class Registry(Construct):
             sku="Premium",
             admin_enabled=False,
             anonymous_pull_enabled=False,
-            public_network_access_enabled=False,
+            # DEPLOY-3: the runner pushes releases through the public endpoint, admitted by IP.
+            public_network_access_enabled=True,
+            network_rule_set=[
+                ContainerRegistryNetworkRuleSet(
+                    default_action="Deny",
+                    ip_rule=[
+                        ContainerRegistryNetworkRuleSetIpRule(action="Allow", ip_range=ip_range)
+                        for ip_range in config.azure.deployer_ip_ranges
+                    ],
+                )
+            ],
             network_rule_bypass_option="AzureServices",
             export_policy_enabled=False,
             data_endpoint_enabled=True,

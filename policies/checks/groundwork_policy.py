@@ -427,3 +427,29 @@ def one_off_task(stack: Stack, task_definition: str) -> bool:
     return bool(services) and not any(
         address_of(body.get("task_definition")) == task_definition for body in services.values()
     )
+
+
+def azure_nsg_subnets(stack: Stack, nsg: str) -> list[dict[str, Any]]:
+    """The bodies of the `azurerm_subnet`s associated with NSG `nsg` (a resource name)."""
+    subnets = stack.resources("azurerm_subnet")
+    found = []
+    for association in stack.resources(
+        "azurerm_subnet_network_security_group_association"
+    ).values():
+        if address_of(association.get("network_security_group_id")) != (
+            f"azurerm_network_security_group.{nsg}"
+        ):
+            continue
+        subnet = address_of(association.get("subnet_id"))
+        if subnet and subnet.split(".", 1)[1] in subnets:
+            found.append(subnets[subnet.split(".", 1)[1]])
+    return found
+
+
+def azure_delegated_to(subnet: dict[str, Any], service: str) -> bool:
+    """Whether an `azurerm_subnet` body is delegated to `service` (Microsoft.App/environments)."""
+    return any(
+        delegation.get("name") == service
+        for block in blocks(subnet, "delegation")
+        for delegation in blocks(block, "service_delegation")
+    )

@@ -7,18 +7,42 @@ https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-manage-azure
 Nothing in azurerm creates it, so without such a step the app cannot sign in after the apply.
 The rule: every primary server with password authentication off has a Container Apps job in the
 stack that runs as one of the server's Entra administrators and waits for that administrator.
+
+The role must also be able to run the app's migrations: since PostgreSQL 15 ordinary roles may
+no longer create objects in schema `public` (https://www.postgresql.org/docs/15/release-15.html,
+"Remove PUBLIC creation permission on the public schema"), and database privileges (CONNECT,
+CREATE, TEMPORARY) do not include it. So that job's command must also grant CREATE on schema
+`public`, in a psql session connected to a database other than `postgres` (schema grants belong
+to the database the session is connected to).
 """
 
+import re
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks
 
 ADMIN = "azurerm_postgresql_flexible_server_active_directory_administrator"
+SCHEMA_GRANT = re.compile(r"GRANT\s[^;]*\bCREATE\b[^;]*\bON\s+SCHEMA\s+public\b", re.IGNORECASE)
+SERVER_DATABASES = {"postgres", "template0", "template1", "azure_maintenance", "azure_sys"}
+
+
+def _grants_public_schema(job: dict[str, Any]) -> bool:
+    """Whether a container of `job` grants CREATE on schema public connected to an app database."""
+    for container in blocks(job.get("template") or {}, "container"):
+        text = " ".join(str(part) for part in container.get("command") or [])
+        text += " " + " ".join(str(part) for part in container.get("args") or [])
+        # Each psql invocation is a session; its connection string names its database.
+        for session in re.split(r"\bpsql\b", text)[1:]:
+            database = re.search(r"\bdbname=([^\s\"']+)", session)
+            named = database.group(1) if database else "postgres"
+            if named not in SERVER_DATABASES and SCHEMA_GRANT.search(session):
+                return True
+    return False
 
 
 class AppRoleCreated(GroundworkCheck):
     id = "CKV_GW_DEPLOY_82"
-    name = "An Entra-only PostgreSQL server has a wired step that creates the app's role"
+    name = "An Entra-only PostgreSQL server has a wired step that creates a role able to migrate"
     requirement = "DEPLOY-6"
     severity = "HIGH"
     resource_types = ("azurerm_postgresql_flexible_server",)
@@ -47,6 +71,11 @@ class AppRoleCreated(GroundworkCheck):
             for admin, object_id in admins.items():
                 runs_as_admin = any(i and object_id.startswith(f"${{{i}.") for i in ids)
                 if runs_as_admin and graph.needs(f"azurerm_container_app_job.{job_name}", admin):
+                    if not _grants_public_schema(job):
+                        return Verdict.failed(
+                            f"azurerm_container_app_job.{job_name} grants no CREATE on schema "
+                            "public in the app's database (PostgreSQL 15+: migrations fail)"
+                        )
                     return Verdict.passed(f"azurerm_container_app_job.{job_name} runs as {admin}")
         return Verdict.failed("no job runs as the server's Entra administrator to create roles")
 

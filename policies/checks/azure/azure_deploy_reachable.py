@@ -1,5 +1,5 @@
-"""Builds CKV_GW_DEPLOY_70: every data-plane write reaches its vault or account from the deploy
-runner (DEPLOY-3).
+"""Builds CKV_GW_DEPLOY_70: every data-plane write reaches its vault, account or registry from
+the deploy runner (DEPLOY-3).
 
 Every Key Vault key, secret or certificate and every storage container, queue or blob the
 apply writes targets a vault or account whose public endpoint is on with a firewall that
@@ -9,6 +9,11 @@ runner); a vault reachable only through a private endpoint built by the same app
 A storage account with shared keys off is also read by the provider through its data plane
 while it is created, so the provider must use Entra ID (`storage_use_azuread`,
 hashicorp/terraform-provider-azurerm #27752, #32474) and the account must admit the runner.
+Every container registry is written by the release pipeline, which pushes each release image
+from the same runner (README, "Azure releases"): a registry with public access off and only a
+private endpoint refuses the push, and the app keeps its bootstrap image. Premium registries
+take the same firewall shape, `network_rule_set` with default Deny and `ip_rule`s
+(https://learn.microsoft.com/azure/container-registry/container-registry-access-selected-networks).
 """
 
 from typing import Any
@@ -24,6 +29,7 @@ TARGETS = {
     "azurerm_storage_queue": "storage_account_id",
     "azurerm_storage_blob": "storage_account_id",
     "azurerm_storage_account": None,  # the account itself: the provider polls its data plane
+    "azurerm_container_registry": None,  # the registry itself: the release pipeline pushes
 }
 
 
@@ -36,7 +42,7 @@ def _provider(stack: Stack) -> dict[str, Any]:
 
 class DataPlaneReachable(GroundworkCheck):
     id = "CKV_GW_DEPLOY_70"
-    name = "Every vault and storage data-plane write is reachable from the deploy runner"
+    name = "Every vault, storage and registry data-plane write is reachable from the deploy runner"
     requirement = "DEPLOY-3"
     severity = "HIGH"
     resource_types = tuple(TARGETS)
@@ -67,6 +73,13 @@ def _reachable(
     if target.startswith("azurerm_key_vault."):
         acls = (blocks(body, "network_acls") or [{}])[0]
         admitted = [str(rule).removesuffix("/32") for rule in acls.get("ip_rules") or []]
+    elif target.startswith("azurerm_container_registry."):
+        acls = (blocks(body, "network_rule_set") or [{}])[0]
+        admitted = [
+            str(rule.get("ip_range")).removesuffix("/32")
+            for rule in blocks(acls, "ip_rule")
+            if rule.get("action", "Allow") == "Allow"
+        ]
     else:
         acls = (blocks(body, "network_rules") or [{}])[0]
         admitted = [str(rule).removesuffix("/32") for rule in acls.get("ip_rules") or []]

@@ -107,27 +107,40 @@ def test_tiers_admit_only_their_callers_on_their_ports_net_3(dev) -> None:
         (
             r["network_security_group_name"],
             r["source_address_prefix"],
-            *r["destination_port_ranges"],
+            *r.get("destination_port_ranges", [r.get("destination_port_range")]),
         )
         for r in resources_of(stack, "azurerm_network_security_rule")
         if r["access"] == "Allow"
     }
     app, public = plan.app[0], plan.public[0]
-    assert (nsg_ref(stack, "app"), public, "443", "31443") in allowed
-    assert (nsg_ref(stack, "app"), app, str(config.service.port)) in allowed
+    # Container Apps (firewall-integration doc): client 80/443 and the dynamic range.
+    assert (nsg_ref(stack, "app"), public, "80", "443", "30000-32676") in allowed
+    assert (nsg_ref(stack, "app"), "AzureLoadBalancer", "30000-32676") in allowed
     assert (nsg_ref(stack, "data"), app, "5432", "6432") in allowed
     assert (nsg_ref(stack, "endpoints"), app, "6380") in allowed
     assert (nsg_ref(stack, "endpoints"), app, "443") in allowed
     assert (nsg_ref(stack, "endpoints"), public, "443") in allowed  # gateway's certificate
     for rule in resources_of(stack, "azurerm_network_security_rule"):
-        if rule["access"] == "Allow":
+        if rule["access"] == "Allow" and rule["name"] != "allow-within-subnet":
             assert rule.get("destination_port_range") != "*", rule["name"]
             assert rule["protocol"] == "Tcp"
 
 
-def test_every_subnet_denies_other_vnet_and_internet_traffic_net_3(dev) -> None:
+def test_app_subnet_follows_the_container_apps_nsg_rules_net_3_deploy_6(dev) -> None:
+    """https://learn.microsoft.com/azure/container-apps/firewall-integration: the subnet reaches
+    itself on every port and protocol, and no deny rule below 65000 on the app subnet."""
+    config, stack = dev
+    app = plan_subnets(config.network.cidr, config.network.zones).app[0]
+    app_rules = rules(stack, nsg_ref(stack, "app"))
+    (within,) = [r for r in app_rules if r["name"] == "allow-within-subnet"]
+    assert (within["source_address_prefix"], within["destination_address_prefix"]) == (app, app)
+    assert (within["protocol"], within["destination_port_range"]) == ("*", "*")
+    assert [r["name"] for r in app_rules if r["access"] == "Deny"] == []
+
+
+def test_every_other_subnet_denies_other_vnet_and_internet_traffic_net_3(dev) -> None:
     _, stack = dev
-    for subnet in ("public", "app", "data", "endpoints"):
+    for subnet in ("public", "data", "endpoints"):
         denies = {
             r["source_address_prefix"]
             for r in rules(stack, nsg_ref(stack, subnet))

@@ -30,7 +30,6 @@ def test_registry_is_private_premium_without_admin_user_app_6(dev: str) -> None:
             "sku": "Premium",
             "admin_enabled": False,
             "anonymous_pull_enabled": False,
-            "public_network_access_enabled": False,
             "export_policy_enabled": False,
             "retention_policy_in_days": 7,
         },
@@ -42,6 +41,19 @@ def test_registry_is_private_premium_without_admin_user_app_6(dev: str) -> None:
         if e["private_service_connection"]["subresource_names"] == ["registry"]
     ]
     assert len(endpoints) == 1
+
+
+def test_registry_admits_only_the_deploy_runner_deploy_3() -> None:
+    """The runner outside the VNet pushes releases; everyone else is denied (R2)."""
+    config = load_environment(ROOT / "environments" / "production.yaml", cloud="azure")
+    stack = json.loads(CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config)))
+    (registry,) = resources_of(stack, "azurerm_container_registry")
+    assert registry["public_network_access_enabled"] is True
+    (rule_set,) = registry["network_rule_set"]
+    assert rule_set["default_action"] == "Deny"
+    assert [(r["action"], r["ip_range"]) for r in rule_set["ip_rule"]] == [
+        ("Allow", ip_range) for ip_range in config.azure.deployer_ip_ranges
+    ]
 
 
 def test_registry_has_no_customer_key_in_the_firewalled_vault_deploy_4(dev: str) -> None:

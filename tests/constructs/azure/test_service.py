@@ -157,6 +157,10 @@ def test_database_role_job_creates_the_app_role_as_the_entra_admin_deploy_6(dev)
     script = container["command"][2]
     assert "pgaadauth_create_principal_with_oid" in script
     assert "GRANT ALL PRIVILEGES ON DATABASE" in script
+    # PostgreSQL 15+: CREATE on schema public, granted in a session on the app's database (R5).
+    schema_session = script.split("psql")[-1]
+    assert "dbname=$APP_DATABASE" in schema_session
+    assert 'GRANT USAGE, CREATE ON SCHEMA public TO :"role";' in schema_session
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["APP_ROLE"] == "${azurerm_user_assigned_identity.service_identity_44ED2582.name}"
     assert "service_identity" in env["APP_OBJECT_ID"]
