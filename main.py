@@ -22,6 +22,7 @@ Environment:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -135,13 +136,16 @@ def run_gate(outdir: Path, reports: Path) -> int:
     """The verify gate with --require-coverage over `outdir`, reports into `reports`."""
     from synth import verify
 
-    return verify.run(
-        outdir,
-        require_coverage=True,
-        json_path=reports / "verify.json",
-        junit_path=reports / "verify.xml",
-        sarif_path=reports / "verify.sarif",
-    )
+    # The gate's progress lines go to stdout here: cdktf's CLI labels every line an app
+    # writes to stderr "[ERROR]", and these are not errors (the verdict is on stdout too).
+    with contextlib.redirect_stderr(sys.stdout):
+        return verify.run(
+            outdir,
+            require_coverage=True,
+            json_path=reports / "verify.json",
+            junit_path=reports / "verify.xml",
+            sarif_path=reports / "verify.sarif",
+        )
 
 
 def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ) -> int:

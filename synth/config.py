@@ -738,6 +738,7 @@ def load_environments(directory: Path, *, cloud: str | None = None) -> list[Envi
         except ConfigError as error:
             problems.append(str(error))
     problems += overlapping_networks(environments, files)
+    problems += shared_identities(environments, files)
     if problems:
         raise ConfigError("\n".join(problems))
     return environments
@@ -762,6 +763,32 @@ def overlapping_networks(environments: list[EnvironmentConfig], files: list[Path
                 f"(both on {first.cloud}): they could never be peered; choose disjoint ranges, "
                 "or say why in network.overlap_reason"
             )
+    return problems
+
+
+# What no two environments may share: the domain (its certificate, DNS records and uptime
+# check would collide), and, on the cloud they run on, their project or subscription, which a
+# copied file keeps unless it is changed (the README's "Adding an environment").
+SHARED_IDENTITIES = {"domain": None, "gcp.project": "gcp", "azure.subscription_id": "azure"}
+
+
+def shared_identities(environments: list[EnvironmentConfig], files: list[Path]) -> list[str]:
+    """Each pair of environments sharing a field of SHARED_IDENTITIES, as an error naming both
+    files (a copied environment file that still carries its source's identity)."""
+    paths = {path.stem: path for path in files}
+    problems = []
+    for index, first in enumerate(environments):
+        for second in environments[index + 1 :]:
+            for field_path, cloud in SHARED_IDENTITIES.items():
+                if cloud is not None and not first.cloud == second.cloud == cloud:
+                    continue
+                value = _field(first, field_path)
+                if value != _field(second, field_path):
+                    continue
+                problems.append(
+                    f"{paths.get(second.name, second.name)}: {field_path}: {value!r} is also "
+                    f"{paths.get(first.name, first.name)}'s; every environment needs its own"
+                )
     return problems
 
 

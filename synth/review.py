@@ -93,6 +93,14 @@ STATEFUL: dict[str, frozenset[str]] = {
     "azurerm_key_vault_secret": frozenset({"name", "key_vault_id"}),
     "azurerm_log_analytics_workspace": frozenset({"name", "resource_group_name", "location"}),
     "azurerm_resource_group": frozenset({"name", "location"}),
+    # Networks: replacing one replaces everything placed in it (subnets, and the databases,
+    # caches and endpoints in those), so a forcing change here destroys data too.
+    "aws_vpc": frozenset({"cidr_block", "instance_tenancy"}),
+    "aws_subnet": frozenset({"cidr_block", "availability_zone", "vpc_id"}),
+    "google_compute_network": frozenset({"name", "auto_create_subnetworks", "project"}),
+    "google_compute_subnetwork": frozenset({"name", "network", "region", "project"}),
+    "azurerm_virtual_network": frozenset({"name", "resource_group_name", "location"}),
+    "azurerm_subnet": frozenset({"name", "resource_group_name", "virtual_network_name"}),
 }  # fmt: skip
 
 

@@ -316,7 +316,17 @@ class GroundworkCheck(_Policy, BaseResourceCheck):
     def _body(self, stack: Stack) -> dict[str, Any] | None:
         return stack.resources(self._address[0]).get(self._address[1])
 
+    def applies(self, body: dict[str, Any], stack: Stack) -> bool:
+        """Whether this resource is one the policy judges. A policy over every type (`"*"`)
+        narrows it here; where it returns False the policy gives no result at all, so it
+        does not count as judging the resource."""
+        return True
+
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        stack = stack_for(self._scanned_file)
+        body = self._body(stack) if stack is not None else None
+        if stack is not None and body is not None and not self.applies(body, stack):
+            return CheckResult.UNKNOWN  # Checkov drops UNKNOWN: no result, not a pass
         return self._decide()
 
 

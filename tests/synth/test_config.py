@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synth.config import (
@@ -213,6 +214,9 @@ def test_tags_carry_tag_1_keys() -> None:
     assert config.tags["environment"] == "staging"
 
 
+# No per-example deadline: on a loaded 2-core runner one example took 672 ms (hypothesis's
+# default deadline is 200 ms); the property is about values, not speed.
+@settings(deadline=None)
 @given(low=st.integers(-5, 110), high=st.integers(-5, 110))
 def test_replica_bounds_property(low: int, high: int) -> None:
     """Dev accepts exactly 1 <= min <= max <= 100; production also needs min >= 2 (APP-1)."""
@@ -395,3 +399,26 @@ def test_aws_accepts_an_app_that_only_resembles_a_reserved_prefix(app: str) -> N
 def test_the_reserved_aws_prefixes_do_not_bind_other_clouds() -> None:
     data = {**shipped("dev"), "app": "internal", "cloud": "gcp"}
     assert parse_environment("dev", data, source="dev.yaml").app == "internal"
+
+
+def test_a_copied_environment_must_not_keep_its_sources_identity(tmp_path: Path) -> None:
+    """The README's recipe (copy staging.yaml to qa.yaml) left qa with staging's domain and,
+    on GCP, staging's project; each is an error naming both files."""
+    directory = tmp_path / "environments"
+    directory.mkdir()
+    staging = shipped("staging")
+    qa = copy.deepcopy(staging)
+    qa["network"]["cidr"] = "10.40.0.0/16"
+    for name, data in (("staging", staging), ("qa", qa)):
+        (directory / f"{name}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_environments(directory, cloud="gcp")
+    assert str(caught.value).splitlines() == [
+        f"{directory / 'staging.yaml'}: domain: 'staging.groundwork.example.com' is also "
+        f"{directory / 'qa.yaml'}'s; every environment needs its own",
+        f"{directory / 'staging.yaml'}: gcp.project: 'groundwork-staging' is also "
+        f"{directory / 'qa.yaml'}'s; every environment needs its own",
+    ]
+    qa["domain"] = "qa.groundwork.example.com"
+    (directory / "qa.yaml").write_text(yaml.safe_dump(qa), encoding="utf-8")
+    assert [c.name for c in load_environments(directory, cloud="aws")] == ["qa", "staging"]

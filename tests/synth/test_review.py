@@ -215,3 +215,22 @@ def test_the_readme_shows_the_current_component_diagrams(matrix_dir: Path) -> No
     with `python -m synth diagrams cdktf.out --readme README.md`."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert with_diagrams(readme, diagram_markdown(matrix_dir / "aws")) == readme
+
+
+def test_replacing_a_network_counts_as_destroying_what_lives_in_it(tmp_path: Path) -> None:
+    """A VPC whose CIDR changes is replaced, and with it every subnet, database and cache in it
+    (the newcomer review changed dev's network.cidr and saw only an in-place change)."""
+    base = edited(
+        aws_vpc=("network_vpc_4E8F0223", body("dev/network/vpc", cidr_block="10.10.0.0/16"))
+    )
+    head = edited(
+        aws_vpc=("network_vpc_4E8F0223", body("dev/network/vpc", cidr_block="10.11.0.0/16"))
+    )
+    base_dir = write(tmp_path / "base", {"dev": base})
+    head_dir = write(tmp_path / "head", {"dev": head})
+    out = tmp_path / "review.txt"
+    status = synth_main(
+        ["review", str(base_dir), str(head_dir), "--output", str(out), "--fail-on-destroy"]
+    )
+    assert status == 1
+    assert "  ~ aws_vpc.network/vpc  <-- DESTROYS DATA" in out.read_text()

@@ -9,8 +9,7 @@ access at all, so it does not count as judging the others.
 
 from typing import Any
 
-from checkov.common.models.enums import CheckResult
-from groundwork_policy import GroundworkCheck, Stack, Verdict, stack_for
+from groundwork_policy import GroundworkCheck, Stack, Verdict
 
 from synth.public_access import grants
 
@@ -23,16 +22,8 @@ class NoPublicGrants(GroundworkCheck):
     resource_types = ("*",)
     needs_config = False
 
-    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
-        stack = stack_for(self._scanned_file)
-        body = self._body(stack) if stack is not None else None
-        if (
-            stack is not None
-            and body is not None
-            and not grants(*self._address[:1], body, stack.document)[0]
-        ):
-            return CheckResult.UNKNOWN  # nothing here can grant access: no result at all
-        return self._decide()
+    def applies(self, body: dict[str, Any], stack: Stack) -> bool:
+        return grants(self._address[0], body, stack.document)[0]  # it can grant access
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         _, problems = grants(self._address[0], body, stack.document)

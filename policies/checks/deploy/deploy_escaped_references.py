@@ -15,13 +15,11 @@ hold an escaped interpolation at all, so it does not count as judging the others
 
 from typing import Any
 
-from checkov.common.models.enums import CheckResult
 from groundwork_policy import (
     GroundworkCheck,
     Stack,
     Verdict,
     escaped_references,
-    stack_for,
     strings_in,
 )
 
@@ -34,12 +32,8 @@ class NoEscapedReferences(GroundworkCheck):
     resource_types = ("*",)
     needs_config = False
 
-    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
-        stack = stack_for(self._scanned_file)
-        body = self._body(stack) if stack is not None else None
-        if body is not None and not any("$${" in s for s in strings_in(body)):
-            return CheckResult.UNKNOWN  # nothing escaped here: no result at all
-        return self._decide()
+    def applies(self, body: dict[str, Any], stack: Stack) -> bool:
+        return any("$${" in text for text in strings_in(body))  # something escaped here
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         escaped = sorted(set(escaped_references(body)))
