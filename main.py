@@ -164,7 +164,7 @@ def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    inputs = fingerprint.fingerprint(environments_dir, environ, dt.date.today())
+    inputs = fingerprint.fingerprint(environments_dir, environ, dt.date.today(), reports)
     if not skip and fingerprint.up_to_date(outdir, reports, inputs):
         print(f"synth: {outdir} is verified and up to date (no input changed)")
         return 0

@@ -5,7 +5,7 @@ floor).
 The fingerprint is a SHA-256 over: the environment files, the project's code and policies
 (every tracked kind of source under constructs/, stacks/, synth/, policies/, and main.py,
 cdktf.json), the lock files (so any tool version change counts), the settings that select
-what is built (CLOUD, GROUNDWORK_STACKS, the reports folder), and today's date (a waiver
+what is built (CLOUD, GROUNDWORK_STACKS, the reports folder as resolved), and today's date (a waiver
 can expire overnight). main.py writes it into the output folder after the gate passed and
 compares it before doing anything else.
 """
@@ -22,11 +22,15 @@ STAMP = ".groundwork-verified"
 CODE = ("constructs", "stacks", "synth", "policies")
 FILES = ("main.py", "cdktf.json", "Pipfile.lock", "package-lock.json")
 SUFFIXES = frozenset({".py", ".yaml", ".yml", ".json"})
-SETTINGS = ("CLOUD", "GROUNDWORK_STACKS", "GROUNDWORK_REPORTS", "GROUNDWORK_PROVIDER_IMPORT")
+SETTINGS = ("CLOUD", "GROUNDWORK_STACKS", "GROUNDWORK_PROVIDER_IMPORT")
 
 
-def fingerprint(environments: Path, environ: Mapping[str, str], today: dt.date) -> str:
-    """The hex SHA-256 of every input of a verified synthesis (see the module docstring)."""
+def fingerprint(
+    environments: Path, environ: Mapping[str, str], today: dt.date, reports: Path
+) -> str:
+    """The hex SHA-256 of every input of a verified synthesis (see the module docstring);
+    `reports` is the folder the gate writes to, as resolved (`make synth` names it, a bare
+    `npx cdktf synth` takes the default: the same folder must give the same fingerprint)."""
     digest = hashlib.sha256()
     files = sorted(environments.glob("*.yaml")) + sorted(
         path
@@ -39,6 +43,7 @@ def fingerprint(environments: Path, environ: Mapping[str, str], today: dt.date) 
         digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
     for name in SETTINGS:
         digest.update(f"{name}={environ.get(name, '')}\0".encode())
+    digest.update(f"reports={reports.absolute()}\0".encode())
     digest.update(today.isoformat().encode())
     return digest.hexdigest()
 
