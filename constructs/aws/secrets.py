@@ -66,7 +66,7 @@ STAGING_DIR = Path(__file__).resolve().parents[2] / ".groundwork" / "assets"
 RECOVERY_WINDOW_DAYS = 30
 
 
-def function_package(source: Path = ROTATION_SOURCE, name: str = "jwt-rotation") -> tuple[str, str]:
+def function_package(source: Path, name: str) -> tuple[str, str]:
     """A function's `*.py` files from `source`, staged by content hash; (directory, hash).
 
     Packaging the source folder itself would ship (and hash) whatever `__pycache__` a
@@ -92,9 +92,6 @@ def function_package(source: Path = ROTATION_SOURCE, name: str = "jwt-rotation")
     except OSError:  # a parallel synth staged the same content first
         shutil.rmtree(building)
     return str(staged), content_hash
-
-
-rotation_package = function_package
 
 
 class Secrets(Construct):
@@ -250,7 +247,7 @@ class Secrets(Construct):
         )
 
         # cdktf zips it into cdktf.out and refers to it by a stack-relative path.
-        package, package_hash = rotation_package()
+        package, package_hash = function_package(ROTATION_SOURCE, "jwt-rotation")
         code = TerraformAsset(
             self, "rotation-code", path=package, type=AssetType.ARCHIVE, asset_hash=package_hash
         )

@@ -323,7 +323,9 @@ def test_sec_3_asset_path_is_relative_and_hash_is_the_package_content(
 ) -> None:
     synthesized = stacks["production"]
     function = synthesized.one("aws_lambda_function")
-    _, content_hash = secrets_module.rotation_package()
+    _, content_hash = secrets_module.function_package(
+        secrets_module.ROTATION_SOURCE, "jwt-rotation"
+    )
     assert function["source_code_hash"] == content_hash
     assert function["filename"].startswith("assets/")
     assert function["filename"].endswith(f"/{content_hash}/archive.zip")
@@ -339,7 +341,9 @@ def test_rotation_package_holds_only_python_sources(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A `__pycache__` left by a test run changes neither the package nor its hash."""
-    staged, content_hash = secrets_module.rotation_package()
+    staged, content_hash = secrets_module.function_package(
+        secrets_module.ROTATION_SOURCE, "jwt-rotation"
+    )
     assert sorted(p.name for p in Path(staged).iterdir()) == ["jwt_rotation.py"]
     source = tmp_path / "rotation"
     (source / "__pycache__").mkdir(parents=True)
@@ -348,7 +352,10 @@ def test_rotation_package_holds_only_python_sources(
         (secrets_module.ROTATION_SOURCE / "jwt_rotation.py").read_bytes()
     )
     monkeypatch.setattr(secrets_module, "ROTATION_SOURCE", source)
-    assert secrets_module.rotation_package() == (staged, content_hash)
+    assert secrets_module.function_package(secrets_module.ROTATION_SOURCE, "jwt-rotation") == (
+        staged,
+        content_hash,
+    )
 
 
 def test_deploy_4_reserved_concurrency_only_when_the_config_says_the_quota_allows() -> None:
