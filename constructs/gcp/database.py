@@ -18,14 +18,12 @@
   `allow-app-to-postgres` opens exactly 3307 to the private-service range, and
   DATABASE_URL is `postgresql://<iam user>@127.0.0.1:5432/app`: the proxy verifies the
   server, encrypts, and logs in with the service account's IAM token.
-- Migrations (DEPLOY-6): an IAM database user starts with no privileges, and since
-  PostgreSQL 15 nobody but the database owner may create in `public`. The Admin API
-  creates `app` owned by `cloudsqlsuperuser`, so the stack runs `gcloud sql users
-  assign-roles ... --database-roles=cloudsqlsuperuser` once for the app's IAM user
-  (constructs/gcp/steps.py; google_sql_user has no `database_roles` in provider 6.50).
-  Cloud SQL has no true superuser (https://cloud.google.com/sql/docs/postgres/users):
-  `cloudsqlsuperuser` can create in the database it owns, not bypass Cloud SQL's limits, and
-  the master `postgres` user is never created or used.
+- Migrations (DEPLOY-6, IAM-1): an IAM database user starts with no privileges, and since
+  PostgreSQL 15 nobody but the database owner may create in `public`. The app's user gets
+  exactly CONNECT, CREATE, TEMPORARY on `app` and USAGE, CREATE on `public`, granted once
+  by a declared step through the Cloud SQL Data API (constructs/gcp/service.py,
+  `database_setup`); never `cloudsqlsuperuser`, and the master `postgres` user is never
+  given a password or used.
 - TAG-1: Cloud SQL takes labels as `settings.user_labels`; the provider's `default_labels`
   do not reach it (terraform-provider-google#16375), so they are set on the resource.
 - DB-7: deletion protection (Terraform and the Cloud SQL API), `prevent_destroy`, and

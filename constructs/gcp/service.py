@@ -16,8 +16,9 @@
   version before it starts: derived versions are references, JWT_SECRET's first version is
   the rotator's first run (constructs/gcp/rotation.py), which the service depends on.
 - DEPLOY-6: the Cloud SQL Auth Proxy runs as a sidecar (`--private-ip --auto-iam-authn`
-  on 127.0.0.1:5432; the app container starts after it), the app gets REDIS_CA_CERT to
-  verify Memorystore, and its IAM database user may run migrations (database.py).
+  on 127.0.0.1:5432; the app container starts once the proxy's `/startup` probe passes),
+  the app gets REDIS_CA_CERT to verify Memorystore, and its IAM database user may run its
+  migrations and nothing more (`database_setup` below).
 - EDGE-4: startup probe `GET /health` every 10 s, liveness every 30 s. Cloud Run gives an
   instance 10 s after SIGTERM (fixed by the platform), not 30 s: the gap is
   CKV_GW_EDGE_44, failing and waived with its reason, not passed on paper.
@@ -34,6 +35,7 @@ Satisfies: DEPLOY-2, DEPLOY-5, DEPLOY-6
 from __future__ import annotations
 
 import math
+import shlex
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_google.cloud_run_v2_service import (
@@ -49,7 +51,6 @@ from cdktf_cdktf_provider_google.cloud_run_v2_service import (
     CloudRunV2ServiceTemplateContainersResources,
     CloudRunV2ServiceTemplateContainersStartupProbe,
     CloudRunV2ServiceTemplateContainersStartupProbeHttpGet,
-    CloudRunV2ServiceTemplateContainersStartupProbeTcpSocket,
     CloudRunV2ServiceTemplateScaling,
     CloudRunV2ServiceTemplateVpcAccess,
     CloudRunV2ServiceTemplateVpcAccessNetworkInterfaces,
@@ -66,7 +67,7 @@ from cdktf_cdktf_provider_google.sql_user import SqlUser
 from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
 from constructs import Construct
 from constructs.gcp.cache import Cache
-from constructs.gcp.database import Database, app_account_id, iam_user
+from constructs.gcp.database import DATABASE_NAME, Database, app_account_id, iam_user
 from constructs.gcp.network import Network
 from constructs.gcp.rotation import Rotation
 from constructs.gcp.secrets import Secrets
@@ -76,8 +77,16 @@ from constructs.gcp.storage import Storage
 from synth.config import EnvironmentConfig
 
 HEALTH_PATH = "/health"
-# Owner (through membership) of the database the Admin API creates; not a superuser.
-MIGRATION_ROLE = "cloudsqlsuperuser"
+# What the app's migrations need and nothing more (IAM-1, DEPLOY-6): connect to, create
+# schemas and temporary tables in its own database, and create in `public`. No role
+# membership: not `cloudsqlsuperuser` (extensions, event triggers, replication users,
+# https://cloud.google.com/sql/docs/postgres/users) nor any other admin role.
+DATABASE_PRIVILEGES = "CONNECT, CREATE, TEMPORARY"
+SCHEMA_PRIVILEGES = "USAGE, CREATE"
+# The Data API is on only while the step runs: for a private-IP instance it admits IAM-
+# authenticated statements from the internet (https://cloud.google.com/sql/docs/postgres/
+# executesql-instance, "ALLOW_DATA_API"); the gcloud values are those that page documents.
+DATA_API_ON, DATA_API_OFF = "ALLOW_DATA_API", "DENY_DATA_API"
 CLOUD_RUN_CPUS = (1, 2, 4, 6, 8)
 # Secrets the app reads, by environment variable (APP-4); DATABASE_PASSWORD is not one (DB-9).
 APP_SECRETS = ("JWT_SECRET", "DATABASE_URL", "REDIS_AUTH", "REDIS_CA_CERT")
@@ -85,6 +94,8 @@ APP_SECRETS = ("JWT_SECRET", "DATABASE_URL", "REDIS_AUTH", "REDIS_CA_CERT")
 # GoogleCloudPlatform/cloud-sql-proxy/releases; 2.20.0 under this path is cited in
 # mattes/gce-cloudsql-proxy-action#13), pinned so a release never changes it.
 CLOUD_SQL_PROXY_IMAGE = "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.20.0"
+# The proxy's health server (`--health-check`): not the app's port nor the database's.
+PROXY_HEALTH_PORT = 9090
 # The pipeline owns the image and gcloud's client fields once the first revision exists.
 PIPELINE_OWNED = ["template[0].containers[0].image", "client", "client_version"]
 
@@ -92,6 +103,61 @@ PIPELINE_OWNED = ["template[0].containers[0].image", "client", "client_version"]
 def cloud_run_cpu(limit: float) -> str:
     """APP-2: the nearest Cloud Run CPU at or above `limit` that allows concurrency."""
     return str(next(c for c in CLOUD_RUN_CPUS if c >= math.ceil(limit)))
+
+
+def migration_grants(config: EnvironmentConfig) -> str:
+    """The statements that let the app's IAM user run its migrations (idempotent: GRANT of
+    a privilege already held changes nothing, https://www.postgresql.org/docs/current/
+    sql-grant.html)."""
+    user = '"' + iam_user(config).replace('"', '""') + '"'
+    return (
+        f"GRANT {DATABASE_PRIVILEGES} ON DATABASE {DATABASE_NAME} TO {user}; "
+        f"GRANT {SCHEMA_PRIVILEGES} ON SCHEMA public TO {user};"
+    )
+
+
+def database_setup(config: EnvironmentConfig, instance: str) -> str:
+    """The step's script, run by the deployer on the runner (no VPC path needed).
+
+    - The runner cannot reach a private-IP instance, so the statements go through the Cloud
+      SQL Data API (`gcloud sql instances execute-sql`, GA; https://cloud.google.com/sdk/
+      gcloud/reference/sql/instances/execute-sql), which "uses the credentials of the
+      specified Google Cloud account ... so an IAM user with the same name must exist".
+    - An IAM user starts with no privileges (https://cloud.google.com/sql/docs/postgres/
+      add-manage-iam-users), and since PostgreSQL 15 `public` belongs to
+      `pg_database_owner` and grants CREATE to nobody else (https://www.postgresql.org/docs/
+      15/release-15.html, "Remove PUBLIC creation permission on the public schema"). The
+      database `app` is owned by `cloudsqlsuperuser` (the Admin API creates it), so only a
+      member of that role, as owner of the database and so of `public`, may GRANT on them.
+      The deployer is that member (it is the admin; the app never is): the step adds the
+      deployer as an IAM database user with `cloudsqlsuperuser` if it is not one yet
+      (`gcloud sql users create --database-roles`, https://cloud.google.com/sql/docs/
+      postgres/iam-logins), runs the grants for the app's user, and closes the Data API.
+    - A service account's database user is its email without `.gserviceaccount.com`
+      (https://cloud.google.com/sql/docs/postgres/add-manage-iam-users).
+    Everything is idempotent: the user is created only if missing, GRANT repeats nothing,
+    and the Data API is closed on exit even when a statement fails.
+    """
+    project = config.gcp.project
+    q = shlex.quote
+    common = f"--instance={instance} --project={q(project)} --quiet"
+    patch = f"gcloud sql instances patch {instance} --project={q(project)} --quiet"
+    return "; ".join(
+        [
+            "set -e",
+            "account=$(gcloud config get-value account)",
+            'case "$account" in *.gserviceaccount.com) user="$${account%.gserviceaccount.com}"; '
+            'kind=cloud_iam_service_account;; *) user="$account"; kind=cloud_iam_user;; esac',
+            f"{patch} --data-api-access={DATA_API_ON}",
+            # closed again whatever happens next (Terraform's `$${` is a literal `${`)
+            f"trap '{patch} --data-api-access={DATA_API_OFF}' EXIT",
+            f'gcloud sql users list {common} --filter="name=$user" --format="value(name)" '
+            f'| grep -q . || gcloud sql users create "$user" --type="$kind" '
+            f"--database-roles=cloudsqlsuperuser {common}",
+            f"gcloud sql instances execute-sql {instance} --database={DATABASE_NAME} "
+            f"--sql={q(migration_grants(config))} --project={q(project)} --quiet",
+        ]
+    )
 
 
 class Service(Construct):
@@ -168,21 +234,22 @@ class Service(Construct):
             type="CLOUD_IAM_SERVICE_ACCOUNT",
             depends_on=[account],  # Cloud SQL checks the service account exists
         )
-        # DEPLOY-6: the app's own login may create in the database it migrates.
+        # DEPLOY-6, IAM-1: the app's own login gets exactly what its migrations need, no
+        # admin role (database_setup() says how and why).
         migrations = GcloudStep(
             self,
             "database-roles",
             project=project,
-            does="let the app's IAM database user run its migrations",
+            does="let the app's IAM database user create in its own database and schema",
             args=[
-                "sql", "users", "assign-roles", iam_user(config),
-                f"--instance={database.instance_name}", "--type=CLOUD_IAM_SERVICE_ACCOUNT",
-                f"--database-roles={MIGRATION_ROLE}",
+                "sql", "instances", "execute-sql", database.instance_name,
+                f"--database={database.database_name}", f"--sql={migration_grants(config)}",
             ],
             apis=("sqladmin.googleapis.com",),
             role="roles/cloudsql.admin",
-            triggers={"user": user.id, "role": MIGRATION_ROLE},
-            depends_on=[user],
+            triggers={"user": user.id, "grants": migration_grants(config)},
+            depends_on=[user, database.database],
+            script=database_setup(config, database.instance_name),
         )  # fmt: skip
 
         env = [
@@ -270,14 +337,28 @@ class Service(Construct):
                             "--auto-iam-authn",
                             "--structured-logs",
                             f"--port={database.port}",
+                            "--health-check",
+                            "--http-address=0.0.0.0",
+                            f"--http-port={PROXY_HEALTH_PORT}",
                             database.connection_name,
                         ],
                         resources=CloudRunV2ServiceTemplateContainersResources(
                             limits={"cpu": "1", "memory": "256Mi"}, cpu_idle=True
                         ),
+                        # The app waits for this probe (`depends_on`; Cloud Run refuses a
+                        # dependency without a startup probe, GoogleCloudPlatform/cloud-run-
+                        # samples#230; probes: https://cloud.google.com/run/docs/configuring/
+                        # healthchecks, HTTP 200-399 is success). A TCP probe on
+                        # 5432 proved nothing: the proxy binds the database port to 127.0.0.1
+                        # and opens it before it can reach the instance. `/startup` answers 200
+                        # only once the proxy has started, and the health server listens on
+                        # 0.0.0.0 so the platform's prober reaches it (the proxy binds it to
+                        # localhost by default: GoogleCloudPlatform/cloud-sql-proxy, examples/
+                        # k8s-health-check/README.md). It serves only /startup, /liveness and
+                        # /readiness, and only the ingress container's port is routed.
                         startup_probe=CloudRunV2ServiceTemplateContainersStartupProbe(
-                            tcp_socket=CloudRunV2ServiceTemplateContainersStartupProbeTcpSocket(
-                                port=database.port
+                            http_get=CloudRunV2ServiceTemplateContainersStartupProbeHttpGet(
+                                path="/startup", port=PROXY_HEALTH_PORT
                             ),
                             period_seconds=2,
                             timeout_seconds=1,

@@ -6,18 +6,85 @@ migrate (DEPLOY-6).
   "the proxy uses port 3307"); any other mode is a direct connection on 5432. The VPC must
   allow app egress on exactly that port, and with the connector path a Cloud SQL Auth Proxy
   container must serve this instance to the app.
-- An IAM database user starts with no privileges, and since PostgreSQL 15 `public` takes
-  CREATE only from the database owner (https://www.postgresql.org/docs/15/release-15.html),
-  so each IAM user on the instance needs a roles step (`gcloud sql users assign-roles`)
-  that depends on it.
+- The proxy container the app waits for has a startup probe that means "ready" and that
+  the platform can reach: `--health-check` with `--http-address` off loopback and an HTTP
+  probe on `/startup` at `--http-port` (the health server binds localhost by default,
+  GoogleCloudPlatform/cloud-sql-proxy examples/k8s-health-check/README.md; a TCP probe on
+  the database port, bound to 127.0.0.1, proves nothing).
+- An IAM database user starts with no privileges (https://cloud.google.com/sql/docs/
+  postgres/add-manage-iam-users), and since PostgreSQL 15 `public` takes CREATE only from
+  its owner `pg_database_owner` (https://www.postgresql.org/docs/15/release-15.html), so
+  each IAM user on the instance needs a step that depends on it and grants CREATE on its
+  database and on `public` (`gcloud sql instances execute-sql`) or assigns it roles.
+- IAM-1 / DEPLOY-6 "its own role, not the master user": no step may give an IAM user an
+  admin role (`cloudsqlsuperuser`, which can create extensions, event triggers and
+  replication users, https://cloud.google.com/sql/docs/postgres/users; Cloud SQL's own
+  roles; the server-file roles), neither through `--database-roles` nor in SQL.
 """
 
+import re
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
 
 CONNECTOR_PORT = "3307"
 DIRECT_PORT = "5432"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+ADMIN_ROLES = (
+    "cloudsqlsuperuser",
+    "cloudsqladmin",
+    "cloudsqlreplica",
+    "postgres",
+    "pg_read_server_files",
+    "pg_write_server_files",
+    "pg_execute_server_program",
+)
+
+
+def flag(args: list[str], name: str) -> str | None:
+    return next((a.split("=", 1)[1] for a in args if a.startswith(f"{name}=")), None)
+
+
+def proxy_probe(container: dict[str, Any]) -> Verdict:
+    """The proxy's startup probe is its `/startup` endpoint, reachable by the prober."""
+    args = [str(a) for a in container.get("args") or []]
+    probe = next(iter(blocks(container, "startup_probe")), {})
+    http = next(iter(blocks(probe, "http_get")), {})
+    if "--health-check" not in args:
+        return Verdict.failed("the proxy runs without --health-check: nothing says it is ready")
+    if (flag(args, "--http-address") or "localhost") in LOOPBACK:
+        return Verdict.failed("the proxy's health server listens on loopback only")
+    port = flag(args, "--http-port") or "9090"
+    if http.get("path") != "/startup" or str(http.get("port")) != port:
+        return Verdict.failed(f"the proxy's startup probe is not GET /startup on {port}")
+    return Verdict.passed("the app waits for the proxy's /startup probe")
+
+
+def grants_admin(values: list[str]) -> str | None:
+    """The admin role a step's arguments give away, if any."""
+    for value in values:
+        roles = flag([value], "--database-roles")
+        if roles is not None:
+            found = [r for r in roles.split(",") if r.strip().lower() in ADMIN_ROLES]
+            if found:
+                return found[0]
+        for role in ADMIN_ROLES:
+            if re.search(rf"\bGRANT\s+\"?{role}\"?\s+TO\b", value, re.IGNORECASE):
+                return role
+        if re.search(r"\b(SUPERUSER|CREATEROLE|BYPASSRLS)\b", value, re.IGNORECASE):
+            return "a role attribute"
+    return None
+
+
+def may_migrate(values: list[str], user: str) -> bool:
+    """CREATE on the database and on `public` for `user`, or roles assigned to it."""
+    if "assign-roles" in values:
+        return True
+    sql = flag(values, "--sql") or ""
+    who = f'TO "{user}"'
+    database = re.search(rf"GRANT [^;]*\bCREATE\b[^;]* ON DATABASE [^;]*{re.escape(who)}", sql)
+    schema = re.search(rf"GRANT [^;]*\bCREATE\b[^;]* ON SCHEMA public {re.escape(who)}", sql)
+    return bool(database and schema)
 
 
 def egress_ports(stack: Stack) -> set[str]:
@@ -64,6 +131,7 @@ class DatabasePathWorks(GroundworkCheck):
             ]
             if proxies:
                 verdicts.append(Verdict.passed("a Cloud SQL Auth Proxy serves it to the app"))
+                verdicts.extend(proxy_probe(c) for c in proxies)
             else:
                 verdicts.append(
                     Verdict.failed("client certificates required but no connector serves it")
@@ -74,16 +142,21 @@ class DatabasePathWorks(GroundworkCheck):
                 continue
             if not str(ubody.get("type", "")).startswith("CLOUD_IAM"):
                 continue
-            granted = any(
-                "assign-roles" in ((b.get("input") or {}).get("gcloud") or [])
-                and stack.graph.needs(a, user)
+            name = str(ubody.get("name"))
+            own = [
+                [str(v) for v in (b.get("input") or {}).get("gcloud") or []]
                 for a, b in steps.items()
-            )
-            verdicts.append(
-                Verdict.passed(f"{user} is given database roles")
-                if granted
-                else Verdict.failed(f"{user} has no privileges: nothing assigns it roles")
-            )
+                if stack.graph.needs(a, user)
+            ]
+            admin = next((r for values in own if (r := grants_admin(values))), None)
+            if admin:
+                verdicts.append(Verdict.failed(f"{user} is given {admin}, an admin role"))
+            elif any(may_migrate(values, name) for values in own):
+                verdicts.append(Verdict.passed(f"{user} may create in its database and schema"))
+            else:
+                verdicts.append(
+                    Verdict.failed(f"{user} has no privileges: nothing lets it run migrations")
+                )
         return combine(verdicts)
 
 

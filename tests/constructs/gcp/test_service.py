@@ -182,11 +182,21 @@ def test_database_path_is_the_auth_proxy_sidecar_and_the_user_can_migrate_deploy
     assert proxy["image"].startswith("gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.")
     assert {"--private-ip", "--auto-iam-authn", "--port=5432"} <= set(proxy["args"])
     assert "connection_name" in proxy["args"][-1]
+    # The app waits for the proxy's own readiness endpoint, reachable by the prober.
+    assert {"--health-check", "--http-address=0.0.0.0", "--http-port=9090"} <= set(proxy["args"])
+    assert proxy["startup_probe"]["http_get"] == {"path": "/startup", "port": 9090}
     [step] = [
-        s for s in resources_of(stack, "terraform_data") if "assign-roles" in s["input"]["gcloud"]
+        s for s in resources_of(stack, "terraform_data") if "execute-sql" in s["input"]["gcloud"]
     ]
-    assert "--database-roles=cloudsqlsuperuser" in step["input"]["gcloud"]
+    [sql] = [a for a in step["input"]["gcloud"] if a.startswith("--sql=")]
+    user = '"groundwork-dev-app@groundwork-dev.iam"'
+    assert f"ON DATABASE app TO {user}" in sql and f"ON SCHEMA public TO {user}" in sql
+    assert "cloudsqlsuperuser" not in sql
     assert any(d.startswith("google_sql_user.") for d in step["depends_on"])
+    # the Data API is open only while the step runs
+    command = step["provisioner"][0]["local-exec"]["command"]
+    assert "--data-api-access=ALLOW_DATA_API" in command
+    assert "trap " in command and "--data-api-access=DENY_DATA_API' EXIT" in command
 
 
 def test_service_starts_after_every_grant_to_its_account_deploy_2(
