@@ -46,6 +46,9 @@ NEEDS: dict[str, Needs] = {
     ),
     "google_project_service": _row((), "roles/serviceusage.serviceUsageAdmin"),
     "google_service_account": _row(IAM_API, "roles/iam.serviceAccountAdmin"),
+    # iam.serviceAccounts.setIamPolicy is in Service Account Admin
+    # (https://cloud.google.com/iam/docs/roles-permissions/iam#iam.serviceAccountAdmin).
+    "google_service_account_iam_member": _row(IAM_API, "roles/iam.serviceAccountAdmin"),
     "google_kms_key_ring": _KMS,
     "google_kms_crypto_key": _KMS,
     "google_kms_crypto_key_iam_member": _KMS,
@@ -89,6 +92,7 @@ NEEDS: dict[str, Needs] = {
     "google_cloud_run_v2_service": _RUN,
     "google_cloud_run_v2_job": _RUN,
     "google_cloud_run_v2_job_iam_member": _RUN,
+    "google_cloud_run_v2_service_iam_member": _RUN,
     "google_cloud_scheduler_job": _row(
         "cloudscheduler.googleapis.com", "roles/cloudscheduler.admin"
     ),

@@ -1,21 +1,37 @@
 """The rotator of generated secrets: a Cloud Run job run on a schedule and once at first apply.
 
-SEC-2 needs someone who rotates: the job `<prefix>-rotate` runs the Google Cloud CLI image
-(`gcp.cli_image`, Google's public `google-cloud-cli` image) as its own service account,
-which may only add versions to the generated secrets. Each run writes 48 random bytes from
-the job's kernel (`/dev/urandom`, base64) as a new version, so a generated value exists
-only inside Google Cloud: never on the deploy runner, in the JSON or in the state.
-Cloud Scheduler runs the job on a cron whose period is at most `secrets.rotation_days`
-(Cloud Scheduler cannot say "every 90 days": monthly, weekly or daily, the longest that
-fits), through the Cloud Run Admin API `jobs.run` with an OAuth token of the same account
-(https://cloud.google.com/run/docs/execute/jobs-on-schedule).
+The contract (SEC-1/2, DEPLOY-6; README "GCP: rotated secrets"): a generated secret X reaches
+the app as X (sign and verify), X_PREVIOUS and X_NEXT (verify only), three secrets the app
+reads as `latest` when an instance starts. A Cloud Run instance reads them once, so the
+rotator both shifts the values and rolls the service to a new revision: live instances are
+then never more than one rotation apart, and any two accept each other's tokens.
+
+- The job `<prefix>-rotate` runs the Google Cloud CLI image (`gcp.cli_image`, Google's
+  public `google-cloud-cli` image) as its own service account. A fresh value is 48 random
+  bytes from the job's kernel (`/dev/urandom`, base64): it exists only inside Google Cloud,
+  never on the deploy runner, in the JSON or in the state.
+- Each run: if any of X, X_PREVIOUS, X_NEXT has no version yet (the first apply), it writes
+  a fresh value to each that has none and stops; otherwise it shifts previous <- current <-
+  next <- fresh and then updates a label on the service, which creates a new revision
+  ("when you set a label on a Cloud Run service, a new revision with this label is
+  created", https://cloud.google.com/run/docs/configuring/services/labels); Cloud Run
+  replaces the old instances with the new revision's, which read the shifted values.
+- Least privilege: `secretmanager.viewer` (list versions, no payload) on the three,
+  `secretAccessor` on X and X_NEXT only (the values it shifts), `secretVersionAdder` on the
+  three; `run.developer` on this service only and `iam.serviceAccountUser` on the app's
+  account only, which deploying a revision that runs as that account needs
+  (https://cloud.google.com/run/docs/deploying, "Required roles"). `may_restart` adds these
+  once the service exists.
+- Cloud Scheduler runs the job on a cron whose period is at most `secrets.rotation_days`
+  (Cloud Scheduler cannot say "every 90 days": monthly, weekly or daily, the longest that
+  fits), through the Cloud Run Admin API `jobs.run` with an OAuth token of the same account
+  (https://cloud.google.com/run/docs/execute/jobs-on-schedule).
 
 DEPLOY-5: the first apply runs the job once (`gcloud run jobs execute --wait`, a step) and
-the service depends on that step, so JWT_SECRET has a real version before any revision
-reads `latest`. New instances read the new version; the app must accept tokens signed
-with the previous one until they expire (README).
+the service depends on that step, so all three values are real before any revision reads
+`latest`.
 
-Satisfies: SEC-2, SEC-3, SEC-5, DEPLOY-5
+Satisfies: SEC-2, SEC-3, SEC-5, DEPLOY-5, DEPLOY-6
 """
 
 from __future__ import annotations
@@ -29,6 +45,10 @@ from cdktf_cdktf_provider_google.cloud_run_v2_job import (
     CloudRunV2JobTemplateTemplateContainers,
 )
 from cdktf_cdktf_provider_google.cloud_run_v2_job_iam_member import CloudRunV2JobIamMember
+from cdktf_cdktf_provider_google.cloud_run_v2_service import CloudRunV2Service
+from cdktf_cdktf_provider_google.cloud_run_v2_service_iam_member import (
+    CloudRunV2ServiceIamMember,
+)
 from cdktf_cdktf_provider_google.cloud_scheduler_job import (
     CloudSchedulerJob,
     CloudSchedulerJobHttpTarget,
@@ -38,6 +58,7 @@ from cdktf_cdktf_provider_google.secret_manager_secret_iam_member import (
     SecretManagerSecretIamMember,
 )
 from cdktf_cdktf_provider_google.service_account import ServiceAccount
+from cdktf_cdktf_provider_google.service_account_iam_member import ServiceAccountIamMember
 from constructs import Construct
 from constructs.gcp.accounts import account_id
 from constructs.gcp.secrets import Secrets
@@ -47,8 +68,60 @@ from synth.config import EnvironmentConfig
 
 RANDOM_BYTES = 48  # 384 bits (SEC-5 asks at least 256)
 WRITE_ATTEMPTS = 10
+# IAM grants are eventually consistent (https://cloud.google.com/iam/docs/access-change-
+# propagation): the first run may start before its grants work, so each call is retried
+# for up to 5 minutes before the run fails. `retry CMD...` runs CMD until it succeeds.
+RETRY = (
+    'retry() { k=0; until "$@"; do k=$((k+1)); '
+    f"[ $k -ge {WRITE_ATTEMPTS} ] && return 1; sleep 30; done; }}"
+)
+FRESH = f"head -c {RANDOM_BYTES} /dev/urandom | base64 -w0"
+ROTATION_LABEL = "secrets-rotated"
 # (period in days, cron): the longest schedule whose period fits `rotation_days`.
 SCHEDULES = ((31, "0 3 1 * *"), (7, "0 3 * * 1"), (1, "0 3 * * *"))
+
+
+def rotate_script(project: str, region: str, service: str, ids: list[str]) -> str:
+    """Seed the missing ones of (current, previous, next), or shift them and roll `service`.
+
+    Each write is `printf %s "$v" | gcloud secrets versions add <id> --data-file=-`, so a
+    value never appears in a command line; values are base64, so `printf %s` keeps them.
+    """
+    q = shlex.quote
+    p = f"--project={q(project)} --quiet"
+    current, previous, following = (q(i) for i in ids)
+
+    def add(secret: str, value: str) -> str:
+        return (
+            f'v="{value}"; until printf %s "$v" | gcloud secrets versions add {secret} '
+            f"--data-file=- {p}; do n=$((n+1)); [ $n -ge {WRITE_ATTEMPTS} ] && exit 1; "
+            "sleep 30; done; n=0"
+        )
+
+    def listed(secret: str) -> str:
+        # an assignment fails with its command, so `set -e` stops the run if listing fails
+        # (it never mistakes an API error for "no version" and overwrites a live value)
+        return (
+            f'l=$(retry gcloud secrets versions list {secret} --limit=1 --format="value(name)" {p})'
+        )
+
+    def get(secret: str) -> str:
+        return f"$(retry gcloud secrets versions access latest --secret={secret} {p})"
+
+    seed = "; ".join(
+        f'{listed(s)}; if [ -z "$l" ]; then {add(s, f"$({FRESH})")}; seeded=1; fi'
+        for s in (current, previous, following)
+    )
+    shift = "; ".join(
+        [
+            add(previous, get(current)),
+            add(current, get(following)),
+            add(following, f"$({FRESH})"),
+            f"retry gcloud run services update {q(service)} --region={region} "
+            f"--update-labels={ROTATION_LABEL}=$(date -u +%Y%m%d-%H%M%S) {p}",
+        ]
+    )
+    return f'n=0; seeded=0; {seed}; if [ "$seeded" = 0 ]; then {shift}; fi'
 
 
 def schedule(rotation_days: int) -> str:
@@ -70,28 +143,38 @@ class Rotation(Construct):
             display_name=f"{config.prefix} secret rotator",
         )
         member = f"serviceAccount:{account.email}"
-        generated = {n: s for n, s in secrets.secrets.items() if n in secrets.generated}
-        writes = [
+        self._member, self._region = member, region
+        self.service_name = config.prefix  # the service it restarts (constructs/gcp/service.py)
+        everyone = secrets.generated
+        grants = [
             SecretManagerSecretIamMember(
                 self,
-                f"adds-{name.lower()}",
-                secret_id=secret.id,
-                role="roles/secretmanager.secretVersionAdder",
+                f"{verb}-{name.lower()}",
+                secret_id=secrets.secrets[name].id,
+                role=role,
                 member=member,
             )
-            for name, secret in generated.items()
+            for verb, role, names in (
+                ("adds", "roles/secretmanager.secretVersionAdder", everyone),
+                ("lists", "roles/secretmanager.viewer", everyone),
+                (
+                    "reads",
+                    "roles/secretmanager.secretAccessor",
+                    [n for c, _, x in secrets.rotated.values() for n in (c, x)],
+                ),
+            )
+            for name in names
         ]
-        # IAM grants are eventually consistent (https://cloud.google.com/iam/docs/
-        # access-change-propagation): the first run may start before its grant works, so
-        # each write is retried for up to 5 minutes before the run fails.
         script = "; ".join(
-            "n=0; until head -c "
-            f"{RANDOM_BYTES} /dev/urandom | base64 -w0 | gcloud secrets versions add "
-            f"{shlex.quote(secret.secret_id)} --data-file=- --project={project} --quiet; "
-            f"do n=$((n+1)); [ $n -ge {WRITE_ATTEMPTS} ] && exit 1; sleep 30; done"
-            for secret in generated.values()
+            rotate_script(
+                project,
+                region,
+                self.service_name,
+                [secrets.secrets[n].secret_id for n in names],
+            )
+            for names in secrets.rotated.values()
         )
-        job = CloudRunV2Job(
+        self._job = job = CloudRunV2Job(
             self,
             "job",
             name=f"{config.prefix}-rotate",
@@ -106,12 +189,12 @@ class Rotation(Construct):
                     containers=[
                         CloudRunV2JobTemplateTemplateContainers(
                             image=config.gcp.cli_image,
-                            command=["/bin/sh", "-c", f"set -e; {script}"],
+                            command=["/bin/sh", "-c", f"set -e; {RETRY}; {script}"],
                         )
                     ],
                 ),
             ),
-            depends_on=writes,
+            depends_on=grants,
         )
         CloudRunV2JobIamMember(
             self,
@@ -144,11 +227,35 @@ class Rotation(Construct):
             self,
             "first-run",
             project=project,
-            does="write the first version of each generated secret",
+            does="write the first version of each generated secret (current, previous, next)",
             args=["run", "jobs", "execute", job.name, f"--region={region}", "--wait"],
             apis=("run.googleapis.com",),
             role="roles/run.admin",
             triggers={"job": job.id},
-            depends_on=[job, *writes],
+            depends_on=[job, *grants],
         )
         self.job_name = job.name
+
+    def may_restart(self, service: CloudRunV2Service, app_account: ServiceAccount) -> None:
+        """Lets the rotator roll `service` (and only it) to a new revision after a rotation."""
+        CloudRunV2ServiceIamMember(
+            self,
+            "restarts-service",
+            name=service.name,
+            location=self._region,
+            role="roles/run.developer",
+            member=self._member,
+        )
+        acts_as = ServiceAccountIamMember(
+            self,
+            "acts-as-app",
+            service_account_id=app_account.name,
+            role="roles/iam.serviceAccountUser",
+            member=self._member,
+        )
+        # DEPLOY-2: the job runs as its account only after every grant to it exists (the
+        # service grant above is on what the job's first run precedes, so it comes later).
+        self._job.depends_on = [
+            *(self._job.depends_on or []),
+            f"{acts_as.terraform_resource_type}.{acts_as.friendly_unique_id}",
+        ]

@@ -3,8 +3,9 @@
 - Each secret is replicated only in `gcp.region`, encrypted with the regional secrets key
   (auto replication would need a global key) (SEC-1), and created after the Secret Manager
   agent may use that key (DEPLOY-2).
-- Kinds (SEC-5), as the `secret-kind` label: `generated` (JWT_SECRET: 384 random bits,
-  written by the rotator job inside Google Cloud: constructs/gcp/rotation.py), `derived`
+- Kinds (SEC-5), as the `secret-kind` label: `generated` (JWT_SECRET with JWT_SECRET_PREVIOUS
+  and JWT_SECRET_NEXT, three secrets of 384 random bits each, written by the rotator job
+  inside Google Cloud: constructs/gcp/rotation.py), `derived`
   (DATABASE_URL, REDIS_AUTH, REDIS_CA_CERT: versions built from Terraform
   references to what the stack creates; no literal) and `external` (DATABASE_PASSWORD: an
   empty break-glass secret the app never reads; DB-9 logs in with IAM).
@@ -40,6 +41,15 @@ from synth.config import EnvironmentConfig
 
 GENERATED = ("JWT_SECRET",)
 EXTERNAL = ("DATABASE_PASSWORD",)
+# The rotated-secrets contract (SEC-1/2, DEPLOY-6): a generated secret X reaches the app as
+# X (sign and verify), X_PREVIOUS and X_NEXT (verify only); each is its own secret, its
+# `rotation-slot` label saying which, its `rotates` label naming X.
+SLOTS = (("", "current"), ("_PREVIOUS", "previous"), ("_NEXT", "next"))
+
+
+def label_value(name: str) -> str:
+    """A label value for an env name (lowercase letters, digits, `-`, `_`)."""
+    return name.lower().replace("_", "-")
 
 
 class Secrets(Construct):
@@ -61,9 +71,14 @@ class Secrets(Construct):
         self._grant = keys.grants["secrets"]
         self.secrets: dict[str, SecretManagerSecret] = {}
         self.versions: dict[str, SecretManagerSecretVersion] = {}
-        self.generated = GENERATED
+        # `rotated[X]` = (X, X_PREVIOUS, X_NEXT): the three env names of one generated secret.
+        self.rotated: dict[str, tuple[str, str, str]] = {}
         for name in GENERATED:
-            self.add(name, "generated")
+            for suffix, slot in SLOTS:
+                labels = {"rotation-slot": slot, "rotates": label_value(name)}
+                self.add(name + suffix, "generated", labels)
+            self.rotated[name] = tuple(name + suffix for suffix, _ in SLOTS)  # type: ignore[assignment]
+        self.generated = tuple(n for names in self.rotated.values() for n in names)
         for name in EXTERNAL:
             self.add(name, "external")
         user = quote(iam_user(config), safe="")
@@ -74,14 +89,16 @@ class Secrets(Construct):
             f"postgresql://{user}@127.0.0.1:{database.port}/{database.database_name}",
         )
 
-    def add(self, name: str, kind: str) -> SecretManagerSecret:
+    def add(
+        self, name: str, kind: str, labels: dict[str, str] | None = None
+    ) -> SecretManagerSecret:
         """A CMEK-encrypted, regional secret `<prefix>-<name>` labelled with its kind."""
         config = self._config
         secret = SecretManagerSecret(
             self,
             name.lower(),
             secret_id=f"{config.prefix}-{name.lower().replace('_', '-')}",
-            labels={"secret-kind": kind},  # SEC-5
+            labels={"secret-kind": kind, **(labels or {})},  # SEC-5
             replication=SecretManagerSecretReplication(
                 user_managed=SecretManagerSecretReplicationUserManaged(
                     replicas=[

@@ -89,7 +89,14 @@ SCHEMA_PRIVILEGES = "USAGE, CREATE"
 DATA_API_ON, DATA_API_OFF = "ALLOW_DATA_API", "DENY_DATA_API"
 CLOUD_RUN_CPUS = (1, 2, 4, 6, 8)
 # Secrets the app reads, by environment variable (APP-4); DATABASE_PASSWORD is not one (DB-9).
-APP_SECRETS = ("JWT_SECRET", "DATABASE_URL", "REDIS_AUTH", "REDIS_CA_CERT")
+APP_SECRETS = (
+    "JWT_SECRET",
+    "JWT_SECRET_PREVIOUS",
+    "JWT_SECRET_NEXT",
+    "DATABASE_URL",
+    "REDIS_AUTH",
+    "REDIS_CA_CERT",
+)
 # The Cloud SQL Auth Proxy v2, Google's published image (https://github.com/
 # GoogleCloudPlatform/cloud-sql-proxy/releases; 2.20.0 under this path is cited in
 # mattes/gce-cloudsql-proxy-action#13), pinned so a release never changes it.
@@ -97,6 +104,9 @@ CLOUD_SQL_PROXY_IMAGE = "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.20.0"
 # The proxy's health server (`--health-check`): not the app's port nor the database's.
 PROXY_HEALTH_PORT = 9090
 # The pipeline owns the image and gcloud's client fields once the first revision exists.
+# Not the template labels the rotator sets to roll the service (constructs/gcp/rotation.py):
+# the gate refuses ignoring labels, so the next apply removes that label again, which only
+# starts one more revision with the same secret values.
 PIPELINE_OWNED = ["template[0].containers[0].image", "client", "client_version"]
 
 
@@ -380,3 +390,5 @@ class Service(Construct):
             ],
         )
         self.name = self.service.name
+        self.account = account
+        rotation.may_restart(self.service, account)  # DEPLOY-6: roll after a rotation

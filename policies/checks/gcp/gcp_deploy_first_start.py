@@ -16,7 +16,15 @@ Cloud Run's image, each secret version it reads, each CMEK key's first version (
 import re
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
+from groundwork_policy import (
+    GroundworkCheck,
+    Stack,
+    Verdict,
+    address_of,
+    blocks,
+    combine,
+    strings_in,
+)
 
 REGISTRY_IMAGE = re.compile(r"[a-z0-9-]+-docker\.pkg\.dev/[^/]+/([^/]+)/")
 
@@ -55,7 +63,8 @@ def writes_version(stack: Stack, before: frozenset[str], secret: str) -> bool:
                 continue
             for job in stack.graph.prerequisites(address):
                 if job.startswith("google_cloud_run_v2_job."):
-                    commands = str(containers(stack.graph.bodies[job]))
+                    # the strings themselves: a repr would escape the quotes around the ID
+                    commands = " ".join(strings_in(containers(stack.graph.bodies[job])))
                     target = rf"(\$\{{{re.escape(secret)}\.secret_id\}}|{re.escape(secret_id)})"
                     if re.search(rf"versions add '?{target}'? ", commands):
                         return True

@@ -11,7 +11,7 @@ Derived secrets change with what they are derived from; external ones are set by
 import re
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, strings_in
 
 # Cron schedules the stacks use -> the longest gap between two runs, in days.
 CRON_PERIOD_DAYS = {"0 3 1 * *": 31, "0 3 * * 1": 7, "0 3 * * *": 1}
@@ -41,7 +41,9 @@ class SecretRotation(GroundworkCheck):
         pattern = re.compile(rf"versions add '?\$\{{{re.escape(self.address)}\.secret_id\}}")
         for job, jbody in stack.graph.of_type("google_cloud_run_v2_job").items():
             account = str(jbody.get("template", {}).get("template", {}).get("service_account"))
-            if f"serviceAccount:{account}" not in writers or not pattern.search(str(jbody)):
+            if f"serviceAccount:{account}" not in writers or not pattern.search(
+                " ".join(strings_in(jbody))
+            ):
                 continue
             name = job.split(".", 1)[1]
             for sbody in stack.graph.of_type("google_cloud_scheduler_job").values():

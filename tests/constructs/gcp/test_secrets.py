@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,8 @@ def test_the_secrets_exist_by_kind_encrypted_after_their_key_grant_sec_1_sec_5_d
     secrets = {s["secret_id"]: s for s in resources_of(stack, "google_secret_manager_secret")}
     assert {i: s["labels"]["secret-kind"] for i, s in secrets.items()} == {
         "groundwork-production-jwt-secret": "generated",
+        "groundwork-production-jwt-secret-previous": "generated",
+        "groundwork-production-jwt-secret-next": "generated",
         "groundwork-production-database-url": "derived",
         "groundwork-production-database-password": "external",
     }
@@ -68,13 +71,58 @@ def test_the_generated_secret_is_rotated_by_a_scheduled_job_sec_2(stack: dict[st
     script = container["command"][-1]
     assert "head -c 48 /dev/urandom" in script
     assert "versions add '${google_secret_manager_secret.secrets_jwt_secret_" in script
-    [writer] = resources_of(stack, "google_secret_manager_secret_iam_member")
-    assert writer["role"] == "roles/secretmanager.secretVersionAdder"
-    assert "jwt_secret" in writer["secret_id"]
+    grants = {
+        (r["role"], r["secret_id"].split(".")[1].rsplit("_", 1)[0])
+        for r in resources_of(stack, "google_secret_manager_secret_iam_member")
+        if "rotation_identity" in r["member"]
+    }
+    slots = ("secrets_jwt_secret", "secrets_jwt_secret_previous", "secrets_jwt_secret_next")
+    assert grants == {
+        *(("roles/secretmanager.secretVersionAdder", s) for s in slots),
+        *(("roles/secretmanager.viewer", s) for s in slots),
+        # it reads only the values it shifts: current and next
+        ("roles/secretmanager.secretAccessor", "secrets_jwt_secret"),
+        ("roles/secretmanager.secretAccessor", "secrets_jwt_secret_next"),
+    }
     [schedule] = resources_of(stack, "google_cloud_scheduler_job")
     assert schedule["schedule"] == "0 3 1 * *"  # monthly: within rotation_days (90)
     assert "google_cloud_run_v2_job.rotation_job_" in schedule["http_target"]["uri"]
     assert schedule["http_target"]["uri"].endswith(":run")
+
+
+def test_the_rotator_shifts_current_previous_next_then_rolls_the_service_deploy_6(
+    stack: dict[str, Any],
+) -> None:
+    secrets = {
+        s["secret_id"]: s["labels"]
+        for s in resources_of(stack, "google_secret_manager_secret")
+        if s["labels"]["secret-kind"] == "generated"
+    }
+    assert {i: (lb["rotation-slot"], lb["rotates"]) for i, lb in secrets.items()} == {
+        "groundwork-production-jwt-secret": ("current", "jwt-secret"),
+        "groundwork-production-jwt-secret-previous": ("previous", "jwt-secret"),
+        "groundwork-production-jwt-secret-next": ("next", "jwt-secret"),
+    }
+    [job] = resources_of(stack, "google_cloud_run_v2_job")
+    script = job["template"]["template"]["containers"][0]["command"][-1]
+    ref = r"'\$\{google_secret_manager_secret\.secrets_jwt_secret%s_[0-9A-F]{8}\.secret_id\}'"
+    current, previous, following = (ref % s for s in ("", "_previous", "_next"))
+    shift = script.index("then", script.index('if [ "$seeded" = 0 ]'))
+
+    def at(pattern: str, start: int) -> int:
+        found = re.compile(pattern).search(script, start)
+        assert found, pattern
+        return found.start()
+
+    # previous <- current, current <- next, next <- fresh, then a new revision
+    to_previous = at(f"versions add {previous}", shift)
+    to_current = at(f"versions add {current}", shift)
+    to_next = at(f"versions add {following}", shift)
+    restart = script.index("gcloud run services update groundwork-production ", shift)
+    assert to_previous < to_current < to_next < restart
+    assert re.search(f"--secret={current}", script[shift:to_previous])
+    assert re.search(f"--secret={following}", script[to_previous:to_current])
+    assert "--update-labels=secrets-rotated=" in script[restart:]
 
 
 def test_the_first_apply_runs_the_rotator_once_deploy_5(stack: dict[str, Any]) -> None:

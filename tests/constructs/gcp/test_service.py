@@ -123,7 +123,7 @@ def test_own_identity_reads_only_its_secrets_bucket_and_database_app_5_iam_1(
         for r in resources_of(stack, "google_secret_manager_secret_iam_member")
         if "service_identity" in r["member"]
     ]
-    assert len(readers) == 4  # JWT_SECRET, DATABASE_URL, REDIS_AUTH, REDIS_CA_CERT
+    assert len(readers) == 6  # JWT_SECRET (+ _PREVIOUS, _NEXT), DATABASE_URL, REDIS_*
     assert {r["role"] for r in readers} == {"roles/secretmanager.secretAccessor"}
     [bucket] = [
         b
@@ -170,7 +170,14 @@ def test_service_waits_for_every_secret_version_and_the_rotators_first_run_deplo
     assert any(w.startswith("terraform_data.rotation_first-run") for w in waits)
     env = run(stack)["template"]["containers"][0]["env"]
     read = {e["name"] for e in env if "value_source" in e}
-    assert read == {"JWT_SECRET", "DATABASE_URL", "REDIS_AUTH", "REDIS_CA_CERT"}
+    assert read == {
+        "JWT_SECRET",
+        "JWT_SECRET_PREVIOUS",
+        "JWT_SECRET_NEXT",
+        "DATABASE_URL",
+        "REDIS_AUTH",
+        "REDIS_CA_CERT",
+    }
 
 
 def test_database_path_is_the_auth_proxy_sidecar_and_the_user_can_migrate_deploy_6(
@@ -231,3 +238,16 @@ def test_iam_database_user_fits_postgres_63_at_the_longest_project_deploy_1() ->
     assert user.endswith("@" + "p" * 29 + "x.iam")
     assert iam_user(longest) == user  # deterministic
     assert iam_user(config) == "groundwork-production-app@groundwork-production.iam"
+
+
+def test_the_rotator_may_roll_this_service_only_deploy_6(
+    stacks: dict[str, dict[str, Any]],
+) -> None:
+    stack = stacks["production"]
+    [developer] = resources_of(stack, "google_cloud_run_v2_service_iam_member")
+    assert developer["role"] == "roles/run.developer"
+    assert developer["name"].startswith("${google_cloud_run_v2_service.service_")
+    assert "rotation_identity" in developer["member"]
+    [acts_as] = resources_of(stack, "google_service_account_iam_member")
+    assert acts_as["role"] == "roles/iam.serviceAccountUser"
+    assert acts_as["service_account_id"].startswith("${google_service_account.service_identity_")
