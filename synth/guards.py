@@ -49,7 +49,7 @@ SECRET_VALUES: dict[str, tuple[str, ...]] = {
     "aws_rds_cluster": ("master_password",),
     "aws_elasticache_replication_group": ("auth_token",),
     "aws_ssm_parameter": ("value",),
-    "google_secret_manager_secret_version": ("secret_data",),
+    "google_secret_manager_secret_version": ("secret_data", "secret_data_wo"),
     "google_sql_user": ("password",),
     "azurerm_key_vault_secret": ("value",),
     "azurerm_postgresql_flexible_server": ("administrator_password",),

@@ -7,7 +7,8 @@
   and JWT_SECRET_NEXT, three secrets of 384 random bits each, written by the rotator job
   inside Google Cloud: constructs/gcp/rotation.py), `derived`
   (DATABASE_URL, REDIS_AUTH, REDIS_CA_CERT: versions built from Terraform
-  references to what the stack creates; no literal) and `external` (DATABASE_PASSWORD: an
+  references to what the stack creates, written through the write-only `secret_data_wo`
+  so the value stays out of the state; no literal) and `external` (DATABASE_PASSWORD: an
   empty break-glass secret the app never reads; DB-9 logs in with IAM).
 - SEC-2: generated secrets are rotated by the rotator job on a schedule of at most
   `secrets.rotation_days` (constructs/gcp/rotation.py). There is no Secret Manager
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from cdktf import Fn, Token
 from cdktf_cdktf_provider_google.secret_manager_secret import (
     SecretManagerSecret,
     SecretManagerSecretReplication,
@@ -50,6 +52,17 @@ SLOTS = (("", "current"), ("_PREVIOUS", "previous"), ("_NEXT", "next"))
 def label_value(name: str) -> str:
     """A label value for an env name (lowercase letters, digits, `-`, `_`)."""
     return name.lower().replace("_", "-")
+
+
+def digest_number(value: str) -> float:
+    """48 bits of the value's SHA-256 as a number, computed by Terraform at apply time.
+
+    `value` is a cdktf token or text with tokens (Fn renders it as a template), or a raw
+    `${expression}` (the CA bundle's splat), whose expression is hashed as it stands.
+    """
+    if value.startswith("${") and value.endswith("}") and not value.startswith("${TfToken["):
+        return Token.as_number(f"${{parseint(substr(sha256({value[2:-1]}), 0, 12), 16)}}")
+    return Token.as_number(Fn.parseint(Fn.substr(Fn.sha256(value), 0, 12), 16))
 
 
 class Secrets(Construct):
@@ -119,9 +132,24 @@ class Secrets(Construct):
         return secret
 
     def derive(self, name: str, value: str) -> SecretManagerSecret:
-        """A derived secret whose one version is `value` (Terraform references only)."""
+        """A derived secret whose one version is `value` (Terraform references only).
+
+        SEC-3: the value goes in `secret_data_wo`, a write-only argument that Terraform sends
+        and never stores in the plan or state (hashicorp/google 6.50; Terraform >= 1.11,
+        judged by CKV_GW_DEPLOY_2; https://registry.terraform.io/providers/hashicorp/google/
+        latest/docs/guides/using_write_only_attributes; GoogleCloudPlatform/magic-modules
+        #12800). A write-only value is sent again only when `secret_data_wo_version` changes,
+        so that number is derived from the value: 48 bits of its SHA-256. A new CA bundle or
+        URL then adds a new version, as `secret_data` did. The state keeps only that prefix
+        of a digest, of values that are public (the CA), hold no credential (the URL), or
+        are a 122-bit random UUID Memorystore already keeps in the instance's own state.
+        """
         secret = self.add(name, "derived")
         self.versions[name] = SecretManagerSecretVersion(
-            self, f"{name.lower()}-version", secret=secret.id, secret_data=value
+            self,
+            f"{name.lower()}-version",
+            secret=secret.id,
+            secret_data_wo=value,
+            secret_data_wo_version=digest_number(value),
         )
         return secret

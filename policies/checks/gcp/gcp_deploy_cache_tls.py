@@ -32,11 +32,11 @@ class CacheCaReachesTheApp(GroundworkCheck):
             return Verdict.passed("no TLS: nothing to verify (CACHE-1 judges TLS itself)")
         reference = re.escape(f"{self.address}.server_ca_certs")
         indexed = re.compile(reference + r"\s*(\[\s*\d|\.\d)")
-        versions = {
-            address_of(b.get("secret")): str(b.get("secret_data"))
+        data = {  # the write-only argument or the stored one (CKV_GW_SEC_42)
+            address_of(b.get("secret")): str(b.get("secret_data_wo") or b.get("secret_data"))
             for b in stack.graph.of_type("google_secret_manager_secret_version").values()
-            if re.search(reference, str(b.get("secret_data")))
         }
+        versions = {s: d for s, d in data.items() if re.search(reference, d)}
         secrets = {s for s, data in versions.items() if not indexed.search(data)}
         secrets.discard(None)
         if not secrets:

@@ -76,8 +76,15 @@ def test_auth_string_reaches_secret_manager_only_by_reference_sec_3(
     ids = {s["secret_id"] for s in resources_of(stack, "google_secret_manager_secret")}
     assert "groundwork-dev-redis-auth" in ids
     versions = resources_of(stack, "google_secret_manager_secret_version")
-    [auth] = [v for v in versions if "auth_string" in v["secret_data"]]
-    assert auth["secret_data"].startswith("${google_redis_instance.")
+    [auth] = [v for v in versions if "auth_string" in v["secret_data_wo"]]
+    # write-only: the value is sent at apply time and kept neither in the JSON nor the state
+    assert "secret_data" not in auth
+    assert auth["secret_data_wo"].startswith("${google_redis_instance.")
+    assert auth["secret_data_wo_version"] == (
+        "${parseint(substr(sha256(google_redis_instance.cache_instance_"
+        + auth["secret_data_wo"].split("cache_instance_")[1].split(".")[0]
+        + ".auth_string), 0, 12), 16)}"
+    )
 
 
 def test_the_app_gets_every_ca_of_a_rotation_deploy_6(stacks: dict[str, dict[str, Any]]) -> None:
@@ -87,6 +94,10 @@ def test_the_app_gets_every_ca_of_a_rotation_deploy_6(stacks: dict[str, dict[str
             for name, v in stack["resource"]["google_secret_manager_secret_version"].items()
             if name.startswith("secrets_redis_ca_cert-version")
         ]
-        data = version["secret_data"]
+        data = version["secret_data_wo"]
         assert data.startswith('${join("\\n", google_redis_instance.cache_instance_')
         assert data.endswith(".server_ca_certs[*].cert)}")
+        # a new CA bundle changes the version number, so Terraform sends the new value
+        assert version["secret_data_wo_version"] == (
+            "${parseint(substr(sha256(" + data[2:-1] + "), 0, 12), 16)}"
+        )

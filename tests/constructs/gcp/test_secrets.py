@@ -140,7 +140,8 @@ def test_only_derived_secrets_have_versions_and_the_url_has_no_credential_sec_3_
 ) -> None:
     [version] = resources_of(stack, "google_secret_manager_secret_version")
     assert "database_url" in version["secret"]
-    url = version["secret_data"]
+    assert "secret_data" not in version  # SEC-3: write-only, not kept in the state
+    url = version["secret_data_wo"]
     # DEPLOY-6: the Auth Proxy sidecar on localhost; no private IP, no password.
     assert url.startswith(
         "postgresql://groundwork-production-app%40groundwork-production.iam@127.0.0.1:5432/${"
