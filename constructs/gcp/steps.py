@@ -7,18 +7,21 @@ so the DEPLOY policies read it from the JSON like any resource. Steps carry no s
 generated value is produced inside Google Cloud (constructs/gcp/rotation.py), never on the
 runner, in the JSON or in the state.
 
-Why steps and not resources (provider google 6.50.0, the one installed):
+Why steps and not resources: the provider is hashicorp/google 6.50.0 (GA). google-beta is
+deliberately not used: its Python binding is a 52 MB wheel whose assembly, loaded next to
+google's, would roughly double the GCP synth time (issue 13), for two resources. So:
 - service identities: `google_project_service_identity` exists only in google-beta
   (terraform-provider-google#7020, google-beta PR #2430); the GA equivalent is
   `gcloud beta services identity create` (Service Usage `generateServiceIdentity`);
-- database roles for an IAM user: `google_sql_user` has no `database_roles`; the GA
-  `gcloud sql users assign-roles` sets them through the Cloud SQL Admin API
-  (https://cloud.google.com/sdk/gcloud/reference/sql/users/assign-roles);
+- the app's database privileges: no GA resource runs SQL, and the runner cannot reach a
+  private-IP instance; `gcloud sql instances execute-sql` (GA) sends the GRANTs through the
+  Cloud SQL Data API (https://cloud.google.com/sdk/gcloud/reference/sql/instances/
+  execute-sql; constructs/gcp/service.py, `database_setup`);
 - running a Cloud Run job once: `gcloud run jobs execute --wait`;
 - waiting until Cloud Monitoring knows a new log-based metric: alert policies on it are
   refused with 404 until it has propagated (terraform-provider-google#11102); the step
   polls the metric descriptor (Monitoring API, with `gcloud auth print-access-token`), which
-  a `time_sleep` (time provider, not installed) would only guess at.
+  a fixed `time_sleep` would only guess at.
 
 The runner therefore needs the Google Cloud CLI with the `beta` component and `curl`,
 authenticated as the deployer (README, "GCP: before the first apply").
