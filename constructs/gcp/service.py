@@ -140,13 +140,15 @@ def database_setup(config: EnvironmentConfig, instance: str) -> str:
       database `app` is owned by `cloudsqlsuperuser` (the Admin API creates it), so only a
       member of that role, as owner of the database and so of `public`, may GRANT on them.
       The deployer is that member (it is the admin; the app never is): the step adds the
-      deployer as an IAM database user with `cloudsqlsuperuser` if it is not one yet
-      (`gcloud sql users create --database-roles`, https://cloud.google.com/sql/docs/
-      postgres/iam-logins), runs the grants for the app's user, and closes the Data API.
+      deployer as an IAM database user with `cloudsqlsuperuser`, or assigns it that role if
+      it exists (`gcloud sql users create|assign-roles --database-roles`, GA:
+      https://cloud.google.com/sdk/gcloud/reference/sql/users/create; IAM users log in
+      with tokens, https://cloud.google.com/sql/docs/postgres/iam-logins), runs the grants
+      for the app's user, and closes the Data API.
     - A service account's database user is its email without `.gserviceaccount.com`
       (https://cloud.google.com/sql/docs/postgres/add-manage-iam-users).
-    Everything is idempotent: the user is created only if missing, GRANT repeats nothing,
-    and the Data API is closed on exit even when a statement fails.
+    Everything is idempotent: the deployer's user is created only if missing, GRANT repeats
+    nothing, and the Data API is closed on exit even when a statement fails.
     """
     project = config.gcp.project
     q = shlex.quote
@@ -156,14 +158,16 @@ def database_setup(config: EnvironmentConfig, instance: str) -> str:
         [
             "set -e",
             "account=$(gcloud config get-value account)",
+            # Terraform's `$${` is a literal `${`
             'case "$account" in *.gserviceaccount.com) user="$${account%.gserviceaccount.com}"; '
-            'kind=cloud_iam_service_account;; *) user="$account"; kind=cloud_iam_user;; esac',
+            'kind=CLOUD_IAM_SERVICE_ACCOUNT;; *) user="$account"; kind=CLOUD_IAM_USER;; esac',
             f"{patch} --data-api-access={DATA_API_ON}",
-            # closed again whatever happens next (Terraform's `$${` is a literal `${`)
+            # closed again whatever happens next
             f"trap '{patch} --data-api-access={DATA_API_OFF}' EXIT",
-            f'gcloud sql users list {common} --filter="name=$user" --format="value(name)" '
-            f'| grep -q . || gcloud sql users create "$user" --type="$kind" '
-            f"--database-roles=cloudsqlsuperuser {common}",
+            f'if gcloud sql users list {common} --filter="name=$user" --format="value(name)" '
+            f'| grep -q .; then gcloud sql users assign-roles "$user" --type="$kind" '
+            f"--database-roles=cloudsqlsuperuser {common}; else gcloud sql users create "
+            f'"$user" --type="$kind" --database-roles=cloudsqlsuperuser {common}; fi',
             f"gcloud sql instances execute-sql {instance} --database={DATABASE_NAME} "
             f"--sql={q(migration_grants(config))} --project={q(project)} --quiet",
         ]
