@@ -11,7 +11,9 @@ rotation, instances started later sign with a key the older ones do not know, un
   service to a new revision (`gcloud run services update <service>`, a label change creates
   a revision: https://cloud.google.com/run/docs/configuring/services/labels);
 - that job's account may do so on this service: `roles/run.developer` (or `run.admin`)
-  granted on the service itself (https://cloud.google.com/run/docs/deploying).
+  granted on the service itself, and `roles/iam.serviceAccountUser` on the account the
+  service runs as, which deploying a revision needs (https://cloud.google.com/run/docs/
+  deploying, "Required roles").
 Then live instances are never more than one rotation apart and accept each other's tokens.
 """
 
@@ -132,8 +134,20 @@ class RotatedSecretsContract(GroundworkCheck):
             rolled = [m.start() for m in restart.finditer(command)]
             if not rolled or max(rolled) < max(writes):
                 return Verdict.failed(f"{job} rotates {base} but never restarts {service} after")
-            if f"serviceAccount:{job_account(jbody)}" not in allowed:
+            member = f"serviceAccount:{job_account(jbody)}"
+            if member not in allowed:
                 return Verdict.failed(f"{job} may not deploy a revision of {service}")
+            runtime = address_of(
+                next((t.get("service_account") for t in blocks(body, "template")), None)
+            )
+            acts_as = any(
+                address_of(b.get("service_account_id")) == runtime
+                and b.get("role") == "roles/iam.serviceAccountUser"
+                and str(b.get("member")) == member
+                for b in stack.graph.of_type("google_service_account_iam_member").values()
+            )
+            if runtime and not acts_as:
+                return Verdict.failed(f"{job} may not act as {runtime}, which {service} runs as")
             return Verdict.passed(f"{job} shifts {base} and rolls {service} to a new revision")
         return Verdict.failed(f"no job writes all of {base}, {base}_PREVIOUS and {base}_NEXT")
 
