@@ -34,13 +34,22 @@ def aws_provider(
     stack: GroundworkStack, *, alias: str | None = None, region: str | None = None
 ) -> AwsProvider:
     """An AWS provider tagging every resource with the stack's TAG-1 tags; the default one
-    (no alias) is in the config's region."""
+    (no alias) is in the config's region.
+
+    With `aws.account_id` set, the provider refuses credentials of any other account before
+    it plans anything (`allowed_account_ids`, "Error: AWS account ID not allowed",
+    https://registry.terraform.io/providers/hashicorp/aws/latest/docs#allowed_account_ids):
+    the config's claim that two environments are in different accounts, which lets both
+    create RDSOSMetrics (synth/config.py, `aws_account_region_owners`), is then enforced.
+    """
     config = stack.config
+    account_id = config.aws.account_id
     return AwsProvider(
         stack,
         f"aws-{alias}" if alias else "aws",
         alias=alias,
         region=region or config.aws.region,
+        allowed_account_ids=[account_id] if account_id else None,
         default_tags=[AwsProviderDefaultTags(tags=config.tags)],
     )
 

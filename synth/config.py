@@ -111,6 +111,11 @@ class Strict(BaseModel):
 
 
 class AwsConfig(Strict):
+    # The 12-digit account this environment deploys into. Set, it is the provider's
+    # `allowed_account_ids` (plan refuses credentials of any other account) and lets the
+    # loader tell environments of different accounts apart (`aws_account_region_owners`);
+    # unset, environments of one region are taken to possibly share an account.
+    account_id: Annotated[str, Field(pattern=r"^[0-9]{12}$")] | None = None
     region: AwsRegion
     replica_region: AwsRegion  # OBJ-4: where production object storage replicates to
     # DB-9: the master password is write-only (never in state); bump to rotate it on apply.
@@ -118,6 +123,9 @@ class AwsConfig(Strict):
     # RDS enhanced monitoring writes to ONE log group per account and region (RDSOSMetrics).
     # "create": this stack creates it (encrypted, retained); "exists": another stack in the
     # same account and region did, and this one looks it up (plan fails clearly if absent).
+    # At most one environment per account and region may say "create" (checked across the
+    # files by `aws_account_region_owners`), or the second apply fails with
+    # ResourceAlreadyExistsException.
     rds_os_metrics_log_group: Literal["create", "exists"] = "create"
     # DEPLOY-5: the image the service runs until the first release (`service.release_image`
     # false). A public image that serves `/health` on the service port (busybox httpd).
@@ -739,6 +747,7 @@ def load_environments(directory: Path, *, cloud: str | None = None) -> list[Envi
             problems.append(str(error))
     problems += overlapping_networks(environments, files)
     problems += shared_identities(environments, files)
+    problems += aws_account_region_owners(environments, files)
     if problems:
         raise ConfigError("\n".join(problems))
     return environments
@@ -788,6 +797,56 @@ def shared_identities(environments: list[EnvironmentConfig], files: list[Path]) 
                 problems.append(
                     f"{paths.get(second.name, second.name)}: {field_path}: {value!r} is also "
                     f"{paths.get(first.name, first.name)}'s; every environment needs its own"
+                )
+    return problems
+
+
+# Names AWS keeps ONE of per account and region that an AWS environment stack may create,
+# with the config field that says which environment owns it: RDS enhanced monitoring's
+# log group ("Monitoring OS metrics with Enhanced Monitoring": the metrics go to the
+# RDSOSMetrics log group, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.html).
+# Every other name the AWS stacks create carries the environment's prefix (CKV_GW_DEPLOY_30).
+AWS_ACCOUNT_REGION_SINGLETONS = {"aws.rds_os_metrics_log_group": "RDSOSMetrics"}
+
+
+def aws_same_account_region(first: EnvironmentConfig, second: EnvironmentConfig) -> bool:
+    """Two AWS environments that are, or may be, in one account and region: same region and
+    the same `aws.account_id`, or either leaves it unset (the config cannot tell)."""
+    if first.aws.region != second.aws.region:
+        return False
+    accounts = (first.aws.account_id, second.aws.account_id)
+    return None in accounts or accounts[0] == accounts[1]
+
+
+def aws_account_region_owners(
+    environments: list[EnvironmentConfig], files: list[Path]
+) -> list[str]:
+    """Each pair of AWS environments that are (or may be) in one account and region and both
+    create a name AWS keeps one of there, as an error naming both files, the field and the
+    value: the second apply would fail with ResourceAlreadyExistsException."""
+    paths = {path.stem: path for path in files}
+    aws = [config for config in environments if config.cloud == "aws"]
+    problems = []
+    for index, first in enumerate(aws):
+        for second in aws[index + 1 :]:
+            if not aws_same_account_region(first, second):
+                continue
+            accounts = (first.aws.account_id, second.aws.account_id)
+            where = (
+                f"account {accounts[0]}"
+                if None not in accounts
+                else "possibly the same account (aws.account_id is not set in both)"
+            )
+            for field_path, name in AWS_ACCOUNT_REGION_SINGLETONS.items():
+                value = _field(first, field_path)
+                if value != "create" or _field(second, field_path) != "create":
+                    continue
+                problems.append(
+                    f"{paths.get(second.name, second.name)}: {field_path}: 'create' is also "
+                    f"{paths.get(first.name, first.name)}'s, in {first.aws.region}, {where}: "
+                    f"AWS keeps one {name} per account and region, so the second apply fails "
+                    "with ResourceAlreadyExistsException; set 'exists' in all but one of them, "
+                    "or set aws.account_id in both if they deploy to different accounts"
                 )
     return problems
 
