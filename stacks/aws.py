@@ -22,7 +22,7 @@ from constructs.aws.network import Network
 from constructs.aws.observability import UPTIME_REGION, Observability
 from constructs.aws.registry import Registry
 from constructs.aws.secrets import Secrets
-from constructs.aws.service import Service
+from constructs.aws.service import Service, service_names
 from constructs.aws.state import StateStorage
 from constructs.aws.storage import Storage
 
@@ -102,6 +102,8 @@ class AwsStack(GroundworkStack):
             subnet_ids=network.app_subnet_ids,
             vpc_id=network.vpc_id,
             egress=network.app_egress,
+            # Restarted after each JWT_SECRET rotation (the rotated-secret contract).
+            service=service_names(config),
         )
         roles = DatabaseRoles(
             self,
