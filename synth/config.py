@@ -135,6 +135,21 @@ class AwsConfig(Strict):
     # The registry image `service.image_tag` exists (the release pipeline pushed it and set
     # this); until then the service runs `placeholder_image` so the first apply serves /health.
     release_image: bool = False
+    # ECR expires untagged images after `untagged_image_days`, and tagged images only when
+    # their tag matches one of `disposable_image_tags` (ECR lifecycle wildcards: `*`, at most
+    # 4 per pattern), `disposable_image_days` after the push: the pipeline's throwaway
+    # builds (e.g. "pr-*"), never a release. `service.image_tag` may match none of them
+    # (`aws_registry_problems`); releases are kept until removed by hand (README).
+    untagged_image_days: Annotated[int, Field(ge=1, le=365)] = 7
+    disposable_image_tags: list[
+        Annotated[
+            str,
+            # tag characters and `*`, at least one non-wildcard (a bare `*` is every tag,
+            # which the release check refuses anyway)
+            Field(pattern=r"^[A-Za-z0-9_.*-]*[A-Za-z0-9_.-][A-Za-z0-9_.*-]*$", max_length=128),
+        ]
+    ] = []
+    disposable_image_days: Annotated[int, Field(ge=1, le=365)] = 14
     # Lambda functions reserve no concurrency unless the account's quota was raised: a new
     # account's quota can be 10, and Lambda keeps 10 unreserved (fault 3, DEPLOY-4).
     reserved_concurrency: Annotated[int, Field(ge=0, le=1000)] = 0
@@ -612,6 +627,40 @@ def aws_name_problems(config: EnvironmentConfig) -> list[str]:
     ]
 
 
+# ECR lifecycle tag patterns allow at most 4 wildcards each ("Lifecycle policy properties
+# in Amazon ECR", tagPatternList,
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html).
+ECR_PATTERN_WILDCARDS = 4
+
+
+def ecr_tag_matches(pattern: str, tag: str) -> bool:
+    """Whether an ECR lifecycle `tagPatternList` entry (`*` matches any run of characters,
+    nothing else is special) selects `tag`."""
+    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+    return re.fullmatch(regex, tag) is not None
+
+
+def aws_registry_problems(config: EnvironmentConfig) -> list[str]:
+    """No ECR lifecycle rule may expire the tag the service runs (or runs after the first
+    release): `service.image_tag` must match none of `aws.disposable_image_tags`."""
+    if config.cloud != "aws":
+        return []
+    problems = []
+    for index, pattern in enumerate(config.aws.disposable_image_tags):
+        if pattern.count("*") > ECR_PATTERN_WILDCARDS:
+            problems.append(
+                f"aws.disposable_image_tags[{index}]: {pattern!r} has more than "
+                f"{ECR_PATTERN_WILDCARDS} wildcards, which ECR refuses"
+            )
+        if ecr_tag_matches(pattern, config.service.image_tag):
+            problems.append(
+                f"aws.disposable_image_tags[{index}]: {pattern!r} matches service.image_tag "
+                f"{config.service.image_tag!r}: ECR would expire the image the service runs "
+                f"{config.aws.disposable_image_days} days after its push"
+            )
+    return problems
+
+
 def _merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(defaults)
     for key, value in overrides.items():
@@ -692,6 +741,7 @@ def parse_environment(
         lines = [f"{source}: {_describe(detail)}" for detail in error.errors()]
         raise ConfigError("\n".join(lines)) from None
     problems = floor_violations(config) + aws_edge_problems(config) + aws_name_problems(config)
+    problems += aws_registry_problems(config)
     if problems:
         raise ConfigError("\n".join(f"{source}: {problem}" for problem in problems))
     return config

@@ -504,3 +504,29 @@ def test_aws_account_id_is_twelve_digits(account: str) -> None:
     data["aws"]["account_id"] = account
     with pytest.raises(ConfigError, match=r"aws\.account_id"):
         parse_environment("dev", data, source="dev.yaml")
+
+
+@pytest.mark.parametrize(
+    ("patterns", "problem"),
+    [
+        (["0.*"], "aws.disposable_image_tags[0]: '0.*' matches service.image_tag '0.1.0'"),
+        (["pr-*", "*.*"], "aws.disposable_image_tags[1]: '*.*' matches service.image_tag '0.1.0'"),
+        (["*a*b*c*d*e"], "aws.disposable_image_tags[0]: '*a*b*c*d*e' has more than 4 wildcards"),
+    ],
+)
+def test_aws_refuses_a_disposable_tag_pattern_that_would_expire_the_release(
+    patterns: list[str], problem: str
+) -> None:
+    """ECR would expire the image the service runs (DEPLOY-6, CKV_GW_DEPLOY_32)."""
+    data = shipped("dev")
+    data["aws"]["disposable_image_tags"] = patterns
+    with pytest.raises(ConfigError) as caught:
+        parse_environment("dev", data, source="dev.yaml")
+    assert f"dev.yaml: {problem}" in str(caught.value)
+
+
+def test_aws_accepts_disposable_tags_the_release_does_not_match() -> None:
+    data = shipped("dev")
+    data["aws"]["disposable_image_tags"] = ["pr-*", "0.1.0-rc*"]
+    config = parse_environment("dev", data, source="dev.yaml")
+    assert config.aws.disposable_image_tags == ["pr-*", "0.1.0-rc*"]
