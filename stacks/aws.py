@@ -162,6 +162,19 @@ class AwsStack(GroundworkStack):
         )
         TerraformOutput(
             self,
+            "alert_email_pending_confirmation",
+            value={
+                topic: subscription.pending_confirmation
+                for topic, subscription in sorted(observability.email_subscriptions.items())
+            },
+            description=(
+                f"true until {config.alert_email} clicks the link SNS mailed for that topic; "
+                "no alert reaches the address before (refresh with terraform apply "
+                "-refresh-only)"
+            ),
+        )
+        TerraformOutput(
+            self,
             "registry_url",
             value=registry.repository_url,
             description=(
