@@ -174,16 +174,17 @@ class Secrets(Construct):
             ),
         )
         # The three keys of the rotated-secret contract: one secret, three staging labels.
+        jwt_arn = jwt.arn  # one token string, so the app's IAM policy lists it once
         self.arns = {
-            "JWT_SECRET": jwt.arn,
-            "JWT_SECRET_PREVIOUS": jwt.arn,
-            "JWT_SECRET_NEXT": jwt.arn,
+            "JWT_SECRET": jwt_arn,
+            "JWT_SECRET_PREVIOUS": jwt_arn,
+            "JWT_SECRET_NEXT": jwt_arn,
             "DATABASE_URL": url.arn,
         }
         self.references = {
             **self.arns,
-            "JWT_SECRET_PREVIOUS": f"{jwt.arn}::{PREVIOUS_STAGE}:",
-            "JWT_SECRET_NEXT": f"{jwt.arn}::{NEXT_STAGE}:",
+            "JWT_SECRET_PREVIOUS": f"{jwt_arn}::{PREVIOUS_STAGE}:",
+            "JWT_SECRET_NEXT": f"{jwt_arn}::{NEXT_STAGE}:",
         }
 
         function_name = f"{config.prefix}-jwt-rotation"
@@ -286,7 +287,9 @@ class Secrets(Construct):
             self,
             "rotation-sg",
             name=f"{function_name}-lambda",
-            description="JWT rotation Lambda: HTTPS out to the Secrets Manager and ECS APIs",
+            # Kept as first written: a security group's description forces its replacement,
+            # which waits on the function's ENIs. The egress rule below says what it allows.
+            description="JWT rotation Lambda: HTTPS out to the Secrets Manager API only",
             vpc_id=vpc_id,
         )
         # Outbound only; reaches the regional Secrets Manager and ECS endpoints through the
