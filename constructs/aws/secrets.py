@@ -363,7 +363,15 @@ class Secrets(Construct):
             self,
             "jwt-first-version",
             function_name=function.function_name,
-            input=Fn.jsonencode({"action": "awaitCurrent", "SecretId": jwt.arn}),
+            # The labels are part of the input so that a change of the contract re-runs it
+            # (aws_lambda_invocation invokes again when its input changes).
+            input=Fn.jsonencode(
+                {
+                    "action": "awaitCurrent",
+                    "SecretId": jwt.arn,
+                    "labels": ["AWSCURRENT", PREVIOUS_STAGE, NEXT_STAGE],
+                }
+            ),
             depends_on=[rotation, egress_rule, *egress],
         )
         self.ready: list[ITerraformDependable] = [url_value, jwt_ready]

@@ -208,31 +208,52 @@ AWAIT_SECONDS = 5
 def await_current(
     arn: str, client: Any, sleep: Any = None, polls: int = AWAIT_POLLS
 ) -> dict[str, str]:
-    """Wait until the secret's first rotation finished: AWSCURRENT, AWSPREVIOUS and NEXT
-    each label a version.
+    """Wait until no rotation is in progress and AWSCURRENT exists, then make sure
+    AWSPREVIOUS and NEXT label versions too; return the three version IDs, never a value.
 
     Terraform invokes this after enabling rotation (`rotate_immediately` only starts the first
     rotation), so the app's service starts with all three keys (DEPLOY-5, DEPLOY-6): ECS
-    cannot start a task whose `valueFrom` names a label no version carries. It returns the
-    version IDs, never a value.
+    cannot start a task whose `valueFrom` names a label no version carries. After a first
+    rotation all three exist. A secret from before this contract (one key, maybe its
+    previous) gets the missing ones without changing the current key: a copy of it put as
+    AWSCURRENT moves AWSPREVIOUS to the old version (same value; "PutSecretValue",
+    VersionStages), and a fresh key becomes NEXT, so running tasks keep signing validly.
     """
     import time
 
     pause = sleep or time.sleep
-    labels = {"current_version": CURRENT, "previous_version": PREVIOUS, "next_version": NEXT}
     for _ in range(polls):
         versions = client.describe_secret(SecretId=arn).get("VersionIdsToStages", {})
-        found = {
-            key: next((v for v, stages in versions.items() if label in stages), None)
-            for key, label in labels.items()
-        }
-        if None not in found.values():
-            logger.info("%s has its three keys: %s", arn, found)
-            return {key: str(value) for key, value in found.items()}
+        rotating = any(PENDING in st and CURRENT not in st for st in versions.values())
+        if not rotating and any(CURRENT in st for st in versions.values()):
+            break
         pause(AWAIT_SECONDS)
-    raise RotationError(
-        f"{arn} lacks AWSCURRENT, AWSPREVIOUS or NEXT after {polls * AWAIT_SECONDS} s"
-    )
+    else:
+        raise RotationError(
+            f"{arn} lacks AWSCURRENT, AWSPREVIOUS or NEXT after {polls * AWAIT_SECONDS} s"
+        )
+    if _holder(client, arn, PREVIOUS) is None:
+        current = client.get_secret_value(SecretId=arn, VersionStage=CURRENT)["SecretString"]
+        client.put_secret_value(
+            SecretId=arn,
+            ClientRequestToken=str(uuid.uuid4()),
+            SecretString=current,
+            VersionStages=[CURRENT],
+        )
+        logger.info("%s: the current key is now also AWSPREVIOUS", arn)
+    if _holder(client, arn, NEXT) is None:
+        _put(client, arn, NEXT)
+        logger.info("%s: stored a NEXT key", arn)
+    found = {
+        key: _holder(client, arn, label)
+        for key, label in (
+            ("current_version", CURRENT),
+            ("previous_version", PREVIOUS),
+            ("next_version", NEXT),
+        )
+    }
+    logger.info("%s has its three keys: %s", arn, found)
+    return {key: str(value) for key, value in found.items()}
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str] | None:

@@ -3,7 +3,8 @@
 `FakeSecretsManager` keeps versions and staging labels in memory and behaves like the
 service where the function depends on it: RotateSecret stages the new version ID as
 AWSPENDING before the first step, a version without a value is not found, moving
-AWSCURRENT moves AWSPREVIOUS along, PutSecretValue moves the labels it names, and moving a
+AWSCURRENT (by UpdateSecretVersionStage or PutSecretValue) moves AWSPREVIOUS along,
+PutSecretValue moves the labels it names, and moving a
 label that sits elsewhere needs RemoveFromVersionId. `FakeEcs` records UpdateService calls.
 """
 
@@ -103,6 +104,9 @@ class FakeSecretsManager:
         self.versions.setdefault(ClientRequestToken, {"value": None, "stages": set()})
         self.versions[ClientRequestToken]["value"] = SecretString
         for stage in VersionStages:
+            holder = self.holding(stage)
+            if stage == "AWSCURRENT" and holder not in (None, ClientRequestToken):
+                self._move("AWSPREVIOUS", holder)  # as PutSecretValue documents
             self._move(stage, ClientRequestToken)
         return {"ARN": ARN, "VersionId": ClientRequestToken}
 
@@ -363,36 +367,55 @@ def test_lambda_handler_builds_its_client_only_when_invoked(
     assert client.versions["v1"]["value"] is not None
 
 
-class DescribeOnly:
-    """describe_secret answers from a list of snapshots, one per call."""
-
-    def __init__(self, *snapshots: dict[str, list[str]]) -> None:
-        self.snapshots = list(snapshots)
-        self.calls = 0
-
-    def describe_secret(self, SecretId: str) -> dict[str, Any]:
-        self.calls += 1
-        snapshot = self.snapshots[min(self.calls, len(self.snapshots)) - 1]
-        return {"ARN": SecretId, "VersionIdsToStages": snapshot}
-
-
-def test_deploy_5_await_current_returns_once_all_three_keys_exist() -> None:
-    client = DescribeOnly(
-        {"v1": ["AWSPENDING"]},
-        {"v0": ["AWSCURRENT"], "n": ["NEXT"], "v1": ["AWSPENDING"]},
-        {"v0": ["AWSPREVIOUS"], "v1": ["AWSCURRENT", "AWSPENDING"], "n": ["NEXT"]},
-    )
+def test_deploy_5_await_current_returns_the_first_rotations_three_keys() -> None:
+    client = FakeSecretsManager()
+    run(client, "v1")
+    writes = client.calls.count("put_secret_value")
     pauses: list[int] = []
-    assert jwt_rotation.await_current(ARN, client, sleep=pauses.append) == {
+    found = jwt_rotation.await_current(ARN, client, sleep=pauses.append)
+    assert found == {
         "current_version": "v1",
-        "previous_version": "v0",
-        "next_version": "n",
+        "previous_version": client.holding("AWSPREVIOUS"),
+        "next_version": client.holding("NEXT"),
     }
-    assert client.calls == 3 and len(pauses) == 2
+    assert pauses == [] and client.calls.count("put_secret_value") == writes  # nothing added
+
+
+def test_deploy_5_await_current_waits_while_the_first_rotation_runs() -> None:
+    """rotate_immediately returned; createSecret already stored AWSCURRENT, finishSecret has
+    not run: waiting, not repairing, until the rotation ends."""
+    client = FakeSecretsManager()
+    run(client, "v1", ("createSecret",))
+    pauses: list[int] = []
+
+    def finish_during_pause(seconds: int) -> None:
+        pauses.append(seconds)
+        run(client, "v1", ("setSecret", "testSecret", "finishSecret"))
+
+    found = jwt_rotation.await_current(ARN, client, sleep=finish_during_pause)
+    assert len(pauses) == 1 and found["current_version"] == "v1"
+    assert len(set(keys(client).values())) == 3
+
+
+def test_deploy_6_await_current_completes_a_secret_from_before_the_contract() -> None:
+    """One key, no AWSPREVIOUS, no NEXT (rotated once under the old function): the current
+    key keeps its value, AWSPREVIOUS holds the same key, NEXT a fresh one."""
+    client = FakeSecretsManager()
+    client.put_secret_value(
+        SecretId=ARN,
+        ClientRequestToken="old",
+        SecretString=jwt_rotation.new_key(),
+        VersionStages=["AWSCURRENT"],
+    )
+    before = client.versions["old"]["value"]
+    jwt_rotation.await_current(ARN, client, sleep=lambda _: None)
+    values = keys(client)
+    assert values["AWSCURRENT"] == values["AWSPREVIOUS"] == before
+    assert values["NEXT"] != before and key_bytes(values["NEXT"]) >= 32
 
 
 def test_deploy_5_await_current_fails_the_apply_when_no_version_appears() -> None:
-    client = DescribeOnly({"v1": ["AWSPENDING"]})
+    client = FakeSecretsManager()
+    client.start_rotation("v1")  # a rotation that never finishes
     with pytest.raises(RotationError, match="lacks AWSCURRENT, AWSPREVIOUS or NEXT"):
         jwt_rotation.await_current(ARN, client, sleep=lambda _: None, polls=3)
-    assert client.calls == 3
