@@ -22,7 +22,7 @@ from constructs.aws.network import Network
 from constructs.aws.observability import UPTIME_REGION, Observability
 from constructs.aws.registry import Registry
 from constructs.aws.secrets import Secrets
-from constructs.aws.service import Service
+from constructs.aws.service import Service, service_names
 from constructs.aws.state import StateStorage
 from constructs.aws.storage import Storage
 
@@ -34,13 +34,22 @@ def aws_provider(
     stack: GroundworkStack, *, alias: str | None = None, region: str | None = None
 ) -> AwsProvider:
     """An AWS provider tagging every resource with the stack's TAG-1 tags; the default one
-    (no alias) is in the config's region."""
+    (no alias) is in the config's region.
+
+    With `aws.account_id` set, the provider refuses credentials of any other account before
+    it plans anything (`allowed_account_ids`, "Error: AWS account ID not allowed",
+    https://registry.terraform.io/providers/hashicorp/aws/latest/docs#allowed_account_ids):
+    the config's claim that two environments are in different accounts, which lets both
+    create RDSOSMetrics (synth/config.py, `aws_account_region_owners`), is then enforced.
+    """
     config = stack.config
+    account_id = config.aws.account_id
     return AwsProvider(
         stack,
         f"aws-{alias}" if alias else "aws",
         alias=alias,
         region=region or config.aws.region,
+        allowed_account_ids=[account_id] if account_id else None,
         default_tags=[AwsProviderDefaultTags(tags=config.tags)],
     )
 
@@ -93,6 +102,8 @@ class AwsStack(GroundworkStack):
             subnet_ids=network.app_subnet_ids,
             vpc_id=network.vpc_id,
             egress=network.app_egress,
+            # Restarted after each JWT_SECRET rotation (the rotated-secret contract).
+            service=service_names(config),
         )
         roles = DatabaseRoles(
             self,
@@ -148,6 +159,19 @@ class AwsStack(GroundworkStack):
             "alert_topic_arn",
             value=observability.topic_arn,
             description="SNS topic every alert goes to; subscribe more receivers here",
+        )
+        TerraformOutput(
+            self,
+            "alert_email_pending_confirmation",
+            value={
+                topic: subscription.pending_confirmation
+                for topic, subscription in sorted(observability.email_subscriptions.items())
+            },
+            description=(
+                f"true until {config.alert_email} clicks the link SNS mailed for that topic; "
+                "no alert reaches the address before (refresh with terraform apply "
+                "-refresh-only)"
+            ),
         )
         TerraformOutput(
             self,

@@ -111,6 +111,11 @@ class Strict(BaseModel):
 
 
 class AwsConfig(Strict):
+    # The 12-digit account this environment deploys into. Set, it is the provider's
+    # `allowed_account_ids` (plan refuses credentials of any other account) and lets the
+    # loader tell environments of different accounts apart (`aws_account_region_owners`);
+    # unset, environments of one region are taken to possibly share an account.
+    account_id: Annotated[str, Field(pattern=r"^[0-9]{12}$")] | None = None
     region: AwsRegion
     replica_region: AwsRegion  # OBJ-4: where production object storage replicates to
     # DB-9: the master password is write-only (never in state); bump to rotate it on apply.
@@ -118,6 +123,9 @@ class AwsConfig(Strict):
     # RDS enhanced monitoring writes to ONE log group per account and region (RDSOSMetrics).
     # "create": this stack creates it (encrypted, retained); "exists": another stack in the
     # same account and region did, and this one looks it up (plan fails clearly if absent).
+    # At most one environment per account and region may say "create" (checked across the
+    # files by `aws_account_region_owners`), or the second apply fails with
+    # ResourceAlreadyExistsException.
     rds_os_metrics_log_group: Literal["create", "exists"] = "create"
     # DEPLOY-5: the image the service runs until the first release (`service.release_image`
     # false). A public image that serves `/health` on the service port (busybox httpd).
@@ -127,6 +135,21 @@ class AwsConfig(Strict):
     # The registry image `service.image_tag` exists (the release pipeline pushed it and set
     # this); until then the service runs `placeholder_image` so the first apply serves /health.
     release_image: bool = False
+    # ECR expires untagged images after `untagged_image_days`, and tagged images only when
+    # their tag matches one of `disposable_image_tags` (ECR lifecycle wildcards: `*`, at most
+    # 4 per pattern), `disposable_image_days` after the push: the pipeline's throwaway
+    # builds (e.g. "pr-*"), never a release. `service.image_tag` may match none of them
+    # (`aws_registry_problems`); releases are kept until removed by hand (README).
+    untagged_image_days: Annotated[int, Field(ge=1, le=365)] = 7
+    disposable_image_tags: list[
+        Annotated[
+            str,
+            # tag characters and `*`, at least one non-wildcard (a bare `*` is every tag,
+            # which the release check refuses anyway)
+            Field(pattern=r"^[A-Za-z0-9_.*-]*[A-Za-z0-9_.-][A-Za-z0-9_.*-]*$", max_length=128),
+        ]
+    ] = []
+    disposable_image_days: Annotated[int, Field(ge=1, le=365)] = 14
     # Lambda functions reserve no concurrency unless the account's quota was raised: a new
     # account's quota can be 10, and Lambda keeps 10 unreserved (fault 3, DEPLOY-4).
     reserved_concurrency: Annotated[int, Field(ge=0, le=1000)] = 0
@@ -604,6 +627,40 @@ def aws_name_problems(config: EnvironmentConfig) -> list[str]:
     ]
 
 
+# ECR lifecycle tag patterns allow at most 4 wildcards each ("Lifecycle policy properties
+# in Amazon ECR", tagPatternList,
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html).
+ECR_PATTERN_WILDCARDS = 4
+
+
+def ecr_tag_matches(pattern: str, tag: str) -> bool:
+    """Whether an ECR lifecycle `tagPatternList` entry (`*` matches any run of characters,
+    nothing else is special) selects `tag`."""
+    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+    return re.fullmatch(regex, tag) is not None
+
+
+def aws_registry_problems(config: EnvironmentConfig) -> list[str]:
+    """No ECR lifecycle rule may expire the tag the service runs (or runs after the first
+    release): `service.image_tag` must match none of `aws.disposable_image_tags`."""
+    if config.cloud != "aws":
+        return []
+    problems = []
+    for index, pattern in enumerate(config.aws.disposable_image_tags):
+        if pattern.count("*") > ECR_PATTERN_WILDCARDS:
+            problems.append(
+                f"aws.disposable_image_tags[{index}]: {pattern!r} has more than "
+                f"{ECR_PATTERN_WILDCARDS} wildcards, which ECR refuses"
+            )
+        if ecr_tag_matches(pattern, config.service.image_tag):
+            problems.append(
+                f"aws.disposable_image_tags[{index}]: {pattern!r} matches service.image_tag "
+                f"{config.service.image_tag!r}: ECR would expire the image the service runs "
+                f"{config.aws.disposable_image_days} days after its push"
+            )
+    return problems
+
+
 def _merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(defaults)
     for key, value in overrides.items():
@@ -684,6 +741,7 @@ def parse_environment(
         lines = [f"{source}: {_describe(detail)}" for detail in error.errors()]
         raise ConfigError("\n".join(lines)) from None
     problems = floor_violations(config) + aws_edge_problems(config) + aws_name_problems(config)
+    problems += aws_registry_problems(config)
     if problems:
         raise ConfigError("\n".join(f"{source}: {problem}" for problem in problems))
     return config
@@ -739,6 +797,7 @@ def load_environments(directory: Path, *, cloud: str | None = None) -> list[Envi
             problems.append(str(error))
     problems += overlapping_networks(environments, files)
     problems += shared_identities(environments, files)
+    problems += aws_account_region_owners(environments, files)
     if problems:
         raise ConfigError("\n".join(problems))
     return environments
@@ -788,6 +847,56 @@ def shared_identities(environments: list[EnvironmentConfig], files: list[Path]) 
                 problems.append(
                     f"{paths.get(second.name, second.name)}: {field_path}: {value!r} is also "
                     f"{paths.get(first.name, first.name)}'s; every environment needs its own"
+                )
+    return problems
+
+
+# Names AWS keeps ONE of per account and region that an AWS environment stack may create,
+# with the config field that says which environment owns it: RDS enhanced monitoring's
+# log group ("Monitoring OS metrics with Enhanced Monitoring": the metrics go to the
+# RDSOSMetrics log group, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.html).
+# Every other name the AWS stacks create carries the environment's prefix (CKV_GW_DEPLOY_30).
+AWS_ACCOUNT_REGION_SINGLETONS = {"aws.rds_os_metrics_log_group": "RDSOSMetrics"}
+
+
+def aws_same_account_region(first: EnvironmentConfig, second: EnvironmentConfig) -> bool:
+    """Two AWS environments that are, or may be, in one account and region: same region and
+    the same `aws.account_id`, or either leaves it unset (the config cannot tell)."""
+    if first.aws.region != second.aws.region:
+        return False
+    accounts = (first.aws.account_id, second.aws.account_id)
+    return None in accounts or accounts[0] == accounts[1]
+
+
+def aws_account_region_owners(
+    environments: list[EnvironmentConfig], files: list[Path]
+) -> list[str]:
+    """Each pair of AWS environments that are (or may be) in one account and region and both
+    create a name AWS keeps one of there, as an error naming both files, the field and the
+    value: the second apply would fail with ResourceAlreadyExistsException."""
+    paths = {path.stem: path for path in files}
+    aws = [config for config in environments if config.cloud == "aws"]
+    problems = []
+    for index, first in enumerate(aws):
+        for second in aws[index + 1 :]:
+            if not aws_same_account_region(first, second):
+                continue
+            accounts = (first.aws.account_id, second.aws.account_id)
+            where = (
+                f"account {accounts[0]}"
+                if None not in accounts
+                else "possibly the same account (aws.account_id is not set in both)"
+            )
+            for field_path, name in AWS_ACCOUNT_REGION_SINGLETONS.items():
+                value = _field(first, field_path)
+                if value != "create" or _field(second, field_path) != "create":
+                    continue
+                problems.append(
+                    f"{paths.get(second.name, second.name)}: {field_path}: 'create' is also "
+                    f"{paths.get(first.name, first.name)}'s, in {first.aws.region}, {where}: "
+                    f"AWS keeps one {name} per account and region, so the second apply fails "
+                    "with ResourceAlreadyExistsException; set 'exists' in all but one of them, "
+                    "or set aws.account_id in both if they deploy to different accounts"
                 )
     return problems
 

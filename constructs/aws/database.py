@@ -26,6 +26,8 @@ The role is created on first deploy by `constructs/aws/database_roles.py`.
 AWS writes some log groups itself: RDS log exports, RDS Proxy's, and enhanced monitoring's
 `RDSOSMetrics` (one per account and region, `aws.rds_os_metrics_log_group`). Each is created
 (or, for the shared one, looked up) before the resource that writes to it (OBS-1, DEPLOY-2).
+Only one environment per account and region may create `RDSOSMetrics`: the loader refuses two
+(synth/config.py, `aws_account_region_owners`), and CKV_GW_DEPLOY_30 judges every stack.
 """
 
 from __future__ import annotations

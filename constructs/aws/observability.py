@@ -12,6 +12,14 @@ app's connections, which end at the proxy and never reach that log: failed clien
 authentications and failed connections from the proxy to the database (AWS/RDS, dimension
 ProxyName; "Monitoring RDS Proxy metrics with Amazon CloudWatch",
 https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.monitoring.html).
+
+E-mail subscriptions deliver nothing until the address owner clicks the link SNS mails
+after the apply ("Confirmation tokens are valid for three days", SNS API Subscribe,
+https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html); Terraform cannot confirm
+them. Each subscription's `pending_confirmation` (the provider reads the subscription's
+PendingConfirmation attribute on every refresh) is therefore a stack output,
+`alert_email_pending_confirmation`, so the apply's own output says whether alerts can be
+seen yet, and every later plan or `apply -refresh-only` updates it (CKV_GW_DEPLOY_33).
 """
 
 from __future__ import annotations
@@ -89,6 +97,8 @@ class Observability(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self._config = config
+        # {topic name: its e-mail subscription}, for the confirmation output.
+        self.email_subscriptions: dict[str, SnsTopicSubscription] = {}
         account_id = DataAwsCallerIdentity(self, "account").account_id
         self._account_id = account_id
 
@@ -185,7 +195,7 @@ class Observability(Construct):
             kms_master_key_id=kms_key_arn,
             provider=provider,
         )
-        SnsTopicSubscription(
+        self.email_subscriptions[name] = SnsTopicSubscription(
             self,
             f"{name}-email",
             topic_arn=topic.arn,

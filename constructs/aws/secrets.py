@@ -3,11 +3,23 @@
 Satisfies: SEC-1, SEC-2, SEC-3, DB-9, OBS-1, IAM-1, DEPLOY-2, DEPLOY-4, DEPLOY-5, DEPLOY-6
 
 - JWT_SECRET has no value in Terraform at all: the rotation function generates every
-  version inside AWS, the first one at apply (`rotate_immediately`), then every
+  version inside AWS, the first ones at apply (`rotate_immediately`), then every
   `config.secrets.rotation_days` (SEC-2). `rotate_immediately` only starts that first
   rotation, so the apply then invokes the function once more (`awaitCurrent`) and the app's
-  service waits for that invocation: it starts with a real JWT_SECRET (DEPLOY-5). Both wait
-  for the app subnets' NAT route, the function's only way to the Secrets Manager API.
+  service waits for that invocation: it starts with real keys (DEPLOY-5). Both wait for the
+  app subnets' NAT route, the function's only way to the Secrets Manager and ECS APIs.
+- The rotated-secret contract (DEPLOY-6, the same on every cloud): the app reads one secret
+  at three staging labels, `JWT_SECRET` (AWSCURRENT: sign and verify), `JWT_SECRET_PREVIOUS`
+  (AWSPREVIOUS) and `JWT_SECRET_NEXT` (the custom label NEXT), the last two verify only.
+  ECS takes a label as `valueFrom` `<secret ARN>::<version-stage>:` ("Pass Secrets Manager
+  secrets through Amazon ECS environment variables",
+  https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html).
+  Labels on one secret rather than three secrets: Secrets Manager moves AWSPREVIOUS itself
+  when AWSCURRENT moves, one rotation schedule and one KMS grant cover all three, and the
+  shift happens in one rotation instead of three writes that could stop half-way. A
+  rotation shifts previous <- current <- next <- fresh (constructs/aws/rotation), then
+  forces a new deployment of the app's service (`ecs:UpdateService` on that service only),
+  so tasks are never more than one rotation apart and accept each other's tokens.
 - DATABASE_URL holds no secret (the app's own role, proxy host, port, database, TLS mode;
   the password is an IAM token the app signs itself), so its value may be built from
   Terraform tokens. The master password (`<prefix>/DATABASE_PASSWORD`) belongs to the
@@ -29,6 +41,7 @@ from pathlib import Path
 
 from cdktf import AssetType, Fn, ITerraformDependable, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -62,6 +75,11 @@ from synth.config import EnvironmentConfig
 
 ROTATION_SOURCE = Path(__file__).resolve().parent / "rotation"
 STAGING_DIR = Path(__file__).resolve().parents[2] / ".groundwork" / "assets"
+# Staging labels of JWT_SECRET's previous and next keys, and the tag naming the service
+# its rotation function restarts (constructs/aws/rotation/jwt_rotation.py).
+PREVIOUS_STAGE = "AWSPREVIOUS"
+NEXT_STAGE = "NEXT"
+RESTART_TAG = "restarts-ecs-service"
 # Deleted secrets stay recoverable this long; the maximum Secrets Manager allows.
 RECOVERY_WINDOW_DAYS = 30
 
@@ -114,12 +132,18 @@ class Secrets(Construct):
         subnet_ids: Sequence[str],
         vpc_id: str,
         egress: Sequence[ITerraformDependable] = (),
+        service: tuple[str, str] | None = None,
     ) -> None:
+        """`service`: (cluster, service) names of the ECS service that reads JWT_SECRET,
+        which the rotation function restarts after each rotation."""
         super().__init__(scope, id)
         partition = DataAwsPartition(self, "partition").partition
+        account_id = DataAwsCallerIdentity(self, "account").account_id
         secretsmanager = f"secretsmanager.{config.aws.region}.amazonaws.com"
 
-        def secret(name: str, description: str) -> SecretsmanagerSecret:
+        def secret(
+            name: str, description: str, tags: dict[str, str] | None = None
+        ) -> SecretsmanagerSecret:
             return SecretsmanagerSecret(
                 self,
                 name.lower().replace("_", "-"),
@@ -127,9 +151,16 @@ class Secrets(Construct):
                 description=description,
                 kms_key_id=kms_key_arn,  # SEC-1
                 recovery_window_in_days=RECOVERY_WINDOW_DAYS,
+                tags=tags,
             )
 
-        jwt = secret("JWT_SECRET", "JWT signing key; generated and rotated by Lambda (SEC-2)")
+        # The tag tells the rotation function which service to restart (names, not
+        # references: the service waits for this secret's first rotation).
+        jwt = secret(
+            "JWT_SECRET",
+            "JWT signing key; generated and rotated by Lambda (SEC-2)",
+            {RESTART_TAG: f"{service[0]}/{service[1]}"} if service else None,
+        )
         url = secret("DATABASE_URL", "PostgreSQL URL via RDS Proxy, without the password")
         url_value = SecretsmanagerSecretVersion(
             self,
@@ -142,8 +173,19 @@ class Secrets(Construct):
                 f"/{database.db_name}?sslmode=verify-full"
             ),
         )
-        self.arns = {"JWT_SECRET": jwt.arn, "DATABASE_URL": url.arn}
-        self.references = dict(self.arns)
+        # The three keys of the rotated-secret contract: one secret, three staging labels.
+        jwt_arn = jwt.arn  # one token string, so the app's IAM policy lists it once
+        self.arns = {
+            "JWT_SECRET": jwt_arn,
+            "JWT_SECRET_PREVIOUS": jwt_arn,
+            "JWT_SECRET_NEXT": jwt_arn,
+            "DATABASE_URL": url.arn,
+        }
+        self.references = {
+            **self.arns,
+            "JWT_SECRET_PREVIOUS": f"{jwt_arn}::{PREVIOUS_STAGE}:",
+            "JWT_SECRET_NEXT": f"{jwt_arn}::{NEXT_STAGE}:",
+        }
 
         function_name = f"{config.prefix}-jwt-rotation"
         log_group = CloudwatchLogGroup(
@@ -213,6 +255,24 @@ class Secrets(Construct):
                             )
                         ],
                     ),
+                    *(
+                        [
+                            # Exactly one action on exactly the service that reads the keys
+                            # ("Actions, resources, and condition keys for Amazon ECS":
+                            # UpdateService takes the service ARN,
+                            # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html).
+                            DataAwsIamPolicyDocumentStatement(
+                                sid="RestartTheAppService",
+                                actions=["ecs:UpdateService"],
+                                resources=[
+                                    f"arn:{partition}:ecs:{config.aws.region}:{account_id}"
+                                    f":service/{service[0]}/{service[1]}"
+                                ],
+                            )
+                        ]
+                        if service
+                        else []
+                    ),
                     # X-Ray has no resource-level permissions for these two actions.
                     DataAwsIamPolicyDocumentStatement(
                         sid="WriteTraces",
@@ -227,11 +287,13 @@ class Secrets(Construct):
             self,
             "rotation-sg",
             name=f"{function_name}-lambda",
+            # Kept as first written: a security group's description forces its replacement,
+            # which waits on the function's ENIs. The egress rule below says what it allows.
             description="JWT rotation Lambda: HTTPS out to the Secrets Manager API only",
             vpc_id=vpc_id,
         )
-        # Outbound only; reaches the regional Secrets Manager endpoint through the VPC's
-        # egress (NAT or an interface endpoint). No ingress: Lambda is invoked by the API.
+        # Outbound only; reaches the regional Secrets Manager and ECS endpoints through the
+        # VPC's egress (NAT). No ingress: Lambda is invoked by the API.
         # Terraform strips aws_security_group's default allow-all egress
         # (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/security_group):
         # until this rule exists the function reaches nothing, so the rotation waits for it.
@@ -239,7 +301,7 @@ class Secrets(Construct):
             self,
             "rotation-egress-https",
             security_group_id=security_group.id,
-            description="HTTPS to the Secrets Manager API",
+            description="HTTPS to the Secrets Manager and ECS APIs",
             ip_protocol="tcp",
             from_port=443,
             to_port=443,
@@ -301,7 +363,15 @@ class Secrets(Construct):
             self,
             "jwt-first-version",
             function_name=function.function_name,
-            input=Fn.jsonencode({"action": "awaitCurrent", "SecretId": jwt.arn}),
+            # The labels are part of the input so that a change of the contract re-runs it
+            # (aws_lambda_invocation invokes again when its input changes).
+            input=Fn.jsonencode(
+                {
+                    "action": "awaitCurrent",
+                    "SecretId": jwt.arn,
+                    "labels": ["AWSCURRENT", PREVIOUS_STAGE, NEXT_STAGE],
+                }
+            ),
             depends_on=[rotation, egress_rule, *egress],
         )
         self.ready: list[ITerraformDependable] = [url_value, jwt_ready]

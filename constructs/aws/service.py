@@ -90,6 +90,13 @@ def fargate_task_size(cpu_limit: float, memory_limit_mib: int) -> tuple[int, int
     raise ValueError(f"no Fargate size fits {cpu_limit} vCPU and {memory_limit_mib} MiB")
 
 
+def service_names(config: EnvironmentConfig) -> tuple[str, str]:
+    """(cluster, service) names of the app's ECS service, known before either exists: the
+    JWT rotation function restarts the service by name, and the service waits for that
+    function's first rotation, so a reference either way would be a cycle."""
+    return config.prefix, config.prefix
+
+
 def container_insights_cluster(
     scope: Construct, id_: str, name: str, config: EnvironmentConfig, log_kms_key_arn: str
 ) -> EcsCluster:
@@ -153,7 +160,8 @@ class Service(Construct):
         secret_references = {**secret_arns, **(secret_references or {})}
         account_id = DataAwsCallerIdentity(self, "account").account_id
 
-        cluster = container_insights_cluster(self, "cluster", prefix, config, log_kms_key_arn)
+        cluster_name, service_name = service_names(config)
+        cluster = container_insights_cluster(self, "cluster", cluster_name, config, log_kms_key_arn)
         self.cluster_name = cluster.name
         log_group = CloudwatchLogGroup(
             self,
@@ -215,7 +223,8 @@ class Service(Construct):
                     "Sid": "ReadTheAppSecrets",
                     "Effect": "Allow",
                     "Action": ["secretsmanager:GetSecretValue"],
-                    "Resource": list(secret_arns.values()),
+                    # One secret may be read at several version stages (JWT_SECRET).
+                    "Resource": list(dict.fromkeys(secret_arns.values())),
                 },
                 {
                     "Sid": "DecryptTheAppSecrets",
@@ -363,7 +372,7 @@ class Service(Construct):
         ecs_service = EcsService(
             self,
             "service",
-            name=prefix,
+            name=service_name,
             cluster=cluster.arn,
             task_definition=task_definition.arn,
             launch_type="FARGATE",

@@ -123,6 +123,17 @@ def stack_for(scanned_file: str) -> Stack | None:
     return Stack(name, config, document)
 
 
+@cache
+def gate_configs() -> dict[str, EnvironmentConfig]:
+    """`{stack name: EnvironmentConfig}` of every stack this gate run judges, for rules about
+    what stacks share (an account and region); empty without a context."""
+    return {
+        name: EnvironmentConfig.model_validate_json(json.dumps(raw))
+        for name, raw in _context().get("stacks", {}).items()
+        if raw
+    }
+
+
 def is_reference(value: Any) -> bool:
     """A Terraform expression (`${...}`), whose value is only known at apply time."""
     return isinstance(value, str) and bool(REFERENCE.search(value))

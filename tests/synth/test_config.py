@@ -420,5 +420,113 @@ def test_a_copied_environment_must_not_keep_its_sources_identity(tmp_path: Path)
         f"{directory / 'qa.yaml'}'s; every environment needs its own",
     ]
     qa["domain"] = "qa.groundwork.example.com"
+    # On AWS the copy shares staging's account and region: only one of them creates
+    # RDSOSMetrics (test_two_aws_environments_of_one_account_and_region_...).
+    qa["aws"]["rds_os_metrics_log_group"] = "exists"
     (directory / "qa.yaml").write_text(yaml.safe_dump(qa), encoding="utf-8")
     assert [c.name for c in load_environments(directory, cloud="aws")] == ["qa", "staging"]
+
+
+def _aws_environments(directory: Path, **accounts: str | None) -> dict[str, dict[str, Any]]:
+    """The shipped dev and staging files in `directory`, each with the given account (None:
+    unset), both in the shipped region and both creating RDSOSMetrics (the default)."""
+    directory.mkdir(exist_ok=True)
+    files = {}
+    for name, account in accounts.items():
+        data = shipped(name)
+        data["aws"].pop("account_id", None)
+        if account is not None:
+            data["aws"]["account_id"] = account
+        files[name] = data
+        (directory / f"{name}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    return files
+
+
+@pytest.mark.parametrize(
+    ("dev_account", "staging_account", "where"),
+    [
+        ("111122223333", "111122223333", "account 111122223333"),
+        (None, "111122223333", "possibly the same account (aws.account_id is not set in both)"),
+        (None, None, "possibly the same account (aws.account_id is not set in both)"),
+    ],
+)
+def test_two_aws_environments_of_one_account_and_region_cannot_both_create_rdsosmetrics(
+    tmp_path: Path, dev_account: str | None, staging_account: str | None, where: str
+) -> None:
+    """RDS enhanced monitoring has one RDSOSMetrics log group per account and region: the
+    second environment creating it would fail its apply, so the load refuses it, naming
+    both files, the field and the value."""
+    directory = tmp_path / "environments"
+    _aws_environments(directory, dev=dev_account, staging=staging_account)
+    with pytest.raises(ConfigError) as caught:
+        load_environments(directory, cloud="aws")
+    assert str(caught.value).splitlines() == [
+        f"{directory / 'staging.yaml'}: aws.rds_os_metrics_log_group: 'create' is also "
+        f"{directory / 'dev.yaml'}'s, in eu-west-1, {where}: AWS keeps one RDSOSMetrics per "
+        "account and region, so the second apply fails with ResourceAlreadyExistsException; "
+        "set 'exists' in all but one of them, or set aws.account_id in both if they deploy "
+        "to different accounts"
+    ]
+
+
+def test_one_owner_of_rdsosmetrics_per_account_and_region_loads(tmp_path: Path) -> None:
+    """`exists` in all but one; different accounts or regions each have their own."""
+    directory = tmp_path / "environments"
+    files = _aws_environments(directory, dev="111122223333", staging="111122223333")
+    files["staging"]["aws"]["rds_os_metrics_log_group"] = "exists"
+    (directory / "staging.yaml").write_text(yaml.safe_dump(files["staging"]), encoding="utf-8")
+    assert [c.name for c in load_environments(directory, cloud="aws")] == ["dev", "staging"]
+
+    _aws_environments(directory, dev="111122223333", staging="444455556666")
+    assert [c.aws.rds_os_metrics_log_group for c in load_environments(directory)] == [
+        "create",
+        "create",
+    ]
+
+    files = _aws_environments(directory, dev=None, staging=None)
+    files["staging"]["aws"]["region"] = "eu-central-1"
+    files["staging"]["aws"]["replica_region"] = "eu-west-1"
+    (directory / "staging.yaml").write_text(yaml.safe_dump(files["staging"]), encoding="utf-8")
+    assert len(load_environments(directory, cloud="aws")) == 2
+
+
+def test_the_shipped_aws_environments_name_their_own_accounts() -> None:
+    """Each shipped file deploys into its own (example) account, so each may create its
+    RDSOSMetrics; the provider refuses credentials of another account."""
+    configs = load_environments(ROOT / "environments", cloud="aws")
+    accounts = [config.aws.account_id for config in configs]
+    assert None not in accounts and len(set(accounts)) == len(accounts)
+
+
+@pytest.mark.parametrize("account", ["12345678901", "1234567890123", "abcdefghijkl"])
+def test_aws_account_id_is_twelve_digits(account: str) -> None:
+    data = shipped("dev")
+    data["aws"]["account_id"] = account
+    with pytest.raises(ConfigError, match=r"aws\.account_id"):
+        parse_environment("dev", data, source="dev.yaml")
+
+
+@pytest.mark.parametrize(
+    ("patterns", "problem"),
+    [
+        (["0.*"], "aws.disposable_image_tags[0]: '0.*' matches service.image_tag '0.1.0'"),
+        (["pr-*", "*.*"], "aws.disposable_image_tags[1]: '*.*' matches service.image_tag '0.1.0'"),
+        (["*a*b*c*d*e"], "aws.disposable_image_tags[0]: '*a*b*c*d*e' has more than 4 wildcards"),
+    ],
+)
+def test_aws_refuses_a_disposable_tag_pattern_that_would_expire_the_release(
+    patterns: list[str], problem: str
+) -> None:
+    """ECR would expire the image the service runs (DEPLOY-6, CKV_GW_DEPLOY_32)."""
+    data = shipped("dev")
+    data["aws"]["disposable_image_tags"] = patterns
+    with pytest.raises(ConfigError) as caught:
+        parse_environment("dev", data, source="dev.yaml")
+    assert f"dev.yaml: {problem}" in str(caught.value)
+
+
+def test_aws_accepts_disposable_tags_the_release_does_not_match() -> None:
+    data = shipped("dev")
+    data["aws"]["disposable_image_tags"] = ["pr-*", "0.1.0-rc*"]
+    config = parse_environment("dev", data, source="dev.yaml")
+    assert config.aws.disposable_image_tags == ["pr-*", "0.1.0-rc*"]

@@ -1,12 +1,30 @@
-"""Secrets Manager rotation function for JWT_SECRET: a fresh 384-bit random signing key.
+"""Secrets Manager rotation function for JWT_SECRET: keys shift previous <- current <- next.
 
-Satisfies: SEC-1, SEC-2, SEC-3
+Satisfies: SEC-1, SEC-2, SEC-3, DEPLOY-6
+
+The app receives three versions of the one secret (ECS `valueFrom` with a version stage):
+`JWT_SECRET` (AWSCURRENT: sign and verify), `JWT_SECRET_PREVIOUS` (AWSPREVIOUS) and
+`JWT_SECRET_NEXT` (the custom label NEXT), both verify only. A rotation makes the old NEXT
+key current and a fresh 384-bit key NEXT; Secrets Manager moves AWSPREVIOUS to the version
+AWSCURRENT leaves ("UpdateSecretVersionStage", "PutSecretValue" VersionStages,
+https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html).
+So a task started before the rotation (signing with what is now PREVIOUS, knowing what is
+now CURRENT as its NEXT) and one started after it accept each other's tokens. Then the
+function forces a new deployment of the app's ECS service, so no live task is ever more
+than one rotation behind.
 
 Secrets Manager calls the function four times per rotation (createSecret, setSecret,
-testSecret, finishSecret) with the same ClientRequestToken, the ID of the new version.
-The key is generated here, inside AWS, so no value ever passes through Terraform. The
-Secrets Manager client is a parameter of `rotate`, so tests drive it with a fake; only
-`lambda_handler` builds a real one (boto3 ships with the Lambda runtime).
+testSecret, finishSecret) with the same ClientRequestToken, the ID of the new version:
+- createSecret stores the NEXT key as the AWSPENDING version. The very first rotation
+  (`rotate_immediately` at apply, when the secret has no version at all) first stores a
+  fresh AWSCURRENT and a fresh NEXT, so after it all three labels hold real keys;
+- finishSecret moves AWSCURRENT to the pending version, puts a fresh NEXT, and restarts
+  the service the secret's `restarts-ecs-service` tag names (`ecs:UpdateService` with
+  forceNewDeployment). At the first rotation the
+  service does not exist yet (it waits for this rotation), which is not an error.
+Every key is generated here, inside AWS, so no value ever passes through Terraform. The
+clients are parameters of `rotate`, so tests drive them with fakes; only `lambda_handler`
+builds real ones (boto3 ships with the Lambda runtime).
 """
 
 from __future__ import annotations
@@ -15,6 +33,7 @@ import base64
 import binascii
 import logging
 import secrets
+import uuid
 from typing import Any
 
 logger = logging.getLogger()
@@ -22,6 +41,11 @@ logger.setLevel(logging.INFO)
 
 CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"
+PREVIOUS = "AWSPREVIOUS"
+NEXT = "NEXT"  # custom staging label: the key that becomes current at the next rotation
+# The secret's tag naming the ECS service (`<cluster>/<service>`) the function restarts
+# after a rotation (set by constructs/aws/secrets.py; its role may update only that one).
+RESTART_TAG = "restarts-ecs-service"
 KEY_BYTES = 48  # 384 bits, above SEC-1's 256
 MIN_KEY_BYTES = 32  # 256 bits: what testSecret accepts
 
@@ -44,8 +68,17 @@ def key_bytes(value: str) -> int:
         return 0
 
 
-def rotate(event: dict[str, Any], client: Any) -> None:
-    """Run one rotation step for `event` against the Secrets Manager `client`."""
+def service_of(metadata: dict[str, Any]) -> tuple[str, str] | None:
+    """(cluster, service) from the secret's RESTART_TAG, if it has one."""
+    tags = {tag.get("Key"): tag.get("Value") for tag in metadata.get("Tags") or []}
+    cluster, _, name = str(tags.get(RESTART_TAG) or "").partition("/")
+    return (cluster, name) if cluster and name else None
+
+
+def rotate(event: dict[str, Any], client: Any, ecs: Any = None) -> None:
+    """Run one rotation step for `event` against the Secrets Manager `client`; after the
+    last step, force a new deployment (through `ecs`) of the service the secret's
+    RESTART_TAG names."""
     arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
     metadata = client.describe_secret(SecretId=arn)
     if not metadata.get("RotationEnabled"):
@@ -53,35 +86,62 @@ def rotate(event: dict[str, Any], client: Any) -> None:
     versions = metadata.get("VersionIdsToStages", {})
     if token not in versions:
         raise RotationError(f"version {token} of {arn} is not staged for rotation")
-    if CURRENT in versions[token]:
+    if CURRENT in versions[token] and step != "finishSecret":
         logger.info("version %s of %s is already AWSCURRENT; nothing to do", token, arn)
         return
-    if PENDING not in versions[token]:
+    if CURRENT not in versions[token] and PENDING not in versions[token]:
         raise RotationError(f"version {token} of {arn} is not staged as AWSPENDING")
 
     steps = {
         "createSecret": create_secret,
         "setSecret": set_secret,
         "testSecret": verify_secret,
-        "finishSecret": finish_secret,
     }
+    if step == "finishSecret":
+        finish_secret(client, arn, token)
+        restart_service(ecs, service_of(metadata))
+        return
     if step not in steps:
         raise RotationError(f"unknown rotation step {step!r}")
     steps[step](client, arn, token)
 
 
+def _holder(client: Any, arn: str, stage: str) -> str | None:
+    versions = client.describe_secret(SecretId=arn).get("VersionIdsToStages", {})
+    return next((v for v, stages in versions.items() if stage in stages), None)
+
+
+def _put(client: Any, arn: str, stage: str) -> None:
+    """A fresh key as a new version labelled `stage` (the label leaves its old version)."""
+    client.put_secret_value(
+        SecretId=arn,
+        ClientRequestToken=str(uuid.uuid4()),
+        SecretString=new_key(),
+        VersionStages=[stage],
+    )
+
+
 def create_secret(client: Any, arn: str, token: str) -> None:
-    """Store a new key as the AWSPENDING version, unless a retry already did."""
+    """Store the NEXT key as the AWSPENDING version, unless a retry already did. The first
+    rotation finds no version at all: it stores a fresh AWSCURRENT (which finishSecret turns
+    into AWSPREVIOUS) and a fresh NEXT first, so every label holds a real key after it."""
     try:
         client.get_secret_value(SecretId=arn, VersionId=token, VersionStage=PENDING)
         logger.info("createSecret: version %s of %s already has a value", token, arn)
         return
     except client.exceptions.ResourceNotFoundException:
         pass
+    if _holder(client, arn, CURRENT) is None:
+        _put(client, arn, CURRENT)
+        logger.info("createSecret: stored a first AWSCURRENT key in %s", arn)
+    if _holder(client, arn, NEXT) is None:
+        _put(client, arn, NEXT)
+        logger.info("createSecret: stored a first NEXT key in %s", arn)
+    following = client.get_secret_value(SecretId=arn, VersionStage=NEXT)["SecretString"]
     client.put_secret_value(
-        SecretId=arn, ClientRequestToken=token, SecretString=new_key(), VersionStages=[PENDING]
+        SecretId=arn, ClientRequestToken=token, SecretString=following, VersionStages=[PENDING]
     )
-    logger.info("createSecret: stored a new key as version %s of %s", token, arn)
+    logger.info("createSecret: the NEXT key is pending as version %s of %s", token, arn)
 
 
 def set_secret(client: Any, arn: str, token: str) -> None:
@@ -98,16 +158,46 @@ def verify_secret(client: Any, arn: str, token: str) -> None:
 
 
 def finish_secret(client: Any, arn: str, token: str) -> None:
-    """Move AWSCURRENT to the new version; the first rotation has no previous one."""
-    versions = client.describe_secret(SecretId=arn).get("VersionIdsToStages", {})
-    current = next((v for v, stages in versions.items() if CURRENT in stages), None)
-    if current == token:
+    """Move AWSCURRENT to the new version (AWSPREVIOUS follows the old one), then a fresh
+    NEXT key. A retry after AWSCURRENT moved still replaces a NEXT equal to the current key."""
+    current = _holder(client, arn, CURRENT)
+    if current != token:
+        move: dict[str, str] = {
+            "SecretId": arn,
+            "VersionStage": CURRENT,
+            "MoveToVersionId": token,
+        }
+        if current is not None:
+            move["RemoveFromVersionId"] = current
+        client.update_secret_version_stage(**move)
+        logger.info("finishSecret: version %s of %s is now AWSCURRENT", token, arn)
+    current_key = client.get_secret_value(SecretId=arn, VersionStage=CURRENT)["SecretString"]
+    try:
+        following = client.get_secret_value(SecretId=arn, VersionStage=NEXT)["SecretString"]
+    except client.exceptions.ResourceNotFoundException:
+        following = None
+    if following is None or following == current_key:
+        _put(client, arn, NEXT)
+        logger.info("finishSecret: stored a fresh NEXT key in %s", arn)
+
+
+def restart_service(ecs: Any, service: tuple[str, str] | None) -> None:
+    """Force a new deployment of the app's service so its tasks read the shifted keys (a
+    rolling replacement: the service's own minimum healthy percent and circuit breaker
+    apply). The first rotation runs before the service exists: nothing to restart."""
+    if ecs is None or service is None:
+        logger.info("no service to restart")
         return
-    move: dict[str, str] = {"SecretId": arn, "VersionStage": CURRENT, "MoveToVersionId": token}
-    if current is not None:
-        move["RemoveFromVersionId"] = current
-    client.update_secret_version_stage(**move)
-    logger.info("finishSecret: version %s of %s is now AWSCURRENT", token, arn)
+    cluster, name = service
+    try:
+        ecs.update_service(cluster=cluster, service=name, forceNewDeployment=True)
+    except (ecs.exceptions.ClusterNotFoundException, ecs.exceptions.ServiceNotFoundException):
+        logger.info("service %s/%s does not exist yet; nothing to restart", cluster, name)
+        return
+    except ecs.exceptions.ServiceNotActiveException:
+        logger.info("service %s/%s is not active; nothing to restart", cluster, name)
+        return
+    logger.info("forced a new deployment of %s/%s", cluster, name)
 
 
 AWAIT_CURRENT = "awaitCurrent"
@@ -118,23 +208,52 @@ AWAIT_SECONDS = 5
 def await_current(
     arn: str, client: Any, sleep: Any = None, polls: int = AWAIT_POLLS
 ) -> dict[str, str]:
-    """Wait until the secret has an AWSCURRENT version (the first rotation finished).
+    """Wait until no rotation is in progress and AWSCURRENT exists, then make sure
+    AWSPREVIOUS and NEXT label versions too; return the three version IDs, never a value.
 
     Terraform invokes this after enabling rotation (`rotate_immediately` only starts the first
-    rotation), so the app's service starts with a real JWT_SECRET (DEPLOY-5, DEPLOY-6). It
-    returns the version ID, never the value.
+    rotation), so the app's service starts with all three keys (DEPLOY-5, DEPLOY-6): ECS
+    cannot start a task whose `valueFrom` names a label no version carries. After a first
+    rotation all three exist. A secret from before this contract (one key, maybe its
+    previous) gets the missing ones without changing the current key: a copy of it put as
+    AWSCURRENT moves AWSPREVIOUS to the old version (same value; "PutSecretValue",
+    VersionStages), and a fresh key becomes NEXT, so running tasks keep signing validly.
     """
     import time
 
     pause = sleep or time.sleep
     for _ in range(polls):
         versions = client.describe_secret(SecretId=arn).get("VersionIdsToStages", {})
-        current = next((v for v, stages in versions.items() if CURRENT in stages), None)
-        if current is not None:
-            logger.info("%s has AWSCURRENT version %s", arn, current)
-            return {"current_version": current}
+        rotating = any(PENDING in st and CURRENT not in st for st in versions.values())
+        if not rotating and any(CURRENT in st for st in versions.values()):
+            break
         pause(AWAIT_SECONDS)
-    raise RotationError(f"{arn} has no AWSCURRENT version after {polls * AWAIT_SECONDS} s")
+    else:
+        raise RotationError(
+            f"{arn} lacks AWSCURRENT, AWSPREVIOUS or NEXT after {polls * AWAIT_SECONDS} s"
+        )
+    if _holder(client, arn, PREVIOUS) is None:
+        current = client.get_secret_value(SecretId=arn, VersionStage=CURRENT)["SecretString"]
+        client.put_secret_value(
+            SecretId=arn,
+            ClientRequestToken=str(uuid.uuid4()),
+            SecretString=current,
+            VersionStages=[CURRENT],
+        )
+        logger.info("%s: the current key is now also AWSPREVIOUS", arn)
+    if _holder(client, arn, NEXT) is None:
+        _put(client, arn, NEXT)
+        logger.info("%s: stored a NEXT key", arn)
+    found = {
+        key: _holder(client, arn, label)
+        for key, label in (
+            ("current_version", CURRENT),
+            ("previous_version", PREVIOUS),
+            ("next_version", NEXT),
+        )
+    }
+    logger.info("%s has its three keys: %s", arn, found)
+    return {key: str(value) for key, value in found.items()}
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str] | None:
@@ -143,5 +262,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str] | None
     client = boto3.client("secretsmanager")
     if event.get("action") == AWAIT_CURRENT:
         return await_current(event["SecretId"], client)
-    rotate(event, client)
+    ecs = boto3.client("ecs") if event.get("Step") == "finishSecret" else None
+    rotate(event, client, ecs)
     return None

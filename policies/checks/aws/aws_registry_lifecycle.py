@@ -1,9 +1,11 @@
 """Builds CKV_GW_APP_6: the registry's lifecycle policy belongs to the stack's repository,
 expires untagged images and never expires tagged releases by age (APP-6).
 
-Tags are immutable, so a release tag names one image for good; expiring tagged images by
-age could delete the image a running service (or a rollback) needs, while a count-based rule
-keeps the newest releases. Untagged images are build leftovers and expire
+Tags are immutable, so a release tag names one image for good; expiring every tagged image
+by age could delete the image a running service (or a rollback) needs. An age rule may
+select only named tags (`tagStatus: tagged` with a `tagPatternList` / `tagPrefixList`: the
+pipeline's disposable builds); which tags those may be is CKV_GW_DEPLOY_32's concern.
+Untagged images are build leftovers and expire
 (https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html).
 """
 
@@ -38,12 +40,16 @@ class RegistryLifecycle(GroundworkCheck):
             for r in rules
             if r["selection"]["tagStatus"] != "untagged"
             and r["selection"]["countType"] == "sinceImagePushed"
+            and not (
+                r["selection"]["tagStatus"] == "tagged"
+                and (r["selection"].get("tagPatternList") or r["selection"].get("tagPrefixList"))
+            )
         ]
         if not untagged:
             return Verdict.failed("no rule expires untagged images")
         if by_age:
             return Verdict.failed(f"rule {by_age[0]['rulePriority']} expires tagged images by age")
-        return Verdict.passed("untagged images expire; tagged releases are kept by count")
+        return Verdict.passed("untagged images expire; tagged releases are not expired by age")
 
 
 check = RegistryLifecycle()

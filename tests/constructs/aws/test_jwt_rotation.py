@@ -3,8 +3,9 @@
 `FakeSecretsManager` keeps versions and staging labels in memory and behaves like the
 service where the function depends on it: RotateSecret stages the new version ID as
 AWSPENDING before the first step, a version without a value is not found, moving
-AWSCURRENT moves AWSPREVIOUS along, and moving a label that sits elsewhere needs
-RemoveFromVersionId.
+AWSCURRENT (by UpdateSecretVersionStage or PutSecretValue) moves AWSPREVIOUS along,
+PutSecretValue moves the labels it names, and moving a
+label that sits elsewhere needs RemoveFromVersionId. `FakeEcs` records UpdateService calls.
 """
 
 from __future__ import annotations
@@ -42,8 +43,13 @@ class FakeSecretsManager:
         ResourceExistsException=ResourceExistsException,
     )
 
-    def __init__(self, *, rotation_enabled: bool = True) -> None:
+    def __init__(self, *, rotation_enabled: bool = True, tags: list[Any] | None = None) -> None:
         self.rotation_enabled = rotation_enabled
+        self.tags = (
+            tags
+            if tags is not None
+            else [{"Key": "restarts-ecs-service", "Value": "groundwork-dev/groundwork-app"}]
+        )
         self.versions: dict[str, dict[str, Any]] = {}
         self.calls: list[str] = []
 
@@ -66,6 +72,7 @@ class FakeSecretsManager:
         return {
             "ARN": ARN,
             "RotationEnabled": self.rotation_enabled,
+            "Tags": self.tags,
             "VersionIdsToStages": {
                 v: sorted(body["stages"]) for v, body in self.versions.items() if body["stages"]
             },
@@ -97,6 +104,9 @@ class FakeSecretsManager:
         self.versions.setdefault(ClientRequestToken, {"value": None, "stages": set()})
         self.versions[ClientRequestToken]["value"] = SecretString
         for stage in VersionStages:
+            holder = self.holding(stage)
+            if stage == "AWSCURRENT" and holder not in (None, ClientRequestToken):
+                self._move("AWSPREVIOUS", holder)  # as PutSecretValue documents
             self._move(stage, ClientRequestToken)
         return {"ARN": ARN, "VersionId": ClientRequestToken}
 
@@ -119,28 +129,139 @@ class FakeSecretsManager:
         return {"ARN": ARN}
 
 
-def run(client: FakeSecretsManager, token: str, steps: tuple[str, ...] = STEPS) -> None:
+class ServiceNotFoundException(Exception):
+    pass
+
+
+class ClusterNotFoundException(Exception):
+    pass
+
+
+class ServiceNotActiveException(Exception):
+    pass
+
+
+class FakeEcs:
+    """Records UpdateService calls; `missing` makes it answer like ECS before the service
+    exists."""
+
+    exceptions = types.SimpleNamespace(
+        ServiceNotFoundException=ServiceNotFoundException,
+        ClusterNotFoundException=ClusterNotFoundException,
+        ServiceNotActiveException=ServiceNotActiveException,
+    )
+
+    def __init__(self, *, missing: bool = False) -> None:
+        self.missing = missing
+        self.updates: list[dict[str, Any]] = []
+
+    def update_service(self, **kwargs: Any) -> dict[str, Any]:
+        if self.missing:
+            raise ServiceNotFoundException(kwargs["service"])
+        self.updates.append(kwargs)
+        return {"service": {"serviceName": kwargs["service"]}}
+
+
+def run(
+    client: FakeSecretsManager,
+    token: str,
+    steps: tuple[str, ...] = STEPS,
+    ecs: FakeEcs | None = None,
+) -> None:
     event = client.start_rotation(token)
     for step in steps:
-        rotate({**event, "Step": step}, client)
+        rotate({**event, "Step": step}, client, ecs)
 
 
-def test_sec_2_first_rotation_creates_the_first_current_key() -> None:
-    """rotate_immediately: the secret has no version at all before the first rotation."""
+def keys(client: FakeSecretsManager) -> dict[str, str]:
+    """The value under each of the three labels the app reads."""
+    return {
+        stage: client.versions[client.holding(stage) or ""]["value"]
+        for stage in ("AWSPREVIOUS", "AWSCURRENT", "NEXT")
+    }
+
+
+def test_sec_2_first_rotation_gives_all_three_keys() -> None:
+    """rotate_immediately: the secret has no version at all before the first rotation; after
+    it AWSCURRENT, AWSPREVIOUS and NEXT each hold a distinct real key."""
     client = FakeSecretsManager()
     run(client, "v1")
     assert client.holding("AWSCURRENT") == "v1"
-    assert client.holding("AWSPREVIOUS") is None
-    assert key_bytes(client.versions["v1"]["value"]) >= 32
+    values = keys(client)
+    assert len(set(values.values())) == 3
+    assert all(key_bytes(value) >= 32 for value in values.values())
 
 
-def test_sec_2_next_rotation_replaces_the_key_and_keeps_the_previous() -> None:
+def test_sec_2_rotation_shifts_previous_current_next() -> None:
+    """previous <- current <- next <- fresh: a task started before the rotation signs with
+    the new PREVIOUS and knows the new CURRENT as its NEXT, so old and new tasks accept
+    each other's tokens."""
     client = FakeSecretsManager()
     run(client, "v1")
+    before = keys(client)
     run(client, "v2")
+    after = keys(client)
     assert client.holding("AWSCURRENT") == "v2"
-    assert client.holding("AWSPREVIOUS") == "v1"
-    assert client.versions["v2"]["value"] != client.versions["v1"]["value"]
+    assert after["AWSPREVIOUS"] == before["AWSCURRENT"]
+    assert after["AWSCURRENT"] == before["NEXT"]
+    assert after["NEXT"] not in before.values()
+    assert key_bytes(after["NEXT"]) >= 32
+
+
+def test_deploy_6_finish_forces_a_new_deployment_of_the_service() -> None:
+    client, ecs = FakeSecretsManager(), FakeEcs()
+    run(client, "v1", ("createSecret", "setSecret", "testSecret"), ecs=ecs)
+    assert ecs.updates == []  # nothing restarts before the keys shifted
+    run(client, "v1", ("finishSecret",), ecs=ecs)
+    assert ecs.updates == [
+        {"cluster": "groundwork-dev", "service": "groundwork-app", "forceNewDeployment": True}
+    ]
+
+
+def test_a_secret_without_the_restart_tag_restarts_nothing() -> None:
+    client, ecs = FakeSecretsManager(tags=[]), FakeEcs()
+    run(client, "v1", ecs=ecs)
+    assert client.holding("AWSCURRENT") == "v1" and ecs.updates == []
+
+
+def test_lambda_handler_builds_an_ecs_client_for_the_last_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client, ecs = FakeSecretsManager(), FakeEcs()
+    clients = {"secretsmanager": client, "ecs": ecs}
+    requested: list[str] = []
+
+    def make_client(service: str) -> Any:
+        requested.append(service)
+        return clients[service]
+
+    monkeypatch.setitem(sys.modules, "boto3", types.SimpleNamespace(client=make_client))
+    event = client.start_rotation("v1")
+    for step in STEPS:
+        jwt_rotation.lambda_handler({**event, "Step": step}, None)
+    assert requested.count("ecs") == 1 and len(ecs.updates) == 1
+
+
+def test_deploy_6_the_first_rotation_runs_before_the_service_exists() -> None:
+    """At the first apply the service waits for the first rotation: no service, no error."""
+    client, ecs = FakeSecretsManager(), FakeEcs(missing=True)
+    run(client, "v1", ecs=ecs)
+    assert client.holding("AWSCURRENT") == "v1" and ecs.updates == []
+
+
+def test_finish_retry_after_current_moved_still_replaces_next() -> None:
+    """A finishSecret that moved AWSCURRENT but failed before the fresh NEXT: the retry
+    leaves NEXT different from the current key and restarts the service."""
+    client, ecs = FakeSecretsManager(), FakeEcs()
+    run(client, "v1")
+    run(client, "v2", ("createSecret", "setSecret", "testSecret"))
+    client.update_secret_version_stage(
+        SecretId=ARN, VersionStage="AWSCURRENT", MoveToVersionId="v2", RemoveFromVersionId="v1"
+    )
+    assert keys(client)["NEXT"] == keys(client)["AWSCURRENT"]
+    run(client, "v2", ("finishSecret",), ecs=ecs)
+    values = keys(client)
+    assert len(set(values.values())) == 3 and len(ecs.updates) == 1
 
 
 def test_sec_1_generated_keys_carry_at_least_256_bits_and_differ() -> None:
@@ -156,7 +277,8 @@ def test_create_secret_twice_keeps_the_first_value() -> None:
     first = client.versions["v1"]["value"]
     rotate(event, client)
     assert client.versions["v1"]["value"] == first
-    assert client.calls.count("put_secret_value") == 1
+    # the first rotation's AWSCURRENT, NEXT and pending versions; the retry writes nothing
+    assert client.calls.count("put_secret_value") == 3
 
 
 def test_set_secret_changes_nothing() -> None:
@@ -245,28 +367,55 @@ def test_lambda_handler_builds_its_client_only_when_invoked(
     assert client.versions["v1"]["value"] is not None
 
 
-class DescribeOnly:
-    """describe_secret answers from a list of snapshots, one per call."""
-
-    def __init__(self, *snapshots: dict[str, list[str]]) -> None:
-        self.snapshots = list(snapshots)
-        self.calls = 0
-
-    def describe_secret(self, SecretId: str) -> dict[str, Any]:
-        self.calls += 1
-        snapshot = self.snapshots[min(self.calls, len(self.snapshots)) - 1]
-        return {"ARN": SecretId, "VersionIdsToStages": snapshot}
-
-
-def test_deploy_5_await_current_returns_once_the_first_rotation_finished() -> None:
-    client = DescribeOnly({"v1": ["AWSPENDING"]}, {"v1": ["AWSPENDING"]}, {"v1": ["AWSCURRENT"]})
+def test_deploy_5_await_current_returns_the_first_rotations_three_keys() -> None:
+    client = FakeSecretsManager()
+    run(client, "v1")
+    writes = client.calls.count("put_secret_value")
     pauses: list[int] = []
-    assert jwt_rotation.await_current(ARN, client, sleep=pauses.append) == {"current_version": "v1"}
-    assert client.calls == 3 and len(pauses) == 2
+    found = jwt_rotation.await_current(ARN, client, sleep=pauses.append)
+    assert found == {
+        "current_version": "v1",
+        "previous_version": client.holding("AWSPREVIOUS"),
+        "next_version": client.holding("NEXT"),
+    }
+    assert pauses == [] and client.calls.count("put_secret_value") == writes  # nothing added
+
+
+def test_deploy_5_await_current_waits_while_the_first_rotation_runs() -> None:
+    """rotate_immediately returned; createSecret already stored AWSCURRENT, finishSecret has
+    not run: waiting, not repairing, until the rotation ends."""
+    client = FakeSecretsManager()
+    run(client, "v1", ("createSecret",))
+    pauses: list[int] = []
+
+    def finish_during_pause(seconds: int) -> None:
+        pauses.append(seconds)
+        run(client, "v1", ("setSecret", "testSecret", "finishSecret"))
+
+    found = jwt_rotation.await_current(ARN, client, sleep=finish_during_pause)
+    assert len(pauses) == 1 and found["current_version"] == "v1"
+    assert len(set(keys(client).values())) == 3
+
+
+def test_deploy_6_await_current_completes_a_secret_from_before_the_contract() -> None:
+    """One key, no AWSPREVIOUS, no NEXT (rotated once under the old function): the current
+    key keeps its value, AWSPREVIOUS holds the same key, NEXT a fresh one."""
+    client = FakeSecretsManager()
+    client.put_secret_value(
+        SecretId=ARN,
+        ClientRequestToken="old",
+        SecretString=jwt_rotation.new_key(),
+        VersionStages=["AWSCURRENT"],
+    )
+    before = client.versions["old"]["value"]
+    jwt_rotation.await_current(ARN, client, sleep=lambda _: None)
+    values = keys(client)
+    assert values["AWSCURRENT"] == values["AWSPREVIOUS"] == before
+    assert values["NEXT"] != before and key_bytes(values["NEXT"]) >= 32
 
 
 def test_deploy_5_await_current_fails_the_apply_when_no_version_appears() -> None:
-    client = DescribeOnly({"v1": ["AWSPENDING"]})
-    with pytest.raises(RotationError, match="no AWSCURRENT version"):
+    client = FakeSecretsManager()
+    client.start_rotation("v1")  # a rotation that never finishes
+    with pytest.raises(RotationError, match="lacks AWSCURRENT, AWSPREVIOUS or NEXT"):
         jwt_rotation.await_current(ARN, client, sleep=lambda _: None, polls=3)
-    assert client.calls == 3

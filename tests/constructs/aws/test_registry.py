@@ -46,8 +46,44 @@ def test_repository_scans_on_push_with_immutable_tags_and_kms_app_6(synthesized:
     )
 
 
-def test_lifecycle_expires_untagged_images_and_bounds_releases_app_6(synthesized: str) -> None:
+def test_lifecycle_expires_untagged_images_and_never_a_release_app_6_deploy_6(
+    synthesized: str,
+) -> None:
+    """No `tagStatus: any` count rule: 30 newer pushes would expire the running release."""
     [lifecycle] = resources_of(json.loads(synthesized), "aws_ecr_lifecycle_policy")
     rules = json.loads(lifecycle["policy"])["rules"]
-    assert [rule["selection"]["tagStatus"] for rule in rules] == ["untagged", "any"]
-    assert all(rule["action"] == {"type": "expire"} for rule in rules)
+    assert rules == [
+        {
+            "rulePriority": 1,
+            "description": "Expire untagged images after 7 days",
+            "selection": {
+                "tagStatus": "untagged",
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": 7,
+            },
+            "action": {"type": "expire"},
+        }
+    ]
+
+
+def test_disposable_tags_expire_one_pattern_per_rule_deploy_6() -> None:
+    """ECR selects an image only if it matches every pattern of a rule's tagPatternList, so
+    each configured pattern is a rule of its own."""
+    config = load_environment(ROOT / "environments" / "dev.yaml", cloud="aws")
+    aws = config.aws.model_copy(
+        update={"disposable_image_tags": ["pr-*", "ci-*-build"], "disposable_image_days": 10}
+    )
+    config = config.model_copy(update={"aws": aws})
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    AwsProvider(stack, "aws", region=config.aws.region)
+    Registry(stack, "registry", config=config, kms_key_arn=DATA_KEY)
+    [lifecycle] = resources_of(json.loads(CdktfTesting.synth(stack)), "aws_ecr_lifecycle_policy")
+    rules = json.loads(lifecycle["policy"])["rules"]
+    assert [(r["rulePriority"], r["selection"]["tagStatus"]) for r in rules] == [
+        (1, "untagged"),
+        (2, "tagged"),
+        (3, "tagged"),
+    ]
+    assert [r["selection"]["tagPatternList"] for r in rules[1:]] == [["pr-*"], ["ci-*-build"]]
+    assert {r["selection"]["countNumber"] for r in rules[1:]} == {10}

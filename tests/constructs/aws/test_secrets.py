@@ -27,6 +27,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret 
 from constructs.aws import secrets as secrets_module  # noqa: E402
 from constructs.aws.database import Database  # noqa: E402
 from constructs.aws.secrets import Secrets  # noqa: E402
+from constructs.aws.service import service_names  # noqa: E402
 
 from synth.config import load_environment  # noqa: E402
 
@@ -60,6 +61,7 @@ def synth(env: str, **aws: Any) -> tuple[Any, str]:
         database=database,
         subnet_ids=SUBNETS,
         vpc_id="vpc-0main",
+        service=service_names(config),
         egress=[
             Route(
                 stack,
@@ -276,7 +278,18 @@ def test_iam_1_rotation_role_touches_only_the_jwt_secret_and_key(
         for body in synthesized.resources("aws_iam_role_policy").values()
         if body["name"] == "rotate-jwt-secret"
     ]
-    assert synthesized.statements(policy["policy"]) == [
+    statements = synthesized.statements(policy["policy"])
+    # Exactly ecs:UpdateService on exactly the app's service (names; the account and
+    # partition come from data sources).
+    (restart,) = [s for s in statements if s["sid"] == "RestartTheAppService"]
+    (service_arn,) = restart["resources"]
+    assert re.fullmatch(
+        r"arn:\$\{data\.aws_partition\.secrets_partition_\w+\.partition\}:ecs:eu-west-1:"
+        r"\$\{data\.aws_caller_identity\.secrets_account_\w+\.account_id\}"
+        r":service/groundwork-production/groundwork-production",
+        service_arn,
+    )
+    assert statements == [
         {
             "sid": "RotateJwtSecret",
             "actions": [
@@ -298,6 +311,11 @@ def test_iam_1_rotation_role_touches_only_the_jwt_secret_and_key(
                     "values": ["secretsmanager.eu-west-1.amazonaws.com"],
                 }
             ],
+        },
+        {
+            "sid": "RestartTheAppService",
+            "actions": ["ecs:UpdateService"],
+            "resources": [service_arn],
         },
         {
             "sid": "WriteTraces",
@@ -362,3 +380,17 @@ def test_deploy_4_reserved_concurrency_only_when_the_config_says_the_quota_allow
     _, text = synth("staging", reserved_concurrency=5)
     (function,) = json.loads(text)["resource"]["aws_lambda_function"].values()
     assert function["reserved_concurrent_executions"] == 5
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_deploy_6_jwt_secret_is_handed_over_as_current_previous_and_next(
+    stacks: dict[str, Synthesized], env: str
+) -> None:
+    """The rotated-secret contract: one secret at three staging labels, ECS `valueFrom`
+    `<arn>::<stage>:`; the secret's tag names the service its rotation function restarts."""
+    synthesized = stacks[env]
+    jwt, _ = synthesized.secret("JWT_SECRET")
+    for name in ("JWT_SECRET", "JWT_SECRET_PREVIOUS", "JWT_SECRET_NEXT"):
+        assert synthesized.output(f"arn-{name}") == f"${{{jwt}.arn}}"
+    _, body = synthesized.secret("JWT_SECRET")
+    assert body["tags"] == {"restarts-ecs-service": f"groundwork-{env}/groundwork-{env}"}

@@ -263,8 +263,18 @@ def test_deploy_6_the_app_signs_in_as_its_own_role_and_never_gets_the_master_pas
     [task] = app_tasks(stack, env)
     (app,) = json.loads(task["container_definitions"])
     value_from = {s["name"]: s["valueFrom"] for s in app["secrets"]}
-    assert set(value_from) == {"JWT_SECRET", "DATABASE_URL"}
+    assert set(value_from) == {
+        "JWT_SECRET",
+        "JWT_SECRET_PREVIOUS",
+        "JWT_SECRET_NEXT",
+        "DATABASE_URL",
+    }
     assert all(v.startswith("${aws_secretsmanager_secret.secrets_") for v in value_from.values())
+    # The rotated-secret contract: one secret, its AWSCURRENT, AWSPREVIOUS and NEXT labels.
+    jwt = value_from["JWT_SECRET"]
+    assert jwt.endswith(".arn}")
+    assert value_from["JWT_SECRET_PREVIOUS"] == f"{jwt}::AWSPREVIOUS:"
+    assert value_from["JWT_SECRET_NEXT"] == f"{jwt}::NEXT:"
     environment = {e["name"]: e["value"] for e in app["environment"]}
     assert environment["DATABASE_USER"] == "groundwork_app"
     # The service starts after its database role and every secret value exist.
