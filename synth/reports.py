@@ -70,6 +70,8 @@ class Finding:
     # Checkov raised instead of running the check: FAILED unless a waiver accepts it, and then
     # reported as a crashed check that was waived, never as a result.
     crashed: bool = False
+    # The resource's construct path in its stack (`cache/redis`), from cdktf's metadata.
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,13 +208,16 @@ def _fix_or_waive(finding: Finding, waivers_path: str) -> list[str]:
     lines = _wrap(
         "requirement: none mapped. Fix the resource"
         + (" (see the guideline)" if _guideline(finding) else "")
-        + f", or waive it in {waivers_path} with an entry such as:",
+        + ". If the construct builds it this way on purpose, declare the waiver beside the "
+        + f'resource: waive(<resource>, "{finding.check_id}", reason=..., owner=..., '
+        + "expires=...) from synth.construct_waivers. For an operator exception, add an entry "
+        + f"such as this to {waivers_path}:",
         INDENT,
     )
     lines += [
         f"{INDENT}  - check: {finding.check_id}",
-        f"{INDENT}    environment: {finding.stack}",
-        f"{INDENT}    resource: {finding.resource}",
+        f"{INDENT}    environments: [{finding.stack}]",
+        f"{INDENT}    resource: {finding.path or '<construct path, e.g. cache/redis>'}",
         f"{INDENT}    reason: <why this is acceptable, as a full sentence>.",
         f"{INDENT}    owner: <team>",
         f"{INDENT}    expires: <YYYY-MM-DD>",

@@ -183,6 +183,7 @@ def evaluate(
                 severity=catalog[record.check_id].severity if record.check_id in catalog else None,
                 line_range=record.line_range,
                 crashed=record.result == CRASHED,
+                path=paths.get(record.stack, {}).get(resource),
             )
         )
 
