@@ -116,6 +116,7 @@ def test_the_gate_validates_declared_waivers_like_the_file() -> None:
                             declared("CKV_AWS_1", reason="Fine."),
                             declared("CKV_AWS_2", owner=" ", expires="2027-02-30"),
                             declared(SNS),
+                            declared(SNS, expires="2027-01-31"),
                         ],
                     }
                 },
@@ -131,10 +132,11 @@ def test_the_gate_validates_declared_waivers_like_the_file() -> None:
         "aws_sns_topic.a: //.waivers[2].owner: String should match pattern '\\S'",
         "aws_sns_topic.a: //.waivers[2].expires: Input should be a valid date or datetime, day "
         "value is outside expected range",
-        "aws_sns_topic.a: //.waivers[3]: CKV_AWS_26 is waived twice",
+        "aws_sns_topic.a: //.waivers[4]: CKV_AWS_26 is waived twice",
         "aws_sns_topic.b: //.waivers: must be a list of waivers",
     ]
-    assert found == {}
+    assert [w.expires for w in found["aws_sns_topic.a"]] == [dt.date(2027, 6, 30)]
+    assert "aws_sns_topic.b" not in found
 
 
 def test_a_declared_waiver_covers_its_resource_only_and_names_its_origin(
