@@ -14,6 +14,10 @@ Satisfies: STATE-2, OBJ-1, OBJ-2, OBJ-3, OBJ-5, SEC-4, IAM-1, DEPLOY-2, DEPLOY-3
   that container only ("Storage Blob Data Contributor", what the backend needs).
 - `prevent_destroy` on the account, container, vault and key, and a CanNotDelete lock on
   the account: losing it loses every environment's state.
+- Who read, wrote or deleted state: the blob service's StorageRead/Write/Delete logs go to
+  this stack's own Log Analytics workspace (`log-<app>-tfstate`, kept for the log retention,
+  OBS-1), as the environments' accounts do (constructs/azure/storage.py). Classic storage
+  analytics logging would need shared keys, which are off.
 
 Names are global: derived from the app, the prefix and a hash of the subscription
 (`keys.global_name`), deterministic without a random suffix.
@@ -37,6 +41,7 @@ from cdktf_cdktf_provider_azurerm.key_vault_key import (
     KeyVaultKeyRotationPolicy,
     KeyVaultKeyRotationPolicyAutomatic,
 )
+from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.management_lock import ManagementLock
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
@@ -63,7 +68,11 @@ from constructs.azure.keys import (
     global_name,
     runner_acls,
 )
-from constructs.azure.storage import NONCURRENT_VERSION_DAYS, hardened_account
+from constructs.azure.storage import (
+    NONCURRENT_VERSION_DAYS,
+    hardened_account,
+    service_diagnostics,
+)
 
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
@@ -132,15 +141,25 @@ class StateStorage(Construct):
             container_access_type="private",  # OBJ-1
             lifecycle=KEEP,
         )
-        # A gap, stated as one: no diagnostic setting records state reads and writes yet.
+        workspace = LogAnalyticsWorkspace(
+            self,
+            "logs",
+            name=f"log-{config.app}-tfstate",
+            location=group.location,
+            resource_group_name=group.name,
+            sku="PerGB2018",
+            retention_in_days=config.logs.retention_days,  # OBS-1
+            local_authentication_enabled=False,  # Entra ID only, no shared workspace keys
+        )
+        service_diagnostics(self, "blob-logs", account=account, service="blob", workspace=workspace)
         waive(
             container,
             "CKV2_AZURE_21",
-            reason="Reads and writes of state blobs are not logged yet: storage analytics "
-            "logging needs shared-key access, which is disabled, and this stack has no Log "
-            "Analytics workspace for a diagnostic setting.",
+            reason="Storage analytics logging needs shared-key access, which is disabled; "
+            "reads, writes and deletes of state blobs are logged through a diagnostic setting "
+            "to this stack's Log Analytics workspace.",
             owner=waivers.OWNER,
-            expires=waivers.GAP_EXPIRES,
+            expires=waivers.EXPIRES,
         )
         RoleAssignment(
             self,
