@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from synth import fingerprint
+from synth import clock, fingerprint
 from synth.config import (
     ConfigError,
     EnvironmentConfig,
@@ -132,8 +132,9 @@ def synthesize(app: Any, configs: Sequence[EnvironmentConfig]) -> None:
     app.synth()
 
 
-def run_gate(outdir: Path, reports: Path) -> int:
-    """The verify gate with --require-coverage over `outdir`, reports into `reports`."""
+def run_gate(outdir: Path, reports: Path, today: dt.date) -> int:
+    """The verify gate with --require-coverage over `outdir`, reports into `reports`, judging
+    waiver expiry against `today` (synth/clock.py)."""
     from synth import verify
 
     # The gate's progress lines go to stdout here: cdktf's CLI labels every line an app
@@ -142,6 +143,7 @@ def run_gate(outdir: Path, reports: Path) -> int:
         return verify.run(
             outdir,
             require_coverage=True,
+            today=today,
             json_path=reports / "verify.json",
             junit_path=reports / "verify.xml",
             sarif_path=reports / "verify.sarif",
@@ -161,10 +163,11 @@ def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ)
         selected = select_stacks(every, environ)
         refuse_local_production_in_ci(selected, environ)
         skip = verification_skipped(selected, environ) if verify_output else True
-    except ConfigError as error:
+        today = clock.today(environ)
+    except (ConfigError, ValueError) as error:
         print(error, file=sys.stderr)
         return 2
-    inputs = fingerprint.fingerprint(environments_dir, environ, dt.date.today(), reports)
+    inputs = fingerprint.fingerprint(environments_dir, environ, today, reports)
     if not skip and fingerprint.up_to_date(outdir, reports, inputs):
         print(f"synth: {outdir} is verified and up to date (no input changed)")
         return 0
@@ -178,7 +181,7 @@ def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ)
             if skip and verify_output:
                 print("synth: GROUNDWORK_VERIFY=skip: NOT VERIFIED; never deploy this output")
             elif verify_output:
-                status = run_gate(staging, reports)
+                status = run_gate(staging, reports, today)
                 if status != 0:
                     raise GateFailed(status)
                 fingerprint.record(staging, inputs)

@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="PATH",
         default=verify.DEFAULT_WAIVERS,
-        help="reviewed waivers file (default %(default)s)",
+        help="operator waivers file (default %(default)s); constructs declare theirs in the JSON",
     )
     gate.add_argument("--json", type=Path, dest="json_path", metavar="PATH", help="JSON report")
     gate.add_argument("--junit", type=Path, metavar="PATH", help="JUnit XML report")
@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         "--today",
         type=_iso_date,
         metavar="YYYY-MM-DD",
-        help="the date waiver expiry is judged against (default: today)",
+        help="the date waiver expiry is judged against (default: $GROUNDWORK_TODAY, else today)",
     )
     gate.add_argument(
         "--external-checks-dir",

@@ -70,6 +70,8 @@ class Finding:
     # Checkov raised instead of running the check: FAILED unless a waiver accepts it, and then
     # reported as a crashed check that was waived, never as a result.
     crashed: bool = False
+    # The resource's construct path in its stack (`cache/redis`), from cdktf's metadata.
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,9 @@ class GateReport:
     applied_waivers: list[Waiver] = field(default_factory=list)
     unused_waivers: list[Waiver] = field(default_factory=list)
     expired_waivers: list[Waiver] = field(default_factory=list)
+    # Active waivers that expire within synth.waivers.WARN_DAYS: a warning, so nobody is
+    # surprised by a red gate on the day after.
+    expiring_waivers: list[Waiver] = field(default_factory=list)
     coverage: list[RequirementResult] = field(default_factory=list)
     # With it, a requirement that applies to a stack but has no evaluated check fails the gate.
     require_coverage: bool = False
@@ -173,11 +178,16 @@ def _wrap(text: str, indent: str) -> list[str]:
     return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
 
 
+def _expiry(waiver: Waiver) -> str:
+    return f"expires {waiver.expires.isoformat()}" if waiver.expires else "no expiry date"
+
+
 def _waiver_lines(waiver: Waiver, covered: list[Finding] | None = None) -> list[str]:
     lines = [
         f"  {waiver.environment}  {waiver.check}  {waiver.scope}",
-        f"{INDENT}owner {waiver.owner}, expires {waiver.expires.isoformat()}",
+        f"{INDENT}owner {waiver.owner}, {_expiry(waiver)}",
     ]
+    lines += _wrap(f"origin: {waiver.origin}", INDENT)
     lines += _wrap(f"reason: {waiver.reason}", INDENT)
     if covered:
         names = sorted(f.resource + (" (crashed)" if f.crashed else "") for f in covered)
@@ -198,13 +208,16 @@ def _fix_or_waive(finding: Finding, waivers_path: str) -> list[str]:
     lines = _wrap(
         "requirement: none mapped. Fix the resource"
         + (" (see the guideline)" if _guideline(finding) else "")
-        + f", or waive it in {waivers_path} with an entry such as:",
+        + ". If the construct builds it this way on purpose, declare the waiver beside the "
+        + f'resource: waive(<resource>, "{finding.check_id}", reason=..., owner=..., '
+        + "expires=...) from synth.construct_waivers. For an operator exception, add an entry "
+        + f"such as this to {waivers_path}:",
         INDENT,
     )
     lines += [
         f"{INDENT}  - check: {finding.check_id}",
-        f"{INDENT}    environment: {finding.stack}",
-        f"{INDENT}    resource: {finding.resource}",
+        f"{INDENT}    environments: [{finding.stack}]",
+        f"{INDENT}    resource: {finding.path or '<construct path, e.g. cache/redis>'}",
         f"{INDENT}    reason: <why this is acceptable, as a full sentence>.",
         f"{INDENT}    owner: <team>",
         f"{INDENT}    expires: <YYYY-MM-DD>",
@@ -293,9 +306,16 @@ def render_text(report: GateReport) -> str:
     lines += _requirement_lines(report)
 
     if report.expired_waivers:
-        lines += ["", f"Expired waivers ({len(report.expired_waivers)}, today is {report.today}):"]
+        lines += [
+            "",
+            f"Expired waivers ({len(report.expired_waivers)}, today is {report.today}; each "
+            "fails the stack it covers until renewed or removed):",
+        ]
         for waiver in report.expired_waivers:
             lines += _waiver_lines(waiver)
+
+    if report.expiring_waivers:
+        lines += ["", *expiry_warnings(report)]
 
     if report.applied_waivers:
         waived = report.count(Status.WAIVED)
@@ -326,6 +346,20 @@ def render_text(report: GateReport) -> str:
 
     lines += ["", report.verdict]
     return "\n".join(lines) + "\n"
+
+
+def expiry_warnings(report: GateReport) -> list[str]:
+    """One warning line per waiver that expires within the warning window."""
+    lines = [
+        f"Waivers expiring soon ({len(report.expiring_waivers)}, warning only; today is "
+        f"{report.today}: renew or remove them before they fail the gate):"
+    ]
+    for waiver in sorted(report.expiring_waivers, key=lambda w: (w.expires, w.stack)):
+        lines.append(
+            f"  warning: waiver {waiver.check} on {waiver.scope} in stack {waiver.stack} "
+            f"expires {waiver.expires} ({waiver.origin})"
+        )
+    return lines
 
 
 def _requirement_lines(report: GateReport) -> list[str]:
@@ -371,7 +405,7 @@ def _requirement_lines(report: GateReport) -> list[str]:
 
 
 def _waiver_dict(waiver: Waiver) -> dict[str, Any]:
-    return waiver.model_dump(mode="json")
+    return waiver.as_dict()
 
 
 def to_json(report: GateReport) -> dict[str, Any]:
@@ -389,6 +423,8 @@ def to_json(report: GateReport) -> dict[str, Any]:
                 "resources": len(stack.resources),
                 "evaluated": len(stack.evaluated),
                 "passed": report.count(Status.PASSED, stack.name),
+                # An expired waiver fails the stack it covers, and only that one.
+                "expired_waivers": sum(1 for w in report.expired_waivers if w.stack == stack.name),
                 "failed": report.count(Status.FAILED, stack.name),
                 "waived": report.count(Status.WAIVED, stack.name),
                 "not_evaluated": stack.not_evaluated,
@@ -435,6 +471,7 @@ def to_json(report: GateReport) -> dict[str, Any]:
             "applied": [_waiver_dict(waiver) for waiver in report.applied_waivers],
             "unused": [_waiver_dict(waiver) for waiver in report.unused_waivers],
             "expired": [_waiver_dict(waiver) for waiver in report.expired_waivers],
+            "expiring": [_waiver_dict(waiver) for waiver in report.expiring_waivers],
         },
     }
 
@@ -490,7 +527,7 @@ def write_junit(report: GateReport, path: Path) -> None:
                 ET.SubElement(case, "failure", message=message, type=finding.check_id).text = text
             elif finding.status is Status.WAIVED and finding.waiver is not None:
                 waiver = finding.waiver
-                message = f"waived until {waiver.expires} by {waiver.owner}: {waiver.reason}"
+                message = f"waived ({_expiry(waiver)}) by {waiver.owner}: {waiver.reason}"
                 if finding.crashed:
                     message = f"crashed (the check never ran), {message}"
                 ET.SubElement(case, "skipped", message=message)
@@ -509,10 +546,10 @@ def write_junit(report: GateReport, path: Path) -> None:
             case = _testcase(suite, f"{stack.name}.refused", refusal.split(":", 1)[0])
             ET.SubElement(case, "error", message=refusal, type="refused")
     if report.expired_waivers:
-        suite = ET.SubElement(root, "testsuite", name=report.waivers_path)
+        suite = ET.SubElement(root, "testsuite", name="expired waivers")
         for waiver in report.expired_waivers:
             case = _testcase(suite, f"{waiver.environment}.{waiver.check}", waiver.scope)
-            message = f"expired on {waiver.expires}, today is {report.today}"
+            message = f"expired on {waiver.expires}, today is {report.today} ({waiver.origin})"
             ET.SubElement(case, "failure", message=message, type="expired waiver")
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     for suite in root.findall("testsuite"):
@@ -607,7 +644,8 @@ def to_sarif(report: GateReport) -> dict[str, Any]:
                 {
                     "kind": "external",
                     "status": "accepted",
-                    "justification": f"{waiver.reason} ({waiver.owner}, until {waiver.expires})",
+                    "justification": f"{waiver.reason} ({waiver.owner}, {_expiry(waiver)}, "
+                    f"{waiver.origin})",
                 }
             ]
         results.append(result)

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from synth import clock
 from synth.checkov_run import (
     CONTEXT_ENV,
     CRASHED,
@@ -43,6 +44,7 @@ from synth.checkov_run import (
     stack_cloud,
 )
 from synth.config import EnvironmentConfig
+from synth.construct_waivers import construct_paths
 from synth.coverage import (
     Policy,
     PolicyError,
@@ -64,10 +66,16 @@ from synth.reports import (
     write_junit,
     write_sarif,
 )
-from synth.waivers import Waiver, WaiversError, load_waivers, pick_waiver, scanned_by
-
-# Kept for callers of the pre-split module (tests, tools).
-_scanned = scanned_by
+from synth.waivers import (
+    FileWaiver,
+    Waiver,
+    WaiversError,
+    declared_waivers,
+    expiring,
+    file_waivers_for,
+    load_waivers,
+    pick_waiver,
+)
 
 __all__ = [
     "CONTEXT_ENV", "CRASHED", "PROBE_DIR", "PROBE_MODULE", "STACK_FILE", "CheckovError",
@@ -90,11 +98,13 @@ DEFAULT_ENVIRONMENTS = PROJECT_ROOT / "environments"
 
 # Our policies mark non-binary outcomes in a result's details.
 UNKNOWN_PREFIX = "UNKNOWN: "
+# ...and a floor the environment file waives (policies/checks/groundwork_policy.py).
+WAIVED_PREFIX = "WAIVED: "
 
 
 def evaluate(
     scan: Scan,
-    waivers: Sequence[Waiver],
+    waivers: Sequence[FileWaiver],
     today: dt.date,
     waivers_path: str,
     *,
@@ -102,11 +112,27 @@ def evaluate(
     requirement_map: RequirementMap | None = None,
     require_coverage: bool = False,
 ) -> GateReport:
-    """Apply waivers to Checkov's results and compare what it evaluated with what we synthesized."""
+    """Apply waivers to Checkov's results and compare what it evaluated with what we synthesized.
+
+    `waivers` are the operator file's; each stack's construct waivers are read from its
+    document and its floor waivers from the policies' results (synth/waivers.py)."""
     catalog = catalog or {}
     mapping = requirement_map or RequirementMap({}, {})
-    expired = [waiver for waiver in waivers if waiver.is_expired(today)]
-    active = [waiver for waiver in waivers if not waiver.is_expired(today)]
+    tiers = {name: config.tier for name, config in scan.configs.items()}
+    paths = {
+        stack.name: construct_paths(stack.document, stack.name) if stack.document else {}
+        for stack in scan.stacks
+    }
+    declared: list[Waiver] = []
+    waiver_problems: dict[str, list[str]] = {}
+    for stack in scan.stacks:
+        found, problems = declared_waivers(stack)
+        declared += found
+        waiver_problems[stack.name] = problems
+    from_file, idle = file_waivers_for(waivers, scan.stacks, tiers, waivers_path)
+    every = declared + from_file
+    expired = [waiver for waiver in every if waiver.is_expired(today)]
+    active = [waiver for waiver in every if not waiver.is_expired(today)]
 
     # Probe results carry each entity's true address; other results on the same lines inherit it.
     addresses = {
@@ -119,6 +145,7 @@ def evaluate(
     judged: dict[str, set[str]] = {stack.name: set() for stack in scan.stacks}
     findings: list[Finding] = []
     used: set[Waiver] = set()
+    floor_waivers: dict[Waiver, None] = {}
     for record in scan.records:
         resource = addresses.get((record.stack, record.line_range), record.resource)
         reported[record.stack].add(resource)
@@ -129,9 +156,16 @@ def evaluate(
         if any(detail.startswith(UNKNOWN_PREFIX) for detail in record.details):
             # Our policies pass an unresolvable value only in dev; it is reported, not hidden.
             status = Status.UNKNOWN
+        floor = _floor_waiver(record, resource, scan)
+        if record.result == "PASSED" and floor is not None:
+            # The environment file lowered a floor: waived, with its reason, never a pass.
+            status, waiver = Status.WAIVED, floor
+            used.add(floor)
+            floor_waivers.setdefault(floor, None)
         # Checkov's own skips are not waivers: anything but a pass needs one of ours.
         if record.result != "PASSED":
-            waiver = pick_waiver(active, record, resource)
+            path = paths.get(record.stack, {}).get(resource)
+            waiver = pick_waiver(active, record.stack, record.check_id, resource, path)
             status = Status.WAIVED if waiver else Status.FAILED
             if waiver:
                 used.add(waiver)
@@ -149,6 +183,7 @@ def evaluate(
                 severity=catalog[record.check_id].severity if record.check_id in catalog else None,
                 line_range=record.line_range,
                 crashed=record.result == CRASHED,
+                path=paths.get(record.stack, {}).get(resource),
             )
         )
 
@@ -171,6 +206,7 @@ def evaluate(
     stack_reports = []
     for stack in scan.stacks:
         errors = [stack.load_error] if stack.load_error else []
+        errors += [f"construct waiver {problem}" for problem in waiver_problems[stack.name]]
         if stack.name in scan.unparsed:
             errors.append("Checkov could not parse this file (its log above says why)")
         elif stack.document is not None and stack.resources and not reported[stack.name]:
@@ -195,14 +231,64 @@ def evaluate(
         waivers_path=waivers_path,
         stacks=stack_reports,
         findings=findings,
-        applied_waivers=[waiver for waiver in active if waiver in used],
-        unused_waivers=[
-            waiver for waiver in active if waiver not in used and scanned_by(waiver, scan.stacks)
-        ],
+        applied_waivers=[waiver for waiver in active if waiver in used] + list(floor_waivers),
+        unused_waivers=[waiver for waiver in active if waiver not in used]
+        + _idle(idle, scan.stacks, tiers, waivers_path),
         expired_waivers=expired,
+        expiring_waivers=expiring(active, today),
         coverage=coverage(scan, findings, mapping),
         require_coverage=require_coverage,
     )
+
+
+def _floor_waiver(record: CheckovRecord, resource: str, scan: Scan) -> Waiver | None:
+    """The environment file's floor waiver behind a passed result with a WAIVED note."""
+    note = next((d for d in record.details if d.startswith(WAIVED_PREFIX)), None)
+    if note is None:
+        return None
+    config = scan.configs.get(record.stack)
+    return Waiver(
+        check=record.check_id,
+        stack=record.stack,
+        reason=note.removeprefix(WAIVED_PREFIX),
+        owner=config.owner if config is not None else "the environment file's owner",
+        expires=None,
+        origin=f"environments/{record.stack}.yaml waivers (a requirement floor)",
+        resource=resource,
+    )
+
+
+def _idle(
+    idle: Sequence[tuple[int, FileWaiver]],
+    stacks: Sequence[Stack],
+    tiers: dict[str, str],
+    waivers_path: str,
+) -> list[Waiver]:
+    """Operator waivers that matched no resource in a stack this run scanned in their scope:
+    stale (a renamed construct) or about another cloud's run; listed only in the first case."""
+    stale = []
+    for index, entry in idle:
+        names = [
+            stack.name
+            for stack in stacks
+            if entry.in_scope(
+                stack.name, tiers.get(stack.name, "production"), stack_cloud(stack.document or {})
+            )
+        ]
+        if names:
+            stale.append(
+                Waiver(
+                    check=entry.check,
+                    stack=", ".join(names),
+                    reason=entry.reason,
+                    owner=entry.owner,
+                    expires=entry.expires,
+                    origin=f"{waivers_path} waivers[{index}] (no such resource in scope)",
+                    path=entry.resource,
+                    resource_type=entry.resource_type,
+                )
+            )
+    return stale
 
 
 def run(
@@ -260,7 +346,7 @@ def run(
     report = evaluate(
         scan,
         waivers,
-        today or dt.date.today(),
+        today or clock.today(),
         str(waivers_path),
         catalog=catalog,
         requirement_map=mapping,

@@ -8,12 +8,20 @@ and never synthesize at import time. Plain helpers live in tests/matrix.py.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from matrix import CLOUDS, ENVIRONMENTS, resources_of, synthesize_clouds
+
+from synth.clock import TODAY_ENV
+
+# No test depends on the real date: the gate (and main.py, which tests start as subprocesses
+# that inherit this environment) judges waiver expiry against this pinned day.
+PINNED_TODAY = "2026-11-01"
+os.environ[TODAY_ENV] = PINNED_TODAY
 
 
 @pytest.fixture(scope="session")

@@ -29,8 +29,10 @@ from cdktf_cdktf_provider_aws.elasticache_user import (
 )
 from cdktf_cdktf_provider_aws.elasticache_user_group import ElasticacheUserGroup
 from constructs import Construct
+from constructs.aws import waivers
 
 from synth.config import EnvironmentConfig
+from synth.construct_waivers import waive
 
 PORT = 6379
 ENGINE_VERSION = "7.1"  # Redis OSS; IAM authentication needs 7.0 or later
@@ -149,6 +151,8 @@ class Cache(Construct):
             )
             for log_type in LOG_TYPES
         }
+        for log_group in log_groups.values():
+            waivers.log_retention(log_group, config)
 
         group = ElasticacheReplicationGroup(
             self,
@@ -186,6 +190,15 @@ class Cache(Construct):
                 for log_type, group in log_groups.items()
             ],
         )
+        if not replicated:
+            waive(
+                group,
+                "CKV2_AWS_50",
+                reason="Replication with automatic failover is a CACHE-2 production rule; "
+                "this environment runs one node (cache.replicas is 0) by config.",
+                owner=waivers.OWNER,
+                expires=waivers.EXPIRES,
+            )
         self.endpoint = group.primary_endpoint_address
         self.reader_endpoint = group.reader_endpoint_address
         self.connect_arns = [group.arn, app_user.arn]

@@ -60,8 +60,10 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
+from constructs.aws import waivers
 
 from synth.config import EnvironmentConfig
+from synth.construct_waivers import waive
 
 PORT = 5432
 # RDS exports these to CloudWatch (DB-8); each lands in /aws/rds/instance/<id>/<export>.
@@ -186,6 +188,8 @@ class Database(Construct):
             for role, instance_id in instances.items()
             for export in LOG_EXPORTS
         }
+        for log_group in log_groups.values():
+            waivers.log_retention(log_group, config)
         self.log_group_name = log_groups[self.identifier, "postgresql"].name
         os_metrics: CloudwatchLogGroup | DataAwsCloudwatchLogGroup
         if config.aws.rds_os_metrics_log_group == "create":
@@ -196,6 +200,7 @@ class Database(Construct):
                 retention_in_days=config.logs.retention_days,
                 kms_key_id=log_kms_key_arn,
             )
+            waivers.log_retention(os_metrics, config)
         else:  # another stack of this account and region created it; plan fails if not
             os_metrics = DataAwsCloudwatchLogGroup(
                 self, "logs-os-metrics", name=OS_METRICS_LOG_GROUP
@@ -255,6 +260,15 @@ class Database(Construct):
             kms_key_id=kms_key_arn,  # SEC-1
             recovery_window_in_days=RECOVERY_WINDOW_DAYS,
         )
+        waive(
+            master_secret,
+            "CKV2_AWS_57",
+            reason="The master password is write-only and rotated by bumping "
+            "aws.master_password_version; the app signs in with IAM tokens and never reads it, "
+            "and automatic rotation needs a PostgreSQL rotation function that is not built yet.",
+            owner=waivers.OWNER,
+            expires=waivers.GAP_EXPIRES,
+        )
         self.master_user_secret_arn = master_secret.arn
         self.master_secret_kms_key_arn = kms_key_arn
         primary = DbInstance(
@@ -281,6 +295,24 @@ class Database(Construct):
                 TerraformResourceLifecycle(prevent_destroy=True) if db.deletion_protection else None
             ),
         )
+        if not db.high_availability:
+            waive(
+                primary,
+                "CKV_AWS_157",
+                reason="High availability is a DB-5 production rule; this environment runs a "
+                "single-AZ database (database.high_availability is false) by config.",
+                owner=waivers.OWNER,
+                expires=waivers.EXPIRES,
+            )
+        if not db.deletion_protection:
+            waive(
+                primary,
+                "CKV_AWS_293",
+                reason="Deletion protection is off by config (database.deletion_protection is "
+                "false; DB-7 requires it from staging on), so this database is disposable.",
+                owner=waivers.OWNER,
+                expires=waivers.EXPIRES,
+            )
         self.instance_arn = primary.arn
         self.address = primary.address
         self.primary = primary
@@ -304,12 +336,20 @@ class Database(Construct):
         for role, replica_id in list(instances.items())[1:]:
             # DB-5: same-region replica; it inherits engine, credentials and backups policy
             # from the primary, and RDS refuses final snapshots of replicas.
-            DbInstance(
+            replica = DbInstance(
                 self,
                 role,
                 **observed(replica_id),
                 replicate_source_db=primary.identifier,
                 skip_final_snapshot=True,
+            )
+            waive(
+                replica,
+                "CKV_AWS_157",
+                reason="The primary is Multi-AZ; a read replica only serves reads and is "
+                "recreated from the primary if it fails.",
+                owner=waivers.OWNER,
+                expires=waivers.EXPIRES,
             )
 
         proxy_name = self.identifier
@@ -320,6 +360,7 @@ class Database(Construct):
             retention_in_days=config.logs.retention_days,
             kms_key_id=log_kms_key_arn,
         )
+        waivers.log_retention(proxy_logs, config)
         proxy_role = IamRole(
             self,
             "proxy-role",

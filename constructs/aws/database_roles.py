@@ -48,6 +48,7 @@ from cdktf_cdktf_provider_aws.lambda_invocation import LambdaInvocation
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
+from constructs.aws import waivers
 from constructs.aws.database import Database
 from constructs.aws.secrets import function_package
 from constructs.aws.service import container_insights_cluster
@@ -115,6 +116,7 @@ class DatabaseRoles(Construct):
             retention_in_days=config.logs.retention_days,  # OBS-1
             kms_key_id=log_kms_key_arn,
         )
+        waivers.log_retention(task_logs, config)
         execution_role = IamRole(
             self,
             "execution-role",
@@ -213,6 +215,7 @@ class DatabaseRoles(Construct):
             retention_in_days=config.logs.retention_days,  # OBS-1
             kms_key_id=log_kms_key_arn,
         )
+        waivers.log_retention(function_logs, config)
         function_role = IamRole(
             self,
             "function-role",
@@ -314,6 +317,12 @@ class DatabaseRoles(Construct):
                 log_format="JSON", log_group=function_logs.name
             ),
             depends_on=[function_logs, vpc_access, function_policy],
+        )
+        waivers.lambda_function(
+            function,
+            config,
+            dead_letter_reason="Terraform invokes the role-task function synchronously and "
+            "fails the apply on its error, so a dead-letter queue would never receive anything.",
         )
         self.ready = LambdaInvocation(
             self,

@@ -96,9 +96,11 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
     Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader,
 )
 from constructs import Construct
+from constructs.aws import waivers
 from constructs.aws.network import Network
 
 from synth.config import EnvironmentConfig
+from synth.construct_waivers import waive
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"  # EDGE-1: TLS 1.3 and 1.2 only
 HEALTH_PATH = "/health"  # EDGE-4
@@ -166,6 +168,24 @@ class Edge(Construct):
             # ELB checks that it may write to the bucket when the ALB is created.
             depends_on=[self._log_bucket_policy],
         )
+        waive(
+            self.load_balancer,
+            "CKV2_AWS_76",
+            reason="The WAF attaches the Log4j known-bad-inputs rule group; the anonymous-IP "
+            "list this check also wants would block VPN and cloud-hosted users, a product "
+            "decision not yet taken.",
+            owner=waivers.OWNER,
+            expires=waivers.EXPIRES,
+        )
+        if not config.database.deletion_protection:
+            waive(
+                self.load_balancer,
+                "CKV_AWS_150",
+                reason="The load balancer is protected when the data is (DB-7); this "
+                "environment turns database.deletion_protection off, so it is disposable.",
+                owner=waivers.OWNER,
+                expires=waivers.EXPIRES,
+            )
         self.dns_name = self.load_balancer.dns_name
 
         target_group = LbTargetGroup(
@@ -265,6 +285,23 @@ class Edge(Construct):
             "logs",
             bucket=f"{config.prefix}-logs-{self._account_id}-{config.aws.region}",
             force_destroy=False,
+        )
+        waivers.no_event_subscriber(bucket)
+        waive(
+            bucket,
+            "CKV_AWS_144",
+            reason="Access logs are operational data that expire with the log retention, so a "
+            "cross-region copy is not worth its cost.",
+            owner=waivers.OWNER,
+            expires=waivers.EXPIRES,
+        )
+        waive(
+            bucket,
+            "CKV_AWS_145",
+            reason="ALB access logs and S3 server access logs can only be delivered to a bucket "
+            "encrypted with SSE-S3, not SSE-KMS.",
+            owner=waivers.OWNER,
+            expires=waivers.EXPIRES,
         )
         self.log_bucket_name = bucket.bucket
         self.log_bucket_arn = bucket.arn
@@ -505,6 +542,7 @@ class Edge(Construct):
             retention_in_days=config.logs.retention_days,
             kms_key_id=log_kms_key_arn,
         )
+        waivers.log_retention(log_group, config)
         region = config.aws.region
         resource_policy = CloudwatchLogResourcePolicy(
             self,

@@ -38,9 +38,11 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
     VpcSecurityGroupIngressRule,
 )
 from constructs import Construct
+from constructs.aws import waivers
 from constructs.subnets import plan_subnets
 
 from synth.config import EnvironmentConfig
+from synth.construct_waivers import waive
 
 ANYWHERE = "0.0.0.0/0"
 POSTGRES_PORT = 5432
@@ -255,6 +257,15 @@ class Network(Construct):
             )
             if name == "app" or (direction == "in" and peer == "app"):
                 self.app_rules.append(created)
+            if (name, direction, rule_port, peer) == ("alb", "in", 80, "internet"):
+                waive(
+                    created,
+                    "CKV_AWS_260",
+                    reason="Port 80 is open only so the HTTP listener can answer with a 301 "
+                    "redirect to HTTPS, which NET-3 and EDGE-1 allow.",
+                    owner=waivers.OWNER,
+                    expires=waivers.EXPIRES,
+                )
         return groups
 
     def _flow_logs(self, config: EnvironmentConfig, vpc_id: str, log_kms_key_arn: str) -> None:
@@ -267,6 +278,7 @@ class Network(Construct):
             retention_in_days=config.logs.retention_days,
             kms_key_id=log_kms_key_arn,
         )
+        waivers.log_retention(log_group, config)
         role = IamRole(
             self,
             "flow-logs-role",

@@ -53,6 +53,7 @@ from cdktf_cdktf_provider_aws.ecs_task_definition import (
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
+from constructs.aws import waivers
 from constructs.aws.edge import Edge
 from constructs.aws.network import Network
 from constructs.aws.registry import Registry
@@ -113,6 +114,7 @@ def container_insights_cluster(
         retention_in_days=config.logs.retention_days,  # OBS-1
         kms_key_id=log_kms_key_arn,
     )
+    waivers.log_retention(performance, config)
     return EcsCluster(
         scope,
         id_,
@@ -170,6 +172,7 @@ class Service(Construct):
             retention_in_days=config.logs.retention_days,  # OBS-1
             kms_key_id=log_kms_key_arn,
         )
+        waivers.log_retention(log_group, config)
         self.log_group_name = log_group.name
 
         # ECS assumes both roles only for task definitions of this account and region.

@@ -59,9 +59,11 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningVersioningConfiguration,
 )
 from constructs import Construct
+from constructs.aws import waivers
 from constructs.aws.keys import DELETION_WINDOW_DAYS, s3_only_key_policy
 
 from synth.config import EnvironmentConfig
+from synth.construct_waivers import waive
 
 NONCURRENT_VERSION_DAYS = 90  # OBJ-3
 ABORT_MULTIPART_DAYS = 7  # OBJ-3
@@ -231,10 +233,20 @@ class Storage(Construct):
             target_bucket=log_bucket_name,  # OBJ-6
             target_prefix=f"s3/{self.bucket_name}/",
         )
+        waivers.no_event_subscriber(assets.bucket)
         self.replica_bucket_arn: str | None = None
         if config.tier == "production":
             self.replica_bucket_arn = self._replicate(
                 config, account_id, assets, kms_key_arn, replica_provider
+            )
+        else:
+            waive(
+                assets.bucket,
+                "CKV_AWS_144",
+                reason="Cross-region replication is an OBJ-4 production rule; this tier keeps "
+                "its assets in one region.",
+                owner=waivers.OWNER,
+                expires=waivers.EXPIRES,
             )
 
     def _replicate(
@@ -269,6 +281,16 @@ class Storage(Construct):
             name=f"{config.prefix}-assets-replica-{account_id}",
             kms_key_arn=key.arn,
             provider=provider,
+        )
+        waivers.no_event_subscriber(replica.bucket)
+        waive(
+            replica.bucket,
+            "CKV_AWS_18",
+            reason="S3 access logs must go to a bucket in the same region and the stack has no "
+            "log bucket in the replica region, nor a trail recording the replica's data events, "
+            "so access to the replica is not logged; only the replication role writes to it.",
+            owner=waivers.OWNER,
+            expires=waivers.GAP_EXPIRES,
         )
 
         role = IamRole(

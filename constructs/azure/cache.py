@@ -26,9 +26,11 @@ from cdktf_cdktf_provider_azurerm.redis_cache import (
 )
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
+from constructs.azure import waivers
 from constructs.azure.keys import global_name
 
 from synth.config import EnvironmentConfig
+from synth.construct_waivers import waive
 
 if TYPE_CHECKING:
     from constructs.azure.network import Network
@@ -92,6 +94,16 @@ class Cache(Construct):
                 )
             ],
         )
+        if sku == "Basic":  # CKV_AZURE_230 passes Standard and Premium, which replicate
+            waive(
+                self.redis,
+                "CKV_AZURE_230",
+                reason="The Basic SKU runs one node without replication; this environment asks "
+                "for no replica (cache.replicas is 0), and replication with failover is a "
+                "CACHE-2 production rule.",
+                owner=waivers.OWNER,
+                expires=waivers.EXPIRES,
+            )
         self.host = self.redis.hostname
         self.port = TLS_PORT
         network.private_endpoint(

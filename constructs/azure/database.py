@@ -67,9 +67,11 @@ from cdktf_cdktf_provider_azurerm.postgresql_flexible_server_database import (
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
+from constructs.azure import waivers
 from constructs.azure.keys import Keys, global_name
 
 from synth.config import EnvironmentConfig
+from synth.construct_waivers import waive
 
 if TYPE_CHECKING:
     from constructs.azure.network import Network
@@ -193,6 +195,24 @@ class Database(Construct):
             )
             for n in range(1, db.read_replicas + 1)
         ]
+        for server in (self.server, *self.replicas):
+            waive(
+                server,
+                "CKV2_AZURE_57",
+                reason="The server is VNet-integrated in a delegated subnet with a private DNS "
+                "zone, Azure's other private-access model, so it has no public endpoint (NET-2).",
+                owner=waivers.OWNER,
+                expires=waivers.EXPIRES,
+            )
+        if geo is None:
+            waive(
+                self.server,
+                "CKV_AZURE_136",
+                reason="Geo-redundant backups follow database.high_availability, which is off in "
+                "this environment; locally redundant backups are a cost choice of its tier.",
+                owner=waivers.OWNER,
+                expires=waivers.EXPIRES,
+            )
         self.admin = UserAssignedIdentity(
             self,
             "admin",

@@ -48,9 +48,11 @@ from cdktf_cdktf_provider_azurerm.security_center_subscription_pricing import (
     SecurityCenterSubscriptionPricingExtension,
 )
 from constructs import Construct
+from constructs.azure import waivers
 from constructs.azure.keys import global_name
 
 from synth.config import EnvironmentConfig
+from synth.construct_waivers import waive
 
 if TYPE_CHECKING:
     from constructs.azure.network import Network
@@ -99,6 +101,34 @@ class Registry(Construct):
             retention_policy_in_days=UNTAGGED_RETENTION_DAYS,
             trust_policy_enabled=False,  # Docker Content Trust is deprecated by Azure
         )
+        for check, reason in (
+            (
+                "CKV_AZURE_139",
+                "For DEPLOY-3 the release pipeline pushes each release image from the deploy "
+                'runner outside the VNet (README, "Azure releases"); public network access is on '
+                "only behind a network rule set that denies by default and admits "
+                "azure.deployer_ip_ranges (CKV_GW_DEPLOY_70 checks it), while the app pulls "
+                "through the private endpoint with AcrPull; admin user and anonymous pull stay "
+                "off.",
+            ),
+            (
+                "CKV_AZURE_164",
+                "Docker Content Trust is deprecated by Azure; the release pipeline locks each "
+                "release tag right after its push and Defender for Containers scans the images "
+                "(APP-6).",
+            ),
+            (
+                "CKV_AZURE_165",
+                "The app runs in one region, so a geo-replicated registry would add cost without "
+                "a consumer in a second region.",
+            ),
+            (
+                "CKV_AZURE_166",
+                "Quarantine needs a scanner that releases images, which Defender for Containers "
+                "does not do, so every pull would block.",
+            ),
+        ):
+            waive(self.registry, check, reason=reason, owner=waivers.OWNER, expires=waivers.EXPIRES)
         self.login_server = self.registry.login_server
         self.endpoint = network.private_endpoint(
             self,

@@ -59,9 +59,11 @@ from cdktf_cdktf_provider_azurerm.storage_management_policy import (
     StorageManagementPolicyRuleFilters,
 )
 from constructs import Construct
+from constructs.azure import waivers
 from constructs.azure.keys import ManagedKey, global_name
 
 from synth.config import EnvironmentConfig
+from synth.construct_waivers import waive
 
 if TYPE_CHECKING:
     from constructs.azure.network import Network
@@ -191,6 +193,43 @@ class Storage(Construct):
             storage_account_id=self.account.id,
             container_access_type="private",
         )
+        waive(
+            self.container,
+            "CKV2_AZURE_21",
+            reason="Storage analytics logging needs shared-key access, which is disabled; blob "
+            "reads, writes and deletes are logged through a diagnostic setting to Log Analytics "
+            "(OBJ-6).",
+            owner=waivers.OWNER,
+            expires=waivers.EXPIRES,
+        )
+        waive(
+            self.account,
+            "CKV_AZURE_33",
+            reason="This account's queue service is unused (the rotation queue lives in the log "
+            "account), so there are no queue operations to log; blob operations are logged "
+            "through a diagnostic setting (OBJ-6).",
+            owner=waivers.OWNER,
+            expires=waivers.EXPIRES,
+        )
+        waive(
+            self.account,
+            "CKV_AZURE_59",
+            reason="For DEPLOY-3 the deploy runner creates this account's container and the "
+            "provider polls its data plane during the apply, before any private endpoint exists; "
+            "public network access is on only behind a firewall that denies by default and admits "
+            "azure.deployer_ip_ranges and trusted Azure services (CKV_GW_DEPLOY_70 checks it).",
+            owner=waivers.OWNER,
+            expires=waivers.EXPIRES,
+        )
+        if replication == "LRS":
+            waive(
+                self.account,
+                "CKV_AZURE_206",
+                reason="Geo-redundant object storage is an OBJ-4 production rule; this tier keeps "
+                "locally redundant storage.",
+                owner=waivers.OWNER,
+                expires=waivers.EXPIRES,
+            )
         StorageManagementPolicy(
             self,
             "lifecycle",

@@ -48,6 +48,7 @@ from cdktf_cdktf_provider_google.sql_database_instance import (
     SqlDatabaseInstanceSettingsMaintenanceWindow,
 )
 from constructs import Construct
+from constructs.gcp import waivers
 from constructs.gcp.accounts import account_id
 from constructs.gcp.keys import Keys
 from constructs.gcp.network import POSTGRES_PORT, Network
@@ -187,6 +188,7 @@ class Database(Construct):
             # DEPLOY-2: the Cloud SQL agent may use the key; the peering exists.
             depends_on=[keys.grants["database"], network.private_services],
         )
+        waivers.postgres_instance(self.instance, config)
         self.instance_name = self.instance.name
         self.connection_name = self.instance.connection_name
         self.private_ip = self.instance.private_ip_address
@@ -234,3 +236,5 @@ class Database(Construct):
             )
             for index in range(db.read_replicas)
         ]
+        for replica in self.replicas:
+            waivers.postgres_instance(replica, config)

@@ -66,6 +66,7 @@ from cdktf_cdktf_provider_google.service_account import ServiceAccount
 from cdktf_cdktf_provider_google.sql_user import SqlUser
 from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
 from constructs import Construct
+from constructs.gcp import waivers
 from constructs.gcp.cache import Cache
 from constructs.gcp.database import DATABASE_NAME, Database, app_account_id, iam_user
 from constructs.gcp.network import Network
@@ -75,6 +76,7 @@ from constructs.gcp.steps import GcloudStep
 from constructs.gcp.storage import Storage
 
 from synth.config import EnvironmentConfig
+from synth.construct_waivers import waive
 
 HEALTH_PATH = "/health"
 # What the app's migrations need and nothing more (IAM-1, DEPLOY-6): connect to, create
@@ -392,6 +394,16 @@ class Service(Construct):
                 rotation.first_run,
                 migrations,
             ],
+        )
+        waive(
+            self.service,
+            "CKV_GW_EDGE_44",
+            reason="Cloud Run stops an instance 10 s after SIGTERM and the grace period cannot be "
+            "configured (cloud.google.com/run/docs/container-contract#instance-shutdown); "
+            "EDGE-4's 30 s needs another platform (GKE or Compute Engine behind the same load "
+            "balancer).",
+            owner=waivers.OWNER,
+            expires=waivers.EXPIRES,
         )
         self.name = self.service.name
         self.account = account

@@ -14,6 +14,11 @@ storage.py): from a production config, a dual-region over `gcp.region` and
 locks with a lock object in the bucket, so there is nothing else to create; the bucket has
 no retention policy or default event-based hold, which would keep the backend from deleting
 its lock object and old state (DEPLOY-6).
+
+Requests to the state bucket are recorded as Cloud Storage usage logs in a second bucket,
+`<project id>-tfstate-access-logs`, placed, encrypted and versioned like the first and
+emptied after the log retention (OBS-1), exactly as the app's bucket logs to its own
+access-log bucket (constructs/gcp/storage.py).
 """
 
 from __future__ import annotations
@@ -26,9 +31,12 @@ from cdktf_cdktf_provider_google.storage_bucket import (
     StorageBucket,
     StorageBucketCustomPlacementConfig,
     StorageBucketEncryption,
+    StorageBucketLogging,
     StorageBucketVersioning,
 )
+from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
 from constructs import Construct
+from constructs.gcp import waivers
 from constructs.gcp.keys import (
     DESTROY_SCHEDULED,
     ENCRYPTER,
@@ -38,9 +46,10 @@ from constructs.gcp.keys import (
     kms_location,
     storage_dual_region,
 )
-from constructs.gcp.storage import _lifecycle
+from constructs.gcp.storage import LOG_WRITER, _lifecycle
 
 from synth.config import EnvironmentConfig
+from synth.construct_waivers import waive
 
 
 class StateStorage(Construct):
@@ -80,6 +89,34 @@ class StateStorage(Construct):
             member=f"serviceAccount:{agents.email['storage']}",
             depends_on=[agents.created["storage"]],  # type: ignore[list-item]
         )
+        logs = StorageBucket(
+            self,
+            "access-logs",
+            name=f"{project}-tfstate-access-logs",
+            **placement,
+            uniform_bucket_level_access=True,  # OBJ-1
+            public_access_prevention="enforced",  # OBJ-1
+            encryption=StorageBucketEncryption(default_kms_key_name=key.id),  # OBJ-2
+            versioning=StorageBucketVersioning(enabled=True),  # OBJ-3
+            lifecycle_rule=_lifecycle(expire_days=config.logs.retention_days),
+            force_destroy=False,
+            depends_on=[grant],
+        )
+        waive(
+            logs,
+            "CKV_GCP_62",
+            reason="This is the access-log bucket itself; logging its own access into itself "
+            "would loop.",
+            owner=waivers.OWNER,
+            expires=waivers.EXPIRES,
+        )
+        StorageBucketIamMember(
+            self,
+            "access-logs-writer",
+            bucket=logs.name,
+            role="roles/storage.objectCreator",
+            member=LOG_WRITER,
+        )
         bucket = StorageBucket(
             self,
             "bucket",
@@ -90,6 +127,7 @@ class StateStorage(Construct):
             encryption=StorageBucketEncryption(default_kms_key_name=key.id),  # OBJ-2
             versioning=StorageBucketVersioning(enabled=True),  # OBJ-3
             lifecycle_rule=_lifecycle(),  # OBJ-3
+            logging=StorageBucketLogging(log_bucket=logs.name, log_object_prefix="tfstate/"),
             force_destroy=False,
             # Losing the bucket loses every environment's state.
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),

@@ -31,9 +31,11 @@ from cdktf_cdktf_provider_google.storage_bucket import (
 )
 from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
 from constructs import Construct
+from constructs.gcp import waivers
 from constructs.gcp.keys import Keys, bucket_location, storage_dual_region
 
 from synth.config import EnvironmentConfig
+from synth.construct_waivers import waive
 
 NONCURRENT_DAYS = 90  # OBJ-3
 ABORT_UPLOAD_DAYS = 7  # OBJ-3
@@ -97,6 +99,14 @@ class Storage(Construct):
             "access-logs",
             f"{project}-access-logs",
             lifecycle_rule=_lifecycle(expire_days=config.logs.retention_days),
+        )
+        waive(
+            logs,
+            "CKV_GCP_62",
+            reason="This is the access-log bucket itself; logging its own access into itself "
+            "would loop.",
+            owner=waivers.OWNER,
+            expires=waivers.EXPIRES,
         )
         StorageBucketIamMember(
             self,

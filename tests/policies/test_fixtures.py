@@ -13,7 +13,6 @@ is a `fail_*` fixture.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 from matrix import CLOUDS, ROOT
 
-from synth import verify
+from synth import clock, verify
 from synth.config import load_environment
 from synth.reports import GateReport, Status
 
@@ -54,7 +53,7 @@ def fixture_report(tmp_path_factory: pytest.TempPathFactory) -> GateReport:
         environment = path.name.split(".")[0]
         configs[name] = load_environment(ROOT / "environments" / f"{environment}.yaml", cloud=cloud)
     scan = verify.run_checkov(verify.discover_stacks(work), [CHECKS], configs)
-    return verify.evaluate(scan, [], dt.date.today(), "none")
+    return verify.evaluate(scan, [], clock.today(), "none")  # pinned by tests/conftest.py
 
 
 OUTCOMES = ("pass", "fail", "unknown")

@@ -88,6 +88,14 @@ def one(stack: dict[str, Any], resource_type: str) -> dict[str, Any]:
     return resource
 
 
+def gcp_bucket(stack: dict[str, Any], suffix: str) -> dict[str, Any]:
+    """The stack's one GCS bucket whose name ends with `suffix`."""
+    (bucket,) = [
+        b for b in resources_of(stack, "google_storage_bucket") if b["name"].endswith(suffix)
+    ]
+    return bucket
+
+
 def companion(stack: dict[str, Any], resource_type: str, bucket_type: str) -> dict[str, Any]:
     """The `resource_type` resource configuring the stack's one bucket of `bucket_type`."""
     (name,) = stack["resource"][bucket_type].keys()
@@ -163,7 +171,7 @@ def test_gcp_state_bucket_is_versioned_cmek_encrypted_private(
     stacks: dict[str, Any], production: Callable[[str], Any]
 ) -> None:
     stack = stacks["gcp"]
-    bucket = one(stack, "google_storage_bucket")
+    bucket = gcp_bucket(stack, "-tfstate")
     (key_name,) = stack["resource"]["google_kms_crypto_key"]
     assert bucket["name"] == f"{production('gcp').gcp.project}-tfstate"
     assert bucket["versioning"] == {"enabled": True}
@@ -195,12 +203,62 @@ def test_gcp_state_bucket_is_versioned_cmek_encrypted_private(
 
 def test_gcp_state_is_protected_from_destroy(stacks: dict[str, Any]) -> None:
     stack = stacks["gcp"]
-    assert one(stack, "google_storage_bucket")["lifecycle"] == {"prevent_destroy": True}
-    assert one(stack, "google_storage_bucket")["force_destroy"] is False
+    assert gcp_bucket(stack, "-tfstate")["lifecycle"] == {"prevent_destroy": True}
+    assert gcp_bucket(stack, "-tfstate")["force_destroy"] is False
     assert one(stack, "google_kms_crypto_key")["lifecycle"] == {"prevent_destroy": True}
 
 
+def test_gcp_state_requests_are_logged_to_an_access_log_bucket(
+    stacks: dict[str, Any], production: Callable[[str], Any]
+) -> None:
+    """Who read or wrote state: usage logs go to a second bucket, as the app's bucket does
+    (the waiver that claimed data-access audit logs no stack enables is gone)."""
+    stack = stacks["gcp"]
+    state, logs = gcp_bucket(stack, "-tfstate"), gcp_bucket(stack, "-tfstate-access-logs")
+    (logs_name,) = [
+        name
+        for name, body in stack["resource"]["google_storage_bucket"].items()
+        if body["name"].endswith("-tfstate-access-logs")
+    ]
+    assert state["logging"] == {
+        "log_bucket": f"${{google_storage_bucket.{logs_name}.name}}",
+        "log_object_prefix": "tfstate/",
+    }
+    assert logs["encryption"] == state["encryption"]
+    assert logs["public_access_prevention"] == "enforced"
+    assert logs["versioning"] == {"enabled": True}
+    expiry = [r["condition"]["age"] for r in logs["lifecycle_rule"] if "age" in r["condition"]]
+    assert production("gcp").logs.retention_days in expiry
+    (writer,) = resources_of(stack, "google_storage_bucket_iam_member")
+    assert writer["member"] == "group:cloud-storage-analytics@google.com"
+    assert writer["role"] == "roles/storage.objectCreator"
+    assert "CKV_GCP_62" not in {w["check"] for w in state["//"].get("waivers", [])}
+
+
 # --- Azure -------------------------------------------------------------------------------
+
+
+def test_azure_state_blob_operations_are_logged_to_log_analytics(
+    stacks: dict[str, Any],
+) -> None:
+    """Who read, wrote or deleted state: a diagnostic setting on the state account's blob
+    service sends StorageRead/Write/Delete to the stack's own workspace."""
+    stack = stacks["azure"]
+    (account_name,) = stack["resource"]["azurerm_storage_account"]
+    (workspace_name,) = stack["resource"]["azurerm_log_analytics_workspace"]
+    setting = one(stack, "azurerm_monitor_diagnostic_setting")
+    assert setting["target_resource_id"] == (
+        f"${{azurerm_storage_account.{account_name}.id}}/blobServices/default"
+    )
+    assert setting["log_analytics_workspace_id"] == (
+        f"${{azurerm_log_analytics_workspace.{workspace_name}.id}}"
+    )
+    assert {log["category"] for log in setting["enabled_log"]} == {
+        "StorageRead",
+        "StorageWrite",
+        "StorageDelete",
+    }
+    assert one(stack, "azurerm_log_analytics_workspace")["local_authentication_enabled"] is False
 
 
 def test_azure_state_account_is_versioned_cmk_encrypted_private(stacks: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ from synth import verify
 from synth.config import load_environment
 from synth.refusals import refused_constructs
 from synth.reports import GateReport, Status, render_text, write_json, write_junit, write_sarif
-from synth.waivers import Waiver, WaiversError, load_waivers
+from synth.waivers import FileWaiver, WaiversError, file_waivers_for, load_waivers
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "verify"
@@ -89,20 +89,20 @@ def waivers_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         """\
 waivers:
   - check: CKV_AWS_26
-    environment: dev
+    environments: [dev]
     resource_type: aws_sns_topic
     reason: Dev alerts carry only synthetic test data, so the topic needs no key.
     owner: platform-team
     expires: 2026-12-31
   - check: CKV_AWS_26
-    environment: production
-    resource: aws_sns_topic.fail_alerts
+    environments: [production]
+    resource: fail_alerts
     reason: The alerts topic is being replaced by an encrypted one in the next release.
     owner: platform-team
     expires: 2027-06-30
   - check: CKV_AWS_26
-    environment: dev
-    resource: aws_sns_topic.retired_alerts
+    environments: [dev]
+    resource: retired_alerts
     reason: The retired topic stays until its last subscriber has moved over.
     owner: platform-team
     expires: 2027-06-30
@@ -212,11 +212,12 @@ def test_valid_waivers_cover_the_failures_and_are_listed(
     )
     assert "    covers 1 finding: aws_sns_topic.fail_alerts" in text
     assert f"  dev  {SNS_ENCRYPTION}  every aws_sns_topic in dev" in text
-    assert f"  production  {SNS_ENCRYPTION}  aws_sns_topic.fail_alerts" in text
+    assert f"  production  {SNS_ENCRYPTION}  construct fail_alerts" in text
+    assert f"    origin: {waivers_file} waivers[1]" in text
     assert "reason: Dev alerts carry only synthetic test data, so the topic needs no key." in text
     assert "owner platform-team, expires 2027-06-30" in text
     assert "Unused waivers (1, warning only" in text
-    assert f"  dev  {SNS_ENCRYPTION}  aws_sns_topic.retired_alerts" in text
+    assert f"  dev  {SNS_ENCRYPTION}  construct retired_alerts" in text
     assert table_row(text, "dev") == ["dev", "2", "2", "2", "0", "1"]
     assert text.splitlines()[-1] == "verify: PASS"
 
@@ -229,7 +230,7 @@ def test_expired_waiver_fails_and_no_longer_covers(
     text = render_text(report)
 
     assert failed_set(report) == {("dev", SNS_ENCRYPTION, "aws_sns_topic.fail_alerts")}
-    assert f"Expired waivers (1, today is {today}):" in text
+    assert f"Expired waivers (1, today is {today}; each fails the stack it covers" in text
     assert "owner platform-team, expires 2026-12-31" in text
     assert text.splitlines()[-1] == "verify: FAIL (1 failed check, 1 expired waiver)"
 
@@ -286,6 +287,7 @@ def test_cli_writes_json_and_junit(unevaluated_run: CliRun) -> None:
             "resources": 2,
             "evaluated": 1,
             "passed": 2,
+            "expired_waivers": 0,
             "failed": 0,
             "waived": 0,
             "not_evaluated": ["aws_sns_topic.spare_alerts"],
@@ -325,12 +327,14 @@ def test_json_and_junit_record_waivers(
         ("production", 2, 0, 1),
     ]
     assert [w["environment"] for w in data["waivers"]["applied"]] == ["dev", "production"]
-    assert [w["resource"] for w in data["waivers"]["unused"]] == ["aws_sns_topic.retired_alerts"]
+    assert [w["path"] for w in data["waivers"]["unused"]] == ["retired_alerts"]
     assert [s.get("name") for s in junit.findall("testsuite")] == ["dev", "production"]
     assert (junit.get("tests"), junit.get("failures"), junit.get("skipped")) == ("6", "0", "2")
     skipped = junit.find("testsuite/testcase/skipped")
     assert skipped is not None
-    assert skipped.get("message", "").startswith("waived until 2026-12-31 by platform-team: Dev")
+    assert skipped.get("message", "").startswith(
+        "waived (expires 2026-12-31) by platform-team: Dev"
+    )
 
 
 def without_records(scan: verify.Scan, drop: Callable[[verify.CheckovRecord], bool]) -> verify.Scan:
@@ -400,23 +404,31 @@ def test_invalid_waivers_file_exits_2_naming_file_and_field(tmp_path: Path) -> N
         """\
 waivers:
   - check: CKV_AWS_26
-    environment: dev
+    tier: dev
     resource_type: aws_sns_topic
     reason: Fine.
     owner: platform-team
     expires: 2027-01-01
   - check: CKV_AWS_26
-    environment: production
-    reason: Production alerts are waived for the whole stack until the key lands.
+    tier: production
+    resource_type: aws_sns_topic
+    reason: Production alerts are waived for every topic until the key lands.
     owner: platform-team
     expires: 2027-01-01
   - check: CKV_AWS_26
-    environment: dev
-    resource: aws_sns_topic.fail_alerts
+    environments: [dev]
+    resource: fail_alerts
     reason: The topic is replaced by an encrypted one in the next release.
     owner: platform-team
     expires: 2027-02-30
     ticket: OPS-1
+  - check: CKV_AWS_26
+    tier: dev
+    environments: [dev]
+    resource: aws_sns_topic.fail_alerts
+    reason: The topic is replaced by an encrypted one in the next release.
+    owner: ""
+    expires: 2027-01-01
 """,
     )
     run = run_cli(tmp_path / "work", FIXTURES / "clean", "--waivers", waivers)
@@ -426,11 +438,17 @@ waivers:
     assert run.stderr.splitlines() == [
         f"{waivers}: waivers[0].reason: must be a full sentence (at least 5 words, starting with"
         " a capital letter and ending with a period)",
-        f"{waivers}: waivers[1].resource: a waiver for 'production' (production tier) must name"
-        " a resource",
+        f"{waivers}: waivers[1].resource: a waiver for the production tier (production tier)"
+        " must name a resource (resource: its construct path)",
         f"{waivers}: waivers[2].expires: Input should be a valid date or datetime, day value is"
         " outside expected range",
         f"{waivers}: waivers[2].ticket: Extra inputs are not permitted",
+        f"{waivers}: waivers[3].owner: String should have at least 1 character",
+        f"{waivers}: waivers[3].environments: scope a waiver by tier (tier: dev) or by a list of"
+        " environments (environments: [dev, qa]), exactly one of them",
+        f"{waivers}: waivers[3].resource: 'aws_sns_topic.fail_alerts' looks like a Terraform"
+        " address; name the resource by its construct path (e.g. cache/redis, the metadata path"
+        " without the stack name), which stays the same in every environment",
     ]
     assert run.stdout == ""
 
@@ -478,7 +496,7 @@ def test_policy_checks_dir_is_passed_to_checkov_when_present(
 
 
 def test_shipped_waivers_file_is_valid() -> None:
-    """The file now holds reviewed AWS waivers; it must keep loading cleanly."""
+    """The file holds operator exceptions only (none today); it must keep loading cleanly."""
     assert isinstance(load_waivers(ROOT / "policies" / "waivers.yaml"), list)
 
 
@@ -489,19 +507,19 @@ def test_blanket_waivers_are_refused_by_tier_not_by_name(tmp_path: Path) -> None
         """\
 waivers:
   - check: CKV_AWS_26
-    environment: live
+    environments: [live]
     resource_type: aws_sns_topic
     reason: Every topic of the stack is waived until the encrypted topic ships.
     owner: platform-team
     expires: 2027-01-01
 """,
     )
-    assert [w.environment for w in load_waivers(waivers, tiers={"live": "dev"})] == ["live"]
+    assert [w.environments for w in load_waivers(waivers, tiers={"live": "dev"})] == [("live",)]
     with pytest.raises(WaiversError) as caught:
         load_waivers(waivers, tiers={"live": "production"})
     assert caught.value.messages == [
         f"{waivers}: waivers[0].resource: a waiver for 'live' (production tier) must name"
-        " a resource"
+        " a resource (resource: its construct path)"
     ]
 
 
@@ -513,7 +531,7 @@ def test_a_waiver_names_resources_never_a_whole_stack(tmp_path: Path) -> None:
         """\
 waivers:
   - check: CKV_AWS_338
-    environment: dev
+    tier: dev
     reason: Log retention follows the environment config, a reviewed cost trade-off.
     owner: platform-team
     expires: 2027-01-01
@@ -522,30 +540,38 @@ waivers:
     with pytest.raises(WaiversError) as caught:
         load_waivers(whole, tiers={"dev": "dev"})
     assert caught.value.messages == [
-        f"{whole}: waivers[0]: a waiver must name a resource (resource: type.name) or the "
-        "resource type it covers (resource_type: type); a whole-stack waiver would also cover "
-        "resources added later"
+        f"{whole}: waivers[0].resource: a waiver must name a resource by its construct path "
+        "(resource: cache/redis) or the resource type it covers (resource_type: type); a "
+        "whole-stack waiver would also cover resources added later"
     ]
     (rule,) = load_waivers(
         write_waivers(
             tmp_path / "rule.yaml",
             whole.read_text().replace(
-                "dev\n", "dev\n    resource_type: aws_cloudwatch_log_group\n"
+                "tier: dev\n", "tier: dev\n    resource_type: aws_cloudwatch_log_group\n"
             ),
         ),
         tiers={"dev": "dev"},
     )
-    assert rule.scope == "every aws_cloudwatch_log_group in dev"
-    assert rule.matches("dev", "CKV_AWS_338", "aws_cloudwatch_log_group.app")
-    assert not rule.matches("dev", "CKV_AWS_338", "aws_s3_bucket.logs")
-    assert not rule.matches("staging", "CKV_AWS_338", "aws_cloudwatch_log_group.app")
+    stacks = [
+        verify.Stack(name, Path(f"stacks/{name}/cdk.tf.json"), document, resources)
+        for name, document, resources in (
+            ("dev", {"provider": {"aws": [{}]}}, ("aws_cloudwatch_log_group.app",)),
+            ("staging", {"provider": {"aws": [{}]}}, ("aws_cloudwatch_log_group.app",)),
+        )
+    ]
+    (applied,), _ = file_waivers_for([rule], stacks, {"dev": "dev", "staging": "staging"}, "w")
+    assert applied.scope == "every aws_cloudwatch_log_group in dev"
+    assert applied.matches("dev", "CKV_AWS_338", "aws_cloudwatch_log_group.app")
+    assert not applied.matches("dev", "CKV_AWS_338", "aws_s3_bucket.logs")
+    assert not applied.matches("staging", "CKV_AWS_338", "aws_cloudwatch_log_group.app")
 
 
 CRASHING_WAIVER = """\
 waivers:
   - check: CKV_GCP_73
-    environment: dev
-    resource: google_compute_security_policy.fail_waf
+    environments: [dev]
+    resource: fail_waf
     reason: Checkov 3.3.30 crashes on this rule shape; the cve-canary rule is reviewed by hand.
     owner: platform-team
     expires: 2027-01-31
@@ -586,23 +612,25 @@ def test_a_crashed_check_can_be_waived_with_a_reason(crashing_runs: tuple[CliRun
     # Reported as a crash the waiver accepts, never as a result.
     assert "Crashed checks accepted by a waiver (1;" in waived.stdout
     assert "  dev  CKV_GCP_73  google_compute_security_policy.fail_waf\n" in waived.stdout
+    assert "  dev  CKV_GCP_73  construct fail_waf\n" in waived.stdout
     assert "covers 1 finding: google_compute_security_policy.fail_waf (crashed)" in waived.stdout
 
 
 def test_unused_waivers_are_listed_only_for_stacks_this_run_scanned() -> None:
-    def waiver(
-        check: str, environment: str, resource: str | None = None, kind: str = "random_id"
-    ) -> Waiver:
+    """An operator waiver that covers nothing is listed as unused only when a stack this run
+    scanned is in its scope: a GCP run does not report the AWS waivers as stale."""
+
+    def waiver(check: str, environment: str, **scope: object) -> FileWaiver:
         fields = {
             "check": check,
-            "environment": environment,
-            "resource": resource,
-            "resource_type": None if resource else kind,
+            "environments": [environment],
+            "resource": "cache/redis",
             "reason": "A reason that is a complete sentence.",
             "owner": "platform-team",
             "expires": "2027-01-01",
+            **scope,
         }
-        return Waiver.model_validate(fields, context={"tiers": {environment: "dev"}})
+        return FileWaiver.model_validate(fields, context={"tiers": {environment: "dev"}})
 
     gcp_dev = verify.Stack(
         name="dev",
@@ -610,11 +638,15 @@ def test_unused_waivers_are_listed_only_for_stacks_this_run_scanned() -> None:
         document={"provider": {"google": [{}]}},
         resources=(),
     )
-    assert verify._scanned(waiver("CKV_GCP_62", "dev"), [gcp_dev])
-    assert verify._scanned(waiver("CKV_GW_TAG_1", "dev"), [gcp_dev])
-    assert not verify._scanned(waiver("CKV_AWS_338", "dev"), [gcp_dev])
-    assert not verify._scanned(waiver("CKV2_GCP_13", "dev", "aws_s3_bucket.logs"), [gcp_dev])
-    assert not verify._scanned(waiver("CKV_GCP_62", "production"), [gcp_dev])
+
+    def listed(entry: FileWaiver) -> bool:
+        return bool(verify._idle([(0, entry)], [gcp_dev], {"dev": "dev"}, "w.yaml"))
+
+    assert listed(waiver("CKV_GCP_62", "dev"))
+    assert listed(waiver("CKV_GW_TAG_1", "dev"))
+    assert not listed(waiver("CKV_AWS_338", "dev"))
+    assert not listed(waiver("CKV_GW_TAG_1", "dev", cloud="aws"))
+    assert not listed(waiver("CKV_GCP_62", "production"))
 
 
 def test_requirement_map_merges_the_folder_and_refuses_a_check_mapped_twice(
@@ -752,11 +784,13 @@ def test_a_failure_without_a_requirement_says_how_to_fix_or_waive_it(
 ) -> None:
     text = render_text(verify.evaluate(failing_scan, [], TODAY, "policies/waivers.yaml"))
     assert (
-        "requirement: none mapped. Fix the resource, or waive it in policies/waivers.yaml with an"
-        " entry such as:" in " ".join(text.split())
-    )
-    assert "      - check: CKV_AWS_26\n        environment: dev\n" in text
-    assert "        resource: aws_sns_topic.fail_alerts\n" in text
+        "requirement: none mapped. Fix the resource. If the construct builds it this way on"
+        ' purpose, declare the waiver beside the resource: waive(<resource>, "CKV_AWS_26",'
+        " reason=..., owner=..., expires=...) from synth.construct_waivers. For an operator"
+        " exception, add an entry such as this to policies/waivers.yaml:"
+    ) in " ".join(text.split())
+    assert "      - check: CKV_AWS_26\n        environments: [dev]\n" in text
+    assert "        resource: fail_alerts\n" in text
 
 
 def test_report_sarif_and_json_quote_the_requirement_catalog(
