@@ -190,6 +190,7 @@ class AzureStack(GroundworkStack):
             environment=service.environment,
             database=database,
             secrets=secrets,
+            cache=cache,
             app_identity=service.identity,
             waits_for=[*vault_path, service.logs],
         )

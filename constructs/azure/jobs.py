@@ -1,6 +1,6 @@
-"""Builds the app's jobs in its Container Apps environment: the database role and secret rotation.
+"""Builds the app's jobs in its Container Apps environment: database role, cache access, rotation.
 
-Satisfies: SEC-2, DB-9, DEPLOY-5, DEPLOY-6
+Satisfies: SEC-2, DB-9, CACHE-1, APP-5, DEPLOY-5, DEPLOY-6
 
 Both run as Container Apps jobs in the app's (VNet-integrated) environment, so they reach
 the database, the vault and the rotation queue through their private endpoints, with
@@ -23,6 +23,17 @@ image and the PostgreSQL project's client image, pinned by tag.
   every `ROLE_JOB_CRON` (five minutes), so the role exists minutes after the first apply
   and is restored if someone drops it. `azurerm` cannot start a job once, so a schedule is
   the only trigger the stack can wire; a run costs a few vCPU-seconds.
+- `cache-access` (DEPLOY-6, CACHE-1, APP-5): the cache takes Entra ID tokens only, and a
+  token is accepted only for an identity with an access policy assignment on the cache's
+  database (https://learn.microsoft.com/azure/redis/entra-for-authentication). azurerm 4.55
+  cannot create one for Azure Managed Redis (hashicorp/terraform-provider-azurerm #30938;
+  the resource came with #30980, after 4.55), so the job PUTs the ARM child resource
+  `Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments` (api-version
+  2025-04-01, policy `default`, the only one the service offers,
+  https://learn.microsoft.com/azure/templates/microsoft.cache/redisenterprise/databases/accesspolicyassignments)
+  for the app's identity. It runs as `id-<prefix>-cacheaccess`, whose custom role allows
+  exactly that on this one cache, every `ROLE_JOB_CRON`, idempotently (a PUT of the same
+  assignment), so the app can use the cache minutes after the first apply.
 - `secret-rotation` (SEC-2): Key Vault raises `SecretNearExpiry` 30 days before a secret
   expires; Event Grid puts it on the `secret-rotation` queue (constructs/azure/secrets.py).
   The job runs every `ROTATION_JOB_CRON` (hourly), takes each message, writes a new version
@@ -44,8 +55,10 @@ from cdktf_cdktf_provider_azurerm.container_app_job import (
 )
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+from cdktf_cdktf_provider_azurerm.role_definition import RoleDefinition, RoleDefinitionPermissions
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
+from constructs.azure.cache import Cache
 from constructs.azure.database import Database
 from constructs.azure.keys import global_name
 from constructs.azure.secrets import Secrets
@@ -85,6 +98,23 @@ PGPASSWORD="$token" psql -v ON_ERROR_STOP=1 -v role="$APP_ROLE" \
   sslrootcert=system" <<'SQL'
 GRANT USAGE, CREATE ON SCHEMA public TO :"role";
 SQL
+"""
+
+# The ARM operations the cache-access job needs, on its one cache and nothing else.
+CACHE_ACCESS_ACTIONS = [
+    "Microsoft.Cache/redisEnterprise/databases/read",
+    "Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments/read",
+    "Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments/write",
+]
+CACHE_ACCESS_API_VERSION = "2025-04-01"  # first stable version with accessPolicyAssignments
+
+# Signs in as the job's identity and PUTs the app identity's access policy assignment on the
+# cache's database (an idempotent create-or-update). Assignment names are [A-Za-z0-9]{1,60}.
+CACHE_ACCESS_SCRIPT = r"""set -eu
+az login --identity --username "$AZURE_CLIENT_ID" --allow-no-subscriptions >/dev/null
+url="https://management.azure.com$DATABASE_ID/accessPolicyAssignments/app"
+body='{"properties":{"accessPolicyName":"default","user":{"objectId":"'"$APP_OBJECT_ID"'"}}}'
+az rest --method put --url "$url?api-version=$API_VERSION" --body "$body"
 """
 
 # Drains the rotation queue: one new secret version per near-expiry event.
@@ -141,6 +171,7 @@ class Jobs(Construct):
         environment: ContainerAppEnvironment,
         database: Database,
         secrets: Secrets,
+        cache: Cache,
         app_identity: UserAssignedIdentity,
         waits_for: list[object],
     ) -> None:
@@ -187,6 +218,8 @@ class Jobs(Construct):
             depends_on=[database.entra_admin, database.database, *waits_for],
             **common,
         )
+
+        self._cache_access(config, common, cache, app_identity, waits_for)
 
         self.rotation_identity = UserAssignedIdentity(
             self,
@@ -247,6 +280,70 @@ class Jobs(Construct):
                 ]
             ),
             depends_on=[*grants, *waits_for],
+            **common,
+        )
+
+    def _cache_access(
+        self,
+        config: EnvironmentConfig,
+        common: dict[str, object],
+        cache: Cache,
+        app_identity: UserAssignedIdentity,
+        waits_for: list[object],
+    ) -> None:
+        rg_location, rg_name = common["location"], common["resource_group_name"]
+        self.cache_access_identity = UserAssignedIdentity(
+            self,
+            "cache-access-identity",
+            name=f"id-{config.prefix}-cacheaccess",
+            location=rg_location,
+            resource_group_name=rg_name,
+        )
+        role = RoleDefinition(
+            self,
+            "cache-access-role",
+            name=f"{config.prefix} cache access assigner",
+            scope=cache.redis.id,
+            description="Assigns Entra access policies on this one Azure Managed Redis database.",
+            permissions=[RoleDefinitionPermissions(actions=CACHE_ACCESS_ACTIONS)],
+            assignable_scopes=[cache.redis.id],
+        )
+        self.cache_access_grant = RoleAssignment(
+            self,
+            "assigns-cache-access",
+            scope=cache.redis.id,
+            role_definition_id=role.role_definition_resource_id,
+            principal_id=self.cache_access_identity.principal_id,
+        )
+        self.cache_access = ContainerAppJob(
+            self,
+            "cache-access",
+            name=global_name(config, "caj-cache", max_length=32),
+            replica_timeout_in_seconds=300,
+            identity=ContainerAppJobIdentity(
+                type="UserAssigned", identity_ids=[self.cache_access_identity.id]
+            ),
+            schedule_trigger_config=ContainerAppJobScheduleTriggerConfig(
+                cron_expression=ROLE_JOB_CRON, parallelism=1, replica_completion_count=1
+            ),
+            template=ContainerAppJobTemplate(
+                container=[
+                    ContainerAppJobTemplateContainer(
+                        name="cache-access",
+                        image=AZURE_CLI_IMAGE,
+                        cpu=0.25,
+                        memory="0.5Gi",
+                        command=["/bin/sh", "-c", CACHE_ACCESS_SCRIPT],
+                        env=_env(
+                            AZURE_CLIENT_ID=self.cache_access_identity.client_id,
+                            DATABASE_ID=f"{cache.redis.id}/databases/default",
+                            API_VERSION=CACHE_ACCESS_API_VERSION,
+                            APP_OBJECT_ID=app_identity.principal_id,
+                        ),
+                    )
+                ]
+            ),
+            depends_on=[self.cache_access_grant, *waits_for],
             **common,
         )
 

@@ -81,13 +81,13 @@ def test_each_key_has_its_own_identity_limited_to_that_key_iam_1(dev: str) -> No
     assignments = [
         a
         for a in resources_of(stack, "azurerm_role_assignment")
-        if a["role_definition_name"] == "Key Vault Crypto Service Encryption User"
+        if a.get("role_definition_name") == "Key Vault Crypto Service Encryption User"
     ]
     assert len(assignments) == 2
     for assignment in assignments:
         assert assignment["scope"].endswith(".resource_versionless_id}")
         assert "azurerm_user_assigned_identity." in assignment["principal_id"]
-    roles = {a["role_definition_name"] for a in resources_of(stack, "azurerm_role_assignment")}
+    roles = {a.get("role_definition_name") for a in resources_of(stack, "azurerm_role_assignment")}
     assert not {"Owner", "Contributor", "Key Vault Administrator"} & roles
 
 
@@ -119,7 +119,7 @@ def test_deployer_holds_one_officer_role_per_object_kind_and_writes_wait_deploy_
 ) -> None:
     stack = parsed(dev)
     officers = {
-        a["role_definition_name"]: name
+        a.get("role_definition_name"): name
         for name, a in stack["resource"]["azurerm_role_assignment"].items()
         if a["principal_id"] == "${data.azurerm_client_config.client.object_id}"
     }
@@ -139,7 +139,7 @@ def test_deployer_holds_one_officer_role_per_object_kind_and_writes_wait_deploy_
 def test_paired_vault_deployer_gets_crypto_officer_only() -> None:
     production = parsed(synth("production"))
     geo_roles = [
-        a["role_definition_name"]
+        a.get("role_definition_name")
         for a in resources_of(production, "azurerm_role_assignment")
         if "azurerm_key_vault.keys_geovault" in a["scope"]
     ]
