@@ -81,6 +81,7 @@ from cdktf_cdktf_provider_azurerm.web_application_firewall_policy import (
 from constructs import Construct
 from constructs.azure.keys import Keys
 from constructs.azure.network import Network
+from constructs.azure.propagation import propagated
 from constructs.azure.service import Service
 
 from synth.config import EnvironmentConfig
@@ -200,7 +201,7 @@ class Edge(Construct):
                     )
                 ),
             ),
-            depends_on=[keys.deployer_role["certificate"]],
+            depends_on=[keys.deployer_ready],
         )
         self.identity = UserAssignedIdentity(
             self,
@@ -341,7 +342,10 @@ class Edge(Construct):
                     redirect_configuration_name="to-https",
                 ),
             ],
-            depends_on=[reads_certificate, *vault_path],
+            depends_on=[
+                propagated(self, "reads-certificate-propagated", [reads_certificate]),
+                *vault_path,
+            ],
         )
         MonitorDiagnosticSetting(
             self,

@@ -51,6 +51,7 @@ from cdktf_cdktf_provider_azurerm.storage_queue import StorageQueue
 from constructs import Construct
 from constructs.azure.database import Database
 from constructs.azure.keys import Keys
+from constructs.azure.propagation import propagated
 
 from synth.config import EnvironmentConfig
 
@@ -90,7 +91,7 @@ class Secrets(Construct):
             "expiration_date": first_expiry,
             # The rotation job owns later versions and their expiry (SEC-2).
             "lifecycle": TerraformResourceLifecycle(ignore_changes=["expiration_date"]),
-            "depends_on": [keys.deployer_role["secret"]],
+            "depends_on": [keys.deployer_ready],
         }
         url = (
             f"postgresql://{app_identity_name(config)}@{database.fqdn}:{database.port}"
@@ -166,5 +167,5 @@ class Secrets(Construct):
             retry_policy=EventgridSystemTopicEventSubscriptionRetryPolicy(
                 max_delivery_attempts=30, event_time_to_live=1440
             ),
-            depends_on=[sender],
+            depends_on=[propagated(self, "topic-sends-to-queue-propagated", [sender])],
         )

@@ -82,6 +82,7 @@ from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIden
 from constructs import Construct
 from constructs.azure.cache import Cache
 from constructs.azure.network import Network
+from constructs.azure.propagation import propagated
 from constructs.azure.registry import Registry
 from constructs.azure.secrets import Secrets, app_identity_name
 from constructs.azure.storage import Storage
@@ -341,6 +342,10 @@ class Service(Construct):
                 ],
             ),
             lifecycle=TerraformResourceLifecycle(ignore_changes=RELEASE_OWNED),
-            depends_on=[*grants, uses_container, self.logs, *waits_for],
+            depends_on=[
+                propagated(self, "grants-propagated", [*grants, uses_container]),
+                self.logs,
+                *waits_for,
+            ],
         )
         self.fqdn = self.app.ingress.fqdn
