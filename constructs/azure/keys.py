@@ -123,7 +123,14 @@ class Keys(Construct):
         self._config = config
         self._resource_group = resource_group
         self._client = client
-        self.vault, self.deployer_role = self._vault("", resource_group.location)
+        # The deployer writes a certificate only when the stack makes a self-signed one (EDGE-1).
+        certificate = config.azure.certificate
+        writes = tuple(
+            kind
+            for kind in DEPLOYER_ROLES
+            if kind != "certificate" or (certificate and certificate.source == "self_signed")
+        )
+        self.vault, self.deployer_role = self._vault("", resource_group.location, writes)
         # What a write to the vault depends on: the deployer's officer roles, propagated.
         self.deployer_ready = propagated(
             self, "deployer-roles-propagated", [*self.deployer_role.values()]
