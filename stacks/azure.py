@@ -194,6 +194,7 @@ class AzureStack(GroundworkStack):
             database=database,
             secrets=secrets,
             cache=cache,
+            app=service.app,
             app_identity=service.identity,
             waits_for=[*vault_path, service.logs],
         )

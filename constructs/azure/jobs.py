@@ -34,16 +34,22 @@ image and the PostgreSQL project's client image, pinned by tag.
   for the app's identity. It runs as `id-<prefix>-cacheaccess`, whose custom role allows
   exactly that on this one cache, every `ROLE_JOB_CRON`, idempotently (a PUT of the same
   assignment), so the app can use the cache minutes after the first apply.
-- `secret-rotation` (SEC-2): Key Vault raises `SecretNearExpiry` 30 days before a secret
-  expires; Event Grid puts it on the `secret-rotation` queue (constructs/azure/secrets.py).
-  The job runs every `ROTATION_JOB_CRON` (hourly), takes each message, writes a new version
-  of the named secret with a new expiry `secrets.rotation_days` ahead (a new random 256-bit
-  value for generated secrets, the current value for derived ones), and deletes the message.
-  Its identity may write only those secrets and process only that queue.
+- `secret-rotation` (SEC-2, DEPLOY-6): Key Vault raises `SecretNearExpiry` 30 days before a
+  secret expires; Event Grid puts it on the `secret-rotation` queue (constructs/azure/secrets.py).
+  The job runs every `ROTATION_JOB_CRON` (hourly) and takes each message. For a generated
+  secret (the rotated-secrets contract) it shifts the group previous <- current <- next <-
+  fresh random 256 bits, each with a new expiry `secrets.rotation_days` ahead, then waits for
+  Container Apps to refresh its Key Vault references and restarts the app's active revisions,
+  so live replicas are never more than one rotation apart; a derived secret gets a new
+  version of its current value. Its identity may write only those secrets, process only
+  that queue, and read and restart revisions of that one app (a custom role).
 """
 
 from __future__ import annotations
 
+import json
+
+from cdktf_cdktf_provider_azurerm.container_app import ContainerApp
 from cdktf_cdktf_provider_azurerm.container_app_environment import ContainerAppEnvironment
 from cdktf_cdktf_provider_azurerm.container_app_job import (
     ContainerAppJob,
@@ -117,9 +123,17 @@ body='{"properties":{"accessPolicyName":"default","user":{"objectId":"'"$APP_OBJ
 az rest --method put --url "$url?api-version=$API_VERSION" --body "$body"
 """
 
-# Drains the rotation queue: one new secret version per near-expiry event.
+# Drains the rotation queue. A near-expiry event of any member of a generated secret's group
+# (current, previous, next) shifts the whole group once: previous <- current <- next <- fresh
+# 256 random bits, each with a new expiry; a group whose member no longer expires within 31
+# days was already shifted (its three events arrive together). A derived secret gets a new
+# version of its own value. After a shift, the job waits for Container Apps to pick up the
+# new versions of its versionless Key Vault references (it refreshes them "within 30 minutes",
+# https://learn.microsoft.com/azure/container-apps/manage-secrets#reference-secret-from-key-vault)
+# and then restarts the app's active revisions, the documented way for running replicas to
+# read changed secrets (same page: "Restart an existing revision").
 ROTATION_SCRIPT = r"""
-import base64, datetime, json, os, secrets, subprocess
+import base64, datetime, json, os, secrets, subprocess, time
 
 def az(*args):
     out = subprocess.run(["az", *args, "-o", "json"], check=True, capture_output=True, text=True)
@@ -127,9 +141,28 @@ def az(*args):
 
 az("login", "--identity", "--username", os.environ["AZURE_CLIENT_ID"], "--allow-no-subscriptions")
 vault, queue, account = os.environ["VAULT_NAME"], os.environ["QUEUE_NAME"], os.environ["ACCOUNT"]
-generated = set(os.environ["GENERATED"].split(","))
+groups = json.loads(os.environ["GENERATED"])  # current name -> [previous name, next name]
+members = {m: current for current, others in groups.items() for m in (current, *others)}
 rotated = set(os.environ["ROTATED"].split(","))
 days = int(os.environ["ROTATION_DAYS"])
+now = datetime.datetime.now(datetime.timezone.utc)
+
+def show(name):
+    return az("keyvault", "secret", "show", "--vault-name", vault, "--name", name)
+
+def put(name, value):
+    expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)
+    az("keyvault", "secret", "set", "--vault-name", vault, "--name", name, "--value", value,
+       "--expires", expires.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+def expires_soon(secret):
+    expires = (secret.get("attributes") or {}).get("expires")
+    if not expires:
+        return True
+    when = datetime.datetime.fromisoformat(expires.replace("Z", "+00:00"))
+    return when < now + datetime.timedelta(days=31)
+
+shifted = set()
 while True:
     messages = az("storage", "message", "get", "--auth-mode", "login", "--account-name", account,
                   "--queue-name", queue, "--num-messages", "32", "--visibility-timeout", "300")
@@ -143,18 +176,34 @@ while True:
             pass
         event = json.loads(text)
         name = event.get("data", {}).get("ObjectName") or event.get("subject")
-        if name in rotated:
-            if name in generated:
-                value = secrets.token_hex(32)  # 256 random bits (SEC-1)
-            else:
-                current = az("keyvault", "secret", "show", "--vault-name", vault, "--name", name)
-                value = current["value"]
-            expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)
-            az("keyvault", "secret", "set", "--vault-name", vault, "--name", name,
-               "--value", value, "--expires", expires.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        if name in members:
+            current = members[name]
+            if current not in shifted and expires_soon(show(name)):
+                previous, upcoming = groups[current]
+                put(previous, show(current)["value"])
+                put(current, show(upcoming)["value"])
+                put(upcoming, secrets.token_hex(32))  # 256 random bits (SEC-1)
+                shifted.add(current)
+        elif name in rotated:
+            put(name, show(name)["value"])
         az("storage", "message", "delete", "--auth-mode", "login", "--account-name", account,
            "--queue-name", queue, "--id", message["id"], "--pop-receipt", message["popReceipt"])
+if shifted:
+    time.sleep(int(os.environ["REFRESH_SECONDS"]))
+    app, group = os.environ["APP_NAME"], os.environ["APP_RESOURCE_GROUP"]
+    for revision in az("containerapp", "revision", "list", "--name", app, "--resource-group", group,
+                       "--query", "[?properties.active].name"):
+        az("containerapp", "revision", "restart", "--name", app, "--resource-group", group,
+           "--revision", revision)
 """
+# Container Apps refreshes versionless Key Vault references within 30 minutes; wait 35.
+KEY_VAULT_REFRESH_SECONDS = 35 * 60
+# What the rotation job may do to the app: read it and restart its revisions, nothing else.
+RESTART_ACTIONS = [
+    "Microsoft.App/containerApps/read",
+    "Microsoft.App/containerApps/revisions/read",
+    "Microsoft.App/containerApps/revisions/restart/action",
+]
 
 
 class Jobs(Construct):
@@ -172,6 +221,7 @@ class Jobs(Construct):
         database: Database,
         secrets: Secrets,
         cache: Cache,
+        app: ContainerApp,
         app_identity: UserAssignedIdentity,
         waits_for: list[object],
     ) -> None:
@@ -239,6 +289,24 @@ class Jobs(Construct):
             )
             for name, secret in secrets.rotated.items()
         ]
+        restart_role = RoleDefinition(
+            self,
+            "restart-role",
+            name=f"{config.prefix} app revision restarter",
+            scope=app.id,
+            description="Reads this one container app and restarts its revisions.",
+            permissions=[RoleDefinitionPermissions(actions=RESTART_ACTIONS)],
+            assignable_scopes=[app.id],
+        )
+        grants.append(
+            RoleAssignment(
+                self,
+                "restarts-app",
+                scope=app.id,
+                role_definition_id=restart_role.role_definition_resource_id,
+                principal_id=principal,
+            )
+        )
         grants.append(
             RoleAssignment(
                 self,
@@ -252,7 +320,8 @@ class Jobs(Construct):
             self,
             "rotation",
             name=global_name(config, "caj-rotate", max_length=32),
-            replica_timeout_in_seconds=600,
+            # Draining the queue, then KEY_VAULT_REFRESH_SECONDS, then the restart.
+            replica_timeout_in_seconds=KEY_VAULT_REFRESH_SECONDS + 900,
             identity=ContainerAppJobIdentity(
                 type="UserAssigned", identity_ids=[self.rotation_identity.id]
             ),
@@ -272,9 +341,12 @@ class Jobs(Construct):
                             VAULT_NAME=secrets.vault_name,
                             ACCOUNT=secrets.queue_account_name,
                             QUEUE_NAME=secrets.queue.name,
-                            GENERATED=",".join(sorted(secrets.generated)),
+                            GENERATED=json.dumps(secrets.generated, sort_keys=True),
                             ROTATED=",".join(sorted(secrets.rotated)),
                             ROTATION_DAYS=str(config.secrets.rotation_days),
+                            REFRESH_SECONDS=str(KEY_VAULT_REFRESH_SECONDS),
+                            APP_NAME=app.name,
+                            APP_RESOURCE_GROUP=rg.name,
                         ),
                     )
                 ]

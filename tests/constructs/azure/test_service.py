@@ -77,13 +77,19 @@ def test_probes_and_grace_period_edge_4(dev) -> None:
 
 def test_secrets_are_key_vault_references_never_values_app_4(dev) -> None:
     app = app_of(dev[1])
-    assert {s["name"] for s in app["secret"]} == {"jwt-secret", "database-url"}
+    assert {s["name"] for s in app["secret"]} == {
+        "jwt-secret",
+        "jwt-secret-previous",
+        "jwt-secret-next",
+        "database-url",
+    }
     for secret in app["secret"]:
         assert "value" not in secret
         assert secret["key_vault_secret_id"].endswith(".versionless_id}")
         assert "azurerm_user_assigned_identity.service_identity" in secret["identity"]
     env = {e["name"]: e for e in app["template"]["container"][0]["env"]}
-    for name in ("JWT_SECRET", "DATABASE_URL"):
+    # Rotated-secrets contract: current, previous and next, each its own vault secret.
+    for name in ("JWT_SECRET", "JWT_SECRET_PREVIOUS", "JWT_SECRET_NEXT", "DATABASE_URL"):
         assert "value" not in env[name] and env[name]["secret_name"]
     # Entra-only database: a token of the app's identity is the password (DB-9).
     assert "DATABASE_PASSWORD" not in env
@@ -100,6 +106,8 @@ def test_app_identity_reaches_only_its_own_secrets_container_cache_and_registry_
     scopes = sorted((a.get("role_definition_name"), a["scope"].split(".")[0]) for a in mine)
     assert scopes == [
         ("AcrPull", "${azurerm_container_registry"),
+        ("Key Vault Secrets User", "${azurerm_key_vault_secret"),
+        ("Key Vault Secrets User", "${azurerm_key_vault_secret"),
         ("Key Vault Secrets User", "${azurerm_key_vault_secret"),
         ("Key Vault Secrets User", "${azurerm_key_vault_secret"),
         ("Storage Blob Data Contributor", "${azurerm_storage_container"),
