@@ -84,6 +84,17 @@ ENTRA_DATABASE_RESOURCE = "https://ossrdbms-aad.database.windows.net"
 # 15 only the database owner may create in schema `public`
 # (https://www.postgresql.org/docs/15/release-15.html, "Remove PUBLIC creation permission on
 # the public schema"), and the database privileges above do not include it.
+# Why the Entra administrator may grant both: it is not a superuser, but it is a member of
+# `azure_pg_admin` (https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-manage-azure-ad-users,
+# https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-create-users), and on
+# Flexible Server a database created through the Azure API, and its schema `public`, are owned
+# by `azure_pg_admin` rather than by `pg_database_owner`'s usual owner, so its members hold the
+# owner's right to grant on them (PostgreSQL: privileges of a role are usable by its INHERIT
+# members, https://www.postgresql.org/docs/current/role-membership.html). That ownership is
+# observed, not promised by Microsoft, and a GRANT without the right only warns ("no
+# privileges were granted") instead of failing, so the script ends by checking that the app's
+# role really can create in the database and in `public`, and fails the job (visible in its
+# execution history) if not.
 ROLE_SCRIPT = r"""set -eu
 token=$(wget -q -O - --header "X-IDENTITY-HEADER: $IDENTITY_HEADER" \
   "$IDENTITY_ENDPOINT?api-version=2019-08-01&resource=$TOKEN_RESOURCE&client_id=$AZURE_CLIENT_ID" \
@@ -103,6 +114,15 @@ PGPASSWORD="$token" psql -v ON_ERROR_STOP=1 -v role="$APP_ROLE" \
   "host=$PGHOST port=5432 dbname=$APP_DATABASE user=$PGADMIN sslmode=verify-full \
   sslrootcert=system" <<'SQL'
 GRANT USAGE, CREATE ON SCHEMA public TO :"role";
+SELECT set_config('groundwork.role', :'role', false);
+DO $$
+DECLARE app text := current_setting('groundwork.role');
+BEGIN
+  IF NOT (has_database_privilege(app, current_database(), 'CREATE')
+          AND has_schema_privilege(app, 'public', 'CREATE')) THEN
+    RAISE EXCEPTION 'role % cannot create in % or its schema public', app, current_database();
+  END IF;
+END $$;
 SQL
 """
 

@@ -168,6 +168,9 @@ def test_database_role_job_creates_the_app_role_as_the_entra_admin_deploy_6(dev)
     schema_session = script.split("psql")[-1]
     assert "dbname=$APP_DATABASE" in schema_session
     assert 'GRANT USAGE, CREATE ON SCHEMA public TO :"role";' in schema_session
+    # A GRANT without the right only warns, so the session verifies it and fails otherwise.
+    assert "has_schema_privilege(app, 'public', 'CREATE')" in schema_session
+    assert "RAISE EXCEPTION" in schema_session
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["APP_ROLE"] == "${azurerm_user_assigned_identity.service_identity_44ED2582.name}"
     assert "service_identity" in env["APP_OBJECT_ID"]
