@@ -126,7 +126,11 @@ END $$;
 SQL
 """
 
-# The ARM operations the cache-access job needs, on its one cache and nothing else.
+# The ARM operations the cache-access job needs, on its one cache and nothing else. Custom
+# roles are defined with the resource group as assignable scope (the documented levels for
+# AssignableScopes are management group, subscription and resource group,
+# https://learn.microsoft.com/azure/role-based-access-control/custom-roles) and assigned on the
+# one resource, which narrows them to it.
 CACHE_ACCESS_ACTIONS = [
     "Microsoft.Cache/redisEnterprise/databases/read",
     "Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments/read",
@@ -289,7 +293,7 @@ class Jobs(Construct):
             **common,
         )
 
-        self._cache_access(config, common, cache, app_identity, waits_for)
+        self._cache_access(config, common, rg.id, cache, app_identity, waits_for)
 
         self.rotation_identity = UserAssignedIdentity(
             self,
@@ -313,10 +317,10 @@ class Jobs(Construct):
             self,
             "restart-role",
             name=f"{config.prefix} app revision restarter",
-            scope=app.id,
+            scope=rg.id,  # defined in the group, assigned on the app only (below)
             description="Reads this one container app and restarts its revisions.",
             permissions=[RoleDefinitionPermissions(actions=RESTART_ACTIONS)],
-            assignable_scopes=[app.id],
+            assignable_scopes=[rg.id],
         )
         grants.append(
             RoleAssignment(
@@ -379,6 +383,7 @@ class Jobs(Construct):
         self,
         config: EnvironmentConfig,
         common: dict[str, object],
+        resource_group_id: str,
         cache: Cache,
         app_identity: UserAssignedIdentity,
         waits_for: list[object],
@@ -395,10 +400,10 @@ class Jobs(Construct):
             self,
             "cache-access-role",
             name=f"{config.prefix} cache access assigner",
-            scope=cache.redis.id,
+            scope=resource_group_id,  # assigned on the cache only (below)
             description="Assigns Entra access policies on this one Azure Managed Redis database.",
             permissions=[RoleDefinitionPermissions(actions=CACHE_ACCESS_ACTIONS)],
-            assignable_scopes=[cache.redis.id],
+            assignable_scopes=[resource_group_id],
         )
         self.cache_access_grant = RoleAssignment(
             self,

@@ -1,8 +1,8 @@
 """Builds CKV_GW_IAM_70: no role assignment grants an owner/contributor/admin-class role or a
 role at subscription or resource-group scope; every grant is a narrow data-plane role on one
 resource (IAM-1). A custom role this stack defines is judged by its definition: explicit
-actions (no wildcard, nothing under Microsoft.Authorization) assignable only where it is
-assigned."""
+actions (no wildcard, nothing under Microsoft.Authorization), assignable only on the resource
+it is assigned to or in a resource group of the stack, never a subscription."""
 
 import re
 from typing import Any
@@ -50,8 +50,13 @@ class AzureRoleAssignments(GroundworkCheck):
         broad = [a for a in actions if "*" in a or a.lower().startswith("microsoft.authorization/")]
         if not actions or broad:
             return Verdict.failed(f"{address} grants {broad or 'nothing'}")
-        if definition.get("assignable_scopes") != [scope] or definition.get("scope") != scope:
-            return Verdict.failed(f"{address} is assignable beyond {scope}")
+        scopes = [*(definition.get("assignable_scopes") or []), definition.get("scope")]
+        narrow = [
+            s for s in scopes
+            if s == scope or (address_of(s) or "").startswith("azurerm_resource_group.")
+        ]  # fmt: skip
+        if len(narrow) != len(scopes):
+            return Verdict.failed(f"{address} is assignable beyond {scope} or its resource group")
         return Verdict.passed(f"{address} ({len(actions)} explicit actions) on {scope}")
 
 

@@ -82,10 +82,12 @@ def test_app_identity_gets_the_cache_access_policy_through_the_cache_access_job(
     assert env["DATABASE_ID"].endswith(".id}/databases/default")
     assert env["APP_OBJECT_ID"].startswith("${azurerm_user_assigned_identity.service_identity_")
     assert env["API_VERSION"] == "2025-04-01"
-    (role,) = [r for r in resources_of(stack, "azurerm_role_definition")
-               if r["scope"].startswith("${azurerm_managed_redis.")]  # fmt: skip
-    assert role["assignable_scopes"] == [role["scope"]]
-    assert role["scope"].startswith("${azurerm_managed_redis.")
+    (grant,) = [a for a in resources_of(stack, "azurerm_role_assignment")
+                if a["scope"].startswith("${azurerm_managed_redis.")]  # fmt: skip
+    assert grant["scope"].endswith(".id}")  # the one cache
+    name = grant["role_definition_id"].split(".")[1]
+    role = stack["resource"]["azurerm_role_definition"][name]
+    assert role["assignable_scopes"] == ["${azurerm_resource_group.resource-group.id}"]
     assert all("*" not in a for a in role["permissions"][0]["actions"])
 
 

@@ -109,9 +109,8 @@ def test_the_rotation_job_drains_the_queue_and_may_write_only_the_rotated_secret
     ]
     (restart,) = [a for a in grants if "role_definition_id" in a]
     assert restart["scope"].startswith("${azurerm_container_app.service_app_")
-    (role,) = [
-        r for r in resources_of(dev, "azurerm_role_definition") if r["scope"] == restart["scope"]
-    ]
+    role = dev["resource"]["azurerm_role_definition"][restart["role_definition_id"].split(".")[1]]
+    assert role["assignable_scopes"] == ["${azurerm_resource_group.resource-group.id}"]
     assert role["permissions"][0]["actions"] == [
         "Microsoft.App/containerApps/read",
         "Microsoft.App/containerApps/revisions/read",
