@@ -28,10 +28,9 @@ PACKAGES = {
     "aws": "cdktf_cdktf_provider_aws",
     "gcp": "cdktf_cdktf_provider_google",
     "azure": "cdktf_cdktf_provider_azurerm",
-    "time": "cdktf_cdktf_provider_time",
 }
-# Providers a cloud's stacks use besides their own, loaded with it.
-COMPANIONS = {"azure": ("time",)}
+# Provider packages a cloud's stacks use besides their own, loaded with it (hashicorp/time).
+COMPANIONS = {"azure": ("cdktf_cdktf_provider_time",)}
 
 
 def _is_submodule_import(node: ast.stmt) -> bool:
@@ -40,10 +39,12 @@ def _is_submodule_import(node: ast.stmt) -> bool:
 
 
 def load_provider(cloud: str) -> None:
-    """Make the cloud's provider package importable, shallowly unless told otherwise."""
-    for companion in COMPANIONS.get(cloud, ()):
-        load_provider(companion)
-    package = PACKAGES[cloud]
+    """Make the cloud's provider packages importable, shallowly unless told otherwise."""
+    for package in (PACKAGES[cloud], *COMPANIONS.get(cloud, ())):
+        _load_package(package)
+
+
+def _load_package(package: str) -> None:
     if package in sys.modules:
         return
     if os.environ.get("GROUNDWORK_PROVIDER_IMPORT") == "plain":
