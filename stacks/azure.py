@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_azurerm.provider import (
     AzurermProviderFeaturesResourceGroup,
 )
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+from cdktf_cdktf_provider_time.provider import TimeProvider
 from constructs import Construct, IConstruct
 from constructs.azure.budget import Budget
 from constructs.azure.cache import Cache
@@ -91,6 +92,8 @@ def azurerm_provider(stack: GroundworkStack) -> AzurermProvider:
         ],
     )
     Aspects.of(stack).add(ApplyTags(config.tags))
+    # time_sleep waits for role assignments to propagate (constructs/azure/propagation.py).
+    TimeProvider(stack, "time")
     return provider
 
 
@@ -190,6 +193,8 @@ class AzureStack(GroundworkStack):
             environment=service.environment,
             database=database,
             secrets=secrets,
+            cache=cache,
+            app=service.app,
             app_identity=service.identity,
             waits_for=[*vault_path, service.logs],
         )

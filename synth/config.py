@@ -212,6 +212,43 @@ def _is_documentation(network: ipaddress.IPv4Network) -> bool:
 DOCUMENTATION_RANGES = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
 
 
+class AzureCertificateConfig(Strict):
+    """EDGE-1, OBS-4: where the Application Gateway's TLS certificate comes from.
+
+    `key_vault`: a certificate the operator keeps (and renews) in a Key Vault of theirs,
+    named by the vault's resource ID and the certificate's name; the gateway reads its
+    versionless secret ID, so renewals reach it. `self_signed`: the stack creates one in its
+    own vault; browsers and the uptime test do not trust it, so it is refused for the
+    production tier (`azure_certificate_problems`), and `self_signed_reason` says why an
+    environment accepts it.
+    """
+
+    source: Literal["key_vault", "self_signed"]
+    key_vault_id: (
+        Annotated[
+            str,
+            Field(
+                pattern=r"^/subscriptions/[0-9a-f-]{36}/resourceGroups/[-\w._()]{1,90}"
+                r"/providers/Microsoft\.KeyVault/vaults/[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$"
+            ),
+        ]
+        | None
+    ) = None
+    certificate_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,127}$")] | None = None
+    self_signed_reason: Annotated[str, Field(min_length=20)] | None = None
+
+    @property
+    def vault_name(self) -> str | None:
+        return self.key_vault_id.rsplit("/", 1)[-1] if self.key_vault_id else None
+
+    @property
+    def versionless_secret_id(self) -> str | None:
+        """`https://<vault>.vault.azure.net/secrets/<name>`: the gateway follows new versions."""
+        if self.vault_name is None or self.certificate_name is None:
+            return None
+        return f"https://{self.vault_name}.vault.azure.net/secrets/{self.certificate_name}"
+
+
 class AzureConfig(Strict):
     subscription_id: Annotated[
         str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -225,6 +262,9 @@ class AzureConfig(Strict):
         list[Annotated[str, AfterValidator(_runner_range)]],
         Field(min_length=1, max_length=100),
     ]
+    # EDGE-1, OBS-4: required for an Azure workload (azure_certificate_problems); optional here
+    # so other clouds' files need not carry it.
+    certificate: AzureCertificateConfig | None = None
 
 
 def _private_network(value: str) -> str:
@@ -603,6 +643,50 @@ def aws_edge_problems(config: EnvironmentConfig) -> list[str]:
     return []
 
 
+def azure_certificate_problems(config: EnvironmentConfig) -> list[str]:
+    """EDGE-1, OBS-4 on Azure: the gateway's certificate source is explicit and fits the tier.
+
+    A self-signed certificate lets the first apply finish, but no client trusts it: browsers
+    warn and the uptime test's TLS check fails, so EDGE-1 and OBS-4 would hold on paper only.
+    It is allowed where the file says so and why, never for the production tier.
+    """
+    if config.cloud != "azure" or config.role != "workload":
+        return []
+    certificate = config.azure.certificate
+    if certificate is None:
+        return [
+            "azure.certificate: missing; set source: key_vault with key_vault_id and "
+            "certificate_name (a certificate clients trust), or source: self_signed with "
+            "self_signed_reason (not for the production tier)"
+        ]
+    if certificate.source == "key_vault":
+        missing = [
+            f"azure.certificate.{field}: None; source key_vault needs it"
+            for field in ("key_vault_id", "certificate_name")
+            if getattr(certificate, field) is None
+        ]
+        if certificate.self_signed_reason is not None:
+            missing.append("azure.certificate.self_signed_reason: set, but source is key_vault")
+        return missing
+    problems = []
+    if config.tier == "production":
+        problems.append(
+            "azure.certificate.source: 'self_signed' is refused for the production tier: "
+            "clients and the uptime test (OBS-4) do not trust it (EDGE-1); use source: "
+            "key_vault with the vault and name of a CA-issued certificate"
+        )
+    if certificate.self_signed_reason is None:
+        problems.append(
+            "azure.certificate.self_signed_reason: None; say why this environment accepts a "
+            "certificate no client trusts"
+        )
+    if certificate.key_vault_id is not None or certificate.certificate_name is not None:
+        problems.append(
+            "azure.certificate: key_vault_id/certificate_name are set, but source is self_signed"
+        )
+    return problems
+
+
 # Name prefixes AWS reserves, which `<app>-<env>-...` names would begin with: S3 bucket names
 # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html) and load
 # balancer / target group names (CreateLoadBalancer, CreateTargetGroup: not "internal-").
@@ -740,8 +824,13 @@ def parse_environment(
     except ValidationError as error:
         lines = [f"{source}: {_describe(detail)}" for detail in error.errors()]
         raise ConfigError("\n".join(lines)) from None
-    problems = floor_violations(config) + aws_edge_problems(config) + aws_name_problems(config)
-    problems += aws_registry_problems(config)
+    problems = (
+        floor_violations(config)
+        + aws_edge_problems(config)
+        + aws_name_problems(config)
+        + aws_registry_problems(config)
+        + azure_certificate_problems(config)
+    )
     if problems:
         raise ConfigError("\n".join(f"{source}: {problem}" for problem in problems))
     return config

@@ -218,6 +218,10 @@ AZURE_RULES: tuple[NameRule, ...] = (
              _AZURE_NAMING, min_length=3),
     NameRule("azurerm_redis_cache", "name", 63, r"[A-Za-z0-9](?!.*--)[A-Za-z0-9-]*[A-Za-z0-9]",
              _AZURE_NAMING),
+    # Azure Managed Redis is Microsoft.Cache/redisEnterprise: 1-60, alphanumerics and hyphens,
+    # starting and ending alphanumeric, no "--".
+    NameRule("azurerm_managed_redis", "name", 60, r"[A-Za-z0-9](?!.*--)[A-Za-z0-9-]*[A-Za-z0-9]",
+             _AZURE_NAMING),
     NameRule("azurerm_log_analytics_workspace", "name", 63, _ALNUM_HYPHEN, _AZURE_NAMING,
              min_length=4),
     NameRule("azurerm_user_assigned_identity", "name", 128, r"[A-Za-z0-9][A-Za-z0-9_-]*",

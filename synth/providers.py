@@ -8,6 +8,10 @@ the file (its `_jsii` assembly load, `check_type`, `__all__`) runs unchanged, wh
 the synthesized JSON is byte-identical to a plain import; tests/synth/test_providers.py
 proves it for every cloud and environment.
 
+A cloud may use a small companion provider (`COMPANIONS`): Azure's stacks use hashicorp/time
+for `time_sleep` (documented role-assignment propagation waits), so `load_provider("azure")`
+loads it too, and no other cloud's stacks pay for it.
+
 `GROUNDWORK_PROVIDER_IMPORT=plain` switches to the ordinary full import (for that proof,
 or to rule the loader out when debugging).
 """
@@ -25,6 +29,8 @@ PACKAGES = {
     "gcp": "cdktf_cdktf_provider_google",
     "azure": "cdktf_cdktf_provider_azurerm",
 }
+# Provider packages a cloud's stacks use besides their own, loaded with it (hashicorp/time).
+COMPANIONS = {"azure": ("cdktf_cdktf_provider_time",)}
 
 
 def _is_submodule_import(node: ast.stmt) -> bool:
@@ -33,8 +39,12 @@ def _is_submodule_import(node: ast.stmt) -> bool:
 
 
 def load_provider(cloud: str) -> None:
-    """Make the cloud's provider package importable, shallowly unless told otherwise."""
-    package = PACKAGES[cloud]
+    """Make the cloud's provider packages importable, shallowly unless told otherwise."""
+    for package in (PACKAGES[cloud], *COMPANIONS.get(cloud, ())):
+        _load_package(package)
+
+
+def _load_package(package: str) -> None:
     if package in sys.modules:
         return
     if os.environ.get("GROUNDWORK_PROVIDER_IMPORT") == "plain":

@@ -1,29 +1,44 @@
-"""Builds the cache: Azure Cache for Redis, TLS 1.2 only, Entra ID auth, private endpoint only.
+"""Builds the cache: Azure Managed Redis, TLS only, Entra ID auth, private endpoint only.
 
-Satisfies: CACHE-1, CACHE-2, CACHE-3, NET-2
+Satisfies: CACHE-1, CACHE-2, CACHE-3, NET-2, DEPLOY-4
 
-Sizing (CACHE-2): Basic and Standard caches come in fixed sizes (C0 250 MB, C1 1 GB,
-C2 2.5 GB, ...), so the nearest size at or above `memory_gb` is used, never C0 (it shares
-a vCPU). No replicas gives Basic (one node, as the table's dev and staging ask); one
-replica gives Standard, a primary and a replica with automatic failover. Standard has no
-zone redundancy: that needs Premium (6 GB, roughly 10x the price of C1 and most of the
-production budget), which the config would have to ask for with `replicas` > 1.
+Why Azure Managed Redis (DEPLOY-4): Microsoft is retiring every Azure Cache for Redis SKU
+(Basic, Standard and Premium on 2028-09-30, Enterprise and Enterprise Flash on 2027-03-31)
+and since 2026-04-01 only a tenant that already had an Azure Cache for Redis instance may
+create new Basic/Standard/Premium caches; a fresh subscription of a new customer is refused
+(https://learn.microsoft.com/azure/azure-cache-for-redis/retirement-faq,
+https://learn.microsoft.com/azure/azure-cache-for-redis/cache-whats-new). The successor,
+Azure Managed Redis (`Microsoft.Cache/redisEnterprise`, `azurerm_managed_redis` since
+azurerm 4.50), is what a new subscription can create.
 
-CACHE-1: non-TLS port off, TLS 1.2 minimum, access keys disabled so only Entra ID tokens
-authenticate (the app's identity gets a data access policy, in the service). Basic and
-Standard keep data in memory only (no persistence); the platform encrypts the nodes'
-disks. CACHE-3: public network access off, one private endpoint in the endpoints subnet.
+Sizing (CACHE-2): Balanced SKUs come in fixed sizes (B0 0.5 GB, B1 1 GB, B3 3 GB, B5 6 GB,
+...), so the nearest size at or above `memory_gb` is used
+(https://learn.microsoft.com/azure/redis/overview#tiers-and-skus-at-a-glance). With
+`replicas` 0 the cache runs without high availability (one node, as dev and staging ask);
+with 1 it is highly available: each shard has a replica and fails over automatically
+(https://learn.microsoft.com/azure/redis/high-availability). Managed Redis has exactly one
+replica per shard, so more than one is refused here.
+
+CACHE-1: the database speaks TLS only (`client_protocol = "Encrypted"`; Managed Redis accepts
+TLS 1.2 and 1.3 only, https://learn.microsoft.com/azure/redis/tls-configuration), on port
+10000. Access keys are off, so only Entra ID tokens authenticate; azurerm 4.55 has no
+resource for the database's access policy assignment (hashicorp/terraform-provider-azurerm
+#30938, added by #30980 after 4.55), so the `cache-access` job (constructs/azure/jobs.py)
+assigns the `default` policy to the app's identity. Managed Redis encrypts data at rest with
+platform-managed keys (CACHE-1 asks no customer key). Eviction is `AllKeysLRU`, the
+`allkeys-lru` of the config. Clustering is `EnterpriseCluster`: one endpoint that a
+non-cluster-aware client uses as it would a single Redis
+(https://learn.microsoft.com/azure/redis/architecture#cluster-policies).
+CACHE-3: public network access off, one private endpoint (subresource `redisEnterprise`,
+zone `privatelink.redis.azure.net`,
+https://learn.microsoft.com/azure/private-link/private-endpoint-dns#databases).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cdktf_cdktf_provider_azurerm.redis_cache import (
-    RedisCache,
-    RedisCachePatchSchedule,
-    RedisCacheRedisConfiguration,
-)
+from cdktf_cdktf_provider_azurerm.managed_redis import ManagedRedis, ManagedRedisDefaultDatabase
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
 from constructs.azure import waivers
@@ -35,27 +50,36 @@ from synth.construct_waivers import waive
 if TYPE_CHECKING:
     from constructs.azure.network import Network
 
-# Capacity -> GB of the C family (Basic, Standard); P family (Premium) by index + 1.
-C_SIZES_GB = {1: 1.0, 2: 2.5, 3: 6.0, 4: 13.0, 5: 26.0, 6: 53.0}
-P_SIZES_GB = {1: 6.0, 2: 13.0, 3: 26.0, 4: 53.0, 5: 120.0}
-TLS_PORT = 6380
+# Balanced SKUs and their memory in GB (https://learn.microsoft.com/azure/redis/overview).
+BALANCED_SIZES_GB = {
+    "Balanced_B0": 0.5,
+    "Balanced_B1": 1.0,
+    "Balanced_B3": 3.0,
+    "Balanced_B5": 6.0,
+    "Balanced_B10": 12.0,
+    "Balanced_B20": 24.0,
+    "Balanced_B50": 60.0,
+    "Balanced_B100": 120.0,
+}
+TLS_PORT = 10000  # Managed Redis serves its database on 10000 (TLS), never 6379/6380
+# The config's eviction names (Redis's own) and Managed Redis's spelling of them.
+EVICTION_POLICIES = {"allkeys-lru": "AllKeysLRU"}
+DNS_ZONE = "privatelink.redis.azure.net"
 
 
-def cache_sku(memory_gb: float, replicas: int) -> tuple[str, str, int]:
-    """(sku_name, family, capacity): the smallest cache holding `memory_gb` with `replicas`."""
-    sku, family, sizes = (
-        ("Basic", "C", C_SIZES_GB)
-        if replicas == 0
-        else ("Standard", "C", C_SIZES_GB)
-        if replicas == 1
-        else ("Premium", "P", P_SIZES_GB)
-    )
-    capacity = next(c for c, gb in sizes.items() if gb >= memory_gb)
-    return sku, family, capacity
+def cache_sku(memory_gb: float, replicas: int) -> tuple[str, bool]:
+    """(sku_name, high_availability): the smallest Balanced SKU holding `memory_gb`."""
+    if replicas > 1:
+        raise ValueError(
+            f"cache.replicas: {replicas} is not possible on Azure Managed Redis, which keeps "
+            "exactly one replica per shard when high availability is on; use 0 or 1"
+        )
+    sku = next(s for s, gb in BALANCED_SIZES_GB.items() if gb >= memory_gb)
+    return sku, replicas == 1
 
 
 class Cache(Construct):
-    """Redis cache `redis-<prefix>-<hash>`, reachable on port 6380 through its private endpoint."""
+    """Managed Redis `redis-<prefix>-<hash>`, on port 10000 through its private endpoint."""
 
     def __init__(
         self,
@@ -67,32 +91,22 @@ class Cache(Construct):
         network: Network,
     ) -> None:
         super().__init__(scope, id_)
-        sku, family, capacity = cache_sku(config.cache.memory_gb, config.cache.replicas)
-        self.redis = RedisCache(
+        sku, high_availability = cache_sku(config.cache.memory_gb, config.cache.replicas)
+        self.redis = ManagedRedis(
             self,
             "redis",
-            name=global_name(config, "redis", max_length=63),
+            name=global_name(config, "redis", max_length=60),
             location=resource_group.location,
             resource_group_name=resource_group.name,
             sku_name=sku,
-            family=family,
-            capacity=capacity,
-            replicas_per_primary=config.cache.replicas if sku == "Premium" else None,
-            redis_version="6",
-            non_ssl_port_enabled=False,
-            minimum_tls_version="1.2",
-            public_network_access_enabled=False,
-            access_keys_authentication_enabled=False,
-            redis_configuration=RedisCacheRedisConfiguration(
-                active_directory_authentication_enabled=True,
-                maxmemory_policy=config.cache.eviction_policy,
+            high_availability_enabled=high_availability,
+            public_network_access="Disabled",
+            default_database=ManagedRedisDefaultDatabase(
+                access_keys_authentication_enabled=False,
+                client_protocol="Encrypted",
+                clustering_policy="EnterpriseCluster",
+                eviction_policy=EVICTION_POLICIES[config.cache.eviction_policy],
             ),
-            # Patching restarts nodes; keep it in a quiet window.
-            patch_schedule=[
-                RedisCachePatchSchedule(
-                    day_of_week="Sunday", start_hour_utc=2, maintenance_window="PT5H"
-                )
-            ],
         )
         if sku == "Basic":  # CKV_AZURE_230 passes Standard and Premium, which replicate
             waive(
@@ -106,11 +120,11 @@ class Cache(Construct):
             )
         self.host = self.redis.hostname
         self.port = TLS_PORT
-        network.private_endpoint(
+        self.endpoint = network.private_endpoint(
             self,
             "endpoint",
             name=f"{config.prefix}-redis",
             resource_id=self.redis.id,
-            subresource="redisCache",
-            dns_zone="privatelink.redis.cache.windows.net",
+            subresource="redisEnterprise",
+            dns_zone=DNS_ZONE,
         )

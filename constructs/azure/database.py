@@ -148,7 +148,7 @@ class Database(Construct):
             ),
             "lifecycle": protect,
         }
-        depends_on = [network.dns_zone_links[zone_name], key.grant]
+        depends_on = [network.dns_zone_links[zone_name], key.ready]
         cmk = PostgresqlFlexibleServerCustomerManagedKey(
             key_vault_key_id=key.key.versionless_id,
             primary_user_assigned_identity_id=key.identity.id,
@@ -170,7 +170,7 @@ class Database(Construct):
                 geo_backup_key_vault_key_id=geo.key.versionless_id if geo else None,
                 geo_backup_user_assigned_identity_id=geo.identity.id if geo else None,
             ),
-            depends_on=[*depends_on, *([geo.grant] if geo else [])],
+            depends_on=[*depends_on, *([geo.ready] if geo else [])],
             high_availability=PostgresqlFlexibleServerHighAvailability(
                 mode="ZoneRedundant", standby_availability_zone=STANDBY_ZONE
             )

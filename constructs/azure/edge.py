@@ -10,9 +10,12 @@ so it waits for that endpoint and its DNS zone link as well as for its role (DEP
 - EDGE-1: the HTTPS listener on 443 uses the predefined `AppGwSslPolicy20220101S` (TLS 1.2
   minimum, strong ciphers) and a certificate referenced from Key Vault (versionless, so
   the gateway picks up renewals). The listener on 80 only redirects to HTTPS (permanent,
-  path and query kept). The certificate starts self-signed for `config.domain` so the
-  first apply succeeds; the operator (or DNS-1, when built) imports the CA-issued
-  certificate as a new version of the same certificate.
+  path and query kept). The certificate's source is explicit (`azure.certificate`): a
+  CA-issued certificate the operator keeps in their own Key Vault (`key_vault`; the gateway's
+  identity gets Key Vault Secrets User on that one secret), or, where the file says why and
+  never for the production tier, a self-signed one the stack creates in its vault
+  (`self_signed`), which no browser or uptime probe trusts (synth.config
+  `azure_certificate_problems`; CKV_GW_EDGE_75).
 - EDGE-2: a WAF policy in Prevention mode with Microsoft's Default Rule Set 2.1 (the
   OWASP core rules plus Microsoft's) and the bot manager rules, and a rate-limit custom
   rule blocking a client IP above `config.edge.rate_limit_per_minute` requests per minute.
@@ -82,6 +85,7 @@ from constructs import Construct
 from constructs.azure import waivers
 from constructs.azure.keys import Keys
 from constructs.azure.network import Network
+from constructs.azure.propagation import propagated
 from constructs.azure.service import Service
 
 from synth.config import EnvironmentConfig
@@ -173,45 +177,6 @@ class Edge(Construct):
             expires=waivers.EXPIRES,
         )
 
-        self.certificate = KeyVaultCertificate(
-            self,
-            "certificate",
-            name=f"{config.prefix}-tls",
-            key_vault_id=keys.vault.id,
-            certificate_policy=KeyVaultCertificateCertificatePolicy(
-                issuer_parameters=KeyVaultCertificateCertificatePolicyIssuerParameters(name="Self"),
-                key_properties=KeyVaultCertificateCertificatePolicyKeyProperties(
-                    exportable=True, key_type="RSA", key_size=2048, reuse_key=False
-                ),
-                secret_properties=KeyVaultCertificateCertificatePolicySecretProperties(
-                    content_type="application/x-pkcs12"
-                ),
-                lifetime_action=[
-                    KeyVaultCertificateCertificatePolicyLifetimeAction(
-                        action=KeyVaultCertificateCertificatePolicyLifetimeActionAction(
-                            action_type="AutoRenew"
-                        ),
-                        trigger=KeyVaultCertificateCertificatePolicyLifetimeActionTrigger(
-                            days_before_expiry=30
-                        ),
-                    )
-                ],
-                x509_certificate_properties=(
-                    KeyVaultCertificateCertificatePolicyX509CertificateProperties(
-                        subject=f"CN={config.domain}",
-                        subject_alternative_names=(
-                            KeyVaultCertificateCertificatePolicyX509CertificatePropertiesSubjectAlternativeNames(
-                                dns_names=[config.domain]
-                            )
-                        ),
-                        key_usage=["digitalSignature", "keyEncipherment"],
-                        extended_key_usage=["1.3.6.1.5.5.7.3.1"],  # server authentication
-                        validity_in_months=12,
-                    )
-                ),
-            ),
-            depends_on=[keys.deployer_role["certificate"]],
-        )
         self.identity = UserAssignedIdentity(
             self,
             "identity",
@@ -219,11 +184,64 @@ class Edge(Construct):
             location=rg.location,
             resource_group_name=rg.name,
         )
+        certificate = config.azure.certificate
+        assert certificate is not None  # synth.config.azure_certificate_problems
+        self.certificate: KeyVaultCertificate | None = None
+        if certificate.source == "self_signed":
+            # Allowed by config (azure.certificate.self_signed_reason), never in production.
+            self.certificate = KeyVaultCertificate(
+                self,
+                "certificate",
+                name=f"{config.prefix}-tls",
+                key_vault_id=keys.vault.id,
+                certificate_policy=KeyVaultCertificateCertificatePolicy(
+                    issuer_parameters=KeyVaultCertificateCertificatePolicyIssuerParameters(
+                        name="Self"
+                    ),
+                    key_properties=KeyVaultCertificateCertificatePolicyKeyProperties(
+                        exportable=True, key_type="RSA", key_size=2048, reuse_key=False
+                    ),
+                    secret_properties=KeyVaultCertificateCertificatePolicySecretProperties(
+                        content_type="application/x-pkcs12"
+                    ),
+                    lifetime_action=[
+                        KeyVaultCertificateCertificatePolicyLifetimeAction(
+                            action=KeyVaultCertificateCertificatePolicyLifetimeActionAction(
+                                action_type="AutoRenew"
+                            ),
+                            trigger=KeyVaultCertificateCertificatePolicyLifetimeActionTrigger(
+                                days_before_expiry=30
+                            ),
+                        )
+                    ],
+                    x509_certificate_properties=(
+                        KeyVaultCertificateCertificatePolicyX509CertificateProperties(
+                            subject=f"CN={config.domain}",
+                            subject_alternative_names=(
+                                KeyVaultCertificateCertificatePolicyX509CertificatePropertiesSubjectAlternativeNames(
+                                    dns_names=[config.domain]
+                                )
+                            ),
+                            key_usage=["digitalSignature", "keyEncipherment"],
+                            extended_key_usage=["1.3.6.1.5.5.7.3.1"],  # server authentication
+                            validity_in_months=12,
+                        )
+                    ),
+                ),
+                depends_on=[keys.deployer_ready],
+            )
+            secret_id = self.certificate.versionless_secret_id
+            # The certificate's secret only, not the vault (IAM-1).
+            secret_scope = f"{keys.vault.id}/secrets/{self.certificate.name}"
+        else:
+            # The operator's CA-issued certificate, read by its versionless secret ID so the
+            # gateway picks up each renewal (https://learn.microsoft.com/azure/application-gateway/key-vault-certs).
+            secret_id = certificate.versionless_secret_id
+            secret_scope = f"{certificate.key_vault_id}/secrets/{certificate.certificate_name}"
         reads_certificate = RoleAssignment(
             self,
             "reads-certificate",
-            # The certificate's secret only, not the vault (IAM-1).
-            scope=f"{keys.vault.id}/secrets/{self.certificate.name}",
+            scope=secret_scope,
             role_definition_name="Key Vault Secrets User",
             principal_id=self.identity.principal_id,
         )
@@ -261,9 +279,7 @@ class Edge(Construct):
                 policy_type="Predefined", policy_name=SSL_POLICY
             ),
             ssl_certificate=[
-                ApplicationGatewaySslCertificate(
-                    name="tls", key_vault_secret_id=self.certificate.versionless_secret_id
-                )
+                ApplicationGatewaySslCertificate(name="tls", key_vault_secret_id=secret_id)
             ],
             gateway_ip_configuration=[
                 ApplicationGatewayGatewayIpConfiguration(
@@ -351,7 +367,10 @@ class Edge(Construct):
                     redirect_configuration_name="to-https",
                 ),
             ],
-            depends_on=[reads_certificate, *vault_path],
+            depends_on=[
+                propagated(self, "reads-certificate-propagated", [reads_certificate]),
+                *vault_path,
+            ],
         )
         MonitorDiagnosticSetting(
             self,

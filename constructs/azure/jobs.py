@@ -1,6 +1,6 @@
-"""Builds the app's jobs in its Container Apps environment: the database role and secret rotation.
+"""Builds the app's jobs in its Container Apps environment: database role, cache access, rotation.
 
-Satisfies: SEC-2, DB-9, DEPLOY-5, DEPLOY-6
+Satisfies: SEC-2, DB-9, CACHE-1, APP-5, DEPLOY-5, DEPLOY-6
 
 Both run as Container Apps jobs in the app's (VNet-integrated) environment, so they reach
 the database, the vault and the rotation queue through their private endpoints, with
@@ -23,16 +23,33 @@ image and the PostgreSQL project's client image, pinned by tag.
   every `ROLE_JOB_CRON` (five minutes), so the role exists minutes after the first apply
   and is restored if someone drops it. `azurerm` cannot start a job once, so a schedule is
   the only trigger the stack can wire; a run costs a few vCPU-seconds.
-- `secret-rotation` (SEC-2): Key Vault raises `SecretNearExpiry` 30 days before a secret
-  expires; Event Grid puts it on the `secret-rotation` queue (constructs/azure/secrets.py).
-  The job runs every `ROTATION_JOB_CRON` (hourly), takes each message, writes a new version
-  of the named secret with a new expiry `secrets.rotation_days` ahead (a new random 256-bit
-  value for generated secrets, the current value for derived ones), and deletes the message.
-  Its identity may write only those secrets and process only that queue.
+- `cache-access` (DEPLOY-6, CACHE-1, APP-5): the cache takes Entra ID tokens only, and a
+  token is accepted only for an identity with an access policy assignment on the cache's
+  database (https://learn.microsoft.com/azure/redis/entra-for-authentication). azurerm 4.55
+  cannot create one for Azure Managed Redis (hashicorp/terraform-provider-azurerm #30938;
+  the resource came with #30980, after 4.55), so the job PUTs the ARM child resource
+  `Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments` (api-version
+  2025-04-01, policy `default`, the only one the service offers,
+  https://learn.microsoft.com/azure/templates/microsoft.cache/redisenterprise/databases/accesspolicyassignments)
+  for the app's identity. It runs as `id-<prefix>-cacheaccess`, whose custom role allows
+  exactly that on this one cache, every `ROLE_JOB_CRON`, idempotently (a PUT of the same
+  assignment), so the app can use the cache minutes after the first apply.
+- `secret-rotation` (SEC-2, DEPLOY-6): Key Vault raises `SecretNearExpiry` 30 days before a
+  secret expires; Event Grid puts it on the `secret-rotation` queue (constructs/azure/secrets.py).
+  The job runs every `ROTATION_JOB_CRON` (hourly) and takes each message. For a generated
+  secret (the rotated-secrets contract) it shifts the group previous <- current <- next <-
+  fresh random 256 bits, each with a new expiry `secrets.rotation_days` ahead, then waits for
+  Container Apps to refresh its Key Vault references and restarts the app's active revisions,
+  so live replicas are never more than one rotation apart; a derived secret gets a new
+  version of its current value. Its identity may write only those secrets, process only
+  that queue, and read and restart revisions of that one app (a custom role).
 """
 
 from __future__ import annotations
 
+import json
+
+from cdktf_cdktf_provider_azurerm.container_app import ContainerApp
 from cdktf_cdktf_provider_azurerm.container_app_environment import ContainerAppEnvironment
 from cdktf_cdktf_provider_azurerm.container_app_job import (
     ContainerAppJob,
@@ -44,8 +61,10 @@ from cdktf_cdktf_provider_azurerm.container_app_job import (
 )
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+from cdktf_cdktf_provider_azurerm.role_definition import RoleDefinition, RoleDefinitionPermissions
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
+from constructs.azure.cache import Cache
 from constructs.azure.database import Database
 from constructs.azure.keys import global_name
 from constructs.azure.secrets import Secrets
@@ -65,6 +84,17 @@ ENTRA_DATABASE_RESOURCE = "https://ossrdbms-aad.database.windows.net"
 # 15 only the database owner may create in schema `public`
 # (https://www.postgresql.org/docs/15/release-15.html, "Remove PUBLIC creation permission on
 # the public schema"), and the database privileges above do not include it.
+# Why the Entra administrator may grant both: it is not a superuser, but it is a member of
+# `azure_pg_admin` (https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-manage-azure-ad-users,
+# https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-create-users), and on
+# Flexible Server a database created through the Azure API, and its schema `public`, are owned
+# by `azure_pg_admin` rather than by `pg_database_owner`'s usual owner, so its members hold the
+# owner's right to grant on them (PostgreSQL: privileges of a role are usable by its INHERIT
+# members, https://www.postgresql.org/docs/current/role-membership.html). That ownership is
+# observed, not promised by Microsoft, and a GRANT without the right only warns ("no
+# privileges were granted") instead of failing, so the script ends by checking that the app's
+# role really can create in the database and in `public`, and fails the job (visible in its
+# execution history) if not.
 ROLE_SCRIPT = r"""set -eu
 token=$(wget -q -O - --header "X-IDENTITY-HEADER: $IDENTITY_HEADER" \
   "$IDENTITY_ENDPOINT?api-version=2019-08-01&resource=$TOKEN_RESOURCE&client_id=$AZURE_CLIENT_ID" \
@@ -84,12 +114,50 @@ PGPASSWORD="$token" psql -v ON_ERROR_STOP=1 -v role="$APP_ROLE" \
   "host=$PGHOST port=5432 dbname=$APP_DATABASE user=$PGADMIN sslmode=verify-full \
   sslrootcert=system" <<'SQL'
 GRANT USAGE, CREATE ON SCHEMA public TO :"role";
+SELECT set_config('groundwork.role', :'role', false);
+DO $$
+DECLARE app text := current_setting('groundwork.role');
+BEGIN
+  IF NOT (has_database_privilege(app, current_database(), 'CREATE')
+          AND has_schema_privilege(app, 'public', 'CREATE')) THEN
+    RAISE EXCEPTION 'role % cannot create in % or its schema public', app, current_database();
+  END IF;
+END $$;
 SQL
 """
 
-# Drains the rotation queue: one new secret version per near-expiry event.
+# The ARM operations the cache-access job needs, on its one cache and nothing else. Custom
+# roles are defined with the resource group as assignable scope (the documented levels for
+# AssignableScopes are management group, subscription and resource group,
+# https://learn.microsoft.com/azure/role-based-access-control/custom-roles) and assigned on the
+# one resource, which narrows them to it.
+CACHE_ACCESS_ACTIONS = [
+    "Microsoft.Cache/redisEnterprise/databases/read",
+    "Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments/read",
+    "Microsoft.Cache/redisEnterprise/databases/accessPolicyAssignments/write",
+]
+CACHE_ACCESS_API_VERSION = "2025-04-01"  # first stable version with accessPolicyAssignments
+
+# Signs in as the job's identity and PUTs the app identity's access policy assignment on the
+# cache's database (an idempotent create-or-update). Assignment names are [A-Za-z0-9]{1,60}.
+CACHE_ACCESS_SCRIPT = r"""set -eu
+az login --identity --username "$AZURE_CLIENT_ID" --allow-no-subscriptions >/dev/null
+url="https://management.azure.com$DATABASE_ID/accessPolicyAssignments/app"
+body='{"properties":{"accessPolicyName":"default","user":{"objectId":"'"$APP_OBJECT_ID"'"}}}'
+az rest --method put --url "$url?api-version=$API_VERSION" --body "$body"
+"""
+
+# Drains the rotation queue. A near-expiry event of any member of a generated secret's group
+# (current, previous, next) shifts the whole group once: previous <- current <- next <- fresh
+# 256 random bits, each with a new expiry; a group whose member no longer expires within 31
+# days was already shifted (its three events arrive together). A derived secret gets a new
+# version of its own value. After a shift, the job waits for Container Apps to pick up the
+# new versions of its versionless Key Vault references (it refreshes them "within 30 minutes",
+# https://learn.microsoft.com/azure/container-apps/manage-secrets#reference-secret-from-key-vault)
+# and then restarts the app's active revisions, the documented way for running replicas to
+# read changed secrets (same page: "Restart an existing revision").
 ROTATION_SCRIPT = r"""
-import base64, datetime, json, os, secrets, subprocess
+import base64, datetime, json, os, secrets, subprocess, time
 
 def az(*args):
     out = subprocess.run(["az", *args, "-o", "json"], check=True, capture_output=True, text=True)
@@ -97,9 +165,28 @@ def az(*args):
 
 az("login", "--identity", "--username", os.environ["AZURE_CLIENT_ID"], "--allow-no-subscriptions")
 vault, queue, account = os.environ["VAULT_NAME"], os.environ["QUEUE_NAME"], os.environ["ACCOUNT"]
-generated = set(os.environ["GENERATED"].split(","))
+groups = json.loads(os.environ["GENERATED"])  # current name -> [previous name, next name]
+members = {m: current for current, others in groups.items() for m in (current, *others)}
 rotated = set(os.environ["ROTATED"].split(","))
 days = int(os.environ["ROTATION_DAYS"])
+now = datetime.datetime.now(datetime.timezone.utc)
+
+def show(name):
+    return az("keyvault", "secret", "show", "--vault-name", vault, "--name", name)
+
+def put(name, value):
+    expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)
+    az("keyvault", "secret", "set", "--vault-name", vault, "--name", name, "--value", value,
+       "--expires", expires.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+def expires_soon(secret):
+    expires = (secret.get("attributes") or {}).get("expires")
+    if not expires:
+        return True
+    when = datetime.datetime.fromisoformat(expires.replace("Z", "+00:00"))
+    return when < now + datetime.timedelta(days=31)
+
+shifted = set()
 while True:
     messages = az("storage", "message", "get", "--auth-mode", "login", "--account-name", account,
                   "--queue-name", queue, "--num-messages", "32", "--visibility-timeout", "300")
@@ -113,18 +200,34 @@ while True:
             pass
         event = json.loads(text)
         name = event.get("data", {}).get("ObjectName") or event.get("subject")
-        if name in rotated:
-            if name in generated:
-                value = secrets.token_hex(32)  # 256 random bits (SEC-1)
-            else:
-                current = az("keyvault", "secret", "show", "--vault-name", vault, "--name", name)
-                value = current["value"]
-            expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)
-            az("keyvault", "secret", "set", "--vault-name", vault, "--name", name,
-               "--value", value, "--expires", expires.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        if name in members:
+            current = members[name]
+            if current not in shifted and expires_soon(show(name)):
+                previous, upcoming = groups[current]
+                put(previous, show(current)["value"])
+                put(current, show(upcoming)["value"])
+                put(upcoming, secrets.token_hex(32))  # 256 random bits (SEC-1)
+                shifted.add(current)
+        elif name in rotated:
+            put(name, show(name)["value"])
         az("storage", "message", "delete", "--auth-mode", "login", "--account-name", account,
            "--queue-name", queue, "--id", message["id"], "--pop-receipt", message["popReceipt"])
+if shifted:
+    time.sleep(int(os.environ["REFRESH_SECONDS"]))
+    app, group = os.environ["APP_NAME"], os.environ["APP_RESOURCE_GROUP"]
+    for revision in az("containerapp", "revision", "list", "--name", app, "--resource-group", group,
+                       "--query", "[?properties.active].name"):
+        az("containerapp", "revision", "restart", "--name", app, "--resource-group", group,
+           "--revision", revision)
 """
+# Container Apps refreshes versionless Key Vault references within 30 minutes; wait 35.
+KEY_VAULT_REFRESH_SECONDS = 35 * 60
+# What the rotation job may do to the app: read it and restart its revisions, nothing else.
+RESTART_ACTIONS = [
+    "Microsoft.App/containerApps/read",
+    "Microsoft.App/containerApps/revisions/read",
+    "Microsoft.App/containerApps/revisions/restart/action",
+]
 
 
 class Jobs(Construct):
@@ -141,6 +244,8 @@ class Jobs(Construct):
         environment: ContainerAppEnvironment,
         database: Database,
         secrets: Secrets,
+        cache: Cache,
+        app: ContainerApp,
         app_identity: UserAssignedIdentity,
         waits_for: list[object],
     ) -> None:
@@ -188,6 +293,8 @@ class Jobs(Construct):
             **common,
         )
 
+        self._cache_access(config, common, rg.id, cache, app_identity, waits_for)
+
         self.rotation_identity = UserAssignedIdentity(
             self,
             "rotation-identity",
@@ -206,6 +313,24 @@ class Jobs(Construct):
             )
             for name, secret in secrets.rotated.items()
         ]
+        restart_role = RoleDefinition(
+            self,
+            "restart-role",
+            name=f"{config.prefix} app revision restarter",
+            scope=rg.id,  # defined in the group, assigned on the app only (below)
+            description="Reads this one container app and restarts its revisions.",
+            permissions=[RoleDefinitionPermissions(actions=RESTART_ACTIONS)],
+            assignable_scopes=[rg.id],
+        )
+        grants.append(
+            RoleAssignment(
+                self,
+                "restarts-app",
+                scope=app.id,
+                role_definition_id=restart_role.role_definition_resource_id,
+                principal_id=principal,
+            )
+        )
         grants.append(
             RoleAssignment(
                 self,
@@ -219,7 +344,8 @@ class Jobs(Construct):
             self,
             "rotation",
             name=global_name(config, "caj-rotate", max_length=32),
-            replica_timeout_in_seconds=600,
+            # Draining the queue, then KEY_VAULT_REFRESH_SECONDS, then the restart.
+            replica_timeout_in_seconds=KEY_VAULT_REFRESH_SECONDS + 900,
             identity=ContainerAppJobIdentity(
                 type="UserAssigned", identity_ids=[self.rotation_identity.id]
             ),
@@ -239,14 +365,82 @@ class Jobs(Construct):
                             VAULT_NAME=secrets.vault_name,
                             ACCOUNT=secrets.queue_account_name,
                             QUEUE_NAME=secrets.queue.name,
-                            GENERATED=",".join(sorted(secrets.generated)),
+                            GENERATED=json.dumps(secrets.generated, sort_keys=True),
                             ROTATED=",".join(sorted(secrets.rotated)),
                             ROTATION_DAYS=str(config.secrets.rotation_days),
+                            REFRESH_SECONDS=str(KEY_VAULT_REFRESH_SECONDS),
+                            APP_NAME=app.name,
+                            APP_RESOURCE_GROUP=rg.name,
                         ),
                     )
                 ]
             ),
             depends_on=[*grants, *waits_for],
+            **common,
+        )
+
+    def _cache_access(
+        self,
+        config: EnvironmentConfig,
+        common: dict[str, object],
+        resource_group_id: str,
+        cache: Cache,
+        app_identity: UserAssignedIdentity,
+        waits_for: list[object],
+    ) -> None:
+        rg_location, rg_name = common["location"], common["resource_group_name"]
+        self.cache_access_identity = UserAssignedIdentity(
+            self,
+            "cache-access-identity",
+            name=f"id-{config.prefix}-cacheaccess",
+            location=rg_location,
+            resource_group_name=rg_name,
+        )
+        role = RoleDefinition(
+            self,
+            "cache-access-role",
+            name=f"{config.prefix} cache access assigner",
+            scope=resource_group_id,  # assigned on the cache only (below)
+            description="Assigns Entra access policies on this one Azure Managed Redis database.",
+            permissions=[RoleDefinitionPermissions(actions=CACHE_ACCESS_ACTIONS)],
+            assignable_scopes=[resource_group_id],
+        )
+        self.cache_access_grant = RoleAssignment(
+            self,
+            "assigns-cache-access",
+            scope=cache.redis.id,
+            role_definition_id=role.role_definition_resource_id,
+            principal_id=self.cache_access_identity.principal_id,
+        )
+        self.cache_access = ContainerAppJob(
+            self,
+            "cache-access",
+            name=global_name(config, "caj-cache", max_length=32),
+            replica_timeout_in_seconds=300,
+            identity=ContainerAppJobIdentity(
+                type="UserAssigned", identity_ids=[self.cache_access_identity.id]
+            ),
+            schedule_trigger_config=ContainerAppJobScheduleTriggerConfig(
+                cron_expression=ROLE_JOB_CRON, parallelism=1, replica_completion_count=1
+            ),
+            template=ContainerAppJobTemplate(
+                container=[
+                    ContainerAppJobTemplateContainer(
+                        name="cache-access",
+                        image=AZURE_CLI_IMAGE,
+                        cpu=0.25,
+                        memory="0.5Gi",
+                        command=["/bin/sh", "-c", CACHE_ACCESS_SCRIPT],
+                        env=_env(
+                            AZURE_CLIENT_ID=self.cache_access_identity.client_id,
+                            DATABASE_ID=f"{cache.redis.id}/databases/default",
+                            API_VERSION=CACHE_ACCESS_API_VERSION,
+                            APP_OBJECT_ID=app_identity.principal_id,
+                        ),
+                    )
+                ]
+            ),
+            depends_on=[self.cache_access_grant, *waits_for],
             **common,
         )
 

@@ -45,7 +45,9 @@ from cdktf_cdktf_provider_azurerm.key_vault_key import (
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
+from cdktf_cdktf_provider_time.sleep import Sleep
 from constructs import Construct
+from constructs.azure.propagation import propagated
 
 from synth.config import EnvironmentConfig
 
@@ -100,7 +102,9 @@ class ManagedKey:
 
     key: KeyVaultKey
     identity: UserAssignedIdentity
-    grant: RoleAssignment  # what a consumer depends on before it first uses the key
+    grant: RoleAssignment
+    # What a consumer depends on before it first uses the key: the grant, propagated (DEPLOY-2).
+    ready: Sleep
 
 
 class Keys(Construct):
@@ -119,9 +123,20 @@ class Keys(Construct):
         self._config = config
         self._resource_group = resource_group
         self._client = client
-        self.vault, self.deployer_role = self._vault("", resource_group.location)
+        # The deployer writes a certificate only when the stack makes a self-signed one (EDGE-1).
+        certificate = config.azure.certificate
+        writes = tuple(
+            kind
+            for kind in DEPLOYER_ROLES
+            if kind != "certificate" or (certificate and certificate.source == "self_signed")
+        )
+        self.vault, self.deployer_role = self._vault("", resource_group.location, writes)
+        # What a write to the vault depends on: the deployer's officer roles, propagated.
+        self.deployer_ready = propagated(
+            self, "deployer-roles-propagated", [*self.deployer_role.values()]
+        )
         self.managed = {
-            purpose: self._key(purpose, self.vault, self.deployer_role, resource_group.location)
+            purpose: self._key(purpose, self.vault, self.deployer_ready, resource_group.location)
             for purpose in KEY_CONSUMERS
         }
         self.geo_vault: KeyVault | None = None
@@ -161,7 +176,7 @@ class Keys(Construct):
         return vault, officers
 
     def _key(
-        self, purpose: str, vault: KeyVault, officers: dict[str, RoleAssignment], location: str
+        self, purpose: str, vault: KeyVault, officers_ready: Sleep, location: str
     ) -> ManagedKey:
         config = self._config
         key = KeyVaultKey(
@@ -179,7 +194,7 @@ class Keys(Construct):
             ),
             expiration_date=Fn.timeadd(Fn.timestamp(), f"{EXPIRE_AFTER_HOURS}h"),
             lifecycle=TerraformResourceLifecycle(ignore_changes=["expiration_date"]),
-            depends_on=[officers["key"]],
+            depends_on=[officers_ready],
         )
         identity = UserAssignedIdentity(
             self,
@@ -195,7 +210,8 @@ class Keys(Construct):
             role_definition_name=CRYPTO_USER,
             principal_id=identity.principal_id,
         )
-        return ManagedKey(key=key, identity=identity, grant=grant)
+        ready = propagated(self, f"{purpose}-key-user-propagated", [grant])
+        return ManagedKey(key=key, identity=identity, grant=grant, ready=ready)
 
     def geo_key(self) -> ManagedKey:
         """The `database-geo` key and identity in the paired region's vault `kvgeo-...`."""
@@ -209,7 +225,8 @@ class Keys(Construct):
                 )
             # The paired vault holds one key and nothing else: Crypto Officer only.
             self.geo_vault, officers = self._vault("geo", paired, writes=("key",))
-            self._geo_key = self._key("database-geo", self.geo_vault, officers, paired)
+            ready = propagated(self, "geo-deployer-roles-propagated", [*officers.values()])
+            self._geo_key = self._key("database-geo", self.geo_vault, ready, paired)
         return self._geo_key
 
     @property

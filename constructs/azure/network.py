@@ -98,7 +98,7 @@ from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
 HTTPS, HTTP, POSTGRES, PGBOUNCER = 443, 80, 5432, 6432
-REDIS_TLS = 6380  # Azure Cache for Redis serves TLS on 6380; 6379 is its non-TLS port, disabled
+REDIS_TLS = 10000  # Azure Managed Redis: its database, TLS only (constructs/azure/cache.py)
 # Container Apps (workload profiles): the range the platform allocates its load balancer's
 # ports from (https://learn.microsoft.com/azure/container-apps/firewall-integration).
 CONTAINER_APPS_DYNAMIC_PORTS = "30000-32676"

@@ -2,17 +2,24 @@
 
 Satisfies: SEC-1, SEC-2, SEC-3, DB-9, DEPLOY-2, DEPLOY-6
 
-- SEC-1: `jwt-secret` and `database-url` (Key Vault names allow no underscores; the app
-  maps them to JWT_SECRET and DATABASE_URL). Key Vault encrypts secrets with its own
-  HSM-protected keys; it offers no customer key for secrets, so the vault's access control
-  and purge protection are the environment's key.
+- SEC-1: `jwt-secret`, `jwt-secret-previous`, `jwt-secret-next` and `database-url` (Key
+  Vault names allow no underscores; the app gets them as JWT_SECRET, JWT_SECRET_PREVIOUS,
+  JWT_SECRET_NEXT and DATABASE_URL).
+- Rotated secrets contract (SEC-1, SEC-2, DEPLOY-6; the same on every cloud): a generated
+  secret `X` reaches the app as `X` (sign and verify), `X_PREVIOUS` and `X_NEXT` (verify
+  only), three Key Vault secrets. The rotation job shifts previous <- current <- next <-
+  fresh random and then restarts the app's active revision, so live replicas are never more
+  than one rotation apart and any two accept each other's tokens (constructs/azure/jobs.py).
+- Key Vault encrypts secrets with its own HSM-protected keys; it offers no customer key for
+  secrets, so the vault's access control and purge protection are the environment's key.
 - No `database-password`: the server accepts Entra ID tokens only (DB-9), so no password
   exists to store. The app signs in as its managed identity (`AZURE_CLIENT_ID`) with a token
   for `https://ossrdbms-aad.database.windows.net` as the password, fetched at connect
   time (`DATABASE_AUTH=entra-token`); the role is created by the `database-role` job
   (constructs/azure/jobs.py). A stored placeholder such as `entra-id-token` would be a
   secret without a value (DEPLOY-6), which is what issue 9 found.
-- SEC-3 and DEPLOY-6: `jwt-secret` holds a real first value with 256 random bits and never
+- SEC-3 and DEPLOY-6: each of the three JWT secrets holds its own real first value with 256
+  random bits and never
   appears in the JSON, the plan or the state: the write-only `value_wo` (Terraform >= 1.11,
   azurerm 4.x) is the SHA-256 of two `uuid()` results (each 128 bits from Go's crypto/rand
   through hashicorp/go-uuid; https://developer.hashicorp.com/terraform/language/functions/uuid),
@@ -51,12 +58,20 @@ from cdktf_cdktf_provider_azurerm.storage_queue import StorageQueue
 from constructs import Construct
 from constructs.azure.database import Database
 from constructs.azure.keys import Keys
+from constructs.azure.propagation import propagated
 
 from synth.config import EnvironmentConfig
 
 if TYPE_CHECKING:
     from constructs.azure.network import Network
 
+# Generated secrets (env name -> Key Vault name) and the slots each is handed to the app in.
+GENERATED = {"JWT_SECRET": "jwt-secret"}
+ROTATION_SLOTS = {
+    "": "current: sign and verify",
+    "_PREVIOUS": "previous: verify only",
+    "_NEXT": "next: verify only",
+}
 ROTATION_EVENTS = ["Microsoft.KeyVault.SecretNearExpiry", "Microsoft.KeyVault.SecretExpired"]
 # 256 random bits, hex encoded, evaluated at apply time into a write-only argument (SEC-1).
 RANDOM_256_BITS = '${sha256(join("", [uuid(), uuid()]))}'
@@ -90,21 +105,32 @@ class Secrets(Construct):
             "expiration_date": first_expiry,
             # The rotation job owns later versions and their expiry (SEC-2).
             "lifecycle": TerraformResourceLifecycle(ignore_changes=["expiration_date"]),
-            "depends_on": [keys.deployer_role["secret"]],
+            "depends_on": [keys.deployer_ready],
         }
         url = (
             f"postgresql://{app_identity_name(config)}@{database.fqdn}:{database.port}"
             f"/{database.database.name}?sslmode=require"
         )
-        self.jwt_secret = KeyVaultSecret(
-            self,
-            "jwt-secret",
-            name="jwt-secret",
-            content_type="text/plain; 256 random bits, hex; rotated by the secret-rotation job",
-            value_wo=RANDOM_256_BITS,
-            value_wo_version=1,
-            **common,
-        )
+        # Generated secrets: current, previous and next, each with its own random first value.
+        slots = {
+            f"{env}{suffix}": (f"{name}{suffix.lower().replace('_', '-')}", role)
+            for env, name in GENERATED.items()
+            for suffix, role in ROTATION_SLOTS.items()
+        }
+        generated = {
+            env: KeyVaultSecret(
+                self,
+                vault_name,
+                name=vault_name,
+                content_type=f"text/plain; 256 random bits, hex; {role}; rotated by the "
+                "secret-rotation job",
+                value_wo=RANDOM_256_BITS,
+                value_wo_version=1,
+                **common,
+            )
+            for env, (vault_name, role) in slots.items()
+        }
+        self.jwt_secret = generated["JWT_SECRET"]
         self.database_url = KeyVaultSecret(
             self,
             "database-url",
@@ -113,10 +139,14 @@ class Secrets(Construct):
             value=url,
             **common,
         )
-        self.all = {"JWT_SECRET": self.jwt_secret, "DATABASE_URL": self.database_url}
-        # What the rotation job rewrites: names -> secrets; generated ones get new values.
-        self.rotated = {"jwt-secret": self.jwt_secret, "database-url": self.database_url}
-        self.generated = ("jwt-secret",)
+        self.all = {**generated, "DATABASE_URL": self.database_url}
+        # What the rotation job rewrites: vault names -> secrets. Generated ones rotate as a
+        # group (current name -> its previous and next names); derived ones keep their value.
+        self.rotated = {
+            **{slots[env][0]: secret for env, secret in generated.items()},
+            "database-url": self.database_url,
+        }
+        self.generated = {name: (f"{name}-previous", f"{name}-next") for name in GENERATED.values()}
         self.vault_name = keys.vault.name
         self.queue_account_name = rotation_account.name
 
@@ -166,5 +196,5 @@ class Secrets(Construct):
             retry_policy=EventgridSystemTopicEventSubscriptionRetryPolicy(
                 max_delivery_attempts=30, event_time_to_live=1440
             ),
-            depends_on=[sender],
+            depends_on=[propagated(self, "topic-sends-to-queue-propagated", [sender])],
         )

@@ -35,9 +35,11 @@ Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, IAM-1, NET-2, DEPLOY-2, DE
   `DATABASE_AUTH=entra-token` tells the app to use a token of `AZURE_CLIENT_ID` for
   `https://ossrdbms-aad.database.windows.net` as its password, and the cache likewise
   takes a token for `https://redis.azure.com` with the identity's object ID as user name
-  (`REDIS_USERNAME`) over TLS on 6380, verified against the public CAs.
+  (`REDIS_USERNAME`) over TLS on 10000 (Azure Managed Redis), verified against the public
+  CAs; the `cache-access` job (constructs/azure/jobs.py) gives the identity the cache's
+  `default` access policy.
 - APP-5: the app runs as `id-<prefix>-app`, allowed to read its three secrets (not the
-  vault), read/write its own container, use its cache (data contributor) and pull
+  vault), read/write its own container, use its cache (the `default` policy) and pull
   from its registry, nothing else.
 """
 
@@ -74,15 +76,13 @@ from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
 from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import (
     PrivateDnsZoneVirtualNetworkLink,
 )
-from cdktf_cdktf_provider_azurerm.redis_cache_access_policy_assignment import (
-    RedisCacheAccessPolicyAssignment,
-)
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
 from constructs.azure.cache import Cache
 from constructs.azure.network import Network
+from constructs.azure.propagation import propagated
 from constructs.azure.registry import Registry
 from constructs.azure.secrets import Secrets, app_identity_name
 from constructs.azure.storage import Storage
@@ -164,15 +164,6 @@ class Service(Construct):
             scope=storage.container.resource_manager_id,
             role_definition_name="Storage Blob Data Contributor",
             principal_id=principal,
-        )
-        uses_cache = RedisCacheAccessPolicyAssignment(
-            self,
-            "uses-cache",
-            name="app",
-            redis_cache_id=cache.redis.id,
-            access_policy_name="Data Contributor",
-            object_id=principal,
-            object_id_alias=self.identity.name,
         )
 
         self.environment = ContainerAppEnvironment(
@@ -351,6 +342,10 @@ class Service(Construct):
                 ],
             ),
             lifecycle=TerraformResourceLifecycle(ignore_changes=RELEASE_OWNED),
-            depends_on=[*grants, uses_container, uses_cache, self.logs, *waits_for],
+            depends_on=[
+                propagated(self, "grants-propagated", [*grants, uses_container]),
+                self.logs,
+                *waits_for,
+            ],
         )
         self.fqdn = self.app.ingress.fqdn

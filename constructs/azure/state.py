@@ -68,6 +68,7 @@ from constructs.azure.keys import (
     global_name,
     runner_acls,
 )
+from constructs.azure.propagation import propagated
 from constructs.azure.storage import (
     NONCURRENT_VERSION_DAYS,
     hardened_account,
@@ -246,7 +247,7 @@ class StateStorage(Construct):
             lifecycle=TerraformResourceLifecycle(
                 prevent_destroy=True, ignore_changes=["expiration_date"]
             ),
-            depends_on=[officer],
+            depends_on=[propagated(self, "deployer-crypto-officer-propagated", [officer])],
         )
         identity = UserAssignedIdentity(
             self,
@@ -262,4 +263,5 @@ class StateStorage(Construct):
             role_definition_name=CRYPTO_USER,
             principal_id=identity.principal_id,
         )
-        return ManagedKey(key=key, identity=identity, grant=grant)
+        ready = propagated(self, "key-user-propagated", [grant])
+        return ManagedKey(key=key, identity=identity, grant=grant, ready=ready)

@@ -1,6 +1,6 @@
 """Builds the app's object storage: a private, versioned, logged Storage account and container.
 
-Satisfies: OBJ-1, OBJ-2, OBJ-3, OBJ-4, OBJ-5, OBJ-6, NET-2, DEPLOY-3
+Satisfies: OBJ-1, OBJ-2, OBJ-3, OBJ-4, OBJ-5, OBJ-6, NET-2, DEPLOY-2, DEPLOY-3
 
 - OBJ-1: no public network access (a private endpoint in the endpoints subnet), no
   anonymous blob access, shared keys and local users off (Entra ID only).
@@ -127,7 +127,7 @@ def hardened_account(
                 StorageAccountBlobPropertiesContainerDeleteRetentionPolicy(days=SOFT_DELETE_DAYS)
             ),
         ),
-        depends_on=[key.grant],
+        depends_on=[key.ready],
     )
 
 

@@ -530,3 +530,49 @@ def test_aws_accepts_disposable_tags_the_release_does_not_match() -> None:
     data["aws"]["disposable_image_tags"] = ["pr-*", "0.1.0-rc*"]
     config = parse_environment("dev", data, source="dev.yaml")
     assert config.aws.disposable_image_tags == ["pr-*", "0.1.0-rc*"]
+def test_azure_production_refuses_a_self_signed_gateway_certificate() -> None:
+    data = {**shipped("production"), "cloud": "azure"}
+    data["azure"] = {
+        **data["azure"],
+        "certificate": {"source": "self_signed", "self_signed_reason": "x" * 30},
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_environment("production", data, source="production.yaml")
+    assert str(caught.value) == (
+        "production.yaml: azure.certificate.source: 'self_signed' is refused for the production "
+        "tier: clients and the uptime test (OBS-4) do not trust it (EDGE-1); use source: "
+        "key_vault with the vault and name of a CA-issued certificate"
+    )
+
+
+def test_azure_certificate_source_is_explicit_and_complete() -> None:
+    data = {**shipped("staging"), "cloud": "azure"}
+    data["azure"] = {k: v for k, v in data["azure"].items() if k != "certificate"}
+    with pytest.raises(ConfigError, match=r"azure\.certificate: missing"):
+        parse_environment("staging", data, source="staging.yaml")
+    data["azure"]["certificate"] = {"source": "key_vault", "certificate_name": "tls"}
+    with pytest.raises(ConfigError) as caught:
+        parse_environment("staging", data, source="staging.yaml")
+    assert str(caught.value) == (
+        "staging.yaml: azure.certificate.key_vault_id: None; source key_vault needs it"
+    )
+    data["azure"]["certificate"] = {"source": "self_signed"}
+    with pytest.raises(ConfigError, match=r"self_signed_reason: None"):
+        parse_environment("staging", data, source="staging.yaml")
+
+
+def test_azure_key_vault_certificate_gives_a_versionless_secret_id() -> None:
+    config = parse_environment(
+        "production", {**shipped("production"), "cloud": "azure"}, source="production.yaml"
+    )
+    certificate = config.azure.certificate
+    assert certificate is not None and certificate.source == "key_vault"
+    assert certificate.versionless_secret_id == (
+        "https://kv-groundwork-certs.vault.azure.net/secrets/groundwork-production-tls"
+    )
+
+
+def test_the_azure_certificate_does_not_bind_other_clouds() -> None:
+    data = {**shipped("production"), "cloud": "gcp"}
+    data["azure"] = {k: v for k, v in data["azure"].items() if k != "certificate"}
+    assert parse_environment("production", data, source="production.yaml").cloud == "gcp"

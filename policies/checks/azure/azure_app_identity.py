@@ -11,7 +11,7 @@ OWN_SCOPES = {
     "azurerm_key_vault_secret",
     "azurerm_storage_container",
     "azurerm_container_registry",
-    "azurerm_redis_cache",
+    "azurerm_managed_redis",
 }
 
 

@@ -1,43 +1,58 @@
-"""Builds CKV_GW_APP_75: Redis data access goes to the app's own identity, with the
-least-privileged built-in policy that lets it work (APP-5).
+"""Builds CKV_GW_APP_75: the app's own identity, and only it, gets data access to the cache
+(APP-5, CACHE-1).
 
-Azure Cache for Redis with Entra authentication grants data access through access policy
-assignments. "Data Contributor" reads and writes keys; "Data Owner" adds every command,
-including FLUSHALL and CONFIG, which an app never needs
-(https://learn.microsoft.com/azure/azure-cache-for-redis/cache-configure-role-based-access-control).
-The assignment must name a user-assigned identity of this stack.
+Azure Managed Redis with access keys off accepts an Entra ID token only from an identity that
+has an access policy assignment on its database
+(https://learn.microsoft.com/azure/redis/entra-for-authentication). azurerm 4.55 has no resource
+for it (hashicorp/terraform-provider-azurerm #30938), so a Container Apps job of this stack
+PUTs the assignment (constructs/azure/jobs.py). Every Managed Redis with access keys off must
+have such a job whose `DATABASE_ID` is this cache's database and whose `APP_OBJECT_ID` is the
+principal of the identity a container app of this stack runs as; otherwise the app cannot
+authenticate (or another identity gets the cache).
 """
 
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks
 
-ALLOWED = {"Data Contributor", "Data Reader"}
+
+def _env(job: dict[str, Any]) -> dict[str, Any]:
+    return {
+        e.get("name"): e.get("value")
+        for t in blocks(job, "template")
+        for c in blocks(t, "container")
+        for e in c.get("env") or []
+    }
 
 
 class CacheAccess(GroundworkCheck):
     id = "CKV_GW_APP_75"
-    name = "Redis access policies go to the stack's identities, Data Contributor at most"
+    name = "A job of the stack gives the app's identity data access to the cache"
     requirement = "APP-5"
     severity = "HIGH"
-    resource_types = ("azurerm_redis_cache_access_policy_assignment",)
+    resource_types = ("azurerm_managed_redis",)
     needs_config = False
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
-        policy = body.get("access_policy_name")
-        if policy not in ALLOWED:
-            return Verdict.failed(
-                f"access_policy_name is {policy!r}; want one of {sorted(ALLOWED)}"
-            )
-        identity = address_of(body.get("object_id"))
-        if identity is None or not identity.startswith("azurerm_user_assigned_identity."):
-            return Verdict.failed(f"object_id {body.get('object_id')!r} is not a stack identity")
-        cache = address_of(body.get("redis_cache_id"))
-        if cache is None or cache not in stack.graph.bodies:
-            return Verdict.failed(
-                f"redis_cache_id {body.get('redis_cache_id')!r} is not in this stack"
-            )
-        return Verdict.passed(f"{policy} for {identity}")
+        cache = ".".join(self._address)
+        app_identities = {
+            address_of(i)
+            for app in stack.resources("azurerm_container_app").values()
+            for b in blocks(app, "identity")
+            for i in b.get("identity_ids") or []
+        }
+        for name, job in stack.resources("azurerm_container_app_job").items():
+            env = _env(job)
+            database = str(env.get("DATABASE_ID", ""))
+            target = address_of(database.split("}")[0] + "}")
+            if target != cache or not database.endswith("/databases/default"):
+                continue
+            principal = address_of(env.get("APP_OBJECT_ID"))
+            if principal not in app_identities:
+                wrong = env.get("APP_OBJECT_ID")
+                return Verdict.failed(f"{name} grants {wrong}, not an app identity")
+            return Verdict.passed(f"{name} gives {principal} the cache's access policy")
+        return Verdict.failed(f"no job assigns an access policy on {cache}'s database")
 
 
 check = CacheAccess()

@@ -1,6 +1,11 @@
-"""Builds CKV_GW_CACHE_71: Azure Cache for Redis has at least the configured memory, allkeys-lru
-eviction, and where the environment asks for replicas a replicated SKU (Standard or Premium:
-a primary and a replica with automatic failover) (CACHE-2; floors from synth.config.FLOORS)."""
+"""Builds CKV_GW_CACHE_71: Azure Managed Redis has at least the configured memory, allkeys-lru
+eviction (`AllKeysLRU`), and where the environment asks for a replica, high availability (a
+replica per shard with automatic failover) (CACHE-2; floors from synth.config.FLOORS).
+
+Sizes: https://learn.microsoft.com/azure/redis/overview (the Balanced SKUs the stacks use; any
+other SKU is not in the table and fails); high availability:
+https://learn.microsoft.com/azure/redis/high-availability.
+"""
 
 from typing import Any
 
@@ -14,42 +19,45 @@ from groundwork_policy import (
     floor_verdicts,
 )
 
-# Azure's cache sizes in GB per family and capacity (Basic/Standard: C, Premium: P).
+# GB of memory per Balanced SKU.
 SIZES_GB = {
-    "C": {0: 0.25, 1: 1, 2: 2.5, 3: 6, 4: 13, 5: 26, 6: 53},
-    "P": {1: 6, 2: 13, 3: 26, 4: 53, 5: 120},
-}
-REPLICATED = {"Standard", "Premium"}
+    "Balanced_B0": 0.5, "Balanced_B1": 1, "Balanced_B3": 3, "Balanced_B5": 6, "Balanced_B10": 12,
+    "Balanced_B20": 24, "Balanced_B50": 60, "Balanced_B100": 120,
+}  # fmt: skip
+EVICTION = {"allkeys-lru": "AllKeysLRU"}
 
 
 class AzureCacheSize(GroundworkCheck):
     id = "CKV_GW_CACHE_71"
-    name = "Redis memory, allkeys-lru eviction and replication follow the config"
+    name = "Managed Redis memory, allkeys-lru eviction and high availability follow the config"
     requirement = "CACHE-2"
     severity = "MEDIUM"
-    resource_types = ("azurerm_redis_cache",)
+    resource_types = ("azurerm_managed_redis",)
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         assert stack.config is not None
         cache = stack.config.cache
-        size = SIZES_GB.get(str(body.get("family")), {}).get(int(body.get("capacity", -1)))
-        sku = body.get("sku_name")
-        config = (blocks(body, "redis_configuration") or [{}])[0]
-        # Standard and Premium keep one replica with automatic failover.
-        replicas = 1 if sku in REPLICATED else 0
-        verdicts = [
-            expect_equal("maxmemory_policy", config.get("maxmemory_policy"), cache.eviction_policy,
-                         "cache.eviction_policy"),
+        size = SIZES_GB.get(str(body.get("sku_name")))
+        database = (blocks(body, "default_database") or [{}])[0]
+        available = body.get("high_availability_enabled")
+        replicas = 1 if available is True else 0
+        verdicts = (
+            []
+            if isinstance(available, bool)
+            else [Verdict.unknown(f"high_availability_enabled is {available!r}; set it explicitly")]
+        )
+        verdicts += [
+            expect_equal("eviction_policy", database.get("eviction_policy"),
+                         EVICTION[cache.eviction_policy], "cache.eviction_policy"),
             *floor_verdicts(stack, "CACHE-2", "cache.memory_gb", size),
             *floor_verdicts(stack, "CACHE-2", "cache.replicas", replicas),
         ]  # fmt: skip
         if size is None or size < cache.memory_gb:
-            sized = f"{body.get('family')}{body.get('capacity')}"
             wanted = f"cache.memory_gb wants {cache.memory_gb}"
-            verdicts.append(Verdict.failed(f"{sized} is {size} GB; {wanted}"))
-        if cache.replicas > 0 and sku not in REPLICATED:
+            verdicts.append(Verdict.failed(f"{body.get('sku_name')} is {size} GB; {wanted}"))
+        if cache.replicas > 0 and replicas == 0:
             verdicts.append(
-                Verdict.failed(f"sku {sku} has no replica; cache.replicas is {cache.replicas}")
+                Verdict.failed(f"high availability is off; cache.replicas is {cache.replicas}")
             )
         return combine(verdicts)
 

@@ -13,7 +13,10 @@ no longer create objects in schema `public` (https://www.postgresql.org/docs/15/
 "Remove PUBLIC creation permission on the public schema"), and database privileges (CONNECT,
 CREATE, TEMPORARY) do not include it. So that job's command must also grant CREATE on schema
 `public`, in a psql session connected to a database other than `postgres` (schema grants belong
-to the database the session is connected to).
+to the database the session is connected to). A GRANT its issuer has no right to make only
+warns ("no privileges were granted"), so the same session must verify the result with
+`has_schema_privilege(..., 'public', 'CREATE')` and fail otherwise (constructs/azure/jobs.py
+explains why the Entra administrator holds that right on Flexible Server).
 """
 
 import re
@@ -23,6 +26,7 @@ from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, block
 
 ADMIN = "azurerm_postgresql_flexible_server_active_directory_administrator"
 SCHEMA_GRANT = re.compile(r"GRANT\s[^;]*\bCREATE\b[^;]*\bON\s+SCHEMA\s+public\b", re.IGNORECASE)
+VERIFIED = re.compile(r"has_schema_privilege\([^;]*'public',\s*'CREATE'\)[\s\S]*RAISE\s+EXCEPTION")
 SERVER_DATABASES = {"postgres", "template0", "template1", "azure_maintenance", "azure_sys"}
 
 
@@ -35,7 +39,11 @@ def _grants_public_schema(job: dict[str, Any]) -> bool:
         for session in re.split(r"\bpsql\b", text)[1:]:
             database = re.search(r"\bdbname=([^\s\"']+)", session)
             named = database.group(1) if database else "postgres"
-            if named not in SERVER_DATABASES and SCHEMA_GRANT.search(session):
+            if (
+                named not in SERVER_DATABASES
+                and SCHEMA_GRANT.search(session)
+                and VERIFIED.search(session)
+            ):
                 return True
     return False
 
@@ -73,8 +81,9 @@ class AppRoleCreated(GroundworkCheck):
                 if runs_as_admin and graph.needs(f"azurerm_container_app_job.{job_name}", admin):
                     if not _grants_public_schema(job):
                         return Verdict.failed(
-                            f"azurerm_container_app_job.{job_name} grants no CREATE on schema "
-                            "public in the app's database (PostgreSQL 15+: migrations fail)"
+                            f"azurerm_container_app_job.{job_name} grants and verifies no CREATE "
+                            "on schema public in the app's database (PostgreSQL 15+: migrations "
+                            "fail)"
                         )
                     return Verdict.passed(f"azurerm_container_app_job.{job_name} runs as {admin}")
         return Verdict.failed("no job runs as the server's Entra administrator to create roles")

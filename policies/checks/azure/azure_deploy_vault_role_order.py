@@ -5,7 +5,9 @@ A role assignment takes effect only once it exists (and Azure RBAC may take minu
 propagate); a key, secret or certificate written in parallel with its role is refused with
 403 Forbidden. So every key, secret and certificate depends (by reference or `depends_on`)
 on the deployer's officer role for its kind on its vault (see CKV_GW_DEPLOY_71;
-https://learn.microsoft.com/azure/role-based-access-control/troubleshooting#symptom---role-assignment-changes-are-not-being-detected).
+https://learn.microsoft.com/azure/role-based-access-control/troubleshooting#symptom---role-assignment-changes-are-not-being-detected),
+through a `time_sleep` that waits for that role (the propagation wait; its duration is judged
+by CKV_GW_DEPLOY_86, azurerm #23927).
 """
 
 from typing import Any
@@ -32,7 +34,14 @@ class VaultWritesWaitForRoles(GroundworkCheck):
             return Verdict.failed(f"no {role!r} on {vault} to wait for")
         if not any(stack.graph.needs(self.address, r) for r in roles):
             return Verdict.failed(f"does not depend on {roles[0]} ({role})")
-        return Verdict.passed(f"waits for {role}")
+        waits = [
+            s
+            for s in stack.graph.prerequisites(self.address)
+            if s.startswith("time_sleep.") and any(stack.graph.needs(s, r) for r in roles)
+        ]
+        if not waits:
+            return Verdict.failed(f"starts right after {role}, before it propagates")
+        return Verdict.passed(f"waits for {role} to propagate ({waits[0]})")
 
 
 check = VaultWritesWaitForRoles()

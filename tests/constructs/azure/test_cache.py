@@ -1,4 +1,4 @@
-"""Cache: Azure Cache for Redis, TLS-only, Entra auth, private, sized per config (CACHE-1..3)."""
+"""Cache: Azure Managed Redis, TLS-only, Entra auth, private, sized per config (CACHE-1..3)."""
 
 from __future__ import annotations
 
@@ -28,24 +28,32 @@ def dev() -> str:
 
 
 def test_sku_is_the_nearest_size_at_or_above_the_config_cache_2() -> None:
-    assert cache_sku(0.5, 0) == ("Basic", "C", 1)
-    assert cache_sku(1, 0) == ("Basic", "C", 1)
-    assert cache_sku(1, 1) == ("Standard", "C", 1)
-    assert cache_sku(2, 1) == ("Standard", "C", 2)
-    assert cache_sku(1, 2) == ("Premium", "P", 1)
+    assert cache_sku(0.5, 0) == ("Balanced_B0", False)
+    assert cache_sku(1, 0) == ("Balanced_B1", False)
+    assert cache_sku(1, 1) == ("Balanced_B1", True)
+    assert cache_sku(2, 1) == ("Balanced_B3", True)
+    with pytest.raises(ValueError, match=r"cache\.replicas"):
+        cache_sku(1, 2)
+
+
+def test_no_azure_cache_for_redis_which_new_subscriptions_cannot_create_deploy_4(dev: str) -> None:
+    stack: dict[str, Any] = json.loads(dev)
+    assert resources_of(stack, "azurerm_redis_cache") == []
+    assert len(resources_of(stack, "azurerm_managed_redis")) == 1
 
 
 def test_cache_is_tls_only_with_entra_auth_and_lru_eviction_cache_1_cache_2(dev: str) -> None:
     assert CdktfTesting.to_have_resource_with_properties(
         dev,
-        "azurerm_redis_cache",
+        "azurerm_managed_redis",
         {
-            "non_ssl_port_enabled": False,
-            "minimum_tls_version": "1.2",
-            "access_keys_authentication_enabled": False,
-            "redis_configuration": {
-                "active_directory_authentication_enabled": True,
-                "maxmemory_policy": "allkeys-lru",
+            "sku_name": "Balanced_B0",
+            "high_availability_enabled": False,
+            "default_database": {
+                "access_keys_authentication_enabled": False,
+                "client_protocol": "Encrypted",
+                "clustering_policy": "EnterpriseCluster",
+                "eviction_policy": "AllKeysLRU",
             },
         },
     )
@@ -53,17 +61,36 @@ def test_cache_is_tls_only_with_entra_auth_and_lru_eviction_cache_1_cache_2(dev:
 
 def test_cache_is_reachable_only_through_a_private_endpoint_cache_3_net_2(dev: str) -> None:
     stack: dict[str, Any] = json.loads(dev)
-    (redis,) = resources_of(stack, "azurerm_redis_cache")
-    assert redis["public_network_access_enabled"] is False
-    assert "subnet_id" not in redis
+    (redis,) = resources_of(stack, "azurerm_managed_redis")
+    assert redis["public_network_access"] == "Disabled"
     endpoints = [
         e
         for e in resources_of(stack, "azurerm_private_endpoint")
-        if e["private_service_connection"]["subresource_names"] == ["redisCache"]
+        if e["private_service_connection"]["subresource_names"] == ["redisEnterprise"]
     ]
     assert len(endpoints) == 1
+    zones = {z["name"] for z in resources_of(stack, "azurerm_private_dns_zone")}
+    assert "privatelink.redis.azure.net" in zones
 
 
-def test_production_cache_replicates_with_failover_cache_2() -> None:
-    (redis,) = resources_of(json.loads(synth("production")), "azurerm_redis_cache")
-    assert (redis["sku_name"], redis["family"], redis["capacity"]) == ("Standard", "C", 1)
+def test_app_identity_gets_the_cache_access_policy_through_the_cache_access_job(dev: str) -> None:
+    stack: dict[str, Any] = json.loads(dev)
+    (job,) = [j for j in resources_of(stack, "azurerm_container_app_job")
+              if j["template"]["container"][0]["name"] == "cache-access"]  # fmt: skip
+    env = {e["name"]: e["value"] for e in job["template"]["container"][0]["env"]}
+    assert env["DATABASE_ID"].startswith("${azurerm_managed_redis.")
+    assert env["DATABASE_ID"].endswith(".id}/databases/default")
+    assert env["APP_OBJECT_ID"].startswith("${azurerm_user_assigned_identity.service_identity_")
+    assert env["API_VERSION"] == "2025-04-01"
+    (grant,) = [a for a in resources_of(stack, "azurerm_role_assignment")
+                if a["scope"].startswith("${azurerm_managed_redis.")]  # fmt: skip
+    assert grant["scope"].endswith(".id}")  # the one cache
+    name = grant["role_definition_id"].split(".")[1]
+    role = stack["resource"]["azurerm_role_definition"][name]
+    assert role["assignable_scopes"] == ["${azurerm_resource_group.resource-group.id}"]
+    assert all("*" not in a for a in role["permissions"][0]["actions"])
+
+
+def test_production_cache_is_highly_available_cache_2() -> None:
+    (redis,) = resources_of(json.loads(synth("production")), "azurerm_managed_redis")
+    assert (redis["sku_name"], redis["high_availability_enabled"]) == ("Balanced_B1", True)

@@ -105,3 +105,22 @@ def test_production_gateway_spans_three_zones() -> None:
     _, stack = synth("production")
     assert gateway(stack)["zones"] == ["1", "2", "3"]
     assert gateway(stack)["autoscale_configuration"]["min_capacity"] == 2
+
+
+def test_production_gateway_reads_the_operators_certificate_edge_1() -> None:
+    _, stack = synth("production")
+    assert resources_of(stack, "azurerm_key_vault_certificate") == []
+    (gateway,) = resources_of(stack, "azurerm_application_gateway")
+    (certificate,) = gateway["ssl_certificate"]
+    assert certificate["key_vault_secret_id"] == (
+        "https://kv-groundwork-certs.vault.azure.net/secrets/groundwork-production-tls"
+    )
+    (reads,) = [
+        a for a in resources_of(stack, "azurerm_role_assignment")
+        if a["principal_id"].startswith("${azurerm_user_assigned_identity.edge_identity")
+    ]  # fmt: skip
+    assert reads["role_definition_name"] == "Key Vault Secrets User"
+    assert reads["scope"].endswith("/vaults/kv-groundwork-certs/secrets/groundwork-production-tls")
+    # No certificate is written, so the deployer gets no Certificates Officer role.
+    roles = {a.get("role_definition_name") for a in resources_of(stack, "azurerm_role_assignment")}
+    assert "Key Vault Certificates Officer" not in roles

@@ -81,13 +81,13 @@ def test_each_key_has_its_own_identity_limited_to_that_key_iam_1(dev: str) -> No
     assignments = [
         a
         for a in resources_of(stack, "azurerm_role_assignment")
-        if a["role_definition_name"] == "Key Vault Crypto Service Encryption User"
+        if a.get("role_definition_name") == "Key Vault Crypto Service Encryption User"
     ]
     assert len(assignments) == 2
     for assignment in assignments:
         assert assignment["scope"].endswith(".resource_versionless_id}")
         assert "azurerm_user_assigned_identity." in assignment["principal_id"]
-    roles = {a["role_definition_name"] for a in resources_of(stack, "azurerm_role_assignment")}
+    roles = {a.get("role_definition_name") for a in resources_of(stack, "azurerm_role_assignment")}
     assert not {"Owner", "Contributor", "Key Vault Administrator"} & roles
 
 
@@ -119,7 +119,7 @@ def test_deployer_holds_one_officer_role_per_object_kind_and_writes_wait_deploy_
 ) -> None:
     stack = parsed(dev)
     officers = {
-        a["role_definition_name"]: name
+        a.get("role_definition_name"): name
         for name, a in stack["resource"]["azurerm_role_assignment"].items()
         if a["principal_id"] == "${data.azurerm_client_config.client.object_id}"
     }
@@ -128,19 +128,44 @@ def test_deployer_holds_one_officer_role_per_object_kind_and_writes_wait_deploy_
         "Key Vault Secrets Officer",
         "Key Vault Certificates Officer",
     }
+    # Writes wait for the officer roles through their propagation wait (DEPLOY-2).
+    (wait_name,) = [n for n in stack["resource"]["time_sleep"] if "deployer-roles-propagated" in n]
+    triggers = stack["resource"]["time_sleep"][wait_name]["triggers"].values()
+    assert sorted(triggers) == sorted(
+        f"${{azurerm_role_assignment.{name}.id}}" for name in officers.values()
+    )
     for key in resources_of(stack, "azurerm_key_vault_key"):
-        crypto = officers["Key Vault Crypto Officer"]
-        assert key["depends_on"] == [f"azurerm_role_assignment.{crypto}"]
+        assert key["depends_on"] == [f"time_sleep.{wait_name}"]
     (certificate,) = resources_of(stack, "azurerm_key_vault_certificate")
-    certificates = officers["Key Vault Certificates Officer"]
-    assert certificate["depends_on"] == [f"azurerm_role_assignment.{certificates}"]
+    assert certificate["depends_on"] == [f"time_sleep.{wait_name}"]
 
 
 def test_paired_vault_deployer_gets_crypto_officer_only() -> None:
     production = parsed(synth("production"))
     geo_roles = [
-        a["role_definition_name"]
+        a.get("role_definition_name")
         for a in resources_of(production, "azurerm_role_assignment")
         if "azurerm_key_vault.keys_geovault" in a["scope"]
     ]
     assert geo_roles == ["Key Vault Crypto Officer"]
+
+
+def test_every_vault_write_waits_ten_minutes_after_the_deployer_roles_deploy_2(dev: str) -> None:
+    stack = parsed(dev)
+    sleeps = stack["resource"]["time_sleep"]
+    (wait,) = [s for name, s in sleeps.items() if name.startswith("keys_deployer-roles-propagated")]
+    assert wait["create_duration"] == "10m"
+    assert sorted(wait["triggers"]) == [
+        "deployer-certificates",
+        "deployer-crypto",
+        "deployer-secrets",
+    ]
+    for key in resources_of(stack, "azurerm_key_vault_key"):
+        assert any(
+            d.startswith("time_sleep.keys_deployer-roles-propagated") for d in key["depends_on"]
+        )
+    for account in resources_of(stack, "azurerm_storage_account"):
+        assert any("-key-user-propagated" in d for d in account.get("depends_on", [])), account[
+            "name"
+        ]
+    assert stack["terraform"]["required_providers"]["time"]["source"] == "hashicorp/time"

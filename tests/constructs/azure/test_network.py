@@ -117,7 +117,7 @@ def test_tiers_admit_only_their_callers_on_their_ports_net_3(dev) -> None:
     assert (nsg_ref(stack, "app"), public, "80", "443", "30000-32676") in allowed
     assert (nsg_ref(stack, "app"), "AzureLoadBalancer", "30000-32676") in allowed
     assert (nsg_ref(stack, "data"), app, "5432", "6432") in allowed
-    assert (nsg_ref(stack, "endpoints"), app, "6380") in allowed
+    assert (nsg_ref(stack, "endpoints"), app, "10000") in allowed  # Azure Managed Redis (TLS)
     assert (nsg_ref(stack, "endpoints"), app, "443") in allowed
     assert (nsg_ref(stack, "endpoints"), public, "443") in allowed  # gateway's certificate
     for rule in resources_of(stack, "azurerm_network_security_rule"):

@@ -30,7 +30,7 @@ def secrets(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_the_secrets_live_in_the_vault_and_no_password_placeholder_exists_sec_1(dev) -> None:
     found = secrets(dev)
     # The server accepts Entra tokens only (DB-9): no password exists to store.
-    assert set(found) == {"jwt-secret", "database-url"}
+    assert set(found) == {"jwt-secret", "jwt-secret-previous", "jwt-secret-next", "database-url"}
     for secret in found.values():
         assert secret["key_vault_id"].startswith("${azurerm_key_vault.")
         assert secret["content_type"]
@@ -38,10 +38,12 @@ def test_the_secrets_live_in_the_vault_and_no_password_placeholder_exists_sec_1(
 
 def test_jwt_secret_starts_with_256_random_bits_write_only_sec_1_sec_3_deploy_6(dev) -> None:
     found = secrets(dev)
-    # Two uuid() results (128 random bits each) hashed: evaluated at apply time, write-only.
-    assert found["jwt-secret"]["value_wo"] == '${sha256(join("", [uuid(), uuid()]))}'
-    assert found["jwt-secret"]["value_wo_version"] == 1
-    assert "value" not in found["jwt-secret"]
+    # Two uuid() results (128 random bits each) hashed: evaluated at apply time, write-only;
+    # current, previous and next each get their own first value (rotated-secrets contract).
+    for name in ("jwt-secret", "jwt-secret-previous", "jwt-secret-next"):
+        assert found[name]["value_wo"] == '${sha256(join("", [uuid(), uuid()]))}'
+        assert found[name]["value_wo_version"] == 1
+        assert "value" not in found[name]
     url = found["database-url"]["value"]
     assert url.startswith("postgresql://id-groundwork-dev-app@")
     assert url.endswith("?sslmode=require")
@@ -80,8 +82,15 @@ def test_the_rotation_job_drains_the_queue_and_may_write_only_the_rotated_secret
     (container,) = job["template"]["container"]
     assert container["image"] == "mcr.microsoft.com/azure-cli:2.67.0"
     env = {e["name"]: e["value"] for e in container["env"]}
-    assert env["GENERATED"] == "jwt-secret"
-    assert env["ROTATED"] == "database-url,jwt-secret"
+    assert json.loads(env["GENERATED"]) == {
+        "jwt-secret": ["jwt-secret-previous", "jwt-secret-next"]
+    }
+    assert env["ROTATED"] == "database-url,jwt-secret,jwt-secret-next,jwt-secret-previous"
+    # After a shift it waits for Container Apps' Key Vault refresh, then restarts the app.
+    assert env["REFRESH_SECONDS"] == "2100"
+    assert env["APP_NAME"].startswith("${azurerm_container_app.service_app_")
+    assert 'revision", "restart' in container["command"][2]
+    assert job["replica_timeout_in_seconds"] == 3000
     assert env["ROTATION_DAYS"] == "90"
     assert "token_hex(32)" in container["command"][2]
     identity = job["identity"]["identity_ids"][0].removesuffix(".id}").removeprefix("${")
@@ -90,10 +99,22 @@ def test_the_rotation_job_drains_the_queue_and_may_write_only_the_rotated_secret
         for a in resources_of(dev, "azurerm_role_assignment")
         if a["principal_id"] == f"${{{identity}.principal_id}}"
     ]
-    assert sorted(a["role_definition_name"] for a in grants) == [
+    assert sorted(a.get("role_definition_name", "custom") for a in grants) == [
+        "Key Vault Secrets Officer",
+        "Key Vault Secrets Officer",
         "Key Vault Secrets Officer",
         "Key Vault Secrets Officer",
         "Storage Queue Data Message Processor",
+        "custom",
+    ]
+    (restart,) = [a for a in grants if "role_definition_id" in a]
+    assert restart["scope"].startswith("${azurerm_container_app.service_app_")
+    role = dev["resource"]["azurerm_role_definition"][restart["role_definition_id"].split(".")[1]]
+    assert role["assignable_scopes"] == ["${azurerm_resource_group.resource-group.id}"]
+    assert role["permissions"][0]["actions"] == [
+        "Microsoft.App/containerApps/read",
+        "Microsoft.App/containerApps/revisions/read",
+        "Microsoft.App/containerApps/revisions/restart/action",
     ]
     assert all("azurerm_key_vault." not in a["scope"] for a in grants)  # never the whole vault
 

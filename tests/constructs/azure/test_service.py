@@ -77,13 +77,19 @@ def test_probes_and_grace_period_edge_4(dev) -> None:
 
 def test_secrets_are_key_vault_references_never_values_app_4(dev) -> None:
     app = app_of(dev[1])
-    assert {s["name"] for s in app["secret"]} == {"jwt-secret", "database-url"}
+    assert {s["name"] for s in app["secret"]} == {
+        "jwt-secret",
+        "jwt-secret-previous",
+        "jwt-secret-next",
+        "database-url",
+    }
     for secret in app["secret"]:
         assert "value" not in secret
         assert secret["key_vault_secret_id"].endswith(".versionless_id}")
         assert "azurerm_user_assigned_identity.service_identity" in secret["identity"]
     env = {e["name"]: e for e in app["template"]["container"][0]["env"]}
-    for name in ("JWT_SECRET", "DATABASE_URL"):
+    # Rotated-secrets contract: current, previous and next, each its own vault secret.
+    for name in ("JWT_SECRET", "JWT_SECRET_PREVIOUS", "JWT_SECRET_NEXT", "DATABASE_URL"):
         assert "value" not in env[name] and env[name]["secret_name"]
     # Entra-only database: a token of the app's identity is the password (DB-9).
     assert "DATABASE_PASSWORD" not in env
@@ -97,15 +103,17 @@ def test_app_identity_reaches_only_its_own_secrets_container_cache_and_registry_
         for a in resources_of(stack, "azurerm_role_assignment")
         if "service_identity" in a["principal_id"]
     ]
-    scopes = sorted((a["role_definition_name"], a["scope"].split(".")[0]) for a in mine)
+    scopes = sorted((a.get("role_definition_name"), a["scope"].split(".")[0]) for a in mine)
     assert scopes == [
         ("AcrPull", "${azurerm_container_registry"),
         ("Key Vault Secrets User", "${azurerm_key_vault_secret"),
         ("Key Vault Secrets User", "${azurerm_key_vault_secret"),
+        ("Key Vault Secrets User", "${azurerm_key_vault_secret"),
+        ("Key Vault Secrets User", "${azurerm_key_vault_secret"),
         ("Storage Blob Data Contributor", "${azurerm_storage_container"),
     ]
-    (policy,) = resources_of(stack, "azurerm_redis_cache_access_policy_assignment")
-    assert policy["access_policy_name"] == "Data Contributor"
+    # The cache's access policy comes from the cache-access job (see test_cache.py).
+    assert resources_of(stack, "azurerm_redis_cache_access_policy_assignment") == []
 
 
 def test_environment_is_internal_in_the_app_subnet_and_ingress_admits_the_gateway(dev) -> None:
@@ -145,7 +153,6 @@ def test_first_revision_runs_a_public_image_and_waits_for_its_paths_deploy_2_5(d
     assert "azurerm_private_endpoint.keys_vault-endpoint" in waits
     assert "azurerm_private_endpoint.registry_endpoint" in waits
     assert "azurerm_private_dns_zone_virtual_network_link." in waits
-    assert "azurerm_redis_cache_access_policy_assignment." in waits
 
 
 def test_database_role_job_creates_the_app_role_as_the_entra_admin_deploy_6(dev) -> None:
@@ -161,6 +168,9 @@ def test_database_role_job_creates_the_app_role_as_the_entra_admin_deploy_6(dev)
     schema_session = script.split("psql")[-1]
     assert "dbname=$APP_DATABASE" in schema_session
     assert 'GRANT USAGE, CREATE ON SCHEMA public TO :"role";' in schema_session
+    # A GRANT without the right only warns, so the session verifies it and fails otherwise.
+    assert "has_schema_privilege(app, 'public', 'CREATE')" in schema_session
+    assert "RAISE EXCEPTION" in schema_session
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["APP_ROLE"] == "${azurerm_user_assigned_identity.service_identity_44ED2582.name}"
     assert "service_identity" in env["APP_OBJECT_ID"]
