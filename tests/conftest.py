@@ -8,12 +8,18 @@ and never synthesize at import time. Plain helpers live in tests/matrix.py.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from matrix import CLOUDS, ENVIRONMENTS, resources_of, synthesize_clouds
+
+# Every gate run in the suite scans afresh (synth/checkov_run.py's scan cache is off), so each
+# test exercises Checkov itself, as it did before the cache existed; the cache's own tests
+# (tests/synth/test_scan_cache.py) turn it on in a folder of their own.
+os.environ["GROUNDWORK_CHECKOV_CACHE"] = "off"
 
 
 @pytest.fixture(scope="session")
