@@ -14,10 +14,11 @@ Speed (issue 13):
   a tool is a miss. Only the scan is cached: waivers, coverage and the verdict are evaluated
   afresh every run, so a hit can never turn a failure into a pass. Records are put in one
   canonical order, so a report from cached records is byte-identical to a fresh one;
-- stacks not in the cache are split into at most one Checkov process per core when there are
-  enough of them to pay for a second start-up (about 4 s of CPU; a stack costs about 0.5 s);
-- Checkov runs with `--compact`: the code blocks it would otherwise put into its JSON report
-  (a third of its time on our stacks) are never read here.
+- stacks not in the cache are split into at most one Checkov process per idle core when there
+  are enough of them to pay for a second start-up (about 4.5 s of CPU; a stack costs 0.5-1 s);
+- Checkov runs with `--compact` (the code blocks it would put into its JSON report are never
+  read here) and without its in-memory debug log (synth/checkov_launch.py): together 14-18%
+  less CPU per scan, with identical records.
 """
 
 from __future__ import annotations
@@ -448,7 +449,8 @@ def _start_checkov(
         encoding="utf-8",
     )
     command = [
-        sys.executable, "-m", "checkov.main",
+        # checkov.main, less its debug log (synth/checkov_launch.py).
+        sys.executable, "-m", "synth.checkov_launch",
         "--directory", str(root),
         "--framework", "terraform_json",
         "--skip-download",
@@ -494,10 +496,15 @@ def _finish_checkov(run: _Process) -> tuple[list[CheckovRecord], frozenset[str]]
 
 
 def process_count(stacks: int, cores: int | None = None) -> int:
-    """How many Checkov processes scan `stacks` stacks: one per core at most, and one more
-    only for every MIN_STACKS_PER_PROCESS stacks."""
+    """How many Checkov processes scan `stacks` stacks: one per idle core at most (the
+    caller's own counts as idle), and one more only for every MIN_STACKS_PER_PROCESS stacks.
+
+    On a busy machine (load average at or above the core count) a second process only adds
+    its start-up: measured on 30 stacks with four other users, 34.4 s CPU and no gain in wall
+    time against 29.0 s in one process."""
     if cores is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        cores = min(cores, 1 + int(max(0.0, cores - os.getloadavg()[0])))
     return max(1, min(cores, stacks // MIN_STACKS_PER_PROCESS))
 
 
