@@ -141,6 +141,9 @@ def run_all(
         "CHECKPOINT_DISABLE": "1",
         "CI": "true",
     }
+    # The gate's scan cache (synth/checkov_run.py) starts empty and lives with the bench, so
+    # a developer's cache neither helps nor hurts the figures.
+    env["GROUNDWORK_CHECKOV_CACHE"] = str(work / "scan-cache")
     environments = work / "environments"
     shutil.copytree(ROOT / "environments", environments)
     figures: dict[str, Figure] = {}
@@ -186,10 +189,13 @@ def run_all(
             }
             make = ["make", "--no-print-directory", "synth", f"OUTDIR={work / f'out-{cloud}'}",
                     f"REPORTS={work / f'reports-{cloud}'}"]  # fmt: skip
-            # An edit: one more comment line in dev.yaml, so its content (and hash) changes.
+            # An edit: a new cost center in dev.yaml, which changes the dev stack (every
+            # resource's tags), so the gate scans it again; the other stacks are unchanged.
             edit = python(
-                f"from pathlib import Path; p = Path({str(environments / 'dev.yaml')!r}); "
-                "p.write_text(p.read_text() + '# bench edit\\n')"
+                f"import random, re; from pathlib import Path; "
+                f"p = Path({str(environments / 'dev.yaml')!r}); "
+                "p.write_text(re.sub(r'(?m)^cost_center: .*$', "
+                "f'cost_center: cc-{random.randrange(1000, 10000)}', p.read_text()))"
             )
             figures[f"make synth {cloud} (edit)"] = measure(
                 f"make synth {cloud} (edit)", make, make_env, runs, before=edit
@@ -207,9 +213,10 @@ def run_all(
             env,
             runs,
         )
-        figures["make test"] = measure(
-            "make test", ["make", "--no-print-directory", "test"], env, test_runs
-        )
+        if test_runs:  # --test-runs 0 leaves the longest figure out (a short bench)
+            figures["make test"] = measure(
+                "make test", ["make", "--no-print-directory", "test"], env, test_runs
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return figures, targets(figures)
@@ -231,8 +238,9 @@ def targets(figures: Mapping[str, Figure]) -> dict[str, tuple[float, str, bool]]
     for cloud in CLOUDS:
         peak = figures[f"make synth {cloud} (edit)"].peak_mb
         found[f"make synth {cloud} peak memory"] = (peak, "<= 500 MB", peak <= 500)
-    test = figures["make test"].median
-    found["make test"] = (test, "<= 180 s", test <= 180)
+    if "make test" in figures:
+        test = figures["make test"].median
+        found["make test"] = (test, "<= 180 s", test <= 180)
     return found
 
 
@@ -257,13 +265,25 @@ def render(figures: Mapping[str, Figure], found: Mapping[str, tuple[float, str, 
     lines += ["", "| target | measured | limit | met |", "|---|---|---|---|"]
     for name, (value, limit, met) in found.items():
         lines.append(f"| {name} | {value:.2f} | {limit} | {'yes' if met else 'NO'} |")
+    if "make test" not in figures:
+        lines.append("| make test | not measured (--test-runs 0) | <= 180 s | - |")
+    missed = [name for name, (_, _, met) in found.items() if not met]
+    lines += [
+        "",
+        f"Load average at the end: {', '.join(f'{v:.2f}' for v in os.getloadavg())}"
+        " (1, 5, 15 min); figures taken on a busy machine overstate every time.",
+    ]
+    if missed:
+        lines.append(f"Not reached: {', '.join(missed)}.")
     return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (default 5)")
-    parser.add_argument("--test-runs", type=int, default=5, help="runs of make test (default 5)")
+    parser.add_argument(
+        "--test-runs", type=int, default=5, help="runs of make test (default 5; 0 leaves it out)"
+    )
     args = parser.parse_args(argv)
     figures, found = run_all(args.runs, args.test_runs)
     text = render(figures, found)

@@ -23,6 +23,11 @@ from synth.clock import TODAY_ENV
 PINNED_TODAY = "2026-11-01"
 os.environ[TODAY_ENV] = PINNED_TODAY
 
+# Every gate run in the suite scans afresh (synth/checkov_run.py's scan cache is off), so each
+# test exercises Checkov itself, as it did before the cache existed; the cache's own tests
+# (tests/synth/test_scan_cache.py) turn it on in a folder of their own.
+os.environ["GROUNDWORK_CHECKOV_CACHE"] = "off"
+
 
 @pytest.fixture(scope="session")
 def matrix_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -26,16 +26,23 @@ os.environ["PATH"] = os.pathsep.join(
 os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
 
-def start_synth(
-    cloud: str, outdir: Path, *, extra_env: Mapping[str, str] | None = None
-) -> subprocess.Popen[str]:
-    """Start main.py's app for `cloud` writing to `outdir`; the caller waits.
+# main.py's app without the verify gate (`main(verify_output=False)`): the tests judge the
+# output with it themselves (tests/synth/test_gate_on_matrix.py), mutated or not.
+APP = "import sys, main; sys.exit(main.main(verify_output=False))"
 
-    The verify gate is left out here (`main(verify_output=False)`): the tests judge the
-    output with it themselves (tests/synth/test_gate_on_matrix.py), mutated or not."""
+
+def start_synth(
+    cloud: str,
+    outdir: Path,
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    code: str = APP,
+) -> subprocess.Popen[str]:
+    """Start main.py's app (`code`, APP by default) for `cloud` writing to `outdir`; the
+    caller waits."""
     env = {**os.environ, "CLOUD": cloud, "CDKTF_OUTDIR": str(outdir), **(extra_env or {})}
     return subprocess.Popen(
-        [sys.executable, "-c", "import sys, main; sys.exit(main.main(verify_output=False))"],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -44,13 +51,15 @@ def start_synth(
     )
 
 
-def wait_all(processes: Mapping[str, subprocess.Popen[str]]) -> None:
-    failures = []
+def wait_all(processes: Mapping[str, subprocess.Popen[str]]) -> dict[str, str]:
+    """Wait for every process; `{name: output}`, or a failure naming each that failed."""
+    failures, outputs = [], {}
     for name, process in processes.items():
-        output, _ = process.communicate(timeout=900)
+        outputs[name], _ = process.communicate(timeout=900)
         if process.returncode != 0:
-            failures.append(f"synth of {name} exited {process.returncode}:\n{output}")
+            failures.append(f"synth of {name} exited {process.returncode}:\n{outputs[name]}")
     assert not failures, "\n\n".join(failures)
+    return outputs
 
 
 def synthesize_clouds(root: Path, *, extra_env: Mapping[str, str] | None = None) -> Path:

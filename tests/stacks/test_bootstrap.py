@@ -2,24 +2,22 @@
 its own customer-managed key, private, protected from destroy, deterministically named,
 tagged as `bootstrap-<cloud>` and printed as outputs; and how their configs are derived.
 
-The stacks are synthesized once per module, per cloud in parallel, the way main.py builds
-them (`bootstrap_configs` of the loaded environments, one `bootstrap_stack_class` each,
-with the synth-time guards), so a guard violation fails here too.
+The stacks are the session matrix's (tests/conftest.py): main.py's own synthesis of each
+cloud (`bootstrap_configs` of the loaded environments, one `bootstrap_stack_class` each,
+with the synth-time guards), so a guard violation fails here too. A bootstrap-only app built
+them identically but for the outdir-relative local state path, at about 3 s of CPU per cloud.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from matrix import CLOUDS, ROOT, bootstrap_stack, resources_of, wait_all
+from matrix import CLOUDS, ROOT, bootstrap_stack, resources_of
 
 from synth import verify
 from synth.config import (
@@ -29,38 +27,11 @@ from synth.config import (
     parse_environment,
 )
 
-SYNTH = """
-import sys
-from pathlib import Path
-from cdktf import App
-from stacks import bootstrap_stack_class
-from synth.config import bootstrap_configs, load_environments
-from synth.guards import attach_guards
-
-app = App(outdir=sys.argv[2])
-for config in bootstrap_configs(load_environments(Path("environments"), cloud=sys.argv[1])):
-    attach_guards(bootstrap_stack_class(config.cloud)(app, config))
-app.synth()
-"""
-
 
 @pytest.fixture(scope="module")
-def bootstrap_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("bootstrap")
-    wait_all(
-        {
-            cloud: subprocess.Popen(
-                [sys.executable, "-c", SYNTH, cloud, str(root / cloud)],
-                cwd=ROOT,
-                env=os.environ.copy(),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            for cloud in CLOUDS
-        }
-    )
-    return root
+def bootstrap_dir(matrix_dir: Path) -> Path:
+    """`<dir>/<cloud>/stacks/bootstrap-<cloud>/cdk.tf.json`, as main.py wrote it."""
+    return matrix_dir
 
 
 @pytest.fixture(scope="module")

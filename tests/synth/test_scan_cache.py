@@ -1,0 +1,201 @@
+"""The gate's scan cache (synth/checkov_run.py): a stack whose document, config, policies,
+waivers, gate code and tool versions are unchanged is not scanned again, and its report is
+byte-identical to a fresh scan's; any change is a miss, and a waiver is judged afresh on
+every run, so the cache can never turn a failure into a pass.
+
+The suite runs with the cache off (tests/conftest.py); these tests turn it on in a folder of
+their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from synth import checkov_run, verify
+from synth.config import load_environment
+from synth.reports import GateReport, Status, render_text, write_json, write_junit, write_sarif
+from synth.waivers import load_waivers
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "verify"
+TODAY = dt.date(2026, 11, 1)
+
+# The `failing` fixture's dev stack has one unencrypted SNS topic (CKV_AWS_26 fails on it).
+WAIVER = """\
+waivers:
+  - check: CKV_AWS_26
+    environment: dev
+    resource_type: aws_sns_topic
+    reason: Dev alerts carry only synthetic test data, so the topic needs no key.
+    owner: platform-team
+    expires: 2026-12-31
+"""
+
+# A policy of our own that passes every SNS topic; FAILS_POLICY makes it fail them all.
+POLICY = """\
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+
+
+class TopicPolicy(BaseResourceCheck):
+    def __init__(self):
+        super().__init__(
+            name="Cache test policy on SNS topics",
+            id="CKV_GW_CACHE_TEST_1",
+            categories=[CheckCategories.GENERAL_SECURITY],
+            supported_resources=["aws_sns_topic"],
+        )
+
+    def scan_resource_conf(self, conf):
+        return CheckResult.PASSED
+
+
+check = TopicPolicy()
+"""
+FAILS_POLICY = POLICY.replace("return CheckResult.PASSED", "return CheckResult.FAILED")
+
+
+def outdir(tmp_path: Path, *stacks: tuple[str, str]) -> Path:
+    """An output folder holding the named fixture stacks (`(fixture, stack)` pairs)."""
+    out = tmp_path / "out"
+    for fixture, stack in stacks:
+        shutil.copytree(FIXTURES / fixture / "stacks" / stack, out / "stacks" / stack)
+    return out
+
+
+def scan(
+    out: Path, cache: Path | None, monkeypatch: pytest.MonkeyPatch, checks: tuple[Path, ...] = ()
+) -> verify.Scan:
+    monkeypatch.setenv(checkov_run.CACHE_ENV, str(cache) if cache else "off")
+    return verify.run_checkov(verify.discover_stacks(out), list(checks))
+
+
+def evaluate(result: verify.Scan, waivers: Path | None = None) -> GateReport:
+    return verify.evaluate(
+        result, load_waivers(waivers) if waivers else [], TODAY, str(waivers or "none")
+    )
+
+
+def rendered(report: GateReport, folder: Path) -> dict[str, bytes]:
+    """Every report the gate writes, as bytes."""
+    folder.mkdir(parents=True)
+    write_json(report, folder / "verify.json")
+    write_junit(report, folder / "verify.xml")
+    write_sarif(report, folder / "verify.sarif")
+    files = {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+    return {**files, "text": render_text(report).encode()}
+
+
+def test_a_cache_hit_reports_byte_identical_to_a_fresh_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = outdir(tmp_path, ("failing", "dev"), ("failing", "production"), ("clean", "staging"))
+    cache = tmp_path / "cache"
+    fresh = evaluate(scan(out, None, monkeypatch))
+    assert not fresh.passed  # the fixture fails, so a hit that passed would show here
+    assert not (cache).exists()
+
+    # Only dev is cached; then dev from the cache and the other two scanned by two Checkov
+    # processes (as a large scan is split); then all three from the cache.
+    only_dev = tmp_path / "only-dev"
+    shutil.copytree(out / "stacks" / "dev", only_dev / "stacks" / "dev")
+    scan(only_dev, cache, monkeypatch)
+    capsys.readouterr()
+    monkeypatch.setattr(checkov_run, "process_count", lambda stacks: min(stacks, 2))
+    mixed = scan(out, cache, monkeypatch)
+    log = capsys.readouterr().err
+    assert "1 unchanged from the scan cache" in log and "(2 processes)" in log
+    warm = scan(out, cache, monkeypatch)
+    log = capsys.readouterr().err
+    assert "3 unchanged from the scan cache" in log and "Checkov finished" not in log
+
+    expected = rendered(fresh, tmp_path / "fresh")
+    assert rendered(evaluate(mixed), tmp_path / "mixed") == expected
+    assert rendered(evaluate(warm), tmp_path / "warm") == expected
+
+
+def test_a_changed_waiver_is_judged_afresh_on_a_cache_hit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = outdir(tmp_path, ("failing", "dev"))
+    cache = tmp_path / "cache"
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(WAIVER, encoding="utf-8")
+    assert evaluate(scan(out, cache, monkeypatch), waivers).passed
+    capsys.readouterr()
+
+    waivers.write_text("waivers: []\n", encoding="utf-8")
+    hit = scan(out, cache, monkeypatch)
+    assert "1 unchanged from the scan cache" in capsys.readouterr().err
+    report = evaluate(hit, waivers)
+    assert not report.passed
+    assert [(f.check_id, f.resource) for f in report.findings if f.status is Status.FAILED] == [
+        ("CKV_AWS_26", "aws_sns_topic.fail_alerts")
+    ]
+
+
+def test_a_changed_policy_misses_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = outdir(tmp_path, ("failing", "dev"))
+    cache = tmp_path / "cache"
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "__init__.py").write_text("", encoding="utf-8")  # Checkov loads only packages
+    policy = checks / "topic_policy.py"
+    policy.write_text(POLICY, encoding="utf-8")
+
+    def ours(result: verify.Scan) -> set[str]:
+        return {r.result for r in result.records if r.check_id == "CKV_GW_CACHE_TEST_1"}
+
+    assert ours(scan(out, cache, monkeypatch, (checks,))) == {"PASSED"}
+    policy.write_text(FAILS_POLICY, encoding="utf-8")
+    capsys.readouterr()
+    changed = scan(out, cache, monkeypatch, (checks,))
+    assert "from the scan cache" not in capsys.readouterr().err
+    assert ours(changed) == {"FAILED"}
+
+
+def test_every_input_of_a_scan_is_in_its_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped waivers, a policy, the gate's code and the lock file change the toolchain
+    digest; a stack's document, name and config change its key."""
+    project = tmp_path / "project"
+    files = {
+        "waivers": project / "policies" / "waivers.yaml",
+        "policy": project / "policies" / "checks" / "aws" / "policy.py",
+        "requirement map": project / "policies" / "requirements" / "map.yaml",
+        "gate": project / "synth" / "graph.py",
+        "lock": project / "Pipfile.lock",
+    }
+    for path in files.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("original\n", encoding="utf-8")
+    monkeypatch.setattr(checkov_run, "PROJECT_ROOT", project)
+    # The probe and the external check folders are hashed too; keep them out of this test.
+    monkeypatch.setattr(checkov_run, "PROBE_DIR", project / "no-probe")
+    digests = {"before": checkov_run.toolchain_digest()}
+    for name, path in files.items():
+        path.write_text("changed\n", encoding="utf-8")
+        digests[name] = checkov_run.toolchain_digest()
+    assert len(set(digests.values())) == len(digests), digests
+
+    [stack] = verify.discover_stacks(outdir(tmp_path, ("failing", "dev")))
+    assert stack.document is not None
+    key = checkov_run.stack_key(stack, None, "toolchain")
+    edited = dict(stack.document, output={"x": {"value": "y"}})
+    config = load_environment(ROOT / "environments" / "dev.yaml", cloud="aws")
+    others = [
+        checkov_run.stack_key(stack, config, "toolchain"),
+        checkov_run.stack_key(stack, None, "other toolchain"),
+        checkov_run.stack_key(
+            verify.Stack("staging", stack.path, stack.document, ()), None, "toolchain"
+        ),
+        checkov_run.stack_key(verify.Stack("dev", stack.path, edited, ()), None, "toolchain"),
+    ]
+    assert key not in others and len(set(others)) == len(others)
