@@ -24,6 +24,7 @@ uses only public images, so it works before any release exists (DEPLOY-5).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,13 +59,45 @@ from synth.config import EnvironmentConfig
 FUNCTION_SOURCE = Path(__file__).resolve().parent / "db_roles"
 CONTAINER = "psql"
 POSTGRES_IMAGE = "public.ecr.aws/docker/library/postgres"  # Docker official image on ECR Public
-# psql reads this from stdin: variables are quoted by psql (:'x' literal, :"x" identifier).
+# psql reads this from stdin: variables are quoted by psql (:'x' literal, :"x" identifier);
+# psql does not substitute them inside dollar quotes, so the DO blocks read transaction-local
+# settings instead. One transaction, so a failure leaves nothing half granted.
+# `aws_lambda_invocation` may be retried by the provider while the first task still runs
+# (hashicorp/terraform-provider-aws#45773), so two of these may run at once: the advisory lock
+# makes the second wait for the first to commit, and CREATE ROLE catches duplicate_object
+# (SQLSTATE 42710, https://www.postgresql.org/docs/current/errcodes-appendix.html) in case
+# anything else created the role meanwhile. The last block verifies every privilege the app
+# needs, one at a time (has_*_privilege with a list is true if ANY is held,
+# https://www.postgresql.org/docs/current/functions-info.html), and fails psql otherwise.
 ROLE_SQL = """\\set ON_ERROR_STOP on
-SELECT format('CREATE ROLE %I LOGIN', :'app')
-  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app') \\gexec
+BEGIN;
+SELECT pg_advisory_xact_lock(hashtext('groundwork-db-roles'));
+SELECT set_config('groundwork.app', :'app', true), set_config('groundwork.db', :'db', true);
+DO $roles$
+BEGIN
+  EXECUTE format('CREATE ROLE %I LOGIN', current_setting('groundwork.app'));
+EXCEPTION WHEN duplicate_object THEN
+  RAISE NOTICE 'role % exists', current_setting('groundwork.app');
+END
+$roles$;
 GRANT rds_iam TO :"app";
 GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"app";
 GRANT USAGE, CREATE ON SCHEMA public TO :"app";
+DO $verify$
+DECLARE
+  app text := current_setting('groundwork.app');
+  db text := current_setting('groundwork.db');
+BEGIN
+  IF NOT (pg_has_role(app, 'rds_iam', 'MEMBER')
+      AND has_database_privilege(app, db, 'CONNECT')
+      AND has_database_privilege(app, db, 'TEMPORARY')
+      AND has_schema_privilege(app, 'public', 'USAGE')
+      AND has_schema_privilege(app, 'public', 'CREATE')) THEN
+    RAISE EXCEPTION 'role % lacks a privilege it needs', app;
+  END IF;
+END
+$verify$;
+COMMIT;
 """
 
 
@@ -334,7 +367,11 @@ class DatabaseRoles(Construct):
                     "taskDefinition": task.arn,
                     "subnets": list(subnet_ids),
                     "securityGroups": [security_group_id],
-                    "sql": ROLE_SQL,  # a new statement re-runs the task
+                    # A digest, not the SQL: cdktf pastes strings into the jsonencode(...)
+                    # expression without escaping backslashes and quotes
+                    # (hashicorp/terraform-cdk#1165), which Terraform refuses to parse
+                    # (CKV_GW_DEPLOY_3). A new script still changes the input and re-runs it.
+                    "scriptSha256": hashlib.sha256(script.encode()).hexdigest(),
                 }
             ),
             # The primary and its password exist; the task reaches ECR Public through NAT.

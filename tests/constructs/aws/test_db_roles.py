@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ EVENT = {
     "taskDefinition": f"arn:aws:ecs:eu-west-1:111122223333:task-definition/{FAMILY}:3",
     "subnets": ["subnet-0app1", "subnet-0app2"],
     "securityGroups": ["sg-0app"],
-    "sql": "GRANT rds_iam TO groundwork_app;",
+    "scriptSha256": hashlib.sha256(b"GRANT rds_iam TO groundwork_app;").hexdigest(),
 }
 TASK = "arn:aws:ecs:eu-west-1:111122223333:task/groundwork-dev-db-roles/0123"
 
