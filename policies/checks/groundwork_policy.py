@@ -166,6 +166,96 @@ def escaped_references(value: Any) -> list[str]:
     return [m.group(1) for s in strings_in(value) for m in ESCAPED_REFERENCE.finditer(s)]
 
 
+# A small lexer for the expressions inside a Terraform string template, as cdktf writes them
+# into JSON (`"${jsonencode({...})}"`): Terraform parses each JSON string as a template and each
+# `${...}` / `%{...}` in it as HCL native syntax, whose quoted strings allow only the escapes
+# \n \r \t \" \\ \uNNNN \UNNNNNNNN and no raw newline
+# (https://github.com/hashicorp/hcl/blob/main/hclsyntax/spec.md#template-expressions).
+# bc-python-hcl2 (Checkov's parser) keeps a template as an opaque string and accepts all of
+# these faults, so it cannot judge them. Comments and heredocs inside `${...}` are not lexed:
+# cdktf writes neither.
+HCL_ESCAPES = {"n": 0, "r": 0, "t": 0, '"': 0, "\\": 0, "u": 4, "U": 8}
+HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+OPENERS = {"(": ")", "[": "]", "{": "}"}
+# After a string literal in an expression comes an operator, a separator or a closer; a name
+# or another quote there means a quote inside the literal ended it early. `if` is the one
+# keyword that may follow a literal (`[for x in xs : "a" if c]`).
+LITERAL_FOLLOWER = re.compile(r'[ \t]*("|[A-Za-z_][A-Za-z0-9_-]*)')
+
+
+class TemplateSyntaxError(ValueError):
+    def __init__(self, text: str, at: int, problem: str) -> None:
+        excerpt = text[max(0, at - 30) : at + 30].replace("\n", "\\n")
+        super().__init__(f"{problem} at character {at} (...{excerpt}...)")
+
+
+def template_syntax_error(text: str) -> str | None:
+    """Why Terraform would refuse to parse `text` as a string template (None when it would):
+    an invalid escape, a raw newline or an early-ending quote in a string literal inside
+    `${...}`, or brackets and quotes that do not close."""
+    try:
+        _template(text, 0, quoted=False)
+    except TemplateSyntaxError as error:
+        return str(error)
+    return None
+
+
+def _template(text: str, at: int, *, quoted: bool) -> int:
+    """Lex template text from `at`: the whole string, or (quoted) one string literal inside an
+    expression up to its closing quote. Returns the position after it."""
+    while at < len(text):
+        char = text[at]
+        if text.startswith(("$${", "%%{"), at):  # the escaped, literal "${" / "%{"
+            at += 3
+        elif text.startswith(("${", "%{"), at):
+            at = _expression(text, at + 2)
+        elif not quoted:  # JSON already decoded the top level's escapes
+            at += 1
+        elif char == '"':
+            return at + 1
+        elif char == "\\":
+            escape = text[at + 1 : at + 2]
+            digits = HCL_ESCAPES.get(escape)
+            hex_part = text[at + 2 : at + 2 + (digits or 0)]
+            if digits is None or len(hex_part) != digits or not set(hex_part) <= HEX_DIGITS:
+                raise TemplateSyntaxError(text, at, f"invalid escape sequence \\{escape}")
+            at += 2 + digits
+        elif char == "\n":
+            raise TemplateSyntaxError(text, at, "a raw newline inside a string literal")
+        else:
+            at += 1
+    if quoted:
+        raise TemplateSyntaxError(text, at, "a string literal that never closes")
+    return at
+
+
+def _expression(text: str, at: int) -> int:
+    """Lex one expression from just inside its `${`; returns the position after its `}`."""
+    start, closers = at - 2, ["}"]
+    while at < len(text):
+        char = text[at]
+        if char == '"':
+            at = _template(text, at + 1, quoted=True)
+            follower = LITERAL_FOLLOWER.match(text, at)
+            if follower and follower.group(1) != "if":
+                raise TemplateSyntaxError(
+                    text,
+                    at,
+                    f"a string literal followed by {follower.group(1)!r}"
+                    " (an unescaped quote inside it?)",
+                )
+            continue
+        if char in OPENERS:
+            closers.append(OPENERS[char])
+        elif char in ")]}":
+            if char != closers.pop():
+                raise TemplateSyntaxError(text, at, f"an unbalanced {char!r}")
+            if not closers:
+                return at + 1
+        at += 1
+    raise TemplateSyntaxError(text, start, "a ${ that never closes")
+
+
 ECS_SERVICE = re.compile(r"\$\{(aws_ecs_service\.[A-Za-z0-9_-]+)\.")
 
 
