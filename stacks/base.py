@@ -24,8 +24,10 @@ from synth.config import EnvironmentConfig, backend_block, root_from_stack
 
 # One floor for every stack: 1.11 is the first release with write-only arguments (`*_wo`,
 # the AWS database password and the Azure JWT secret), after 1.10's S3 lock files and
-# ephemeral resources; CKV_GW_DEPLOY_2 fails a stack whose floor is below what it uses.
-REQUIRED_TERRAFORM = ">= 1.11.0, < 2.0.0"
+# ephemeral resources; and 1.11.0 fails on `password_wo` fed from an ephemeral sensitive value
+# (the AWS master password; hashicorp/terraform#36603, fixed in 1.11.1). CKV_GW_DEPLOY_2 fails
+# a stack whose floor is below what it uses.
+REQUIRED_TERRAFORM = ">= 1.11.1, < 2.0.0"
 
 
 class GroundworkStack(TerraformStack):

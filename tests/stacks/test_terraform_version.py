@@ -21,4 +21,5 @@ def test_every_stack_requires_the_project_floor(matrix_dir: Path, cloud: str) ->
         document = json.loads(path.read_text())
         assert document["terraform"]["required_version"] == REQUIRED_TERRAFORM, path
         assert "locals" not in document, path  # nothing mirrored for the gate any more
-    assert REQUIRED_TERRAFORM.startswith(">= 1.11.0")
+    # 1.11.1: 1.11.0 fails on password_wo fed from an ephemeral value (hashicorp/terraform#36603)
+    assert REQUIRED_TERRAFORM.startswith(">= 1.11.1,")
