@@ -61,8 +61,11 @@ UPTIME_REGION = "us-east-1"  # the only region with Route 53 health-check metric
 FAILED_LOGIN_EVENT = "login_failed"  # the app's structured log: {"event": ..., "ip": ...}
 # PostgreSQL messages of a refused connection. Connection logging is on, so plain
 # "connection" would match every successful one; client resets during a deploy are not errors.
+# The app signs in with IAM tokens, which RDS checks through PAM: a bad or expired token logs
+# "PAM authentication failed for user" (https://repost.aws/knowledge-center/aurora-postgresql-connect-iam).
 DATABASE_CONNECTION_ERRORS = (
     "password authentication failed",
+    "PAM authentication failed",
     "no pg_hba.conf entry",
     "too many clients",
     "remaining connection slots are reserved",

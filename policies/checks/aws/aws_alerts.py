@@ -24,6 +24,19 @@ from groundwork_policy import (
 
 FIVE_MINUTES = 300
 INSIGHT_RULE = re.compile(r'INSIGHT_RULE_METRIC\(\s*"([^"]+)"')
+FILTER_TERM = re.compile(r'"([^"]+)"')
+# What "any database connection error" must count, as PostgreSQL logs it: a wrong password,
+# a failed IAM token (RDS authenticates IAM tokens through PAM, and logs
+# "PAM authentication failed for user ...",
+# https://repost.aws/knowledge-center/aurora-postgresql-connect-iam), no pg_hba.conf entry
+# (e.g. a connection without TLS under rds.force_ssl), and no free connection slot.
+DATABASE_CONNECTION_ERRORS = (
+    "password authentication failed",
+    "PAM authentication failed",
+    "no pg_hba.conf entry",
+    "too many clients",
+    "remaining connection slots are reserved",
+)
 
 
 def _metrics(alarm: dict[str, Any]) -> list[dict[str, Any]]:
@@ -99,6 +112,26 @@ def _is_database_connection_errors(alarm: dict[str, Any], stack: Stack) -> bool:
     return False
 
 
+def _database_filter_misses(alarm: dict[str, Any], stack: Stack) -> Verdict:
+    """The log metric filters behind the alarm count every DATABASE_CONNECTION_ERRORS message."""
+    name = alarm.get("alarm_name", "?")
+    metrics = {(m.get("metric_name"), m.get("namespace")) for m in _metrics(alarm)}
+    terms: set[str] = set()
+    for body in stack.resources("aws_cloudwatch_log_metric_filter").values():
+        transformation = body.get("metric_transformation")
+        if isinstance(transformation, list):
+            transformation = transformation[0] if transformation else {}
+        if isinstance(transformation, dict) and (
+            transformation.get("name"),
+            transformation.get("namespace"),
+        ) in metrics:
+            terms |= set(FILTER_TERM.findall(str(body.get("pattern", ""))))
+    missing = [message for message in DATABASE_CONNECTION_ERRORS if message not in terms]
+    if missing:
+        return Verdict.failed(f"{name}: its log filter does not count {missing}")
+    return Verdict.passed("")
+
+
 def _is_failed_logins_per_ip(alarm: dict[str, Any], stack: Stack) -> bool:
     """INSIGHT_RULE_METRIC over a contributor rule of this stack keyed on the client IP."""
     for expression in _expressions(alarm):
@@ -126,12 +159,20 @@ class Alert:
     # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service_utilization.html),
     # so the alarm's threshold must be the row's percentage x limit / task memory.
     of_container_limit: bool = False
+    # Anything else the matching alarm must meet (the database filter's messages).
+    also: Callable[[dict[str, Any], Stack], Verdict] | None = None
 
 
 ALERTS = (
     Alert("failed logins > 10/min per IP", _is_failed_logins_per_ip, 10, "warning", 60),
     Alert("5xx rate > 1 % of requests", _is_5xx_ratio, 1, "critical"),
-    Alert("any database connection error", _is_database_connection_errors, 0, "critical"),
+    Alert(
+        "any database connection error",
+        _is_database_connection_errors,
+        0,
+        "critical",
+        also=_database_filter_misses,
+    ),
     Alert("API latency p95 > 2 s", _is_p95_latency, 2, "warning"),
     Alert("CPU > 80 % for 5 min", _is_ecs("CPUUtilization"), 80, "warning", FIVE_MINUTES),
     Alert(
@@ -192,7 +233,11 @@ class Alerts(GroundworkCheck):
         share = ecs_memory_share(stack, self.address)
         verdicts = []
         for alert in ALERTS:
-            candidates = [_judge(alert, a, share) for a in alarms if alert.matches(a, stack)]
+            candidates = [
+                combine([_judge(alert, a, share), *([alert.also(a, stack)] if alert.also else [])])
+                for a in alarms
+                if alert.matches(a, stack)
+            ]
             passing = [v for v in candidates if v.outcome.value == "pass"]
             if passing:
                 verdicts.append(passing[0])
