@@ -121,10 +121,9 @@ def _database_filter_misses(alarm: dict[str, Any], stack: Stack) -> Verdict:
         transformation = body.get("metric_transformation")
         if isinstance(transformation, list):
             transformation = transformation[0] if transformation else {}
-        if isinstance(transformation, dict) and (
-            transformation.get("name"),
-            transformation.get("namespace"),
-        ) in metrics:
+        if not isinstance(transformation, dict):
+            continue
+        if (transformation.get("name"), transformation.get("namespace")) in metrics:
             terms |= set(FILTER_TERM.findall(str(body.get("pattern", ""))))
     missing = [message for message in DATABASE_CONNECTION_ERRORS if message not in terms]
     if missing:
