@@ -6,7 +6,9 @@ The app signs in as `<db>_app` with IAM tokens through RDS Proxy, never as the m
 That role has to exist in PostgreSQL before the app starts, and only the master user can
 create it. So the apply runs a one-off Fargate task (`<prefix>-db-roles`, psql from the public
 `postgres:<major>-alpine` image on ECR Public) that signs in to the primary as the master
-user, with the password ECS injects from the master secret, and runs idempotent SQL:
+user, with the password ECS injects from the master secret, and runs idempotent SQL in one
+transaction under an advisory lock (the provider may retry the invocation while a first task
+still runs, hashicorp/terraform-provider-aws#45773), then verifies the privileges:
 
 - `CREATE ROLE <db>_app LOGIN` if missing, `GRANT rds_iam` (IAM tokens, "Creating a database
   account using IAM authentication",
@@ -18,7 +20,9 @@ Terraform cannot run an ECS task itself, so `aws_lambda_invocation` calls a smal
 (`constructs/aws/db_roles/db_roles.py`) that starts the task, waits for it to stop and fails
 the apply unless psql exited 0. The invocation waits for the database, the master secret's
 value and the app subnets' NAT route (the task pulls its image through it), and the app's
-service waits for the invocation. Changing the SQL re-runs it on the next apply. The task
+service waits for the invocation. The invocation's input carries the script's sha256, not
+the script (cdktf would paste it into `jsonencode(...)` unescaped, hashicorp/terraform-cdk#1165,
+and Terraform would refuse the configuration), so changing the SQL re-runs it on the next apply. The task
 uses only public images, so it works before any release exists (DEPLOY-5).
 """
 
