@@ -149,6 +149,9 @@ def test_database_connection_errors_come_from_the_postgres_log_obs_2(
     [metric_filter] = resources_of(stack, "aws_cloudwatch_log_metric_filter")
     assert metric_filter["log_group_name"] == POSTGRES_LOG
     assert '?"password authentication failed"' in metric_filter["pattern"]
+    # The app signs in with IAM tokens: RDS logs their failures as PAM failures
+    # (https://repost.aws/knowledge-center/aurora-postgresql-connect-iam).
+    assert '?"PAM authentication failed"' in metric_filter["pattern"]
     alarm = alarms["critical-database-connection-errors"]
     assert alarm["metric_name"] == metric_filter["metric_transformation"]["name"]
     assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 0)
