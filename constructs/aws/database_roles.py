@@ -22,8 +22,8 @@ the apply unless psql exited 0. The invocation waits for the database, the maste
 value and the app subnets' NAT route (the task pulls its image through it), and the app's
 service waits for the invocation. The invocation's input carries the script's sha256, not
 the script (cdktf would paste it into `jsonencode(...)` unescaped, hashicorp/terraform-cdk#1165,
-and Terraform would refuse the configuration), so changing the SQL re-runs it on the next apply. The task
-uses only public images, so it works before any release exists (DEPLOY-5).
+and Terraform would refuse the configuration), so changing the SQL re-runs it on the next
+apply. The task uses only public images, so it works before any release exists (DEPLOY-5).
 """
 
 from __future__ import annotations
