@@ -351,6 +351,16 @@ class Service(Construct):
                         args=[
                             "--private-ip",
                             "--auto-iam-authn",
+                            # The service's CPU is allocated only during requests
+                            # (`cpu_idle`), which throttles the proxy's background refresh of
+                            # its client certificate and IAM token: connections then fail
+                            # intermittently (GoogleCloudPlatform/cloud-sql-proxy#2183, fixed
+                            # by `--lazy-refresh` in #2184, release 2.11.0; the connectors
+                            # did the same, cloud-sql-python-connector#805). Lazy refresh
+                            # fetches them when a connection needs them, with no background
+                            # work. Chosen over `cpu_idle = false` (instance-based billing
+                            # for every idle instance, APP-2's 0.25 vCPU "request").
+                            "--lazy-refresh",
                             "--structured-logs",
                             f"--port={database.port}",
                             "--health-check",
