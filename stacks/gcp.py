@@ -46,7 +46,7 @@ class GcpStack(GroundworkStack):
         super().__init__(scope, config)
         google_provider(self)
         keys = Keys(self, "keys", config=config)
-        network = Network(self, "network", config=config)
+        network = Network(self, "network", config=config, agents=keys.agents)
         database = Database(self, "database", config=config, keys=keys, network=network)
         storage = Storage(self, "storage", config=config, keys=keys)
         secrets = Secrets(self, "secrets", config=config, keys=keys, database=database)

@@ -148,7 +148,16 @@ AGENT_DOMAINS = {
     "gcp-sa-secretmanager.iam.gserviceaccount.com": "secretmanager.googleapis.com",
     "gcp-sa-artifactregistry.iam.gserviceaccount.com": "artifactregistry.googleapis.com",
     "gcp-sa-pubsub.iam.gserviceaccount.com": "pubsub.googleapis.com",
+    # Private service access: Service Networking's agent lists and uses the reserved ranges
+    # (roles/servicenetworking.serviceAgent); without it the connection fails "Error code 7,
+    # Required 'compute.globalAddresses.list' permission" (terraform-provider-google#14720,
+    # #11195).
+    "service-networking.iam.gserviceaccount.com": "servicenetworking.googleapis.com",
 }
+# The role each agent needs on the project before its API's resources work (it is granted
+# automatically only when the API is enabled interactively, and not reliably then:
+# terraform-provider-google#14720).
+AGENT_PROJECT_ROLES = {"servicenetworking.googleapis.com": "roles/servicenetworking.serviceAgent"}
 # CMEK-encrypted resource type -> the API whose agent encrypts it.
 CMEK_AGENT_API = {
     "google_sql_database_instance": "sqladmin.googleapis.com",

@@ -264,7 +264,13 @@ class Service(Construct):
             apis=("sqladmin.googleapis.com",),
             role="roles/cloudsql.admin",
             triggers={"user": user.id, "grants": migration_grants(config)},
-            depends_on=[user, database.database],
+            # It patches the primary (Data API on and off): Cloud SQL runs one operation per
+            # instance at a time and refuses another with HTTP 409 "operation in progress"
+            # (https://cloud.google.com/sql/docs/troubleshooting#operation-in-progress). The
+            # provider serializes its own resources on an instance with a lock this step does
+            # not take, so the step waits for everything else that operates on the primary:
+            # its database, users, and each read replica (whose creation runs on it).
+            depends_on=[user, database.database, *database.replicas],
             script=database_setup(config, database.instance_name),
         )  # fmt: skip
 

@@ -33,7 +33,7 @@ def stack() -> dict[str, Any]:
     stack = TerraformStack(CdktfTesting.app(), "test")
     GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
     keys = Keys(stack, "keys", config=config)
-    network = Network(stack, "network", config=config)
+    network = Network(stack, "network", config=config, agents=keys.agents)
     database = Database(stack, "database", config=config, keys=keys, network=network)
     secrets = Secrets(stack, "secrets", config=config, keys=keys, database=database)
     Rotation(stack, "rotation", config=config, secrets=secrets)
