@@ -46,6 +46,9 @@ NEEDS: dict[str, Needs] = {
     ),
     "google_project_service": _row((), "roles/serviceusage.serviceUsageAdmin"),
     "google_service_account": _row(IAM_API, "roles/iam.serviceAccountAdmin"),
+    # iam.roles.create is in Role Administrator (https://cloud.google.com/iam/docs/
+    # roles-permissions/iam#iam.roleAdmin).
+    "google_project_iam_custom_role": _row(IAM_API, "roles/iam.roleAdmin"),
     # iam.serviceAccounts.setIamPolicy is in Service Account Admin
     # (https://cloud.google.com/iam/docs/roles-permissions/iam#iam.serviceAccountAdmin).
     "google_service_account_iam_member": _row(IAM_API, "roles/iam.serviceAccountAdmin"),
@@ -122,6 +125,7 @@ DEPLOYER_ROLES = frozenset(
         "roles/cloudscheduler.admin",
         "roles/cloudsql.admin",
         "roles/compute.admin",
+        "roles/iam.roleAdmin",
         "roles/iam.serviceAccountAdmin",
         "roles/iam.serviceAccountUser",
         "roles/identityplatform.admin",

@@ -67,6 +67,7 @@ from cdktf_cdktf_provider_google.sql_user import SqlUser
 from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
 from constructs import Construct
 from constructs.gcp import waivers
+from constructs.gcp.accounts import custom_role
 from constructs.gcp.cache import Cache
 from constructs.gcp.database import DATABASE_NAME, Database, app_account_id, iam_user
 from constructs.gcp.network import Network
@@ -90,6 +91,12 @@ SCHEMA_PRIVILEGES = "USAGE, CREATE"
 # executesql-instance, "ALLOW_DATA_API"); the gcloud values are those that page documents.
 DATA_API_ON, DATA_API_OFF = "ALLOW_DATA_API", "DENY_DATA_API"
 CLOUD_RUN_CPUS = (1, 2, 4, 6, 8)
+# IAM-1: what the Cloud SQL Auth Proxy needs as the app's account (service.py, below).
+DATABASE_PERMISSIONS = (
+    "cloudsql.instances.connect",
+    "cloudsql.instances.get",
+    "cloudsql.instances.login",
+)
 # Secrets the app reads, by environment variable (APP-4); DATABASE_PASSWORD is not one (DB-9).
 APP_SECRETS = (
     "JWT_SECRET",
@@ -231,16 +238,31 @@ class Service(Construct):
                 f'"projects/{project}/instances/{config.prefix}-pg")'
             ),
         )
+        # IAM-1: not roles/cloudsql.client + roles/cloudsql.instanceUser: instanceUser also
+        # holds cloudsql.instances.executeSql, the Data API, which runs SQL as this account
+        # from anywhere (https://cloud.google.com/sql/docs/postgres/executesql-instance). The
+        # proxy needs `connect` and `get` to fetch its ephemeral certificate and connection
+        # info (roles/cloudsql.client's permissions, https://cloud.google.com/sql/docs/
+        # postgres/roles-and-permissions) and `login` for IAM database authentication
+        # (--auto-iam-authn; https://cloud.google.com/sql/docs/postgres/iam-roles,
+        # https://cloud.google.com/sql/docs/postgres/iam-authentication).
+        database_role = custom_role(
+            self,
+            "database-role",
+            config=config,
+            role="app_database",
+            title=f"{config.prefix} app: connect and log in to its Cloud SQL instances",
+            permissions=list(DATABASE_PERMISSIONS),
+        )
         database_grants = [
             ProjectIamMember(
                 self,
-                role.split(".")[-1].lower(),
+                "database-login",
                 project=project,
-                role=role,
+                role=database_role.name,
                 member=member,
                 condition=own_instances,
             )
-            for role in ("roles/cloudsql.client", "roles/cloudsql.instanceUser")
         ]
         user = SqlUser(  # DB-9: IAM login, no password
             self,
@@ -401,7 +423,7 @@ class Service(Construct):
             ),
             lifecycle=TerraformResourceLifecycle(ignore_changes=PIPELINE_OWNED),
             # DEPLOY-2: the first revision starts as `account`: its grants exist first (the
-            # proxy sidecar needs cloudsql.client and instanceUser to connect and log in).
+            # proxy sidecar needs the database role's connect, get and login).
             depends_on=[
                 *grants,
                 bucket_grant,
