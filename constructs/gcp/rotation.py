@@ -12,7 +12,10 @@ then never more than one rotation apart, and any two accept each other's tokens.
   never on the deploy runner, in the JSON or in the state.
 - Each run: if any of X, X_PREVIOUS, X_NEXT has no version yet (the first apply), it writes
   a fresh value to each that has none and stops; otherwise it shifts previous <- current <-
-  next <- fresh and then updates a label on the service, which creates a new revision
+  next <- fresh (or, if a run stopped after `current <- next`, which leaves current == next,
+  only next <- fresh: repeating the whole shift would lose the old current; `max_retries`
+  is 0, so nothing re-runs a failed shift blindly) and then updates a label on the service
+  with `--async`, which creates a new revision
   ("when you set a label on a Cloud Run service, a new revision with this label is
   created", https://cloud.google.com/run/docs/configuring/services/labels); Cloud Run
   replaces the old instances with the new revision's, which read the shifted values.
@@ -114,11 +117,19 @@ def rotate_script(project: str, region: str, service: str, ids: list[str]) -> st
         f'{listed(s)}; if [ -z "$l" ]; then {add(s, f"$({FRESH})")}; seeded=1; fi'
         for s in (current, previous, following)
     )
+    # Safe to repeat (F8): both values are read once, before any write. A run that stopped
+    # after `previous <- current` left previous == current, and doing the whole shift again
+    # writes the same previous. A run that stopped after `current <- next` left current ==
+    # next (two independent random values are never equal): shifting again would push the
+    # old current out of previous, so that run finishes with only `next <- fresh`.
     shift = "; ".join(
         [
-            add(previous, get(current)),
-            add(current, get(following)),
-            add(following, f"$({FRESH})"),
+            f"c={get(current)}",
+            f"x={get(following)}",
+            'if [ "$c" = "$x" ]; then ' + add(following, f"$({FRESH})"),
+            "else " + add(previous, "$c"),
+            add(current, "$x"),
+            add(following, f"$({FRESH})") + "; fi",
             f"retry gcloud run services update {q(service)} --region={region} "
             f"--update-labels={ROTATION_LABEL}=$(date -u +%Y%m%d-%H%M%S) --async {p}",
         ]
@@ -186,7 +197,10 @@ class Rotation(Construct):
                 task_count=1,
                 template=CloudRunV2JobTemplateTemplate(
                     service_account=account.email,
-                    max_retries=1,
+                    # No blind re-run of a failed rotation (F8): each call already retries for
+                    # 5 minutes, and a half-done shift is finished by the next run's check
+                    # (rotate_script) rather than by repeating writes that already happened.
+                    max_retries=0,
                     timeout="600s",  # the retries above fit
                     containers=[
                         CloudRunV2JobTemplateTemplateContainers(

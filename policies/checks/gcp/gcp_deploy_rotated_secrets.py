@@ -10,7 +10,8 @@ rotation, instances started later sign with a key the older ones do not know, un
 - a Cloud Run job writes new versions of all three and, after its last write, rolls this
   service to a new revision (`gcloud run services update <service>`, a label change creates
   a revision: https://cloud.google.com/run/docs/configuring/services/labels);
-- that job's account may do so on this service: `roles/run.developer` (or `run.admin`)
+- that job's account may do so on this service: `roles/run.developer`, `run.admin`, or a custom
+  role holding `run.services.update`
   granted on the service itself, and `roles/iam.serviceAccountUser` on the account the
   service runs as, which deploying a revision needs (https://cloud.google.com/run/docs/
   deploying, "Required roles").
