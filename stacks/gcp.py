@@ -88,7 +88,8 @@ class GcpStack(GroundworkStack):
             "app_image",
             value=registry.image,
             # DEPLOY-5: the first revision runs gcp.initial_image; Terraform ignores the image.
-            description="The release pipeline deploys this (gcloud run deploy --image)",
+            description="The release pipeline deploys this to the app container "
+            "(gcloud run deploy --container=app --image)",
         )
         enable_apis(self)  # last: every API the stack's resources use (DEPLOY-2)
 

@@ -11,7 +11,8 @@
   passes its startup probe, with the old one serving until then (zero downtime).
 - DEPLOY-5: the first revision runs `gcp.initial_image`, a public image that exists before
   this apply (the stack's own registry is empty until the release pipeline pushes). The
-  pipeline then deploys each release as a new revision (`gcloud run deploy --image`), and
+  pipeline then deploys each release as a new revision (`gcloud run deploy --container=app
+  --image`: the service has two containers), and
   Terraform ignores the container image (and the `client` fields gcloud sets), so a later
   apply neither reverts a release nor fights the pipeline. Every secret it reads has a
   version before it starts: derived versions are references, JWT_SECRET's first version is
@@ -136,6 +137,18 @@ def migration_grants(config: EnvironmentConfig) -> str:
     )
 
 
+def database_statements(config: EnvironmentConfig) -> str:
+    """What the step runs in the app's database: the pgAudit extension, then the grants.
+
+    `cloudsql.enable_pgaudit` and `pgaudit.log` (constructs/gcp/database.py) log nothing
+    until the extension exists in the database: Cloud SQL's steps are the flag, then
+    `CREATE EXTENSION pgaudit`, then `pgaudit.log` (https://cloud.google.com/sql/docs/
+    postgres/pg-audit). Creating it takes `cloudsqlsuperuser`, which the deployer is in this
+    step and the app never is; IF NOT EXISTS keeps the step safe to repeat.
+    """
+    return f"CREATE EXTENSION IF NOT EXISTS pgaudit; {migration_grants(config)}"
+
+
 def database_setup(config: EnvironmentConfig, instance: str) -> str:
     """The step's script, run by the deployer on the runner (no VPC path needed).
 
@@ -179,7 +192,7 @@ def database_setup(config: EnvironmentConfig, instance: str) -> str:
             f"--database-roles=cloudsqlsuperuser {common}; else gcloud sql users create "
             f'"$user" --type="$kind" --database-roles=cloudsqlsuperuser {common}; fi',
             f"gcloud sql instances execute-sql {instance} --database={DATABASE_NAME} "
-            f"--sql={q(migration_grants(config))} --project={q(project)} --quiet",
+            f"--sql={q(database_statements(config))} --project={q(project)} --quiet",
         ]
     )
 
@@ -279,14 +292,15 @@ class Service(Construct):
             self,
             "database-roles",
             project=project,
-            does="let the app's IAM database user create in its own database and schema",
+            does="create the pgAudit extension and let the app's IAM database user create in "
+            "its own database and schema",
             args=[
                 "sql", "instances", "execute-sql", database.instance_name,
-                f"--database={database.database_name}", f"--sql={migration_grants(config)}",
+                f"--database={database.database_name}", f"--sql={database_statements(config)}",
             ],
             apis=("sqladmin.googleapis.com",),
             role="roles/cloudsql.admin",
-            triggers={"user": user.id, "grants": migration_grants(config)},
+            triggers={"user": user.id, "grants": database_statements(config)},
             # It patches the primary (Data API on and off): Cloud SQL runs one operation per
             # instance at a time and refuses another with HTTP 409 "operation in progress"
             # (https://cloud.google.com/sql/docs/troubleshooting#operation-in-progress). The
