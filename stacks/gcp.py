@@ -46,7 +46,7 @@ class GcpStack(GroundworkStack):
         super().__init__(scope, config)
         google_provider(self)
         keys = Keys(self, "keys", config=config)
-        network = Network(self, "network", config=config)
+        network = Network(self, "network", config=config, agents=keys.agents)
         database = Database(self, "database", config=config, keys=keys, network=network)
         storage = Storage(self, "storage", config=config, keys=keys)
         secrets = Secrets(self, "secrets", config=config, keys=keys, database=database)
@@ -88,7 +88,8 @@ class GcpStack(GroundworkStack):
             "app_image",
             value=registry.image,
             # DEPLOY-5: the first revision runs gcp.initial_image; Terraform ignores the image.
-            description="The release pipeline deploys this (gcloud run deploy --image)",
+            description="The release pipeline deploys this to the app container "
+            "(gcloud run deploy --container=app --image)",
         )
         enable_apis(self)  # last: every API the stack's resources use (DEPLOY-2)
 

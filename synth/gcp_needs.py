@@ -46,6 +46,9 @@ NEEDS: dict[str, Needs] = {
     ),
     "google_project_service": _row((), "roles/serviceusage.serviceUsageAdmin"),
     "google_service_account": _row(IAM_API, "roles/iam.serviceAccountAdmin"),
+    # iam.roles.create is in Role Administrator (https://cloud.google.com/iam/docs/
+    # roles-permissions/iam#iam.roleAdmin).
+    "google_project_iam_custom_role": _row(IAM_API, "roles/iam.roleAdmin"),
     # iam.serviceAccounts.setIamPolicy is in Service Account Admin
     # (https://cloud.google.com/iam/docs/roles-permissions/iam#iam.serviceAccountAdmin).
     "google_service_account_iam_member": _row(IAM_API, "roles/iam.serviceAccountAdmin"),
@@ -122,6 +125,7 @@ DEPLOYER_ROLES = frozenset(
         "roles/cloudscheduler.admin",
         "roles/cloudsql.admin",
         "roles/compute.admin",
+        "roles/iam.roleAdmin",
         "roles/iam.serviceAccountAdmin",
         "roles/iam.serviceAccountUser",
         "roles/identityplatform.admin",
@@ -148,7 +152,16 @@ AGENT_DOMAINS = {
     "gcp-sa-secretmanager.iam.gserviceaccount.com": "secretmanager.googleapis.com",
     "gcp-sa-artifactregistry.iam.gserviceaccount.com": "artifactregistry.googleapis.com",
     "gcp-sa-pubsub.iam.gserviceaccount.com": "pubsub.googleapis.com",
+    # Private service access: Service Networking's agent lists and uses the reserved ranges
+    # (roles/servicenetworking.serviceAgent); without it the connection fails "Error code 7,
+    # Required 'compute.globalAddresses.list' permission" (terraform-provider-google#14720,
+    # #11195).
+    "service-networking.iam.gserviceaccount.com": "servicenetworking.googleapis.com",
 }
+# The role each agent needs on the project before its API's resources work (it is granted
+# automatically only when the API is enabled interactively, and not reliably then:
+# terraform-provider-google#14720).
+AGENT_PROJECT_ROLES = {"servicenetworking.googleapis.com": "roles/servicenetworking.serviceAgent"}
 # CMEK-encrypted resource type -> the API whose agent encrypts it.
 CMEK_AGENT_API = {
     "google_sql_database_instance": "sqladmin.googleapis.com",

@@ -1,4 +1,6 @@
-"""Service account IDs that fit IAM's 6-30 characters at the schema's longest names (DEPLOY-1).
+"""Service account IDs that fit IAM's 6-30 characters at the schema's longest names (DEPLOY-1),
+and the project's custom roles (IAM-1: exactly the permissions a job needs, where every
+predefined role holds more).
 
 `<prefix>-<role>` when it fits; otherwise the prefix is shortened and a hash of the whole
 prefix keeps the ID unique and deterministic (app 12 + environment 16 + `-app` would be 33;
@@ -8,6 +10,9 @@ https://cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts/cre
 from __future__ import annotations
 
 import hashlib
+
+from cdktf_cdktf_provider_google.project_iam_custom_role import ProjectIamCustomRole
+from constructs import Construct
 
 from synth.config import EnvironmentConfig
 
@@ -25,3 +30,27 @@ def account_id(config: EnvironmentConfig, role: str, max_length: int = MAX_ACCOU
     digest = hashlib.sha256(config.prefix.encode()).hexdigest()[:HASH_LENGTH]
     stem = config.prefix[: max(1, limit - len(role) - HASH_LENGTH - 2)].rstrip("-")
     return f"{stem}-{digest}-{role}"
+
+
+def custom_role(
+    scope: Construct,
+    id_: str,
+    *,
+    config: EnvironmentConfig,
+    role: str,
+    title: str,
+    permissions: list[str],
+) -> ProjectIamCustomRole:
+    """Project custom role `<prefix>_<role>` (letters, digits, `_` and `.`, 3-64 characters:
+    https://cloud.google.com/iam/docs/reference/rest/v1/projects.roles/create). A deleted
+    custom role keeps its ID for 37 days; the provider undeletes it when it is created again
+    (https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/
+    google_project_iam_custom_role)."""
+    return ProjectIamCustomRole(
+        scope,
+        id_,
+        project=config.gcp.project,
+        role_id=f"{config.prefix.replace('-', '_')}_{role}",
+        title=title,
+        permissions=sorted(permissions),
+    )

@@ -58,6 +58,16 @@ AGENTS = {
     }.items()
 }
 
+# Agents that encrypt nothing but must exist before their API is used: Service Networking's
+# agent peers the VPC for private service access (constructs/gcp/network.py).
+AGENT_PURPOSES = {
+    **AGENTS,
+    "networking": (
+        "servicenetworking.googleapis.com",
+        _DOMAIN_OF["servicenetworking.googleapis.com"],
+    ),
+}
+
 # Cloud Storage multi-region -> the Cloud KMS multi-region of the same name.
 KMS_MULTI_REGIONS = {"EU": "europe", "US": "us", "ASIA": "asia"}
 # Region prefix -> the Cloud Storage multi-region containing it.
@@ -104,7 +114,7 @@ class ServiceAgents(Construct):
         self.email: dict[str, str] = {}
         self.created: dict[str, object] = {}
         for purpose in purposes:
-            api, domain = AGENTS[purpose]
+            api, domain = AGENT_PURPOSES[purpose]
             if purpose == "storage":
                 # Reading the project's Cloud Storage service account creates it (GA).
                 storage = DataGoogleStorageProjectServiceAccount(self, "storage", project=project)
@@ -130,11 +140,12 @@ class ServiceAgents(Construct):
 
 
 class Keys(Construct):
-    """`keys[purpose]` and `grants[purpose]` for database, cache, storage, secrets, registry."""
+    """`keys[purpose]` and `grants[purpose]` for database, cache, storage, secrets, registry;
+    `agents` also creates Service Networking's agent (no key), which the network grants."""
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, id_)
-        self.agents = ServiceAgents(self, "agents", config=config, purposes=list(AGENTS))
+        self.agents = ServiceAgents(self, "agents", config=config, purposes=[*AGENTS, "networking"])
         self.project_number = self.agents.project_number
         regional = KmsKeyRing(self, "ring", name=config.prefix, location=config.gcp.region)
         rings = {config.gcp.region: regional}

@@ -23,7 +23,7 @@ TRUSTED_CLIENT_CERTIFICATE_REQUIRED admits: constructs/gcp/database.py) and Redi
 (6378) in the private-service range, and HTTPS (443) outside.
 Internet → load balancer on 443/80 is the global forwarding rules (constructs/gcp/edge.py).
 
-Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-6
+Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-2, DEPLOY-6
 """
 
 from __future__ import annotations
@@ -49,13 +49,16 @@ from cdktf_cdktf_provider_google.compute_subnetwork import (
     ComputeSubnetwork,
     ComputeSubnetworkLogConfig,
 )
+from cdktf_cdktf_provider_google.project_iam_member import ProjectIamMember
 from cdktf_cdktf_provider_google.service_networking_connection import (
     ServiceNetworkingConnection,
 )
 from constructs import Construct
+from constructs.gcp.keys import ServiceAgents
 from constructs.subnets import TIERS, plan_subnets
 
 from synth.config import EnvironmentConfig
+from synth.gcp_needs import AGENT_PROJECT_ROLES
 
 ANYWHERE = "0.0.0.0/0"
 POSTGRES_PORT = 5432  # the Auth Proxy sidecar's local port; never leaves the instance
@@ -77,7 +80,9 @@ def psa_range(cidr: str) -> ipaddress.IPv4Network:
 class Network(Construct):
     """VPC `<prefix>`, subnets `<prefix>-<tier>`, NAT, private service access, firewall."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, *, config: EnvironmentConfig, agents: ServiceAgents
+    ) -> None:
         super().__init__(scope, id_)
         prefix = config.prefix
         region = config.gcp.region
@@ -128,6 +133,20 @@ class Network(Construct):
             description="Private service access for Cloud SQL and Memorystore (NET-2)",
         )
         self.psa_range_name = address.name
+        # DEPLOY-2: the connection is made by Service Networking's agent, which enabling the
+        # API does not reliably create or grant; without it the connection fails "Error code
+        # 7, Required 'compute.globalAddresses.list' permission" (terraform-provider-google
+        # #14720, #11195). The agent is created by the identity step (constructs/gcp/keys.py)
+        # and granted roles/servicenetworking.serviceAgent before the connection.
+        api = "servicenetworking.googleapis.com"
+        agent_grant = ProjectIamMember(
+            self,
+            "service-networking-agent",
+            project=config.gcp.project,
+            role=AGENT_PROJECT_ROLES[api],
+            member=f"serviceAccount:{agents.email['networking']}",
+            depends_on=[agents.created["networking"]],  # type: ignore[list-item]
+        )
         self.private_services = ServiceNetworkingConnection(
             self,
             "psa",
@@ -147,6 +166,7 @@ class Network(Construct):
             #   gcloud compute networks peerings delete servicenetworking-googleapis-com \
             #     --network=<prefix> --project=<project>
             deletion_policy="ABANDON",
+            depends_on=[agents.created["networking"], agent_grant],  # type: ignore[list-item]
         )
 
         self._nat(config, vpc)

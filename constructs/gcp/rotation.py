@@ -12,13 +12,17 @@ then never more than one rotation apart, and any two accept each other's tokens.
   never on the deploy runner, in the JSON or in the state.
 - Each run: if any of X, X_PREVIOUS, X_NEXT has no version yet (the first apply), it writes
   a fresh value to each that has none and stops; otherwise it shifts previous <- current <-
-  next <- fresh and then updates a label on the service, which creates a new revision
+  next <- fresh (or, if a run stopped after `current <- next`, which leaves current == next,
+  only next <- fresh: repeating the whole shift would lose the old current; `max_retries`
+  is 0, so nothing re-runs a failed shift blindly) and then updates a label on the service
+  with `--async`, which creates a new revision
   ("when you set a label on a Cloud Run service, a new revision with this label is
   created", https://cloud.google.com/run/docs/configuring/services/labels); Cloud Run
   replaces the old instances with the new revision's, which read the shifted values.
 - Least privilege: `secretmanager.viewer` (list versions, no payload) on the three,
   `secretAccessor` on X and X_NEXT only (the values it shifts), `secretVersionAdder` on the
-  three; `run.developer` on this service only and `iam.serviceAccountUser` on the app's
+  three; a custom role with run.services.get and run.services.update (not run.developer,
+  which can delete) on this service only and `iam.serviceAccountUser` on the app's
   account only, which deploying a revision that runs as that account needs
   (https://cloud.google.com/run/docs/deploying, "Required roles"). `may_restart` adds these
   once the service exists.
@@ -60,7 +64,7 @@ from cdktf_cdktf_provider_google.secret_manager_secret_iam_member import (
 from cdktf_cdktf_provider_google.service_account import ServiceAccount
 from cdktf_cdktf_provider_google.service_account_iam_member import ServiceAccountIamMember
 from constructs import Construct
-from constructs.gcp.accounts import account_id
+from constructs.gcp.accounts import account_id, custom_role
 from constructs.gcp.secrets import Secrets
 from constructs.gcp.steps import GcloudStep
 
@@ -77,6 +81,7 @@ RETRY = (
 )
 FRESH = f"head -c {RANDOM_BYTES} /dev/urandom | base64 -w0"
 ROTATION_LABEL = "secrets-rotated"
+RESTART_PERMISSIONS = ("run.services.get", "run.services.update")
 # (period in days, cron): the longest schedule whose period fits `rotation_days`.
 SCHEDULES = ((31, "0 3 1 * *"), (7, "0 3 * * 1"), (1, "0 3 * * *"))
 
@@ -112,13 +117,21 @@ def rotate_script(project: str, region: str, service: str, ids: list[str]) -> st
         f'{listed(s)}; if [ -z "$l" ]; then {add(s, f"$({FRESH})")}; seeded=1; fi'
         for s in (current, previous, following)
     )
+    # Safe to repeat (F8): both values are read once, before any write. A run that stopped
+    # after `previous <- current` left previous == current, and doing the whole shift again
+    # writes the same previous. A run that stopped after `current <- next` left current ==
+    # next (two independent random values are never equal): shifting again would push the
+    # old current out of previous, so that run finishes with only `next <- fresh`.
     shift = "; ".join(
         [
-            add(previous, get(current)),
-            add(current, get(following)),
-            add(following, f"$({FRESH})"),
+            f"c={get(current)}",
+            f"x={get(following)}",
+            'if [ "$c" = "$x" ]; then ' + add(following, f"$({FRESH})"),
+            "else " + add(previous, "$c"),
+            add(current, "$x"),
+            add(following, f"$({FRESH})") + "; fi",
             f"retry gcloud run services update {q(service)} --region={region} "
-            f"--update-labels={ROTATION_LABEL}=$(date -u +%Y%m%d-%H%M%S) {p}",
+            f"--update-labels={ROTATION_LABEL}=$(date -u +%Y%m%d-%H%M%S) --async {p}",
         ]
     )
     return f'n=0; seeded=0; {seed}; if [ "$seeded" = 0 ]; then {shift}; fi'
@@ -143,7 +156,7 @@ class Rotation(Construct):
             display_name=f"{config.prefix} secret rotator",
         )
         member = f"serviceAccount:{account.email}"
-        self._member, self._region = member, region
+        self._member, self._region, self._config = member, region, config
         self.service_name = config.prefix  # the service it restarts (constructs/gcp/service.py)
         everyone = secrets.generated
         grants = [
@@ -184,7 +197,10 @@ class Rotation(Construct):
                 task_count=1,
                 template=CloudRunV2JobTemplateTemplate(
                     service_account=account.email,
-                    max_retries=1,
+                    # No blind re-run of a failed rotation (F8): each call already retries for
+                    # 5 minutes, and a half-done shift is finished by the next run's check
+                    # (rotate_script) rather than by repeating writes that already happened.
+                    max_retries=0,
                     timeout="600s",  # the retries above fit
                     containers=[
                         CloudRunV2JobTemplateTemplateContainers(
@@ -238,12 +254,25 @@ class Rotation(Construct):
 
     def may_restart(self, service: CloudRunV2Service, app_account: ServiceAccount) -> None:
         """Lets the rotator roll `service` (and only it) to a new revision after a rotation."""
+        # IAM-1: roles/run.developer would also let it delete the service. Rolling it takes
+        # reading and replacing the service (`gcloud run services update --async` gets the
+        # service and replaces it, and does not wait on revisions or operations):
+        # run.services.get and run.services.update (https://cloud.google.com/run/docs/
+        # reference/iam/permissions), granted on this service only.
+        role = custom_role(
+            self,
+            "restart-role",
+            config=self._config,
+            role="restart",
+            title=f"{self._config.prefix} rotator: roll the service to a new revision",
+            permissions=list(RESTART_PERMISSIONS),
+        )
         CloudRunV2ServiceIamMember(
             self,
             "restarts-service",
             name=service.name,
             location=self._region,
-            role="roles/run.developer",
+            role=role.name,
             member=self._member,
         )
         acts_as = ServiceAccountIamMember(

@@ -10,8 +10,29 @@ from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combi
 ALLOWED = {
     "google_secret_manager_secret_iam_member": {"roles/secretmanager.secretAccessor"},
     "google_storage_bucket_iam_member": {"roles/storage.objectUser", "roles/storage.objectViewer"},
-    "google_project_iam_member": {"roles/cloudsql.client", "roles/cloudsql.instanceUser"},
+    # roles/cloudsql.instanceUser is not: it holds cloudsql.instances.executeSql (IAM-1,
+    # CKV_GW_IAM_40); a custom role of these Cloud SQL permissions is.
+    "google_project_iam_member": {"roles/cloudsql.client"},
 }
+CUSTOM_ALLOWED = {
+    "google_project_iam_member": {
+        "cloudsql.instances.connect",
+        "cloudsql.instances.get",
+        "cloudsql.instances.login",
+    }
+}
+
+
+def allowed(kind: str, role: Any, stack: Stack) -> bool:
+    if role in ALLOWED.get(kind, set()):
+        return True
+    custom = address_of(role)
+    if not custom or not custom.startswith("google_project_iam_custom_role."):
+        return False
+    permissions = set(stack.graph.bodies.get(custom, {}).get("permissions") or [])
+    return bool(permissions) and permissions <= CUSTOM_ALLOWED.get(kind, set())
+
+
 ANY_GRANT = (
     *ALLOWED,
     "google_project_iam_binding",
@@ -45,7 +66,7 @@ class AppIdentity(GroundworkCheck):
                     continue
                 grants += 1
                 role = grant.get("role")
-                if role not in ALLOWED.get(kind, set()):
+                if not allowed(kind, role, stack):
                     verdicts.append(Verdict.failed(f"{kind}.{name} grants {role}"))
                 elif kind == "google_project_iam_member" and not grant.get("condition"):
                     verdicts.append(Verdict.failed(f"{kind}.{name}: project-wide {role}"))

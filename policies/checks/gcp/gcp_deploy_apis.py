@@ -34,7 +34,19 @@ class ResourcesWaitForTheirApis(GroundworkCheck):
             ]
             if twins:
                 return Verdict.failed(f"{body.get('service')} is also enabled by {twins[0]}")
-            return Verdict.passed(f"{body.get('service')} is enabled once")
+            # F10: the bootstrap stack is a copy of the highest tier's config, so it enables
+            # storage, KMS, IAM and Resource Manager in the same project as that workload
+            # (synth/config.py, bootstrap_configs). Each state owns its own
+            # google_project_service; destroying either must not disable an API the other
+            # still uses. The provider's default is `disable_on_destroy = true`
+            # (https://registry.terraform.io/providers/hashicorp/google/latest/docs/
+            # resources/google_project_service).
+            if str(body.get("disable_on_destroy")).lower() != "false":
+                return Verdict.failed(
+                    f"{body.get('service')}: destroying this stack disables the API for every "
+                    "other stack in the project (set disable_on_destroy = false)"
+                )
+            return Verdict.passed(f"{body.get('service')} is enabled once, never disabled")
         apis = list(NEEDS[self._address[0]].apis)
         if self._address[0] == "terraform_data":
             apis = list((body.get("input") or {}).get("apis") or [])

@@ -11,6 +11,12 @@ migrate (DEPLOY-6).
   probe on `/startup` at `--http-port` (the health server binds localhost by default,
   GoogleCloudPlatform/cloud-sql-proxy examples/k8s-health-check/README.md; a TCP probe on
   the database port, bound to 127.0.0.1, proves nothing).
+- Where the service's CPU is throttled between requests (`cpu_idle` true, or unset, which
+  Cloud Run treats as request-based allocation: https://cloud.google.com/run/docs/
+  configuring/billing-settings), the proxy runs with `--lazy-refresh`: its default
+  background refresh of certificate and IAM token is starved and connections fail
+  intermittently (GoogleCloudPlatform/cloud-sql-proxy#2183, `--lazy-refresh` since 2.11.0,
+  #2184).
 - An IAM database user starts with no privileges (https://cloud.google.com/sql/docs/
   postgres/add-manage-iam-users), and since PostgreSQL 15 `public` takes CREATE only from
   its owner `pg_database_owner` (https://www.postgresql.org/docs/15/release-15.html), so
@@ -58,6 +64,30 @@ def proxy_probe(container: dict[str, Any]) -> Verdict:
     if http.get("path") != "/startup" or str(http.get("port")) != port:
         return Verdict.failed(f"the proxy's startup probe is not GET /startup on {port}")
     return Verdict.passed("the app waits for the proxy's /startup probe")
+
+
+def cpu_throttled(service: dict[str, Any]) -> bool:
+    """Any container of the service gets CPU only during requests (Cloud Run allocates CPU
+    per instance, so one container's `cpu_idle` is the instance's)."""
+    return any(
+        r.get("cpu_idle") is not False and str(r.get("cpu_idle")).lower() != "false"
+        for t in blocks(service, "template")
+        for c in blocks(t, "containers")
+        for r in (blocks(c, "resources") or [{}])
+    )
+
+
+def proxy_refresh(container: dict[str, Any], service: dict[str, Any]) -> Verdict:
+    """A proxy whose CPU is throttled between requests refreshes lazily."""
+    args = [str(a) for a in container.get("args") or []]
+    if not cpu_throttled(service):
+        return Verdict.passed("the proxy's CPU is always allocated")
+    if "--lazy-refresh" in args:
+        return Verdict.passed("CPU is throttled between requests and the proxy refreshes lazily")
+    return Verdict.failed(
+        "CPU is throttled between requests (cpu_idle) but the proxy refreshes in the "
+        "background: add --lazy-refresh (cloud-sql-proxy#2183)"
+    )
 
 
 def grants_admin(values: list[str]) -> str | None:
@@ -122,7 +152,7 @@ class DatabasePathWorks(GroundworkCheck):
             verdicts.append(Verdict.failed(f"the firewall allows no egress to {port}"))
         if connector:
             proxies = [
-                c
+                (c, b)
                 for b in stack.graph.of_type("google_cloud_run_v2_service").values()
                 for t in blocks(b, "template")
                 for c in blocks(t, "containers")
@@ -131,7 +161,8 @@ class DatabasePathWorks(GroundworkCheck):
             ]
             if proxies:
                 verdicts.append(Verdict.passed("a Cloud SQL Auth Proxy serves it to the app"))
-                verdicts.extend(proxy_probe(c) for c in proxies)
+                verdicts.extend(proxy_probe(c) for c, _ in proxies)
+                verdicts.extend(proxy_refresh(c, b) for c, b in proxies)
             else:
                 verdicts.append(
                     Verdict.failed("client certificates required but no connector serves it")

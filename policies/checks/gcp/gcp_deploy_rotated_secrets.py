@@ -10,7 +10,8 @@ rotation, instances started later sign with a key the older ones do not know, un
 - a Cloud Run job writes new versions of all three and, after its last write, rolls this
   service to a new revision (`gcloud run services update <service>`, a label change creates
   a revision: https://cloud.google.com/run/docs/configuring/services/labels);
-- that job's account may do so on this service: `roles/run.developer` (or `run.admin`)
+- that job's account may do so on this service: `roles/run.developer`, `run.admin`, or a custom
+  role holding `run.services.update`
   granted on the service itself, and `roles/iam.serviceAccountUser` on the account the
   service runs as, which deploying a revision needs (https://cloud.google.com/run/docs/
   deploying, "Required roles").
@@ -24,6 +25,17 @@ from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, block
 
 SLOTS = {"": "current", "_PREVIOUS": "previous", "_NEXT": "next"}
 RESTART_ROLES = ("roles/run.developer", "roles/run.admin")
+RESTART_PERMISSION = "run.services.update"
+
+
+def may_restart(stack: Stack, role: Any) -> bool:
+    """A predefined role that updates services, or a custom role holding run.services.update."""
+    if role in RESTART_ROLES:
+        return True
+    custom = address_of(role)
+    if custom and custom.startswith("google_project_iam_custom_role."):
+        return RESTART_PERMISSION in (stack.graph.bodies.get(custom, {}).get("permissions") or [])
+    return False
 
 
 def secret_of(stack: Stack, ref: Any) -> str | None:
@@ -118,7 +130,7 @@ class RotatedSecretsContract(GroundworkCheck):
         allowed = {
             str(b.get("member"))
             for b in stack.graph.of_type("google_cloud_run_v2_service_iam_member").values()
-            if address_of(b.get("name")) == self.address and b.get("role") in RESTART_ROLES
+            if address_of(b.get("name")) == self.address and may_restart(stack, b.get("role"))
         }
         for job, jbody in stack.graph.of_type("google_cloud_run_v2_job").items():
             command = job_command(jbody)

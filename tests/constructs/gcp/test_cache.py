@@ -31,7 +31,7 @@ def synth(env: str) -> dict[str, Any]:
     stack = TerraformStack(CdktfTesting.app(), "test")
     GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
     keys = Keys(stack, "keys", config=config)
-    network = Network(stack, "network", config=config)
+    network = Network(stack, "network", config=config, agents=keys.agents)
     database = Database(stack, "database", config=config, keys=keys, network=network)
     secrets = Secrets(stack, "secrets", config=config, keys=keys, database=database)
     Cache(stack, "cache", config=config, keys=keys, network=network, secrets=secrets)

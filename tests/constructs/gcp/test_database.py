@@ -29,7 +29,7 @@ def synth(env: str) -> dict[str, Any]:
     stack = TerraformStack(CdktfTesting.app(), "test")
     GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
     keys = Keys(stack, "keys", config=config)
-    network = Network(stack, "network", config=config)
+    network = Network(stack, "network", config=config, agents=keys.agents)
     Database(stack, "database", config=config, keys=keys, network=network)
     return json.loads(CdktfTesting.synth(stack))
 

@@ -18,7 +18,7 @@ load_provider("gcp")
 
 from cdktf_cdktf_provider_google.kms_crypto_key import KmsCryptoKey  # noqa: E402
 from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
-from constructs.gcp.keys import AGENTS, Keys, kms_location, multi_region  # noqa: E402
+from constructs.gcp.keys import AGENT_PURPOSES, AGENTS, Keys, kms_location, multi_region  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -84,7 +84,7 @@ def test_each_agent_is_created_by_a_gcloud_identity_step_deploy_2(dev: dict[str,
     steps = resources_of(dev, "terraform_data")
     services = sorted(s["input"]["gcloud"][-1] for s in steps)
     assert services == sorted(
-        f"--service={api}" for p, (api, _) in AGENTS.items() if p != "storage"
+        f"--service={api}" for p, (api, _) in AGENT_PURPOSES.items() if p != "storage"
     )
     for step in steps:
         command = step["provisioner"][0]["local-exec"]["command"]

@@ -19,6 +19,7 @@ from synth.providers import load_provider
 load_provider("gcp")
 
 from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
+from constructs.gcp.keys import ServiceAgents  # noqa: E402
 from constructs.gcp.network import Network, psa_range  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -28,7 +29,8 @@ def synth(env: str) -> tuple[EnvironmentConfig, dict[str, Any]]:
     config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="gcp")
     stack = TerraformStack(CdktfTesting.app(), "test")
     GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
-    Network(stack, "network", config=config)
+    agents = ServiceAgents(stack, "agents", config=config, purposes=["networking"])
+    Network(stack, "network", config=config, agents=agents)
     return config, json.loads(CdktfTesting.synth(stack))
 
 
@@ -129,3 +131,31 @@ def test_firewall_allows_only_the_net_3_paths_and_denies_the_rest_net_3(
         "0.0.0.0/0" in r.get("source_ranges", []) for r in rules.values() if "allow" in r
     )
     assert all("log_config" in r for r in rules.values())
+
+
+def test_private_service_access_waits_for_its_agent_and_grant_deploy_2(
+    production: tuple[EnvironmentConfig, dict[str, Any]],
+) -> None:
+    """terraform-provider-google#14720: the Service Networking agent is created and granted
+    roles/servicenetworking.serviceAgent before the connection."""
+    _, synthesized = production
+    resources = synthesized["resource"]
+    (grant_name, grant), *others = [
+        (name, body)
+        for name, body in resources["google_project_iam_member"].items()
+        if body["role"] == "roles/servicenetworking.serviceAgent"
+    ]
+    assert not others
+    assert "@service-networking.iam.gserviceaccount.com" in grant["member"]
+    steps = resources["terraform_data"]
+    (step_name,) = [
+        n
+        for n, b in steps.items()
+        if "--service=servicenetworking.googleapis.com" in b["input"]["gcloud"]
+    ]
+    assert grant["depends_on"] == [f"terraform_data.{step_name}"]
+    (connection,) = resources_of(synthesized, "google_service_networking_connection")
+    assert set(connection["depends_on"]) == {
+        f"terraform_data.{step_name}",
+        f"google_project_iam_member.{grant_name}",
+    }

@@ -33,7 +33,7 @@ def stack() -> dict[str, Any]:
     stack = TerraformStack(CdktfTesting.app(), "test")
     GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
     keys = Keys(stack, "keys", config=config)
-    network = Network(stack, "network", config=config)
+    network = Network(stack, "network", config=config, agents=keys.agents)
     database = Database(stack, "database", config=config, keys=keys, network=network)
     secrets = Secrets(stack, "secrets", config=config, keys=keys, database=database)
     Rotation(stack, "rotation", config=config, secrets=secrets)
@@ -114,14 +114,24 @@ def test_the_rotator_shifts_current_previous_next_then_rolls_the_service_deploy_
         assert found, pattern
         return found.start()
 
-    # previous <- current, current <- next, next <- fresh, then a new revision
-    to_previous = at(f"versions add {previous}", shift)
-    to_current = at(f"versions add {current}", shift)
-    to_next = at(f"versions add {following}", shift)
-    restart = script.index("gcloud run services update groundwork-production ", shift)
-    assert to_previous < to_current < to_next < restart
-    assert re.search(f"--secret={current}", script[shift:to_previous])
-    assert re.search(f"--secret={following}", script[to_previous:to_current])
+    # Both values are read once, before any write (F8: safe to repeat).
+    read_current = at(f"c=.*--secret={current}", shift)
+    read_next = at(f"x=.*--secret={following}", shift)
+    half_done = script.index('if [ "$c" = "$x" ]; then', shift)
+    full = script.index("else ", half_done)
+    end = script.index("; fi", full)
+    assert read_current < read_next < half_done
+    # A run that stopped after current <- next only finishes: next <- fresh, nothing else.
+    finish = script[half_done:full]
+    assert re.search(f"versions add {following}", finish)
+    assert not re.search(f"versions add ({current}|{previous})", finish)
+    # Otherwise previous <- current, current <- next, next <- fresh, from the values read.
+    to_previous = at(f'v="\\$c"; until .*versions add {previous}', full)
+    to_current = at(f'v="\\$x"; until .*versions add {current}', full)
+    to_next = at(f"versions add {following}", to_current)
+    restart = script.index("gcloud run services update groundwork-production ", end)
+    assert full < to_previous < to_current < to_next < end < restart
+    assert job["template"]["template"]["max_retries"] == 0
     assert "--update-labels=secrets-rotated=" in script[restart:]
 
 

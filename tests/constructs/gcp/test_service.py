@@ -37,7 +37,7 @@ def synth(env: str) -> dict[str, Any]:
     stack = TerraformStack(CdktfTesting.app(), "test")
     GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
     keys = Keys(stack, "keys", config=config)
-    network = Network(stack, "network", config=config)
+    network = Network(stack, "network", config=config, agents=keys.agents)
     database = Database(stack, "database", config=config, keys=keys, network=network)
     secrets = Secrets(stack, "secrets", config=config, keys=keys, database=database)
     Service(
@@ -131,8 +131,25 @@ def test_own_identity_reads_only_its_secrets_bucket_and_database_app_5_iam_1(
         if "objectUser" in b["role"]
     ]
     assert "google_service_account" in bucket["member"]
-    for grant in resources_of(stack, "google_project_iam_member"):
-        assert grant["role"] in ("roles/cloudsql.client", "roles/cloudsql.instanceUser")
+    # IAM-1: a custom role of connect, get and login, not roles/cloudsql.instanceUser
+    # (which holds cloudsql.instances.executeSql, the Data API).
+    roles = stack["resource"]["google_project_iam_custom_role"]
+    [(role_name, role)] = [(n, r) for n, r in roles.items() if n.startswith("service_")]
+    assert role["permissions"] == [
+        "cloudsql.instances.connect",
+        "cloudsql.instances.get",
+        "cloudsql.instances.login",
+    ]
+    assert role["role_id"] == "groundwork_dev_app_database"
+    app_grants = [
+        g
+        for g in resources_of(stack, "google_project_iam_member")
+        if "service_identity" in g["member"]
+    ]
+    assert [g["role"] for g in app_grants] == [
+        f"${{google_project_iam_custom_role.{role_name}.name}}"
+    ]
+    for grant in app_grants:
         assert "instances/groundwork-dev-pg" in grant["condition"]["expression"]
     [user] = resources_of(stack, "google_sql_user")
     assert user["type"] == "CLOUD_IAM_SERVICE_ACCOUNT" and "password" not in user
@@ -192,6 +209,8 @@ def test_database_path_is_the_auth_proxy_sidecar_and_the_user_can_migrate_deploy
     # The app waits for the proxy's own readiness endpoint, reachable by the prober.
     assert {"--health-check", "--http-address=0.0.0.0", "--http-port=9090"} <= set(proxy["args"])
     assert proxy["startup_probe"]["http_get"] == {"path": "/startup", "port": 9090}
+    # F1: CPU only during requests (cpu_idle) starves a background refresh
+    assert proxy["resources"]["cpu_idle"] is True and "--lazy-refresh" in proxy["args"]
     [step] = [
         s for s in resources_of(stack, "terraform_data") if "execute-sql" in s["input"]["gcloud"]
     ]
@@ -204,6 +223,19 @@ def test_database_path_is_the_auth_proxy_sidecar_and_the_user_can_migrate_deploy
     command = step["provisioner"][0]["local-exec"]["command"]
     assert "--data-api-access=ALLOW_DATA_API" in command
     assert "trap " in command and "--data-api-access=DENY_DATA_API' EXIT" in command
+    # F4: it patches the primary, so it waits for every replica (HTTP 409 otherwise)
+    production = stacks["production"]
+    [step] = [
+        s
+        for s in resources_of(production, "terraform_data")
+        if "execute-sql" in s["input"]["gcloud"]
+    ]
+    replicas = {
+        f"google_sql_database_instance.{name}"
+        for name in production["resource"]["google_sql_database_instance"]
+        if name.startswith("database_replica-")
+    }
+    assert replicas and replicas <= set(step["depends_on"])
 
 
 def test_service_starts_after_every_grant_to_its_account_deploy_2(
@@ -212,8 +244,7 @@ def test_service_starts_after_every_grant_to_its_account_deploy_2(
     for stack in stacks.values():
         waits = {w.rsplit("_", 1)[0] for w in run(stack)["depends_on"]}
         assert {
-            "google_project_iam_member.service_client",
-            "google_project_iam_member.service_instanceuser",
+            "google_project_iam_member.service_database-login",
             "google_storage_bucket_iam_member.service_uses-bucket",
         } <= waits
         readers = {
@@ -245,7 +276,11 @@ def test_the_rotator_may_roll_this_service_only_deploy_6(
 ) -> None:
     stack = stacks["production"]
     [developer] = resources_of(stack, "google_cloud_run_v2_service_iam_member")
-    assert developer["role"] == "roles/run.developer"
+    # IAM-1: get and update, not roles/run.developer (which can delete the service)
+    roles = stack["resource"]["google_project_iam_custom_role"]
+    [(role_name, role)] = [(n, r) for n, r in roles.items() if n.startswith("rotation_")]
+    assert role["permissions"] == ["run.services.get", "run.services.update"]
+    assert developer["role"] == f"${{google_project_iam_custom_role.{role_name}.name}}"
     assert developer["name"].startswith("${google_cloud_run_v2_service.service_")
     assert "rotation_identity" in developer["member"]
     [acts_as] = resources_of(stack, "google_service_account_iam_member")
