@@ -3,8 +3,8 @@
 Satisfies: APP-6, NET-2, IAM-1, DEPLOY-3, DEPLOY-4 (CKV_GW_DEPLOY_88)
 
 - Private: the app pulls through a private endpoint in the endpoints subnet; admin user and
-  anonymous pull off; export stays on (ACR allows
-  disabling it only with public access off, which the runner's push needs); pulls use Entra identities (AcrPull).
+  anonymous pull off; pulls use Entra identities (AcrPull). Export stays on: ACR allows
+  disabling it only with public access off, which the runner's push needs.
 - Reachable by the release pipeline (DEPLOY-3): the documented deploy runner is outside the
   VNet and pushes each release image (README, "Azure releases"), so the public endpoint is
   on behind a firewall that denies by default and admits only `azure.deployer_ip_ranges`,

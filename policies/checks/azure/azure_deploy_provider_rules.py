@@ -31,7 +31,8 @@ rule priorities (every rule has a priority, none redirects); managed_redis_resou
 geo-replication SKUs and the RediSearch module, neither of which the cache uses.
 """
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict
 
@@ -91,7 +92,8 @@ def _postgres(body: dict[str, Any]) -> list[str]:
 def _flow_log(body: dict[str, Any]) -> list[str]:
     target = str(body.get("target_resource_id") or body.get("network_security_group_id") or "")
     if "azurerm_network_security_group." in target or "/networkSecurityGroups/" in target:
-        return [f"new NSG flow logs are refused since 2025-06-30; target the VNet ({SOURCE} {FLOW})"]
+        refused = "new NSG flow logs are refused since 2025-06-30; target the VNet"
+        return [f"{refused} ({SOURCE} {FLOW})"]
     return []
 
 
