@@ -204,6 +204,21 @@ class Database(Construct):
                 owner=waivers.OWNER,
                 expires=waivers.EXPIRES,
             )
+        if not self.pgbouncer_enabled and config.tier != "production":
+            # DB-6: Burstable servers cannot run the built-in PgBouncer
+            # (https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-pgbouncer);
+            # the production tier's floor keeps a General Purpose SKU, so this is a waiver of
+            # the cheaper tiers, not a pass.
+            waive(
+                self.server,
+                "CKV_GW_DB_75",
+                reason=f"{db.instance.azure} is a Burstable SKU, which cannot run Flexible "
+                "Server's built-in PgBouncer; no managed pooler fronts this server. The app's "
+                "own connection pool bounds its connections but is not a managed pooler "
+                "(DB-6 deviation accepted for this non-production tier's cost).",
+                owner=waivers.OWNER,
+                expires=waivers.GAP_EXPIRES,
+            )
         if geo is None:
             waive(
                 self.server,

@@ -1,9 +1,10 @@
 """Builds the private container registry: ACR Premium, firewalled to the runner, image scanning.
 
-Satisfies: APP-6, NET-2, IAM-1, DEPLOY-3, DEPLOY-4
+Satisfies: APP-6, NET-2, IAM-1, DEPLOY-3, DEPLOY-4 (CKV_GW_DEPLOY_88)
 
 - Private: the app pulls through a private endpoint in the endpoints subnet; admin user and
-  anonymous pull off, export off; pulls use Entra identities (AcrPull).
+  anonymous pull off; pulls use Entra identities (AcrPull). Export stays on: ACR allows
+  disabling it only with public access off, which the runner's push needs.
 - Reachable by the release pipeline (DEPLOY-3): the documented deploy runner is outside the
   VNet and pushes each release image (README, "Azure releases"), so the public endpoint is
   on behind a firewall that denies by default and admits only `azure.deployer_ip_ranges`,
@@ -94,7 +95,12 @@ class Registry(Construct):
                 )
             ],
             network_rule_bypass_option="AzureServices",
-            export_policy_enabled=False,
+            # azurerm 4.55 refuses export_policy_enabled = false while public access is on
+            # (container_registry_resource.go CustomizeDiff, "to disable export of artifacts,
+            # `public_network_access_enabled` must also be `false`";
+            # https://learn.microsoft.com/azure/container-registry/data-loss-prevention), and the
+            # runner's push needs public access (DEPLOY-3). CKV_GW_DEPLOY_88 judges the pair.
+            export_policy_enabled=True,
             data_endpoint_enabled=True,
             quarantine_policy_enabled=False,
             zone_redundancy_enabled=config.network.zones > 1,

@@ -1,7 +1,9 @@
 """Builds CKV_GW_DB_75: Flexible Server pools connections with its built-in PgBouncer (DB-6).
-Burstable SKUs (`B_...`) cannot run PgBouncer; outside production the app's own connection
-pool is the documented equivalent (constructs/azure/database.py) and passes with that note,
-while a production server must pool on the server."""
+Burstable SKUs (`B_...`) cannot run PgBouncer
+(https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-pgbouncer, "not supported
+with the Burstable server compute tier"). The app's own connection pool is not a managed pooler,
+so such a server FAILS here; the database construct declares a waiver with that reason for a
+Burstable server outside the production tier, and the gate reports DB-6 as waived there."""
 
 from typing import Any
 
@@ -26,9 +28,9 @@ class AzureDbPooling(GroundworkCheck):
         }
         if params.get("pgbouncer.enabled") == "true":
             return Verdict.passed("built-in PgBouncer")
-        if str(sku).startswith("B_") and stack.tier != "production":
-            return Verdict.passed(f"{sku} cannot run PgBouncer; the app's pool is the documented "
-                                  "equivalent outside production")  # fmt: skip
+        if str(sku).startswith("B_"):
+            return Verdict.failed(f"{sku} is Burstable, which cannot run PgBouncer: no managed "
+                                  "pooler in front of the server")  # fmt: skip
         return Verdict.failed(f"pgbouncer.enabled is {params.get('pgbouncer.enabled')} on {sku}")
 
 
