@@ -5,6 +5,10 @@ Satisfies: OBJ-1, OBJ-2, OBJ-3, OBJ-4, OBJ-5, OBJ-6, SEC-4, IAM-1
 Production (OBJ-4 is a production rule) replicates every object to a bucket in
 `config.aws.replica_region`, encrypted there with a key of that region and protected the
 same way. Bucket names must be globally unique, so they end in the account ID.
+
+Shared with the other AWS constructs: `replicate` (replica key, bucket, role and rule; also
+the Terraform state's, constructs/aws/state.py) and `access_log_bucket` (the SSE-S3 bucket
+S3 server access logs go to; the edge's and the state's).
 """
 
 from __future__ import annotations
