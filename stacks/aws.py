@@ -196,12 +196,27 @@ class AwsBootstrapStack(GroundworkStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config)
         aws_provider(self)
-        state = StateStorage(self, "state", config=config)
+        # OBJ-4 / STATE-2: the state replicates to the config's replica region.
+        replica_provider = aws_provider(self, alias="replica", region=config.aws.replica_region)
+        state = StateStorage(self, "state", config=config, replica_provider=replica_provider)
         TerraformOutput(
             self, "state_bucket", value=state.bucket_name, description="Terraform state bucket"
         )
         TerraformOutput(
             self, "state_kms_key_arn", value=state.kms_key_arn, description="Its KMS key"
+        )
+        TerraformOutput(
+            self,
+            "state_replica_bucket",
+            value=state.replica_bucket_name,
+            description=f"Its replica in {state.replica_region} (read from here if the "
+            "state's region is lost)",
+        )
+        TerraformOutput(
+            self,
+            "state_access_log_bucket",
+            value=state.log_bucket_name,
+            description="Server access logs of the state bucket, under s3/<state bucket>/",
         )
         TerraformOutput(
             self,

@@ -53,30 +53,6 @@ from cdktf_cdktf_provider_aws.lb_listener import (
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
 from cdktf_cdktf_provider_aws.route53_zone import Route53Zone
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAcl,
     Wafv2WebAclDefaultAction,
@@ -98,6 +74,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 from constructs import Construct
 from constructs.aws import waivers
 from constructs.aws.network import Network
+from constructs.aws.storage import access_log_bucket
 
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
@@ -107,7 +84,6 @@ HEALTH_PATH = "/health"  # EDGE-4
 READINESS_INTERVAL_SECONDS = 10  # EDGE-4
 DRAINING_SECONDS = 30  # EDGE-4
 ALB_LOG_PREFIX = "alb"
-S3_LOG_PREFIX = "s3"
 MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
 COMMON_RULE_SET = MANAGED_RULE_GROUPS[0]
 BODY_SIZE_RULE = "SizeRestrictions_BODY"
@@ -279,130 +255,32 @@ class Edge(Construct):
 
     def _log_bucket(self, config: EnvironmentConfig) -> None:
         """EDGE-3, OBJ-6: where the ALB and the other buckets write their access logs."""
-        # Bucket names are global: prefix, account and region make this one unique and stable.
-        bucket = S3Bucket(
-            self,
-            "logs",
-            bucket=f"{config.prefix}-logs-{self._account_id}-{config.aws.region}",
-            force_destroy=False,
-        )
-        waivers.no_event_subscriber(bucket)
-        waive(
-            bucket,
-            "CKV_AWS_144",
-            reason="Access logs are operational data that expire with the log retention, so a "
-            "cross-region copy is not worth its cost.",
-            owner=waivers.OWNER,
-            expires=waivers.EXPIRES,
-        )
-        waive(
-            bucket,
-            "CKV_AWS_145",
-            reason="ALB access logs and S3 server access logs can only be delivered to a bucket "
-            "encrypted with SSE-S3, not SSE-KMS.",
-            owner=waivers.OWNER,
-            expires=waivers.EXPIRES,
-        )
-        self.log_bucket_name = bucket.bucket
-        self.log_bucket_arn = bucket.arn
-        S3BucketPublicAccessBlock(
-            self,
-            "logs-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        # Delivery is authorised by the bucket policy below, so ACLs can stay disabled.
-        S3BucketOwnershipControls(
-            self,
-            "logs-ownership",
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
-        # SSE-S3, not SSE-KMS: ALB access logs and S3 server access logs cannot be delivered
-        # to a bucket whose default encryption is a KMS key.
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "logs-encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=(
-                        S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                            sse_algorithm="AES256"
-                        )
-                    )
-                )
-            ],
-        )
-        S3BucketVersioningA(
-            self,
-            "logs-versioning",
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
-        S3BucketLifecycleConfiguration(
-            self,
-            "logs-lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-logs",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    expiration=[
-                        S3BucketLifecycleConfigurationRuleExpiration(
-                            days=config.logs.retention_days  # OBS-1
-                        )
-                    ],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=7
-                        )
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                            days_after_initiation=7
-                        )
-                    ],
-                )
-            ],
-        )
-        alb_logs = f"{bucket.arn}/{ALB_LOG_PREFIX}/AWSLogs/{self._account_id}/*"
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
+
+        def alb_statements(bucket_arn: str) -> list[dict[str, object]]:
+            return [
                 {
                     # The log-delivery service principal works in every region (DEPLOY-4).
                     "Sid": "AlbAccessLogsService",
                     "Effect": "Allow",
                     "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
                     "Action": "s3:PutObject",
-                    "Resource": alb_logs,
-                },
-                {
-                    "Sid": "S3ServerAccessLogs",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "logging.s3.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                    "Resource": f"{bucket.arn}/{S3_LOG_PREFIX}/*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": self._account_id}},
-                },
-                {
-                    "Sid": "DenyInsecureTransport",  # OBJ-5
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket.arn, f"{bucket.arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
-            ],
-        }
-        self._log_bucket_policy = S3BucketPolicy(
-            self, "logs-policy", bucket=bucket.id, policy=json.dumps(policy, indent=2)
+                    "Resource": f"{bucket_arn}/{ALB_LOG_PREFIX}/AWSLogs/{self._account_id}/*",
+                }
+            ]
+
+        # Bucket names are global: prefix, account and region make this one unique and stable.
+        logs = access_log_bucket(
+            self,
+            "logs",
+            name=f"{config.prefix}-logs-{self._account_id}-{config.aws.region}",
+            account_id=self._account_id,
+            retention_days=config.logs.retention_days,
+            writers="ALB access logs and S3 server access logs",
+            statements=alb_statements,
         )
+        self.log_bucket_name = logs.bucket.bucket
+        self.log_bucket_arn = logs.bucket.arn
+        self._log_bucket_policy = logs.policy
 
     def _certificate(self, config: EnvironmentConfig) -> str:
         """The configured ACM certificate, else one requested for `domain` (DNS-1 if enabled)."""

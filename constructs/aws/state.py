@@ -1,6 +1,8 @@
-"""Builds the Terraform state storage: a versioned, KMS-encrypted, private S3 bucket.
+"""Builds the Terraform state storage: a versioned, KMS-encrypted, private S3 bucket,
+replicated to a second region and access-logged.
 
-Satisfies: STATE-2, OBJ-1, OBJ-2, OBJ-3, OBJ-5, SEC-4, IAM-1, DEPLOY-3, DEPLOY-5
+Satisfies: STATE-2, OBJ-1, OBJ-2, OBJ-3, OBJ-4, OBJ-5, OBJ-6, SEC-4, IAM-1, DEPLOY-2, DEPLOY-3,
+DEPLOY-5
 
 The bucket is `<app>-tfstate-<account id>`: S3 names are global, the account ID makes it
 unique without a random suffix, and the environments' S3 backends can be pointed at it
@@ -9,30 +11,62 @@ holds every secret Terraform ever read, so it is not shared with the app's data)
 protections as the app's bucket (public access block, BucketOwnerEnforced, SSE-KMS,
 versioning, lifecycle, TLS-only policy) and `prevent_destroy`. Locking needs no DynamoDB
 table: the S3 backend sets `use_lockfile` (Terraform >= 1.10), a lock object in this bucket.
+
+Losing the region must not lose every environment's state: every object is replicated to
+`<app>-tfstate-replica-<account id>` in `aws.replica_region` (the bootstrap config's, which
+is the production environment's), re-encrypted there with a key of that region; replica
+bucket and key are protected the same way (`prevent_destroy`). The replication is the
+assets bucket's (`storage.replicate`), so the two cannot drift apart.
+
+Who read or wrote the state is recorded: S3 server access logs of the state bucket go to
+`<app>-tfstate-logs-<account id>-<region>` (under `s3/<bucket>/`), and those of the replica
+to the same kind of bucket in the replica region, because S3 delivers access logs only to a
+bucket of the source's region and account. Log buckets are SSE-S3 (S3 does not deliver
+server access logs to an SSE-KMS bucket) and keep logs for `logs.retention_days`; they are
+the workload log bucket's (`storage.access_log_bucket`). Logging starts only after the log
+bucket's policy admits `logging.s3.amazonaws.com` (DEPLOY-2).
 """
 
 from __future__ import annotations
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformProvider, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
 from constructs import Construct
 from constructs.aws import waivers
 from constructs.aws.keys import DELETION_WINDOW_DAYS, s3_only_key_policy
-from constructs.aws.storage import _ProtectedBucket
+from constructs.aws.storage import (
+    S3_LOG_PREFIX,
+    LogBucket,
+    _ProtectedBucket,
+    access_log_bucket,
+    replicate,
+)
 
 from synth.config import EnvironmentConfig
-from synth.construct_waivers import waive
+
+LABEL = "tfstate"
 
 
 class StateStorage(Construct):
-    """Attributes: `bucket_name`, `bucket_arn`, `kms_key_arn`, `region`."""
+    """Attributes: `bucket_name`, `bucket_arn`, `kms_key_arn`, `region`,
+    `replica_bucket_name`, `replica_region`, `log_bucket_name`."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        replica_provider: TerraformProvider,
+    ) -> None:
         super().__init__(scope, id_)
-        region = config.aws.region
+        region, replica_region = config.aws.region, config.aws.replica_region
         account_id = DataAwsCallerIdentity(self, "account").account_id
+        # Losing the bucket or its key loses every environment's state.
+        protected = TerraformResourceLifecycle(prevent_destroy=True)
         key = KmsKey(
             self,
             "key",
@@ -41,35 +75,59 @@ class StateStorage(Construct):
             deletion_window_in_days=DELETION_WINDOW_DAYS,
             # IAM-1: administration spelled out; use only through S3 in this account.
             policy=s3_only_key_policy(account_id, region),
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+            lifecycle=protected,
         )
-        KmsAlias(self, "key-alias", name=f"alias/{config.app}-tfstate", target_key_id=key.key_id)
+        KmsAlias(self, "key-alias", name=f"alias/{config.app}-{LABEL}", target_key_id=key.key_id)
         state = _ProtectedBucket(
-            self, "bucket", name=f"{config.app}-tfstate-{account_id}", kms_key_arn=key.arn
+            self, "bucket", name=f"{config.app}-{LABEL}-{account_id}", kms_key_arn=key.arn
         )
-        # Losing the bucket loses every environment's state.
-        state.bucket.lifecycle = TerraformResourceLifecycle(prevent_destroy=True)
+        state.bucket.lifecycle = protected
         waivers.no_event_subscriber(state.bucket)
-        # Two gaps, stated as gaps: nothing here claims a control this stack does not build.
-        waive(
-            state.bucket,
-            "CKV_AWS_144",
-            reason="Cross-region replication of the state bucket is not built yet: versioning, "
-            "ninety days of noncurrent versions, KMS and prevent_destroy protect the state "
-            "against overwrite and deletion, not against losing the region.",
-            owner=waivers.OWNER,
-            expires=waivers.GAP_EXPIRES,
+
+        # OBJ-6: one SSE-S3 log bucket per region, since access logs stay in their region.
+        def log_bucket(id_: str, in_region: str, provider: TerraformProvider | None) -> LogBucket:
+            return access_log_bucket(
+                self,
+                id_,
+                name=f"{config.app}-{LABEL}-logs-{account_id}-{in_region}",
+                account_id=account_id,
+                retention_days=config.logs.retention_days,  # OBS-1
+                provider=provider,
+            )
+
+        logs = log_bucket("logs", region, None)
+        replica_logs = log_bucket("replica-logs", replica_region, replica_provider)
+        S3BucketLoggingA(
+            self,
+            "access-logs",
+            bucket=state.bucket.id,
+            target_bucket=logs.bucket.bucket,
+            target_prefix=f"{S3_LOG_PREFIX}/{state.bucket.bucket}/",
+            # S3 delivers only once the log bucket's policy admits logging.s3.amazonaws.com.
+            depends_on=[logs.policy],
         )
-        waive(
-            state.bucket,
-            "CKV_AWS_18",
-            reason="Object-level access to the state is not recorded yet: server access logs "
-            "need a second, SSE-S3 log bucket and no stack creates a CloudTrail trail with S3 "
-            "data events; bucket-level API calls are in CloudTrail's default event history.",
-            owner=waivers.OWNER,
-            expires=waivers.GAP_EXPIRES,
+
+        # OBJ-4 / STATE-2: a copy of every state object in the replica region.
+        replica = replicate(
+            self,
+            LABEL,
+            prefix=config.app,
+            account_id=account_id,
+            region=region,
+            replica_region=replica_region,
+            source=state,
+            source_key_arn=key.arn,
+            provider=replica_provider,
+            replica_log_bucket=replica_logs.bucket.bucket,
+            replica_log_ready=[replica_logs.policy],
         )
+        replica.bucket.bucket.lifecycle = protected
+        replica.key.lifecycle = protected
+
         self.bucket_name = state.bucket.bucket
         self.bucket_arn = state.bucket.arn
         self.kms_key_arn = key.arn
         self.region = region
+        self.replica_bucket_name = replica.bucket.bucket.bucket
+        self.replica_region = replica_region
+        self.log_bucket_name = logs.bucket.bucket

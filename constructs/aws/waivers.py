@@ -13,8 +13,8 @@ from synth.construct_waivers import waive
 
 OWNER = "platform-team"
 EXPIRES = "2027-05-31"
-# Gaps the project means to close (state bucket replication and access logs, the master
-# secret's rotation): reviewed sooner.
+# Gaps the project means to close (the master secret's rotation, access logs of the assets
+# bucket's replica, which has no log bucket in the replica region): reviewed sooner.
 GAP_EXPIRES = "2027-02-28"
 # CKV_AWS_338 asks for a year of retention.
 YEAR_DAYS = 365

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -67,35 +68,72 @@ def gcp_bucket(stack: dict[str, Any], suffix: str) -> dict[str, Any]:
     return bucket
 
 
-def companion(stack: dict[str, Any], resource_type: str, bucket_type: str) -> dict[str, Any]:
-    """The `resource_type` resource configuring the stack's one bucket of `bucket_type`."""
-    (name,) = stack["resource"][bucket_type].keys()
+def companion(stack: dict[str, Any], resource_type: str, address: str) -> dict[str, Any]:
+    """The one `resource_type` resource configuring the bucket at `address`."""
     matching = [
         body
         for body in resources_of(stack, resource_type)
-        if body["bucket"].startswith(f"${{{bucket_type}.{name}.")
+        if str(body["bucket"]).startswith(f"${{{address}.")
     ]
-    assert len(matching) == 1, (resource_type, matching)
+    assert len(matching) == 1, (resource_type, address, matching)
     return matching[0]
 
 
 # --- AWS ---------------------------------------------------------------------------------
 
+AWS_ACCOUNT = r"\$\{data\.aws_caller_identity\.[^}]+\.account_id\}"
+AWS_BUCKETS = {
+    "state": rf"groundwork-tfstate-{AWS_ACCOUNT}",
+    "replica": rf"groundwork-tfstate-replica-{AWS_ACCOUNT}",
+    "logs": rf"groundwork-tfstate-logs-{AWS_ACCOUNT}-eu-west-1",
+    "replica-logs": rf"groundwork-tfstate-logs-{AWS_ACCOUNT}-eu-central-1",
+}
+
+
+def aws_bucket(stack: dict[str, Any], role: str) -> tuple[str, dict[str, Any]]:
+    """(`aws_s3_bucket.<name>`, body) of the bootstrap stack's bucket playing `role`, by name."""
+    (found,) = [
+        (f"aws_s3_bucket.{name}", body)
+        for name, body in stack["resource"]["aws_s3_bucket"].items()
+        if re.fullmatch(AWS_BUCKETS[role], body["bucket"])
+    ]
+    return found
+
+
+def aws_key(stack: dict[str, Any], description: str) -> tuple[str, dict[str, Any]]:
+    """(`aws_kms_key.<name>`, body) of the stack's one key with `description`."""
+    (found,) = [
+        (f"aws_kms_key.{name}", body)
+        for name, body in stack["resource"]["aws_kms_key"].items()
+        if body["description"] == description
+    ]
+    return found
+
+
+def test_aws_bootstrap_buckets_are_the_state_its_replica_and_two_log_buckets(
+    stacks: dict[str, Any], production: Callable[[str], Any]
+) -> None:
+    """The regions the names carry are the production config's (`aws.region`,
+    `aws.replica_region`), which the bootstrap config copies."""
+    config = production("aws")
+    assert (config.aws.region, config.aws.replica_region) == ("eu-west-1", "eu-central-1")
+    stack = stacks["aws"]
+    assert len(stack["resource"]["aws_s3_bucket"]) == len(AWS_BUCKETS)
+    for role in AWS_BUCKETS:
+        aws_bucket(stack, role)
+
 
 def test_aws_state_bucket_is_versioned_kms_encrypted_private(stacks: dict[str, Any]) -> None:
     stack = stacks["aws"]
-    bucket_type = "aws_s3_bucket"
-    versioning = companion(stack, "aws_s3_bucket_versioning", bucket_type)
+    address, _ = aws_bucket(stack, "state")
+    versioning = companion(stack, "aws_s3_bucket_versioning", address)
     assert versioning["versioning_configuration"] == {"status": "Enabled"}
-    encryption = companion(stack, "aws_s3_bucket_server_side_encryption_configuration", bucket_type)
+    encryption = companion(stack, "aws_s3_bucket_server_side_encryption_configuration", address)
     default = encryption["rule"][0]["apply_server_side_encryption_by_default"]
-    (key_name,) = stack["resource"]["aws_kms_key"]
-    assert default == {
-        "sse_algorithm": "aws:kms",
-        "kms_master_key_id": f"${{aws_kms_key.{key_name}.arn}}",
-    }
-    assert one(stack, "aws_kms_key")["enable_key_rotation"] is True
-    block = companion(stack, "aws_s3_bucket_public_access_block", bucket_type)
+    key_address, key = aws_key(stack, "groundwork: Terraform state")
+    assert default == {"sse_algorithm": "aws:kms", "kms_master_key_id": f"${{{key_address}.arn}}"}
+    assert key["enable_key_rotation"] is True
+    block = companion(stack, "aws_s3_bucket_public_access_block", address)
     for setting in (
         "block_public_acls",
         "block_public_policy",
@@ -103,36 +141,139 @@ def test_aws_state_bucket_is_versioned_kms_encrypted_private(stacks: dict[str, A
         "restrict_public_buckets",
     ):
         assert block[setting] is True, setting
-    ownership = companion(stack, "aws_s3_bucket_ownership_controls", bucket_type)
+    ownership = companion(stack, "aws_s3_bucket_ownership_controls", address)
     assert ownership["rule"]["object_ownership"] == "BucketOwnerEnforced"
 
 
 def test_aws_state_bucket_lifecycle_tls_only_and_no_lock_table(stacks: dict[str, Any]) -> None:
     stack = stacks["aws"]
-    lifecycle = companion(stack, "aws_s3_bucket_lifecycle_configuration", "aws_s3_bucket")
+    address, _ = aws_bucket(stack, "state")
+    lifecycle = companion(stack, "aws_s3_bucket_lifecycle_configuration", address)
     (rule,) = lifecycle["rule"]
     assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == 90
     assert rule["abort_incomplete_multipart_upload"][0]["days_after_initiation"] == 7
-    (document,) = stack["data"]["aws_iam_policy_document"].values()
+    policy = companion(stack, "aws_s3_bucket_policy", address)
+    (document_name,) = re.findall(r"data\.aws_iam_policy_document\.([^.]+)\.json", policy["policy"])
+    document = stack["data"]["aws_iam_policy_document"][document_name]
     conditions = {s["condition"][0]["variable"] for s in document["statement"]}
     assert conditions == {"aws:SecureTransport", "s3:TlsVersion"}
     # Locking is the S3 backend's lock file (use_lockfile), not a DynamoDB table.
     assert "aws_dynamodb_table" not in stack["resource"]
 
 
-def test_aws_state_is_protected_from_destroy(stacks: dict[str, Any]) -> None:
+def test_aws_state_and_its_replica_are_protected_from_destroy(stacks: dict[str, Any]) -> None:
     stack = stacks["aws"]
-    assert one(stack, "aws_s3_bucket")["lifecycle"] == {"prevent_destroy": True}
-    assert one(stack, "aws_s3_bucket")["force_destroy"] is False
-    assert one(stack, "aws_kms_key")["lifecycle"] == {"prevent_destroy": True}
+    for role in ("state", "replica"):
+        _, bucket = aws_bucket(stack, role)
+        assert bucket["lifecycle"] == {"prevent_destroy": True}, role
+        assert bucket["force_destroy"] is False, role
+    for description in (
+        "groundwork: Terraform state",
+        "groundwork: S3 replica of the tfstate bucket",
+    ):
+        _, key = aws_key(stack, description)
+        assert key["lifecycle"] == {"prevent_destroy": True}, description
 
 
 def test_aws_state_bucket_name_is_app_and_account(stacks: dict[str, Any]) -> None:
     stack = stacks["aws"]
     (account,) = stack["data"]["aws_caller_identity"]
     name = f"groundwork-tfstate-${{data.aws_caller_identity.{account}.account_id}}"
-    assert one(stack, "aws_s3_bucket")["bucket"] == name
-    assert one(stack, "aws_kms_alias")["name"] == "alias/groundwork-tfstate"
+    assert aws_bucket(stack, "state")[1]["bucket"] == name
+    aliases = {alias["name"] for alias in resources_of(stack, "aws_kms_alias")}
+    assert aliases == {"alias/groundwork-tfstate", "alias/groundwork-tfstate-replica"}
+
+
+def test_aws_state_replicates_to_the_replica_bucket_with_the_replica_key(
+    stacks: dict[str, Any],
+) -> None:
+    """OBJ-4 / STATE-2: every object, re-encrypted with a key of the replica region, after
+    both buckets are versioned and the role may replicate."""
+    stack = stacks["aws"]
+    state_address, _ = aws_bucket(stack, "state")
+    replica_address, replica = aws_bucket(stack, "replica")
+    key_address, key = aws_key(stack, "groundwork: S3 replica of the tfstate bucket")
+    assert key["provider"] == replica["provider"] == "aws.replica"
+    (provider,) = [p for p in stack["provider"]["aws"] if p.get("alias") == "replica"]
+    assert provider["region"] == "eu-central-1"
+    replica_encryption = companion(
+        stack, "aws_s3_bucket_server_side_encryption_configuration", replica_address
+    )
+    assert replica_encryption["rule"][0]["apply_server_side_encryption_by_default"] == {
+        "sse_algorithm": "aws:kms",
+        "kms_master_key_id": f"${{{key_address}.arn}}",
+    }
+    replication = companion(stack, "aws_s3_bucket_replication_configuration", state_address)
+    (rule,) = replication["rule"]
+    assert rule["status"] == "Enabled"
+    assert rule["filter"] == {"prefix": ""}
+    assert rule["source_selection_criteria"] == {"sse_kms_encrypted_objects": {"status": "Enabled"}}
+    assert rule["destination"]["bucket"] == f"${{{replica_address}.arn}}"
+    assert rule["destination"]["encryption_configuration"] == {
+        "replica_kms_key_id": f"${{{key_address}.arn}}"
+    }
+    (role_name,) = [
+        name
+        for name, role in stack["resource"]["aws_iam_role"].items()
+        if role["name"] == "groundwork-tfstate-replication"
+    ]
+    assert replication["role"] == f"${{aws_iam_role.{role_name}.arn}}"
+    versioning = {
+        f"aws_s3_bucket_versioning.{name}"
+        for name, body in stack["resource"]["aws_s3_bucket_versioning"].items()
+        if body["bucket"] in (f"${{{state_address}.id}}", f"${{{replica_address}.id}}")
+    }
+    assert len(versioning) == 2
+    assert versioning <= set(replication["depends_on"])
+
+
+@pytest.mark.parametrize(("source", "target"), [("state", "logs"), ("replica", "replica-logs")])
+def test_aws_state_access_is_logged_to_an_sse_s3_bucket_of_its_region(
+    stacks: dict[str, Any], source: str, target: str
+) -> None:
+    """OBJ-6: server access logs of the state bucket (and of its replica) go to an SSE-S3 log
+    bucket in the same region, once that bucket's policy admits S3's log delivery."""
+    stack = stacks["aws"]
+    source_address, source_bucket = aws_bucket(stack, source)
+    target_address, target_bucket = aws_bucket(stack, target)
+    assert source_bucket.get("provider") == target_bucket.get("provider")
+    logging = companion(stack, "aws_s3_bucket_logging", source_address)
+    assert logging["target_bucket"] == f"${{{target_address}.bucket}}"
+    assert logging["target_prefix"] == f"s3/${{{source_address}.bucket}}/"
+    assert logging.get("provider") == source_bucket.get("provider")
+    ((policy_key, policy),) = [
+        (name, body)
+        for name, body in stack["resource"]["aws_s3_bucket_policy"].items()
+        if body["bucket"] == f"${{{target_address}.id}}"
+    ]
+    assert f"aws_s3_bucket_policy.{policy_key}" in logging["depends_on"]
+    encryption = companion(
+        stack, "aws_s3_bucket_server_side_encryption_configuration", target_address
+    )
+    assert encryption["rule"][0]["apply_server_side_encryption_by_default"] == {
+        "sse_algorithm": "AES256"
+    }
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    delivery = statements["S3ServerAccessLogs"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Resource"] == f"${{{target_address}.arn}}/s3/*"
+    assert list(delivery["Condition"]["StringEquals"]) == ["aws:SourceAccount"]
+    assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
+    assert companion(stack, "aws_s3_bucket_versioning", target_address)[
+        "versioning_configuration"
+    ] == {"status": "Enabled"}
+    block = companion(stack, "aws_s3_bucket_public_access_block", target_address)
+    assert all(block[setting] is True for setting in ("block_public_acls", "block_public_policy"))
+
+
+def test_aws_state_buckets_carry_no_gap_waiver(stacks: dict[str, Any]) -> None:
+    """Replication and access logging are built, so nothing waives them on the state bucket
+    or its replica."""
+    stack = stacks["aws"]
+    for role in ("state", "replica"):
+        _, bucket = aws_bucket(stack, role)
+        waived = {w["check"] for w in bucket.get("//", {}).get("waivers", [])}
+        assert not waived & {"CKV_AWS_18", "CKV_AWS_144"}, (role, waived)
 
 
 # --- GCP ---------------------------------------------------------------------------------
@@ -330,8 +471,11 @@ def test_tags_carry_the_bootstrap_environment(stacks: dict[str, Any], cloud: str
         "cost-center": "cc-1001",
     }
     if cloud == "aws":
-        (provider,) = stack["provider"]["aws"]
-        assert provider["default_tags"] == [{"tags": expected}]
+        # Both providers, the state's region and the replica's, tag what they create.
+        providers = stack["provider"]["aws"]
+        assert [p.get("alias") for p in providers] == [None, "replica"]
+        for provider in providers:
+            assert provider["default_tags"] == [{"tags": expected}]
     elif cloud == "gcp":
         (provider,) = stack["provider"]["google"]
         assert provider["default_labels"] == expected
