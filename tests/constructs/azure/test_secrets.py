@@ -122,6 +122,6 @@ def test_the_rotation_job_drains_the_queue_and_may_write_only_the_rotated_secret
 def test_write_only_values_come_with_terraform_1_11_and_entra_storage_access_deploy_3_4(
     dev,
 ) -> None:
-    assert dev["terraform"]["required_version"] == ">= 1.11.0, < 2.0.0"
+    assert dev["terraform"]["required_version"] == ">= 1.11.1, < 2.0.0"
     (provider,) = dev["provider"]["azurerm"]
     assert provider["storage_use_azuread"] is True
