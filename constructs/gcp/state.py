@@ -34,9 +34,7 @@ from cdktf_cdktf_provider_google.storage_bucket import (
     StorageBucketLogging,
     StorageBucketVersioning,
 )
-from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
 from constructs import Construct
-from constructs.gcp import waivers
 from constructs.gcp.keys import (
     DESTROY_SCHEDULED,
     ENCRYPTER,
@@ -46,10 +44,9 @@ from constructs.gcp.keys import (
     kms_location,
     storage_dual_region,
 )
-from constructs.gcp.storage import LOG_WRITER, _lifecycle
+from constructs.gcp.storage import _lifecycle, access_log_bucket
 
 from synth.config import EnvironmentConfig
-from synth.construct_waivers import waive
 
 
 class StateStorage(Construct):
@@ -89,33 +86,13 @@ class StateStorage(Construct):
             member=f"serviceAccount:{agents.email['storage']}",
             depends_on=[agents.created["storage"]],  # type: ignore[list-item]
         )
-        logs = StorageBucket(
+        logs = access_log_bucket(
             self,
-            "access-logs",
             name=f"{project}-tfstate-access-logs",
-            **placement,
-            uniform_bucket_level_access=True,  # OBJ-1
-            public_access_prevention="enforced",  # OBJ-1
-            encryption=StorageBucketEncryption(default_kms_key_name=key.id),  # OBJ-2
-            versioning=StorageBucketVersioning(enabled=True),  # OBJ-3
-            lifecycle_rule=_lifecycle(expire_days=config.logs.retention_days),
-            force_destroy=False,
+            key_id=key.id,
+            retention_days=config.logs.retention_days,
+            placement=placement,
             depends_on=[grant],
-        )
-        waive(
-            logs,
-            "CKV_GCP_62",
-            reason="This is the access-log bucket itself; logging its own access into itself "
-            "would loop.",
-            owner=waivers.OWNER,
-            expires=waivers.EXPIRES,
-        )
-        StorageBucketIamMember(
-            self,
-            "access-logs-writer",
-            bucket=logs.name,
-            role="roles/storage.objectCreator",
-            member=LOG_WRITER,
         )
         bucket = StorageBucket(
             self,

@@ -65,6 +65,50 @@ def _lifecycle(expire_days: int | None = None) -> list[StorageBucketLifecycleRul
     return rules
 
 
+def access_log_bucket(
+    scope: Construct,
+    *,
+    name: str,
+    key_id: str,
+    retention_days: int,
+    placement: dict[str, object],
+    depends_on: list[object],
+) -> StorageBucket:
+    """OBJ-6: a bucket that receives other buckets' usage logs (construct IDs `access-logs`
+    and `access-logs-writer` in `scope`): private, CMEK-encrypted and versioned like the
+    buckets it serves, its logs kept for `retention_days`, writable by Google's usage-log
+    writer only. `depends_on` is what must exist first (the storage agent's key grant)."""
+    logs = StorageBucket(
+        scope,
+        "access-logs",
+        name=name,
+        uniform_bucket_level_access=True,  # OBJ-1
+        public_access_prevention="enforced",  # OBJ-1
+        encryption=StorageBucketEncryption(default_kms_key_name=key_id),  # OBJ-2
+        versioning=StorageBucketVersioning(enabled=True),  # OBJ-3
+        lifecycle_rule=_lifecycle(expire_days=retention_days),
+        force_destroy=False,
+        depends_on=depends_on,
+        **placement,
+    )
+    waive(
+        logs,
+        "CKV_GCP_62",
+        reason="This is the access-log bucket itself; logging its own access into itself "
+        "would loop.",
+        owner=waivers.OWNER,
+        expires=waivers.EXPIRES,
+    )
+    StorageBucketIamMember(
+        scope,
+        "access-logs-writer",
+        bucket=logs.name,
+        role="roles/storage.objectCreator",
+        member=LOG_WRITER,
+    )
+    return logs
+
+
 class Storage(Construct):
     """`bucket_name` (the app's objects) and `log_bucket_name` (their access logs)."""
 
@@ -95,25 +139,13 @@ class Storage(Construct):
                 **settings,
             )
 
-        logs = bucket(
-            "access-logs",
-            f"{project}-access-logs",
-            lifecycle_rule=_lifecycle(expire_days=config.logs.retention_days),
-        )
-        waive(
-            logs,
-            "CKV_GCP_62",
-            reason="This is the access-log bucket itself; logging its own access into itself "
-            "would loop.",
-            owner=waivers.OWNER,
-            expires=waivers.EXPIRES,
-        )
-        StorageBucketIamMember(
+        logs = access_log_bucket(
             self,
-            "access-logs-writer",
-            bucket=logs.name,
-            role="roles/storage.objectCreator",
-            member=LOG_WRITER,
+            name=f"{project}-access-logs",
+            key_id=keys.keys["storage"].id,
+            retention_days=config.logs.retention_days,
+            placement=placement,
+            depends_on=[keys.grants["storage"]],  # DEPLOY-2: the agent may use the key
         )
         self.bucket = bucket(
             "assets",
