@@ -16,6 +16,7 @@ Cloud Run's image, each secret version it reads, each CMEK key's first version (
 import re
 from typing import Any
 
+from gcp_deploy_refs import secret_address
 from groundwork_policy import (
     GroundworkCheck,
     Stack,
@@ -36,16 +37,6 @@ def containers(body: dict[str, Any]) -> list[dict[str, Any]]:
         for inner in blocks(template, "template"):  # Cloud Run jobs nest one more level
             found += blocks(inner, "containers")
     return found
-
-
-def secret_address(stack: Stack, ref: Any) -> str | None:
-    address = address_of(ref)
-    if address:
-        return address
-    for a, b in stack.graph.of_type("google_secret_manager_secret").items():
-        if b.get("secret_id") == ref:
-            return a
-    return None
 
 
 def writes_version(stack: Stack, before: frozenset[str], secret: str) -> bool:

@@ -1,8 +1,9 @@
-"""Helpers of the GCP DEPLOY policies (no check here): the keys a resource body refers to."""
+"""Helpers of the GCP DEPLOY policies (no check here): the keys a resource body refers to,
+and the secret a Cloud Run secret reference names."""
 
 from typing import Any
 
-from groundwork_policy import address_of
+from groundwork_policy import Stack, address_of
 
 
 def key_refs(body: dict[str, Any]) -> list[str]:
@@ -23,3 +24,15 @@ def key_refs(body: dict[str, Any]) -> list[str]:
 
     walk({k: v for k, v in body.items() if k not in ("depends_on", "lifecycle")})
     return found
+
+
+def secret_address(stack: Stack, ref: Any) -> str | None:
+    """The `google_secret_manager_secret` a secret reference names, by reference or by its
+    `secret_id`; None if the stack has no such secret."""
+    address = address_of(ref)
+    if address:
+        return address
+    for a, b in stack.graph.of_type("google_secret_manager_secret").items():
+        if b.get("secret_id") == ref:
+            return a
+    return None

@@ -21,6 +21,7 @@ Then live instances are never more than one rotation apart and accept each other
 import re
 from typing import Any
 
+from gcp_deploy_refs import secret_address
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
 
 SLOTS = {"": "current", "_PREVIOUS": "previous", "_NEXT": "next"}
@@ -36,16 +37,6 @@ def may_restart(stack: Stack, role: Any) -> bool:
     if custom and custom.startswith("google_project_iam_custom_role."):
         return RESTART_PERMISSION in (stack.graph.bodies.get(custom, {}).get("permissions") or [])
     return False
-
-
-def secret_of(stack: Stack, ref: Any) -> str | None:
-    address = address_of(ref)
-    if address:
-        return address
-    for a, b in stack.graph.of_type("google_secret_manager_secret").items():
-        if b.get("secret_id") == ref:
-            return a
-    return None
 
 
 def job_command(body: dict[str, Any]) -> str:
@@ -83,7 +74,7 @@ class RotatedSecretsContract(GroundworkCheck):
                 for e in blocks(c, "env"):
                     for source in blocks(e, "value_source"):
                         for ref in blocks(source, "secret_key_ref"):
-                            secret = secret_of(stack, ref.get("secret"))
+                            secret = secret_address(stack, ref.get("secret"))
                             if secret:
                                 env[str(e.get("name"))] = secret
         labels = {
