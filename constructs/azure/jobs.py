@@ -259,38 +259,30 @@ class Jobs(Construct):
             "replica_retry_limit": 1,
         }
         admin = database.admin
-        self.database_role = ContainerAppJob(
+        self.database_role = _scheduled_job(
             self,
             "database-role",
             name=global_name(config, "caj-role", max_length=32),
-            replica_timeout_in_seconds=300,
-            identity=ContainerAppJobIdentity(type="UserAssigned", identity_ids=[admin.id]),
-            schedule_trigger_config=ContainerAppJobScheduleTriggerConfig(
-                cron_expression=ROLE_JOB_CRON, parallelism=1, replica_completion_count=1
-            ),
-            template=ContainerAppJobTemplate(
-                container=[
-                    ContainerAppJobTemplateContainer(
-                        name="database-role",
-                        image=POSTGRES_CLIENT_IMAGE,
-                        cpu=0.25,
-                        memory="0.5Gi",
-                        command=["/bin/sh", "-c", ROLE_SCRIPT],
-                        env=_env(
-                            AZURE_CLIENT_ID=admin.client_id,
-                            TOKEN_RESOURCE=ENTRA_DATABASE_RESOURCE,
-                            PGHOST=database.fqdn,
-                            PGADMIN=admin.name,
-                            APP_ROLE=app_identity.name,
-                            APP_OBJECT_ID=app_identity.principal_id,
-                            APP_DATABASE=database.database.name,
-                        ),
-                    )
-                ]
-            ),
+            timeout_seconds=300,
+            identity_id=admin.id,
+            cron=ROLE_JOB_CRON,
+            container="database-role",
+            image=POSTGRES_CLIENT_IMAGE,
+            cpu=0.25,
+            memory="0.5Gi",
+            command=["/bin/sh", "-c", ROLE_SCRIPT],
+            env={
+                "AZURE_CLIENT_ID": admin.client_id,
+                "TOKEN_RESOURCE": ENTRA_DATABASE_RESOURCE,
+                "PGHOST": database.fqdn,
+                "PGADMIN": admin.name,
+                "APP_ROLE": app_identity.name,
+                "APP_OBJECT_ID": app_identity.principal_id,
+                "APP_DATABASE": database.database.name,
+            },
             # The admin must be the server's Entra administrator before it signs in.
             depends_on=[database.entra_admin, database.database, *waits_for],
-            **common,
+            common=common,
         )
 
         self._cache_access(config, common, rg.id, cache, app_identity, waits_for)
@@ -340,43 +332,33 @@ class Jobs(Construct):
                 principal_id=principal,
             )
         )
-        self.rotation = ContainerAppJob(
+        self.rotation = _scheduled_job(
             self,
             "rotation",
             name=global_name(config, "caj-rotate", max_length=32),
             # Draining the queue, then KEY_VAULT_REFRESH_SECONDS, then the restart.
-            replica_timeout_in_seconds=KEY_VAULT_REFRESH_SECONDS + 900,
-            identity=ContainerAppJobIdentity(
-                type="UserAssigned", identity_ids=[self.rotation_identity.id]
-            ),
-            schedule_trigger_config=ContainerAppJobScheduleTriggerConfig(
-                cron_expression=ROTATION_JOB_CRON, parallelism=1, replica_completion_count=1
-            ),
-            template=ContainerAppJobTemplate(
-                container=[
-                    ContainerAppJobTemplateContainer(
-                        name="secret-rotation",
-                        image=AZURE_CLI_IMAGE,
-                        cpu=0.5,
-                        memory="1Gi",
-                        command=["python3", "-c", ROTATION_SCRIPT],
-                        env=_env(
-                            AZURE_CLIENT_ID=self.rotation_identity.client_id,
-                            VAULT_NAME=secrets.vault_name,
-                            ACCOUNT=secrets.queue_account_name,
-                            QUEUE_NAME=secrets.queue.name,
-                            GENERATED=json.dumps(secrets.generated, sort_keys=True),
-                            ROTATED=",".join(sorted(secrets.rotated)),
-                            ROTATION_DAYS=str(config.secrets.rotation_days),
-                            REFRESH_SECONDS=str(KEY_VAULT_REFRESH_SECONDS),
-                            APP_NAME=app.name,
-                            APP_RESOURCE_GROUP=rg.name,
-                        ),
-                    )
-                ]
-            ),
+            timeout_seconds=KEY_VAULT_REFRESH_SECONDS + 900,
+            identity_id=self.rotation_identity.id,
+            cron=ROTATION_JOB_CRON,
+            container="secret-rotation",
+            image=AZURE_CLI_IMAGE,
+            cpu=0.5,
+            memory="1Gi",
+            command=["python3", "-c", ROTATION_SCRIPT],
+            env={
+                "AZURE_CLIENT_ID": self.rotation_identity.client_id,
+                "VAULT_NAME": secrets.vault_name,
+                "ACCOUNT": secrets.queue_account_name,
+                "QUEUE_NAME": secrets.queue.name,
+                "GENERATED": json.dumps(secrets.generated, sort_keys=True),
+                "ROTATED": ",".join(sorted(secrets.rotated)),
+                "ROTATION_DAYS": str(config.secrets.rotation_days),
+                "REFRESH_SECONDS": str(KEY_VAULT_REFRESH_SECONDS),
+                "APP_NAME": app.name,
+                "APP_RESOURCE_GROUP": rg.name,
+            },
             depends_on=[*grants, *waits_for],
-            **common,
+            common=common,
         )
 
     def _cache_access(
@@ -412,37 +394,72 @@ class Jobs(Construct):
             role_definition_id=role.role_definition_resource_id,
             principal_id=self.cache_access_identity.principal_id,
         )
-        self.cache_access = ContainerAppJob(
+        self.cache_access = _scheduled_job(
             self,
             "cache-access",
             name=global_name(config, "caj-cache", max_length=32),
-            replica_timeout_in_seconds=300,
-            identity=ContainerAppJobIdentity(
-                type="UserAssigned", identity_ids=[self.cache_access_identity.id]
-            ),
-            schedule_trigger_config=ContainerAppJobScheduleTriggerConfig(
-                cron_expression=ROLE_JOB_CRON, parallelism=1, replica_completion_count=1
-            ),
-            template=ContainerAppJobTemplate(
-                container=[
-                    ContainerAppJobTemplateContainer(
-                        name="cache-access",
-                        image=AZURE_CLI_IMAGE,
-                        cpu=0.25,
-                        memory="0.5Gi",
-                        command=["/bin/sh", "-c", CACHE_ACCESS_SCRIPT],
-                        env=_env(
-                            AZURE_CLIENT_ID=self.cache_access_identity.client_id,
-                            DATABASE_ID=f"{cache.redis.id}/databases/default",
-                            API_VERSION=CACHE_ACCESS_API_VERSION,
-                            APP_OBJECT_ID=app_identity.principal_id,
-                        ),
-                    )
-                ]
-            ),
+            timeout_seconds=300,
+            identity_id=self.cache_access_identity.id,
+            cron=ROLE_JOB_CRON,
+            container="cache-access",
+            image=AZURE_CLI_IMAGE,
+            cpu=0.25,
+            memory="0.5Gi",
+            command=["/bin/sh", "-c", CACHE_ACCESS_SCRIPT],
+            env={
+                "AZURE_CLIENT_ID": self.cache_access_identity.client_id,
+                "DATABASE_ID": f"{cache.redis.id}/databases/default",
+                "API_VERSION": CACHE_ACCESS_API_VERSION,
+                "APP_OBJECT_ID": app_identity.principal_id,
+            },
             depends_on=[self.cache_access_grant, *waits_for],
-            **common,
+            common=common,
         )
+
+
+def _scheduled_job(
+    scope: Construct,
+    id_: str,
+    *,
+    name: str,
+    timeout_seconds: int,
+    identity_id: str,
+    cron: str,
+    container: str,
+    image: str,
+    cpu: float,
+    memory: str,
+    command: list[str],
+    env: dict[str, str],
+    depends_on: list[object],
+    common: dict[str, object],
+) -> ContainerAppJob:
+    """A Container Apps job of one container, run on `cron` as one user-assigned identity:
+    the shape every job here shares (`common` holds placement, environment and retries)."""
+    return ContainerAppJob(
+        scope,
+        id_,
+        name=name,
+        replica_timeout_in_seconds=timeout_seconds,
+        identity=ContainerAppJobIdentity(type="UserAssigned", identity_ids=[identity_id]),
+        schedule_trigger_config=ContainerAppJobScheduleTriggerConfig(
+            cron_expression=cron, parallelism=1, replica_completion_count=1
+        ),
+        template=ContainerAppJobTemplate(
+            container=[
+                ContainerAppJobTemplateContainer(
+                    name=container,
+                    image=image,
+                    cpu=cpu,
+                    memory=memory,
+                    command=command,
+                    env=_env(**env),
+                )
+            ]
+        ),
+        depends_on=depends_on,
+        **common,
+    )
 
 
 def _env(**values: str) -> list[ContainerAppJobTemplateContainerEnv]:
