@@ -276,18 +276,8 @@ def _idle(
             )
         ]
         if names:
-            stale.append(
-                Waiver(
-                    check=entry.check,
-                    stack=", ".join(names),
-                    reason=entry.reason,
-                    owner=entry.owner,
-                    expires=entry.expires,
-                    origin=f"{waivers_path} waivers[{index}] (no such resource in scope)",
-                    path=entry.resource,
-                    resource_type=entry.resource_type,
-                )
-            )
+            origin = f"{waivers_path} waivers[{index}] (no such resource in scope)"
+            stale.append(entry.applied(", ".join(names), origin))
     return stale
 
 

@@ -223,6 +223,19 @@ class FileWaiver(WaiverBody):
         wanted = self.check_cloud()
         return wanted is None or cloud is None or wanted == cloud
 
+    def applied(self, stack: str, origin: str) -> Waiver:
+        """This entry as the gate applies (or lists) it for `stack`, citing `origin`."""
+        return Waiver(
+            check=self.check,
+            stack=stack,
+            reason=self.reason,
+            owner=self.owner,
+            expires=self.expires,
+            origin=origin,
+            path=self.resource,
+            resource_type=self.resource_type,
+        )
+
 
 class WaiversFile(BaseModel):
     """The whole waivers file: a single `waivers` list and nothing else."""
@@ -367,18 +380,7 @@ def file_waivers_for(
             if not present:
                 continue
             covered = True
-            applied.append(
-                Waiver(
-                    check=entry.check,
-                    stack=stack.name,
-                    reason=entry.reason,
-                    owner=entry.owner,
-                    expires=entry.expires,
-                    origin=f"{waivers_path} waivers[{index}]",
-                    path=entry.resource,
-                    resource_type=entry.resource_type,
-                )
-            )
+            applied.append(entry.applied(stack.name, f"{waivers_path} waivers[{index}]"))
         if not covered:
             idle.append((index, entry))
     return applied, idle
