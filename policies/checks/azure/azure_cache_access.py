@@ -16,7 +16,8 @@ from typing import Any
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks
 
 
-def _env(job: dict[str, Any]) -> dict[str, Any]:
+def job_env(job: dict[str, Any]) -> dict[str, Any]:
+    """`{name: value}` of a Container Apps job's environment (also CKV_GW_DEPLOY_87's)."""
     return {
         e.get("name"): e.get("value")
         for t in blocks(job, "template")
@@ -42,7 +43,7 @@ class CacheAccess(GroundworkCheck):
             for i in b.get("identity_ids") or []
         }
         for name, job in stack.resources("azurerm_container_app_job").items():
-            env = _env(job)
+            env = job_env(job)
             database = str(env.get("DATABASE_ID", ""))
             target = address_of(database.split("}")[0] + "}")
             if target != cache or not database.endswith("/databases/default"):

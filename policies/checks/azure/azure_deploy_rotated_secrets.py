@@ -15,19 +15,11 @@ replicas to read changed secrets
 import json
 from typing import Any
 
+from azure_cache_access import job_env
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
 
 RESTART = "Microsoft.App/containerApps/revisions/restart/action"
 SLOTS = ("_PREVIOUS", "_NEXT")
-
-
-def _job_env(job: dict[str, Any]) -> dict[str, Any]:
-    return {
-        e.get("name"): e.get("value")
-        for t in blocks(job, "template")
-        for c in blocks(t, "container")
-        for e in c.get("env") or []
-    }
 
 
 class RotatedSecrets(GroundworkCheck):
@@ -96,7 +88,7 @@ class RotatedSecrets(GroundworkCheck):
                 restarters.add(address_of(grant.get("principal_id")))
         found = {}
         for name, job in stack.resources("azurerm_container_app_job").items():
-            env = _job_env(job)
+            env = job_env(job)
             identities = {
                 address_of(i) for b in blocks(job, "identity") for i in b.get("identity_ids") or []
             }
