@@ -1,12 +1,16 @@
 """Builds the app's jobs in its Container Apps environment: database role, cache access, rotation.
 
-Satisfies: SEC-2, DB-9, CACHE-1, APP-5, DEPLOY-5, DEPLOY-6
+Satisfies: SEC-2, DB-9, CACHE-1, APP-5, DEPLOY-2, DEPLOY-5, DEPLOY-6
 
 Both run as Container Apps jobs in the app's (VNet-integrated) environment, so they reach
 the database, the vault and the rotation queue through their private endpoints, with
 their own user-assigned identities and no stored credential. Their images are public
 images that exist before any release pipeline has run (DEPLOY-5): Microsoft's Azure CLI
-image and the PostgreSQL project's client image, pinned by tag.
+image (MCR) and the Docker official PostgreSQL image from ECR Public (the AWS stack's
+role task uses the same), pinned by tag. None comes from Docker Hub: the environment
+egresses through one NAT address, and Docker Hub limits anonymous pulls per address
+(https://docs.docker.com/docker-hub/usage/pulls/; refused pulls from Azure: Azure/azure-cli
+#29300), which a job that starts every few minutes would exhaust.
 
 - `database-role` (DEPLOY-6, DB-9): the server accepts Entra ID tokens only, and a
   PostgreSQL role for a managed identity can be created only by an Entra administrator,
@@ -20,7 +24,7 @@ image and the PostgreSQL project's client image, pinned by tag.
   and CREATE on its schema `public` (PostgreSQL 15+ no longer lets every role create
   there), so the app runs its migrations in `public` or in a schema it creates and owns;
   it is not an administrator. It is idempotent and runs
-  every `ROLE_JOB_CRON` (five minutes), so the role exists minutes after the first apply
+  every `ROLE_JOB_CRON` (fifteen minutes), so the role exists minutes after the first apply
   and is restored if someone drops it. `azurerm` cannot start a job once, so a schedule is
   the only trigger the stack can wire; a run costs a few vCPU-seconds.
 - `cache-access` (DEPLOY-6, CACHE-1, APP-5): the cache takes Entra ID tokens only, and a
@@ -67,14 +71,23 @@ from constructs import Construct
 from constructs.azure.cache import Cache
 from constructs.azure.database import Database
 from constructs.azure.keys import global_name
+from constructs.azure.propagation import propagated
 from constructs.azure.secrets import Secrets
 
 from synth.config import EnvironmentConfig
 
 # Public images that exist before the first release (DEPLOY-5), pinned by tag.
 AZURE_CLI_IMAGE = "mcr.microsoft.com/azure-cli:2.67.0"
-POSTGRES_CLIENT_IMAGE = "docker.io/library/postgres:17.2-alpine"
-ROLE_JOB_CRON = "*/5 * * * *"
+# The server's major version (`database.engine_version`, 15..17) picks the tag. psql needs
+# libpq 16 or later for `sslrootcert=system` (https://www.postgresql.org/docs/16/libpq-connect.html),
+# so a 15 server gets the 16 client, which talks to it (psql supports older servers).
+POSTGRES_CLIENT_IMAGE = "public.ecr.aws/docker/library/postgres:{major}-alpine"
+MINIMUM_CLIENT_MAJOR = 16
+# Each run pulls its image unless the node has it cached. Every 15 minutes is 2,976 runs in a
+# 31-day month; at about 100 MB for postgres:16-alpine that stays under ECR Public's 500 GB a
+# month for anonymous pulls even with no cache
+# (https://docs.aws.amazon.com/AmazonECR/latest/public/public-service-quotas.html).
+ROLE_JOB_CRON = "*/15 * * * *"
 ROTATION_JOB_CRON = "7 * * * *"
 ENTRA_DATABASE_RESOURCE = "https://ossrdbms-aad.database.windows.net"
 
@@ -267,7 +280,9 @@ class Jobs(Construct):
             identity_id=admin.id,
             cron=ROLE_JOB_CRON,
             container="database-role",
-            image=POSTGRES_CLIENT_IMAGE,
+            image=POSTGRES_CLIENT_IMAGE.format(
+                major=max(config.database.engine_version, MINIMUM_CLIENT_MAJOR)
+            ),
             cpu=0.25,
             memory="0.5Gi",
             command=["/bin/sh", "-c", ROLE_SCRIPT],
@@ -357,7 +372,9 @@ class Jobs(Construct):
                 "APP_NAME": app.name,
                 "APP_RESOURCE_GROUP": rg.name,
             },
-            depends_on=[*grants, *waits_for],
+            # The first run is within the hour; a run refused because a grant has not
+            # propagated would leave a near-expiry event unprocessed until the next (DEPLOY-2).
+            depends_on=[propagated(self, "rotation-grants-propagated", grants), *waits_for],
             common=common,
         )
 
@@ -412,7 +429,10 @@ class Jobs(Construct):
                 "API_VERSION": CACHE_ACCESS_API_VERSION,
                 "APP_OBJECT_ID": app_identity.principal_id,
             },
-            depends_on=[self.cache_access_grant, *waits_for],
+            depends_on=[
+                propagated(self, "cache-access-grant-propagated", [self.cache_access_grant]),
+                *waits_for,
+            ],
             common=common,
         )
 

@@ -459,6 +459,12 @@ class Network(Construct):
                 private_dns_zone_name=zone.name,
                 resource_group_name=self._resource_group.name,
                 virtual_network_id=self.vnet.id,
+                # A privatelink zone answers for every resource of its service that has a
+                # private endpoint anywhere; without fallback, a name the zone has no record
+                # for (another tenant's storage account, a vault outside this stack) is
+                # NXDOMAIN inside the VNet. `NxDomainRedirect` resolves those publicly
+                # (https://learn.microsoft.com/azure/dns/private-dns-fallback).
+                resolution_policy="NxDomainRedirect" if name.startswith("privatelink.") else None,
             )
             self._dns_zones[name] = zone
         return self._dns_zones[name]

@@ -15,7 +15,8 @@ Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, IAM-1, NET-2, DEPLOY-2, DE
   (https://learn.microsoft.com/azure/container-apps/log-options).
 - First revision (DEPLOY-5): the registry is created by this same apply and is empty
   until the release pipeline pushes, so the first revision runs `BOOTSTRAP_IMAGE`, a
-  public image that answers 200 on every path at the app's port, and Terraform then ignores
+  public image whose `httpd` answers 200 on `/health` at the app's port (the AWS stack's
+  placeholder too), and Terraform then ignores
   the image and its arguments: the release pipeline deploys each immutable tag with
   `az containerapp update --image <registry>/<app>:<tag> --replace-args` (README). The app
   waits for its role assignments and for the vault and registry private endpoints with
@@ -95,9 +96,14 @@ HEALTH_PATH = "/health"
 READINESS_SECONDS, LIVENESS_SECONDS = 10, 30  # EDGE-4
 GRACE_SECONDS = 30
 CONCURRENT_REQUESTS = 50  # per replica before the HTTP rule adds one
-# DEPLOY-5: the first revision's image, public and present before any release: HashiCorp's
-# http-echo answers 200 with its text on every path, at the port `-listen` names.
-BOOTSTRAP_IMAGE = "docker.io/hashicorp/http-echo:1.0"
+# DEPLOY-5: the first revision's image, public and present before any release: the Docker
+# official busybox image on ECR Public (no ENTRYPOINT, so `args` is the whole command line),
+# whose httpd serves `/health` from a file. Not from Docker Hub: the app subnet egresses through
+# one NAT address, and Docker Hub limits anonymous pulls per address
+# (https://docs.docker.com/docker-hub/usage/pulls/; refused pulls from Azure: Azure/azure-cli
+# #29300); ECR Public allows anonymous pulls of up to 500 GB a month
+# (https://docs.aws.amazon.com/AmazonECR/latest/public/public-service-quotas.html).
+BOOTSTRAP_IMAGE = "public.ecr.aws/docker/library/busybox:1.37"
 # What the release pipeline owns after the first apply.
 RELEASE_OWNED = ["template[0].container[0].image", "template[0].container[0].args"]
 
@@ -288,7 +294,12 @@ class Service(Construct):
                     ContainerAppTemplateContainer(
                         name="app",
                         image=BOOTSTRAP_IMAGE,
-                        args=[f"-listen=:{port}", "-text=first revision; no release yet"],
+                        args=[
+                            "sh",
+                            "-c",
+                            f"mkdir -p /tmp/www && echo ok > /tmp/www{HEALTH_PATH}"
+                            f" && exec httpd -f -p {port} -h /tmp/www",
+                        ],
                         cpu=cpu,
                         memory=memory,
                         env=[

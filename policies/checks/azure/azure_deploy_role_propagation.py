@@ -6,10 +6,11 @@ minutes for changes to take effect"
 (https://learn.microsoft.com/azure/role-based-access-control/troubleshooting#symptom---role-assignment-changes-are-not-being-detected).
 Terraform starts a dependent as soon as the assignment exists, so a data-plane write (Key Vault
 key, secret or certificate, blob), a resource encrypted with a key its identity was just granted,
-or a service that reads a vault or queue with a just-granted identity when it is created gets
-403 in a fresh subscription (hashicorp/terraform-provider-azurerm #23927). Rule: for every role
-assignment such a resource waits for, it also waits for a `time_sleep` of at least ten minutes
-that itself waits for that assignment. Each `time_sleep` is judged too: at least ten minutes,
+or a service or scheduled job that reads a vault, queue or resource with a just-granted
+identity when it is created or first runs gets 403 in a fresh subscription
+(hashicorp/terraform-provider-azurerm #23927). Rule: for every role assignment such a resource
+waits for, it also waits for a `time_sleep` of at least ten minutes that itself waits for that
+assignment. Each `time_sleep` is judged too: at least ten minutes,
 after at least one role assignment.
 """
 
@@ -32,6 +33,7 @@ CONSUMERS = (
     "azurerm_postgresql_flexible_server",
     "azurerm_container_registry",
     "azurerm_container_app",
+    "azurerm_container_app_job",
     "azurerm_application_gateway",
     "azurerm_eventgrid_system_topic_event_subscription",
 )

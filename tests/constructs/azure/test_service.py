@@ -143,8 +143,12 @@ def test_first_revision_runs_a_public_image_and_waits_for_its_paths_deploy_2_5(d
     config, stack = dev
     (app,) = resources_of(stack, "azurerm_container_app")
     (container,) = app["template"]["container"]
-    assert container["image"] == "docker.io/hashicorp/http-echo:1.0"
-    assert container["args"][0] == f"-listen=:{config.service.port}"
+    # Not Docker Hub: its anonymous pull limit per NAT address (R1).
+    assert container["image"] == "public.ecr.aws/docker/library/busybox:1.37"
+    assert "command" not in container  # the release's `--replace-args` must leave its own
+    assert container["args"][:2] == ["sh", "-c"]
+    assert f"httpd -f -p {config.service.port}" in container["args"][2]
+    assert "/tmp/www/health" in container["args"][2]
     assert app["lifecycle"]["ignore_changes"] == [
         "template[0].container[0].image",
         "template[0].container[0].args",
@@ -156,11 +160,14 @@ def test_first_revision_runs_a_public_image_and_waits_for_its_paths_deploy_2_5(d
 
 
 def test_database_role_job_creates_the_app_role_as_the_entra_admin_deploy_6(dev) -> None:
-    _, stack = dev
+    config, stack = dev
     (job,) = [j for j in resources_of(stack, "azurerm_container_app_job") if "role" in j["name"]]
     assert "database_admin" in job["identity"]["identity_ids"][0]
     (container,) = job["template"]["container"]
-    assert container["image"] == "docker.io/library/postgres:17.2-alpine"
+    # The server's major version; ECR Public, not Docker Hub (R1); libpq 16+ for sslrootcert=system.
+    major = max(config.database.engine_version, 16)
+    assert container["image"] == f"public.ecr.aws/docker/library/postgres:{major}-alpine"
+    assert job["schedule_trigger_config"]["cron_expression"] == "*/15 * * * *"
     script = container["command"][2]
     assert "pgaadauth_create_principal_with_oid" in script
     assert "GRANT ALL PRIVILEGES ON DATABASE" in script
