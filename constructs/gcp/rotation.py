@@ -14,15 +14,18 @@ then never more than one rotation apart, and any two accept each other's tokens.
   a fresh value to each that has none and stops; otherwise it shifts previous <- current <-
   next <- fresh (or, if a run stopped after `current <- next`, which leaves current == next,
   only next <- fresh: repeating the whole shift would lose the old current; `max_retries`
-  is 0, so nothing re-runs a failed shift blindly) and then updates a label on the service
+  is 0, so nothing re-runs a failed shift blindly; and if the service's latest ready revision
+  is older than the current value, the last shift's roll failed, so it only rolls: two shifts
+  without a roll would leave live instances two rotations apart) and then updates a label on
+  the service
   with `--async`, which creates a new revision
   ("when you set a label on a Cloud Run service, a new revision with this label is
   created", https://cloud.google.com/run/docs/configuring/services/labels); Cloud Run
   replaces the old instances with the new revision's, which read the shifted values.
 - Least privilege: `secretmanager.viewer` (list versions, no payload) on the three,
   `secretAccessor` on X and X_NEXT only (the values it shifts), `secretVersionAdder` on the
-  three; a custom role with run.services.get and run.services.update (not run.developer,
-  which can delete) on this service only and `iam.serviceAccountUser` on the app's
+  three; a custom role with run.services.get, run.services.update and run.revisions.get (not
+  run.developer, which can delete) on this service only and `iam.serviceAccountUser` on the app's
   account only, which deploying a revision that runs as that account needs
   (https://cloud.google.com/run/docs/deploying, "Required roles"). `may_restart` adds these
   once the service exists.
@@ -81,7 +84,10 @@ RETRY = (
 )
 FRESH = f"head -c {RANDOM_BYTES} /dev/urandom | base64 -w0"
 ROTATION_LABEL = "secrets-rotated"
-RESTART_PERMISSIONS = ("run.services.get", "run.services.update")
+# run.revisions.get: to see whether the last shift was rolled out (rotate_script).
+RESTART_PERMISSIONS = ("run.services.get", "run.services.update", "run.revisions.get")
+# `test` string order (dash and bash): the revision is older than the current value.
+NOT_ROLLED_OUT = "\\<"
 # (period in days, cron): the longest schedule whose period fits `rotation_days`.
 SCHEDULES = ((31, "0 3 1 * *"), (7, "0 3 * * 1"), (1, "0 3 * * *"))
 
@@ -122,16 +128,34 @@ def rotate_script(project: str, region: str, service: str, ids: list[str]) -> st
     # writes the same previous. A run that stopped after `current <- next` left current ==
     # next (two independent random values are never equal): shifting again would push the
     # old current out of previous, so that run finishes with only `next <- fresh`.
+    # Never two shifts without a roll between them (live instances would then be two
+    # rotations apart and reject each other's tokens): if the service's latest ready revision
+    # is older than the current value's latest version, the last run shifted but its roll
+    # failed, so this run only rolls. Times are RFC 3339 UTC, compared to the second.
+    svc = f"{q(service)} --region={region} {p}"
+    rolled = "; ".join(
+        [
+            f"r=$(retry gcloud run services describe {svc} "
+            '--format="value(status.latestReadyRevisionName)")',
+            'rt=""; if [ -n "$r" ]; then rt=$(retry gcloud run revisions describe "$r" '
+            f'--region={region} {p} --format="value(metadata.creationTimestamp)"); fi',
+            f"ct=$(retry gcloud secrets versions list {current} --sort-by=~createTime --limit=1 "
+            f'--format="value(createTime)" {p})',
+            "rt=${rt%%.*}; rt=${rt%Z}; ct=${ct%%.*}; ct=${ct%Z}",
+        ]
+    )
     shift = "; ".join(
         [
             f"c={get(current)}",
             f"x={get(following)}",
+            rolled,
             'if [ "$c" = "$x" ]; then ' + add(following, f"$({FRESH})"),
+            f'elif [ "$rt" {NOT_ROLLED_OUT} "$ct" ]; then echo "last shift not rolled out: roll"',
             "else " + add(previous, "$c"),
             add(current, "$x"),
             add(following, f"$({FRESH})") + "; fi",
-            f"retry gcloud run services update {q(service)} --region={region} "
-            f"--update-labels={ROTATION_LABEL}=$(date -u +%Y%m%d-%H%M%S) --async {p}",
+            f"retry gcloud run services update {svc} "
+            f"--update-labels={ROTATION_LABEL}=$(date -u +%Y%m%d-%H%M%S) --async",
         ]
     )
     return f'n=0; seeded=0; {seed}; if [ "$seeded" = 0 ]; then {shift}; fi'
@@ -258,7 +282,8 @@ class Rotation(Construct):
         # reading and replacing the service (`gcloud run services update --async` gets the
         # service and replaces it, and does not wait on revisions or operations):
         # run.services.get and run.services.update (https://cloud.google.com/run/docs/
-        # reference/iam/permissions), granted on this service only.
+        # reference/iam/permissions), plus run.revisions.get to see whether the last shift
+        # was rolled out (rotate_script), granted on this service only.
         role = custom_role(
             self,
             "restart-role",

@@ -279,7 +279,7 @@ def test_the_rotator_may_roll_this_service_only_deploy_6(
     # IAM-1: get and update, not roles/run.developer (which can delete the service)
     roles = stack["resource"]["google_project_iam_custom_role"]
     [(role_name, role)] = [(n, r) for n, r in roles.items() if n.startswith("rotation_")]
-    assert role["permissions"] == ["run.services.get", "run.services.update"]
+    assert role["permissions"] == ["run.revisions.get", "run.services.get", "run.services.update"]
     assert developer["role"] == f"${{google_project_iam_custom_role.{role_name}.name}}"
     assert developer["name"].startswith("${google_cloud_run_v2_service.service_")
     assert "rotation_identity" in developer["member"]
