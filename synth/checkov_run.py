@@ -222,6 +222,9 @@ def scannable(document: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+PROXY_VARIABLES = {"https_proxy", "http_proxy", "all_proxy"}
+
+
 def _checkov_env(home: Path, context: Path | None = None) -> dict[str, str]:
     """The environment for Checkov: no inherited CKV_/BC_/PRISMA_ settings (which can skip
     checks or upload results), no home config file, and no update check over the network.
@@ -230,7 +233,11 @@ def _checkov_env(home: Path, context: Path | None = None) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("CKV_", "BC_", "PRISMA_")) and key != CONTEXT_ENV
+        if not key.startswith(("CKV_", "BC_", "PRISMA_"))
+        and key != CONTEXT_ENV
+        # An empty proxy variable means "no proxy" to curl and pip, but Checkov's urllib3
+        # ProxyManager raises ProxySchemeUnknown on it before scanning anything.
+        and not (key.lower() in PROXY_VARIABLES and not value.strip())
     }
     env["HOME"] = str(home)
     # The gate reads "Failed to run check" lines (logged at ERROR, or WARNING with a lowered

@@ -112,7 +112,17 @@ waivers:
 
 @pytest.fixture(scope="module")
 def clean_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
-    return run_cli(tmp_path_factory.mktemp("clean"), FIXTURES / "clean", "--today", TODAY)
+    # Empty proxy variables ("no proxy" to curl and pip) made Checkov's urllib3 raise
+    # ProxySchemeUnknown before scanning; every clean-run test runs with them set.
+    empty_proxies = {"HTTPS_PROXY": "", "https_proxy": "", "HTTP_PROXY": " "}
+    return run_cli(
+        tmp_path_factory.mktemp("clean"), FIXTURES / "clean", "--today", TODAY, env=empty_proxies
+    )
+
+
+def test_empty_proxy_variables_do_not_crash_the_scan(clean_run: CliRun) -> None:
+    assert clean_run.code == 0, clean_run.stdout + clean_run.stderr
+    assert "ProxySchemeUnknown" not in clean_run.stderr
 
 
 @pytest.fixture(scope="module")
