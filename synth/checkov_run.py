@@ -496,7 +496,7 @@ def _finish_checkov(run: _Process) -> tuple[list[CheckovRecord], frozenset[str]]
     if crashed:
         print(
             f"verify: {len(crashed)} check runs crashed inside Checkov; "
-            "each is reported as a failure",
+            "each counts as a failure unless a waiver covers it (the report lists them)",
             file=sys.stderr,
         )
     return records + crashed, unparsed
