@@ -141,6 +141,12 @@ class IngressRule:
     ports: tuple[str, ...]
     why: str
     protocol: str = "Tcp"
+    # Destination Any instead of the subnet's prefix: Application Gateway v2 validates its
+    # subnet's NSG and accepts the GatewayManager and AzureLoadBalancer allows only "with the
+    # destination subnet as Any" (configuration-infrastructure; a narrower destination was
+    # refused, MicrosoftDocs/azure-docs #46877, #59107). An NSG on a subnet filters only that
+    # subnet's traffic, so Any admits nothing more.
+    any_destination: bool = False
 
 
 def ingress_rules() -> tuple[IngressRule, ...]:
@@ -154,6 +160,7 @@ def ingress_rules() -> tuple[IngressRule, ...]:
             "GatewayManager",
             (GATEWAY_MANAGER_PORTS,),
             "AppGW v2 infrastructure",
+            any_destination=True,
         ),
         # Microsoft's inbound rules for a workload-profile environment (module docstring):
         # the client (the gateway) on 80, 443 and the dynamic range, the platform's load
@@ -193,7 +200,9 @@ def ingress_rules() -> tuple[IngressRule, ...]:
         # destination subnet as Any must be allowed" (https://learn.microsoft.com/azure/
         # application-gateway/configuration-infrastructure#network-security-groups).
         *(
-            IngressRule(subnet, "load-balancer", "AzureLoadBalancer", ("*",), "Azure probes", "*")
+            IngressRule(
+                subnet, "load-balancer", "AzureLoadBalancer", ("*",), "Azure probes", "*", True
+            )
             for subnet in ("public", "data", "endpoints")
         ),
     )
@@ -374,7 +383,9 @@ class Network(Construct):
                     protocol=rule.protocol,
                     source_address_prefix=source,
                     source_port_range="*",
-                    destination_address_prefix=self.cidrs[rule.subnet],
+                    destination_address_prefix="*"
+                    if rule.any_destination
+                    else self.cidrs[rule.subnet],
                     # Every port is `*` in the single-range attribute, not a one-item list.
                     destination_port_range="*" if rule.ports == ("*",) else None,
                     destination_port_ranges=None if rule.ports == ("*",) else list(rule.ports),

@@ -8,7 +8,8 @@ includes "the virtual IP address of the host" (https://learn.microsoft.com/azure
 virtual-network/service-tags-overview). Application Gateway: "Traffic from the
 AzureLoadBalancer tag with the destination subnet as Any must be allowed", and GatewayManager
 must reach 65200-65535 (https://learn.microsoft.com/azure/application-gateway/
-configuration-infrastructure#network-security-groups).
+configuration-infrastructure#network-security-groups), both "with the destination subnet as
+Any": v2's validation refuses a narrower destination (MicrosoftDocs/azure-docs #46877, #59107).
 
 Container Apps (workload profiles; https://learn.microsoft.com/azure/container-apps/
 firewall-integration, "NSG allow rules"): the clients (here every Application Gateway's subnet)
@@ -62,6 +63,11 @@ DEFAULT_RULES = {
 ANY = {"*", "Any", "any", "0.0.0.0/0", "Internet"}
 # Service tags of public Azure services: the `Internet` tag covers them, `VirtualNetwork` not.
 PUBLIC_TAGS = {"GatewayManager", "Storage", "AzureActiveDirectory"}
+# On an Application Gateway subnet these must be allowed "with the destination subnet as Any":
+# v2 refuses the subnet otherwise (ApplicationGatewaySubnetInboundTrafficBlockedByNetwork-
+# SecurityGroup, MicrosoftDocs/azure-docs #46877 and #59107, where a narrower destination failed
+# and Any succeeded).
+GATEWAY_ANY_TARGET = {"GatewayManager", "AzureLoadBalancer"}
 
 
 def _list(body: dict[str, Any], one: str, many: str) -> list[str]:
@@ -105,8 +111,13 @@ def _matches(prefixes: list[str], source: str) -> bool:
     return False
 
 
-def _admitted(rules: list[dict[str, Any]], source: str, protocol: str, ports: set[int]) -> bool:
-    """First match wins per port, in priority order (how NSGs evaluate inbound traffic)."""
+def _admitted(
+    rules: list[dict[str, Any]], source: str, protocol: str, ports: set[int], any_target: bool
+) -> bool:
+    """First match wins per port, in priority order (how NSGs evaluate inbound traffic).
+
+    `any_target`: only an allow whose destination is Any counts (Application Gateway's
+    validation, module docstring); a deny counts whatever its destination."""
     open_ports = set(ports)
     for rule in sorted(rules, key=lambda r: int(r["priority"])):
         if str(rule["protocol"]).lower() not in ("*", "any", protocol.lower()):
@@ -116,6 +127,8 @@ def _admitted(rules: list[dict[str, Any]], source: str, protocol: str, ports: se
         hit = open_ports & rule["ports"]
         if hit and rule["access"] == "Deny":
             return False
+        if any_target and not set(rule.get("target", ["*"])) & {"*", "Any", "any"}:
+            continue
         open_ports -= hit
         if not open_ports:
             return True
@@ -139,6 +152,7 @@ class SubnetNsgAdmitsPlatform(GroundworkCheck):
             return Verdict.unknown(f"address_prefixes {own} is not one prefix")
         flows = _flows(self.address, body, own[0], stack)
         container_apps = azure_delegated_to(body, CONTAINER_APPS)
+        gateway = _gateway_subnet(self.address, stack)
         verdicts = []
         for nsg_name, rules in nsgs.items():
             for rule in rules["Inbound"] if container_apps else []:
@@ -151,7 +165,9 @@ class SubnetNsgAdmitsPlatform(GroundworkCheck):
                     )
             for direction, peer, protocol, (low, high), why in flows:
                 ports = set(range(low, high + 1))
-                if not _admitted(rules[direction] + _defaults(direction), peer, protocol, ports):
+                any_target = gateway and peer in GATEWAY_ANY_TARGET
+                candidates = rules[direction] + _defaults(direction)
+                if not _admitted(candidates, peer, protocol, ports, any_target):
                     way = "from" if direction == "Inbound" else "to"
                     verdicts.append(
                         Verdict.failed(
@@ -210,13 +226,14 @@ def _rule(body: dict[str, Any]) -> dict[str, Any] | None:
     direction = body.get("direction")
     if direction not in DEFAULT_RULES:
         return None
-    side = "source" if direction == "Inbound" else "destination"
+    side, other = ("source", "destination") if direction == "Inbound" else ("destination", "source")
     return {
         "direction": direction,
         "priority": body.get("priority", 0),
         "access": body.get("access"),
         "protocol": body.get("protocol", "*"),
         "peer": _list(body, f"{side}_address_prefix", f"{side}_address_prefixes"),
+        "target": _list(body, f"{other}_address_prefix", f"{other}_address_prefixes") or ["*"],
         "ports": _ports(body),
     }
 

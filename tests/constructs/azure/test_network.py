@@ -171,6 +171,14 @@ def test_every_denying_subnet_allows_azure_load_balancer_first_deploy_6(dev) -> 
         assert allow["access"] == "Allow" and deny["access"] == "Deny"
         assert allow["priority"] < deny["priority"], subnet
         assert (allow["protocol"], allow["destination_port_range"]) == ("*", "*")
+        # "with the destination subnet as Any" (application-gateway/configuration-infrastructure)
+        assert allow["destination_address_prefix"] == "*"
+    (manager,) = [
+        r
+        for r in rules(stack, nsg_ref(stack, "public"))
+        if r["source_address_prefix"] == "GatewayManager"
+    ]
+    assert manager["destination_address_prefix"] == "*"
 
 
 def test_residents_wait_for_their_subnets_associations_and_rules_deploy_2(production) -> None:
