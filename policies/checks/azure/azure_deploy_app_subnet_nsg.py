@@ -10,6 +10,9 @@ AzureLoadBalancer tag with the destination subnet as Any must be allowed", and G
 must reach 65200-65535 (https://learn.microsoft.com/azure/application-gateway/
 configuration-infrastructure#network-security-groups), both "with the destination subnet as
 Any": v2's validation refuses a narrower destination (MicrosoftDocs/azure-docs #46877, #59107).
+"Outbound Internet connectivity can't be blocked ... Don't create other outbound rules that
+deny any outbound connectivity" (same page; v2 refuses TCP denies, MicrosoftDocs/azure-docs
+#84599), so a gateway subnet's NSG has no outbound deny.
 
 Container Apps (workload profiles; https://learn.microsoft.com/azure/container-apps/
 firewall-integration, "NSG allow rules"): the clients (here every Application Gateway's subnet)
@@ -161,6 +164,14 @@ class SubnetNsgAdmitsPlatform(GroundworkCheck):
                         Verdict.failed(
                             f"{nsg_name} denies at priority {rule['priority']}; Container Apps "
                             "warns deny rules below 65000 may interrupt the service"
+                        )
+                    )
+            for rule in rules["Outbound"] if gateway else []:
+                if rule["access"] == "Deny":
+                    verdicts.append(
+                        Verdict.failed(
+                            f"{nsg_name} denies outbound at priority {rule['priority']}; "
+                            "Application Gateway's outbound connectivity can't be blocked"
                         )
                     )
             for direction, peer, protocol, (low, high), why in flows:
