@@ -232,6 +232,15 @@ class AzureStack(GroundworkStack):
             action_group_id=observability.action_group.id,
         )
         Identity(self, "identity", config=config)
+        # OBS-4, EDGE-1: nothing here creates DNS for `domain` (its zone is the operator's);
+        # the uptime test and clients reach the gateway only once an A record for `domain`
+        # points at this address (README, "Azure: DNS for the domain").
+        TerraformOutput(
+            self,
+            "gateway_public_ip",
+            value=edge.public_ip.ip_address,
+            description=f"Create an A record {config.domain} -> this address (the gateway)",
+        )
         TerraformOutput(
             self,
             "release_image",

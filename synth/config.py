@@ -238,6 +238,11 @@ class AzureCertificateConfig(Strict):
     self_signed_reason: Annotated[str, Field(min_length=20)] | None = None
 
     @property
+    def trusted(self) -> bool:
+        """Whether clients (the uptime test's TLS check among them) can verify the chain."""
+        return self.source == "key_vault"
+
+    @property
     def vault_name(self) -> str | None:
         return self.key_vault_id.rsplit("/", 1)[-1] if self.key_vault_id else None
 

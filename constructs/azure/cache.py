@@ -41,11 +41,9 @@ from typing import TYPE_CHECKING
 from cdktf_cdktf_provider_azurerm.managed_redis import ManagedRedis, ManagedRedisDefaultDatabase
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
-from constructs.azure import waivers
 from constructs.azure.keys import global_name
 
 from synth.config import EnvironmentConfig
-from synth.construct_waivers import waive
 
 if TYPE_CHECKING:
     from constructs.azure.network import Network
@@ -108,16 +106,6 @@ class Cache(Construct):
                 eviction_policy=EVICTION_POLICIES[config.cache.eviction_policy],
             ),
         )
-        if sku == "Basic":  # CKV_AZURE_230 passes Standard and Premium, which replicate
-            waive(
-                self.redis,
-                "CKV_AZURE_230",
-                reason="The Basic SKU runs one node without replication; this environment asks "
-                "for no replica (cache.replicas is 0), and replication with failover is a "
-                "CACHE-2 production rule.",
-                owner=waivers.OWNER,
-                expires=waivers.EXPIRES,
-            )
         self.host = self.redis.hostname
         self.port = TLS_PORT
         self.endpoint = network.private_endpoint(

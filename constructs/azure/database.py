@@ -17,11 +17,13 @@ Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2, OBS-1, D
 - DB-6: the built-in PgBouncer on port 6432. Burstable servers (`B_...`) cannot run it;
   there the app's own connection pool is the pooling and it connects on 5432.
 - DB-7: with `deletion_protection`, Terraform `prevent_destroy` plus a `CanNotDelete`
-  management lock. Azure has no final snapshot; a dropped server's backups remain
-  restorable for 5 days.
+  management lock. Azure has no final snapshot: CKV_GW_DB_80 fails and the server declares
+  a waiver saying what stands in for it (the lock, `prevent_destroy`, and the automated
+  backups a dropped server stays restorable from).
 - DB-8: connection, disconnection and slow-query (> 1 s) logging, Query Store with wait
-  sampling; all server logs go to Log Analytics. A server takes one configuration change
-  at a time and answers a parallel one with `ServerBusy`
+  sampling except on Burstable SKUs, where Microsoft advises against Query Store (a waiver
+  of CKV_GW_DB_77 in the cheaper tiers); all server logs go to Log Analytics. A server
+  takes one configuration change at a time and answers a parallel one with `ServerBusy`
   (hashicorp/terraform-provider-azurerm #28298), so each server's parameters are written
   one after another, each depending on the one before (DEPLOY-2, CKV_GW_DEPLOY_75).
 - Storage: `auto_grow_enabled` only where `database.max_storage_gb` exceeds `storage_gb`
@@ -93,9 +95,15 @@ SERVER_PARAMETERS = {
     "log_checkpoints": "on",
     "log_min_duration_statement": str(SLOW_QUERY_MS),
     "connection_throttle.enable": "on",
+    "track_io_timing": "on",
+}
+# DB-8 query insights: Query Store with wait sampling, on General Purpose and Memory Optimized
+# servers only. "We don't recommend enabling Query Store on the Burstable pricing tier for the
+# performance implications it might have" (https://learn.microsoft.com/azure/postgresql/
+# flexible-server/how-to-configure-index-tuning, concepts-query-store).
+QUERY_STORE_PARAMETERS = {
     "pg_qs.query_capture_mode": "TOP",
     "pgms_wait_sampling.query_capture_mode": "ALL",
-    "track_io_timing": "on",
 }
 PGBOUNCER_PARAMETERS = {"pgbouncer.enabled": "true", "pgbouncer.pool_mode": "transaction"}
 
@@ -148,7 +156,8 @@ class Database(Construct):
             ),
             "lifecycle": protect,
         }
-        depends_on = [network.dns_zone_links[zone_name], key.ready]
+        # DEPLOY-2: the data subnet's associations too (Network.placed_after).
+        depends_on = [network.dns_zone_links[zone_name], key.ready, *network.placed_after("data")]
         cmk = PostgresqlFlexibleServerCustomerManagedKey(
             key_vault_key_id=key.key.versionless_id,
             primary_user_assigned_identity_id=key.identity.id,
@@ -235,9 +244,25 @@ class Database(Construct):
             location=resource_group.location,
             resource_group_name=resource_group.name,
         )
+        burstable = db.instance.azure.startswith("B_")
         parameters = {**SERVER_PARAMETERS}
+        if not burstable:
+            parameters.update(QUERY_STORE_PARAMETERS)
         if self.pgbouncer_enabled:
             parameters.update(PGBOUNCER_PARAMETERS)
+        if burstable and config.tier != "production":
+            # The production tier's floor keeps a General Purpose SKU, so this is a waiver of
+            # the cheaper tiers only; a Burstable production server fails DB-8.
+            for server in (self.server, *self.replicas):
+                waive(
+                    server,
+                    "CKV_GW_DB_77",
+                    reason=f"{db.instance.azure} is a Burstable SKU, on which Microsoft advises "
+                    "against Query Store for its performance cost, so this server has no query "
+                    "insights; connection, disconnection and slow-query logs stay on (DB-8).",
+                    owner=waivers.OWNER,
+                    expires=waivers.EXPIRES,
+                )
         for index, server in enumerate([self.server, *self.replicas]):
             suffix = "" if index == 0 else f"-replica-{index}"
             if index == 0:  # replicas inherit the primary's roles, admin included
@@ -273,6 +298,21 @@ class Database(Construct):
                 enabled_metric=[MonitorDiagnosticSettingEnabledMetric(category="AllMetrics")],
             )
             if db.deletion_protection:
+                # DB-7's final snapshot: Flexible Server has no snapshot on delete (no API
+                # field, azurerm 4.55 has none), so CKV_GW_DB_80 fails and this says what
+                # stands in for it. Recreating a dropped server from its backups: "Create a
+                # new flexible server using a backup of a flexible server that was deleted or
+                # dropped" (https://learn.microsoft.com/rest/api/postgresql/servers/create).
+                waive(
+                    server,
+                    "CKV_GW_DB_80",
+                    reason="Azure Database for PostgreSQL Flexible Server takes no final snapshot "
+                    "on delete; instead Terraform prevent_destroy and a CanNotDelete lock block "
+                    "deletion, and a dropped server can still be recreated from its automated "
+                    "backups for a limited time.",
+                    owner=waivers.OWNER,
+                    expires=waivers.EXPIRES,
+                )
                 ManagementLock(
                     self,
                     f"lock{suffix}",

@@ -370,6 +370,8 @@ class Edge(Construct):
             depends_on=[
                 propagated(self, "reads-certificate-propagated", [reads_certificate]),
                 *vault_path,
+                # DEPLOY-2: its subnet's associations and NSG rules (Network.placed_after).
+                *network.placed_after("public"),
             ],
         )
         MonitorDiagnosticSetting(

@@ -1,6 +1,6 @@
 """Builds the VNet: three subnet tiers, NAT egress, NSGs with the NET-3 whitelist, flow logs.
 
-Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-1, DEPLOY-5, DEPLOY-6
+Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-1, DEPLOY-2, DEPLOY-5, DEPLOY-6
 
 Subnets (NET-1) come from `constructs/subnets.py`. Azure subnets are regional and span
 every availability zone, so each tier is one subnet (the first zone slot of the plan)
@@ -20,8 +20,21 @@ mean one gateway per zone for the app subnet on Azure: both settings build one N
 private endpoints need no egress and the Application Gateway subnet does not support one.
 
 NSGs (NET-3) are the rules of `ingress_rules()`, as data, plus two explicit denies per
-subnet (all other VNet and Internet traffic) except the app subnet. The platform's own default
-inbound rule for `AzureLoadBalancer` stays in force, as AppGW v2 health probing needs it.
+subnet (all other VNet and Internet traffic) except the app subnet. The `VirtualNetwork` tag
+of the first deny includes the host address 168.63.129.16 that `AzureLoadBalancer` stands for,
+so Azure's default AllowAzureLoadBalancerInBound (65001) would never be reached: every subnet
+with the denies allows `AzureLoadBalancer` explicitly before them, as Application Gateway v2
+health probing requires (CKV_GW_DEPLOY_84 fails an NSG that denies it first). The two
+all-ports allows (this one and the Container Apps subnet's own traffic) are NET-3 deviations
+the platform requires, declared as waivers of CKV_GW_NET_71 on the rules.
+
+No NSG has an outbound rule, so Azure's default outbound rules (AllowVnetOutBound,
+AllowInternetOutBound) admit what PostgreSQL needs from the data subnet: Azure Storage for
+WAL archival and Microsoft Entra ID for its Entra authentication (concepts-networking-private:
+"make sure to allow traffic ... to Azure storage ... allow outbound traffic to Microsoft Entra
+ID"). Microsoft documents no route, NAT gateway or service endpoint for these paths of a
+VNet-integrated server, only that a route table must not send them to an appliance; the data
+subnet has none. CKV_GW_DEPLOY_84 fails an NSG that denies them.
 
 The app subnet follows Microsoft's NSG rules for workload-profile Container Apps environments
 (https://learn.microsoft.com/azure/container-apps/firewall-integration, "NSG allow rules",
@@ -53,6 +66,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.nat_gateway import NatGateway
 from cdktf_cdktf_provider_azurerm.nat_gateway_public_ip_association import (
@@ -127,6 +141,12 @@ class IngressRule:
     ports: tuple[str, ...]
     why: str
     protocol: str = "Tcp"
+    # Destination Any instead of the subnet's prefix: Application Gateway v2 validates its
+    # subnet's NSG and accepts the GatewayManager and AzureLoadBalancer allows only "with the
+    # destination subnet as Any" (configuration-infrastructure; a narrower destination was
+    # refused, MicrosoftDocs/azure-docs #46877, #59107). An NSG on a subnet filters only that
+    # subnet's traffic, so Any admits nothing more.
+    any_destination: bool = False
 
 
 def ingress_rules() -> tuple[IngressRule, ...]:
@@ -140,6 +160,7 @@ def ingress_rules() -> tuple[IngressRule, ...]:
             "GatewayManager",
             (GATEWAY_MANAGER_PORTS,),
             "AppGW v2 infrastructure",
+            any_destination=True,
         ),
         # Microsoft's inbound rules for a workload-profile environment (module docstring):
         # the client (the gateway) on 80, 443 and the dynamic range, the platform's load
@@ -162,12 +183,41 @@ def ingress_rules() -> tuple[IngressRule, ...]:
         IngressRule(
             "data", "postgres-from-app", "app", (str(POSTGRES), str(PGBOUNCER)), "DB, PgBouncer"
         ),
-        IngressRule("data", "postgres-ha", "data", (str(POSTGRES),), "HA standby, replicas"),
+        # Flexible Server's high availability needs 5432 and 6432 within its subnet
+        # (MicrosoftDocs/azure-docs #91402, quoting concepts-networking; PgBouncer runs on 6432).
+        IngressRule(
+            "data", "postgres-ha", "data", (str(POSTGRES), str(PGBOUNCER)), "HA standby, replicas"
+        ),
         IngressRule("endpoints", "redis-from-app", "app", (str(REDIS_TLS),), "cache"),
         IngressRule("endpoints", "https-from-app", "app", (str(HTTPS),), "vault, blob, registry"),
         # The gateway reads its TLS certificate from Key Vault through the private endpoint.
         IngressRule("endpoints", "https-from-gateway", "public", (str(HTTPS),), "certificate"),
+        # Every subnet with DENY_RULES: the `VirtualNetwork` tag those denies name includes the
+        # host's virtual IP 168.63.129.16 (service-tags-overview; "the virtual IP address of the
+        # host"), which is exactly `AzureLoadBalancer`, where Azure's health probes come from.
+        # So the deny at 4000 would override Azure's default AllowAzureLoadBalancerInBound
+        # (65001); Application Gateway requires "Traffic from the AzureLoadBalancer tag with the
+        # destination subnet as Any must be allowed" (https://learn.microsoft.com/azure/
+        # application-gateway/configuration-infrastructure#network-security-groups).
+        *(
+            IngressRule(
+                subnet, "load-balancer", "AzureLoadBalancer", ("*",), "Azure probes", "*", True
+            )
+            for subnet in ("public", "data", "endpoints")
+        ),
     )
+
+
+# NET-3 forbids all-ports rules; these are the platform's documented exceptions, declared as
+# waivers of CKV_GW_NET_71 on the rule (README "Waivers"), not admitted silently by the policy.
+ALL_PORTS_WAIVERS = {
+    "within-subnet": "Container Apps workload-profile environments require every port and "
+    "protocol between the addresses of their own subnet (learn.microsoft.com/azure/"
+    "container-apps/firewall-integration); source and destination are that subnet only.",
+    "load-balancer": "Azure health probes come from the host address 168.63.129.16 "
+    "(AzureLoadBalancer) on ports the platform picks, and Application Gateway requires that "
+    "tag to reach its subnet on any port; the tag carries only probe traffic, never clients.",
+}
 
 
 # Explicit denies after the allows: all other VNet traffic (which Azure's default
@@ -232,6 +282,9 @@ class Network(Construct):
             )
         self.subnets: dict[str, Subnet] = {}
         self.security_groups: dict[str, NetworkSecurityGroup] = {}
+        # Each association is a PUT on its subnet, and a rule changes what the subnet admits:
+        # what is placed in the subnet waits for all of them (`placed_after`, CKV_GW_DEPLOY_89).
+        self.associations: dict[str, list[ITerraformDependable]] = {}
         for name in SUBNETS:
             delegation = DELEGATIONS.get(name)
             subnet = Subnet(
@@ -263,12 +316,14 @@ class Network(Construct):
                 location=resource_group.location,
                 resource_group_name=resource_group.name,
             )
-            SubnetNetworkSecurityGroupAssociation(
-                self,
-                f"{name}-nsg-association",
-                subnet_id=subnet.id,
-                network_security_group_id=nsg.id,
-            )
+            self.associations[name] = [
+                SubnetNetworkSecurityGroupAssociation(
+                    self,
+                    f"{name}-nsg-association",
+                    subnet_id=subnet.id,
+                    network_security_group_id=nsg.id,
+                )
+            ]
             self.subnets[name] = subnet
             self.security_groups[name] = nsg
         self._rules(config)
@@ -276,6 +331,21 @@ class Network(Construct):
         self._flow_logs(config, workspace, flow_log_account)
         self._dns_zones: dict[str, PrivateDnsZone] = {}
         self.dns_zone_links: dict[str, PrivateDnsZoneVirtualNetworkLink] = {}
+
+    def placed_after(self, subnet: str) -> list[ITerraformDependable]:
+        """What a resource placed in `subnet` must depend on besides the subnet itself.
+
+        Its NSG's rules, so the resource starts behind the complete rule set: Application
+        Gateway v2 refuses a subnet whose NSG blocks GatewayManager on 65200-65535
+        (`ApplicationGatewaySubnetInboundTrafficBlockedByNetworkSecurityGroup`;
+        configuration-infrastructure), which a deny created before its allow would do. And
+        its NSG and NAT gateway associations, which update the subnet after it exists: a
+        resource placed in it meanwhile fails with "Cannot proceed with operation because
+        resource ... subnets/... is not in Succeeded state ... PutSubnetOperation"
+        (hashicorp/terraform-provider-azurerm #17649; "AnotherOperationInProgress",
+        pulumi/pulumi-azure-native #699). DEPLOY-2, CKV_GW_DEPLOY_89.
+        """
+        return list(self.associations[subnet])
 
     @property
     def public_subnet(self) -> Subnet:
@@ -298,24 +368,37 @@ class Network(Construct):
         for rule in ingress_rules():
             priority = priorities[rule.subnet] = priorities.get(rule.subnet, 90) + 10
             source = self.cidrs.get(rule.source, rule.source)
-            created = NetworkSecurityRule(
-                self,
-                f"{rule.subnet}-allow-{rule.name}",
-                name=f"allow-{rule.name}",
-                description=f"NET-3: {rule.why}",
-                resource_group_name=self._resource_group.name,
-                network_security_group_name=self.security_groups[rule.subnet].name,
-                priority=priority,
-                direction="Inbound",
-                access="Allow",
-                protocol=rule.protocol,
-                source_address_prefix=source,
-                source_port_range="*",
-                destination_address_prefix=self.cidrs[rule.subnet],
-                # Every port is `*` in the single-range attribute, not a one-item list.
-                destination_port_range="*" if rule.ports == ("*",) else None,
-                destination_port_ranges=None if rule.ports == ("*",) else list(rule.ports),
+            created = self._rule(
+                rule.subnet,
+                NetworkSecurityRule(
+                    self,
+                    f"{rule.subnet}-allow-{rule.name}",
+                    name=f"allow-{rule.name}",
+                    description=f"NET-3: {rule.why}",
+                    resource_group_name=self._resource_group.name,
+                    network_security_group_name=self.security_groups[rule.subnet].name,
+                    priority=priority,
+                    direction="Inbound",
+                    access="Allow",
+                    protocol=rule.protocol,
+                    source_address_prefix=source,
+                    source_port_range="*",
+                    destination_address_prefix="*"
+                    if rule.any_destination
+                    else self.cidrs[rule.subnet],
+                    # Every port is `*` in the single-range attribute, not a one-item list.
+                    destination_port_range="*" if rule.ports == ("*",) else None,
+                    destination_port_ranges=None if rule.ports == ("*",) else list(rule.ports),
+                ),
             )
+            if rule.ports == ("*",):
+                waive(
+                    created,
+                    "CKV_GW_NET_71",
+                    reason=ALL_PORTS_WAIVERS[rule.name],
+                    owner=waivers.OWNER,
+                    expires=waivers.EXPIRES,
+                )
             if rule.name == "http-redirect":
                 waive(
                     created,
@@ -327,22 +410,30 @@ class Network(Construct):
                 )
         for subnet in (s for s in SUBNETS if s not in NO_DENY_RULES):
             for name, source, priority in DENY_RULES:
-                NetworkSecurityRule(
-                    self,
-                    f"{subnet}-{name}",
-                    name=name,
-                    description="NET-3: deny everything not allowed above",
-                    resource_group_name=self._resource_group.name,
-                    network_security_group_name=self.security_groups[subnet].name,
-                    priority=priority,
-                    direction="Inbound",
-                    access="Deny",
-                    protocol="*",
-                    source_address_prefix=source,
-                    source_port_range="*",
-                    destination_address_prefix="*",
-                    destination_port_range="*",
+                self._rule(
+                    subnet,
+                    NetworkSecurityRule(
+                        self,
+                        f"{subnet}-{name}",
+                        name=name,
+                        description="NET-3: deny everything not allowed above",
+                        resource_group_name=self._resource_group.name,
+                        network_security_group_name=self.security_groups[subnet].name,
+                        priority=priority,
+                        direction="Inbound",
+                        access="Deny",
+                        protocol="*",
+                        source_address_prefix=source,
+                        source_port_range="*",
+                        destination_address_prefix="*",
+                        destination_port_range="*",
+                    ),
                 )
+
+    def _rule(self, subnet: str, rule: NetworkSecurityRule) -> NetworkSecurityRule:
+        """Record `rule` of `subnet`'s NSG among what the subnet's residents wait for."""
+        self.associations[subnet].append(rule)
+        return rule
 
     def _egress(self, config: EnvironmentConfig) -> None:
         rg = self._resource_group
@@ -372,11 +463,13 @@ class Network(Construct):
             nat_gateway_id=self.nat_gateway.id,
             public_ip_address_id=ip.id,
         )
-        SubnetNatGatewayAssociation(
-            self,
-            "nat-app-association",
-            subnet_id=self.app_subnet.id,
-            nat_gateway_id=self.nat_gateway.id,
+        self.associations["app"].append(
+            SubnetNatGatewayAssociation(
+                self,
+                "nat-app-association",
+                subnet_id=self.app_subnet.id,
+                nat_gateway_id=self.nat_gateway.id,
+            )
         )
 
     def _flow_logs(
@@ -443,6 +536,7 @@ class Network(Construct):
             private_dns_zone_group=PrivateEndpointPrivateDnsZoneGroup(
                 name="default", private_dns_zone_ids=[zone.id]
             ),
+            depends_on=self.placed_after("endpoints"),
         )
 
     def dns_zone(self, name: str) -> PrivateDnsZone:

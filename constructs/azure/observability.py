@@ -378,6 +378,13 @@ class Observability(Construct):
             workspace_id=workspace.id,
             retention_in_days=config.logs.retention_days,
         )
+        # The TLS check verifies the chain, which a self-signed certificate never passes: the
+        # test would fail from every location and the alert below fire forever. So it checks
+        # TLS exactly when the certificate is one clients trust (azure.certificate.source
+        # key_vault); with `self_signed` it still GETs /health over HTTPS, unverified
+        # (`SSLCheck`: "Checks to see if the SSL cert is still valid", WebTestValidationRules).
+        certificate = config.azure.certificate
+        tls_check = certificate is None or certificate.trusted
         test = ApplicationInsightsStandardWebTest(
             self,
             "health-test",
@@ -393,7 +400,9 @@ class Observability(Construct):
                 url=f"https://{config.domain}/health", http_verb="GET"
             ),
             validation_rules=ApplicationInsightsStandardWebTestValidationRules(
-                expected_status_code=200, ssl_check_enabled=True, ssl_cert_remaining_lifetime=14
+                expected_status_code=200,
+                ssl_check_enabled=tls_check,
+                ssl_cert_remaining_lifetime=14 if tls_check else None,
             ),
         )
         MonitorMetricAlert(

@@ -179,6 +179,8 @@ class Service(Construct):
             location=rg.location,
             resource_group_name=rg.name,
             infrastructure_subnet_id=network.app_subnet.id,
+            # DEPLOY-2: after the subnet's NSG and NAT associations (Network.placed_after).
+            depends_on=network.placed_after("app"),
             infrastructure_resource_group_name=f"rg-{config.prefix}-cae",
             internal_load_balancer_enabled=True,
             zone_redundancy_enabled=config.network.zones > 1,

@@ -578,3 +578,13 @@ def test_the_azure_certificate_does_not_bind_other_clouds() -> None:
     data = {**shipped("production"), "cloud": "gcp"}
     data["azure"] = {k: v for k, v in data["azure"].items() if k != "certificate"}
     assert parse_environment("production", data, source="production.yaml").cloud == "gcp"
+
+
+@pytest.mark.parametrize(
+    ("env", "trusted"), [("dev", False), ("staging", False), ("production", True)]
+)
+def test_azure_certificate_is_trusted_only_from_a_key_vault(env: str, trusted: bool) -> None:
+    # OBS-4: the uptime test verifies TLS exactly when clients can (CKV_GW_OBS_73).
+    config = parse_environment(env, {**shipped(env), "cloud": "azure"}, source=f"{env}.yaml")
+    assert config.azure.certificate is not None
+    assert config.azure.certificate.trusted is trusted

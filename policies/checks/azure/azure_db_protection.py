@@ -1,7 +1,7 @@
 """Builds CKV_GW_DB_76: where the environment asks for deletion protection (staging and up,
 floor from synth.config.FLOORS), the Flexible Server has Terraform `prevent_destroy` and a
-`CanNotDelete` management lock (DB-7). Azure has no final snapshot; a dropped server stays
-restorable from its backups for 5 days, which the construct documents."""
+`CanNotDelete` management lock (DB-7). Azure has no final snapshot: that part of DB-7 is
+CKV_GW_DB_80's, which fails and is waived by the construct."""
 
 from typing import Any
 

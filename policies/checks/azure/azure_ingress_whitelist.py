@@ -3,54 +3,22 @@ the gateway's 443 (and 80, which redirects), Azure's GatewayManager its control 
 nothing allows all ports (NET-3). Internet is any set of prefixes that covers 0.0.0.0/0 or
 ::/0, or the "*" / "Internet" / "Any" sources (synth/cidrs.py).
 
-One all-ports rule is admitted: a Container Apps subnet (delegated to Microsoft.App/environments)
-reaching itself, source and destination both exactly that subnet's own private prefix.
-Microsoft requires "communication between IPs in your container app's subnet" on every port
-for workload-profile environments (https://learn.microsoft.com/azure/container-apps/
-firewall-integration); it is neither internet ingress nor reachable from another subnet."""
+No all-ports rule passes, whatever its source. Two are required by the platform (a Container
+Apps subnet reaching itself on every port, https://learn.microsoft.com/azure/container-apps/
+firewall-integration; `AzureLoadBalancer` probes on any port, https://learn.microsoft.com/azure/
+application-gateway/configuration-infrastructure): they fail here and the construct that builds
+them declares a reasoned waiver (constructs/azure/network.py), so the report shows the NET-3
+deviation instead of a pass."""
 
-import ipaddress
 from typing import Any
 
-from groundwork_policy import (
-    GroundworkCheck,
-    Stack,
-    Verdict,
-    address_of,
-    azure_delegated_to,
-    azure_nsg_subnets,
-)
+from groundwork_policy import GroundworkCheck, Stack, Verdict
 
 from synth.cidrs import covers_internet, internet_with
 
 INTERNET_PORTS = {"443", "80"}
 # Application Gateway v2 needs these from the GatewayManager service tag (not the internet).
 GATEWAY_MANAGER_PORTS = "65200-65535"
-
-
-CONTAINER_APPS = "Microsoft.App/environments"
-
-
-def _private(prefix: str) -> bool:
-    try:
-        return ipaddress.ip_network(prefix, strict=False).is_private
-    except ValueError:
-        return False
-
-
-def _within_container_apps_subnet(body: dict[str, Any], sources: list[str], stack: Stack) -> bool:
-    """An all-ports rule from a Container Apps subnet to itself (module docstring)."""
-    destination = _values(body, "destination_address_prefix", "destination_address_prefixes")
-    if len(sources) != 1 or sources != destination or not _private(sources[0]):
-        return False
-    nsg = address_of(body.get("network_security_group_name"))
-    if nsg is None or not nsg.startswith("azurerm_network_security_group."):
-        return False
-    return any(
-        azure_delegated_to(subnet, CONTAINER_APPS)
-        and [str(p) for p in subnet.get("address_prefixes") or []] == sources
-        for subnet in azure_nsg_subnets(stack, nsg.split(".", 1)[1])
-    )
 
 
 def _values(body: dict[str, Any], one: str, many: str) -> list[str]:
@@ -76,8 +44,6 @@ class AzureIngressWhitelist(GroundworkCheck):
         sources = _values(body, "source_address_prefix", "source_address_prefixes")
         if not sources:
             return Verdict.failed("no source is set")
-        if ports == ["*"] and _within_container_apps_subnet(body, sources, stack):
-            return Verdict.passed(f"{sources} to itself: a Container Apps subnet's own traffic")
         if not ports or "*" in ports:
             return Verdict.failed(f"allows all ports ({ports})")
         peers: list[str] = []

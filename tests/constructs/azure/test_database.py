@@ -22,6 +22,17 @@ def synth(env: str) -> tuple[EnvironmentConfig, str]:
     return config, CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config))
 
 
+def declared_waivers(env: str) -> dict[str, set[str]]:
+    """`{construct path: waived check IDs}` as the constructs declared them (`waive`)."""
+    config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="azure")
+    stack = stack_class("azure")(CdktfTesting.app(), config)
+    return {
+        node.node.path.split("/", 1)[1]: {w["check"] for w in node._groundwork_waivers}
+        for node in stack.node.find_all()
+        if getattr(node, "_groundwork_waivers", None)
+    }
+
+
 @pytest.fixture(scope="module")
 def dev() -> tuple[EnvironmentConfig, str]:
     return synth("dev")
@@ -102,7 +113,42 @@ def test_tls_and_logging_parameters_are_set_db_3_db_8(env: str) -> None:
     assert params["log_connections"] == "on"
     assert params["log_disconnections"] == "on"
     assert params["log_min_duration_statement"] == "1000"
-    assert params["pg_qs.query_capture_mode"] == "TOP"
+
+
+def test_query_store_runs_only_off_burstable_skus_db_8(dev, production) -> None:
+    # Microsoft advises against Query Store on Burstable servers (concepts-query-store).
+    dev_params = parameters(dev, primary_key(dev))
+    assert dev[0].database.instance.azure.startswith("B_")
+    assert "pg_qs.query_capture_mode" not in dev_params
+    assert "pgms_wait_sampling.query_capture_mode" not in dev_params
+    assert "CKV_GW_DB_77" in declared_waivers("dev")["database/server"]
+    prod_params = parameters(production, primary_key(production))
+    assert prod_params["pg_qs.query_capture_mode"] == "TOP"
+    assert prod_params["pgms_wait_sampling.query_capture_mode"] == "ALL"
+
+
+def test_protected_servers_waive_the_missing_final_snapshot_db_7() -> None:
+    production = declared_waivers("production")
+    assert "CKV_GW_DB_80" in production["database/server"]
+    assert "CKV_GW_DB_80" in production["database/replica-1"]
+    # dev asks for no deletion protection: nothing to waive
+    assert "CKV_GW_DB_80" not in declared_waivers("dev").get("database/server", set())
+
+
+def test_servers_wait_for_the_data_subnets_associations_and_rules_deploy_2(production) -> None:
+    stack = json.loads(production[1])
+    needed = {
+        f"azurerm_subnet_network_security_group_association.{k}"
+        for k in stack["resource"]["azurerm_subnet_network_security_group_association"]
+        if k.startswith("network_data-")
+    } | {
+        f"azurerm_network_security_rule.{k}"
+        for k in stack["resource"]["azurerm_network_security_rule"]
+        if k.startswith("network_data-")
+    }
+    assert len(needed) >= 5
+    for server in servers(production):
+        assert needed <= set(server["depends_on"])
 
 
 def test_pgbouncer_runs_where_the_tier_allows_it_db_6(dev, production) -> None:

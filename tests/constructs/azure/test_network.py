@@ -23,6 +23,17 @@ def synth(env: str) -> tuple[EnvironmentConfig, dict[str, Any]]:
     return config, json.loads(CdktfTesting.synth(stack))
 
 
+def declared_waivers(env: str) -> dict[str, set[str]]:
+    """`{construct path: waived check IDs}` as the constructs declared them (`waive`)."""
+    config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="azure")
+    stack = stack_class("azure")(CdktfTesting.app(), config)
+    return {
+        node.node.path.split("/", 1)[1]: {w["check"] for w in node._groundwork_waivers}
+        for node in stack.node.find_all()
+        if getattr(node, "_groundwork_waivers", None)
+    }
+
+
 @pytest.fixture(scope="module")
 def dev() -> tuple[EnvironmentConfig, dict[str, Any]]:
     return synth("dev")
@@ -117,13 +128,88 @@ def test_tiers_admit_only_their_callers_on_their_ports_net_3(dev) -> None:
     assert (nsg_ref(stack, "app"), public, "80", "443", "30000-32676") in allowed
     assert (nsg_ref(stack, "app"), "AzureLoadBalancer", "30000-32676") in allowed
     assert (nsg_ref(stack, "data"), app, "5432", "6432") in allowed
+    # HA needs both within the data subnet (MicrosoftDocs/azure-docs #91402).
+    assert (nsg_ref(stack, "data"), plan.data[0], "5432", "6432") in allowed
     assert (nsg_ref(stack, "endpoints"), app, "10000") in allowed  # Azure Managed Redis (TLS)
     assert (nsg_ref(stack, "endpoints"), app, "443") in allowed
     assert (nsg_ref(stack, "endpoints"), public, "443") in allowed  # gateway's certificate
     for rule in resources_of(stack, "azurerm_network_security_rule"):
-        if rule["access"] == "Allow" and rule["name"] != "allow-within-subnet":
+        if rule["access"] == "Allow" and rule["name"] not in ALL_PORTS:
             assert rule.get("destination_port_range") != "*", rule["name"]
             assert rule["protocol"] == "Tcp"
+
+
+# The platform's all-ports allows, each a NET-3 deviation declared as a waiver on the rule.
+ALL_PORTS = {"allow-within-subnet", "allow-load-balancer"}
+
+
+def test_all_ports_rules_are_waived_not_admitted_net_3(dev) -> None:
+    _, stack = dev
+    all_ports = [
+        r
+        for r in resources_of(stack, "azurerm_network_security_rule")
+        if r["access"] == "Allow" and r.get("destination_port_range") == "*"
+    ]
+    assert {r["name"] for r in all_ports} == ALL_PORTS
+    waived = {path for path, checks in declared_waivers("dev").items() if "CKV_GW_NET_71" in checks}
+    assert waived == {
+        "network/app-allow-within-subnet",
+        "network/public-allow-load-balancer",
+        "network/data-allow-load-balancer",
+        "network/endpoints-allow-load-balancer",
+    }
+
+
+def test_every_denying_subnet_allows_azure_load_balancer_first_deploy_6(dev) -> None:
+    """The VirtualNetwork deny covers 168.63.129.16 (AzureLoadBalancer): an explicit allow
+    must come first (application-gateway/configuration-infrastructure)."""
+    _, stack = dev
+    for subnet in ("public", "data", "endpoints"):
+        subnet_rules = rules(stack, nsg_ref(stack, subnet))
+        (allow,) = [r for r in subnet_rules if r["source_address_prefix"] == "AzureLoadBalancer"]
+        (deny,) = [r for r in subnet_rules if r["source_address_prefix"] == "VirtualNetwork"]
+        assert allow["access"] == "Allow" and deny["access"] == "Deny"
+        assert allow["priority"] < deny["priority"], subnet
+        assert (allow["protocol"], allow["destination_port_range"]) == ("*", "*")
+        # "with the destination subnet as Any" (application-gateway/configuration-infrastructure)
+        assert allow["destination_address_prefix"] == "*"
+    (manager,) = [
+        r
+        for r in rules(stack, nsg_ref(stack, "public"))
+        if r["source_address_prefix"] == "GatewayManager"
+    ]
+    assert manager["destination_address_prefix"] == "*"
+
+
+def test_residents_wait_for_their_subnets_associations_and_rules_deploy_2(production) -> None:
+    _, stack = production
+    res = stack["resource"]
+
+    def prerequisites(subnet: str) -> set[str]:
+        found = {
+            f"{kind}.{k}"
+            for kind in (
+                "azurerm_subnet_network_security_group_association",
+                "azurerm_subnet_nat_gateway_association",
+            )
+            for k in res[kind]
+            if k.startswith(f"network_{subnet}-") or k.startswith(f"network_nat-{subnet}-")
+        }
+        found |= {
+            f"azurerm_network_security_rule.{k}"
+            for k in res["azurerm_network_security_rule"]
+            if k.startswith(f"network_{subnet}-")
+        }
+        return found
+
+    (environment,) = res["azurerm_container_app_environment"].values()
+    app = prerequisites("app")
+    assert any("nat_gateway_association" in a for a in app)
+    assert app <= set(environment["depends_on"])
+    (gateway,) = res["azurerm_application_gateway"].values()
+    assert prerequisites("public") <= set(gateway["depends_on"])
+    for endpoint in res["azurerm_private_endpoint"].values():
+        assert prerequisites("endpoints") <= set(endpoint["depends_on"])
 
 
 def test_app_subnet_follows_the_container_apps_nsg_rules_net_3_deploy_6(dev) -> None:

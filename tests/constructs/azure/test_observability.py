@@ -89,6 +89,24 @@ def test_health_endpoint_is_tested_from_outside_obs_4(dev) -> None:
     assert len(test["geo_locations"]) >= 5
 
 
+@pytest.mark.parametrize("env", ["dev", "staging", "production"])
+def test_uptime_tls_check_follows_the_certificates_trust_obs_4(env: str) -> None:
+    config, stack = synth(env)
+    (test,) = resources_of(stack, "azurerm_application_insights_standard_web_test")
+    rules = test["validation_rules"]
+    assert config.azure.certificate is not None
+    trusted = config.azure.certificate.source == "key_vault"
+    # A self-signed certificate fails the check on every run (the alert would always fire).
+    assert rules.get("ssl_check_enabled", False) is trusted
+    assert ("ssl_cert_remaining_lifetime" in rules) is trusted
+
+
+def test_gateway_address_is_an_output_for_the_domains_dns_record_obs_4(dev) -> None:
+    _, stack = dev
+    (output,) = [v for k, v in stack["output"].items() if k.startswith("gateway_public_ip")]
+    assert "azurerm_public_ip." in output["value"] and output["value"].endswith(".ip_address}")
+
+
 def test_dashboard_charts_throughput_errors_and_latency_obs_5(dev) -> None:
     (dashboard,) = resources_of(dev[1], "azurerm_portal_dashboard")
     properties = json.loads(dashboard["dashboard_properties"])
