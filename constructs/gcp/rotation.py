@@ -141,7 +141,9 @@ def rotate_script(project: str, region: str, service: str, ids: list[str]) -> st
             f'--region={region} {p} --format="value(metadata.creationTimestamp)"); fi',
             f"ct=$(retry gcloud secrets versions list {current} --sort-by=~createTime --limit=1 "
             f'--format="value(createTime)" {p})',
-            "rt=${rt%%.*}; rt=${rt%Z}; ct=${ct%%.*}; ct=${ct%Z}",
+            # To the second, as text ("YYYY-MM-DDTHH:MM:SS"). Not `${rt%%.*}`: the script is
+            # a Terraform string, where `${` starts an interpolation (CKV_GW_DEPLOY_3).
+            'rt=$(printf %s "$rt" | cut -c1-19); ct=$(printf %s "$ct" | cut -c1-19)',
         ]
     )
     shift = "; ".join(
