@@ -281,6 +281,7 @@ class Edge(Construct):
         self.log_bucket_name = logs.bucket.bucket
         self.log_bucket_arn = logs.bucket.arn
         self._log_bucket_policy = logs.policy
+        self.log_bucket_policy = logs.policy  # log writers wait for it (DEPLOY-2)
 
     def _certificate(self, config: EnvironmentConfig) -> str:
         """The configured ACM certificate, else one requested for `domain` (DNS-1 if enabled)."""

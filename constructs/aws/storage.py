@@ -356,6 +356,7 @@ def access_log_bucket(
 class Storage(Construct):
     """The app's assets bucket, access-logged, replicated to a second region in production.
 
+    `log_bucket_ready`: what admits S3's log delivery to `log_bucket_name` (its bucket policy).
     Attributes: `bucket_name`, `bucket_arn`; in production also `replica_bucket_arn`.
     """
 
@@ -367,6 +368,7 @@ class Storage(Construct):
         config: EnvironmentConfig,
         kms_key_arn: str,
         log_bucket_name: str,
+        log_bucket_ready: list[Any],
         replica_provider: TerraformProvider,
     ) -> None:
         super().__init__(scope, id)
@@ -382,7 +384,10 @@ class Storage(Construct):
             "assets-access-logs",
             bucket=assets.bucket.id,
             target_bucket=log_bucket_name,  # OBJ-6
-            target_prefix=f"s3/{self.bucket_name}/",
+            target_prefix=f"{S3_LOG_PREFIX}/{self.bucket_name}/",
+            # S3 delivers only once the log bucket's policy admits logging.s3.amazonaws.com
+            # (DEPLOY-2, CKV_GW_DEPLOY_28), as for the state bucket's logs.
+            depends_on=log_bucket_ready,
         )
         waivers.no_event_subscriber(assets.bucket)
         self.replica_bucket_arn: str | None = None
