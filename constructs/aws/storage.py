@@ -1,6 +1,6 @@
 """Builds the app's object storage: a private, KMS-encrypted, versioned S3 bucket.
 
-Satisfies: OBJ-1, OBJ-2, OBJ-3, OBJ-4, OBJ-5, OBJ-6, SEC-4, IAM-1
+Satisfies: OBJ-1, OBJ-2, OBJ-3, OBJ-4, OBJ-5, OBJ-6, SEC-4, IAM-1, DEPLOY-2
 
 Production (OBJ-4 is a production rule) replicates every object to a bucket in
 `config.aws.replica_region`, encrypted there with a key of that region and protected the
@@ -79,7 +79,8 @@ S3_LOG_PREFIX = "s3"
 
 
 class _ProtectedBucket:
-    """A bucket with OBJ-1, OBJ-2, OBJ-3 and OBJ-5 applied; `provider` picks its region."""
+    """A bucket with OBJ-1, OBJ-2, OBJ-3 and OBJ-5 applied; `provider` picks its region;
+    `grants(bucket_arn)` adds Allow statements to its policy."""
 
     def __init__(
         self,
@@ -89,6 +90,7 @@ class _ProtectedBucket:
         name: str,
         kms_key_arn: str,
         provider: TerraformProvider | None = None,
+        grants: Callable[[str], list[DataAwsIamPolicyDocumentStatement]] | None = None,
     ) -> None:
         on = {"provider": provider} if provider else {}
         self.bucket = S3Bucket(scope, id, bucket=name, force_destroy=False, **on)
@@ -168,21 +170,32 @@ class _ProtectedBucket:
             scope,
             f"{id}-policy",
             bucket=bucket,
-            policy=_tls_only_policy(scope, f"{id}-tls-only", self.bucket.arn),
+            policy=_tls_only_policy(
+                scope,
+                f"{id}-tls-only",
+                self.bucket.arn,
+                grants(self.bucket.arn) if grants else [],
+            ),
             # S3 rejects a policy while the public access block is still being applied.
             depends_on=[self.public_access_block],
             **on,
         )
 
 
-def _tls_only_policy(scope: Construct, id: str, bucket_arn: str) -> str:
-    """OBJ-5: deny every request without TLS, or with TLS older than 1.2."""
+def _tls_only_policy(
+    scope: Construct,
+    id: str,
+    bucket_arn: str,
+    grants: list[DataAwsIamPolicyDocumentStatement],
+) -> str:
+    """OBJ-5: deny every request without TLS, or with TLS older than 1.2; `grants` first."""
     everyone = [DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])]
     resources = [bucket_arn, f"{bucket_arn}/*"]
     return DataAwsIamPolicyDocument(
         scope,
         id,
         statement=[
+            *grants,
             DataAwsIamPolicyDocumentStatement(
                 sid="DenyInsecureTransport",
                 effect="Deny",
