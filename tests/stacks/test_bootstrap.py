@@ -155,7 +155,8 @@ def test_aws_state_bucket_lifecycle_tls_only_and_no_lock_table(stacks: dict[str,
     policy = companion(stack, "aws_s3_bucket_policy", address)
     (document_name,) = re.findall(r"data\.aws_iam_policy_document\.([^.]+)\.json", policy["policy"])
     document = stack["data"]["aws_iam_policy_document"][document_name]
-    conditions = {s["condition"][0]["variable"] for s in document["statement"]}
+    denials = [s for s in document["statement"] if s.get("effect") == "Deny"]
+    conditions = {s["condition"][0]["variable"] for s in denials}
     assert conditions == {"aws:SecureTransport", "s3:TlsVersion"}
     # Locking is the S3 backend's lock file (use_lockfile), not a DynamoDB table.
     assert "aws_dynamodb_table" not in stack["resource"]
