@@ -91,6 +91,7 @@ class AwsStack(GroundworkStack):
             config=config,
             kms_key_arn=keys.data.arn,
             log_bucket_name=edge.log_bucket_name,
+            log_bucket_ready=[edge.log_bucket_policy],
             replica_provider=replica_provider,
         )
         secrets = Secrets(

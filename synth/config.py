@@ -430,6 +430,17 @@ StateConfig = Annotated[
 ]
 
 
+class AwsStateTenant(Strict):
+    """STATE-1, STATE-2, DEPLOY-3: an AWS environment whose Terraform state the bootstrap's
+    bucket keeps (`aws_state_tenants`). The bucket and its key grant its account its own state
+    object (`key`, and the lock file `key.tflock`) and nothing else. Set on the bootstrap
+    config by `bootstrap_configs`; environment files cannot set it (parse_environment)."""
+
+    environment: str
+    account_id: Annotated[str, Field(pattern=r"^[0-9]{12}$")] | None
+    key: str
+
+
 class Waiver(Strict):
     """Lowers one production floor; the verify report lists it."""
 
@@ -478,6 +489,8 @@ class EnvironmentConfig(Strict):
     waivers: list[Waiver] = []
     # Set by `bootstrap_configs` only; environment files cannot set it (parse_environment).
     role: Role = "workload"
+    # AWS bootstrap only, set by `bootstrap_configs`: who keeps state in its bucket.
+    aws_state_tenants: list[AwsStateTenant] = []
 
     @property
     def prefix(self) -> str:
@@ -552,6 +565,11 @@ def local_state_file(config: EnvironmentConfig) -> str:
     return state.path or f"terraform.{config.name}.tfstate"
 
 
+def default_state_key(config: EnvironmentConfig) -> str:
+    """The object key (S3, azurerm) of an environment's state when its config names none."""
+    return f"{config.app}/{config.name}/terraform.tfstate"
+
+
 def backend_block(
     config: EnvironmentConfig, *, root: str = DEFAULT_ROOT_FROM_STACK
 ) -> tuple[str, dict[str, Any]]:
@@ -559,7 +577,7 @@ def backend_block(
     config asks for, as (kind, arguments). The stack builds it; a policy checks it. `root` is
     the project root relative to the stack's folder (`root_from_stack`), for local state."""
     state = config.state
-    default_key = f"{config.app}/{config.name}/terraform.tfstate"
+    default_key = default_state_key(config)
     if isinstance(state, LocalState):
         return "local", {"path": f"{root}/{local_state_file(config)}"}
     if isinstance(state, S3State):
@@ -817,6 +835,11 @@ def parse_environment(
             f"{source}: role: unknown key; environments are workloads, and the bootstrap "
             "stacks (role: bootstrap) are derived from them, not written as files"
         )
+    if "aws_state_tenants" in data:
+        raise ConfigError(
+            f"{source}: aws_state_tenants: unknown key; the AWS bootstrap derives who keeps "
+            "state in its bucket from the environment files (state.backend)"
+        )
     tiers = _tier_defaults()
     tier = data.get("tier")
     if tier not in tiers:
@@ -995,6 +1018,39 @@ def aws_account_region_owners(
     return problems
 
 
+def aws_names_state_bucket(bucket: str, bootstrap: EnvironmentConfig) -> bool:
+    """Whether an S3 backend's `bucket` is the one `bootstrap` creates,
+    `<app>-tfstate-<account>` (constructs/aws/state.py); any 12-digit account when the
+    bootstrap's `aws.account_id` is unset."""
+    account = bootstrap.aws.account_id or "[0-9]{12}"
+    return re.fullmatch(f"{re.escape(bootstrap.app)}-tfstate-{account}", bucket) is not None
+
+
+def aws_state_tenants(
+    bootstrap: EnvironmentConfig, environments: list[EnvironmentConfig]
+) -> list[AwsStateTenant]:
+    """The AWS environments of the bootstrap's app whose state its bucket keeps or is ready to
+    keep: an S3 backend naming that bucket (its `key`), or local state, which the bootstrap's
+    `state_backend` output tells how to move there (the default key). An environment whose
+    backend is elsewhere (another bucket, GCS, azurerm, HCP) is not one. Granting the local
+    ones too means following the output needs no second bootstrap apply."""
+    tenants = []
+    for config in environments:
+        if config.cloud != "aws" or config.role != "workload" or config.app != bootstrap.app:
+            continue
+        state = config.state
+        if isinstance(state, S3State) and aws_names_state_bucket(state.bucket, bootstrap):
+            key = state.key or default_state_key(config)
+        elif isinstance(state, LocalState):
+            key = default_state_key(config)
+        else:
+            continue
+        tenants.append(
+            AwsStateTenant(environment=config.name, account_id=config.aws.account_id, key=key)
+        )
+    return sorted(tenants, key=lambda tenant: tenant.environment)
+
+
 def bootstrap_configs(environments: list[EnvironmentConfig]) -> list[EnvironmentConfig]:
     """STATE-2: one bootstrap config per cloud in use (sorted), which creates the state storage.
 
@@ -1018,6 +1074,9 @@ def bootstrap_configs(environments: list[EnvironmentConfig]) -> list[Environment
                     "role": "bootstrap",
                     "state": LocalState(backend="local"),
                     "waivers": [],
+                    "aws_state_tenants": (
+                        aws_state_tenants(source, environments) if cloud == "aws" else []
+                    ),
                 }
             )
         )

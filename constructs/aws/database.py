@@ -214,7 +214,6 @@ class Database(Construct):
                 "storage_type": "gp3",
                 "storage_encrypted": True,  # DB-2
                 "kms_key_id": kms_key_arn,
-                "db_subnet_group_name": subnet_group.name,
                 "vpc_security_group_ids": [security_group_id],
                 "publicly_accessible": False,  # NET-2
                 "port": PORT,
@@ -277,6 +276,7 @@ class Database(Construct):
             **observed(self.identifier),
             engine="postgres",
             engine_version=str(db.engine_version),  # DB-1: major only, minors auto-upgrade
+            db_subnet_group_name=subnet_group.name,  # NET-2: the private data subnets
             db_name=self.db_name,
             username=self.username,
             # DB-9, SEC-3: write-only, from the ephemeral generator; never in JSON or state.
@@ -335,7 +335,14 @@ class Database(Construct):
 
         for role, replica_id in list(instances.items())[1:]:
             # DB-5: same-region replica; it inherits engine, credentials and backups policy
-            # from the primary, and RDS refuses final snapshots of replicas.
+            # from the primary, and RDS refuses final snapshots of replicas. It also inherits
+            # the primary's subnet group: naming one for a replica of a source in the same
+            # region, by identifier, is refused with DBSubnetGroupNotAllowedFault ("DbSubnet
+            # GroupName should not be specified for read replicas that are created in the same
+            # region as the master"; terraform-provider-aws #528; the provider's docs: "When
+            # working with read replicas, it should be specified only if the source database
+            # specifies an instance in another AWS Region"; PR #40426 allows a different group
+            # only with the source's ARN). CKV_GW_DEPLOY_15 judges it (DEPLOY-4).
             replica = DbInstance(
                 self,
                 role,

@@ -16,10 +16,15 @@ refuses a config with neither, because `aws_acm_certificate_validation` would ot
 75 minutes for records nobody creates.
 
 ALB access logs are granted to the service principal
-`logdelivery.elasticloadbalancing.amazonaws.com`, which works in every region; the regional
-ELB account (`data.aws_elb_service_account`) does not exist in regions opened after August
-2022 such as ca-west-1 or il-central-1 (DEPLOY-4; "Enable access logs for your Application
-Load Balancer", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
+`logdelivery.elasticloadbalancing.amazonaws.com`, which works in every region: AWS's current
+text gives only that policy and says of the regional ELB account, "Previously, for Regions
+available before August 2022, we required a policy that granted permissions to an ELB
+account that was specific to the Region. This legacy policy is still supported, but we
+recommend that you replace it with the newer policy above" ("Enable access logs for your
+Application Load Balancer", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html;
+the same in the Classic and connection-log pages). The regional account
+(`data.aws_elb_service_account`) does not exist in newer regions such as ca-west-1 or
+il-central-1, so it is not granted as well (DEPLOY-4, CKV_GW_DEPLOY_16).
 
 The target group is replaced whenever `service.port` changes; its name carries the port and
 `create_before_destroy` creates the new one before the listener and the service move off the
@@ -281,6 +286,7 @@ class Edge(Construct):
         self.log_bucket_name = logs.bucket.bucket
         self.log_bucket_arn = logs.bucket.arn
         self._log_bucket_policy = logs.policy
+        self.log_bucket_policy = logs.policy  # log writers wait for it (DEPLOY-2)
 
     def _certificate(self, config: EnvironmentConfig) -> str:
         """The configured ACM certificate, else one requested for `domain` (DNS-1 if enabled)."""

@@ -52,9 +52,44 @@ def _policy(statements: list[dict[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
 
 
-def s3_only_key_policy(account_id: str, region: str) -> str:
-    """Policy of a key the account administers and uses only through S3 in `region` (IAM-1)."""
+# What another account needs of an S3 bucket's key to read and write objects through S3
+# (SSE-KMS with a bucket key: GenerateDataKey on write, Decrypt on read; "Using SSE-KMS",
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
+S3_OBJECT_CRYPTO_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+
+
+def sid(*words: str) -> str:
+    """A policy statement ID from words that may hold hyphens (Sids are alphanumeric)."""
+    return "".join(part[:1].upper() + part[1:] for w in words for part in w.split("-"))
+
+
+def s3_only_key_policy(
+    account_id: str,
+    region: str,
+    *,
+    object_users: dict[str, str] | None = None,
+    bucket_arn: str | None = None,
+) -> str:
+    """Policy of a key the account administers and uses only through S3 in `region` (IAM-1).
+
+    `object_users` ({name: account ID}) are other accounts that may use it through S3 for the
+    objects of `bucket_arn` only (encryption context `aws:s3:arn`, the bucket's ARN with a
+    bucket key, else the object's)."""
     root = f"arn:aws:iam::{account_id}:root"  # the config admits commercial regions only
+    users = [
+        {
+            "Sid": sid(name, "UsesTheKeyThroughS3"),
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+            "Action": S3_OBJECT_CRYPTO_ACTIONS,
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+            },
+        }
+        for name, account in sorted((object_users or {}).items())
+    ]
     return _policy(
         [
             {
@@ -77,6 +112,7 @@ def s3_only_key_policy(account_id: str, region: str) -> str:
                     }
                 },
             },
+            *users,
         ]
     )
 

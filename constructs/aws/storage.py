@@ -1,6 +1,6 @@
 """Builds the app's object storage: a private, KMS-encrypted, versioned S3 bucket.
 
-Satisfies: OBJ-1, OBJ-2, OBJ-3, OBJ-4, OBJ-5, OBJ-6, SEC-4, IAM-1
+Satisfies: OBJ-1, OBJ-2, OBJ-3, OBJ-4, OBJ-5, OBJ-6, SEC-4, IAM-1, DEPLOY-2
 
 Production (OBJ-4 is a production rule) replicates every object to a bucket in
 `config.aws.replica_region`, encrypted there with a key of that region and protected the
@@ -79,7 +79,8 @@ S3_LOG_PREFIX = "s3"
 
 
 class _ProtectedBucket:
-    """A bucket with OBJ-1, OBJ-2, OBJ-3 and OBJ-5 applied; `provider` picks its region."""
+    """A bucket with OBJ-1, OBJ-2, OBJ-3 and OBJ-5 applied; `provider` picks its region;
+    `grants(bucket_arn)` adds Allow statements to its policy."""
 
     def __init__(
         self,
@@ -89,6 +90,7 @@ class _ProtectedBucket:
         name: str,
         kms_key_arn: str,
         provider: TerraformProvider | None = None,
+        grants: Callable[[str], list[DataAwsIamPolicyDocumentStatement]] | None = None,
     ) -> None:
         on = {"provider": provider} if provider else {}
         self.bucket = S3Bucket(scope, id, bucket=name, force_destroy=False, **on)
@@ -168,21 +170,32 @@ class _ProtectedBucket:
             scope,
             f"{id}-policy",
             bucket=bucket,
-            policy=_tls_only_policy(scope, f"{id}-tls-only", self.bucket.arn),
+            policy=_tls_only_policy(
+                scope,
+                f"{id}-tls-only",
+                self.bucket.arn,
+                grants(self.bucket.arn) if grants else [],
+            ),
             # S3 rejects a policy while the public access block is still being applied.
             depends_on=[self.public_access_block],
             **on,
         )
 
 
-def _tls_only_policy(scope: Construct, id: str, bucket_arn: str) -> str:
-    """OBJ-5: deny every request without TLS, or with TLS older than 1.2."""
+def _tls_only_policy(
+    scope: Construct,
+    id: str,
+    bucket_arn: str,
+    grants: list[DataAwsIamPolicyDocumentStatement],
+) -> str:
+    """OBJ-5: deny every request without TLS, or with TLS older than 1.2; `grants` first."""
     everyone = [DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])]
     resources = [bucket_arn, f"{bucket_arn}/*"]
     return DataAwsIamPolicyDocument(
         scope,
         id,
         statement=[
+            *grants,
             DataAwsIamPolicyDocumentStatement(
                 sid="DenyInsecureTransport",
                 effect="Deny",
@@ -356,6 +369,7 @@ def access_log_bucket(
 class Storage(Construct):
     """The app's assets bucket, access-logged, replicated to a second region in production.
 
+    `log_bucket_ready`: what admits S3's log delivery to `log_bucket_name` (its bucket policy).
     Attributes: `bucket_name`, `bucket_arn`; in production also `replica_bucket_arn`.
     """
 
@@ -367,6 +381,7 @@ class Storage(Construct):
         config: EnvironmentConfig,
         kms_key_arn: str,
         log_bucket_name: str,
+        log_bucket_ready: list[Any],
         replica_provider: TerraformProvider,
     ) -> None:
         super().__init__(scope, id)
@@ -382,7 +397,10 @@ class Storage(Construct):
             "assets-access-logs",
             bucket=assets.bucket.id,
             target_bucket=log_bucket_name,  # OBJ-6
-            target_prefix=f"s3/{self.bucket_name}/",
+            target_prefix=f"{S3_LOG_PREFIX}/{self.bucket_name}/",
+            # S3 delivers only once the log bucket's policy admits logging.s3.amazonaws.com
+            # (DEPLOY-2, CKV_GW_DEPLOY_28), as for the state bucket's logs.
+            depends_on=log_bucket_ready,
         )
         waivers.no_event_subscriber(assets.bucket)
         self.replica_bucket_arn: str | None = None

@@ -155,7 +155,8 @@ def test_aws_state_bucket_lifecycle_tls_only_and_no_lock_table(stacks: dict[str,
     policy = companion(stack, "aws_s3_bucket_policy", address)
     (document_name,) = re.findall(r"data\.aws_iam_policy_document\.([^.]+)\.json", policy["policy"])
     document = stack["data"]["aws_iam_policy_document"][document_name]
-    conditions = {s["condition"][0]["variable"] for s in document["statement"]}
+    denials = [s for s in document["statement"] if s.get("effect") == "Deny"]
+    conditions = {s["condition"][0]["variable"] for s in denials}
     assert conditions == {"aws:SecureTransport", "s3:TlsVersion"}
     # Locking is the S3 backend's lock file (use_lockfile), not a DynamoDB table.
     assert "aws_dynamodb_table" not in stack["resource"]
@@ -182,6 +183,54 @@ def test_aws_state_bucket_name_is_app_and_account(stacks: dict[str, Any]) -> Non
     assert aws_bucket(stack, "state")[1]["bucket"] == name
     aliases = {alias["name"] for alias in resources_of(stack, "aws_kms_alias")}
     assert aliases == {"alias/groundwork-tfstate", "alias/groundwork-tfstate-replica"}
+
+
+def test_aws_state_admits_each_other_environment_account_to_its_own_key_only(
+    stacks: dict[str, Any], production: Callable[[str], Any]
+) -> None:
+    """STATE-1, DEPLOY-3: dev and staging deploy from accounts of their own, so the state
+    bucket's policy and key policy grant each account its own state key (and lock file) and
+    nothing more; the bucket's own account (production's) needs no grant."""
+    stack = stacks["aws"]
+    address, _ = aws_bucket(stack, "state")
+    policy = companion(stack, "aws_s3_bucket_policy", address)
+    document = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.([^.]+)\.json\}", policy["policy"])
+    assert document, policy["policy"]
+    statements = stack["data"]["aws_iam_policy_document"][document.group(1)]["statement"]
+    arn = f"${{{address}.arn}}"
+    accounts = {"dev": "111122223333", "staging": "444455556666"}
+    assert production("aws").aws.account_id == "777788889999"
+    granted = [s for s in statements if s.get("effect", "Allow") == "Allow"]
+    assert {s["principals"][0]["identifiers"][0] for s in granted} == {
+        f"arn:aws:iam::{account}:root" for account in accounts.values()
+    }
+    for env, account in accounts.items():
+        mine = [
+            s
+            for s in granted
+            if s["principals"][0]["identifiers"] == [f"arn:aws:iam::{account}:root"]
+        ]
+        key = f"groundwork/{env}/terraform.tfstate"
+        assert sorted((tuple(s["actions"]), tuple(s["resources"])) for s in mine) == [
+            (("s3:DeleteObject", "s3:GetObject", "s3:PutObject"), (f"{arn}/{key}*",)),
+            (("s3:ListBucket",), (arn,)),
+        ]
+        (listing,) = [s for s in mine if s["actions"] == ["s3:ListBucket"]]
+        assert listing["condition"] == [
+            {"test": "StringLike", "variable": "s3:prefix", "values": [f"{key}*"]}
+        ]
+    _, key = aws_key(stack, "groundwork: Terraform state")
+    key_statements = json.loads(key["policy"])["Statement"]
+    for account in accounts.values():
+        (use,) = [
+            s for s in key_statements if s["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
+        ]
+        assert use["Action"] == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+        assert use["Condition"]["StringEquals"] == {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+        assert all(
+            value.startswith("arn:aws:s3:::groundwork-tfstate-")
+            for value in use["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"]
+        )
 
 
 def test_aws_state_replicates_to_the_replica_bucket_with_the_replica_key(

@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 
 from synth.config import (
     ConfigError,
+    S3State,
+    aws_state_tenants,
+    bootstrap_configs,
     cloud_override,
     load_environment,
     load_environments,
@@ -588,3 +591,51 @@ def test_azure_certificate_is_trusted_only_from_a_key_vault(env: str, trusted: b
     config = parse_environment(env, {**shipped(env), "cloud": "azure"}, source=f"{env}.yaml")
     assert config.azure.certificate is not None
     assert config.azure.certificate.trusted is trusted
+
+
+# --- AWS state tenants (STATE-1, DEPLOY-3) ---------------------------------------------
+
+
+def test_environment_files_cannot_set_aws_state_tenants() -> None:
+    data = {**shipped("dev"), "aws_state_tenants": []}
+    with pytest.raises(ConfigError, match=r"^dev\.yaml: aws_state_tenants: unknown key; "):
+        parse_environment("dev", data, source="dev.yaml")
+
+
+def test_aws_state_tenants_are_the_environments_that_keep_or_may_keep_state_there() -> None:
+    """An S3 backend naming the bootstrap's bucket (its own key) or local state (the default
+    key) makes an environment a tenant; a backend elsewhere does not."""
+    configs = {
+        name: parse_environment(name, {**shipped(name), "cloud": "aws"}, source=f"{name}.yaml")
+        for name in ("dev", "staging", "production")
+    }
+    dev = configs["dev"].model_copy(
+        update={
+            "state": S3State(
+                backend="s3",
+                bucket="groundwork-tfstate-777788889999",
+                region="eu-west-1",
+                key="team/dev.tfstate",
+            )
+        }
+    )
+    staging = configs["staging"].model_copy(
+        update={"state": S3State(backend="s3", bucket="someone-elses-bucket", region="eu-west-1")}
+    )
+    (bootstrap,) = bootstrap_configs([dev, staging, configs["production"]])
+    assert [(t.environment, t.account_id, t.key) for t in bootstrap.aws_state_tenants] == [
+        ("dev", "111122223333", "team/dev.tfstate"),
+        ("production", "777788889999", "groundwork/production/terraform.tfstate"),
+    ]
+    assert bootstrap.aws_state_tenants == aws_state_tenants(
+        bootstrap, [dev, staging, configs["production"]]
+    )
+    # Another account's bucket of the same app is not this bootstrap's.
+    other = dev.model_copy(
+        update={
+            "state": S3State(
+                backend="s3", bucket="groundwork-tfstate-111122223333", region="eu-west-1"
+            )
+        }
+    )
+    assert [t.environment for t in aws_state_tenants(bootstrap, [other])] == []

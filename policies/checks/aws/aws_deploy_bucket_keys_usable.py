@@ -7,6 +7,11 @@ KMS", https://docs.aws.amazon.com/AmazonS3/latest/userguide/specifying-kms-encry
 A key policy that admits the account's principals only through another service applies
 cleanly and then refuses every object the app (or the Terraform backend, for the state
 bucket) writes.
+
+Only grants to the key's own account count (the principals that administer the key, i.e. hold
+kms:PutKeyPolicy): a key may also admit other accounts through S3 (the Terraform state key
+admits the accounts of environments that keep their state there, CKV_GW_DEPLOY_35), and
+their statements do not let this account's writers in.
 """
 
 import json
@@ -15,6 +20,17 @@ from typing import Any
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks
 
 WANTED = ("kms:GenerateDataKey", "kms:Decrypt")
+
+
+def _listed(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else [] if value is None else [value]
+
+
+def _principals(statement: dict[str, Any]) -> list[str]:
+    principal = statement.get("Principal")
+    if isinstance(principal, dict):
+        return [p for v in principal.values() for p in _listed(v)]
+    return _listed(principal)
 
 
 class BucketKeysUsable(GroundworkCheck):
@@ -42,12 +58,20 @@ class BucketKeysUsable(GroundworkCheck):
             )
         except ValueError:
             return Verdict.unknown(f"{target}'s policy is not JSON")
+        statements = statements if isinstance(statements, list) else [statements]
+        owners = {
+            principal
+            for statement in statements
+            if statement.get("Effect") == "Allow"
+            and {"kms:PutKeyPolicy", "kms:*"} & set(_listed(statement.get("Action")))
+            for principal in _principals(statement)
+        }
         granted: set[str] = set()
-        for statement in statements if isinstance(statements, list) else [statements]:
-            actions = statement.get("Action", [])
-            actions = actions if isinstance(actions, list) else [actions]
+        for statement in statements:
+            if owners and not owners & set(_principals(statement)):
+                continue  # another account's grant
             if statement.get("Effect") == "Allow" and "s3." in json.dumps(statement):
-                granted.update(actions)
+                granted.update(_listed(statement.get("Action")))
         missing = [a for a in WANTED if a not in granted and "kms:*" not in granted]
         if missing:
             return Verdict.failed(f"{target}'s policy does not grant {missing} through S3")

@@ -8,13 +8,30 @@
 - `manage_master_user_password` together with a password (`password` or `password_wo`):
   "Can't manage the master user password with Amazon Web Services Secrets Manager if
   MasterUserPassword is specified" (CreateDBInstance).
+- A read replica that names a DB subnet group while its source is named by identifier (a
+  source in the same region): RDS answers DBSubnetGroupNotAllowedFault, "DbSubnetGroupName
+  should not be specified for read replicas that are created in the same region as the
+  master" (CreateDBInstanceReadReplica; hashicorp/terraform-provider-aws #528). The
+  provider's `aws_db_instance` docs: "When working with read replicas, it should be specified
+  only if the source database specifies an instance in another AWS Region"; since PR #40426
+  a same-region replica may take another subnet group only when `replicate_source_db` is the
+  source's ARN. A replica without one inherits its source's group.
 - An RDS Proxy with end-to-end IAM (`default_auth_scheme = IAM_AUTH`) in front of an instance
   without IAM database authentication: the proxy cannot sign in.
 """
 
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine, is_reference
+
+
+def _by_arn(source: object) -> bool:
+    """Whether `replicate_source_db` names its source by ARN (a literal `arn:...` or a
+    reference to an `.arn` attribute), the only form that may carry a subnet group."""
+    text = str(source)
+    if is_reference(text):
+        return text.rstrip("}").endswith(".arn")
+    return text.startswith("arn:")
 
 
 class RdsCombinations(GroundworkCheck):
@@ -48,7 +65,16 @@ class RdsCombinations(GroundworkCheck):
         managed = body.get("manage_master_user_password") is True
         if managed and (body.get("password") is not None or body.get("password_wo") is not None):
             verdicts.append(Verdict.failed("manage_master_user_password with a password"))
-        source = address_of(body.get("replicate_source_db"))
+        replicate = body.get("replicate_source_db")
+        if replicate and body.get("db_subnet_group_name") and not _by_arn(replicate):
+            verdicts.append(
+                Verdict.failed(
+                    "db_subnet_group_name on a replica whose source is named by identifier "
+                    "(same region): DBSubnetGroupNotAllowedFault; omit it to inherit the "
+                    "source's group"
+                )
+            )
+        source = address_of(replicate)
         if source is not None:
             source_body = graph.bodies.get(source)
             if source_body is None:

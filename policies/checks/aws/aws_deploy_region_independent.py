@@ -6,7 +6,10 @@ ap-southeast-4/5/7, ...) have no regional Elastic Load Balancing account, so
 `data.aws_elb_service_account` fails there ("unsupported region") and a policy naming a
 regional ELB account breaks delivery; the `logdelivery.elasticloadbalancing.amazonaws.com`
 service principal works in every region ("Enable access logs for your Application Load
-Balancer", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
+Balancer", https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html:
+the regional-account policy of "Regions available before August 2022" is "legacy ... still
+supported, but we recommend that you replace it with the newer policy"), so a policy naming
+the service principal alone delivers in old and new regions alike.
 """
 
 from typing import Any

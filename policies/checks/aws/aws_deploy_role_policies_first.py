@@ -1,5 +1,6 @@
-"""Builds CKV_GW_DEPLOY_28: every resource that hands AWS an IAM role depends on that role's
-policies, so the role can do its job the moment AWS first uses it (DEPLOY-2).
+"""Builds CKV_GW_DEPLOY_28: every resource that makes AWS act depends on the permissions AWS
+acts with, so they hold the moment AWS first uses them (DEPLOY-2): an IAM role's policies,
+and the bucket policy of a bucket AWS delivers logs to.
 
 Terraform creates a role, its inline policies and its attachments in parallel with whatever
 names the role's ARN. Services check or use the role at once:
@@ -10,11 +11,29 @@ names the role's ARN. Services check or use the role at once:
   (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions);
 - RDS Proxy, VPC flow logs, S3 replication and ECS (pulling the image and secrets with the
   execution role for the first tasks) fail or retry until the policy exists.
+
+Log delivery to S3 is authorised by the destination bucket's policy (ACLs are off):
+- `aws_s3_bucket_logging`: S3 writes server access logs as `logging.s3.amazonaws.com`, which
+  the target bucket's policy must admit ("Enabling Amazon S3 server access logging",
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html);
+  created in parallel with that policy, the first deliveries are denied;
+- `aws_lb` with `access_logs`: ELB writes a test file when logging is enabled and the call
+  fails with "Access Denied for bucket" without the policy ("Enable access logs for your
+  Application Load Balancer", step 4,
+  https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
 """
 
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine
+from groundwork_policy import (
+    GroundworkCheck,
+    Stack,
+    Verdict,
+    address_of,
+    blocks,
+    combine,
+    references_to,
+)
 
 ROLE_ATTRIBUTES = {
     "aws_db_instance": "monitoring_role_arn",
@@ -25,17 +44,44 @@ ROLE_ATTRIBUTES = {
     "aws_s3_bucket_replication_configuration": "role",
 }
 POLICY_TYPES = ("aws_iam_role_policy", "aws_iam_role_policy_attachment")
+# Resource type -> (block or None, attribute) naming the bucket AWS delivers logs to.
+LOG_TARGETS = {
+    "aws_s3_bucket_logging": (None, "target_bucket"),
+    "aws_lb": ("access_logs", "bucket"),
+}
+
+
+def _log_target(rtype: str, body: dict[str, Any]) -> Any:
+    """The bucket name (or reference) AWS will deliver logs to, or None when it delivers none."""
+    block, attribute = LOG_TARGETS[rtype]
+    if block is None:
+        return body.get(attribute)
+    enabled = [b for b in blocks(body, block) if b.get("enabled", False) is not False]
+    return enabled[0].get(attribute) if enabled else None
+
+
+def _bucket_address(stack: Stack, target: Any) -> str | None:
+    """The `aws_s3_bucket` of this stack that `target` names, by reference or by name."""
+    address = address_of(target)
+    if address is not None:
+        return address if address.startswith("aws_s3_bucket.") else None
+    for name, bucket in stack.resources("aws_s3_bucket").items():
+        if bucket.get("bucket") == target:
+            return f"aws_s3_bucket.{name}"
+    return None
 
 
 class RolePoliciesFirst(GroundworkCheck):
     id = "CKV_GW_DEPLOY_28"
-    name = "Resources that hand AWS a role wait for that role's policies"
+    name = "Resources that make AWS act wait for its permissions (role and log bucket policies)"
     requirement = "DEPLOY-2"
     severity = "HIGH"
-    resource_types = tuple(sorted(ROLE_ATTRIBUTES))
+    resource_types = tuple(sorted({*ROLE_ATTRIBUTES, *LOG_TARGETS}))
     needs_config = False
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        if self._address[0] in LOG_TARGETS:
+            return self._log_delivery(body, stack)
         value = body.get(ROLE_ATTRIBUTES[self._address[0]])
         if value is None:
             return Verdict.passed("hands AWS no role")
@@ -55,6 +101,24 @@ class RolePoliciesFirst(GroundworkCheck):
             if verdicts
             else Verdict.passed(f"waits for the {len(policies)} policies of {role}")
         )
+
+    def _log_delivery(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        target = _log_target(self._address[0], body)
+        if target is None:
+            return Verdict.passed("delivers no logs to S3")
+        bucket = _bucket_address(stack, target)
+        if bucket is None:
+            return Verdict.unknown(f"log bucket {target} is not a bucket of this stack")
+        policies = [
+            f"aws_s3_bucket_policy.{name}"
+            for name in references_to(stack, "aws_s3_bucket_policy", "bucket", bucket)
+        ]
+        if not policies:
+            return Verdict.failed(f"{bucket} has no bucket policy admitting the log delivery")
+        missing = [p for p in policies if not stack.graph.needs(self.address, p)]
+        if missing:
+            return combine([Verdict.failed(f"does not wait for {p}") for p in missing])
+        return Verdict.passed(f"waits for the policy of its log bucket {bucket}")
 
 
 check = RolePoliciesFirst()

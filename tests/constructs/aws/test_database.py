@@ -358,7 +358,18 @@ def test_net_2_database_is_private_in_the_data_subnets(
     for instance in synthesized.resources("aws_db_instance"):
         assert instance["publicly_accessible"] is False
         assert instance["vpc_security_group_ids"] == ["sg-0data"]
-        assert "aws_db_subnet_group" in instance["db_subnet_group_name"]
+    assert "aws_db_subnet_group" in synthesized.primary()["db_subnet_group_name"]
+
+
+def test_deploy_4_same_region_replicas_inherit_the_primary_subnet_group(
+    stacks: dict[str, Synthesized],
+) -> None:
+    """RDS refuses a subnet group on a replica of a same-region source named by identifier
+    (DBSubnetGroupNotAllowedFault); the replica lands in the primary's group."""
+    (replica,) = stacks["production"].replicas()
+    assert "aws_db_instance" in replica["replicate_source_db"]
+    assert replica["replicate_source_db"].endswith(".identifier}")
+    assert "db_subnet_group_name" not in replica
 
 
 def test_connect_arn_names_the_proxy_and_the_app_role(stacks: dict[str, Synthesized]) -> None:

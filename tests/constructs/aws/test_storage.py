@@ -21,6 +21,7 @@ load_provider("aws")  # shallow provider import, before any binding is imported
 from cdktf import TerraformOutput, TerraformStack  # noqa: E402
 from cdktf import Testing as CdktfTesting  # noqa: E402
 from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy  # noqa: E402
 from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import (  # noqa: E402
     S3BucketPublicAccessBlock,
 )
@@ -42,12 +43,32 @@ class Synthesized:
         replica = AwsProvider(
             stack, "aws-replica", alias="replica", region=self.config.aws.replica_region
         )
+        # Stands in for the edge's log bucket policy: S3 log delivery is admitted by it.
+        log_policy = S3BucketPolicy(
+            stack,
+            "log-bucket-policy",
+            bucket=LOG_BUCKET,
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "logging.s3.amazonaws.com"},
+                            "Action": "s3:PutObject",
+                            "Resource": f"arn:aws:s3:::{LOG_BUCKET}/s3/*",
+                        }
+                    ],
+                }
+            ),
+        )
         self.storage = Storage(
             stack,
             "storage",
             config=self.config,
             kms_key_arn=KEY,
             log_bucket_name=LOG_BUCKET,
+            log_bucket_ready=[log_policy],
             replica_provider=replica,
         )
         TerraformOutput(stack, "bucket-name", value=self.storage.bucket_name)
@@ -196,6 +217,11 @@ def test_obj_6_access_logs_go_to_the_log_bucket_under_the_bucket_name(
     logging = synthesized.for_bucket("aws_s3_bucket_logging", address)
     assert logging["target_bucket"] == LOG_BUCKET
     assert logging["target_prefix"] == f"s3/${{{address}.bucket}}/"
+    # DEPLOY-2: S3 delivers only once the log bucket's policy admits logging.s3.amazonaws.com.
+    (policy,) = synthesized.resources("aws_s3_bucket_policy").keys() - {
+        a for a, b in synthesized.resources("aws_s3_bucket_policy").items() if "${" in b["bucket"]
+    }
+    assert logging["depends_on"] == [policy]
 
 
 @pytest.mark.parametrize("env", ["dev", "staging"])
