@@ -75,7 +75,11 @@ class GcpStack(GroundworkStack):
             self,
             "load_balancer_ip",
             value=edge.ip_address,
-            description=f"Point {config.domain} here (A record) for the managed certificate",
+            description=(
+                f"{config.domain} resolves here: the stack writes its A record in gcp.dns_zone"
+                if config.gcp.dns_zone
+                else f"Point {config.domain} here (A record): gcp.ssl_certificate is served"
+            ),
         )
         TerraformOutput(
             self,
