@@ -281,7 +281,8 @@ class Edge(Construct):
             )
         if config.gcp.ssl_certificate is not None:
             # An operator's self-managed certificate, referred to by its self link.
-            return f"projects/{config.gcp.project}/global/sslCertificates/{config.gcp.ssl_certificate}"
+            project, name = config.gcp.project, config.gcp.ssl_certificate
+            return f"projects/{project}/global/sslCertificates/{name}"
         certificate = ComputeManagedSslCertificate(
             self,
             "certificate",
