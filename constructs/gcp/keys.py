@@ -15,10 +15,21 @@ in `EU` takes a key in `europe`, `US` in `us`, `ASIA` in `asia`
 (https://cloud.google.com/kms/docs/locations#multi-regional, https://cloud.google.com/
 storage/docs/encryption/customer-managed-keys#restrictions: the key must be in the bucket's
 location, and a dual-region's key in the multi-region holding it). `kms_location` is that
-one mapping. A key ring can never be deleted, so its name is the bare prefix; crypto keys are
-`prevent_destroy` because destroying one destroys every byte it encrypted.
+one mapping.
 
-Satisfies: SEC-4, DB-2, OBJ-2, SEC-1, CACHE-1, APP-6, IAM-1, DEPLOY-2, DEPLOY-4
+Destroy (DB-7): crypto keys are `prevent_destroy` exactly where the config asks for deletion
+protection (`database.deletion_protection`, as the Cloud SQL instance is), because destroying
+a key destroys every byte it encrypted; an environment without it (dev) can be torn down
+with `terraform destroy` as the README says. The provider cannot delete either resource:
+destroying a `google_kms_crypto_key` schedules all its versions for destruction and removes
+it from state, and destroying a `google_kms_key_ring` only removes it from state ("KeyRings
+cannot be deleted from Google Cloud Platform": the provider's google_kms_key_ring and
+google_kms_crypto_key pages; names of keys deleted in Cloud KMS are never reusable:
+https://cloud.google.com/kms/docs/delete-kms-resources). So the ring's name is the bare
+prefix, and applying the same environment again needs `terraform import` of the ring and its
+keys and a new primary version per key (README, "Destroying an environment").
+
+Satisfies: SEC-4, DB-2, DB-7, OBJ-2, SEC-1, CACHE-1, APP-6, IAM-1, DEPLOY-2, DEPLOY-4
 """
 
 from __future__ import annotations
@@ -167,7 +178,10 @@ class Keys(Construct):
                 purpose="ENCRYPT_DECRYPT",
                 rotation_period=ROTATION_PERIOD,  # SEC-4
                 destroy_scheduled_duration=DESTROY_SCHEDULED,
-                lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+                # DB-7: protected as the database is; dev stays destroyable (README).
+                lifecycle=TerraformResourceLifecycle(
+                    prevent_destroy=config.database.deletion_protection
+                ),
             )
             self.grants[purpose] = KmsCryptoKeyIamMember(
                 self,
