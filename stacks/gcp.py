@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_google.provider import GoogleProvider
+from cdktf_cdktf_provider_time.provider import TimeProvider
 from constructs import Construct
 from constructs.gcp.apis import enable_apis
 from constructs.gcp.budget import Budget
@@ -38,6 +39,8 @@ def google_provider(stack: GroundworkStack) -> GoogleProvider:
     provider = GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
     # Set verbatim: passed as `default_labels=`, cdktf rewrites `managed-by` to `managed_by`.
     provider.add_override("default_labels", config.tags)
+    # time_sleep waits for key grants to propagate (constructs/gcp/propagation.py).
+    TimeProvider(stack, "time")
     return provider
 
 

@@ -117,6 +117,8 @@ NEEDS: dict[str, Needs] = {
     ),
     # gcloud steps (constructs/gcp/steps.py): their APIs and role are in their own input.
     "terraform_data": _row((), "roles/viewer"),
+    # IAM propagation waits (constructs/gcp/propagation.py): local to Terraform, no API.
+    "time_sleep": _row((), "roles/viewer"),
 }  # fmt: skip
 
 # DEPLOY-3: the roles the deploy runner's identity holds on the project (and, for the budget,

@@ -7,8 +7,10 @@ Google service agent that encrypts with it. Enabling an API does not create its 
 source `google_storage_project_service_account` (reading it creates the agent), the others
 through `gcloud beta services identity create` (constructs/gcp/steps.py), because
 `google_project_service_identity` is google-beta only. `grants[purpose]` is what each
-encrypted resource waits for (DEPLOY-2): a CMEK resource created before its agent can use
-the key fails (https://cloud.google.com/kms/docs/cmek#cmek-integrations).
+encrypted resource must follow (DEPLOY-2): a CMEK resource created before its agent can use
+the key fails (https://cloud.google.com/kms/docs/cmek#cmek-integrations); and since a grant
+takes up to 7 minutes to be honoured, each resource waits for `ready[purpose]`, a
+`time_sleep` after the grant (constructs/gcp/propagation.py), not the grant alone.
 
 Locations (DEPLOY-4): Cloud KMS and Cloud Storage spell multi-regions differently: a bucket
 in `EU` takes a key in `europe`, `US` in `us`, `ASIA` in `asia`
@@ -44,7 +46,9 @@ from cdktf_cdktf_provider_google.data_google_storage_project_service_account imp
 from cdktf_cdktf_provider_google.kms_crypto_key import KmsCryptoKey
 from cdktf_cdktf_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember
 from cdktf_cdktf_provider_google.kms_key_ring import KmsKeyRing
+from cdktf_cdktf_provider_time.sleep import Sleep
 from constructs import Construct
+from constructs.gcp.propagation import propagated
 from constructs.gcp.steps import GcloudStep
 
 from synth.config import EnvironmentConfig
@@ -151,8 +155,9 @@ class ServiceAgents(Construct):
 
 
 class Keys(Construct):
-    """`keys[purpose]` and `grants[purpose]` for database, cache, storage, secrets, registry;
-    `agents` also creates Service Networking's agent (no key), which the network grants."""
+    """`keys[purpose]`, `grants[purpose]` and `ready[purpose]` (what a CMEK resource depends
+    on: the grant, propagated) for database, cache, storage, secrets, registry; `agents` also
+    creates Service Networking's agent (no key), which the network grants."""
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, id_)
@@ -168,6 +173,7 @@ class Keys(Construct):
 
         self.keys: dict[str, KmsCryptoKey] = {}
         self.grants: dict[str, KmsCryptoKeyIamMember] = {}
+        self.ready: dict[str, Sleep] = {}
         for purpose in AGENTS:
             ring = rings[storage_kms] if purpose == "storage" else regional
             key = KmsCryptoKey(
@@ -191,6 +197,7 @@ class Keys(Construct):
                 member=f"serviceAccount:{self.agents.email[purpose]}",
                 depends_on=[self.agents.created[purpose]],  # type: ignore[list-item]
             )
+            self.ready[purpose] = propagated(self, f"{purpose}-propagated", [self.grants[purpose]])
             self.keys[purpose] = key
 
     def agent(self, purpose: str) -> str:

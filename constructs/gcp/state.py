@@ -46,6 +46,7 @@ from constructs.gcp.keys import (
     kms_location,
     storage_dual_region,
 )
+from constructs.gcp.propagation import propagated
 from constructs.gcp.storage import _lifecycle, access_log_bucket
 
 from synth.config import EnvironmentConfig
@@ -88,13 +89,15 @@ class StateStorage(Construct):
             member=f"serviceAccount:{agents.email['storage']}",
             depends_on=[agents.created["storage"]],  # type: ignore[list-item]
         )
+        # DEPLOY-2: the agent's grant is honoured only once it has propagated.
+        ready = propagated(self, "key-propagated", [grant])
         logs = access_log_bucket(
             self,
             name=f"{project}-tfstate-access-logs",
             key_id=key.id,
             retention_days=config.logs.retention_days,
             placement=placement,
-            depends_on=[grant],
+            depends_on=[ready],
         )
         bucket = StorageBucket(
             self,
@@ -110,7 +113,7 @@ class StateStorage(Construct):
             force_destroy=False,
             # Losing the bucket loses every environment's state.
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
-            depends_on=[grant],  # the agent must be able to use the key before the bucket
+            depends_on=[ready],  # the agent must be able to use the key before the bucket
         )
         waivers.plain_http_xml_api(bucket)  # OBJ-5, as for the app's buckets
         self.bucket_name = bucket.name

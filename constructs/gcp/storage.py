@@ -144,7 +144,7 @@ class Storage(Construct):
                 encryption=encryption,  # OBJ-2
                 versioning=StorageBucketVersioning(enabled=True),  # OBJ-3
                 force_destroy=False,
-                depends_on=[keys.grants["storage"]],  # DEPLOY-2: the agent may use the key
+                depends_on=[keys.ready["storage"]],  # DEPLOY-2: the agent may use the key
                 **placement,
                 **settings,
             )
@@ -157,7 +157,7 @@ class Storage(Construct):
             key_id=keys.keys["storage"].id,
             retention_days=config.logs.retention_days,
             placement=placement,
-            depends_on=[keys.grants["storage"]],  # DEPLOY-2: the agent may use the key
+            depends_on=[keys.ready["storage"]],  # DEPLOY-2: the agent may use the key
         )
         self.bucket = bucket(
             "assets",
