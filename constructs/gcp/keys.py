@@ -48,10 +48,12 @@ from cdktf_cdktf_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIa
 from cdktf_cdktf_provider_google.kms_key_ring import KmsKeyRing
 from cdktf_cdktf_provider_time.sleep import Sleep
 from constructs import Construct
+from constructs.gcp import waivers
 from constructs.gcp.propagation import propagated
 from constructs.gcp.steps import GcloudStep
 
 from synth.config import EnvironmentConfig
+from synth.construct_waivers import waive
 from synth.gcp_needs import AGENT_DOMAINS
 
 # SEC-4: Cloud KMS rotates every key this often (the requirement's ceiling).
@@ -189,6 +191,18 @@ class Keys(Construct):
                     prevent_destroy=config.database.deletion_protection
                 ),
             )
+            if not config.database.deletion_protection:
+                waive(
+                    key,
+                    "CKV_GCP_82",
+                    reason="This environment has no deletion protection "
+                    "(database.deletion_protection false; DB-7's floor starts at staging) and is "
+                    "torn down with terraform destroy as the README documents, so its keys are "
+                    "destroyable with it; a destroyed key's versions stay restorable for 30 days "
+                    "(destroy_scheduled_duration).",
+                    owner=waivers.OWNER,
+                    expires=waivers.EXPIRES,
+                )
             self.grants[purpose] = KmsCryptoKeyIamMember(
                 self,
                 f"{purpose}-agent",
