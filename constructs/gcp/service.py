@@ -82,6 +82,9 @@ from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
 HEALTH_PATH = "/health"
+# The app's container; the Cloud SQL Auth Proxy sidecar is `cloud-sql-proxy`. Cloud Run's
+# per-container metrics carry it as `metric.label.container_name` (OBS-2 alerts select it).
+APP_CONTAINER = "app"
 # What the app's migrations need and nothing more (IAM-1, DEPLOY-6): connect to, create
 # schemas and temporary tables in its own database, and create in `public`. No role
 # membership: not `cloudsqlsuperuser` (extensions, event triggers, replication users,
@@ -411,7 +414,7 @@ class Service(Construct):
                 ),
                 containers=[
                     CloudRunV2ServiceTemplateContainers(
-                        name="app",
+                        name=APP_CONTAINER,
                         image=config.gcp.initial_image,  # DEPLOY-5
                         ports=CloudRunV2ServiceTemplateContainersPorts(container_port=svc.port),
                         resources=CloudRunV2ServiceTemplateContainersResources(  # APP-2
