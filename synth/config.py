@@ -189,9 +189,10 @@ class GcpConfig(Strict):
     # answers for `domain` (or its parent), where the stack writes the A record itself; or
     # `ssl_certificate`, an existing self-managed certificate (`gcloud compute
     # ssl-certificates create`) in `project` that the load balancer serves instead.
-    # Managed zone names: 1-63 lowercase letters, digits, dashes, starting with a letter
-    # (https://cloud.google.com/dns/docs/zones#create-pub-zone); certificate names follow
-    # Compute Engine's RFC 1035 rule (https://cloud.google.com/compute/docs/naming-resources).
+    # Managed zone names: 1-63 lowercase letters, digits, dashes, starting with a letter and
+    # ending with a letter or digit (Cloud DNS API, https://cloud.google.com/dns/docs/
+    # reference/rest/v1/managedZones, `name`); certificate names follow Compute Engine's
+    # RFC 1035 rule (https://cloud.google.com/compute/docs/naming-resources).
     dns_zone: Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")] | None = None
     ssl_certificate: Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")] | None = (
         None
