@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_google.provider import GoogleProvider
+from cdktf_cdktf_provider_time.provider import TimeProvider
 from constructs import Construct
 from constructs.app_description import declare_fixed_app
 from constructs.gcp.apis import enable_apis
@@ -39,6 +40,8 @@ def google_provider(stack: GroundworkStack) -> GoogleProvider:
     provider = GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
     # Set verbatim: passed as `default_labels=`, cdktf rewrites `managed-by` to `managed_by`.
     provider.add_override("default_labels", config.tags)
+    # time_sleep waits for key grants to propagate (constructs/gcp/propagation.py).
+    TimeProvider(stack, "time")
     return provider
 
 
@@ -77,7 +80,11 @@ class GcpStack(GroundworkStack):
             self,
             "load_balancer_ip",
             value=edge.ip_address,
-            description=f"Point {config.domain} here (A record) for the managed certificate",
+            description=(
+                f"{config.domain} resolves here: the stack writes its A record in gcp.dns_zone"
+                if config.gcp.dns_zone
+                else f"Point {config.domain} here (A record): gcp.ssl_certificate is served"
+            ),
         )
         TerraformOutput(
             self,

@@ -179,6 +179,25 @@ class GcpConfig(Strict):
         "gcr.io/google.com/cloudsdktool/google-cloud-cli:slim"
     )
 
+    # DEPLOY-5, EDGE-1: the load balancer's certificate. A Google-managed certificate
+    # provisions only once `domain` resolves to the load balancer, and a certificate whose
+    # provisioning failed for long enough turns PROVISIONING_FAILED_PERMANENTLY and is never
+    # retried (Compute API, SslCertificate.managed.status PROVISIONING_FAILED_PERMANENTLY:
+    # https://cloud.google.com/compute/docs/reference/rest/v1/sslCertificates; the provider's
+    # google_compute_managed_ssl_certificate page). So a workload names one of the two
+    # (`gcp_edge_problems`): `dns_zone`, a public Cloud DNS managed zone in `project` that
+    # answers for `domain` (or its parent), where the stack writes the A record itself; or
+    # `ssl_certificate`, an existing self-managed certificate (`gcloud compute
+    # ssl-certificates create`) in `project` that the load balancer serves instead.
+    # Managed zone names: 1-63 lowercase letters, digits, dashes, starting with a letter and
+    # ending with a letter or digit (Cloud DNS API, https://cloud.google.com/dns/docs/
+    # reference/rest/v1/managedZones, `name`); certificate names follow Compute Engine's
+    # RFC 1035 rule (https://cloud.google.com/compute/docs/naming-resources).
+    dns_zone: Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")] | None = None
+    ssl_certificate: Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")] | None = (
+        None
+    )
+
     _distinct = field_validator("replica_region")(_differs_from("region"))
 
 
@@ -666,6 +685,27 @@ def aws_edge_problems(config: EnvironmentConfig) -> list[str]:
     return []
 
 
+def gcp_edge_problems(config: EnvironmentConfig) -> list[str]:
+    """DEPLOY-5 on GCP: the certificate's prerequisite is explicit, or the config is refused.
+
+    A Google-managed certificate provisions only once its domain resolves to the load
+    balancer, and is never retried once it has failed for good, so the apply would end with a
+    load balancer that never serves HTTPS. A config names the Cloud DNS zone where the stack
+    writes that record (`gcp.dns_zone`) or a certificate it already has (`gcp.ssl_certificate`).
+    """
+    if config.cloud != "gcp" or config.role != "workload":
+        return []
+    if config.gcp.dns_zone is None and config.gcp.ssl_certificate is None:
+        return [
+            f"gcp.dns_zone: None leaves the Google-managed certificate for {config.domain} "
+            "without the DNS record that points the domain at the load balancer, so it never "
+            "provisions and HTTPS never serves (DEPLOY-5); set gcp.dns_zone to the public "
+            f"Cloud DNS managed zone (in {config.gcp.project}) of {config.domain} or its "
+            "parent, or gcp.ssl_certificate to an existing self-managed certificate's name"
+        ]
+    return []
+
+
 def azure_certificate_problems(config: EnvironmentConfig) -> list[str]:
     """EDGE-1, OBS-4 on Azure: the gateway's certificate source is explicit and fits the tier.
 
@@ -857,6 +897,7 @@ def parse_environment(
         + aws_edge_problems(config)
         + aws_name_problems(config)
         + aws_registry_problems(config)
+        + gcp_edge_problems(config)
         + azure_certificate_problems(config)
     )
     if problems:

@@ -35,6 +35,7 @@ _PUBSUB = _row("pubsub.googleapis.com", "roles/pubsub.admin")
 _RUN = _row("run.googleapis.com", "roles/run.admin")
 _MONITORING = _row("monitoring.googleapis.com", "roles/monitoring.admin")
 _LOGGING = _row("logging.googleapis.com", "roles/logging.admin")
+_DNS = _row("dns.googleapis.com", "roles/dns.admin")
 
 # Entity type (`data.<type>` for data sources) -> what it needs. Roles are the predefined
 # roles holding the create/setIamPolicy permissions (https://cloud.google.com/iam/docs/
@@ -71,6 +72,11 @@ NEEDS: dict[str, Needs] = {
     "google_compute_target_https_proxy": _COMPUTE,
     "google_compute_target_http_proxy": _COMPUTE,
     "google_compute_global_forwarding_rule": _COMPUTE,
+    # DEPLOY-5: the domain's A record in the operator's zone (gcp.dns_zone); DNS Administrator
+    # holds dns.changes.create and dns.managedZones.get
+    # (https://cloud.google.com/iam/docs/roles-permissions/dns#dns.admin).
+    "data.google_dns_managed_zone": _DNS,
+    "google_dns_record_set": _DNS,
     "google_service_networking_connection": _row(
         ("servicenetworking.googleapis.com", "compute.googleapis.com"),
         "roles/servicenetworking.networksAdmin",
@@ -111,6 +117,8 @@ NEEDS: dict[str, Needs] = {
     ),
     # gcloud steps (constructs/gcp/steps.py): their APIs and role are in their own input.
     "terraform_data": _row((), "roles/viewer"),
+    # IAM propagation waits (constructs/gcp/propagation.py): local to Terraform, no API.
+    "time_sleep": _row((), "roles/viewer"),
 }  # fmt: skip
 
 # DEPLOY-3: the roles the deploy runner's identity holds on the project (and, for the budget,
@@ -125,6 +133,7 @@ DEPLOYER_ROLES = frozenset(
         "roles/cloudscheduler.admin",
         "roles/cloudsql.admin",
         "roles/compute.admin",
+        "roles/dns.admin",
         "roles/iam.roleAdmin",
         "roles/iam.serviceAccountAdmin",
         "roles/iam.serviceAccountUser",

@@ -8,9 +8,9 @@ the file (its `_jsii` assembly load, `check_type`, `__all__`) runs unchanged, wh
 the synthesized JSON is byte-identical to a plain import; tests/synth/test_providers.py
 proves it for every cloud and environment.
 
-A cloud may use a small companion provider (`COMPANIONS`): Azure's stacks use hashicorp/time
-for `time_sleep` (documented role-assignment propagation waits), so `load_provider("azure")`
-loads it too, and no other cloud's stacks pay for it.
+A cloud may use a small companion provider (`COMPANIONS`): Azure's and GCP's stacks use
+hashicorp/time for `time_sleep` (documented role-assignment and IAM-grant propagation waits),
+so `load_provider("azure")` and `load_provider("gcp")` load it too, and AWS does not pay for it.
 
 `GROUNDWORK_PROVIDER_IMPORT=plain` switches to the ordinary full import (for that proof,
 or to rule the loader out when debugging).
@@ -30,7 +30,7 @@ PACKAGES = {
     "azure": "cdktf_cdktf_provider_azurerm",
 }
 # Provider packages a cloud's stacks use besides their own, loaded with it (hashicorp/time).
-COMPANIONS = {"azure": ("cdktf_cdktf_provider_time",)}
+COMPANIONS = {"azure": ("cdktf_cdktf_provider_time",), "gcp": ("cdktf_cdktf_provider_time",)}
 
 
 def _is_submodule_import(node: ast.stmt) -> bool:

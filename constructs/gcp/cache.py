@@ -69,7 +69,7 @@ class Cache(Construct):
             redis_configs={"maxmemory-policy": config.cache.eviction_policy},
             display_name=f"{config.prefix} cache",
             # DEPLOY-2: the Memorystore agent may use the key; the peering exists.
-            depends_on=[keys.grants["cache"], network.private_services],
+            depends_on=[keys.ready["cache"], network.private_services],
             **(read_replicas if replicas > 1 else {}),
         )
         self.host = self.instance.host

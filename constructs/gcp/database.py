@@ -186,7 +186,7 @@ class Database(Construct):
             ),
             lifecycle=lifecycle,
             # DEPLOY-2: the Cloud SQL agent may use the key; the peering exists.
-            depends_on=[keys.grants["database"], network.private_services],
+            depends_on=[keys.ready["database"], network.private_services],
         )
         waivers.postgres_instance(self.instance, config)
         self.instance_name = self.instance.name
@@ -232,7 +232,7 @@ class Database(Construct):
                     insights_config=insights,
                 ),
                 lifecycle=lifecycle,
-                depends_on=[keys.grants["database"]],  # DEPLOY-2
+                depends_on=[keys.ready["database"]],  # DEPLOY-2
             )
             for index in range(db.read_replicas)
         ]

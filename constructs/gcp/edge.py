@@ -12,11 +12,23 @@
 - EDGE-4: serverless NEGs take no load-balancer health check; the health check is the
   Cloud Run startup/liveness probe on /health (constructs/gcp/service.py).
 
-Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3, DEPLOY-6
+First apply (DEPLOY-5): a Google-managed certificate provisions only once `domain` resolves
+to the load balancer ("The provisioning process can complete only when the domain name for
+which the certificate is created points to a target pool which, itself, points at the
+certificate": the provider's google_compute_managed_ssl_certificate page), and once its status
+is PROVISIONING_FAILED_PERMANENTLY it is never retried (Compute API `sslCertificates`,
+`managed.status`). So either the stack writes that A record itself into `gcp.dns_zone`, an
+existing public Cloud DNS zone of the project (read as a data source whose postcondition
+refuses a private zone or one that does not answer for the domain), and the certificate waits
+for the record; or the proxy serves `gcp.ssl_certificate`, a certificate the operator already
+has. A config with neither is refused (synth/config.py, `gcp_edge_problems`).
+
+Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3, DEPLOY-5, DEPLOY-6
 """
 
 from __future__ import annotations
 
+from cdktf import Postcondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_google.compute_backend_service import (
     ComputeBackendService,
     ComputeBackendServiceBackend,
@@ -53,6 +65,8 @@ from cdktf_cdktf_provider_google.compute_url_map import (
     ComputeUrlMap,
     ComputeUrlMapDefaultUrlRedirect,
 )
+from cdktf_cdktf_provider_google.data_google_dns_managed_zone import DataGoogleDnsManagedZone
+from cdktf_cdktf_provider_google.dns_record_set import DnsRecordSet
 from constructs import Construct
 from constructs.gcp import waivers
 from constructs.gcp.service import Service
@@ -196,18 +210,12 @@ class Edge(Construct):
         ssl_policy = ComputeSslPolicy(
             self, "tls", name=f"{prefix}-tls", profile="MODERN", min_tls_version="TLS_1_2"
         )  # EDGE-1
-        certificate = ComputeManagedSslCertificate(
-            self,
-            "certificate",
-            name=f"{prefix}-cert",
-            managed=ComputeManagedSslCertificateManaged(domains=[config.domain]),
-        )
         https_proxy = ComputeTargetHttpsProxy(
             self,
             "https-proxy",
             name=f"{prefix}-https",
             url_map=https_map.id,
-            ssl_certificates=[certificate.id],
+            ssl_certificates=[self._certificate(config, address)],
             ssl_policy=ssl_policy.id,
         )
         # EDGE-1: port 80 only redirects to HTTPS.
@@ -235,3 +243,52 @@ class Edge(Construct):
                 ip_protocol="TCP",
                 load_balancing_scheme="EXTERNAL_MANAGED",
             )
+
+    def _certificate(self, config: EnvironmentConfig, address: ComputeGlobalAddress) -> str:
+        """The certificate the HTTPS proxy serves (DEPLOY-5: never one that cannot provision)."""
+        record = None
+        if config.gcp.dns_zone is not None:
+            zone = DataGoogleDnsManagedZone(
+                self,
+                "zone",
+                name=config.gcp.dns_zone,
+                lifecycle=TerraformResourceLifecycle(
+                    postcondition=[
+                        # A private zone, or one for another domain, would accept the record
+                        # and still leave the domain unresolvable from the internet.
+                        Postcondition(
+                            condition=(
+                                '${self.visibility == "public" && ('
+                                f'self.dns_name == "{config.domain}." || '
+                                f'endswith("{config.domain}.", format(".%s", self.dns_name)))}}'
+                            ),
+                            error_message=(
+                                f"gcp.dns_zone {config.gcp.dns_zone} must be a public zone of "
+                                f"{config.domain} or of a parent domain of it."
+                            ),
+                        )
+                    ]
+                ),
+            )
+            record = DnsRecordSet(
+                self,
+                "record",
+                managed_zone=zone.name,
+                name=f"{config.domain}.",
+                type="A",
+                ttl=300,
+                rrdatas=[address.address],
+            )
+        if config.gcp.ssl_certificate is not None:
+            # An operator's self-managed certificate, referred to by its self link.
+            project, name = config.gcp.project, config.gcp.ssl_certificate
+            return f"projects/{project}/global/sslCertificates/{name}"
+        certificate = ComputeManagedSslCertificate(
+            self,
+            "certificate",
+            name=f"{config.prefix}-cert",
+            managed=ComputeManagedSslCertificateManaged(domains=[config.domain]),
+            # Provisioning starts at creation; the record it validates against exists by then.
+            depends_on=[record] if record is not None else None,
+        )
+        return certificate.id

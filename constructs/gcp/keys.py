@@ -7,18 +7,31 @@ Google service agent that encrypts with it. Enabling an API does not create its 
 source `google_storage_project_service_account` (reading it creates the agent), the others
 through `gcloud beta services identity create` (constructs/gcp/steps.py), because
 `google_project_service_identity` is google-beta only. `grants[purpose]` is what each
-encrypted resource waits for (DEPLOY-2): a CMEK resource created before its agent can use
-the key fails (https://cloud.google.com/kms/docs/cmek#cmek-integrations).
+encrypted resource must follow (DEPLOY-2): a CMEK resource created before its agent can use
+the key fails (https://cloud.google.com/kms/docs/cmek#cmek-integrations); and since a grant
+takes up to 7 minutes to be honoured, each resource waits for `ready[purpose]`, a
+`time_sleep` after the grant (constructs/gcp/propagation.py), not the grant alone.
 
 Locations (DEPLOY-4): Cloud KMS and Cloud Storage spell multi-regions differently: a bucket
 in `EU` takes a key in `europe`, `US` in `us`, `ASIA` in `asia`
 (https://cloud.google.com/kms/docs/locations#multi-regional, https://cloud.google.com/
 storage/docs/encryption/customer-managed-keys#restrictions: the key must be in the bucket's
 location, and a dual-region's key in the multi-region holding it). `kms_location` is that
-one mapping. A key ring can never be deleted, so its name is the bare prefix; crypto keys are
-`prevent_destroy` because destroying one destroys every byte it encrypted.
+one mapping.
 
-Satisfies: SEC-4, DB-2, OBJ-2, SEC-1, CACHE-1, APP-6, IAM-1, DEPLOY-2, DEPLOY-4
+Destroy (DB-7): crypto keys are `prevent_destroy` exactly where the config asks for deletion
+protection (`database.deletion_protection`, as the Cloud SQL instance is), because destroying
+a key destroys every byte it encrypted; an environment without it (dev) can be torn down
+with `terraform destroy` as the README says. The provider cannot delete either resource:
+destroying a `google_kms_crypto_key` schedules all its versions for destruction and removes
+it from state, and destroying a `google_kms_key_ring` only removes it from state ("KeyRings
+cannot be deleted from Google Cloud Platform": the provider's google_kms_key_ring and
+google_kms_crypto_key pages; names of keys deleted in Cloud KMS are never reusable:
+https://cloud.google.com/kms/docs/delete-kms-resources). So the ring's name is the bare
+prefix, and applying the same environment again needs `terraform import` of the ring and its
+keys and a new primary version per key (README, "Destroying an environment").
+
+Satisfies: SEC-4, DB-2, DB-7, OBJ-2, SEC-1, CACHE-1, APP-6, IAM-1, DEPLOY-2, DEPLOY-4
 """
 
 from __future__ import annotations
@@ -33,10 +46,14 @@ from cdktf_cdktf_provider_google.data_google_storage_project_service_account imp
 from cdktf_cdktf_provider_google.kms_crypto_key import KmsCryptoKey
 from cdktf_cdktf_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember
 from cdktf_cdktf_provider_google.kms_key_ring import KmsKeyRing
+from cdktf_cdktf_provider_time.sleep import Sleep
 from constructs import Construct
+from constructs.gcp import waivers
+from constructs.gcp.propagation import propagated
 from constructs.gcp.steps import GcloudStep
 
 from synth.config import EnvironmentConfig
+from synth.construct_waivers import waive
 from synth.gcp_needs import AGENT_DOMAINS
 
 # SEC-4: Cloud KMS rotates every key this often (the requirement's ceiling).
@@ -140,8 +157,9 @@ class ServiceAgents(Construct):
 
 
 class Keys(Construct):
-    """`keys[purpose]` and `grants[purpose]` for database, cache, storage, secrets, registry;
-    `agents` also creates Service Networking's agent (no key), which the network grants."""
+    """`keys[purpose]`, `grants[purpose]` and `ready[purpose]` (what a CMEK resource depends
+    on: the grant, propagated) for database, cache, storage, secrets, registry; `agents` also
+    creates Service Networking's agent (no key), which the network grants."""
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, id_)
@@ -157,6 +175,7 @@ class Keys(Construct):
 
         self.keys: dict[str, KmsCryptoKey] = {}
         self.grants: dict[str, KmsCryptoKeyIamMember] = {}
+        self.ready: dict[str, Sleep] = {}
         for purpose in AGENTS:
             ring = rings[storage_kms] if purpose == "storage" else regional
             key = KmsCryptoKey(
@@ -167,8 +186,23 @@ class Keys(Construct):
                 purpose="ENCRYPT_DECRYPT",
                 rotation_period=ROTATION_PERIOD,  # SEC-4
                 destroy_scheduled_duration=DESTROY_SCHEDULED,
-                lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+                # DB-7: protected as the database is; dev stays destroyable (README).
+                lifecycle=TerraformResourceLifecycle(
+                    prevent_destroy=config.database.deletion_protection
+                ),
             )
+            if not config.database.deletion_protection:
+                waive(
+                    key,
+                    "CKV_GCP_82",
+                    reason="This environment has no deletion protection "
+                    "(database.deletion_protection false; DB-7's floor starts at staging) and is "
+                    "torn down with terraform destroy as the README documents, so its keys are "
+                    "destroyable with it; a destroyed key's versions stay restorable for 30 days "
+                    "(destroy_scheduled_duration).",
+                    owner=waivers.OWNER,
+                    expires=waivers.EXPIRES,
+                )
             self.grants[purpose] = KmsCryptoKeyIamMember(
                 self,
                 f"{purpose}-agent",
@@ -177,6 +211,7 @@ class Keys(Construct):
                 member=f"serviceAccount:{self.agents.email[purpose]}",
                 depends_on=[self.agents.created[purpose]],  # type: ignore[list-item]
             )
+            self.ready[purpose] = propagated(self, f"{purpose}-propagated", [self.grants[purpose]])
             self.keys[purpose] = key
 
     def agent(self, purpose: str) -> str:

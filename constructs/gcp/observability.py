@@ -49,7 +49,7 @@ from cdktf_cdktf_provider_google.monitoring_uptime_check_config import (
 from constructs import Construct
 from constructs.gcp.database import Database
 from constructs.gcp.edge import Edge
-from constructs.gcp.service import Service
+from constructs.gcp.service import APP_CONTAINER, Service
 from constructs.gcp.steps import GcloudStep
 
 from synth.config import EnvironmentConfig
@@ -146,7 +146,13 @@ class Observability(Construct):
         latency = f'metric.type = "loadbalancing.googleapis.com/https/total_latencies" AND {lb}'
 
         def run_metric(m: str) -> str:
-            return f'metric.type = "run.googleapis.com/container/{m}/utilizations" AND {run_logs}'
+            # The app container only: Cloud Run reports CPU and memory per container
+            # (`container_name`, https://cloud.google.com/monitoring/api/metrics_gcp_p_z#gcp-run),
+            # and the Cloud SQL Auth Proxy sidecar's own utilization is not the app's.
+            return (
+                f'metric.type = "run.googleapis.com/container/{m}/utilizations" AND {run_logs}'
+                f' AND metric.label.container_name = "{APP_CONTAINER}"'
+            )
 
         log_metric = 'metric.type = "logging.googleapis.com/user/{name}" AND resource.type = "{r}"'
 
@@ -164,9 +170,13 @@ class Observability(Construct):
             ("5xx-ratio", "5xx responses > 1 % of requests", "CRITICAL",
              f"{requests} AND metric.label.response_code_class = 500",
              "ALIGN_RATE", [], 0.01, "300s", requests),
-            ("database-connection-errors", "Database connection error", "CRITICAL",
-             db_error_series,
-             "ALIGN_SUM", [], 0, "0s", None),
+            # Sustained for 5 minutes, not 0 s: with Direct VPC egress a new instance may wait
+            # "a minute or more" for connections at startup (https://cloud.google.com/run/docs/
+            # configuring/vpc-direct-vpc, Limitations), so every scale-out logs a few errors;
+            # an outage keeps failing every minute and still pages within about 6 minutes.
+            ("database-connection-errors", "Database connection errors for 5 minutes",
+             "CRITICAL", db_error_series,
+             "ALIGN_SUM", [], 0, "300s", None),
             ("latency-p95", "API latency p95 > 2 s", "WARNING", latency,
              "ALIGN_PERCENTILE_95", [], 2000, "300s", None),
             ("cpu", "CPU > 80 % for 5 minutes", "WARNING", run_metric("cpu"),

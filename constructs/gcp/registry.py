@@ -63,7 +63,7 @@ class Registry(Construct):
                     ),
                 ),
             ],
-            depends_on=[keys.grants["registry"]],  # DEPLOY-2: the agent may use the key
+            depends_on=[keys.ready["registry"]],  # DEPLOY-2: the agent may use the key
         )
         self.repository_id = repository.repository_id
         self.repository_url = (

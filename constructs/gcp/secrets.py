@@ -83,7 +83,7 @@ class Secrets(Construct):
         super().__init__(scope, id_)
         self._config = config
         self._key_id = keys.keys["secrets"].id
-        self._grant = keys.grants["secrets"]
+        self._key_ready = keys.ready["secrets"]
         self.secrets: dict[str, SecretManagerSecret] = {}
         self.versions: dict[str, SecretManagerSecretVersion] = {}
         # `rotated[X]` = (X, X_PREVIOUS, X_NEXT): the three env names of one generated secret.
@@ -139,7 +139,7 @@ class Secrets(Construct):
                     ]
                 )
             ),
-            depends_on=[self._grant],  # DEPLOY-2: the agent may use the key
+            depends_on=[self._key_ready],  # DEPLOY-2: the agent may use the key (propagated)
         )
         self.secrets[name] = secret
         return secret

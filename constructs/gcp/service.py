@@ -82,6 +82,9 @@ from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
 HEALTH_PATH = "/health"
+# The app's container; the Cloud SQL Auth Proxy sidecar is `cloud-sql-proxy`. Cloud Run's
+# per-container metrics carry it as `metric.label.container_name` (OBS-2 alerts select it).
+APP_CONTAINER = "app"
 # What the app's migrations need and nothing more (IAM-1, DEPLOY-6): connect to, create
 # schemas and temporary tables in its own database, and create in `public`. No role
 # membership: not `cloudsqlsuperuser` (extensions, event triggers, replication users,
@@ -137,8 +140,29 @@ def migration_grants(config: EnvironmentConfig) -> str:
     )
 
 
+def app_role_literal(config: EnvironmentConfig) -> str:
+    """The app's IAM database user as an SQL string literal."""
+    return "'" + iam_user(config).replace("'", "''") + "'"
+
+
+def revoke_admin(config: EnvironmentConfig) -> str:
+    """IAM-1: take `cloudsqlsuperuser` from the app's user, whatever made it a member.
+
+    Google documents that an IAM user starts with no privileges (https://cloud.google.com/
+    sql/docs/postgres/add-manage-iam-users), but also that users the Cloud SQL API creates
+    can be given `cloudsqlsuperuser` (`--database-roles`, https://cloud.google.com/sql/docs/
+    postgres/users), and provider 6.50's `google_sql_user` cannot send `database_roles` to
+    say which. So the step revokes it unconditionally: REVOKE of a membership that does not
+    exist only warns (https://www.postgresql.org/docs/current/sql-revoke.html), so this is
+    safe to repeat; `database_setup` then checks the membership is gone.
+    """
+    user = '"' + iam_user(config).replace('"', '""') + '"'
+    return f"REVOKE cloudsqlsuperuser FROM {user};"
+
+
 def database_statements(config: EnvironmentConfig) -> str:
-    """What the step runs in the app's database: the pgAudit extension, then the grants.
+    """What the step runs in the app's database: the pgAudit extension, the grants, and the
+    revocation of any admin role membership.
 
     `cloudsql.enable_pgaudit` and `pgaudit.log` (constructs/gcp/database.py) log nothing
     until the extension exists in the database: Cloud SQL's steps are the flag, then
@@ -146,7 +170,19 @@ def database_statements(config: EnvironmentConfig) -> str:
     postgres/pg-audit). Creating it takes `cloudsqlsuperuser`, which the deployer is in this
     step and the app never is; IF NOT EXISTS keeps the step safe to repeat.
     """
-    return f"CREATE EXTENSION IF NOT EXISTS pgaudit; {migration_grants(config)}"
+    return (
+        f"CREATE EXTENSION IF NOT EXISTS pgaudit; {migration_grants(config)} {revoke_admin(config)}"
+    )
+
+
+def superuser_check(config: EnvironmentConfig) -> str:
+    """A query whose result is `not-admin` only if the app's user is no member (direct or
+    inherited) of `cloudsqlsuperuser`. The marker is built by concatenation so that an
+    error message echoing the statement cannot contain it."""
+    return (
+        f"SELECT CASE WHEN pg_has_role({app_role_literal(config)}, 'cloudsqlsuperuser', "
+        "'MEMBER') THEN 'is-' || 'admin' ELSE 'not-' || 'admin' END AS app_admin"
+    )
 
 
 def database_setup(config: EnvironmentConfig, instance: str) -> str:
@@ -170,8 +206,16 @@ def database_setup(config: EnvironmentConfig, instance: str) -> str:
       for the app's user, and closes the Data API.
     - A service account's database user is its email without `.gserviceaccount.com`
       (https://cloud.google.com/sql/docs/postgres/add-manage-iam-users).
-    Everything is idempotent: the deployer's user is created only if missing, GRANT repeats
-    nothing, and the Data API is closed on exit even when a statement fails.
+    - IAM-1: the same statements revoke `cloudsqlsuperuser` from the app's user
+      (`revoke_admin`), and the step then fails unless a query shows the user is no member
+      of it (`superuser_check`).
+    - The Data API is closed again explicitly and the step fails unless the instance then
+      reports `settings.dataApiAccess` other than ALLOW_DATA_API (the API's values:
+      ALLOW_DATA_API, DISALLOW_DATA_API, unspecified = disallowed;
+      https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/instances, Settings).
+      A trap closes it too when an earlier command fails; the step has failed then anyway.
+    Everything is idempotent: the deployer's user is created only if missing, GRANT and
+    REVOKE repeat nothing, and the Data API ends closed.
     """
     project = config.gcp.project
     q = shlex.quote
@@ -193,6 +237,18 @@ def database_setup(config: EnvironmentConfig, instance: str) -> str:
             f'"$user" --type="$kind" --database-roles=cloudsqlsuperuser {common}; fi',
             f"gcloud sql instances execute-sql {instance} --database={DATABASE_NAME} "
             f"--sql={q(database_statements(config))} --project={q(project)} --quiet",
+            # IAM-1: fail unless the app's user is (now) no member of cloudsqlsuperuser
+            f"admin=$(gcloud sql instances execute-sql {instance} --database={DATABASE_NAME} "
+            f"--sql={q(superuser_check(config))} --project={q(project)} --quiet)",
+            'case "$admin" in *not-admin*) ;; *) echo "the app database user is still a '
+            'member of cloudsqlsuperuser: $admin" >&2; exit 1;; esac',
+            # close the Data API and prove it is closed; a trap alone cannot fail the step
+            f"{patch} --data-api-access={DATA_API_OFF}",
+            "trap - EXIT",
+            f"access=$(gcloud sql instances describe {instance} --project={q(project)} "
+            "--format='value(settings.dataApiAccess)')",
+            f'if [ "$access" = {DATA_API_ON} ]; then echo "the Data API of {instance} is still '
+            'allowed" >&2; exit 1; fi',
         ]
     )
 
@@ -358,7 +414,7 @@ class Service(Construct):
                 ),
                 containers=[
                     CloudRunV2ServiceTemplateContainers(
-                        name="app",
+                        name=APP_CONTAINER,
                         image=config.gcp.initial_image,  # DEPLOY-5
                         ports=CloudRunV2ServiceTemplateContainersPorts(container_port=svc.port),
                         resources=CloudRunV2ServiceTemplateContainersResources(  # APP-2

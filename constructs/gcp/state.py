@@ -3,17 +3,18 @@
 Satisfies: STATE-2, OBJ-1, OBJ-2, OBJ-3, OBJ-5, SEC-4, IAM-1, DEPLOY-2, DEPLOY-4, DEPLOY-6
 
 The bucket is `<project id>-tfstate`: bucket names are global and project IDs are globally
-unique and fixed, so the name is unique and deterministic (the environments' `backend: gcs`
-can name it before it exists). Uniform bucket-level access and enforced public access
-prevention (OBJ-1), versioning with noncurrent versions deleted after 90 days (OBJ-3), its
-own rotating Cloud KMS key (state holds every secret Terraform read, so the key is not the
-app's) granted to this project's Cloud Storage service agent only (IAM-1), and
+unique and fixed, so the name is unique and deterministic (the environments' `backend: gcs` can
+name it before it exists). OBJ-5 is a declared gap, as on every bucket (constructs/gcp/
+storage.py): Cloud Storage's XML API also accepts plain HTTP. Uniform bucket-level access and
+enforced public access prevention (OBJ-1), versioning with noncurrent versions deleted after 90
+days (OBJ-3), its own rotating Cloud KMS key (state holds every secret Terraform read, so the
+key is not the app's) granted to this project's Cloud Storage service agent only (IAM-1), and
 `prevent_destroy` on the bucket and the key. Placed like the app's bucket (constructs/gcp/
-storage.py): from a production config, a dual-region over `gcp.region` and
-`gcp.replica_region` (OBJ-4) with its key in the multi-region holding both. The GCS backend
-locks with a lock object in the bucket, so there is nothing else to create; the bucket has
-no retention policy or default event-based hold, which would keep the backend from deleting
-its lock object and old state (DEPLOY-6).
+storage.py): from a production config, a dual-region over `gcp.region` and `gcp.replica_region`
+(OBJ-4) with its key in the multi-region holding both. The GCS backend locks with a lock object
+in the bucket, so there is nothing else to create; the bucket has no retention policy or
+default event-based hold, which would keep the backend from deleting its lock object and old
+state (DEPLOY-6).
 
 Requests to the state bucket are recorded as Cloud Storage usage logs in a second bucket,
 `<project id>-tfstate-access-logs`, placed, encrypted and versioned like the first and
@@ -35,6 +36,7 @@ from cdktf_cdktf_provider_google.storage_bucket import (
     StorageBucketVersioning,
 )
 from constructs import Construct
+from constructs.gcp import waivers
 from constructs.gcp.keys import (
     DESTROY_SCHEDULED,
     ENCRYPTER,
@@ -44,6 +46,7 @@ from constructs.gcp.keys import (
     kms_location,
     storage_dual_region,
 )
+from constructs.gcp.propagation import propagated
 from constructs.gcp.storage import _lifecycle, access_log_bucket
 
 from synth.config import EnvironmentConfig
@@ -86,13 +89,15 @@ class StateStorage(Construct):
             member=f"serviceAccount:{agents.email['storage']}",
             depends_on=[agents.created["storage"]],  # type: ignore[list-item]
         )
+        # DEPLOY-2: the agent's grant is honoured only once it has propagated.
+        ready = propagated(self, "key-propagated", [grant])
         logs = access_log_bucket(
             self,
             name=f"{project}-tfstate-access-logs",
             key_id=key.id,
             retention_days=config.logs.retention_days,
             placement=placement,
-            depends_on=[grant],
+            depends_on=[ready],
         )
         bucket = StorageBucket(
             self,
@@ -108,7 +113,8 @@ class StateStorage(Construct):
             force_destroy=False,
             # Losing the bucket loses every environment's state.
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
-            depends_on=[grant],  # the agent must be able to use the key before the bucket
+            depends_on=[ready],  # the agent must be able to use the key before the bucket
         )
+        waivers.plain_http_xml_api(bucket)  # OBJ-5, as for the app's buckets
         self.bucket_name = bucket.name
         self.kms_key_id = key.id

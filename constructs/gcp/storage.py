@@ -9,8 +9,12 @@ unique and fixed, which makes the names unique and deterministic without a rando
   incomplete multipart (XML API) uploads aborted after 7 days.
 - OBJ-4: production is a configurable dual-region over `gcp.region` and
   `gcp.replica_region` (both copies written by Google; no replication job to run).
-- OBJ-5: Cloud Storage serves its JSON and XML APIs over HTTPS only; there is no plain-HTTP
-  endpoint to deny, so no bucket policy is needed (unlike S3's aws:SecureTransport).
+- OBJ-5: not enforceable, declared as a waiver on every bucket (CKV_GW_OBJ_44): the JSON
+  API accepts HTTPS only, but the XML API endpoints accept HTTP or HTTPS
+  (https://cloud.google.com/storage/docs/request-endpoints), and no bucket setting or IAM
+  condition refuses HTTP (no counterpart of S3's aws:SecureTransport). What remains: the app
+  and Terraform use the HTTPS JSON API, and uniform access plus enforced public access
+  prevention (CKV_GW_OBJ_43) mean only authenticated, IAM-admitted callers are served.
 - OBJ-6: usage (access) logs go to `<project id>-access-logs`, writable by Google's
   `cloud-storage-analytics@google.com` group only, kept for the log retention.
 
@@ -56,10 +60,15 @@ def _lifecycle(expire_days: int | None = None) -> list[StorageBucketLifecycleRul
         ),
     ]
     if expire_days is not None:
+        # OBS-1: `ANY`, not `LIVE`: in a versioned bucket deleting a live object keeps it as a
+        # noncurrent version, which the 90-day rule above would keep for ~90 days more. Age
+        # counts from the object's creation, so one rule deletes the live object and then its
+        # noncurrent version once `expire_days` have passed
+        # (https://cloud.google.com/storage/docs/lifecycle#age, #isLive).
         rules.append(
             StorageBucketLifecycleRule(
                 action=StorageBucketLifecycleRuleAction(type="Delete"),
-                condition=StorageBucketLifecycleRuleCondition(age=expire_days, with_state="LIVE"),
+                condition=StorageBucketLifecycleRuleCondition(age=expire_days, with_state="ANY"),
             )
         )
     return rules
@@ -91,6 +100,7 @@ def access_log_bucket(
         depends_on=depends_on,
         **placement,
     )
+    waivers.plain_http_xml_api(logs)  # OBJ-5
     waive(
         logs,
         "CKV_GCP_62",
@@ -125,7 +135,7 @@ class Storage(Construct):
         encryption = StorageBucketEncryption(default_kms_key_name=keys.keys["storage"].id)
 
         def bucket(id_: str, name: str, **settings: object) -> StorageBucket:
-            return StorageBucket(
+            created = StorageBucket(
                 self,
                 id_,
                 name=name,
@@ -134,10 +144,12 @@ class Storage(Construct):
                 encryption=encryption,  # OBJ-2
                 versioning=StorageBucketVersioning(enabled=True),  # OBJ-3
                 force_destroy=False,
-                depends_on=[keys.grants["storage"]],  # DEPLOY-2: the agent may use the key
+                depends_on=[keys.ready["storage"]],  # DEPLOY-2: the agent may use the key
                 **placement,
                 **settings,
             )
+            waivers.plain_http_xml_api(created)  # OBJ-5
+            return created
 
         logs = access_log_bucket(
             self,
@@ -145,7 +157,7 @@ class Storage(Construct):
             key_id=keys.keys["storage"].id,
             retention_days=config.logs.retention_days,
             placement=placement,
-            depends_on=[keys.grants["storage"]],  # DEPLOY-2: the agent may use the key
+            depends_on=[keys.ready["storage"]],  # DEPLOY-2: the agent may use the key
         )
         self.bucket = bucket(
             "assets",

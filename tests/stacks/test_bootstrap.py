@@ -394,6 +394,12 @@ def test_gcp_state_requests_are_logged_to_an_access_log_bucket(
     assert writer["member"] == "group:cloud-storage-analytics@google.com"
     assert writer["role"] == "roles/storage.objectCreator"
     assert "CKV_GCP_62" not in {w["check"] for w in state["//"].get("waivers", [])}
+    # OBJ-5: the XML API admits plain HTTP on every bucket; declared, never passed.
+    for bucket in (state, logs):
+        assert "CKV_GW_OBJ_44" in {w["check"] for w in bucket["//"].get("waivers", [])}
+    assert {"age": production("gcp").logs.retention_days, "with_state": "ANY"} in [
+        r["condition"] for r in logs["lifecycle_rule"]
+    ]
 
 
 # --- Azure -------------------------------------------------------------------------------

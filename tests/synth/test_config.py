@@ -639,3 +639,30 @@ def test_aws_state_tenants_are_the_environments_that_keep_or_may_keep_state_ther
         }
     )
     assert [t.environment for t in aws_state_tenants(bootstrap, [other])] == []
+
+
+def test_a_gcp_workload_names_where_its_certificate_comes_from_deploy_5() -> None:
+    data = {**shipped("staging"), "cloud": "gcp"}
+    data["gcp"] = {k: v for k, v in data["gcp"].items() if k != "dns_zone"}
+    with pytest.raises(ConfigError) as caught:
+        parse_environment("staging", data, source="staging.yaml")
+    assert str(caught.value) == (
+        "staging.yaml: gcp.dns_zone: None leaves the Google-managed certificate for "
+        "staging.groundwork.example.com without the DNS record that points the domain at the "
+        "load balancer, so it never provisions and HTTPS never serves (DEPLOY-5); set "
+        "gcp.dns_zone to the public Cloud DNS managed zone (in groundwork-staging) of "
+        "staging.groundwork.example.com or its parent, or gcp.ssl_certificate to an existing "
+        "self-managed certificate's name"
+    )
+    data["gcp"]["ssl_certificate"] = "groundwork-staging-tls"
+    config = parse_environment("staging", data, source="staging.yaml")
+    assert (config.gcp.dns_zone, config.gcp.ssl_certificate) == (None, "groundwork-staging-tls")
+    data["gcp"]["dns_zone"] = "Not_A_Zone"
+    with pytest.raises(ConfigError, match=r"gcp\.dns_zone"):
+        parse_environment("staging", data, source="staging.yaml")
+
+
+def test_the_gcp_certificate_source_does_not_bind_other_clouds() -> None:
+    data = {**shipped("staging"), "cloud": "aws"}
+    data["gcp"] = {k: v for k, v in data["gcp"].items() if k != "dns_zone"}
+    assert parse_environment("staging", data, source="staging.yaml").cloud == "aws"

@@ -55,6 +55,12 @@ class RolePropagation(GroundworkCheck):
     resource_types = (*CONSUMERS, "time_sleep")
     needs_config = False
 
+    def applies(self, body: dict[str, Any], stack: Stack) -> bool:
+        # time_sleep is not Azure's: GCP stacks use it too (their key-grant waits).
+        return self._address[0] != "time_sleep" or any(
+            a.startswith("azurerm_") for a in stack.graph.bodies
+        )
+
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         graph, me = stack.graph, self.address
         before = graph.prerequisites(me)

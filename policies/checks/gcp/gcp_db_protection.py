@@ -1,6 +1,13 @@
 """Builds CKV_GW_DB_45: Cloud SQL has deletion protection (Terraform's and the API's), keeps its
 backups on delete (the final snapshot) and `prevent_destroy` where the config asks for
-deletion protection, with the staging/production floor (DB-7)."""
+deletion protection, with the staging/production floor (DB-7).
+
+A workload's Cloud KMS keys follow the same switch: destroying a key destroys every byte it
+encrypted (the database's included), so `prevent_destroy` is on where
+`database.deletion_protection` is, and off where it is not, because there the README's
+`terraform destroy` is the documented teardown and a protected key would make it fail. The
+bootstrap stack's state key is always protected and not judged here.
+"""
 
 from typing import Any
 
@@ -9,13 +16,32 @@ from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine, 
 
 class DbProtection(GroundworkCheck):
     id = "CKV_GW_DB_45"
-    name = "Cloud SQL deletion protection, backups retained on delete and prevent_destroy"
+    name = (
+        "Cloud SQL deletion protection, backups retained on delete and prevent_destroy; "
+        "keys protected as the database is"
+    )
     requirement = "DB-7"
     severity = "HIGH"
-    resource_types = ("google_sql_database_instance",)
+    resource_types = ("google_sql_database_instance", "google_kms_crypto_key")
+
+    def applies(self, body: dict[str, Any], stack: Stack) -> bool:
+        if self._address[0] == "google_kms_crypto_key":
+            return stack.config is not None and stack.config.role == "workload"
+        return True
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         assert stack.config is not None
+        if self._address[0] == "google_kms_crypto_key":
+            wanted = stack.config.database.deletion_protection
+            actual = (blocks(body, "lifecycle") or [{}])[0].get("prevent_destroy") is True
+            if actual == wanted:
+                return Verdict.passed(f"prevent_destroy is {str(wanted).lower()}, as protection")
+            if wanted:
+                return Verdict.failed("prevent_destroy is off: destroying the key destroys data")
+            return Verdict.failed(
+                "prevent_destroy is on without database.deletion_protection: the documented "
+                "terraform destroy fails"
+            )
         settings = body.get("settings") or {}
         lifecycle = (blocks(body, "lifecycle") or [{}])[0]
         replica = bool(body.get("master_instance_name"))

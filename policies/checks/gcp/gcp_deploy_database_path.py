@@ -25,10 +25,20 @@ migrate (DEPLOY-6).
 - IAM-1 / DEPLOY-6 "its own role, not the master user": no step may give an IAM user an
   admin role (`cloudsqlsuperuser`, which can create extensions, event triggers and
   replication users, https://cloud.google.com/sql/docs/postgres/users; Cloud SQL's own
-  roles; the server-file roles), neither through `--database-roles` nor in SQL.
+  roles; the server-file roles), neither through `--database-roles` nor in SQL. And since
+  an IAM user created through the Cloud SQL API may already be a member of
+  `cloudsqlsuperuser` (provider 6.50's `google_sql_user` cannot send `database_roles`), the
+  step that lets the app migrate also runs `REVOKE cloudsqlsuperuser FROM` the user and
+  then checks `pg_has_role(<user>, 'cloudsqlsuperuser', 'MEMBER')`, failing otherwise.
+- A step that opens the instance's Data API (`--data-api-access=ALLOW_DATA_API`, which for a
+  private-IP instance admits IAM-authenticated SQL from the internet: https://cloud.google.
+  com/sql/docs/postgres/executesql-instance) closes it again and then reads
+  `settings.dataApiAccess` back, so a close that failed fails the step (an EXIT trap's
+  failure does not).
 """
 
 import re
+import shlex
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
@@ -117,6 +127,51 @@ def may_migrate(values: list[str], user: str) -> bool:
     return bool(database and schema)
 
 
+def step_command(body: dict[str, Any]) -> list[str]:
+    """The words of a step's local-exec command (shell quoting undone); [] if none."""
+    for provisioner in blocks(body, "provisioner"):
+        for local in blocks(provisioner, "local-exec"):
+            lexer = shlex.shlex(str(local.get("command", "")), posix=True, punctuation_chars=True)
+            lexer.whitespace_split = True  # `;`, `(`, `)` still end a word
+            try:
+                return list(lexer)
+            except ValueError:
+                return [str(local.get("command", ""))]
+    return []
+
+
+def revokes_admin(values: list[str], words: list[str], user: str) -> str | None:
+    """What is missing for the step to take `cloudsqlsuperuser` from `user` and prove it."""
+    sql = flag(values, "--sql") or ""
+    who = re.escape('"' + user.replace('"', '""') + '"')
+    if not re.search(rf"\bREVOKE\s+\"?cloudsqlsuperuser\"?\s+FROM\s+{who}", sql, re.I):
+        return "does not REVOKE cloudsqlsuperuser from it"
+    literal = re.escape("'" + user.replace("'", "''") + "'")
+    check = rf"pg_has_role\(\s*{literal}\s*,\s*'cloudsqlsuperuser'\s*,\s*'MEMBER'\s*\)"
+    if not any(re.search(check, w, re.I) for w in words):
+        return "does not check that it is no longer a member of cloudsqlsuperuser"
+    return None
+
+
+def closes_data_api(words: list[str]) -> Verdict | None:
+    """A step that opens the Data API closes it and reads the setting back afterwards."""
+    opens = [i for i, w in enumerate(words) if w == "--data-api-access=ALLOW_DATA_API"]
+    if not opens:
+        return None
+    closes = [i for i, w in enumerate(words) if w.startswith("--data-api-access=DENY_DATA_API")]
+    last_close = max(closes, default=-1)
+    if last_close < max(opens):
+        return Verdict.failed(
+            "the step opens the Data API and does not close it outside an EXIT trap"
+        )
+    if not any("settings.dataApiAccess" in w for w in words[last_close + 1 :]):
+        return Verdict.failed(
+            "the step closes the Data API without reading settings.dataApiAccess back: a "
+            "failed close leaves it open and the step still succeeds"
+        )
+    return Verdict.passed("the step closes the Data API and checks it is closed")
+
+
 def egress_ports(stack: Stack) -> set[str]:
     ports: set[str] = set()
     for body in stack.graph.of_type("google_compute_firewall").values():
@@ -129,7 +184,10 @@ def egress_ports(stack: Stack) -> set[str]:
 
 class DatabasePathWorks(GroundworkCheck):
     id = "CKV_GW_DEPLOY_45"
-    name = "The app reaches PostgreSQL on the port its TLS mode uses, with a role to migrate"
+    name = (
+        "The app reaches PostgreSQL on the port its TLS mode uses, with a role to migrate "
+        "and no admin role; the Data API ends closed"
+    )
     requirement = "DEPLOY-6"
     severity = "HIGH"
     resource_types = ("google_sql_database_instance",)
@@ -175,19 +233,28 @@ class DatabasePathWorks(GroundworkCheck):
                 continue
             name = str(ubody.get("name"))
             own = [
-                [str(v) for v in (b.get("input") or {}).get("gcloud") or []]
+                ([str(v) for v in (b.get("input") or {}).get("gcloud") or []], step_command(b))
                 for a, b in steps.items()
                 if stack.graph.needs(a, user)
             ]
-            admin = next((r for values in own if (r := grants_admin(values))), None)
+            admin = next((r for values, _ in own if (r := grants_admin(values))), None)
+            migrating = [(values, words) for values, words in own if may_migrate(values, name)]
             if admin:
                 verdicts.append(Verdict.failed(f"{user} is given {admin}, an admin role"))
-            elif any(may_migrate(values, name) for values in own):
-                verdicts.append(Verdict.passed(f"{user} may create in its database and schema"))
-            else:
+            elif not migrating:
                 verdicts.append(
                     Verdict.failed(f"{user} has no privileges: nothing lets it run migrations")
                 )
+            elif missing := next(
+                (m for values, words in migrating if (m := revokes_admin(values, words, name))),
+                None,
+            ):
+                verdicts.append(Verdict.failed(f"{user}: the step that grants it {missing}"))
+            else:
+                verdicts.append(
+                    Verdict.passed(f"{user} may create in its database and schema, as no admin")
+                )
+            verdicts.extend(v for _, words in own if (v := closes_data_api(words)))
         return combine(verdicts)
 
 

@@ -1,5 +1,6 @@
 """Builds CKV_GW_DEPLOY_44: whatever a resource reads when it first starts exists by then:
-Cloud Run's image, each secret version it reads, each CMEK key's first version (DEPLOY-5).
+Cloud Run's image, each secret version it reads, each CMEK key's first version, each
+Google-managed certificate's DNS record (DEPLOY-5).
 
 - A revision whose image lives in an Artifact Registry repository created in the same apply
   cannot start: the repository is empty until a pipeline pushes, and the pipeline runs after
@@ -11,6 +12,14 @@ Cloud Run's image, each secret version it reads, each CMEK key's first version (
 - A crypto key created with `skip_initial_version_creation` (or `import_only`) has no
   version to encrypt with until someone imports one
   (https://cloud.google.com/kms/docs/create-key).
+- A Google-managed certificate provisions only once each of its domains resolves to the load
+  balancer that serves it ("The provisioning process can complete only when the domain name
+  for which the certificate is created points to a target pool which, itself, points at the
+  certificate": the provider's google_compute_managed_ssl_certificate page), and a
+  certificate in PROVISIONING_FAILED_PERMANENTLY is never retried (Compute API
+  `sslCertificates`, `managed.status`). Every managed certificate's domain therefore has an
+  A/AAAA record in this stack whose data is the address of a forwarding rule whose HTTPS
+  proxy serves that certificate; an "operator will point DNS" output does not count.
 """
 
 import re
@@ -62,15 +71,61 @@ def writes_version(stack: Stack, before: frozenset[str], secret: str) -> bool:
     return False
 
 
+def serving_addresses(stack: Stack, certificate: str) -> set[str]:
+    """The global addresses of the forwarding rules whose HTTPS proxy serves `certificate`."""
+    proxies = {
+        a
+        for a, b in stack.graph.of_type("google_compute_target_https_proxy").items()
+        if any(address_of(c) == certificate for c in b.get("ssl_certificates") or [])
+    }
+    return {
+        str(address_of(b.get("ip_address")))
+        for b in stack.graph.of_type("google_compute_global_forwarding_rule").values()
+        if address_of(b.get("target")) in proxies and address_of(b.get("ip_address"))
+    }
+
+
+def certificate_records(stack: Stack, certificate: str, body: dict[str, Any]) -> Verdict:
+    """Every domain of a managed certificate resolves, by a record of this stack, to an
+    address whose forwarding rule serves the certificate."""
+    addresses = serving_addresses(stack, certificate)
+    if not addresses:
+        return Verdict.failed("no HTTPS proxy behind a forwarding rule serves the certificate")
+    records = stack.graph.of_type("google_dns_record_set").values()
+    verdicts = []
+    for managed in blocks(body, "managed"):
+        for domain in managed.get("domains") or []:
+            name = str(domain).rstrip(".")
+            if any(
+                str(r.get("name", "")).rstrip(".") == name
+                and r.get("type") in ("A", "AAAA")
+                and any(address_of(d) in addresses for d in r.get("rrdatas") or [])
+                for r in records
+            ):
+                verdicts.append(Verdict.passed(f"{name} resolves to the load balancer"))
+            else:
+                verdicts.append(
+                    Verdict.failed(
+                        f"{name}: no record of this stack points it at the load balancer that "
+                        "serves the certificate, so it never provisions"
+                    )
+                )
+    return combine(verdicts or [Verdict.failed("the certificate names no domain")])
+
+
 class FirstStartHasItsInputs(GroundworkCheck):
     id = "CKV_GW_DEPLOY_44"
-    name = "A first revision's image, secret versions and keys exist when it starts"
+    name = (
+        "A first revision's image, secret versions and keys exist when it starts, and a "
+        "managed certificate's domain resolves to its load balancer"
+    )
     requirement = "DEPLOY-5"
     severity = "HIGH"
     resource_types = (
         "google_cloud_run_v2_service",
         "google_cloud_run_v2_job",
         "google_kms_crypto_key",
+        "google_compute_managed_ssl_certificate",
     )
     needs_config = False
 
@@ -79,6 +134,8 @@ class FirstStartHasItsInputs(GroundworkCheck):
             if body.get("skip_initial_version_creation") or body.get("import_only"):
                 return Verdict.failed("the key has no first version to encrypt with")
             return Verdict.passed("Cloud KMS creates the key's first version")
+        if self._address[0] == "google_compute_managed_ssl_certificate":
+            return certificate_records(stack, self.address, body)
         repositories = {
             b.get("repository_id")
             for b in stack.graph.of_type("google_artifact_registry_repository").values()

@@ -1,6 +1,7 @@
 """Builds CKV_GW_DEPLOY_42: every resource that acts as an identity depends on that identity's
 grants (DEPLOY-2): a CMEK-encrypted resource on the crypto-key grant to its own service
-agent, a Cloud Run service or job on every grant to the service account it runs as.
+agent, and on a `time_sleep` of at least 7 minutes after that grant; a Cloud Run service or
+job on every grant to the service account it runs as.
 
 A resource created with a key its agent may not use yet fails ("permission denied on
 cryptoKeys.encrypt"); grants are eventually consistent, so ordering is the least the plan
@@ -11,8 +12,16 @@ account as soon as it is created: a grant that does not exist yet (the Cloud SQL
 (https://cloud.google.com/run/docs/securing/service-identity;
 https://cloud.google.com/iam/docs/access-change-propagation). Grants on the resource itself
 (a job's own `run.invoker`) follow it and are exempt.
+
+Ordering is not enough for a CMEK resource: the agent uses the key in the create call
+itself, and a grant is honoured only once it has propagated, "typically 2 minutes, but could
+potentially take 7 minutes or longer" (https://cloud.google.com/iam/docs/access-change-
+propagation); the provider does not wait for that (terraform-provider-google#22521). So the
+resource also waits for a `time_sleep` that itself waits for the grant. Each `time_sleep` of a
+GCP stack is judged too: at least 7 minutes, after at least one IAM grant.
 """
 
+import re
 from typing import Any
 
 from gcp_deploy_refs import key_refs
@@ -26,6 +35,30 @@ ENCRYPTERS = frozenset(
 
 
 RUNS_AS = ("google_cloud_run_v2_service", "google_cloud_run_v2_job")
+PROPAGATION_SECONDS = 7 * 60
+UNITS = {"h": 3600, "m": 60, "s": 1}
+
+
+def seconds(duration: Any) -> int | None:
+    """Seconds of a Go duration such as `7m` or `1m30s`; None if it is not one."""
+    parts = re.findall(r"(\d+)([hms])", str(duration))
+    if not parts or "".join(n + u for n, u in parts) != str(duration):
+        return None
+    return sum(int(n) * UNITS[u] for n, u in parts)
+
+
+def is_grant(address: str) -> bool:
+    return address.startswith("google_") and address.split(".")[0].endswith("_iam_member")
+
+
+def propagation_sleep(stack: Stack, before: frozenset[str], grant: str) -> bool:
+    """Whether something in `before` is a long enough `time_sleep` that waits for `grant`."""
+    return any(
+        a.startswith("time_sleep.")
+        and stack.graph.needs(a, grant)
+        and (seconds(stack.graph.bodies[a].get("create_duration")) or 0) >= PROPAGATION_SECONDS
+        for a in before
+    )
 
 
 def run_as(body: dict[str, Any]) -> str | None:
@@ -40,13 +73,32 @@ def run_as(body: dict[str, Any]) -> str | None:
 
 class ResourcesWaitForTheirIdentitysGrants(GroundworkCheck):
     id = "CKV_GW_DEPLOY_42"
-    name = "Every resource that acts as an identity depends on that identity's grants"
+    name = (
+        "Every resource that acts as an identity depends on that identity's grants; a CMEK "
+        "resource waits for its key grant to propagate"
+    )
     requirement = "DEPLOY-2"
     severity = "HIGH"
-    resource_types = (*CMEK_AGENT_API, *RUNS_AS)
+    resource_types = (*CMEK_AGENT_API, *RUNS_AS, "time_sleep")
     needs_config = False
 
+    def applies(self, body: dict[str, Any], stack: Stack) -> bool:
+        # time_sleep is not Google's: judge it only in stacks that use the Google provider.
+        return self._address[0] != "time_sleep" or any(
+            a.startswith("google_") for a in stack.graph.bodies
+        )
+
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        if self._address[0] == "time_sleep":
+            duration = seconds(body.get("create_duration"))
+            if duration is None or duration < PROPAGATION_SECONDS:
+                return Verdict.failed(
+                    f"create_duration {body.get('create_duration')!r} is under 7 minutes"
+                )
+            grants = [a for a in stack.graph.prerequisites(self.address) if is_grant(a)]
+            if not grants:
+                return Verdict.failed("waits for no IAM grant")
+            return Verdict.passed(f"{duration} s after {len(grants)} grants")
         if self._address[0] in RUNS_AS:
             return self._runtime_grants(body, stack)
         api = CMEK_AGENT_API[self._address[0]]
@@ -71,8 +123,15 @@ class ResourcesWaitForTheirIdentitysGrants(GroundworkCheck):
                 verdicts.append(Verdict.failed(f"{key}: no grant to the {api} agent"))
             elif not any(g in before for g in grants):
                 verdicts.append(Verdict.failed(f"{key}: does not wait for {grants[0]}"))
+            elif not any(propagation_sleep(stack, before, g) for g in grants if g in before):
+                verdicts.append(
+                    Verdict.failed(
+                        f"{key}: starts right after {grants[0]}, before it propagates (no "
+                        "time_sleep of 7 minutes after it)"
+                    )
+                )
             else:
-                verdicts.append(Verdict.passed(f"{key}: waits for its agent's grant"))
+                verdicts.append(Verdict.passed(f"{key}: waits for its agent's grant to propagate"))
         return combine(verdicts or [Verdict.passed("no customer-managed key")])
 
     def _runtime_grants(self, body: dict[str, Any], stack: Stack) -> Verdict:

@@ -59,11 +59,11 @@ def test_private_ip_only_strict_tls_and_cmek_db_1_db_2_db_3_net_2(
             assert ip["ipv4_enabled"] is False
             assert ip["ssl_mode"] == "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
             assert "google_compute_network" in ip["private_network"]
-            # DEPLOY-2: created only once the Cloud SQL agent may use the key.
-            assert any(
-                d.startswith("google_kms_crypto_key_iam_member.keys_database-agent")
-                for d in instance["depends_on"]
-            )
+            # DEPLOY-2: created only once the Cloud SQL agent's key grant has propagated.
+            [sleep] = [d for d in instance["depends_on"] if d.startswith("time_sleep.")]
+            body = stack["resource"]["time_sleep"][sleep.split(".", 1)[1]]
+            assert body["create_duration"] == "7m"
+            assert "google_kms_crypto_key_iam_member.keys_database-agent" in str(body["triggers"])
 
 
 def test_every_instance_carries_the_tag_1_labels_itself(stacks: dict[str, dict[str, Any]]) -> None:

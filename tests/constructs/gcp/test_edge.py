@@ -78,3 +78,37 @@ def test_backend_logs_every_request_edge_3(stack: dict[str, Any]) -> None:
     [neg] = resources_of(stack, "google_compute_region_network_endpoint_group")
     assert neg["network_endpoint_type"] == "SERVERLESS"
     assert neg["cloud_run"]["service"] == "groundwork-dev"
+
+
+def test_the_managed_certificate_waits_for_the_a_record_to_the_load_balancer_deploy_5(
+    stack: dict[str, Any],
+) -> None:
+    [record] = resources_of(stack, "google_dns_record_set")
+    assert (record["name"], record["type"]) == ("dev.groundwork.example.com.", "A")
+    [address] = record["rrdatas"]
+    assert address.startswith("${google_compute_global_address.edge_address")
+    assert address.endswith(".address}")
+    [zone] = stack["data"]["google_dns_managed_zone"].values()
+    assert zone["name"] == "groundwork-example-com"
+    assert record["managed_zone"].startswith("${data.google_dns_managed_zone.")
+    [condition] = zone["lifecycle"]["postcondition"]
+    assert 'self.visibility == "public"' in condition["condition"]
+    assert '"dev.groundwork.example.com."' in condition["condition"]
+    [cert] = stack["resource"]["google_compute_managed_ssl_certificate"]
+    depends = stack["resource"]["google_compute_managed_ssl_certificate"][cert]["depends_on"]
+    assert any(d.startswith("google_dns_record_set.") for d in depends)
+
+
+def test_an_existing_certificate_replaces_the_managed_one_deploy_5() -> None:
+    config = load_environment(ROOT / "environments" / "dev.yaml", cloud="gcp")
+    config = config.model_copy(
+        update={"gcp": config.gcp.model_copy(update={"dns_zone": None, "ssl_certificate": "app"})}
+    )
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
+    Edge(stack, "edge", config=config, service=FakeService("groundwork-dev"))  # type: ignore[arg-type]
+    synthesized = json.loads(CdktfTesting.synth(stack))
+    assert resources_of(synthesized, "google_compute_managed_ssl_certificate") == []
+    assert resources_of(synthesized, "google_dns_record_set") == []
+    [proxy] = resources_of(synthesized, "google_compute_target_https_proxy")
+    assert proxy["ssl_certificates"] == ["projects/groundwork-dev/global/sslCertificates/app"]

@@ -41,15 +41,22 @@ def production() -> dict[str, Any]:
     return synth("production")
 
 
-def test_every_key_rotates_within_90_days_and_cannot_be_destroyed_sec_4(
-    dev: dict[str, Any],
-) -> None:
+def test_every_key_rotates_within_90_days_sec_4(dev: dict[str, Any]) -> None:
     keys = resources_of(dev, KmsCryptoKey.TF_RESOURCE_TYPE)
     assert sorted(k["name"] for k in keys) == sorted(AGENTS)
     for key in keys:
         assert int(key["rotation_period"].removesuffix("s")) <= 90 * 86400
-        assert key["lifecycle"]["prevent_destroy"] is True
         assert key["purpose"] == "ENCRYPT_DECRYPT"
+
+
+def test_keys_are_protected_from_destroy_as_the_database_is_db_7(
+    dev: dict[str, Any], production: dict[str, Any]
+) -> None:
+    # dev has no deletion protection and is torn down with `terraform destroy` (README).
+    for key in resources_of(dev, KmsCryptoKey.TF_RESOURCE_TYPE):
+        assert key["lifecycle"]["prevent_destroy"] is False
+    for key in resources_of(production, KmsCryptoKey.TF_RESOURCE_TYPE):
+        assert key["lifecycle"]["prevent_destroy"] is True
 
 
 def test_each_key_is_granted_only_to_its_own_service_agent_iam_1_db_2_obj_2(

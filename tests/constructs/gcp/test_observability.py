@@ -36,7 +36,7 @@ def test_every_obs_2_alert_exists_with_its_severity_and_notifies_email_obs_2_obs
     assert severities == {
         "Failed logins > 10/min from one IP": "WARNING",
         "5xx responses > 1 % of requests": "CRITICAL",
-        "Database connection error": "CRITICAL",
+        "Database connection errors for 5 minutes": "CRITICAL",
         "API latency p95 > 2 s": "WARNING",
         "CPU > 80 % for 5 minutes": "WARNING",
         "Memory > 85 % for 5 minutes": "WARNING",
@@ -57,6 +57,13 @@ def test_every_obs_2_alert_exists_with_its_severity_and_notifies_email_obs_2_obs
     assert "google_monitoring_uptime_check_config.observability_uptime_" in uptime["filter"]
     ratio = policies["5xx responses > 1 % of requests"]["conditions"][0]["condition_threshold"]
     assert "denominator_filter" in ratio
+    # the app container's utilization, not the Cloud SQL proxy sidecar's
+    for title in ("CPU > 80 % for 5 minutes", "Memory > 85 % for 5 minutes"):
+        flt = policies[title]["conditions"][0]["condition_threshold"]["filter"]
+        assert flt.endswith(' AND metric.label.container_name = "app"')
+    # a scale-out's first minute of Direct VPC egress does not page; an outage still does
+    errors = policies["Database connection errors for 5 minutes"]["conditions"][0]
+    assert errors["condition_threshold"]["duration"] == "300s"
 
 
 def test_failed_logins_come_from_a_log_metric_per_client_ip_obs_2(dev: dict[str, Any]) -> None:

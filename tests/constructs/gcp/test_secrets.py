@@ -56,10 +56,10 @@ def test_the_secrets_exist_by_kind_encrypted_after_their_key_grant_sec_1_sec_5_d
         assert replica["location"] == "europe-west1"
         key = replica["customer_managed_encryption"]["kms_key_name"]
         assert "google_kms_crypto_key.keys_secrets" in key
-        assert any(
-            d.startswith("google_kms_crypto_key_iam_member.keys_secrets-agent")
-            for d in secret["depends_on"]
-        )
+        # DEPLOY-2: after the agent's grant, propagated (constructs/gcp/propagation.py).
+        [sleep] = [d for d in secret["depends_on"] if d.startswith("time_sleep.")]
+        triggers = stack["resource"]["time_sleep"][sleep.split(".", 1)[1]]["triggers"]
+        assert "google_kms_crypto_key_iam_member.keys_secrets-agent" in str(triggers)
         assert "rotation" not in secret and "topics" not in secret  # no notice nobody reads
 
 

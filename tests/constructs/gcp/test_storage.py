@@ -17,6 +17,7 @@ from synth.providers import load_provider
 load_provider("gcp")
 
 from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
+from cdktf_cdktf_provider_google.storage_bucket import StorageBucket  # noqa: E402
 from constructs.gcp.keys import Keys  # noqa: E402
 from constructs.gcp.storage import Storage  # noqa: E402
 
@@ -89,3 +90,25 @@ def test_access_logs_go_to_a_bucket_only_google_s_log_writer_can_write_obj_6(
         r["condition"].get("age") for r in logs["lifecycle_rule"] if r["action"]["type"] == "Delete"
     ]
     assert 30 in ages  # kept for the environment's log retention
+
+
+def test_access_logs_leave_no_noncurrent_version_past_the_retention_obs_1(
+    dev: dict[str, Any],
+) -> None:
+    logs = buckets(dev)["groundwork-dev-access-logs"]
+    deletes = [r["condition"] for r in logs["lifecycle_rule"] if r["action"]["type"] == "Delete"]
+    assert {"age": 30, "with_state": "ANY"} in deletes  # dev's logs.retention_days
+    assert logs["versioning"]["enabled"] is True
+
+
+def test_every_bucket_declares_that_the_xml_api_admits_http_obj_5() -> None:
+    config = load_environment(ROOT / "environments" / "dev.yaml", cloud="gcp")
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
+    Storage(stack, "storage", config=config, keys=Keys(stack, "keys", config=config))
+    found = [c for c in stack.node.find_all() if isinstance(c, StorageBucket)]
+    assert len(found) == 2
+    for bucket in found:
+        declared = getattr(bucket, "_groundwork_waivers", [])
+        [waiver] = [w for w in declared if w["check"] == "CKV_GW_OBJ_44"]
+        assert "accept plain HTTP" in waiver["reason"]

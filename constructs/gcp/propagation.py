@@ -1,0 +1,36 @@
+"""Builds the waits for Cloud KMS key grants to take effect before a CMEK resource uses them.
+
+Satisfies: DEPLOY-2
+
+An IAM grant exists as soon as `setIamPolicy` returns, but it is honoured only once it has
+propagated: "Changes to allow or deny policies typically propagate in 2 minutes, but could
+potentially take 7 minutes or longer" (https://cloud.google.com/iam/docs/access-change-
+propagation). The provider treats a grant as done when the call succeeds and does not wait
+(terraform-provider-google#22521), so a Cloud SQL instance, Memorystore instance, bucket,
+secret or repository created right after its service agent's `cryptoKeyEncrypterDecrypter`
+grant can be refused ("permission denied on Cloud KMS key") in a fresh project. `propagated`
+returns a `time_sleep` (hashicorp/time, as Azure's role waits in constructs/azure/
+propagation.py) of `IAM_PROPAGATION` after the given grants; a CMEK resource depends on it
+instead of on the grant alone. The sleep runs on create only (and again if a grant is
+replaced, through its `triggers`), so later applies do not wait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdktf import TerraformResource
+from cdktf_cdktf_provider_time.sleep import Sleep
+from constructs import Construct
+
+IAM_PROPAGATION = "7m"  # Google's stated upper bound for an allow-policy change (see above)
+
+
+def propagated(scope: Construct, id_: str, grants: Sequence[TerraformResource]) -> Sleep:
+    """A wait of `IAM_PROPAGATION` that starts once every grant in `grants` exists."""
+    return Sleep(
+        scope,
+        id_,
+        create_duration=IAM_PROPAGATION,
+        triggers={grant.node.id: grant.get_string_attribute("id") for grant in grants},
+    )
