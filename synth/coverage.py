@@ -25,6 +25,18 @@ from synth.requirements import REQUIREMENTS
 
 WAIVED_PREFIX = "WAIVED: "
 
+
+def floor_waiver_notes(details: Sequence[str]) -> list[str]:
+    """The environment-file floor waivers (`WAIVED: <field> floor: <reason>`) in a result's
+    details. A policy joins its verdicts' messages with "; " (groundwork_policy.combine), so a
+    note can sit after another verdict's message, not only at the start of a detail."""
+    return [
+        part.removeprefix(WAIVED_PREFIX)
+        for detail in details
+        for part in detail.split("; ")
+        if part.startswith(WAIVED_PREFIX)
+    ]
+
 # CKV_GW_<AREA>_<N>, AREA being the requirement's prefix with '-' dropped.
 POLICY_ID = r"^CKV_GW_([A-Z]+)_[1-9][0-9]*$"
 
@@ -261,7 +273,7 @@ def coverage(
                 f for f in findings if f.stack == stack.name and requirement in f.requirements
             ]
             statuses = {f.status for f in behind}
-            config_waived = any(d.startswith(WAIVED_PREFIX) for f in behind for d in f.details)
+            config_waived = any(floor_waiver_notes(f.details) for f in behind)
             if Status.FAILED in statuses:
                 status = CoverageStatus.FAIL
             elif Status.WAIVED in statuses or config_waived:

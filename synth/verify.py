@@ -52,6 +52,7 @@ from synth.coverage import (
     applicable,
     builtin_reads,
     coverage,
+    floor_waiver_notes,
     load_policy_catalog,
     load_requirement_map,
     requirements_of,
@@ -98,8 +99,6 @@ DEFAULT_ENVIRONMENTS = PROJECT_ROOT / "environments"
 
 # Our policies mark non-binary outcomes in a result's details.
 UNKNOWN_PREFIX = "UNKNOWN: "
-# ...and a floor the environment file waives (policies/checks/groundwork_policy.py).
-WAIVED_PREFIX = "WAIVED: "
 
 
 def evaluate(
@@ -243,14 +242,14 @@ def evaluate(
 
 def _floor_waiver(record: CheckovRecord, resource: str, scan: Scan) -> Waiver | None:
     """The environment file's floor waiver behind a passed result with a WAIVED note."""
-    note = next((d for d in record.details if d.startswith(WAIVED_PREFIX)), None)
-    if note is None:
+    notes = floor_waiver_notes(record.details)
+    if not notes:
         return None
     config = scan.configs.get(record.stack)
     return Waiver(
         check=record.check_id,
         stack=record.stack,
-        reason=note.removeprefix(WAIVED_PREFIX),
+        reason="; ".join(notes),
         owner=config.owner if config is not None else "the environment file's owner",
         expires=None,
         origin=f"environments/{record.stack}.yaml waivers (a requirement floor)",

@@ -320,7 +320,13 @@ waivers:
 # ---------------------------------------------------------------- floor waivers
 
 
-def test_a_floor_waiver_is_reported_as_waived_with_its_reason(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "before",
+    # A policy joins its verdicts with "; " (groundwork_policy.combine): the note can follow
+    # another verdict's message, which the gate reported as a plain pass (newcomer review).
+    ["", "min_capacity is 1, max_capacity is 4; "],
+)
+def test_a_floor_waiver_is_reported_as_waived_with_its_reason(tmp_path: Path, before: str) -> None:
     """A policy passes a floor the environment file waives with a WAIVED note; the gate
     reports the finding as waived with the file's reason, never as a pass."""
     stack = verify.Stack(
@@ -339,7 +345,7 @@ def test_a_floor_waiver_is_reported_as_waived_with_its_reason(tmp_path: Path) ->
         line_range=(1, 2),
         check_class="policies.checks.aws.replicas",
         guideline=None,
-        details=(f"WAIVED: service.min_replicas floor: {reason}",),
+        details=(f"{before}WAIVED: service.min_replicas floor: {reason}",),
     )
     scan = verify.Scan([stack], "3.3.30", [record], frozenset())
     mapping = verify.RequirementMap({"CKV_GW_APP_1": ("APP-1",)}, {})
