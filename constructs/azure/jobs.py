@@ -77,7 +77,13 @@ from constructs.azure.secrets import Secrets
 from synth.config import EnvironmentConfig
 
 # Public images that exist before the first release (DEPLOY-5), pinned by tag.
-AZURE_CLI_IMAGE = "mcr.microsoft.com/azure-cli:2.67.0"
+# Azure CLI 2.73 or later: earlier CLIs sign in with a managed identity through IMDS only, and
+# `az login --identity` fails inside Container Apps, whose identity endpoint is
+# IDENTITY_ENDPOINT (Azure/azure-cli #22677, microsoft/azure-container-apps #502); MSAL's
+# managed identity, which reads it, became the default in 2.73 and the only one in 2.75
+# (Azure/azure-cli #25959, #31577). Since 2.73 a user-assigned identity is named with
+# `--client-id`; `--username` is refused (Azure/azure-cli #31015, #31453).
+AZURE_CLI_IMAGE = "mcr.microsoft.com/azure-cli:2.75.0"
 # The server's major version (`database.engine_version`, 15..17) picks the tag. psql needs
 # libpq 16 or later for `sslrootcert=system` (https://www.postgresql.org/docs/16/libpq-connect.html),
 # so a 15 server gets the 16 client, which talks to it (psql supports older servers).
@@ -154,7 +160,7 @@ CACHE_ACCESS_API_VERSION = "2025-04-01"  # first stable version with accessPolic
 # Signs in as the job's identity and PUTs the app identity's access policy assignment on the
 # cache's database (an idempotent create-or-update). Assignment names are [A-Za-z0-9]{1,60}.
 CACHE_ACCESS_SCRIPT = r"""set -eu
-az login --identity --username "$AZURE_CLIENT_ID" --allow-no-subscriptions >/dev/null
+az login --identity --client-id "$AZURE_CLIENT_ID" --allow-no-subscriptions >/dev/null
 url="https://management.azure.com$DATABASE_ID/accessPolicyAssignments/app"
 body='{"properties":{"accessPolicyName":"default","user":{"objectId":"'"$APP_OBJECT_ID"'"}}}'
 az rest --method put --url "$url?api-version=$API_VERSION" --body "$body"
@@ -176,7 +182,7 @@ def az(*args):
     out = subprocess.run(["az", *args, "-o", "json"], check=True, capture_output=True, text=True)
     return json.loads(out.stdout or "null")
 
-az("login", "--identity", "--username", os.environ["AZURE_CLIENT_ID"], "--allow-no-subscriptions")
+az("login", "--identity", "--client-id", os.environ["AZURE_CLIENT_ID"], "--allow-no-subscriptions")
 vault, queue, account = os.environ["VAULT_NAME"], os.environ["QUEUE_NAME"], os.environ["ACCOUNT"]
 groups = json.loads(os.environ["GENERATED"])  # current name -> [previous name, next name]
 members = {m: current for current, others in groups.items() for m in (current, *others)}

@@ -25,7 +25,7 @@ Satisfies: SEC-1, SEC-2, SEC-3, DB-9, DEPLOY-2, DEPLOY-6
   through hashicorp/go-uuid; https://developer.hashicorp.com/terraform/language/functions/uuid),
   evaluated by Terraform at apply time. `value_wo_version` stays 1, so later applies leave
   it alone and the rotation job owns later versions. `database-url` holds no secret (user,
-  host, port, database, `sslmode=require`), so it is built from Terraform values.
+  host, port, database, `sslmode=verify-full`), so it is built from Terraform values.
 - SEC-2: every secret expires `config.secrets.rotation_days` after it was written. Key
   Vault has no rotation schedule for secrets; it raises `SecretNearExpiry` 30 days before
   expiry, and an Event Grid subscription delivers those events (and `SecretExpired`) to the
@@ -111,7 +111,11 @@ class Secrets(Construct):
         }
         url = (
             f"postgresql://{app_identity_name(config)}@{database.fqdn}:{database.port}"
-            f"/{database.database.name}?sslmode=require"
+            # verify-full against the system's roots (libpq 16+): the server's certificate
+            # chains to DigiCert Global Root G2 / Microsoft RSA Root CA 2017, public roots
+            # (https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-networking-ssl-tls);
+            # `require` would encrypt without checking who answers.
+            f"/{database.database.name}?sslmode=verify-full&sslrootcert=system"
         )
         # Generated secrets: current, previous and next, each with its own random first value.
         slots = {

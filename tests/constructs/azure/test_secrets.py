@@ -46,7 +46,7 @@ def test_jwt_secret_starts_with_256_random_bits_write_only_sec_1_sec_3_deploy_6(
         assert "value" not in found[name]
     url = found["database-url"]["value"]
     assert url.startswith("postgresql://id-groundwork-dev-app@")
-    assert url.endswith("?sslmode=require")
+    assert url.endswith("?sslmode=verify-full&sslrootcert=system")
     assert ":" not in url.removeprefix("postgresql://").split("@")[0]  # no password
 
 
@@ -80,7 +80,9 @@ def test_the_rotation_job_drains_the_queue_and_may_write_only_the_rotated_secret
     (job,) = [j for j in resources_of(dev, "azurerm_container_app_job") if "rotate" in j["name"]]
     assert job["schedule_trigger_config"]["cron_expression"] == "7 * * * *"
     (container,) = job["template"]["container"]
-    assert container["image"] == "mcr.microsoft.com/azure-cli:2.67.0"
+    # 2.73+: MSAL managed identity reads Container Apps' IDENTITY_ENDPOINT (r2 review).
+    assert container["image"] == "mcr.microsoft.com/azure-cli:2.75.0"
+    assert '"login", "--identity", "--client-id"' in container["command"][-1]
     env = {e["name"]: e["value"] for e in container["env"]}
     assert json.loads(env["GENERATED"]) == {
         "jwt-secret": ["jwt-secret-previous", "jwt-secret-next"]
