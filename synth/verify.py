@@ -43,7 +43,7 @@ from synth.checkov_run import (
     scannable,
     stack_cloud,
 )
-from synth.config import EnvironmentConfig
+from synth.config import CLOUDS, EnvironmentConfig
 from synth.construct_waivers import construct_paths
 from synth.coverage import (
     Policy,
@@ -257,6 +257,24 @@ def _floor_waiver(record: CheckovRecord, resource: str, scan: Scan) -> Waiver | 
     )
 
 
+def _warn_unknown_environments(
+    waivers: Sequence[FileWaiver], environments: Path, waivers_path: Path
+) -> None:
+    """Warn about operator waivers scoped to an environment that has no file: a typo such as
+    `[prodution]` would otherwise apply nowhere, silently (a waiver about another cloud's
+    run is unused only in this run, so it is not warned about)."""
+    known = {path.stem for path in environments.glob("*.yaml")}
+    known |= {f"bootstrap-{cloud}" for cloud in CLOUDS}
+    for index, entry in enumerate(waivers):
+        for name in entry.environments or ():
+            if name not in known:
+                print(
+                    f"verify: warning: {waivers_path} waivers[{index}]: environments: {name} "
+                    f"has no {environments / (name + '.yaml')}; the waiver applies nowhere",
+                    file=sys.stderr,
+                )
+
+
 def _idle(
     idle: Sequence[tuple[int, FileWaiver]],
     stacks: Sequence[Stack],
@@ -325,6 +343,7 @@ def run(
             os.environ.get("GROUNDWORK_ENVIRONMENTS") or DEFAULT_ENVIRONMENTS
         )
         configs = load_configs(stacks, environments)
+        _warn_unknown_environments(waivers, environments, waivers_path)
     try:
         scan = run_checkov(stacks, dirs, configs)
     except CheckovError as error:

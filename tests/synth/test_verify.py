@@ -865,3 +865,26 @@ def test_environments_command_exits_2_on_bad_input_and_0_on_good(tmp_path: Path)
         [*command, str(ROOT / "environments")], env=env, capture_output=True, text=True, check=False
     )
     assert good.returncode == 0, good.stderr
+
+
+def test_an_operator_waiver_for_an_environment_without_a_file_is_warned_about(
+    tmp_path: Path,
+) -> None:
+    """`environments: [prodution]` applied nowhere, silently (newcomer review)."""
+    waivers = write_waivers(
+        tmp_path / "waivers.yaml",
+        """waivers:
+  - check: CKV_AWS_26
+    environments: [prodution]
+    resource: alerts/topic
+    reason: A typo in the environment's name must not pass unnoticed.
+    owner: platform-team
+    expires: 2027-06-30
+""",
+    )
+    run = run_cli(tmp_path / "work", FIXTURES / "clean", "--today", TODAY, "--waivers", waivers)
+    assert run.code == 0, run.stdout + run.stderr
+    assert (
+        f"verify: warning: {waivers} waivers[0]: environments: prodution has no "
+        f"{ROOT / 'environments' / 'prodution.yaml'}; the waiver applies nowhere"
+    ) in run.stderr
