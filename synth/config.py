@@ -8,6 +8,7 @@ allowed (`ConfigError`); callers print it and exit 2.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import ipaddress
 import os
@@ -28,6 +29,7 @@ from pydantic import (
     field_validator,
 )
 
+from synth import clock
 from synth.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS
 from synth.requirements import REQUIREMENTS, describe
 
@@ -461,10 +463,22 @@ class AwsStateTenant(Strict):
 
 
 class Waiver(Strict):
-    """Lowers one production floor; the verify report lists it."""
+    """Lowers one production floor through `expires` (inclusive); the verify report lists it
+    with its owner (the environment's `owner` unless it names one). Expired, it lowers nothing
+    and the floor applies again, like every other waiver (README "Waivers")."""
 
     requirement: str
     reason: Annotated[str, Field(min_length=20)]
+    expires: dt.date
+    owner: Label | None = None
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        # YAML reads `2026-12-31` as a date; a quoted "2026-12-31" is the same day.
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return dt.date.fromisoformat(value)
+        return value
 
     @field_validator("requirement")
     @classmethod
@@ -534,8 +548,17 @@ class EnvironmentConfig(Strict):
             self.cloud
         ]
 
-    def waived(self, requirement: str) -> bool:
-        return any(waiver.requirement == requirement for waiver in self.waivers)
+    def waived(self, requirement: str, today: dt.date | None = None) -> bool:
+        """Whether an unexpired waiver of this file lowers `requirement`'s floors on `today`
+        (the gate's today, synth/clock.py, by default)."""
+        return self.floor_waiver(requirement, today) is not None
+
+    def floor_waiver(self, requirement: str, today: dt.date | None = None) -> Waiver | None:
+        """The unexpired waiver of `requirement`, if any."""
+        day = today or clock.today()
+        return next(
+            (w for w in self.waivers if w.requirement == requirement and w.expires >= day), None
+        )
 
 
 @dataclass(frozen=True)
@@ -655,9 +678,11 @@ def floor_violations(config: EnvironmentConfig) -> list[str]:
         else:
             wanted = f"is below the {config.tier} floor of {floor.minimum}"
         shown = str(value).lower() if isinstance(value, bool) else value
+        expired = [w.expires for w in config.waivers if w.requirement == floor.requirement]
+        lapsed = f" (its waiver expired on {max(expired)})" if expired else ""
         problems.append(
-            f"{floor.field}: {shown} {wanted} ({floor.requirement}); "
-            f"fix it, or add a waiver: {{requirement: {floor.requirement}, reason: ...}}. "
+            f"{floor.field}: {shown} {wanted} ({floor.requirement}){lapsed}; fix it, or add a "
+            f"waiver: {{requirement: {floor.requirement}, reason: ..., expires: YYYY-MM-DD}}. "
             f"{describe(floor.requirement)}"
         )
     return problems

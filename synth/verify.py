@@ -246,12 +246,17 @@ def _floor_waiver(record: CheckovRecord, resource: str, scan: Scan) -> Waiver | 
     if not notes:
         return None
     config = scan.configs.get(record.stack)
+    declared = next(
+        (w for w in (config.waivers if config else ()) if any(w.reason in n for n in notes)),
+        None,
+    )
     return Waiver(
         check=record.check_id,
         stack=record.stack,
         reason="; ".join(notes),
-        owner=config.owner if config is not None else "the environment file's owner",
-        expires=None,
+        owner=(declared and declared.owner)
+        or (config.owner if config is not None else "the environment file's owner"),
+        expires=declared.expires if declared is not None else None,
         origin=f"environments/{record.stack}.yaml waivers (a requirement floor)",
         resource=resource,
     )

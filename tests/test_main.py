@@ -69,7 +69,8 @@ def test_bad_config_exits_2_with_file_and_field_and_writes_nothing(tmp_path: Pat
     assert "Traceback" not in result.stderr
     assert result.stderr.strip() == (
         f"{environments / 'production.yaml'}: service.min_replicas: 1 is below the production "
-        "floor of 2 (APP-1); fix it, or add a waiver: {requirement: APP-1, reason: ...}. "
+        "floor of 2 (APP-1); fix it, or add a waiver: "
+        "{requirement: APP-1, reason: ..., expires: YYYY-MM-DD}. "
         "APP-1: Replica bounds and autoscale triggers per environment. (guide 000)"
     )
     assert previous.read_text() == "previous output"

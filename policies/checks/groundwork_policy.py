@@ -483,9 +483,9 @@ def floor_verdicts(stack: Stack, requirement: str, field_path: str, actual: Any)
             continue
         if stack.tier not in floor.tiers:
             continue
-        if stack.config is not None and stack.config.waived(requirement):
-            reason = next(w.reason for w in stack.config.waivers if w.requirement == requirement)
-            verdicts.append(Verdict.passed(f"{WAIVED_PREFIX}{field_path} floor: {reason}"))
+        waiver = stack.config.floor_waiver(requirement) if stack.config is not None else None
+        if waiver is not None:
+            verdicts.append(Verdict.passed(f"{WAIVED_PREFIX}{field_path} floor: {waiver.reason}"))
             continue
         if actual is None or is_reference(actual):
             verdicts.append(Verdict.unknown(f"{field_path} floor {floor.minimum}: got {actual}"))

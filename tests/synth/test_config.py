@@ -107,10 +107,35 @@ def test_production_min_replicas_of_one_needs_a_waiver(tmp_path: Path) -> None:
 def test_a_reasoned_waiver_lowers_the_floor(tmp_path: Path) -> None:
     data = with_changes(shipped("production"), service={"min_replicas": 1})
     data["waivers"] = [
-        {"requirement": "APP-1", "reason": "Launch week runs one replica while load is measured."}
+        {
+            "requirement": "APP-1",
+            "reason": "Launch week runs one replica while load is measured.",
+            "expires": "2026-12-15",
+        }
     ]
     config = load_environment(write(tmp_path, "production", data))
-    assert config.service.min_replicas == 1 and config.waived("APP-1")
+    assert config.service.min_replicas == 1 and config.waived("APP-1")  # today: 2026-11-01
+
+
+def test_an_expired_floor_waiver_lowers_nothing(tmp_path: Path) -> None:
+    """Floor waivers expire like every other waiver (newcomer review: they never did)."""
+    data = with_changes(shipped("production"), service={"min_replicas": 1})
+    data["waivers"] = [
+        {
+            "requirement": "APP-1",
+            "reason": "Launch week runs one replica while load is measured.",
+            "expires": "2026-10-31",
+            "owner": "launch-team",
+        }
+    ]
+    message = error_of(tmp_path, "production", data)
+    assert (
+        "service.min_replicas: 1 is below the production floor of 2 (APP-1) "
+        "(its waiver expired on 2026-10-31); fix it, or add a waiver: "
+        "{requirement: APP-1, reason: ..., expires: YYYY-MM-DD}." in message
+    )
+    del data["waivers"][0]["expires"]
+    assert "waivers[0].expires: required field is missing" in error_of(tmp_path, "production", data)
 
 
 def test_a_waiver_must_name_a_known_requirement_and_a_reason(tmp_path: Path) -> None:
