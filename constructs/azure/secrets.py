@@ -111,11 +111,13 @@ class Secrets(Construct):
         }
         url = (
             f"postgresql://{app_identity_name(config)}@{database.fqdn}:{database.port}"
-            # verify-full against the system's roots (libpq 16+): the server's certificate
-            # chains to DigiCert Global Root G2 / Microsoft RSA Root CA 2017, public roots
-            # (https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-networking-ssl-tls);
-            # `require` would encrypt without checking who answers.
-            f"/{database.database.name}?sslmode=verify-full&sslrootcert=system"
+            # verify-full: the server's certificate chains to DigiCert Global Root G2 /
+            # Microsoft RSA Root CA 2017, public roots
+            # (https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-networking-ssl-tls)
+            # that Node's bundled store holds; `require` would encrypt without checking who
+            # answers. No `sslrootcert=system`: node-postgres reads sslrootcert as a file path
+            # and fails with ENOENT (brianc/node-postgres #3101); a libpq client adds it itself.
+            f"/{database.database.name}?sslmode=verify-full"
         )
         # Generated secrets: current, previous and next, each with its own random first value.
         slots = {

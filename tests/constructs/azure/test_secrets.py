@@ -46,7 +46,8 @@ def test_jwt_secret_starts_with_256_random_bits_write_only_sec_1_sec_3_deploy_6(
         assert "value" not in found[name]
     url = found["database-url"]["value"]
     assert url.startswith("postgresql://id-groundwork-dev-app@")
-    assert url.endswith("?sslmode=verify-full&sslrootcert=system")
+    # Verified, and no sslrootcert=system, which node-postgres opens as a file (r2 review).
+    assert url.endswith("?sslmode=verify-full")
     assert ":" not in url.removeprefix("postgresql://").split("@")[0]  # no password
 
 
