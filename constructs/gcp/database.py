@@ -30,7 +30,7 @@
   `retain_backups_on_delete` (the final-backup equivalent) when the config asks for it.
 
 Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2, TAG-1
-Satisfies: DEPLOY-2, DEPLOY-6
+Satisfies: DEPLOY-2, DEPLOY-4, DEPLOY-6
 """
 
 from __future__ import annotations
@@ -169,9 +169,13 @@ class Database(Construct):
                     enabled=True,
                     start_time="02:00",
                     point_in_time_recovery_enabled=db.point_in_time_recovery,
-                    transaction_log_retention_days=(
-                        min(7, db.backup_retention_days) if db.point_in_time_recovery else None
-                    ),
+                    # Set whether or not PITR is on (CKV_GW_DEPLOY_55): unset, Cloud SQL
+                    # keeps 7 days of logs on Enterprise (https://cloud.google.com/sql/docs/
+                    # postgres/backup-recovery/pitr) and refuses retained_backups below that
+                    # ("backup retention should be > transaction log retention",
+                    # terraform-google-modules/terraform-google-sql-db#785), so dev's single
+                    # backup needs a single day. Enterprise allows 1 to 7 days.
+                    transaction_log_retention_days=min(7, db.backup_retention_days),
                     backup_retention_settings=(
                         SqlDatabaseInstanceSettingsBackupConfigurationBackupRetentionSettings(
                             retained_backups=db.backup_retention_days, retention_unit="COUNT"

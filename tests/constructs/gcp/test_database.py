@@ -78,6 +78,9 @@ def test_backups_and_pitr_follow_the_config_db_4(stacks: dict[str, dict[str, Any
     dev = primary(stacks["dev"])["settings"]["backup_configuration"]
     assert dev["enabled"] is True and dev["point_in_time_recovery_enabled"] is False
     assert dev["backup_retention_settings"]["retained_backups"] == 1
+    # set even without PITR: Cloud SQL's 7-day default exceeds the one backup kept
+    # (terraform-google-sql-db#785), which it refuses
+    assert dev["transaction_log_retention_days"] == 1
     prod = primary(stacks["production"])["settings"]["backup_configuration"]
     assert prod["point_in_time_recovery_enabled"] is True
     assert prod["backup_retention_settings"]["retained_backups"] == 7
