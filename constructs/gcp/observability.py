@@ -21,7 +21,6 @@ Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4, TAG-1, DEPLOY-2
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 
 from cdktf_cdktf_provider_google.logging_metric import (
     LoggingMetric,
@@ -126,11 +125,19 @@ class Observability(Construct):
         )
         # Alert policies on a log-based metric 404 until Monitoring has the new metric
         # (terraform-provider-google#11102): wait for both descriptors, at most 10 minutes.
+        # The descriptor's name keeps its slashes, as Google's reference writes it
+        # (`GET https://monitoring.googleapis.com/v3/{name}`, name `projects/[PROJECT_ID]/
+        # metricDescriptors/[METRIC_ID]`, METRIC_ID e.g. `compute.googleapis.com/instance/
+        # disk/read_bytes_count`: https://cloud.google.com/monitoring/api/ref_v3/rest/v3/
+        # projects.metricDescriptors/get). Percent-encoded, they would not match: a multi-
+        # segment path variable is decoded "except %2F and %2f are left unchanged"
+        # (google/api/http.proto, path template syntax), so the poll would 404 until it gave
+        # up. The metric names are [a-z0-9-_/] only (config.prefix), so nothing needs escaping.
         descriptors = "https://monitoring.googleapis.com/v3/projects/{p}/metricDescriptors/"
         polls = " && ".join(
             f'i=0; until curl -sf -o /dev/null -H "Authorization: Bearer $token" '
-            f"{descriptors.format(p=project)}logging.googleapis.com%2Fuser%2F"
-            f"{quote(config.prefix + '/' + metric, safe='')}; "
+            f"{descriptors.format(p=project)}logging.googleapis.com/user/"
+            f"{config.prefix}/{metric}; "
             "do i=$((i+1)); [ $i -ge 60 ] && exit 1; sleep 10; done"
             for metric in ("failed_logins", "database_connection_errors")
         )

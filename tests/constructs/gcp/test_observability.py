@@ -121,3 +121,22 @@ def test_user_labels_carry_the_tags_where_default_labels_do_not_reach_tag_1(
             assert tags.items() <= labels.items()
     [channel] = resources_of(dev, "google_monitoring_notification_channel")
     assert set(channel["labels"]) == {"email_address"}  # the address, not tags
+
+
+def test_the_metric_wait_polls_each_descriptor_by_its_slashed_name_deploy_2(
+    dev: dict[str, Any],
+) -> None:
+    """A percent-encoded %2F in a multi-segment path variable stays encoded (google/api/
+    http.proto), so the poll must name the descriptor with its slashes."""
+    [step] = [
+        s
+        for s in resources_of(dev, "terraform_data")
+        if "metricDescriptors" in str(s.get("provisioner"))
+    ]
+    command = step["provisioner"][0]["local-exec"]["command"]
+    assert "%2F" not in command
+    for metric in ("failed_logins", "database_connection_errors"):
+        assert (
+            "https://monitoring.googleapis.com/v3/projects/groundwork-dev/metricDescriptors/"
+            f"logging.googleapis.com/user/groundwork-dev/{metric};"
+        ) in command
