@@ -163,6 +163,20 @@ class AwsConfig(Strict):
 IMAGE_PATTERN = r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9_.-]+|@sha256:[0-9a-f]{64})?$"
 
 
+PINNED_TAG = re.compile(r"(:[0-9]+\.[0-9]+\.[0-9]+([-.][A-Za-z0-9_.-]+)?|@sha256:[0-9a-f]{64})$")
+
+
+def _pinned_image(value: str) -> str:
+    """An image reference fixed to one release: a version tag (`:573.0.0-slim`) or a digest.
+    A floating tag (`:slim`, `:latest`, `:stable`, none) changes under a running schedule."""
+    if not PINNED_TAG.search(value):
+        raise ValueError(
+            "is not pinned: name a published version tag (e.g. `:573.0.0-slim`) or a "
+            "`@sha256:` digest, not a floating tag that changes with every release"
+        )
+    return value
+
+
 class GcpConfig(Strict):
     project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
     region: GcpRegion
@@ -176,9 +190,13 @@ class GcpConfig(Strict):
     initial_image: Annotated[str, Field(pattern=IMAGE_PATTERN)] = (
         "us-docker.pkg.dev/cloudrun/container/hello"
     )
-    # SEC-2: the image the secret rotator job runs (the Google Cloud CLI, public).
-    cli_image: Annotated[str, Field(pattern=IMAGE_PATTERN)] = (
-        "gcr.io/google.com/cloudsdktool/google-cloud-cli:slim"
+    # SEC-2: the image the secret rotator job runs (the Google Cloud CLI, public), pinned to
+    # one release so a new gcloud never changes the job under a running schedule. Google
+    # publishes every release as `:<version>-slim` (GoogleCloudPlatform/cloud-sdk-docker,
+    # cloudbuild.yaml `$TAG_NAME-slim`; README examples at 573.0.0, 2026-06-17). Its image
+    # repositories keep versions for about a year, so move the pin forward within a year.
+    cli_image: Annotated[str, Field(pattern=IMAGE_PATTERN), AfterValidator(_pinned_image)] = (
+        "gcr.io/google.com/cloudsdktool/google-cloud-cli:573.0.0-slim"
     )
 
     # DEPLOY-5, EDGE-1: the load balancer's certificate. A Google-managed certificate

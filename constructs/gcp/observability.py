@@ -21,7 +21,6 @@ Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4, TAG-1, DEPLOY-2
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 
 from cdktf_cdktf_provider_google.logging_metric import (
     LoggingMetric,
@@ -56,6 +55,11 @@ from synth.config import EnvironmentConfig
 
 LB = 'resource.type = "https_lb_rule" AND resource.label.url_map_name = "{url_map}"'
 RUN = 'resource.type = "cloud_run_revision" AND resource.label.service_name = "{service}"'
+# OBS-2 "any database connection error": the alert counts errors over a 5-minute rolling
+# window and pages on more than this many (why not 0: the alert's comment below). An
+# instance start waiting for Direct VPC egress logs a few failed attempts; more than 3 in
+# 5 minutes is an outage or recurring errors.
+DB_ERRORS_PER_WINDOW = 3
 
 
 class Observability(Construct):
@@ -121,11 +125,19 @@ class Observability(Construct):
         )
         # Alert policies on a log-based metric 404 until Monitoring has the new metric
         # (terraform-provider-google#11102): wait for both descriptors, at most 10 minutes.
+        # The descriptor's name keeps its slashes, as Google's reference writes it
+        # (`GET https://monitoring.googleapis.com/v3/{name}`, name `projects/[PROJECT_ID]/
+        # metricDescriptors/[METRIC_ID]`, METRIC_ID e.g. `compute.googleapis.com/instance/
+        # disk/read_bytes_count`: https://cloud.google.com/monitoring/api/ref_v3/rest/v3/
+        # projects.metricDescriptors/get). Percent-encoded, they would not match: a multi-
+        # segment path variable is decoded "except %2F and %2f are left unchanged"
+        # (google/api/http.proto, path template syntax), so the poll would 404 until it gave
+        # up. The metric names are [a-z0-9-_/] only (config.prefix), so nothing needs escaping.
         descriptors = "https://monitoring.googleapis.com/v3/projects/{p}/metricDescriptors/"
         polls = " && ".join(
             f'i=0; until curl -sf -o /dev/null -H "Authorization: Bearer $token" '
-            f"{descriptors.format(p=project)}logging.googleapis.com%2Fuser%2F"
-            f"{quote(config.prefix + '/' + metric, safe='')}; "
+            f"{descriptors.format(p=project)}logging.googleapis.com/user/"
+            f"{config.prefix}/{metric}; "
             "do i=$((i+1)); [ $i -ge 60 ] && exit 1; sleep 10; done"
             for metric in ("failed_logins", "database_connection_errors")
         )
@@ -161,34 +173,53 @@ class Observability(Construct):
             f'{config.prefix}/database_connection_errors"'
             ' AND resource.type = one_of("cloud_run_revision", "cloudsql_database")'
         )
-        # OBS-2 as data: (id, title, severity, filter, aligner, group by, threshold, duration,
-        # denominator filter for ratios).
+        # OBS-2 as data: (id, title, severity, filter, aligner, rolling window, group by,
+        # threshold, duration, denominator filter for ratios).
         alerts = [
             ("failed-logins", "Failed logins > 10/min from one IP", "WARNING",
              log_metric.format(name=f"{config.prefix}/failed_logins", r="cloud_run_revision"),
-             "ALIGN_SUM", ["metric.label.client_ip"], 10, "0s", None),
+             "ALIGN_SUM", "60s", ["metric.label.client_ip"], 10, "0s", None),
             ("5xx-ratio", "5xx responses > 1 % of requests", "CRITICAL",
              f"{requests} AND metric.label.response_code_class = 500",
-             "ALIGN_RATE", [], 0.01, "300s", requests),
-            # Sustained for 5 minutes, not 0 s: with Direct VPC egress a new instance may wait
-            # "a minute or more" for connections at startup (https://cloud.google.com/run/docs/
-            # configuring/vpc-direct-vpc, Limitations), so every scale-out logs a few errors;
-            # an outage keeps failing every minute and still pages within about 6 minutes.
-            ("database-connection-errors", "Database connection errors for 5 minutes",
+             "ALIGN_RATE", "60s", [], 0.01, "300s", requests),
+            # More than DB_ERRORS_PER_WINDOW errors in any 5 minutes, at once (duration 0 s).
+            # A log-based metric writes no point in a minute without a matching entry, so a
+            # 60 s window held for 5 minutes ("300s" duration) fired only if every minute had
+            # errors: one error, or a 4-minute burst, never paged. The alignment period is a
+            # look-back window that slides every minute (https://cloud.google.com/monitoring/
+            # alerts/concepts-indepth, "Alignment period"), so a 300 s ALIGN_SUM counts the
+            # last 5 minutes at each evaluation: an outage (every attempt fails) and repeated
+            # sporadic errors both cross the count within minutes. The count is not 0: with
+            # Direct VPC egress a new instance may wait "a minute or more" for connections at
+            # startup (https://cloud.google.com/run/docs/configuring/vpc-direct-vpc,
+            # Limitations), so one instance start can log a few errors that need no page.
+            ("database-connection-errors",
+             f"More than {DB_ERRORS_PER_WINDOW} database connection errors in 5 minutes",
              "CRITICAL", db_error_series,
-             "ALIGN_SUM", [], 0, "300s", None),
+             "ALIGN_SUM", "300s", [], DB_ERRORS_PER_WINDOW, "0s", None),
             ("latency-p95", "API latency p95 > 2 s", "WARNING", latency,
-             "ALIGN_PERCENTILE_95", [], 2000, "300s", None),
+             "ALIGN_PERCENTILE_95", "60s", [], 2000, "300s", None),
             ("cpu", "CPU > 80 % for 5 minutes", "WARNING", run_metric("cpu"),
-             "ALIGN_PERCENTILE_95", [], 0.8, "300s", None),
+             "ALIGN_PERCENTILE_95", "60s", [], 0.8, "300s", None),
             ("memory", "Memory > 85 % for 5 minutes", "WARNING", run_metric("memory"),
-             "ALIGN_PERCENTILE_95", [], 0.85, "300s", None),
+             "ALIGN_PERCENTILE_95", "60s", [], 0.85, "300s", None),
         ]  # fmt: skip
         self.alert_policies = {}
-        for key, title, severity, flt, aligner, group_by, threshold, duration, denom in alerts:
+        for (
+            key,
+            title,
+            severity,
+            flt,
+            aligner,
+            window,
+            group_by,
+            threshold,
+            duration,
+            denom,
+        ) in alerts:
             reducer = "REDUCE_SUM" if aligner in ("ALIGN_SUM", "ALIGN_RATE") else "REDUCE_MAX"
             aggregation = MonitoringAlertPolicyConditionsConditionThresholdAggregations(
-                alignment_period="60s",
+                alignment_period=window,
                 per_series_aligner=aligner,
                 cross_series_reducer=reducer,
                 group_by_fields=group_by or None,
@@ -218,7 +249,7 @@ class Observability(Construct):
                             denominator_aggregations=(
                                 [
                                     MonitoringAlertPolicyConditionsConditionThresholdDenominatorAggregations(
-                                        alignment_period="60s",
+                                        alignment_period=window,
                                         per_series_aligner=aligner,
                                         cross_series_reducer=reducer,
                                     )

@@ -8,7 +8,9 @@
   inside Google Cloud: constructs/gcp/rotation.py), `derived`
   (DATABASE_URL, REDIS_AUTH, REDIS_CA_CERT: versions built from Terraform
   references to what the stack creates, written through the write-only `secret_data_wo`
-  so the value stays out of the state; no literal) and `external` (DATABASE_PASSWORD: an
+  so no secret version's value is in the state; no literal; the Redis AUTH string is in
+  the state all the same, as `google_redis_instance.auth_string`, a computed sensitive
+  attribute, so the state bucket is private and encrypted) and `external` (DATABASE_PASSWORD: an
   empty break-glass secret the app never reads; DB-9 logs in with IAM).
 - SEC-2: generated secrets are rotated by the rotator job on a schedule of at most
   `secrets.rotation_days` (constructs/gcp/rotation.py). There is no Secret Manager
@@ -19,7 +21,7 @@
   the service depends on) for generated ones. Reading `latest` of a secret without a
   version fails the revision (terraform-provider-google#10846).
 
-Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-5
+Satisfies: SEC-1, SEC-2, SEC-3, DB-9, DEPLOY-2, DEPLOY-5
 """
 
 from __future__ import annotations

@@ -145,24 +145,38 @@ def app_role_literal(config: EnvironmentConfig) -> str:
     return "'" + iam_user(config).replace("'", "''") + "'"
 
 
-def revoke_admin(config: EnvironmentConfig) -> str:
-    """IAM-1: take `cloudsqlsuperuser` from the app's user, whatever made it a member.
+def revoke_admin(config: EnvironmentConfig, instance: str) -> str:
+    """IAM-1: the gcloud command that takes every non-system role (`cloudsqlsuperuser`
+    included) from the app's user, whatever made it a member.
 
     Google documents that an IAM user starts with no privileges (https://cloud.google.com/
     sql/docs/postgres/add-manage-iam-users), but also that users the Cloud SQL API creates
     can be given `cloudsqlsuperuser` (`--database-roles`, https://cloud.google.com/sql/docs/
     postgres/users), and provider 6.50's `google_sql_user` cannot send `database_roles` to
-    say which. So the step revokes it unconditionally: REVOKE of a membership that does not
-    exist only warns (https://www.postgresql.org/docs/current/sql-revoke.html), so this is
-    safe to repeat; `database_setup` then checks the membership is gone.
+    say which. So the step takes them unconditionally, through the Admin API rather than
+    SQL: from PostgreSQL 16 a `REVOKE <role> FROM <user>` needs ADMIN OPTION on the role
+    (https://www.postgresql.org/docs/16/release-16.html, "Role membership"; https://www.
+    postgresql.org/docs/16/sql-revoke.html), which the deployer's own `cloudsqlsuperuser`
+    membership need not carry, and under `set -e` that error would stop the step before the
+    service exists. `gcloud sql users assign-roles USER --revoke-existing-roles` with no
+    `--database-roles` revokes every existing non-system role and grants none
+    (https://cloud.google.com/sdk/gcloud/reference/sql/users/assign-roles; the Admin API's
+    `revokeExistingRoles`, https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/
+    users/update); it is safe to repeat, and `database_setup` then checks the membership is
+    gone. Only the app's own service-account user is named.
     """
-    user = '"' + iam_user(config).replace('"', '""') + '"'
-    return f"REVOKE cloudsqlsuperuser FROM {user};"
+    return shlex.join(
+        [
+            "gcloud", "sql", "users", "assign-roles", iam_user(config),
+            f"--instance={instance}", "--type=CLOUD_IAM_SERVICE_ACCOUNT",
+            "--revoke-existing-roles", f"--project={config.gcp.project}", "--quiet",
+        ]
+    )  # fmt: skip
 
 
 def database_statements(config: EnvironmentConfig) -> str:
-    """What the step runs in the app's database: the pgAudit extension, the grants, and the
-    revocation of any admin role membership.
+    """What the step runs in the app's database: the pgAudit extension and the grants (the
+    app's role memberships are revoked through the Admin API, `revoke_admin`).
 
     `cloudsql.enable_pgaudit` and `pgaudit.log` (constructs/gcp/database.py) log nothing
     until the extension exists in the database: Cloud SQL's steps are the flag, then
@@ -170,9 +184,7 @@ def database_statements(config: EnvironmentConfig) -> str:
     postgres/pg-audit). Creating it takes `cloudsqlsuperuser`, which the deployer is in this
     step and the app never is; IF NOT EXISTS keeps the step safe to repeat.
     """
-    return (
-        f"CREATE EXTENSION IF NOT EXISTS pgaudit; {migration_grants(config)} {revoke_admin(config)}"
-    )
+    return f"CREATE EXTENSION IF NOT EXISTS pgaudit; {migration_grants(config)}"
 
 
 def superuser_check(config: EnvironmentConfig) -> str:
@@ -206,16 +218,16 @@ def database_setup(config: EnvironmentConfig, instance: str) -> str:
       for the app's user, and closes the Data API.
     - A service account's database user is its email without `.gserviceaccount.com`
       (https://cloud.google.com/sql/docs/postgres/add-manage-iam-users).
-    - IAM-1: the same statements revoke `cloudsqlsuperuser` from the app's user
-      (`revoke_admin`), and the step then fails unless a query shows the user is no member
-      of it (`superuser_check`).
+    - IAM-1: `gcloud sql users assign-roles --revoke-existing-roles` takes every role,
+      `cloudsqlsuperuser` included, from the app's user (`revoke_admin`), and the step then
+      fails unless a query shows the user is no member of it (`superuser_check`).
     - The Data API is closed again explicitly and the step fails unless the instance then
       reports `settings.dataApiAccess` other than ALLOW_DATA_API (the API's values:
       ALLOW_DATA_API, DISALLOW_DATA_API, unspecified = disallowed;
       https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/instances, Settings).
       A trap closes it too when an earlier command fails; the step has failed then anyway.
     Everything is idempotent: the deployer's user is created only if missing, GRANT and
-    REVOKE repeat nothing, and the Data API ends closed.
+    the role revocation repeat nothing, and the Data API ends closed.
     """
     project = config.gcp.project
     q = shlex.quote
@@ -237,6 +249,7 @@ def database_setup(config: EnvironmentConfig, instance: str) -> str:
             f'"$user" --type="$kind" --database-roles=cloudsqlsuperuser {common}; fi',
             f"gcloud sql instances execute-sql {instance} --database={DATABASE_NAME} "
             f"--sql={q(database_statements(config))} --project={q(project)} --quiet",
+            revoke_admin(config, instance),
             # IAM-1: fail unless the app's user is (now) no member of cloudsqlsuperuser
             f"admin=$(gcloud sql instances execute-sql {instance} --database={DATABASE_NAME} "
             f"--sql={q(superuser_check(config))} --project={q(project)} --quiet)",
@@ -356,7 +369,11 @@ class Service(Construct):
             ],
             apis=("sqladmin.googleapis.com",),
             role="roles/cloudsql.admin",
-            triggers={"user": user.id, "grants": database_statements(config)},
+            triggers={
+                "user": user.id,
+                "grants": database_statements(config),
+                "roles": revoke_admin(config, database.instance_name),
+            },
             # It patches the primary (Data API on and off): Cloud SQL runs one operation per
             # instance at a time and refuses another with HTTP 409 "operation in progress"
             # (https://cloud.google.com/sql/docs/troubleshooting#operation-in-progress). The

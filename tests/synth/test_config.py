@@ -346,7 +346,7 @@ def test_gcp_first_revision_and_rotator_images_default_to_public_images() -> Non
     """DEPLOY-5: the first revision's image exists before the stack's registry has any."""
     gcp = load_environment(SHIPPED / "dev.yaml", cloud="gcp").gcp
     assert gcp.initial_image == "us-docker.pkg.dev/cloudrun/container/hello"
-    assert gcp.cli_image == "gcr.io/google.com/cloudsdktool/google-cloud-cli:slim"
+    assert gcp.cli_image == "gcr.io/google.com/cloudsdktool/google-cloud-cli:573.0.0-slim"
 
 
 def test_gcp_initial_image_must_be_an_image_reference(tmp_path: Path) -> None:
@@ -691,3 +691,29 @@ def test_the_gcp_certificate_source_does_not_bind_other_clouds() -> None:
     data = {**shipped("staging"), "cloud": "aws"}
     data["gcp"] = {k: v for k, v in data["gcp"].items() if k != "dns_zone"}
     assert parse_environment("staging", data, source="staging.yaml").cloud == "aws"
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "gcr.io/google.com/cloudsdktool/google-cloud-cli:slim",
+        "gcr.io/google.com/cloudsdktool/google-cloud-cli:latest",
+        "gcr.io/google.com/cloudsdktool/google-cloud-cli",
+    ],
+)
+def test_the_gcp_rotator_image_must_be_pinned(tmp_path: Path, image: str) -> None:
+    """SEC-2: a floating tag changes the rotator under its running schedule."""
+    data = shipped("dev")
+    data["gcp"] = {**data["gcp"], "cli_image": image}
+    message = error_of(tmp_path, "dev", data)
+    assert "gcp.cli_image" in message and "is not pinned" in message
+
+
+def test_a_gcp_rotator_image_pinned_by_version_or_digest_is_accepted() -> None:
+    for image in (
+        "gcr.io/google.com/cloudsdktool/google-cloud-cli:573.0.0-stable",
+        "gcr.io/google.com/cloudsdktool/google-cloud-cli@sha256:" + "0" * 64,
+    ):
+        data = {**shipped("dev"), "cloud": "gcp"}
+        data["gcp"] = {**data["gcp"], "cli_image": image}
+        assert parse_environment("dev", data, source="dev.yaml").gcp.cli_image == image

@@ -6,10 +6,16 @@ Each policy is also judged on what it measures:
 - a condition on Cloud Run's per-container CPU or memory selects one container
   (`metric.label.container_name`): otherwise a sidecar's utilization (the Cloud SQL Auth
   Proxy) counts as the app's (https://cloud.google.com/monitoring/api/metrics_gcp_p_z#gcp-run);
-- the database-connection-error condition holds for 2 to 10 minutes before it fires: with
-  Direct VPC egress a new instance may wait "a minute or more" for connections
-  (https://cloud.google.com/run/docs/configuring/vpc-direct-vpc, Limitations), so a 0 s
-  condition pages on every scale-out, while more than 10 minutes lets an outage go unseen.
+- the database-connection-error condition counts errors over a 2-to-10-minute rolling
+  window (alignment period, a look-back that slides every minute:
+  https://cloud.google.com/monitoring/alerts/concepts-indepth, "Alignment period") with a
+  summing aligner, fires as soon as the count passes a small threshold (at most 5, the
+  ALERTS bound), and holds for less than that window. The metric is log-based: a minute
+  with no error has no point, so a 60 s window held for 5 minutes fires only when every
+  minute has errors, and a single error or a 4-minute burst never pages. The count is small
+  but may be above 0: with Direct VPC egress a new instance may wait "a minute or more" for
+  connections (https://cloud.google.com/run/docs/configuring/vpc-direct-vpc, Limitations),
+  and one start's few errors need no page.
 """
 
 import re
@@ -24,11 +30,37 @@ ALERTS = {
     "https/total_latencies": (2000, "WARNING", "p95 latency > 2 s"),
     "https/request_count": (0.01, "CRITICAL", "5xx > 1 %"),
     "/failed_logins": (10, "WARNING", "failed logins > 10/min per IP"),
-    "/database_connection_errors": (0, "CRITICAL", "database connection errors"),
+    "/database_connection_errors": (5, "CRITICAL", "database connection errors"),
 }
 SEVERITIES = {"CRITICAL", "ERROR", "WARNING"}
 PER_CONTAINER = ("run.googleapis.com/container/cpu/", "run.googleapis.com/container/memory/")
-DB_ERRORS_SECONDS = (120, 600)
+DB_ERRORS_SECONDS = (120, 600)  # the rolling window that counts database errors
+COUNTING = ("ALIGN_SUM", "ALIGN_DELTA", "ALIGN_COUNT")
+
+
+def seconds(value: Any) -> int | None:
+    text = str(value)
+    return int(text[:-1]) if re.fullmatch(r"\d+s", text) else None
+
+
+def counts_errors(threshold: dict[str, Any]) -> Verdict | None:
+    """A failure unless the condition counts errors over a rolling window and fires at once."""
+    low, high = DB_ERRORS_SECONDS
+    aggregations = blocks(threshold, "aggregations")
+    window = seconds(aggregations[0].get("alignment_period")) if aggregations else None
+    aligner = aggregations[0].get("per_series_aligner") if aggregations else None
+    held = seconds(threshold.get("duration", "0s"))
+    if window is None or not low <= window <= high or aligner not in COUNTING:
+        return Verdict.failed(
+            f"database errors are not counted over a {low}-{high} s window ({aligner} over "
+            f"{window} s): a log-based metric has no point in a minute without errors"
+        )
+    if held is None or held >= window:
+        return Verdict.failed(
+            f"database errors must pass the threshold for {threshold.get('duration')}, not "
+            f"less than the {window} s window: a single error or a short burst never pages"
+        )
+    return None
 
 
 def own_conditions(body: dict[str, Any]) -> list[Verdict]:
@@ -41,17 +73,8 @@ def own_conditions(body: dict[str, Any]) -> list[Verdict]:
                 verdicts.append(
                     Verdict.failed("per-container utilization of every container, sidecars too")
                 )
-            if "/database_connection_errors" in flt:
-                duration = str(threshold.get("duration", "0s"))
-                seconds = int(duration[:-1]) if re.fullmatch(r"\d+s", duration) else None
-                low, high = DB_ERRORS_SECONDS
-                if seconds is None or not low <= seconds <= high:
-                    verdicts.append(
-                        Verdict.failed(
-                            f"database errors fire after {duration}, not {low}-{high} s: "
-                            "every scale-out's first minute would page, or an outage would not"
-                        )
-                    )
+            if "/database_connection_errors" in flt and (v := counts_errors(threshold)):
+                verdicts.append(v)
     return verdicts
 
 

@@ -28,8 +28,13 @@ migrate (DEPLOY-6).
   roles; the server-file roles), neither through `--database-roles` nor in SQL. And since
   an IAM user created through the Cloud SQL API may already be a member of
   `cloudsqlsuperuser` (provider 6.50's `google_sql_user` cannot send `database_roles`), the
-  step that lets the app migrate also runs `REVOKE cloudsqlsuperuser FROM` the user and
-  then checks `pg_has_role(<user>, 'cloudsqlsuperuser', 'MEMBER')`, failing otherwise.
+  step that lets the app migrate also runs `gcloud sql users assign-roles <user>
+  --revoke-existing-roles` (no admin `--database-roles`; https://cloud.google.com/sdk/gcloud/
+  reference/sql/users/assign-roles) and after it checks `pg_has_role(<user>,
+  'cloudsqlsuperuser', 'MEMBER')`, failing otherwise. An SQL `REVOKE <role> FROM` fails
+  instead: from PostgreSQL 16 it needs ADMIN OPTION on the role
+  (https://www.postgresql.org/docs/16/release-16.html), which the deployer's
+  `cloudsqlsuperuser` membership need not carry, so under `set -e` the step stops there.
 - A step that opens the instance's Data API (`--data-api-access=ALLOW_DATA_API`, which for a
   private-IP instance admits IAM-authenticated SQL from the internet: https://cloud.google.
   com/sql/docs/postgres/executesql-instance) closes it again and then reads
@@ -140,16 +145,34 @@ def step_command(body: dict[str, Any]) -> list[str]:
     return []
 
 
+COMMAND_ENDS = (";", "&&", "||", "|", "(", ")")
+
+
 def revokes_admin(values: list[str], words: list[str], user: str) -> str | None:
     """What is missing for the step to take `cloudsqlsuperuser` from `user` and prove it."""
-    sql = flag(values, "--sql") or ""
-    who = re.escape('"' + user.replace('"', '""') + '"')
-    if not re.search(rf"\bREVOKE\s+\"?cloudsqlsuperuser\"?\s+FROM\s+{who}", sql, re.I):
-        return "does not REVOKE cloudsqlsuperuser from it"
+    sql = " ".join([flag(values, "--sql") or "", *words])
+    if re.search(r"\bREVOKE\s+(ADMIN\s+OPTION\s+FOR\s+)?\"?cloudsqlsuperuser\b", sql, re.I):
+        return (
+            "revokes cloudsqlsuperuser in SQL, which from PostgreSQL 16 needs ADMIN OPTION the "
+            "deployer may lack (use gcloud sql users assign-roles --revoke-existing-roles)"
+        )
+    revoked = None
+    for i, word in enumerate(words[:-1]):
+        if word != "assign-roles" or words[i + 1] != user:
+            continue
+        command = []
+        for w in words[i + 2 :]:
+            if w in COMMAND_ENDS:
+                break
+            command.append(w)
+        if "--revoke-existing-roles" in command and not grants_admin(command):
+            revoked = i
+    if revoked is None:
+        return "does not revoke its roles (assign-roles --revoke-existing-roles)"
     literal = re.escape("'" + user.replace("'", "''") + "'")
     check = rf"pg_has_role\(\s*{literal}\s*,\s*'cloudsqlsuperuser'\s*,\s*'MEMBER'\s*\)"
-    if not any(re.search(check, w, re.I) for w in words):
-        return "does not check that it is no longer a member of cloudsqlsuperuser"
+    if not any(re.search(check, w, re.I) for w in words[revoked:]):
+        return "does not check afterwards that it is no longer a member of cloudsqlsuperuser"
     return None
 
 

@@ -7,6 +7,12 @@ metric(s) that match type = logging.googleapis.com/user/...",
 terraform-provider-google#11102). Depending on the `google_logging_metric` is not enough:
 the policy must also wait for a step that polls the descriptor (constructs/gcp/
 observability.py).
+
+The step polls the descriptor by its name with the slashes as they are,
+`.../metricDescriptors/logging.googleapis.com/user/<metric>` (https://cloud.google.com/
+monitoring/api/ref_v3/rest/v3/projects.metricDescriptors/get): a multi-segment path variable
+is decoded "except %2F and %2f are left unchanged" (google/api/http.proto), so a poll of
+`logging.googleapis.com%2Fuser%2F...` asks for a metric that never exists and times out.
 """
 
 import re
@@ -42,8 +48,17 @@ class AlertsWaitForTheirMetrics(GroundworkCheck):
                 and defining[0] in stack.graph.prerequisites(a)
                 and "metricDescriptors" in str(stack.graph.bodies[a].get("provisioner"))
             ]
-            if waits:
-                verdicts.append(Verdict.passed(f"{name}: waits for {waits[0]}"))
+            path = f"metricDescriptors/logging.googleapis.com/user/{name}"
+            exact = [a for a in waits if path in str(stack.graph.bodies[a].get("provisioner"))]
+            if exact:
+                verdicts.append(Verdict.passed(f"{name}: waits for {exact[0]}"))
+            elif waits:
+                verdicts.append(
+                    Verdict.failed(
+                        f"{name}: {waits[0]} does not poll {path} (an encoded %2F never "
+                        "matches the metric, so the wait times out)"
+                    )
+                )
             else:
                 verdicts.append(Verdict.failed(f"{name}: may not exist in Monitoring yet"))
         return combine(verdicts or [Verdict.passed("no log-based metric")])

@@ -67,7 +67,7 @@ def test_the_generated_secret_is_rotated_by_a_scheduled_job_sec_2(stack: dict[st
     [job] = resources_of(stack, "google_cloud_run_v2_job")
     assert job["name"] == "groundwork-production-rotate"
     [container] = job["template"]["template"]["containers"]
-    assert container["image"] == "gcr.io/google.com/cloudsdktool/google-cloud-cli:slim"
+    assert container["image"] == "gcr.io/google.com/cloudsdktool/google-cloud-cli:573.0.0-slim"
     script = container["command"][-1]
     assert "head -c 48 /dev/urandom" in script
     assert "versions add '${google_secret_manager_secret.secrets_jwt_secret_" in script

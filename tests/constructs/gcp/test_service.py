@@ -217,12 +217,19 @@ def test_database_path_is_the_auth_proxy_sidecar_and_the_user_can_migrate_deploy
     [sql] = [a for a in step["input"]["gcloud"] if a.startswith("--sql=")]
     user = '"groundwork-dev-app@groundwork-dev.iam"'
     assert f"ON DATABASE app TO {user}" in sql and f"ON SCHEMA public TO {user}" in sql
-    # IAM-1: the only mention of the admin role takes it away, then the step checks it
-    assert sql.endswith(f"REVOKE cloudsqlsuperuser FROM {user};")
-    assert "GRANT cloudsqlsuperuser" not in sql
+    # IAM-1: no SQL names the admin role (REVOKE of a role needs ADMIN OPTION from
+    # PostgreSQL 16); the Admin API takes every role from the app's user, then the step
+    # checks that it is no member of cloudsqlsuperuser
+    assert "cloudsqlsuperuser" not in sql
     assert any(d.startswith("google_sql_user.") for d in step["depends_on"])
     command = step["provisioner"][0]["local-exec"]["command"]
-    revoke, check = command.index("REVOKE cloudsqlsuperuser"), command.index("pg_has_role(")
+    revoke = command.index(
+        "gcloud sql users assign-roles groundwork-dev-app@groundwork-dev.iam "
+        "'--instance=${google_sql_database_instance."
+    )
+    assert "--type=CLOUD_IAM_SERVICE_ACCOUNT --revoke-existing-roles" in command[revoke:]
+    assert "REVOKE" not in command
+    check = command.index("pg_has_role(")
     assert revoke < check < command.index("*not-admin*) ;; *)")
     # the Data API is open only while the step runs, and the step ends by proving it closed
     assert "--data-api-access=ALLOW_DATA_API" in command
