@@ -179,12 +179,13 @@ class Secrets(Construct):
             # The app's own role; its password is an IAM token it signs. RDS Proxy serves an
             # ACM certificate from a public CA ("RDS Proxy uses certificates from AWS
             # Certificate Manager", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.howitworks.html#rds-proxy-security.tls),
-            # so the runtime's trusted roots verify it: `sslrootcert=system` (libpq 16+,
-            # https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-SSLROOTCERT).
-            # Without it libpq wants ~/.postgresql/root.crt and fails (CKV_GW_DEPLOY_34).
+            # so node-postgres with `sslmode=verify-full` verifies it against Node's trusted
+            # roots. No `sslrootcert`: node-postgres reads it as a file path, and `system` (a
+            # libpq 16+ value) then fails with ENOENT (brianc/node-postgres#3101;
+            # CKV_GW_DEPLOY_34).
             secret_string=(
                 f"postgresql://{database.app_username}@{database.endpoint}:{database.port}"
-                f"/{database.db_name}?sslmode=verify-full&sslrootcert=system"
+                f"/{database.db_name}?sslmode=verify-full"
             ),
         )
         # The three keys of the rotated-secret contract: one secret, three staging labels.

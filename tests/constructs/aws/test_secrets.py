@@ -161,7 +161,7 @@ def test_sec_3_deploy_6_database_url_names_the_app_role_and_holds_no_password(
     ]
     assert re.fullmatch(
         r"postgresql://groundwork_app@\$\{aws_db_proxy\.[^}]+\.endpoint\}:5432"
-        r"/groundwork\?sslmode=verify-full&sslrootcert=system",
+        r"/groundwork\?sslmode=verify-full",
         version["secret_string"],
     ), version["secret_string"]
     assert "secret_string_wo" not in version
