@@ -148,6 +148,7 @@ class Service(Construct):
         cache_connect_arns: Sequence[str] = (),
         cache_endpoint: str | None = None,
         cache_username: str | None = None,
+        cache_name: str | None = None,
         database_endpoint: str | None = None,
         database_connect_arn: str | None = None,
         database_environment: Mapping[str, str] | None = None,
@@ -287,6 +288,8 @@ class Service(Construct):
             }
         if cache_username is not None:  # IAM authentication: the user the app signs in as
             environment["REDIS_USERNAME"] = cache_username
+        if cache_name is not None:  # what the IAM auth token is signed for (cacheName)
+            environment["REDIS_CACHE_NAME"] = cache_name
         if database_endpoint is not None:
             environment["DATABASE_HOST"] = database_endpoint
         environment |= dict(database_environment or {})
