@@ -23,7 +23,8 @@ value and the app subnets' NAT route (the task pulls its image through it), and 
 service waits for the invocation. The invocation's input carries the script's sha256, not
 the script (cdktf would paste it into `jsonencode(...)` unescaped, hashicorp/terraform-cdk#1165,
 and Terraform would refuse the configuration), so changing the SQL re-runs it on the next
-apply. The task uses only public images, so it works before any release exists (DEPLOY-5).
+apply, and the primary's `resource_id`, so a replaced instance gets its role again. The task
+uses only public images, so it works before any release exists (DEPLOY-5).
 """
 
 from __future__ import annotations
@@ -376,6 +377,12 @@ class DatabaseRoles(Construct):
                     # (hashicorp/terraform-cdk#1165), which Terraform refuses to parse
                     # (CKV_GW_DEPLOY_3). A new script still changes the input and re-runs it.
                     "scriptSha256": hashlib.sha256(script.encode()).hexdigest(),
+                    # The primary's DbiResourceId: a replaced instance (same identifier, same
+                    # endpoint, so the task definition does not change) gets a new one, so the
+                    # input changes and the role is created again in the new, empty database;
+                    # the invocation re-runs only when its input changes (aws_lambda_invocation
+                    # docs). The function ignores the key.
+                    "database": database.primary.resource_id,
                 }
             ),
             # The primary and its password exist; the task reaches ECR Public through NAT.

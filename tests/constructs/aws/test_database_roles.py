@@ -84,6 +84,11 @@ def test_deploy_2_deploy_6_the_invocation_waits_for_database_password_and_nat(
     # its backslashes and quotes, hashicorp/terraform-cdk#1165); its digest re-runs the step.
     assert "ON_ERROR_STOP" not in invocation["input"]
     assert re.search(r'"?scriptSha256"? = "[0-9a-f]{64}"', invocation["input"])
+    # A replaced primary (new DbiResourceId) changes the input, so the role is created again.
+    assert re.search(
+        r'"?database"? = aws_db_instance\.database_primary_[A-Za-z0-9]+\.resource_id',
+        invocation["input"],
+    ), invocation["input"]
 
 
 def test_iam_1_the_function_may_run_only_the_role_task_and_pass_only_its_role(
