@@ -43,7 +43,6 @@ from cdktf_cdktf_provider_aws.ecs_task_definition import (
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionLoggingConfig,
@@ -56,6 +55,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from constructs import Construct
 from constructs.aws import waivers
 from constructs.aws.database import Database
+from constructs.aws.lambda_vpc import vpc_function_policy
 from constructs.aws.secrets import function_package
 from constructs.aws.service import container_insights_cluster
 
@@ -261,11 +261,14 @@ class DatabaseRoles(Construct):
             description="Runs the one-off role task and waits for it (DEPLOY-6)",
             assume_role_policy=_trust("lambda.amazonaws.com", account_id),
         )
-        vpc_access = IamRolePolicyAttachment(
+        # Its ENIs and its own log group only, not AWS's managed AWSLambdaVPCAccessExecutionRole
+        # (logs and ENI actions on `*`): constructs/aws/lambda_vpc.py (IAM-1).
+        vpc_access = IamRolePolicy(
             self,
             "function-vpc-access",
-            role=function_role.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+            name="vpc-network-and-logs",
+            role=function_role.id,
+            policy=vpc_function_policy("aws", region, account_id, function_logs.arn),
         )
         family = f"arn:aws:ecs:{region}:{account_id}:task-definition/{name}:*"
         function_policy = IamRolePolicy(

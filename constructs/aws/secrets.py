@@ -51,7 +51,6 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionLoggingConfig,
@@ -71,6 +70,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from constructs import Construct
 from constructs.aws import waivers
 from constructs.aws.database import Database
+from constructs.aws.lambda_vpc import vpc_function_policy
 
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
@@ -231,14 +231,14 @@ class Secrets(Construct):
                 ],
             ).json,
         )
-        # AWS's managed policy for VPC functions: ENI management and writing its own logs.
-        vpc_access = IamRolePolicyAttachment(
+        # Its ENIs and its own log group only, not AWS's managed AWSLambdaVPCAccessExecutionRole
+        # (logs and ENI actions on `*`): constructs/aws/lambda_vpc.py (IAM-1).
+        vpc_access = IamRolePolicy(
             self,
             "rotation-vpc-access",
+            name="vpc-network-and-logs",
             role=role.name,
-            policy_arn=(
-                f"arn:{partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
-            ),
+            policy=vpc_function_policy(partition, config.aws.region, account_id, log_group.arn),
         )
         permissions = IamRolePolicy(
             self,
