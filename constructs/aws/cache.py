@@ -190,6 +190,7 @@ class Cache(Construct):
                 for log_type, group in log_groups.items()
             ],
         )
+        waivers.service_linked_role(group, "elasticache.amazonaws.com")  # CKV_GW_DEPLOY_37
         if not replicated:
             waive(
                 group,

@@ -295,6 +295,7 @@ class Database(Construct):
                 TerraformResourceLifecycle(prevent_destroy=True) if db.deletion_protection else None
             ),
         )
+        waivers.service_linked_role(primary, "rds.amazonaws.com")  # CKV_GW_DEPLOY_37
         if not db.high_availability:
             waive(
                 primary,
@@ -374,6 +375,7 @@ class Database(Construct):
                 replicate_source_db=primary.identifier,
                 skip_final_snapshot=True,
             )
+            waivers.service_linked_role(replica, "rds.amazonaws.com")
             waive(
                 replica,
                 "CKV_AWS_157",

@@ -115,13 +115,15 @@ def container_insights_cluster(
         kms_key_id=log_kms_key_arn,
     )
     waivers.log_retention(performance, config)
-    return EcsCluster(
+    cluster = EcsCluster(
         scope,
         id_,
         name=name,
         setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
         depends_on=[performance],
     )
+    waivers.service_linked_role(cluster, "ecs.amazonaws.com")  # CKV_GW_DEPLOY_37
+    return cluster
 
 
 def _policy(statements: Sequence[Mapping[str, Any]]) -> str:
@@ -421,6 +423,7 @@ class Service(Construct):
             min_capacity=service.min_replicas,
             max_capacity=service.max_replicas,
         )
+        waivers.service_linked_role(target, "ecs.application-autoscaling.amazonaws.com")
         for metric, percent in (
             ("ECSServiceAverageCPUUtilization", service.scale_cpu_percent),
             (
