@@ -135,6 +135,7 @@ class AwsStack(GroundworkStack):
             cache_connect_arns=cache.connect_arns,
             cache_endpoint=cache.endpoint,
             cache_username=cache.username,
+            cache_name=cache.cache_name,
             database_endpoint=database.endpoint,
             database_connect_arn=database.connect_arn,
             database_environment={"DATABASE_USER": database.app_username},

@@ -190,6 +190,7 @@ class Cache(Construct):
                 for log_type, group in log_groups.items()
             ],
         )
+        waivers.service_linked_role(group, "elasticache.amazonaws.com")  # CKV_GW_DEPLOY_37
         if not replicated:
             waive(
                 group,
@@ -200,5 +201,10 @@ class Cache(Construct):
                 expires=waivers.EXPIRES,
             )
         self.endpoint = group.primary_endpoint_address
+        # The app signs its IAM auth token for `http://<cacheName>/?Action=connect&User=<userId>`
+        # with the replication group's id as cacheName
+        # (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html, "Connecting"),
+        # so it needs the id as well as the endpoint.
+        self.cache_name = group.replication_group_id
         self.reader_endpoint = group.reader_endpoint_address
         self.connect_arns = [group.arn, app_user.arn]

@@ -23,7 +23,8 @@ value and the app subnets' NAT route (the task pulls its image through it), and 
 service waits for the invocation. The invocation's input carries the script's sha256, not
 the script (cdktf would paste it into `jsonencode(...)` unescaped, hashicorp/terraform-cdk#1165,
 and Terraform would refuse the configuration), so changing the SQL re-runs it on the next
-apply. The task uses only public images, so it works before any release exists (DEPLOY-5).
+apply, and the primary's `resource_id`, so a replaced instance gets its role again. The task
+uses only public images, so it works before any release exists (DEPLOY-5).
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from cdktf_cdktf_provider_aws.ecs_task_definition import (
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionLoggingConfig,
@@ -55,6 +55,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from constructs import Construct
 from constructs.aws import waivers
 from constructs.aws.database import Database
+from constructs.aws.lambda_vpc import vpc_function_policy
 from constructs.aws.secrets import function_package
 from constructs.aws.service import container_insights_cluster
 
@@ -260,11 +261,14 @@ class DatabaseRoles(Construct):
             description="Runs the one-off role task and waits for it (DEPLOY-6)",
             assume_role_policy=_trust("lambda.amazonaws.com", account_id),
         )
-        vpc_access = IamRolePolicyAttachment(
+        # Its ENIs and its own log group only, not AWS's managed AWSLambdaVPCAccessExecutionRole
+        # (logs and ENI actions on `*`): constructs/aws/lambda_vpc.py (IAM-1).
+        vpc_access = IamRolePolicy(
             self,
             "function-vpc-access",
-            role=function_role.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+            name="vpc-network-and-logs",
+            role=function_role.id,
+            policy=vpc_function_policy("aws", region, account_id, function_logs.arn),
         )
         family = f"arn:aws:ecs:{region}:{account_id}:task-definition/{name}:*"
         function_policy = IamRolePolicy(
@@ -376,6 +380,12 @@ class DatabaseRoles(Construct):
                     # (hashicorp/terraform-cdk#1165), which Terraform refuses to parse
                     # (CKV_GW_DEPLOY_3). A new script still changes the input and re-runs it.
                     "scriptSha256": hashlib.sha256(script.encode()).hexdigest(),
+                    # The primary's DbiResourceId: a replaced instance (same identifier, same
+                    # endpoint, so the task definition does not change) gets a new one, so the
+                    # input changes and the role is created again in the new, empty database;
+                    # the invocation re-runs only when its input changes (aws_lambda_invocation
+                    # docs). The function ignores the key.
+                    "database": database.primary.resource_id,
                 }
             ),
             # The primary and its password exist; the task reaches ECR Public through NAT.

@@ -149,6 +149,7 @@ class Edge(Construct):
             # ELB checks that it may write to the bucket when the ALB is created.
             depends_on=[self._log_bucket_policy],
         )
+        waivers.service_linked_role(self.load_balancer, "elasticloadbalancing.amazonaws.com")
         waive(
             self.load_balancer,
             "CKV2_AWS_76",

@@ -51,7 +51,6 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionLoggingConfig,
@@ -71,6 +70,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from constructs import Construct
 from constructs.aws import waivers
 from constructs.aws.database import Database
+from constructs.aws.lambda_vpc import vpc_function_policy
 
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
@@ -179,12 +179,13 @@ class Secrets(Construct):
             # The app's own role; its password is an IAM token it signs. RDS Proxy serves an
             # ACM certificate from a public CA ("RDS Proxy uses certificates from AWS
             # Certificate Manager", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.howitworks.html#rds-proxy-security.tls),
-            # so the runtime's trusted roots verify it: `sslrootcert=system` (libpq 16+,
-            # https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-SSLROOTCERT).
-            # Without it libpq wants ~/.postgresql/root.crt and fails (CKV_GW_DEPLOY_34).
+            # so node-postgres with `sslmode=verify-full` verifies it against Node's trusted
+            # roots. No `sslrootcert`: node-postgres reads it as a file path, and `system` (a
+            # libpq 16+ value) then fails with ENOENT (brianc/node-postgres#3101;
+            # CKV_GW_DEPLOY_34).
             secret_string=(
                 f"postgresql://{database.app_username}@{database.endpoint}:{database.port}"
-                f"/{database.db_name}?sslmode=verify-full&sslrootcert=system"
+                f"/{database.db_name}?sslmode=verify-full"
             ),
         )
         # The three keys of the rotated-secret contract: one secret, three staging labels.
@@ -230,14 +231,14 @@ class Secrets(Construct):
                 ],
             ).json,
         )
-        # AWS's managed policy for VPC functions: ENI management and writing its own logs.
-        vpc_access = IamRolePolicyAttachment(
+        # Its ENIs and its own log group only, not AWS's managed AWSLambdaVPCAccessExecutionRole
+        # (logs and ENI actions on `*`): constructs/aws/lambda_vpc.py (IAM-1).
+        vpc_access = IamRolePolicy(
             self,
             "rotation-vpc-access",
+            name="vpc-network-and-logs",
             role=role.name,
-            policy_arn=(
-                f"arn:{partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
-            ),
+            policy=vpc_function_policy(partition, config.aws.region, account_id, log_group.arn),
         )
         permissions = IamRolePolicy(
             self,

@@ -115,13 +115,15 @@ def container_insights_cluster(
         kms_key_id=log_kms_key_arn,
     )
     waivers.log_retention(performance, config)
-    return EcsCluster(
+    cluster = EcsCluster(
         scope,
         id_,
         name=name,
         setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
         depends_on=[performance],
     )
+    waivers.service_linked_role(cluster, "ecs.amazonaws.com")  # CKV_GW_DEPLOY_37
+    return cluster
 
 
 def _policy(statements: Sequence[Mapping[str, Any]]) -> str:
@@ -148,6 +150,7 @@ class Service(Construct):
         cache_connect_arns: Sequence[str] = (),
         cache_endpoint: str | None = None,
         cache_username: str | None = None,
+        cache_name: str | None = None,
         database_endpoint: str | None = None,
         database_connect_arn: str | None = None,
         database_environment: Mapping[str, str] | None = None,
@@ -287,6 +290,8 @@ class Service(Construct):
             }
         if cache_username is not None:  # IAM authentication: the user the app signs in as
             environment["REDIS_USERNAME"] = cache_username
+        if cache_name is not None:  # what the IAM auth token is signed for (cacheName)
+            environment["REDIS_CACHE_NAME"] = cache_name
         if database_endpoint is not None:
             environment["DATABASE_HOST"] = database_endpoint
         environment |= dict(database_environment or {})
@@ -418,6 +423,7 @@ class Service(Construct):
             min_capacity=service.min_replicas,
             max_capacity=service.max_replicas,
         )
+        waivers.service_linked_role(target, "ecs.application-autoscaling.amazonaws.com")
         for metric, percent in (
             ("ECSServiceAverageCPUUtilization", service.scale_cpu_percent),
             (

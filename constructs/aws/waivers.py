@@ -68,3 +68,18 @@ def no_event_subscriber(bucket: Any) -> None:
         owner=OWNER,
         expires=EXPIRES,
     )
+
+
+def service_linked_role(resource: Any, service: str) -> None:
+    """CKV_GW_DEPLOY_37 on a resource whose first create in an account makes AWS create the
+    service's service-linked role: the stack assumes it rather than creating it."""
+    waive(
+        resource,
+        "CKV_GW_DEPLOY_37",
+        reason=f"The service-linked role of {service} is one per account: a stack that "
+        "created it would collide with every other environment of the account. AWS creates "
+        "it on first use when the deploy role may iam:CreateServiceLinkedRole, which README "
+        "'A fresh AWS account' step 5 requires (or the role is created once beforehand).",
+        owner=OWNER,
+        expires=EXPIRES,
+    )

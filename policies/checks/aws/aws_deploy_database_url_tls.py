@@ -1,19 +1,25 @@
 """Builds CKV_GW_DEPLOY_34: every PostgreSQL connection string the stack hands the app verifies
-the server's certificate against a CA the app's runtime has (DEPLOY-6, DB-3).
+the server's certificate in a form the app's driver understands (DEPLOY-6, DB-3).
 
-libpq's `sslmode=verify-ca|verify-full` reads its trusted roots from `sslrootcert`, by default
-`~/.postgresql/root.crt`; a container without that file fails to connect ("root certificate
-file ... does not exist", https://www.postgresql.org/docs/current/libpq-ssl.html). So:
+The app this stack runs is Node (`NODE_ENV`, the `node -e fetch` liveness check in
+constructs/aws/service.py), so its driver is node-postgres, whose URL parser is
+pg-connection-string:
 - `sslmode` must verify (`verify-ca` or `verify-full`); weaker modes accept any server;
-- `sslrootcert` must be named; `system` (libpq 16+: the TLS library's trusted roots, and it
-  forces verify-full) verifies only a publicly trusted certificate: RDS Proxy's, which comes
-  from AWS Certificate Manager ("RDS Proxy uses certificates from AWS Certificate Manager
-  (ACM)", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.howitworks.html#rds-proxy-security.tls;
-  AWS Prescriptive Guidance, "Amazon RDS Proxy best practices"). An RDS instance presents a
-  certificate of the RDS CA (`rds-ca-*`), which no system store holds, so `system` against an
-  instance endpoint fails;
+- `sslrootcert=system` FAILS: pg-connection-string reads `sslrootcert` as a file path and calls
+  readFileSync on it, so the first connection throws "ENOENT: no such file or directory, open
+  'system'" (brianc/node-postgres#3101, open; the maintainer notes there that verifying against
+  the trusted roots is already node-postgres's default). `system` is a libpq 16+ value only
+  (https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-SSLROOTCERT);
+- no `sslrootcert` passes against RDS Proxy: with `sslmode=verify-full` node-postgres verifies
+  the chain and host name against Node's bundled roots (Mozilla's store, which holds Amazon
+  Root CA 1-4), and the proxy presents an ACM certificate ("RDS Proxy uses certificates from
+  AWS Certificate Manager (ACM)", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.howitworks.html#rds-proxy-security.tls).
+  An RDS instance presents a certificate of the RDS CA (`rds-ca-*`), which no bundled or system
+  store holds, so the same URL against an instance endpoint fails;
 - any other `sslrootcert` is a file the image must contain, which the stack cannot see:
   UNKNOWN.
+A libpq-based driver would need the opposite (a named CA, e.g. `sslrootcert=system` with libpq
+16+); README "AWS" says so.
 """
 
 from typing import Any
@@ -49,27 +55,30 @@ def judge(url: str) -> Verdict:
     root = (query.get("sslrootcert") or [None])[-1]
     if mode not in VERIFYING:
         return Verdict.failed(f"sslmode={mode} does not verify the server's certificate")
-    if root is None:
+    if root == "system":
         return Verdict.failed(
-            f"sslmode={mode} without sslrootcert: libpq looks for ~/.postgresql/root.crt, "
-            "which the app's image does not have"
+            "sslrootcert=system: node-postgres reads sslrootcert as a file path, so the first "
+            "connection fails with ENOENT open 'system' (brianc/node-postgres#3101); drop it, "
+            "verify-full already checks Node's trusted roots"
+        )
+    if root is not None:
+        return Verdict.unknown(
+            f"sslrootcert={root} is a file the image must hold; not visible here"
         )
     host = _host(url)
-    if root == "system":
-        if any(marker in host for marker in PROXY_MARKERS):
-            return Verdict.passed(
-                f"sslmode={mode}, system roots verify RDS Proxy's ACM certificate"
-            )
-        return Verdict.failed(
-            f"sslrootcert=system against {host}: an RDS instance's certificate is signed by "
-            "the RDS CA, which no system store holds"
+    if any(marker in host for marker in PROXY_MARKERS):
+        return Verdict.passed(
+            f"sslmode={mode}: Node's trusted roots verify RDS Proxy's ACM certificate"
         )
-    return Verdict.unknown(f"sslrootcert={root} is a file the image must hold; not visible here")
+    return Verdict.failed(
+        f"sslmode={mode} against {host} without a CA: an RDS instance's certificate is signed "
+        "by the RDS CA, which Node's trusted roots do not hold"
+    )
 
 
 class DatabaseUrlTls(GroundworkCheck):
     id = "CKV_GW_DEPLOY_34"
-    name = "Database connection strings verify TLS against a CA the app's runtime has"
+    name = "Database connection strings verify TLS in a form the app's driver reads"
     requirement = "DEPLOY-6"
     severity = "HIGH"
     resource_types = ("aws_secretsmanager_secret_version",)

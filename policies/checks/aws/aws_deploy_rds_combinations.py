@@ -16,6 +16,13 @@
   only if the source database specifies an instance in another AWS Region"; since PR #40426
   a same-region replica may take another subnet group only when `replicate_source_db` is the
   source's ARN. A replica without one inherits its source's group.
+- A read replica of a same-region source (named by identifier, or an instance of this stack
+  on the same provider) that names `kms_key_id`: "If you create an encrypted read replica in
+  the same Amazon Web Services Region as the source DB instance ..., don't specify a value
+  for this parameter. A read replica in the same Amazon Web Services Region is always
+  encrypted with the same KMS key as the source" (CreateDBInstanceReadReplica, KmsKeyId);
+  RDS answers InvalidParameterCombination "Your request does not require the KMS key
+  parameter" (cloudposse/terraform-aws-rds-replica #5).
 - An RDS Proxy with end-to-end IAM (`default_auth_scheme = IAM_AUTH`) in front of an instance
   without IAM database authentication: the proxy cannot sign in.
 """
@@ -75,6 +82,18 @@ class RdsCombinations(GroundworkCheck):
                 )
             )
         source = address_of(replicate)
+        if replicate and body.get("kms_key_id"):
+            in_stack = graph.bodies.get(source or "")
+            same_region = not _by_arn(replicate) or (
+                in_stack is not None and in_stack.get("provider") == body.get("provider")
+            )
+            if same_region:
+                verdicts.append(
+                    Verdict.failed(
+                        "kms_key_id on a same-region replica: InvalidParameterCombination "
+                        "(the replica always uses its source's key); omit it"
+                    )
+                )
         if source is not None:
             source_body = graph.bodies.get(source)
             if source_body is None:

@@ -3,6 +3,14 @@ wildcard action (`*`, `service:*`, `service:Get*`) or uses NotAction in an Allow
 role, user or group gets an AWS admin or full-access managed policy (IAM-1).
 
 Deny statements may use wildcards (a TLS-only bucket policy denies `s3:*`).
+
+Nor is an AWS managed policy attached that allows writes on every resource where the stack
+can name the resource: the Lambda execution policies allow logs:CreateLogGroup,
+CreateLogStream and PutLogEvents on `*` (AWSLambdaBasicExecutionRole, AWSLambdaVPCAccess
+ExecutionRole, https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html)
+and ENI writes on `*`; a function writes only to its own log group, so an inline policy on
+that group's ARN (and the ENI actions on the account and region) replaces them
+(constructs/aws/lambda_vpc.py).
 """
 
 import re
@@ -14,6 +22,11 @@ from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine, 
 # AWS managed policies that grant admin or a whole service: never attached.
 ADMIN_POLICY = re.compile(
     r":iam::aws:policy/(.*/)?(AdministratorAccess|PowerUserAccess|IAMFullAccess|\w*FullAccess)$"
+)
+# AWS managed policies that allow writes on `*` which the stack can scope to its own resources.
+UNSCOPED_POLICY = re.compile(
+    r":iam::aws:policy/(.*/)?(AWSLambdaBasicExecutionRole|AWSLambdaVPCAccessExecutionRole"
+    r"|AWSLambdaENIManagementAccess|AWSLambdaExecute)$"
 )
 DOCUMENT_ATTRIBUTES = {
     "aws_iam_policy": "policy",
@@ -50,6 +63,11 @@ def _document_verdict(stack: Stack, policy: Any, where: str) -> Verdict:
 def _managed_verdict(arn: Any, where: str) -> Verdict:
     if ADMIN_POLICY.search(str(arn)):
         return Verdict.failed(f"{where}: attaches {arn}")
+    if UNSCOPED_POLICY.search(str(arn)):
+        return Verdict.failed(
+            f"{where}: attaches {arn}, which allows logs (and ENI) writes on `*`; grant the "
+            "function's own log group inline instead"
+        )
     if arn is None:
         return Verdict.failed(f"{where}: policy_arn is not set")
     return Verdict.passed(f"{where}: attaches a scoped policy")

@@ -49,6 +49,7 @@ class Synthesized:
         )
         TerraformOutput(stack, "endpoint", value=self.cache.endpoint)
         TerraformOutput(stack, "connect", value=self.cache.connect_arns)
+        TerraformOutput(stack, "cache_name", value=self.cache.cache_name)
         self.text = CdktfTesting.synth(stack)
         self.json = json.loads(self.text)
 
@@ -190,6 +191,9 @@ def test_cache_3_net_2_private_subnets_and_security_group_only(
     assert group["subnet_group_name"] == f"${{{address}.name}}"
     assert group["security_group_ids"] == ["sg-0cache"]
     assert synthesized.output("endpoint").endswith(".primary_endpoint_address}")
+    # The app's REDIS_CACHE_NAME: the id its IAM auth token is signed for.
+    assert synthesized.output("cache_name").endswith(".replication_group_id}")
+    assert group["replication_group_id"] == f"groundwork-{env}-redis"
 
 
 @pytest.mark.parametrize(("env", "snapshots"), [("dev", 1), ("staging", 7), ("production", 7)])

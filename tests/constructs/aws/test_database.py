@@ -165,7 +165,9 @@ def test_db_5_production_is_multi_az_with_one_private_encrypted_replica(
     assert replica["replicate_source_db"].endswith(".identifier}")
     assert replica["identifier"] == "groundwork-production-postgres-replica-1"
     assert replica["storage_encrypted"] is True
-    assert replica["kms_key_id"] == KEY
+    # Same region: RDS refuses KmsKeyId (InvalidParameterCombination) and uses the source's key.
+    assert "kms_key_id" not in replica
+    assert production.primary()["kms_key_id"] == KEY
     assert replica["publicly_accessible"] is False
     assert replica["instance_class"] == production.primary()["instance_class"]
 
@@ -335,6 +337,17 @@ def test_db_9_sec_3_master_password_is_write_only_from_an_ephemeral_generator(
     )
     assert "$${" not in json.dumps(synthesized.json)
     assert version["secret_string_wo_version"] == primary["password_wo_version"]
+    # Written after the instance takes the password, and replaced whenever the instance is
+    # (write-only values travel only on create or a version change: provider #42582).
+    (primary_name,) = [
+        name
+        for name, body in synthesized.json["resource"]["aws_db_instance"].items()
+        if "replicate_source_db" not in body
+    ]
+    assert f"aws_db_instance.{primary_name}" in version["depends_on"]
+    assert version["lifecycle"]["replace_triggered_by"] == [
+        f"aws_db_instance.{primary_name}.resource_id"
+    ]
     assert synthesized.output("master_user_secret_arn").startswith("${aws_secretsmanager_secret.")
 
 

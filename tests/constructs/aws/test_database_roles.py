@@ -84,6 +84,11 @@ def test_deploy_2_deploy_6_the_invocation_waits_for_database_password_and_nat(
     # its backslashes and quotes, hashicorp/terraform-cdk#1165); its digest re-runs the step.
     assert "ON_ERROR_STOP" not in invocation["input"]
     assert re.search(r'"?scriptSha256"? = "[0-9a-f]{64}"', invocation["input"])
+    # A replaced primary (new DbiResourceId) changes the input, so the role is created again.
+    assert re.search(
+        r'"?database"? = aws_db_instance\.database_primary_[A-Za-z0-9]+\.resource_id',
+        invocation["input"],
+    ), invocation["input"]
 
 
 def test_iam_1_the_function_may_run_only_the_role_task_and_pass_only_its_role(
@@ -106,3 +111,28 @@ def test_iam_1_the_function_may_run_only_the_role_task_and_pass_only_its_role(
     ]
     assert function["timeout"] == 900
     assert "reserved_concurrent_executions" not in function
+
+
+def test_iam_1_the_function_manages_its_enis_and_writes_only_its_own_logs(
+    matrix: dict[tuple[str, str], Any],
+) -> None:
+    """Not AWSLambdaVPCAccessExecutionRole (logs and ENI writes on `*`): an inline policy."""
+    stack = matrix["aws", "production"]
+    policy = _by_prefix(stack, "aws_iam_role_policy", "database-roles_function-vpc-access_")
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    assert statements["WriteTheFunctionLogs"]["Action"] == [
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    ]
+    assert re.fullmatch(
+        r"\$\{aws_cloudwatch_log_group\.database-roles_function-logs_[A-Za-z0-9]+\.arn\}:\*",
+        statements["WriteTheFunctionLogs"]["Resource"],
+    )
+    # Describe* have no resource-level permissions; the ENI writes stay in account and region.
+    assert statements["FindTheFunctionNetworkInterfaces"]["Resource"] == "*"
+    assert statements["ManageTheFunctionNetworkInterfaces"]["Resource"].endswith(":*/*")
+    assert not [
+        a
+        for a in resources_of(stack, "aws_iam_role_policy_attachment")
+        if "AWSLambda" in a["policy_arn"]
+    ]

@@ -161,7 +161,7 @@ def test_sec_3_deploy_6_database_url_names_the_app_role_and_holds_no_password(
     ]
     assert re.fullmatch(
         r"postgresql://groundwork_app@\$\{aws_db_proxy\.[^}]+\.endpoint\}:5432"
-        r"/groundwork\?sslmode=verify-full&sslrootcert=system",
+        r"/groundwork\?sslmode=verify-full",
         version["secret_string"],
     ), version["secret_string"]
     assert "secret_string_wo" not in version
@@ -323,14 +323,30 @@ def test_iam_1_rotation_role_touches_only_the_jwt_secret_and_key(
             "resources": ["*"],
         },
     ]
-    attachments = [
-        body["policy_arn"]
+    # No AWS managed policy (AWSLambdaVPCAccessExecutionRole allows logs and ENI actions on
+    # `*`): an inline policy scopes the ENI actions to the account and region and the logs to
+    # the function's own group.
+    assert not [
+        body
         for body in synthesized.resources("aws_iam_role_policy_attachment").values()
+        if "AWSLambda" in body["policy_arn"]
     ]
-    assert any(
-        arn.endswith(":iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
-        for arn in attachments
-    )
+    (vpc_policy,) = [
+        body
+        for body in synthesized.resources("aws_iam_role_policy").values()
+        if body["name"] == "vpc-network-and-logs"
+    ]
+    statements = {s["Sid"]: s for s in json.loads(vpc_policy["policy"])["Statement"]}
+    assert statements["FindTheFunctionNetworkInterfaces"]["Resource"] == "*"
+    assert set(statements["FindTheFunctionNetworkInterfaces"]["Action"]) == {
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+    }
+    assert statements["ManageTheFunctionNetworkInterfaces"]["Resource"].endswith(":*/*")
+    assert ":ec2:eu-west-1:" in statements["ManageTheFunctionNetworkInterfaces"]["Resource"]
+    logs = statements["WriteTheFunctionLogs"]
+    assert logs["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert re.fullmatch(r"\$\{aws_cloudwatch_log_group\.[^}]+\.arn\}:\*", logs["Resource"])
     for document in synthesized.json["data"]["aws_iam_policy_document"].values():
         for statement in document["statement"]:
             assert not any("*" in action for action in statement["actions"])

@@ -59,6 +59,7 @@ def synth(env: str, **aws: Any) -> dict[str, Any]:
         cache_connect_arns=CACHE,
         cache_endpoint="cache.internal",
         cache_username="groundwork-dev-app",
+        cache_name="groundwork-dev-redis",
         database_endpoint="proxy.internal",
     )
     return {"config": config, "json": CdktfTesting.synth(stack)}
@@ -215,8 +216,12 @@ def test_secrets_arrive_by_reference_only_app_4(dev: dict[str, Any]) -> None:
         "REDIS_PORT",
         "REDIS_TLS",
         "REDIS_USERNAME",
+        "REDIS_CACHE_NAME",
         "DATABASE_HOST",
     }
+    environment = {variable["name"]: variable["value"] for variable in app["environment"]}
+    # The IAM auth token is signed for the replication group id (ElastiCache auth-iam docs).
+    assert environment["REDIS_CACHE_NAME"] == "groundwork-dev-redis"
     assert not names & set(SECRETS)
 
 
