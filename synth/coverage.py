@@ -37,6 +37,7 @@ def floor_waiver_notes(details: Sequence[str]) -> list[str]:
         if part.startswith(WAIVED_PREFIX)
     ]
 
+
 # CKV_GW_<AREA>_<N>, AREA being the requirement's prefix with '-' dropped.
 POLICY_ID = r"^CKV_GW_([A-Z]+)_[1-9][0-9]*$"
 
