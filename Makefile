@@ -17,8 +17,11 @@ export PIPENV_IGNORE_VIRTUALENVS := 1
 export CHECKPOINT_DISABLE := 1
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.tools/bin:$(PATH)
 
-# Pipfile names its index as ${PYPI_INDEX_URL}: take pip's configured index, else pip's default.
-PYPI_INDEX_URL ?= $(or $(PIP_INDEX_URL),$(shell $(PYTHON) -m pip config get global.index-url 2>/dev/null),$(shell $(PYTHON) -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)'))
+# Pipfile names its index as ${PYPI_INDEX_URL}: take pip's configured index, else pip's default,
+# also when the variable is set but empty (pipenv then fails with "section does not contain a URL").
+ifeq ($(strip $(PYPI_INDEX_URL)),)
+PYPI_INDEX_URL := $(or $(PIP_INDEX_URL),$(shell $(PYTHON) -m pip config get global.index-url 2>/dev/null),$(shell $(PYTHON) -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)'))
+endif
 export PYPI_INDEX_URL
 
 OUTDIR ?= cdktf.out
