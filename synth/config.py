@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from synth import clock
+from synth.construct_waivers import iso_date_only
 from synth.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS
 from synth.requirements import REQUIREMENTS, describe
 
@@ -493,10 +494,10 @@ class Waiver(Strict):
     @field_validator("expires", mode="before")
     @classmethod
     def _iso_date(cls, value: Any) -> Any:
-        # YAML reads `2026-12-31` as a date; a quoted "2026-12-31" is the same day.
-        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return dt.date.fromisoformat(value)
-        return value
+        # The rule every waiver's expiry follows; YAML reads `2026-12-31` as a date, and a
+        # quoted "2026-12-31" is the same day (this model is strict, so it is parsed here).
+        value = iso_date_only(value)
+        return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
     @field_validator("requirement")
     @classmethod

@@ -35,6 +35,16 @@ CheckId = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
 Owner = Annotated[str, Field(min_length=1, pattern=r"\S")]
 
 
+def iso_date_only(value: Any) -> Any:
+    """`value` if it is a date or a YYYY-MM-DD string, else ValueError: pydantic alone would
+    also take a timestamp number for a date. Every waiver's `expires` goes through it."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be an ISO date, YYYY-MM-DD")
+    if not isinstance(value, (str, dt.date)):
+        raise ValueError("must be an ISO date, YYYY-MM-DD")
+    return value
+
+
 def sentence(reason: str) -> str:
     """A reason is a full sentence: a reviewer must be able to read why."""
     text = reason.strip()
@@ -64,12 +74,7 @@ class WaiverBody(BaseModel):
     @field_validator("expires", mode="before")
     @classmethod
     def _iso_date_only(cls, value: Any) -> Any:
-        # Only YYYY-MM-DD (or a date): pydantic would also take a timestamp number.
-        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError("must be an ISO date, YYYY-MM-DD")
-        if not isinstance(value, (str, dt.date)):
-            raise ValueError("must be an ISO date, YYYY-MM-DD")
-        return value
+        return iso_date_only(value)
 
 
 class ConstructWaiver(WaiverBody):

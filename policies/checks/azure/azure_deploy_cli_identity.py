@@ -37,11 +37,8 @@ class CliSignsInWithIdentity(GroundworkCheck):
         verdicts = []
         for template in blocks(body, "template"):
             for container in blocks(template, "container"):
-                script = (
-                    " ".join(str(part) for part in (container.get("command") or []))
-                    + " "
-                    + " ".join(str(part) for part in (container.get("args") or []))
-                )
+                words = [*(container.get("command") or []), *(container.get("args") or [])]
+                script = " ".join(str(word) for word in words)
                 if not IDENTITY_LOGIN.search(script):
                     continue
                 image = str(container.get("image"))
