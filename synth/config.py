@@ -24,12 +24,26 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from synth import clock
+from synth.app import (
+    DEFAULT_CATALOG,
+    DEFAULT_IMAGE_TAG,
+    MAX_SERVICES,
+    SECRET_NAME_PATTERN,
+    DerivedSecret,
+    Secret,
+    Service,
+    app_problems,
+    default_service,
+    with_inherited,
+)
 from synth.construct_waivers import iso_date_only
 from synth.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS
 from synth.requirements import REQUIREMENTS, describe
@@ -350,7 +364,9 @@ class ServiceConfig(Strict):
     scale_memory_percent: Annotated[int, Field(ge=10, le=95)] = 80
     port: Annotated[int, Field(ge=1024, le=65535)] = 3001
     # Registry tags are immutable (APP-6): each release deploys a new tag, set here by CI.
-    image_tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")] = "0.1.0"
+    image_tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")] = (
+        DEFAULT_IMAGE_TAG
+    )
 
     _max_replicas = field_validator("max_replicas")(_at_least("min_replicas"))
     _cpu_limit = field_validator("cpu_limit")(_at_least("cpu_request"))
@@ -416,6 +432,13 @@ class EdgeConfig(Strict):
 
 class SecretsConfig(Strict):
     rotation_days: Annotated[int, Field(ge=1, le=90)] = 90  # SEC-2
+    # SEC-5: every secret a service reads, by name and kind (synth/app.py).
+    catalog: dict[Annotated[str, Field(pattern=SECRET_NAME_PATTERN)], Secret] = Field(
+        default_factory=lambda: {
+            name: TypeAdapter(Secret).validate_python(entry)
+            for name, entry in DEFAULT_CATALOG.items()
+        }
+    )
 
 
 class BudgetConfig(Strict):
@@ -530,6 +553,8 @@ class EnvironmentConfig(Strict):
     azure: AzureConfig
     network: NetworkConfig
     service: ServiceConfig
+    # APP-7: the services (synth/app.py); without it, today's single service.
+    services: Annotated[list[Service], Field(min_length=1, max_length=MAX_SERVICES)]
     database: DatabaseConfig
     cache: CacheConfig
     logs: LogsConfig
@@ -543,6 +568,50 @@ class EnvironmentConfig(Strict):
     role: Role = "workload"
     # AWS bootstrap only, set by `bootstrap_configs`: who keeps state in its bucket.
     aws_state_tenants: list[AwsStateTenant] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _services(cls, data: Any) -> Any:
+        """APP-7: `services` defaults to today's single service; each service takes the
+        `service:` block's port, sizes and scale triggers for the fields it leaves out."""
+        if not isinstance(data, Mapping):
+            return data
+        block = data.get("service")
+        block = dict(block) if isinstance(block, Mapping) else {}
+        services = data.get("services")
+        if services is None:
+            return {**data, "services": [default_service(block)]}
+        if isinstance(services, list):
+            return {**data, "services": [with_inherited(s, block) for s in services]}
+        return data
+
+    @property
+    def components(self) -> frozenset[str]:
+        """The components the stack creates: the database always, the cache and the bucket
+        only when some service uses them (synth/app.py)."""
+        used = {"database"}
+        for service in self.services:
+            used.update(self.service_uses(service))
+        return frozenset(used)
+
+    @property
+    def uses_cache(self) -> bool:
+        """CACHE-1..3 apply (policies/requirements/common.yaml, `optional`)."""
+        return "cache" in self.components
+
+    @property
+    def uses_object_storage(self) -> bool:
+        """OBJ-1..6 apply to the workload (policies/requirements/common.yaml, `optional`)."""
+        return "object_storage" in self.components
+
+    def service_uses(self, service: Service) -> frozenset[str]:
+        """What `service` uses: its `uses` and the components of the derived secrets it reads."""
+        used = set(service.uses)
+        for name in service.secrets:
+            secret = self.secrets.catalog.get(name)
+            if isinstance(secret, DerivedSecret):
+                used.add(secret.component)
+        return frozenset(used)
 
     @property
     def prefix(self) -> str:
@@ -843,12 +912,13 @@ def aws_registry_problems(config: EnvironmentConfig) -> list[str]:
                 f"aws.disposable_image_tags[{index}]: {pattern!r} has more than "
                 f"{ECR_PATTERN_WILDCARDS} wildcards, which ECR refuses"
             )
-        if ecr_tag_matches(pattern, config.service.image_tag):
-            problems.append(
-                f"aws.disposable_image_tags[{index}]: {pattern!r} matches service.image_tag "
-                f"{config.service.image_tag!r}: ECR would expire the image the service runs "
-                f"{config.aws.disposable_image_days} days after its push"
-            )
+        for service in config.services:
+            if ecr_tag_matches(pattern, service.image.tag):
+                problems.append(
+                    f"aws.disposable_image_tags[{index}]: {pattern!r} matches the image tag "
+                    f"{service.image.tag!r} of service {service.name!r}: ECR would expire the "
+                    f"image the service runs {config.aws.disposable_image_days} days after its push"
+                )
     return problems
 
 
@@ -937,7 +1007,8 @@ def parse_environment(
         lines = [f"{source}: {_describe(detail)}" for detail in error.errors()]
         raise ConfigError("\n".join(lines)) from None
     problems = (
-        floor_violations(config)
+        app_problems(config)
+        + floor_violations(config)
         + aws_edge_problems(config)
         + aws_name_problems(config)
         + aws_registry_problems(config)

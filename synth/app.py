@@ -1,0 +1,398 @@
+"""The app description (APP-7, SEC-5): the services an environment runs, the secrets they read
+and the components they use, with the same meaning on every cloud.
+
+An environment file may say:
+
+    services:
+      - name: web                       # 1-8 lowercase letters and digits
+        image: {repository: web, tag: "1.4.2"}
+        port: 3000
+        health: {path: /api/health, interval_seconds: 10, timeout_seconds: 5}
+        environment: {NODE_ENV: production}
+        secrets: [AUTH_SECRET, DATABASE_URL]
+        uses: [database]                # database, cache, object_storage
+        route: {path_prefix: /}         # or {host: ..., path_prefix: ...}; null: internal
+    secrets:
+      catalog:
+        AUTH_SECRET: {kind: generated}
+        DATABASE_URL: {kind: derived, source: database_url}
+        STRIPE_API_KEY: {kind: external, description: Stripe live key, from the Stripe dashboard}
+
+Without `services` the environment runs today's single service (`DEFAULT_SERVICE_NAME`),
+so existing environment files keep working unchanged. A service's size, replica bounds and
+scale triggers default to the environment's `service:` block (the tier's APP-1/APP-2 sizing).
+
+Secret kinds (SEC-5):
+- `generated`: random, `bits` long (256 or more), rotated within `secrets.rotation_days`
+  (SEC-2). A service reading X gets X (sign and verify), X_PREVIOUS and X_NEXT (verify only),
+  so a rotation never invalidates a token in flight.
+- `derived`: a value of a component the stack creates (`DERIVED_SOURCES`).
+- `external`: created empty by the stack, never given a value in Terraform JSON or state; the
+  README documents the command that sets it.
+
+Components: the database is always created (DB-1..8); the cache and the object-storage bucket
+exist only when a service uses them (`uses`, or a derived secret of theirs), and their
+requirements are then n/a in the report (policies/requirements/common.yaml, `optional`).
+Validation errors name the field and the value like the rest of synth/config.py.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+if TYPE_CHECKING:
+    from synth.config import EnvironmentConfig
+
+# Names feed resource names next to `<app>-<env>` (DEPLOY-1), so they stay short: 8 characters
+# fit every cloud's limits at the schema's longest app and environment names
+# (tests/stacks/test_longest_names.py).
+SERVICE_NAME_PATTERN = r"^[a-z][a-z0-9]{0,7}$"
+# An environment variable name every platform accepts: Container Apps allows letters, digits and
+# underscores (https://learn.microsoft.com/azure/container-apps/environment-variables), and
+# Cloud Run and ECS accept the same set.
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+# A secret is also an environment variable, in upper case; Key Vault names allow no underscore,
+# so the Azure constructs write `_` as `-` (127 characters there, with the prefix).
+SECRET_NAME_PATTERN = r"^[A-Z][A-Z0-9_]{0,47}$"
+PATH_PREFIX_PATTERN = r"^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$"
+HEALTH_PATH_PATTERN = r"^/[A-Za-z0-9._~/-]{0,200}$"
+HOST_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+
+DEFAULT_SERVICE_NAME = "app"
+MAX_SERVICES = 8
+
+Component = Literal["database", "cache", "object_storage"]
+COMPONENTS: tuple[Component, ...] = ("database", "cache", "object_storage")
+
+# What a derived secret holds, and the component it comes from.
+DERIVED_SOURCES: dict[str, Component] = {
+    # The URL the app should use: through the pooler where the cloud has one (DB-6).
+    "database_url": "database",
+    # Straight to the primary, for migrations and session-level features a pooler breaks.
+    "database_direct_url": "database",
+    # A read replica (database.read_replicas >= 1).
+    "database_reader_url": "database",
+    # The cache's URL, with its credential where the cloud's cache has a static one.
+    "cache_url": "cache",
+}
+DerivedSource = Literal["database_url", "database_direct_url", "database_reader_url", "cache_url"]
+
+# A generated secret X also reaches its readers as X_PREVIOUS and X_NEXT (verify only).
+GENERATED_VARIANTS = ("", "_PREVIOUS", "_NEXT")
+
+# Variables the platform wiring sets for a service, by what the service uses, on each cloud:
+# a service's own `environment` may not name them (it would be overwritten or shadowed). The
+# constructs set exactly these (tests/constructs/test_app_wiring.py compares).
+PLATFORM_ENVIRONMENT: dict[str, dict[str, tuple[str, ...]]] = {
+    "aws": {
+        "always": ("PORT",),
+        "database": ("DATABASE_HOST", "DATABASE_USER"),
+        "cache": ("REDIS_HOST", "REDIS_PORT", "REDIS_TLS", "REDIS_USERNAME", "REDIS_CACHE_NAME"),
+        "object_storage": ("BUCKET_NAME",),
+    },
+    "gcp": {
+        # Cloud Run sets PORT itself and refuses it in a container's env.
+        "always": ("PORT",),
+        "database": ("CLOUD_SQL_INSTANCE", "DATABASE_POOL_MAX"),
+        "cache": ("REDIS_HOST", "REDIS_PORT", "REDIS_AUTH", "REDIS_CA_CERT"),
+        "object_storage": ("BUCKET_NAME",),
+    },
+    "azure": {
+        "always": ("PORT", "AZURE_CLIENT_ID"),
+        "database": ("DATABASE_AUTH",),
+        "cache": ("REDIS_HOST", "REDIS_PORT", "REDIS_USERNAME"),
+        "object_storage": ("STORAGE_BLOB_ENDPOINT", "STORAGE_CONTAINER", "BUCKET_NAME"),
+    },
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Image(_Strict):
+    """The image a service runs from the stack's registry. `repository` defaults to the
+    service's name (the default service keeps the registry's existing repository); `tag`
+    defaults to `service.image_tag`. Tags are immutable (APP-6): a release sets a new one."""
+
+    repository: (
+        Annotated[str, Field(pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*$", max_length=40)] | None
+    ) = None
+    # Filled from `service.image_tag` when the file names none (`with_inherited`).
+    tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+
+
+class HealthCheck(_Strict):
+    """EDGE-4: the HTTP GET the load balancer and the platform probe on the service's port.
+    Seconds. ALB requires the timeout below the interval (Elastic Load Balancing,
+    "Health checks for your target groups": HealthCheckTimeoutSeconds < interval)."""
+
+    path: Annotated[str, Field(pattern=HEALTH_PATH_PATTERN)] = "/health"
+    interval_seconds: Annotated[int, Field(ge=5, le=300)] = 10
+    timeout_seconds: Annotated[int, Field(ge=2, le=60)] = 5
+
+    @model_validator(mode="after")
+    def _timeout_below_interval(self) -> HealthCheck:
+        if self.timeout_seconds >= self.interval_seconds:
+            raise ValueError(
+                f"timeout_seconds ({self.timeout_seconds}) must be below interval_seconds "
+                f"({self.interval_seconds}): a probe must finish before the next one starts"
+            )
+        return self
+
+
+class Route(_Strict):
+    """How the load balancer reaches a service: requests whose path starts with
+    `path_prefix` (whole segments), on `host` when given (the environment's `domain` or a
+    name under it, which the certificate then covers)."""
+
+    path_prefix: Annotated[str, Field(pattern=PATH_PREFIX_PATTERN)] = "/"
+    host: Annotated[str, Field(pattern=HOST_PATTERN)] | None = None
+
+
+class Service(_Strict):
+    """One container service (APP-7). Sizes in vCPU and MiB; replicas are task/instance
+    counts; scale triggers are utilisation percentages (APP-1, APP-2)."""
+
+    name: Annotated[str, Field(pattern=SERVICE_NAME_PATTERN)]
+    image: Image
+    port: Annotated[int, Field(ge=1024, le=65535)]
+    health: HealthCheck = HealthCheck()
+    min_replicas: Annotated[int, Field(ge=1, le=100)]
+    max_replicas: Annotated[int, Field(ge=1, le=100)]
+    cpu_request: Annotated[float, Field(gt=0, le=4)]
+    cpu_limit: Annotated[float, Field(gt=0, le=4)]
+    memory_request_mib: Annotated[int, Field(ge=128, le=16384)]
+    memory_limit_mib: Annotated[int, Field(ge=128, le=16384)]
+    scale_cpu_percent: Annotated[int, Field(ge=10, le=95)]
+    scale_memory_percent: Annotated[int, Field(ge=10, le=95)]
+    environment: dict[Annotated[str, Field(pattern=ENV_NAME_PATTERN)], str] = {}
+    secrets: list[Annotated[str, Field(pattern=SECRET_NAME_PATTERN)]] = []
+    uses: list[Component] = []
+    # Required, so an internal worker says `route: null` rather than losing its route silently.
+    route: Route | None
+
+    _max_replicas = field_validator("max_replicas")(lambda v, i: _not_below(v, i, "min_replicas"))
+    _cpu_limit = field_validator("cpu_limit")(lambda v, i: _not_below(v, i, "cpu_request"))
+    _memory_limit = field_validator("memory_limit_mib")(
+        lambda v, i: _not_below(v, i, "memory_request_mib")
+    )
+
+    @field_validator("secrets", "uses")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        repeated = sorted({item for item in value if value.count(item) > 1})
+        if repeated:
+            raise ValueError(f"lists {', '.join(repeated)} more than once")
+        return value
+
+    @property
+    def internal(self) -> bool:
+        """No route from the load balancer (a worker)."""
+        return self.route is None
+
+
+def _not_below(value: float, info: ValidationInfo, other: str) -> float:
+    """A field validator: this field may not be below the (earlier) field `other`."""
+    data = info.data
+    if other in data and value < data[other]:
+        raise ValueError(f"is below {other} ({data[other]})")
+    return value
+
+
+class GeneratedSecret(_Strict):
+    kind: Literal["generated"]
+    # SEC-5: at least 256 random bits; whole bytes.
+    bits: Annotated[int, Field(ge=256, le=4096, multiple_of=8)] = 384
+    description: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class DerivedSecret(_Strict):
+    kind: Literal["derived"]
+    source: DerivedSource
+    description: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+    @property
+    def component(self) -> Component:
+        return DERIVED_SOURCES[self.source]
+
+
+class ExternalSecret(_Strict):
+    kind: Literal["external"]
+    # Who provides the value and where it comes from: it is shown with the command that sets it.
+    description: Annotated[str, Field(min_length=10, max_length=200)]
+
+
+Secret = Annotated[GeneratedSecret | DerivedSecret | ExternalSecret, Field(discriminator="kind")]
+
+# Today's app: one JWT signing key and the database URL.
+DEFAULT_CATALOG: dict[str, dict[str, str]] = {
+    "JWT_SECRET": {"kind": "generated"},
+    "DATABASE_URL": {"kind": "derived", "source": "database_url"},
+}
+
+
+def default_service(service: dict[str, Any]) -> dict[str, Any]:
+    """Today's single service from the environment's `service:` block (raw data): port and
+    sizes from there, `/health`, NODE_ENV=production, the JWT and database secrets, every
+    component, and the whole site routed to it."""
+    default: dict[str, Any] = with_inherited(
+        {
+            "name": DEFAULT_SERVICE_NAME,
+            "environment": {"NODE_ENV": "production"},
+            "secrets": list(DEFAULT_CATALOG),
+            "uses": list(COMPONENTS),
+            "route": {"path_prefix": "/"},
+        },
+        service,
+    )
+    return default
+
+
+# The `service:` block's fields a service inherits when it does not set them.
+INHERITED = (
+    "port",
+    "min_replicas",
+    "max_replicas",
+    "cpu_request",
+    "cpu_limit",
+    "memory_request_mib",
+    "memory_limit_mib",
+    "scale_cpu_percent",
+    "scale_memory_percent",
+)
+# Defaults of the `service:` block's optional fields (synth/config.py, ServiceConfig).
+SERVICE_BLOCK_DEFAULTS = {"port": 3001, "scale_cpu_percent": 70, "scale_memory_percent": 80}
+DEFAULT_IMAGE_TAG = "0.1.0"
+
+
+def _inherited(service: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: service.get(key, SERVICE_BLOCK_DEFAULTS.get(key))
+        for key in INHERITED
+        if key in service or key in SERVICE_BLOCK_DEFAULTS
+    }
+
+
+def with_inherited(service: Any, block: dict[str, Any]) -> Any:
+    """A raw service entry with the `service:` block's values for the fields it leaves out,
+    and its image tag (`image.tag`) from `service.image_tag` when it names none."""
+    if not isinstance(service, dict):
+        return service
+    merged = {**_inherited(block), **service}
+    image = merged.get("image", {})
+    if isinstance(image, dict) and "tag" not in image:
+        merged["image"] = {**image, "tag": block.get("image_tag", DEFAULT_IMAGE_TAG)}
+    return merged
+
+
+def reserved_environment(uses: set[str]) -> set[str]:
+    """Names the platform sets for a service using `uses`, on any cloud (a file may switch
+    cloud with CLOUD=, so a name reserved on one cloud is refused on all)."""
+    names: set[str] = set()
+    for table in PLATFORM_ENVIRONMENT.values():
+        for key, found in table.items():
+            if key == "always" or key in uses:
+                names.update(found)
+    return names
+
+
+def secret_variables(
+    name: str, secret: GeneratedSecret | DerivedSecret | ExternalSecret
+) -> tuple[str, ...]:
+    """The environment variables a reader of catalog secret `name` gets."""
+    if secret.kind == "generated":
+        return tuple(f"{name}{suffix}" for suffix in GENERATED_VARIANTS)
+    return (name,)
+
+
+def app_problems(config: EnvironmentConfig) -> list[str]:
+    """Cross-references the schema cannot state field by field, one line each naming the field
+    and the value: unknown or unread secrets, reserved or colliding variable names, routes
+    that collide or that no certificate covers, and a reader URL without a replica."""
+    problems: list[str] = []
+    catalog = config.secrets.catalog
+    names = [service.name for service in config.services]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"services: the name {name!r} is used by more than one service")
+    read: set[str] = set()
+    routes: dict[tuple[str, str], str] = {}
+    for index, service in enumerate(config.services):
+        where = f"services[{index}] ({service.name})"
+        for secret in service.secrets:
+            read.add(secret)
+            if secret not in catalog:
+                declared = ", ".join(sorted(catalog)) or "none"
+                problems.append(
+                    f"{where}.secrets: {secret!r} is not in secrets.catalog (declared: {declared})"
+                )
+        variables = {
+            variable: secret
+            for secret in service.secrets
+            if secret in catalog
+            for variable in secret_variables(secret, catalog[secret])
+        }
+        reserved = reserved_environment(set(config.service_uses(service)))
+        for variable in sorted(service.environment):
+            if variable in reserved:
+                problems.append(
+                    f"{where}.environment.{variable}: the platform sets this variable for the "
+                    "service (synth/app.py, PLATFORM_ENVIRONMENT); choose another name"
+                )
+            if variable in variables:
+                problems.append(
+                    f"{where}.environment.{variable}: the service already gets this variable "
+                    f"from secret {variables[variable]!r}"
+                )
+        for variable, secret in variables.items():
+            if variable in reserved:
+                problems.append(
+                    f"{where}.secrets: {secret!r} gives the variable {variable}, which the "
+                    "platform sets for the service; rename the secret"
+                )
+        if service.route is not None:
+            host = service.route.host
+            if (
+                host is not None
+                and host != config.domain
+                and not host.endswith(f".{config.domain}")
+            ):
+                problems.append(
+                    f"{where}.route.host: {host!r} is not domain ({config.domain}) or a name "
+                    "under it, so the environment's certificate cannot cover it"
+                )
+            key = (host or config.domain, service.route.path_prefix)
+            if key in routes:
+                problems.append(
+                    f"{where}.route: {key[0]}{key[1]} is already routed to service "
+                    f"{routes[key]!r}; two services cannot share a host and path prefix"
+                )
+            routes.setdefault(key, service.name)
+    for name in sorted(set(catalog) - read):
+        problems.append(
+            f"secrets.catalog.{name}: no service reads it; add it to a service's secrets or "
+            "remove it"
+        )
+    for name, entry in sorted(catalog.items()):
+        reader = isinstance(entry, DerivedSecret) and entry.source == "database_reader_url"
+        if reader and config.database.read_replicas < 1:
+            problems.append(
+                f"secrets.catalog.{name}: source database_reader_url needs a read replica, "
+                f"but database.read_replicas is {config.database.read_replicas}"
+            )
+    if (config.domain, "/") not in routes:
+        problems.append(
+            "services: no service is routed at path_prefix '/' on domain "
+            f"({config.domain}); the load balancer sends every unmatched request there, so "
+            "one service needs `route: {path_prefix: /}`"
+        )
+    return problems
