@@ -11,7 +11,6 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
-from constructs.app_description import declare_fixed_app
 from constructs.aws.budget import Budget
 from constructs.aws.cache import Cache
 from constructs.aws.database import Database
@@ -142,8 +141,6 @@ class AwsStack(GroundworkStack):
             # The app's database role and its first JWT_SECRET exist before it starts.
             start_after=[roles.ready, *secrets.ready],
         )
-        # APP-7, SEC-5: not yet config (issue #12); "service" is the ECS service.
-        declare_fixed_app(service.node.find_child("service"))
         observability = Observability(
             self,
             "observability",

@@ -27,7 +27,6 @@ from cdktf_cdktf_provider_azurerm.provider import (
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_time.provider import TimeProvider
 from constructs import Construct, IConstruct
-from constructs.app_description import declare_fixed_app
 from constructs.azure.budget import Budget
 from constructs.azure.cache import Cache
 from constructs.azure.database import Database
@@ -186,7 +185,6 @@ class AzureStack(GroundworkStack):
                 network.dns_zone_links[REGISTRY_ZONE],
             ],
         )
-        declare_fixed_app(service.app)  # APP-7, SEC-5: not yet config (issue #12)
         Jobs(
             self,
             "jobs",

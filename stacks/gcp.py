@@ -12,7 +12,6 @@ from cdktf import TerraformOutput
 from cdktf_cdktf_provider_google.provider import GoogleProvider
 from cdktf_cdktf_provider_time.provider import TimeProvider
 from constructs import Construct
-from constructs.app_description import declare_fixed_app
 from constructs.gcp.apis import enable_apis
 from constructs.gcp.budget import Budget
 from constructs.gcp.cache import Cache
@@ -68,7 +67,6 @@ class GcpStack(GroundworkStack):
             secrets=secrets,
             rotation=rotation,
         )
-        declare_fixed_app(service.service)  # APP-7, SEC-5: not yet config (issue #12)
         edge = Edge(self, "edge", config=config, service=service)
         observability = Observability(
             self, "observability", config=config, service=service, database=database, edge=edge

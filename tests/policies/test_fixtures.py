@@ -30,10 +30,6 @@ NEVER_PASSES = {
     # SEC-1 "encrypted with the environment's key": Key Vault has no customer key for secrets
     # (https://learn.microsoft.com/azure/key-vault/general/security-features).
     "CKV_GW_SEC_74",
-    # APP-7 and SEC-5: this version builds one fixed service and names its secrets in code
-    # (issue #12); every stack declares the gap (constructs/app_description.py).
-    "CKV_GW_APP_7",
-    "CKV_GW_SEC_5",
     # OBJ-5 "TLS-only access": Cloud Storage's XML API accepts plain HTTP and no bucket setting
     # refuses it (https://cloud.google.com/storage/docs/request-endpoints).
     "CKV_GW_OBJ_44",
