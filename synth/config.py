@@ -798,6 +798,26 @@ def aws_edge_problems(config: EnvironmentConfig) -> list[str]:
     return []
 
 
+# Optional components each cloud's constructs build (REQUIREMENTS.md "Optional components").
+# A switch a cloud does not build is refused, never accepted and ignored: the report would
+# then show the requirement unchecked, but the file would have said it was on.
+BUILT_FEATURES = {
+    "auth_enabled": ("aws", "gcp", "azure"),  # Azure refuses it in constructs/azure/identity.py
+    "cdn_enabled": (),
+    "dns_enabled": ("aws",),
+}
+
+
+def feature_problems(config: EnvironmentConfig) -> list[str]:
+    """An optional component switched on for a cloud whose constructs do not build it."""
+    return [
+        f"features.{feature}: true, but {config.cloud} does not build this component yet "
+        f"(built on: {', '.join(clouds) or 'no cloud'}; issue #12); set it to false"
+        for feature, clouds in BUILT_FEATURES.items()
+        if getattr(config.features, feature) and config.cloud not in clouds
+    ]
+
+
 def gcp_edge_problems(config: EnvironmentConfig) -> list[str]:
     """DEPLOY-5 on GCP: the certificate's prerequisite is explicit, or the config is refused.
 
@@ -1013,6 +1033,7 @@ def parse_environment(
         + aws_name_problems(config)
         + aws_registry_problems(config)
         + gcp_edge_problems(config)
+        + feature_problems(config)
         + azure_certificate_problems(config)
     )
     if problems:

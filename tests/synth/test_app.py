@@ -201,3 +201,28 @@ def test_platform_names_are_reserved_on_every_cloud_by_use() -> None:
     assert "CLOUD_SQL_INSTANCE" in reserved_environment({"database"})
     assert "REDIS_HOST" not in reserved_environment({"database"})
     assert "BUCKET_NAME" in reserved_environment({"object_storage"})
+
+
+@pytest.mark.parametrize(
+    ("cloud", "feature", "built"),
+    [
+        ("aws", "cdn_enabled", False),
+        ("gcp", "cdn_enabled", False),
+        ("azure", "cdn_enabled", False),
+        ("aws", "dns_enabled", True),
+        ("gcp", "dns_enabled", False),
+        ("azure", "dns_enabled", False),
+    ],
+)
+def test_an_optional_component_a_cloud_does_not_build_is_refused(
+    cloud: str, feature: str, built: bool
+) -> None:
+    data = shipped("dev")
+    data["cloud"] = cloud
+    data["features"] = {feature: True}
+    if built:
+        assert getattr(parse(data).features, feature)
+        return
+    assert f"dev.yaml: features.{feature}: true, but {cloud} does not build this component" in (
+        refused(data)
+    )

@@ -537,8 +537,8 @@ def test_aws_account_id_is_twelve_digits(account: str) -> None:
 @pytest.mark.parametrize(
     ("patterns", "problem"),
     [
-        (["0.*"], "aws.disposable_image_tags[0]: '0.*' matches the image tag '0.1.0' of service 'app'"),
-        (["pr-*", "*.*"], "aws.disposable_image_tags[1]: '*.*' matches the image tag '0.1.0' of service 'app'"),
+        (["0.*"], "aws.disposable_image_tags[0]: '0.*' matches the image tag '0.1.0'"),
+        (["pr-*", "*.*"], "aws.disposable_image_tags[1]: '*.*' matches the image tag '0.1.0'"),
         (["*a*b*c*d*e"], "aws.disposable_image_tags[0]: '*a*b*c*d*e' has more than 4 wildcards"),
     ],
 )
