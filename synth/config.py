@@ -35,6 +35,7 @@ from synth import clock
 from synth.app import (
     DEFAULT_CATALOG,
     DEFAULT_IMAGE_TAG,
+    INHERITED,
     MAX_SERVICES,
     SECRET_NAME_PATTERN,
     DerivedSecret,
@@ -756,23 +757,32 @@ def floor_violations(config: EnvironmentConfig) -> list[str]:
     for floor in FLOORS:
         if config.tier not in floor.tiers or config.waived(floor.requirement):
             continue
-        value = _field(config, floor.field)
-        if isinstance(floor.minimum, (bool, str)):
-            if value == floor.minimum:
+        # A floor on the `service:` block's sizing holds for every service, which inherits
+        # from that block but may set its own value (synth/app.py).
+        fields = [(floor.field, _field(config, floor.field))]
+        block, _, attribute = floor.field.partition(".")
+        if block == "service" and attribute in INHERITED:
+            fields += [
+                (f"services[{index}] ({service.name}).{attribute}", getattr(service, attribute))
+                for index, service in enumerate(config.services)
+            ]
+        for field, value in fields:
+            if isinstance(floor.minimum, (bool, str)):
+                if value == floor.minimum:
+                    continue
+                wanted = f"must be {str(floor.minimum).lower()} in {config.tier}"
+            elif value >= floor.minimum:
                 continue
-            wanted = f"must be {str(floor.minimum).lower()} in {config.tier}"
-        elif value >= floor.minimum:
-            continue
-        else:
-            wanted = f"is below the {config.tier} floor of {floor.minimum}"
-        shown = str(value).lower() if isinstance(value, bool) else value
-        expired = [w.expires for w in config.waivers if w.requirement == floor.requirement]
-        lapsed = f" (its waiver expired on {max(expired)})" if expired else ""
-        problems.append(
-            f"{floor.field}: {shown} {wanted} ({floor.requirement}){lapsed}; fix it, or add a "
-            f"waiver: {{requirement: {floor.requirement}, reason: ..., expires: YYYY-MM-DD}}. "
-            f"{describe(floor.requirement)}"
-        )
+            else:
+                wanted = f"is below the {config.tier} floor of {floor.minimum}"
+            shown = str(value).lower() if isinstance(value, bool) else value
+            expired = [w.expires for w in config.waivers if w.requirement == floor.requirement]
+            lapsed = f" (its waiver expired on {max(expired)})" if expired else ""
+            problems.append(
+                f"{field}: {shown} {wanted} ({floor.requirement}){lapsed}; fix it, or add a "
+                f"waiver: {{requirement: {floor.requirement}, reason: ..., expires: YYYY-MM-DD}}. "
+                f"{describe(floor.requirement)}"
+            )
     return problems
 
 

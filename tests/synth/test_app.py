@@ -12,6 +12,7 @@ import yaml
 from synth.app import GeneratedSecret, reserved_environment
 from synth.config import ConfigError, EnvironmentConfig, parse_environment
 from synth.coverage import applicable, load_requirement_map
+from synth.requirements import describe
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -226,3 +227,22 @@ def test_an_optional_component_a_cloud_does_not_build_is_refused(
     assert f"dev.yaml: features.{feature}: true, but {cloud} does not build this component" in (
         refused(data)
     )
+
+
+def test_production_floors_on_the_service_block_hold_for_every_service() -> None:
+    data = shipped("production")
+    data["services"] = [
+        {"name": "web", "route": {"path_prefix": "/"}, "secrets": ["AUTH_SECRET"]},
+        {"name": "api", "route": {"path_prefix": "/api"}, "min_replicas": 1},
+    ]
+    data["secrets"] = {"catalog": {"AUTH_SECRET": {"kind": "generated"}}}
+    with pytest.raises(ConfigError) as caught:
+        parse(data, "production")
+    problems = str(caught.value).splitlines()
+    assert [p for p in problems if "min_replicas" in p] == [
+        "production.yaml: services[1] (api).min_replicas: 1 is below the production floor of 2 "
+        "(APP-1); fix it, or add a waiver: {requirement: APP-1, reason: ..., expires: "
+        f"YYYY-MM-DD}}. {describe('APP-1')}"
+    ]
+    data["services"][1]["min_replicas"] = 2
+    assert [s.min_replicas for s in parse(data, "production").services] == [2, 2]
