@@ -50,8 +50,23 @@ def test_identity_platform_has_mfa_and_password_sign_in_when_enabled_auth_1() ->
     stack = TerraformStack(CdktfTesting.app(), "test")
     GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
     Identity(stack, "identity", config=config)
-    [identity] = resources_of(
-        json.loads(CdktfTesting.synth(stack)), "google_identity_platform_config"
-    )
+    document = json.loads(CdktfTesting.synth(stack))
+    [identity] = resources_of(document, "google_identity_platform_config")
     assert identity["mfa"]["state"] == "ENABLED"
     assert identity["sign_in"]["email"] == {"enabled": True, "password_required": True}
+    # The provider has no password policy: a step after the config enforces 12+ characters.
+    [step] = resources_of(document, "terraform_data")
+    policy = step["input"]["password_policy"]["passwordPolicyConfig"]
+    assert policy["passwordPolicyEnforcementState"] == "ENFORCE"
+    assert policy["passwordPolicyVersions"] == [
+        {"customStrengthOptions": {"minPasswordLength": 12}}
+    ]
+    assert step["depends_on"] == [
+        f"google_identity_platform_config.{next(iter(document['resource']['google_identity_platform_config']))}"
+    ]
+    command = step["provisioner"][0]["local-exec"]["command"]
+    assert "--fail-with-body -X PATCH" in command
+    assert (
+        "https://identitytoolkit.googleapis.com/admin/v2/projects/groundwork-dev/config"
+        "?updateMask=passwordPolicyConfig"
+    ) in command
