@@ -812,20 +812,35 @@ def aws_edge_problems(config: EnvironmentConfig) -> list[str]:
 # A switch a cloud does not build is refused, never accepted and ignored: the report would
 # then show the requirement unchecked, but the file would have said it was on.
 BUILT_FEATURES = {
-    "auth_enabled": ("aws", "gcp", "azure"),  # Azure refuses it in constructs/azure/identity.py
+    "auth_enabled": ("aws", "gcp"),
     "cdn_enabled": (),
     "dns_enabled": ("aws",),
+}
+# Why a cloud cannot build a component at all, and what the operator does instead.
+NOT_EXPRESSIBLE = {
+    ("auth_enabled", "azure"): (
+        "AUTH-1 asks for Entra External ID, which the azurerm provider (4.55) cannot create "
+        "(no external-tenant, user-flow or password-policy resource; constructs/azure/"
+        "identity.py); create the external tenant and its user flow in the Microsoft Entra "
+        "admin center, give the app its tenant and client IDs as environment variables "
+        "(services[].environment), and set features.auth_enabled to false for Azure"
+    ),
 }
 
 
 def feature_problems(config: EnvironmentConfig) -> list[str]:
     """An optional component switched on for a cloud whose constructs do not build it."""
-    return [
-        f"features.{feature}: true, but {config.cloud} does not build this component yet "
-        f"(built on: {', '.join(clouds) or 'no cloud'}; issue #12); set it to false"
-        for feature, clouds in BUILT_FEATURES.items()
-        if getattr(config.features, feature) and config.cloud not in clouds
-    ]
+    problems = []
+    for feature, clouds in BUILT_FEATURES.items():
+        if not getattr(config.features, feature) or config.cloud in clouds:
+            continue
+        why = NOT_EXPRESSIBLE.get((feature, config.cloud)) or (
+            f"built on: {', '.join(clouds) or 'no cloud'} (issue #12); set it to false"
+        )
+        problems.append(
+            f"features.{feature}: true, but {config.cloud} does not build this component: {why}"
+        )
+    return problems
 
 
 def gcp_edge_problems(config: EnvironmentConfig) -> list[str]:

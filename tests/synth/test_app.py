@@ -213,6 +213,9 @@ def test_platform_names_are_reserved_on_every_cloud_by_use() -> None:
         ("aws", "dns_enabled", True),
         ("gcp", "dns_enabled", False),
         ("azure", "dns_enabled", False),
+        ("aws", "auth_enabled", True),
+        ("gcp", "auth_enabled", True),
+        ("azure", "auth_enabled", False),
     ],
 )
 def test_an_optional_component_a_cloud_does_not_build_is_refused(
@@ -224,9 +227,13 @@ def test_an_optional_component_a_cloud_does_not_build_is_refused(
     if built:
         assert getattr(parse(data).features, feature)
         return
+    message = refused(data)
     assert f"dev.yaml: features.{feature}: true, but {cloud} does not build this component" in (
-        refused(data)
+        message
     )
+    if (feature, cloud) == ("auth_enabled", "azure"):
+        # What the operator does instead is part of the error.
+        assert "Microsoft Entra admin center" in message
 
 
 def test_production_floors_on_the_service_block_hold_for_every_service() -> None:
