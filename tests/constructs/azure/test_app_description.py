@@ -7,7 +7,6 @@ with the three-service description (tests/constructs/azure/environments/apps.yam
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -220,10 +219,26 @@ def test_an_external_secret_is_refused_on_azure_with_one_config_error_sec_5() ->
     assert parse_environment("apps", data, source=str(APPS), cloud="gcp").secrets.catalog
 
 
-def test_the_gate_passes_on_the_three_service_description(tmp_path: Path) -> None:
+def without_cache_and_bucket() -> dict[str, Any]:
+    """apps.yaml with no service using the cache or the bucket."""
+    api = {
+        **next(s for s in described()["services"] if s["name"] == "api"),
+        "secrets": ["JWT_SECRET", "DATABASE_URL"],
+        "uses": ["database"],
+    }
+    catalog = described()["secrets"]["catalog"]
+    catalog.pop("CACHE_URL")
+    return described(api=api, secrets={"catalog": catalog})
+
+
+@pytest.mark.parametrize("variant", ["three-services", "without-cache-and-bucket"])
+def test_the_gate_passes_on_the_description(tmp_path: Path, variant: str) -> None:
+    """The whole cloud (the stack and its bootstrap) passes the gate with every requirement
+    checked; without a cache or bucket their requirements are n/a, never pass."""
     environments = tmp_path / "environments"
     environments.mkdir()
-    shutil.copy(APPS, environments / "apps.yaml")
+    data = described() if variant == "three-services" else without_cache_and_bucket()
+    (environments / "apps.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     outdir = tmp_path / "out"
     wait_all(
         {
@@ -244,3 +259,5 @@ def test_the_gate_passes_on_the_three_service_description(tmp_path: Path) -> Non
         for r in json.loads(report.read_text())["requirements"]
     }
     assert requirements["apps", "APP-7"] == requirements["apps", "SEC-5"] == "pass"
+    optional = "pass" if variant == "three-services" else "n/a"
+    assert requirements["apps", "CACHE-1"] == requirements["apps", "OBJ-3"] == optional
