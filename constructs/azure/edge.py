@@ -142,6 +142,11 @@ class Routing:
     settings: list[ApplicationGatewayBackendHttpSettings] = field(default_factory=list)
     path_maps: list[ApplicationGatewayUrlPathMap] = field(default_factory=list)
     rules: list[ApplicationGatewayRequestRoutingRule] = field(default_factory=list)
+    # Hosts other than the domain: an HTTP listener each, redirecting to its own HTTPS
+    # listener (the domain's plain-HTTP requests take the basic `http-redirect` listener).
+    redirect_listeners: list[ApplicationGatewayHttpListener] = field(default_factory=list)
+    redirects: list[ApplicationGatewayRedirectConfiguration] = field(default_factory=list)
+    redirect_rules: list[ApplicationGatewayRequestRoutingRule] = field(default_factory=list)
 
 
 def gateway_routing(config: EnvironmentConfig, service: Service) -> Routing:
@@ -204,6 +209,37 @@ def gateway_routing(config: EnvironmentConfig, service: Service) -> Routing:
                 require_sni=True,
             )
         )
+        if index > 0:
+            # A multi-site HTTP listener per extra host, before the basic one (v2 SKUs process
+            # rules by priority; https://learn.microsoft.com/azure/application-gateway/multiple-site-overview),
+            # redirecting to that host's HTTPS listener.
+            routing.redirect_listeners.append(
+                ApplicationGatewayHttpListener(
+                    name=f"http-redirect-{index}",
+                    frontend_ip_configuration_name="public",
+                    frontend_port_name="http",
+                    protocol="Http",
+                    host_name=host,
+                )
+            )
+            routing.redirects.append(
+                ApplicationGatewayRedirectConfiguration(
+                    name=f"to-https-{index}",
+                    redirect_type="Permanent",
+                    target_listener_name=listener,
+                    include_path=True,
+                    include_query_string=True,
+                )
+            )
+            routing.redirect_rules.append(
+                ApplicationGatewayRequestRoutingRule(
+                    name=f"http-to-https-{index}",
+                    priority=180 + index,
+                    rule_type="Basic",
+                    http_listener_name=f"http-redirect-{index}",
+                    redirect_configuration_name=f"to-https-{index}",
+                )
+            )
         on_host = [s for s in routed if host_of(s) == host]
         root = next((s for s in on_host if s.route.path_prefix == "/"), domain_root)  # type: ignore[union-attr]
         pool, settings, _ = backend_names(root.name)
@@ -444,6 +480,7 @@ class Edge(Construct):
             ],
             http_listener=[
                 *routing.listeners,
+                *routing.redirect_listeners,
                 ApplicationGatewayHttpListener(
                     name="http-redirect",
                     frontend_ip_configuration_name="public",
@@ -458,7 +495,8 @@ class Edge(Construct):
                     target_listener_name="https",
                     include_path=True,
                     include_query_string=True,
-                )
+                ),
+                *routing.redirects,
             ],
             backend_address_pool=routing.pools,
             probe=routing.probes,
@@ -466,6 +504,7 @@ class Edge(Construct):
             url_path_map=routing.path_maps or None,
             request_routing_rule=[
                 *routing.rules,
+                *routing.redirect_rules,
                 ApplicationGatewayRequestRoutingRule(
                     name="http-to-https",
                     priority=200,
