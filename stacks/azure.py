@@ -8,7 +8,9 @@ azurerm has no provider-level default tags, so an aspect adds them to each resou
 takes `tags`, keeping any tag a component set itself. Everything of the environment lives
 in one resource group, `rg-<prefix>`.
 
-Satisfies: TAG-1, STATE-1, STATE-2, DEPLOY-3, DEPLOY-4
+The cache and the storage account exist only when a described service uses them (APP-7).
+
+Satisfies: TAG-1, STATE-1, STATE-2, APP-7, DEPLOY-3, DEPLOY-4
 """
 
 from __future__ import annotations

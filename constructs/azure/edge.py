@@ -1,6 +1,13 @@
 """Builds the edge: Application Gateway WAF_v2 with a WAF policy, TLS policy, HTTPS and redirect.
 
-Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3, DEPLOY-2
+Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3, APP-7, DEPLOY-2
+
+Routes (APP-7, `gateway_routing`): one HTTPS listener per route host (the environment's
+domain as `https`, other hosts as `https-<n>`, each with a redirect-only HTTP listener), a
+backend pool, settings and probe per routed service (today's `app`, `app-https`, `health` for
+the default service), and per host a Basic rule to its `/` service or a path-based rule whose
+path rules match a prefix as whole segments (`/api`, `/api/*`). Internal services are no
+backend.
 
 The gateway reads its certificate from Key Vault through the vault's private endpoint
 (Application Gateway is not one of Key Vault's trusted services;
@@ -22,7 +29,8 @@ so it waits for that endpoint and its DNS zone link as well as for its role (DEP
 - EDGE-3: access, performance and firewall logs go to Log Analytics (resource-specific
   tables). Invalid headers: the gateway rejects malformed requests itself and the DRS
   protocol-enforcement rules block invalid headers.
-- EDGE-4: probe `GET /health` every 10 s; connection draining 30 s.
+- EDGE-4: each backend is probed with `GET` of its service's health path at its interval;
+  connection draining 30 s.
 
 The gateway spans `config.network.zones` zones, autoscaling from `min_replicas`
 instances, and reaches the app over HTTPS on the environment's internal ingress.

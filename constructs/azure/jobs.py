@@ -1,6 +1,10 @@
-"""Builds the app's jobs in its Container Apps environment: database role, cache access, rotation.
+"""Builds the app's jobs in its Container Apps environment: database roles, cache access, rotation.
 
-Satisfies: SEC-2, DB-9, CACHE-1, APP-5, DEPLOY-2, DEPLOY-5, DEPLOY-6
+Satisfies: SEC-2, SEC-5, DB-9, CACHE-1, APP-5, APP-7, DEPLOY-2, DEPLOY-5, DEPLOY-6
+
+One `database-role` job per service that uses the database and one `cache-access` job per
+service that uses the cache (each service signs in as its own identity, APP-7); the default
+service's keep today's construct IDs and names, the others' carry the service name.
 
 Both run as Container Apps jobs in the app's (VNet-integrated) environment, so they reach
 the database, the vault and the rotation queue through their private endpoints, with
@@ -42,11 +46,13 @@ egresses through one NAT address, and Docker Hub limits anonymous pulls per addr
   secret expires; Event Grid puts it on the `secret-rotation` queue (constructs/azure/secrets.py).
   The job runs every `ROTATION_JOB_CRON` (hourly) and takes each message. For a generated
   secret (the rotated-secrets contract) it shifts the group previous <- current <- next <-
-  fresh random 256 bits, each with a new expiry `secrets.rotation_days` ahead, then waits for
-  Container Apps to refresh its Key Vault references and restarts the app's active revisions,
+  fresh random of the entry's bits (`GENERATED_BYTES`), each with a new expiry
+  `secrets.rotation_days` ahead, then waits for Container Apps to refresh its Key Vault
+  references and restarts the active revisions of every service that reads one,
   so live replicas are never more than one rotation apart; a derived secret gets a new
   version of its current value. Its identity may write only those secrets, process only
-  that queue, and read and restart revisions of that one app (a custom role).
+  that queue, and read and restart revisions of the apps that read a generated secret (a
+  custom role, assigned on each of those apps; `APP_NAMES`).
 """
 
 from __future__ import annotations

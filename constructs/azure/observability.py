@@ -1,6 +1,11 @@
 """Builds central logging and monitoring: Log Analytics, alerts, uptime test, dashboard.
 
-Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4, DEPLOY-6
+Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4, APP-7, DEPLOY-6
+
+Per service (APP-7): the failed-logins, CPU and memory alerts exist once per Container App
+(the default service's keep today's names, the others carry the service name); the gateway's
+5xx and latency alerts and the database's are the environment's. OBS-4 probes the health path
+of the service routed at `/` on the domain.
 
 `Logs` is created first, because the network's flow logs and every diagnostic setting
 write into it; `Observability` is created last, once the resources it watches exist.

@@ -1,47 +1,61 @@
-"""Builds the app runtime: a VNet-integrated Container Apps environment and the app's Container App.
+"""Builds the app runtime: a VNet-integrated Container Apps environment and one Container App per
+described service (APP-7, synth/app.py).
 
-Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, IAM-1, NET-2, DEPLOY-2, DEPLOY-5, DEPLOY-6
+Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, APP-7, SEC-5, EDGE-4, IAM-1, NET-2, DEPLOY-2,
+DEPLOY-5, DEPLOY-6
 
+- Services (APP-7): every `config.services` entry is one Container App tagged
+  `groundwork-service: <name>` (CKV_GW_APP_76 maps apps to the description by it) with its
+  own port, health probes, size, replica bounds, scale triggers, non-secret `environment`,
+  the secrets it lists and the platform wiring of what it uses, exactly
+  `PLATFORM_ENVIRONMENT["azure"]` (asserted here, tests/constructs/azure/test_app_wiring.py).
+  The default service `app` keeps today's construct IDs and names (`ca-<prefix>`,
+  `id-<prefix>-app`); the others live in a child construct named after the service, named
+  `ca-<service>-<prefix>-<hash>` (Container Apps allow 32 characters) and
+  `id-<prefix>-app-<service>`. No application's variable or secret is named here.
 - The environment runs in the app subnet behind an internal load balancer (no public
-  ingress; the Application Gateway is the only way in, and the app's ingress admits the
-  gateway's subnet only). A private DNS zone for the environment's default domain lets
-  the gateway resolve the app.
+  ingress; the Application Gateway is the only way in). A routed service's ingress admits the
+  gateway's subnet only; an internal one (`route: null`) has ingress reachable only from the
+  environment's other apps (`external_enabled` false). A private DNS zone for the
+  environment's default domain lets the gateway resolve the apps.
 - Logs (DEPLOY-6): the workspace has local authentication off, and the `log-analytics`
   destination ships with the workspace's shared key, so nothing would arrive
   (MicrosoftDocs/azure-docs #100353). The environment uses the `azure-monitor`
   destination and a diagnostic setting sends its console and system logs to the
   workspace's resource-specific tables (`ContainerAppConsoleLogs`, `ContainerAppSystemLogs`),
-  which the failed-logins alert reads
+  which the failed-logins alerts read
   (https://learn.microsoft.com/azure/container-apps/log-options).
 - First revision (DEPLOY-5): the registry is created by this same apply and is empty
-  until the release pipeline pushes, so the first revision runs `BOOTSTRAP_IMAGE`, a
-  public image whose `httpd` answers 200 on `/health` at the app's port (the AWS stack's
-  placeholder too), and Terraform then ignores
-  the image and its arguments: the release pipeline deploys each immutable tag with
-  `az containerapp update --image <registry>/<app>:<tag> --replace-args` (README). The app
-  waits for its role assignments and for the vault and registry private endpoints with
-  their DNS links, because the revision resolves its Key Vault references and pulls from
-  inside the VNet (DEPLOY-2).
-- APP-1: `min_replicas`/`max_replicas`, scaling on concurrent HTTP requests and on CPU
-  (`scale_cpu_percent`) and memory (`scale_memory_percent`) utilization.
+  until the release pipeline pushes, so each service's first revision runs `BOOTSTRAP_IMAGE`,
+  a public image whose `httpd` answers 200 on the service's health path at its port (the AWS
+  stack's placeholder too), and Terraform then ignores the image and its arguments: the
+  release pipeline deploys each immutable tag with `az containerapp update --image
+  <registry>/<repository>:<tag> --replace-args` (README). Each app waits for its role
+  assignments and for the vault and registry private endpoints with their DNS links, because
+  the revision resolves its Key Vault references and pulls from inside the VNet (DEPLOY-2);
+  every reference is to a secret the apply writes a value to (DEPLOY-6, CKV_GW_DEPLOY_91).
+- APP-1: each service's `min_replicas`/`max_replicas`, scaling on concurrent HTTP requests
+  and on CPU (`scale_cpu_percent`) and memory (`scale_memory_percent`) utilization.
 - APP-2: Container Apps has no request/limit split and allows fixed CPU/memory pairs
-  (0.25/0.5Gi, 0.5/1Gi, ... 2/4Gi); the smallest pair at or above the configured limits
+  (0.25/0.5Gi, 0.5/1Gi, ... 2/4Gi); the smallest pair at or above the service's limits
   is used (dev: 0.5 vCPU/1Gi, staging and production: 1 vCPU/2Gi).
 - APP-3: single revision mode; a new revision takes traffic only once its replicas are
   ready, then the old one drains, so deployments have no downtime.
-- EDGE-4: readiness probe every 10 s and liveness every 30 s on `GET /health`; 30 s
-  termination grace period.
-- APP-4: JWT_SECRET and DATABASE_URL are Key Vault references resolved with the app's
-  identity; no secret value is in the app's definition. The database accepts no password:
-  `DATABASE_AUTH=entra-token` tells the app to use a token of `AZURE_CLIENT_ID` for
-  `https://ossrdbms-aad.database.windows.net` as its password, and the cache likewise
-  takes a token for `https://redis.azure.com` with the identity's object ID as user name
-  (`REDIS_USERNAME`) over TLS on 10000 (Azure Managed Redis), verified against the public
+- EDGE-4: readiness probe every `health.interval_seconds` (10 s by default) and liveness every
+  30 s (or the interval, if longer) on the service's `health.path`, each timing out after
+  `health.timeout_seconds`; 30 s termination grace period.
+- APP-4, SEC-5: the service's catalog secrets are Key Vault references resolved with its
+  identity; no secret value is in an app's definition. The database accepts no password:
+  `DATABASE_AUTH=entra-token` tells a service to use a token of `AZURE_CLIENT_ID` for
+  `https://ossrdbms-aad.database.windows.net` as its password, signing in as the role
+  `PGUSER` names (its identity's name; the `database-role` job creates it), and the cache
+  likewise takes a token for `https://redis.azure.com` with the identity's object ID as user
+  name (`REDIS_USERNAME`) over TLS on 10000 (Azure Managed Redis), verified against the public
   CAs; the `cache-access` job (constructs/azure/jobs.py) gives the identity the cache's
   `default` access policy.
-- APP-5: the app runs as `id-<prefix>-app`, allowed to read its three secrets (not the
-  vault), read/write its own container, use its cache (the `default` policy) and pull
-  from its registry, nothing else.
+- APP-5, IAM-1: each service runs as its own identity, allowed to read exactly the secrets it
+  lists (not the vault), read/write the container if it uses object storage, use the cache if
+  it uses it, and pull from its registry, nothing else.
 """
 
 from __future__ import annotations
