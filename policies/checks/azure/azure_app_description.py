@@ -111,13 +111,22 @@ def gateway_paths(stack: Stack, app_address: str) -> dict[str, set[str]]:
 
 
 def expected_paths(stack: Stack, service: Service) -> dict[str, set[str]]:
-    """What `gateway_paths` must be for `service`: its host and prefix, or nothing."""
-    assert stack.config is not None
+    """What `gateway_paths` must be for `service`: its host and prefix, or nothing. The
+    service at `/` on the domain is also the default of every route host that has no `/`
+    service of its own (constructs/azure/edge.py)."""
+    config = stack.config
+    assert config is not None
     if service.route is None:
         return {}
-    host = service.route.host or stack.config.domain
+    host = service.route.host or config.domain
     prefix = service.route.path_prefix
-    return {host: {"/*"} if prefix == "/" else {prefix, f"{prefix}/*"}}
+    wanted = {host: {"/*"} if prefix == "/" else {prefix, f"{prefix}/*"}}
+    if prefix == "/" and host == config.domain:
+        routed = [s.route for s in config.services if s.route is not None]
+        for other in {r.host for r in routed if r.host not in (None, config.domain)}:
+            if not any(r.host == other and r.path_prefix == "/" for r in routed):
+                wanted[other] = {"/*"}
+    return wanted
 
 
 class AzureAppDescription(GroundworkCheck):

@@ -228,6 +228,24 @@ def api_on_its_own_host() -> dict[str, Any]:
     return described(api=api)
 
 
+def api_under_a_path_of_its_own_host() -> dict[str, Any]:
+    """apps.yaml with the API at `/v1` on `api.<domain>`, a host with no `/` service."""
+    api = {
+        **next(s for s in described()["services"] if s["name"] == "api"),
+        "route": {"host": "api.apps.groundwork.example.com", "path_prefix": "/v1"},
+    }
+    return described(api=api)
+
+
+def test_a_host_without_a_root_service_falls_back_to_the_domains_app_7() -> None:
+    _, stack = synth(api_under_a_path_of_its_own_host())
+    (gateway,) = resources_of(stack, "azurerm_application_gateway")
+    (path_map,) = gateway["url_path_map"]
+    assert path_map["name"] == "paths-1"
+    assert path_map["default_backend_address_pool_name"] == "svc-web"
+    assert [r["paths"] for r in path_map["path_rule"]] == [["/v1", "/v1/*"]]
+
+
 def test_a_host_route_gets_its_listener_redirect_and_certificate_name_app_7() -> None:
     _, stack = synth(api_on_its_own_host())
     (gateway,) = resources_of(stack, "azurerm_application_gateway")
@@ -267,7 +285,9 @@ def without_cache_and_bucket() -> dict[str, Any]:
     return described(api=api, secrets={"catalog": catalog})
 
 
-@pytest.mark.parametrize("variant", ["three-services", "without-cache-and-bucket", "host-route"])
+@pytest.mark.parametrize(
+    "variant", ["three-services", "without-cache-and-bucket", "host-route", "host-without-root"]
+)
 def test_the_gate_passes_on_the_description(tmp_path: Path, variant: str) -> None:
     """The whole cloud (the stack and its bootstrap) passes the gate with every requirement
     checked; without a cache or bucket their requirements are n/a, never pass."""
@@ -277,6 +297,7 @@ def test_the_gate_passes_on_the_description(tmp_path: Path, variant: str) -> Non
         "three-services": described,
         "without-cache-and-bucket": without_cache_and_bucket,
         "host-route": api_on_its_own_host,
+        "host-without-root": api_under_a_path_of_its_own_host,
     }[variant]()
     (environments / "apps.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     outdir = tmp_path / "out"
