@@ -127,6 +127,31 @@ def test_derived_urls_and_release_images_follow_the_catalog_sec_5(apps) -> None:
     ]
 
 
+def test_a_reader_url_points_at_the_read_replica_sec_5() -> None:
+    worker = {
+        **next(s for s in described()["services"] if s["name"] == "worker"),
+        "secrets": ["DATABASE_DIRECT_URL", "DATABASE_READER_URL"],
+    }
+    catalog = {
+        **described()["secrets"]["catalog"],
+        "DATABASE_READER_URL": {"kind": "derived", "source": "database_reader_url"},
+    }
+    data = described(worker=worker, secrets={"catalog": catalog})
+    data["database"] = {"read_replicas": 1}
+    _, stack = synth(data)
+    found = {s["name"]: s for s in resources_of(stack, "azurerm_key_vault_secret")}
+    reader = found["database-reader-url"]["value"]
+    replica = next(
+        name
+        for name, server in stack["resource"]["azurerm_postgresql_flexible_server"].items()
+        if server.get("create_mode") == "Replica"
+    )
+    assert reader.startswith(
+        f"postgresql://${{azurerm_postgresql_flexible_server.{replica}.fqdn}}:5432/"
+    )
+    assert "@" not in reader and reader.endswith("?sslmode=verify-full")
+
+
 def test_a_generated_secret_gets_current_previous_next_and_rotation_sec_5(apps) -> None:
     _, stack = apps
     found = {s["name"]: s for s in resources_of(stack, "azurerm_key_vault_secret")}
