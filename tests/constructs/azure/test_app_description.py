@@ -244,6 +244,19 @@ def test_an_external_secret_is_refused_on_azure_with_one_config_error_sec_5() ->
     assert parse_environment("apps", data, source=str(APPS), cloud="gcp").secrets.catalog
 
 
+def test_a_probe_interval_container_apps_cannot_run_is_refused_with_its_field() -> None:
+    web = {
+        **next(s for s in described()["services"] if s["name"] == "web"),
+        "health": {"path": "/healthz", "interval_seconds": 300, "timeout_seconds": 5},
+    }
+    with pytest.raises(ConfigError) as refused:
+        parse_environment("apps", described(web=web), source=str(APPS), cloud="azure")
+    assert str(refused.value) == (
+        f"{APPS}: services[0] (web).health.interval_seconds: 300 is above 240, the most "
+        "Container Apps probes allow"
+    )
+
+
 def api_on_its_own_host() -> dict[str, Any]:
     """apps.yaml with the API on `api.<domain>` instead of under `/api`."""
     api = {
