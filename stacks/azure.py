@@ -8,7 +8,9 @@ azurerm has no provider-level default tags, so an aspect adds them to each resou
 takes `tags`, keeping any tag a component set itself. Everything of the environment lives
 in one resource group, `rg-<prefix>`.
 
-Satisfies: TAG-1, STATE-1, STATE-2, DEPLOY-3, DEPLOY-4
+The cache and the storage account exist only when a described service uses them (APP-7).
+
+Satisfies: TAG-1, STATE-1, STATE-2, APP-7, DEPLOY-3, DEPLOY-4
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from constructs.azure.state import StateStorage
 from constructs.azure.storage import Storage
 
 from stacks.base import GroundworkStack
+from synth.app import DEFAULT_SERVICE_NAME
 from synth.config import EnvironmentConfig
 
 VAULT_ZONE = "privatelink.vaultcore.azure.net"
@@ -147,14 +150,25 @@ class AzureStack(GroundworkStack):
                 subresource="vault",
                 dns_zone=VAULT_ZONE,
             )
-        storage = Storage(
-            self,
-            "storage",
-            config=config,
-            resource_group=rg,
-            key=keys.storage,
-            network=network,
-            workspace=logs.workspace,
+        # Optional components (APP-7): the bucket and the cache exist only when a service
+        # uses them (config.uses_object_storage / uses_cache); their requirements are then n/a.
+        storage = (
+            Storage(
+                self,
+                "storage",
+                config=config,
+                resource_group=rg,
+                key=keys.storage,
+                network=network,
+                workspace=logs.workspace,
+            )
+            if config.uses_object_storage
+            else None
+        )
+        cache = (
+            Cache(self, "cache", config=config, resource_group=rg, network=network)
+            if config.uses_cache
+            else None
         )
         secrets = Secrets(
             self,
@@ -163,10 +177,10 @@ class AzureStack(GroundworkStack):
             resource_group=rg,
             keys=keys,
             database=database,
+            cache=cache,
             rotation_account=logs.storage_account,
             network=network,
         )
-        cache = Cache(self, "cache", config=config, resource_group=rg, network=network)
         registry = Registry(self, "registry", config=config, resource_group=rg, network=network)
         service = Service(
             self,
@@ -194,8 +208,7 @@ class AzureStack(GroundworkStack):
             database=database,
             secrets=secrets,
             cache=cache,
-            app=service.app,
-            app_identity=service.identity,
+            apps=service.apps,
             waits_for=[*vault_path, service.logs],
         )
         edge = Edge(
@@ -217,8 +230,7 @@ class AzureStack(GroundworkStack):
             workspace=logs.workspace,
             gateway_id=edge.gateway.id,
             database_id=database.server.id,
-            app_id=service.app.id,
-            app_name=service.app.name,
+            apps=service.apps,
         )
         Budget(
             self,
@@ -239,12 +251,16 @@ class AzureStack(GroundworkStack):
             value=edge.public_ip.ip_address,
             description=f"Create an A record {config.domain} -> this address (the gateway)",
         )
-        TerraformOutput(
-            self,
-            "release_image",
-            value=service.release_image,
-            description="The image the release pipeline deploys (az containerapp update)",
-        )
+        for name, built in service.apps.items():
+            # `release_image` for the default service (today's output), one per other service.
+            TerraformOutput(
+                self,
+                "release_image" if name == DEFAULT_SERVICE_NAME else f"release_image_{name}",
+                value=built.release_image,
+                description="The image the release pipeline deploys"
+                + ("" if name == DEFAULT_SERVICE_NAME else f" to service {name}")
+                + " (az containerapp update)",
+            )
 
 
 class AzureBootstrapStack(GroundworkStack):

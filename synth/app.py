@@ -108,9 +108,11 @@ PLATFORM_ENVIRONMENT: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "azure": {
         "always": ("PORT", "AZURE_CLIENT_ID"),
-        "database": ("DATABASE_AUTH",),
+        # PGUSER: the service's own PostgreSQL role (its identity); the URLs name no user.
+        "database": ("DATABASE_AUTH", "PGUSER"),
         "cache": ("REDIS_HOST", "REDIS_PORT", "REDIS_USERNAME"),
-        "object_storage": ("STORAGE_BLOB_ENDPOINT", "STORAGE_CONTAINER", "BUCKET_NAME"),
+        # The blob endpoint and container: Azure has no bucket name to give.
+        "object_storage": ("STORAGE_BLOB_ENDPOINT", "STORAGE_CONTAINER"),
     },
 }
 
@@ -389,10 +391,48 @@ def app_problems(config: EnvironmentConfig) -> list[str]:
                 f"secrets.catalog.{name}: source database_reader_url needs a read replica, "
                 f"but database.read_replicas is {config.database.read_replicas}"
             )
+    problems += azure_app_problems(config)
     if (config.domain, "/") not in routes:
         problems.append(
             "services: no service is routed at path_prefix '/' on domain "
             f"({config.domain}); the load balancer sends every unmatched request there, so "
             "one service needs `route: {path_prefix: /}`"
         )
+    return problems
+
+
+# Container Apps probes run at most every 240 s and time out within 240 s (ContainerAppProbe:
+# periodSeconds and timeoutSeconds "Maximum value is 240",
+# https://learn.microsoft.com/azure/templates/microsoft.app/containerapps).
+AZURE_PROBE_MAX_SECONDS = 240
+
+
+def azure_app_problems(config: EnvironmentConfig) -> list[str]:
+    """What the Azure constructs cannot build from a valid description (cloud azure only).
+
+    External secrets: an `azurerm_key_vault_secret` must be created with `value` or
+    `value_wo` (exactly one of them, hashicorp/terraform-provider-azurerm
+    internal/services/keyvault/key_vault_secret_resource.go), so the stack cannot create one
+    empty; and a Container App resolves every Key Vault reference it declares when a revision
+    provisions, so a reference to a secret with no version fails the first apply (DEPLOY-6,
+    CKV_GW_DEPLOY_91). Until the release step owns those references, Azure refuses them here
+    rather than writing a value into the JSON or failing the apply."""
+    if config.cloud != "azure":
+        return []
+    problems = [
+        f"secrets.catalog.{name}: kind external is not supported on Azure yet: Key Vault "
+        "secrets cannot be created without a value, and a Container App whose revision "
+        "references a secret with no value fails to start during the apply; use kind "
+        "generated or derived, or create and reference the secret outside this stack"
+        for name, entry in sorted(config.secrets.catalog.items())
+        if entry.kind == "external"
+    ]
+    for index, service in enumerate(config.services):
+        for field in ("interval_seconds", "timeout_seconds"):
+            value = getattr(service.health, field)
+            if value > AZURE_PROBE_MAX_SECONDS:
+                problems.append(
+                    f"services[{index}] ({service.name}).health.{field}: {value} is above "
+                    f"{AZURE_PROBE_MAX_SECONDS}, the most Container Apps probes allow"
+                )
     return problems

@@ -1,6 +1,13 @@
 """Builds the edge: Application Gateway WAF_v2 with a WAF policy, TLS policy, HTTPS and redirect.
 
-Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3, DEPLOY-2
+Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3, APP-7, DEPLOY-2
+
+Routes (APP-7, `gateway_routing`): one HTTPS listener per route host (the environment's
+domain as `https`, other hosts as `https-<n>`, each with a redirect-only HTTP listener), a
+backend pool, settings and probe per routed service (today's `app`, `app-https`, `health` for
+the default service), and per host a Basic rule to its `/` service or a path-based rule whose
+path rules match a prefix as whole segments (`/api`, `/api/*`). Internal services are no
+backend.
 
 The gateway reads its certificate from Key Vault through the vault's private endpoint
 (Application Gateway is not one of Key Vault's trusted services;
@@ -22,13 +29,16 @@ so it waits for that endpoint and its DNS zone link as well as for its role (DEP
 - EDGE-3: access, performance and firewall logs go to Log Analytics (resource-specific
   tables). Invalid headers: the gateway rejects malformed requests itself and the DRS
   protocol-enforcement rules block invalid headers.
-- EDGE-4: probe `GET /health` every 10 s; connection draining 30 s.
+- EDGE-4: each backend is probed with `GET` of its service's health path at its interval;
+  connection draining 30 s.
 
 The gateway spans `config.network.zones` zones, autoscaling from `min_replicas`
 instances, and reaches the app over HTTPS on the environment's internal ingress.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_azurerm.application_gateway import (
@@ -49,6 +59,8 @@ from cdktf_cdktf_provider_azurerm.application_gateway import (
     ApplicationGatewaySku,
     ApplicationGatewaySslCertificate,
     ApplicationGatewaySslPolicy,
+    ApplicationGatewayUrlPathMap,
+    ApplicationGatewayUrlPathMapPathRule,
 )
 from cdktf_cdktf_provider_azurerm.key_vault_certificate import (
     KeyVaultCertificate,
@@ -88,12 +100,12 @@ from constructs.azure.network import Network
 from constructs.azure.propagation import propagated
 from constructs.azure.service import Service
 
+from synth.app import DEFAULT_SERVICE_NAME
+from synth.app import Service as AppService
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
 SSL_POLICY = "AppGwSslPolicy20220101S"  # EDGE-1: TLS 1.2 minimum
-HEALTH_PATH = "/health"
-PROBE_INTERVAL_SECONDS = 10  # EDGE-4
 DRAIN_SECONDS = 30  # EDGE-4
 MAX_INSTANCES = 10
 LOG_CATEGORIES = (
@@ -102,6 +114,185 @@ LOG_CATEGORIES = (
     "ApplicationGatewayFirewallLog",
 )
 MANAGED_RULE_SETS = (("Microsoft_DefaultRuleSet", "2.1"), ("Microsoft_BotManagerRuleSet", "1.1"))
+
+
+def route_hosts(config: EnvironmentConfig) -> list[str]:
+    """Every host a route names, the environment's domain first: the HTTPS listeners, and the
+    names the certificate must cover (a key_vault certificate: the operator's, README)."""
+    hosts = [config.domain]
+    for service in config.services:
+        host = service.route.host if service.route is not None else None
+        if host is not None and host not in hosts:
+            hosts.append(host)
+    return hosts
+
+
+def backend_names(service: str) -> tuple[str, str, str]:
+    """(pool, settings, probe) of a routed service; today's names for the default service."""
+    if service == DEFAULT_SERVICE_NAME:
+        return "app", "app-https", "health"
+    return f"svc-{service}", f"svc-{service}-https", f"svc-{service}-health"
+
+
+def path_patterns(prefix: str) -> list[str]:
+    """Application Gateway path rules for a whole-segment prefix: `/api` and `/api/...`
+    (https://learn.microsoft.com/azure/application-gateway/url-route-overview)."""
+    return [prefix, f"{prefix}/*"]
+
+
+@dataclass
+class Routing:
+    """The gateway blocks that route the described services (APP-7)."""
+
+    listeners: list[ApplicationGatewayHttpListener] = field(default_factory=list)
+    pools: list[ApplicationGatewayBackendAddressPool] = field(default_factory=list)
+    probes: list[ApplicationGatewayProbe] = field(default_factory=list)
+    settings: list[ApplicationGatewayBackendHttpSettings] = field(default_factory=list)
+    path_maps: list[ApplicationGatewayUrlPathMap] = field(default_factory=list)
+    rules: list[ApplicationGatewayRequestRoutingRule] = field(default_factory=list)
+    # Hosts other than the domain: an HTTP listener each, redirecting to its own HTTPS
+    # listener (the domain's plain-HTTP requests take the basic `http-redirect` listener).
+    redirect_listeners: list[ApplicationGatewayHttpListener] = field(default_factory=list)
+    redirects: list[ApplicationGatewayRedirectConfiguration] = field(default_factory=list)
+    redirect_rules: list[ApplicationGatewayRequestRoutingRule] = field(default_factory=list)
+
+
+def gateway_routing(config: EnvironmentConfig, service: Service) -> Routing:
+    """One HTTPS listener per route host (`https` for the domain), one backend per routed
+    service probed on its health path, and per host a Basic rule to its `/` service or a
+    path-based rule whose default is that host's `/` service (else the domain's)."""
+    routing = Routing()
+    routed = [s for s in config.services if s.route is not None]
+    for described in routed:
+        pool, settings, probe = backend_names(described.name)
+        fqdn = service.apps[described.name].fqdn
+        assert fqdn is not None  # routed services have ingress
+        routing.pools.append(ApplicationGatewayBackendAddressPool(name=pool, fqdns=[fqdn]))
+        routing.probes.append(
+            ApplicationGatewayProbe(
+                name=probe,
+                protocol="Https",
+                path=described.health.path,
+                interval=described.health.interval_seconds,
+                timeout=described.health.timeout_seconds,
+                unhealthy_threshold=3,
+                pick_host_name_from_backend_http_settings=True,
+                match=ApplicationGatewayProbeMatch(status_code=["200-399"]),
+            )
+        )
+        routing.settings.append(
+            ApplicationGatewayBackendHttpSettings(
+                name=settings,
+                port=443,
+                protocol="Https",
+                cookie_based_affinity="Disabled",
+                pick_host_name_from_backend_address=True,
+                request_timeout=30,
+                probe_name=probe,
+                connection_draining=ApplicationGatewayBackendHttpSettingsConnectionDraining(
+                    enabled=True, drain_timeout_sec=DRAIN_SECONDS
+                ),
+            )
+        )
+
+    def host_of(described: AppService) -> str:
+        assert described.route is not None
+        return described.route.host or config.domain
+
+    domain_root = next(
+        s
+        for s in routed
+        if host_of(s) == config.domain and s.route.path_prefix == "/"  # type: ignore[union-attr]
+    )
+    for index, host in enumerate(route_hosts(config)):
+        listener = "https" if index == 0 else f"https-{index}"
+        routing.listeners.append(
+            ApplicationGatewayHttpListener(
+                name=listener,
+                frontend_ip_configuration_name="public",
+                frontend_port_name="https",
+                protocol="Https",
+                ssl_certificate_name="tls",
+                host_name=host,
+                require_sni=True,
+            )
+        )
+        if index > 0:
+            # A multi-site HTTP listener per extra host, before the basic one (v2 SKUs process
+            # rules by priority; https://learn.microsoft.com/azure/application-gateway/multiple-site-overview),
+            # redirecting to that host's HTTPS listener.
+            routing.redirect_listeners.append(
+                ApplicationGatewayHttpListener(
+                    name=f"http-redirect-{index}",
+                    frontend_ip_configuration_name="public",
+                    frontend_port_name="http",
+                    protocol="Http",
+                    host_name=host,
+                )
+            )
+            routing.redirects.append(
+                ApplicationGatewayRedirectConfiguration(
+                    name=f"to-https-{index}",
+                    redirect_type="Permanent",
+                    target_listener_name=listener,
+                    include_path=True,
+                    include_query_string=True,
+                )
+            )
+            routing.redirect_rules.append(
+                ApplicationGatewayRequestRoutingRule(
+                    name=f"http-to-https-{index}",
+                    priority=180 + index,
+                    rule_type="Basic",
+                    http_listener_name=f"http-redirect-{index}",
+                    redirect_configuration_name=f"to-https-{index}",
+                )
+            )
+        on_host = [s for s in routed if host_of(s) == host]
+        root = next((s for s in on_host if s.route.path_prefix == "/"), domain_root)  # type: ignore[union-attr]
+        pool, settings, _ = backend_names(root.name)
+        rule = "https-to-app" if index == 0 else f"https-to-{index}"
+        priority = 100 + 10 * index
+        paths = [s for s in on_host if s.route.path_prefix != "/"]  # type: ignore[union-attr]
+        if not paths:
+            routing.rules.append(
+                ApplicationGatewayRequestRoutingRule(
+                    name=rule,
+                    priority=priority,
+                    rule_type="Basic",
+                    http_listener_name=listener,
+                    backend_address_pool_name=pool,
+                    backend_http_settings_name=settings,
+                )
+            )
+            continue
+        path_map = "paths" if index == 0 else f"paths-{index}"
+        routing.path_maps.append(
+            ApplicationGatewayUrlPathMap(
+                name=path_map,
+                default_backend_address_pool_name=pool,
+                default_backend_http_settings_name=settings,
+                path_rule=[
+                    ApplicationGatewayUrlPathMapPathRule(
+                        name=backend_names(s.name)[0],
+                        paths=path_patterns(s.route.path_prefix),  # type: ignore[union-attr]
+                        backend_address_pool_name=backend_names(s.name)[0],
+                        backend_http_settings_name=backend_names(s.name)[1],
+                    )
+                    for s in paths
+                ],
+            )
+        )
+        routing.rules.append(
+            ApplicationGatewayRequestRoutingRule(
+                name=rule,
+                priority=priority,
+                rule_type="PathBasedRouting",
+                http_listener_name=listener,
+                url_path_map_name=path_map,
+            )
+        )
+    return routing
 
 
 class Edge(Construct):
@@ -219,7 +410,7 @@ class Edge(Construct):
                             subject=f"CN={config.domain}",
                             subject_alternative_names=(
                                 KeyVaultCertificateCertificatePolicyX509CertificatePropertiesSubjectAlternativeNames(
-                                    dns_names=[config.domain]
+                                    dns_names=route_hosts(config)
                                 )
                             ),
                             key_usage=["digitalSignature", "keyEncipherment"],
@@ -256,7 +447,7 @@ class Edge(Construct):
             sku="Standard",
             zones=zones,
         )
-        pool, settings, probe = "app", "app-https", "health"
+        routing = gateway_routing(config, service)
         self.gateway = ApplicationGateway(
             self,
             "gateway",
@@ -296,15 +487,8 @@ class Edge(Construct):
                 ApplicationGatewayFrontendPort(name="http", port=80),
             ],
             http_listener=[
-                ApplicationGatewayHttpListener(
-                    name="https",
-                    frontend_ip_configuration_name="public",
-                    frontend_port_name="https",
-                    protocol="Https",
-                    ssl_certificate_name="tls",
-                    host_name=config.domain,
-                    require_sni=True,
-                ),
+                *routing.listeners,
+                *routing.redirect_listeners,
                 ApplicationGatewayHttpListener(
                     name="http-redirect",
                     frontend_ip_configuration_name="public",
@@ -319,46 +503,16 @@ class Edge(Construct):
                     target_listener_name="https",
                     include_path=True,
                     include_query_string=True,
-                )
-            ],
-            backend_address_pool=[
-                ApplicationGatewayBackendAddressPool(name=pool, fqdns=[service.fqdn])
-            ],
-            probe=[
-                ApplicationGatewayProbe(
-                    name=probe,
-                    protocol="Https",
-                    path=HEALTH_PATH,
-                    interval=PROBE_INTERVAL_SECONDS,
-                    timeout=5,
-                    unhealthy_threshold=3,
-                    pick_host_name_from_backend_http_settings=True,
-                    match=ApplicationGatewayProbeMatch(status_code=["200-399"]),
-                )
-            ],
-            backend_http_settings=[
-                ApplicationGatewayBackendHttpSettings(
-                    name=settings,
-                    port=443,
-                    protocol="Https",
-                    cookie_based_affinity="Disabled",
-                    pick_host_name_from_backend_address=True,
-                    request_timeout=30,
-                    probe_name=probe,
-                    connection_draining=ApplicationGatewayBackendHttpSettingsConnectionDraining(
-                        enabled=True, drain_timeout_sec=DRAIN_SECONDS
-                    ),
-                )
-            ],
-            request_routing_rule=[
-                ApplicationGatewayRequestRoutingRule(
-                    name="https-to-app",
-                    priority=100,
-                    rule_type="Basic",
-                    http_listener_name="https",
-                    backend_address_pool_name=pool,
-                    backend_http_settings_name=settings,
                 ),
+                *routing.redirects,
+            ],
+            backend_address_pool=routing.pools,
+            probe=routing.probes,
+            backend_http_settings=routing.settings,
+            url_path_map=routing.path_maps or None,
+            request_routing_rule=[
+                *routing.rules,
+                *routing.redirect_rules,
                 ApplicationGatewayRequestRoutingRule(
                     name="http-to-https",
                     priority=200,

@@ -1,6 +1,10 @@
-"""Builds the app's jobs in its Container Apps environment: database role, cache access, rotation.
+"""Builds the app's jobs in its Container Apps environment: database roles, cache access, rotation.
 
-Satisfies: SEC-2, DB-9, CACHE-1, APP-5, DEPLOY-2, DEPLOY-5, DEPLOY-6
+Satisfies: SEC-2, SEC-5, DB-9, CACHE-1, APP-5, APP-7, DEPLOY-2, DEPLOY-5, DEPLOY-6
+
+One `database-role` job per service that uses the database and one `cache-access` job per
+service that uses the cache (each service signs in as its own identity, APP-7); the default
+service's keep today's construct IDs and names, the others' carry the service name.
 
 Both run as Container Apps jobs in the app's (VNet-integrated) environment, so they reach
 the database, the vault and the rotation queue through their private endpoints, with
@@ -42,18 +46,19 @@ egresses through one NAT address, and Docker Hub limits anonymous pulls per addr
   secret expires; Event Grid puts it on the `secret-rotation` queue (constructs/azure/secrets.py).
   The job runs every `ROTATION_JOB_CRON` (hourly) and takes each message. For a generated
   secret (the rotated-secrets contract) it shifts the group previous <- current <- next <-
-  fresh random 256 bits, each with a new expiry `secrets.rotation_days` ahead, then waits for
-  Container Apps to refresh its Key Vault references and restarts the app's active revisions,
+  fresh random of the entry's bits (`GENERATED_BYTES`), each with a new expiry
+  `secrets.rotation_days` ahead, then waits for Container Apps to refresh its Key Vault
+  references and restarts the active revisions of every service that reads one,
   so live replicas are never more than one rotation apart; a derived secret gets a new
   version of its current value. Its identity may write only those secrets, process only
-  that queue, and read and restart revisions of that one app (a custom role).
+  that queue, and read and restart revisions of the apps that read a generated secret (a
+  custom role, assigned on each of those apps; `APP_NAMES`).
 """
 
 from __future__ import annotations
 
 import json
 
-from cdktf_cdktf_provider_azurerm.container_app import ContainerApp
 from cdktf_cdktf_provider_azurerm.container_app_environment import ContainerAppEnvironment
 from cdktf_cdktf_provider_azurerm.container_app_job import (
     ContainerAppJob,
@@ -73,7 +78,9 @@ from constructs.azure.database import Database
 from constructs.azure.keys import global_name
 from constructs.azure.propagation import propagated
 from constructs.azure.secrets import Secrets
+from constructs.azure.service import ServiceApp
 
+from synth.app import DEFAULT_SERVICE_NAME
 from synth.config import EnvironmentConfig
 
 # Public images that exist before the first release (DEPLOY-5), pinned by tag.
@@ -185,6 +192,7 @@ def az(*args):
 az("login", "--identity", "--client-id", os.environ["AZURE_CLIENT_ID"], "--allow-no-subscriptions")
 vault, queue, account = os.environ["VAULT_NAME"], os.environ["QUEUE_NAME"], os.environ["ACCOUNT"]
 groups = json.loads(os.environ["GENERATED"])  # current name -> [previous name, next name]
+sizes = json.loads(os.environ["GENERATED_BYTES"])  # current name -> random bytes per value
 members = {m: current for current, others in groups.items() for m in (current, *others)}
 rotated = set(os.environ["ROTATED"].split(","))
 days = int(os.environ["ROTATION_DAYS"])
@@ -225,7 +233,7 @@ while True:
                 previous, upcoming = groups[current]
                 put(previous, show(current)["value"])
                 put(current, show(upcoming)["value"])
-                put(upcoming, secrets.token_hex(32))  # 256 random bits (SEC-1)
+                put(upcoming, secrets.token_hex(sizes[current]))  # the entry's bits (SEC-5)
                 shifted.add(current)
         elif name in rotated:
             put(name, show(name)["value"])
@@ -233,11 +241,12 @@ while True:
            "--queue-name", queue, "--id", message["id"], "--pop-receipt", message["popReceipt"])
 if shifted:
     time.sleep(int(os.environ["REFRESH_SECONDS"]))
-    app, group = os.environ["APP_NAME"], os.environ["APP_RESOURCE_GROUP"]
-    for revision in az("containerapp", "revision", "list", "--name", app, "--resource-group", group,
-                       "--query", "[?properties.active].name"):
-        az("containerapp", "revision", "restart", "--name", app, "--resource-group", group,
-           "--revision", revision)
+    group = os.environ["APP_RESOURCE_GROUP"]
+    for app in filter(None, os.environ["APP_NAMES"].split(",")):
+        for revision in az("containerapp", "revision", "list", "--name", app, "--resource-group",
+                           group, "--query", "[?properties.active].name"):
+            az("containerapp", "revision", "restart", "--name", app, "--resource-group", group,
+               "--revision", revision)
 """
 # Container Apps refreshes versionless Key Vault references within 30 minutes; wait 35.
 KEY_VAULT_REFRESH_SECONDS = 35 * 60
@@ -263,9 +272,8 @@ class Jobs(Construct):
         environment: ContainerAppEnvironment,
         database: Database,
         secrets: Secrets,
-        cache: Cache,
-        app: ContainerApp,
-        app_identity: UserAssignedIdentity,
+        cache: Cache | None,
+        apps: dict[str, ServiceApp],
         waits_for: list[object],
     ) -> None:
         super().__init__(scope, id_)
@@ -278,35 +286,48 @@ class Jobs(Construct):
             "replica_retry_limit": 1,
         }
         admin = database.admin
-        self.database_role = _scheduled_job(
-            self,
-            "database-role",
-            name=global_name(config, "caj-role", max_length=32),
-            timeout_seconds=300,
-            identity_id=admin.id,
-            cron=ROLE_JOB_CRON,
-            container="database-role",
-            image=POSTGRES_CLIENT_IMAGE.format(
-                major=max(config.database.engine_version, MINIMUM_CLIENT_MAJOR)
-            ),
-            cpu=0.25,
-            memory="0.5Gi",
-            command=["/bin/sh", "-c", ROLE_SCRIPT],
-            env={
-                "AZURE_CLIENT_ID": admin.client_id,
-                "TOKEN_RESOURCE": ENTRA_DATABASE_RESOURCE,
-                "PGHOST": database.fqdn,
-                "PGADMIN": admin.name,
-                "APP_ROLE": app_identity.name,
-                "APP_OBJECT_ID": app_identity.principal_id,
-                "APP_DATABASE": database.database.name,
-            },
-            # The admin must be the server's Entra administrator before it signs in.
-            depends_on=[database.entra_admin, database.database, *waits_for],
-            common=common,
-        )
+        # DEPLOY-6: one role job per service that uses the database (its identity's role); the
+        # default service's job keeps today's name and construct ID.
+        self.database_roles: dict[str, ContainerAppJob] = {}
+        for service, built in apps.items():
+            if "database" not in config.service_uses(built.service):
+                continue
+            suffix = "" if service == DEFAULT_SERVICE_NAME else f"-{service}"
+            self.database_roles[service] = _scheduled_job(
+                self,
+                f"database-role{suffix}",
+                name=global_name(config, f"caj-role{suffix}", max_length=32),
+                timeout_seconds=300,
+                identity_id=admin.id,
+                cron=ROLE_JOB_CRON,
+                container="database-role",
+                image=POSTGRES_CLIENT_IMAGE.format(
+                    major=max(config.database.engine_version, MINIMUM_CLIENT_MAJOR)
+                ),
+                cpu=0.25,
+                memory="0.5Gi",
+                command=["/bin/sh", "-c", ROLE_SCRIPT],
+                env={
+                    "AZURE_CLIENT_ID": admin.client_id,
+                    "TOKEN_RESOURCE": ENTRA_DATABASE_RESOURCE,
+                    "PGHOST": database.fqdn,
+                    "PGADMIN": admin.name,
+                    "APP_ROLE": built.identity.name,
+                    "APP_OBJECT_ID": built.identity.principal_id,
+                    "APP_DATABASE": database.database.name,
+                },
+                # The admin must be the server's Entra administrator before it signs in.
+                depends_on=[database.entra_admin, database.database, *waits_for],
+                common=common,
+            )
 
-        self._cache_access(config, common, rg.id, cache, app_identity, waits_for)
+        cache_users = {
+            service: built
+            for service, built in apps.items()
+            if "cache" in config.service_uses(built.service)
+        }
+        if cache is not None and cache_users:
+            self._cache_access(config, common, rg.id, cache, cache_users, waits_for)
 
         self.rotation_identity = UserAssignedIdentity(
             self,
@@ -335,15 +356,26 @@ class Jobs(Construct):
             permissions=[RoleDefinitionPermissions(actions=RESTART_ACTIONS)],
             assignable_scopes=[rg.id],
         )
-        grants.append(
-            RoleAssignment(
-                self,
-                "restarts-app",
-                scope=app.id,
-                role_definition_id=restart_role.role_definition_resource_id,
-                principal_id=principal,
+        # Every service that reads a generated secret is restarted after a shift (the rotated
+        # secrets contract); the default service's grant keeps its construct ID.
+        catalog = config.secrets.catalog
+        readers = [
+            (service, built)
+            for service, built in apps.items()
+            if any(catalog[name].kind == "generated" for name in built.service.secrets)
+        ]
+        for service, built in readers:
+            grants.append(
+                RoleAssignment(
+                    self,
+                    "restarts-app"
+                    if service == DEFAULT_SERVICE_NAME
+                    else f"restarts-app-{service}",
+                    scope=built.app.id,
+                    role_definition_id=restart_role.role_definition_resource_id,
+                    principal_id=principal,
+                )
             )
-        )
         grants.append(
             RoleAssignment(
                 self,
@@ -372,10 +404,11 @@ class Jobs(Construct):
                 "ACCOUNT": secrets.queue_account_name,
                 "QUEUE_NAME": secrets.queue.name,
                 "GENERATED": json.dumps(secrets.generated, sort_keys=True),
+                "GENERATED_BYTES": json.dumps(secrets.generated_bytes, sort_keys=True),
                 "ROTATED": ",".join(sorted(secrets.rotated)),
                 "ROTATION_DAYS": str(config.secrets.rotation_days),
                 "REFRESH_SECONDS": str(KEY_VAULT_REFRESH_SECONDS),
-                "APP_NAME": app.name,
+                "APP_NAMES": ",".join(built.app.name for _, built in readers),
                 "APP_RESOURCE_GROUP": rg.name,
             },
             # The first run is within the hour; a run refused because a grant has not
@@ -390,7 +423,7 @@ class Jobs(Construct):
         common: dict[str, object],
         resource_group_id: str,
         cache: Cache,
-        app_identity: UserAssignedIdentity,
+        users: dict[str, ServiceApp],
         waits_for: list[object],
     ) -> None:
         rg_location, rg_name = common["location"], common["resource_group_name"]
@@ -417,30 +450,38 @@ class Jobs(Construct):
             role_definition_id=role.role_definition_resource_id,
             principal_id=self.cache_access_identity.principal_id,
         )
-        self.cache_access = _scheduled_job(
-            self,
-            "cache-access",
-            name=global_name(config, "caj-cache", max_length=32),
-            timeout_seconds=300,
-            identity_id=self.cache_access_identity.id,
-            cron=ROLE_JOB_CRON,
-            container="cache-access",
-            image=AZURE_CLI_IMAGE,
-            cpu=0.25,
-            memory="0.5Gi",
-            command=["/bin/sh", "-c", CACHE_ACCESS_SCRIPT],
-            env={
-                "AZURE_CLIENT_ID": self.cache_access_identity.client_id,
-                "DATABASE_ID": f"{cache.redis.id}/databases/default",
-                "API_VERSION": CACHE_ACCESS_API_VERSION,
-                "APP_OBJECT_ID": app_identity.principal_id,
-            },
-            depends_on=[
-                propagated(self, "cache-access-grant-propagated", [self.cache_access_grant]),
-                *waits_for,
-            ],
-            common=common,
-        )
+        granted = propagated(self, "cache-access-grant-propagated", [self.cache_access_grant])
+        # One job per service that uses the cache (APP-5: only those services get the policy).
+        self.cache_access: dict[str, ContainerAppJob] = {}
+        for service, built in users.items():
+            suffix = "" if service == DEFAULT_SERVICE_NAME else f"-{service}"
+            self.cache_access[service] = _scheduled_job(
+                self,
+                f"cache-access{suffix}",
+                name=global_name(config, f"caj-cache{suffix}", max_length=32),
+                timeout_seconds=300,
+                identity_id=self.cache_access_identity.id,
+                cron=ROLE_JOB_CRON,
+                container="cache-access",
+                image=AZURE_CLI_IMAGE,
+                cpu=0.25,
+                memory="0.5Gi",
+                command=[
+                    "/bin/sh",
+                    "-c",
+                    CACHE_ACCESS_SCRIPT.replace(
+                        "accessPolicyAssignments/app", f"accessPolicyAssignments/{service}"
+                    ),
+                ],
+                env={
+                    "AZURE_CLIENT_ID": self.cache_access_identity.client_id,
+                    "DATABASE_ID": f"{cache.redis.id}/databases/default",
+                    "API_VERSION": CACHE_ACCESS_API_VERSION,
+                    "APP_OBJECT_ID": built.identity.principal_id,
+                },
+                depends_on=[granted, *waits_for],
+                common=common,
+            )
 
 
 def _scheduled_job(

@@ -149,9 +149,10 @@ class IngressRule:
     any_destination: bool = False
 
 
-def ingress_rules() -> tuple[IngressRule, ...]:
-    """NET-3 as data: every inbound allow rule of every subnet."""
-    return (
+def ingress_rules(*, cache: bool = True) -> tuple[IngressRule, ...]:
+    """NET-3 as data: every inbound allow rule of every subnet; app -> cache only where the
+    stack has a cache (`config.uses_cache`, APP-7)."""
+    rules = (
         IngressRule("public", "https-from-internet", "Internet", (str(HTTPS),), "EDGE-1"),
         IngressRule("public", "http-redirect", "Internet", (str(HTTP),), "only redirects"),
         IngressRule(
@@ -206,6 +207,7 @@ def ingress_rules() -> tuple[IngressRule, ...]:
             for subnet in ("public", "data", "endpoints")
         ),
     )
+    return tuple(rule for rule in rules if cache or rule.name != "redis-from-app")
 
 
 # NET-3 forbids all-ports rules; these are the platform's documented exceptions, declared as
@@ -365,7 +367,7 @@ class Network(Construct):
 
     def _rules(self, config: EnvironmentConfig) -> None:
         priorities: dict[str, int] = {}
-        for rule in ingress_rules():
+        for rule in ingress_rules(cache=config.uses_cache):
             priority = priorities[rule.subnet] = priorities.get(rule.subnet, 90) + 10
             source = self.cidrs.get(rule.source, rule.source)
             created = self._rule(

@@ -1,6 +1,11 @@
 """Builds central logging and monitoring: Log Analytics, alerts, uptime test, dashboard.
 
-Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4, DEPLOY-6
+Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4, APP-7, DEPLOY-6
+
+Per service (APP-7): the failed-logins, CPU and memory alerts exist once per Container App
+(the default service's keep today's names, the others carry the service name); the gateway's
+5xx and latency alerts and the database's are the environment's. OBS-4 probes the health path
+of the service routed at `/` on the domain.
 
 `Logs` is created first, because the network's flow logs and every diagnostic setting
 write into it; `Observability` is created last, once the resources it watches exist.
@@ -25,7 +30,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cdktf_cdktf_provider_azurerm.application_insights import ApplicationInsights
 from cdktf_cdktf_provider_azurerm.application_insights_standard_web_test import (
@@ -58,8 +63,13 @@ from constructs.azure import waivers
 from constructs.azure.keys import ManagedKey, global_name
 from constructs.azure.storage import hardened_account, service_diagnostics
 
+from synth.app import DEFAULT_SERVICE_NAME
+from synth.app import Service as AppService
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
+
+if TYPE_CHECKING:
+    from constructs.azure.service import ServiceApp
 
 CRITICAL, ERROR, WARNING = 0, 1, 2  # Azure Monitor severities
 # Availability test locations (Europe and North America, five as Azure recommends).
@@ -83,6 +93,7 @@ class LogAlert:
     threshold: float
     measure: str | None = None
     per: str | None = None  # dimension: one alert per value (e.g. per client IP)
+    per_service: bool = False  # one per service (reads its logs), else one per environment
 
 
 @dataclass(frozen=True)
@@ -113,6 +124,7 @@ def log_alerts(app_name: str) -> tuple[LogAlert, ...]:
 | where failures > 10""",
             threshold=0,
             per="client_ip",
+            per_service=True,
         ),
         LogAlert(
             "http-5xx-rate",
@@ -169,6 +181,19 @@ METRIC_ALERTS = (
         85,
     ),
 )
+
+
+def default_route_service(config: EnvironmentConfig) -> AppService:
+    """The service the gateway sends `https://<domain>/` to (OBS-4 probes its health path):
+    routed at path prefix `/` with no host or the environment's domain (synth/app.py
+    `app_problems` requires one)."""
+    return next(
+        service
+        for service in config.services
+        if service.route is not None
+        and service.route.path_prefix == "/"
+        and service.route.host in (None, config.domain)
+    )
 
 
 class Logs(Construct):
@@ -262,8 +287,7 @@ class Observability(Construct):
         workspace: LogAnalyticsWorkspace,
         gateway_id: str,
         database_id: str,
-        app_id: str,
-        app_name: str,
+        apps: dict[str, ServiceApp],
     ) -> None:
         super().__init__(scope, id_)
         rg = resource_group
@@ -283,63 +307,22 @@ class Observability(Construct):
             ],
         )
         group = self.action_group.id
-        for alert in log_alerts(app_name):
-            MonitorScheduledQueryRulesAlertV2(
-                self,
-                alert.name,
-                name=f"{config.prefix}-{alert.name}",
-                description=alert.summary,
-                location=rg.location,
-                resource_group_name=rg.name,
-                scopes=[workspace.id],
-                severity=alert.severity,
-                evaluation_frequency="PT5M",
-                window_duration="PT5M",
-                criteria=[
-                    MonitorScheduledQueryRulesAlertV2Criteria(
-                        query=alert.query,
-                        operator="GreaterThan",
-                        threshold=alert.threshold,
-                        time_aggregation_method="Maximum" if alert.measure else "Count",
-                        metric_measure_column=alert.measure,
-                        dimension=[
-                            MonitorScheduledQueryRulesAlertV2CriteriaDimension(
-                                name=alert.per, operator="Include", values=["*"]
-                            )
-                        ]
-                        if alert.per
-                        else None,
-                        failing_periods=MonitorScheduledQueryRulesAlertV2CriteriaFailingPeriods(
-                            minimum_failing_periods_to_trigger_alert=1,
-                            number_of_evaluation_periods=1,
-                        ),
-                    )
-                ],
-                action=MonitorScheduledQueryRulesAlertV2Action(action_groups=[group]),
-            )
-        targets = {"database": database_id, "app": app_id}
+        # Every alert about a service exists once per service; the default service's keep
+        # today's construct IDs and names, the others' carry the service name.
+        for service, built in apps.items():
+            suffix = "" if service == DEFAULT_SERVICE_NAME else service
+            for alert in log_alerts(built.app.name):
+                if alert.per_service:
+                    self._log_alert(config, rg, workspace, group, alert, suffix)
+            for metric in METRIC_ALERTS:
+                if metric.target == "app":
+                    self._metric_alert(config, rg, group, metric, built.app.id, suffix)
+        for alert in log_alerts(""):
+            if not alert.per_service:
+                self._log_alert(config, rg, workspace, group, alert, "")
         for metric in METRIC_ALERTS:
-            MonitorMetricAlert(
-                self,
-                metric.name,
-                name=f"{config.prefix}-{metric.name}",
-                description=metric.summary,
-                resource_group_name=rg.name,
-                scopes=[targets[metric.target]],
-                severity=metric.severity,
-                frequency="PT1M",
-                window_size="PT5M",
-                criteria=[
-                    MonitorMetricAlertCriteria(
-                        metric_namespace=metric.namespace,
-                        metric_name=metric.metric,
-                        aggregation=metric.aggregation,
-                        operator="GreaterThan",
-                        threshold=metric.threshold,
-                    )
-                ],
-                action=[MonitorMetricAlertAction(action_group_id=group)],
-            )
+            if metric.target == "database":
+                self._metric_alert(config, rg, group, metric, database_id, "")
 
         database = config.database
         if database.max_storage_gb > database.storage_gb:
@@ -367,7 +350,8 @@ class Observability(Construct):
                 action=[MonitorMetricAlertAction(action_group_id=group)],
             )
 
-        # OBS-4: an external availability test of https://<domain>/health.
+        # OBS-4: an external availability test of https://<domain><health path> of the service
+        # routed at `/` (default_route_service).
         self.insights = ApplicationInsights(
             self,
             "insights",
@@ -397,7 +381,8 @@ class Observability(Construct):
             timeout=30,
             retry_enabled=True,
             request=ApplicationInsightsStandardWebTestRequest(
-                url=f"https://{config.domain}/health", http_verb="GET"
+                url=f"https://{config.domain}{default_route_service(config).health.path}",
+                http_verb="GET",
             ),
             validation_rules=ApplicationInsightsStandardWebTestValidationRules(
                 expected_status_code=200,
@@ -409,7 +394,8 @@ class Observability(Construct):
             self,
             "health-unavailable",
             name=f"{config.prefix}-health-unavailable",
-            description="/health fails from 2 or more test locations",
+            description=f"{default_route_service(config).health.path} fails from 2 or more "
+            "test locations",
             resource_group_name=rg.name,
             scopes=[test.id, self.insights.id],
             severity=ERROR,
@@ -430,6 +416,82 @@ class Observability(Construct):
             resource_group_name=rg.name,
             dashboard_properties=dashboard(config.prefix, gateway_id),
         )
+
+    def _log_alert(
+        self,
+        config: EnvironmentConfig,
+        rg: ResourceGroup,
+        workspace: LogAnalyticsWorkspace,
+        group: str,
+        alert: LogAlert,
+        service: str,
+    ) -> None:
+        MonitorScheduledQueryRulesAlertV2(
+            self,
+            f"{alert.name}-{service}" if service else alert.name,
+            name=f"{config.prefix}-{service}-{alert.name}" if service
+            else f"{config.prefix}-{alert.name}",
+            description=alert.summary + (f" (service {service})" if service else ""),
+            location=rg.location,
+            resource_group_name=rg.name,
+            scopes=[workspace.id],
+            severity=alert.severity,
+            evaluation_frequency="PT5M",
+            window_duration="PT5M",
+            criteria=[
+                MonitorScheduledQueryRulesAlertV2Criteria(
+                    query=alert.query,
+                    operator="GreaterThan",
+                    threshold=alert.threshold,
+                    time_aggregation_method="Maximum" if alert.measure else "Count",
+                    metric_measure_column=alert.measure,
+                    dimension=[
+                        MonitorScheduledQueryRulesAlertV2CriteriaDimension(
+                            name=alert.per, operator="Include", values=["*"]
+                        )
+                    ]
+                    if alert.per
+                    else None,
+                    failing_periods=MonitorScheduledQueryRulesAlertV2CriteriaFailingPeriods(
+                        minimum_failing_periods_to_trigger_alert=1,
+                        number_of_evaluation_periods=1,
+                    ),
+                )
+            ],
+            action=MonitorScheduledQueryRulesAlertV2Action(action_groups=[group]),
+        )  # fmt: skip
+
+    def _metric_alert(
+        self,
+        config: EnvironmentConfig,
+        rg: ResourceGroup,
+        group: str,
+        metric: MetricAlert,
+        target: str,
+        service: str,
+    ) -> None:
+        MonitorMetricAlert(
+            self,
+            f"{metric.name}-{service}" if service else metric.name,
+            name=f"{config.prefix}-{service}-{metric.name}" if service
+            else f"{config.prefix}-{metric.name}",
+            description=metric.summary + (f" (service {service})" if service else ""),
+            resource_group_name=rg.name,
+            scopes=[target],
+            severity=metric.severity,
+            frequency="PT1M",
+            window_size="PT5M",
+            criteria=[
+                MonitorMetricAlertCriteria(
+                    metric_namespace=metric.namespace,
+                    metric_name=metric.metric,
+                    aggregation=metric.aggregation,
+                    operator="GreaterThan",
+                    threshold=metric.threshold,
+                )
+            ],
+            action=[MonitorMetricAlertAction(action_group_id=group)],
+        )  # fmt: skip
 
 
 # (title, metric, aggregation) of the gateway; aggregation codes: 1 sum, 4 average.

@@ -30,8 +30,8 @@ Satisfies: APP-6, NET-2, IAM-1, DEPLOY-3, DEPLOY-4 (CKV_GW_DEPLOY_88)
 - Immutable tags: ACR has no registry-wide immutability setting; a tag is made immutable
   by locking it (`az acr repository update --image <repo>:<tag> --write-enabled false
   --delete-enabled false`), which the release pipeline does right after each push, and
-  which Terraform's azurerm provider cannot express. Deployments reference
-  `config.service.image_tag`, a new tag per release.
+  which Terraform's azurerm provider cannot express. Each service deploys its
+  `image.tag` (default `service.image_tag`), a new tag per release.
 """
 
 from __future__ import annotations

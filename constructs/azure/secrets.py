@@ -1,31 +1,37 @@
-"""Builds the app's secrets in Key Vault and the near-expiry events that drive their rotation.
+"""Builds the app's secrets in Key Vault, one per catalog entry, and the near-expiry events that
+drive their rotation.
 
-Satisfies: SEC-1, SEC-2, SEC-3, DB-9, DEPLOY-2, DEPLOY-6
+Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-6
 
-- SEC-1: `jwt-secret`, `jwt-secret-previous`, `jwt-secret-next` and `database-url` (Key
-  Vault names allow no underscores; the app gets them as JWT_SECRET, JWT_SECRET_PREVIOUS,
-  JWT_SECRET_NEXT and DATABASE_URL).
+- SEC-5: one Key Vault secret per variable of `config.secrets.catalog` (Key Vault names
+  allow no underscores, so `JWT_SECRET` is `jwt-secret`), tagged with its catalog name
+  (`groundwork-secret`) and kind (`groundwork-secret-kind`); no application's secret is
+  named here. Without `secrets:` the catalog is today's JWT_SECRET and DATABASE_URL.
 - Rotated secrets contract (SEC-1, SEC-2, DEPLOY-6; the same on every cloud): a generated
-  secret `X` reaches the app as `X` (sign and verify), `X_PREVIOUS` and `X_NEXT` (verify
+  secret `X` reaches its readers as `X` (sign and verify), `X_PREVIOUS` and `X_NEXT` (verify
   only), three Key Vault secrets. The rotation job shifts previous <- current <- next <-
-  fresh random and then restarts the app's active revision, so live replicas are never more
-  than one rotation apart and any two accept each other's tokens (constructs/azure/jobs.py).
+  fresh random for every generated secret and then restarts the revisions of every service
+  that reads one, so live replicas are never more than one rotation apart and any two accept
+  each other's tokens (constructs/azure/jobs.py).
+- Derived secrets hold connection URLs of what the stack creates: `database_url` through
+  the server's PgBouncer where it runs one (DB-6), `database_direct_url` to the primary,
+  `database_reader_url` to the first read replica, `cache_url` to the cache. None holds a
+  credential: every service signs in as its own identity (below), so one URL serves all.
+- External secrets are refused on Azure (synth/app.py `azure_app_problems` says why).
 - Key Vault encrypts secrets with its own HSM-protected keys; it offers no customer key for
   secrets, so the vault's access control and purge protection are the environment's key.
 - No `database-password`: the server accepts Entra ID tokens only (DB-9), so no password
-  exists to store. The app signs in as its managed identity (`AZURE_CLIENT_ID`) with a token
-  for `https://ossrdbms-aad.database.windows.net` as the password, fetched at connect
-  time (`DATABASE_AUTH=entra-token`); the role is created by the `database-role` job
-  (constructs/azure/jobs.py). A stored placeholder such as `entra-id-token` would be a
-  secret without a value (DEPLOY-6), which is what issue 9 found.
-- SEC-3 and DEPLOY-6: each of the three JWT secrets holds its own real first value with 256
-  random bits and never
-  appears in the JSON, the plan or the state: the write-only `value_wo` (Terraform >= 1.11,
-  azurerm 4.x) is the SHA-256 of two `uuid()` results (each 128 bits from Go's crypto/rand
-  through hashicorp/go-uuid; https://developer.hashicorp.com/terraform/language/functions/uuid),
-  evaluated by Terraform at apply time. `value_wo_version` stays 1, so later applies leave
-  it alone and the rotation job owns later versions. `database-url` holds no secret (user,
-  host, port, database, `sslmode=verify-full`), so it is built from Terraform values.
+  exists to store. A service signs in as its managed identity (`AZURE_CLIENT_ID`), as the
+  role `PGUSER` names, with a token for `https://ossrdbms-aad.database.windows.net` as the
+  password, fetched at connect time (`DATABASE_AUTH=entra-token`); the role is created by
+  the service's `database-role` job (constructs/azure/jobs.py). A stored placeholder such as
+  `entra-id-token` would be a secret without a value (DEPLOY-6), which is what issue 9 found.
+- SEC-3 and DEPLOY-6: each generated secret holds its own real first value with the entry's
+  `bits` of randomness and never appears in the JSON, the plan or the state: the write-only
+  `value_wo` (Terraform >= 1.11, azurerm 4.x) is built from SHA-256s of `uuid()` results
+  (`random_hex`), evaluated by Terraform at apply time. `value_wo_version` stays 1, so later
+  applies leave it alone and the rotation job owns later versions. A derived URL holds no
+  secret (host, port, database, `sslmode=verify-full`), so it is built from Terraform values.
 - SEC-2: every secret expires `config.secrets.rotation_days` after it was written. Key
   Vault has no rotation schedule for secrets; it raises `SecretNearExpiry` 30 days before
   expiry, and an Event Grid subscription delivers those events (and `SecretExpired`) to the
@@ -57,35 +63,67 @@ from cdktf_cdktf_provider_azurerm.storage_account import StorageAccount
 from cdktf_cdktf_provider_azurerm.storage_queue import StorageQueue
 from constructs import Construct
 from constructs.azure import waivers
-from constructs.azure.database import Database
+from constructs.azure.database import POSTGRES_PORT, Database
 from constructs.azure.keys import Keys
 from constructs.azure.propagation import propagated
 
+from synth.app import DEFAULT_SERVICE_NAME, DerivedSecret, GeneratedSecret, azure_app_problems
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
 if TYPE_CHECKING:
+    from constructs.azure.cache import Cache
     from constructs.azure.network import Network
 
-# Generated secrets (env name -> Key Vault name) and the slots each is handed to the app in.
-GENERATED = {"JWT_SECRET": "jwt-secret"}
 ROTATION_SLOTS = {
     "": "current: sign and verify",
     "_PREVIOUS": "previous: verify only",
     "_NEXT": "next: verify only",
 }
 ROTATION_EVENTS = ["Microsoft.KeyVault.SecretNearExpiry", "Microsoft.KeyVault.SecretExpired"]
-# 256 random bits, hex encoded, evaluated at apply time into a write-only argument (SEC-1).
-RANDOM_256_BITS = '${sha256(join("", [uuid(), uuid()]))}'
+# Tags on every secret (SEC-5): which catalog entry it holds, its kind, and its rotation slot.
+SECRET_TAG, KIND_TAG, SLOT_TAG = "groundwork-secret", "groundwork-secret-kind", "groundwork-slot"
 
 
-def app_identity_name(config: EnvironmentConfig) -> str:
-    """The app's managed identity, which is also its PostgreSQL role (Entra auth)."""
-    return f"id-{config.prefix}-app"
+def random_hex(bits: int) -> str:
+    """A Terraform expression for `bits` random bits, hex encoded, evaluated at apply time.
+
+    Each SHA-256 of two `uuid()` results carries 256 random bits (each uuid is 128 bits from
+    Go's crypto/rand through hashicorp/go-uuid, which sets no version bits;
+    https://developer.hashicorp.com/terraform/language/functions/uuid); enough of them are
+    joined and the hex cut to `bits / 4` characters, which keeps `bits` bits of randomness.
+    """
+    one = 'sha256(join("", [uuid(), uuid()]))'
+    if bits == 256:
+        return f"${{{one}}}"
+    parts = -(-bits // 256)
+    return f'${{substr(join("", [{", ".join([one] * parts)}]), 0, {bits // 4})}}'
+
+
+def vault_name(variable: str) -> str:
+    """The Key Vault name of an environment variable: Key Vault names allow no underscores."""
+    return variable.lower().replace("_", "-")
+
+
+def app_identity_name(config: EnvironmentConfig, service: str = DEFAULT_SERVICE_NAME) -> str:
+    """A service's managed identity, which is also its PostgreSQL role (Entra auth): today's
+    `id-<prefix>-app` for the default service, `id-<prefix>-app-<service>` for the others (so
+    no service name collides with the stack's other identities, such as `id-<prefix>-gateway`)."""
+    if service == DEFAULT_SERVICE_NAME:
+        return f"id-{config.prefix}-app"
+    return f"id-{config.prefix}-app-{service}"
+
+
+def refuse_external(config: EnvironmentConfig) -> None:
+    """External secrets are refused on Azure (synth/app.py `azure_app_problems` says why); a
+    construct never builds one, whatever called it."""
+    problems = azure_app_problems(config)
+    if problems:
+        raise ValueError("\n".join(problems))
 
 
 class Secrets(Construct):
-    """Key Vault secrets `jwt-secret` and `database-url`, and the events that rotate them."""
+    """One Key Vault secret per catalog variable (SEC-5), and the events that rotate them."""
 
     def __init__(
         self,
@@ -96,10 +134,12 @@ class Secrets(Construct):
         resource_group: ResourceGroup,
         keys: Keys,
         database: Database,
+        cache: Cache | None,
         rotation_account: StorageAccount,
         network: Network,
     ) -> None:
         super().__init__(scope, id_)
+        refuse_external(config)
         hours = config.secrets.rotation_days * 24
         first_expiry = Fn.timeadd(Fn.timestamp(), f"{hours}h")
         common = {
@@ -109,45 +149,81 @@ class Secrets(Construct):
             "lifecycle": TerraformResourceLifecycle(ignore_changes=["expiration_date"]),
             "depends_on": [keys.deployer_ready],
         }
-        url = (
-            f"postgresql://{app_identity_name(config)}@{database.fqdn}:{database.port}"
-            # verify-full: the server's certificate chains to DigiCert Global Root G2 /
-            # Microsoft RSA Root CA 2017, public roots
-            # (https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-networking-ssl-tls)
-            # that Node's bundled store holds; `require` would encrypt without checking who
-            # answers. No `sslrootcert=system`: node-postgres reads sslrootcert as a file path
-            # and fails with ENOENT (brianc/node-postgres #3101); a libpq client adds it itself.
-            f"/{database.database.name}?sslmode=verify-full"
-        )
-        # Generated secrets: current, previous and next, each with its own random first value.
-        slots = {
-            f"{env}{suffix}": (f"{name}{suffix.lower().replace('_', '-')}", role)
-            for env, name in GENERATED.items()
-            for suffix, role in ROTATION_SLOTS.items()
+        # Derived values: connection URLs without a user or password. Each service signs in
+        # to the database as its own identity's role, which the platform gives it as PGUSER
+        # (libpq and node-postgres read PGUSER when the URL names no user), with a token of
+        # that identity as password (DATABASE_AUTH=entra-token), so one URL serves every
+        # reader. verify-full: the server's certificate chains to DigiCert Global Root G2 /
+        # Microsoft RSA Root CA 2017, public roots
+        # (https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-networking-ssl-tls)
+        # that Node's bundled store holds; `require` would encrypt without checking who
+        # answers. No `sslrootcert=system`: node-postgres reads sslrootcert as a file path
+        # and fails with ENOENT (brianc/node-postgres #3101); a libpq client adds it itself.
+        dbname = database.database.name
+        tls = "sslmode=verify-full"
+        derived_values: dict[str, tuple[str, str]] = {
+            # Through PgBouncer where the server runs it (DB-6), else to the server itself.
+            "database_url": (
+                f"postgresql://{database.fqdn}:{database.port}/{dbname}?{tls}",
+                "text/uri; postgresql through the pooler, Entra ID token as password",
+            ),
+            "database_direct_url": (
+                f"postgresql://{database.fqdn}:{POSTGRES_PORT}/{dbname}?{tls}",
+                "text/uri; postgresql to the primary, Entra ID token as password",
+            ),
         }
-        generated = {
-            env: KeyVaultSecret(
-                self,
-                vault_name,
-                name=vault_name,
-                content_type=f"text/plain; 256 random bits, hex; {role}; rotated by the "
-                "secret-rotation job",
-                value_wo=RANDOM_256_BITS,
-                value_wo_version=1,
-                **common,
+        if database.replicas:
+            derived_values["database_reader_url"] = (
+                f"postgresql://{database.replicas[0].fqdn}:{POSTGRES_PORT}/{dbname}?{tls}",
+                "text/uri; postgresql to a read replica, Entra ID token as password",
             )
-            for env, (vault_name, role) in slots.items()
-        }
-        self.jwt_secret = generated["JWT_SECRET"]
-        self.database_url = KeyVaultSecret(
-            self,
-            "database-url",
-            name="database-url",
-            content_type="text/uri; postgresql, Entra ID token as password",
-            value=url,
-            **common,
-        )
-        self.all = {**generated, "DATABASE_URL": self.database_url}
+        if cache is not None:
+            # Entra ID only (no key): the user is the reader's identity (REDIS_USERNAME).
+            derived_values["cache_url"] = (
+                f"rediss://{cache.host}:{cache.port}",
+                "text/uri; redis over TLS, Entra ID token as password",
+            )
+
+        self.all: dict[str, KeyVaultSecret] = {}  # environment variable -> its secret
+        self.generated: dict[str, tuple[str, str]] = {}  # current -> (previous, next) names
+        self.generated_bytes: dict[str, int] = {}  # current name -> random bytes per value
+        self.rotated: dict[str, KeyVaultSecret] = {}  # vault name -> secret the job rewrites
+        for name, entry in config.secrets.catalog.items():
+            tags = {SECRET_TAG: name, KIND_TAG: entry.kind}
+            if isinstance(entry, GeneratedSecret):
+                # Current, previous and next, each with its own random first value.
+                for suffix, role in ROTATION_SLOTS.items():
+                    variable = f"{name}{suffix}"
+                    self.all[variable] = self.rotated[vault_name(variable)] = KeyVaultSecret(
+                        self,
+                        vault_name(variable),
+                        name=vault_name(variable),
+                        content_type=f"text/plain; {entry.bits} random bits, hex; {role}; "
+                        "rotated by the secret-rotation job",
+                        value_wo=random_hex(entry.bits),
+                        value_wo_version=1,
+                        tags={**tags, SLOT_TAG: role.split(":")[0]},
+                        **common,
+                    )
+                current = vault_name(name)
+                self.generated[current] = (f"{current}-previous", f"{current}-next")
+                self.generated_bytes[current] = entry.bits // 8
+            elif isinstance(entry, DerivedSecret):
+                if entry.source not in derived_values:
+                    raise ValueError(
+                        f"secrets.catalog.{name}: source {entry.source} needs a component this "
+                        "stack does not create"
+                    )
+                value, content_type = derived_values[entry.source]
+                self.all[name] = self.rotated[vault_name(name)] = KeyVaultSecret(
+                    self,
+                    vault_name(name),
+                    name=vault_name(name),
+                    content_type=content_type,
+                    value=value,
+                    tags=tags,
+                    **common,
+                )
         # SEC-1 deviations, declared rather than passed (CKV_GW_SEC_74 fails each secret):
         # Key Vault encrypts secrets with its own HSM-protected keys and has no customer key
         # for them (https://learn.microsoft.com/azure/key-vault/general/security-features),
@@ -164,13 +240,6 @@ class Secrets(Construct):
                 owner=waivers.OWNER,
                 expires=waivers.EXPIRES,
             )
-        # What the rotation job rewrites: vault names -> secrets. Generated ones rotate as a
-        # group (current name -> its previous and next names); derived ones keep their value.
-        self.rotated = {
-            **{slots[env][0]: secret for env, secret in generated.items()},
-            "database-url": self.database_url,
-        }
-        self.generated = {name: (f"{name}-previous", f"{name}-next") for name in GENERATED.values()}
         self.vault_name = keys.vault.name
         self.queue_account_name = rotation_account.name
 

@@ -74,3 +74,47 @@ def test_every_name_fits_at_the_longest_names(longest_dir: Path, cloud: str) -> 
         for problem in name_problems(json.loads(path.read_text()))
     ]
     assert problems == []
+
+
+def test_azure_every_name_fits_with_eight_services_at_the_longest_names() -> None:
+    """APP-7 on Azure: every service beyond the default adds names with its own name
+    (`ca-<service>-...`, `caj-role-<service>-...`, `id-<prefix>-app-<service>`); the schema's
+    most services, each with the longest service name, fit every limit at the longest app and
+    environment names."""
+    from cdktf import Testing as CdktfTesting
+
+    from stacks import stack_class
+    from synth.app import MAX_SERVICES
+    from synth.config import parse_environment
+
+    data = yaml.safe_load(
+        (ROOT / "tests" / "constructs" / "azure" / "environments" / "apps.yaml").read_text()
+    )
+    data["app"] = LONGEST_APP
+    names = [f"service{n}" for n in range(1, MAX_SERVICES)] + ["frontend"]
+    assert {len(name) for name in names} == {8}
+    data["services"] = [
+        {
+            "name": name,
+            "image": {"tag": "1.0.0"},
+            "port": 8080,
+            "secrets": ["DATABASE_URL"] if n % 2 else ["JWT_SECRET", "CACHE_URL"],
+            "uses": ["database", "cache", "object_storage"],
+            "route": {"path_prefix": "/" if name == "frontend" else f"/{name}"} if n < 6 else None,
+        }
+        for n, name in enumerate(names)
+    ]
+    data["services"][-1]["route"] = {"path_prefix": "/"}
+    data["secrets"] = {
+        "catalog": {
+            "JWT_SECRET": {"kind": "generated"},
+            "DATABASE_URL": {"kind": "derived", "source": "database_url"},
+            "CACHE_URL": {"kind": "derived", "source": "cache_url"},
+        }
+    }
+    config = parse_environment(longest_environment("dev"), data, source="longest", cloud="azure")
+    assert len(config.services) == MAX_SERVICES
+    stack = json.loads(CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config)))
+    apps = stack["resource"]["azurerm_container_app"]
+    assert len(apps) == MAX_SERVICES
+    assert [p.message for p in name_problems(stack)] == []

@@ -1,7 +1,10 @@
 """Builds CKV_GW_OBS_71: the alert action group receives the six OBS-2 alerts, each at its
 severity (Azure: 0 critical, 2 warning): failed logins per IP, 5xx rate > 1 %, database
 connection errors, p95 latency > 2 s, CPU > 80 % and memory > 85 % over 5 minutes (OBS-2).
-Alerts are found by their construct names (`observability/<alert>`)."""
+Alerts are found by their construct names (`observability/<alert>`, `<alert>-<service>` for a
+service other than the default). The alerts about a service exist once per Container App (one
+per described service, APP-7): its CPU and memory alerts are scoped to it and its failed-logins
+query reads its logs; the others are the environment's."""
 
 from typing import Any
 
@@ -17,6 +20,15 @@ EXPECTED = {
     "app-cpu": (2, 80),
     "app-memory": (2, 85),
 }
+# One per Container App: whose scope (metric) or query (logs) names the app.
+PER_APP = ("failed-logins", "app-cpu", "app-memory")
+
+
+def watches(alert: dict[str, Any], app: str) -> bool:
+    """Whether an alert is about Container App `app` (an address)."""
+    if any(address_of(scope) == app for scope in alert.get("scopes") or []):
+        return True
+    return any(f"${{{app}." in str(c.get("query", "")) for c in blocks(alert, "criteria"))
 
 
 def action_groups(alert: dict[str, Any]) -> set[str | None]:
@@ -36,29 +48,41 @@ class AzureAlerts(GroundworkCheck):
     needs_config = False
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
-        alerts = {}
+        alerts: dict[str, list[dict[str, Any]]] = {}
         for kind in ALERT_TYPES:
             for alert in stack.resources(kind).values():
                 path = str(alert.get("//", {}).get("metadata", {}).get("path", ""))
-                if self.address in action_groups(alert):
-                    alerts[path.split("/")[-1]] = alert
+                if self.address not in action_groups(alert):
+                    continue
+                segment = path.split("/")[-1]
+                for name in EXPECTED:
+                    if segment == name or (name in PER_APP and segment.startswith(f"{name}-")):
+                        alerts.setdefault(name, []).append(alert)
+        apps = [f"azurerm_container_app.{n}" for n in stack.resources("azurerm_container_app")]
         verdicts = []
         for name, (severity, threshold) in EXPECTED.items():
-            alert = alerts.get(name)
-            if alert is None:
+            found = alerts.get(name, [])
+            if not found:
                 verdicts.append(Verdict.failed(f"no {name} alert to this action group"))
                 continue
-            if alert.get("severity") != severity:
-                verdicts.append(
-                    Verdict.failed(f"{name}: severity {alert.get('severity')}, want {severity}")
-                )
-            thresholds = [c.get("threshold") for c in blocks(alert, "criteria")]
-            if threshold not in thresholds:
-                verdicts.append(
-                    Verdict.failed(f"{name}: thresholds {thresholds}, want {threshold}")
-                )
-            if alert.get("enabled") is False:
-                verdicts.append(Verdict.failed(f"{name} is disabled"))
+            if name in PER_APP:
+                verdicts += [
+                    Verdict.failed(f"no {name} alert watches {app}")
+                    for app in apps
+                    if not any(watches(alert, app) for alert in found)
+                ]
+            for alert in found:
+                if alert.get("severity") != severity:
+                    verdicts.append(
+                        Verdict.failed(f"{name}: severity {alert.get('severity')}, want {severity}")
+                    )
+                thresholds = [c.get("threshold") for c in blocks(alert, "criteria")]
+                if threshold not in thresholds:
+                    verdicts.append(
+                        Verdict.failed(f"{name}: thresholds {thresholds}, want {threshold}")
+                    )
+                if alert.get("enabled") is False:
+                    verdicts.append(Verdict.failed(f"{name} is disabled"))
         return combine(verdicts or [Verdict.passed("six OBS-2 alerts")])
 
 

@@ -1,9 +1,10 @@
-"""Builds CKV_GW_APP_70: the Container App scales between the environment's replica bounds on
-CPU and memory utilization at the configured triggers (APP-1; the production floor comes from
-synth.config.FLOORS)."""
+"""Builds CKV_GW_APP_70: each Container App scales between its described service's replica bounds
+on CPU and memory utilization at that service's triggers (APP-1; the production floor comes from
+synth.config.FLOORS). An app that runs no described service is CKV_GW_APP_76's failure."""
 
 from typing import Any
 
+from azure_app_description import described
 from groundwork_policy import (
     GroundworkCheck,
     Stack,
@@ -24,13 +25,15 @@ class AzureAppScaling(GroundworkCheck):
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         assert stack.config is not None
-        service = stack.config.service
+        service = described(stack, body)
+        if service is None:
+            return Verdict.failed("the app runs no described service (groundwork-service tag)")
         template = (blocks(body, "template") or [{}])[0]
         low = template.get("min_replicas")
         verdicts = [
-            expect_equal("min_replicas", low, service.min_replicas, "service.min_replicas"),
+            expect_equal("min_replicas", low, service.min_replicas, "min_replicas"),
             expect_equal("max_replicas", template.get("max_replicas"), service.max_replicas,
-                         "service.max_replicas"),
+                         "max_replicas"),
             *floor_verdicts(stack, "APP-1", "service.min_replicas", low),
         ]  # fmt: skip
         rules = {
@@ -38,8 +41,8 @@ class AzureAppScaling(GroundworkCheck):
             for rule in blocks(template, "custom_scale_rule")
         }
         for kind, wanted, source in (
-            ("cpu", service.scale_cpu_percent, "service.scale_cpu_percent"),
-            ("memory", service.scale_memory_percent, "service.scale_memory_percent"),
+            ("cpu", service.scale_cpu_percent, "scale_cpu_percent"),
+            ("memory", service.scale_memory_percent, "scale_memory_percent"),
         ):
             meta = rules.get(kind)
             if meta is None:

@@ -1,24 +1,16 @@
-"""Builds CKV_GW_APP_73: the app's secrets reach it only as Key Vault references: every secret
-of the Container App names a `key_vault_secret_id` and an identity, and JWT_SECRET,
-DATABASE_URL and DATABASE_PASSWORD come from those secrets, never from plain values (APP-4).
-Where every database server accepts Entra ID tokens only, no password exists: DATABASE_PASSWORD
-is then not required (the app uses a token of its identity, DB-9)."""
+"""Builds CKV_GW_APP_73: a service's secrets reach it only as Key Vault references: every secret
+of the Container App names a `key_vault_secret_id` and an identity, and every variable of the
+catalog secrets its service lists (X, and X_PREVIOUS / X_NEXT for a generated X; synth/app.py)
+comes from those secrets, never from a plain value (APP-4). No plain variable may carry a
+catalog secret's name either. The database accepts Entra ID tokens only (DB-9), so no
+DATABASE_PASSWORD exists to pass (the app uses a token of its identity)."""
 
 from typing import Any
 
+from azure_app_description import described, secret_env
 from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine
 
-SECRET_NAMES = ("JWT_SECRET", "DATABASE_URL", "DATABASE_PASSWORD")
-
-
-def entra_only_database(stack: Stack) -> bool:
-    """Every PostgreSQL server of the stack accepts Entra ID tokens only (no password exists,
-    so DATABASE_PASSWORD has nothing to hold; issue 9 removed its placeholder)."""
-    servers = stack.resources("azurerm_postgresql_flexible_server").values()
-    return bool(servers) and all(
-        (blocks(s, "authentication") or [{}])[0].get("password_auth_enabled") is False
-        for s in servers
-    )
+from synth.app import secret_variables
 
 
 class AzureAppSecrets(GroundworkCheck):
@@ -27,7 +19,6 @@ class AzureAppSecrets(GroundworkCheck):
     requirement = "APP-4"
     severity = "CRITICAL"
     resource_types = ("azurerm_container_app",)
-    needs_config = False
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         verdicts = []
@@ -48,10 +39,19 @@ class AzureAppSecrets(GroundworkCheck):
             for container in blocks((blocks(body, "template") or [{}])[0], "container")
             for item in blocks(container, "env")
         }
-        wanted = [
-            n for n in SECRET_NAMES if n != "DATABASE_PASSWORD" or not entra_only_database(stack)
-        ]
-        for name in wanted:
+        assert stack.config is not None
+        service = described(stack, body)
+        if service is None:
+            return Verdict.failed("the app runs no described service (groundwork-service tag)")
+        every = {
+            variable
+            for name, entry in stack.config.secrets.catalog.items()
+            for variable in secret_variables(name, entry)
+        }
+        for name, item in env.items():
+            if name in every and "value" in item:
+                verdicts.append(Verdict.failed(f"{name} is a plain value"))
+        for name in sorted(secret_env(stack, service)):
             item = env.get(name)
             if item is None:
                 verdicts.append(Verdict.failed(f"{name} is not given to the app"))

@@ -1,10 +1,11 @@
-"""Builds CKV_GW_APP_71: each container gets at least the environment's CPU and memory limits
-(APP-2). Container Apps only allows fixed CPU/memory pairs, so the construct picks the
+"""Builds CKV_GW_APP_71: each container gets at least its described service's CPU and memory
+limits (APP-2). Container Apps only allows fixed CPU/memory pairs, so the construct picks the
 nearest pair at or above the limits; anything below them fails."""
 
 import re
 from typing import Any
 
+from azure_app_description import described
 from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine, is_reference
 
 UNITS = {"Gi": 1024.0, "Mi": 1.0}
@@ -24,7 +25,9 @@ class AzureAppSize(GroundworkCheck):
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         assert stack.config is not None
-        service = stack.config.service
+        service = described(stack, body)
+        if service is None:
+            return Verdict.failed("the app runs no described service (groundwork-service tag)")
         containers = blocks((blocks(body, "template") or [{}])[0], "container")
         if not containers:
             return Verdict.failed("no container")
@@ -37,13 +40,12 @@ class AzureAppSize(GroundworkCheck):
             mib = mebibytes(memory)
             if cpu is None or float(cpu) < service.cpu_limit:
                 verdicts.append(
-                    Verdict.failed(f"{name}: cpu {cpu} < service.cpu_limit {service.cpu_limit}")
+                    Verdict.failed(f"{name}: cpu {cpu} < cpu_limit {service.cpu_limit}")
                 )
             if mib is None or mib < service.memory_limit_mib:
                 verdicts.append(
                     Verdict.failed(
-                        f"{name}: memory {memory} < service.memory_limit_mib "
-                        f"{service.memory_limit_mib}"
+                        f"{name}: memory {memory} < memory_limit_mib {service.memory_limit_mib}"
                     )
                 )
             else:

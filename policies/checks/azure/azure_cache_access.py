@@ -8,7 +8,9 @@ for it (hashicorp/terraform-provider-azurerm #30938), so a Container Apps job of
 PUTs the assignment (constructs/azure/jobs.py). Every Managed Redis with access keys off must
 have such a job whose `DATABASE_ID` is this cache's database and whose `APP_OBJECT_ID` is the
 principal of the identity a container app of this stack runs as; otherwise the app cannot
-authenticate (or another identity gets the cache).
+authenticate (or another identity gets the cache). And every Container App that is told to use
+the cache (`REDIS_HOST` names this cache) must get such a job for its own identity (APP-7: each
+service signs in as itself).
 """
 
 from typing import Any
@@ -42,6 +44,7 @@ class CacheAccess(GroundworkCheck):
             for b in blocks(app, "identity")
             for i in b.get("identity_ids") or []
         }
+        granted: set[str | None] = set()
         for name, job in stack.resources("azurerm_container_app_job").items():
             env = job_env(job)
             database = str(env.get("DATABASE_ID", ""))
@@ -52,8 +55,20 @@ class CacheAccess(GroundworkCheck):
             if principal not in app_identities:
                 wrong = env.get("APP_OBJECT_ID")
                 return Verdict.failed(f"{name} grants {wrong}, not an app identity")
-            return Verdict.passed(f"{name} gives {principal} the cache's access policy")
-        return Verdict.failed(f"no job assigns an access policy on {cache}'s database")
+            granted.add(principal)
+        if not granted:
+            return Verdict.failed(f"no job assigns an access policy on {cache}'s database")
+        for name, app in stack.resources("azurerm_container_app").items():
+            if address_of(job_env(app).get("REDIS_HOST")) != cache:
+                continue
+            own = {
+                address_of(i) for b in blocks(app, "identity") for i in b.get("identity_ids") or []
+            }
+            if not own & granted:
+                return Verdict.failed(
+                    f"azurerm_container_app.{name} uses {cache}; no job grants it"
+                )
+        return Verdict.passed(f"jobs give {sorted(map(str, granted))} the cache's access policy")
 
 
 check = CacheAccess()

@@ -6,7 +6,9 @@ administrator of the server, in SQL (`pgaadauth_create_principal_with_oid`;
 https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-manage-azure-ad-users).
 Nothing in azurerm creates it, so without such a step the app cannot sign in after the apply.
 The rule: every primary server with password authentication off has a Container Apps job in the
-stack that runs as one of the server's Entra administrators and waits for that administrator.
+stack that runs as one of the server's Entra administrators and waits for that administrator,
+and every Container App that signs in with a token (`DATABASE_AUTH=entra-token`) has such a job
+whose `APP_OBJECT_ID` is its own identity (APP-7: one role per service, each its own identity).
 
 The role must also be able to run the app's migrations: since PostgreSQL 15 ordinary roles may
 no longer create objects in schema `public` (https://www.postgresql.org/docs/15/release-15.html,
@@ -22,7 +24,8 @@ explains why the Entra administrator holds that right on Flexible Server).
 import re
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks
+from azure_cache_access import job_env
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
 
 ADMIN = "azurerm_postgresql_flexible_server_active_directory_administrator"
 SCHEMA_GRANT = re.compile(r"GRANT\s[^;]*\bCREATE\b[^;]*\bON\s+SCHEMA\s+public\b", re.IGNORECASE)
@@ -73,6 +76,8 @@ class AppRoleCreated(GroundworkCheck):
         if not admins:
             return Verdict.failed("no Entra administrator: nobody can create the app's role")
         graph = stack.graph
+        roles_for: set[str | None] = set()
+        failures = []
         for job_name, job in stack.resources("azurerm_container_app_job").items():
             identity = (blocks(job, "identity") or [{}])[0]
             ids = [address_of(i) for i in identity.get("identity_ids") or []]
@@ -80,13 +85,34 @@ class AppRoleCreated(GroundworkCheck):
                 runs_as_admin = any(i and object_id.startswith(f"${{{i}.") for i in ids)
                 if runs_as_admin and graph.needs(f"azurerm_container_app_job.{job_name}", admin):
                     if not _grants_public_schema(job):
-                        return Verdict.failed(
-                            f"azurerm_container_app_job.{job_name} grants and verifies no CREATE "
-                            "on schema public in the app's database (PostgreSQL 15+: migrations "
-                            "fail)"
+                        failures.append(
+                            Verdict.failed(
+                                f"azurerm_container_app_job.{job_name} grants and verifies no "
+                                "CREATE on schema public in the app's database (PostgreSQL 15+: "
+                                "migrations fail)"
+                            )
                         )
-                    return Verdict.passed(f"azurerm_container_app_job.{job_name} runs as {admin}")
-        return Verdict.failed("no job runs as the server's Entra administrator to create roles")
+                    else:
+                        roles_for.add(address_of(job_env(job).get("APP_OBJECT_ID")))
+        if failures:
+            return failures[0]
+        if not roles_for:
+            return Verdict.failed("no job runs as the server's Entra administrator to create roles")
+        verdicts = []
+        for app_name, app in stack.resources("azurerm_container_app").items():
+            env = job_env(app)
+            if env.get("DATABASE_AUTH") != "entra-token":
+                continue
+            identities = {
+                address_of(i) for b in blocks(app, "identity") for i in b.get("identity_ids") or []
+            }
+            if not identities & roles_for:
+                verdicts.append(
+                    Verdict.failed(f"azurerm_container_app.{app_name}: no job creates its role")
+                )
+        return combine(
+            verdicts or [Verdict.passed(f"roles created for {sorted(map(str, roles_for))}")]
+        )
 
 
 check = AppRoleCreated()

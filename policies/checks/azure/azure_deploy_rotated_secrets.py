@@ -6,13 +6,14 @@ replicas would sign with a key old replicas do not know (and the reverse). The c
 on every cloud: for a generated secret `X` (a Key Vault secret with a write-only random value)
 the app gets `X`, `X_PREVIOUS` and `X_NEXT`, three distinct generated secrets; a job of the stack
 shifts that group (its `GENERATED` map names the three vault secrets) and restarts the app's
-revisions (its `APP_NAME` is this app, and its identity holds a role on this app that allows
-`Microsoft.App/containerApps/revisions/restart/action`), the documented way for running
+revisions (its `APP_NAMES` list names this app, and its identity holds a role on this app that
+allows `Microsoft.App/containerApps/revisions/restart/action`), the documented way for running
 replicas to read changed secrets
 (https://learn.microsoft.com/azure/container-apps/manage-secrets).
 """
 
 import json
+import re
 from typing import Any
 
 from azure_cache_access import job_env
@@ -20,6 +21,12 @@ from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, block
 
 RESTART = "Microsoft.App/containerApps/revisions/restart/action"
 SLOTS = ("_PREVIOUS", "_NEXT")
+REFERENCE = re.compile(r"\$\{([A-Za-z0-9_]+\.[A-Za-z0-9_-]+)(?:\.[^}]*)?\}")
+
+
+def named_apps(env: dict[str, Any]) -> set[str]:
+    """The resources a job's `APP_NAMES` (comma-separated app names) refers to."""
+    return set(REFERENCE.findall(str(env.get("APP_NAMES", ""))))
 
 
 class RotatedSecrets(GroundworkCheck):
@@ -92,7 +99,7 @@ class RotatedSecrets(GroundworkCheck):
             identities = {
                 address_of(i) for b in blocks(job, "identity") for i in b.get("identity_ids") or []
             }
-            if address_of(env.get("APP_NAME")) != app or not identities & restarters:
+            if app not in named_apps(env) or not identities & restarters:
                 continue
             try:
                 found[name] = json.loads(str(env.get("GENERATED")))

@@ -1,6 +1,8 @@
-"""Builds CKV_GW_SEC_70: Key Vault holds the three app secrets (jwt-secret, database-url,
-database-password) in this environment's vault, the one whose keys encrypt its data (SEC-1).
-Checked on the vault that the app's secrets live in: every one of them must be there. Where
+"""Builds CKV_GW_SEC_70: Key Vault holds every secret of the app description's catalog (each
+variable in Key Vault spelling: `JWT_SECRET` -> `jwt-secret`, `jwt-secret-previous`,
+`jwt-secret-next`; synth/app.py) and the database password, in this environment's vault, the one
+whose keys encrypt its data (SEC-1, SEC-5). Checked on the vault that the app's secrets live in:
+every one of them must be there. Where
 every database server accepts Entra ID tokens only, no password exists and
 `database-password` is not required (DB-9; a stored placeholder is what issue 9 removed)."""
 
@@ -8,7 +10,7 @@ from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
 
-SECRETS = ("jwt-secret", "database-url", "database-password")
+from synth.app import secret_variables
 
 
 def entra_only_database(stack: Stack) -> bool:
@@ -23,11 +25,10 @@ def entra_only_database(stack: Stack) -> bool:
 
 class AzureSecretsStored(GroundworkCheck):
     id = "CKV_GW_SEC_70"
-    name = "JWT_SECRET, DATABASE_URL and DATABASE_PASSWORD are Key Vault secrets in this stack"
+    name = "The catalog's secrets (and any database password) are Key Vault secrets in this stack"
     requirement = "SEC-1"
     severity = "HIGH"
     resource_types = ("azurerm_key_vault_secret",)
-    needs_config = False
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         vault = address_of(body.get("key_vault_id"))
@@ -40,7 +41,14 @@ class AzureSecretsStored(GroundworkCheck):
             for s in stack.resources("azurerm_key_vault_secret").values()
             if address_of(s.get("key_vault_id")) == vault
         }
-        wanted = [n for n in SECRETS if n != "database-password" or not entra_only_database(stack)]
+        assert stack.config is not None
+        wanted = [
+            variable.lower().replace("_", "-")
+            for name, entry in stack.config.secrets.catalog.items()
+            for variable in secret_variables(name, entry)
+        ]
+        if not entra_only_database(stack):
+            wanted.append("database-password")
         missing = [name for name in wanted if name not in names]
         if missing:
             return Verdict.failed(f"{vault} lacks {missing}")

@@ -1,6 +1,7 @@
 """Builds CKV_GW_OBS_73: an Application Insights standard web test GETs
-https://<domain>/health from several locations, and verifies TLS exactly when the gateway's
-certificate is one clients trust (OBS-4).
+https://<domain><health path> from several locations (the health path of the service routed at
+`/` on the domain, which the gateway sends the domain's requests to; synth/app.py), and
+verifies TLS exactly when the gateway's certificate is one clients trust (OBS-4).
 
 The TLS check (`ssl_check_enabled`, the API's `SSLCheck`: "Checks to see if the SSL cert is
 still valid", WebTestValidationRules) fails on every run against a self-signed certificate
@@ -12,10 +13,26 @@ from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine, expect_equal
 
+from synth.app import Service
+
+
+def default_route_service(config: Any) -> Service | None:
+    """The service routed at `/` on the environment's domain (or with no host)."""
+    return next(
+        (
+            s
+            for s in config.services
+            if s.route is not None
+            and s.route.path_prefix == "/"
+            and s.route.host in (None, config.domain)
+        ),
+        None,
+    )
+
 
 class AzureUptimeCheck(GroundworkCheck):
     id = "CKV_GW_OBS_73"
-    name = "Availability test GETs https://<domain>/health; its TLS check matches the certificate"
+    name = "Availability test GETs the domain's health path; its TLS check matches the certificate"
     requirement = "OBS-4"
     severity = "MEDIUM"
     resource_types = ("azurerm_application_insights_standard_web_test",)
@@ -23,9 +40,13 @@ class AzureUptimeCheck(GroundworkCheck):
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         assert stack.config is not None
         request = (blocks(body, "request") or [{}])[0]
+        root = default_route_service(stack.config)
+        if root is None:
+            return Verdict.failed("no service is routed at / on the domain")
         verdicts = [
-            expect_equal("request.url", request.get("url"), f"https://{stack.config.domain}/health",
-                         "domain"),
+            expect_equal("request.url", request.get("url"),
+                         f"https://{stack.config.domain}{root.health.path}",
+                         f"domain and {root.name}'s health.path"),
             expect_equal("request.http_verb", request.get("http_verb", "GET"), "GET", "OBS-4"),
         ]  # fmt: skip
         if body.get("enabled") is False:

@@ -36,19 +36,23 @@ def test_the_secrets_live_in_the_vault_and_no_password_placeholder_exists_sec_1(
         assert secret["content_type"]
 
 
-def test_jwt_secret_starts_with_256_random_bits_write_only_sec_1_sec_3_deploy_6(dev) -> None:
+def test_jwt_secret_starts_with_the_catalog_bits_write_only_sec_1_sec_3_sec_5_deploy_6(dev) -> None:
     found = secrets(dev)
-    # Two uuid() results (128 random bits each) hashed: evaluated at apply time, write-only;
+    # The default catalog's JWT_SECRET has 384 bits: two SHA-256s of two uuid() results (128
+    # random bits each), cut to 96 hex characters; evaluated at apply time, write-only;
     # current, previous and next each get their own first value (rotated-secrets contract).
+    one = 'sha256(join("", [uuid(), uuid()]))'
     for name in ("jwt-secret", "jwt-secret-previous", "jwt-secret-next"):
-        assert found[name]["value_wo"] == '${sha256(join("", [uuid(), uuid()]))}'
+        assert found[name]["value_wo"] == f'${{substr(join("", [{one}, {one}]), 0, 96)}}'
         assert found[name]["value_wo_version"] == 1
         assert "value" not in found[name]
+        assert found[name]["tags"]["groundwork-secret-kind"] == "generated"
     url = found["database-url"]["value"]
-    assert url.startswith("postgresql://id-groundwork-dev-app@")
+    # No user: each service signs in as its own role (PGUSER), so one URL serves every reader.
+    assert url.startswith("postgresql://${azurerm_postgresql_flexible_server.")
     # Verified, and no sslrootcert=system, which node-postgres opens as a file (r2 review).
     assert url.endswith("?sslmode=verify-full")
-    assert ":" not in url.removeprefix("postgresql://").split("@")[0]  # no password
+    assert "@" not in url  # no user, no password
 
 
 def test_secrets_expire_within_the_rotation_period_sec_2(dev) -> None:
@@ -91,11 +95,12 @@ def test_the_rotation_job_drains_the_queue_and_may_write_only_the_rotated_secret
     assert env["ROTATED"] == "database-url,jwt-secret,jwt-secret-next,jwt-secret-previous"
     # After a shift it waits for Container Apps' Key Vault refresh, then restarts the app.
     assert env["REFRESH_SECONDS"] == "2100"
-    assert env["APP_NAME"].startswith("${azurerm_container_app.service_app_")
+    assert env["APP_NAMES"].startswith("${azurerm_container_app.service_app_")
+    assert env["GENERATED_BYTES"] == '{"jwt-secret": 48}'
     assert 'revision", "restart' in container["command"][2]
     assert job["replica_timeout_in_seconds"] == 3000
     assert env["ROTATION_DAYS"] == "90"
-    assert "token_hex(32)" in container["command"][2]
+    assert "token_hex(sizes[current])" in container["command"][2]
     identity = job["identity"]["identity_ids"][0].removesuffix(".id}").removeprefix("${")
     grants = [
         a

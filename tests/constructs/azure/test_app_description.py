@@ -1,0 +1,362 @@
+"""The app description switches what the Azure stack builds (APP-7, SEC-5), one test per switch:
+three services (two routed by path, one internal worker) with their own environment and
+secrets; the cache and the bucket only when a service uses them; a generated secret's rotation
+slots; external secrets refused with one config error; and the whole cloud passing the gate
+with the three-service description (tests/constructs/azure/environments/apps.yaml)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cdktf import Testing as CdktfTesting
+from matrix import ROOT, resources_of, start_synth, wait_all
+
+from stacks import stack_class
+from synth.config import ConfigError, EnvironmentConfig, parse_environment
+
+APPS = Path(__file__).resolve().parent / "environments" / "apps.yaml"
+
+
+def described(**changes: Any) -> dict[str, Any]:
+    """apps.yaml's data with top-level keys replaced; `api` / `worker` / `web` replace a service."""
+    data = yaml.safe_load(APPS.read_text())
+    for key, value in changes.items():
+        if key in ("web", "api", "worker"):
+            data["services"] = [value if s["name"] == key else s for s in data["services"]]
+        else:
+            data[key] = value
+    return data
+
+
+def synth(data: dict[str, Any]) -> tuple[EnvironmentConfig, dict[str, Any]]:
+    config = parse_environment("apps", data, source=str(APPS), cloud="azure")
+    return config, json.loads(CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config)))
+
+
+@pytest.fixture(scope="module")
+def apps() -> tuple[EnvironmentConfig, dict[str, Any]]:
+    return synth(described())
+
+
+def by_service(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        a["tags"]["groundwork-service"]: a for a in resources_of(stack, "azurerm_container_app")
+    }
+
+
+def env_of(app: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["name"]: e for e in app["template"]["container"][0]["env"]}
+
+
+def test_three_services_two_routes_and_an_unrouted_worker_app_7(apps) -> None:
+    _, stack = apps
+    services = by_service(stack)
+    assert sorted(services) == ["api", "web", "worker"]
+    assert services["web"]["name"] == "ca-web-groundwork-apps-fc5cec"
+    (gateway,) = resources_of(stack, "azurerm_application_gateway")
+    pools = {p["name"]: p["fqdns"] for p in gateway["backend_address_pool"]}
+    assert sorted(pools) == ["svc-api", "svc-web"]  # the worker is no backend
+    assert pools["svc-api"] == ["${azurerm_container_app.service_api_app_2AFC8EE7.ingress[0].fqdn}"]
+    (path_map,) = gateway["url_path_map"]
+    assert path_map["default_backend_address_pool_name"] == "svc-web"  # `/` on the domain
+    (rule,) = path_map["path_rule"]
+    assert (rule["backend_address_pool_name"], rule["paths"]) == ("svc-api", ["/api", "/api/*"])
+    https = next(r for r in gateway["request_routing_rule"] if r["name"] == "https-to-app")
+    assert (https["rule_type"], https["url_path_map_name"]) == ("PathBasedRouting", "paths")
+    # Each backend is probed on its own service's health path.
+    assert sorted(p["path"] for p in gateway["probe"]) == ["/api/health", "/healthz"]
+    # Routed services admit the gateway's subnet; the worker has no VNet-facing ingress.
+    assert services["web"]["ingress"]["external_enabled"] is True
+    assert services["worker"]["ingress"]["external_enabled"] is False
+    assert "ip_security_restriction" not in services["worker"]["ingress"]
+
+
+def test_each_service_has_its_port_health_size_env_and_secrets_app_7_sec_5(apps) -> None:
+    _, stack = apps
+    services = by_service(stack)
+    api, web, worker = services["api"], services["web"], services["worker"]
+    assert api["ingress"]["target_port"] == 8080 and web["ingress"]["target_port"] == 3000
+    assert (api["template"]["min_replicas"], api["template"]["max_replicas"]) == (1, 4)
+    probe = web["template"]["container"][0]["readiness_probe"][0]
+    assert (probe["path"], probe["interval_seconds"], probe["timeout"]) == ("/healthz", 15, 5)
+    assert env_of(api)["LOG_LEVEL"]["value"] == "info"
+    assert env_of(web)["NEXT_PUBLIC_API"]["value"] == "/api"
+    assert env_of(worker)["QUEUE_CONCURRENCY"]["value"] == "4"
+    secret_env = {
+        name: sorted(n for n, e in env_of(app).items() if "secret_name" in e)
+        for name, app in services.items()
+    }
+    assert secret_env == {
+        "web": ["SESSION_SECRET", "SESSION_SECRET_NEXT", "SESSION_SECRET_PREVIOUS"],
+        "api": [
+            "CACHE_URL",
+            "DATABASE_URL",
+            "JWT_SECRET",
+            "JWT_SECRET_NEXT",
+            "JWT_SECRET_PREVIOUS",
+        ],
+        "worker": ["DATABASE_DIRECT_URL"],
+    }
+    # IAM-1: each identity may read exactly the secrets its service lists.
+    grants = [
+        g for g in resources_of(stack, "azurerm_role_assignment")
+        if g.get("role_definition_name") == "Key Vault Secrets User"
+    ]  # fmt: skip
+    worker_reads = [g for g in grants if "service_worker_identity" in g["principal_id"]]
+    assert [g["scope"].split(".")[1].split("_")[1] for g in worker_reads] == ["database-direct-url"]
+
+
+def test_derived_urls_and_release_images_follow_the_catalog_sec_5(apps) -> None:
+    _, stack = apps
+    found = {s["name"]: s for s in resources_of(stack, "azurerm_key_vault_secret")}
+    assert found["database-direct-url"]["value"].split("}:")[1].startswith("5432/")
+    assert found["cache-url"]["value"].startswith("rediss://${azurerm_managed_redis.")
+    assert found["cache-url"]["tags"]["groundwork-secret-kind"] == "derived"
+    assert stack["output"]["release_image_api"]["value"].endswith("/api:1.4.2")
+    # The database role job runs once per service that uses the database.
+    jobs = {j["name"]: j for j in resources_of(stack, "azurerm_container_app_job")}
+    assert sorted(n for n in jobs if n.startswith("caj-role")) == [
+        "caj-role-api-groundwork-a-fc5cec",
+        "caj-role-worker-groundwor-fc5cec",
+    ]
+
+
+def test_a_reader_url_points_at_the_read_replica_sec_5() -> None:
+    worker = {
+        **next(s for s in described()["services"] if s["name"] == "worker"),
+        "secrets": ["DATABASE_DIRECT_URL", "DATABASE_READER_URL"],
+    }
+    catalog = {
+        **described()["secrets"]["catalog"],
+        "DATABASE_READER_URL": {"kind": "derived", "source": "database_reader_url"},
+    }
+    data = described(worker=worker, secrets={"catalog": catalog})
+    data["database"] = {"read_replicas": 1}
+    _, stack = synth(data)
+    found = {s["name"]: s for s in resources_of(stack, "azurerm_key_vault_secret")}
+    reader = found["database-reader-url"]["value"]
+    replica = next(
+        name
+        for name, server in stack["resource"]["azurerm_postgresql_flexible_server"].items()
+        if server.get("create_mode") == "Replica"
+    )
+    assert reader.startswith(
+        f"postgresql://${{azurerm_postgresql_flexible_server.{replica}.fqdn}}:5432/"
+    )
+    assert "@" not in reader and reader.endswith("?sslmode=verify-full")
+
+
+def test_a_generated_secret_gets_current_previous_next_and_rotation_sec_5(apps) -> None:
+    _, stack = apps
+    found = {s["name"]: s for s in resources_of(stack, "azurerm_key_vault_secret")}
+    for name in ("session-secret", "session-secret-previous", "session-secret-next"):
+        # bits: 256 -> one SHA-256 of two uuid() results; write-only, expiring.
+        assert found[name]["value_wo"] == '${sha256(join("", [uuid(), uuid()]))}'
+        assert "value" not in found[name]
+        assert found[name]["expiration_date"] == '${timeadd(timestamp(), "2160h")}'
+        assert found[name]["tags"]["groundwork-secret"] == "SESSION_SECRET"
+    (rotation,) = [
+        j
+        for j in resources_of(stack, "azurerm_container_app_job")
+        if j["name"].startswith("caj-rotate")
+    ]
+    env = {e["name"]: e["value"] for e in rotation["template"]["container"][0]["env"]}
+    assert json.loads(env["GENERATED"])["session-secret"] == [
+        "session-secret-previous",
+        "session-secret-next",
+    ]
+    assert json.loads(env["GENERATED_BYTES"]) == {"jwt-secret": 48, "session-secret": 32}
+    # Both readers of generated secrets are restarted after a shift; the worker reads none.
+    assert "service_web_app_" in env["APP_NAMES"] and "service_api_app_" in env["APP_NAMES"]
+    assert "service_worker_app_" not in env["APP_NAMES"]
+
+
+def test_without_a_cache_user_there_is_no_cache_and_no_cache_variable() -> None:
+    api = {
+        **next(s for s in described()["services"] if s["name"] == "api"),
+        "secrets": ["JWT_SECRET", "DATABASE_URL"],
+        "uses": ["database", "object_storage"],
+    }
+    catalog = described()["secrets"]["catalog"]
+    catalog.pop("CACHE_URL")
+    config, stack = synth(described(api=api, secrets={"catalog": catalog}))
+    assert not config.uses_cache
+    assert resources_of(stack, "azurerm_managed_redis") == []
+    assert not [j for j in resources_of(stack, "azurerm_container_app_job") if "cache" in j["name"]]
+    assert not [
+        r for r in resources_of(stack, "azurerm_network_security_rule") if "redis" in r["name"]
+    ]
+    for app in resources_of(stack, "azurerm_container_app"):
+        assert not {"REDIS_HOST", "REDIS_PORT", "REDIS_USERNAME"} & set(env_of(app))
+
+
+def test_without_a_bucket_user_there_is_no_bucket() -> None:
+    api = {
+        **next(s for s in described()["services"] if s["name"] == "api"),
+        "uses": ["database", "cache"],
+    }
+    config, stack = synth(described(api=api))
+    assert not config.uses_object_storage
+    assert resources_of(stack, "azurerm_storage_container") == []
+    accounts = [a["name"] for a in resources_of(stack, "azurerm_storage_account")]
+    assert all(name.startswith("stlog") for name in accounts)  # flow logs and the rotation queue
+    for app in resources_of(stack, "azurerm_container_app"):
+        assert not {"STORAGE_BLOB_ENDPOINT", "STORAGE_CONTAINER"} & set(env_of(app))
+    assert not [
+        g for g in resources_of(stack, "azurerm_role_assignment")
+        if g.get("role_definition_name") == "Storage Blob Data Contributor"
+    ]  # fmt: skip
+
+
+def test_an_external_secret_is_refused_on_azure_with_one_config_error_sec_5() -> None:
+    """No Key Vault secret can be created without a value, and a revision that references one
+    with no version fails the first apply (CKV_GW_DEPLOY_91): refused, never half-built."""
+    api = {
+        **next(s for s in described()["services"] if s["name"] == "api"),
+        "secrets": ["JWT_SECRET", "DATABASE_URL", "CACHE_URL", "STRIPE_API_KEY"],
+    }
+    catalog = {
+        **described()["secrets"]["catalog"],
+        "STRIPE_API_KEY": {
+            "kind": "external",
+            "description": "Stripe live key, from the dashboard",
+        },
+    }
+    with pytest.raises(ConfigError) as refused:
+        parse_environment(
+            "apps",
+            described(api=api, secrets={"catalog": catalog}),
+            source=str(APPS),
+            cloud="azure",
+        )
+    (line,) = str(refused.value).splitlines()
+    assert line.startswith(
+        f"{APPS}: secrets.catalog.STRIPE_API_KEY: kind external is not supported"
+    )
+    # The same description is valid on a cloud that builds external secrets.
+    data = described(api=api, secrets={"catalog": catalog})
+    assert parse_environment("apps", data, source=str(APPS), cloud="gcp").secrets.catalog
+
+
+def test_a_probe_interval_container_apps_cannot_run_is_refused_with_its_field() -> None:
+    web = {
+        **next(s for s in described()["services"] if s["name"] == "web"),
+        "health": {"path": "/healthz", "interval_seconds": 300, "timeout_seconds": 5},
+    }
+    with pytest.raises(ConfigError) as refused:
+        parse_environment("apps", described(web=web), source=str(APPS), cloud="azure")
+    assert str(refused.value) == (
+        f"{APPS}: services[0] (web).health.interval_seconds: 300 is above 240, the most "
+        "Container Apps probes allow"
+    )
+
+
+def api_on_its_own_host() -> dict[str, Any]:
+    """apps.yaml with the API on `api.<domain>` instead of under `/api`."""
+    api = {
+        **next(s for s in described()["services"] if s["name"] == "api"),
+        "route": {"host": "api.apps.groundwork.example.com", "path_prefix": "/"},
+    }
+    return described(api=api)
+
+
+def api_under_a_path_of_its_own_host() -> dict[str, Any]:
+    """apps.yaml with the API at `/v1` on `api.<domain>`, a host with no `/` service."""
+    api = {
+        **next(s for s in described()["services"] if s["name"] == "api"),
+        "route": {"host": "api.apps.groundwork.example.com", "path_prefix": "/v1"},
+    }
+    return described(api=api)
+
+
+def test_a_host_without_a_root_service_falls_back_to_the_domains_app_7() -> None:
+    _, stack = synth(api_under_a_path_of_its_own_host())
+    (gateway,) = resources_of(stack, "azurerm_application_gateway")
+    (path_map,) = gateway["url_path_map"]
+    assert path_map["name"] == "paths-1"
+    assert path_map["default_backend_address_pool_name"] == "svc-web"
+    assert [r["paths"] for r in path_map["path_rule"]] == [["/v1", "/v1/*"]]
+
+
+def test_a_host_route_gets_its_listener_redirect_and_certificate_name_app_7() -> None:
+    _, stack = synth(api_on_its_own_host())
+    (gateway,) = resources_of(stack, "azurerm_application_gateway")
+    listeners = {item["name"]: item for item in gateway["http_listener"]}
+    assert listeners["https"]["host_name"] == "apps.groundwork.example.com"
+    assert listeners["https-1"]["host_name"] == "api.apps.groundwork.example.com"
+    assert listeners["https-1"]["require_sni"] is True
+    rules = {r["name"]: r for r in gateway["request_routing_rule"]}
+    # Each host has only its `/` service: Basic rules, no path map.
+    assert (rules["https-to-1"]["rule_type"], rules["https-to-1"]["backend_address_pool_name"]) == (
+        "Basic",
+        "svc-api",
+    )
+    assert rules["https-to-app"]["backend_address_pool_name"] == "svc-web"
+    assert "url_path_map" not in gateway
+    # Plain HTTP for the API's host redirects to the API's HTTPS listener, before the catch-all.
+    redirect = next(r for r in gateway["redirect_configuration"] if r["name"] == "to-https-1")
+    assert redirect["target_listener_name"] == "https-1"
+    assert rules["http-to-https-1"]["priority"] < rules["http-to-https"]["priority"]
+    # The self-signed certificate covers every route host (a key_vault one must, README).
+    (certificate,) = resources_of(stack, "azurerm_key_vault_certificate")
+    names = certificate["certificate_policy"]["x509_certificate_properties"][
+        "subject_alternative_names"
+    ]["dns_names"]
+    assert names == ["apps.groundwork.example.com", "api.apps.groundwork.example.com"]
+
+
+def without_cache_and_bucket() -> dict[str, Any]:
+    """apps.yaml with no service using the cache or the bucket."""
+    api = {
+        **next(s for s in described()["services"] if s["name"] == "api"),
+        "secrets": ["JWT_SECRET", "DATABASE_URL"],
+        "uses": ["database"],
+    }
+    catalog = described()["secrets"]["catalog"]
+    catalog.pop("CACHE_URL")
+    return described(api=api, secrets={"catalog": catalog})
+
+
+@pytest.mark.parametrize(
+    "variant", ["three-services", "without-cache-and-bucket", "host-route", "host-without-root"]
+)
+def test_the_gate_passes_on_the_description(tmp_path: Path, variant: str) -> None:
+    """The whole cloud (the stack and its bootstrap) passes the gate with every requirement
+    checked; without a cache or bucket their requirements are n/a, never pass."""
+    environments = tmp_path / "environments"
+    environments.mkdir()
+    data = {
+        "three-services": described,
+        "without-cache-and-bucket": without_cache_and_bucket,
+        "host-route": api_on_its_own_host,
+        "host-without-root": api_under_a_path_of_its_own_host,
+    }[variant]()
+    (environments / "apps.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    outdir = tmp_path / "out"
+    wait_all(
+        {
+            "azure": start_synth(
+                "azure", outdir, extra_env={"GROUNDWORK_ENVIRONMENTS": str(environments)}
+            )
+        }
+    )
+    report = tmp_path / "verify.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "synth", "verify", str(outdir), "--require-coverage",
+         "--environments", str(environments), "--json", str(report)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    requirements = {
+        (r["stack"], r["requirement"]): r["status"]
+        for r in json.loads(report.read_text())["requirements"]
+    }
+    assert requirements["apps", "APP-7"] == requirements["apps", "SEC-5"] == "pass"
+    optional = "n/a" if variant == "without-cache-and-bucket" else "pass"
+    assert requirements["apps", "CACHE-1"] == requirements["apps", "OBJ-3"] == optional
