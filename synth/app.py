@@ -315,11 +315,36 @@ def secret_variables(
     return (name,)
 
 
+# Clouds whose stacks cannot yet give an external secret a first apply that neither fails nor
+# waits for a person (DEPLOY-6), and why: the config is refused there (`cloud_secret_problems`).
+EXTERNAL_SECRETS_REFUSED: dict[str, str] = {
+    # A Cloud Run revision that reads a secret version that does not exist fails to start
+    # (terraform-provider-google#10846), so the first apply would fail on an empty secret, and
+    # leaving the reference out of Terraform's revision would have the next apply remove what
+    # the release step added (constructs/gcp/secrets.py).
+    "gcp": "a Cloud Run revision cannot start while a secret it reads has no version, so the "
+    "first apply would fail on the empty secret",
+}
+
+
+def cloud_secret_problems(config: EnvironmentConfig) -> list[str]:
+    """Secret kinds the config's cloud refuses (`EXTERNAL_SECRETS_REFUSED`), one line each."""
+    why = EXTERNAL_SECRETS_REFUSED.get(config.cloud)
+    if why is None or config.role != "workload":
+        return []
+    return [
+        f"secrets.catalog.{name}: kind external is not supported on {config.cloud}: {why}; "
+        "use kind generated or derived, or deploy this environment on another cloud"
+        for name, entry in config.secrets.catalog.items()
+        if isinstance(entry, ExternalSecret)
+    ]
+
+
 def app_problems(config: EnvironmentConfig) -> list[str]:
     """Cross-references the schema cannot state field by field, one line each naming the field
     and the value: unknown or unread secrets, reserved or colliding variable names, routes
     that collide or that no certificate covers, and a reader URL without a replica."""
-    problems: list[str] = []
+    problems: list[str] = cloud_secret_problems(config)
     catalog = config.secrets.catalog
     names = [service.name for service in config.services]
     for name in sorted({n for n in names if names.count(n) > 1}):
