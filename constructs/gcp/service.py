@@ -301,6 +301,15 @@ class SharedParts:
     def __init__(self) -> None:
         self.database_role: ProjectIamCustomRole | None = None
         self.last_database_step: GcloudStep | None = None
+        self.users: list[SqlUser] = []
+        self.steps: list[GcloudStep] = []
+
+    def order_database_steps(self) -> None:
+        """Every service's step also waits for every other service's database user: creating
+        a user is an operation on the primary as well (CKV_GW_DEPLOY_54)."""
+        for step in self.steps:
+            users = [f"{u.terraform_resource_type}.{u.friendly_unique_id}" for u in self.users]
+            step.depends_on = list(dict.fromkeys([*(step.depends_on or []), *users]))
 
 
 class Service(Construct):
@@ -598,6 +607,8 @@ class Service(Construct):
             script=database_setup(config, database.instance_name, spec.name),
         )  # fmt: skip
         shared.last_database_step = migrations
+        shared.users.append(user)
+        shared.steps.append(migrations)
         self._migrations = [migrations]
         return [login]
 
@@ -673,7 +684,7 @@ def build_services(
 ) -> list[Service]:
     """APP-7: one Cloud Run service per described service, in the description's order."""
     shared = SharedParts()
-    return [
+    services = [
         Service(
             scope,
             construct_id(spec),
@@ -689,3 +700,6 @@ def build_services(
         )
         for spec in config.services
     ]
+    if len(shared.steps) > 1:
+        shared.order_database_steps()
+    return services
