@@ -28,7 +28,7 @@
   the service depends on) for generated ones. Reading `latest` of a secret without a
   version fails the revision (terraform-provider-google#10846).
 
-Satisfies: SEC-1, SEC-2, SEC-3, DB-9, DEPLOY-2, DEPLOY-5
+Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-5
 """
 
 from __future__ import annotations

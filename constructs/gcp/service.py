@@ -1,5 +1,12 @@
-"""Cloud Run (v2) service for the app: private ingress, direct VPC egress, secrets by reference.
+"""Cloud Run (v2) services of the app description: private ingress, direct VPC egress, secrets
+by reference.
 
+- APP-7: one service per `config.services` entry (synth/app.py), each with its own port,
+  health path and timings, size, replica bounds, `environment`, the secrets it lists and the
+  platform wiring of what it uses (PLATFORM_ENVIRONMENT["gcp"], the one list of names); the
+  default service `app` keeps its construct IDs and names (`<prefix>`, `<prefix>-app`),
+  another is `<prefix>-<service>` with account `<prefix>-svc-<service>`. No construct names
+  an application's variable or secret.
 - APP-1: min/max instances from the config. Cloud Run's autoscaler is not configurable by
   metric: it scales on request concurrency and keeps CPU near 60 %, which covers the
   table's CPU > 70 % trigger; memory is not an autoscaling signal on Cloud Run, so the
@@ -15,22 +22,24 @@
   --image`: the service has two containers), and
   Terraform ignores the container image (and the `client` fields gcloud sets), so a later
   apply neither reverts a release nor fights the pipeline. Every secret it reads has a
-  version before it starts: derived versions are references, JWT_SECRET's first version is
-  the rotator's first run (constructs/gcp/rotation.py), which the service depends on.
+  version before it starts: derived versions are references, a generated secret's first
+  version is the rotator's first run (constructs/gcp/rotation.py), which the service depends
+  on.
 - DEPLOY-6: the Cloud SQL Auth Proxy runs as a sidecar (`--private-ip --auto-iam-authn`
   on 127.0.0.1:5432; the app container starts once the proxy's `/startup` probe passes),
   the app gets REDIS_CA_CERT to verify Memorystore, and its IAM database user may run its
   migrations and nothing more (`database_setup` below).
-- EDGE-4: startup probe `GET /health` every 10 s, liveness every 30 s. Cloud Run gives an
+- EDGE-4: startup probe `GET <health.path>` every `interval_seconds` (today's service: every
+  10 s), liveness three times as far apart (30 s). Cloud Run gives an
   instance 10 s after SIGTERM (fixed by the platform), not 30 s: the gap is
   CKV_GW_EDGE_44, failing and waived with its reason, not passed on paper.
-- APP-4: secrets enter only as `secret_key_ref`; APP-5: the service account
-  `<prefix>-app` may read only its own secrets, use only its bucket, and log in to its own
-  Cloud SQL instances as an IAM database user (DB-9).
+- APP-4: secrets enter only as `secret_key_ref`; APP-5, IAM-1: each service's account may
+  read only the secrets it lists, use the bucket only if it uses object storage, and log in to
+  its own Cloud SQL instances as an IAM database user only if it uses the database (DB-9).
 - Ingress only from the internal/Cloud Load Balancing path (NET-3); with that ingress the
   invoker check is off so the external load balancer can reach it without `allUsers`.
 
-Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, DB-6, DB-9, NET-3, IAM-1
+Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, APP-7, EDGE-4, DB-6, DB-9, NET-3, IAM-1
 Satisfies: DEPLOY-2, DEPLOY-5, DEPLOY-6
 """
 
