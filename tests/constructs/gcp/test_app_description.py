@@ -267,6 +267,7 @@ def test_cache_off_no_cache_resources_and_no_cache_variables() -> None:
     text = json.dumps(services_by_name(stack))
     assert "REDIS_" not in text and "uses-redis" not in text
     assert not any("redis" in b["name"] for b in of_type(stack, "google_compute_firewall").values())
+    assert "cache" not in {b["name"] for b in of_type(stack, "google_kms_crypto_key").values()}
 
 
 def test_bucket_off_no_bucket() -> None:
@@ -278,6 +279,7 @@ def test_bucket_off_no_bucket() -> None:
     assert of_type(stack, "google_storage_bucket") == {}
     assert of_type(stack, "google_storage_bucket_iam_member") == {}
     assert "BUCKET_NAME" not in json.dumps(services_by_name(stack))
+    assert "storage" not in {b["name"] for b in of_type(stack, "google_kms_crypto_key").values()}
 
 
 def test_an_external_secret_is_refused_on_gcp_with_the_field_and_why() -> None:
@@ -300,12 +302,23 @@ def test_an_external_secret_is_refused_on_gcp_with_the_field_and_why() -> None:
     parse_environment("described", {**data, "cloud": "aws"}, source="described.yaml")
 
 
+def lean_data() -> dict[str, Any]:
+    """The fixture with neither the cache nor the bucket: no service uses them."""
+    data = described_data()
+    data["services"][0]["uses"] = []
+    data["services"][1]["secrets"] = ["API_SIGNING_KEY", "DATABASE_URL"]
+    del data["secrets"]["catalog"]["CACHE_URL"]
+    return data
+
+
 def test_the_described_config_passes_the_gate(tmp_path: Path) -> None:
-    """The whole GCP app (main.py) on the fixture config, judged by the gate with every
-    requirement covered: APP-7 and SEC-5 by their GCP policies."""
+    """The whole GCP app (main.py) on the fixture config, and on it without the cache and
+    the bucket (`lean`), judged by the gate with every requirement covered: APP-7 and SEC-5
+    by their GCP policies, the cache's and the bucket's requirements n/a without them."""
     environments = tmp_path / "environments"
     environments.mkdir()
     (environments / "described.yaml").write_text(FIXTURE.read_text())
+    (environments / "lean.yaml").write_text(yaml.safe_dump(lean_data()))
     out = tmp_path / "out"
     wait_all(
         {"gcp": start_synth("gcp", out, extra_env={"GROUNDWORK_ENVIRONMENTS": str(environments)})}
@@ -317,10 +330,12 @@ def test_the_described_config_passes_the_gate(tmp_path: Path) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    statuses = {
-        r["requirement"]: r["status"]
-        for r in json.loads(report.read_text())["requirements"]
-        if r["stack"] == "described"
-    }
-    assert statuses["APP-7"] == "pass"
-    assert statuses["SEC-5"] == "pass"
+    rows = json.loads(report.read_text())["requirements"]
+    statuses = {(r["stack"], r["requirement"]): r["status"] for r in rows}
+    for stack in ("described", "lean"):
+        assert statuses[stack, "APP-7"] == "pass"
+        assert statuses[stack, "SEC-5"] == "pass"
+    assert statuses["described", "CACHE-1"] == "pass"
+    assert statuses["lean", "CACHE-1"] == "n/a"
+    assert statuses["described", "OBJ-2"] == "pass"
+    assert statuses["lean", "OBJ-2"] == "n/a"
