@@ -308,6 +308,10 @@ def lean_data() -> dict[str, Any]:
     data["services"][0]["uses"] = []
     data["services"][1]["secrets"] = ["API_SIGNING_KEY", "DATABASE_URL"]
     del data["secrets"]["catalog"]["CACHE_URL"]
+    # Its own identity beside `described` (domains, projects and ranges are per environment).
+    data["domain"] = "lean.groundwork.example.com"
+    data["gcp"]["project"] = "groundwork-lean"
+    data["network"]["cidr"] = "10.50.0.0/16"
     return data
 
 
