@@ -627,8 +627,8 @@ class Service(Construct):
         """DEPLOY-6: the database path, the Cloud SQL Auth Proxy sidecar. A service that reads
         a `database_reader_url` also reaches read replica 0, on the next port: given several
         instances, the proxy listens on `--port` for the first and on each following port for
-        the next (GoogleCloudPlatform/cloud-sql-proxy README, "--port": "subsequent instances
-        ... incrementing from the specified port")."""
+        the next (GoogleCloudPlatform/cloud-sql-proxy, cmd/root.go, `--port`: "Initial port for
+        listeners. Subsequent listeners increment from this value.")."""
         instances = [database.connection_name]
         if secrets.reads_replica(spec) and database.replicas:
             instances.append(database.replicas[0].connection_name)

@@ -179,6 +179,31 @@ def test_two_routes_and_the_worker_is_not_routed(stack: dict[str, Any]) -> None:
     assert backends[matcher["default_service"]] == f"{PREFIX}-web-run"
 
 
+def test_a_route_host_gets_its_host_rule_certificate_name_and_record_edge_1() -> None:
+    data = described_data()
+    data["services"][1]["route"] = {"host": "api.dev.groundwork.example.com", "path_prefix": "/"}
+    stack = synth(parse(data))
+    (certificate,) = of_type(stack, "google_compute_managed_ssl_certificate").values()
+    assert certificate["managed"]["domains"] == [
+        "dev.groundwork.example.com",
+        "api.dev.groundwork.example.com",
+    ]
+    records = {r["name"] for r in of_type(stack, "google_dns_record_set").values()}
+    assert records == {"dev.groundwork.example.com.", "api.dev.groundwork.example.com."}
+    https = next(
+        m for m in of_type(stack, "google_compute_url_map").values() if "default_service" in m
+    )
+    assert https["host_rule"] == [
+        {"hosts": ["api.dev.groundwork.example.com"], "path_matcher": "routes-0"}
+    ]
+    backends = {
+        f"${{google_compute_backend_service.{n}.id}}": b["name"]
+        for n, b in of_type(stack, "google_compute_backend_service").items()
+    }
+    assert backends[https["path_matcher"][0]["default_service"]] == f"{PREFIX}-api-run"
+    assert backends[https["default_service"]] == f"{PREFIX}-web-run"
+
+
 def test_the_worker_has_no_public_ingress_net_3(stack: dict[str, Any]) -> None:
     worker = services_by_name(stack)[f"{PREFIX}-worker"]
     assert worker["ingress"] == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
@@ -252,6 +277,33 @@ def test_a_derived_database_url_is_each_readers_own_write_only_secret(
         )
         assert f"svc-{reader}%40groundwork-dev.iam" in version["secret_data_wo"]
     assert f"{PREFIX}-database-url" not in ids  # no default service reads it
+
+
+def test_a_reader_url_reaches_replica_0_through_the_sidecars_next_port() -> None:
+    data = described_data()
+    data.setdefault("database", {})["read_replicas"] = 1
+    data["services"][2]["secrets"] = ["DATABASE_URL", "DATABASE_READER_URL"]
+    data["secrets"]["catalog"]["DATABASE_READER_URL"] = {
+        "kind": "derived",
+        "source": "database_reader_url",
+    }
+    stack = synth(parse(data))
+    worker = services_by_name(stack)[f"{PREFIX}-worker"]
+    proxy = next(c for c in worker["template"]["containers"] if c["name"] == "cloud-sql-proxy")
+    assert "--port=5432" in proxy["args"]
+    primary, replica = proxy["args"][-2:]
+    assert primary.endswith(".connection_name}") and "instance" in primary
+    assert replica.endswith(".connection_name}") and "replica-0" in replica
+    (version,) = [
+        v
+        for v in of_type(stack, "google_secret_manager_secret_version").values()
+        if address_by_secret_id(stack, f"{PREFIX}-database-reader-url_worker") in v["secret"]
+    ]
+    assert "@127.0.0.1:5433/" in version["secret_data_wo"]
+    # api reads no reader URL: its sidecar serves the primary only.
+    api = services_by_name(stack)[f"{PREFIX}-api"]
+    api_proxy = next(c for c in api["template"]["containers"] if c["name"] == "cloud-sql-proxy")
+    assert "replica-0" not in json.dumps(api_proxy["args"])
 
 
 def test_cache_off_no_cache_resources_and_no_cache_variables() -> None:
