@@ -367,6 +367,35 @@ def lean_data() -> dict[str, Any]:
     return data
 
 
+def minimal_data() -> dict[str, Any]:
+    """A frontend that reads no secret and uses nothing, and an API with only its database
+    URL: no generated secret (so no rotator), no cache, no bucket."""
+    data = described_data()
+    data["services"] = [
+        {"name": "web", "port": 3000, "route": {"path_prefix": "/"}},
+        {
+            "name": "api",
+            "port": 8080,
+            "secrets": ["DATABASE_URL"],
+            "route": {"path_prefix": "/api"},
+        },
+    ]
+    data["secrets"] = {"catalog": {"DATABASE_URL": {"kind": "derived", "source": "database_url"}}}
+    data["domain"] = "minimal.groundwork.example.com"
+    data["gcp"]["project"] = "groundwork-minimal"
+    data["network"]["cidr"] = "10.60.0.0/16"
+    return data
+
+
+def test_without_a_generated_secret_there_is_no_rotator() -> None:
+    stack = synth(parse(minimal_data()))
+    assert of_type(stack, "google_cloud_run_v2_job") == {}
+    assert of_type(stack, "google_cloud_scheduler_job") == {}
+    web = services_by_name(stack)["groundwork-described-web"]
+    assert [c["name"] for c in web["template"]["containers"]] == ["app"]  # no proxy sidecar
+    assert not app_container(web).get("env")
+
+
 def test_the_described_config_passes_the_gate(tmp_path: Path) -> None:
     """The whole GCP app (main.py) on the fixture config, and on it without the cache and
     the bucket (`lean`), judged by the gate with every requirement covered: APP-7 and SEC-5
@@ -375,6 +404,7 @@ def test_the_described_config_passes_the_gate(tmp_path: Path) -> None:
     environments.mkdir()
     (environments / "described.yaml").write_text(FIXTURE.read_text())
     (environments / "lean.yaml").write_text(yaml.safe_dump(lean_data()))
+    (environments / "minimal.yaml").write_text(yaml.safe_dump(minimal_data()))
     out = tmp_path / "out"
     wait_all(
         {"gcp": start_synth("gcp", out, extra_env={"GROUNDWORK_ENVIRONMENTS": str(environments)})}
@@ -388,7 +418,7 @@ def test_the_described_config_passes_the_gate(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     rows = json.loads(report.read_text())["requirements"]
     statuses = {(r["stack"], r["requirement"]): r["status"] for r in rows}
-    for stack in ("described", "lean"):
+    for stack in ("described", "lean", "minimal"):
         assert statuses[stack, "APP-7"] == "pass"
         assert statuses[stack, "SEC-5"] == "pass"
     assert statuses["described", "CACHE-1"] == "pass"
