@@ -12,6 +12,7 @@ from cdktf import TerraformOutput
 from cdktf_cdktf_provider_google.provider import GoogleProvider
 from cdktf_cdktf_provider_time.provider import TimeProvider
 from constructs import Construct
+from constructs.gcp.accounts import service_name
 from constructs.gcp.apis import enable_apis
 from constructs.gcp.budget import Budget
 from constructs.gcp.cache import Cache
@@ -24,11 +25,12 @@ from constructs.gcp.observability import Observability
 from constructs.gcp.registry import Registry
 from constructs.gcp.rotation import Rotation
 from constructs.gcp.secrets import Secrets
-from constructs.gcp.service import Service
+from constructs.gcp.service import build_services
 from constructs.gcp.state import StateStorage
 from constructs.gcp.storage import Storage
 
 from stacks.base import GroundworkStack
+from synth.app import DEFAULT_SERVICE_NAME
 from synth.config import EnvironmentConfig
 
 
@@ -51,14 +53,25 @@ class GcpStack(GroundworkStack):
         keys = Keys(self, "keys", config=config)
         network = Network(self, "network", config=config, agents=keys.agents)
         database = Database(self, "database", config=config, keys=keys, network=network)
-        storage = Storage(self, "storage", config=config, keys=keys)
+        # The bucket and the cache exist only when a service uses them (synth/app.py).
+        storage = (
+            Storage(self, "storage", config=config, keys=keys)
+            if config.uses_object_storage
+            else None
+        )
         secrets = Secrets(self, "secrets", config=config, keys=keys, database=database)
-        cache = Cache(self, "cache", config=config, keys=keys, network=network, secrets=secrets)
+        cache = (
+            Cache(self, "cache", config=config, keys=keys, network=network, secrets=secrets)
+            if config.uses_cache
+            else None
+        )
         registry = Registry(self, "registry", config=config, keys=keys)
-        rotation = Rotation(self, "rotation", config=config, secrets=secrets)
-        service = Service(
+        # The rotator exists when the catalog has a generated secret (SEC-2).
+        rotation = (
+            Rotation(self, "rotation", config=config, secrets=secrets) if secrets.rotated else None
+        )
+        services = build_services(
             self,
-            "service",
             config=config,
             network=network,
             database=database,
@@ -67,9 +80,9 @@ class GcpStack(GroundworkStack):
             secrets=secrets,
             rotation=rotation,
         )
-        edge = Edge(self, "edge", config=config, service=service)
+        edge = Edge(self, "edge", config=config, services=services)
         observability = Observability(
-            self, "observability", config=config, service=service, database=database, edge=edge
+            self, "observability", config=config, services=services, database=database, edge=edge
         )
         Budget(self, "budget", config=config, keys=keys, observability=observability)
         if config.features.auth_enabled:  # AUTH-1 is optional
@@ -90,14 +103,23 @@ class GcpStack(GroundworkStack):
             value=registry.repository_url,
             description="Push the app image here, tagged service.image_tag",
         )
-        TerraformOutput(
-            self,
-            "app_image",
-            value=registry.image,
-            # DEPLOY-5: the first revision runs gcp.initial_image; Terraform ignores the image.
-            description="The release pipeline deploys this to the app container "
-            "(gcloud run deploy --container=app --image)",
-        )
+        for service in services:
+            default = service.spec.name == DEFAULT_SERVICE_NAME
+            TerraformOutput(
+                self,
+                "app_image" if default else f"image_{service.spec.name}",
+                value=registry.images[service.spec.name],
+                # DEPLOY-5: the first revision runs gcp.initial_image; Terraform ignores the
+                # image.
+                description=(
+                    "The release pipeline deploys this to the app container "
+                    "(gcloud run deploy --container=app --image)"
+                    if default
+                    else "The release pipeline deploys this to service "
+                    f"{service_name(config, service.spec.name)} "
+                    "(gcloud run deploy --container=app --image)"
+                ),
+            )
         enable_apis(self)  # last: every API the stack's resources use (DEPLOY-2)
 
 

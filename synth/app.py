@@ -317,11 +317,43 @@ def secret_variables(
     return (name,)
 
 
+# Clouds whose stacks cannot yet give an external secret a first apply that neither fails nor
+# waits for a person (DEPLOY-6), and why: the config is refused there (`cloud_secret_problems`).
+EXTERNAL_SECRETS_REFUSED: dict[str, str] = {
+    # A Cloud Run revision that reads a secret version that does not exist fails to start
+    # (terraform-provider-google#10846), so the first apply would fail on an empty secret, and
+    # leaving the reference out of Terraform's revision would have the next apply remove what
+    # the release step added (constructs/gcp/secrets.py).
+    "gcp": "a Cloud Run revision cannot start while a secret it reads has no version, so the "
+    "first apply would fail on the empty secret",
+    # An `azurerm_key_vault_secret` must be created with `value` or `value_wo` (exactly one,
+    # hashicorp/terraform-provider-azurerm internal/services/keyvault/
+    # key_vault_secret_resource.go), so the stack cannot create one empty; and a Container App
+    # resolves every Key Vault reference when a revision provisions, so a reference to a
+    # secret with no version fails the first apply (CKV_GW_DEPLOY_91).
+    "azure": "Key Vault secrets cannot be created without a value, and a Container App whose "
+    "revision references a secret with no value fails to start during the apply",
+}
+
+
+def cloud_secret_problems(config: EnvironmentConfig) -> list[str]:
+    """Secret kinds the config's cloud refuses (`EXTERNAL_SECRETS_REFUSED`), one line each."""
+    why = EXTERNAL_SECRETS_REFUSED.get(config.cloud)
+    if why is None or config.role != "workload":
+        return []
+    return [
+        f"secrets.catalog.{name}: kind external is not supported on {config.cloud}: {why}; "
+        "use kind generated or derived, or deploy this environment on another cloud"
+        for name, entry in config.secrets.catalog.items()
+        if isinstance(entry, ExternalSecret)
+    ]
+
+
 def app_problems(config: EnvironmentConfig) -> list[str]:
     """Cross-references the schema cannot state field by field, one line each naming the field
     and the value: unknown or unread secrets, reserved or colliding variable names, routes
     that collide or that no certificate covers, and a reader URL without a replica."""
-    problems: list[str] = []
+    problems: list[str] = cloud_secret_problems(config)
     catalog = config.secrets.catalog
     names = [service.name for service in config.services]
     for name in sorted({n for n in names if names.count(n) > 1}):
@@ -408,25 +440,11 @@ AZURE_PROBE_MAX_SECONDS = 240
 
 
 def azure_app_problems(config: EnvironmentConfig) -> list[str]:
-    """What the Azure constructs cannot build from a valid description (cloud azure only).
-
-    External secrets: an `azurerm_key_vault_secret` must be created with `value` or
-    `value_wo` (exactly one of them, hashicorp/terraform-provider-azurerm
-    internal/services/keyvault/key_vault_secret_resource.go), so the stack cannot create one
-    empty; and a Container App resolves every Key Vault reference it declares when a revision
-    provisions, so a reference to a secret with no version fails the first apply (DEPLOY-6,
-    CKV_GW_DEPLOY_91). Until the release step owns those references, Azure refuses them here
-    rather than writing a value into the JSON or failing the apply."""
+    """What the Azure constructs cannot build from a valid description (cloud azure only):
+    probe timings above Container Apps' limit. (External secrets: `EXTERNAL_SECRETS_REFUSED`.)"""
     if config.cloud != "azure":
         return []
-    problems = [
-        f"secrets.catalog.{name}: kind external is not supported on Azure yet: Key Vault "
-        "secrets cannot be created without a value, and a Container App whose revision "
-        "references a secret with no value fails to start during the apply; use kind "
-        "generated or derived, or create and reference the secret outside this stack"
-        for name, entry in sorted(config.secrets.catalog.items())
-        if entry.kind == "external"
-    ]
+    problems = []
     for index, service in enumerate(config.services):
         for field in ("interval_seconds", "timeout_seconds"):
             value = getattr(service.health, field)

@@ -9,6 +9,8 @@
   table's 0.5 GB; `replicas > 0` selects STANDARD_HA (a replica in another zone with
   automatic failover), else BASIC. Eviction comes from the config.
 - CACHE-3: `PRIVATE_SERVICE_ACCESS` in the network's reserved range, no public endpoint.
+- Optional (synth/app.py): the stack creates it only when a service uses the cache
+  (`config.uses_cache`); CACHE-1..3 are then n/a.
 
 Satisfies: CACHE-1, CACHE-2, CACHE-3, NET-2, SEC-3, DEPLOY-2, DEPLOY-6
 """
@@ -24,6 +26,7 @@ from constructs.gcp.keys import Keys
 from constructs.gcp.network import Network
 from constructs.gcp.secrets import Secrets
 
+from synth.app import DerivedSecret
 from synth.config import EnvironmentConfig
 
 MIN_MEMORY_GB = 1  # Memorystore for Redis's smallest size
@@ -86,3 +89,13 @@ class Cache(Construct):
         # A splat, written raw: cdktf's list iterator renders `toset(...)`, which reorders.
         every_ca = f'${{join("\\n", {self.instance.fqn}.server_ca_certs[*].cert)}}'
         self.ca_secret = secrets.derive("REDIS_CA_CERT", every_ca)
+        # SEC-5: a catalog entry of source cache_url: the TLS URL with the AUTH string (a
+        # random UUID, so nothing to escape), written only through `secret_data_wo`. The
+        # client verifies the server with REDIS_CA_CERT, which a cache user gets as well.
+        for name, entry in config.secrets.catalog.items():
+            if isinstance(entry, DerivedSecret) and entry.source == "cache_url":
+                secrets.derive(
+                    name,
+                    f"rediss://:{self.instance.auth_string}@{self.instance.host}:"
+                    f"{self.port_string}",
+                )

@@ -56,6 +56,7 @@ from constructs.gcp.accounts import account_id
 from constructs.gcp.keys import Keys
 from constructs.gcp.network import POSTGRES_PORT, Network
 
+from synth.app import DEFAULT_SERVICE_NAME
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
@@ -94,22 +95,31 @@ MAX_SQL_USER = 63
 IAM_USER_SUFFIX = "@.iam"  # plus the project ID
 
 
-def app_account_id(config: EnvironmentConfig) -> str:
-    """The app's service account ID (created by constructs/gcp/service.py): at most 30, and
-    short enough that its IAM database user fits MAX_SQL_USER with this project's ID (a
-    30-character project leaves 28)."""
+def app_account_id(config: EnvironmentConfig, service: str = DEFAULT_SERVICE_NAME) -> str:
+    """A service's account ID (created by constructs/gcp/service.py): at most 30, and short
+    enough that its IAM database user fits MAX_SQL_USER with this project's ID (a 30-character
+    project leaves 28). The default service's is `<prefix>-app`; another's `<prefix>-svc-<name>`
+    (`svc-` keeps it apart from the stack's other accounts, such as `<prefix>-rotate`)."""
     room = MAX_SQL_USER - len(IAM_USER_SUFFIX) - len(config.gcp.project)
-    return account_id(config, "app", max_length=room)
+    role = "app" if service == DEFAULT_SERVICE_NAME else f"svc-{service}"
+    return account_id(config, role, max_length=room)
 
 
-def iam_user(config: EnvironmentConfig) -> str:
-    """DB-9: the app's IAM database user: its service account email minus the suffix."""
-    return f"{app_account_id(config)}@{config.gcp.project}.iam"
+def iam_user(config: EnvironmentConfig, service: str = DEFAULT_SERVICE_NAME) -> str:
+    """DB-9: a service's IAM database user: its service account email minus the suffix."""
+    return f"{app_account_id(config, service)}@{config.gcp.project}.iam"
+
+
+def database_max_replicas(config: EnvironmentConfig) -> int:
+    """DB-6: how many instances may hold a pool at once: every database-using service's
+    `max_replicas` together."""
+    return sum(s.max_replicas for s in config.services if "database" in config.service_uses(s)) or 1
 
 
 def pool_size(config: EnvironmentConfig) -> int:
-    """DB-6: connections each app instance may open so max_replicas fit the server."""
-    return max(1, (MAX_CONNECTIONS - RESERVED_CONNECTIONS) // config.service.max_replicas)
+    """DB-6: connections each service instance may open so every service's max_replicas fit
+    the server together."""
+    return max(1, (MAX_CONNECTIONS - RESERVED_CONNECTIONS) // database_max_replicas(config))
 
 
 class Database(Construct):

@@ -9,8 +9,12 @@
   Layer-7 DDoS adaptive protection on.
 - EDGE-3: backend request logging on at 100 % sampling. The Google Front End already
   rejects malformed HTTP; there is no separate "drop invalid headers" switch on GCP.
-- EDGE-4: serverless NEGs take no load-balancer health check; the health check is the
-  Cloud Run startup/liveness probe on /health (constructs/gcp/service.py).
+- EDGE-4: serverless NEGs take no load-balancer health check; the health check is each
+  service's Cloud Run startup/liveness probe on its described path (constructs/gcp/service.py).
+- APP-7: each routed service has its serverless NEG and backend (`<prefix>-run` for the
+  default service, `<prefix>-<service>-run` for others); the URL map routes by host and path
+  prefix (`url_routes`), the `/` service on the domain being the default; the certificate
+  covers the domain and every route host (`route_hosts`). Internal services get no backend.
 
 First apply (DEPLOY-5): a Google-managed certificate provisions only once `domain` resolves
 to the load balancer ("The provisioning process can complete only when the domain name for
@@ -23,7 +27,7 @@ refuses a private zone or one that does not answer for the domain), and the cert
 for the record; or the proxy serves `gcp.ssl_certificate`, a certificate the operator already
 has. A config with neither is refused (synth/config.py, `gcp_edge_problems`).
 
-Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3, DEPLOY-5, DEPLOY-6
+Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, APP-7, NET-3, DEPLOY-5, DEPLOY-6
 """
 
 from __future__ import annotations
@@ -64,6 +68,9 @@ from cdktf_cdktf_provider_google.compute_target_https_proxy import ComputeTarget
 from cdktf_cdktf_provider_google.compute_url_map import (
     ComputeUrlMap,
     ComputeUrlMapDefaultUrlRedirect,
+    ComputeUrlMapHostRule,
+    ComputeUrlMapPathMatcher,
+    ComputeUrlMapPathMatcherPathRule,
 )
 from cdktf_cdktf_provider_google.data_google_dns_managed_zone import DataGoogleDnsManagedZone
 from cdktf_cdktf_provider_google.dns_record_set import DnsRecordSet
@@ -71,6 +78,7 @@ from constructs import Construct
 from constructs.gcp import waivers
 from constructs.gcp.service import Service
 
+from synth.app import DEFAULT_SERVICE_NAME
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
@@ -98,6 +106,51 @@ DEFAULT_PRIORITY = 2147483647
 BAN_SECONDS = 300
 
 
+def route_hosts(config: EnvironmentConfig) -> list[str]:
+    """The names the certificate covers: the domain, then every other route host (EDGE-1)."""
+    hosts = {s.route.host for s in config.services if s.route is not None and s.route.host}
+    return [config.domain, *sorted(hosts - {config.domain})]
+
+
+def url_routes(
+    config: EnvironmentConfig, backends: dict[str, str]
+) -> tuple[str, list[ComputeUrlMapHostRule], list[ComputeUrlMapPathMatcher]]:
+    """APP-7 routes as the URL map's (default service, host rules, path matchers).
+
+    The service at `/` on the domain is the default for every request nothing else matches.
+    Each host with a route other than that gets a host rule and a path matcher whose default
+    is its own `/` service (else the domain's); a path prefix matches whole segments, as
+    `<prefix>` and `<prefix>/*` (a URL map path rule's `*` is allowed only at the end after
+    a `/`: https://cloud.google.com/load-balancing/docs/url-map-concepts#wildcards-regx-dynamic).
+    Today's single service on `/` gives no host rule at all, as before."""
+    routed = [s for s in config.services if s.route is not None]
+    by_host: dict[str, dict[str, str]] = {}
+    for spec in routed:
+        assert spec.route is not None
+        host = spec.route.host or config.domain
+        by_host.setdefault(host, {})[spec.route.path_prefix] = backends[spec.name]
+    default = by_host[config.domain]["/"]
+    host_rules, matchers = [], []
+    for index, (host, paths) in enumerate(sorted(by_host.items())):
+        if host == config.domain and set(paths) == {"/"}:
+            continue
+        matcher = f"routes-{index}"
+        host_rules.append(ComputeUrlMapHostRule(hosts=[host], path_matcher=matcher))
+        matchers.append(
+            ComputeUrlMapPathMatcher(
+                name=matcher,
+                default_service=paths.get("/", default),
+                path_rule=[
+                    ComputeUrlMapPathMatcherPathRule(paths=[prefix, f"{prefix}/*"], service=service)
+                    for prefix, service in sorted(paths.items())
+                    if prefix != "/"
+                ]
+                or None,
+            )
+        )
+    return default, host_rules, matchers
+
+
 def _match(expression: str) -> ComputeSecurityPolicyRuleMatch:
     return ComputeSecurityPolicyRuleMatch(
         expr=ComputeSecurityPolicyRuleMatchExpr(expression=expression)
@@ -115,7 +168,7 @@ class Edge(Construct):
     """Load balancer `<prefix>-*`; `ip_address`, `url_map_name` for DNS and monitoring."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, config: EnvironmentConfig, service: Service
+        self, scope: Construct, id_: str, *, config: EnvironmentConfig, services: list[Service]
     ) -> None:
         super().__init__(scope, id_)
         prefix = config.prefix
@@ -180,31 +233,46 @@ class Edge(Construct):
             expires=waivers.EXPIRES,
         )
 
-        neg = ComputeRegionNetworkEndpointGroup(
-            self,
-            "neg",
-            name=f"{prefix}-run",
-            region=config.gcp.region,
-            network_endpoint_type="SERVERLESS",
-            cloud_run=ComputeRegionNetworkEndpointGroupCloudRun(service=service.name),
-        )
-        backend = ComputeBackendService(
-            self,
-            "backend",
-            name=f"{prefix}-run",
-            load_balancing_scheme="EXTERNAL_MANAGED",
-            protocol="HTTPS",
-            backend=[ComputeBackendServiceBackend(group=neg.id)],
-            security_policy=policy.id,  # EDGE-2
-            log_config=ComputeBackendServiceLogConfig(enable=True, sample_rate=1),  # EDGE-3
-        )
+        # APP-7: one serverless NEG and backend per routed service; internal services (no
+        # route) get none, so the load balancer cannot reach them (their ingress is
+        # internal-and-load-balancer only, which from outside means this load balancer).
+        backends: dict[str, str] = {}
+        for svc in services:
+            if svc.spec.route is None:
+                continue
+            suffix = "" if svc.spec.name == DEFAULT_SERVICE_NAME else f"-{svc.spec.name}"
+            neg = ComputeRegionNetworkEndpointGroup(
+                self,
+                f"neg{suffix}",
+                name=f"{prefix}{suffix}-run",
+                region=config.gcp.region,
+                network_endpoint_type="SERVERLESS",
+                cloud_run=ComputeRegionNetworkEndpointGroupCloudRun(service=svc.name),
+            )
+            backend = ComputeBackendService(
+                self,
+                f"backend{suffix}",
+                name=f"{prefix}{suffix}-run",
+                load_balancing_scheme="EXTERNAL_MANAGED",
+                protocol="HTTPS",
+                backend=[ComputeBackendServiceBackend(group=neg.id)],
+                security_policy=policy.id,  # EDGE-2
+                log_config=ComputeBackendServiceLogConfig(enable=True, sample_rate=1),  # EDGE-3
+            )
+            backends[svc.spec.name] = backend.id
         address = ComputeGlobalAddress(
             self, "address", name=f"{prefix}-lb", address_type="EXTERNAL", ip_version="IPV4"
         )
         self.ip_address = address.address
 
+        default, host_rules, matchers = url_routes(config, backends)
         https_map = ComputeUrlMap(
-            self, "https-map", name=f"{prefix}-https", default_service=backend.id
+            self,
+            "https-map",
+            name=f"{prefix}-https",
+            default_service=default,
+            host_rule=host_rules or None,
+            path_matcher=matchers or None,
         )
         self.url_map_name = https_map.name
         ssl_policy = ComputeSslPolicy(
@@ -246,7 +314,7 @@ class Edge(Construct):
 
     def _certificate(self, config: EnvironmentConfig, address: ComputeGlobalAddress) -> str:
         """The certificate the HTTPS proxy serves (DEPLOY-5: never one that cannot provision)."""
-        record = None
+        records: list[DnsRecordSet] = []
         if config.gcp.dns_zone is not None:
             zone = DataGoogleDnsManagedZone(
                 self,
@@ -270,15 +338,19 @@ class Edge(Construct):
                     ]
                 ),
             )
-            record = DnsRecordSet(
-                self,
-                "record",
-                managed_zone=zone.name,
-                name=f"{config.domain}.",
-                type="A",
-                ttl=300,
-                rrdatas=[address.address],
-            )
+            # Every name the certificate covers resolves here, or it never provisions.
+            records = [
+                DnsRecordSet(
+                    self,
+                    "record" if host == config.domain else f"record-{host.replace('.', '-')}",
+                    managed_zone=zone.name,
+                    name=f"{host}.",
+                    type="A",
+                    ttl=300,
+                    rrdatas=[address.address],
+                )
+                for host in route_hosts(config)
+            ]
         if config.gcp.ssl_certificate is not None:
             # An operator's self-managed certificate, referred to by its self link.
             project, name = config.gcp.project, config.gcp.ssl_certificate
@@ -287,8 +359,8 @@ class Edge(Construct):
             self,
             "certificate",
             name=f"{config.prefix}-cert",
-            managed=ComputeManagedSslCertificateManaged(domains=[config.domain]),
+            managed=ComputeManagedSslCertificateManaged(domains=route_hosts(config)),
             # Provisioning starts at creation; the record it validates against exists by then.
-            depends_on=[record] if record is not None else None,
+            depends_on=records or None,
         )
         return certificate.id

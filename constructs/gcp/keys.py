@@ -1,6 +1,8 @@
 """Cloud KMS key ring and one rotating crypto key per data service, usable only by its agent.
 
-Each key is granted `roles/cloudkms.cryptoKeyEncrypterDecrypter` on that key alone, for the
+The cache's and the bucket's keys (and agents) exist only when a service uses them
+(synth/app.py, `config.components`). Each key is granted
+`roles/cloudkms.cryptoKeyEncrypterDecrypter` on that key alone, for the
 Google service agent that encrypts with it. Enabling an API does not create its agent
 (terraform-provider-google#9969), so every agent is created explicitly first
 (`ServiceAgents`) and each grant depends on that: Cloud Storage's through the GA data
@@ -74,6 +76,9 @@ AGENTS = {
         "registry": "artifactregistry.googleapis.com",
     }.items()
 }
+
+# Purposes that exist only with an optional component (config.components); the others always.
+OPTIONAL_PURPOSES = {"cache": "cache", "storage": "object_storage"}
 
 # Agents that encrypt nothing but must exist before their API is used: Service Networking's
 # agent peers the VPC for private service access (constructs/gcp/network.py).
@@ -163,12 +168,17 @@ class Keys(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, id_)
-        self.agents = ServiceAgents(self, "agents", config=config, purposes=[*AGENTS, "networking"])
+        # Only the components the stack creates get a key and an agent (synth/app.py: the
+        # cache and the bucket are optional).
+        purposes = [p for p in AGENTS if OPTIONAL_PURPOSES.get(p, "database") in config.components]
+        self.agents = ServiceAgents(
+            self, "agents", config=config, purposes=[*purposes, "networking"]
+        )
         self.project_number = self.agents.project_number
         regional = KmsKeyRing(self, "ring", name=config.prefix, location=config.gcp.region)
         rings = {config.gcp.region: regional}
         storage_kms = kms_location(bucket_location(config))
-        if storage_kms not in rings:
+        if storage_kms not in rings and "storage" in purposes:
             rings[storage_kms] = KmsKeyRing(
                 self, "ring-multi-region", name=config.prefix, location=storage_kms
             )
@@ -176,7 +186,7 @@ class Keys(Construct):
         self.keys: dict[str, KmsCryptoKey] = {}
         self.grants: dict[str, KmsCryptoKeyIamMember] = {}
         self.ready: dict[str, Sleep] = {}
-        for purpose in AGENTS:
+        for purpose in purposes:
             ring = rings[storage_kms] if purpose == "storage" else regional
             key = KmsCryptoKey(
                 self,

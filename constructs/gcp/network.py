@@ -7,7 +7,8 @@ Memorystore replica) spreads across the region's zones inside these subnets.
 
 - public: nothing of ours runs here today (the global load balancer lives outside the VPC);
   it exists so internet-facing workloads have a tier without private data routes.
-- app: Cloud Run instances (direct VPC egress, network tag `app`); egress via Cloud NAT.
+- app: Cloud Run instances (direct VPC egress, network tag `app`, plus `uses-postgres` /
+  `uses-redis` for the components a service uses); egress via Cloud NAT.
 - data: reserved for self-managed data services; Cloud SQL and Memorystore sit in the
   Google-managed producer network reached by private service access (NET-2), on the
   last quarter of the environment's range (`psa_range`), so nothing overlaps.
@@ -67,6 +68,11 @@ CLOUD_SQL_CONNECTOR_PORT = 3307
 # Memorystore serves Redis over TLS (CACHE-1) on 6378; its plaintext 6379 stays unused.
 REDIS_TLS_PORT = 6378
 APP_TAG = "app"
+# Per component, the network tag a service carries when it uses it (NET-3, IAM-1): the egress
+# rule to that component targets the tag, so a service that does not use the cache cannot
+# reach Redis (firewall rules select Cloud Run instances by their Direct VPC egress network
+# tags: https://cloud.google.com/run/docs/configuring/vpc-direct-vpc#network-tags).
+COMPONENT_TAGS = {"database": "uses-postgres", "cache": "uses-redis"}
 # Google Front End and health-check source ranges (documented, fixed by Google).
 LOAD_BALANCER_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
 LOWEST_PRIORITY = 65534  # the implied rules sit at 65535; ours must win over them
@@ -208,21 +214,27 @@ class Network(Construct):
             log_config=ComputeRouterNatLogConfig(enable=True, filter="ERRORS_ONLY"),
         )
 
+    def tags_for(self, uses: frozenset[str]) -> list[str]:
+        """A service's network tags: the app tier's, and one per component it uses."""
+        return [APP_TAG, *(tag for c, tag in COMPONENT_TAGS.items() if c in uses)]
+
     def _firewall(self, config: EnvironmentConfig, vpc: ComputeNetwork) -> None:
-        """NET-3 as data: (name, direction, priority, ports, peers, description)."""
-        port = str(config.service.port)
+        """NET-3 as data: (name, direction, priority, ports, peers, description, tag)."""
+        ports = sorted({str(s.port) for s in config.services if s.route is not None})
         private = [self.psa_cidr]
         rules = [
-            ("allow-lb-to-app", "INGRESS", 1000, [port], list(LOAD_BALANCER_RANGES),
-             "Load balancer and health checks to the app port"),
+            ("allow-lb-to-app", "INGRESS", 1000, ports, list(LOAD_BALANCER_RANGES),
+             "Load balancer and health checks to the app port", APP_TAG),
             ("allow-app-to-postgres", "EGRESS", 1000, [str(CLOUD_SQL_CONNECTOR_PORT)], private,
-             "App's Cloud SQL Auth Proxy to PostgreSQL over private service access"),
-            ("allow-app-to-redis", "EGRESS", 1000, [str(REDIS_TLS_PORT)], private,
-             "App to Memorystore Redis over private service access"),
+             "App's Cloud SQL Auth Proxy to PostgreSQL over private service access",
+             COMPONENT_TAGS["database"]),
+            *([("allow-app-to-redis", "EGRESS", 1000, [str(REDIS_TLS_PORT)], private,
+                "App to Memorystore Redis over private service access",
+                COMPONENT_TAGS["cache"])] if config.uses_cache else []),
             ("allow-app-https-out", "EGRESS", 1000, ["443"], [ANYWHERE],
-             "App to Google APIs and HTTPS services through Cloud NAT"),
+             "App to Google APIs and HTTPS services through Cloud NAT", APP_TAG),
         ]  # fmt: skip
-        for name, direction, priority, ports, peers, description in rules:
+        for name, direction, priority, ports, peers, description, tag in rules:
             ingress = direction == "INGRESS"
             ComputeFirewall(
                 self,
@@ -234,7 +246,7 @@ class Network(Construct):
                 allow=[ComputeFirewallAllow(protocol="tcp", ports=ports)],
                 source_ranges=peers if ingress else None,
                 destination_ranges=None if ingress else peers,
-                target_tags=[APP_TAG],
+                target_tags=[tag],
                 description=f"{description} (NET-3)",
                 log_config=ComputeFirewallLogConfig(metadata="INCLUDE_ALL_METADATA"),
             )

@@ -8,7 +8,8 @@
   `event` (`login_failed`, `db_connection_error`) and `client_ip`; Cloud SQL's own FATAL
   connection lines count too.
 - OBS-3: every policy notifies the e-mail channel from `alert_email`.
-- OBS-4: an HTTPS uptime check on `https://<domain>/health` from several regions.
+- OBS-4: an HTTPS uptime check on `https://<domain><health path>` (the health path of the
+  service routed at `/` on the domain) from several regions.
 - OBS-5: a dashboard of request rate, 5xx ratio and p95 latency.
 - TAG-1: alert policies, the uptime check and the notification channel take their labels
   as `user_labels`, which the provider's `default_labels` do not reach (they fill only
@@ -51,10 +52,14 @@ from constructs.gcp.edge import Edge
 from constructs.gcp.service import APP_CONTAINER, Service
 from constructs.gcp.steps import GcloudStep
 
+from synth.app import DEFAULT_SERVICE_NAME
 from synth.config import EnvironmentConfig
 
 LB = 'resource.type = "https_lb_rule" AND resource.label.url_map_name = "{url_map}"'
 RUN = 'resource.type = "cloud_run_revision" AND resource.label.service_name = "{service}"'
+RUN_ANY = (
+    'resource.type = "cloud_run_revision" AND resource.label.service_name = one_of({services})'
+)
 # OBS-2 "any database connection error": the alert counts errors over a 5-minute rolling
 # window and pages on more than this many (why not 0: the alert's comment below). An
 # instance start waiting for Direct VPC egress logs a few failed attempts; more than 3 in
@@ -71,7 +76,7 @@ class Observability(Construct):
         id_: str,
         *,
         config: EnvironmentConfig,
-        service: Service,
+        services: list[Service],
         database: Database,
         edge: Edge,
     ) -> None:
@@ -94,7 +99,14 @@ class Observability(Construct):
             user_labels=config.tags,  # TAG-1: default_labels reach only `labels` (#16375)
         )
 
-        run_logs = RUN.format(service=service.name)
+        # Logs of every service: `one_of` when there are several (Monitoring filter syntax,
+        # https://cloud.google.com/monitoring/api/v3/filters#comparisons).
+        names = [svc.name for svc in services]
+        run_logs = (
+            RUN.format(service=names[0])
+            if len(names) == 1
+            else RUN_ANY.format(services=", ".join(f'"{n}"' for n in names))
+        )
         failed_logins = LoggingMetric(
             self,
             "failed-logins",
@@ -157,14 +169,31 @@ class Observability(Construct):
         requests = f'metric.type = "loadbalancing.googleapis.com/https/request_count" AND {lb}'
         latency = f'metric.type = "loadbalancing.googleapis.com/https/total_latencies" AND {lb}'
 
-        def run_metric(m: str) -> str:
+        def run_metric(m: str, service: str) -> str:
             # The app container only: Cloud Run reports CPU and memory per container
             # (`container_name`, https://cloud.google.com/monitoring/api/metrics_gcp_p_z#gcp-run),
             # and the Cloud SQL Auth Proxy sidecar's own utilization is not the app's.
             return (
-                f'metric.type = "run.googleapis.com/container/{m}/utilizations" AND {run_logs}'
+                f'metric.type = "run.googleapis.com/container/{m}/utilizations" AND '
+                f"{RUN.format(service=service)}"
                 f' AND metric.label.container_name = "{APP_CONTAINER}"'
             )
+
+        # OBS-2's CPU and memory alerts exist per service (APP-7); the default service's
+        # keep their IDs and titles.
+        per_service = []
+        for svc in services:
+            default = svc.spec.name == DEFAULT_SERVICE_NAME
+            key = "" if default else f"-{svc.spec.name}"
+            who = "" if default else f"{svc.spec.name}: "
+            per_service += [
+                (f"cpu{key}", f"{who}CPU > 80 % for 5 minutes", "WARNING",
+                 run_metric("cpu", svc.name), "ALIGN_PERCENTILE_95", "60s", [], 0.8, "300s",
+                 None),
+                (f"memory{key}", f"{who}Memory > 85 % for 5 minutes", "WARNING",
+                 run_metric("memory", svc.name), "ALIGN_PERCENTILE_95", "60s", [], 0.85,
+                 "300s", None),
+            ]  # fmt: skip
 
         log_metric = 'metric.type = "logging.googleapis.com/user/{name}" AND resource.type = "{r}"'
 
@@ -199,10 +228,7 @@ class Observability(Construct):
              "ALIGN_SUM", "300s", [], DB_ERRORS_PER_WINDOW, "0s", None),
             ("latency-p95", "API latency p95 > 2 s", "WARNING", latency,
              "ALIGN_PERCENTILE_95", "60s", [], 2000, "300s", None),
-            ("cpu", "CPU > 80 % for 5 minutes", "WARNING", run_metric("cpu"),
-             "ALIGN_PERCENTILE_95", "60s", [], 0.8, "300s", None),
-            ("memory", "Memory > 85 % for 5 minutes", "WARNING", run_metric("memory"),
-             "ALIGN_PERCENTILE_95", "60s", [], 0.85, "300s", None),
+            *per_service,
         ]  # fmt: skip
         self.alert_policies = {}
         for (
@@ -263,10 +289,20 @@ class Observability(Construct):
                 depends_on=[failed_logins, db_errors, metrics_known],
             )
 
+        # OBS-4: the uptime check probes the default route's service (`/` on the domain) at
+        # its health path.
+        front = next(
+            svc.spec
+            for svc in services
+            if svc.spec.route is not None
+            and svc.spec.route.path_prefix == "/"
+            and svc.spec.route.host in (None, config.domain)
+        )
+        health = front.health.path
         uptime = MonitoringUptimeCheckConfig(  # OBS-4
             self,
             "uptime",
-            display_name=f"{config.prefix} /health",
+            display_name=f"{config.prefix} {health}",
             user_labels=config.tags,  # TAG-1 (#16375)
             timeout="10s",
             period="60s",
@@ -274,22 +310,22 @@ class Observability(Construct):
                 type="uptime_url", labels={"host": config.domain, "project_id": project}
             ),
             http_check=MonitoringUptimeCheckConfigHttpCheck(
-                path="/health", port=443, use_ssl=True, validate_ssl=True
+                path=health, port=443, use_ssl=True, validate_ssl=True
             ),
         )
 
-        # OBS-4: the uptime check alerts: /health failing from more than one checker region
+        # OBS-4: the uptime check alerts: the health path failing from more than one checker region
         # for 5 minutes (https://cloud.google.com/monitoring/uptime-checks/uptime-alerting).
         MonitoringAlertPolicy(
             self,
             "alert-uptime",
-            display_name=f"{config.prefix}: /health unreachable",
+            display_name=f"{config.prefix}: {health} unreachable",
             user_labels=config.tags,  # TAG-1 (#16375)
             severity="CRITICAL",
             combiner="OR",
             notification_channels=[self.notification_channel.id],
             documentation=MonitoringAlertPolicyDocumentation(
-                content=f"https://{config.domain}/health fails its uptime check (OBS-4).",
+                content=f"https://{config.domain}{health} fails its uptime check (OBS-4).",
                 mime_type="text/markdown",
             ),
             conditions=[
@@ -344,8 +380,10 @@ class Observability(Construct):
             chart("5xx per second", f"{requests} AND metric.label.response_code_class = 500",
                   "ALIGN_RATE", "REDUCE_SUM"),
             chart("Latency p95 (ms)", latency, "ALIGN_PERCENTILE_95", "REDUCE_MAX"),
-            chart("CPU utilization", run_metric("cpu"), "ALIGN_PERCENTILE_95",
-                  "REDUCE_MAX"),
+            chart("CPU utilization", run_metric("cpu", services[0].name),
+                  "ALIGN_PERCENTILE_95", "REDUCE_MAX"),
+            *(chart(f"CPU utilization {svc.spec.name}", run_metric("cpu", svc.name),
+                    "ALIGN_PERCENTILE_95", "REDUCE_MAX") for svc in services[1:]),
         ]  # fmt: skip
         MonitoringDashboard(  # OBS-5
             self,

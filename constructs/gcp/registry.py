@@ -21,6 +21,8 @@ from cdktf_cdktf_provider_google.artifact_registry_repository import (
 from constructs import Construct
 from constructs.gcp.keys import Keys
 
+from synth.app import DEFAULT_SERVICE_NAME
+from synth.app import Service as ServiceSpec
 from synth.config import EnvironmentConfig
 
 KEEP_VERSIONS = 30
@@ -28,7 +30,7 @@ UNTAGGED_AFTER = f"{14 * 24 * 3600}s"
 
 
 class Registry(Construct):
-    """Repository `<prefix>`; `image` is the app image at `service.image_tag`."""
+    """Repository `<prefix>`; `images[service]` is each service's image at its tag."""
 
     def __init__(
         self, scope: Construct, id_: str, *, config: EnvironmentConfig, keys: Keys
@@ -69,4 +71,15 @@ class Registry(Construct):
         self.repository_url = (
             f"{config.gcp.region}-docker.pkg.dev/{config.gcp.project}/{config.prefix}"
         )
-        self.image = f"{self.repository_url}/{config.app}:{config.service.image_tag}"
+        # APP-7: each service's image, `<repository>:<tag>` from its description; the default
+        # service's repository is the app's name, as it always was.
+        self.images = {
+            spec.name: f"{self.repository_url}/{image_repository(config, spec)}:{spec.image.tag}"
+            for spec in config.services
+        }
+
+
+def image_repository(config: EnvironmentConfig, spec: ServiceSpec) -> str:
+    if spec.image.repository is not None:
+        return spec.image.repository
+    return config.app if spec.name == DEFAULT_SERVICE_NAME else spec.name

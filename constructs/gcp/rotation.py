@@ -7,8 +7,9 @@ rotator both shifts the values and rolls the service to a new revision: live ins
 then never more than one rotation apart, and any two accept each other's tokens.
 
 - The job `<prefix>-rotate` runs the Google Cloud CLI image (`gcp.cli_image`, Google's
-  public `google-cloud-cli` image) as its own service account. A fresh value is 48 random
-  bytes from the job's kernel (`/dev/urandom`, base64): it exists only inside Google Cloud,
+  public `google-cloud-cli` image) as its own service account. A fresh value is the
+  catalog entry's `bits` (384 by default: 48 bytes) from the job's kernel (`/dev/urandom`,
+  base64): it exists only inside Google Cloud,
   never on the deploy runner, in the JSON or in the state.
 - Each run: if any of X, X_PREVIOUS, X_NEXT has no version yet (the first apply), it writes
   a fresh value to each that has none and stops; otherwise it shifts previous <- current <-
@@ -61,19 +62,20 @@ from cdktf_cdktf_provider_google.cloud_scheduler_job import (
     CloudSchedulerJobHttpTarget,
     CloudSchedulerJobHttpTargetOauthToken,
 )
+from cdktf_cdktf_provider_google.project_iam_custom_role import ProjectIamCustomRole
 from cdktf_cdktf_provider_google.secret_manager_secret_iam_member import (
     SecretManagerSecretIamMember,
 )
 from cdktf_cdktf_provider_google.service_account import ServiceAccount
 from cdktf_cdktf_provider_google.service_account_iam_member import ServiceAccountIamMember
 from constructs import Construct
-from constructs.gcp.accounts import account_id, custom_role
+from constructs.gcp.accounts import account_id, custom_role, service_name
 from constructs.gcp.secrets import Secrets
 from constructs.gcp.steps import GcloudStep
 
+from synth.app import DEFAULT_SERVICE_NAME
 from synth.config import EnvironmentConfig
 
-RANDOM_BYTES = 48  # 384 bits (SEC-5 asks at least 256)
 WRITE_ATTEMPTS = 10
 # IAM grants are eventually consistent (https://cloud.google.com/iam/docs/access-change-
 # propagation): the first run may start before its grants work, so each call is retried
@@ -82,7 +84,14 @@ RETRY = (
     'retry() { k=0; until "$@"; do k=$((k+1)); '
     f"[ $k -ge {WRITE_ATTEMPTS} ] && return 1; sleep 30; done; }}"
 )
-FRESH = f"head -c {RANDOM_BYTES} /dev/urandom | base64 -w0"
+
+
+def fresh(bits: int) -> str:
+    """A fresh value of `bits` random bits (the catalog entry's, SEC-5: 256 or more, whole
+    bytes), base64 without newlines."""
+    return f"head -c {bits // 8} /dev/urandom | base64 -w0"
+
+
 ROTATION_LABEL = "secrets-rotated"
 # run.revisions.get: to see whether the last shift was rolled out (rotate_script).
 RESTART_PERMISSIONS = ("run.services.get", "run.services.update", "run.revisions.get")
@@ -92,8 +101,11 @@ NOT_ROLLED_OUT = "\\<"
 SCHEDULES = ((31, "0 3 1 * *"), (7, "0 3 * * 1"), (1, "0 3 * * *"))
 
 
-def rotate_script(project: str, region: str, service: str, ids: list[str]) -> str:
-    """Seed the missing ones of (current, previous, next), or shift them and roll `service`.
+def rotate_script(
+    project: str, region: str, services: list[str], ids: list[str], bits: int = 384
+) -> str:
+    """Seed the missing ones of (current, previous, next), or shift them and roll `services`
+    (every service that reads the secret).
 
     Each write is `printf %s "$v" | gcloud secrets versions add <id> --data-file=-`, so a
     value never appears in a command line; values are base64, so `printf %s` keeps them.
@@ -120,7 +132,7 @@ def rotate_script(project: str, region: str, service: str, ids: list[str]) -> st
         return f"$(retry gcloud secrets versions access latest --secret={secret} {p})"
 
     seed = "; ".join(
-        f'{listed(s)}; if [ -z "$l" ]; then {add(s, f"$({FRESH})")}; seeded=1; fi'
+        f'{listed(s)}; if [ -z "$l" ]; then {add(s, f"$({fresh(bits)})")}; seeded=1; fi'
         for s in (current, previous, following)
     )
     # Safe to repeat (F8): both values are read once, before any write. A run that stopped
@@ -132,18 +144,31 @@ def rotate_script(project: str, region: str, service: str, ids: list[str]) -> st
     # rotations apart and reject each other's tokens): if the service's latest ready revision
     # is older than the current value's latest version, the last run shifted but its roll
     # failed, so this run only rolls. Times are RFC 3339 UTC, compared to the second.
-    svc = f"{q(service)} --region={region} {p}"
+    svcs = [f"{q(service)} --region={region} {p}" for service in services]
+
+    def revision_time(svc: str, var: str) -> str:
+        return (
+            f"r=$(retry gcloud run services describe {svc} "
+            '--format="value(status.latestReadyRevisionName)"); '
+            f'{var}=""; if [ -n "$r" ]; then {var}=$(retry gcloud run revisions describe "$r" '
+            f'--region={region} {p} --format="value(metadata.creationTimestamp)"); fi'
+        )
+
     rolled = "; ".join(
         [
-            f"r=$(retry gcloud run services describe {svc} "
-            '--format="value(status.latestReadyRevisionName)")',
-            'rt=""; if [ -n "$r" ]; then rt=$(retry gcloud run revisions describe "$r" '
-            f'--region={region} {p} --format="value(metadata.creationTimestamp)"); fi',
+            revision_time(svcs[0], "rt"),
             f"ct=$(retry gcloud secrets versions list {current} --sort-by=~createTime --limit=1 "
             f'--format="value(createTime)" {p})',
             # To the second, as text ("YYYY-MM-DDTHH:MM:SS"). Not `${rt%%.*}`: the script is
             # a Terraform string, where `${` starts an interpolation (CKV_GW_DEPLOY_3).
             'rt=$(printf %s "$rt" | cut -c1-19); ct=$(printf %s "$ct" | cut -c1-19)',
+            # Several readers: the oldest of their latest ready revisions decides.
+            *(
+                f"{revision_time(svc, 't')}; "
+                f't=$(printf %s "$t" | cut -c1-19); if [ "$t" {NOT_ROLLED_OUT} "$rt" ]; then '
+                'rt="$t"; fi'
+                for svc in svcs[1:]
+            ),
         ]
     )
     shift = "; ".join(
@@ -151,13 +176,16 @@ def rotate_script(project: str, region: str, service: str, ids: list[str]) -> st
             f"c={get(current)}",
             f"x={get(following)}",
             rolled,
-            'if [ "$c" = "$x" ]; then ' + add(following, f"$({FRESH})"),
+            'if [ "$c" = "$x" ]; then ' + add(following, f"$({fresh(bits)})"),
             f'elif [ "$rt" {NOT_ROLLED_OUT} "$ct" ]; then echo "last shift not rolled out: roll"',
             "else " + add(previous, "$c"),
             add(current, "$x"),
-            add(following, f"$({FRESH})") + "; fi",
-            f"retry gcloud run services update {svc} "
-            f"--update-labels={ROTATION_LABEL}=$(date -u +%Y%m%d-%H%M%S) --async",
+            add(following, f"$({fresh(bits)})") + "; fi",
+            *(
+                f"retry gcloud run services update {svc} "
+                f"--update-labels={ROTATION_LABEL}=$(date -u +%Y%m%d-%H%M%S) --async"
+                for svc in svcs
+            ),
         ]
     )
     return f'n=0; seeded=0; {seed}; if [ "$seeded" = 0 ]; then {shift}; fi'
@@ -183,7 +211,12 @@ class Rotation(Construct):
         )
         member = f"serviceAccount:{account.email}"
         self._member, self._region, self._config = member, region, config
-        self.service_name = config.prefix  # the service it restarts (constructs/gcp/service.py)
+        self._restart_role: ProjectIamCustomRole | None = None
+        # The services it restarts: each reader of a generated secret (constructs/gcp/service.py).
+        readers = {
+            name: [service_name(config, s.name) for s in config.services if name in s.secrets]
+            for name in secrets.rotated
+        }
         everyone = secrets.generated
         grants = [
             SecretManagerSecretIamMember(
@@ -208,10 +241,11 @@ class Rotation(Construct):
             rotate_script(
                 project,
                 region,
-                self.service_name,
+                readers[name],
                 [secrets.secrets[n].secret_id for n in names],
+                config.secrets.catalog[name].bits,  # type: ignore[union-attr]
             )
-            for names in secrets.rotated.values()
+            for name, names in secrets.rotated.items()
         )
         self._job = job = CloudRunV2Job(
             self,
@@ -278,25 +312,34 @@ class Rotation(Construct):
         )
         self.job_name = job.name
 
-    def may_restart(self, service: CloudRunV2Service, app_account: ServiceAccount) -> None:
-        """Lets the rotator roll `service` (and only it) to a new revision after a rotation."""
+    def may_restart(
+        self,
+        service: CloudRunV2Service,
+        app_account: ServiceAccount,
+        reader: str = DEFAULT_SERVICE_NAME,
+    ) -> None:
+        """Lets the rotator roll `service` (a reader of a generated secret, and only the
+        readers) to a new revision after a rotation."""
         # IAM-1: roles/run.developer would also let it delete the service. Rolling it takes
         # reading and replacing the service (`gcloud run services update --async` gets the
         # service and replaces it, and does not wait on revisions or operations):
         # run.services.get and run.services.update (https://cloud.google.com/run/docs/
         # reference/iam/permissions), plus run.revisions.get to see whether the last shift
         # was rolled out (rotate_script), granted on this service only.
-        role = custom_role(
-            self,
-            "restart-role",
-            config=self._config,
-            role="restart",
-            title=f"{self._config.prefix} rotator: roll the service to a new revision",
-            permissions=list(RESTART_PERMISSIONS),
-        )
+        if self._restart_role is None:
+            self._restart_role = custom_role(
+                self,
+                "restart-role",
+                config=self._config,
+                role="restart",
+                title=f"{self._config.prefix} rotator: roll the service to a new revision",
+                permissions=list(RESTART_PERMISSIONS),
+            )
+        role = self._restart_role
+        suffix = "" if reader == DEFAULT_SERVICE_NAME else f"-{reader}"
         CloudRunV2ServiceIamMember(
             self,
-            "restarts-service",
+            f"restarts-service{suffix}",
             name=service.name,
             location=self._region,
             role=role.name,
@@ -304,7 +347,7 @@ class Rotation(Construct):
         )
         acts_as = ServiceAccountIamMember(
             self,
-            "acts-as-app",
+            "acts-as-app" if not suffix else f"acts-as{suffix}",
             service_account_id=app_account.name,
             role="roles/iam.serviceAccountUser",
             member=self._member,

@@ -3,15 +3,22 @@
 - Each secret is replicated only in `gcp.region`, encrypted with the regional secrets key
   (auto replication would need a global key) (SEC-1), and created after the Secret Manager
   agent may use that key (DEPLOY-2).
-- Kinds (SEC-5), as the `secret-kind` label: `generated` (JWT_SECRET with JWT_SECRET_PREVIOUS
-  and JWT_SECRET_NEXT, three secrets of 384 random bits each, written by the rotator job
-  inside Google Cloud: constructs/gcp/rotation.py), `derived`
-  (DATABASE_URL, REDIS_AUTH, REDIS_CA_CERT: versions built from Terraform
-  references to what the stack creates, written through the write-only `secret_data_wo`
-  so no secret version's value is in the state; no literal; the Redis AUTH string is in
-  the state all the same, as `google_redis_instance.auth_string`, a computed sensitive
-  attribute, so the state bucket is private and encrypted) and `external` (DATABASE_PASSWORD: an
-  empty break-glass secret the app never reads; DB-9 logs in with IAM).
+- One secret per entry of `secrets.catalog` (SEC-5, synth/app.py), its kind as the
+  `secret-kind` label; no construct names an application's secret:
+  - `generated` X: three secrets X, X_PREVIOUS and X_NEXT of the entry's `bits` random bits
+    each, written by the rotator job inside Google Cloud (constructs/gcp/rotation.py);
+  - `derived`: a version built from Terraform references to what the stack creates, written
+    through the write-only `secret_data_wo` so no secret version's value is in the state; no
+    literal. A database URL names its reader's IAM database user (DB-9: each service logs in
+    as its own service account), so a database entry read by a service other than the
+    default one is that reader's own secret `<prefix>-<entry>_<service>` (label `reader`);
+  - `external`: refused on GCP (synth/app.py, `cloud_secret_problems`): a Cloud Run revision
+    that reads a secret without a version fails to start, so the first apply would fail.
+- Platform wiring, not in the catalog (synth/app.py, PLATFORM_ENVIRONMENT["gcp"]): REDIS_AUTH
+  and REDIS_CA_CERT (derived, only with the cache; the Redis AUTH string is in the state all
+  the same, as `google_redis_instance.auth_string`, a computed sensitive attribute, so the
+  state bucket is private and encrypted) and DATABASE_PASSWORD (external: an empty
+  break-glass secret no service reads; DB-9 logs in with IAM).
 - SEC-2: generated secrets are rotated by the rotator job on a schedule of at most
   `secrets.rotation_days` (constructs/gcp/rotation.py). There is no Secret Manager
   `rotation` schedule: it only publishes a Pub/Sub notice, and a notice nobody consumes
@@ -21,11 +28,12 @@
   the service depends on) for generated ones. Reading `latest` of a secret without a
   version fails the revision (terraform-provider-google#10846).
 
-Satisfies: SEC-1, SEC-2, SEC-3, DB-9, DEPLOY-2, DEPLOY-5
+Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-5
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import quote
 
 from cdktf import Fn, Token
@@ -42,11 +50,19 @@ from constructs.gcp import waivers
 from constructs.gcp.database import Database, iam_user
 from constructs.gcp.keys import Keys
 
+from synth.app import DEFAULT_SERVICE_NAME, DerivedSecret, GeneratedSecret
+from synth.app import Service as ServiceSpec
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
-GENERATED = ("JWT_SECRET",)
-EXTERNAL = ("DATABASE_PASSWORD",)
+# Secrets the platform itself keeps, by environment name (README, "GCP: secrets"): not catalog
+# entries. DATABASE_PASSWORD is external (break-glass, never read); the cache's are derived.
+BREAK_GLASS = ("DATABASE_PASSWORD",)
+CACHE_SECRETS = ("REDIS_AUTH", "REDIS_CA_CERT")
+PLATFORM_SECRETS = (*BREAK_GLASS, *CACHE_SECRETS)
+# The Auth Proxy sidecar listens for the primary on the database port and for read replica 0
+# on the next one (constructs/gcp/service.py).
+READER_PORT_OFFSET = 1
 # The rotated-secrets contract (SEC-1/2, DEPLOY-6): a generated secret X reaches the app as
 # X (sign and verify), X_PREVIOUS and X_NEXT (verify only); each is its own secret, its
 # `rotation-slot` label saying which, its `rotates` label naming X.
@@ -56,6 +72,17 @@ SLOTS = (("", "current"), ("_PREVIOUS", "previous"), ("_NEXT", "next"))
 def label_value(name: str) -> str:
     """A label value for an env name (lowercase letters, digits, `-`, `_`)."""
     return name.lower().replace("_", "-")
+
+
+def reader_key(name: str, service: str) -> str:
+    """The key in `Secrets.secrets` of catalog entry `name` as read by `service`: the entry's
+    own name, or `<NAME>@<service>` for a reader-specific database URL (see the module)."""
+    return name if service == DEFAULT_SERVICE_NAME else f"{name}@{service}"
+
+
+def per_reader(entry: object) -> bool:
+    """A derived database entry: its URL names the reader's IAM database user."""
+    return isinstance(entry, DerivedSecret) and entry.component == "database"
 
 
 def digest_number(value: str) -> float:
@@ -90,13 +117,15 @@ class Secrets(Construct):
         self.versions: dict[str, SecretManagerSecretVersion] = {}
         # `rotated[X]` = (X, X_PREVIOUS, X_NEXT): the three env names of one generated secret.
         self.rotated: dict[str, tuple[str, str, str]] = {}
-        for name in GENERATED:
-            for suffix, slot in SLOTS:
-                labels = {"rotation-slot": slot, "rotates": label_value(name)}
-                self.add(name + suffix, "generated", labels)
-            self.rotated[name] = tuple(name + suffix for suffix, _ in SLOTS)  # type: ignore[assignment]
+        catalog = config.secrets.catalog
+        for name, entry in catalog.items():
+            if isinstance(entry, GeneratedSecret):
+                for suffix, slot in SLOTS:
+                    labels = {"rotation-slot": slot, "rotates": label_value(name)}
+                    self.add(name + suffix, "generated", labels)
+                self.rotated[name] = tuple(name + suffix for suffix, _ in SLOTS)  # type: ignore[assignment]
         self.generated = tuple(n for names in self.rotated.values() for n in names)
-        for name in EXTERNAL:
+        for name in BREAK_GLASS:
             # F6: SEC-1 asks for it stored; it is, in name only (no version), so
             # CKV_GW_SEC_43 fails and this waiver makes the gate say so.
             waive(
@@ -109,23 +138,68 @@ class Secrets(Construct):
                 owner=waivers.OWNER,
                 expires=waivers.EXPIRES,
             )
-        user = quote(iam_user(config), safe="")
-        # DEPLOY-6: the Auth Proxy sidecar on localhost does mTLS and the IAM login
-        # (constructs/gcp/database.py); the URL holds no credential and no private IP.
-        self.derive(
-            "DATABASE_URL",
-            f"postgresql://{user}@127.0.0.1:{database.port}/{database.database_name}",
+        for name, entry in catalog.items():
+            if not per_reader(entry):
+                continue
+            for service in config.services:
+                if name in service.secrets:
+                    self.derive(
+                        name,
+                        database_url(config, database, service, entry.source),  # type: ignore[union-attr]
+                        reader=service.name,
+                    )
+
+    def for_service(self, service: ServiceSpec) -> dict[str, SecretManagerSecret]:
+        """The secrets `service` reads, by the environment variable it reads each as."""
+        readable: dict[str, SecretManagerSecret] = {}
+        for name in service.secrets:
+            if name in self.rotated:
+                readable.update(
+                    {variable: self.secrets[variable] for variable in self.rotated[name]}
+                )
+            else:
+                readable[name] = self.secrets[self._key(name, service)]
+        return readable
+
+    def _key(self, name: str, service: ServiceSpec) -> str:
+        entry = self._config.secrets.catalog.get(name)
+        return reader_key(name, service.name) if per_reader(entry) else name
+
+    def version_keys(self, service: ServiceSpec, variables: Iterable[str]) -> list[str]:
+        """The keys in `versions` of what `service` reads as `variables` (DEPLOY-5: it starts
+        only after each has a version)."""
+        keys = [self._key(name, service) if name in service.secrets else name for name in variables]
+        return [key for key in keys if key in self.versions]
+
+    def reads_replica(self, service: ServiceSpec) -> bool:
+        """`service` reads a database_reader_url entry (its proxy then reaches replica 0)."""
+        catalog = self._config.secrets.catalog
+        return any(
+            isinstance(catalog.get(name), DerivedSecret)
+            and catalog[name].source == "database_reader_url"  # type: ignore[union-attr]
+            for name in service.secrets
         )
 
     def add(
-        self, name: str, kind: str, labels: dict[str, str] | None = None
+        self,
+        name: str,
+        kind: str,
+        labels: dict[str, str] | None = None,
+        reader: str = DEFAULT_SERVICE_NAME,
     ) -> SecretManagerSecret:
-        """A CMEK-encrypted, regional secret `<prefix>-<name>` labelled with its kind."""
+        """A CMEK-encrypted, regional secret `<prefix>-<name>` labelled with its kind (or
+        `<prefix>-<name>_<reader>`, labelled `reader`, for another service's own copy)."""
         config = self._config
+        secret_id = f"{config.prefix}-{name.lower().replace('_', '-')}"
+        id_ = name.lower()
+        if reader != DEFAULT_SERVICE_NAME:
+            # `_` never occurs in an entry's part of the ID, so no entry's ID can equal this.
+            secret_id, id_ = f"{secret_id}_{reader}", f"{reader}-{id_}"
+            labels = {**(labels or {}), "reader": reader}
         secret = SecretManagerSecret(
             self,
-            name.lower(),
-            secret_id=f"{config.prefix}-{name.lower().replace('_', '-')}",
+            id_,
+            secret_id=secret_id,
             labels={"secret-kind": kind, **(labels or {})},  # SEC-5
             replication=SecretManagerSecretReplication(
                 user_managed=SecretManagerSecretReplicationUserManaged(
@@ -143,10 +217,12 @@ class Secrets(Construct):
             ),
             depends_on=[self._key_ready],  # DEPLOY-2: the agent may use the key (propagated)
         )
-        self.secrets[name] = secret
+        self.secrets[reader_key(name, reader)] = secret
         return secret
 
-    def derive(self, name: str, value: str) -> SecretManagerSecret:
+    def derive(
+        self, name: str, value: str, reader: str = DEFAULT_SERVICE_NAME
+    ) -> SecretManagerSecret:
         """A derived secret whose one version is `value` (Terraform references only).
 
         SEC-3: the value goes in `secret_data_wo`, a write-only argument that Terraform sends
@@ -159,12 +235,27 @@ class Secrets(Construct):
         of a digest, of values that are public (the CA), hold no credential (the URL), or
         are a 122-bit random UUID Memorystore already keeps in the instance's own state.
         """
-        secret = self.add(name, "derived")
-        self.versions[name] = SecretManagerSecretVersion(
+        secret = self.add(name, "derived", reader=reader)
+        key = reader_key(name, reader)
+        self.versions[key] = SecretManagerSecretVersion(
             self,
-            f"{name.lower()}-version",
+            f"{secret.node.id}-version",
             secret=secret.id,
             secret_data_wo=value,
             secret_data_wo_version=digest_number(value),
         )
         return secret
+
+
+def database_url(
+    config: EnvironmentConfig, database: Database, service: ServiceSpec, source: str
+) -> str:
+    """A derived database URL for `service` (DEPLOY-6): the Auth Proxy sidecar on localhost
+    does mTLS and the IAM login (constructs/gcp/database.py), so the URL holds no credential
+    and no private IP, only the reader's IAM user. Cloud SQL has no pooler in front of the
+    primary here (the app's pool is DATABASE_POOL_MAX, DB-6), so `database_url` and
+    `database_direct_url` both reach the primary; `database_reader_url` reaches read replica
+    0 through the sidecar's second port."""
+    user = quote(iam_user(config, service.name), safe="")
+    port = database.port + (READER_PORT_OFFSET if source == "database_reader_url" else 0)
+    return f"postgresql://{user}@127.0.0.1:{port}/{database.database_name}"

@@ -1,5 +1,12 @@
-"""Cloud Run (v2) service for the app: private ingress, direct VPC egress, secrets by reference.
+"""Cloud Run (v2) services of the app description: private ingress, direct VPC egress, secrets
+by reference.
 
+- APP-7: one service per `config.services` entry (synth/app.py), each with its own port,
+  health path and timings, size, replica bounds, `environment`, the secrets it lists and the
+  platform wiring of what it uses (PLATFORM_ENVIRONMENT["gcp"], the one list of names); the
+  default service `app` keeps its construct IDs and names (`<prefix>`, `<prefix>-app`),
+  another is `<prefix>-<service>` with account `<prefix>-svc-<service>`. No construct names
+  an application's variable or secret.
 - APP-1: min/max instances from the config. Cloud Run's autoscaler is not configurable by
   metric: it scales on request concurrency and keeps CPU near 60 %, which covers the
   table's CPU > 70 % trigger; memory is not an autoscaling signal on Cloud Run, so the
@@ -15,22 +22,24 @@
   --image`: the service has two containers), and
   Terraform ignores the container image (and the `client` fields gcloud sets), so a later
   apply neither reverts a release nor fights the pipeline. Every secret it reads has a
-  version before it starts: derived versions are references, JWT_SECRET's first version is
-  the rotator's first run (constructs/gcp/rotation.py), which the service depends on.
+  version before it starts: derived versions are references, a generated secret's first
+  version is the rotator's first run (constructs/gcp/rotation.py), which the service depends
+  on.
 - DEPLOY-6: the Cloud SQL Auth Proxy runs as a sidecar (`--private-ip --auto-iam-authn`
   on 127.0.0.1:5432; the app container starts once the proxy's `/startup` probe passes),
   the app gets REDIS_CA_CERT to verify Memorystore, and its IAM database user may run its
   migrations and nothing more (`database_setup` below).
-- EDGE-4: startup probe `GET /health` every 10 s, liveness every 30 s. Cloud Run gives an
+- EDGE-4: startup probe `GET <health.path>` every `interval_seconds` (today's service: every
+  10 s), liveness three times as far apart (30 s). Cloud Run gives an
   instance 10 s after SIGTERM (fixed by the platform), not 30 s: the gap is
   CKV_GW_EDGE_44, failing and waived with its reason, not passed on paper.
-- APP-4: secrets enter only as `secret_key_ref`; APP-5: the service account
-  `<prefix>-app` may read only its own secrets, use only its bucket, and log in to its own
-  Cloud SQL instances as an IAM database user (DB-9).
+- APP-4: secrets enter only as `secret_key_ref`; APP-5, IAM-1: each service's account may
+  read only the secrets it lists, use the bucket only if it uses object storage, and log in to
+  its own Cloud SQL instances as an IAM database user only if it uses the database (DB-9).
 - Ingress only from the internal/Cloud Load Balancing path (NET-3); with that ingress the
   invoker check is off so the external load balancer can reach it without `allUsers`.
 
-Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, DB-6, DB-9, NET-3, IAM-1
+Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, APP-7, EDGE-4, DB-6, DB-9, NET-3, IAM-1
 Satisfies: DEPLOY-2, DEPLOY-5, DEPLOY-6
 """
 
@@ -39,7 +48,7 @@ from __future__ import annotations
 import math
 import shlex
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_google.cloud_run_v2_service import (
     CloudRunV2Service,
     CloudRunV2ServiceTemplate,
@@ -57,10 +66,12 @@ from cdktf_cdktf_provider_google.cloud_run_v2_service import (
     CloudRunV2ServiceTemplateVpcAccess,
     CloudRunV2ServiceTemplateVpcAccessNetworkInterfaces,
 )
+from cdktf_cdktf_provider_google.project_iam_custom_role import ProjectIamCustomRole
 from cdktf_cdktf_provider_google.project_iam_member import (
     ProjectIamMember,
     ProjectIamMemberCondition,
 )
+from cdktf_cdktf_provider_google.secret_manager_secret import SecretManagerSecret
 from cdktf_cdktf_provider_google.secret_manager_secret_iam_member import (
     SecretManagerSecretIamMember,
 )
@@ -69,7 +80,7 @@ from cdktf_cdktf_provider_google.sql_user import SqlUser
 from cdktf_cdktf_provider_google.storage_bucket_iam_member import StorageBucketIamMember
 from constructs import Construct
 from constructs.gcp import waivers
-from constructs.gcp.accounts import custom_role
+from constructs.gcp.accounts import custom_role, service_name
 from constructs.gcp.cache import Cache
 from constructs.gcp.database import DATABASE_NAME, Database, app_account_id, iam_user
 from constructs.gcp.network import Network
@@ -78,13 +89,19 @@ from constructs.gcp.secrets import Secrets
 from constructs.gcp.steps import GcloudStep
 from constructs.gcp.storage import Storage
 
+from synth.app import COMPONENTS, DEFAULT_SERVICE_NAME, PLATFORM_ENVIRONMENT
+from synth.app import Service as ServiceSpec
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
-HEALTH_PATH = "/health"
 # The app's container; the Cloud SQL Auth Proxy sidecar is `cloud-sql-proxy`. Cloud Run's
 # per-container metrics carry it as `metric.label.container_name` (OBS-2 alerts select it).
 APP_CONTAINER = "app"
+PROXY_CONTAINER = "cloud-sql-proxy"
+# Cloud Run sets PORT itself and refuses it in a container's env
+# (https://cloud.google.com/run/docs/container-contract#env-vars).
+CLOUD_RUN_SETS = ("PORT",)
+MAX_STARTUP_PERIOD, MAX_LIVENESS_PERIOD = 240, 3600
 # What the app's migrations need and nothing more (IAM-1, DEPLOY-6): connect to, create
 # schemas and temporary tables in its own database, and create in `public`. No role
 # membership: not `cloudsqlsuperuser` (extensions, event triggers, replication users,
@@ -101,15 +118,6 @@ DATABASE_PERMISSIONS = (
     "cloudsql.instances.connect",
     "cloudsql.instances.get",
     "cloudsql.instances.login",
-)
-# Secrets the app reads, by environment variable (APP-4); DATABASE_PASSWORD is not one (DB-9).
-APP_SECRETS = (
-    "JWT_SECRET",
-    "JWT_SECRET_PREVIOUS",
-    "JWT_SECRET_NEXT",
-    "DATABASE_URL",
-    "REDIS_AUTH",
-    "REDIS_CA_CERT",
 )
 # The Cloud SQL Auth Proxy v2, Google's published image (https://github.com/
 # GoogleCloudPlatform/cloud-sql-proxy/releases; 2.20.0 under this path is cited in
@@ -129,23 +137,25 @@ def cloud_run_cpu(limit: float) -> str:
     return str(next(c for c in CLOUD_RUN_CPUS if c >= math.ceil(limit)))
 
 
-def migration_grants(config: EnvironmentConfig) -> str:
+def migration_grants(config: EnvironmentConfig, service: str = DEFAULT_SERVICE_NAME) -> str:
     """The statements that let the app's IAM user run its migrations (idempotent: GRANT of
     a privilege already held changes nothing, https://www.postgresql.org/docs/current/
     sql-grant.html)."""
-    user = '"' + iam_user(config).replace('"', '""') + '"'
+    user = '"' + iam_user(config, service).replace('"', '""') + '"'
     return (
         f"GRANT {DATABASE_PRIVILEGES} ON DATABASE {DATABASE_NAME} TO {user}; "
         f"GRANT {SCHEMA_PRIVILEGES} ON SCHEMA public TO {user};"
     )
 
 
-def app_role_literal(config: EnvironmentConfig) -> str:
+def app_role_literal(config: EnvironmentConfig, service: str = DEFAULT_SERVICE_NAME) -> str:
     """The app's IAM database user as an SQL string literal."""
-    return "'" + iam_user(config).replace("'", "''") + "'"
+    return "'" + iam_user(config, service).replace("'", "''") + "'"
 
 
-def revoke_admin(config: EnvironmentConfig, instance: str) -> str:
+def revoke_admin(
+    config: EnvironmentConfig, instance: str, service: str = DEFAULT_SERVICE_NAME
+) -> str:
     """IAM-1: the gcloud command that takes every non-system role (`cloudsqlsuperuser`
     included) from the app's user, whatever made it a member.
 
@@ -167,14 +177,14 @@ def revoke_admin(config: EnvironmentConfig, instance: str) -> str:
     """
     return shlex.join(
         [
-            "gcloud", "sql", "users", "assign-roles", iam_user(config),
+            "gcloud", "sql", "users", "assign-roles", iam_user(config, service),
             f"--instance={instance}", "--type=CLOUD_IAM_SERVICE_ACCOUNT",
             "--revoke-existing-roles", f"--project={config.gcp.project}", "--quiet",
         ]
     )  # fmt: skip
 
 
-def database_statements(config: EnvironmentConfig) -> str:
+def database_statements(config: EnvironmentConfig, service: str = DEFAULT_SERVICE_NAME) -> str:
     """What the step runs in the app's database: the pgAudit extension and the grants (the
     app's role memberships are revoked through the Admin API, `revoke_admin`).
 
@@ -184,20 +194,22 @@ def database_statements(config: EnvironmentConfig) -> str:
     postgres/pg-audit). Creating it takes `cloudsqlsuperuser`, which the deployer is in this
     step and the app never is; IF NOT EXISTS keeps the step safe to repeat.
     """
-    return f"CREATE EXTENSION IF NOT EXISTS pgaudit; {migration_grants(config)}"
+    return f"CREATE EXTENSION IF NOT EXISTS pgaudit; {migration_grants(config, service)}"
 
 
-def superuser_check(config: EnvironmentConfig) -> str:
+def superuser_check(config: EnvironmentConfig, service: str = DEFAULT_SERVICE_NAME) -> str:
     """A query whose result is `not-admin` only if the app's user is no member (direct or
     inherited) of `cloudsqlsuperuser`. The marker is built by concatenation so that an
     error message echoing the statement cannot contain it."""
     return (
-        f"SELECT CASE WHEN pg_has_role({app_role_literal(config)}, 'cloudsqlsuperuser', "
+        f"SELECT CASE WHEN pg_has_role({app_role_literal(config, service)}, 'cloudsqlsuperuser', "
         "'MEMBER') THEN 'is-' || 'admin' ELSE 'not-' || 'admin' END AS app_admin"
     )
 
 
-def database_setup(config: EnvironmentConfig, instance: str) -> str:
+def database_setup(
+    config: EnvironmentConfig, instance: str, service: str = DEFAULT_SERVICE_NAME
+) -> str:
     """The step's script, run by the deployer on the runner (no VPC path needed).
 
     - The runner cannot reach a private-IP instance, so the statements go through the Cloud
@@ -248,11 +260,11 @@ def database_setup(config: EnvironmentConfig, instance: str) -> str:
             f"--database-roles=cloudsqlsuperuser {common}; else gcloud sql users create "
             f'"$user" --type="$kind" --database-roles=cloudsqlsuperuser {common}; fi',
             f"gcloud sql instances execute-sql {instance} --database={DATABASE_NAME} "
-            f"--sql={q(database_statements(config))} --project={q(project)} --quiet",
-            revoke_admin(config, instance),
+            f"--sql={q(database_statements(config, service))} --project={q(project)} --quiet",
+            revoke_admin(config, instance, service),
             # IAM-1: fail unless the app's user is (now) no member of cloudsqlsuperuser
             f"admin=$(gcloud sql instances execute-sql {instance} --database={DATABASE_NAME} "
-            f"--sql={q(superuser_check(config))} --project={q(project)} --quiet)",
+            f"--sql={q(superuser_check(config, service))} --project={q(project)} --quiet)",
             'case "$admin" in *not-admin*) ;; *) echo "the app database user is still a '
             'member of cloudsqlsuperuser: $admin" >&2; exit 1;; esac',
             # close the Data API and prove it is closed; a trap alone cannot fail the step
@@ -266,8 +278,52 @@ def database_setup(config: EnvironmentConfig, instance: str) -> str:
     )
 
 
+def is_default(spec: ServiceSpec) -> bool:
+    """Today's single service keeps its construct IDs and resource names (no replacement)."""
+    return spec.name == DEFAULT_SERVICE_NAME
+
+
+def construct_id(spec: ServiceSpec) -> str:
+    return "service" if is_default(spec) else f"service-{spec.name}"
+
+
+def default_spec(config: EnvironmentConfig) -> ServiceSpec:
+    """The service a caller that names none means: the default one, else the first."""
+    return next((s for s in config.services if is_default(s)), config.services[0])
+
+
+def probe_periods(spec: ServiceSpec) -> tuple[int, int]:
+    """(startup, liveness) probe periods from the description's interval. Cloud Run allows
+    a startup period of 1-240 s and a liveness period of 1-3600 s
+    (https://cloud.google.com/run/docs/configuring/healthchecks); liveness probes a third as
+    often as startup, as the platform's defaults do (10 s and 30 s for today's service)."""
+    interval = spec.health.interval_seconds
+    return min(interval, MAX_STARTUP_PERIOD), min(3 * interval, MAX_LIVENESS_PERIOD)
+
+
+class SharedParts:
+    """What every service's construct shares: the custom database role (one per stack,
+    created by the first service that uses the database) and the last database step (each
+    service's step waits for the one before: each patches the primary, and Cloud SQL runs one
+    operation per instance at a time)."""
+
+    def __init__(self) -> None:
+        self.database_role: ProjectIamCustomRole | None = None
+        self.last_database_step: GcloudStep | None = None
+        self.users: list[SqlUser] = []
+        self.steps: list[GcloudStep] = []
+
+    def order_database_steps(self) -> None:
+        """Every service's step also waits for every other service's database user: creating
+        a user is an operation on the primary as well (CKV_GW_DEPLOY_54)."""
+        for step in self.steps:
+            users = [f"{u.terraform_resource_type}.{u.friendly_unique_id}" for u in self.users]
+            step.depends_on = list(dict.fromkeys([*(step.depends_on or []), *users]))
+
+
 class Service(Construct):
-    """Service `<prefix>`; `name`, `service_account_email` for the edge and observability."""
+    """Cloud Run service `<prefix>` (or `<prefix>-<service>`) for one described service;
+    `name`, `account`, `spec` for the edge and observability."""
 
     def __init__(
         self,
@@ -277,137 +333,112 @@ class Service(Construct):
         config: EnvironmentConfig,
         network: Network,
         database: Database,
-        cache: Cache,
-        storage: Storage,
+        cache: Cache | None,
+        storage: Storage | None,
         secrets: Secrets,
-        rotation: Rotation,
+        rotation: Rotation | None,
+        spec: ServiceSpec | None = None,
+        shared: SharedParts | None = None,
     ) -> None:
         super().__init__(scope, id_)
-        project = config.gcp.project
-        svc = config.service
+        spec = spec or default_spec(config)
+        shared = shared or SharedParts()
+        self.spec = spec
+        self._migrations: list[ITerraformDependable] = []
+        uses = config.service_uses(spec)
         account = ServiceAccount(
             self,
             "identity",
-            account_id=app_account_id(config),
-            display_name=f"{config.prefix} app (Cloud Run)",
+            account_id=app_account_id(config, spec.name),
+            display_name=(
+                f"{config.prefix} app (Cloud Run)"
+                if is_default(spec)
+                else f"{config.prefix} {spec.name} (Cloud Run)"
+            ),
         )
         member = f"serviceAccount:{account.email}"
         self.service_account_email = account.email
 
-        # APP-5: only its own secrets, bucket and database.
-        app_secrets = secrets.secrets
+        # Platform wiring (synth/app.py, PLATFORM_ENVIRONMENT["gcp"], the one list of names):
+        # values and secrets of the components this service uses, nothing of the others.
+        available: dict[str, str | SecretManagerSecret] = {}
+        if "database" in uses:
+            available["CLOUD_SQL_INSTANCE"] = database.connection_name
+            available["DATABASE_POOL_MAX"] = str(database.pool_size)  # DB-6
+        if "cache" in uses and cache is not None:
+            available["REDIS_HOST"] = cache.host
+            available["REDIS_PORT"] = cache.port_string
+            available["REDIS_AUTH"] = cache.auth_secret
+            available["REDIS_CA_CERT"] = cache.ca_secret
+        if "object_storage" in uses and storage is not None:
+            available["BUCKET_NAME"] = storage.bucket_name
+        wiring = {
+            variable: available[variable]
+            for component in COMPONENTS
+            if component in uses
+            for variable in PLATFORM_ENVIRONMENT["gcp"][component]
+            if variable not in CLOUD_RUN_SETS
+        }
+        plain = {k: v for k, v in wiring.items() if isinstance(v, str)}
+        # APP-4: what it reads from Secret Manager: its catalog secrets, then the platform's.
+        readable = {
+            **secrets.for_service(spec),
+            **{k: v for k, v in wiring.items() if not isinstance(v, str)},
+        }
+        self.environment = {**plain, **spec.environment}
+        self.secret_variables = tuple(readable)
+
+        # APP-5, IAM-1: only the secrets it lists, its bucket and its database.
         grants = [
             SecretManagerSecretIamMember(
                 self,
                 f"reads-{name.lower()}",
-                secret_id=app_secrets[name].id,
+                secret_id=secret.id,
                 role="roles/secretmanager.secretAccessor",
                 member=member,
             )
-            for name in APP_SECRETS
+            for name, secret in readable.items()
         ]
-        bucket_grant = StorageBucketIamMember(
-            self,
-            "uses-bucket",
-            bucket=storage.bucket_name,
-            role="roles/storage.objectUser",
-            member=member,
-        )
-        # Cloud SQL roles are project-level; the condition narrows them to our instances.
-        own_instances = ProjectIamMemberCondition(
-            title="own-database-only",
-            expression=(
-                'resource.service == "sqladmin.googleapis.com" && resource.name.startsWith('
-                f'"projects/{project}/instances/{config.prefix}-pg")'
-            ),
-        )
-        # IAM-1: not roles/cloudsql.client + roles/cloudsql.instanceUser: instanceUser also
-        # holds cloudsql.instances.executeSql, the Data API, which runs SQL as this account
-        # from anywhere (https://cloud.google.com/sql/docs/postgres/executesql-instance). The
-        # proxy needs `connect` and `get` to fetch its ephemeral certificate and connection
-        # info (roles/cloudsql.client's permissions, https://cloud.google.com/sql/docs/
-        # postgres/roles-and-permissions) and `login` for IAM database authentication
-        # (--auto-iam-authn; https://cloud.google.com/sql/docs/postgres/iam-roles,
-        # https://cloud.google.com/sql/docs/postgres/iam-authentication).
-        database_role = custom_role(
-            self,
-            "database-role",
-            config=config,
-            role="app_database",
-            title=f"{config.prefix} app: connect and log in to its Cloud SQL instances",
-            permissions=list(DATABASE_PERMISSIONS),
-        )
-        database_grants = [
-            ProjectIamMember(
-                self,
-                "database-login",
-                project=project,
-                role=database_role.name,
-                member=member,
-                condition=own_instances,
+        after: list[ITerraformDependable] = [*grants]
+        if "object_storage" in uses and storage is not None:
+            after.append(
+                StorageBucketIamMember(
+                    self,
+                    "uses-bucket",
+                    bucket=storage.bucket_name,
+                    role="roles/storage.objectUser",
+                    member=member,
+                )
             )
-        ]
-        user = SqlUser(  # DB-9: IAM login, no password
-            self,
-            "database-user",
-            instance=database.instance_name,
-            name=iam_user(config),
-            type="CLOUD_IAM_SERVICE_ACCOUNT",
-            depends_on=[account],  # Cloud SQL checks the service account exists
-        )
-        # DEPLOY-6, IAM-1: the app's own login gets exactly what its migrations need, no
-        # admin role (database_setup() says how and why).
-        migrations = GcloudStep(
-            self,
-            "database-roles",
-            project=project,
-            does="create the pgAudit extension and let the app's IAM database user create in "
-            "its own database and schema",
-            args=[
-                "sql", "instances", "execute-sql", database.instance_name,
-                f"--database={database.database_name}", f"--sql={database_statements(config)}",
-            ],
-            apis=("sqladmin.googleapis.com",),
-            role="roles/cloudsql.admin",
-            triggers={
-                "user": user.id,
-                "grants": database_statements(config),
-                "roles": revoke_admin(config, database.instance_name),
-            },
-            # It patches the primary (Data API on and off): Cloud SQL runs one operation per
-            # instance at a time and refuses another with HTTP 409 "operation in progress"
-            # (https://cloud.google.com/sql/docs/troubleshooting#operation-in-progress). The
-            # provider serializes its own resources on an instance with a lock this step does
-            # not take, so the step waits for everything else that operates on the primary:
-            # its database, users, and each read replica (whose creation runs on it).
-            depends_on=[user, database.database, *database.replicas],
-            script=database_setup(config, database.instance_name),
-        )  # fmt: skip
+        proxy: list[CloudRunV2ServiceTemplateContainers] = []
+        if "database" in uses:
+            after.extend(self._database(config, spec, database, account, member, shared))
+            proxy.append(self._proxy(database, spec, secrets))
+        after.extend(secrets.versions[k] for k in secrets.version_keys(spec, readable))
+        if rotation is not None and any(n in secrets.rotated for n in spec.secrets):
+            after.append(rotation.first_run)
+        after.extend(self._migrations)
 
         env = [
             CloudRunV2ServiceTemplateContainersEnv(name=name, value=value)
-            for name, value in {
-                "CLOUD_SQL_INSTANCE": database.connection_name,
-                "DATABASE_POOL_MAX": str(database.pool_size),  # DB-6
-                "REDIS_HOST": cache.host,
-                "REDIS_PORT": cache.port_string,
-                "BUCKET_NAME": storage.bucket_name,
-            }.items()
+            for name, value in self.environment.items()
         ] + [
             CloudRunV2ServiceTemplateContainersEnv(
                 name=name,
                 value_source=CloudRunV2ServiceTemplateContainersEnvValueSource(
                     secret_key_ref=CloudRunV2ServiceTemplateContainersEnvValueSourceSecretKeyRef(
-                        secret=app_secrets[name].secret_id, version="latest"
+                        secret=secret.secret_id, version="latest"
                     )
                 ),
             )
-            for name in APP_SECRETS
+            for name, secret in readable.items()
         ]
+        startup_period, liveness_period = probe_periods(spec)
+        health = spec.health
         self.service = CloudRunV2Service(
             self,
             "service",
-            name=config.prefix,
+            name=service_name(config, spec.name),
             location=config.gcp.region,
             ingress="INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
             invoker_iam_disabled=True,
@@ -415,7 +446,7 @@ class Service(Construct):
             template=CloudRunV2ServiceTemplate(
                 service_account=account.email,
                 scaling=CloudRunV2ServiceTemplateScaling(  # APP-1
-                    min_instance_count=svc.min_replicas, max_instance_count=svc.max_replicas
+                    min_instance_count=spec.min_replicas, max_instance_count=spec.max_replicas
                 ),
                 max_instance_request_concurrency=80,
                 timeout="30s",
@@ -425,7 +456,7 @@ class Service(Construct):
                         CloudRunV2ServiceTemplateVpcAccessNetworkInterfaces(
                             network=network.network_name,
                             subnetwork=network.subnets["app"].name,
-                            tags=[network.app_tag],
+                            tags=network.tags_for(uses),
                         )
                     ],
                 ),
@@ -433,11 +464,11 @@ class Service(Construct):
                     CloudRunV2ServiceTemplateContainers(
                         name=APP_CONTAINER,
                         image=config.gcp.initial_image,  # DEPLOY-5
-                        ports=CloudRunV2ServiceTemplateContainersPorts(container_port=svc.port),
+                        ports=CloudRunV2ServiceTemplateContainersPorts(container_port=spec.port),
                         resources=CloudRunV2ServiceTemplateContainersResources(  # APP-2
                             limits={
-                                "cpu": cloud_run_cpu(svc.cpu_limit),
-                                "memory": f"{svc.memory_limit_mib}Mi",
+                                "cpu": cloud_run_cpu(spec.cpu_limit),
+                                "memory": f"{spec.memory_limit_mib}Mi",
                             },
                             cpu_idle=True,
                             startup_cpu_boost=True,
@@ -445,81 +476,29 @@ class Service(Construct):
                         env=env,
                         startup_probe=CloudRunV2ServiceTemplateContainersStartupProbe(
                             http_get=CloudRunV2ServiceTemplateContainersStartupProbeHttpGet(
-                                path=HEALTH_PATH, port=svc.port
+                                path=health.path, port=spec.port
                             ),
-                            period_seconds=10,
-                            timeout_seconds=5,
+                            period_seconds=startup_period,
+                            timeout_seconds=health.timeout_seconds,
                             failure_threshold=3,
                         ),
                         liveness_probe=CloudRunV2ServiceTemplateContainersLivenessProbe(
                             http_get=CloudRunV2ServiceTemplateContainersLivenessProbeHttpGet(
-                                path=HEALTH_PATH, port=svc.port
+                                path=health.path, port=spec.port
                             ),
-                            period_seconds=30,
-                            timeout_seconds=5,
+                            period_seconds=liveness_period,
+                            timeout_seconds=health.timeout_seconds,
                             failure_threshold=3,
                         ),
-                        depends_on=["cloud-sql-proxy"],
+                        depends_on=[PROXY_CONTAINER] if proxy else None,
                     ),
-                    CloudRunV2ServiceTemplateContainers(  # DEPLOY-6: the database path
-                        name="cloud-sql-proxy",
-                        image=CLOUD_SQL_PROXY_IMAGE,
-                        args=[
-                            "--private-ip",
-                            "--auto-iam-authn",
-                            # The service's CPU is allocated only during requests
-                            # (`cpu_idle`), which throttles the proxy's background refresh of
-                            # its client certificate and IAM token: connections then fail
-                            # intermittently (GoogleCloudPlatform/cloud-sql-proxy#2183, fixed
-                            # by `--lazy-refresh` in #2184, release 2.11.0; the connectors
-                            # did the same, cloud-sql-python-connector#805). Lazy refresh
-                            # fetches them when a connection needs them, with no background
-                            # work. Chosen over `cpu_idle = false` (instance-based billing
-                            # for every idle instance, APP-2's 0.25 vCPU "request").
-                            "--lazy-refresh",
-                            "--structured-logs",
-                            f"--port={database.port}",
-                            "--health-check",
-                            "--http-address=0.0.0.0",
-                            f"--http-port={PROXY_HEALTH_PORT}",
-                            database.connection_name,
-                        ],
-                        resources=CloudRunV2ServiceTemplateContainersResources(
-                            limits={"cpu": "1", "memory": "256Mi"}, cpu_idle=True
-                        ),
-                        # The app waits for this probe (`depends_on`; Cloud Run refuses a
-                        # dependency without a startup probe, GoogleCloudPlatform/cloud-run-
-                        # samples#230; probes: https://cloud.google.com/run/docs/configuring/
-                        # healthchecks, HTTP 200-399 is success). A TCP probe on
-                        # 5432 proved nothing: the proxy binds the database port to 127.0.0.1
-                        # and opens it before it can reach the instance. `/startup` answers 200
-                        # only once the proxy has started, and the health server listens on
-                        # 0.0.0.0 so the platform's prober reaches it (the proxy binds it to
-                        # localhost by default: GoogleCloudPlatform/cloud-sql-proxy, examples/
-                        # k8s-health-check/README.md). It serves only /startup, /liveness and
-                        # /readiness, and only the ingress container's port is routed.
-                        startup_probe=CloudRunV2ServiceTemplateContainersStartupProbe(
-                            http_get=CloudRunV2ServiceTemplateContainersStartupProbeHttpGet(
-                                path="/startup", port=PROXY_HEALTH_PORT
-                            ),
-                            period_seconds=2,
-                            timeout_seconds=1,
-                            failure_threshold=15,
-                        ),
-                    ),
+                    *proxy,
                 ],
             ),
             lifecycle=TerraformResourceLifecycle(ignore_changes=PIPELINE_OWNED),
             # DEPLOY-2: the first revision starts as `account`: its grants exist first (the
             # proxy sidecar needs the database role's connect, get and login).
-            depends_on=[
-                *grants,
-                bucket_grant,
-                *database_grants,
-                *secrets.versions.values(),
-                rotation.first_run,
-                migrations,
-            ],
+            depends_on=after,
         )
         waive(
             self.service,
@@ -545,4 +524,191 @@ class Service(Construct):
         )
         self.name = self.service.name
         self.account = account
-        rotation.may_restart(self.service, account)  # DEPLOY-6: roll after a rotation
+        if rotation is not None and any(n in secrets.rotated for n in spec.secrets):
+            rotation.may_restart(self.service, account, spec.name)  # DEPLOY-6: roll after one
+
+    def _database(
+        self,
+        config: EnvironmentConfig,
+        spec: ServiceSpec,
+        database: Database,
+        account: ServiceAccount,
+        member: str,
+        shared: SharedParts,
+    ) -> list[ITerraformDependable]:
+        """The database login: the shared custom role on our instances, an IAM database user,
+        and the step that lets that user run its migrations (DB-9, IAM-1, DEPLOY-6)."""
+        project = config.gcp.project
+        # Cloud SQL roles are project-level; the condition narrows them to our instances.
+        own_instances = ProjectIamMemberCondition(
+            title="own-database-only",
+            expression=(
+                'resource.service == "sqladmin.googleapis.com" && resource.name.startsWith('
+                f'"projects/{project}/instances/{config.prefix}-pg")'
+            ),
+        )
+        # IAM-1: not roles/cloudsql.client + roles/cloudsql.instanceUser: instanceUser also
+        # holds cloudsql.instances.executeSql, the Data API, which runs SQL as this account
+        # from anywhere (https://cloud.google.com/sql/docs/postgres/executesql-instance). The
+        # proxy needs `connect` and `get` to fetch its ephemeral certificate and connection
+        # info (roles/cloudsql.client's permissions, https://cloud.google.com/sql/docs/
+        # postgres/roles-and-permissions) and `login` for IAM database authentication
+        # (--auto-iam-authn; https://cloud.google.com/sql/docs/postgres/iam-roles,
+        # https://cloud.google.com/sql/docs/postgres/iam-authentication).
+        if shared.database_role is None:
+            shared.database_role = custom_role(
+                self,
+                "database-role",
+                config=config,
+                role="app_database",
+                title=f"{config.prefix} app: connect and log in to its Cloud SQL instances",
+                permissions=list(DATABASE_PERMISSIONS),
+            )
+        login = ProjectIamMember(
+            self,
+            "database-login",
+            project=project,
+            role=shared.database_role.name,
+            member=member,
+            condition=own_instances,
+        )
+        user = SqlUser(  # DB-9: IAM login, no password
+            self,
+            "database-user",
+            instance=database.instance_name,
+            name=iam_user(config, spec.name),
+            type="CLOUD_IAM_SERVICE_ACCOUNT",
+            depends_on=[account],  # Cloud SQL checks the service account exists
+        )
+        statements = database_statements(config, spec.name)
+        # DEPLOY-6, IAM-1: the service's own login gets exactly what its migrations need, no
+        # admin role (database_setup() says how and why).
+        migrations = GcloudStep(
+            self,
+            "database-roles",
+            project=project,
+            does="create the pgAudit extension and let the app's IAM database user create in "
+            "its own database and schema",
+            args=[
+                "sql", "instances", "execute-sql", database.instance_name,
+                f"--database={database.database_name}", f"--sql={statements}",
+            ],
+            apis=("sqladmin.googleapis.com",),
+            role="roles/cloudsql.admin",
+            triggers={
+                "user": user.id,
+                "grants": statements,
+                "roles": revoke_admin(config, database.instance_name, spec.name),
+            },
+            # It patches the primary (Data API on and off): Cloud SQL runs one operation per
+            # instance at a time and refuses another with HTTP 409 "operation in progress"
+            # (https://cloud.google.com/sql/docs/troubleshooting#operation-in-progress). The
+            # provider serializes its own resources on an instance with a lock this step does
+            # not take, so the step waits for everything else that operates on the primary:
+            # its database, users, each read replica (whose creation runs on it) and the
+            # previous service's step.
+            depends_on=[
+                user,
+                database.database,
+                *database.replicas,
+                *([shared.last_database_step] if shared.last_database_step else []),
+            ],
+            script=database_setup(config, database.instance_name, spec.name),
+        )  # fmt: skip
+        shared.last_database_step = migrations
+        shared.users.append(user)
+        shared.steps.append(migrations)
+        self._migrations = [migrations]
+        return [login]
+
+    def _proxy(
+        self, database: Database, spec: ServiceSpec, secrets: Secrets
+    ) -> CloudRunV2ServiceTemplateContainers:
+        """DEPLOY-6: the database path, the Cloud SQL Auth Proxy sidecar. A service that reads
+        a `database_reader_url` also reaches read replica 0, on the next port: given several
+        instances, the proxy listens on `--port` for the first and on each following port for
+        the next (GoogleCloudPlatform/cloud-sql-proxy, cmd/root.go, `--port`: "Initial port for
+        listeners. Subsequent listeners increment from this value.")."""
+        instances = [database.connection_name]
+        if secrets.reads_replica(spec) and database.replicas:
+            instances.append(database.replicas[0].connection_name)
+        return CloudRunV2ServiceTemplateContainers(
+            name=PROXY_CONTAINER,
+            image=CLOUD_SQL_PROXY_IMAGE,
+            args=[
+                "--private-ip",
+                "--auto-iam-authn",
+                # The service's CPU is allocated only during requests
+                # (`cpu_idle`), which throttles the proxy's background refresh of
+                # its client certificate and IAM token: connections then fail
+                # intermittently (GoogleCloudPlatform/cloud-sql-proxy#2183, fixed
+                # by `--lazy-refresh` in #2184, release 2.11.0; the connectors
+                # did the same, cloud-sql-python-connector#805). Lazy refresh
+                # fetches them when a connection needs them, with no background
+                # work. Chosen over `cpu_idle = false` (instance-based billing
+                # for every idle instance, APP-2's 0.25 vCPU "request").
+                "--lazy-refresh",
+                "--structured-logs",
+                f"--port={database.port}",
+                "--health-check",
+                "--http-address=0.0.0.0",
+                f"--http-port={PROXY_HEALTH_PORT}",
+                *instances,
+            ],
+            resources=CloudRunV2ServiceTemplateContainersResources(
+                limits={"cpu": "1", "memory": "256Mi"}, cpu_idle=True
+            ),
+            # The app waits for this probe (`depends_on`; Cloud Run refuses a
+            # dependency without a startup probe, GoogleCloudPlatform/cloud-run-
+            # samples#230; probes: https://cloud.google.com/run/docs/configuring/
+            # healthchecks, HTTP 200-399 is success). A TCP probe on
+            # 5432 proved nothing: the proxy binds the database port to 127.0.0.1
+            # and opens it before it can reach the instance. `/startup` answers 200
+            # only once the proxy has started, and the health server listens on
+            # 0.0.0.0 so the platform's prober reaches it (the proxy binds it to
+            # localhost by default: GoogleCloudPlatform/cloud-sql-proxy, examples/
+            # k8s-health-check/README.md). It serves only /startup, /liveness and
+            # /readiness, and only the ingress container's port is routed.
+            startup_probe=CloudRunV2ServiceTemplateContainersStartupProbe(
+                http_get=CloudRunV2ServiceTemplateContainersStartupProbeHttpGet(
+                    path="/startup", port=PROXY_HEALTH_PORT
+                ),
+                period_seconds=2,
+                timeout_seconds=1,
+                failure_threshold=15,
+            ),
+        )
+
+
+def build_services(
+    scope: Construct,
+    *,
+    config: EnvironmentConfig,
+    network: Network,
+    database: Database,
+    cache: Cache | None,
+    storage: Storage | None,
+    secrets: Secrets,
+    rotation: Rotation | None,
+) -> list[Service]:
+    """APP-7: one Cloud Run service per described service, in the description's order."""
+    shared = SharedParts()
+    services = [
+        Service(
+            scope,
+            construct_id(spec),
+            config=config,
+            network=network,
+            database=database,
+            cache=cache,
+            storage=storage,
+            secrets=secrets,
+            rotation=rotation,
+            spec=spec,
+            shared=shared,
+        )
+        for spec in config.services
+    ]
+    if len(shared.steps) > 1:
+        shared.order_database_steps()
+    return services

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from matrix import CLOUDS, ENVIRONMENTS, ROOT, synthesize_clouds
+from matrix import CLOUDS, ENVIRONMENTS, ROOT, start_synth, synthesize_clouds, wait_all
 
 from synth.config import APP_MAX_LENGTH, ENVIRONMENT_MAX_LENGTH, GcpConfig
 from synth.names import name_problems
@@ -118,3 +118,27 @@ def test_azure_every_name_fits_with_eight_services_at_the_longest_names() -> Non
     apps = stack["resource"]["azurerm_container_app"]
     assert len(apps) == MAX_SERVICES
     assert [p.message for p in name_problems(stack)] == []
+
+
+def test_gcp_services_fit_at_the_longest_names(tmp_path: Path) -> None:
+    """APP-7 on GCP: additional services are named `<prefix>-<service>` (Cloud Run service,
+    NEG, backend, service account, secrets, alerts), so three services with 8-character names
+    (the schema's longest) at the longest app, environment and project names fit every limit."""
+    fixture = ROOT / "tests" / "constructs" / "gcp" / "environments" / "described.yaml"
+    data = yaml.safe_load(fixture.read_text())
+    data["app"] = LONGEST_APP
+    data["gcp"]["project"] = longest_gcp_project("dev")
+    for service, name in zip(data["services"], ("frontend", "backends", "workerzz"), strict=True):
+        service["name"] = name
+    environments = tmp_path / "environments"
+    environments.mkdir()
+    (environments / f"{longest_environment('dev')}.yaml").write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+    wait_all(
+        {"gcp": start_synth("gcp", out, extra_env={"GROUNDWORK_ENVIRONMENTS": str(environments)})}
+    )
+    path = out / "stacks" / longest_environment("dev") / "cdk.tf.json"
+    stack = json.loads(path.read_text())
+    names = {b["name"] for b in stack["resource"]["google_cloud_run_v2_service"].values()}
+    assert len(names) == 3
+    assert [f"{p.address}: {p.message}" for p in name_problems(stack)] == []

@@ -1,21 +1,25 @@
-"""Builds CKV_GW_APP_41: the Cloud Run container's CPU and memory limits are the environment's
-(APP-2). Cloud Run has limits only; the request is what an idle instance is billed for."""
+"""Builds CKV_GW_APP_41: each Cloud Run service's container CPU and memory limits are its
+described ones (APP-2, synth/app.py). Cloud Run has limits only; the request is what an
+idle instance is billed for."""
 
 from typing import Any
 
+from gcp_app_services import described
 from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine, is_reference
 
 
 class AppResources(GroundworkCheck):
     id = "CKV_GW_APP_41"
-    name = "Cloud Run container CPU and memory limits match the environment"
+    name = "Each Cloud Run container's CPU and memory limits match its described service"
     requirement = "APP-2"
     severity = "MEDIUM"
     resource_types = ("google_cloud_run_v2_service",)
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         assert stack.config is not None
-        service = stack.config.service
+        service = described(stack.config, body)
+        if service is None:
+            return Verdict.failed(f"{body.get('name')!r} is no described service (APP-7)")
         # The serving container is the one with a port; sidecars (the Cloud SQL Auth Proxy)
         # take no traffic and are sized and probed for their own job.
         containers = [

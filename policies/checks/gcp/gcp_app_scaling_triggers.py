@@ -1,5 +1,5 @@
 """Builds CKV_GW_APP_46: every Cloud Run service that autoscales honours APP-1's triggers,
-CPU above `service.scale_cpu_percent` and memory above `service.scale_memory_percent`.
+CPU above its described `scale_cpu_percent` and memory above its `scale_memory_percent`.
 
 Cloud Run's autoscaler is not configurable by metric: it adds instances to keep CPU near
 60 % of the allocated CPU and request concurrency below the configured maximum
@@ -13,6 +13,7 @@ no trigger to honour.
 
 from typing import Any
 
+from gcp_app_services import described
 from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine
 
 CLOUD_RUN_CPU_TARGET = 60  # percent, fixed by the platform
@@ -27,7 +28,9 @@ class AppScalingTriggers(GroundworkCheck):
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         assert stack.config is not None
-        service = stack.config.service
+        service = described(stack.config, body)
+        if service is None:
+            return Verdict.failed(f"{body.get('name')!r} is no described service (APP-7)")
         scaling = next(iter(s for t in blocks(body, "template") for s in blocks(t, "scaling")), {})
         low, high = scaling.get("min_instance_count"), scaling.get("max_instance_count")
         if low is not None and low == high:

@@ -1,10 +1,13 @@
 """Builds CKV_GW_APP_43: secrets reach Cloud Run only as Secret Manager references (APP-4): no
 environment variable named like a secret has a plain `value`, and every variable that names a
-Secret Manager secret of the stack reads it through `value_source.secret_key_ref`."""
+Secret Manager secret of the stack reads it through `value_source.secret_key_ref`. A service
+whose description (APP-7) lists no secret and uses nothing with a platform secret may read
+none; any other service that reads no secret by reference fails."""
 
 import re
 from typing import Any
 
+from gcp_app_services import described, secret_names
 from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine
 
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|AUTH|PRIVATE_KEY|API_KEY|DATABASE_URL")
@@ -29,6 +32,10 @@ class AppSecretsByReference(GroundworkCheck):
                         references += 1
                     elif SECRET_NAME.search(name):
                         verdicts.append(Verdict.failed(f"{name} is a plain value"))
+        spec = described(stack.config, body) if stack.config is not None else None
+        reads_none = spec is not None and not secret_names(stack.config, spec)  # type: ignore[arg-type]
+        if not references and reads_none:
+            return combine(verdicts or [Verdict.passed("its description lists no secret")])
         if not references:
             verdicts.append(Verdict.failed("no secret is passed by reference"))
         return combine(verdicts or [Verdict.passed(f"{references} secrets by reference")])

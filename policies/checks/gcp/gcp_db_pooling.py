@@ -3,7 +3,8 @@
 Cloud SQL's managed pooling needs Enterprise Plus, so the app pools its connections (the
 documented equivalent): every Cloud Run service that connects to this instance sets
 `DATABASE_POOL_MAX`, and the instance's `max_connections` flag admits every pool at the
-environment's maximum replicas (`service.max_replicas` x pool size).
+environment's maximum replicas (every database-using service's `max_replicas`, summed, x pool
+size: APP-7 services share the instance).
 """
 
 from typing import Any
@@ -33,6 +34,10 @@ class DbPooling(GroundworkCheck):
             return Verdict.failed(f"max_connections flag is {limit!r}; pools cannot be sized")
         verdicts = []
         clients = 0
+        config = stack.config
+        replicas = sum(
+            s.max_replicas for s in config.services if "database" in config.service_uses(s)
+        )
         for name, service in stack.resources("google_cloud_run_v2_service").items():
             envs = {
                 e.get("name"): e
@@ -47,12 +52,11 @@ class DbPooling(GroundworkCheck):
             if pool is None or is_reference(pool):
                 verdicts.append(Verdict.failed(f"service {name} sets no {POOL_VARIABLE}"))
                 continue
-            need = int(pool) * stack.config.service.max_replicas
+            need = int(pool) * replicas
             if need > int(limit):
                 verdicts.append(
                     Verdict.failed(
-                        f"{stack.config.service.max_replicas} replicas x pool {pool} = {need} "
-                        f"> max_connections {limit}"
+                        f"{replicas} replicas x pool {pool} = {need} > max_connections {limit}"
                     )
                 )
         if not clients:

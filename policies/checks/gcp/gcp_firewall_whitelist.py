@@ -36,7 +36,8 @@ class FirewallWhitelist(GroundworkCheck):
             verdicts.append(Verdict.failed(f"allows protocols {sorted(protocols)}; only tcp"))
         if direction == "INGRESS":
             sources = set(body.get("source_ranges") or [])
-            wanted = {str(stack.config.service.port)}
+            # Routed services' ports (APP-7): internal ones take nothing from the LB.
+            wanted = {str(s.port) for s in stack.config.services if s.route is not None}
             if covers_internet(sources):
                 verdicts.append(Verdict.failed(f"ingress from the internet ({sorted(sources)})"))
             elif not sources or sources - LB_RANGES:

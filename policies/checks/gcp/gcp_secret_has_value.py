@@ -1,5 +1,5 @@
-"""Builds CKV_GW_SEC_43: each SEC-1 secret (JWT secret, database URL, database password) holds
-a value after the apply: a `google_secret_manager_secret_version` of it, or a Cloud Run job
+"""Builds CKV_GW_SEC_43: every secret of the stack holds a value after the apply: a
+`google_secret_manager_secret_version` of it, or a Cloud Run job
 that writes its versions (the rotator, constructs/gcp/rotation.py). A secret with no version
 is stored in name only; reading it fails (`latest` of a secret without a version,
 terraform-provider-google#10846), so SEC-1 is not met by its existence. The GCP stack's
@@ -11,8 +11,6 @@ import re
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of
-
-REQUIRED = ("jwt-secret", "database-url", "database-password")
 
 
 def strings(value: Any) -> list[str]:
@@ -37,7 +35,7 @@ def written_by_job(stack: Stack, address: str, secret_id: str) -> bool:
 
 class SecretHasValue(GroundworkCheck):
     id = "CKV_GW_SEC_43"
-    name = "JWT_SECRET, DATABASE_URL and DATABASE_PASSWORD each hold a value after the apply"
+    name = "Every Secret Manager secret holds a value after the apply"
     requirement = "SEC-1"
     severity = "HIGH"
     resource_types = ("google_secret_manager_secret",)
@@ -45,8 +43,6 @@ class SecretHasValue(GroundworkCheck):
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         secret_id = str(body.get("secret_id", ""))
-        if not secret_id.endswith(REQUIRED):
-            return Verdict.passed("not a SEC-1 secret")
         versions = [
             a
             for a, v in stack.graph.of_type("google_secret_manager_secret_version").items()

@@ -241,7 +241,7 @@ def test_an_external_secret_is_refused_on_azure_with_one_config_error_sec_5() ->
     )
     # The same description is valid on a cloud that builds external secrets.
     data = described(api=api, secrets={"catalog": catalog})
-    assert parse_environment("apps", data, source=str(APPS), cloud="gcp").secrets.catalog
+    assert parse_environment("apps", data, source=str(APPS), cloud="aws").secrets.catalog
 
 
 def test_a_probe_interval_container_apps_cannot_run_is_refused_with_its_field() -> None:

@@ -23,10 +23,11 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 class FakeService:
-    """The one attribute Edge reads from the service component."""
+    """What Edge reads from a service component: its name and its description."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, spec: Any) -> None:
         self.name = name
+        self.spec = spec
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def stack() -> dict[str, Any]:
     config = load_environment(ROOT / "environments" / "dev.yaml", cloud="gcp")
     stack = TerraformStack(CdktfTesting.app(), "test")
     GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
-    Edge(stack, "edge", config=config, service=FakeService("groundwork-dev"))  # type: ignore[arg-type]
+    Edge(stack, "edge", config=config, services=[FakeService("groundwork-dev", config.services[0])])  # type: ignore[list-item]
     return json.loads(CdktfTesting.synth(stack))
 
 
@@ -106,7 +107,7 @@ def test_an_existing_certificate_replaces_the_managed_one_deploy_5() -> None:
     )
     stack = TerraformStack(CdktfTesting.app(), "test")
     GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
-    Edge(stack, "edge", config=config, service=FakeService("groundwork-dev"))  # type: ignore[arg-type]
+    Edge(stack, "edge", config=config, services=[FakeService("groundwork-dev", config.services[0])])  # type: ignore[list-item]
     synthesized = json.loads(CdktfTesting.synth(stack))
     assert resources_of(synthesized, "google_compute_managed_ssl_certificate") == []
     assert resources_of(synthesized, "google_dns_record_set") == []

@@ -87,7 +87,7 @@ class FakeCloud:
             (bin_dir / name).chmod(0o755)
         self.file = tmp_path / "state.json"
         self.write({"clock": 0, "secrets": {}, "revisions": [], "roll_fails": False, "calls": []})
-        self.script = f"set -e; {RETRY}; {rotate_script('proj', 'europe-west1', 'svc', IDS)}"
+        self.script = f"set -e; {RETRY}; {rotate_script('proj', 'europe-west1', ['svc'], IDS)}"
         self.env = {
             **os.environ,
             "PATH": f"{bin_dir}:{os.environ['PATH']}",

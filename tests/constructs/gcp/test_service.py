@@ -100,7 +100,8 @@ def test_private_ingress_and_direct_vpc_egress_in_the_app_subnet_net_3(
     assert service["ingress"] == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
     vpc = service["template"]["vpc_access"]
     assert vpc["egress"] == "ALL_TRAFFIC"
-    assert vpc["network_interfaces"][0]["tags"] == ["app"]
+    # The app tier's tag, and one per component it uses (the egress rules target those).
+    assert vpc["network_interfaces"][0]["tags"] == ["app", "uses-postgres", "uses-redis"]
     assert "app-subnet" in vpc["network_interfaces"][0]["subnetwork"]
 
 
