@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from synth.app import DEFAULT_SERVICE_NAME, PLATFORM_ENVIRONMENT, Service
+from synth.app import DEFAULT_SERVICE_NAME, PLATFORM_ENVIRONMENT, Service, secret_variables
 
 if TYPE_CHECKING:
     from synth.config import EnvironmentConfig
@@ -68,3 +68,37 @@ def wiring_variables(uses: frozenset[str] | set[str]) -> tuple[str, ...]:
         if component in uses:
             names += WIRING[component]
     return tuple(names)
+
+
+def expected_secret_variables(config: EnvironmentConfig, service: Service) -> dict[str, str]:
+    """Variable -> catalog name of every secret variable `service`'s container gets: all it
+    lists, except external ones while the placeholder runs (they have no value yet)."""
+    catalog = config.secrets.catalog
+    found: dict[str, str] = {}
+    for name in service.secrets:
+        entry = catalog.get(name)
+        if entry is None:
+            continue
+        if entry.kind == "external" and not config.aws.release_image:
+            continue
+        for variable in secret_variables(name, entry):
+            found[variable] = name
+    return found
+
+
+def default_route_service(config: EnvironmentConfig) -> Service:
+    """The service routed at `/` on the environment's domain: the listener's default, and
+    the one whose health path the uptime check probes (OBS-4)."""
+    for service in config.services:
+        route = service.route
+        if route is not None and route.path_prefix == "/" and route.host in (None, config.domain):
+            return service
+    raise ValueError(f"{config.prefix}: no service is routed at / on {config.domain}")
+
+
+def service_of_ecs_address(
+    config: EnvironmentConfig, bodies: dict[str, dict[str, object]], address: str | None
+) -> Service | None:
+    """The described service of the `aws_ecs_service` at `address` (a policy's graph)."""
+    body = bodies.get(address or "")
+    return service_by_resource_name(config, str(body.get("name"))) if body else None

@@ -88,8 +88,7 @@ from constructs.aws import waivers
 from constructs.aws.network import Network
 from constructs.aws.storage import access_log_bucket
 
-from synth.app import Service
-from synth.aws_app import is_default
+from synth.aws_app import default_route_service, is_default
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
@@ -113,15 +112,6 @@ def target_group_name(prefix: str, port: int) -> str:
     digest = hashlib.sha256(prefix.encode()).hexdigest()[:4]
     tail = f"-{digest}-{port}"
     return prefix[: TARGET_GROUP_NAME_MAX - len(tail)].rstrip("-") + tail
-
-
-def default_route_service(config: EnvironmentConfig) -> Service:
-    """The service routed at `/` on the environment's domain: the listener's default."""
-    for service in config.services:
-        route = service.route
-        if route is not None and route.path_prefix == "/" and route.host in (None, config.domain):
-            return service
-    raise ValueError(f"{config.prefix}: no service is routed at / on {config.domain}")
 
 
 def route_hosts(config: EnvironmentConfig) -> tuple[str, ...]:
