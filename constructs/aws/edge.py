@@ -223,6 +223,16 @@ class Edge(Construct):
                 # move.
                 lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             )
+            if not default:
+                waive(
+                    self.target_groups[service.name],
+                    "CKV_AWS_378",
+                    reason="TLS ends at the ALB's HTTPS listener, which forwards to this group "
+                    "through a listener rule; Checkov's check accepts plain HTTP targets only "
+                    "when a listener is attached directly, and the targets are private tasks.",
+                    owner=waivers.OWNER,
+                    expires=waivers.EXPIRES,
+                )
         # The service at `/` on the domain takes every request no rule matches (synth/app.py
         # refuses a description without one).
         self.default_service = default_route_service(config)

@@ -227,6 +227,16 @@ class Network(Construct):
         services: dict[str, SecurityGroup] = {}
         labels: dict[str, str] = {}  # service name -> its group's label in rule IDs
         app = group("app", "App tasks: traffic from the load balancer only")
+        if not any(is_default(service.name) for service in config.services):
+            waive(
+                app,
+                "CKV2_AWS_5",
+                reason="No described service is the default one, so only the database-roles "
+                "task runs in this group; the apply starts that task through a Lambda (RunTask's "
+                "networkConfiguration in the invocation input), an attachment Checkov cannot see.",
+                owner=waivers.OWNER,
+                expires=waivers.EXPIRES,
+            )
         for service in config.services:
             if is_default(service.name):
                 services[service.name], labels[service.name] = app, "app"

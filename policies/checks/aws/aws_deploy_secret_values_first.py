@@ -6,9 +6,9 @@ fails the task (ResourceInitializationError). A value exists when the service de
 `aws_secretsmanager_secret_version` of that secret, or on an `aws_lambda_invocation` that
 waits for its first version (a rotation with `rotate_immediately` only starts one,
 asynchronously: RotateSecret, https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html).
-An external secret (`secret-kind: external`, SEC-5) has no value in the stack by design: a
-release image (from this stack's registry) may read it, because the release step comes after
-the operator's put-secret-value (README); CKV_GW_DEPLOY_38 fails any other reader of one.
+An external secret (`secret-kind: external`, SEC-5) has no value in the stack by design; who
+may read it is CKV_GW_DEPLOY_38's rule (only a release image, after the operator's
+put-secret-value), so this policy leaves it to that one.
 """
 
 import json
@@ -46,11 +46,9 @@ class SecretValuesFirst(GroundworkCheck):
                     continue
                 target = match.group(1)
                 tags = (graph.bodies.get(target) or {}).get("tags") or {}
-                if tags.get(SECRET_KIND_TAG) == "external" and str(
-                    container.get("image", "")
-                ).startswith("${aws_ecr_repository."):
+                if tags.get(SECRET_KIND_TAG) == "external":
                     verdicts.append(
-                        Verdict.passed(f"{secret.get('name')}: external, set before a release")
+                        Verdict.passed(f"{secret.get('name')}: external (CKV_GW_DEPLOY_38)")
                     )
                     continue
                 valued = [
