@@ -112,8 +112,10 @@ class Observability(Construct):
         target_group = edge.target_group.arn_suffix
         # APP-7: every per-service alarm exists for every service; the default service's
         # keep their names (`<prefix>-warning-cpu`), the others carry the service's name.
-        first = services[0]
-        ecs = {"ClusterName": first.cluster_name, "ServiceName": first.service_name}
+        ecs = [
+            {"ClusterName": service.cluster_name, "ServiceName": service.service_name}
+            for service in services
+        ]
 
         # 5xx rate > 1 % of requests, from the targets and the ALB itself (critical).
         self._alarm(
@@ -439,8 +441,10 @@ class Observability(Construct):
             indent=2,
         )
 
-    def _dashboard(self, load_balancer: str, target_group: str, ecs: dict[str, str]) -> None:
-        """OBS-5: response times, error rates and throughput, plus the service's load."""
+    def _dashboard(
+        self, load_balancer: str, target_group: str, ecs: Sequence[dict[str, str]]
+    ) -> None:
+        """OBS-5: response times, error rates and throughput, plus each service's load."""
         region = self._config.aws.region
         alb = "AWS/ApplicationELB"
         lb = ["LoadBalancer", load_balancer]
@@ -486,8 +490,9 @@ class Observability(Construct):
             widget(
                 "Service CPU and memory (%)",
                 [
-                    ["AWS/ECS", "CPUUtilization", *[v for kv in ecs.items() for v in kv]],
-                    ["AWS/ECS", "MemoryUtilization", *[v for kv in ecs.items() for v in kv]],
+                    ["AWS/ECS", metric, *[v for kv in dimensions.items() for v in kv]]
+                    for dimensions in ecs
+                    for metric in ("CPUUtilization", "MemoryUtilization")
                 ],
                 12,
                 6,

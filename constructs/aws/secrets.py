@@ -151,7 +151,12 @@ def _camel(name: str) -> str:
 
 
 def derived_problems(config: EnvironmentConfig) -> list[str]:
-    """Derived secrets the AWS stack cannot build, one line each (file field, why)."""
+    """Derived secrets the AWS stack cannot build, one line each (field, value, why).
+
+    RDS Proxy read-only endpoints need an Aurora cluster with readers; "Requests also fail if
+    the target of the proxy is an RDS instance instead of an Aurora cluster" ("Working with
+    Amazon RDS Proxy endpoints",
+    https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy-endpoints.html)."""
     problems = []
     for name, entry in sorted(config.secrets.catalog.items()):
         if isinstance(entry, DerivedSecret) and entry.source not in AWS_DERIVED_SOURCES:
@@ -159,7 +164,9 @@ def derived_problems(config: EnvironmentConfig) -> list[str]:
                 f"secrets.catalog.{name}.source: {entry.source!r} is not available on AWS "
                 f"(available: {', '.join(AWS_DERIVED_SOURCES)}): the app reaches PostgreSQL "
                 "through RDS Proxy, whose ACM certificate Node verifies; an instance endpoint "
-                "presents the RDS CA, which no bundled trust store holds (CKV_GW_DEPLOY_34)"
+                "(the primary's or a replica's) presents the RDS CA, which no bundled trust "
+                "store holds (CKV_GW_DEPLOY_34), and RDS Proxy's read-only endpoints serve "
+                "Aurora clusters only, not RDS instances"
             )
     return problems
 
@@ -196,7 +203,7 @@ class Secrets(Construct):
         super().__init__(scope, id)
         problems = derived_problems(config)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError(f"{config.name}.yaml (cloud aws): " + "; ".join(problems))
         partition = DataAwsPartition(self, "partition").partition
         account_id = DataAwsCallerIdentity(self, "account").account_id
         secretsmanager = f"secretsmanager.{config.aws.region}.amazonaws.com"
