@@ -4,6 +4,7 @@ when used, generated and external secrets; and the described app passes the gate
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -304,18 +305,32 @@ def test_the_default_service_keeps_its_names() -> None:
     assert repository["name"] == "groundwork-dev"
 
 
+def lean(data: dict[str, Any]) -> dict[str, Any]:
+    """described.yaml with the switches the other way: no bucket, and the worker uses the
+    cache (its own domain and network, so both stacks can be gated together)."""
+    data = copy.deepcopy(data)
+    data["domain"] = "lean.groundwork.example.com"
+    data["alert_email"] = "alerts-lean@example.com"
+    data["network"]["cidr"] = "10.60.0.0/16"
+    data["services"][1]["uses"] = []
+    data["services"][2]["uses"] = ["cache"]
+    return data
+
+
 @pytest.fixture(scope="module")
 def described_gate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """described.yaml synthesized as users do (main.py, CLOUD=aws), into its own folder."""
+    """described.yaml and its lean twin synthesized as users do (main.py, CLOUD=aws)."""
     environments = tmp_path_factory.mktemp("environments")
-    (environments / "described.yaml").write_text(DESCRIBED.read_text())
+    data = yaml.safe_load(DESCRIBED.read_text())
+    (environments / "described.yaml").write_text(yaml.safe_dump(data))
+    (environments / "lean.yaml").write_text(yaml.safe_dump(lean(data)))
     out = tmp_path_factory.mktemp("described-out")
-    extra = {"GROUNDWORK_ENVIRONMENTS": str(environments), "GROUNDWORK_STACKS": "described"}
+    extra = {"GROUNDWORK_ENVIRONMENTS": str(environments), "GROUNDWORK_STACKS": "described,lean"}
     wait_all({"aws": start_synth("aws", out, extra_env=extra)})
     return environments, out
 
 
-def test_the_described_app_passes_the_gate(
+def test_the_described_app_passes_the_gate_with_each_switch(
     described_gate: tuple[Path, Path], tmp_path: Path
 ) -> None:
     environments, out = described_gate
@@ -329,8 +344,10 @@ def test_the_described_app_passes_the_gate(
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     report = json.loads(report_path.read_text())
-    statuses = {r["requirement"]: r for r in report["requirements"]}
+    status = {(r["stack"], r["requirement"]): r["status"] for r in report["requirements"]}
     assert [r for r in report["requirements"] if r["status"] == "unchecked"] == []
-    assert statuses["APP-7"]["status"] == "pass" and statuses["SEC-5"]["status"] == "pass"
-    # The cache is unused: its requirements are n/a, never pass.
-    assert statuses["CACHE-1"]["status"] == "n/a"
+    for stack in ("described", "lean"):
+        assert status[stack, "APP-7"] == "pass" and status[stack, "SEC-5"] == "pass"
+    # An unused component's requirements are n/a, never pass.
+    assert status["described", "CACHE-1"] == "n/a"
+    assert status["lean", "CACHE-1"] == "pass"
