@@ -393,6 +393,21 @@ class Edge(Construct):
         self.log_bucket_arn = logs.bucket.arn
         self._log_bucket_policy = logs.policy
         self.log_bucket_policy = logs.policy  # log writers wait for it (DEPLOY-2)
+        if not config.uses_object_storage:
+            # Checkov's CKV_AWS_18 passes a bucket when an aws_s3_bucket_logging is connected to
+            # it, which the app bucket's logging (targeting this one) is; without an app bucket
+            # nothing is (checkov graph check S3BucketLogging). Server access logs delivered into
+            # the bucket they log would loop ("Logging requests with server access logging",
+            # https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html).
+            waive(
+                logs.bucket,
+                "CKV_AWS_18",
+                reason="This is the access-log bucket: logging its own access into itself would "
+                "loop, so it would need yet another bucket, and no service uses object storage, "
+                "so no app bucket logs into it (the connection Checkov otherwise accepts).",
+                owner=waivers.OWNER,
+                expires=waivers.EXPIRES,
+            )
 
     def _certificate(self, config: EnvironmentConfig) -> str:
         """The configured ACM certificate, else one requested for `domain` (DNS-1 if enabled)."""
