@@ -319,13 +319,23 @@ def lean(data: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def described_gate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """described.yaml and its lean twin synthesized as users do (main.py, CLOUD=aws)."""
+    """described.yaml, its lean twin and its released state, synthesized as users do
+    (main.py, CLOUD=aws)."""
     environments = tmp_path_factory.mktemp("environments")
     data = yaml.safe_load(DESCRIBED.read_text())
     (environments / "described.yaml").write_text(yaml.safe_dump(data))
     (environments / "lean.yaml").write_text(yaml.safe_dump(lean(data)))
+    # After the release: the API reads its external secret (set by then, README), the images
+    # come from the stack's repositories.
+    released = copy.deepcopy(data)
+    released["domain"] = "released.groundwork.example.com"
+    released["alert_email"] = "alerts-released@example.com"
+    released["network"]["cidr"] = "10.61.0.0/16"
+    released["aws"]["release_image"] = True
+    (environments / "released.yaml").write_text(yaml.safe_dump(released))
     out = tmp_path_factory.mktemp("described-out")
-    extra = {"GROUNDWORK_ENVIRONMENTS": str(environments), "GROUNDWORK_STACKS": "described,lean"}
+    stacks = "described,lean,released"
+    extra = {"GROUNDWORK_ENVIRONMENTS": str(environments), "GROUNDWORK_STACKS": stacks}
     wait_all({"aws": start_synth("aws", out, extra_env=extra)})
     return environments, out
 
@@ -346,8 +356,9 @@ def test_the_described_app_passes_the_gate_with_each_switch(
     report = json.loads(report_path.read_text())
     status = {(r["stack"], r["requirement"]): r["status"] for r in report["requirements"]}
     assert [r for r in report["requirements"] if r["status"] == "unchecked"] == []
-    for stack in ("described", "lean"):
+    for stack in ("described", "lean", "released"):
         assert status[stack, "APP-7"] == "pass" and status[stack, "SEC-5"] == "pass"
+        assert status[stack, "DEPLOY-6"] == "pass"
     # An unused component's requirements are n/a, never pass.
     assert status["described", "CACHE-1"] == "n/a"
     assert status["lean", "CACHE-1"] == "pass"
