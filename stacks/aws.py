@@ -3,7 +3,7 @@
 `AwsStack` is an environment (workload); `AwsBootstrapStack` creates the state storage the
 environments' S3 backends use (STATE-2). Both configure the provider with `aws_provider`.
 
-Satisfies: TAG-1, STATE-1, STATE-2
+Satisfies: TAG-1, STATE-1, STATE-2, APP-7, SEC-5
 """
 
 from __future__ import annotations

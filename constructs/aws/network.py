@@ -4,7 +4,7 @@ Public subnets hold the load balancer and the NAT gateways; app subnets route ou
 NAT; data subnets have no route off the VPC. Every security-group rule is its own resource
 with a description, so a reviewer reads NET-3 rule by rule.
 
-Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-2
+Satisfies: NET-1, NET-2, NET-3, NET-4, APP-7, DEPLOY-2
 """
 
 from __future__ import annotations

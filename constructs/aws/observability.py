@@ -4,7 +4,7 @@ Every alarm is named `<prefix>-<severity>-<what>`, tagged `severity`, and notifi
 topic on ALARM and OK. Route 53 publishes health-check metrics only in us-east-1, so the
 uptime alarm, its topic and that topic's key live there, through the provider passed in.
 
-Satisfies: OBS-2, OBS-3, OBS-4, OBS-5, SEC-4, DEPLOY-2, DEPLOY-6
+Satisfies: APP-7, OBS-2, OBS-3, OBS-4, OBS-5, SEC-4, DEPLOY-2, DEPLOY-6
 
 "Any database connection error" watches every way in: the primary's PostgreSQL log (direct
 sessions, the proxy's own connections to the instance) and RDS Proxy's metrics for the

@@ -19,7 +19,7 @@ and ECS then cannot start a task, scale out or roll back. So:
 ("Lifecycle policy properties in Amazon ECR",
 https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html)
 
-Satisfies: APP-6, DEPLOY-6
+Satisfies: APP-6, APP-7, DEPLOY-6
 """
 
 from __future__ import annotations

@@ -1,25 +1,31 @@
-"""The app on ECS Fargate: cluster, task definition, service behind the ALB, autoscaling, roles.
+"""One described service on ECS Fargate (APP-7): task definition, service behind the ALB
+(or none for an internal service), autoscaling, roles; the first one also the cluster.
 
 Tasks run in the private app subnets without public IPs, take secrets only by Secrets
 Manager reference, and roll out with zero downtime (100 % minimum healthy, 200 % maximum,
 circuit breaker with rollback). The execution role pulls the image, writes the log group
-and reads exactly the given secrets; the task role reaches only the app's bucket, cache
-and database user.
+and reads exactly the secrets the service lists (IAM-1, SEC-5); the task role reaches only
+the bucket, cache and database user of the components the service uses.
 
-Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, OBS-1, DEPLOY-2, DEPLOY-5, DEPLOY-6
+Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, APP-7, EDGE-4, OBS-1, DEPLOY-2, DEPLOY-5, DEPLOY-6
 
 First apply (DEPLOY-5): the registry is created empty by this same apply, so a task
 definition naming `<repository>:<tag>` would fail every task until a release pipeline pushed
 it. Until `aws.release_image` is true the container runs `aws.placeholder_image`, a public
-busybox image whose httpd serves `/health` on the service port (from a file written to the
-writable /tmp volume), so the ALB and the uptime check see a healthy service on day one. A
-release pushes `<repository>:<service.image_tag>`, then sets `service.image_tag` and
-`aws.release_image: true` in the environment file and applies: Terraform stays the only
+busybox image whose httpd serves the service's health path on its port (from a file written
+to the writable /tmp volume), so the ALB and the uptime check see a healthy service on day
+one. The placeholder reads no external secret: those are empty until the operator sets them
+(README; CKV_GW_DEPLOY_38). A release pushes `<repository>:<image.tag>`, then sets the tag
+and `aws.release_image: true` in the environment file and applies: Terraform stays the only
 writer of the task definition, so the pipeline and Terraform never fight over it.
 
+The release image's liveness check runs `node -e fetch(...)` (Node images carry no curl):
+an image without `node` needs a different check (README, AWS).
+
 The service starts only after whatever `start_after` names (the app's database role exists,
-JWT_SECRET has its first version), and Container Insights' performance log group is created
-before the cluster so it is encrypted and retained (OBS-1) instead of being created by ECS.
+every generated and derived secret has its first version), and Container Insights'
+performance log group is created before the cluster so it is encrypted and retained (OBS-1)
+instead of being created by ECS.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 shift previous <- current <- next. (The file keeps its first name, `jwt_rotation`: the
 function's handler and name are unchanged for existing environments.)
 
-Satisfies: SEC-1, SEC-2, SEC-3, DEPLOY-6
+Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DEPLOY-6
 
 A reader of generated secret X receives three versions of the one secret (ECS `valueFrom`
 with a version stage): `X` (AWSCURRENT: sign and verify), `X_PREVIOUS` (AWSPREVIOUS) and
