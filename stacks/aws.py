@@ -3,7 +3,7 @@
 `AwsStack` is an environment (workload); `AwsBootstrapStack` creates the state storage the
 environments' S3 backends use (STATE-2). Both configure the provider with `aws_provider`.
 
-Satisfies: TAG-1, STATE-1, STATE-2
+Satisfies: TAG-1, STATE-1, STATE-2, APP-7, SEC-5
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from constructs.aws.state import StateStorage
 from constructs.aws.storage import Storage
 
 from stacks.base import GroundworkStack
+from synth.aws_app import WIRING, is_default, repository_key, repository_name
 from synth.config import EnvironmentConfig
 
 
@@ -65,7 +66,19 @@ class AwsStack(GroundworkStack):
         keys = Keys(self, "keys", config=config)
         network = Network(self, "network", config=config, log_kms_key_arn=keys.logs.arn)
         edge = Edge(self, "edge", config=config, network=network, log_kms_key_arn=keys.logs.arn)
-        registry = Registry(self, "registry", config=config, kms_key_arn=keys.data.arn)
+        # APP-7: one repository per image repository the services pull from; the default
+        # service's keeps its name (`<prefix>`).
+        registries: dict[str, Registry] = {}
+        for described in config.services:
+            key = repository_key(described)
+            if key not in registries:
+                registries[key] = Registry(
+                    self,
+                    "registry" if is_default(key) else f"registry-{key}",
+                    config=config,
+                    kms_key_arn=keys.data.arn,
+                    name=repository_name(config, key),
+                )
         database = Database(
             self,
             "database",
@@ -75,24 +88,30 @@ class AwsStack(GroundworkStack):
             kms_key_arn=keys.data.arn,
             log_kms_key_arn=keys.logs.arn,
         )
-        cache = Cache(
-            self,
-            "cache",
-            config=config,
-            subnet_ids=network.data_subnet_ids,
-            security_group_id=network.security_groups.cache.id,
-            kms_key_arn=keys.data.arn,
-            log_kms_key_arn=keys.logs.arn,
-        )
-        storage = Storage(
-            self,
-            "storage",
-            config=config,
-            kms_key_arn=keys.data.arn,
-            log_bucket_name=edge.log_bucket_name,
-            log_bucket_ready=[edge.log_bucket_policy],
-            replica_provider=replica_provider,
-        )
+        # The cache and the bucket exist only when a service uses them (APP-7, SEC-5).
+        cache = None
+        if config.uses_cache:
+            assert network.security_groups.cache is not None
+            cache = Cache(
+                self,
+                "cache",
+                config=config,
+                subnet_ids=network.data_subnet_ids,
+                security_group_id=network.security_groups.cache.id,
+                kms_key_arn=keys.data.arn,
+                log_kms_key_arn=keys.logs.arn,
+            )
+        storage = None
+        if config.uses_object_storage:
+            storage = Storage(
+                self,
+                "storage",
+                config=config,
+                kms_key_arn=keys.data.arn,
+                log_bucket_name=edge.log_bucket_name,
+                log_bucket_ready=[edge.log_bucket_policy],
+                replica_provider=replica_provider,
+            )
         secrets = Secrets(
             self,
             "secrets",
@@ -103,8 +122,13 @@ class AwsStack(GroundworkStack):
             subnet_ids=network.app_subnet_ids,
             vpc_id=network.vpc_id,
             egress=network.app_egress,
-            # Restarted after each JWT_SECRET rotation (the rotated-secret contract).
-            service=service_names(config),
+            cache_endpoint=cache.endpoint if cache else None,
+            cache_username=cache.username if cache else None,
+            # Restarted after each rotation of a generated secret they read.
+            readers={
+                name: [service_names(config, s.name) for s in config.services if name in s.secrets]
+                for name in config.secrets.catalog
+            },
         )
         roles = DatabaseRoles(
             self,
@@ -119,35 +143,71 @@ class AwsStack(GroundworkStack):
             egress=network.app_egress,
             security_group_rules=network.app_rules,
         )
-        service = Service(
-            self,
-            "service",
-            config=config,
-            network=network,
-            edge=edge,
-            registry=registry,
-            kms_key_arn=keys.data.arn,
-            log_kms_key_arn=keys.logs.arn,
-            secret_arns=secrets.arns,
-            secret_references=secrets.references,
-            bucket_arn=storage.bucket_arn,
-            cache_connect_arns=cache.connect_arns,
-            cache_endpoint=cache.endpoint,
-            cache_username=cache.username,
-            cache_name=cache.cache_name,
-            database_endpoint=database.endpoint,
-            database_connect_arn=database.connect_arn,
-            database_environment={"DATABASE_USER": database.app_username},
-            # The app's database role and its first JWT_SECRET exist before it starts.
-            start_after=[roles.ready, *secrets.ready],
-        )
+        # The platform wiring by component: exactly synth/aws_app.py's WIRING (checked here,
+        # so the table stays the one source; tests/constructs/aws/test_app_wiring.py).
+        wiring: dict[str, dict[str, str]] = {
+            "database": {
+                "DATABASE_HOST": database.endpoint,
+                "DATABASE_USER": database.app_username,
+            }
+        }
+        if cache is not None:
+            wiring["cache"] = {
+                "REDIS_HOST": cache.endpoint,
+                "REDIS_PORT": str(cache.port),
+                "REDIS_TLS": "true",
+                # IAM authentication: the user the app signs in as, and what the IAM auth
+                # token is signed for (cacheName).
+                "REDIS_USERNAME": cache.username,
+                "REDIS_CACHE_NAME": cache.cache_name,
+            }
+        if storage is not None:
+            wiring["object_storage"] = {"BUCKET_NAME": storage.bucket_name}
+        for component, variables in wiring.items():
+            if tuple(variables) != WIRING[component]:
+                raise ValueError(
+                    f"{component}: the stack sets {tuple(variables)}, synth/app.py "
+                    f"PLATFORM_ENVIRONMENT['aws'] says {WIRING[component]}"
+                )
+        # The default service first: it creates the cluster where it always was.
+        ordered = sorted(config.services, key=lambda s: not is_default(s.name))
+        services: list[Service] = []
+        for described in ordered:
+            registry = registries[repository_key(described)]
+            variables = [v for name in described.secrets for v in secrets.variables[name]]
+            services.append(
+                Service(
+                    self,
+                    "service" if is_default(described.name) else f"service-{described.name}",
+                    config=config,
+                    service=described,
+                    network=network,
+                    edge=edge,
+                    repository_url=registry.repository_url,
+                    repository_arn=registry.repository_arn,
+                    kms_key_arn=keys.data.arn,
+                    log_kms_key_arn=keys.logs.arn,
+                    cluster=services[0].cluster if services else None,
+                    # IAM-1: exactly the secrets this service lists.
+                    secret_arns={v: secrets.arns[v] for v in variables},
+                    secret_references={v: secrets.references[v] for v in variables},
+                    unset_secrets=secrets.external_variables,
+                    wiring=wiring,
+                    bucket_arn=storage.bucket_arn if storage else None,
+                    cache_connect_arns=cache.connect_arns if cache else (),
+                    database_connect_arns=[database.connect_arn],
+                    # The app's database role and the first value of every generated and
+                    # derived secret exist before it starts.
+                    start_after=[roles.ready, *secrets.ready],
+                )
+            )
         observability = Observability(
             self,
             "observability",
             config=config,
             kms_key_arn=keys.data.arn,
             edge=edge,
-            service=service,
+            services=services,
             uptime_provider=uptime_provider,
             database_log_group_name=database.log_group_name,
             database_proxy_name=database.proxy_name,
@@ -175,15 +235,19 @@ class AwsStack(GroundworkStack):
                 "-refresh-only)"
             ),
         )
-        TerraformOutput(
-            self,
-            "registry_url",
-            value=registry.repository_url,
-            description=(
-                "Push the app image here, tagged service.image_tag, then set "
-                "aws.release_image: true (until then the service runs aws.placeholder_image)"
-            ),
-        )
+        for key, registry in registries.items():
+            TerraformOutput(
+                self,
+                "registry_url" if is_default(key) else f"registry_url_{key}",
+                value=registry.repository_url,
+                description=(
+                    "Push the app image here, tagged service.image_tag, then set "
+                    "aws.release_image: true (until then the service runs aws.placeholder_image)"
+                    if is_default(key)
+                    else f"Push the {key} image here, tagged as its services' image.tag, then "
+                    "set aws.release_image: true (README: external secrets first)"
+                ),
+            )
         TerraformOutput(
             self,
             "load_balancer_dns_name",

@@ -62,6 +62,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret_version import Secretsmanage
 from constructs import Construct
 from constructs.aws import waivers
 
+from synth.aws_app import PLATFORM_SECRET_KIND, SECRET_KIND_TAG
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
@@ -258,6 +259,8 @@ class Database(Construct):
             description=f"Master user of {self.identifier}: {{username, password}}, write-only",
             kms_key_id=kms_key_arn,  # SEC-1
             recovery_window_in_days=RECOVERY_WINDOW_DAYS,
+            # Platform wiring, not a catalog entry (SEC-5): no service reads it.
+            tags={SECRET_KIND_TAG: PLATFORM_SECRET_KIND},
         )
         waive(
             master_secret,

@@ -4,7 +4,7 @@ Public subnets hold the load balancer and the NAT gateways; app subnets route ou
 NAT; data subnets have no route off the VPC. Every security-group rule is its own resource
 with a description, so a reviewer reads NET-3 rule by rule.
 
-Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-2
+Satisfies: NET-1, NET-2, NET-3, NET-4, APP-7, DEPLOY-2
 """
 
 from __future__ import annotations
@@ -41,20 +41,33 @@ from constructs import Construct
 from constructs.aws import waivers
 from constructs.subnets import plan_subnets
 
+from synth.app import Service
+from synth.aws_app import is_default
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
 ANYWHERE = "0.0.0.0/0"
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
+HTTPS_OUT = "HTTPS to AWS APIs and the image registry"
+PROXY_TO_INSTANCE = "From RDS Proxy to the instance"
 
 
 @dataclass(frozen=True)
 class SecurityGroups:
     alb: SecurityGroup
+    # The default service's tasks and the database-roles task (constructs/aws/database_roles.py).
     app: SecurityGroup
     database: SecurityGroup
-    cache: SecurityGroup
+    # Only when some service uses the cache (APP-7, `config.uses_cache`).
+    cache: SecurityGroup | None
+    # Service name -> the group its tasks run in; the default service's is `app`.
+    services: dict[str, SecurityGroup]
+
+
+def _id(group: SecurityGroup | None) -> str:
+    assert group is not None, "a rule names a group this environment does not create"
+    return group.id
 
 
 class Network(Construct):
@@ -211,29 +224,102 @@ class Network(Construct):
                 tags={"Name": f"{prefix}-{name}"},
             )
 
+        services: dict[str, SecurityGroup] = {}
+        labels: dict[str, str] = {}  # service name -> its group's label in rule IDs
+        app = group("app", "App tasks: traffic from the load balancer only")
+        if not any(is_default(service.name) for service in config.services):
+            waive(
+                app,
+                "CKV2_AWS_5",
+                reason="No described service is the default one, so only the database-roles "
+                "task runs in this group; the apply starts that task through a Lambda (RunTask's "
+                "networkConfiguration in the invocation input), an attachment Checkov cannot see.",
+                owner=waivers.OWNER,
+                expires=waivers.EXPIRES,
+            )
+        for service in config.services:
+            if is_default(service.name):
+                services[service.name], labels[service.name] = app, "app"
+                continue
+            # `svc-`: a service may be called `alb`, `cache` or `database` too.
+            label = f"svc-{service.name}"
+            description = (
+                f"Service {service.name} tasks: traffic from the load balancer only"
+                if service.route is not None
+                else f"Service {service.name} tasks (internal): no inbound traffic"
+            )
+            services[service.name], labels[service.name] = group(label, description), label
         groups = SecurityGroups(
             alb=group("alb", "Load balancer: HTTPS and redirecting HTTP from the internet"),
-            app=group("app", "App tasks: traffic from the load balancer only"),
+            app=app,
             database=group("database", "PostgreSQL and RDS Proxy: traffic from the app only"),
-            cache=group("cache", "Redis: traffic from the app only"),
+            cache=group("cache", "Redis: traffic from the app only") if config.uses_cache else None,
+            services=services,
         )
+        by_label: dict[str, SecurityGroup | None] = {
+            "alb": groups.alb,
+            "app": groups.app,
+            "database": groups.database,
+            "cache": groups.cache,
+        }
+        by_label |= {labels[name]: group_ for name, group_ in services.items()}
 
-        port = config.service.port
         # NET-3 as data: (group, direction, port, peer group or the internet, description).
+        # Per service, what it is reached by and reaches follows its route and
+        # `config.service_uses` (APP-7): an internal worker has no ingress at all, a service
+        # without the cache no path to it. The `app` group always reaches the database and
+        # AWS APIs: the database-roles task runs in it.
+        uses = {service.name: config.service_uses(service) for service in config.services}
+        tasks = [(labels[service.name], service) for service in config.services]
+        routed = [(label, s) for label, s in tasks if s.route is not None]
+        ordered = [("app", None)] + [(label, s) for label, s in tasks if label != "app"]
+        default = next((s for label, s in tasks if label == "app"), None)
+
+        def reaches(label: str, service: Service | None, component: str) -> bool:
+            if service is None:  # the app group without a default service: the roles task
+                return component == "database"
+            return component in uses[service.name] or (label == "app" and component == "database")
+
+        def task_label(label: str) -> str:
+            return "the app tasks" if label == "app" else f"the {label[4:]} tasks"
+
         rules = [
             ("alb", "in", 443, "internet", "HTTPS from the internet"),
             ("alb", "in", 80, "internet", "HTTP from the internet, only redirected to HTTPS"),
-            ("alb", "out", port, "app", "To the app tasks"),
-            ("app", "in", port, "alb", "From the load balancer"),
-            ("app", "out", 443, "internet", "HTTPS to AWS APIs and the image registry"),
-            ("app", "out", POSTGRES_PORT, "database", "To PostgreSQL through RDS Proxy"),
-            ("app", "out", REDIS_PORT, "cache", "To Redis"),
-            ("database", "in", POSTGRES_PORT, "app", "From the app tasks"),
-            # RDS Proxy and the instance share this group: the proxy connects to the instance.
-            ("database", "in", POSTGRES_PORT, "database", "From RDS Proxy to the instance"),
-            ("database", "out", POSTGRES_PORT, "database", "From RDS Proxy to the instance"),
-            ("cache", "in", REDIS_PORT, "app", "From the app tasks"),
+            *[("alb", "out", s.port, label, f"To {task_label(label)}") for label, s in routed],
+            *[(label, "in", s.port, "alb", "From the load balancer") for label, s in routed],
         ]
+        for label, service in ordered:
+            service = default if label == "app" else service
+            rules.append(
+                (label, "out", 443, "internet", "HTTPS to AWS APIs and the image registry")
+            )
+            if reaches(label, service, "database"):
+                rules.append(
+                    (label, "out", POSTGRES_PORT, "database", "To PostgreSQL through RDS Proxy")
+                )
+            if groups.cache is not None and reaches(label, service, "cache"):
+                rules.append((label, "out", REDIS_PORT, "cache", "To Redis"))
+        for label, service in ordered:
+            service = default if label == "app" else service
+            if reaches(label, service, "database"):
+                rules.append(("database", "in", POSTGRES_PORT, label, f"From {task_label(label)}"))
+            if label == "app":
+                rules += [
+                    # RDS Proxy and the instance share this group: the proxy connects to it.
+                    ("database", "in", POSTGRES_PORT, "database", "From RDS Proxy to the instance"),
+                    (
+                        "database",
+                        "out",
+                        POSTGRES_PORT,
+                        "database",
+                        "From RDS Proxy to the instance",
+                    ),
+                ]
+        for label, service in ordered:
+            service = default if label == "app" else service
+            if groups.cache is not None and reaches(label, service, "cache"):
+                rules.append(("cache", "in", REDIS_PORT, label, f"From {task_label(label)}"))
         # The rules that open the app group's paths: its own, and the other groups' ingress
         # from it. aws_security_group drops the default allow-all egress, so work that runs
         # in the app group at apply time (the role task) waits for these (DEPLOY-2).
@@ -243,12 +329,12 @@ class Network(Construct):
             target = (
                 {"cidr_ipv4": ANYWHERE}
                 if peer == "internet"
-                else {"referenced_security_group_id": getattr(groups, peer).id}
+                else {"referenced_security_group_id": _id(by_label[peer])}
             )
             created = rule(
                 self,
                 f"{name}-{direction}-{rule_port}-{peer}",
-                security_group_id=getattr(groups, name).id,
+                security_group_id=_id(by_label[name]),
                 ip_protocol="tcp",
                 from_port=rule_port,
                 to_port=rule_port,

@@ -4,7 +4,7 @@ Every alarm is named `<prefix>-<severity>-<what>`, tagged `severity`, and notifi
 topic on ALARM and OK. Route 53 publishes health-check metrics only in us-east-1, so the
 uptime alarm, its topic and that topic's key live there, through the provider passed in.
 
-Satisfies: OBS-2, OBS-3, OBS-4, OBS-5, SEC-4, DEPLOY-2, DEPLOY-6
+Satisfies: APP-7, OBS-2, OBS-3, OBS-4, OBS-5, SEC-4, DEPLOY-2, DEPLOY-6
 
 "Any database connection error" watches every way in: the primary's PostgreSQL log (direct
 sessions, the proxy's own connections to the instance) and RDS Proxy's metrics for the
@@ -53,6 +53,7 @@ from constructs.aws.edge import Edge
 from constructs.aws.keys import ADMIN_ACTIONS
 from constructs.aws.service import Service, of_task_memory
 
+from synth.aws_app import is_default
 from synth.config import EnvironmentConfig
 
 CRITICAL = "critical"
@@ -93,7 +94,7 @@ class Observability(Construct):
         config: EnvironmentConfig,
         kms_key_arn: str,
         edge: Edge,
-        service: Service,
+        services: Sequence[Service],
         uptime_provider: TerraformProvider,
         database_log_group_name: str | None = None,
         database_proxy_name: str | None = None,
@@ -109,7 +110,12 @@ class Observability(Construct):
         self.topic_arn = topic.arn
         load_balancer = edge.load_balancer.arn_suffix
         target_group = edge.target_group.arn_suffix
-        ecs = {"ClusterName": service.cluster_name, "ServiceName": service.service_name}
+        # APP-7: every per-service alarm exists for every service; the default service's
+        # keep their names (`<prefix>-warning-cpu`), the others carry the service's name.
+        ecs = [
+            {"ClusterName": service.cluster_name, "ServiceName": service.service_name}
+            for service in services
+        ]
 
         # 5xx rate > 1 % of requests, from the targets and the ALB itself (critical).
         self._alarm(
@@ -139,53 +145,58 @@ class Observability(Construct):
                 ),
             ],
         )
-        # p95 latency > 2 s (warning).
-        self._alarm(
-            WARNING,
-            "latency-p95",
-            "p95 target response time above 2 s over 5 minutes",
-            [topic.arn],
-            threshold=2,
-            evaluation_periods=5,
-            datapoints_to_alarm=5,
-            namespace="AWS/ApplicationELB",
-            metric_name="TargetResponseTime",
-            extended_statistic="p95",
-            period=60,
-            dimensions={"LoadBalancer": load_balancer, "TargetGroup": target_group},
-        )
+        for name, group in edge.target_groups.items():
+            # p95 latency > 2 s (warning), per routed service.
+            self._alarm(
+                WARNING,
+                "latency-p95" if is_default(name) else f"{name}-latency-p95",
+                "p95 target response time above 2 s over 5 minutes"
+                + ("" if is_default(name) else f" (service {name})"),
+                [topic.arn],
+                threshold=2,
+                evaluation_periods=5,
+                datapoints_to_alarm=5,
+                namespace="AWS/ApplicationELB",
+                metric_name="TargetResponseTime",
+                extended_statistic="p95",
+                period=60,
+                dimensions={"LoadBalancer": load_balancer, "TargetGroup": group.arn_suffix},
+            )
         # CPU > 80 % and memory > 85 % of the container's limit for 5 minutes (warning). ECS
         # reports memory against the task's size, so the threshold is scaled by limit/task
         # (constructs/aws/service.py, `memory_share`).
-        for what, metric, threshold, description in (
-            ("cpu", "CPUUtilization", 80, "above 80 %"),
-            (
-                "memory",
-                "MemoryUtilization",
-                of_task_memory(85, service.memory_share),
-                "above 85 % of the container's memory limit",
-            ),
-        ):
-            self._alarm(
-                WARNING,
-                what,
-                f"Service {metric} {description} for 5 minutes",
-                [topic.arn],
-                threshold=threshold,
-                evaluation_periods=5,
-                datapoints_to_alarm=5,
-                namespace="AWS/ECS",
-                metric_name=metric,
-                statistic="Average",
-                period=60,
-                dimensions=ecs,
-            )
-        self._failed_logins(service.log_group_name, [topic.arn])
+        for service in services:
+            dimensions = {"ClusterName": service.cluster_name, "ServiceName": service.service_name}
+            for what, metric, threshold, description in (
+                ("cpu", "CPUUtilization", 80, "above 80 %"),
+                (
+                    "memory",
+                    "MemoryUtilization",
+                    of_task_memory(85, service.memory_share),
+                    "above 85 % of the container's memory limit",
+                ),
+            ):
+                self._alarm(
+                    WARNING,
+                    what if is_default(service.name) else f"{service.name}-{what}",
+                    f"Service {metric} {description} for 5 minutes"
+                    + ("" if is_default(service.name) else f" ({service.name})"),
+                    [topic.arn],
+                    threshold=threshold,
+                    evaluation_periods=5,
+                    datapoints_to_alarm=5,
+                    namespace="AWS/ECS",
+                    metric_name=metric,
+                    statistic="Average",
+                    period=60,
+                    dimensions=dimensions,
+                )
+        self._failed_logins([service.log_group_name for service in services], [topic.arn])
         if database_log_group_name is not None:
             self._database_connection_errors(database_log_group_name, [topic.arn])
         if database_proxy_name is not None:
             self._proxy_connection_errors(database_proxy_name, [topic.arn])
-        self._uptime(uptime_provider)
+        self._uptime(uptime_provider, edge.default_service.health.path)
         self._dashboard(load_balancer, target_group, ecs)
 
     def _topic(
@@ -234,7 +245,7 @@ class Observability(Construct):
             **metric,
         )
 
-    def _failed_logins(self, app_log_group_name: str, actions: Sequence[str]) -> None:
+    def _failed_logins(self, app_log_group_names: Sequence[str], actions: Sequence[str]) -> None:
         """More than 10 failed logins a minute from one IP (warning), per contributor."""
         rule_name = f"{self._config.prefix}-failed-logins-per-ip"
         rule = CloudwatchContributorInsightRule(
@@ -245,7 +256,7 @@ class Observability(Construct):
             rule_definition=json.dumps(
                 {
                     "Schema": {"Name": "CloudWatchLogRule", "Version": 1},
-                    "LogGroupNames": [app_log_group_name],
+                    "LogGroupNames": list(app_log_group_names),
                     "LogFormat": "JSON",
                     "Contribution": {
                         "Keys": ["$.ip"],
@@ -337,8 +348,9 @@ class Observability(Construct):
             ],
         )
 
-    def _uptime(self, provider: TerraformProvider) -> None:
-        """OBS-4: Route 53 probes https://<domain>/health from several regions."""
+    def _uptime(self, provider: TerraformProvider, health_path: str) -> None:
+        """OBS-4: Route 53 probes https://<domain><health path of the service at `/`> from
+        several regions."""
         config = self._config
         check = Route53HealthCheck(
             self,
@@ -346,7 +358,7 @@ class Observability(Construct):
             type="HTTPS",
             fqdn=config.domain,
             port=443,
-            resource_path="/health",
+            resource_path=health_path,
             enable_sni=True,
             request_interval=30,
             failure_threshold=3,
@@ -375,7 +387,7 @@ class Observability(Construct):
         self._alarm(
             CRITICAL,
             "uptime",
-            f"https://{config.domain}/health is failing Route 53 health checks",
+            f"https://{config.domain}{health_path} is failing Route 53 health checks",
             [topic.arn],
             provider=provider,
             comparison_operator="LessThanThreshold",
@@ -429,8 +441,10 @@ class Observability(Construct):
             indent=2,
         )
 
-    def _dashboard(self, load_balancer: str, target_group: str, ecs: dict[str, str]) -> None:
-        """OBS-5: response times, error rates and throughput, plus the service's load."""
+    def _dashboard(
+        self, load_balancer: str, target_group: str, ecs: Sequence[dict[str, str]]
+    ) -> None:
+        """OBS-5: response times, error rates and throughput, plus each service's load."""
         region = self._config.aws.region
         alb = "AWS/ApplicationELB"
         lb = ["LoadBalancer", load_balancer]
@@ -476,8 +490,9 @@ class Observability(Construct):
             widget(
                 "Service CPU and memory (%)",
                 [
-                    ["AWS/ECS", "CPUUtilization", *[v for kv in ecs.items() for v in kv]],
-                    ["AWS/ECS", "MemoryUtilization", *[v for kv in ecs.items() for v in kv]],
+                    ["AWS/ECS", metric, *[v for kv in dimensions.items() for v in kv]]
+                    for dimensions in ecs
+                    for metric in ("CPUUtilization", "MemoryUtilization")
                 ],
                 12,
                 6,

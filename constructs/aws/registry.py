@@ -19,7 +19,7 @@ and ECS then cannot start a task, scale out or roll back. So:
 ("Lifecycle policy properties in Amazon ECR",
 https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html)
 
-Satisfies: APP-6, DEPLOY-6
+Satisfies: APP-6, APP-7, DEPLOY-6
 """
 
 from __future__ import annotations
@@ -41,13 +41,21 @@ class Registry(Construct):
     """ECR repository `<prefix>`: scan on push, immutable tags, KMS, lifecycle."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, config: EnvironmentConfig, kms_key_arn: str
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        kms_key_arn: str,
+        name: str | None = None,
     ) -> None:
+        """`name`: the repository's name (synth/aws_app.py, `repository_name`); `<prefix>`,
+        the default service's, without it."""
         super().__init__(scope, id_)
         repository = EcrRepository(
             self,
             "repository",
-            name=config.prefix,
+            name=name or config.prefix,
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
             encryption_configuration=[

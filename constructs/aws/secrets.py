@@ -1,29 +1,35 @@
-"""Builds the app's secrets in Secrets Manager and the Lambda that rotates JWT_SECRET.
+"""Builds the secret catalog (SEC-5) in Secrets Manager and the Lambda that rotates its
+generated secrets.
 
-Satisfies: SEC-1, SEC-2, SEC-3, DB-9, OBS-1, IAM-1, DEPLOY-2, DEPLOY-4, DEPLOY-5, DEPLOY-6
+Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, OBS-1, IAM-1, DEPLOY-2, DEPLOY-4, DEPLOY-5, DEPLOY-6
 
-- JWT_SECRET has no value in Terraform at all: the rotation function generates every
-  version inside AWS, the first ones at apply (`rotate_immediately`), then every
+Every catalog entry is one secret `<prefix>/<NAME>`, tagged `secret-kind` with its kind:
+- generated: no value in Terraform at all. One rotation function generates every version
+  inside AWS (`secret-bits` long), the first ones at apply (`rotate_immediately`), then every
   `config.secrets.rotation_days` (SEC-2). `rotate_immediately` only starts that first
-  rotation, so the apply then invokes the function once more (`awaitCurrent`) and the app's
-  service waits for that invocation: it starts with real keys (DEPLOY-5). Both wait for the
+  rotation, so the apply then invokes the function once more (`awaitCurrent`) and the
+  services wait for that invocation: they start with real keys (DEPLOY-5). Both wait for the
   app subnets' NAT route, the function's only way to the Secrets Manager and ECS APIs.
-- The rotated-secret contract (DEPLOY-6, the same on every cloud): the app reads one secret
-  at three staging labels, `JWT_SECRET` (AWSCURRENT: sign and verify), `JWT_SECRET_PREVIOUS`
-  (AWSPREVIOUS) and `JWT_SECRET_NEXT` (the custom label NEXT), the last two verify only.
-  ECS takes a label as `valueFrom` `<secret ARN>::<version-stage>:` ("Pass Secrets Manager
-  secrets through Amazon ECS environment variables",
+  The rotated-secret contract (DEPLOY-6, the same on every cloud): a reader of X reads one
+  secret at three staging labels, `X` (AWSCURRENT: sign and verify), `X_PREVIOUS`
+  (AWSPREVIOUS) and `X_NEXT` (the custom label NEXT), the last two verify only. ECS takes a
+  label as `valueFrom` `<secret ARN>::<version-stage>:` ("Pass Secrets Manager secrets
+  through Amazon ECS environment variables",
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html).
   Labels on one secret rather than three secrets: Secrets Manager moves AWSPREVIOUS itself
   when AWSCURRENT moves, one rotation schedule and one KMS grant cover all three, and the
   shift happens in one rotation instead of three writes that could stop half-way. A
   rotation shifts previous <- current <- next <- fresh (constructs/aws/rotation), then
-  forces a new deployment of the app's service (`ecs:UpdateService` on that service only),
-  so tasks are never more than one rotation apart and accept each other's tokens.
-- DATABASE_URL holds no secret (the app's own role, proxy host, port, database, TLS mode;
-  the password is an IAM token the app signs itself), so its value may be built from
-  Terraform tokens. The master password (`<prefix>/DATABASE_PASSWORD`) belongs to the
-  database construct and is never given to the app (DEPLOY-6).
+  forces a new deployment of every service reading the secret (`ecs:UpdateService` on those
+  services only), so tasks are never more than one rotation apart.
+- derived (`database_url`, `cache_url`): no secret in them (the app's own role or cache user,
+  host, port, TLS; the password is an IAM token the app signs itself), so the value is built
+  from Terraform tokens. The master password (`<prefix>/DATABASE_PASSWORD`) belongs to the
+  database construct and is never given to the app (DEPLOY-6). `database_direct_url` and
+  `database_reader_url` are refused on AWS (`derived_problems`).
+- external: created empty, no version, so no value is in the JSON or state; the operator
+  sets it with `aws secretsmanager put-secret-value` (README, AWS). The placeholder task of
+  the first apply does not read it (constructs/aws/service.py; CKV_GW_DEPLOY_38).
 - The function reserves no concurrency by default: a new account's Lambda quota can be as
   low as 10, and Lambda refuses a reservation that leaves fewer than 10 unreserved
   ("Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
@@ -36,7 +42,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from cdktf import AssetType, Fn, ITerraformDependable, TerraformAsset
@@ -72,16 +78,28 @@ from constructs.aws import waivers
 from constructs.aws.database import Database
 from constructs.aws.lambda_vpc import vpc_function_policy
 
+from synth.app import (
+    DEFAULT_CATALOG,
+    GENERATED_VARIANTS,
+    DerivedSecret,
+    GeneratedSecret,
+    secret_variables,
+)
+from synth.aws_app import RESTART_TAG, SECRET_BITS_TAG, SECRET_KIND_TAG, secret_name
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
 ROTATION_SOURCE = Path(__file__).resolve().parent / "rotation"
 STAGING_DIR = Path(__file__).resolve().parents[2] / ".groundwork" / "assets"
-# Staging labels of JWT_SECRET's previous and next keys, and the tag naming the service
-# its rotation function restarts (constructs/aws/rotation/jwt_rotation.py).
+# Staging labels of a generated secret's previous and next keys
+# (constructs/aws/rotation/jwt_rotation.py).
 PREVIOUS_STAGE = "AWSPREVIOUS"
 NEXT_STAGE = "NEXT"
-RESTART_TAG = "restarts-ecs-service"
+CACHE_PORT = 6379
+DERIVED_DESCRIPTIONS = {
+    "database_url": "PostgreSQL URL via RDS Proxy, without the password",
+    "cache_url": "Redis URL (TLS, IAM user), without a password",
+}
 # Deleted secrets stay recoverable this long; the maximum Secrets Manager allows.
 RECOVERY_WINDOW_DAYS = 30
 
@@ -114,12 +132,54 @@ def function_package(source: Path, name: str) -> tuple[str, str]:
     return str(staged), content_hash
 
 
-class Secrets(Construct):
-    """JWT_SECRET and DATABASE_URL, KMS-encrypted, JWT_SECRET generated and rotated by Lambda.
+# Construct IDs of the rotation of the catalog entry that today's single service has always
+# had, kept so that existing environments see no replacement (synth/app.py, DEFAULT_CATALOG).
+LEGACY_GENERATED = next(
+    name for name, entry in DEFAULT_CATALOG.items() if entry["kind"] == "generated"
+)
+# Derived sources the AWS stack can build (synth/app.py, DERIVED_SOURCES); the others are
+# refused with a config error (see `derived_problems`).
+AWS_DERIVED_SOURCES = ("database_url", "cache_url")
 
-    Attributes: `arns` (secret name -> ARN, for the app's task definition and role),
-    `rotation_function_arn` and `ready` (what the app's service waits for: every secret has
-    its first value).
+
+def _construct_id(name: str) -> str:
+    return name.lower().replace("_", "-")
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def derived_problems(config: EnvironmentConfig) -> list[str]:
+    """Derived secrets the AWS stack cannot build, one line each (field, value, why).
+
+    RDS Proxy read-only endpoints need an Aurora cluster with readers; "Requests also fail if
+    the target of the proxy is an RDS instance instead of an Aurora cluster" ("Working with
+    Amazon RDS Proxy endpoints",
+    https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy-endpoints.html)."""
+    problems = []
+    for name, entry in sorted(config.secrets.catalog.items()):
+        if isinstance(entry, DerivedSecret) and entry.source not in AWS_DERIVED_SOURCES:
+            problems.append(
+                f"secrets.catalog.{name}.source: {entry.source!r} is not available on AWS "
+                f"(available: {', '.join(AWS_DERIVED_SOURCES)}): the app reaches PostgreSQL "
+                "through RDS Proxy, whose ACM certificate Node verifies; an instance endpoint "
+                "(the primary's or a replica's) presents the RDS CA, which no bundled trust "
+                "store holds (CKV_GW_DEPLOY_34), and RDS Proxy's read-only endpoints serve "
+                "Aurora clusters only, not RDS instances"
+            )
+    return problems
+
+
+class Secrets(Construct):
+    """The secret catalog (SEC-5) in Secrets Manager, KMS-encrypted, each tagged with its kind:
+    generated ones generated and rotated by one Lambda, derived ones written from the
+    components the stack creates, external ones created empty.
+
+    Attributes: `arns` (variable -> ARN, for the task definitions and roles), `references`
+    (variable -> `valueFrom`), `variables` (catalog name -> its variables),
+    `external_variables`, `rotation_function_arn` and `ready` (what the services wait for:
+    every generated and derived secret has its first value).
     """
 
     def __init__(
@@ -134,48 +194,131 @@ class Secrets(Construct):
         subnet_ids: Sequence[str],
         vpc_id: str,
         egress: Sequence[ITerraformDependable] = (),
-        service: tuple[str, str] | None = None,
+        cache_endpoint: str | None = None,
+        cache_username: str | None = None,
+        readers: Mapping[str, Sequence[tuple[str, str]]] | None = None,
     ) -> None:
-        """`service`: (cluster, service) names of the ECS service that reads JWT_SECRET,
-        which the rotation function restarts after each rotation."""
+        """`readers`: catalog name -> the (cluster, service) names of the ECS services that
+        read it, which its rotation restarts."""
         super().__init__(scope, id)
+        problems = derived_problems(config)
+        if problems:
+            raise ValueError(f"{config.name}.yaml (cloud aws): " + "; ".join(problems))
         partition = DataAwsPartition(self, "partition").partition
         account_id = DataAwsCallerIdentity(self, "account").account_id
         secretsmanager = f"secretsmanager.{config.aws.region}.amazonaws.com"
+        readers = readers or {}
 
-        def secret(
-            name: str, description: str, tags: dict[str, str] | None = None
-        ) -> SecretsmanagerSecret:
+        def secret(name: str, description: str, tags: dict[str, str]) -> SecretsmanagerSecret:
             return SecretsmanagerSecret(
                 self,
-                name.lower().replace("_", "-"),
-                name=f"{config.prefix}/{name}",
+                _construct_id(name),
+                name=secret_name(config, name),
                 description=description,
                 kms_key_id=kms_key_arn,  # SEC-1
                 recovery_window_in_days=RECOVERY_WINDOW_DAYS,
                 tags=tags,
             )
 
-        # The tag tells the rotation function which service to restart (names, not
-        # references: the service waits for this secret's first rotation).
-        jwt = secret(
-            "JWT_SECRET",
-            "JWT signing key; generated and rotated by Lambda (SEC-2)",
-            {RESTART_TAG: f"{service[0]}/{service[1]}"} if service else None,
-        )
-        url = secret("DATABASE_URL", "PostgreSQL URL via RDS Proxy, without the password")
-        waive(
-            url,
-            "CKV2_AWS_57",
-            reason="DATABASE_URL holds no secret value, only host, port, user and database; the "
-            "app signs in with short-lived IAM auth tokens, so there is no password to rotate.",
-            owner=waivers.OWNER,
-            expires=waivers.EXPIRES,
-        )
-        url_value = SecretsmanagerSecretVersion(
-            self,
-            "database-url-value",
-            secret_id=url.id,
+        self.arns: dict[str, str] = {}
+        self.references: dict[str, str] = {}
+        self.variables: dict[str, tuple[str, ...]] = {}
+        self.external_variables: list[str] = []
+        self.ready: list[ITerraformDependable] = []
+        generated: dict[str, SecretsmanagerSecret] = {}
+        for name, entry in config.secrets.catalog.items():
+            kind = {SECRET_KIND_TAG: entry.kind}
+            if isinstance(entry, GeneratedSecret):
+                # The tag tells the rotation function which services to restart (names, not
+                # references: the services wait for this secret's first rotation).
+                restarts = " ".join(f"{c}/{s}" for c, s in readers.get(name, ()))
+                created = secret(
+                    name,
+                    entry.description or f"{name}: generated and rotated by Lambda (SEC-2, SEC-5)",
+                    {
+                        **({RESTART_TAG: restarts} if restarts else {}),
+                        **kind,
+                        SECRET_BITS_TAG: str(entry.bits),
+                    },
+                )
+                generated[name] = created
+                arn = created.arn  # one token string, so an IAM policy lists it once
+                self.arns |= {f"{name}{suffix}": arn for suffix in GENERATED_VARIANTS}
+                self.references |= {
+                    name: arn,
+                    f"{name}_PREVIOUS": f"{arn}::{PREVIOUS_STAGE}:",
+                    f"{name}_NEXT": f"{arn}::{NEXT_STAGE}:",
+                }
+            elif isinstance(entry, DerivedSecret):
+                description = entry.description or DERIVED_DESCRIPTIONS[entry.source]
+                created = secret(name, description, kind)
+                parts = (
+                    "host, port, user and database"
+                    if entry.component == "database"
+                    else ("host, port and user")
+                )
+                waive(
+                    created,
+                    "CKV2_AWS_57",
+                    reason=f"{name} holds no secret value, only {parts}; the app signs in with "
+                    "short-lived IAM auth tokens, so there is no password to rotate.",
+                    owner=waivers.OWNER,
+                    expires=waivers.EXPIRES,
+                )
+                self.ready.append(
+                    SecretsmanagerSecretVersion(
+                        self,
+                        f"{_construct_id(name)}-value",
+                        secret_id=created.id,
+                        secret_string=self._derived_value(
+                            entry.source, database, cache_endpoint, cache_username
+                        ),
+                    )
+                )
+                self.arns[name] = self.references[name] = created.arn
+            else:
+                # SEC-5: created empty; the operator sets the value with the command in the
+                # README ("AWS: external secrets"). No version here, so no value is ever in
+                # the Terraform JSON or state.
+                created = secret(name, entry.description, kind)
+                waive(
+                    created,
+                    "CKV2_AWS_57",
+                    reason=f"{name} is an external credential: its issuer creates and rotates "
+                    "it, and the operator stores each new value with put-secret-value "
+                    "(README, AWS external secrets); no rotation function can obtain it.",
+                    owner=waivers.OWNER,
+                    expires=waivers.EXPIRES,
+                )
+                self.arns[name] = self.references[name] = created.arn
+                self.external_variables.append(name)
+            self.variables[name] = secret_variables(name, entry)
+        self.references = {**self.arns, **self.references}
+        self.rotation_function_arn: str | None = None
+        if generated:
+            self._rotation(
+                config,
+                generated,
+                readers,
+                partition=partition,
+                account_id=account_id,
+                secretsmanager=secretsmanager,
+                kms_key_arn=kms_key_arn,
+                log_kms_key_arn=log_kms_key_arn,
+                subnet_ids=subnet_ids,
+                vpc_id=vpc_id,
+                egress=egress,
+            )
+
+    @staticmethod
+    def _derived_value(
+        source: str,
+        database: Database,
+        cache_endpoint: str | None,
+        cache_username: str | None,
+    ) -> str:
+        """A derived secret's value: no password in it, so it may be built from tokens."""
+        if source == "database_url":
             # The app's own role; its password is an IAM token it signs. RDS Proxy serves an
             # ACM certificate from a public CA ("RDS Proxy uses certificates from AWS
             # Certificate Manager", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.howitworks.html#rds-proxy-security.tls),
@@ -183,25 +326,37 @@ class Secrets(Construct):
             # roots. No `sslrootcert`: node-postgres reads it as a file path, and `system` (a
             # libpq 16+ value) then fails with ENOENT (brianc/node-postgres#3101;
             # CKV_GW_DEPLOY_34).
-            secret_string=(
+            return (
                 f"postgresql://{database.app_username}@{database.endpoint}:{database.port}"
                 f"/{database.db_name}?sslmode=verify-full"
-            ),
-        )
-        # The three keys of the rotated-secret contract: one secret, three staging labels.
-        jwt_arn = jwt.arn  # one token string, so the app's IAM policy lists it once
-        self.arns = {
-            "JWT_SECRET": jwt_arn,
-            "JWT_SECRET_PREVIOUS": jwt_arn,
-            "JWT_SECRET_NEXT": jwt_arn,
-            "DATABASE_URL": url.arn,
-        }
-        self.references = {
-            **self.arns,
-            "JWT_SECRET_PREVIOUS": f"{jwt_arn}::{PREVIOUS_STAGE}:",
-            "JWT_SECRET_NEXT": f"{jwt_arn}::{NEXT_STAGE}:",
-        }
+            )
+        if source == "cache_url":
+            # TLS (`rediss`), the IAM-authenticated user; its password is an IAM token the
+            # app signs ("Authenticating with IAM",
+            # https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html).
+            if cache_endpoint is None or cache_username is None:
+                raise ValueError("cache_url needs the cache, which this stack does not create")
+            return f"rediss://{cache_username}@{cache_endpoint}:{CACHE_PORT}"
+        raise ValueError(f"derived source {source!r} is not available on AWS")
 
+    def _rotation(
+        self,
+        config: EnvironmentConfig,
+        generated: Mapping[str, SecretsmanagerSecret],
+        readers: Mapping[str, Sequence[tuple[str, str]]],
+        *,
+        partition: str,
+        account_id: str,
+        secretsmanager: str,
+        kms_key_arn: str,
+        log_kms_key_arn: str,
+        subnet_ids: Sequence[str],
+        vpc_id: str,
+        egress: Sequence[ITerraformDependable],
+    ) -> None:
+        """One Lambda rotates every generated secret (the rotated-secret contract)."""
+        names = " and ".join(generated) if len(generated) <= 2 else ", ".join(generated)
+        restarted = sorted({f"{c}/{s}" for name in generated for c, s in readers.get(name, ())})
         function_name = f"{config.prefix}-jwt-rotation"
         log_group = CloudwatchLogGroup(
             self,
@@ -215,7 +370,7 @@ class Secrets(Construct):
             self,
             "rotation-role",
             name=function_name,
-            description="Rotates JWT_SECRET and nothing else (SEC-2)",
+            description=f"Rotates {names} and nothing else (SEC-2)",
             assume_role_policy=DataAwsIamPolicyDocument(
                 self,
                 "rotation-trust",
@@ -257,7 +412,7 @@ class Secrets(Construct):
                             "secretsmanager:PutSecretValue",
                             "secretsmanager:UpdateSecretVersionStage",
                         ],
-                        resources=[jwt.arn],
+                        resources=[secret.arn for secret in generated.values()],
                     ),
                     DataAwsIamPolicyDocumentStatement(
                         sid="UseKeyThroughSecretsManager",
@@ -273,7 +428,7 @@ class Secrets(Construct):
                     ),
                     *(
                         [
-                            # Exactly one action on exactly the service that reads the keys
+                            # Exactly one action on exactly the services that read the keys
                             # ("Actions, resources, and condition keys for Amazon ECS":
                             # UpdateService takes the service ARN,
                             # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html).
@@ -282,11 +437,12 @@ class Secrets(Construct):
                                 actions=["ecs:UpdateService"],
                                 resources=[
                                     f"arn:{partition}:ecs:{config.aws.region}:{account_id}"
-                                    f":service/{service[0]}/{service[1]}"
+                                    f":service/{service}"
+                                    for service in restarted
                                 ],
                             )
                         ]
-                        if service
+                        if restarted
                         else []
                     ),
                     # X-Ray has no resource-level permissions for these two actions.
@@ -333,7 +489,7 @@ class Secrets(Construct):
             self,
             "rotation",
             function_name=function_name,
-            description=f"Rotates {config.prefix}/JWT_SECRET",
+            description="Rotates " + ", ".join(secret_name(config, name) for name in generated),
             role=role.arn,
             runtime="python3.12",
             handler="jwt_rotation.lambda_handler",
@@ -358,42 +514,46 @@ class Secrets(Construct):
             "dead-letter queue would never receive anything; failures surface as failed rotations.",
         )
         self.rotation_function_arn = function.arn
-        permission = LambdaPermission(
-            self,
-            "rotation-invoke",
-            statement_id="SecretsManagerRotatesJwtSecret",
-            action="lambda:InvokeFunction",
-            function_name=function.function_name,
-            principal="secretsmanager.amazonaws.com",
-            source_arn=jwt.arn,
-        )
-        rotation = SecretsmanagerSecretRotation(
-            self,
-            "jwt-rotation",
-            secret_id=jwt.id,
-            rotation_lambda_arn=function.arn,
-            rotation_rules=SecretsmanagerSecretRotationRotationRules(
-                automatically_after_days=config.secrets.rotation_days  # SEC-2
-            ),
-            # The first version is generated now, so JWT_SECRET has a value after apply.
-            rotate_immediately=True,
-            # The function reaches Secrets Manager only through the NAT route (DEPLOY-2).
-            depends_on=[permission, permissions, egress_rule, *egress],
-        )
-        # rotate_immediately starts the first rotation and returns; this waits for its end.
-        jwt_ready = LambdaInvocation(
-            self,
-            "jwt-first-version",
-            function_name=function.function_name,
-            # The labels are part of the input so that a change of the contract re-runs it
-            # (aws_lambda_invocation invokes again when its input changes).
-            input=Fn.jsonencode(
-                {
-                    "action": "awaitCurrent",
-                    "SecretId": jwt.arn,
-                    "labels": ["AWSCURRENT", PREVIOUS_STAGE, NEXT_STAGE],
-                }
-            ),
-            depends_on=[rotation, egress_rule, *egress],
-        )
-        self.ready: list[ITerraformDependable] = [url_value, jwt_ready]
+        for name, secret in generated.items():
+            legacy = name == LEGACY_GENERATED
+            stem = _construct_id(name)
+            permission = LambdaPermission(
+                self,
+                "rotation-invoke" if legacy else f"rotation-invoke-{stem}",
+                statement_id=f"SecretsManagerRotates{_camel(name)}",
+                action="lambda:InvokeFunction",
+                function_name=function.function_name,
+                principal="secretsmanager.amazonaws.com",
+                source_arn=secret.arn,
+            )
+            rotation = SecretsmanagerSecretRotation(
+                self,
+                "jwt-rotation" if legacy else f"{stem}-rotation",
+                secret_id=secret.id,
+                rotation_lambda_arn=function.arn,
+                rotation_rules=SecretsmanagerSecretRotationRotationRules(
+                    automatically_after_days=config.secrets.rotation_days  # SEC-2
+                ),
+                # The first version is generated now, so the secret has a value after apply.
+                rotate_immediately=True,
+                # The function reaches Secrets Manager only through the NAT route (DEPLOY-2).
+                depends_on=[permission, permissions, egress_rule, *egress],
+            )
+            # rotate_immediately starts the first rotation and returns; this waits for its end.
+            self.ready.append(
+                LambdaInvocation(
+                    self,
+                    "jwt-first-version" if legacy else f"{stem}-first-version",
+                    function_name=function.function_name,
+                    # The labels are part of the input so that a change of the contract re-runs
+                    # it (aws_lambda_invocation invokes again when its input changes).
+                    input=Fn.jsonencode(
+                        {
+                            "action": "awaitCurrent",
+                            "SecretId": secret.arn,
+                            "labels": ["AWSCURRENT", PREVIOUS_STAGE, NEXT_STAGE],
+                        }
+                    ),
+                    depends_on=[rotation, egress_rule, *egress],
+                )
+            )

@@ -1,25 +1,31 @@
-"""The app on ECS Fargate: cluster, task definition, service behind the ALB, autoscaling, roles.
+"""One described service on ECS Fargate (APP-7): task definition, service behind the ALB
+(or none for an internal service), autoscaling, roles; the first one also the cluster.
 
 Tasks run in the private app subnets without public IPs, take secrets only by Secrets
 Manager reference, and roll out with zero downtime (100 % minimum healthy, 200 % maximum,
 circuit breaker with rollback). The execution role pulls the image, writes the log group
-and reads exactly the given secrets; the task role reaches only the app's bucket, cache
-and database user.
+and reads exactly the secrets the service lists (IAM-1, SEC-5); the task role reaches only
+the bucket, cache and database user of the components the service uses.
 
-Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, EDGE-4, OBS-1, DEPLOY-2, DEPLOY-5, DEPLOY-6
+Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, APP-7, EDGE-4, OBS-1, DEPLOY-2, DEPLOY-5, DEPLOY-6
 
 First apply (DEPLOY-5): the registry is created empty by this same apply, so a task
 definition naming `<repository>:<tag>` would fail every task until a release pipeline pushed
 it. Until `aws.release_image` is true the container runs `aws.placeholder_image`, a public
-busybox image whose httpd serves `/health` on the service port (from a file written to the
-writable /tmp volume), so the ALB and the uptime check see a healthy service on day one. A
-release pushes `<repository>:<service.image_tag>`, then sets `service.image_tag` and
-`aws.release_image: true` in the environment file and applies: Terraform stays the only
+busybox image whose httpd serves the service's health path on its port (from a file written
+to the writable /tmp volume), so the ALB and the uptime check see a healthy service on day
+one. The placeholder reads no external secret: those are empty until the operator sets them
+(README; CKV_GW_DEPLOY_38). A release pushes `<repository>:<image.tag>`, then sets the tag
+and `aws.release_image: true` in the environment file and applies: Terraform stays the only
 writer of the task definition, so the pipeline and Terraform never fight over it.
 
+The release image's liveness check runs `node -e fetch(...)` (Node images carry no curl):
+an image without `node` needs a different check (README, AWS).
+
 The service starts only after whatever `start_after` names (the app's database role exists,
-JWT_SECRET has its first version), and Container Insights' performance log group is created
-before the cluster so it is encrypted and retained (OBS-1) instead of being created by ECS.
+every generated and derived secret has its first version), and Container Insights'
+performance log group is created before the cluster so it is encrypted and retained (OBS-1)
+instead of being created by ECS.
 """
 
 from __future__ import annotations
@@ -56,11 +62,11 @@ from constructs import Construct
 from constructs.aws import waivers
 from constructs.aws.edge import Edge
 from constructs.aws.network import Network
-from constructs.aws.registry import Registry
 
+from synth.app import Service as AppService
+from synth.aws_app import is_default, service_resource_name
 from synth.config import EnvironmentConfig
 
-CONTAINER = "app"
 REDIS_PORT = 6379
 LIVENESS_INTERVAL_SECONDS = 30  # EDGE-4
 STOP_TIMEOUT_SECONDS = 30  # EDGE-4: graceful shutdown after SIGTERM
@@ -91,11 +97,11 @@ def fargate_task_size(cpu_limit: float, memory_limit_mib: int) -> tuple[int, int
     raise ValueError(f"no Fargate size fits {cpu_limit} vCPU and {memory_limit_mib} MiB")
 
 
-def service_names(config: EnvironmentConfig) -> tuple[str, str]:
-    """(cluster, service) names of the app's ECS service, known before either exists: the
-    JWT rotation function restarts the service by name, and the service waits for that
-    function's first rotation, so a reference either way would be a cycle."""
-    return config.prefix, config.prefix
+def service_names(config: EnvironmentConfig, name: str) -> tuple[str, str]:
+    """(cluster, service) names of service `name`'s ECS service, known before either exists:
+    a rotation function restarts the services reading its secrets by name, and each service
+    waits for that function's first rotation, so a reference either way would be a cycle."""
+    return config.prefix, service_resource_name(config, name)
 
 
 def container_insights_cluster(
@@ -131,7 +137,9 @@ def _policy(statements: Sequence[Mapping[str, Any]]) -> str:
 
 
 class Service(Construct):
-    """ECS cluster and Fargate service `<prefix>`; `task_role_arn` is the app's identity."""
+    """The Fargate service of one described service (APP-7): `<prefix>` for the default
+    service, `<prefix>-<name>` for the others; `task_role_arn` is its identity. The first
+    one built creates the environment's ECS cluster (`cluster`), the others join it."""
 
     def __init__(
         self,
@@ -139,39 +147,56 @@ class Service(Construct):
         id_: str,
         *,
         config: EnvironmentConfig,
+        service: AppService,
         network: Network,
         edge: Edge,
-        registry: Registry,
+        repository_url: str,
+        repository_arn: str,
         kms_key_arn: str,
         log_kms_key_arn: str,
+        cluster: EcsCluster | None = None,
         secret_arns: Mapping[str, str] | None = None,
         secret_references: Mapping[str, str] | None = None,
+        unset_secrets: Sequence[str] = (),
+        wiring: Mapping[str, Mapping[str, str]] | None = None,
         bucket_arn: str | None = None,
         cache_connect_arns: Sequence[str] = (),
-        cache_endpoint: str | None = None,
-        cache_username: str | None = None,
-        cache_name: str | None = None,
-        database_endpoint: str | None = None,
-        database_connect_arn: str | None = None,
-        database_environment: Mapping[str, str] | None = None,
+        database_connect_arns: Sequence[str] = (),
         start_after: Sequence[ITerraformDependable] = (),
     ) -> None:
+        """`secret_arns`: variable -> secret ARN, exactly the variables this service reads;
+        `secret_references`: variable -> `valueFrom` where it is not the whole secret;
+        `unset_secrets`: variables of external secrets, which have no value until the
+        operator sets one, so the placeholder task never reads them (DEPLOY-6);
+        `wiring`: component -> the platform variables it gives (synth/aws_app.py, WIRING),
+        of which the service gets those of the components it uses."""
         super().__init__(scope, id_)
-        service = config.service
+        default = is_default(service.name)
         prefix = config.prefix
         region = config.aws.region
+        uses = config.service_uses(service)
         secret_arns = dict(sorted((secret_arns or {}).items()))
+        if not config.aws.release_image:
+            # The placeholder is not the app: it needs no secret, and an external secret
+            # has no value before the operator's first `put-secret-value` (README).
+            secret_arns = {k: v for k, v in secret_arns.items() if k not in set(unset_secrets)}
         # `valueFrom` per variable; defaults to the secret's ARN (the whole value).
         secret_references = {**secret_arns, **(secret_references or {})}
         account_id = DataAwsCallerIdentity(self, "account").account_id
+        container_name = service.name  # the default service's is `app`, as before
 
-        cluster_name, service_name = service_names(config)
-        cluster = container_insights_cluster(self, "cluster", cluster_name, config, log_kms_key_arn)
+        cluster_name, service_name = service_names(config, service.name)
+        if cluster is None:
+            cluster = container_insights_cluster(
+                self, "cluster", cluster_name, config, log_kms_key_arn
+            )
+        self.cluster = cluster
         self.cluster_name = cluster.name
+        self.name = service.name
         log_group = CloudwatchLogGroup(
             self,
             "logs",
-            name=f"/ecs/{prefix}/{CONTAINER}",
+            name=f"/ecs/{prefix}/{container_name}",
             retention_in_days=config.logs.retention_days,  # OBS-1
             kms_key_id=log_kms_key_arn,
         )
@@ -195,8 +220,13 @@ class Service(Construct):
         execution_role = IamRole(
             self,
             "execution-role",
-            name=f"{prefix}-ecs-execution",
-            description="ECS agent: pull the image, write logs, inject the app's secrets",
+            name=f"{prefix}-ecs-execution" if default else f"{prefix}-{service.name}-ecs-execution",
+            description=(
+                "ECS agent: pull the image, write logs, inject the app's secrets"
+                if default
+                else f"ECS agent of {service.name}: pull its image, write its logs, inject its "
+                "secrets"
+            ),
             assume_role_policy=trust,
         )
         execution_statements: list[dict[str, Any]] = [
@@ -214,7 +244,7 @@ class Service(Construct):
                     "ecr:BatchGetImage",
                     "ecr:GetDownloadUrlForLayer",
                 ],
-                "Resource": registry.repository_arn,
+                "Resource": repository_arn,
             },
             {
                 "Sid": "WriteTheAppLogs",
@@ -223,13 +253,13 @@ class Service(Construct):
                 "Resource": f"{log_group.arn}:*",
             },
         ]
-        if secret_arns:  # APP-4: exactly the secrets the container references
+        if secret_arns:  # APP-4, IAM-1: exactly the secrets this container references
             execution_statements += [
                 {
                     "Sid": "ReadTheAppSecrets",
                     "Effect": "Allow",
                     "Action": ["secretsmanager:GetSecretValue"],
-                    # One secret may be read at several version stages (JWT_SECRET).
+                    # One secret may be read at several version stages (a generated one).
                     "Resource": list(dict.fromkeys(secret_arns.values())),
                 },
                 {
@@ -253,13 +283,21 @@ class Service(Construct):
         task_role = IamRole(
             self,
             "task-role",
-            name=f"{prefix}-app",
-            description="The app's own identity (APP-5): its bucket, cache and database only",
+            name=f"{prefix}-app" if default else f"{prefix}-{service.name}-task",
+            description=(
+                "The app's own identity (APP-5): its bucket, cache and database only"
+                if default
+                else f"{service.name}'s own identity (APP-5): only what it uses"
+            ),
             assume_role_policy=trust,
         )
         self.task_role_arn = task_role.arn
         task_statements = self._task_statements(
-            config, kms_key_arn, bucket_arn, cache_connect_arns, database_connect_arn
+            config,
+            kms_key_arn,
+            bucket_arn if "object_storage" in uses else None,
+            cache_connect_arns if "cache" in uses else (),
+            database_connect_arns if "database" in uses else (),
         )
         if task_statements:
             IamRolePolicy(
@@ -281,28 +319,22 @@ class Service(Construct):
         # container's limit. (CPU needs no scaling: a container's `cpu` is a relative share on
         # Linux, not a cap, so one container can use the whole task's CPU.)
         self.memory_share = service.memory_limit_mib / task_memory
-        environment = {"PORT": str(service.port), "NODE_ENV": "production"}
-        if cache_endpoint is not None:
-            environment |= {
-                "REDIS_HOST": cache_endpoint,
-                "REDIS_PORT": str(REDIS_PORT),
-                "REDIS_TLS": "true",
-            }
-        if cache_username is not None:  # IAM authentication: the user the app signs in as
-            environment["REDIS_USERNAME"] = cache_username
-        if cache_name is not None:  # what the IAM auth token is signed for (cacheName)
-            environment["REDIS_CACHE_NAME"] = cache_name
-        if database_endpoint is not None:
-            environment["DATABASE_HOST"] = database_endpoint
-        environment |= dict(database_environment or {})
+        # The platform wiring (synth/aws_app.py, WIRING), then the service's own variables
+        # (synth/app.py refuses own variables that collide with the wiring).
+        environment = {"PORT": str(service.port)}
+        for component, variables in (wiring or {}).items():
+            if component in uses:
+                environment |= dict(variables)
+        environment |= service.environment
+        health = service.health.path
         if config.aws.release_image:
-            image = f"{registry.repository_url}:{service.image_tag}"
+            image = f"{repository_url}:{service.image.tag}"
             # Node images carry no curl.
             liveness = [
                 "CMD",
                 "node",
                 "-e",
-                f"fetch('http://127.0.0.1:{service.port}/health')"
+                f"fetch('http://127.0.0.1:{service.port}{health}')"
                 ".then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
             ]
             placeholder: dict[str, Any] = {}
@@ -314,17 +346,20 @@ class Service(Construct):
                 "-q",
                 "-O",
                 "/dev/null",
-                f"http://127.0.0.1:{service.port}/health",
+                f"http://127.0.0.1:{service.port}{health}",
             ]
+            # busybox httpd serves files: the health path is a file (a path ending in `/`
+            # its index.html) under /tmp/www, the only writable place.
+            folder, _, file_name = f"/tmp/www{health}".rpartition("/")
             placeholder = {
                 "entryPoint": ["sh", "-c"],
                 "command": [
-                    "mkdir -p /tmp/www && echo ok > /tmp/www/health"
+                    f"mkdir -p {folder} && echo ok > {folder}/{file_name or 'index.html'}"
                     f" && exec httpd -f -p {service.port} -h /tmp/www"
                 ],
             }
         container = {
-            "name": CONTAINER,
+            "name": container_name,
             "image": image,
             **placeholder,
             "essential": True,
@@ -341,7 +376,7 @@ class Service(Construct):
             "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
             "linuxParameters": {"initProcessEnabled": True},  # forwards SIGTERM to the app
             "stopTimeout": STOP_TIMEOUT_SECONDS,
-            # Liveness; the ALB's 10 s check is readiness.
+            # Liveness; the ALB's check is readiness.
             "healthCheck": {
                 "command": liveness,
                 "interval": LIVENESS_INTERVAL_SECONDS,
@@ -354,14 +389,14 @@ class Service(Construct):
                 "options": {
                     "awslogs-group": log_group.name,
                     "awslogs-region": region,
-                    "awslogs-stream-prefix": CONTAINER,
+                    "awslogs-stream-prefix": container_name,
                 },
             },
         }
         task_definition = EcsTaskDefinition(
             self,
             "task",
-            family=prefix,
+            family=service_name,
             requires_compatibilities=["FARGATE"],
             network_mode="awsvpc",
             cpu=str(task_cpu),
@@ -377,6 +412,12 @@ class Service(Construct):
             depends_on=[execution_policy],
         )
 
+        target_group = edge.target_groups.get(service.name)
+        # A target group takes targets only once a listener (rule) forwards to it: ECS
+        # refuses a service on a group without a load balancer.
+        routing: list[ITerraformDependable] = [edge.listener]
+        if service.name in edge.listener_rules:
+            routing.append(edge.listener_rules[service.name])
         ecs_service = EcsService(
             self,
             "service",
@@ -388,28 +429,34 @@ class Service(Construct):
             desired_count=service.min_replicas,
             network_configuration=EcsServiceNetworkConfiguration(
                 subnets=network.app_subnet_ids,
-                security_groups=[network.security_groups.app.id],
+                security_groups=[network.security_groups.services[service.name].id],
                 assign_public_ip=False,
             ),
-            load_balancer=[
-                EcsServiceLoadBalancer(
-                    target_group_arn=edge.target_group_arn,
-                    container_name=CONTAINER,
-                    container_port=service.port,
-                )
-            ],
+            load_balancer=(
+                [
+                    EcsServiceLoadBalancer(
+                        target_group_arn=target_group.arn,
+                        container_name=container_name,
+                        container_port=service.port,
+                    )
+                ]
+                if target_group is not None
+                else None  # internal (APP-7): no load-balancer path
+            ),
             # APP-3: new tasks start before old ones stop; a failing rollout rolls back.
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
             deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(
                 enable=True, rollback=True
             ),
-            health_check_grace_period_seconds=60,
+            # Only a service behind a load balancer may set a grace period (ECS
+            # CreateService: healthCheckGracePeriodSeconds).
+            health_check_grace_period_seconds=60 if target_group is not None else None,
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
             # Autoscaling owns the running count once the service exists.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
-            depends_on=[edge.listener, *start_after],
+            depends_on=[*(routing if target_group is not None else []), *start_after],
         )
         self.service_name = ecs_service.name
 
@@ -434,7 +481,7 @@ class Service(Construct):
             AppautoscalingPolicy(
                 self,
                 f"scale-on-{metric}",
-                name=f"{prefix}-{metric}",
+                name=f"{service_name}-{metric}",
                 policy_type="TargetTrackingScaling",
                 service_namespace=target.service_namespace,
                 scalable_dimension=target.scalable_dimension,
@@ -457,9 +504,9 @@ class Service(Construct):
         kms_key_arn: str,
         bucket_arn: str | None,
         cache_connect_arns: Sequence[str],
-        database_connect_arn: str | None,
+        database_connect_arns: Sequence[str],
     ) -> list[dict[str, Any]]:
-        """APP-5: the app's bucket, cache user and database user, nothing else."""
+        """APP-5: the bucket, cache user and database user the service uses, nothing else."""
         statements: list[dict[str, Any]] = []
         if bucket_arn is not None:
             statements += [
@@ -494,13 +541,17 @@ class Service(Construct):
                     "Resource": list(cache_connect_arns),
                 }
             )
-        if database_connect_arn is not None:
+        if database_connect_arns:
             statements.append(
                 {
                     "Sid": "ConnectToTheDatabase",
                     "Effect": "Allow",
                     "Action": ["rds-db:connect"],
-                    "Resource": database_connect_arn,
+                    "Resource": (
+                        database_connect_arns[0]
+                        if len(database_connect_arns) == 1
+                        else list(database_connect_arns)
+                    ),
                 }
             )
         return statements

@@ -142,3 +142,38 @@ def test_gcp_services_fit_at_the_longest_names(tmp_path: Path) -> None:
     names = {b["name"] for b in stack["resource"]["google_cloud_run_v2_service"].values()}
     assert len(names) == 3
     assert [f"{p.address}: {p.message}" for p in name_problems(stack)] == []
+
+
+def test_aws_every_name_fits_with_described_services_at_the_longest_names(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """APP-7 on AWS: additional services are named `<prefix>-<service>` (at most 8 characters),
+    with routes, an internal worker and a host; every name still fits at the longest app and
+    environment names."""
+    from matrix import start_synth, wait_all
+
+    described = Path(__file__).resolve().parents[1] / "constructs/aws/environments/described.yaml"
+    root = tmp_path_factory.mktemp("longest-described")
+    environments = root / "environments"
+    environments.mkdir()
+    data = yaml.safe_load(described.read_text())
+    data["app"] = LONGEST_APP
+    name = longest_environment("staging")
+    domain = f"{name}.example.com"
+    data["domain"] = domain
+    # The longest service names, routed by path and by host.
+    data["services"][0]["name"] = "webfront"
+    data["services"][1]["name"] = "apiserve"
+    data["services"][1]["route"] = {"host": f"api.{domain}", "path_prefix": "/api/v1"}
+    data["services"][2]["name"] = "workerxx"
+    data["services"][2]["uses"] = ["cache"]  # the cache's names too
+    (environments / f"{name}.yaml").write_text(yaml.safe_dump(data))
+    out = root / "out"
+    extra = {"GROUNDWORK_ENVIRONMENTS": str(environments), "GROUNDWORK_STACKS": name}
+    wait_all({"aws": start_synth("aws", out, extra_env=extra)})
+    [path] = sorted((out / "stacks").glob(f"{name}/cdk.tf.json"))
+    stack = json.loads(path.read_text())
+    services = sorted(b["name"] for b in stack["resource"]["aws_ecs_service"].values())
+    assert services == [f"{LONGEST_APP}-{name}-{s}" for s in ("apiserve", "webfront", "workerxx")]
+    problems = [f"{p.address}: {p.message}" for p in name_problems(stack)]
+    assert problems == []

@@ -1,10 +1,13 @@
-"""Secrets Manager rotation function for JWT_SECRET: keys shift previous <- current <- next.
+"""Secrets Manager rotation function for the generated secrets of the catalog (SEC-5): keys
+shift previous <- current <- next. (The file keeps its first name, `jwt_rotation`: the
+function's handler and name are unchanged for existing environments.)
 
-Satisfies: SEC-1, SEC-2, SEC-3, DEPLOY-6
+Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DEPLOY-6
 
-The app receives three versions of the one secret (ECS `valueFrom` with a version stage):
-`JWT_SECRET` (AWSCURRENT: sign and verify), `JWT_SECRET_PREVIOUS` (AWSPREVIOUS) and
-`JWT_SECRET_NEXT` (the custom label NEXT), both verify only. A rotation makes the old NEXT
+A reader of generated secret X receives three versions of the one secret (ECS `valueFrom`
+with a version stage): `X` (AWSCURRENT: sign and verify), `X_PREVIOUS` (AWSPREVIOUS) and
+`X_NEXT` (the custom label NEXT), both verify only. Keys are `secret-bits` (tag) long,
+384 bits without the tag. A rotation makes the old NEXT
 key current and a fresh 384-bit key NEXT; Secrets Manager moves AWSPREVIOUS to the version
 AWSCURRENT leaves ("UpdateSecretVersionStage", "PutSecretValue" VersionStages,
 https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html).
@@ -19,9 +22,10 @@ testSecret, finishSecret) with the same ClientRequestToken, the ID of the new ve
   (`rotate_immediately` at apply, when the secret has no version at all) first stores a
   fresh AWSCURRENT and a fresh NEXT, so after it all three labels hold real keys;
 - finishSecret moves AWSCURRENT to the pending version, puts a fresh NEXT, and restarts
-  the service the secret's `restarts-ecs-service` tag names (`ecs:UpdateService` with
+  the services the secret's `restarts-ecs-service` tag names (`<cluster>/<service>`, space
+  separated: every service reading the secret; `ecs:UpdateService` with
   forceNewDeployment). At the first rotation the
-  service does not exist yet (it waits for this rotation), which is not an error.
+  services do not exist yet (they wait for this rotation), which is not an error.
 Every key is generated here, inside AWS, so no value ever passes through Terraform. The
 clients are parameters of `rotate`, so tests drive them with fakes; only `lambda_handler`
 builds real ones (boto3 ships with the Lambda runtime).
@@ -46,7 +50,8 @@ NEXT = "NEXT"  # custom staging label: the key that becomes current at the next 
 # The secret's tag naming the ECS service (`<cluster>/<service>`) the function restarts
 # after a rotation (set by constructs/aws/secrets.py; its role may update only that one).
 RESTART_TAG = "restarts-ecs-service"
-KEY_BYTES = 48  # 384 bits, above SEC-1's 256
+BITS_TAG = "secret-bits"  # the key length in bits (the catalog entry's `bits`)
+KEY_BYTES = 48  # 384 bits, above SEC-1's 256: without the tag
 MIN_KEY_BYTES = 32  # 256 bits: what testSecret accepts
 
 
@@ -54,9 +59,21 @@ class RotationError(ValueError):
     """The event does not describe a rotation this function may perform."""
 
 
-def new_key() -> str:
-    """A URL-safe base64 key from the OS CSPRNG."""
-    return secrets.token_urlsafe(KEY_BYTES)
+def new_key(size: int = KEY_BYTES) -> str:
+    """A URL-safe base64 key of `size` random bytes from the OS CSPRNG."""
+    return secrets.token_urlsafe(size)
+
+
+def _tags(metadata: dict[str, Any]) -> dict[str, str]:
+    return {tag.get("Key"): tag.get("Value") for tag in metadata.get("Tags") or []}
+
+
+def key_size(metadata: dict[str, Any]) -> int:
+    """Key bytes from the secret's BITS_TAG, never below MIN_KEY_BYTES; KEY_BYTES without it."""
+    bits = str(_tags(metadata).get(BITS_TAG) or "")
+    if not bits.isdigit():
+        return KEY_BYTES
+    return max(int(bits) // 8, MIN_KEY_BYTES)
 
 
 def key_bytes(value: str) -> int:
@@ -68,11 +85,20 @@ def key_bytes(value: str) -> int:
         return 0
 
 
+def services_of(metadata: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every (cluster, service) the secret's RESTART_TAG names (space separated)."""
+    found = []
+    for item in str(_tags(metadata).get(RESTART_TAG) or "").split():
+        cluster, _, name = item.partition("/")
+        if cluster and name:
+            found.append((cluster, name))
+    return found
+
+
 def service_of(metadata: dict[str, Any]) -> tuple[str, str] | None:
-    """(cluster, service) from the secret's RESTART_TAG, if it has one."""
-    tags = {tag.get("Key"): tag.get("Value") for tag in metadata.get("Tags") or []}
-    cluster, _, name = str(tags.get(RESTART_TAG) or "").partition("/")
-    return (cluster, name) if cluster and name else None
+    """The first (cluster, service) of the secret's RESTART_TAG, if it has one."""
+    services = services_of(metadata)
+    return services[0] if services else None
 
 
 def rotate(event: dict[str, Any], client: Any, ecs: Any = None) -> None:
@@ -92,18 +118,20 @@ def rotate(event: dict[str, Any], client: Any, ecs: Any = None) -> None:
     if CURRENT not in versions[token] and PENDING not in versions[token]:
         raise RotationError(f"version {token} of {arn} is not staged as AWSPENDING")
 
-    steps = {
-        "createSecret": create_secret,
-        "setSecret": set_secret,
-        "testSecret": verify_secret,
-    }
+    size = key_size(metadata)
     if step == "finishSecret":
-        finish_secret(client, arn, token)
-        restart_service(ecs, service_of(metadata))
+        finish_secret(client, arn, token, size)
+        for service in services_of(metadata) or [None]:
+            restart_service(ecs, service)
         return
-    if step not in steps:
+    if step == "createSecret":
+        create_secret(client, arn, token, size)
+    elif step == "setSecret":
+        set_secret(client, arn, token)
+    elif step == "testSecret":
+        verify_secret(client, arn, token)
+    else:
         raise RotationError(f"unknown rotation step {step!r}")
-    steps[step](client, arn, token)
 
 
 def _holder(client: Any, arn: str, stage: str) -> str | None:
@@ -111,17 +139,17 @@ def _holder(client: Any, arn: str, stage: str) -> str | None:
     return next((v for v, stages in versions.items() if stage in stages), None)
 
 
-def _put(client: Any, arn: str, stage: str) -> None:
+def _put(client: Any, arn: str, stage: str, size: int = KEY_BYTES) -> None:
     """A fresh key as a new version labelled `stage` (the label leaves its old version)."""
     client.put_secret_value(
         SecretId=arn,
         ClientRequestToken=str(uuid.uuid4()),
-        SecretString=new_key(),
+        SecretString=new_key(size),
         VersionStages=[stage],
     )
 
 
-def create_secret(client: Any, arn: str, token: str) -> None:
+def create_secret(client: Any, arn: str, token: str, size: int = KEY_BYTES) -> None:
     """Store the NEXT key as the AWSPENDING version, unless a retry already did. The first
     rotation finds no version at all: it stores a fresh AWSCURRENT (which finishSecret turns
     into AWSPREVIOUS) and a fresh NEXT first, so every label holds a real key after it."""
@@ -132,10 +160,10 @@ def create_secret(client: Any, arn: str, token: str) -> None:
     except client.exceptions.ResourceNotFoundException:
         pass
     if _holder(client, arn, CURRENT) is None:
-        _put(client, arn, CURRENT)
+        _put(client, arn, CURRENT, size)
         logger.info("createSecret: stored a first AWSCURRENT key in %s", arn)
     if _holder(client, arn, NEXT) is None:
-        _put(client, arn, NEXT)
+        _put(client, arn, NEXT, size)
         logger.info("createSecret: stored a first NEXT key in %s", arn)
     following = client.get_secret_value(SecretId=arn, VersionStage=NEXT)["SecretString"]
     client.put_secret_value(
@@ -145,7 +173,7 @@ def create_secret(client: Any, arn: str, token: str) -> None:
 
 
 def set_secret(client: Any, arn: str, token: str) -> None:
-    """Nothing to do: a JWT signing key has no downstream system to update."""
+    """Nothing to do: a generated key has no downstream system to update."""
     logger.info("setSecret: no downstream system for %s", arn)
 
 
@@ -157,7 +185,7 @@ def verify_secret(client: Any, arn: str, token: str) -> None:
     logger.info("testSecret: version %s of %s is a valid key", token, arn)
 
 
-def finish_secret(client: Any, arn: str, token: str) -> None:
+def finish_secret(client: Any, arn: str, token: str, size: int = KEY_BYTES) -> None:
     """Move AWSCURRENT to the new version (AWSPREVIOUS follows the old one), then a fresh
     NEXT key. A retry after AWSCURRENT moved still replaces a NEXT equal to the current key."""
     current = _holder(client, arn, CURRENT)
@@ -177,7 +205,7 @@ def finish_secret(client: Any, arn: str, token: str) -> None:
     except client.exceptions.ResourceNotFoundException:
         following = None
     if following is None or following == current_key:
-        _put(client, arn, NEXT)
+        _put(client, arn, NEXT, size)
         logger.info("finishSecret: stored a fresh NEXT key in %s", arn)
 
 

@@ -1,5 +1,5 @@
-"""Builds CKV_GW_APP_1: the ECS service scales between the environment's replica bounds, on
-CPU and memory (APP-1)."""
+"""Builds CKV_GW_APP_1: each ECS service scales between its described service's replica
+bounds (APP-7), on CPU and memory (APP-1)."""
 
 from typing import Any
 
@@ -8,10 +8,13 @@ from groundwork_policy import (
     Stack,
     Verdict,
     combine,
+    ecs_service_of,
     expect_equal,
     floor_verdicts,
     references_to,
 )
+
+from synth.aws_app import service_of_ecs_address
 
 METRICS = ("ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization")
 
@@ -27,7 +30,12 @@ class AppReplicaBounds(GroundworkCheck):
         if body.get("service_namespace") != "ecs":
             return Verdict.passed("not an ECS scaling target")
         assert stack.config is not None
-        service = stack.config.service
+        service = service_of_ecs_address(
+            stack.config, stack.graph.bodies, ecs_service_of(stack, body.get("resource_id"))
+        )
+        if service is None:
+            return Verdict.failed("scales an ECS service that is not a described service")
+        where = f"services[{service.name}]"
         minimum = body.get("min_capacity")
         policies = references_to(stack, "aws_appautoscaling_policy", "resource_id", self.address)
         metrics = {
@@ -38,10 +46,10 @@ class AppReplicaBounds(GroundworkCheck):
             for name in policies
         }
         verdicts = [
-            expect_equal("min_capacity", minimum, service.min_replicas, "service.min_replicas"),
+            expect_equal("min_capacity", minimum, service.min_replicas, f"{where}.min_replicas"),
             *floor_verdicts(stack, "APP-1", "service.min_replicas", minimum),
             expect_equal("max_capacity", body.get("max_capacity"), service.max_replicas,
-                         "service.max_replicas"),
+                         f"{where}.max_replicas"),
         ]  # fmt: skip
         verdicts += [
             Verdict.failed(f"no target-tracking policy on {metric}")

@@ -1,5 +1,5 @@
-"""Builds CKV_GW_APP_2: target-tracking thresholds are the environment's CPU and memory
-triggers (APP-1: CPU > 70 %, memory > 80 % by default).
+"""Builds CKV_GW_APP_2: target-tracking thresholds are the CPU and memory triggers of the
+described service scaled (APP-7; APP-1: CPU > 70 %, memory > 80 % by default).
 
 Memory is judged as a percentage of the container's hard limit: ECS reports
 `ECSServiceAverageMemoryUtilization` against the task's memory
@@ -20,6 +20,8 @@ from groundwork_policy import (
     is_reference,
 )
 
+from synth.aws_app import service_of_ecs_address
+
 TOLERANCE = 0.05  # percentage points: the construct rounds the task-relative target to 0.01
 
 
@@ -32,7 +34,10 @@ class AppScalingTriggers(GroundworkCheck):
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         assert stack.config is not None
-        service = stack.config.service
+        ecs_service = ecs_service_of(stack, body.get("resource_id"))
+        service = service_of_ecs_address(stack.config, stack.graph.bodies, ecs_service)
+        if service is None:
+            return Verdict.failed("scales an ECS service that is not a described service")
         tracking = body.get("target_tracking_scaling_policy_configuration") or {}
         metric = (tracking.get("predefined_metric_specification") or {}).get(
             "predefined_metric_type"
@@ -46,7 +51,7 @@ class AppScalingTriggers(GroundworkCheck):
             return Verdict.failed(f"not a CPU or memory target-tracking policy ({metric})")
         if value is None or is_reference(value):
             return Verdict.unknown(f"target_value {value!r} cannot be resolved")
-        share = ecs_memory_share(stack, ecs_service_of(stack, body.get("resource_id")))
+        share = ecs_memory_share(stack, ecs_service)
         if share is None:
             return Verdict.unknown("the service's task definition is not in this stack")
         effective = float(value) / share

@@ -1,8 +1,8 @@
 """Builds CKV_GW_APP_4: secrets reach containers only as Secrets Manager references (APP-4).
 
-No container `environment` entry may carry a secret's name (JWT_SECRET, DATABASE_URL,
-DATABASE_PASSWORD, or any *SECRET*, *PASSWORD*, *TOKEN*, *_KEY name); each `secrets` entry
-must take its value from an ARN.
+No container `environment` entry may carry a secret's name (a variable of the environment's
+secret catalog, SEC-5, DATABASE_PASSWORD, or any *SECRET*, *PASSWORD*, *TOKEN*, *_KEY name);
+each `secrets` entry must take its value from an ARN.
 """
 
 import json
@@ -10,6 +10,8 @@ import re
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, combine
+
+from synth.app import secret_variables
 
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|_KEY$|^DATABASE_URL$", re.IGNORECASE)
 
@@ -26,10 +28,13 @@ class AppSecretsByReference(GroundworkCheck):
         raw = body.get("container_definitions")
         if not isinstance(raw, str):
             return Verdict.unknown("container_definitions is not a JSON string")
+        catalog = stack.config.secrets.catalog if stack.config is not None else {}
+        secret_names = {v for name, e in catalog.items() for v in secret_variables(name, e)}
         verdicts = []
         for container in json.loads(raw):
             for entry in container.get("environment") or []:
-                if SECRET_NAME.search(str(entry.get("name", ""))):
+                name = str(entry.get("name", ""))
+                if SECRET_NAME.search(name) or name in secret_names:
                     verdicts.append(Verdict.failed(f"plain environment value {entry['name']}"))
             for entry in container.get("secrets") or []:
                 if "secretsmanager" not in str(entry.get("valueFrom", "")) and "${" not in str(

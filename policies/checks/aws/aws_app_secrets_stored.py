@@ -1,6 +1,6 @@
-"""Builds CKV_GW_SEC_3: the app's JWT_SECRET and DATABASE_URL come from Secrets Manager secrets
-of this stack, each encrypted with a customer-managed key of this stack, and so does
-DATABASE_PASSWORD (SEC-1).
+"""Builds CKV_GW_SEC_3: every secret a service reads (its catalog secrets, SEC-5) comes from a
+Secrets Manager secret of this stack, each encrypted with a customer-managed key of this
+stack, and so does DATABASE_PASSWORD (SEC-1).
 
 Judged on the app's task definition, where the names meet their secrets: a secret is an
 `aws_secretsmanager_secret` with `kms_key_id`, or the RDS-managed master secret
@@ -23,8 +23,8 @@ from groundwork_policy import (
     one_off_task,
 )
 
-SECRET_NAMES = ("JWT_SECRET", "DATABASE_URL", "DATABASE_PASSWORD")
-INJECTED = ("JWT_SECRET", "DATABASE_URL")  # what the app itself must be given
+from synth.aws_app import expected_secret_variables, service_by_resource_name
+
 # `${aws_x.name.attr...}` at the start of valueFrom, with an optional `:json-key::` suffix.
 LEADING_REFERENCE = re.compile(r"^\$\{([A-Za-z0-9_]+)\.([A-Za-z0-9_-]+)\.([^}]*)\}")
 
@@ -60,7 +60,8 @@ def _secret_verdict(stack: Stack, name: str, value_from: Any) -> Verdict:
 class AppSecretsStored(GroundworkCheck):
     id = "CKV_GW_SEC_3"
     name = (
-        "JWT_SECRET, DATABASE_URL and DATABASE_PASSWORD are CMK-encrypted Secrets Manager secrets"
+        "Every secret a service reads, and DATABASE_PASSWORD, is a CMK-encrypted Secrets "
+        "Manager secret"
     )
     requirement = "SEC-1"
     severity = "HIGH"
@@ -79,11 +80,24 @@ class AppSecretsStored(GroundworkCheck):
             for container in containers
             for secret in container.get("secrets") or []
         }
+        # What the described service must be given (synth/aws_app.py); without a config,
+        # whatever the container injects.
+        config = stack.config
+        described = service_by_resource_name(config, str(body.get("family"))) if config else None
+        if config is not None and described is None:
+            return Verdict.failed(f"family {body.get('family')!r} is not a described service")
+        wanted = (
+            # The catalog names it lists; a generated one's _PREVIOUS and _NEXT are the same
+            # secret (CKV_GW_APP_7 judges the variables).
+            list(dict.fromkeys(expected_secret_variables(config, described).values()))
+            if config is not None and described is not None
+            else [name for name in secrets if name != "DATABASE_PASSWORD"]
+        )
         verdicts = [
             _secret_verdict(stack, name, secrets[name])
             if name in secrets
-            else Verdict.failed(f"{name} is not among the app's secrets")
-            for name in INJECTED
+            else Verdict.failed(f"{name} is not among the service's secrets")
+            for name in wanted
         ]
         if "DATABASE_PASSWORD" in secrets:
             verdicts.append(

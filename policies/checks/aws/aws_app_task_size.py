@@ -1,4 +1,5 @@
-"""Builds CKV_GW_APP_3: the app container's CPU and memory are the environment's (APP-2).
+"""Builds CKV_GW_APP_3: each service's container CPU and memory are its described service's
+(APP-2, APP-7; the task family names the service, synth/aws_app.py).
 
 Fargate sizes tasks in fixed pairs, so the task must be at least the limits and the
 container's reservation and hard limit must be exactly the config's.
@@ -17,6 +18,8 @@ from groundwork_policy import (
     one_off_task,
 )
 
+from synth.aws_app import service_by_resource_name
+
 
 class AppTaskSize(GroundworkCheck):
     id = "CKV_GW_APP_3"
@@ -29,7 +32,9 @@ class AppTaskSize(GroundworkCheck):
         assert stack.config is not None
         if one_off_task(stack, self.address):
             return Verdict.passed("a one-off task no service runs; APP-2 sizes the app's")
-        service = stack.config.service
+        service = service_by_resource_name(stack.config, str(body.get("family")))
+        if service is None:
+            return Verdict.failed(f"family {body.get('family')!r} is not a described service")
         raw = body.get("container_definitions")
         if not isinstance(raw, str):
             return Verdict.unknown("container_definitions is not a JSON string")

@@ -8,9 +8,12 @@ every container image must come from outside the stack (the public placeholder).
 """
 
 import json
+import re
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine, is_reference
+
+LEADING_REFERENCE = re.compile(r"\$\{[^}]*\}")
 
 
 class FirstImage(GroundworkCheck):
@@ -28,7 +31,9 @@ class FirstImage(GroundworkCheck):
         verdicts = []
         for container in json.loads(text):
             image = str(container.get("image", ""))
-            repository = address_of(image.split(":", 1)[0] + "}") if "${" in image else None
+            # `${aws_ecr_repository.<name>.repository_url}:<tag>`: the leading reference.
+            leading = LEADING_REFERENCE.match(image)
+            repository = address_of(leading.group(0)) if leading else None
             if repository and repository.startswith("aws_ecr_repository."):
                 if stack.config.aws.release_image:
                     verdicts.append(Verdict.passed(f"{image}: aws.release_image says it exists"))

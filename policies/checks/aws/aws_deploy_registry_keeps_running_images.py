@@ -75,7 +75,8 @@ class RegistryKeepsRunningImages(GroundworkCheck):
             return Verdict.failed("policy is not a lifecycle policy document")
         tags, by_digest = _referenced(stack, repository or "")
         if stack.config is not None:
-            tags.add(stack.config.service.image_tag)  # what a release makes the service run
+            # What a release makes each service run (APP-7).
+            tags.update(service.image.tag for service in stack.config.services)
         for rule in rules:
             if (rule.get("action") or {}).get("type") != "expire":
                 continue

@@ -9,7 +9,8 @@ contract (the same on every cloud): for a rotated secret `X` the container recei
 (AWSCURRENT), `X_PREVIOUS` (AWSPREVIOUS) and `X_NEXT` (a custom staging label), as
 `valueFrom` `<secret ARN>::<version-stage>:`; the secret's rotation function may
 `ecs:UpdateService` that very service (`arn:...:service/<cluster>/<service>`), and the
-secret's `restarts-ecs-service` tag names it (`<cluster>/<service>`), so the function forces a
+secret's `restarts-ecs-service` tag names it (`<cluster>/<service>`, space separated when
+several services read the secret), so the function forces a
 new deployment after each rotation and live tasks are never more than one rotation apart.
 A "generated secret" is one with an `aws_secretsmanager_secret_rotation` in the stack.
 """
@@ -122,7 +123,8 @@ class RotatedSecretContract(GroundworkCheck):
                     ": a rotation leaves tasks with keys of different ages"
                 )
             tags = (bodies.get(secret) or {}).get("tags") or {}
-            if tags.get(RESTART_TAG) != f"{cluster_name}/{service_name}":
+            # Space-separated: every service reading the secret (APP-7).
+            if f"{cluster_name}/{service_name}" not in str(tags.get(RESTART_TAG, "")).split():
                 problems.append(
                     f"{secret} has no {RESTART_TAG} tag naming {cluster_name}/{service_name}"
                     ": its rotation function restarts nothing"

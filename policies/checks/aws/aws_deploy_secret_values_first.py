@@ -6,6 +6,9 @@ fails the task (ResourceInitializationError). A value exists when the service de
 `aws_secretsmanager_secret_version` of that secret, or on an `aws_lambda_invocation` that
 waits for its first version (a rotation with `rotate_immediately` only starts one,
 asynchronously: RotateSecret, https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotateSecret.html).
+An external secret (`secret-kind: external`, SEC-5) has no value in the stack by design; who
+may read it is CKV_GW_DEPLOY_38's rule (only a release image, after the operator's
+put-secret-value), so this policy leaves it to that one.
 """
 
 import json
@@ -13,6 +16,8 @@ import re
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine
+
+from synth.aws_app import SECRET_KIND_TAG
 
 SECRET = re.compile(r"\$\{(aws_secretsmanager_secret\.[A-Za-z0-9_-]+)\.")
 
@@ -40,6 +45,12 @@ class SecretValuesFirst(GroundworkCheck):
                     verdicts.append(Verdict.unknown(f"{secret.get('name')}: not a secret here"))
                     continue
                 target = match.group(1)
+                tags = (graph.bodies.get(target) or {}).get("tags") or {}
+                if tags.get(SECRET_KIND_TAG) == "external":
+                    verdicts.append(
+                        Verdict.passed(f"{secret.get('name')}: external (CKV_GW_DEPLOY_38)")
+                    )
+                    continue
                 valued = [
                     a
                     for a in before

@@ -419,3 +419,30 @@ def test_deploy_5_await_current_fails_the_apply_when_no_version_appears() -> Non
     client.start_rotation("v1")  # a rotation that never finishes
     with pytest.raises(RotationError, match="lacks AWSCURRENT, AWSPREVIOUS or NEXT"):
         jwt_rotation.await_current(ARN, client, sleep=lambda _: None, polls=3)
+
+
+def test_sec_5_finish_restarts_every_service_that_reads_the_secret() -> None:
+    """One generated secret read by several services (APP-7): the tag names them all,
+    space separated, and a rotation restarts each."""
+    tags = [
+        {
+            "Key": "restarts-ecs-service",
+            "Value": "groundwork-dev/groundwork-dev-web groundwork-dev/groundwork-dev-api",
+        }
+    ]
+    client, ecs = FakeSecretsManager(tags=tags), FakeEcs()
+    run(client, "v1", ecs=ecs)
+    assert [(u["cluster"], u["service"]) for u in ecs.updates] == [
+        ("groundwork-dev", "groundwork-dev-web"),
+        ("groundwork-dev", "groundwork-dev-api"),
+    ]
+
+
+def test_sec_5_keys_are_as_long_as_the_catalog_entry_says() -> None:
+    """The `secret-bits` tag (the catalog's `bits`) sets the key length; never below 256."""
+    tags = [{"Key": "secret-bits", "Value": "512"}]
+    client = FakeSecretsManager(tags=tags)
+    run(client, "v1")
+    assert {key_bytes(value) for value in keys(client).values()} == {64}
+    assert jwt_rotation.key_size({"Tags": [{"Key": "secret-bits", "Value": "128"}]}) == 32
+    assert jwt_rotation.key_size({}) == jwt_rotation.KEY_BYTES

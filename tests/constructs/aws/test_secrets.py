@@ -61,7 +61,7 @@ def synth(env: str, **aws: Any) -> tuple[Any, str]:
         database=database,
         subnet_ids=SUBNETS,
         vpc_id="vpc-0main",
-        service=service_names(config),
+        readers={"JWT_SECRET": [service_names(config, "app")]},
         egress=[
             Route(
                 stack,
@@ -409,4 +409,8 @@ def test_deploy_6_jwt_secret_is_handed_over_as_current_previous_and_next(
     for name in ("JWT_SECRET", "JWT_SECRET_PREVIOUS", "JWT_SECRET_NEXT"):
         assert synthesized.output(f"arn-{name}") == f"${{{jwt}.arn}}"
     _, body = synthesized.secret("JWT_SECRET")
-    assert body["tags"] == {"restarts-ecs-service": f"groundwork-{env}/groundwork-{env}"}
+    assert body["tags"] == {
+        "restarts-ecs-service": f"groundwork-{env}/groundwork-{env}",
+        "secret-kind": "generated",  # SEC-5
+        "secret-bits": "384",
+    }

@@ -33,6 +33,7 @@ SECRETS = {
 }
 BUCKET = "arn:aws:s3:::groundwork-dev-app-111122223333"
 CACHE = ["arn:aws:elasticache:eu-west-1:111122223333:user:groundwork-dev-app"]
+DATABASE_USER = "arn:aws:rds-db:eu-west-1:111122223333:dbuser:prx-0/groundwork_app"
 DATA_KEY = "arn:aws:kms:eu-west-1:111122223333:key/data"
 LOG_KEY = "arn:aws:kms:eu-west-1:111122223333:key/logs"
 
@@ -49,18 +50,28 @@ def synth(env: str, **aws: Any) -> dict[str, Any]:
         stack,
         "service",
         config=config,
+        service=config.services[0],
         network=network,
         edge=edge,
-        registry=registry,
+        repository_url=registry.repository_url,
+        repository_arn=registry.repository_arn,
         kms_key_arn=DATA_KEY,
         log_kms_key_arn=LOG_KEY,
         secret_arns=SECRETS,
         bucket_arn=BUCKET,
         cache_connect_arns=CACHE,
-        cache_endpoint="cache.internal",
-        cache_username="groundwork-dev-app",
-        cache_name="groundwork-dev-redis",
-        database_endpoint="proxy.internal",
+        wiring={
+            "database": {"DATABASE_HOST": "proxy.internal", "DATABASE_USER": "groundwork_app"},
+            "cache": {
+                "REDIS_HOST": "cache.internal",
+                "REDIS_PORT": "6379",
+                "REDIS_TLS": "true",
+                "REDIS_USERNAME": "groundwork-dev-app",
+                "REDIS_CACHE_NAME": "groundwork-dev-redis",
+            },
+            "object_storage": {"BUCKET_NAME": "groundwork-dev-app-111122223333"},
+        },
+        database_connect_arns=[DATABASE_USER],
     )
     return {"config": config, "json": CdktfTesting.synth(stack)}
 
@@ -218,6 +229,8 @@ def test_secrets_arrive_by_reference_only_app_4(dev: dict[str, Any]) -> None:
         "REDIS_USERNAME",
         "REDIS_CACHE_NAME",
         "DATABASE_HOST",
+        "DATABASE_USER",
+        "BUCKET_NAME",
     }
     environment = {variable["name"]: variable["value"] for variable in app["environment"]}
     # The IAM auth token is signed for the replication group id (ElastiCache auth-iam docs).

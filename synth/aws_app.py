@@ -1,0 +1,104 @@
+"""How the AWS stack names and wires the described services (APP-7, SEC-5): one table the
+constructs (constructs/aws/) and the AWS policies (policies/checks/aws/) both read, so a
+policy judges a resource by the same name the construct gave it.
+
+The default single service (`synth.app.DEFAULT_SERVICE_NAME`, "app") keeps the names it had
+before services were described (`<prefix>` for the ECS service, task family and repository),
+so existing environments see no replacement. Every other service is `<prefix>-<service>`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from synth.app import DEFAULT_SERVICE_NAME, PLATFORM_ENVIRONMENT, Service, secret_variables
+
+if TYPE_CHECKING:
+    from synth.config import EnvironmentConfig
+
+# Every Secrets Manager secret of the catalog carries its kind (SEC-5) under this tag; the
+# database's own master secret is platform wiring and carries `platform`.
+SECRET_KIND_TAG = "secret-kind"
+PLATFORM_SECRET_KIND = "platform"
+# A generated secret's key length in bits, read by the rotation function.
+SECRET_BITS_TAG = "secret-bits"
+# The ECS services (`<cluster>/<service>`, space separated) a rotation restarts.
+RESTART_TAG = "restarts-ecs-service"
+
+# The platform wiring variables the AWS constructs set, by component (synth/app.py).
+WIRING = PLATFORM_ENVIRONMENT["aws"]
+
+
+def is_default(name: str) -> bool:
+    return name == DEFAULT_SERVICE_NAME
+
+
+def service_resource_name(config: EnvironmentConfig, name: str) -> str:
+    """The ECS service's and task family's name: `<prefix>` for the default service."""
+    return config.prefix if is_default(name) else f"{config.prefix}-{name}"
+
+
+def service_by_resource_name(config: EnvironmentConfig, resource_name: str) -> Service | None:
+    """The described service an ECS service / task family name belongs to."""
+    for service in config.services:
+        if service_resource_name(config, service.name) == resource_name:
+            return service
+    return None
+
+
+def repository_key(service: Service) -> str:
+    """The image repository a service pulls from: its `image.repository`, else its name."""
+    return service.image.repository or service.name
+
+
+def repository_name(config: EnvironmentConfig, key: str) -> str:
+    """ECR repository name: `<prefix>` for the default service's, else `<prefix>/<key>`."""
+    return config.prefix if is_default(key) else f"{config.prefix}/{key}"
+
+
+def secret_name(config: EnvironmentConfig, name: str) -> str:
+    """The Secrets Manager name of catalog entry `name`."""
+    return f"{config.prefix}/{name}"
+
+
+def wiring_variables(uses: frozenset[str] | set[str]) -> tuple[str, ...]:
+    """Every platform variable a service using `uses` gets on AWS, in table order."""
+    names = list(WIRING["always"])
+    for component in ("database", "cache", "object_storage"):
+        if component in uses:
+            names += WIRING[component]
+    return tuple(names)
+
+
+def expected_secret_variables(config: EnvironmentConfig, service: Service) -> dict[str, str]:
+    """Variable -> catalog name of every secret variable `service`'s container gets: all it
+    lists, except external ones while the placeholder runs (they have no value yet)."""
+    catalog = config.secrets.catalog
+    found: dict[str, str] = {}
+    for name in service.secrets:
+        entry = catalog.get(name)
+        if entry is None:
+            continue
+        if entry.kind == "external" and not config.aws.release_image:
+            continue
+        for variable in secret_variables(name, entry):
+            found[variable] = name
+    return found
+
+
+def default_route_service(config: EnvironmentConfig) -> Service:
+    """The service routed at `/` on the environment's domain: the listener's default, and
+    the one whose health path the uptime check probes (OBS-4)."""
+    for service in config.services:
+        route = service.route
+        if route is not None and route.path_prefix == "/" and route.host in (None, config.domain):
+            return service
+    raise ValueError(f"{config.prefix}: no service is routed at / on {config.domain}")
+
+
+def service_of_ecs_address(
+    config: EnvironmentConfig, bodies: dict[str, dict[str, object]], address: str | None
+) -> Service | None:
+    """The described service of the `aws_ecs_service` at `address` (a policy's graph)."""
+    body = bodies.get(address or "")
+    return service_by_resource_name(config, str(body.get("name"))) if body else None
