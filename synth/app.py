@@ -317,8 +317,10 @@ def secret_variables(
     return (name,)
 
 
-# Clouds whose stacks cannot yet give an external secret a first apply that neither fails nor
-# waits for a person (DEPLOY-6), and why: the config is refused there (`cloud_secret_problems`).
+# Secret kinds and derived sources a cloud's stack cannot build, and why: the config is refused
+# when it is loaded (`cloud_secret_problems`), never accepted and then failed at synth or apply.
+# Key: (cloud, kind) for external secrets, (cloud, source) for derived ones.
+# External: no first apply that neither fails nor waits for a person (DEPLOY-6).
 EXTERNAL_SECRETS_REFUSED: dict[str, str] = {
     # A Cloud Run revision that reads a secret version that does not exist fails to start
     # (terraform-provider-google#10846), so the first apply would fail on an empty secret, and
@@ -336,17 +338,43 @@ EXTERNAL_SECRETS_REFUSED: dict[str, str] = {
 }
 
 
+# Derived sources: AWS apps reach PostgreSQL through RDS Proxy, whose ACM certificate Node
+# verifies; an instance endpoint (the primary's or a replica's) presents the RDS CA, which no
+# bundled trust store holds (CKV_GW_DEPLOY_34), and RDS Proxy's read-only endpoints serve Aurora
+# clusters only: "Requests also fail if the target of the proxy is an RDS instance instead of
+# an Aurora cluster" ("Working with Amazon RDS Proxy endpoints",
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy-endpoints.html).
+DERIVED_SOURCES_REFUSED: dict[tuple[str, str], str] = {
+    ("aws", "database_direct_url"): "an RDS instance endpoint presents the RDS CA, which "
+    "Node's bundled trust store does not hold, so verify-full TLS fails (the app reaches "
+    "PostgreSQL through RDS Proxy's ACM certificate instead: source database_url)",
+    ("aws", "database_reader_url"): "RDS Proxy's read-only endpoints serve Aurora clusters "
+    "only, and a replica's instance endpoint presents the RDS CA, which Node's bundled trust "
+    "store does not hold",
+}
+
+
 def cloud_secret_problems(config: EnvironmentConfig) -> list[str]:
-    """Secret kinds the config's cloud refuses (`EXTERNAL_SECRETS_REFUSED`), one line each."""
-    why = EXTERNAL_SECRETS_REFUSED.get(config.cloud)
-    if why is None or config.role != "workload":
+    """Catalog entries the config's cloud cannot build (`EXTERNAL_SECRETS_REFUSED`,
+    `DERIVED_SOURCES_REFUSED`), one line each naming the field, the value and why."""
+    if config.role != "workload":
         return []
-    return [
-        f"secrets.catalog.{name}: kind external is not supported on {config.cloud}: {why}; "
-        "use kind generated or derived, or deploy this environment on another cloud"
-        for name, entry in config.secrets.catalog.items()
-        if isinstance(entry, ExternalSecret)
-    ]
+    problems = []
+    for name, entry in sorted(config.secrets.catalog.items()):
+        if isinstance(entry, ExternalSecret) and config.cloud in EXTERNAL_SECRETS_REFUSED:
+            problems.append(
+                f"secrets.catalog.{name}: kind external is not supported on {config.cloud}: "
+                f"{EXTERNAL_SECRETS_REFUSED[config.cloud]}; use kind generated or derived, or "
+                "deploy this environment on another cloud"
+            )
+        if isinstance(entry, DerivedSecret):
+            why = DERIVED_SOURCES_REFUSED.get((config.cloud, entry.source))
+            if why is not None:
+                problems.append(
+                    f"secrets.catalog.{name}.source: {entry.source!r} is not available on "
+                    f"{config.cloud}: {why}"
+                )
+    return problems
 
 
 def app_problems(config: EnvironmentConfig) -> list[str]:

@@ -26,7 +26,8 @@ Every catalog entry is one secret `<prefix>/<NAME>`, tagged `secret-kind` with i
   host, port, TLS; the password is an IAM token the app signs itself), so the value is built
   from Terraform tokens. The master password (`<prefix>/DATABASE_PASSWORD`) belongs to the
   database construct and is never given to the app (DEPLOY-6). `database_direct_url` and
-  `database_reader_url` are refused on AWS (`derived_problems`).
+  `database_reader_url` are refused on AWS when the file is loaded (synth/app.py,
+  `DERIVED_SOURCES_REFUSED`).
 - external: created empty, no version, so no value is in the JSON or state; the operator
   sets it with `aws secretsmanager put-secret-value` (README, AWS). The placeholder task of
   the first apply does not read it (constructs/aws/service.py; CKV_GW_DEPLOY_38).
@@ -137,9 +138,6 @@ def function_package(source: Path, name: str) -> tuple[str, str]:
 LEGACY_GENERATED = next(
     name for name, entry in DEFAULT_CATALOG.items() if entry["kind"] == "generated"
 )
-# Derived sources the AWS stack can build (synth/app.py, DERIVED_SOURCES); the others are
-# refused with a config error (see `derived_problems`).
-AWS_DERIVED_SOURCES = ("database_url", "cache_url")
 
 
 def _construct_id(name: str) -> str:
@@ -148,27 +146,6 @@ def _construct_id(name: str) -> str:
 
 def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
-
-
-def derived_problems(config: EnvironmentConfig) -> list[str]:
-    """Derived secrets the AWS stack cannot build, one line each (field, value, why).
-
-    RDS Proxy read-only endpoints need an Aurora cluster with readers; "Requests also fail if
-    the target of the proxy is an RDS instance instead of an Aurora cluster" ("Working with
-    Amazon RDS Proxy endpoints",
-    https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy-endpoints.html)."""
-    problems = []
-    for name, entry in sorted(config.secrets.catalog.items()):
-        if isinstance(entry, DerivedSecret) and entry.source not in AWS_DERIVED_SOURCES:
-            problems.append(
-                f"secrets.catalog.{name}.source: {entry.source!r} is not available on AWS "
-                f"(available: {', '.join(AWS_DERIVED_SOURCES)}): the app reaches PostgreSQL "
-                "through RDS Proxy, whose ACM certificate Node verifies; an instance endpoint "
-                "(the primary's or a replica's) presents the RDS CA, which no bundled trust "
-                "store holds (CKV_GW_DEPLOY_34), and RDS Proxy's read-only endpoints serve "
-                "Aurora clusters only, not RDS instances"
-            )
-    return problems
 
 
 class Secrets(Construct):
@@ -201,9 +178,6 @@ class Secrets(Construct):
         """`readers`: catalog name -> the (cluster, service) names of the ECS services that
         read it, which its rotation restarts."""
         super().__init__(scope, id)
-        problems = derived_problems(config)
-        if problems:
-            raise ValueError(f"{config.name}.yaml (cloud aws): " + "; ".join(problems))
         partition = DataAwsPartition(self, "partition").partition
         account_id = DataAwsCallerIdentity(self, "account").account_id
         secretsmanager = f"secretsmanager.{config.aws.region}.amazonaws.com"
