@@ -229,6 +229,21 @@ def test_the_examples_can_share_one_folder(examples_folder: Path, cloud: str) ->
     assert sorted(c.name for c in configs) == sorted(load(slug).app for slug in GUIDES)
 
 
+@pytest.mark.parametrize("slug", sorted(GUIDES))
+def test_an_example_copied_over_the_shipped_production_loads_on_every_cloud(
+    slug: str, tmp_path: Path
+) -> None:
+    """The README's recipe, `cp examples/<slug>/environments/production.yaml
+    environments/production.yaml`: the copy sits next to the shipped dev and staging files
+    without a shared domain, project, subscription, network or AWS account."""
+    for path in (ROOT / "environments").glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    shutil.copy(example_file(slug), tmp_path / "production.yaml")
+    for cloud in CLOUDS:
+        configs = {c.name: c for c in load_environments(tmp_path, cloud=cloud)}
+        assert configs["production"].app == load(slug).app
+
+
 @pytest.fixture(scope="module")
 def examples_synthesized(
     examples_folder: Path, tmp_path_factory: pytest.TempPathFactory
