@@ -52,6 +52,8 @@ help:  ## this list
 	@echo "  REPORTS=$(REPORTS)        where the gate writes verify.json, .xml and .sarif"
 	@echo "  CLOUD=aws|gcp|azure    override every environment's cloud for one run"
 	@echo "  GROUNDWORK_STACKS=dev  synthesize only these stacks (comma-separated)"
+	@echo "  GROUNDWORK_ENVIRONMENTS=examples/crm/environments"
+	@echo "                         the environment files' folder (default environments/)"
 	@echo "  PYTEST_ARGS=...        extra pytest arguments for make test"
 
 setup: .venv/.synced node_modules/.installed  ## install pipenv, Python packages, cdktf-cli and Node 22
