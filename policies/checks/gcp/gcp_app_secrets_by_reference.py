@@ -10,7 +10,11 @@ from typing import Any
 from gcp_app_services import described, secret_names
 from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine
 
-SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|AUTH|PRIVATE_KEY|API_KEY|DATABASE_URL")
+# Whole `_`-separated words, so NEXTAUTH_URL (a site URL, guide 003) is not taken for a secret
+# while AUTH_TOKEN, NEXTAUTH_SECRET and STRIPE_API_KEY are.
+SECRET_NAME = re.compile(
+    r"(^|_)(SECRET|PASSWORD|PASSWD|TOKEN|AUTH|CREDENTIALS?|PRIVATE_KEY|API_KEY)(_|$)|DATABASE_URL"
+)
 
 
 class AppSecretsByReference(GroundworkCheck):
