@@ -71,7 +71,8 @@ def _entities(document: dict[str, Any]) -> list[tuple[str, str, str, dict[str, A
 
 
 def _work(context_path: str, names_path: str, out_path: str) -> None:
-    """The worker: evaluate the named stacks of the context, write their records as JSON."""
+    """The worker: evaluate the listed `[stack, requirement or null]` of the context (null:
+    every policy), write their records as JSON."""
     from checkov.common.models.enums import CheckResult
     from checkov.terraform.checks.provider.registry import provider_registry
     from checkov.terraform.checks.resource.registry import resource_registry
@@ -81,13 +82,15 @@ def _work(context_path: str, names_path: str, out_path: str) -> None:
     registries = {"resource": resource_registry, "provider": provider_registry}
     context = json.loads(Path(context_path).read_text(encoding="utf-8"))
     records = []
-    for stack in json.loads(Path(names_path).read_text(encoding="utf-8")):
+    for stack, requirement in json.loads(Path(names_path).read_text(encoding="utf-8")):
         scanned = f"/stacks/{stack}/{STACK_FILE}"
         path = Path(context["documents"]) / "stacks" / stack / STACK_FILE
         document = json.loads(path.read_text(encoding="utf-8"))
         for block, kind, name, conf in _entities(document):
             for check in registries[block].get_checks(kind):
                 if not isinstance(check, policy):
+                    continue
+                if requirement is not None and check.requirement != requirement:
                     continue
                 address = f"{kind}.{name}" if block == "resource" else f"provider.{kind}"
                 row = {
@@ -122,11 +125,15 @@ def run_policies(
     configs: Mapping[str, EnvironmentConfig],
     work: Path,
     processes: int = 2,
+    only: Mapping[str, str] | None = None,
 ) -> Scan:
     """Our Python policies' results on `stacks` (read from disk with synth's `load_stack`),
     as a Scan for `verify.evaluate`. Every worker's context names every stack's config, as
     one Checkov process over all of them would (policies compare a stack with the others of
-    its gate run); the stacks are split over at most `processes` workers."""
+    its gate run); the stacks are split over at most `processes` workers.
+
+    `only` maps a stack to the one requirement whose policies are run on it (the others
+    give no result there); a stack it does not name gets every policy."""
     from importlib.metadata import version
 
     documents = work / "documents"
@@ -147,7 +154,8 @@ def run_policies(
         ),
         encoding="utf-8",
     )
-    names = [stack.name for stack in stacks if stack.document is not None]
+    only = only or {}
+    names = [[stack.name, only.get(stack.name)] for stack in stacks if stack.document is not None]
     shares = [names[index::processes] for index in range(min(processes, len(names)))]
     runs = []
     for index, share in enumerate(shares):
