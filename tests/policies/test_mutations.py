@@ -31,6 +31,7 @@ import fnmatch
 import json
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -366,9 +367,15 @@ def mutation_report(
         named[stack] = (document, source)
     scanned = write_stacks(work / "checkov", {name: doc for name, (doc, _) in named.items()})
     scanned_configs = {name: configs[source] for name, (_, source) in named.items()}
-    checkov = judge(verify.run_checkov(scanned, [CHECKS], scanned_configs))
-    # 3. Our Python policies in-process on exactly what Checkov scanned, to compare.
-    same = judge(run_policies(scanned, scanned_configs, work / "policies-on-checkov-stacks"))
+    # 3. Our Python policies in-process on exactly what Checkov scanned, to compare; in one
+    #    worker beside Checkov, which gets one process for this many stacks (process_count),
+    #    so the second core is not idle meanwhile.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        compared = pool.submit(
+            run_policies, scanned, scanned_configs, work / "policies-on-checkov-stacks", 1
+        )
+        checkov = judge(verify.run_checkov(scanned, [CHECKS], scanned_configs))
+        same = judge(compared.result())
     return MutationRun(checkov, mutations, policies, same)
 
 
