@@ -1,17 +1,26 @@
 """Tests that the verify gate catches one violation of each requirement a cloud implements.
 
 Per cloud with a mutations/<cloud>.yaml: the clean stacks come from the session's matrix;
-each mutation edits a copy of one clean stack into `stacks/<requirement>-<n>/`, and one
-Checkov run scans all of them next to the clean copies (`clean-<stack>`). A mutation is
-caught when the gate reports a failed check for its requirement on the mutated stack that
-the clean stack does not have.
+each mutation edits a copy of one clean stack. A mutation is caught when the gate reports a
+failed check for its requirement on the mutated stack that the clean stack (`clean-<stack>`)
+does not have. Two judges, in this order (issue 13: Checkov's parse and graph were most of
+the suite's time):
+
+1. our Python policies, run in-process by tests/policy_runner.py on every mutation in a
+   stack of its own (`<requirement>-<n>`), only those of the mutation's requirement (no
+   other check can report it), and every policy on the clean stacks;
+2. Checkov, through the gate's own run_checkov, on the clean stacks and the mutations the
+   first judge did not catch (those only a built-in check or a YAML policy of ours catches).
+
+test_policies_in_process_give_checkovs_findings requires the first judge's findings to equal
+Checkov's on every stack Checkov scanned (the clean ones and the mutated ones it got).
 
 Optional requirements (AUTH-1, DNS-1, ...) are off in the shipped environments, so a
 mutations file may declare `variants`: an environment copied from a shipped one with some
 settings changed (`set`, merged into its YAML), synthesized with the real app for this
 cloud; its clean stack is scanned and mutated like the others.
 
-Checkov's cost is mostly per stack (parsing and the graph), so mutations share stacks where
+Checkov's cost is mostly per stack (parsing and the graph), so mutations share its stacks where
 the attribution stays exact: a mutation may join a group stack when the built-in map gives
 its requirement a single-resource Checkov check (CKV_<CLOUD>_<N>, not a graph check and not
 one of ours) for a type it edits, the group holds no other mutation of its requirement, and
