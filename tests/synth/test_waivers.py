@@ -38,11 +38,6 @@ def declared(check: str = SNS, expires: str = "2027-06-30", **extra: Any) -> dic
     return {"check": check, "reason": REASON, "owner": "platform-team", "expires": expires, **extra}
 
 
-@pytest.fixture(scope="module")
-def failing_scan() -> verify.Scan:
-    return verify.run_checkov(verify.discover_stacks(FIXTURES / "failing"))
-
-
 def with_declared(scan: verify.Scan, stack: str, waivers: list[Any]) -> verify.Scan:
     """The scan with `waivers` in the `//` metadata of `stack`'s fail_alerts topic."""
     stacks = []
