@@ -28,7 +28,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,6 @@ from synth.checkov_run import (
     Stack,
     _canonical,
     _checkov_env,
-    load_stack,
 )
 from synth.config import EnvironmentConfig
 
@@ -194,13 +192,6 @@ def run_policies(
     return Scan(
         list(stacks), version("checkov"), _canonical(records, stacks), frozenset(), dict(configs)
     )
-
-
-def scan_folder(folder: Path, configs: Mapping[str, EnvironmentConfig]) -> Scan:
-    """`run_policies` over `folder/stacks/*/cdk.tf.json` (a helper for quick comparisons)."""
-    stacks = [load_stack(path) for path in sorted((folder / "stacks").glob(f"*/{STACK_FILE}"))]
-    with tempfile.TemporaryDirectory(prefix="groundwork-policies-") as tmp:
-        return run_policies(stacks, configs, Path(tmp))
 
 
 if __name__ == "__main__":
