@@ -246,6 +246,12 @@ def _checkov_env(home: Path, context: Path | None = None) -> dict[str, str]:
     # Checkov reads LOG_LEVEL at import (checkov/logging_init.py), so it is pinned here.
     env["LOG_LEVEL"] = CHECKOV_LOG_LEVEL
     env["CKV_SKIP_PACKAGE_UPDATE_CHECK"] = "true"
+    # One string-hash seed for every run: a policy that words its message from a set of
+    # addresses (a frozenset from synth/graph.py) then words it the same way every time, so
+    # the same stacks give the same report (and tests/policy_runner.py, which uses this
+    # environment too, the same details as Checkov). Found by that runner's comparison: Azure's
+    # CKV_GW_DEPLOY_73 named one of two equally valid waits, differently from run to run.
+    env["PYTHONHASHSEED"] = "0"
     env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])
     )
@@ -443,14 +449,16 @@ def _start_checkov(
         original.parent.mkdir(parents=True)
         original.write_text(json.dumps(stack.document), encoding="utf-8")
     root.mkdir(parents=True, exist_ok=True)
-    names = {stack.name for stack in stacks}
+    # Every stack's config, not only this process's share: policies compare a stack with the
+    # others of its gate run (groundwork_policy.gate_configs), and a verdict must not depend on
+    # how the stacks were split over processes (process_count follows the load average).
     context = work / "policy-context.json"
     context.write_text(
         json.dumps(
             {
                 "root": str(root),
                 "documents": str(work / "documents"),
-                "stacks": {n: c.model_dump(mode="json") for n, c in configs.items() if n in names},
+                "stacks": {n: c.model_dump(mode="json") for n, c in configs.items()},
             }
         ),
         encoding="utf-8",

@@ -266,13 +266,18 @@ def coverage(
 ) -> list[RequirementResult]:
     """For every stack and requirement: fail, waived, unknown, pass, unchecked or n/a, with
     the checks behind it."""
+    # The findings behind each (stack, requirement), in the findings' order, indexed in one
+    # pass: filtering every finding for every pair was quadratic (issue 13: 100 s of CPU for
+    # the 89 stacks of a mutation run, over 90,000 findings).
+    by_pair: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        for requirement in dict.fromkeys(finding.requirements):
+            by_pair.setdefault((finding.stack, requirement), []).append(finding)
     results = []
     for stack in scan.stacks:
         config = scan.configs.get(stack.name)
         for requirement in REQUIREMENTS:
-            behind = [
-                f for f in findings if f.stack == stack.name and requirement in f.requirements
-            ]
+            behind = by_pair.get((stack.name, requirement), [])
             statuses = {f.status for f in behind}
             config_waived = any(floor_waiver_notes(f.details) for f in behind)
             if Status.FAILED in statuses:

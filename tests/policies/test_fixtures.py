@@ -21,7 +21,7 @@ import pytest
 from matrix import CLOUDS, ROOT
 
 from synth import clock, verify
-from synth.config import load_environment
+from synth.config import EnvironmentConfig, load_environment
 from synth.reports import GateReport, Status
 
 # Policies whose property no stack of their cloud can meet: they fail everywhere and the
@@ -55,13 +55,19 @@ def stack_name(policy: str, path: Path) -> str:
 def fixture_report(tmp_path_factory: pytest.TempPathFactory) -> GateReport:
     work = tmp_path_factory.mktemp("fixtures")
     configs = {}
+    # One load per (environment, cloud), not one per fixture: 360 fixtures share 9 configs,
+    # and each load parses YAML in pure Python (issue 13).
+    loaded: dict[tuple[str, str], EnvironmentConfig] = {}
     for cloud, policy, path in fixture_files():
         name = stack_name(policy, path)
         target = work / "stacks" / name / "cdk.tf.json"
         target.parent.mkdir(parents=True)
         shutil.copy(path, target)
         environment = path.name.split(".")[0]
-        configs[name] = load_environment(ROOT / "environments" / f"{environment}.yaml", cloud=cloud)
+        if (environment, cloud) not in loaded:
+            file = ROOT / "environments" / f"{environment}.yaml"
+            loaded[environment, cloud] = load_environment(file, cloud=cloud)
+        configs[name] = loaded[environment, cloud]
     scan = verify.run_checkov(verify.discover_stacks(work), [CHECKS], configs)
     return verify.evaluate(scan, [], clock.today(), "none")  # pinned by tests/conftest.py
 

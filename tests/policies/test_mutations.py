@@ -1,17 +1,26 @@
 """Tests that the verify gate catches one violation of each requirement a cloud implements.
 
 Per cloud with a mutations/<cloud>.yaml: the clean stacks come from the session's matrix;
-each mutation edits a copy of one clean stack into `stacks/<requirement>-<n>/`, and one
-Checkov run scans all of them next to the clean copies (`clean-<stack>`). A mutation is
-caught when the gate reports a failed check for its requirement on the mutated stack that
-the clean stack does not have.
+each mutation edits a copy of one clean stack. A mutation is caught when the gate reports a
+failed check for its requirement on the mutated stack that the clean stack (`clean-<stack>`)
+does not have. Two judges, in this order (issue 13: Checkov's parse and graph were most of
+the suite's time):
+
+1. our Python policies, run in-process by tests/policy_runner.py on every mutation in a
+   stack of its own (`<requirement>-<n>`), only those of the mutation's requirement (no
+   other check can report it), and every policy on the clean stacks;
+2. Checkov, through the gate's own run_checkov, on the clean stacks and the mutations the
+   first judge did not catch (those only a built-in check or a YAML policy of ours catches).
+
+test_policies_in_process_give_checkovs_findings requires the first judge's findings to equal
+Checkov's on every stack Checkov scanned (the clean ones and the mutated ones it got).
 
 Optional requirements (AUTH-1, DNS-1, ...) are off in the shipped environments, so a
 mutations file may declare `variants`: an environment copied from a shipped one with some
 settings changed (`set`, merged into its YAML), synthesized with the real app for this
 cloud; its clean stack is scanned and mutated like the others.
 
-Checkov's cost is mostly per stack (parsing and the graph), so mutations share stacks where
+Checkov's cost is mostly per stack (parsing and the graph), so mutations share its stacks where
 the attribution stays exact: a mutation may join a group stack when the built-in map gives
 its requirement a single-resource Checkov check (CKV_<CLOUD>_<N>, not a graph check and not
 one of ours) for a type it edits, the group holds no other mutation of its requirement, and
@@ -26,10 +35,12 @@ A cloud opts in with `share_stacks: true` in its mutations file.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import fnmatch
 import json
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,10 +48,11 @@ from typing import Any
 import pytest
 import yaml
 from matrix import ENVIRONMENTS, ROOT, start_synth, wait_all
+from policy_runner import run_policies
 
 from synth import clock, verify
 from synth.config import bootstrap_configs, load_environment
-from synth.reports import GateReport, Status
+from synth.reports import Finding, GateReport, Status
 from synth.requirements import REQUIREMENTS
 
 
@@ -287,6 +299,15 @@ def plan_stacks(
     return stacks
 
 
+def write_stacks(folder: Path, named: dict[str, dict[str, Any]]) -> list[verify.Stack]:
+    """Write `{stack name: document}` as `folder/stacks/<name>/cdk.tf.json`; the gate's Stacks."""
+    for name, document in named.items():
+        target = folder / "stacks" / name / STACK
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(document, indent=2))
+    return verify.discover_stacks(folder)
+
+
 @pytest.fixture(scope="module")
 def mutation_report(
     cloud: str, matrix_dir: Path, tmp_path_factory: pytest.TempPathFactory
@@ -307,39 +328,73 @@ def mutation_report(
     for name, path in synthesize_variants(cloud, work / "variants").items():
         clean[name] = json.loads((work / "variants" / "out" / "stacks" / name / STACK).read_text())
         configs[name] = load_environment(path, cloud=cloud)
-    named = {f"clean-{name}": (document, name) for name, document in clean.items()}
+    catalog = verify.load_policy_catalog([CHECKS])
+    requirement_map = verify.load_requirement_map(ROOT / "policies" / "requirements")
+
+    def judge(scan: verify.Scan) -> GateReport:
+        return verify.evaluate(
+            scan,
+            [],
+            clock.today(),  # pinned by tests/conftest.py
+            "none",
+            catalog=catalog,
+            requirement_map=requirement_map,
+        )
+
     mutations = load_mutations(cloud)
-    planned = plan_stacks(mutations, clean, share=shares_stacks(cloud))
+    # 1. Every mutation in a stack of its own, judged by our Python policies in-process
+    #    (tests/policy_runner.py): no Checkov parse or graph. On a mutated stack only the
+    #    policies of the mutation's requirement run: no other check can give a failure of that
+    #    requirement, so what is caught is the same; the clean stacks get every policy.
+    solo = {f"clean-{name}": (document, name) for name, document in clean.items()}
+    for mutation in mutations:
+        document = copy.deepcopy(clean[mutation["stack"]])
+        for edit in mutation["edits"]:
+            apply_edit(document, edit)
+        solo[mutation["name"]] = (document, mutation["stack"])
+    policies = judge(
+        run_policies(
+            write_stacks(work / "policies", {name: doc for name, (doc, _) in solo.items()}),
+            {name: configs[source] for name, (_, source) in solo.items()},
+            work / "policies",
+            only={mutation["name"]: mutation["requirement"] for mutation in mutations},
+        )
+    )
+    for mutation in mutations:
+        mutation.update(stack_name=mutation["name"], grouped=False)
+        mutation["by_policies"] = bool(caught_by(policies, mutation))
+    # 2. The rest (caught only by a built-in check or one of our YAML graph policies) and the
+    #    clean stacks through Checkov, sharing stacks where the attribution stays exact.
+    rest = [mutation for mutation in mutations if not mutation["by_policies"]]
+    planned = plan_stacks(rest, clean, share=shares_stacks(cloud))
+    named = {f"clean-{name}": (document, name) for name, document in clean.items()}
     for stack, (source, members) in planned.items():
         document = copy.deepcopy(clean[source])
         for mutation in members:
             for edit in mutation["edits"]:
                 apply_edit(document, edit)
         named[stack] = (document, source)
-    for name, (document, _) in named.items():
-        target = work / "stacks" / name / STACK
-        target.parent.mkdir(parents=True)
-        target.write_text(json.dumps(document, indent=2))
-    scan = verify.run_checkov(
-        verify.discover_stacks(work),
-        [CHECKS],
-        {name: configs[source] for name, (_, source) in named.items()},
-    )
-    report = verify.evaluate(
-        scan,
-        [],
-        clock.today(),  # pinned by tests/conftest.py
-        "none",
-        catalog=verify.load_policy_catalog([CHECKS]),
-        requirement_map=verify.load_requirement_map(ROOT / "policies" / "requirements"),
-    )
-    return MutationRun(report, mutations)
+    scanned = write_stacks(work / "checkov", {name: doc for name, (doc, _) in named.items()})
+    scanned_configs = {name: configs[source] for name, (_, source) in named.items()}
+    # 3. Our Python policies in-process on exactly what Checkov scanned, to compare; in one
+    #    worker beside Checkov, which gets one process for this many stacks (process_count),
+    #    so the second core is not idle meanwhile.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        compared = pool.submit(
+            run_policies, scanned, scanned_configs, work / "policies-on-checkov-stacks", 1
+        )
+        checkov = judge(verify.run_checkov(scanned, [CHECKS], scanned_configs))
+        same = judge(compared.result())
+    return MutationRun(checkov, mutations, policies, same)
 
 
 @dataclass
 class MutationRun:
-    report: GateReport
-    mutations: list[dict[str, Any]]  # with `stack_name`, `touched` and `grouped`
+    report: GateReport  # Checkov's run: the clean stacks and the stacks of `rest`
+    # with `stack_name`, `touched`, `grouped` and `by_policies` (caught in-process)
+    mutations: list[dict[str, Any]]
+    policies: GateReport  # in-process: the clean stacks and every mutation in its own stack
+    policies_on_report: GateReport  # in-process on exactly the stacks of `report`
 
 
 def new_failures(report: GateReport, stack: str, baseline: str) -> set[tuple[str, str, str]]:
@@ -356,9 +411,10 @@ def new_failures(report: GateReport, stack: str, baseline: str) -> set[tuple[str
     return failing(stack) - failing(baseline)
 
 
-def caught_by(run: MutationRun, mutation: dict[str, Any]) -> set[tuple[str, str, str]]:
-    """The new failures of the mutation's requirement that are attributable to it alone."""
-    new = new_failures(run.report, mutation["stack_name"], f"clean-{mutation['stack']}")
+def caught_by(report: GateReport, mutation: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """The new failures of the mutation's requirement in `report` that are attributable to it
+    alone."""
+    new = new_failures(report, mutation["stack_name"], f"clean-{mutation['stack']}")
     return {
         (requirement, check, resource)
         for requirement, check, resource in new
@@ -383,22 +439,29 @@ def test_every_mutation_is_caught_with_its_requirement(
     mutations = mutation_report.mutations
     missed = []
     for mutation in mutations:
-        if not caught_by(mutation_report, mutation):
-            new = new_failures(
-                mutation_report.report, mutation["stack_name"], f"clean-{mutation['stack']}"
-            )
-            hint = " (grouped: mark it solo if only a cross-resource check catches it)"
-            missed.append(
-                f"{mutation['name']} ({mutation['description']}) in {mutation['stack_name']}"
-                f"{hint if mutation['grouped'] else ''}: new {sorted(new)}"
-            )
+        if mutation["by_policies"] or caught_by(mutation_report.report, mutation):
+            continue
+        by_policies = new_failures(
+            mutation_report.policies, mutation["name"], f"clean-{mutation['stack']}"
+        )
+        new = new_failures(
+            mutation_report.report, mutation["stack_name"], f"clean-{mutation['stack']}"
+        )
+        hint = " (grouped: mark it solo if only a cross-resource check catches it)"
+        missed.append(
+            f"{mutation['name']} ({mutation['description']}) in {mutation['stack_name']}"
+            f"{hint if mutation['grouped'] else ''}: new {sorted(new)}; "
+            f"our policies alone: new {sorted(by_policies)}"
+        )
     covered = {m["requirement"] for m in mutations}
     uncovered = sorted(implemented(cloud) - covered, key=list(REQUIREMENTS).index)
     with capsys.disabled():
-        stacks = len({m["stack_name"] for m in mutations})
+        in_process = sum(m["by_policies"] for m in mutations)
+        stacks = len({m["stack_name"] for m in mutations if not m["by_policies"]})
         print(
             f"\n{cloud}: caught {len(mutations) - len(missed)}/{len(mutations)} "
-            f"({stacks} mutated stacks)"
+            f"({in_process} by our Python policies in-process, the rest through Checkov in "
+            f"{stacks} mutated stacks)"
         )
         missing = ", ".join(uncovered) or "none"
         print(f"implemented by constructs/{cloud} but without a mutation yet: {missing}")
@@ -411,9 +474,30 @@ def test_clean_stacks_have_no_custom_policy_failures(mutation_report: MutationRu
     those to the clean and mutated copies alike, so the comparison above is unchanged)."""
     failed = [
         (f.stack, f.check_id, f.resource, f.details)
-        for f in mutation_report.report.findings
+        for report in (mutation_report.report, mutation_report.policies)
+        for f in report.findings
         if f.stack.startswith("clean-")
         and f.check_id.startswith("CKV_GW_")
         and f.status not in (Status.PASSED, Status.WAIVED)
     ]
     assert failed == []
+
+
+def test_policies_in_process_give_checkovs_findings(mutation_report: MutationRun) -> None:
+    """tests/policy_runner.py, which judges most mutations, reports our Python policies exactly
+    as Checkov does: on every stack Checkov scanned here (the clean stacks and the mutated ones
+    left to it), the same findings (check, name, resource, status, details, waiver,
+    requirements) for every Python policy of the catalog, line ranges aside."""
+    catalog = verify.load_policy_catalog([CHECKS])
+    python = {pid for pid, policy in catalog.items() if policy.path.endswith(".py")}
+
+    def findings(report: GateReport) -> Counter[Finding]:
+        return Counter(
+            dataclasses.replace(f, line_range=None) for f in report.findings if f.check_id in python
+        )
+
+    checkov = findings(mutation_report.report)
+    in_process = findings(mutation_report.policies_on_report)
+    assert {f.stack for f in checkov} == {s.name for s in mutation_report.report.stacks}
+    assert {f.check_id for f in checkov if f.stack.startswith("clean-")} > set()
+    assert in_process == checkov

@@ -77,12 +77,6 @@ def failed_set(report: GateReport) -> set[tuple[str, str, str]]:
 
 
 @pytest.fixture(scope="module")
-def failing_scan() -> verify.Scan:
-    """One Checkov run over `failing`: dev and production each have one unencrypted SNS topic."""
-    return verify.run_checkov(verify.discover_stacks(FIXTURES / "failing"))
-
-
-@pytest.fixture(scope="module")
 def waivers_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_waivers(
         tmp_path_factory.mktemp("waivers") / "waivers.yaml",

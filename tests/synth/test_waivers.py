@@ -38,11 +38,6 @@ def declared(check: str = SNS, expires: str = "2027-06-30", **extra: Any) -> dic
     return {"check": check, "reason": REASON, "owner": "platform-team", "expires": expires, **extra}
 
 
-@pytest.fixture(scope="module")
-def failing_scan() -> verify.Scan:
-    return verify.run_checkov(verify.discover_stacks(FIXTURES / "failing"))
-
-
 def with_declared(scan: verify.Scan, stack: str, waivers: list[Any]) -> verify.Scan:
     """The scan with `waivers` in the `//` metadata of `stack`'s fail_alerts topic."""
     stacks = []
@@ -66,6 +61,10 @@ def test_waive_records_each_waiver_in_the_resource_metadata(tmp_path: Path) -> N
 import json, sys
 sys.path.insert(0, {str(ROOT)!r})
 from cdktf import App, TerraformStack
+# The shallow loader, as the app and the construct tests use it (a plain import of the AWS
+# package imports its ~2,200 submodules: 10-12 s of CPU, issue 13).
+from synth.providers import load_provider
+load_provider("aws")
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from constructs import Construct
