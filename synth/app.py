@@ -439,6 +439,15 @@ def app_problems(config: EnvironmentConfig) -> list[str]:
                     f"{routes[key]!r}; two services cannot share a host and path prefix"
                 )
             routes.setdefault(key, service.name)
+    given: dict[str, str] = {}
+    for name, entry in sorted(catalog.items()):
+        for variable in secret_variables(name, entry):
+            if variable in given:
+                problems.append(
+                    f"secrets.catalog.{name}: its variable {variable} is also what "
+                    f"{given[variable]!r} gives its readers; rename one of them"
+                )
+            given.setdefault(variable, name)
     for name in sorted(set(catalog) - read):
         problems.append(
             f"secrets.catalog.{name}: no service reads it; add it to a service's secrets or "

@@ -102,3 +102,36 @@ def service_of_ecs_address(
     """The described service of the `aws_ecs_service` at `address` (a policy's graph)."""
     body = bodies.get(address or "")
     return service_by_resource_name(config, str(body.get("name"))) if body else None
+
+
+# Secrets Manager tag values hold at most 256 characters ("Value ... Maximum length of 256",
+# https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_Tag.html).
+TAG_VALUE_MAX_LENGTH = 256
+
+
+def restart_tag(config: EnvironmentConfig, secret: str) -> str:
+    """`RESTART_TAG`'s value for catalog secret `secret`: `<cluster>/<service>` of every ECS
+    service that reads it, space separated (the cluster is `<prefix>`)."""
+    return " ".join(
+        f"{config.prefix}/{service_resource_name(config, service.name)}"
+        for service in config.services
+        if secret in service.secrets
+    )
+
+
+def restart_tag_problems(config: EnvironmentConfig) -> list[str]:
+    """DEPLOY-1 on AWS at load time: a generated secret read by so many services that the
+    list its rotation restarts does not fit a tag value, which Secrets Manager would refuse."""
+    if config.cloud != "aws" or config.role != "workload":
+        return []
+    problems = []
+    for name, entry in sorted(config.secrets.catalog.items()):
+        value = restart_tag(config, name) if entry.kind == "generated" else ""
+        if len(value) > TAG_VALUE_MAX_LENGTH:
+            problems.append(
+                f"secrets.catalog.{name}: {value.count(' ') + 1} services read it, and the ECS "
+                f"services its rotation restarts ({len(value)} characters in the "
+                f"`{RESTART_TAG}` tag) exceed the {TAG_VALUE_MAX_LENGTH} a Secrets Manager tag "
+                "value holds; let fewer services read it, or shorten `app` or the environment name"
+            )
+    return problems

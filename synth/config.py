@@ -45,6 +45,7 @@ from synth.app import (
     default_service,
     with_inherited,
 )
+from synth.aws_app import restart_tag_problems
 from synth.construct_waivers import iso_date_only
 from synth.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS
 from synth.requirements import REQUIREMENTS, describe
@@ -1059,6 +1060,7 @@ def parse_environment(
         + aws_registry_problems(config)
         + gcp_edge_problems(config)
         + feature_problems(config)
+        + restart_tag_problems(config)
         + azure_certificate_problems(config)
     )
     if problems:

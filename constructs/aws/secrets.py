@@ -86,7 +86,13 @@ from synth.app import (
     GeneratedSecret,
     secret_variables,
 )
-from synth.aws_app import RESTART_TAG, SECRET_BITS_TAG, SECRET_KIND_TAG, secret_name
+from synth.aws_app import (
+    RESTART_TAG,
+    SECRET_BITS_TAG,
+    SECRET_KIND_TAG,
+    restart_tag,
+    secret_name,
+)
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
@@ -205,7 +211,7 @@ class Secrets(Construct):
             if isinstance(entry, GeneratedSecret):
                 # The tag tells the rotation function which services to restart (names, not
                 # references: the services wait for this secret's first rotation).
-                restarts = " ".join(f"{c}/{s}" for c, s in readers.get(name, ()))
+                restarts = restart_tag(config, name)
                 created = secret(
                     name,
                     entry.description or f"{name}: generated and rotated by Lambda (SEC-2, SEC-5)",
@@ -329,7 +335,6 @@ class Secrets(Construct):
         egress: Sequence[ITerraformDependable],
     ) -> None:
         """One Lambda rotates every generated secret (the rotated-secret contract)."""
-        names = " and ".join(generated) if len(generated) <= 2 else ", ".join(generated)
         restarted = sorted({f"{c}/{s}" for name in generated for c, s in readers.get(name, ())})
         function_name = f"{config.prefix}-jwt-rotation"
         log_group = CloudwatchLogGroup(
@@ -344,7 +349,7 @@ class Secrets(Construct):
             self,
             "rotation-role",
             name=function_name,
-            description=f"Rotates {names} and nothing else (SEC-2)",
+            description=f"Rotates the generated secrets of {config.prefix}, nothing else (SEC-2)",
             assume_role_policy=DataAwsIamPolicyDocument(
                 self,
                 "rotation-trust",
@@ -463,7 +468,10 @@ class Secrets(Construct):
             self,
             "rotation",
             function_name=function_name,
-            description="Rotates " + ", ".join(secret_name(config, name) for name in generated),
+            # The secrets it rotates are those with secret-kind=generated: a list here would
+            # outgrow the 256 characters a Lambda description holds (CreateFunction,
+            # https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html).
+            description=f"Rotates the generated secrets of {config.prefix} (SEC-2)",
             role=role.arn,
             runtime="python3.12",
             handler="jwt_rotation.lambda_handler",

@@ -57,9 +57,11 @@ from synth.config import EnvironmentConfig
 
 LB = 'resource.type = "https_lb_rule" AND resource.label.url_map_name = "{url_map}"'
 RUN = 'resource.type = "cloud_run_revision" AND resource.label.service_name = "{service}"'
-RUN_ANY = (
-    'resource.type = "cloud_run_revision" AND resource.label.service_name = one_of({services})'
-)
+# Log filters are the Logging query language, which has no `one_of` (a Monitoring filter
+# function): several values are a parenthesised OR, as in its `resource.type = ("k8s_cluster"
+# OR "gce_instance")` (https://cloud.google.com/logging/docs/view/logging-query-language).
+RUN_LOGS_ANY = 'resource.type = "cloud_run_revision" AND resource.label.service_name = ({services})'
+
 # OBS-2 "any database connection error": the alert counts errors over a 5-minute rolling
 # window and pages on more than this many (why not 0: the alert's comment below). An
 # instance start waiting for Direct VPC egress logs a few failed attempts; more than 3 in
@@ -99,13 +101,12 @@ class Observability(Construct):
             user_labels=config.tags,  # TAG-1: default_labels reach only `labels` (#16375)
         )
 
-        # Logs of every service: `one_of` when there are several (Monitoring filter syntax,
-        # https://cloud.google.com/monitoring/api/v3/filters#comparisons).
+        # Logs of every service, for the log-based metrics (Logging query language).
         names = [svc.name for svc in services]
         run_logs = (
             RUN.format(service=names[0])
             if len(names) == 1
-            else RUN_ANY.format(services=", ".join(f'"{n}"' for n in names))
+            else RUN_LOGS_ANY.format(services=" OR ".join(f'"{n}"' for n in names))
         )
         failed_logins = LoggingMetric(
             self,

@@ -110,8 +110,11 @@ DATABASE_PRIVILEGES = "CONNECT, CREATE, TEMPORARY"
 SCHEMA_PRIVILEGES = "USAGE, CREATE"
 # The Data API is on only while the step runs: for a private-IP instance it admits IAM-
 # authenticated statements from the internet (https://cloud.google.com/sql/docs/postgres/
-# executesql-instance, "ALLOW_DATA_API"); the gcloud values are those that page documents.
-DATA_API_ON, DATA_API_OFF = "ALLOW_DATA_API", "DENY_DATA_API"
+# executesql-instance, "ALLOW_DATA_API"). The values are the API's Settings.DataApiAccess enum
+# (ALLOW_DATA_API, DISALLOW_DATA_API: https://cloud.google.com/python/docs/reference/
+# google-cloud-sql/latest/google.cloud.sqladmin_v1.types.Settings.DataApiAccess); gcloud
+# refuses any other choice, and the step would then fail with the API left open.
+DATA_API_ON, DATA_API_OFF = "ALLOW_DATA_API", "DISALLOW_DATA_API"
 CLOUD_RUN_CPUS = (1, 2, 4, 6, 8)
 # IAM-1: what the Cloud SQL Auth Proxy needs as the app's account (service.py, below).
 DATABASE_PERMISSIONS = (

@@ -253,3 +253,44 @@ def test_production_floors_on_the_service_block_hold_for_every_service() -> None
     ]
     data["services"][1]["min_replicas"] = 2
     assert [s.min_replicas for s in parse(data, "production").services] == [2, 2]
+
+
+def test_a_catalog_name_cannot_be_another_secrets_variable() -> None:
+    # A generated AUTH_SECRET gives AUTH_SECRET_NEXT; a second entry of that name would take
+    # its place in the reader's environment without a word.
+    catalog = {**CATALOG, "AUTH_SECRET_NEXT": {"kind": "generated"}}
+    web = {**WEB, "secrets": ["AUTH_SECRET", "AUTH_SECRET_NEXT"]}
+    assert (
+        "dev.yaml: secrets.catalog.AUTH_SECRET_NEXT: its variable AUTH_SECRET_NEXT is also what "
+        "'AUTH_SECRET' gives its readers; rename one of them"
+    ) in refused(described(web, API, catalog=catalog))
+
+
+def test_aws_refuses_a_restart_list_longer_than_a_secrets_manager_tag() -> None:
+    # Eight services at the longest app and environment names all read one generated secret:
+    # `<prefix>/<prefix>-<service>` eight times is over the 256 characters of a tag value.
+    data = described(WEB, API)
+    data["app"] = "abcdefghijkl"
+    data["services"] = [
+        {
+            "name": f"svc{n}",
+            "port": 3000,
+            "secrets": ["AUTH_SECRET"] + (["DATABASE_URL"] if n == 0 else []),
+            "route": {"path_prefix": "/" if n == 0 else f"/p{n}"},
+        }
+        for n in range(8)
+    ]
+    with pytest.raises(ConfigError) as caught:
+        parse_environment("abcdefghijklmnop", data, source="long.yaml", cloud="aws")
+    assert (
+        "long.yaml: secrets.catalog.AUTH_SECRET: 8 services read it, and the ECS services its "
+        "rotation restarts (" in str(caught.value)
+    )
+    # Two readers fit, and the other clouds keep no such tag.
+    data["services"] = data["services"][:2]
+    parse_environment("abcdefghijklmnop", data, source="long.yaml", cloud="aws")
+    data["services"] = data["services"] + [
+        {"name": f"svc{n}", "port": 3000, "secrets": ["AUTH_SECRET"], "route": None}
+        for n in range(2, 8)
+    ]
+    parse_environment("abcdefghijklmnop", data, source="long.yaml", cloud="gcp")

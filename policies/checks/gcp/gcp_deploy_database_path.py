@@ -176,12 +176,27 @@ def revokes_admin(values: list[str], words: list[str], user: str) -> str | None:
     return None
 
 
+# The API's Settings.DataApiAccess values; gcloud refuses any other (https://cloud.google.com/
+# python/docs/reference/google-cloud-sql/latest/google.cloud.sqladmin_v1.types.Settings.
+# DataApiAccess). Stated here, not read from the construct, so a wrong value there fails.
+DATA_API_ACCESS = ("ALLOW_DATA_API", "DISALLOW_DATA_API")
+
+
 def closes_data_api(words: list[str]) -> Verdict | None:
-    """A step that opens the Data API closes it and reads the setting back afterwards."""
-    opens = [i for i, w in enumerate(words) if w == "--data-api-access=ALLOW_DATA_API"]
+    """A step that opens the Data API closes it, with a value the API accepts, and reads the
+    setting back afterwards."""
+    flag = "--data-api-access="
+    values = {w[len(flag) :].split("'")[0] for w in words if w.startswith(flag)}
+    unknown = sorted(values - set(DATA_API_ACCESS))
+    if unknown:
+        return Verdict.failed(
+            f"--data-api-access={', '.join(unknown)} is not a value the API accepts "
+            f"({', '.join(DATA_API_ACCESS)}): gcloud refuses it and the step fails"
+        )
+    opens = [i for i, w in enumerate(words) if w == f"{flag}ALLOW_DATA_API"]
     if not opens:
         return None
-    closes = [i for i, w in enumerate(words) if w.startswith("--data-api-access=DENY_DATA_API")]
+    closes = [i for i, w in enumerate(words) if w.startswith(f"{flag}DISALLOW_DATA_API")]
     last_close = max(closes, default=-1)
     if last_close < max(opens):
         return Verdict.failed(

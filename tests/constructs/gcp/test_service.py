@@ -234,8 +234,8 @@ def test_database_path_is_the_auth_proxy_sidecar_and_the_user_can_migrate_deploy
     assert revoke < check < command.index("*not-admin*) ;; *)")
     # the Data API is open only while the step runs, and the step ends by proving it closed
     assert "--data-api-access=ALLOW_DATA_API" in command
-    assert "trap " in command and "--data-api-access=DENY_DATA_API' EXIT" in command
-    close = command.rindex("--data-api-access=DENY_DATA_API")
+    assert "trap " in command and "--data-api-access=DISALLOW_DATA_API' EXIT" in command
+    close = command.rindex("--data-api-access=DISALLOW_DATA_API")
     assert close < command.index("trap - EXIT") < command.index("settings.dataApiAccess")
     assert command.rstrip().endswith("exit 1; fi")
     # F4: it patches the primary, so it waits for every replica (HTTP 409 otherwise)
