@@ -763,9 +763,12 @@ def floor_violations(config: EnvironmentConfig) -> list[str]:
         fields = [(floor.field, _field(config, floor.field))]
         block, _, attribute = floor.field.partition(".")
         if block == "service" and attribute in INHERITED:
+            # A service that takes the block's value is covered by the block's line.
+            block_value = fields[0][1]
             fields += [
                 (f"services[{index}] ({service.name}).{attribute}", getattr(service, attribute))
                 for index, service in enumerate(config.services)
+                if getattr(service, attribute) != block_value
             ]
         for field, value in fields:
             if isinstance(floor.minimum, (bool, str)):

@@ -239,9 +239,12 @@ def test_an_external_secret_is_refused_on_azure_with_one_config_error_sec_5() ->
     assert line.startswith(
         f"{APPS}: secrets.catalog.STRIPE_API_KEY: kind external is not supported"
     )
-    # The same description is valid on a cloud that builds external secrets.
+    # AWS builds external secrets: there, the same description draws no such line.
     data = described(api=api, secrets={"catalog": catalog})
-    assert parse_environment("apps", data, source=str(APPS), cloud="aws").secrets.catalog
+    with pytest.raises(ConfigError) as on_aws:  # its direct URL is what AWS refuses
+        parse_environment("apps", data, source=str(APPS), cloud="aws")
+    assert "kind external" not in str(on_aws.value)
+    assert "DATABASE_DIRECT_URL.source" in str(on_aws.value)
 
 
 def test_a_probe_interval_container_apps_cannot_run_is_refused_with_its_field() -> None:
