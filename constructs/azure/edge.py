@@ -253,7 +253,13 @@ def gateway_routing(config: EnvironmentConfig, service: Service) -> Routing:
         pool, settings, _ = backend_names(root.name)
         rule = "https-to-app" if index == 0 else f"https-to-{index}"
         priority = 100 + 10 * index
-        paths = [s for s in on_host if s.route.path_prefix != "/"]  # type: ignore[union-attr]
+        # Application Gateway takes the first path rule that matches, in list order ("URL
+        # Path Based Routing overview", https://learn.microsoft.com/azure/application-gateway/
+        # url-route-overview), so a longer prefix (/api/admin) goes before one it nests in.
+        paths = sorted(
+            (s for s in on_host if s.route.path_prefix != "/"),  # type: ignore[union-attr]
+            key=lambda s: (-len(s.route.path_prefix), s.name),  # type: ignore[union-attr]
+        )
         if not paths:
             routing.rules.append(
                 ApplicationGatewayRequestRoutingRule(

@@ -363,3 +363,18 @@ def test_the_gate_passes_on_the_description(tmp_path: Path, variant: str) -> Non
     assert requirements["apps", "APP-7"] == requirements["apps", "SEC-5"] == "pass"
     optional = "n/a" if variant == "without-cache-and-bucket" else "pass"
     assert requirements["apps", "CACHE-1"] == requirements["apps", "OBJ-3"] == optional
+
+
+def test_a_nested_path_prefix_is_matched_before_the_prefix_it_nests_in_app_7() -> None:
+    """Application Gateway takes the first matching path rule: `/api/admin` before `/api`,
+    whatever order the file lists the services in."""
+    data = described()
+    worker = next(s for s in data["services"] if s["name"] == "worker")
+    worker["route"] = {"path_prefix": "/api/admin"}
+    _, stack = synth(data)
+    (gateway,) = resources_of(stack, "azurerm_application_gateway")
+    (path_map,) = gateway["url_path_map"]
+    assert [r["paths"] for r in path_map["path_rule"]] == [
+        ["/api/admin", "/api/admin/*"],
+        ["/api", "/api/*"],
+    ]
