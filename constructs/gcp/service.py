@@ -438,13 +438,24 @@ class Service(Construct):
         ]
         startup_period, liveness_period = probe_periods(spec)
         health = spec.health
+        # A routed service is reached through the external load balancer, which sends no
+        # identity, so the invoker check is off and ingress admits the load balancer only. An
+        # internal one (`route: null`) has no load balancer: it admits internal traffic only
+        # and keeps the invoker check, so a caller needs `roles/run.invoker` on it
+        # (https://cloud.google.com/run/docs/securing/ingress: ingress alone admits every VPC
+        # network of the project; layer IAM on it). With no requests to wait for, its CPU is
+        # always allocated (`cpu_idle` false), or its background work would be throttled
+        # (https://cloud.google.com/run/docs/configuring/billing-settings).
+        internal = spec.route is None
         self.service = CloudRunV2Service(
             self,
             "service",
             name=service_name(config, spec.name),
             location=config.gcp.region,
-            ingress="INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
-            invoker_iam_disabled=True,
+            ingress="INGRESS_TRAFFIC_INTERNAL_ONLY"
+            if internal
+            else "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+            invoker_iam_disabled=not internal,
             deletion_protection=False,  # stateless: a revision can always be redeployed
             template=CloudRunV2ServiceTemplate(
                 service_account=account.email,
@@ -473,7 +484,7 @@ class Service(Construct):
                                 "cpu": cloud_run_cpu(spec.cpu_limit),
                                 "memory": f"{spec.memory_limit_mib}Mi",
                             },
-                            cpu_idle=True,
+                            cpu_idle=not internal,
                             startup_cpu_boost=True,
                         ),
                         env=env,
@@ -659,7 +670,9 @@ class Service(Construct):
                 *instances,
             ],
             resources=CloudRunV2ServiceTemplateContainersResources(
-                limits={"cpu": "1", "memory": "256Mi"}, cpu_idle=True
+                # Like the app container: CPU always allocated for an internal service.
+                limits={"cpu": "1", "memory": "256Mi"},
+                cpu_idle=spec.route is not None,
             ),
             # The app waits for this probe (`depends_on`; Cloud Run refuses a
             # dependency without a startup probe, GoogleCloudPlatform/cloud-run-

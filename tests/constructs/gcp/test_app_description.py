@@ -205,8 +205,18 @@ def test_a_route_host_gets_its_host_rule_certificate_name_and_record_edge_1() ->
 
 
 def test_the_worker_has_no_public_ingress_net_3(stack: dict[str, Any]) -> None:
-    worker = services_by_name(stack)[f"{PREFIX}-worker"]
-    assert worker["ingress"] == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
+    """Internal traffic only, the invoker check on (a caller needs run.invoker), and CPU
+    allocated without requests; routed services keep the load balancer's ingress."""
+    services = services_by_name(stack)
+    worker = services[f"{PREFIX}-worker"]
+    assert worker["ingress"] == "INGRESS_TRAFFIC_INTERNAL_ONLY"
+    assert worker["invoker_iam_disabled"] is False
+    assert {c["resources"]["cpu_idle"] for c in worker["template"]["containers"]} == {False}
+    web = services[f"{PREFIX}-web"]
+    assert (web["ingress"], web["invoker_iam_disabled"]) == (
+        "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+        True,
+    )
     assert not any(
         f"{PREFIX}-worker" in json.dumps(b)
         for b in of_type(stack, "google_compute_backend_service").values()
