@@ -426,12 +426,12 @@ class Observability(Construct):
         alert: LogAlert,
         service: str,
     ) -> None:
+        construct_id, name, of_service = _alert_names(config, alert.name, service)
         MonitorScheduledQueryRulesAlertV2(
             self,
-            f"{alert.name}-{service}" if service else alert.name,
-            name=f"{config.prefix}-{service}-{alert.name}" if service
-            else f"{config.prefix}-{alert.name}",
-            description=alert.summary + (f" (service {service})" if service else ""),
+            construct_id,
+            name=name,
+            description=alert.summary + of_service,
             location=rg.location,
             resource_group_name=rg.name,
             scopes=[workspace.id],
@@ -470,12 +470,12 @@ class Observability(Construct):
         target: str,
         service: str,
     ) -> None:
+        construct_id, name, of_service = _alert_names(config, metric.name, service)
         MonitorMetricAlert(
             self,
-            f"{metric.name}-{service}" if service else metric.name,
-            name=f"{config.prefix}-{service}-{metric.name}" if service
-            else f"{config.prefix}-{metric.name}",
-            description=metric.summary + (f" (service {service})" if service else ""),
+            construct_id,
+            name=name,
+            description=metric.summary + of_service,
             resource_group_name=rg.name,
             scopes=[target],
             severity=metric.severity,
@@ -548,3 +548,11 @@ def dashboard(prefix: str, gateway_id: str) -> str:
         },
         indent=2,
     )
+
+
+def _alert_names(config: EnvironmentConfig, alert: str, service: str) -> tuple[str, str, str]:
+    """(construct ID, Azure name, description suffix) of alert `alert`: per service when
+    `service` is set, else the environment-wide one with today's ID and name."""
+    if not service:
+        return alert, f"{config.prefix}-{alert}", ""
+    return f"{alert}-{service}", f"{config.prefix}-{service}-{alert}", f" (service {service})"
