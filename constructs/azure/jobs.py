@@ -101,6 +101,18 @@ MINIMUM_CLIENT_MAJOR = 16
 # month for anonymous pulls even with no cache
 # (https://docs.aws.amazon.com/AmazonECR/latest/public/public-service-quotas.html).
 ROLE_JOB_CRON = "*/15 * * * *"
+
+
+def role_job_cron(offset: int) -> str:
+    """The schedule of the `offset`-th database-role job: every 15 minutes, `offset` minutes
+    after the first, so no two jobs GRANT on the same database and schema at once (PostgreSQL
+    can answer concurrent GRANTs on one object with "tuple concurrently updated",
+    cyrilgdn/terraform-provider-postgresql#178). The first keeps `ROLE_JOB_CRON`."""
+    if offset == 0:
+        return ROLE_JOB_CRON
+    return ",".join(str(minute + offset) for minute in range(0, 60, 15)) + " * * * *"
+
+
 ROTATION_JOB_CRON = "7 * * * *"
 ENTRA_DATABASE_RESOURCE = "https://ossrdbms-aad.database.windows.net"
 
@@ -292,6 +304,7 @@ class Jobs(Construct):
         for service, built in apps.items():
             if "database" not in config.service_uses(built.service):
                 continue
+            offset = len(self.database_roles)
             suffix = "" if service == DEFAULT_SERVICE_NAME else f"-{service}"
             self.database_roles[service] = _scheduled_job(
                 self,
@@ -299,7 +312,7 @@ class Jobs(Construct):
                 name=global_name(config, f"caj-role{suffix}", max_length=32),
                 timeout_seconds=300,
                 identity_id=admin.id,
-                cron=ROLE_JOB_CRON,
+                cron=role_job_cron(offset),
                 container="database-role",
                 image=POSTGRES_CLIENT_IMAGE.format(
                     major=max(config.database.engine_version, MINIMUM_CLIENT_MAJOR)

@@ -378,3 +378,15 @@ def test_a_nested_path_prefix_is_matched_before_the_prefix_it_nests_in_app_7() -
         ["/api/admin", "/api/admin/*"],
         ["/api", "/api/*"],
     ]
+
+
+def test_role_jobs_never_grant_at_the_same_minute_deploy_6(apps) -> None:
+    """One database-role job per database-using service, each offset by a minute, so no two
+    GRANT on the database and schema at once; the default service's keeps every 15 minutes."""
+    _, stack = apps
+    crons = sorted(
+        job["schedule_trigger_config"]["cron_expression"]
+        for job in resources_of(stack, "azurerm_container_app_job")
+        if "database-role" in json.dumps(job["template"])
+    )
+    assert crons == ["*/15 * * * *", "1,16,31,46 * * * *"]
