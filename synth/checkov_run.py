@@ -351,14 +351,27 @@ def cache_dir() -> Path | None:
     return Path(value) if value else DEFAULT_CACHE
 
 
-def stack_key(stack: Stack, config: EnvironmentConfig | None, toolchain: str) -> str:
-    """The cache key of one stack's scan. The document is hashed as written (key order
-    included): Checkov's line ranges, and so the records, follow it."""
+def configs_digest(configs: dict[str, EnvironmentConfig]) -> str:
+    """The SHA-256 of every config of a gate run: a policy may judge one stack against the
+    others' configs (`groundwork_policy.gate_configs`: which environment creates an account's
+    RDSOSMetrics, whose state the AWS bootstrap admits), so a cached verdict holds only for
+    the same set of configs."""
+    dumped = {name: config.model_dump(mode="json") for name, config in configs.items()}
+    return hashlib.sha256(json.dumps(dumped, sort_keys=True).encode()).hexdigest()
+
+
+def stack_key(
+    stack: Stack, config: EnvironmentConfig | None, toolchain: str, run_configs: str = ""
+) -> str:
+    """The cache key of one stack's scan: the toolchain, the stack, its config and
+    `run_configs` (`configs_digest` of the gate run). The document is hashed as written (key
+    order included): Checkov's line ranges, and so the records, follow it."""
     digest = hashlib.sha256()
     digest.update(toolchain.encode() + b"\0" + stack.name.encode() + b"\0")
     digest.update(json.dumps(stack.document).encode() + b"\0")
     settings = None if config is None else config.model_dump(mode="json")
-    digest.update(json.dumps(settings, sort_keys=True).encode())
+    digest.update(json.dumps(settings, sort_keys=True).encode() + b"\0")
+    digest.update(run_configs.encode())
     return digest.hexdigest()
 
 
@@ -536,6 +549,7 @@ def run_checkov(
     dirs = [PROBE_DIR, *external_checks_dirs]
     cache = cache_dir()
     toolchain = toolchain_digest(external_checks_dirs) if cache is not None else ""
+    run_configs = configs_digest(configs) if cache is not None else ""
     records: list[CheckovRecord] = []
     keys: dict[str, Path] = {}
     todo: list[Stack] = []
@@ -543,7 +557,7 @@ def run_checkov(
         if stack.document is None:
             continue
         if cache is not None:
-            key = stack_key(stack, configs.get(stack.name), toolchain)
+            key = stack_key(stack, configs.get(stack.name), toolchain, run_configs)
             keys[stack.name] = cache / key[:2] / f"{key}.json"
             cached = _load_cached(keys[stack.name], stack.name)
             if cached is not None:

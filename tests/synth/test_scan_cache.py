@@ -197,5 +197,13 @@ def test_every_input_of_a_scan_is_in_its_key(
             verify.Stack("staging", stack.path, stack.document, ()), None, "toolchain"
         ),
         checkov_run.stack_key(verify.Stack("dev", stack.path, edited, ()), None, "toolchain"),
+        # Another stack's config changed: a policy comparing stacks may judge differently.
+        checkov_run.stack_key(
+            stack, None, "toolchain", checkov_run.configs_digest({"staging": config})
+        ),
     ]
     assert key not in others and len(set(others)) == len(others)
+    staging = load_environment(ROOT / "environments" / "staging.yaml", cloud="aws")
+    assert checkov_run.configs_digest({"dev": config, "staging": staging}) != (
+        checkov_run.configs_digest({"dev": config, "staging": config})
+    )
