@@ -1,5 +1,6 @@
-"""The gate's scan cache (synth/checkov_run.py): a stack whose document, config, policies,
-waivers, gate code and tool versions are unchanged is not scanned again, and its report is
+"""The gate's scan cache (synth/checkov_run.py): a stack whose document, config, the other
+configs of its run, policies, waivers, gate code and tool versions are unchanged is not
+scanned again, and its report is
 byte-identical to a fresh scan's; any change is a miss, and a waiver is judged afresh on
 every run, so the cache can never turn a failure into a pass.
 
