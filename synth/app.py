@@ -117,6 +117,18 @@ PLATFORM_ENVIRONMENT: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+def at_least(other: str) -> Any:
+    """A field validator: this field may not be below the (earlier) field `other`. Shared
+    with synth/config.py, which imports this module."""
+
+    def check(value: float, info: ValidationInfo) -> float:
+        if other in info.data and value < info.data[other]:
+            raise ValueError(f"is below {other} ({info.data[other]})")
+        return value
+
+    return check
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -183,11 +195,9 @@ class Service(_Strict):
     # Required, so an internal worker says `route: null` rather than losing its route silently.
     route: Route | None
 
-    _max_replicas = field_validator("max_replicas")(lambda v, i: _not_below(v, i, "min_replicas"))
-    _cpu_limit = field_validator("cpu_limit")(lambda v, i: _not_below(v, i, "cpu_request"))
-    _memory_limit = field_validator("memory_limit_mib")(
-        lambda v, i: _not_below(v, i, "memory_request_mib")
-    )
+    _max_replicas = field_validator("max_replicas")(at_least("min_replicas"))
+    _cpu_limit = field_validator("cpu_limit")(at_least("cpu_request"))
+    _memory_limit = field_validator("memory_limit_mib")(at_least("memory_request_mib"))
 
     @field_validator("secrets", "uses")
     @classmethod
@@ -201,14 +211,6 @@ class Service(_Strict):
     def internal(self) -> bool:
         """No route from the load balancer (a worker)."""
         return self.route is None
-
-
-def _not_below(value: float, info: ValidationInfo, other: str) -> float:
-    """A field validator: this field may not be below the (earlier) field `other`."""
-    data = info.data
-    if other in data and value < data[other]:
-        raise ValueError(f"is below {other} ({data[other]})")
-    return value
 
 
 class GeneratedSecret(_Strict):

@@ -42,6 +42,7 @@ from synth.app import (
     Secret,
     Service,
     app_problems,
+    at_least,
     default_service,
     with_inherited,
 )
@@ -101,17 +102,6 @@ def _one_of(allowed: frozenset[str], what: str) -> Any:
 AwsRegion = Annotated[str, _one_of(AWS_REGIONS, "AWS region")]
 GcpRegion = Annotated[str, _one_of(GCP_REGIONS, "GCP region")]
 AzureLocation = Annotated[str, _one_of(AZURE_LOCATIONS, "Azure location")]
-
-
-def _at_least(other: str) -> Any:
-    """A field validator: this field may not be below the (earlier) field `other`."""
-
-    def check(value: float, info: ValidationInfo) -> float:
-        if other in info.data and value < info.data[other]:
-            raise ValueError(f"is below {other} ({info.data[other]})")
-        return value
-
-    return check
 
 
 def _differs_from(other: str) -> Any:
@@ -370,9 +360,9 @@ class ServiceConfig(Strict):
         DEFAULT_IMAGE_TAG
     )
 
-    _max_replicas = field_validator("max_replicas")(_at_least("min_replicas"))
-    _cpu_limit = field_validator("cpu_limit")(_at_least("cpu_request"))
-    _memory_limit = field_validator("memory_limit_mib")(_at_least("memory_request_mib"))
+    _max_replicas = field_validator("max_replicas")(at_least("min_replicas"))
+    _cpu_limit = field_validator("cpu_limit")(at_least("cpu_request"))
+    _memory_limit = field_validator("memory_limit_mib")(at_least("memory_request_mib"))
 
 
 class PerCloud(Strict):
@@ -394,7 +384,7 @@ class DatabaseConfig(Strict):
     read_replicas: Annotated[int, Field(ge=0, le=5)]
     deletion_protection: bool
 
-    _max_storage = field_validator("max_storage_gb")(_at_least("storage_gb"))
+    _max_storage = field_validator("max_storage_gb")(at_least("storage_gb"))
 
 
 class CacheConfig(Strict):
