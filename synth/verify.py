@@ -234,7 +234,8 @@ def evaluate(
         unused_waivers=[waiver for waiver in active if waiver not in used]
         + _idle(idle, scan.stacks, tiers, waivers_path),
         expired_waivers=expired,
-        expiring_waivers=expiring(active, today),
+        # Floor waivers expire like every other waiver: warned about 30 days ahead too.
+        expiring_waivers=expiring([*active, *floor_waivers], today),
         coverage=coverage(scan, findings, mapping),
         require_coverage=require_coverage,
     )

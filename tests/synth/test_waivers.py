@@ -23,6 +23,7 @@ import pytest
 
 from synth import clock, verify
 from synth.checkov_run import CheckovRecord
+from synth.config import load_environment
 from synth.construct_waivers import read_declared
 from synth.reports import CoverageStatus, Status, render_text, write_json
 from synth.waivers import FileWaiver, WaiversError, load_waivers
@@ -361,6 +362,42 @@ def test_a_floor_waiver_is_reported_as_waived_with_its_reason(tmp_path: Path, be
     assert [r.status for r in report.coverage if r.requirement == "APP-1"] == [
         CoverageStatus.WAIVED
     ]
+
+
+def test_a_floor_waiver_expiring_within_30_days_is_warned_about(tmp_path: Path) -> None:
+    """An environment file's floor waiver expires like every other waiver, and the report
+    warns about it 30 days ahead (newcomer review: it was left out of the warning)."""
+    text = (ROOT / "environments" / "production.yaml").read_text()
+    reason = "Launch week runs one replica while we measure real load."
+    (tmp_path / "production.yaml").write_text(
+        text.replace("  min_replicas: 2 ", "  min_replicas: 1 ", 1)
+        + f"waivers:\n  - requirement: APP-1\n    reason: {reason}\n    expires: 2026-11-20\n"
+    )
+    config = load_environment(tmp_path / "production.yaml")
+    stack = verify.Stack(
+        "production",
+        Path("stacks/production/cdk.tf.json"),
+        {"provider": {"aws": [{}]}, "resource": {"aws_ecs_service": {"app": {}}}},
+        ("aws_ecs_service.app",),
+    )
+    record = CheckovRecord(
+        stack="production",
+        check_id="CKV_GW_APP_1",
+        check_name="Replicas meet the tier floor",
+        resource="aws_ecs_service.app",
+        result="PASSED",
+        line_range=(1, 2),
+        check_class="policies.checks.aws.replicas",
+        guideline=None,
+        details=(f"WAIVED: service.min_replicas floor: {reason}",),
+    )
+    scan = verify.Scan([stack], "3.3.30", [record], frozenset(), configs={"production": config})
+    report = verify.evaluate(scan, [], TODAY, "policies/waivers.yaml")
+    (warned,) = report.expiring_waivers
+    assert (warned.check, warned.expires) == ("CKV_GW_APP_1", dt.date(2026, 11, 20))
+    assert "expires 2026-11-20" in render_text(report)
+    later = verify.evaluate(scan, [], dt.date(2026, 10, 19), "policies/waivers.yaml")
+    assert later.expiring_waivers == []
 
 
 def test_file_waivers_refuse_hashed_addresses_and_unscoped_entries(tmp_path: Path) -> None:
