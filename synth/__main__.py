@@ -1,5 +1,6 @@
 """Builds the `python -m synth` command line: `verify` runs the Checkov gate over cdktf output,
-`environments` validates the environment files as `cdktf synth` would (exit 2 if they are bad),
+`environments` validates the environment files and the operator waivers file as `cdktf synth`
+would (exit 2 if they are bad),
 `review` compares two outputs and `diagrams` draws each stack's components (synth/review.py).
 
 Exit codes: 0 pass, 1 gate failure, 2 bad input (environment files, waivers, arguments)."""
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from synth import review, verify
 from synth.config import ConfigError, cloud_override, load_environments
+from synth.waivers import WaiversError, load_waivers
 
 
 def _iso_date(text: str) -> dt.date:
@@ -36,13 +38,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     check = commands.add_parser(
         "environments",
-        help="validate the environment files (schema, floors, overlapping networks); exit 2 if bad",
+        help=(
+            "validate the environment files (schema, floors, overlapping networks) and the "
+            "operator waivers file; exit 2 if bad"
+        ),
     )
     check.add_argument(
         "directory",
         nargs="?",
         type=Path,
         help="environment files (default: $GROUNDWORK_ENVIRONMENTS or environments/)",
+    )
+    check.add_argument(
+        "--waivers",
+        type=Path,
+        metavar="PATH",
+        default=verify.DEFAULT_WAIVERS,
+        help="operator waivers file (default %(default)s), as the gate reads it",
     )
     gate.add_argument(
         "outdir",
@@ -107,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "diagrams":
         return review.diagrams_main(args)
     if args.command == "environments":
-        return _environments(args.directory)
+        return _environments(args.directory, args.waivers)
     return verify.run(
         outdir=args.outdir,
         waivers_path=args.waivers,
@@ -122,13 +134,20 @@ def main(argv: list[str] | None = None) -> int:
     )
 
 
-def _environments(directory: Path | None) -> int:
-    """What main.py loads before it synthesizes: bad input exits 2 with one line per problem."""
+def _environments(directory: Path | None, waivers: Path) -> int:
+    """What main.py loads before it synthesizes, and the operator waivers file the gate reads
+    after it: bad input exits 2 with one line per problem, before minutes of synthesis."""
     directory = directory or Path(os.environ.get("GROUNDWORK_ENVIRONMENTS", "environments"))
     try:
         environments = load_environments(directory, cloud=cloud_override())
     except ConfigError as error:
         print(error, file=sys.stderr)
+        return 2
+    try:
+        load_waivers(waivers)
+    except WaiversError as error:
+        for message in error.messages:
+            print(message, file=sys.stderr)
         return 2
     names = ", ".join(f"{config.name} ({config.cloud})" for config in environments)
     print(f"environments: {len(environments)} valid: {names}")

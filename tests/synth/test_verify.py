@@ -859,6 +859,22 @@ def test_environments_command_exits_2_on_bad_input_and_0_on_good(tmp_path: Path)
         [*command, str(ROOT / "environments")], env=env, capture_output=True, text=True, check=False
     )
     assert good.returncode == 0, good.stderr
+    # A bad operator waivers file is bad input too, found before synthesis (newcomer review:
+    # `make synth` reported it as a gate failure, exit 1, after the whole synthesis).
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "waivers:\n  - check: CKV_AWS_26\n    resource: alerts/topic\n    reason: short\n"
+        "    owner: platform-team\n    expires: 2027-06-30\n"
+    )
+    refused = subprocess.run(
+        [*command, str(ROOT / "environments"), "--waivers", str(waivers)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert f"{waivers}: waivers[0].reason: must be a full sentence" in refused.stderr
 
 
 def test_an_operator_waiver_for_an_environment_without_a_file_is_warned_about(
