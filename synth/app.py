@@ -66,6 +66,20 @@ SECRET_NAME_PATTERN = r"^[A-Z][A-Z0-9_]{0,47}$"
 PATH_PREFIX_PATTERN = r"^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$"
 HEALTH_PATH_PATTERN = r"^/[A-Za-z0-9._~/-]{0,200}$"
 HOST_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+# What each pattern means, in the words the loader's error uses instead of the regex
+# (synth/config.py `_describe`): "services[0].name: must be ... (got 'Web_1')".
+PATTERN_MEANINGS = {
+    SERVICE_NAME_PATTERN: "1-8 lowercase letters and digits, starting with a letter",
+    ENV_NAME_PATTERN: "an environment variable name: letters, digits and underscores, not "
+    "starting with a digit, at most 128 characters",
+    SECRET_NAME_PATTERN: "an upper-case variable name: capitals, digits and underscores, "
+    "starting with a capital, at most 48 characters",
+    PATH_PREFIX_PATTERN: "a path prefix: `/` or `/segment[/segment...]` of letters, digits and "
+    "`._~-`, with no trailing slash",
+    HEALTH_PATH_PATTERN: "a path starting with `/`: letters, digits and `._~/-`, at most 201 "
+    "characters",
+    HOST_PATTERN: "a lowercase DNS host name such as api.example.com",
+}
 
 DEFAULT_SERVICE_NAME = "app"
 MAX_SERVICES = 8

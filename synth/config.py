@@ -37,6 +37,7 @@ from synth.app import (
     DEFAULT_IMAGE_TAG,
     INHERITED,
     MAX_SERVICES,
+    PATTERN_MEANINGS,
     SECRET_NAME_PATTERN,
     DerivedSecret,
     Secret,
@@ -1009,8 +1010,31 @@ def _describe(error: Mapping[str, Any]) -> str:
         return f"{where}: unknown key; allowed keys here: {allowed}"
     if error["type"] == "missing":
         return f"{where}: required field is missing"
+    meaning = PATTERN_MEANINGS.get(error.get("ctx", {}).get("pattern", ""))
+    if error["type"] == "string_pattern_mismatch" and meaning is not None:
+        return f"{where}: must be {meaning} (got {error['input']!r})"
     message = str(error["msg"]).removeprefix("Value error, ")
     return f"{where}: {message} (got {error['input']!r})"
+
+
+def _own_errors(errors: list[Any]) -> list[Any]:
+    """The validation errors without the echoes of inherited values: a service inherits what
+    it does not set from `service:` (or is derived from it entirely), so one bad value there
+    would otherwise be reported again under every `services[i]`."""
+    inherited = {
+        (loc[1:], e["type"], repr(e["input"]))
+        for e in errors
+        if (loc := tuple(e["loc"]))[:1] == ("service",)
+    }
+    return [
+        e
+        for e in errors
+        if not (
+            (loc := tuple(e["loc"]))[:1] == ("services",)
+            and len(loc) > 2
+            and (loc[2:], e["type"], repr(e["input"])) in inherited
+        )
+    ]
 
 
 def parse_environment(
@@ -1043,7 +1067,7 @@ def parse_environment(
     try:
         config = EnvironmentConfig.model_validate(merged)
     except ValidationError as error:
-        lines = [f"{source}: {_describe(detail)}" for detail in error.errors()]
+        lines = [f"{source}: {_describe(detail)}" for detail in _own_errors(error.errors())]
         raise ConfigError("\n".join(lines)) from None
     problems = (
         app_problems(config)

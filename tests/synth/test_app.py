@@ -178,7 +178,8 @@ def test_a_worker_has_no_route_and_must_say_so() -> None:
         ),
         (
             lambda d: d["services"][0].update(name="Web-1"),
-            "services[0].name: String should match pattern",
+            "services[0].name: must be 1-8 lowercase letters and digits, starting with a letter "
+            "(got 'Web-1')",
         ),
         (
             lambda d: d["secrets"]["catalog"].update(EXTRA={"kind": "external"}),

@@ -717,3 +717,20 @@ def test_a_gcp_rotator_image_pinned_by_version_or_digest_is_accepted() -> None:
         data = {**shipped("dev"), "cloud": "gcp"}
         data["gcp"] = {**data["gcp"], "cli_image": image}
         assert parse_environment("dev", data, source="dev.yaml").gcp.cli_image == image
+
+
+def test_a_bad_inherited_value_is_reported_once_under_service(tmp_path: Path) -> None:
+    """Every service inherits `service:`'s values; a bad one there is one error, not one more
+    per `services[i]` (newcomer review: the file has no `services[0]` to look for)."""
+    data = shipped("production")
+    data["service"]["min_replicas"] = "two"
+    assert error_of(tmp_path, "production", data).splitlines() == [
+        f"{tmp_path / 'production.yaml'}: service.min_replicas: Input should be a valid "
+        "integer (got 'two')"
+    ]
+    # A service's own bad value is still its own error.
+    data = shipped("production")
+    data["services"] = [{"name": "api", "route": {"path_prefix": "/"}, "min_replicas": "three"}]
+    assert "services[0].min_replicas: Input should be a valid integer (got 'three')" in (
+        error_of(tmp_path, "production", data)
+    )
