@@ -98,4 +98,4 @@ lint: setup  ## ruff and mypy
 	.tools/bin/pipenv run mypy synth
 
 clean:  ## remove the output, reports and caches
-	rm -rf $(OUTDIR) $(REPORTS) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(OUTDIR) $(REPORTS) .groundwork .pytest_cache .mypy_cache .ruff_cache .hypothesis
