@@ -423,3 +423,37 @@ def test_the_examples_readme_lists_every_example_and_the_clouds_that_build_it() 
         line = next((x for x in text.splitlines() if x.startswith(f"- `{slug}`")), None)
         assert line is not None, slug
         assert guide in line, (slug, line)
+
+
+@pytest.mark.parametrize("slug", sorted(GUIDES))
+def test_every_example_loads_as_it_is(slug: str) -> None:
+    """Each file's own header command (`GROUNDWORK_ENVIRONMENTS=... make synth`, no CLOUD)
+    uses the cloud the file names, which must build it (newcomer review: two examples named
+    a cloud that refuses them)."""
+    (config,) = load_environments(EXAMPLES / slug / "environments")
+    assert builds(slug, config.cloud)
+    assert f"GROUNDWORK_ENVIRONMENTS=examples/{slug}/environments make synth" in (
+        example_file(slug).read_text()
+    )
+
+
+def test_the_readme_environment_loads_beside_the_shipped_ones(tmp_path: Path) -> None:
+    """README "Describe your app" shows a complete environment; a reader drops it into
+    environments/ next to dev, staging and production, and it must load there (newcomer
+    review: it reused dev's account and region, which the loader refuses)."""
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("A complete environment with two routed services")
+    block = re.search(r"```yaml\n(.*?)```", readme[start:], re.S)
+    assert block is not None
+    folder = tmp_path / "environments"
+    shutil.copytree(ROOT / "environments", folder)
+    (folder / "shop.yaml").write_text(block.group(1))
+    loaded = {config.name: config for config in load_environments(folder, cloud="aws")}
+    shop = loaded["shop"]
+    assert [s.name for s in shop.services] == ["web", "api", "worker"]
+    assert {name: entry.kind for name, entry in shop.secrets.catalog.items()} == {
+        "SESSION_SECRET": "generated",
+        "DATABASE_URL": "derived",
+        "REDIS_URL": "derived",
+        "STRIPE_API_KEY": "external",
+    }
