@@ -95,6 +95,7 @@ from cdktf_cdktf_provider_azurerm.web_application_firewall_policy import (
 )
 from constructs import Construct
 from constructs.azure import waivers
+from constructs.azure.cdn import FrontDoor
 from constructs.azure.keys import Keys
 from constructs.azure.network import Network
 from constructs.azure.propagation import propagated
@@ -316,6 +317,7 @@ class Edge(Construct):
         service: Service,
         workspace: LogAnalyticsWorkspace,
         vault_path: list[ITerraformDependable],
+        front_door: FrontDoor | None = None,
     ) -> None:
         super().__init__(scope, id_)
         rg = resource_group
@@ -342,27 +344,8 @@ class Edge(Construct):
                 ]
             ),
             custom_rules=[
-                WebApplicationFirewallPolicyCustomRules(
-                    name="RateLimitPerClientIp",
-                    priority=10,
-                    rule_type="RateLimitRule",
-                    action="Block",
-                    rate_limit_duration="OneMin",
-                    rate_limit_threshold=config.edge.rate_limit_per_minute,
-                    group_rate_limit_by="ClientAddr",
-                    match_conditions=[
-                        WebApplicationFirewallPolicyCustomRulesMatchConditions(
-                            match_variables=[
-                                WebApplicationFirewallPolicyCustomRulesMatchConditionsMatchVariables(
-                                    variable_name="RemoteAddr"
-                                )
-                            ],
-                            operator="IPMatch",
-                            negation_condition=False,
-                            match_values=["0.0.0.0/0"],  # every client; counted per address
-                        )
-                    ],
-                )
+                *self._front_door_only(front_door),
+                *self._rate_limit(config, front_door),
             ],
         )
         waive(
@@ -373,7 +356,83 @@ class Edge(Construct):
             owner=waivers.OWNER,
             expires=waivers.EXPIRES,
         )
+        self._rest(config, rg, network, keys, service, workspace, vault_path, zones)
 
+    @staticmethod
+    def _front_door_only(
+        front_door: FrontDoor | None,
+    ) -> list[WebApplicationFirewallPolicyCustomRules]:
+        """CDN-1: behind Front Door, block every request whose X-Azure-FDID is not this
+        profile's GUID: the AzureFrontDoor.Backend tag the NSG admits is every customer's Front
+        Door (https://learn.microsoft.com/azure/frontdoor/origin-security, "Front Door
+        identifier")."""
+        if front_door is None:
+            return []
+        return [
+            WebApplicationFirewallPolicyCustomRules(
+                name="OnlyThisFrontDoor",
+                priority=5,
+                rule_type="MatchRule",
+                action="Block",
+                match_conditions=[
+                    WebApplicationFirewallPolicyCustomRulesMatchConditions(
+                        match_variables=[
+                            WebApplicationFirewallPolicyCustomRulesMatchConditionsMatchVariables(
+                                variable_name="RequestHeaders", selector="X-Azure-FDID"
+                            )
+                        ],
+                        operator="Equal",
+                        negation_condition=True,
+                        match_values=[front_door.profile.resource_guid],
+                    )
+                ],
+            )
+        ]
+
+    @staticmethod
+    def _rate_limit(
+        config: EnvironmentConfig, front_door: FrontDoor | None
+    ) -> list[WebApplicationFirewallPolicyCustomRules]:
+        """EDGE-2's per-IP limit. Behind Front Door the gateway sees Front Door's addresses, so
+        a per-address limit here would throttle many clients at once; Front Door's WAF limits
+        each client instead (constructs/azure/cdn.py)."""
+        if front_door is not None:
+            return []
+        return [
+            WebApplicationFirewallPolicyCustomRules(
+                name="RateLimitPerClientIp",
+                priority=10,
+                rule_type="RateLimitRule",
+                action="Block",
+                rate_limit_duration="OneMin",
+                rate_limit_threshold=config.edge.rate_limit_per_minute,
+                group_rate_limit_by="ClientAddr",
+                match_conditions=[
+                    WebApplicationFirewallPolicyCustomRulesMatchConditions(
+                        match_variables=[
+                            WebApplicationFirewallPolicyCustomRulesMatchConditionsMatchVariables(
+                                variable_name="RemoteAddr"
+                            )
+                        ],
+                        operator="IPMatch",
+                        negation_condition=False,
+                        match_values=["0.0.0.0/0"],  # every client; counted per address
+                    )
+                ],
+            )
+        ]
+
+    def _rest(
+        self,
+        config: EnvironmentConfig,
+        rg: ResourceGroup,
+        network: Network,
+        keys: Keys,
+        service: Service,
+        workspace: LogAnalyticsWorkspace,
+        vault_path: list[ITerraformDependable],
+        zones: list[str],
+    ) -> None:
         self.identity = UserAssignedIdentity(
             self,
             "identity",
