@@ -16,6 +16,7 @@ with `ManagedCertificate`:
 
 from typing import Any
 
+from azure_dns_zone import VALIDATION_RECORD, record_name
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks
 
 
@@ -43,14 +44,20 @@ class FrontDoorValidation(GroundworkCheck):
                 "its zone is not the stack's and no output hands over the validation token: "
                 "nobody creates the _dnsauth record, and the certificate is never issued"
             )
+        zone_name = stack.resources("azurerm_dns_zone")[zone.split(".", 1)[1]].get("name", "")
+        wanted = record_name(f"{VALIDATION_RECORD}.{body.get('host_name')}", str(zone_name))
         records = [
             f"azurerm_dns_txt_record.{name}"
             for name, txt in stack.resources("azurerm_dns_txt_record").items()
             if txt.get("zone_name") == f"${{{zone}.name}}"
+            and txt.get("name") == wanted
             and any(r.get("value") == token for r in blocks(txt, "record"))
         ]
         if not records:
-            return Verdict.failed(f"no TXT record in {zone} carries its validation token")
+            return Verdict.failed(
+                f"no TXT record {wanted} in {zone} carries its validation token: Front Door "
+                "never finds it"
+            )
         users = [
             address
             for address, user in stack.graph.of_type(
