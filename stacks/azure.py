@@ -20,6 +20,7 @@ from typing import Any
 import jsii
 from cdktf import Aspects, IAspect, TerraformOutput, TerraformResource
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
+from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.provider import (
     AzurermProvider,
     AzurermProviderFeatures,
@@ -231,7 +232,7 @@ class AzureStack(GroundworkStack):
             front_door=front_door,
         )
         if front_door is not None:
-            self._front_door(config, rg, front_door, edge)
+            self._front_door(config, rg, front_door, edge, logs.workspace)
         observability = Observability(
             self,
             "observability",
@@ -274,7 +275,12 @@ class AzureStack(GroundworkStack):
             )
 
     def _front_door(
-        self, config: EnvironmentConfig, rg: ResourceGroup, front_door: FrontDoor, edge: Edge
+        self,
+        config: EnvironmentConfig,
+        rg: ResourceGroup,
+        front_door: FrontDoor,
+        edge: Edge,
+        workspace: LogAnalyticsWorkspace,
     ) -> None:
         """Front Door's origin, routes and domain (CDN-1), in the stack's zone (DNS-1) or with
         the records the operator writes in theirs (README, "Azure: CDN and DNS")."""
@@ -283,7 +289,7 @@ class AzureStack(GroundworkStack):
             if config.features.dns_enabled
             else None
         )
-        front_door.serve(public_ip=edge.public_ip, zone=zone)
+        front_door.serve(public_ip=edge.public_ip, zone=zone, workspace=workspace)
         TerraformOutput(
             self,
             "front_door_host",

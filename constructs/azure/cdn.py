@@ -1,7 +1,7 @@
 """Builds the CDN (`features.cdn_enabled`): Azure Front Door Premium in front of the gateway,
 and, with `features.dns_enabled`, the domain's DNS zone and Front Door's managed certificate.
 
-Satisfies: CDN-1, DNS-1, EDGE-1, EDGE-2, DEPLOY-2, DEPLOY-4, DEPLOY-5
+Satisfies: CDN-1, DNS-1, EDGE-1, EDGE-2, EDGE-3, DEPLOY-2, DEPLOY-4, DEPLOY-5
 
 - CDN-1: profile `afd-<prefix>` (Premium_AzureFrontDoor, the SKU whose WAF runs managed rule
   sets: https://learn.microsoft.com/azure/frontdoor/standard-premium/tier-comparison), one
@@ -26,7 +26,8 @@ Satisfies: CDN-1, DNS-1, EDGE-1, EDGE-2, DEPLOY-2, DEPLOY-4, DEPLOY-5
   policy. Front Door counts per socket IP and per edge server
   (https://learn.microsoft.com/azure/web-application-firewall/afds/waf-front-door-rate-limit),
   so the gateway behind it, which sees Front Door's addresses, no longer rate-limits by IP.
-- EDGE-1 at the edge: the custom domain takes TLS 1.2 minimum.
+- EDGE-1 at the edge: the custom domain takes TLS 1.2 minimum. EDGE-3 at the edge: Front
+  Door's access, health-probe and WAF logs go to the environment's Log Analytics workspace.
 - DNS-1: the custom domain `domain` with a Front Door managed certificate. With
   `features.dns_enabled` the stack creates the public zone `domain`, the `_dnsauth` TXT record
   carrying the domain's validation token, and an alias A record at the zone apex to the
@@ -80,6 +81,12 @@ from cdktf_cdktf_provider_azurerm.cdn_frontdoor_security_policy import (
 from cdktf_cdktf_provider_azurerm.dns_a_record import DnsARecord
 from cdktf_cdktf_provider_azurerm.dns_txt_record import DnsTxtRecord, DnsTxtRecordRecord
 from cdktf_cdktf_provider_azurerm.dns_zone import DnsZone
+from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
+from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
+    MonitorDiagnosticSetting,
+    MonitorDiagnosticSettingEnabledLog,
+    MonitorDiagnosticSettingEnabledMetric,
+)
 from cdktf_cdktf_provider_azurerm.public_ip import PublicIp
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
@@ -101,6 +108,13 @@ COMPRESSED_TYPES = [
 # The record Front Door looks up to validate a domain: `_dnsauth.<domain>`, at the apex of
 # the domain's own zone (how-to-add-custom-domain).
 VALIDATION_RECORD = "_dnsauth"
+# EDGE-3 at the edge: Front Door's access, health-probe and WAF logs
+# (https://learn.microsoft.com/azure/frontdoor/front-door-diagnostics).
+LOG_CATEGORIES = (
+    "FrontDoorAccessLog",
+    "FrontDoorHealthProbeLog",
+    "FrontDoorWebApplicationFirewallLog",
+)
 DNS_TTL = 3600
 
 
@@ -134,7 +148,9 @@ class FrontDoor(Construct):
             response_timeout_seconds=60,
         )
 
-    def serve(self, *, public_ip: PublicIp, zone: DnsZone | None) -> None:
+    def serve(
+        self, *, public_ip: PublicIp, zone: DnsZone | None, workspace: LogAnalyticsWorkspace
+    ) -> None:
         """Endpoint, WAF, origin (the gateway at `public_ip`), routes and the custom domain,
         validated in `zone` when the stack owns it (DNS-1)."""
         config = self._config
@@ -301,6 +317,15 @@ class FrontDoor(Construct):
                     ),
                 )
             ),
+        )
+        MonitorDiagnosticSetting(
+            self,
+            "logs",
+            name="front-door-to-log-analytics",
+            target_resource_id=self.profile.id,
+            log_analytics_workspace_id=workspace.id,
+            enabled_log=[MonitorDiagnosticSettingEnabledLog(category=c) for c in LOG_CATEGORIES],
+            enabled_metric=[MonitorDiagnosticSettingEnabledMetric(category="AllMetrics")],
         )
         if zone is None:
             return  # the operator writes the records (stacks/azure.py outputs them)

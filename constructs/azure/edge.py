@@ -1,6 +1,6 @@
 """Builds the edge: Application Gateway WAF_v2 with a WAF policy, TLS policy, HTTPS and redirect.
 
-Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3, APP-7, DEPLOY-2
+Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3, APP-7, CDN-1, DEPLOY-2
 
 Routes (APP-7, `gateway_routing`): one HTTPS listener per route host (the environment's
 domain as `https`, other hosts as `https-<n>`, each with a redirect-only HTTP listener), a
@@ -31,6 +31,12 @@ so it waits for that endpoint and its DNS zone link as well as for its role (DEP
   protocol-enforcement rules block invalid headers.
 - EDGE-4: each backend is probed with `GET` of its service's health path at its interval;
   connection draining 30 s.
+
+CDN-1 (`features.cdn_enabled`, constructs/azure/cdn.py): behind Azure Front Door the WAF
+first blocks every request whose `X-Azure-FDID` header is not the profile's resource GUID
+(https://learn.microsoft.com/azure/frontdoor/origin-security), and leaves EDGE-2's per-client
+limit to Front Door's WAF: the gateway then sees Front Door's addresses, and a per-address
+limit would throttle many clients together.
 
 The gateway spans `config.network.zones` zones, autoscaling from `min_replicas`
 instances, and reaches the app over HTTPS on the environment's internal ingress.

@@ -1,6 +1,6 @@
 """Builds the VNet: three subnet tiers, NAT egress, NSGs with the NET-3 whitelist, flow logs.
 
-Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-1, DEPLOY-2, DEPLOY-5, DEPLOY-6
+Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-1, DEPLOY-2, DEPLOY-5, DEPLOY-6, CDN-1
 
 Subnets (NET-1) come from `constructs/subnets.py`. Azure subnets are regional and span
 every availability zone, so each tier is one subnet (the first zone slot of the plan)

@@ -18,7 +18,14 @@ from cdktf import Testing as CdktfTesting
 from matrix import ROOT, resources_of, start_synth, wait_all
 
 from stacks import stack_class
-from synth.config import ConfigError, EnvironmentConfig, parse_environment
+from synth.config import (
+    APP_MAX_LENGTH,
+    ENVIRONMENT_MAX_LENGTH,
+    ConfigError,
+    EnvironmentConfig,
+    parse_environment,
+)
+from synth.names import name_problems
 
 EDGE = Path(__file__).resolve().parent / "environments" / "edge.yaml"
 
@@ -108,6 +115,15 @@ def test_the_front_door_waf_prevents_with_managed_rules_and_a_rate_limit_edge_2(
         "patterns_to_match": ["/*"],
         "domain": [{"cdn_frontdoor_domain_id": ref(domain)}],
     }
+    # EDGE-3 at the edge: Front Door's access, probe and WAF logs reach Log Analytics.
+    profile, _ = named(stack, "azurerm_cdn_frontdoor_profile", f"afd-{config.prefix}")
+    _, logs = named(stack, "azurerm_monitor_diagnostic_setting", "front-door-to-log-analytics")
+    assert logs["target_resource_id"] == ref(profile)
+    assert [entry["category"] for entry in logs["enabled_log"]] == [
+        "FrontDoorAccessLog",
+        "FrontDoorHealthProbeLog",
+        "FrontDoorWebApplicationFirewallLog",
+    ]
 
 
 def test_the_gateway_admits_only_this_front_door_cdn_1(both) -> None:
@@ -192,6 +208,17 @@ def test_both_switches_off_build_no_front_door_and_keep_the_gateway_open() -> No
     _, waf = named(stack, "azurerm_web_application_firewall_policy", f"waf-{config.prefix}")
     assert [r["name"] for r in waf["custom_rules"]] == ["RateLimitPerClientIp"]
     assert "gateway_public_ip" in stack["output"]
+
+
+def test_front_door_and_zone_names_fit_at_the_longest_names_deploy_1() -> None:
+    """DEPLOY-1: the Front Door, WAF (letters and digits only) and zone names at the schema's
+    longest app and environment names (tests/stacks/test_longest_names.py builds neither)."""
+    app = "a" * APP_MAX_LENGTH
+    environment = "e" * ENVIRONMENT_MAX_LENGTH
+    config = parse_environment(environment, edge_data(app=app), source=str(EDGE), cloud="azure")
+    stack = json.loads(CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config)))
+    assert resources_of(stack, "azurerm_cdn_frontdoor_endpoint")
+    assert list(name_problems(stack)) == []
 
 
 @pytest.mark.parametrize(
