@@ -7,7 +7,8 @@ tier-comparison) and has:
 - an origin that is the stack's Application Gateway (its public IP), reached over HTTPS with
   the certificate name check on, sent `domain` as its host header, in an origin group that
   probes it over HTTPS;
-- routes, all HTTPS-only to the origin and redirecting HTTP: one caching exactly
+- routes, all HTTPS-only to the origin and redirecting HTTP, their custom domains TLS 1.2
+  minimum (EDGE-1 at the edge): one caching exactly
   `azure.cdn.cached_paths`, one forwarding `/*` with no cache;
 - a security policy attaching a Front Door WAF policy in Prevention mode with a managed rule
   set to every domain the routes serve (the custom domains, and the endpoint when a route
@@ -110,6 +111,18 @@ class FrontDoorServes(GroundworkCheck):
                 verdicts.append(Verdict.failed(f"{address} does not redirect HTTP to HTTPS"))
             if address_of(route.get("cdn_frontdoor_origin_group_id")) not in groups:
                 verdicts.append(Verdict.failed(f"{address} routes to no origin group of this"))
+        domains = stack.resources("azurerm_cdn_frontdoor_custom_domain")
+        for address in sorted(
+            {
+                address_of(d)
+                for r in routes.values()
+                for d in r.get("cdn_frontdoor_custom_domain_ids") or []
+            }
+            - {None}
+        ):
+            tls = (blocks(domains.get(str(address).split(".", 1)[1], {}), "tls") or [{}])[0]
+            if tls.get("minimum_tls_version") != "TLS12":
+                verdicts.append(Verdict.failed(f"{address} accepts TLS below 1.2 (EDGE-1)"))
         verdicts += self._waf(stack, profile, routes)
         return combine(verdicts) if verdicts else Verdict.passed()
 
