@@ -203,6 +203,10 @@ class FrontDoor(Construct):
             for s in config.services
             if s.route is not None and s.route.path_prefix == "/" and s.route.host is None
         )
+        # One origin: should its probes fail, Front Door still sends requests to every enabled
+        # origin of a group whose origins are all unhealthy (https://learn.microsoft.com/azure/
+        # frontdoor/health-probes; PSRule Azure.FrontDoor.Probe), so the probe informs the
+        # health metric and never takes the only origin out of service.
         self.origin_group = CdnFrontdoorOriginGroup(
             self,
             "origin-group",
