@@ -10,7 +10,7 @@ in one resource group, `rg-<prefix>`.
 
 The cache and the storage account exist only when a described service uses them (APP-7).
 
-Satisfies: TAG-1, STATE-1, STATE-2, APP-7, DEPLOY-3, DEPLOY-4
+Satisfies: TAG-1, STATE-1, STATE-2, APP-7, CDN-1, DNS-1, DEPLOY-3, DEPLOY-4
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 import jsii
 from cdktf import Aspects, IAspect, TerraformOutput, TerraformResource
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
+from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.provider import (
     AzurermProvider,
     AzurermProviderFeatures,
@@ -31,6 +32,7 @@ from cdktf_cdktf_provider_time.provider import TimeProvider
 from constructs import Construct, IConstruct
 from constructs.azure.budget import Budget
 from constructs.azure.cache import Cache
+from constructs.azure.cdn import FrontDoor, Zone
 from constructs.azure.database import Database
 from constructs.azure.edge import Edge
 from constructs.azure.identity import Identity
@@ -211,6 +213,12 @@ class AzureStack(GroundworkStack):
             apps=service.apps,
             waits_for=[*vault_path, service.logs],
         )
+        # CDN-1, DNS-1 (optional): Front Door in front of the gateway, and the domain's zone.
+        front_door = (
+            FrontDoor(self, "cdn", config=config, resource_group=rg)
+            if config.features.cdn_enabled
+            else None
+        )
         edge = Edge(
             self,
             "edge",
@@ -221,7 +229,10 @@ class AzureStack(GroundworkStack):
             service=service,
             workspace=logs.workspace,
             vault_path=vault_path,
+            front_door=front_door,
         )
+        if front_door is not None:
+            self._front_door(config, rg, front_door, edge, logs.workspace)
         observability = Observability(
             self,
             "observability",
@@ -245,12 +256,13 @@ class AzureStack(GroundworkStack):
         # OBS-4, EDGE-1: nothing here creates DNS for `domain` (its zone is the operator's);
         # the uptime test and clients reach the gateway only once an A record for `domain`
         # points at this address (README, "Azure: DNS for the domain").
-        TerraformOutput(
-            self,
-            "gateway_public_ip",
-            value=edge.public_ip.ip_address,
-            description=f"Create an A record {config.domain} -> this address (the gateway)",
-        )
+        if front_door is None:
+            TerraformOutput(
+                self,
+                "gateway_public_ip",
+                value=edge.public_ip.ip_address,
+                description=f"Create an A record {config.domain} -> this address (the gateway)",
+            )
         for name, built in service.apps.items():
             # `release_image` for the default service (today's output), one per other service.
             TerraformOutput(
@@ -261,6 +273,44 @@ class AzureStack(GroundworkStack):
                 + ("" if name == DEFAULT_SERVICE_NAME else f" to service {name}")
                 + " (az containerapp update)",
             )
+
+    def _front_door(
+        self,
+        config: EnvironmentConfig,
+        rg: ResourceGroup,
+        front_door: FrontDoor,
+        edge: Edge,
+        workspace: LogAnalyticsWorkspace,
+    ) -> None:
+        """Front Door's origin, routes and domain (CDN-1), in the stack's zone (DNS-1) or with
+        the records the operator writes in theirs (README, "Azure: CDN and DNS")."""
+        zone = (
+            Zone(self, "dns", config=config, resource_group=rg).zone
+            if config.features.dns_enabled
+            else None
+        )
+        front_door.serve(public_ip=edge.public_ip, zone=zone, workspace=workspace)
+        TerraformOutput(
+            self,
+            "front_door_host",
+            value=front_door.endpoint.host_name,
+            description=f"Front Door's endpoint host, which serves {config.domain}",
+        )
+        if zone is not None:
+            TerraformOutput(
+                self,
+                "dns_name_servers",
+                value=zone.name_servers,
+                description=f"Delegate {config.domain} to these (NS records in its parent zone)",
+            )
+            return
+        TerraformOutput(
+            self,
+            "front_door_validation_token",
+            value=front_door.custom_domain.validation_token,
+            description=f"Create TXT _dnsauth.{config.domain} with this value, and point "
+            f"{config.domain} at front_door_host (CNAME, or an alias at a zone apex)",
+        )
 
 
 class AzureBootstrapStack(GroundworkStack):

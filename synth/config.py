@@ -301,6 +301,35 @@ class AzureCertificateConfig(Strict):
         return f"https://{self.vault_name}.vault.azure.net/secrets/{self.certificate_name}"
 
 
+# CDN-1 on Azure: a Front Door route pattern for a cached path: a path of one or more
+# segments ending in `/*` ("Routing architecture overview", patterns to match:
+# https://learn.microsoft.com/azure/frontdoor/front-door-route-matching). `/*` itself is the
+# uncached catch-all route, never a cached one.
+_CACHED_PATH = r"^(/[A-Za-z0-9._~-]+)+/\*$"
+# Front Door takes at most 25 patterns per route ("Azure Front Door Standard and Premium
+# limits", paths per route:
+# https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits).
+FRONT_DOOR_PATTERNS_PER_ROUTE = 25
+
+
+class AzureCdnConfig(Strict):
+    """CDN-1 on Azure (`features.cdn_enabled`): the paths Azure Front Door caches at its
+    edge; every other path is forwarded to the gateway uncached."""
+
+    cached_paths: Annotated[
+        list[Annotated[str, Field(pattern=_CACHED_PATH)]],
+        Field(min_length=1, max_length=FRONT_DOOR_PATTERNS_PER_ROUTE),
+    ] = Field(default_factory=lambda: ["/static/*", "/assets/*"])
+
+    @field_validator("cached_paths")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        repeated = sorted({path for path in value if value.count(path) > 1})
+        if repeated:
+            raise ValueError(f"lists {', '.join(repeated)} more than once")
+        return value
+
+
 class AzureConfig(Strict):
     subscription_id: Annotated[
         str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -317,6 +346,7 @@ class AzureConfig(Strict):
     # EDGE-1, OBS-4: required for an Azure workload (azure_certificate_problems); optional here
     # so other clouds' files need not carry it.
     certificate: AzureCertificateConfig | None = None
+    cdn: AzureCdnConfig = Field(default_factory=AzureCdnConfig)  # CDN-1
 
 
 def _private_network(value: str) -> str:
@@ -808,8 +838,8 @@ def aws_edge_problems(config: EnvironmentConfig) -> list[str]:
 # then show the requirement unchecked, but the file would have said it was on.
 BUILT_FEATURES = {
     "auth_enabled": ("aws", "gcp"),
-    "cdn_enabled": (),
-    "dns_enabled": ("aws",),
+    "cdn_enabled": ("azure",),
+    "dns_enabled": ("aws", "azure"),
 }
 # Why a cloud cannot build a component at all, and what the operator does instead.
 NOT_EXPRESSIBLE = {
@@ -899,6 +929,64 @@ def azure_certificate_problems(config: EnvironmentConfig) -> list[str]:
     if certificate.key_vault_id is not None or certificate.certificate_name is not None:
         problems.append(
             "azure.certificate: key_vault_id/certificate_name are set, but source is self_signed"
+        )
+    return problems
+
+
+# A Front Door managed certificate's host name is at most 64 characters, the limit of a
+# certificate's common name (hashicorp/terraform-provider-azurerm #32349, which made azurerm
+# refuse longer ones at plan; RFC 5280 ub-common-name).
+MANAGED_CERTIFICATE_HOST_LENGTH = 64
+
+
+def azure_edge_problems(config: EnvironmentConfig) -> list[str]:
+    """CDN-1 and DNS-1 on Azure: the combinations Front Door and the gateway cannot serve.
+
+    - DNS-1 needs a managed certificate for `domain`: Application Gateway takes only
+      certificates from Key Vault or uploaded files and cannot obtain one
+      (https://learn.microsoft.com/azure/application-gateway/ssl-overview); Front Door can,
+      validated by a TXT record in the zone. So dns_enabled needs cdn_enabled.
+    - Front Door reaches the gateway over HTTPS and checks its certificate chain against the
+      CAs Microsoft trusts ("End-to-end TLS with Azure Front Door", backend TLS connection:
+      https://learn.microsoft.com/azure/frontdoor/end-to-end-tls): a self-signed gateway
+      certificate fails every request, so cdn_enabled needs source key_vault.
+    - Front Door sends `domain` as the host header to the gateway (one origin, whose health
+      probe must reach the domain's listener), so route hosts other than `domain` are refused.
+    """
+    if config.cloud != "azure" or config.role != "workload":
+        return []
+    features = config.features
+    problems = []
+    if features.dns_enabled and not features.cdn_enabled:
+        problems.append(
+            "features.dns_enabled: true needs features.cdn_enabled: true on Azure: DNS-1 asks "
+            "for a managed certificate, which Application Gateway cannot obtain (it serves "
+            "certificates from Key Vault only) and Azure Front Door can; switch cdn_enabled on, "
+            "or keep dns_enabled false and point your own zone at the gateway (README, "
+            '"Azure: DNS for the domain")'
+        )
+    if not features.cdn_enabled:
+        return problems
+    certificate = config.azure.certificate
+    if certificate is not None and certificate.source == "self_signed":
+        problems.append(
+            "azure.certificate.source: 'self_signed' with features.cdn_enabled: Azure Front Door "
+            "refuses an origin certificate no trusted CA signed, so every request would fail; "
+            "use source: key_vault with a CA-issued certificate for the domain"
+        )
+    hosts = sorted(
+        {s.route.host for s in config.services if s.route and s.route.host} - {config.domain}
+    )
+    if hosts:
+        problems.append(
+            f"services[].route.host: {', '.join(hosts)} with features.cdn_enabled: on Azure "
+            f"Front Door serves {config.domain} only (it sends that host to the gateway); "
+            "route those services by path_prefix on the domain, or switch cdn_enabled off"
+        )
+    if len(config.domain) > MANAGED_CERTIFICATE_HOST_LENGTH:
+        problems.append(
+            f"domain: {config.domain!r} is longer than the {MANAGED_CERTIFICATE_HOST_LENGTH} "
+            "characters of a Front Door managed certificate's host name (features.cdn_enabled)"
         )
     return problems
 
@@ -1079,6 +1167,7 @@ def parse_environment(
         + feature_problems(config)
         + restart_tag_problems(config)
         + azure_certificate_problems(config)
+        + azure_edge_problems(config)
     )
     if problems:
         raise ConfigError("\n".join(f"{source}: {problem}" for problem in problems))

@@ -198,6 +198,7 @@ GCP_RULES: tuple[NameRule, ...] = (
 _AZURE_NAMING = (
     "https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules"
 )
+_FRONT_DOOR_NAMING = "https://github.com/hashicorp/terraform-provider-azurerm (cdn/validate)"
 # Letters, digits, '_', '.', '-'; starts with a letter or digit, ends with one or '_'.
 _AZURE_NETWORK = r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?"
 
@@ -269,6 +270,30 @@ AZURE_RULES: tuple[NameRule, ...] = (
              "https://learn.microsoft.com/rest/api/consumption/budgets/create-or-update"),
     # Locks: letters, digits, '.', '_', '-', '()'; not ending in '.' (resource-name-rules).
     NameRule("azurerm_management_lock", "name", 90, r"[\w().-]*[\w()-]", _AZURE_NAMING),
+    # Front Door (CDN-1): azurerm's validators for each name, internal/services/cdn/validate/
+    # front_door_{name,endpoint_name,origin_group_name,origin_name,route_name,
+    # custom_domain_name,firewall_policy_name,security_policy_name}.go.
+    NameRule("azurerm_cdn_frontdoor_profile", "name", 90, _ALNUM_HYPHEN, _FRONT_DOOR_NAMING,
+             min_length=2),
+    NameRule("azurerm_cdn_frontdoor_endpoint", "name", 46, _ALNUM_HYPHEN, _FRONT_DOOR_NAMING,
+             min_length=2),
+    NameRule("azurerm_cdn_frontdoor_origin_group", "name", 90, _ALNUM_HYPHEN, _FRONT_DOOR_NAMING,
+             min_length=2),
+    NameRule("azurerm_cdn_frontdoor_origin", "name", 90, _ALNUM_HYPHEN, _FRONT_DOOR_NAMING,
+             min_length=2),
+    NameRule("azurerm_cdn_frontdoor_route", "name", 90, _ALNUM_HYPHEN, _FRONT_DOOR_NAMING,
+             min_length=2),
+    NameRule("azurerm_cdn_frontdoor_custom_domain", "name", 260, _ALNUM_HYPHEN,
+             _FRONT_DOOR_NAMING, min_length=2),
+    NameRule("azurerm_cdn_frontdoor_firewall_policy", "name", 128, r"[A-Za-z][A-Za-z0-9]*",
+             _FRONT_DOOR_NAMING),
+    # No length in azurerm's validator; ARM's for profiles/securityPolicies (resource-name-rules).
+    NameRule("azurerm_cdn_frontdoor_security_policy", "name", 260, _ALNUM_HYPHEN,
+             _FRONT_DOOR_NAMING),
+    # DNS-1: a public zone is a domain name: labels of 1-63, 253 in all (RFC 1035 2.3.4;
+    # resource-name-rules, Microsoft.Network/dnszones).
+    NameRule("azurerm_dns_zone", "name", 253,
+             r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", _AZURE_NAMING, min_length=3),
 )  # fmt: skip
 
 NAME_RULES: tuple[NameRule, ...] = (*AWS_RULES, *GCP_RULES, *AZURE_RULES)

@@ -1,6 +1,6 @@
 """Builds the edge: Application Gateway WAF_v2 with a WAF policy, TLS policy, HTTPS and redirect.
 
-Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3, APP-7, DEPLOY-2
+Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, NET-3, APP-7, CDN-1, DEPLOY-2
 
 Routes (APP-7, `gateway_routing`): one HTTPS listener per route host (the environment's
 domain as `https`, other hosts as `https-<n>`, each with a redirect-only HTTP listener), a
@@ -31,6 +31,12 @@ so it waits for that endpoint and its DNS zone link as well as for its role (DEP
   protocol-enforcement rules block invalid headers.
 - EDGE-4: each backend is probed with `GET` of its service's health path at its interval;
   connection draining 30 s.
+
+CDN-1 (`features.cdn_enabled`, constructs/azure/cdn.py): behind Azure Front Door the WAF
+first blocks every request whose `X-Azure-FDID` header is not the profile's resource GUID
+(https://learn.microsoft.com/azure/frontdoor/origin-security), and leaves EDGE-2's per-client
+limit to Front Door's WAF: the gateway then sees Front Door's addresses, and a per-address
+limit would throttle many clients together.
 
 The gateway spans `config.network.zones` zones, autoscaling from `min_replicas`
 instances, and reaches the app over HTTPS on the environment's internal ingress.
@@ -95,6 +101,7 @@ from cdktf_cdktf_provider_azurerm.web_application_firewall_policy import (
 )
 from constructs import Construct
 from constructs.azure import waivers
+from constructs.azure.cdn import FrontDoor
 from constructs.azure.keys import Keys
 from constructs.azure.network import Network
 from constructs.azure.propagation import propagated
@@ -316,6 +323,7 @@ class Edge(Construct):
         service: Service,
         workspace: LogAnalyticsWorkspace,
         vault_path: list[ITerraformDependable],
+        front_door: FrontDoor | None = None,
     ) -> None:
         super().__init__(scope, id_)
         rg = resource_group
@@ -342,27 +350,8 @@ class Edge(Construct):
                 ]
             ),
             custom_rules=[
-                WebApplicationFirewallPolicyCustomRules(
-                    name="RateLimitPerClientIp",
-                    priority=10,
-                    rule_type="RateLimitRule",
-                    action="Block",
-                    rate_limit_duration="OneMin",
-                    rate_limit_threshold=config.edge.rate_limit_per_minute,
-                    group_rate_limit_by="ClientAddr",
-                    match_conditions=[
-                        WebApplicationFirewallPolicyCustomRulesMatchConditions(
-                            match_variables=[
-                                WebApplicationFirewallPolicyCustomRulesMatchConditionsMatchVariables(
-                                    variable_name="RemoteAddr"
-                                )
-                            ],
-                            operator="IPMatch",
-                            negation_condition=False,
-                            match_values=["0.0.0.0/0"],  # every client; counted per address
-                        )
-                    ],
-                )
+                *self._front_door_only(front_door),
+                *self._rate_limit(config, front_door),
             ],
         )
         waive(
@@ -373,7 +362,83 @@ class Edge(Construct):
             owner=waivers.OWNER,
             expires=waivers.EXPIRES,
         )
+        self._rest(config, rg, network, keys, service, workspace, vault_path, zones)
 
+    @staticmethod
+    def _front_door_only(
+        front_door: FrontDoor | None,
+    ) -> list[WebApplicationFirewallPolicyCustomRules]:
+        """CDN-1: behind Front Door, block every request whose X-Azure-FDID is not this
+        profile's GUID: the AzureFrontDoor.Backend tag the NSG admits is every customer's Front
+        Door (https://learn.microsoft.com/azure/frontdoor/origin-security, "Front Door
+        identifier")."""
+        if front_door is None:
+            return []
+        return [
+            WebApplicationFirewallPolicyCustomRules(
+                name="OnlyThisFrontDoor",
+                priority=5,
+                rule_type="MatchRule",
+                action="Block",
+                match_conditions=[
+                    WebApplicationFirewallPolicyCustomRulesMatchConditions(
+                        match_variables=[
+                            WebApplicationFirewallPolicyCustomRulesMatchConditionsMatchVariables(
+                                variable_name="RequestHeaders", selector="X-Azure-FDID"
+                            )
+                        ],
+                        operator="Equal",
+                        negation_condition=True,
+                        match_values=[front_door.profile.resource_guid],
+                    )
+                ],
+            )
+        ]
+
+    @staticmethod
+    def _rate_limit(
+        config: EnvironmentConfig, front_door: FrontDoor | None
+    ) -> list[WebApplicationFirewallPolicyCustomRules]:
+        """EDGE-2's per-IP limit. Behind Front Door the gateway sees Front Door's addresses, so
+        a per-address limit here would throttle many clients at once; Front Door's WAF limits
+        each client instead (constructs/azure/cdn.py)."""
+        if front_door is not None:
+            return []
+        return [
+            WebApplicationFirewallPolicyCustomRules(
+                name="RateLimitPerClientIp",
+                priority=10,
+                rule_type="RateLimitRule",
+                action="Block",
+                rate_limit_duration="OneMin",
+                rate_limit_threshold=config.edge.rate_limit_per_minute,
+                group_rate_limit_by="ClientAddr",
+                match_conditions=[
+                    WebApplicationFirewallPolicyCustomRulesMatchConditions(
+                        match_variables=[
+                            WebApplicationFirewallPolicyCustomRulesMatchConditionsMatchVariables(
+                                variable_name="RemoteAddr"
+                            )
+                        ],
+                        operator="IPMatch",
+                        negation_condition=False,
+                        match_values=["0.0.0.0/0"],  # every client; counted per address
+                    )
+                ],
+            )
+        ]
+
+    def _rest(
+        self,
+        config: EnvironmentConfig,
+        rg: ResourceGroup,
+        network: Network,
+        keys: Keys,
+        service: Service,
+        workspace: LogAnalyticsWorkspace,
+        vault_path: list[ITerraformDependable],
+        zones: list[str],
+    ) -> None:
         self.identity = UserAssignedIdentity(
             self,
             "identity",

@@ -1,6 +1,6 @@
 """Builds the VNet: three subnet tiers, NAT egress, NSGs with the NET-3 whitelist, flow logs.
 
-Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-1, DEPLOY-2, DEPLOY-5, DEPLOY-6
+Satisfies: NET-1, NET-2, NET-3, NET-4, DEPLOY-1, DEPLOY-2, DEPLOY-5, DEPLOY-6, CDN-1
 
 Subnets (NET-1) come from `constructs/subnets.py`. Azure subnets are regional and span
 every availability zone, so each tier is one subnet (the first zone slot of the plan)
@@ -149,12 +149,28 @@ class IngressRule:
     any_destination: bool = False
 
 
-def ingress_rules(*, cache: bool = True) -> tuple[IngressRule, ...]:
+# CDN-1: Front Door reaches its origins from the addresses of this service tag ("Secure
+# traffic to Azure Front Door origins", https://learn.microsoft.com/azure/frontdoor/
+# origin-security); it covers every customer's Front Door, so the gateway's WAF also checks
+# the X-Azure-FDID header (constructs/azure/edge.py).
+FRONT_DOOR_TAG = "AzureFrontDoor.Backend"
+
+
+def ingress_rules(*, cache: bool = True, front_door: bool = False) -> tuple[IngressRule, ...]:
     """NET-3 as data: every inbound allow rule of every subnet; app -> cache only where the
-    stack has a cache (`config.uses_cache`, APP-7)."""
+    stack has a cache (`config.uses_cache`, APP-7). Behind Front Door (`cdn_enabled`, CDN-1)
+    the gateway admits Front Door on 443 instead of the Internet on 443 and 80 (Front Door
+    redirects HTTP to HTTPS itself and forwards HTTPS only)."""
+    edge = (
+        (IngressRule("public", "https-from-front-door", FRONT_DOOR_TAG, (str(HTTPS),), "CDN-1"),)
+        if front_door
+        else (
+            IngressRule("public", "https-from-internet", "Internet", (str(HTTPS),), "EDGE-1"),
+            IngressRule("public", "http-redirect", "Internet", (str(HTTP),), "only redirects"),
+        )
+    )
     rules = (
-        IngressRule("public", "https-from-internet", "Internet", (str(HTTPS),), "EDGE-1"),
-        IngressRule("public", "http-redirect", "Internet", (str(HTTP),), "only redirects"),
+        *edge,
         IngressRule(
             "public",
             "gateway-manager",
@@ -367,7 +383,7 @@ class Network(Construct):
 
     def _rules(self, config: EnvironmentConfig) -> None:
         priorities: dict[str, int] = {}
-        for rule in ingress_rules(cache=config.uses_cache):
+        for rule in ingress_rules(cache=config.uses_cache, front_door=config.features.cdn_enabled):
             priority = priorities[rule.subnet] = priorities.get(rule.subnet, 90) + 10
             source = self.cidrs.get(rule.source, rule.source)
             created = self._rule(

@@ -205,15 +205,14 @@ def test_platform_names_are_reserved_on_every_cloud_by_use() -> None:
     assert "BUCKET_NAME" in reserved_environment({"object_storage"})
 
 
+# Azure builds CDN-1 and DNS-1 with conditions of its own (tests/constructs/azure/test_cdn.py).
 @pytest.mark.parametrize(
     ("cloud", "feature", "built"),
     [
         ("aws", "cdn_enabled", False),
         ("gcp", "cdn_enabled", False),
-        ("azure", "cdn_enabled", False),
         ("aws", "dns_enabled", True),
         ("gcp", "dns_enabled", False),
-        ("azure", "dns_enabled", False),
         ("aws", "auth_enabled", True),
         ("gcp", "auth_enabled", True),
         ("azure", "auth_enabled", False),

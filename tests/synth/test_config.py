@@ -734,3 +734,29 @@ def test_a_bad_inherited_value_is_reported_once_under_service(tmp_path: Path) ->
     assert "services[0].min_replicas: Input should be a valid integer (got 'three')" in (
         error_of(tmp_path, "production", data)
     )
+
+
+# CDN-1 on Azure: the paths Front Door caches (azure.cdn.cached_paths).
+def test_azure_front_door_caches_static_and_assets_by_default() -> None:
+    config = parse_environment("dev", shipped("dev"), source="dev.yaml")
+    assert config.azure.cdn.cached_paths == ["/static/*", "/assets/*"]
+
+
+@pytest.mark.parametrize(
+    ("paths", "problem"),
+    [
+        (["/static"], "String should match pattern"),  # a route pattern ends in /*
+        (["/*"], "String should match pattern"),  # the uncached catch-all, never cached
+        (["static/*"], "String should match pattern"),
+        (["/static/*", "/static/*"], "lists /static/* more than once"),
+        ([], "at least 1 item"),
+        ([f"/p{i}/*" for i in range(26)], "at most 25 items"),  # Front Door's patterns per route
+    ],
+)
+def test_azure_cached_paths_are_front_door_route_patterns(
+    tmp_path: Path, paths: list[str], problem: str
+) -> None:
+    data = shipped("dev")
+    data["azure"] = {**data["azure"], "cdn": {"cached_paths": paths}}
+    message = error_of(tmp_path, "dev", data)
+    assert "azure.cdn.cached_paths" in message and problem in message, message

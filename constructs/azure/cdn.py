@@ -1,0 +1,363 @@
+"""Builds the CDN (`features.cdn_enabled`): Azure Front Door Premium in front of the gateway,
+and, with `features.dns_enabled`, the domain's DNS zone and Front Door's managed certificate.
+
+Satisfies: CDN-1, DNS-1, EDGE-1, EDGE-2, EDGE-3, DEPLOY-2, DEPLOY-4, DEPLOY-5
+
+- CDN-1: profile `afd-<prefix>` (Premium_AzureFrontDoor, the SKU whose WAF runs managed rule
+  sets: https://learn.microsoft.com/azure/frontdoor/standard-premium/tier-comparison), one
+  endpoint, an origin group probing the domain's `/` service health path with GET over HTTPS,
+  and one origin: the Application Gateway's public IP, sent `domain` as its host header so
+  the gateway's HTTPS listener for the domain answers, with the certificate name check on
+  (the gateway's certificate is CA-issued for the domain: synth.config
+  `azure_edge_problems` refuses a self-signed one with the CDN). Two routes on the domain:
+  `azure.cdn.cached_paths` cached at the edge (query strings in the key, compressed), and
+  `/*` forwarded uncached; both HTTPS-only to the origin, HTTP redirected to HTTPS.
+  The origin is reachable only through this profile where Azure allows it
+  ("Secure traffic to Azure Front Door origins",
+  https://learn.microsoft.com/azure/frontdoor/origin-security): the gateway subnet's NSG
+  admits the `AzureFrontDoor.Backend` service tag on 443 and no Internet
+  (constructs/azure/network.py), and the gateway's WAF blocks any request whose
+  `X-Azure-FDID` header is not this profile's resource GUID (constructs/azure/edge.py), since
+  the service tag covers every customer's Front Door.
+- EDGE-2 at the edge: a Front Door WAF policy (Prevention) with Microsoft's Default Rule Set
+  2.1 and the Bot Manager rule set 1.0, both Block (DRS 2.x scores anomalies and blocks on
+  the score; hashicorp/terraform-provider-azurerm #18480, #19095), and a per-client-IP rate
+  limit of `edge.rate_limit_per_minute` a minute, attached to the custom domain by a security
+  policy. Front Door counts per socket IP and per edge server
+  (https://learn.microsoft.com/azure/web-application-firewall/afds/waf-front-door-rate-limit),
+  so the gateway behind it, which sees Front Door's addresses, no longer rate-limits by IP.
+- EDGE-1 at the edge: the custom domain takes TLS 1.2 minimum. EDGE-3 at the edge: Front
+  Door's access, health-probe and WAF logs go to the environment's Log Analytics workspace.
+- DNS-1: the custom domain `domain` with a Front Door managed certificate. With
+  `features.dns_enabled` the stack creates the public zone `domain`, the `_dnsauth` TXT record
+  carrying the domain's validation token, and an alias A record at the zone apex to the
+  endpoint (a CNAME cannot sit at a zone apex); the zone's name servers are an output, to be
+  delegated from the parent zone (README, "Azure: CDN and DNS"). Without it the operator
+  creates those two records in their own zone from the outputs.
+- DEPLOY-5: the routes and the custom-domain association wait for the TXT record Front Door
+  validates the domain with ("Configure a custom domain on Azure Front Door",
+  https://learn.microsoft.com/azure/frontdoor/standard-premium/how-to-add-custom-domain);
+  DEPLOY-2: the alias record that sends clients to Front Door waits for the routes and the
+  security policy, so no request reaches the endpoint before the WAF and the routes exist
+  (the provider's custom-domain example orders its record the same way).
+"""
+
+from __future__ import annotations
+
+import re
+
+from cdktf_cdktf_provider_azurerm.cdn_frontdoor_custom_domain import (
+    CdnFrontdoorCustomDomain,
+    CdnFrontdoorCustomDomainTls,
+)
+from cdktf_cdktf_provider_azurerm.cdn_frontdoor_custom_domain_association import (
+    CdnFrontdoorCustomDomainAssociation,
+)
+from cdktf_cdktf_provider_azurerm.cdn_frontdoor_endpoint import CdnFrontdoorEndpoint
+from cdktf_cdktf_provider_azurerm.cdn_frontdoor_firewall_policy import (
+    CdnFrontdoorFirewallPolicy,
+    CdnFrontdoorFirewallPolicyCustomRule,
+    CdnFrontdoorFirewallPolicyCustomRuleMatchCondition,
+    CdnFrontdoorFirewallPolicyManagedRule,
+)
+from cdktf_cdktf_provider_azurerm.cdn_frontdoor_origin import CdnFrontdoorOrigin
+from cdktf_cdktf_provider_azurerm.cdn_frontdoor_origin_group import (
+    CdnFrontdoorOriginGroup,
+    CdnFrontdoorOriginGroupHealthProbe,
+    CdnFrontdoorOriginGroupLoadBalancing,
+)
+from cdktf_cdktf_provider_azurerm.cdn_frontdoor_profile import CdnFrontdoorProfile
+from cdktf_cdktf_provider_azurerm.cdn_frontdoor_route import (
+    CdnFrontdoorRoute,
+    CdnFrontdoorRouteCache,
+)
+from cdktf_cdktf_provider_azurerm.cdn_frontdoor_security_policy import (
+    CdnFrontdoorSecurityPolicy,
+    CdnFrontdoorSecurityPolicySecurityPolicies,
+    CdnFrontdoorSecurityPolicySecurityPoliciesFirewall,
+    CdnFrontdoorSecurityPolicySecurityPoliciesFirewallAssociation,
+    CdnFrontdoorSecurityPolicySecurityPoliciesFirewallAssociationDomain,
+)
+from cdktf_cdktf_provider_azurerm.dns_a_record import DnsARecord
+from cdktf_cdktf_provider_azurerm.dns_txt_record import DnsTxtRecord, DnsTxtRecordRecord
+from cdktf_cdktf_provider_azurerm.dns_zone import DnsZone
+from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
+from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
+    MonitorDiagnosticSetting,
+    MonitorDiagnosticSettingEnabledLog,
+    MonitorDiagnosticSettingEnabledMetric,
+)
+from cdktf_cdktf_provider_azurerm.public_ip import PublicIp
+from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+from constructs import Construct
+
+from synth.config import EnvironmentConfig
+
+SKU = "Premium_AzureFrontDoor"
+MANAGED_RULE_SETS = (("Microsoft_DefaultRuleSet", "2.1"), ("Microsoft_BotManagerRuleSet", "1.0"))
+# Front Door compresses only the MIME types it is told to
+# (https://learn.microsoft.com/azure/frontdoor/standard-premium/how-to-compression).
+COMPRESSED_TYPES = [
+    "text/css",
+    "text/html",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "image/svg+xml",
+]
+# The record Front Door looks up to validate a domain: `_dnsauth.<domain>`, at the apex of
+# the domain's own zone (how-to-add-custom-domain).
+VALIDATION_RECORD = "_dnsauth"
+# EDGE-3 at the edge: Front Door's access, health-probe and WAF logs
+# (https://learn.microsoft.com/azure/frontdoor/front-door-diagnostics).
+LOG_CATEGORIES = (
+    "FrontDoorAccessLog",
+    "FrontDoorHealthProbeLog",
+    "FrontDoorWebApplicationFirewallLog",
+)
+DNS_TTL = 3600
+
+
+def firewall_policy_name(prefix: str) -> str:
+    """Front Door WAF policy names take letters and digits only, starting with a letter
+    (azurerm `validate.FrontDoorWAFName`; synth/names.py)."""
+    return "waf" + re.sub(r"[^A-Za-z0-9]", "", prefix)
+
+
+class FrontDoor(Construct):
+    """Front Door profile `afd-<prefix>`; `serve` puts it in front of the gateway."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        resource_group: ResourceGroup,
+    ) -> None:
+        super().__init__(scope, id_)
+        self._config = config
+        self._resource_group = resource_group
+        # Created before the gateway: its WAF admits only this profile's GUID (X-Azure-FDID).
+        self.profile = CdnFrontdoorProfile(
+            self,
+            "profile",
+            name=f"afd-{config.prefix}",
+            resource_group_name=resource_group.name,
+            sku_name=SKU,
+            response_timeout_seconds=60,
+        )
+
+    def serve(
+        self, *, public_ip: PublicIp, zone: DnsZone | None, workspace: LogAnalyticsWorkspace
+    ) -> None:
+        """Endpoint, WAF, origin (the gateway at `public_ip`), routes and the custom domain,
+        validated in `zone` when the stack owns it (DNS-1)."""
+        config = self._config
+        rg = self._resource_group
+        self.firewall_policy = CdnFrontdoorFirewallPolicy(
+            self,
+            "waf",
+            name=firewall_policy_name(config.prefix),
+            resource_group_name=rg.name,
+            sku_name=self.profile.sku_name,
+            enabled=True,
+            mode="Prevention",
+            request_body_check_enabled=True,
+            managed_rule=[
+                CdnFrontdoorFirewallPolicyManagedRule(
+                    type=rule_set, version=version, action="Block"
+                )
+                for rule_set, version in MANAGED_RULE_SETS
+            ],
+            custom_rule=[
+                CdnFrontdoorFirewallPolicyCustomRule(
+                    name="RateLimitPerClientIp",
+                    priority=10,
+                    type="RateLimitRule",
+                    action="Block",
+                    enabled=True,
+                    rate_limit_duration_in_minutes=1,
+                    rate_limit_threshold=config.edge.rate_limit_per_minute,
+                    match_condition=[
+                        CdnFrontdoorFirewallPolicyCustomRuleMatchCondition(
+                            match_variable="RemoteAddr",
+                            operator="IPMatch",
+                            negation_condition=False,
+                            # every client; Front Door counts per client IP
+                            match_values=["0.0.0.0/0", "::/0"],
+                        )
+                    ],
+                )
+            ],
+        )
+        self.endpoint = CdnFrontdoorEndpoint(
+            self,
+            "endpoint",
+            name=f"fde-{config.prefix}",
+            cdn_frontdoor_profile_id=self.profile.id,
+            enabled=True,
+        )
+        root = next(
+            s
+            for s in config.services
+            if s.route is not None and s.route.path_prefix == "/" and s.route.host is None
+        )
+        # One origin: should its probes fail, Front Door still sends requests to every enabled
+        # origin of a group whose origins are all unhealthy (https://learn.microsoft.com/azure/
+        # frontdoor/health-probes; PSRule Azure.FrontDoor.Probe), so the probe informs the
+        # health metric and never takes the only origin out of service.
+        self.origin_group = CdnFrontdoorOriginGroup(
+            self,
+            "origin-group",
+            name="gateway",
+            cdn_frontdoor_profile_id=self.profile.id,
+            session_affinity_enabled=False,
+            load_balancing=CdnFrontdoorOriginGroupLoadBalancing(
+                sample_size=4, successful_samples_required=3
+            ),
+            health_probe=CdnFrontdoorOriginGroupHealthProbe(
+                protocol="Https",
+                request_type="GET",  # EDGE-4's GET of the health path
+                path=root.health.path,
+                interval_in_seconds=root.health.interval_seconds,
+            ),
+        )
+        self.origin = CdnFrontdoorOrigin(
+            self,
+            "origin",
+            name="gateway",
+            cdn_frontdoor_origin_group_id=self.origin_group.id,
+            enabled=True,
+            # The gateway's public IP has no Azure FQDN; Front Door takes an IPv4 origin.
+            host_name=public_ip.ip_address,
+            # The gateway's listener for the domain (host name + SNI) answers this host, and
+            # Front Door checks the gateway's certificate against it.
+            origin_host_header=config.domain,
+            certificate_name_check_enabled=True,
+            http_port=80,
+            https_port=443,
+            priority=1,
+            weight=1000,
+        )
+        self.custom_domain = CdnFrontdoorCustomDomain(
+            self,
+            "domain",
+            name="domain",
+            cdn_frontdoor_profile_id=self.profile.id,
+            host_name=config.domain,
+            dns_zone_id=zone.id if zone is not None else None,
+            tls=CdnFrontdoorCustomDomainTls(
+                certificate_type="ManagedCertificate", minimum_tls_version="TLS12"
+            ),
+        )
+        validation = (
+            DnsTxtRecord(
+                self,
+                "validation",
+                name=VALIDATION_RECORD,
+                zone_name=zone.name,
+                resource_group_name=rg.name,
+                ttl=DNS_TTL,
+                record=[DnsTxtRecordRecord(value=self.custom_domain.validation_token)],
+            )
+            if zone is not None
+            else None
+        )
+        # DEPLOY-5: what uses the domain waits for its validation record, where the stack owns it.
+        waits = [validation] if validation is not None else None
+        routing = {
+            "cdn_frontdoor_endpoint_id": self.endpoint.id,
+            "cdn_frontdoor_origin_group_id": self.origin_group.id,
+            "cdn_frontdoor_origin_ids": [self.origin.id],
+            "cdn_frontdoor_custom_domain_ids": [self.custom_domain.id],
+            "forwarding_protocol": "HttpsOnly",
+            "https_redirect_enabled": True,
+            "supported_protocols": ["Http", "Https"],
+            # Only the domain serves: the default azurefd.net host is not linked.
+            "link_to_default_domain": False,
+            "enabled": True,
+            "depends_on": waits,
+        }
+        self.static_route = CdnFrontdoorRoute(
+            self,
+            "static-route",
+            name="static",
+            patterns_to_match=list(config.azure.cdn.cached_paths),
+            cache=CdnFrontdoorRouteCache(
+                query_string_caching_behavior="UseQueryString",
+                compression_enabled=True,
+                content_types_to_compress=COMPRESSED_TYPES,
+            ),
+            **routing,
+        )
+        # No cache block: Front Door forwards every request of this route to the origin.
+        self.app_route = CdnFrontdoorRoute(
+            self, "app-route", name="app", patterns_to_match=["/*"], **routing
+        )
+        routes = [self.static_route, self.app_route]
+        self.association = CdnFrontdoorCustomDomainAssociation(
+            self,
+            "domain-association",
+            cdn_frontdoor_custom_domain_id=self.custom_domain.id,
+            cdn_frontdoor_route_ids=[route.id for route in routes],
+            depends_on=waits,
+        )
+        self.security_policy = CdnFrontdoorSecurityPolicy(
+            self,
+            "security-policy",
+            name="waf",
+            cdn_frontdoor_profile_id=self.profile.id,
+            security_policies=CdnFrontdoorSecurityPolicySecurityPolicies(
+                firewall=CdnFrontdoorSecurityPolicySecurityPoliciesFirewall(
+                    cdn_frontdoor_firewall_policy_id=self.firewall_policy.id,
+                    association=CdnFrontdoorSecurityPolicySecurityPoliciesFirewallAssociation(
+                        patterns_to_match=["/*"],
+                        domain=[
+                            CdnFrontdoorSecurityPolicySecurityPoliciesFirewallAssociationDomain(
+                                cdn_frontdoor_domain_id=self.custom_domain.id
+                            )
+                        ],
+                    ),
+                )
+            ),
+        )
+        MonitorDiagnosticSetting(
+            self,
+            "logs",
+            name="front-door-to-log-analytics",
+            target_resource_id=self.profile.id,
+            log_analytics_workspace_id=workspace.id,
+            enabled_log=[MonitorDiagnosticSettingEnabledLog(category=c) for c in LOG_CATEGORIES],
+            enabled_metric=[MonitorDiagnosticSettingEnabledMetric(category="AllMetrics")],
+        )
+        if zone is None:
+            return  # the operator writes the records (stacks/azure.py outputs them)
+        # DEPLOY-2: clients reach Front Door only once its routes and WAF exist.
+        DnsARecord(
+            self,
+            "alias",
+            name="@",
+            zone_name=zone.name,
+            resource_group_name=rg.name,
+            ttl=DNS_TTL,
+            target_resource_id=self.endpoint.id,
+            depends_on=[*routes, self.association, self.security_policy],
+        )
+
+
+class Zone(Construct):
+    """DNS-1: the public Azure DNS zone for `domain`, delegated from its parent by the operator."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        resource_group: ResourceGroup,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.zone = DnsZone(
+            self, "zone", name=config.domain, resource_group_name=resource_group.name
+        )
