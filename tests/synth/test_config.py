@@ -717,3 +717,15 @@ def test_a_gcp_rotator_image_pinned_by_version_or_digest_is_accepted() -> None:
         data = {**shipped("dev"), "cloud": "gcp"}
         data["gcp"] = {**data["gcp"], "cli_image": image}
         assert parse_environment("dev", data, source="dev.yaml").gcp.cli_image == image
+
+
+def test_gcp_dns_needs_a_parent_zone_and_a_managed_certificate(tmp_path: Path) -> None:
+    """DNS-1 on GCP: the stack's zone is delegated from gcp.dns_zone and serves a
+    Google-managed certificate, so the switch without a parent zone, or with an operator's
+    certificate, is refused with the field and why."""
+    data = {**shipped("dev"), "cloud": "gcp", "features": {"dns_enabled": True}}
+    assert parse_environment("dev", data, source="dev.yaml").features.dns_enabled
+    data["gcp"] = {**data["gcp"], "dns_zone": None, "ssl_certificate": "mine"}
+    message = error_of(tmp_path, "dev", data)
+    assert "gcp.dns_zone: None, but features.dns_enabled creates the zone of" in message
+    assert "gcp.ssl_certificate: mine, but features.dns_enabled serves a Google-managed" in message

@@ -365,8 +365,10 @@ def test_an_external_secret_is_refused_on_gcp_with_the_field_and_why() -> None:
 
 
 def lean_data() -> dict[str, Any]:
-    """The fixture with neither the cache nor the bucket: no service uses them."""
+    """The fixture with neither the cache nor the bucket: no service uses them; and no
+    optional component (their requirements then n/a)."""
     data = described_data()
+    data["features"] = {}
     data["services"][0]["uses"] = []
     data["services"][1]["secrets"] = ["API_SIGNING_KEY", "DATABASE_URL"]
     del data["secrets"]["catalog"]["CACHE_URL"]
@@ -435,6 +437,11 @@ def test_the_described_config_passes_the_gate(tmp_path: Path) -> None:
     assert statuses["lean", "CACHE-1"] == "n/a"
     assert statuses["described", "OBJ-2"] == "pass"
     assert statuses["lean", "OBJ-2"] == "n/a"
+    # Optional components: pass with the switch on, n/a (never pass) with it off.
+    assert statuses["described", "CDN-1"] == "pass"
+    assert statuses["lean", "CDN-1"] == "n/a"
+    assert statuses["described", "DNS-1"] == "pass"
+    assert statuses["lean", "DNS-1"] == "n/a"
 
 
 def test_one_wait_after_every_runtime_grant_before_any_service_or_the_rotator_deploy_2(
