@@ -63,7 +63,7 @@ refuses a private zone or one that does not answer for the domain), and the cert
 for the record; or the proxy serves `gcp.ssl_certificate`, a certificate the operator already
 has. A config with neither is refused (synth/config.py, `gcp_edge_problems`).
 
-Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, APP-7, NET-3, CDN-1, DNS-1, DEPLOY-5, DEPLOY-6
+Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, APP-7, NET-3, CDN-1, DNS-1, DEPLOY-2, DEPLOY-5, DEPLOY-6
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ DEPLOY-5: the first apply runs the job once (`gcloud run jobs execute --wait`, a
 the service depends on that step, so all three values are real before any revision reads
 `latest`.
 
-Satisfies: SEC-2, SEC-3, DEPLOY-5, DEPLOY-6
+Satisfies: SEC-2, SEC-3, DEPLOY-2, DEPLOY-5, DEPLOY-6
 """
 
 from __future__ import annotations

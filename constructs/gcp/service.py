@@ -743,7 +743,10 @@ def build_services(
     # the revision references, and the proxy sidecar logs in with its database grant at start;
     # a grant is honoured only once it has propagated (constructs/gcp/propagation.py). One wait
     # per stack after every runtime grant (each service's, the rotator's), which every
-    # service and the rotator job depend on.
+    # service and the rotator job depend on. No Artifact Registry grant is among them: the
+    # Cloud Run service agent reads repositories of its own project without one (a reader
+    # grant is needed only across projects: https://cloud.google.com/artifact-registry/docs/
+    # integrate-cloud-run), and the first revision runs gcp.initial_image (DEPLOY-5).
     grants = [g for service in services for g in service.grants]
     if rotation is not None:
         grants.extend(rotation.grants)
