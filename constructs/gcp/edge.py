@@ -68,7 +68,7 @@ Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, APP-7, NET-3, CDN-1, DNS-1, DEPLOY-2,
 
 from __future__ import annotations
 
-from cdktf import Postcondition, TerraformResourceLifecycle
+from cdktf import Fn, Postcondition, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_google.compute_backend_service import (
     ComputeBackendService,
     ComputeBackendServiceBackend,
@@ -506,5 +506,10 @@ class Edge(Construct):
         # The DS record a signed parent needs to vouch for this zone's keys (the provider's
         # google_dns_keys page; https://cloud.google.com/dns/docs/dnssec-advanced#subdelegation).
         keys = DataGoogleDnsKeys(self, "own-zone-keys", managed_zone=zone.id)
-        self.ds_record = keys.key_signing_keys.get(0).ds_record  # the stack's output
+        # The stack's output. `try`: should the key list still be empty when the data source
+        # is read right after the zone is created, the output says so until the next apply
+        # rather than failing this one on an index.
+        self.ds_record = Token.as_string(
+            Fn.try_([keys.key_signing_keys.get(0).ds_record, "pending: apply again"])
+        )
         return zone.name, [delegation]
