@@ -92,11 +92,23 @@ class GcpStack(GroundworkStack):
             "load_balancer_ip",
             value=edge.ip_address,
             description=(
-                f"{config.domain} resolves here: the stack writes its A record in gcp.dns_zone"
+                f"{config.domain} resolves here: the stack writes its A record in "
+                + ("its own zone (DNS-1)" if config.features.dns_enabled else "gcp.dns_zone")
                 if config.gcp.dns_zone
                 else f"Point {config.domain} here (A record): gcp.ssl_certificate is served"
             ),
         )
+        if edge.ds_record is not None:
+            TerraformOutput(
+                self,
+                "dns_ds_record",
+                value=edge.ds_record,
+                description=(
+                    f"DNS-1: add this DS record for {config.domain} to its parent zone "
+                    f"{config.gcp.dns_zone} if that zone is DNSSEC-signed, so resolvers "
+                    "validate the environment zone's signatures"
+                ),
+            )
         TerraformOutput(
             self,
             "registry_url",

@@ -838,8 +838,8 @@ def aws_edge_problems(config: EnvironmentConfig) -> list[str]:
 # then show the requirement unchecked, but the file would have said it was on.
 BUILT_FEATURES = {
     "auth_enabled": ("aws", "gcp"),
-    "cdn_enabled": ("azure",),
-    "dns_enabled": ("aws", "azure"),
+    "cdn_enabled": ("gcp", "azure"),
+    "dns_enabled": ("aws", "gcp", "azure"),
 }
 # Why a cloud cannot build a component at all, and what the operator does instead.
 NOT_EXPRESSIBLE = {
@@ -878,6 +878,24 @@ def gcp_edge_problems(config: EnvironmentConfig) -> list[str]:
     """
     if config.cloud != "gcp" or config.role != "workload":
         return []
+    if config.features.dns_enabled:
+        # DNS-1: the stack creates the domain's zone, delegated from its parent, and serves a
+        # Google-managed certificate for the domain (constructs/gcp/edge.py).
+        problems = []
+        if config.gcp.dns_zone is None:
+            problems.append(
+                "gcp.dns_zone: None, but features.dns_enabled creates the zone of "
+                f"{config.domain}, which resolves only once a parent zone delegates to it; set "
+                f"gcp.dns_zone to the public Cloud DNS managed zone (in {config.gcp.project}) "
+                f"of a parent domain of {config.domain}"
+            )
+        if config.gcp.ssl_certificate is not None:
+            problems.append(
+                f"gcp.ssl_certificate: {config.gcp.ssl_certificate}, but features.dns_enabled "
+                f"serves a Google-managed certificate for {config.domain} (DNS-1); remove "
+                "gcp.ssl_certificate, or set features.dns_enabled to false"
+            )
+        return problems
     if config.gcp.dns_zone is None and config.gcp.ssl_certificate is None:
         return [
             f"gcp.dns_zone: None leaves the Google-managed certificate for {config.domain} "

@@ -77,6 +77,10 @@ NEEDS: dict[str, Needs] = {
     # (https://cloud.google.com/iam/docs/roles-permissions/dns#dns.admin).
     "data.google_dns_managed_zone": _DNS,
     "google_dns_record_set": _DNS,
+    # DNS-1: the environment's own zone and the keys of its DNSSEC signing (dns.admin holds
+    # dns.managedZones.create and dns.dnsKeys.list).
+    "google_dns_managed_zone": _DNS,
+    "data.google_dns_keys": _DNS,
     "google_service_networking_connection": _row(
         ("servicenetworking.googleapis.com", "compute.googleapis.com"),
         "roles/servicenetworking.networksAdmin",

@@ -190,6 +190,9 @@ GCP_RULES: tuple[NameRule, ...] = (
     # https://cloud.google.com/sql/docs/postgres/add-manage-iam-users).
     NameRule("google_sql_user", "name", 63, r"[a-z0-9][a-z0-9_.@-]*",
              "https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS"),
+    # DNS-1: "1-63 characters ... lowercase letters, digits or dashes", starting with a letter.
+    NameRule("google_dns_managed_zone", "name", 63, _DNS_LABEL,
+             "https://cloud.google.com/dns/docs/reference/rest/v1/managedZones"),
     NameRule("google_project_iam_custom_role", "role_id", 64, r"[a-zA-Z0-9_.]+",
              "https://cloud.google.com/iam/docs/reference/rest/v1/projects.roles/create",
              min_length=3),

@@ -16,6 +16,42 @@
   prefix (`url_routes`), the `/` service on the domain being the default; the certificate
   covers the domain and every route host (`route_hosts`). Internal services get no backend.
 
+CDN-1 (`features.cdn_enabled`): Cloud CDN on each routed service's backend service, which is
+supported for serverless NEG backends of the global external Application Load Balancer
+(https://cloud.google.com/cdn/docs/setting-up-cdn-with-serverless). `cdn_policy` (`cdn_policy`
+below) caches static content only: CACHE_ALL_STATIC caches responses whose Content-Type is a
+static one (CSS, JavaScript, images, fonts, media: https://cloud.google.com/cdn/docs/
+caching#static) or that the origin itself marks cacheable, and never one marked `private`,
+`no-store` or `no-cache` or carrying `Set-Cookie` (https://cloud.google.com/cdn/docs/
+caching#non-cacheable), so HTML and JSON from the app reach it every time unless it says
+otherwise; FORCE_CACHE_ALL would cache private responses and is refused by CKV_GW_CDN_40.
+No path list is configured: which responses are static is the Content-Type the app sends,
+so a new asset path needs no stack change. TTLs are bounded (an hour by default, a day at
+most), negative caching only for 404 and 410, for a minute, so a missing asset that is then
+deployed is served within a minute. The cache key is protocol, host and full query string (a
+`?v=` cache-buster gets its own entry); no signed URLs: the cached content is public.
+The WAF stays on the backend service: Cloud Armor backend policies (the preconfigured WAF
+rules, the rate-based ban) are evaluated for every request that goes to the origin, i.e.
+every cache miss and every dynamic request; a cache hit is answered at the edge before the
+backend policy (https://cloud.google.com/armor/docs/security-policy-overview, "Edge security
+policies"). A cache hit is static content the app already served once through the WAF. An
+edge security policy (CLOUD_ARMOR_EDGE) would see hits too; it is not added: its documented
+use is IP and region filtering of cached content, and this stack's EDGE-2 rules (the
+preconfigured WAF, the rate-based ban) are backend-policy rules.
+The origin is reachable only through the load balancer: each routed Cloud Run service admits
+`INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER` only (constructs/gcp/service.py).
+
+DNS-1 (`features.dns_enabled`): the stack's own public Cloud DNS zone for `domain`
+(`<prefix>`), DNSSEC on (RSASHA256 keys, NSEC3; https://cloud.google.com/dns/docs/dnssec-config),
+delegated from `gcp.dns_zone`, then the PARENT zone, by an NS record of `domain` there whose
+data are the new zone's name servers; the A records go into the new zone, and the Google-
+managed certificate for `domain` waits for both the delegation and the records (a record in
+an undelegated zone resolves for nobody, and the certificate would fail for good). The parent
+must be a strict parent (its postcondition says so), and `gcp.ssl_certificate` is refused with
+the switch (synth/config.py, `gcp_edge_problems`). The DS record that makes DNSSEC validate
+from the parent is the `dns_ds_record` output: it is not written into the parent, which may be
+unsigned (the operator adds it where the parent is signed: README, "GCP: DNS").
+
 First apply (DEPLOY-5): a Google-managed certificate provisions only once `domain` resolves
 to the load balancer ("The provisioning process can complete only when the domain name for
 which the certificate is created points to a target pool which, itself, points at the
@@ -27,15 +63,18 @@ refuses a private zone or one that does not answer for the domain), and the cert
 for the record; or the proxy serves `gcp.ssl_certificate`, a certificate the operator already
 has. A config with neither is refused (synth/config.py, `gcp_edge_problems`).
 
-Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, APP-7, NET-3, DEPLOY-5, DEPLOY-6
+Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, APP-7, NET-3, CDN-1, DNS-1, DEPLOY-2, DEPLOY-5, DEPLOY-6
 """
 
 from __future__ import annotations
 
-from cdktf import Postcondition, TerraformResourceLifecycle
+from cdktf import Fn, Postcondition, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_google.compute_backend_service import (
     ComputeBackendService,
     ComputeBackendServiceBackend,
+    ComputeBackendServiceCdnPolicy,
+    ComputeBackendServiceCdnPolicyCacheKeyPolicy,
+    ComputeBackendServiceCdnPolicyNegativeCachingPolicy,
     ComputeBackendServiceLogConfig,
 )
 from cdktf_cdktf_provider_google.compute_global_address import ComputeGlobalAddress
@@ -72,7 +111,13 @@ from cdktf_cdktf_provider_google.compute_url_map import (
     ComputeUrlMapPathMatcher,
     ComputeUrlMapPathMatcherPathRule,
 )
+from cdktf_cdktf_provider_google.data_google_dns_keys import DataGoogleDnsKeys
 from cdktf_cdktf_provider_google.data_google_dns_managed_zone import DataGoogleDnsManagedZone
+from cdktf_cdktf_provider_google.dns_managed_zone import (
+    DnsManagedZone,
+    DnsManagedZoneDnssecConfig,
+    DnsManagedZoneDnssecConfigDefaultKeySpecs,
+)
 from cdktf_cdktf_provider_google.dns_record_set import DnsRecordSet
 from constructs import Construct
 from constructs.gcp import waivers
@@ -104,6 +149,38 @@ WAF_PRIORITY = 1000
 RATE_LIMIT_PRIORITY = 2000
 DEFAULT_PRIORITY = 2147483647
 BAN_SECONDS = 300
+
+
+# CDN-1 (module docstring): seconds. The TTLs apply to static content the origin sends without
+# its own max-age (default, and to browsers: client) and cap any it sends (max).
+CDN_DEFAULT_TTL = 3600
+CDN_CLIENT_TTL = 3600
+CDN_MAX_TTL = 86400
+# Negative caching: only "not found" and "gone", for a minute (Cloud CDN's own default caches
+# 404 for 120 s and redirects for 10 minutes: https://cloud.google.com/cdn/docs/using-negative-
+# caching). With a policy listed, Cloud CDN applies no default negative caching to other codes
+# (the provider's google_compute_backend_service page, `negative_caching_policy`).
+CDN_NEGATIVE_TTLS = {404: 60, 410: 60}
+
+
+def cdn_policy() -> ComputeBackendServiceCdnPolicy:
+    """Cloud CDN for static content only (CDN-1; the module docstring says why each value)."""
+    return ComputeBackendServiceCdnPolicy(
+        cache_mode="CACHE_ALL_STATIC",
+        default_ttl=CDN_DEFAULT_TTL,
+        client_ttl=CDN_CLIENT_TTL,
+        max_ttl=CDN_MAX_TTL,
+        negative_caching=True,
+        negative_caching_policy=[
+            ComputeBackendServiceCdnPolicyNegativeCachingPolicy(code=code, ttl=ttl)
+            for code, ttl in CDN_NEGATIVE_TTLS.items()
+        ],
+        cache_key_policy=ComputeBackendServiceCdnPolicyCacheKeyPolicy(
+            include_protocol=True, include_host=True, include_query_string=True
+        ),
+        # Concurrent misses for one object make one origin request, not one each.
+        request_coalescing=True,
+    )
 
 
 def route_hosts(config: EnvironmentConfig) -> list[str]:
@@ -256,14 +333,18 @@ class Edge(Construct):
                 load_balancing_scheme="EXTERNAL_MANAGED",
                 protocol="HTTPS",
                 backend=[ComputeBackendServiceBackend(group=neg.id)],
-                security_policy=policy.id,  # EDGE-2
+                security_policy=policy.id,  # EDGE-2: every request that reaches the origin
                 log_config=ComputeBackendServiceLogConfig(enable=True, sample_rate=1),  # EDGE-3
+                # CDN-1: only with the switch on (None leaves the JSON as it was).
+                enable_cdn=True if config.features.cdn_enabled else None,
+                cdn_policy=cdn_policy() if config.features.cdn_enabled else None,
             )
             backends[svc.spec.name] = backend.id
         address = ComputeGlobalAddress(
             self, "address", name=f"{prefix}-lb", address_type="EXTERNAL", ip_version="IPV4"
         )
         self.ip_address = address.address
+        self.ds_record: str | None = None  # DNS-1: set by `_own_zone`
 
         default, host_rules, matchers = url_routes(config, backends)
         https_map = ComputeUrlMap(
@@ -315,41 +396,58 @@ class Edge(Construct):
     def _certificate(self, config: EnvironmentConfig, address: ComputeGlobalAddress) -> str:
         """The certificate the HTTPS proxy serves (DEPLOY-5: never one that cannot provision)."""
         records: list[DnsRecordSet] = []
+        own_zone = config.features.dns_enabled
         if config.gcp.dns_zone is not None:
+            # A private zone, or one for another domain, would accept the record and still
+            # leave the domain unresolvable from the internet. With DNS-1 the zone is the
+            # parent that delegates `domain` to the stack's own zone: a strict parent.
+            parent = f'endswith("{config.domain}.", format(".%s", self.dns_name))'
+            condition = (
+                f'${{self.visibility == "public" && {parent}}}'
+                if own_zone
+                else f'${{self.visibility == "public" && (self.dns_name == "{config.domain}." '
+                f"|| {parent})}}"
+            )
             zone = DataGoogleDnsManagedZone(
                 self,
                 "zone",
                 name=config.gcp.dns_zone,
                 lifecycle=TerraformResourceLifecycle(
                     postcondition=[
-                        # A private zone, or one for another domain, would accept the record
-                        # and still leave the domain unresolvable from the internet.
                         Postcondition(
-                            condition=(
-                                '${self.visibility == "public" && ('
-                                f'self.dns_name == "{config.domain}." || '
-                                f'endswith("{config.domain}.", format(".%s", self.dns_name)))}}'
-                            ),
+                            condition=condition,
                             error_message=(
                                 f"gcp.dns_zone {config.gcp.dns_zone} must be a public zone of "
-                                f"{config.domain} or of a parent domain of it."
+                                + (
+                                    f"a parent domain of {config.domain} (features.dns_enabled "
+                                    "creates the zone of the domain itself)."
+                                    if own_zone
+                                    else f"{config.domain} or of a parent domain of it."
+                                )
                             ),
                         )
                     ]
                 ),
             )
+            zone_name = zone.name
+            delegation: list[DnsRecordSet] = []
+            if own_zone:
+                zone_name, delegation = self._own_zone(config, zone)
             # Every name the certificate covers resolves here, or it never provisions.
             records = [
-                DnsRecordSet(
-                    self,
-                    "record" if host == config.domain else f"record-{host.replace('.', '-')}",
-                    managed_zone=zone.name,
-                    name=f"{host}.",
-                    type="A",
-                    ttl=300,
-                    rrdatas=[address.address],
-                )
-                for host in route_hosts(config)
+                *delegation,
+                *(
+                    DnsRecordSet(
+                        self,
+                        "record" if host == config.domain else f"record-{host.replace('.', '-')}",
+                        managed_zone=zone_name,
+                        name=f"{host}.",
+                        type="A",
+                        ttl=300,
+                        rrdatas=[address.address],
+                    )
+                    for host in route_hosts(config)
+                ),
             ]
         if config.gcp.ssl_certificate is not None:
             # An operator's self-managed certificate, referred to by its self link.
@@ -360,7 +458,58 @@ class Edge(Construct):
             "certificate",
             name=f"{config.prefix}-cert",
             managed=ComputeManagedSslCertificateManaged(domains=route_hosts(config)),
-            # Provisioning starts at creation; the record it validates against exists by then.
+            # Provisioning starts at creation; the records it validates against (and, with
+            # DNS-1, the delegation that makes them resolve) exist by then.
             depends_on=records or None,
         )
         return certificate.id
+
+    def _own_zone(
+        self, config: EnvironmentConfig, parent: DataGoogleDnsManagedZone
+    ) -> tuple[str, list[DnsRecordSet]]:
+        """DNS-1: the environment's public zone for `domain`, DNSSEC-signed, delegated from
+        `parent` by an NS record; (its name, [the delegation])."""
+        zone = DnsManagedZone(
+            self,
+            "own-zone",
+            name=config.prefix,  # 1-63 lowercase letters, digits, dashes (synth/names.py)
+            dns_name=f"{config.domain}.",
+            description=f"{config.prefix}: the environment's domain (DNS-1)",
+            visibility="public",
+            # DNSSEC on, with Cloud DNS's default algorithms stated (never RSASHA1, CKV_GCP_17):
+            # https://cloud.google.com/dns/docs/dnssec-advanced#advanced-signing-options.
+            dnssec_config=DnsManagedZoneDnssecConfig(
+                state="on",
+                non_existence="nsec3",
+                default_key_specs=[
+                    DnsManagedZoneDnssecConfigDefaultKeySpecs(
+                        algorithm="rsasha256", key_length=2048, key_type="keySigning"
+                    ),
+                    DnsManagedZoneDnssecConfigDefaultKeySpecs(
+                        algorithm="rsasha256", key_length=1024, key_type="zoneSigning"
+                    ),
+                ],
+            ),
+            force_destroy=False,  # a destroy never deletes records someone else added
+        )
+        # Subdelegation: an NS record of the subdomain in the parent zone, whose data are the
+        # child zone's name servers (https://cloud.google.com/dns/docs/dns-overview#delegation).
+        delegation = DnsRecordSet(
+            self,
+            "delegation",
+            managed_zone=parent.name,
+            name=zone.dns_name,
+            type="NS",
+            ttl=300,
+            rrdatas=zone.name_servers,
+        )
+        # The DS record a signed parent needs to vouch for this zone's keys (the provider's
+        # google_dns_keys page; https://cloud.google.com/dns/docs/dnssec-advanced#subdelegation).
+        keys = DataGoogleDnsKeys(self, "own-zone-keys", managed_zone=zone.id)
+        # The stack's output. `try`: should the key list still be empty when the data source
+        # is read right after the zone is created, the output says so until the next apply
+        # rather than failing this one on an index.
+        self.ds_record = Token.as_string(
+            Fn.try_([keys.key_signing_keys.get(0).ds_record, "pending: apply again"])
+        )
+        return zone.name, [delegation]

@@ -39,13 +39,14 @@ DEPLOY-5: the first apply runs the job once (`gcloud run jobs execute --wait`, a
 the service depends on that step, so all three values are real before any revision reads
 `latest`.
 
-Satisfies: SEC-2, SEC-3, DEPLOY-5, DEPLOY-6
+Satisfies: SEC-2, SEC-3, DEPLOY-2, DEPLOY-5, DEPLOY-6
 """
 
 from __future__ import annotations
 
 import shlex
 
+from cdktf import TerraformResource
 from cdktf_cdktf_provider_google.cloud_run_v2_job import (
     CloudRunV2Job,
     CloudRunV2JobTemplate,
@@ -74,7 +75,7 @@ from constructs.gcp.secrets import Secrets
 from constructs.gcp.steps import GcloudStep
 
 from synth.app import DEFAULT_SERVICE_NAME
-from synth.config import EnvironmentConfig
+from synth.config import ConfigError, EnvironmentConfig
 
 WRITE_ATTEMPTS = 10
 # IAM grants are eventually consistent (https://cloud.google.com/iam/docs/access-change-
@@ -84,6 +85,40 @@ RETRY = (
     'retry() { k=0; until "$@"; do k=$((k+1)); '
     f"[ $k -ge {WRITE_ATTEMPTS} ] && return 1; sleep 30; done; }}"
 )
+
+
+# The job's task timeout, derived from the catalog (`rotation_timeout`). A run makes, per
+# generated secret, at most SECRET_CALLS gcloud calls (three `versions list` to seed, two
+# `versions access`, one `versions list` of current's time, three `versions add`) and
+# ROLL_CALLS per service that reads it (two `describe` to see whether the last shift was rolled
+# out, one `update --async`); see rotate_script. Each call is budgeted CALL_SECONDS (the CLI
+# starts in a few seconds in the slim image and each call is one API request; 30 s leaves room
+# for a slow one), and the run once more RETRY_WINDOW: the retries of WRITE_ATTEMPTS x 30 s that
+# ride out a grant still propagating (the first run) or one failing call. At least Cloud Run's
+# default of 10 minutes, at most its maximum task timeout of 168 hours
+# (https://cloud.google.com/run/docs/configuring/task-timeout).
+SECRET_CALLS = 9
+ROLL_CALLS = 3
+CALL_SECONDS = 30
+RETRY_WINDOW = WRITE_ATTEMPTS * 30
+DEFAULT_TIMEOUT = 10 * 60
+MAX_TIMEOUT = 168 * 3600
+
+
+def rotation_timeout(readers: dict[str, list[str]]) -> int:
+    """The job's task timeout in seconds for `readers` (each generated secret's services), in
+    whole minutes; ConfigError if it passes Cloud Run's maximum."""
+    calls = sum(SECRET_CALLS + ROLL_CALLS * len(services) for services in readers.values())
+    needed = RETRY_WINDOW + CALL_SECONDS * calls
+    seconds = max(DEFAULT_TIMEOUT, -(-needed // 60) * 60)
+    if seconds > MAX_TIMEOUT:
+        raise ConfigError(
+            f"secrets.catalog: rotating {len(readers)} generated secrets read by their services "
+            f"needs a {seconds} s run, past Cloud Run's {MAX_TIMEOUT} s task timeout "
+            "(https://cloud.google.com/run/docs/configuring/task-timeout); generate fewer "
+            "secrets or let fewer services read each"
+        )
+    return seconds
 
 
 def fresh(bits: int) -> str:
@@ -247,6 +282,9 @@ class Rotation(Construct):
             )
             for name, names in secrets.rotated.items()
         )
+        # DEPLOY-2: what its runs need; `may_restart` adds each acts-as grant, and
+        # constructs/gcp/service.py `build_services` waits for all of them to propagate.
+        self.grants: list[TerraformResource] = [*grants]
         self._job = job = CloudRunV2Job(
             self,
             "job",
@@ -261,7 +299,8 @@ class Rotation(Construct):
                     # 5 minutes, and a half-done shift is finished by the next run's check
                     # (rotate_script) rather than by repeating writes that already happened.
                     max_retries=0,
-                    timeout="600s",  # the retries above fit
+                    # Scales with the catalog and its readers (rotation_timeout).
+                    timeout=f"{rotation_timeout(readers)}s",
                     containers=[
                         CloudRunV2JobTemplateTemplateContainers(
                             image=config.gcp.cli_image,
@@ -357,4 +396,13 @@ class Rotation(Construct):
         self._job.depends_on = [
             *(self._job.depends_on or []),
             f"{acts_as.terraform_resource_type}.{acts_as.friendly_unique_id}",
+        ]
+        self.grants.append(acts_as)
+
+    def wait_for(self, ready: TerraformResource) -> None:
+        """The job (so its first run) waits for `ready`, the wait after its grants (DEPLOY-2):
+        its calls retry for 5 minutes, less than the 7 IAM may take."""
+        self._job.depends_on = [
+            *(self._job.depends_on or []),
+            f"{ready.terraform_resource_type}.{ready.friendly_unique_id}",
         ]

@@ -48,7 +48,7 @@ from __future__ import annotations
 import math
 import shlex
 
-from cdktf import ITerraformDependable, TerraformResourceLifecycle
+from cdktf import ITerraformDependable, TerraformResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_google.cloud_run_v2_service import (
     CloudRunV2Service,
     CloudRunV2ServiceTemplate,
@@ -84,6 +84,7 @@ from constructs.gcp.accounts import custom_role, service_name
 from constructs.gcp.cache import Cache
 from constructs.gcp.database import DATABASE_NAME, Database, app_account_id, iam_user
 from constructs.gcp.network import Network
+from constructs.gcp.propagation import all_propagated
 from constructs.gcp.rotation import Rotation
 from constructs.gcp.secrets import Secrets
 from constructs.gcp.steps import GcloudStep
@@ -402,9 +403,9 @@ class Service(Construct):
             )
             for name, secret in readable.items()
         ]
-        after: list[ITerraformDependable] = [*grants]
+        runtime: list[TerraformResource] = [*grants]
         if "object_storage" in uses and storage is not None:
-            after.append(
+            runtime.append(
                 StorageBucketIamMember(
                     self,
                     "uses-bucket",
@@ -415,8 +416,12 @@ class Service(Construct):
             )
         proxy: list[CloudRunV2ServiceTemplateContainers] = []
         if "database" in uses:
-            after.extend(self._database(config, spec, database, account, member, shared))
+            runtime.extend(self._database(config, spec, database, account, member, shared))
             proxy.append(self._proxy(database, spec, secrets))
+        # DEPLOY-2: every grant its first revision runs on (`build_services` waits for them
+        # to propagate).
+        self.grants = runtime
+        after: list[ITerraformDependable] = [*runtime]
         after.extend(secrets.versions[k] for k in secrets.version_keys(spec, readable))
         if rotation is not None and any(n in secrets.rotated for n in spec.secrets):
             after.append(rotation.first_run)
@@ -541,6 +546,13 @@ class Service(Construct):
         if rotation is not None and any(n in secrets.rotated for n in spec.secrets):
             rotation.may_restart(self.service, account, spec.name)  # DEPLOY-6: roll after one
 
+    def wait_for(self, ready: TerraformResource) -> None:
+        """The first revision also waits for `ready`, the wait after its grants (DEPLOY-2)."""
+        self.service.depends_on = [
+            *(self.service.depends_on or []),
+            f"{ready.terraform_resource_type}.{ready.friendly_unique_id}",
+        ]
+
     def _database(
         self,
         config: EnvironmentConfig,
@@ -549,7 +561,7 @@ class Service(Construct):
         account: ServiceAccount,
         member: str,
         shared: SharedParts,
-    ) -> list[ITerraformDependable]:
+    ) -> list[TerraformResource]:
         """The database login: the shared custom role on our instances, an IAM database user,
         and the step that lets that user run its migrations (DB-9, IAM-1, DEPLOY-6)."""
         project = config.gcp.project
@@ -727,4 +739,21 @@ def build_services(
     ]
     if len(shared.steps) > 1:
         shared.order_database_steps()
+    # DEPLOY-2: Cloud Run checks at revision creation that the identity may read each secret
+    # the revision references, and the proxy sidecar logs in with its database grant at start;
+    # a grant is honoured only once it has propagated (constructs/gcp/propagation.py). One wait
+    # per stack after every runtime grant (each service's, the rotator's), which every
+    # service and the rotator job depend on. No Artifact Registry grant is among them: the
+    # Cloud Run service agent reads repositories of its own project without one (a reader
+    # grant is needed only across projects: https://cloud.google.com/artifact-registry/docs/
+    # integrate-cloud-run), and the first revision runs gcp.initial_image (DEPLOY-5).
+    grants = [g for service in services for g in service.grants]
+    if rotation is not None:
+        grants.extend(rotation.grants)
+    if grants:
+        ready = all_propagated(scope, "runtime-grants-propagated", grants)
+        for service in services:
+            service.wait_for(ready)
+        if rotation is not None:
+            rotation.wait_for(ready)
     return services

@@ -210,9 +210,9 @@ def test_platform_names_are_reserved_on_every_cloud_by_use() -> None:
     ("cloud", "feature", "built"),
     [
         ("aws", "cdn_enabled", False),
-        ("gcp", "cdn_enabled", False),
+        ("gcp", "cdn_enabled", True),
         ("aws", "dns_enabled", True),
-        ("gcp", "dns_enabled", False),
+        ("gcp", "dns_enabled", True),
         ("aws", "auth_enabled", True),
         ("gcp", "auth_enabled", True),
         ("azure", "auth_enabled", False),

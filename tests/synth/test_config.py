@@ -760,3 +760,15 @@ def test_azure_cached_paths_are_front_door_route_patterns(
     data["azure"] = {**data["azure"], "cdn": {"cached_paths": paths}}
     message = error_of(tmp_path, "dev", data)
     assert "azure.cdn.cached_paths" in message and problem in message, message
+
+
+def test_gcp_dns_needs_a_parent_zone_and_a_managed_certificate(tmp_path: Path) -> None:
+    """DNS-1 on GCP: the stack's zone is delegated from gcp.dns_zone and serves a
+    Google-managed certificate, so the switch without a parent zone, or with an operator's
+    certificate, is refused with the field and why."""
+    data = {**shipped("dev"), "cloud": "gcp", "features": {"dns_enabled": True}}
+    assert parse_environment("dev", data, source="dev.yaml").features.dns_enabled
+    data["gcp"] = {**data["gcp"], "dns_zone": None, "ssl_certificate": "mine"}
+    message = error_of(tmp_path, "dev", data)
+    assert "gcp.dns_zone: None, but features.dns_enabled creates the zone of" in message
+    assert "gcp.ssl_certificate: mine, but features.dns_enabled serves a Google-managed" in message

@@ -19,6 +19,16 @@ potentially take 7 minutes or longer" (https://cloud.google.com/iam/docs/access-
 propagation); the provider does not wait for that (terraform-provider-google#22521). So the
 resource also waits for a `time_sleep` that itself waits for the grant. Each `time_sleep` of a
 GCP stack is judged too: at least 7 minutes, after at least one IAM grant.
+
+The same kind for what runs as an identity: every Cloud Run service or job depends on a
+`time_sleep` of at least 7 minutes after each grant to its service account (not only on the
+grant). Cloud Run checks at revision creation that the identity may access every secret the
+revision reads, and a revision whose secret access, Cloud SQL login or bucket grant has not
+propagated fails to start; Secret Manager's IAM is eventually consistent with the same bound
+(https://cloud.google.com/secret-manager/docs/reference/consistency, "Propagating IAM
+permissions is eventually consistent"; https://cloud.google.com/run/docs/configuring/
+services/secrets, "Grant the service identity access to the secret"). The rotator job's
+first run calls Secret Manager and Cloud Run as its account, so it is judged the same way.
 """
 
 import re
@@ -74,8 +84,8 @@ def run_as(body: dict[str, Any]) -> str | None:
 class ResourcesWaitForTheirIdentitysGrants(GroundworkCheck):
     id = "CKV_GW_DEPLOY_42"
     name = (
-        "Every resource that acts as an identity depends on that identity's grants; a CMEK "
-        "resource waits for its key grant to propagate"
+        "Every resource that acts as an identity waits for that identity's grants to "
+        "propagate (a CMEK resource's key grant, a Cloud Run service's or job's grants)"
     )
     requirement = "DEPLOY-2"
     severity = "HIGH"
@@ -147,8 +157,12 @@ class ResourcesWaitForTheirIdentitysGrants(GroundworkCheck):
             and not stack.graph.needs(address, self.address)  # a grant on this resource
         )
         verdicts = [
-            Verdict.passed(f"{g}: exists first") if g in before
-            else Verdict.failed(f"starts as {account} before its grant {g} exists")
+            Verdict.failed(f"starts as {account} before its grant {g} exists") if g not in before
+            else Verdict.failed(
+                f"starts as {account} right after its grant {g}, before it propagates (no "
+                "time_sleep of 7 minutes after it)"
+            ) if not propagation_sleep(stack, before, g)
+            else Verdict.passed(f"{g}: exists and has propagated first")
             for g in grants
         ]  # fmt: skip
         return combine(verdicts or [Verdict.passed(f"{account} holds no grants")])

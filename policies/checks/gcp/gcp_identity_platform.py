@@ -5,9 +5,13 @@ MFA: `mfa.state` ENABLED with an ENABLED provider (TOTP), so every user can enro
 google provider 6.50's `google_identity_platform_config` has no password policy, so the
 stack sets it with a runner step (constructs/gcp/identity.py) whose `input.password_policy`
 is the Identity Toolkit Admin API v2 `passwordPolicyConfig` it sends. The check accepts the
-length only from such a step that runs after this config (graph order) and ENFORCEs it.
+length only from such a step that runs after this config (graph order), ENFORCEs it, and whose
+command really sends that body: a `curl --fail-with-body` PATCH with
+`updateMask=passwordPolicyConfig` whose `-d` is the recorded policy (the record alone proves
+nothing about what the runner sends).
 """
 
+import json
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, blocks, combine
@@ -25,6 +29,23 @@ def _minimum_length(policy: Any) -> int | None:
     ]
     numbers = [int(length) for length in lengths if isinstance(length, int)]
     return min(numbers) if numbers and len(numbers) == len(lengths) else None
+
+
+def _sends(step: dict[str, Any], policy: Any) -> bool:
+    """Whether the step's local-exec command PATCHes exactly `policy` (identity.py's form)."""
+    body = json.dumps(policy, sort_keys=True)
+    commands = [
+        str((exec_ or {}).get("command", ""))
+        for provisioner in step.get("provisioner") or []
+        for exec_ in [(provisioner or {}).get("local-exec")]
+    ]
+    return any(
+        "--fail-with-body" in command
+        and "PATCH" in command
+        and "updateMask=passwordPolicyConfig" in command
+        and f"-d '{body}'" in command
+        for command in commands
+    )
 
 
 class IdentityPlatform(GroundworkCheck):
@@ -46,14 +67,22 @@ class IdentityPlatform(GroundworkCheck):
                     "users cannot enroll"
                 )
             )
-        enforced = [
-            length
+        recorded = [
+            (step, policy, length)
             for address, step in stack.graph.of_type("terraform_data").items()
             if stack.graph.needs(address, self.address)
-            and (length := _minimum_length((step.get("input") or {}).get("password_policy")))
-            is not None
+            and (policy := (step.get("input") or {}).get("password_policy")) is not None
+            and (length := _minimum_length(policy)) is not None
         ]
-        if not enforced:
+        enforced = [length for step, policy, length in recorded if _sends(step, policy)]
+        if recorded and not enforced:
+            verdicts.append(
+                Verdict.failed(
+                    "the password-policy step's command does not send the policy it records "
+                    "(a curl --fail-with-body PATCH of passwordPolicyConfig with that body)"
+                )
+            )
+        elif not enforced:
             verdicts.append(
                 Verdict.failed(
                     "no step after this config enforces a password policy (the provider "

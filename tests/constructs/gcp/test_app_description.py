@@ -188,7 +188,9 @@ def test_a_route_host_gets_its_host_rule_certificate_name_and_record_edge_1() ->
         "dev.groundwork.example.com",
         "api.dev.groundwork.example.com",
     ]
-    records = {r["name"] for r in of_type(stack, "google_dns_record_set").values()}
+    records = {
+        r["name"] for r in of_type(stack, "google_dns_record_set").values() if r["type"] == "A"
+    }
     assert records == {"dev.groundwork.example.com.", "api.dev.groundwork.example.com."}
     https = next(
         m for m in of_type(stack, "google_compute_url_map").values() if "default_service" in m
@@ -360,13 +362,17 @@ def test_an_external_secret_is_refused_on_gcp_with_the_field_and_why() -> None:
         message
     )
     assert "has no version" in message
-    # The same file on another cloud is not refused for it.
-    parse_environment("described", {**data, "cloud": "aws"}, source="described.yaml")
+    # The same file on another cloud is not refused for it (CDN-1 is built on GCP only).
+    parse_environment(
+        "described", {**data, "cloud": "aws", "features": {}}, source="described.yaml"
+    )
 
 
 def lean_data() -> dict[str, Any]:
-    """The fixture with neither the cache nor the bucket: no service uses them."""
+    """The fixture with neither the cache nor the bucket: no service uses them; and no
+    optional component (their requirements then n/a)."""
     data = described_data()
+    data["features"] = {}
     data["services"][0]["uses"] = []
     data["services"][1]["secrets"] = ["API_SIGNING_KEY", "DATABASE_URL"]
     del data["secrets"]["catalog"]["CACHE_URL"]
@@ -435,3 +441,63 @@ def test_the_described_config_passes_the_gate(tmp_path: Path) -> None:
     assert statuses["lean", "CACHE-1"] == "n/a"
     assert statuses["described", "OBJ-2"] == "pass"
     assert statuses["lean", "OBJ-2"] == "n/a"
+    # Optional components: pass with the switch on, n/a (never pass) with it off.
+    assert statuses["described", "CDN-1"] == "pass"
+    assert statuses["lean", "CDN-1"] == "n/a"
+    assert statuses["described", "DNS-1"] == "pass"
+    assert statuses["lean", "DNS-1"] == "n/a"
+
+
+def test_one_wait_after_every_runtime_grant_before_any_service_or_the_rotator_deploy_2(
+    stack: dict[str, Any],
+) -> None:
+    """Cloud Run checks each secret's access at revision creation and IAM honours a grant
+    only after up to 7 minutes: one `time_sleep` per stack waits for every grant a service or
+    the rotator job runs on, and each of them depends on it."""
+    sleeps = of_type(stack, "time_sleep")
+    wait = sleeps["runtime-grants-propagated"]
+    assert wait["create_duration"] == "7m"
+    waited = wait["triggers"]["grants"]
+    runners = {
+        **of_type(stack, "google_cloud_run_v2_service"),
+        **of_type(stack, "google_cloud_run_v2_job"),
+    }
+    assert len(runners) == 4  # web, api, worker and the rotator
+    for name, body in runners.items():
+        assert "time_sleep.runtime-grants-propagated" in body["depends_on"], name
+        account = (
+            body["template"].get("service_account")
+            or body["template"]["template"]["service_account"]
+        )
+        grants = [
+            f"{kind}.{grant_name}."
+            for kind, grants_of_kind in stack["resource"].items()
+            if kind.endswith("_iam_member") and kind != "google_kms_crypto_key_iam_member"
+            for grant_name, grant in grants_of_kind.items()
+            if account.removesuffix(".email}") + "." in grant["member"]
+            and ".name}" not in str(grant.get("name", ""))  # a grant on the resource itself
+        ]
+        assert grants, name
+        for grant in grants:
+            assert grant in waited, f"{name}: {grant} is not waited for"
+    assert [n for n in sleeps if "runtime" in n] == ["runtime-grants-propagated"]  # one per stack
+
+
+def test_the_rotators_timeout_scales_to_8_services_and_a_large_catalog() -> None:
+    """8 services each reading 16 generated secrets: the rotator's task timeout is the
+    catalog's budget (constructs/gcp/rotation.py, `rotation_timeout`), not a fixed 600 s, and
+    every service is rolled by it."""
+    data = minimal_data()
+    names = [f"KEY_{n}" for n in range(16)]
+    data["secrets"]["catalog"] = {name: {"kind": "generated"} for name in names}
+    data["services"] = [
+        {"name": f"svc{n}", "port": 8080, "secrets": names, "route": None} for n in range(7)
+    ] + [{"name": "web", "port": 3000, "secrets": names, "route": {"path_prefix": "/"}}]
+    stack = synth(parse(data))
+    assert len(of_type(stack, "google_cloud_run_v2_service")) == 8
+    (job,) = of_type(stack, "google_cloud_run_v2_job").values()
+    # 5 minutes of retries + 30 s for each of 16 x (9 + 3 x 8) calls.
+    assert job["template"]["template"]["timeout"] == "16140s"
+    command = job["template"]["template"]["containers"][0]["command"][2]
+    for service in services_by_name(stack):
+        assert f"gcloud run services update {service} " in command

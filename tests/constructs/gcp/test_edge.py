@@ -113,3 +113,68 @@ def test_an_existing_certificate_replaces_the_managed_one_deploy_5() -> None:
     assert resources_of(synthesized, "google_dns_record_set") == []
     [proxy] = resources_of(synthesized, "google_compute_target_https_proxy")
     assert proxy["ssl_certificates"] == ["projects/groundwork-dev/global/sslCertificates/app"]
+
+
+def edge_with(**features: bool) -> dict[str, Any]:
+    config = load_environment(ROOT / "environments" / "dev.yaml", cloud="gcp")
+    config = config.model_copy(update={"features": config.features.model_copy(update=features)})
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
+    Edge(stack, "edge", config=config, services=[FakeService("groundwork-dev", config.services[0])])  # type: ignore[list-item]
+    return json.loads(CdktfTesting.synth(stack))
+
+
+def test_cdn_switch_puts_cloud_cdn_for_static_content_on_the_backend_cdn_1(
+    stack: dict[str, Any],
+) -> None:
+    [off] = resources_of(stack, "google_compute_backend_service")
+    assert "enable_cdn" not in off and "cdn_policy" not in off  # the switch is off in dev
+    [backend] = resources_of(edge_with(cdn_enabled=True), "google_compute_backend_service")
+    assert backend["enable_cdn"] is True
+    policy = backend["cdn_policy"]
+    assert policy["cache_mode"] == "CACHE_ALL_STATIC"  # static Content-Types only
+    assert (policy["default_ttl"], policy["client_ttl"], policy["max_ttl"]) == (3600, 3600, 86400)
+    assert policy["negative_caching"] is True
+    assert policy["negative_caching_policy"] == [{"code": 404, "ttl": 60}, {"code": 410, "ttl": 60}]
+    assert policy["cache_key_policy"] == {
+        "include_host": True,
+        "include_protocol": True,
+        "include_query_string": True,
+    }
+    # The WAF stays on the backend: it judges every request that reaches the origin.
+    assert "google_compute_security_policy.edge_waf" in backend["security_policy"]
+    assert {k: v for k, v in backend.items() if k not in ("enable_cdn", "cdn_policy")} == off
+
+
+def test_dns_switch_creates_a_signed_zone_delegated_from_the_parent_dns_1(
+    stack: dict[str, Any],
+) -> None:
+    assert resources_of(stack, "google_dns_managed_zone") == []  # the switch is off in dev
+    on = edge_with(dns_enabled=True)
+    [zone] = resources_of(on, "google_dns_managed_zone")
+    assert (zone["name"], zone["dns_name"], zone["visibility"]) == (
+        "groundwork-dev",
+        "dev.groundwork.example.com.",
+        "public",
+    )
+    assert zone["dnssec_config"]["state"] == "on"
+    assert {s["algorithm"] for s in zone["dnssec_config"]["default_key_specs"]} == {"rsasha256"}
+    records = {r["type"]: r for r in resources_of(on, "google_dns_record_set")}
+    # The parent (gcp.dns_zone, read as a data source) delegates to the zone's name servers.
+    delegation = records["NS"]
+    assert delegation["managed_zone"].startswith("${data.google_dns_managed_zone.edge_zone_")
+    assert delegation["rrdatas"].endswith(".name_servers}")
+    assert "google_dns_managed_zone.edge_own-zone_" in delegation["name"]
+    # The A record is in the new zone, and the certificate waits for it and the delegation.
+    record = records["A"]
+    assert record["managed_zone"].startswith("${google_dns_managed_zone.edge_own-zone_")
+    assert record["name"] == "dev.groundwork.example.com."
+    [certificate] = resources_of(on, "google_compute_managed_ssl_certificate")
+    assert certificate["managed"]["domains"] == ["dev.groundwork.example.com"]
+    waits = {d.rsplit("_", 1)[0] for d in certificate["depends_on"]}
+    assert {"google_dns_record_set.edge_delegation", "google_dns_record_set.edge_record"} <= waits
+    # The parent must be a strict parent: the postcondition no longer accepts the domain's zone.
+    [parent] = on["data"]["google_dns_managed_zone"].values()
+    condition = parent["lifecycle"]["postcondition"][0]["condition"]
+    assert 'self.dns_name == "dev.groundwork.example.com."' not in condition
+    assert "endswith" in condition

@@ -18,7 +18,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from constructs.gcp.rotation import RETRY, rotate_script  # noqa: E402
+from constructs.gcp.rotation import (  # noqa: E402
+    CALL_SECONDS,
+    MAX_TIMEOUT,
+    RETRY,
+    RETRY_WINDOW,
+    ROLL_CALLS,
+    SECRET_CALLS,
+    rotate_script,
+    rotation_timeout,
+)
+
+from synth.config import ConfigError  # noqa: E402
 
 IDS = ["jwt", "jwt-previous", "jwt-next"]
 
@@ -183,3 +194,38 @@ def test_a_shift_stopped_after_current_is_finished_with_next_only(cloud: FakeClo
         "secrets versions add jwt-next"
     ]
     assert cloud.calls()[-1].startswith("run services update svc")
+
+
+def test_a_run_makes_at_most_the_budgeted_calls_per_secret_and_reader(tmp_path: Path) -> None:
+    """The timeout's budget (constructs/gcp/rotation.py, `rotation_timeout`) counts SECRET_CALLS
+    per generated secret and ROLL_CALLS per reader: a seeding run and a shifting run with 8
+    readers make no more gcloud calls than that, and the shift makes exactly that many."""
+    cloud = FakeCloud(tmp_path)
+    readers = [f"svc-{n}" for n in range(8)]
+    cloud.script = f"set -e; {RETRY}; {rotate_script('proj', 'europe-west1', readers, IDS)}"
+    budget = SECRET_CALLS + ROLL_CALLS * len(readers)
+    assert cloud.run() == 0
+    assert len(cloud.calls()) <= budget  # seeding: 3 lists, 3 adds
+    cloud.deploy_revision()
+    assert cloud.run() == 0
+    assert len(cloud.calls()) == budget
+    assert sum(c.startswith("run services update") for c in cloud.calls()) == 8
+
+
+def test_the_timeout_grows_with_the_catalog_and_its_readers_up_to_cloud_runs_maximum() -> None:
+    # Today's catalog, JWT_SECRET read by the one service: 5 minutes of retries and 12 calls
+    # of 30 s, 11 minutes (the fixed 600 s was less than that); no catalog gets less than
+    # Cloud Run's default of 10 minutes.
+    assert rotation_timeout({"JWT_SECRET": ["app"]}) == 660
+    assert rotation_timeout({}) == 600
+    # 8 services each reading 16 generated secrets: 16 x (9 + 3 x 8) calls of 30 s, plus one
+    # 5-minute retry window, in whole minutes.
+    large = {f"SECRET_{n}": [f"svc-{s}" for s in range(8)] for n in range(16)}
+    expected = RETRY_WINDOW + CALL_SECONDS * 16 * (SECRET_CALLS + ROLL_CALLS * 8)
+    assert expected == 16140
+    assert rotation_timeout(large) == 16140
+    assert rotation_timeout(large) > rotation_timeout({"SECRET_0": large["SECRET_0"]})
+    huge = {f"SECRET_{n}": [f"svc-{s}" for s in range(8)] for n in range(700)}
+    with pytest.raises(ConfigError, match=r"secrets\.catalog: .* task timeout"):
+        rotation_timeout(huge)
+    assert MAX_TIMEOUT == 168 * 3600
