@@ -119,11 +119,10 @@ def test_derived_urls_and_release_images_follow_the_catalog_sec_5(apps) -> None:
     assert found["cache-url"]["value"].startswith("rediss://${azurerm_managed_redis.")
     assert found["cache-url"]["tags"]["groundwork-secret-kind"] == "derived"
     assert stack["output"]["release_image_api"]["value"].endswith("/api:1.4.2")
-    # The database role job runs once per service that uses the database.
+    # One database-role job creates the role of every service that uses the database.
     jobs = {j["name"]: j for j in resources_of(stack, "azurerm_container_app_job")}
     assert sorted(n for n in jobs if n.startswith("caj-role")) == [
-        "caj-role-api-groundwork-a-fc5cec",
-        "caj-role-worker-groundwor-fc5cec",
+        "caj-role-groundwork-apps-fc5cec"
     ]
 
 
@@ -380,13 +379,27 @@ def test_a_nested_path_prefix_is_matched_before_the_prefix_it_nests_in_app_7() -
     ]
 
 
-def test_role_jobs_never_grant_at_the_same_minute_deploy_6(apps) -> None:
-    """One database-role job per database-using service, each offset by a minute, so no two
-    GRANT on the database and schema at once; the default service's keeps every 15 minutes."""
+def test_one_role_job_for_every_database_service_started_by_the_apply_deploy_6(apps) -> None:
+    """One database-role job creates the api's and the worker's roles one after the other (no
+    two GRANT at once) and pulls its image once per apply, not every 15 minutes per service;
+    the apply starts it, and each database-using app waits for that step; the web service,
+    which does not use the database, does not."""
     _, stack = apps
-    crons = sorted(
-        job["schedule_trigger_config"]["cron_expression"]
-        for job in resources_of(stack, "azurerm_container_app_job")
-        if "database-role" in json.dumps(job["template"])
-    )
-    assert crons == ["*/15 * * * *", "1,16,31,46 * * * *"]
+    (job,) = [
+        j
+        for j in resources_of(stack, "azurerm_container_app_job")
+        if "database-role" in json.dumps(j["template"])
+    ]
+    assert "schedule_trigger_config" not in job
+    env = {e["name"]: e["value"] for e in job["template"]["container"][0]["env"]}
+    pairs = env["APP_ROLES"].split(" ")
+    services = by_service(stack)
+    for service in ("api", "worker"):
+        (identity,) = services[service]["identity"]["identity_ids"]
+        address = identity.removeprefix("${").removesuffix(".id}")
+        assert f"${{{address}.name}}=${{{address}.principal_id}}" in pairs
+    assert len(pairs) == 2
+    (step,) = [n for n in stack["resource"]["terraform_data"] if "database-role-run" in n]
+    assert f"terraform_data.{step}" in services["api"]["depends_on"]
+    assert f"terraform_data.{step}" in services["worker"]["depends_on"]
+    assert f"terraform_data.{step}" not in services["web"]["depends_on"]

@@ -1,0 +1,131 @@
+"""Builds CKV_GW_DEPLOY_99: every Container App that signs in to the database with its own role
+depends on a step of the apply that creates that role (DEPLOY-6).
+
+On an Entra-only Flexible Server the app's role exists only once a job has run
+`pgaadauth_create_principal_with_oid` as the server's Entra administrator
+(https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-manage-azure-ad-users;
+CKV_GW_DEPLOY_82 judges that such a job exists). azurerm 4.55 creates a Container Apps job but
+never runs it: a scheduled job first runs at its next cron tick, after the apply has ended, so
+until then every sign-in of the app fails (`role "..." does not exist`), and a job that is
+never started creates nothing. The rule, for every kind of Container App that signs in with a
+role a job creates (`DATABASE_AUTH=entra-token`, the role its identity's): the app depends on a
+`terraform_data` step whose `input.starts` is a job that creates its identity's role, and that
+step starts the job and waits until the execution succeeds (`az containerapp job start`, then
+`az containerapp job execution show` until `Succeeded`, failing otherwise; REST
+https://learn.microsoft.com/rest/api/containerapps/jobs/start). A step that only starts the job
+lets the apply end before the role exists.
+
+Each such step is judged too: it starts the job it names and waits for the result.
+"""
+
+import re
+from typing import Any
+
+from azure_cache_access import job_env
+from azure_deploy_database_role import role_identities
+from groundwork_policy import (
+    GroundworkCheck,
+    Outcome,
+    Stack,
+    Verdict,
+    address_of,
+    blocks,
+    combine,
+)
+
+JOB = "azurerm_container_app_job"
+
+
+def step_command(step: dict[str, Any]) -> str:
+    """The text of a `terraform_data` step's local-exec command(s)."""
+    return " ".join(
+        str(local.get("command", ""))
+        for provisioner in blocks(step, "provisioner")
+        for local in blocks(provisioner, "local-exec")
+    )
+
+
+def started_job(step: dict[str, Any]) -> str | None:
+    """The job a step says it starts (`input.starts`), if it is a Container Apps job."""
+    starts = address_of((step.get("input") or {}).get("starts"))
+    return starts if starts and starts.startswith(f"{JOB}.") else None
+
+
+def waits_for_success(step: dict[str, Any]) -> Verdict:
+    """The step starts its job (the one its command's JOB names) and waits until it succeeds."""
+    job = started_job(step)
+    text = step_command(step)
+    names = [
+        address_of(local.get("environment", {}).get("JOB"))
+        for provisioner in blocks(step, "provisioner")
+        for local in blocks(provisioner, "local-exec")
+    ]
+    if not re.search(r"\baz\s+containerapp\s+job\s+start\b", text):
+        return Verdict.failed(f"does not start {job} (az containerapp job start)")
+    if job not in names:
+        return Verdict.failed(f"its command's JOB is not {job}, the job it says it starts")
+    waits = re.search(r"\baz\s+containerapp\s+job\s+execution\s+show\b", text)
+    if not (waits and "Succeeded" in text and re.search(r"\bexit\s+1\b", text)):
+        return Verdict.failed(
+            f"starts {job} but does not wait until its execution succeeds (az containerapp job "
+            "execution show until Succeeded, failing otherwise): the apply ends before it ran"
+        )
+    return Verdict.passed(f"starts {job} and waits until it succeeds")
+
+
+def signs_in_with_role(app: dict[str, Any]) -> bool:
+    return job_env(app).get("DATABASE_AUTH") == "entra-token"
+
+
+class RoleCreatedDuringApply(GroundworkCheck):
+    id = "CKV_GW_DEPLOY_99"
+    name = "Every app that signs in with a database role waits for a step that creates it"
+    requirement = "DEPLOY-6"
+    severity = "HIGH"
+    resource_types = ("azurerm_container_app", "terraform_data")
+    needs_config = False
+
+    def applies(self, body: dict[str, Any], stack: Stack) -> bool:
+        if self._address[0] == "terraform_data":
+            return started_job(body) is not None
+        return signs_in_with_role(body)
+
+    def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        if self._address[0] == "terraform_data":
+            return waits_for_success(body)
+        app = self.address
+        identities = {
+            address_of(i) for b in blocks(body, "identity") for i in b.get("identity_ids") or []
+        }
+        creators = {
+            f"{JOB}.{name}"
+            for name, job in stack.resources(JOB).items()
+            if role_identities(job) & identities
+        }
+        if not creators:
+            return Verdict.failed(f"{app}: no job creates the role of its identity")
+        graph = stack.graph
+        steps = {
+            f"terraform_data.{name}": step
+            for name, step in stack.resources("terraform_data").items()
+            if started_job(step) in creators
+        }
+        if not steps:
+            return Verdict.failed(
+                f"nothing in the apply starts {', '.join(sorted(creators))}: the role appears "
+                "only when a schedule runs it, after the apply"
+            )
+        working = {
+            a for a, step in steps.items() if waits_for_success(step).outcome is Outcome.PASS
+        }
+        if not working:
+            return combine([waits_for_success(step) for step in steps.values()])
+        if not any(graph.needs(app, step) for step in working):
+            return Verdict.failed(
+                f"{app} does not depend on {', '.join(sorted(working))}, which creates its role: "
+                "it can start and sign in before the role exists"
+            )
+        return Verdict.passed(f"{app} waits for {', '.join(sorted(working))}")
+
+
+check = RoleCreatedDuringApply()
