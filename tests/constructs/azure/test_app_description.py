@@ -84,7 +84,7 @@ def test_each_service_has_its_port_health_size_env_and_secrets_app_7_sec_5(apps)
     assert api["ingress"]["target_port"] == 8080 and web["ingress"]["target_port"] == 3000
     assert (api["template"]["min_replicas"], api["template"]["max_replicas"]) == (1, 4)
     probe = web["template"]["container"][0]["readiness_probe"][0]
-    assert (probe["path"], probe["interval_seconds"], probe["timeout"]) == ("/healthz", 15, 5)
+    assert (probe["path"], probe["interval_seconds"], probe["timeout"]) == ("/healthz", 5, 4)
     assert env_of(api)["LOG_LEVEL"]["value"] == "info"
     assert env_of(web)["NEXT_PUBLIC_API"]["value"] == "/api"
     assert env_of(worker)["QUEUE_CONCURRENCY"]["value"] == "4"
@@ -246,17 +246,22 @@ def test_an_external_secret_is_refused_on_azure_with_one_config_error_sec_5() ->
     assert "DATABASE_DIRECT_URL.source" in str(on_aws.value)
 
 
-def test_a_probe_interval_container_apps_cannot_run_is_refused_with_its_field() -> None:
+@pytest.mark.parametrize("interval", [11, 15, 300])
+def test_a_readiness_interval_that_breaks_edge_4_is_refused_with_its_field(interval) -> None:
+    """EDGE-4 probes readiness every 10 s; on Azure the described interval is the readiness
+    probe's period, so a longer one is refused (a shorter one keeps the requirement)."""
     web = {
         **next(s for s in described()["services"] if s["name"] == "web"),
-        "health": {"path": "/healthz", "interval_seconds": 300, "timeout_seconds": 5},
+        "health": {"path": "/healthz", "interval_seconds": interval, "timeout_seconds": 5},
     }
     with pytest.raises(ConfigError) as refused:
         parse_environment("apps", described(web=web), source=str(APPS), cloud="azure")
     assert str(refused.value) == (
-        f"{APPS}: services[0] (web).health.interval_seconds: 300 is above 240, the most "
-        "Container Apps probes allow"
+        f"{APPS}: services[0] (web).health.interval_seconds: {interval} is above 10: on Azure "
+        "it is the Container App's readiness probe period, and EDGE-4 probes readiness every 10 s"
     )
+    # The same description loads on a cloud whose readiness is not this interval.
+    parse_environment("apps", described(web=web), source=str(APPS), cloud="gcp")
 
 
 def api_on_its_own_host() -> dict[str, Any]:
