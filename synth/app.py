@@ -482,6 +482,43 @@ AZURE_PROBE_MAX_SECONDS = 240
 EDGE_4_READINESS_SECONDS = 10
 
 
+def azure_gateway_target(config: EnvironmentConfig, host: str, path: str) -> Service | None:
+    """The routed service Azure's Application Gateway sends `https://<host><path>` to
+    (constructs/azure/edge.py): on `host`, the service with the longest path prefix that
+    `path` falls under in whole segments (path rules `/api` and `/api/*`), else the host's `/`
+    service, else the domain's `/` service; None for a host nothing is routed on."""
+    routed = [s for s in config.services if s.route is not None]
+    on_host = [s for s in routed if (s.route.host or config.domain) == host]  # type: ignore[union-attr]
+    if not on_host and host != config.domain:
+        return None
+    matching = [
+        s
+        for s in on_host
+        if s.route.path_prefix == "/"  # type: ignore[union-attr]
+        or path == s.route.path_prefix  # type: ignore[union-attr]
+        or path.startswith(s.route.path_prefix + "/")  # type: ignore[union-attr]
+    ]
+    if matching:
+        return max(matching, key=lambda s: len(s.route.path_prefix))  # type: ignore[union-attr]
+    return next(
+        (
+            s
+            for s in routed
+            if s.route.path_prefix == "/"  # type: ignore[union-attr]
+            and s.route.host in (None, config.domain)  # type: ignore[union-attr]
+        ),
+        None,
+    )
+
+
+def azure_health_url(config: EnvironmentConfig, service: Service) -> str:
+    """The URL of a routed service's health path through the gateway (OBS-4's availability
+    test): its route's host (the domain if it names none) and its health path, which the
+    gateway forwards unchanged (no path rewrite, constructs/azure/edge.py)."""
+    assert service.route is not None
+    return f"https://{service.route.host or config.domain}{service.health.path}"
+
+
 def azure_app_problems(config: EnvironmentConfig) -> list[str]:
     """What the Azure constructs cannot build from a valid description (cloud azure only):
     a readiness interval that breaks EDGE-4, probe timings above Container Apps' limit.
@@ -497,6 +534,20 @@ def azure_app_problems(config: EnvironmentConfig) -> list[str]:
                 f"{EDGE_4_READINESS_SECONDS}: on Azure it is the Container App's readiness probe "
                 f"period, and EDGE-4 probes readiness every {EDGE_4_READINESS_SECONDS} s"
             )
+        # OBS-4: each routed service's availability test GETs its health path through the
+        # gateway, which must send that path to this service, not to another route's.
+        if service.route is not None:
+            host = service.route.host or config.domain
+            target = azure_gateway_target(config, host, service.health.path)
+            if target is not service:
+                problems.append(
+                    f"services[{index}] ({service.name}).health.path: {service.health.path} is "
+                    f"not under its route ({host}, path_prefix {service.route.path_prefix}): the "
+                    f"gateway sends https://{host}{service.health.path} to service "
+                    f"{target.name if target else 'none'}, so the availability test (OBS-4) "
+                    f"cannot reach {service.name}'s health; give it a health path under "
+                    f"{service.route.path_prefix}"
+                )
         # The interval is bounded above; the timeout's schema bound (60) is below this limit
         # today, and this keeps the limit enforced if that bound ever rises.
         timeout = service.health.timeout_seconds

@@ -274,10 +274,12 @@ def api_on_its_own_host() -> dict[str, Any]:
 
 
 def api_under_a_path_of_its_own_host() -> dict[str, Any]:
-    """apps.yaml with the API at `/v1` on `api.<domain>`, a host with no `/` service."""
+    """apps.yaml with the API at `/v1` on `api.<domain>`, a host with no `/` service (its
+    health path under `/v1`, where the gateway sends it: OBS-4)."""
     api = {
         **next(s for s in described()["services"] if s["name"] == "api"),
         "route": {"host": "api.apps.groundwork.example.com", "path_prefix": "/v1"},
+        "health": {"path": "/v1/health"},
     }
     return described(api=api)
 
@@ -375,7 +377,10 @@ def test_a_nested_path_prefix_is_matched_before_the_prefix_it_nests_in_app_7() -
     data = described()
     worker = next(s for s in data["services"] if s["name"] == "worker")
     worker["route"] = {"path_prefix": "/api/admin"}
+    worker["health"] = {"path": "/api/admin/ready"}  # under its route (OBS-4)
     _, stack = synth(data)
+    # Each routed service's availability test reaches it through those rules.
+    assert "https://apps.groundwork.example.com/api/admin/ready" in availability(stack)
     (gateway,) = resources_of(stack, "azurerm_application_gateway")
     (path_map,) = gateway["url_path_map"]
     assert [r["paths"] for r in path_map["path_rule"]] == [
@@ -408,3 +413,59 @@ def test_one_role_job_for_every_database_service_started_by_the_apply_deploy_6(a
     assert f"terraform_data.{step}" in services["api"]["depends_on"]
     assert f"terraform_data.{step}" in services["worker"]["depends_on"]
     assert f"terraform_data.{step}" not in services["web"]["depends_on"]
+
+
+def availability(stack: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """`{web test URL: (test address, alert name)}`: each test with the alert watching it."""
+    tests = stack["resource"]["azurerm_application_insights_standard_web_test"]
+    alerts = resources_of(stack, "azurerm_monitor_metric_alert")
+    found = {}
+    for name, test in tests.items():
+        (alert,) = [
+            a["name"]
+            for a in alerts
+            for c in [a.get("application_insights_web_test_location_availability_criteria") or {}]
+            if c.get("web_test_id")
+            == f"${{azurerm_application_insights_standard_web_test.{name}.id}}"
+        ]
+        found[test["request"]["url"]] = (name, alert)
+    return found
+
+
+def test_every_routed_service_has_an_alerting_availability_test_obs_4(apps) -> None:
+    """web on `/` and api on `/api` each get a test of their health path through the gateway,
+    with an alert; the internal worker, which nothing outside the VNet reaches, gets none."""
+    _, stack = apps
+    found = availability(stack)
+    assert sorted(found) == [
+        "https://apps.groundwork.example.com/api/health",
+        "https://apps.groundwork.example.com/healthz",
+    ]
+    assert found["https://apps.groundwork.example.com/api/health"][1] == (
+        "groundwork-apps-api-health-unavailable"
+    )
+    assert found["https://apps.groundwork.example.com/healthz"][1] == (
+        "groundwork-apps-web-health-unavailable"
+    )
+
+
+def test_a_service_on_its_own_host_is_tested_on_that_host_obs_4() -> None:
+    _, stack = synth(api_on_its_own_host())
+    assert "https://api.apps.groundwork.example.com/api/health" in availability(stack)
+
+
+def test_a_health_path_the_gateway_sends_elsewhere_is_refused_obs_4() -> None:
+    """The gateway forwards paths unchanged, so api's `/health` outside its `/api` route would
+    reach web: no availability test could watch api's health."""
+    api = {
+        **next(s for s in described()["services"] if s["name"] == "api"),
+        "health": {"path": "/health"},
+    }
+    with pytest.raises(ConfigError) as refused:
+        parse_environment("apps", described(api=api), source=str(APPS), cloud="azure")
+    assert str(refused.value) == (
+        f"{APPS}: services[1] (api).health.path: /health is not under its route "
+        "(apps.groundwork.example.com, path_prefix /api): the gateway sends "
+        "https://apps.groundwork.example.com/health to service web, so the availability test "
+        "(OBS-4) cannot reach api's health; give it a health path under /api"
+    )
