@@ -34,8 +34,9 @@ DEPLOY-5, DEPLOY-6
   assignments and for the vault and registry private endpoints with their DNS links, because
   the revision resolves its Key Vault references and pulls from inside the VNet (DEPLOY-2);
   every reference is to a secret the apply writes a value to (DEPLOY-6, CKV_GW_DEPLOY_91).
-- APP-1: each service's `min_replicas`/`max_replicas`, scaling on concurrent HTTP requests
-  and on CPU (`scale_cpu_percent`) and memory (`scale_memory_percent`) utilization.
+- APP-1: each service's `min_replicas`/`max_replicas`, scaling on CPU (`scale_cpu_percent`)
+  and memory (`scale_memory_percent`) utilization. No HTTP scale rule: next to CPU or memory
+  rules Container Apps ignores it (microsoft/azure-container-apps #468; CKV_GW_DEPLOY_98).
 - APP-2: Container Apps has no request/limit split and allows fixed CPU/memory pairs
   (0.25/0.5Gi, 0.5/1Gi, ... 2/4Gi); the smallest pair at or above the service's limits
   is used (dev: 0.5 vCPU/1Gi, staging and production: 1 vCPU/2Gi).
@@ -78,7 +79,6 @@ from cdktf_cdktf_provider_azurerm.container_app import (
     ContainerAppTemplateContainerLivenessProbe,
     ContainerAppTemplateContainerReadinessProbe,
     ContainerAppTemplateCustomScaleRule,
-    ContainerAppTemplateHttpScaleRule,
 )
 from cdktf_cdktf_provider_azurerm.container_app_environment import (
     ContainerAppEnvironment,
@@ -116,7 +116,6 @@ CPU_MEMORY_PAIRS = tuple((0.25 * n, 0.5 * n) for n in range(1, 17))
 # which synth/app.py `azure_app_problems` keeps at 10 s or less, as EDGE-4 asks.
 LIVENESS_SECONDS = 30
 GRACE_SECONDS = 30
-CONCURRENT_REQUESTS = 50  # per replica before the HTTP rule adds one
 # DEPLOY-5: the first revision's image, public and present before any release: the Docker
 # official busybox image on ECR Public (no ENTRYPOINT, so `args` is the whole command line),
 # whose httpd serves `/health` from a file. Not from Docker Hub: the app subnet egresses through
@@ -394,11 +393,10 @@ class Service(Construct):
                 min_replicas=service.min_replicas,
                 max_replicas=service.max_replicas,
                 termination_grace_period_seconds=GRACE_SECONDS,
-                http_scale_rule=[
-                    ContainerAppTemplateHttpScaleRule(
-                        name="http", concurrent_requests=str(CONCURRENT_REQUESTS)
-                    )
-                ],
+                # APP-1's triggers, CPU and memory, and no HTTP rule: an HTTP rule next to KEDA
+                # scalers (cpu, memory) stops scaling on concurrent requests while the others
+                # keep working (microsoft/azure-container-apps #468, open since 2022-10), so it
+                # would only look like a trigger; CKV_GW_DEPLOY_98.
                 custom_scale_rule=[
                     ContainerAppTemplateCustomScaleRule(
                         name="cpu",
