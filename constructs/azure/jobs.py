@@ -46,8 +46,10 @@ egresses through one NAT address, and Docker Hub limits anonymous pulls per addr
   2025-04-01, policy `default`, the only one the service offers,
   https://learn.microsoft.com/azure/templates/microsoft.cache/redisenterprise/databases/accesspolicyassignments)
   for the app's identity. It runs as `id-<prefix>-cacheaccess`, whose custom role allows
-  exactly that on this one cache, every `ROLE_JOB_CRON`, idempotently (a PUT of the same
-  assignment), so the app can use the cache minutes after the first apply.
+  exactly that on this one cache, idempotently (a PUT of the same assignment). Like the
+  database-role job it has no schedule: the apply starts it and waits (`JobRun`), one
+  service's after the other, and the service's app waits for that step, so the app can use
+  the cache when the apply ends (CKV_GW_DEPLOY_99).
 - `secret-rotation` (SEC-2, DEPLOY-6): Key Vault raises `SecretNearExpiry` 30 days before a
   secret expires; Event Grid puts it on the `secret-rotation` queue (constructs/azure/secrets.py).
   The job runs every `ROTATION_JOB_CRON` (hourly) and takes each message. For a generated
@@ -105,9 +107,8 @@ AZURE_CLI_IMAGE = "mcr.microsoft.com/azure-cli:2.75.0"
 # so a 15 server gets the 16 client, which talks to it (psql supports older servers).
 POSTGRES_CLIENT_IMAGE = "public.ecr.aws/docker/library/postgres:{major}-alpine"
 MINIMUM_CLIENT_MAJOR = 16
-# The cache-access jobs' schedule (MCR's Azure CLI image); the database-role job has none: the
-# apply starts it (see `Jobs`), so its image is pulled once per apply that changes the roles.
-ROLE_JOB_CRON = "*/15 * * * *"
+# The database-role and cache-access jobs have no schedule: the apply starts them (see `Jobs`),
+# so their images are pulled once per apply that changes what they do, not every 15 minutes.
 ROTATION_JOB_CRON = "7 * * * *"
 ENTRA_DATABASE_RESOURCE = "https://ossrdbms-aad.database.windows.net"
 
@@ -358,12 +359,8 @@ class Jobs(Construct):
                     "script": hashlib.sha256(ROLE_SCRIPT.encode()).hexdigest()[:16],
                 },
             )
-            run = self.database_role_run
-            for built in users.values():  # the apps exist already; add the step to their waits
-                built.app.depends_on = [
-                    *(built.app.depends_on or []),
-                    f"{run.terraform_resource_type}.{run.friendly_unique_id}",
-                ]
+            for built in users.values():
+                _waits_for(built, self.database_role_run)
 
         cache_users = {
             service: built
@@ -495,28 +492,31 @@ class Jobs(Construct):
             principal_id=self.cache_access_identity.principal_id,
         )
         granted = propagated(self, "cache-access-grant-propagated", [self.cache_access_grant])
-        # One job per service that uses the cache (APP-5: only those services get the policy).
+        # One job per service that uses the cache (APP-5: only those services get the policy),
+        # manually triggered: the apply starts each once and waits (`JobRun`), and the service's
+        # app waits for that step, so it can use the cache when the apply ends (a scheduled job
+        # first runs after the apply; CKV_GW_DEPLOY_99). The steps run one after the other, so
+        # no two PUT on the cache's database at once.
         self.cache_access: dict[str, ContainerAppJob] = {}
+        self.cache_access_runs: dict[str, JobRun] = {}
+        previous: list[JobRun] = []
         for service, built in users.items():
             suffix = "" if service == DEFAULT_SERVICE_NAME else f"-{service}"
-            self.cache_access[service] = _job(
+            script = CACHE_ACCESS_SCRIPT.replace(
+                "accessPolicyAssignments/app", f"accessPolicyAssignments/{service}"
+            )
+            job = self.cache_access[service] = _job(
                 self,
                 f"cache-access{suffix}",
                 name=global_name(config, f"caj-cache{suffix}", max_length=32),
                 timeout_seconds=300,
                 identity_id=self.cache_access_identity.id,
-                cron=ROLE_JOB_CRON,
+                cron=None,  # started by the apply (below), not on a schedule
                 container="cache-access",
                 image=AZURE_CLI_IMAGE,
                 cpu=0.25,
                 memory="0.5Gi",
-                command=[
-                    "/bin/sh",
-                    "-c",
-                    CACHE_ACCESS_SCRIPT.replace(
-                        "accessPolicyAssignments/app", f"accessPolicyAssignments/{service}"
-                    ),
-                ],
+                command=["/bin/sh", "-c", script],
                 env={
                     "AZURE_CLIENT_ID": self.cache_access_identity.client_id,
                     "DATABASE_ID": f"{cache.redis.id}/databases/default",
@@ -526,6 +526,20 @@ class Jobs(Construct):
                 depends_on=[granted, *waits_for],
                 common=common,
             )
+            run = self.cache_access_runs[service] = JobRun(
+                self,
+                f"cache-access{suffix}-run",
+                job=job,
+                subscription_id=config.azure.subscription_id,
+                does=f"gives service {service}'s identity the cache's default access policy",
+                triggers={
+                    "principal": built.identity.principal_id,
+                    "script": hashlib.sha256(script.encode()).hexdigest()[:16],
+                },
+                depends_on=list(previous) or None,
+            )
+            previous = [run]
+            _waits_for(built, run)
 
 
 def _job(
@@ -579,6 +593,14 @@ def _job(
         depends_on=depends_on,
         **common,
     )
+
+
+def _waits_for(built: ServiceApp, run: JobRun) -> None:
+    """Adds `run` to the waits of a service's app (the apps exist before the jobs do)."""
+    built.app.depends_on = [
+        *(built.app.depends_on or []),
+        f"{run.terraform_resource_type}.{run.friendly_unique_id}",
+    ]
 
 
 def _env(**values: str) -> list[ContainerAppJobTemplateContainerEnv]:

@@ -1,5 +1,6 @@
-"""Builds CKV_GW_DEPLOY_99: every Container App that signs in to the database with its own role
-depends on a step of the apply that creates that role (DEPLOY-6).
+"""Builds CKV_GW_DEPLOY_99: every Container App that signs in with its own identity to a store
+that admits it only once a job has enrolled it (the database's role, the cache's access policy)
+depends on a step of the apply that runs that job (DEPLOY-6).
 
 On an Entra-only Flexible Server the app's role exists only once a job has run
 `pgaadauth_create_principal_with_oid` as the server's Entra administrator
@@ -14,6 +15,13 @@ step starts the job and waits until the execution succeeds (`az containerapp job
 `az containerapp job execution show` until `Succeeded`, failing otherwise; REST
 https://learn.microsoft.com/rest/api/containerapps/jobs/start). A step that only starts the job
 lets the apply end before the role exists.
+
+The cache is the same kind: Azure Managed Redis accepts an identity's token only once it has an
+access policy assignment on the cache's database
+(https://learn.microsoft.com/azure/redis/entra-for-authentication), which a `cache-access` job
+PUTs (azurerm 4.55 has no resource for it, constructs/azure/jobs.py). So every Container App that
+signs in to the cache (`REDIS_USERNAME`, its identity's object ID) depends on a step that runs a
+job whose `DATABASE_ID` is a cache database and whose `APP_OBJECT_ID` is its identity.
 
 Each such step is judged too: it starts the job it names and waits for the result.
 """
@@ -73,13 +81,39 @@ def waits_for_success(step: dict[str, Any]) -> Verdict:
     return Verdict.passed(f"starts {job} and waits until it succeeds")
 
 
-def signs_in_with_role(app: dict[str, Any]) -> bool:
-    return job_env(app).get("DATABASE_AUTH") == "entra-token"
+def enrols_in_database(job: dict[str, Any]) -> set[str]:
+    """The identities whose database role `job` creates (none for a job that does not)."""
+    env = job_env(job)
+    return role_identities(job) if "APP_ROLES" in env or "PGHOST" in env else set()
+
+
+def enrols_in_cache(job: dict[str, Any]) -> set[str]:
+    """The identity whose cache access policy `job` assigns (none for a job that does not)."""
+    env = job_env(job)
+    if "/databases/" not in str(env.get("DATABASE_ID") or ""):
+        return set()
+    return {address_of(env.get("APP_OBJECT_ID"))} - {None}  # type: ignore[return-value]
+
+
+# (what the app signs in to, whether it does, the identities a job enrols there)
+KINDS = (
+    (
+        "the database",
+        lambda app: job_env(app).get("DATABASE_AUTH") == "entra-token",
+        enrols_in_database,
+    ),
+    ("the cache", lambda app: bool(job_env(app).get("REDIS_USERNAME")), enrols_in_cache),
+)
+
+
+def signs_in(app: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(store, enrolling jobs' reader) for each store the app signs in to with its identity."""
+    return [(store, enrols) for store, uses, enrols in KINDS if uses(app)]
 
 
 class RoleCreatedDuringApply(GroundworkCheck):
     id = "CKV_GW_DEPLOY_99"
-    name = "Every app that signs in with a database role waits for a step that creates it"
+    name = "Every app that signs in with its identity waits for the step that enrols it"
     requirement = "DEPLOY-6"
     severity = "HIGH"
     resource_types = ("azurerm_container_app", "terraform_data")
@@ -88,7 +122,7 @@ class RoleCreatedDuringApply(GroundworkCheck):
     def applies(self, body: dict[str, Any], stack: Stack) -> bool:
         if self._address[0] == "terraform_data":
             return started_job(body) is not None
-        return signs_in_with_role(body)
+        return bool(signs_in(body))
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         if self._address[0] == "terraform_data":
@@ -97,35 +131,45 @@ class RoleCreatedDuringApply(GroundworkCheck):
         identities = {
             address_of(i) for b in blocks(body, "identity") for i in b.get("identity_ids") or []
         }
-        creators = {
-            f"{JOB}.{name}"
-            for name, job in stack.resources(JOB).items()
-            if role_identities(job) & identities
-        }
-        if not creators:
-            return Verdict.failed(f"{app}: no job creates the role of its identity")
         graph = stack.graph
-        steps = {
-            f"terraform_data.{name}": step
-            for name, step in stack.resources("terraform_data").items()
-            if started_job(step) in creators
-        }
-        if not steps:
-            return Verdict.failed(
-                f"nothing in the apply starts {', '.join(sorted(creators))}: the role appears "
-                "only when a schedule runs it, after the apply"
-            )
-        working = {
-            a for a, step in steps.items() if waits_for_success(step).outcome is Outcome.PASS
-        }
-        if not working:
-            return combine([waits_for_success(step) for step in steps.values()])
-        if not any(graph.needs(app, step) for step in working):
-            return Verdict.failed(
-                f"{app} does not depend on {', '.join(sorted(working))}, which creates its role: "
-                "it can start and sign in before the role exists"
-            )
-        return Verdict.passed(f"{app} waits for {', '.join(sorted(working))}")
+        verdicts = []
+        for store, enrols in signs_in(body):
+            creators = {
+                f"{JOB}.{name}"
+                for name, job in stack.resources(JOB).items()
+                if enrols(job) & identities
+            }
+            if not creators:
+                verdicts.append(Verdict.failed(f"no job enrols its identity in {store}"))
+                continue
+            steps = {
+                f"terraform_data.{name}": step
+                for name, step in stack.resources("terraform_data").items()
+                if started_job(step) in creators
+            }
+            if not steps:
+                verdicts.append(
+                    Verdict.failed(
+                        f"nothing in the apply starts {', '.join(sorted(creators))}: it is "
+                        f"enrolled in {store} only when a schedule runs the job, after the apply"
+                    )
+                )
+                continue
+            working = {
+                a for a, step in steps.items() if waits_for_success(step).outcome is Outcome.PASS
+            }
+            if not working:
+                verdicts.append(combine([waits_for_success(step) for step in steps.values()]))
+            elif not any(graph.needs(app, step) for step in working):
+                verdicts.append(
+                    Verdict.failed(
+                        f"{app} does not depend on {', '.join(sorted(working))}, which enrols it "
+                        f"in {store}: it can start and sign in before that"
+                    )
+                )
+            else:
+                verdicts.append(Verdict.passed(f"waits for {', '.join(sorted(working))} ({store})"))
+        return combine(verdicts)
 
 
 check = RoleCreatedDuringApply()
