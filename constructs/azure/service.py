@@ -2,7 +2,7 @@
 described service (APP-7, synth/app.py).
 
 Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, APP-7, SEC-5, EDGE-4, IAM-1, NET-2, DEPLOY-2,
-DEPLOY-5, DEPLOY-6
+DEPLOY-4, DEPLOY-5, DEPLOY-6
 
 - Services (APP-7): every `config.services` entry is one Container App tagged
   `groundwork-service: <name>` (CKV_GW_APP_76 maps apps to the description by it) with its
