@@ -35,7 +35,7 @@ egresses through one NAT address, and Docker Hub limits anonymous pulls per addr
   manually triggered and the apply starts it and waits for it to succeed (`JobRun`,
   constructs/azure/steps.py, on the deploy runner), again whenever the roles or the script
   change, and every app that signs in to the database depends on that step
-  (CKV_GW_DEPLOY_99), so each service can sign in when the apply ends. A dropped role is
+  (CKV_GW_DEPLOY_93), so each service can sign in when the apply ends. A dropped role is
   restored by starting the job (`az containerapp job start`, README).
 - `cache-access` (DEPLOY-6, CACHE-1, APP-5): the cache takes Entra ID tokens only, and a
   token is accepted only for an identity with an access policy assignment on the cache's
@@ -49,7 +49,7 @@ egresses through one NAT address, and Docker Hub limits anonymous pulls per addr
   exactly that on this one cache, idempotently (a PUT of the same assignment). Like the
   database-role job it has no schedule: the apply starts it and waits (`JobRun`), one
   service's after the other, and the service's app waits for that step, so the app can use
-  the cache when the apply ends (CKV_GW_DEPLOY_99).
+  the cache when the apply ends (CKV_GW_DEPLOY_93).
 - `secret-rotation` (SEC-2, DEPLOY-6): Key Vault raises `SecretNearExpiry` 30 days before a
   secret expires; Event Grid puts it on the `secret-rotation` queue (constructs/azure/secrets.py).
   The job runs every `ROTATION_JOB_CRON` (hourly) and takes each message. For a generated
@@ -307,7 +307,7 @@ class Jobs(Construct):
         admin = database.admin
         # DEPLOY-6: one job creates the role of every service that uses the database, and the
         # apply starts it and waits for it (`JobRun`), so every service can sign in when the
-        # apply ends; each service's app waits for that step (CKV_GW_DEPLOY_99).
+        # apply ends; each service's app waits for that step (CKV_GW_DEPLOY_93).
         users = {
             service: built
             for service, built in apps.items()
@@ -495,7 +495,7 @@ class Jobs(Construct):
         # One job per service that uses the cache (APP-5: only those services get the policy),
         # manually triggered: the apply starts each once and waits (`JobRun`), and the service's
         # app waits for that step, so it can use the cache when the apply ends (a scheduled job
-        # first runs after the apply; CKV_GW_DEPLOY_99). The steps run one after the other, so
+        # first runs after the apply; CKV_GW_DEPLOY_93). The steps run one after the other, so
         # no two PUT on the cache's database at once.
         self.cache_access: dict[str, ContainerAppJob] = {}
         self.cache_access_runs: dict[str, JobRun] = {}

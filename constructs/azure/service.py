@@ -36,7 +36,7 @@ DEPLOY-4, DEPLOY-5, DEPLOY-6
   every reference is to a secret the apply writes a value to (DEPLOY-6, CKV_GW_DEPLOY_91).
 - APP-1: each service's `min_replicas`/`max_replicas`, scaling on CPU (`scale_cpu_percent`)
   and memory (`scale_memory_percent`) utilization. No HTTP scale rule: next to CPU or memory
-  rules Container Apps ignores it (microsoft/azure-container-apps #468; CKV_GW_DEPLOY_98).
+  rules Container Apps ignores it (microsoft/azure-container-apps #468; CKV_GW_DEPLOY_92).
 - APP-2: Container Apps has no request/limit split and allows fixed CPU/memory pairs
   (0.25/0.5Gi, 0.5/1Gi, ... 2/4Gi); the smallest pair at or above the service's limits
   is used (dev: 0.5 vCPU/1Gi, staging and production: 1 vCPU/2Gi).
@@ -396,7 +396,7 @@ class Service(Construct):
                 # APP-1's triggers, CPU and memory, and no HTTP rule: an HTTP rule next to KEDA
                 # scalers (cpu, memory) stops scaling on concurrent requests while the others
                 # keep working (microsoft/azure-container-apps #468, open since 2022-10), so it
-                # would only look like a trigger; CKV_GW_DEPLOY_98.
+                # would only look like a trigger; CKV_GW_DEPLOY_92.
                 custom_scale_rule=[
                     ContainerAppTemplateCustomScaleRule(
                         name="cpu",

@@ -11,7 +11,7 @@ and every Container App that signs in with a token (`DATABASE_AUTH=entra-token`)
 that creates a role for its own identity (APP-7: one role per service, each its own identity):
 the identity is the job's `APP_OBJECT_ID`, or one of the `<role>=<object id>` pairs of its
 `APP_ROLES` (one job for every service, constructs/azure/jobs.py). That the job also runs during
-the apply, before the app, is CKV_GW_DEPLOY_99.
+the apply, before the app, is CKV_GW_DEPLOY_93.
 
 The role must also be able to run the app's migrations: since PostgreSQL 15 ordinary roles may
 no longer create objects in schema `public` (https://www.postgresql.org/docs/15/release-15.html,
@@ -39,7 +39,7 @@ IDENTITY = re.compile(r"\$\{(azurerm_user_assigned_identity\.[A-Za-z0-9_-]+)\.")
 
 def role_identities(job: dict[str, Any]) -> set[str]:
     """The identities whose database role `job` creates: its `APP_OBJECT_ID`'s, and every
-    identity named in its `APP_ROLES` pairs (also CKV_GW_DEPLOY_99's)."""
+    identity named in its `APP_ROLES` pairs (also CKV_GW_DEPLOY_93's)."""
     env = job_env(job)
     found = {address_of(env.get("APP_OBJECT_ID"))} - {None}
     found |= set(IDENTITY.findall(str(env.get("APP_ROLES") or "")))

@@ -1,4 +1,4 @@
-"""Builds CKV_GW_DEPLOY_99: every Container App that signs in with its own identity to a store
+"""Builds CKV_GW_DEPLOY_93: every Container App that signs in with its own identity to a store
 that admits it only once a job has enrolled it (the database's role, the cache's access policy)
 depends on a step of the apply that runs that job (DEPLOY-6).
 
@@ -112,7 +112,7 @@ def signs_in(app: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 class RoleCreatedDuringApply(GroundworkCheck):
-    id = "CKV_GW_DEPLOY_99"
+    id = "CKV_GW_DEPLOY_93"
     name = "Every app that signs in with its identity waits for the step that enrols it"
     requirement = "DEPLOY-6"
     severity = "HIGH"

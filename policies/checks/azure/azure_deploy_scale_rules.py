@@ -1,4 +1,4 @@
-"""Builds CKV_GW_DEPLOY_98: no Container App combines an HTTP scale rule with KEDA scalers
+"""Builds CKV_GW_DEPLOY_92: no Container App combines an HTTP scale rule with KEDA scalers
 (DEPLOY-4).
 
 Container Apps accepts the combination but does not honour it: with a CPU (or any other
@@ -19,7 +19,7 @@ KEDA_RULES = ("custom_scale_rule", "azure_queue_scale_rule")
 
 
 class NoHttpRuleBesideKeda(GroundworkCheck):
-    id = "CKV_GW_DEPLOY_98"
+    id = "CKV_GW_DEPLOY_92"
     name = "No Container App pairs an HTTP scale rule with CPU, memory or other KEDA scale rules"
     requirement = "DEPLOY-4"
     severity = "MEDIUM"
