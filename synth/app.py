@@ -490,20 +490,84 @@ def app_problems(config: EnvironmentConfig) -> list[str]:
 # periodSeconds and timeoutSeconds "Maximum value is 240",
 # https://learn.microsoft.com/azure/templates/microsoft.app/containerapps).
 AZURE_PROBE_MAX_SECONDS = 240
+# EDGE-4 (REQUIREMENTS.md): "readiness probe every 10 s". On Azure `health.interval_seconds` is
+# the Container App's readiness probe period (constructs/azure/service.py), so a longer one
+# would loosen the requirement; a shorter one probes more often and keeps it.
+EDGE_4_READINESS_SECONDS = 10
+
+
+def azure_gateway_target(config: EnvironmentConfig, host: str, path: str) -> Service | None:
+    """The routed service Azure's Application Gateway sends `https://<host><path>` to
+    (constructs/azure/edge.py): on `host`, the service with the longest path prefix that
+    `path` falls under in whole segments (path rules `/api` and `/api/*`), else the host's `/`
+    service, else the domain's `/` service; None for a host nothing is routed on."""
+    routed = [s for s in config.services if s.route is not None]
+    on_host = [s for s in routed if (s.route.host or config.domain) == host]  # type: ignore[union-attr]
+    if not on_host and host != config.domain:
+        return None
+    matching = [
+        s
+        for s in on_host
+        if s.route.path_prefix == "/"  # type: ignore[union-attr]
+        or path == s.route.path_prefix  # type: ignore[union-attr]
+        or path.startswith(s.route.path_prefix + "/")  # type: ignore[union-attr]
+    ]
+    if matching:
+        return max(matching, key=lambda s: len(s.route.path_prefix))  # type: ignore[union-attr]
+    return next(
+        (
+            s
+            for s in routed
+            if s.route.path_prefix == "/"  # type: ignore[union-attr]
+            and s.route.host in (None, config.domain)  # type: ignore[union-attr]
+        ),
+        None,
+    )
+
+
+def azure_health_url(config: EnvironmentConfig, service: Service) -> str:
+    """The URL of a routed service's health path through the gateway (OBS-4's availability
+    test): its route's host (the domain if it names none) and its health path, which the
+    gateway forwards unchanged (no path rewrite, constructs/azure/edge.py)."""
+    assert service.route is not None
+    return f"https://{service.route.host or config.domain}{service.health.path}"
 
 
 def azure_app_problems(config: EnvironmentConfig) -> list[str]:
     """What the Azure constructs cannot build from a valid description (cloud azure only):
-    probe timings above Container Apps' limit. (External secrets: `EXTERNAL_SECRETS_REFUSED`.)"""
+    a readiness interval that breaks EDGE-4, probe timings above Container Apps' limit.
+    (External secrets: `EXTERNAL_SECRETS_REFUSED`.)"""
     if config.cloud != "azure":
         return []
     problems = []
     for index, service in enumerate(config.services):
-        for field in ("interval_seconds", "timeout_seconds"):
-            value = getattr(service.health, field)
-            if value > AZURE_PROBE_MAX_SECONDS:
+        interval = service.health.interval_seconds
+        if interval > EDGE_4_READINESS_SECONDS:
+            problems.append(
+                f"services[{index}] ({service.name}).health.interval_seconds: {interval} is above "
+                f"{EDGE_4_READINESS_SECONDS}: on Azure it is the Container App's readiness probe "
+                f"period, and EDGE-4 probes readiness every {EDGE_4_READINESS_SECONDS} s"
+            )
+        # OBS-4: each routed service's availability test GETs its health path through the
+        # gateway, which must send that path to this service, not to another route's.
+        if service.route is not None:
+            host = service.route.host or config.domain
+            target = azure_gateway_target(config, host, service.health.path)
+            if target is not service:
                 problems.append(
-                    f"services[{index}] ({service.name}).health.{field}: {value} is above "
-                    f"{AZURE_PROBE_MAX_SECONDS}, the most Container Apps probes allow"
+                    f"services[{index}] ({service.name}).health.path: {service.health.path} is "
+                    f"not under its route ({host}, path_prefix {service.route.path_prefix}): the "
+                    f"gateway sends https://{host}{service.health.path} to service "
+                    f"{target.name if target else 'none'}, so the availability test (OBS-4) "
+                    f"cannot reach {service.name}'s health; give it a health path under "
+                    f"{service.route.path_prefix}"
                 )
+        # The interval is bounded above; the timeout's schema bound (60) is below this limit
+        # today, and this keeps the limit enforced if that bound ever rises.
+        timeout = service.health.timeout_seconds
+        if timeout > AZURE_PROBE_MAX_SECONDS:
+            problems.append(
+                f"services[{index}] ({service.name}).health.timeout_seconds: {timeout} is above "
+                f"{AZURE_PROBE_MAX_SECONDS}, the most Container Apps probes allow"
+            )
     return problems

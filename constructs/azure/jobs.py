@@ -2,9 +2,10 @@
 
 Satisfies: SEC-2, SEC-5, DB-9, CACHE-1, APP-5, APP-7, DEPLOY-2, DEPLOY-5, DEPLOY-6
 
-One `database-role` job per service that uses the database and one `cache-access` job per
-service that uses the cache (each service signs in as its own identity, APP-7); the default
-service's keep today's construct IDs and names, the others' carry the service name.
+One `database-role` job for every service that uses the database, and one `cache-access` job
+per service that uses the cache (each service signs in as its own identity, APP-7); the
+default service's cache job keeps today's construct ID and name, the others' carry the service
+name.
 
 Both run as Container Apps jobs in the app's (VNet-integrated) environment, so they reach
 the database, the vault and the rotation queue through their private endpoints, with
@@ -27,10 +28,15 @@ egresses through one NAT address, and Docker Hub limits anonymous pulls per addr
   the app's database (CONNECT, CREATE, TEMPORARY) and, connected to that database, USAGE
   and CREATE on its schema `public` (PostgreSQL 15+ no longer lets every role create
   there), so the app runs its migrations in `public` or in a schema it creates and owns;
-  it is not an administrator. It is idempotent and runs
-  every `ROLE_JOB_CRON` (fifteen minutes), so the role exists minutes after the first apply
-  and is restored if someone drops it. `azurerm` cannot start a job once, so a schedule is
-  the only trigger the stack can wire; a run costs a few vCPU-seconds.
+  it is not an administrator. One job does this for every service that uses the database,
+  one role after the other (`APP_ROLES`), idempotently. It has no schedule: azurerm cannot
+  run a job, and a scheduled one first runs after the apply, so the roles appeared only up
+  to 15 minutes later and each service's job pulled its image every quarter hour. The job is
+  manually triggered and the apply starts it and waits for it to succeed (`JobRun`,
+  constructs/azure/steps.py, on the deploy runner), again whenever the roles or the script
+  change, and every app that signs in to the database depends on that step
+  (CKV_GW_DEPLOY_93), so each service can sign in when the apply ends. A dropped role is
+  restored by starting the job (`az containerapp job start`, README).
 - `cache-access` (DEPLOY-6, CACHE-1, APP-5): the cache takes Entra ID tokens only, and a
   token is accepted only for an identity with an access policy assignment on the cache's
   database (https://learn.microsoft.com/azure/redis/entra-for-authentication). azurerm 4.55
@@ -40,8 +46,10 @@ egresses through one NAT address, and Docker Hub limits anonymous pulls per addr
   2025-04-01, policy `default`, the only one the service offers,
   https://learn.microsoft.com/azure/templates/microsoft.cache/redisenterprise/databases/accesspolicyassignments)
   for the app's identity. It runs as `id-<prefix>-cacheaccess`, whose custom role allows
-  exactly that on this one cache, every `ROLE_JOB_CRON`, idempotently (a PUT of the same
-  assignment), so the app can use the cache minutes after the first apply.
+  exactly that on this one cache, idempotently (a PUT of the same assignment). Like the
+  database-role job it has no schedule: the apply starts it and waits (`JobRun`), one
+  service's after the other, and the service's app waits for that step, so the app can use
+  the cache when the apply ends (CKV_GW_DEPLOY_93).
 - `secret-rotation` (SEC-2, DEPLOY-6): Key Vault raises `SecretNearExpiry` 30 days before a
   secret expires; Event Grid puts it on the `secret-rotation` queue (constructs/azure/secrets.py).
   The job runs every `ROTATION_JOB_CRON` (hourly) and takes each message. For a generated
@@ -57,12 +65,14 @@ egresses through one NAT address, and Docker Hub limits anonymous pulls per addr
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from cdktf_cdktf_provider_azurerm.container_app_environment import ContainerAppEnvironment
 from cdktf_cdktf_provider_azurerm.container_app_job import (
     ContainerAppJob,
     ContainerAppJobIdentity,
+    ContainerAppJobManualTriggerConfig,
     ContainerAppJobScheduleTriggerConfig,
     ContainerAppJobTemplate,
     ContainerAppJobTemplateContainer,
@@ -79,6 +89,7 @@ from constructs.azure.keys import global_name
 from constructs.azure.propagation import propagated
 from constructs.azure.secrets import Secrets
 from constructs.azure.service import ServiceApp
+from constructs.azure.steps import JobRun
 
 from synth.app import DEFAULT_SERVICE_NAME
 from synth.config import EnvironmentConfig
@@ -96,32 +107,21 @@ AZURE_CLI_IMAGE = "mcr.microsoft.com/azure-cli:2.75.0"
 # so a 15 server gets the 16 client, which talks to it (psql supports older servers).
 POSTGRES_CLIENT_IMAGE = "public.ecr.aws/docker/library/postgres:{major}-alpine"
 MINIMUM_CLIENT_MAJOR = 16
-# Each run pulls its image unless the node has it cached. Every 15 minutes is 2,976 runs in a
-# 31-day month; at about 100 MB for postgres:16-alpine that stays under ECR Public's 500 GB a
-# month for anonymous pulls even with no cache
-# (https://docs.aws.amazon.com/AmazonECR/latest/public/public-service-quotas.html).
-ROLE_JOB_CRON = "*/15 * * * *"
-
-
-def role_job_cron(offset: int) -> str:
-    """The schedule of the `offset`-th database-role job: every 15 minutes, `offset` minutes
-    after the first, so no two jobs GRANT on the same database and schema at once (PostgreSQL
-    can answer concurrent GRANTs on one object with "tuple concurrently updated",
-    cyrilgdn/terraform-provider-postgresql#178). The first keeps `ROLE_JOB_CRON`."""
-    if offset == 0:
-        return ROLE_JOB_CRON
-    return ",".join(str(minute + offset) for minute in range(0, 60, 15)) + " * * * *"
-
-
+# The database-role and cache-access jobs have no schedule: the apply starts them (see `Jobs`),
+# so their images are pulled once per apply that changes what they do, not every 15 minutes.
 ROTATION_JOB_CRON = "7 * * * *"
 ENTRA_DATABASE_RESOURCE = "https://ossrdbms-aad.database.windows.net"
 
-# Busybox wget (alpine) asks the job's identity endpoint for a database token, then psql
-# creates the app's role once and grants it the app database (idempotent). Schema grants are
-# per database, so a second session connects to the app's database itself: since PostgreSQL
-# 15 only the database owner may create in schema `public`
-# (https://www.postgresql.org/docs/15/release-15.html, "Remove PUBLIC creation permission on
-# the public schema"), and the database privileges above do not include it.
+# Busybox wget (alpine) asks the job's identity endpoint for a database token, then, for each
+# `role=object-id` pair of APP_ROLES (every service that uses the database, one after the
+# other, so no two sessions GRANT on the same database and schema at once: PostgreSQL can answer
+# concurrent GRANTs on one object with "tuple concurrently updated",
+# cyrilgdn/terraform-provider-postgresql#178), psql creates the service's role if it is missing
+# and grants it the app database (idempotent). Schema grants are per database, so a second
+# session connects to the app's database itself: since PostgreSQL 15 only the database owner
+# may create in schema `public` (https://www.postgresql.org/docs/15/release-15.html, "Remove
+# PUBLIC creation permission on the public schema"), and the database privileges above do not
+# include it.
 # Why the Entra administrator may grant both: it is not a superuser, but it is a member of
 # `azure_pg_admin` (https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-manage-azure-ad-users,
 # https://learn.microsoft.com/azure/postgresql/flexible-server/how-to-create-users), and on
@@ -130,15 +130,20 @@ ENTRA_DATABASE_RESOURCE = "https://ossrdbms-aad.database.windows.net"
 # owner's right to grant on them (PostgreSQL: privileges of a role are usable by its INHERIT
 # members, https://www.postgresql.org/docs/current/role-membership.html). That ownership is
 # observed, not promised by Microsoft, and a GRANT without the right only warns ("no
-# privileges were granted") instead of failing, so the script ends by checking that the app's
-# role really can create in the database and in `public`, and fails the job (visible in its
-# execution history) if not.
+# privileges were granted") instead of failing, so the script checks after each role that it
+# really can create in the database and in `public`, and fails the job (and so the apply's
+# step, constructs/azure/steps.py) if not.
 ROLE_SCRIPT = r"""set -eu
 token=$(wget -q -O - --header "X-IDENTITY-HEADER: $IDENTITY_HEADER" \
   "$IDENTITY_ENDPOINT?api-version=2019-08-01&resource=$TOKEN_RESOURCE&client_id=$AZURE_CLIENT_ID" \
   | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
 test -n "$token"
-PGPASSWORD="$token" psql -v ON_ERROR_STOP=1 -v role="$APP_ROLE" -v oid="$APP_OBJECT_ID" \
+test -n "$APP_ROLES"
+for pair in $APP_ROLES; do
+role=${pair%%=*}
+oid=${pair#*=}
+echo "role $role"
+PGPASSWORD="$token" psql -v ON_ERROR_STOP=1 -v role="$role" -v oid="$oid" \
   -v db="$APP_DATABASE" \
   "host=$PGHOST port=5432 dbname=postgres user=$PGADMIN sslmode=verify-full sslrootcert=system" \
   <<'SQL'
@@ -148,7 +153,7 @@ SELECT * FROM pgaadauth_create_principal_with_oid(:'role', :'oid', 'service', fa
 \endif
 GRANT ALL PRIVILEGES ON DATABASE :"db" TO :"role";
 SQL
-PGPASSWORD="$token" psql -v ON_ERROR_STOP=1 -v role="$APP_ROLE" \
+PGPASSWORD="$token" psql -v ON_ERROR_STOP=1 -v role="$role" \
   "host=$PGHOST port=5432 dbname=$APP_DATABASE user=$PGADMIN sslmode=verify-full \
   sslrootcert=system" <<'SQL'
 GRANT USAGE, CREATE ON SCHEMA public TO :"role";
@@ -162,6 +167,7 @@ BEGIN
   END IF;
 END $$;
 SQL
+done
 """
 
 # The ARM operations the cache-access job needs, on its one cache and nothing else. Custom
@@ -271,7 +277,8 @@ RESTART_ACTIONS = [
 
 
 class Jobs(Construct):
-    """Jobs `caj-role-<prefix>-<hash>` and `caj-rotate-<prefix>-<hash>` (job names allow 32
+    """Jobs `caj-role-<prefix>-<hash>` (with the step that runs it in the apply),
+    `caj-cache[-<service>]-<prefix>-<hash>` and `caj-rotate-<prefix>-<hash>` (job names allow 32
     characters, so the prefix is cut and a hash keeps them distinct)."""
 
     def __init__(
@@ -298,21 +305,29 @@ class Jobs(Construct):
             "replica_retry_limit": 1,
         }
         admin = database.admin
-        # DEPLOY-6: one role job per service that uses the database (its identity's role); the
-        # default service's job keeps today's name and construct ID.
-        self.database_roles: dict[str, ContainerAppJob] = {}
-        for service, built in apps.items():
-            if "database" not in config.service_uses(built.service):
-                continue
-            offset = len(self.database_roles)
-            suffix = "" if service == DEFAULT_SERVICE_NAME else f"-{service}"
-            self.database_roles[service] = _scheduled_job(
+        # DEPLOY-6: one job creates the role of every service that uses the database, and the
+        # apply starts it and waits for it (`JobRun`), so every service can sign in when the
+        # apply ends; each service's app waits for that step (CKV_GW_DEPLOY_93).
+        users = {
+            service: built
+            for service, built in apps.items()
+            if "database" in config.service_uses(built.service)
+        }
+        self.database_role: ContainerAppJob | None = None
+        self.database_role_run: JobRun | None = None
+        if users:
+            # `<role>=<object id>` pairs; role names are identity names (`id-<prefix>-app...`,
+            # no spaces) and object IDs GUIDs, so the script splits them with the shell.
+            roles = " ".join(
+                f"{built.identity.name}={built.identity.principal_id}" for built in users.values()
+            )
+            self.database_role = _job(
                 self,
-                f"database-role{suffix}",
-                name=global_name(config, f"caj-role{suffix}", max_length=32),
+                "database-role",
+                name=global_name(config, "caj-role", max_length=32),
                 timeout_seconds=300,
                 identity_id=admin.id,
-                cron=role_job_cron(offset),
+                cron=None,  # started by the apply (below), not on a schedule
                 container="database-role",
                 image=POSTGRES_CLIENT_IMAGE.format(
                     major=max(config.database.engine_version, MINIMUM_CLIENT_MAJOR)
@@ -325,14 +340,27 @@ class Jobs(Construct):
                     "TOKEN_RESOURCE": ENTRA_DATABASE_RESOURCE,
                     "PGHOST": database.fqdn,
                     "PGADMIN": admin.name,
-                    "APP_ROLE": built.identity.name,
-                    "APP_OBJECT_ID": built.identity.principal_id,
+                    "APP_ROLES": roles,
                     "APP_DATABASE": database.database.name,
                 },
                 # The admin must be the server's Entra administrator before it signs in.
                 depends_on=[database.entra_admin, database.database, *waits_for],
                 common=common,
             )
+            self.database_role_run = JobRun(
+                self,
+                "database-role-run",
+                job=self.database_role,
+                subscription_id=config.azure.subscription_id,
+                does="creates the PostgreSQL role of every service that uses the database",
+                triggers={
+                    "roles": roles,
+                    "database": database.database.name,
+                    "script": hashlib.sha256(ROLE_SCRIPT.encode()).hexdigest()[:16],
+                },
+            )
+            for built in users.values():
+                _waits_for(built, self.database_role_run)
 
         cache_users = {
             service: built
@@ -398,7 +426,7 @@ class Jobs(Construct):
                 principal_id=principal,
             )
         )
-        self.rotation = _scheduled_job(
+        self.rotation = _job(
             self,
             "rotation",
             name=global_name(config, "caj-rotate", max_length=32),
@@ -464,28 +492,31 @@ class Jobs(Construct):
             principal_id=self.cache_access_identity.principal_id,
         )
         granted = propagated(self, "cache-access-grant-propagated", [self.cache_access_grant])
-        # One job per service that uses the cache (APP-5: only those services get the policy).
+        # One job per service that uses the cache (APP-5: only those services get the policy),
+        # manually triggered: the apply starts each once and waits (`JobRun`), and the service's
+        # app waits for that step, so it can use the cache when the apply ends (a scheduled job
+        # first runs after the apply; CKV_GW_DEPLOY_93). The steps run one after the other, so
+        # no two PUT on the cache's database at once.
         self.cache_access: dict[str, ContainerAppJob] = {}
+        self.cache_access_runs: dict[str, JobRun] = {}
+        previous: list[JobRun] = []
         for service, built in users.items():
             suffix = "" if service == DEFAULT_SERVICE_NAME else f"-{service}"
-            self.cache_access[service] = _scheduled_job(
+            script = CACHE_ACCESS_SCRIPT.replace(
+                "accessPolicyAssignments/app", f"accessPolicyAssignments/{service}"
+            )
+            job = self.cache_access[service] = _job(
                 self,
                 f"cache-access{suffix}",
                 name=global_name(config, f"caj-cache{suffix}", max_length=32),
                 timeout_seconds=300,
                 identity_id=self.cache_access_identity.id,
-                cron=ROLE_JOB_CRON,
+                cron=None,  # started by the apply (below), not on a schedule
                 container="cache-access",
                 image=AZURE_CLI_IMAGE,
                 cpu=0.25,
                 memory="0.5Gi",
-                command=[
-                    "/bin/sh",
-                    "-c",
-                    CACHE_ACCESS_SCRIPT.replace(
-                        "accessPolicyAssignments/app", f"accessPolicyAssignments/{service}"
-                    ),
-                ],
+                command=["/bin/sh", "-c", script],
                 env={
                     "AZURE_CLIENT_ID": self.cache_access_identity.client_id,
                     "DATABASE_ID": f"{cache.redis.id}/databases/default",
@@ -495,16 +526,30 @@ class Jobs(Construct):
                 depends_on=[granted, *waits_for],
                 common=common,
             )
+            run = self.cache_access_runs[service] = JobRun(
+                self,
+                f"cache-access{suffix}-run",
+                job=job,
+                subscription_id=config.azure.subscription_id,
+                does=f"gives service {service}'s identity the cache's default access policy",
+                triggers={
+                    "principal": built.identity.principal_id,
+                    "script": hashlib.sha256(script.encode()).hexdigest()[:16],
+                },
+                depends_on=list(previous) or None,
+            )
+            previous = [run]
+            _waits_for(built, run)
 
 
-def _scheduled_job(
+def _job(
     scope: Construct,
     id_: str,
     *,
     name: str,
     timeout_seconds: int,
     identity_id: str,
-    cron: str,
+    cron: str | None,
     container: str,
     image: str,
     cpu: float,
@@ -514,8 +559,9 @@ def _scheduled_job(
     depends_on: list[object],
     common: dict[str, object],
 ) -> ContainerAppJob:
-    """A Container Apps job of one container, run on `cron` as one user-assigned identity:
-    the shape every job here shares (`common` holds placement, environment and retries)."""
+    """A Container Apps job of one container, run on `cron` (or, with None, only when started)
+    as one user-assigned identity: the shape every job here shares (`common` holds placement,
+    environment and retries)."""
     return ContainerAppJob(
         scope,
         id_,
@@ -524,7 +570,14 @@ def _scheduled_job(
         identity=ContainerAppJobIdentity(type="UserAssigned", identity_ids=[identity_id]),
         schedule_trigger_config=ContainerAppJobScheduleTriggerConfig(
             cron_expression=cron, parallelism=1, replica_completion_count=1
-        ),
+        )
+        if cron is not None
+        else None,
+        manual_trigger_config=ContainerAppJobManualTriggerConfig(
+            parallelism=1, replica_completion_count=1
+        )
+        if cron is None
+        else None,
         template=ContainerAppJobTemplate(
             container=[
                 ContainerAppJobTemplateContainer(
@@ -540,6 +593,14 @@ def _scheduled_job(
         depends_on=depends_on,
         **common,
     )
+
+
+def _waits_for(built: ServiceApp, run: JobRun) -> None:
+    """Adds `run` to the waits of a service's app (the apps exist before the jobs do)."""
+    built.app.depends_on = [
+        *(built.app.depends_on or []),
+        f"{run.terraform_resource_type}.{run.friendly_unique_id}",
+    ]
 
 
 def _env(**values: str) -> list[ContainerAppJobTemplateContainerEnv]:

@@ -4,8 +4,10 @@ Satisfies: OBS-1, OBS-2, OBS-3, OBS-4, OBS-5, NET-4, APP-7, DEPLOY-6
 
 Per service (APP-7): the failed-logins, CPU and memory alerts exist once per Container App
 (the default service's keep today's names, the others carry the service name); the gateway's
-5xx and latency alerts and the database's are the environment's. OBS-4 probes the health path
-of the service routed at `/` on the domain.
+5xx and latency alerts and the database's are the environment's. OBS-4: every routed service
+gets an availability test of its health path through the gateway (its route's host, its
+health path, which synth/app.py requires the gateway to send to it) and an alert on it; an
+internal service (`route: null`) has none, since nothing outside the VNet reaches it.
 
 `Logs` is created first, because the network's flow logs and every diagnostic setting
 write into it; `Observability` is created last, once the resources it watches exist.
@@ -63,8 +65,7 @@ from constructs.azure import waivers
 from constructs.azure.keys import ManagedKey, global_name
 from constructs.azure.storage import hardened_account, service_diagnostics
 
-from synth.app import DEFAULT_SERVICE_NAME
-from synth.app import Service as AppService
+from synth.app import DEFAULT_SERVICE_NAME, azure_health_url
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
@@ -183,19 +184,6 @@ METRIC_ALERTS = (
 )
 
 
-def default_route_service(config: EnvironmentConfig) -> AppService:
-    """The service the gateway sends `https://<domain>/` to (OBS-4 probes its health path):
-    routed at path prefix `/` with no host or the environment's domain (synth/app.py
-    `app_problems` requires one)."""
-    return next(
-        service
-        for service in config.services
-        if service.route is not None
-        and service.route.path_prefix == "/"
-        and service.route.host in (None, config.domain)
-    )
-
-
 class Logs(Construct):
     """Log Analytics workspace `log-<prefix>` and the flow-log storage account `stlog...`.
 
@@ -275,7 +263,7 @@ class Logs(Construct):
 
 
 class Observability(Construct):
-    """Action group, OBS-2 alerts, the /health availability test and the dashboard."""
+    """Action group, OBS-2 alerts, each routed service's availability test and the dashboard."""
 
     def __init__(
         self,
@@ -350,8 +338,9 @@ class Observability(Construct):
                 action=[MonitorMetricAlertAction(action_group_id=group)],
             )
 
-        # OBS-4: an external availability test of https://<domain><health path> of the service
-        # routed at `/` (default_route_service).
+        # OBS-4: an external availability test of every routed service's health path through
+        # the gateway (`azure_health_url`: its route's host and its health path, which
+        # synth/app.py requires the gateway to send to that service), each with its alert.
         self.insights = ApplicationInsights(
             self,
             "insights",
@@ -369,43 +358,49 @@ class Observability(Construct):
         # (`SSLCheck`: "Checks to see if the SSL cert is still valid", WebTestValidationRules).
         certificate = config.azure.certificate
         tls_check = certificate is None or certificate.trusted
-        test = ApplicationInsightsStandardWebTest(
-            self,
-            "health-test",
-            name=f"webtest-{config.prefix}-health",
-            location=rg.location,
-            resource_group_name=rg.name,
-            application_insights_id=self.insights.id,
-            geo_locations=list(TEST_LOCATIONS),
-            frequency=300,
-            timeout=30,
-            retry_enabled=True,
-            request=ApplicationInsightsStandardWebTestRequest(
-                url=f"https://{config.domain}{default_route_service(config).health.path}",
-                http_verb="GET",
-            ),
-            validation_rules=ApplicationInsightsStandardWebTestValidationRules(
-                expected_status_code=200,
-                ssl_check_enabled=tls_check,
-                ssl_cert_remaining_lifetime=14 if tls_check else None,
-            ),
-        )
-        MonitorMetricAlert(
-            self,
-            "health-unavailable",
-            name=f"{config.prefix}-health-unavailable",
-            description=f"{default_route_service(config).health.path} fails from 2 or more "
-            "test locations",
-            resource_group_name=rg.name,
-            scopes=[test.id, self.insights.id],
-            severity=ERROR,
-            application_insights_web_test_location_availability_criteria=(
-                MonitorMetricAlertApplicationInsightsWebTestLocationAvailabilityCriteria(
-                    web_test_id=test.id, component_id=self.insights.id, failed_location_count=2
-                )
-            ),
-            action=[MonitorMetricAlertAction(action_group_id=group)],
-        )
+        self.health_tests: dict[str, ApplicationInsightsStandardWebTest] = {}
+        for described in config.services:
+            if described.route is None:
+                continue  # internal: nothing outside the VNet can reach it (README)
+            # The default service keeps today's IDs and names; the others carry their name.
+            own = "" if described.name == DEFAULT_SERVICE_NAME else described.name
+            url = azure_health_url(config, described)
+            test_id, _, _ = _alert_names(config, "health-test", own)
+            test = ApplicationInsightsStandardWebTest(
+                self,
+                test_id,
+                name=f"webtest-{config.prefix}-{own + '-' if own else ''}health",
+                location=rg.location,
+                resource_group_name=rg.name,
+                application_insights_id=self.insights.id,
+                geo_locations=list(TEST_LOCATIONS),
+                frequency=300,
+                timeout=30,
+                retry_enabled=True,
+                request=ApplicationInsightsStandardWebTestRequest(url=url, http_verb="GET"),
+                validation_rules=ApplicationInsightsStandardWebTestValidationRules(
+                    expected_status_code=200,
+                    ssl_check_enabled=tls_check,
+                    ssl_cert_remaining_lifetime=14 if tls_check else None,
+                ),
+            )
+            self.health_tests[described.name] = test
+            alert_id, alert_name, _ = _alert_names(config, "health-unavailable", own)
+            MonitorMetricAlert(
+                self,
+                alert_id,
+                name=alert_name,
+                description=f"{url} fails from 2 or more test locations",
+                resource_group_name=rg.name,
+                scopes=[test.id, self.insights.id],
+                severity=ERROR,
+                application_insights_web_test_location_availability_criteria=(
+                    MonitorMetricAlertApplicationInsightsWebTestLocationAvailabilityCriteria(
+                        web_test_id=test.id, component_id=self.insights.id, failed_location_count=2
+                    )
+                ),
+                action=[MonitorMetricAlertAction(action_group_id=group)],
+            )
 
         # OBS-5: response times, error rates and throughput of the gateway.
         PortalDashboard(

@@ -2,7 +2,7 @@
 described service (APP-7, synth/app.py).
 
 Satisfies: APP-1, APP-2, APP-3, APP-4, APP-5, APP-7, SEC-5, EDGE-4, IAM-1, NET-2, DEPLOY-2,
-DEPLOY-5, DEPLOY-6
+DEPLOY-4, DEPLOY-5, DEPLOY-6
 
 - Services (APP-7): every `config.services` entry is one Container App tagged
   `groundwork-service: <name>` (CKV_GW_APP_76 maps apps to the description by it) with its
@@ -34,16 +34,18 @@ DEPLOY-5, DEPLOY-6
   assignments and for the vault and registry private endpoints with their DNS links, because
   the revision resolves its Key Vault references and pulls from inside the VNet (DEPLOY-2);
   every reference is to a secret the apply writes a value to (DEPLOY-6, CKV_GW_DEPLOY_91).
-- APP-1: each service's `min_replicas`/`max_replicas`, scaling on concurrent HTTP requests
-  and on CPU (`scale_cpu_percent`) and memory (`scale_memory_percent`) utilization.
+- APP-1: each service's `min_replicas`/`max_replicas`, scaling on CPU (`scale_cpu_percent`)
+  and memory (`scale_memory_percent`) utilization. No HTTP scale rule: next to CPU or memory
+  rules Container Apps ignores it (microsoft/azure-container-apps #468; CKV_GW_DEPLOY_92).
 - APP-2: Container Apps has no request/limit split and allows fixed CPU/memory pairs
   (0.25/0.5Gi, 0.5/1Gi, ... 2/4Gi); the smallest pair at or above the service's limits
   is used (dev: 0.5 vCPU/1Gi, staging and production: 1 vCPU/2Gi).
 - APP-3: single revision mode; a new revision takes traffic only once its replicas are
   ready, then the old one drains, so deployments have no downtime.
-- EDGE-4: readiness probe every `health.interval_seconds` (10 s by default) and liveness every
-  30 s (or the interval, if longer) on the service's `health.path`, each timing out after
-  `health.timeout_seconds`; 30 s termination grace period.
+- EDGE-4: readiness probe every `health.interval_seconds` (10 s by default; a longer one is
+  refused on Azure, since EDGE-4 asks for 10 s) and liveness every 30 s on the service's
+  `health.path`, each timing out after `health.timeout_seconds`; 30 s termination grace
+  period.
 - APP-4, SEC-5: the service's catalog secrets are Key Vault references resolved with its
   identity; no secret value is in an app's definition. The database accepts no password:
   `DATABASE_AUTH=entra-token` tells a service to use a token of `AZURE_CLIENT_ID` for
@@ -77,7 +79,6 @@ from cdktf_cdktf_provider_azurerm.container_app import (
     ContainerAppTemplateContainerLivenessProbe,
     ContainerAppTemplateContainerReadinessProbe,
     ContainerAppTemplateCustomScaleRule,
-    ContainerAppTemplateHttpScaleRule,
 )
 from cdktf_cdktf_provider_azurerm.container_app_environment import (
     ContainerAppEnvironment,
@@ -111,11 +112,10 @@ from synth.config import EnvironmentConfig
 
 # Container Apps' allowed (vCPU, GiB) pairs on the Consumption profile.
 CPU_MEMORY_PAIRS = tuple((0.25 * n, 0.5 * n) for n in range(1, 17))
-# EDGE-4: liveness every 30 s (or the service's probe interval, if longer); readiness every
-# `health.interval_seconds` (10 s by default).
+# EDGE-4: liveness every 30 s; readiness every `health.interval_seconds` (10 s by default),
+# which synth/app.py `azure_app_problems` keeps at 10 s or less, as EDGE-4 asks.
 LIVENESS_SECONDS = 30
 GRACE_SECONDS = 30
-CONCURRENT_REQUESTS = 50  # per replica before the HTTP rule adds one
 # DEPLOY-5: the first revision's image, public and present before any release: the Docker
 # official busybox image on ECR Public (no ENTRYPOINT, so `args` is the whole command line),
 # whose httpd serves `/health` from a file. Not from Docker Hub: the app subnet egresses through
@@ -393,11 +393,10 @@ class Service(Construct):
                 min_replicas=service.min_replicas,
                 max_replicas=service.max_replicas,
                 termination_grace_period_seconds=GRACE_SECONDS,
-                http_scale_rule=[
-                    ContainerAppTemplateHttpScaleRule(
-                        name="http", concurrent_requests=str(CONCURRENT_REQUESTS)
-                    )
-                ],
+                # APP-1's triggers, CPU and memory, and no HTTP rule: an HTTP rule next to KEDA
+                # scalers (cpu, memory) stops scaling on concurrent requests while the others
+                # keep working (microsoft/azure-container-apps #468, open since 2022-10), so it
+                # would only look like a trigger; CKV_GW_DEPLOY_92.
                 custom_scale_rule=[
                     ContainerAppTemplateCustomScaleRule(
                         name="cpu",
@@ -451,7 +450,7 @@ class Service(Construct):
                                 transport="HTTP",
                                 port=port,
                                 path=health.path,
-                                interval_seconds=max(LIVENESS_SECONDS, health.interval_seconds),
+                                interval_seconds=LIVENESS_SECONDS,
                                 timeout=health.timeout_seconds,
                                 failure_count_threshold=3,
                             )

@@ -101,6 +101,8 @@ def test_azure_every_name_fits_with_eight_services_at_the_longest_names() -> Non
             "secrets": ["DATABASE_URL"] if n % 2 else ["JWT_SECRET", "CACHE_URL"],
             "uses": ["database", "cache", "object_storage"],
             "route": {"path_prefix": "/" if name == "frontend" else f"/{name}"} if n < 6 else None,
+            # Under its route: Azure's availability test reaches it there (OBS-4).
+            "health": {"path": "/health" if name == "frontend" or n >= 6 else f"/{name}/health"},
         }
         for n, name in enumerate(names)
     ]

@@ -8,7 +8,10 @@ Nothing in azurerm creates it, so without such a step the app cannot sign in aft
 The rule: every primary server with password authentication off has a Container Apps job in the
 stack that runs as one of the server's Entra administrators and waits for that administrator,
 and every Container App that signs in with a token (`DATABASE_AUTH=entra-token`) has such a job
-whose `APP_OBJECT_ID` is its own identity (APP-7: one role per service, each its own identity).
+that creates a role for its own identity (APP-7: one role per service, each its own identity):
+the identity is the job's `APP_OBJECT_ID`, or one of the `<role>=<object id>` pairs of its
+`APP_ROLES` (one job for every service, constructs/azure/jobs.py). That the job also runs during
+the apply, before the app, is CKV_GW_DEPLOY_93.
 
 The role must also be able to run the app's migrations: since PostgreSQL 15 ordinary roles may
 no longer create objects in schema `public` (https://www.postgresql.org/docs/15/release-15.html,
@@ -31,6 +34,16 @@ ADMIN = "azurerm_postgresql_flexible_server_active_directory_administrator"
 SCHEMA_GRANT = re.compile(r"GRANT\s[^;]*\bCREATE\b[^;]*\bON\s+SCHEMA\s+public\b", re.IGNORECASE)
 VERIFIED = re.compile(r"has_schema_privilege\([^;]*'public',\s*'CREATE'\)[\s\S]*RAISE\s+EXCEPTION")
 SERVER_DATABASES = {"postgres", "template0", "template1", "azure_maintenance", "azure_sys"}
+IDENTITY = re.compile(r"\$\{(azurerm_user_assigned_identity\.[A-Za-z0-9_-]+)\.")
+
+
+def role_identities(job: dict[str, Any]) -> set[str]:
+    """The identities whose database role `job` creates: its `APP_OBJECT_ID`'s, and every
+    identity named in its `APP_ROLES` pairs (also CKV_GW_DEPLOY_93's)."""
+    env = job_env(job)
+    found = {address_of(env.get("APP_OBJECT_ID"))} - {None}
+    found |= set(IDENTITY.findall(str(env.get("APP_ROLES") or "")))
+    return {str(identity) for identity in found}
 
 
 def _grants_public_schema(job: dict[str, Any]) -> bool:
@@ -76,7 +89,8 @@ class AppRoleCreated(GroundworkCheck):
         if not admins:
             return Verdict.failed("no Entra administrator: nobody can create the app's role")
         graph = stack.graph
-        roles_for: set[str | None] = set()
+        roles_for: set[str] = set()
+        role_jobs = 0
         failures = []
         for job_name, job in stack.resources("azurerm_container_app_job").items():
             identity = (blocks(job, "identity") or [{}])[0]
@@ -93,10 +107,11 @@ class AppRoleCreated(GroundworkCheck):
                             )
                         )
                     else:
-                        roles_for.add(address_of(job_env(job).get("APP_OBJECT_ID")))
+                        role_jobs += 1
+                        roles_for |= role_identities(job)
         if failures:
             return failures[0]
-        if not roles_for:
+        if not role_jobs:
             return Verdict.failed("no job runs as the server's Entra administrator to create roles")
         verdicts = []
         for app_name, app in stack.resources("azurerm_container_app").items():

@@ -24,6 +24,13 @@ class DeployerCanApply(GroundworkCheck):
     resource_types = tuple(sorted(t for t in NEEDS if not t.startswith("data.")))
     needs_config = False
 
+    def applies(self, body: dict[str, Any], stack: Stack) -> bool:
+        # A `terraform_data` step is GCP's when it runs gcloud (constructs/gcp/steps.py records
+        # its arguments in `input.gcloud`); another cloud's steps are judged by that cloud's.
+        if self._address[0] == "terraform_data":
+            return "gcloud" in (body.get("input") or {})
+        return True
+
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         role = NEEDS[self._address[0]].role
         if self._address[0] == "terraform_data":

@@ -84,7 +84,7 @@ def test_each_service_has_its_port_health_size_env_and_secrets_app_7_sec_5(apps)
     assert api["ingress"]["target_port"] == 8080 and web["ingress"]["target_port"] == 3000
     assert (api["template"]["min_replicas"], api["template"]["max_replicas"]) == (1, 4)
     probe = web["template"]["container"][0]["readiness_probe"][0]
-    assert (probe["path"], probe["interval_seconds"], probe["timeout"]) == ("/healthz", 15, 5)
+    assert (probe["path"], probe["interval_seconds"], probe["timeout"]) == ("/healthz", 5, 4)
     assert env_of(api)["LOG_LEVEL"]["value"] == "info"
     assert env_of(web)["NEXT_PUBLIC_API"]["value"] == "/api"
     assert env_of(worker)["QUEUE_CONCURRENCY"]["value"] == "4"
@@ -119,11 +119,10 @@ def test_derived_urls_and_release_images_follow_the_catalog_sec_5(apps) -> None:
     assert found["cache-url"]["value"].startswith("rediss://${azurerm_managed_redis.")
     assert found["cache-url"]["tags"]["groundwork-secret-kind"] == "derived"
     assert stack["output"]["release_image_api"]["value"].endswith("/api:1.4.2")
-    # The database role job runs once per service that uses the database.
+    # One database-role job creates the role of every service that uses the database.
     jobs = {j["name"]: j for j in resources_of(stack, "azurerm_container_app_job")}
     assert sorted(n for n in jobs if n.startswith("caj-role")) == [
-        "caj-role-api-groundwork-a-fc5cec",
-        "caj-role-worker-groundwor-fc5cec",
+        "caj-role-groundwork-apps-fc5cec"
     ]
 
 
@@ -247,17 +246,22 @@ def test_an_external_secret_is_refused_on_azure_with_one_config_error_sec_5() ->
     assert "DATABASE_DIRECT_URL.source" in str(on_aws.value)
 
 
-def test_a_probe_interval_container_apps_cannot_run_is_refused_with_its_field() -> None:
+@pytest.mark.parametrize("interval", [11, 15, 300])
+def test_a_readiness_interval_that_breaks_edge_4_is_refused_with_its_field(interval) -> None:
+    """EDGE-4 probes readiness every 10 s; on Azure the described interval is the readiness
+    probe's period, so a longer one is refused (a shorter one keeps the requirement)."""
     web = {
         **next(s for s in described()["services"] if s["name"] == "web"),
-        "health": {"path": "/healthz", "interval_seconds": 300, "timeout_seconds": 5},
+        "health": {"path": "/healthz", "interval_seconds": interval, "timeout_seconds": 5},
     }
     with pytest.raises(ConfigError) as refused:
         parse_environment("apps", described(web=web), source=str(APPS), cloud="azure")
     assert str(refused.value) == (
-        f"{APPS}: services[0] (web).health.interval_seconds: 300 is above 240, the most "
-        "Container Apps probes allow"
+        f"{APPS}: services[0] (web).health.interval_seconds: {interval} is above 10: on Azure "
+        "it is the Container App's readiness probe period, and EDGE-4 probes readiness every 10 s"
     )
+    # The same description loads on a cloud whose readiness is not this interval.
+    parse_environment("apps", described(web=web), source=str(APPS), cloud="gcp")
 
 
 def api_on_its_own_host() -> dict[str, Any]:
@@ -270,10 +274,12 @@ def api_on_its_own_host() -> dict[str, Any]:
 
 
 def api_under_a_path_of_its_own_host() -> dict[str, Any]:
-    """apps.yaml with the API at `/v1` on `api.<domain>`, a host with no `/` service."""
+    """apps.yaml with the API at `/v1` on `api.<domain>`, a host with no `/` service (its
+    health path under `/v1`, where the gateway sends it: OBS-4)."""
     api = {
         **next(s for s in described()["services"] if s["name"] == "api"),
         "route": {"host": "api.apps.groundwork.example.com", "path_prefix": "/v1"},
+        "health": {"path": "/v1/health"},
     }
     return described(api=api)
 
@@ -371,7 +377,10 @@ def test_a_nested_path_prefix_is_matched_before_the_prefix_it_nests_in_app_7() -
     data = described()
     worker = next(s for s in data["services"] if s["name"] == "worker")
     worker["route"] = {"path_prefix": "/api/admin"}
+    worker["health"] = {"path": "/api/admin/ready"}  # under its route (OBS-4)
     _, stack = synth(data)
+    # Each routed service's availability test reaches it through those rules.
+    assert "https://apps.groundwork.example.com/api/admin/ready" in availability(stack)
     (gateway,) = resources_of(stack, "azurerm_application_gateway")
     (path_map,) = gateway["url_path_map"]
     assert [r["paths"] for r in path_map["path_rule"]] == [
@@ -380,13 +389,83 @@ def test_a_nested_path_prefix_is_matched_before_the_prefix_it_nests_in_app_7() -
     ]
 
 
-def test_role_jobs_never_grant_at_the_same_minute_deploy_6(apps) -> None:
-    """One database-role job per database-using service, each offset by a minute, so no two
-    GRANT on the database and schema at once; the default service's keeps every 15 minutes."""
+def test_one_role_job_for_every_database_service_started_by_the_apply_deploy_6(apps) -> None:
+    """One database-role job creates the api's and the worker's roles one after the other (no
+    two GRANT at once) and pulls its image once per apply, not every 15 minutes per service;
+    the apply starts it, and each database-using app waits for that step; the web service,
+    which does not use the database, does not."""
     _, stack = apps
-    crons = sorted(
-        job["schedule_trigger_config"]["cron_expression"]
-        for job in resources_of(stack, "azurerm_container_app_job")
-        if "database-role" in json.dumps(job["template"])
+    (job,) = [
+        j
+        for j in resources_of(stack, "azurerm_container_app_job")
+        if "database-role" in json.dumps(j["template"])
+    ]
+    assert "schedule_trigger_config" not in job
+    env = {e["name"]: e["value"] for e in job["template"]["container"][0]["env"]}
+    pairs = env["APP_ROLES"].split(" ")
+    services = by_service(stack)
+    for service in ("api", "worker"):
+        (identity,) = services[service]["identity"]["identity_ids"]
+        address = identity.removeprefix("${").removesuffix(".id}")
+        assert f"${{{address}.name}}=${{{address}.principal_id}}" in pairs
+    assert len(pairs) == 2
+    (step,) = [n for n in stack["resource"]["terraform_data"] if "database-role-run" in n]
+    assert f"terraform_data.{step}" in services["api"]["depends_on"]
+    assert f"terraform_data.{step}" in services["worker"]["depends_on"]
+    assert f"terraform_data.{step}" not in services["web"]["depends_on"]
+
+
+def availability(stack: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """`{web test URL: (test address, alert name)}`: each test with the alert watching it."""
+    tests = stack["resource"]["azurerm_application_insights_standard_web_test"]
+    alerts = resources_of(stack, "azurerm_monitor_metric_alert")
+    found = {}
+    for name, test in tests.items():
+        (alert,) = [
+            a["name"]
+            for a in alerts
+            for c in [a.get("application_insights_web_test_location_availability_criteria") or {}]
+            if c.get("web_test_id")
+            == f"${{azurerm_application_insights_standard_web_test.{name}.id}}"
+        ]
+        found[test["request"]["url"]] = (name, alert)
+    return found
+
+
+def test_every_routed_service_has_an_alerting_availability_test_obs_4(apps) -> None:
+    """web on `/` and api on `/api` each get a test of their health path through the gateway,
+    with an alert; the internal worker, which nothing outside the VNet reaches, gets none."""
+    _, stack = apps
+    found = availability(stack)
+    assert sorted(found) == [
+        "https://apps.groundwork.example.com/api/health",
+        "https://apps.groundwork.example.com/healthz",
+    ]
+    assert found["https://apps.groundwork.example.com/api/health"][1] == (
+        "groundwork-apps-api-health-unavailable"
     )
-    assert crons == ["*/15 * * * *", "1,16,31,46 * * * *"]
+    assert found["https://apps.groundwork.example.com/healthz"][1] == (
+        "groundwork-apps-web-health-unavailable"
+    )
+
+
+def test_a_service_on_its_own_host_is_tested_on_that_host_obs_4() -> None:
+    _, stack = synth(api_on_its_own_host())
+    assert "https://api.apps.groundwork.example.com/api/health" in availability(stack)
+
+
+def test_a_health_path_the_gateway_sends_elsewhere_is_refused_obs_4() -> None:
+    """The gateway forwards paths unchanged, so api's `/health` outside its `/api` route would
+    reach web: no availability test could watch api's health."""
+    api = {
+        **next(s for s in described()["services"] if s["name"] == "api"),
+        "health": {"path": "/health"},
+    }
+    with pytest.raises(ConfigError) as refused:
+        parse_environment("apps", described(api=api), source=str(APPS), cloud="azure")
+    assert str(refused.value) == (
+        f"{APPS}: services[1] (api).health.path: /health is not under its route "
+        "(apps.groundwork.example.com, path_prefix /api): the gateway sends "
+        "https://apps.groundwork.example.com/health to service web, so the availability test "
+        "(OBS-4) cannot reach api's health; give it a health path under /api"
+    )

@@ -82,6 +82,15 @@ def test_app_identity_gets_the_cache_access_policy_through_the_cache_access_job(
     assert env["DATABASE_ID"].endswith(".id}/databases/default")
     assert env["APP_OBJECT_ID"].startswith("${azurerm_user_assigned_identity.service_identity_")
     assert env["API_VERSION"] == "2025-04-01"
+    # Started by the apply, which waits for it; the app waits for that step (DEPLOY-6).
+    assert "schedule_trigger_config" not in job
+    (run_name,) = [
+        n for n in stack["resource"]["terraform_data"] if n.startswith("jobs_cache-access-run_")
+    ]
+    run = stack["resource"]["terraform_data"][run_name]
+    assert run["input"]["starts"].startswith("${azurerm_container_app_job.jobs_cache-access_")
+    (app,) = resources_of(stack, "azurerm_container_app")
+    assert f"terraform_data.{run_name}" in app["depends_on"]
     (grant,) = [a for a in resources_of(stack, "azurerm_role_assignment")
                 if a["scope"].startswith("${azurerm_managed_redis.")]  # fmt: skip
     assert grant["scope"].endswith(".id}")  # the one cache

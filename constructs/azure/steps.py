@@ -1,0 +1,97 @@
+"""Builds first-apply steps that start a Container Apps job and wait for it, from the runner.
+
+Satisfies: DEPLOY-2, DEPLOY-6
+
+azurerm 4.55 can create a Container Apps job but not run one, and a scheduled job first runs
+at its next cron tick, after the apply has finished. Where the app needs the job's work the
+moment the apply ends (its PostgreSQL role, its cache access policy), the job is manually
+triggered and a `terraform_data` resource with a `local-exec` provisioner starts it with the
+Azure CLI on the deploy runner and polls the execution until it succeeds, failing the apply if
+it does not (GCP's first-apply steps are the same mechanism, constructs/gcp/steps.py). The
+step runs when it is created and again when its `triggers_replace` change (what the job does,
+or for whom), and a failed step is tainted, so the next apply runs it again.
+
+`az containerapp job start` and `az containerapp job execution show` are in the core Azure CLI
+(GA, no extension: https://learn.microsoft.com/cli/azure/containerapp/job#az-containerapp-job-start,
+https://learn.microsoft.com/cli/azure/containerapp/job/execution); the start returns the
+execution's `name` (REST "Jobs - Start" returns a JobExecutionBase, name and id:
+https://learn.microsoft.com/rest/api/containerapps/jobs/start), whose `properties.status` is
+one of Running, Processing, Stopped, Degraded, Failed, Unknown, Succeeded
+(https://learn.microsoft.com/rest/api/containerapps/jobs-executions/list, JobExecutionRunningState).
+The runner therefore needs the Azure CLI signed in as the deployer, whose Owner role on the
+subscription includes `Microsoft.App/jobs/start/action` (README, "Azure: before the first apply").
+The step's `input` records what it does and the role it needs, so policies read it from the JSON.
+"""
+
+from __future__ import annotations
+
+from cdktf import ITerraformDependable, LocalExecProvisioner, TerraformResource
+from cdktf_cdktf_provider_azurerm.container_app_job import ContainerAppJob
+from constructs import Construct
+
+# The job's replica timeout times its attempts (1 + replica_retry_limit), plus the time Container
+# Apps takes to schedule a replica; the step gives up after this and fails the apply.
+WAIT_SECONDS = 20 * 60
+POLL_SECONDS = 10
+DEPLOYER_ROLE = "Owner"  # README "Give the deployer its roles"; includes jobs/start/action
+
+START_AND_WAIT = r"""set -eu
+execution=$(az containerapp job start --subscription "$SUBSCRIPTION" \
+  --resource-group "$RESOURCE_GROUP" --name "$JOB" --query name -o tsv)
+test -n "$execution"
+echo "started $JOB execution $execution"
+deadline=$(( $(date +%s) + WAIT_SECONDS ))
+while :; do
+  status=$(az containerapp job execution show --subscription "$SUBSCRIPTION" \
+    --resource-group "$RESOURCE_GROUP" --name "$JOB" --job-execution-name "$execution" \
+    --query properties.status -o tsv)
+  case "$status" in
+    Succeeded) echo "$JOB execution $execution succeeded"; exit 0 ;;
+    Failed|Stopped|Degraded)
+      echo "$JOB execution $execution ended $status (see its execution history)" >&2
+      exit 1 ;;
+  esac
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    echo "$JOB execution $execution still $status after WAIT_SECONDS s" >&2
+    exit 1
+  fi
+  sleep POLL_SECONDS
+done
+""".replace("WAIT_SECONDS", str(WAIT_SECONDS)).replace("POLL_SECONDS", str(POLL_SECONDS))
+
+
+class JobRun(TerraformResource):
+    """`terraform_data.<id>`: starts `job` once in the apply and waits until it succeeds."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        job: ContainerAppJob,
+        subscription_id: str,
+        does: str,
+        triggers: dict[str, str],
+        depends_on: list[ITerraformDependable] | None = None,
+    ) -> None:
+        super().__init__(
+            scope,
+            id_,
+            terraform_resource_type="terraform_data",
+            depends_on=depends_on,
+            provisioners=[
+                LocalExecProvisioner(
+                    type="local-exec",
+                    command=START_AND_WAIT,
+                    interpreter=["/bin/sh", "-c"],
+                    environment={
+                        "SUBSCRIPTION": subscription_id,
+                        "RESOURCE_GROUP": job.resource_group_name,
+                        "JOB": job.name,
+                    },
+                )
+            ],
+        )
+        self.add_override("input", {"does": does, "starts": job.id, "role": DEPLOYER_ROLE})
+        # Runs again when the job is replaced or what it does changes (a new service's role).
+        self.add_override("triggers_replace", {"job": job.id, **triggers})
