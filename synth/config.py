@@ -141,6 +141,14 @@ class AwsConfig(Strict):
     placeholder_image: Annotated[
         str, Field(pattern=r"^public\.ecr\.aws/[a-z0-9._/-]+:[A-Za-z0-9_.-]+$")
     ] = "public.ecr.aws/docker/library/busybox:1.37"
+    # The image of every ECS task's liveness sidecar (constructs/aws/service.py): busybox,
+    # whose `sh`, `wget` and `sleep` the probe runs, so no service's liveness depends on a tool
+    # its own image is not promised to contain (synth/app.py promises only an HTTP answer on
+    # the service's port; distroless and slim images have no shell, curl or wget). Pinned to
+    # busybox from ECR Public so CKV_GW_DEPLOY_39 knows what it contains; the tag may move.
+    liveness_probe_image: Annotated[
+        str, Field(pattern=r"^public\.ecr\.aws/docker/library/busybox:[0-9][A-Za-z0-9_.-]*$")
+    ] = "public.ecr.aws/docker/library/busybox:1.37"
     # The registry image `service.image_tag` exists (the release pipeline pushed it and set
     # this); until then the service runs `placeholder_image` so the first apply serves /health.
     release_image: bool = False

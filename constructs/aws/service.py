@@ -19,8 +19,14 @@ one. The placeholder reads no external secret: those are empty until the operato
 and `aws.release_image: true` in the environment file and applies: Terraform stays the only
 writer of the task definition, so the pipeline and Terraform never fight over it.
 
-The release image's liveness check runs `node -e fetch(...)` (Node images carry no curl):
-an image without `node` needs a different check (README, AWS).
+Liveness (EDGE-4) needs nothing from the app's image: a described service, worker included,
+promises only to answer GET `health.path` on its `port` (synth/app.py), and distroless or slim
+images carry no shell, curl, wget or node to probe with. Each task therefore runs a small
+essential sidecar (`LIVENESS_CONTAINER`, busybox from `aws.liveness_probe_image`) that GETs the
+health path over the task's shared loopback every 30 s and exits after three failures in a
+row; an essential container that stops stops the task, and the service replaces it. No
+container defines an ECS `healthCheck`, whose command would run in the app's image
+(CKV_GW_DEPLOY_39).
 
 The service starts only after whatever `start_after` names (the app's database role exists,
 every generated and derived secret has its first version), and Container Insights'
@@ -64,11 +70,17 @@ from constructs.aws.edge import Edge
 from constructs.aws.network import Network
 
 from synth.app import Service as AppService
-from synth.aws_app import is_default, service_resource_name
+from synth.aws_app import LIVENESS_CONTAINER, is_default, liveness_url, service_resource_name
 from synth.config import EnvironmentConfig
 
 REDIS_PORT = 6379
 LIVENESS_INTERVAL_SECONDS = 30  # EDGE-4
+LIVENESS_FAILURES = 3  # failed GETs in a row before the sidecar stops the task
+LIVENESS_GRACE_SECONDS = 30  # after the task starts, before the first GET
+LIVENESS_TIMEOUT_SECONDS = 5  # per GET
+# The sidecar's hard memory limit: busybox sh + wget use about 1 MiB; ECS needs at least 6 MiB
+# per container ("memory", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_memory).
+LIVENESS_MEMORY_MIB = 32
 STOP_TIMEOUT_SECONDS = 30  # EDGE-4: graceful shutdown after SIGTERM
 # Fargate's valid task sizes: CPU units -> memory choices in MiB.
 FARGATE_SIZES: dict[int, tuple[int, ...]] = {
@@ -310,7 +322,11 @@ class Service(Construct):
 
         # Fargate accepts fixed CPU/memory pairs: the task gets the smallest pair at or above
         # the configured limits; the container keeps the exact request and limit (APP-2).
-        task_cpu, task_memory = fargate_task_size(service.cpu_limit, service.memory_limit_mib)
+        # The liveness sidecar's memory comes on top of the app's limit, so neither can starve
+        # the other of memory inside the task.
+        task_cpu, task_memory = fargate_task_size(
+            service.cpu_limit, service.memory_limit_mib + LIVENESS_MEMORY_MIB
+        )
         # ECS measures MemoryUtilization against the TASK's memory, but the container is killed
         # at its own hard limit ("Service utilization",
         # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service_utilization.html):
@@ -329,25 +345,9 @@ class Service(Construct):
         health = service.health.path
         if config.aws.release_image:
             image = f"{repository_url}:{service.image.tag}"
-            # Node images carry no curl.
-            liveness = [
-                "CMD",
-                "node",
-                "-e",
-                f"fetch('http://127.0.0.1:{service.port}{health}')"
-                ".then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
-            ]
             placeholder: dict[str, Any] = {}
         else:
             image = config.aws.placeholder_image
-            liveness = [
-                "CMD",
-                "wget",
-                "-q",
-                "-O",
-                "/dev/null",
-                f"http://127.0.0.1:{service.port}{health}",
-            ]
             # busybox httpd serves files: the health path is a file (a path ending in `/`
             # its index.html) under /tmp/www, the only writable place.
             folder, _, file_name = f"/tmp/www{health}".rpartition("/")
@@ -358,6 +358,14 @@ class Service(Construct):
                     f" && exec httpd -f -p {service.port} -h /tmp/www"
                 ],
             }
+        logs = {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group.name,
+                "awslogs-region": region,
+                "awslogs-stream-prefix": container_name,
+            },
+        }
         container = {
             "name": container_name,
             "image": image,
@@ -376,21 +384,36 @@ class Service(Construct):
             "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
             "linuxParameters": {"initProcessEnabled": True},  # forwards SIGTERM to the app
             "stopTimeout": STOP_TIMEOUT_SECONDS,
-            # Liveness; the ALB's check is readiness.
-            "healthCheck": {
-                "command": liveness,
-                "interval": LIVENESS_INTERVAL_SECONDS,
-                "timeout": 5,
-                "retries": 3,
-                "startPeriod": 30,
-            },
+            # No `healthCheck`: its command would run in this image (module docstring).
+            "logConfiguration": logs,
+        }
+        url = liveness_url(service)
+        # Liveness (EDGE-4; the ALB's check is readiness): three failed GETs in a row, 30 s
+        # apart after a 30 s grace, and the sidecar exits; it is essential, so ECS stops the
+        # task ("essential", same page as LIVENESS_MEMORY_MIB) and the service replaces it.
+        watchdog = (
+            f"sleep {LIVENESS_GRACE_SECONDS}; failed=0; while true; do "
+            f"if wget -q -O /dev/null -T {LIVENESS_TIMEOUT_SECONDS} {url}; then failed=0; "
+            "else failed=$((failed+1)); "
+            f'if [ "$failed" -ge {LIVENESS_FAILURES} ]; then '
+            f'echo "liveness: GET {url} failed {LIVENESS_FAILURES} times in a row"; exit 1; fi; '
+            f"fi; sleep {LIVENESS_INTERVAL_SECONDS}; done"
+        )
+        probe = {
+            "name": LIVENESS_CONTAINER,
+            "image": config.aws.liveness_probe_image,
+            "essential": True,
+            "entryPoint": ["sh", "-c"],
+            "command": [watchdog],
+            "cpu": 0,
+            "memory": LIVENESS_MEMORY_MIB,
+            "readonlyRootFilesystem": True,
+            "linuxParameters": {"initProcessEnabled": True},
+            # Counts from the app's start, not from the task's image pulls.
+            "dependsOn": [{"containerName": container_name, "condition": "START"}],
             "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {
-                    "awslogs-group": log_group.name,
-                    "awslogs-region": region,
-                    "awslogs-stream-prefix": container_name,
-                },
+                **logs,
+                "options": {**logs["options"], "awslogs-stream-prefix": LIVENESS_CONTAINER},
             },
         }
         task_definition = EcsTaskDefinition(
@@ -407,7 +430,7 @@ class Service(Construct):
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
             volume=[EcsTaskDefinitionVolume(name="tmp")],  # writable scratch, root stays read-only
-            container_definitions=json.dumps([container], indent=2),
+            container_definitions=json.dumps([container, probe], indent=2),
             # Tasks start as soon as the service exists: the roles' policies come first.
             depends_on=[execution_policy],
         )

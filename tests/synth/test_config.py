@@ -717,3 +717,24 @@ def test_a_gcp_rotator_image_pinned_by_version_or_digest_is_accepted() -> None:
         data = {**shipped("dev"), "cloud": "gcp"}
         data["gcp"] = {**data["gcp"], "cli_image": image}
         assert parse_environment("dev", data, source="dev.yaml").gcp.cli_image == image
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "gcr.io/distroless/static-debian12:nonroot",  # no shell or wget for the probe
+        "public.ecr.aws/docker/library/alpine:3.20",  # not the image CKV_GW_DEPLOY_39 knows
+        "public.ecr.aws/docker/library/busybox:latest",  # floating: the probe must not move
+    ],
+)
+def test_the_aws_liveness_probe_image_is_pinned_busybox(tmp_path: Path, image: str) -> None:
+    """EDGE-4 / DEPLOY-6: the liveness sidecar runs busybox's sh and wget."""
+    message = error_of(
+        tmp_path, "dev", with_changes(shipped("dev"), aws={"liveness_probe_image": image})
+    )
+    assert ": aws.liveness_probe_image: " in message
+
+
+def test_the_aws_liveness_probe_image_defaults_to_busybox_from_ecr_public() -> None:
+    aws = load_environment(SHIPPED / "production.yaml").aws
+    assert aws.liveness_probe_image == "public.ecr.aws/docker/library/busybox:1.37"

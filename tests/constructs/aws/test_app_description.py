@@ -25,6 +25,7 @@ from stacks.aws import AwsStack  # noqa: E402
 
 DESCRIBED = Path(__file__).resolve().parent / "environments" / "described.yaml"
 PREFIX = "groundwork-described"
+PROBE = "liveness-probe"  # synth/aws_app.py, LIVENESS_CONTAINER
 
 
 def load(tmp_path: Path, change: Any = None) -> EnvironmentConfig:
@@ -58,7 +59,13 @@ def address(stack: dict[str, Any], kind: str, name: str, key: str = "name") -> s
 
 def container(stack: dict[str, Any], family: str) -> dict[str, Any]:
     task = by_name(stack, "aws_ecs_task_definition", family, "family")
-    [definition] = json.loads(task["container_definitions"])
+    [definition] = [c for c in json.loads(task["container_definitions"]) if c["name"] != PROBE]
+    return definition
+
+
+def probe(stack: dict[str, Any], family: str) -> dict[str, Any]:
+    task = by_name(stack, "aws_ecs_task_definition", family, "family")
+    [definition] = [c for c in json.loads(task["container_definitions"]) if c["name"] == PROBE]
     return definition
 
 
@@ -149,6 +156,25 @@ def test_app_7_each_service_gets_exactly_its_environment_and_secrets(
     # The placeholder (first apply) never reads the external STRIPE_API_KEY (DEPLOY-6).
     assert secrets["api"] == sorted(["DATABASE_URL", *generated])
     assert secrets["worker"] == ["DATABASE_URL"]
+
+
+def test_edge_4_the_worker_and_each_service_are_probed_on_their_own_port_from_busybox(
+    released: dict[str, Any],
+) -> None:
+    """A worker (route: null) has no ALB check: its liveness is the sidecar's GET of its own
+    port and health path, with busybox's wget, never a tool of the (released) app image."""
+    for service, url in (
+        ("worker", "http://127.0.0.1:9090/health"),
+        ("api", "http://127.0.0.1:8080/api/health"),
+        ("web", "http://127.0.0.1:3000/healthz"),
+    ):
+        app = container(released, f"{PREFIX}-{service}")
+        assert app["image"].startswith("${aws_ecr_repository.")
+        assert "healthCheck" not in app
+        sidecar = probe(released, f"{PREFIX}-{service}")
+        assert sidecar["image"] == "public.ecr.aws/docker/library/busybox:1.37"
+        assert f"wget -q -O /dev/null -T 5 {url};" in sidecar["command"][0]
+        assert sidecar["essential"] is True
 
 
 def test_iam_1_each_execution_role_reads_only_its_own_secrets(released: dict[str, Any]) -> None:
