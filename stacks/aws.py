@@ -22,7 +22,7 @@ from constructs.aws.network import Network
 from constructs.aws.observability import UPTIME_REGION, Observability
 from constructs.aws.registry import Registry
 from constructs.aws.secrets import Secrets
-from constructs.aws.service import Service, service_names
+from constructs.aws.service import Service, container_insights_cluster, service_names
 from constructs.aws.state import StateStorage
 from constructs.aws.storage import Storage
 
@@ -169,8 +169,22 @@ class AwsStack(GroundworkStack):
                     f"{component}: the stack sets {tuple(variables)}, synth/app.py "
                     f"PLATFORM_ENVIRONMENT['aws'] says {WIRING[component]}"
                 )
-        # The default service first: it creates the cluster where it always was.
+        # The default service first (as before; its construct IDs do not depend on it).
         ordered = sorted(config.services, key=lambda s: not is_default(s.name))
+        # The environment's one ECS cluster, at a stack-level address no service order
+        # changes. It used to live in the first service's construct (the default service's,
+        # else the first listed): `moved` blocks carry an existing environment's cluster and
+        # its Container Insights log group over instead of replacing them under running
+        # services.
+        first = ordered[0].name
+        cluster = container_insights_cluster(
+            self,
+            "cluster",
+            config.prefix,
+            config,
+            keys.logs.arn,
+            moved_from=("service" if is_default(first) else f"service-{first}", "cluster"),
+        )
         services: list[Service] = []
         for described in ordered:
             registry = registries[repository_key(described)]
@@ -187,7 +201,7 @@ class AwsStack(GroundworkStack):
                     repository_arn=registry.repository_arn,
                     kms_key_arn=keys.data.arn,
                     log_kms_key_arn=keys.logs.arn,
-                    cluster=services[0].cluster if services else None,
+                    cluster=cluster,
                     # IAM-1: exactly the secrets this service lists.
                     secret_arns={v: secrets.arns[v] for v in variables},
                     secret_references={v: secrets.references[v] for v in variables},

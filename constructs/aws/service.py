@@ -1,5 +1,6 @@
 """One described service on ECS Fargate (APP-7): task definition, service behind the ALB
-(or none for an internal service), autoscaling, roles; the first one also the cluster.
+(or none for an internal service), autoscaling, roles, in the environment's one cluster
+(`container_insights_cluster`, created by the stack at a fixed address).
 
 Tasks run in the private app subnets without public IPs, take secrets only by Secrets
 Manager reference, and roll out with zero downtime (100 % minimum healthy, 200 % maximum,
@@ -36,8 +37,10 @@ instead of being created by ECS.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -116,14 +119,40 @@ def service_names(config: EnvironmentConfig, name: str) -> tuple[str, str]:
     return config.prefix, service_resource_name(config, name)
 
 
+def cdktf_logical_id(*components: str) -> str:
+    """The logical ID cdktf 0.21 gives a resource at construct path `components` below its
+    stack: the path, `_`-joined, then the first 8 hex digits of the MD5 of the `/`-joined
+    path, upper case (node_modules/cdktf/lib/private/unique.js, `makeUniqueId`; a lone
+    component is used as it is). Only for `moved` blocks from an address an earlier version
+    of a construct wrote: nothing else may depend on cdktf's hash suffixes."""
+    clean = [re.sub(r"[^A-Za-z0-9_-]", "", c) for c in components]
+    if len(clean) == 1:
+        return clean[0]
+    human: list[str] = []
+    for component in clean:  # cdktf's removeDupes: skip a component the previous ends with
+        if not (human and human[-1].endswith(component)):
+            human.append(component)
+    digest = hashlib.md5("/".join(components).encode(), usedforsecurity=False).hexdigest()
+    return "_".join(human)[:240] + "_" + digest[:8].upper()
+
+
 def container_insights_cluster(
-    scope: Construct, id_: str, name: str, config: EnvironmentConfig, log_kms_key_arn: str
+    scope: Construct,
+    id_: str,
+    name: str,
+    config: EnvironmentConfig,
+    log_kms_key_arn: str,
+    moved_from: Sequence[str] | None = None,
 ) -> EcsCluster:
     """An ECS cluster with Container Insights, whose performance log group exists first.
 
     ECS would create `/aws/ecs/containerinsights/<cluster>/performance` itself, unencrypted
     and kept for a day ("Setting up Container Insights on Amazon ECS",
     https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/deploy-container-insights-ECS-cluster.html).
+
+    `moved_from`: the construct path both resources had before (`moved` blocks from there,
+    https://developer.hashicorp.com/terraform/language/modules/develop/refactoring; Terraform
+    ignores one whose old address holds nothing, as in a new environment's state).
     """
     performance = CloudwatchLogGroup(
         scope,
@@ -141,6 +170,11 @@ def container_insights_cluster(
         depends_on=[performance],
     )
     waivers.service_linked_role(cluster, "ecs.amazonaws.com")  # CKV_GW_DEPLOY_37
+    if moved_from:
+        *scope_path, old_id = moved_from
+        old_logs = cdktf_logical_id(*scope_path, f"{old_id}-insights-logs")
+        performance.move_from_id(f"aws_cloudwatch_log_group.{old_logs}")
+        cluster.move_from_id(f"aws_ecs_cluster.{cdktf_logical_id(*moved_from)}")
     return cluster
 
 
@@ -150,8 +184,9 @@ def _policy(statements: Sequence[Mapping[str, Any]]) -> str:
 
 class Service(Construct):
     """The Fargate service of one described service (APP-7): `<prefix>` for the default
-    service, `<prefix>-<name>` for the others; `task_role_arn` is its identity. The first
-    one built creates the environment's ECS cluster (`cluster`), the others join it."""
+    service, `<prefix>-<name>` for the others; `task_role_arn` is its identity. It joins the
+    environment's ECS cluster `cluster`, which the stack owns: a cluster inside the first
+    service's construct would change address whenever `services:` is reordered."""
 
     def __init__(
         self,
@@ -166,7 +201,7 @@ class Service(Construct):
         repository_arn: str,
         kms_key_arn: str,
         log_kms_key_arn: str,
-        cluster: EcsCluster | None = None,
+        cluster: EcsCluster,
         secret_arns: Mapping[str, str] | None = None,
         secret_references: Mapping[str, str] | None = None,
         unset_secrets: Sequence[str] = (),
@@ -197,11 +232,7 @@ class Service(Construct):
         account_id = DataAwsCallerIdentity(self, "account").account_id
         container_name = service.name  # the default service's is `app`, as before
 
-        cluster_name, service_name = service_names(config, service.name)
-        if cluster is None:
-            cluster = container_insights_cluster(
-                self, "cluster", cluster_name, config, log_kms_key_arn
-            )
+        _, service_name = service_names(config, service.name)
         self.cluster = cluster
         self.cluster_name = cluster.name
         self.name = service.name

@@ -390,3 +390,27 @@ def test_the_described_app_passes_the_gate_with_each_switch(
     # An unused component's requirements are n/a, never pass.
     assert status["described", "CACHE-1"] == "n/a"
     assert status["lean", "CACHE-1"] == "pass"
+
+
+def test_the_cluster_keeps_its_address_when_the_services_are_reordered(
+    described: dict[str, Any], tmp_path: Path
+) -> None:
+    """The ECS cluster is the stack's, not the first service's: reordering `services:` must
+    not destroy and recreate it under running services."""
+
+    def reverse(data: dict[str, Any]) -> None:
+        data["services"] = list(reversed(data["services"]))
+
+    reordered = synth(load(tmp_path, reverse))
+    for stack in (described, reordered):
+        assert address(stack, "aws_ecs_cluster", PREFIX) == "aws_ecs_cluster.cluster"
+        names = {b["name"]: a for a, b in resources(stack, "aws_cloudwatch_log_group").items()}
+        performance = f"/aws/ecs/containerinsights/{PREFIX}/performance"
+        assert names[performance] == "cluster-insights-logs"
+        clusters = {s["cluster"] for s in resources(stack, "aws_ecs_service").values()}
+        assert clusters == {"${aws_ecs_cluster.cluster.arn}"}
+    # Where the cluster was before (in the first listed service's construct) moves over.
+    moved = {m["to"]: m["from"] for m in described["moved"]}
+    assert moved["aws_ecs_cluster.cluster"].startswith("aws_ecs_cluster.service-web_cluster_")
+    moved = {m["to"]: m["from"] for m in reordered["moved"]}
+    assert moved["aws_ecs_cluster.cluster"].startswith("aws_ecs_cluster.service-worker_cluster_")

@@ -22,7 +22,12 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
 from constructs.aws.edge import Edge  # noqa: E402
 from constructs.aws.network import Network  # noqa: E402
 from constructs.aws.registry import Registry  # noqa: E402
-from constructs.aws.service import Service, fargate_task_size  # noqa: E402
+from constructs.aws.service import (  # noqa: E402
+    Service,
+    cdktf_logical_id,
+    container_insights_cluster,
+    fargate_task_size,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT = "arn:aws:secretsmanager:eu-west-1:111122223333:secret"
@@ -57,6 +62,7 @@ def synth(env: str, **aws: Any) -> dict[str, Any]:
         repository_arn=registry.repository_arn,
         kms_key_arn=DATA_KEY,
         log_kms_key_arn=LOG_KEY,
+        cluster=container_insights_cluster(stack, "cluster", config.prefix, config, LOG_KEY),
         secret_arns=SECRETS,
         bucket_arn=BUCKET,
         cache_connect_arns=CACHE,
@@ -341,3 +347,39 @@ def test_deploy_6_the_app_signs_in_as_its_own_role_and_never_gets_the_master_pas
         if "ConnectToTheDatabase" in p["policy"]
     ]
     assert "/groundwork_app" in policy and "groundwork_admin" not in policy
+
+
+def test_cdktf_logical_id_is_the_address_cdktf_gives_a_nested_resource() -> None:
+    """The `moved` blocks' old addresses (the cluster lived in the first service's construct)
+    are computed, so the computation must be cdktf's own."""
+    from constructs import Construct
+
+    config = load_environment(ROOT / "environments" / "dev.yaml")
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    AwsProvider(stack, "aws", region=config.aws.region)
+    for scope_id in ("service", "service-web"):
+        container_insights_cluster(Construct(stack, scope_id), "cluster", scope_id, config, LOG_KEY)
+    synthesized = json.loads(CdktfTesting.synth(stack))
+    assert set(synthesized["resource"]["aws_ecs_cluster"]) == {
+        cdktf_logical_id("service", "cluster"),
+        cdktf_logical_id("service-web", "cluster"),
+    }
+    assert (
+        cdktf_logical_id("service", "cluster-insights-logs")
+        in (synthesized["resource"]["aws_cloudwatch_log_group"])
+    )
+
+
+def test_the_shipped_environments_move_their_cluster_instead_of_replacing_it() -> None:
+    """dev/staging/production had their cluster in the default service's construct."""
+    from stacks.aws import AwsStack
+
+    config = load_environment(ROOT / "environments" / "dev.yaml")
+    stack = json.loads(CdktfTesting.synth(AwsStack(CdktfTesting.app(), config)))
+    moved = {m["to"]: m["from"] for m in stack["moved"]}
+    assert moved["aws_ecs_cluster.cluster"] == (
+        f"aws_ecs_cluster.{cdktf_logical_id('service', 'cluster')}"
+    )
+    assert moved["aws_cloudwatch_log_group.cluster-insights-logs"] == (
+        f"aws_cloudwatch_log_group.{cdktf_logical_id('service', 'cluster-insights-logs')}"
+    )
