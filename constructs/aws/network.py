@@ -320,10 +320,14 @@ class Network(Construct):
             service = default if label == "app" else service
             if groups.cache is not None and reaches(label, service, "cache"):
                 rules.append(("cache", "in", REDIS_PORT, label, f"From {task_label(label)}"))
-        # The rules that open the app group's paths: its own, and the other groups' ingress
-        # from it. aws_security_group drops the default allow-all egress, so work that runs
-        # in the app group at apply time (the role task) waits for these (DEPLOY-2).
-        self.app_rules: list[VpcSecurityGroupIngressRule | VpcSecurityGroupEgressRule] = []
+        # The rules that open a group's paths: its own, and every rule of another group that
+        # names it (the database's ingress from it, the ALB's egress to it).
+        # aws_security_group drops the default allow-all egress, so whatever runs in a group
+        # at apply time (the role task, each ECS service's first tasks) waits for these
+        # (DEPLOY-2, CKV_GW_DEPLOY_11).
+        by_group: dict[str, list[VpcSecurityGroupIngressRule | VpcSecurityGroupEgressRule]] = {
+            label: [] for label in by_label
+        }
         for name, direction, rule_port, peer, description in rules:
             rule = VpcSecurityGroupIngressRule if direction == "in" else VpcSecurityGroupEgressRule
             target = (
@@ -341,8 +345,9 @@ class Network(Construct):
                 description=description,
                 **target,
             )
-            if name == "app" or (direction == "in" and peer == "app"):
-                self.app_rules.append(created)
+            by_group[name].append(created)
+            if peer not in ("internet", name):
+                by_group[peer].append(created)
             if (name, direction, rule_port, peer) == ("alb", "in", 80, "internet"):
                 waive(
                     created,
@@ -352,6 +357,9 @@ class Network(Construct):
                     owner=waivers.OWNER,
                     expires=waivers.EXPIRES,
                 )
+        self.app_rules = by_group["app"]
+        # Service name -> the rules of the group its tasks run in (as `app_rules`).
+        self.service_rules = {name: by_group[labels[name]] for name in services}
         return groups
 
     def _flow_logs(self, config: EnvironmentConfig, vpc_id: str, log_kms_key_arn: str) -> None:

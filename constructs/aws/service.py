@@ -30,7 +30,8 @@ container defines an ECS `healthCheck`, whose command would run in the app's ima
 (CKV_GW_DEPLOY_39).
 
 The service starts only after whatever `start_after` names (the app's database role exists,
-every generated and derived secret has its first version), and Container Insights'
+every generated and derived secret has its first version) and after every rule of its
+security group (its own, and the other groups' rules that name it), and Container Insights'
 performance log group is created before the cluster so it is encrypted and retained (OBS-1)
 instead of being created by ECS.
 """
@@ -510,7 +511,16 @@ class Service(Construct):
             enable_ecs_managed_tags=True,
             # Autoscaling owns the running count once the service exists.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
-            depends_on=[*(routing if target_group is not None else []), *start_after],
+            # Its security group has no egress until its standalone rules exist (Terraform
+            # drops the default allow-all, "NOTE on Egress rules",
+            # https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/security_group),
+            # and nothing else orders them: tasks started first could not pull from public
+            # registries, reach the database or pass the ALB's checks (CKV_GW_DEPLOY_11).
+            depends_on=[
+                *(routing if target_group is not None else []),
+                *network.service_rules[service.name],
+                *start_after,
+            ],
         )
         self.service_name = ecs_service.name
 

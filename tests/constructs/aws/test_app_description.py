@@ -414,3 +414,28 @@ def test_the_cluster_keeps_its_address_when_the_services_are_reordered(
     assert moved["aws_ecs_cluster.cluster"].startswith("aws_ecs_cluster.service-web_cluster_")
     moved = {m["to"]: m["from"] for m in reordered["moved"]}
     assert moved["aws_ecs_cluster.cluster"].startswith("aws_ecs_cluster.service-worker_cluster_")
+
+
+def test_deploy_2_each_ecs_service_waits_for_every_rule_of_its_security_group(
+    described: dict[str, Any],
+) -> None:
+    """Terraform drops a new group's allow-all egress: tasks started before the group's
+    rules exist reach nothing (CKV_GW_DEPLOY_11)."""
+    rules = {
+        f"{kind}.{a}": b
+        for kind in ("aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule")
+        for a, b in resources(described, kind).items()
+    }
+    for service in ("web", "api", "worker"):
+        body = by_name(described, "aws_ecs_service", f"{PREFIX}-{service}")
+        (group,) = body["network_configuration"]["security_groups"]
+        naming = {
+            a
+            for a, r in rules.items()
+            if group in (r["security_group_id"], r.get("referenced_security_group_id"))
+        }
+        assert naming, service
+        assert naming <= set(body["depends_on"]), service
+    # The worker's group: HTTPS out and PostgreSQL both ways, nothing from the ALB.
+    worker = by_name(described, "aws_ecs_service", f"{PREFIX}-worker")
+    assert not any("alb" in d for d in worker["depends_on"] if "security_group" in d)
