@@ -22,7 +22,7 @@ from constructs.aws.network import Network
 from constructs.aws.observability import UPTIME_REGION, Observability
 from constructs.aws.registry import Registry
 from constructs.aws.secrets import Secrets
-from constructs.aws.service import Service, container_insights_cluster, service_names
+from constructs.aws.service import Service, container_insights_cluster
 from constructs.aws.state import StateStorage
 from constructs.aws.storage import Storage
 
@@ -124,11 +124,6 @@ class AwsStack(GroundworkStack):
             egress=network.app_egress,
             cache_endpoint=cache.endpoint if cache else None,
             cache_username=cache.username if cache else None,
-            # Restarted after each rotation of a generated secret they read.
-            readers={
-                name: [service_names(config, s.name) for s in config.services if name in s.secrets]
-                for name in config.secrets.catalog
-            },
         )
         roles = DatabaseRoles(
             self,

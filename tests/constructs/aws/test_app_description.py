@@ -439,3 +439,21 @@ def test_deploy_2_each_ecs_service_waits_for_every_rule_of_its_security_group(
     # The worker's group: HTTPS out and PostgreSQL both ways, nothing from the ALB.
     worker = by_name(described, "aws_ecs_service", f"{PREFIX}-worker")
     assert not any("alb" in d for d in worker["depends_on"] if "security_group" in d)
+
+
+def test_the_rotation_may_restart_exactly_the_services_its_secrets_restart_tags_name(
+    described: dict[str, Any],
+) -> None:
+    """One source (synth/aws_app.py, restart_tag): the secret's tag that tells the rotation
+    function whom to restart, and the services its role may UpdateService."""
+    tag = by_name(described, "aws_secretsmanager_secret", f"{PREFIX}/SESSION_SECRET")["tags"]
+    tagged = set(tag["restarts-ecs-service"].split())
+    assert tagged == {f"{PREFIX}/{PREFIX}-web", f"{PREFIX}/{PREFIX}-api"}
+    [document] = [
+        d
+        for d in described["data"]["aws_iam_policy_document"].values()
+        if any(s.get("sid") == "RestartTheAppService" for s in d["statement"])
+    ]
+    [restart] = [s for s in document["statement"] if s.get("sid") == "RestartTheAppService"]
+    assert restart["actions"] == ["ecs:UpdateService"]
+    assert {arn.rsplit(":service/", 1)[1] for arn in restart["resources"]} == tagged
