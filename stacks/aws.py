@@ -3,7 +3,7 @@
 `AwsStack` is an environment (workload); `AwsBootstrapStack` creates the state storage the
 environments' S3 backends use (STATE-2). Both configure the provider with `aws_provider`.
 
-Satisfies: TAG-1, STATE-1, STATE-2, APP-7, SEC-5
+Satisfies: TAG-1, STATE-1, STATE-2, APP-7, SEC-5, CDN-1
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 from constructs.aws.budget import Budget
 from constructs.aws.cache import Cache
+from constructs.aws.cdn import CDN_REGION, Cdn
 from constructs.aws.database import Database
 from constructs.aws.database_roles import DatabaseRoles
 from constructs.aws.edge import Edge
@@ -59,7 +60,8 @@ class AwsStack(GroundworkStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config)
         aws_provider(self)
-        # Route 53 health-check metrics exist only in us-east-1 (OBS-4).
+        # Route 53 health-check metrics exist only in us-east-1 (OBS-4); CloudFront's web ACL
+        # and certificate too (CDN-1, constructs/aws/cdn.py).
         uptime_provider = aws_provider(self, alias="uptime", region=UPTIME_REGION)
         # OBJ-4: production object storage replicates to a second region.
         replica_provider = aws_provider(self, alias="replica", region=config.aws.replica_region)
@@ -224,6 +226,15 @@ class AwsStack(GroundworkStack):
         Budget(self, "budget", config=config)
         if config.features.auth_enabled:  # AUTH-1 is optional, switched on per environment
             Identity(self, "identity", config=config)
+        if config.features.cdn_enabled:  # CDN-1: CloudFront's resources live in us-east-1
+            assert CDN_REGION == UPTIME_REGION
+            cdn = Cdn(self, "cdn", config=config, edge=edge, provider=uptime_provider)
+            TerraformOutput(
+                self,
+                "cdn_domain_name",
+                value=cdn.domain_name,
+                description=f"CloudFront's name for the distribution {config.domain} points at",
+            )
 
         TerraformOutput(
             self,

@@ -360,6 +360,8 @@ def described_gate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     released["alert_email"] = "alerts-released@example.com"
     released["network"]["cidr"] = "10.61.0.0/16"
     released["aws"]["release_image"] = True
+    # CDN-1 switched on in one stack of the run: pass there, n/a in the others.
+    released["features"] = {"cdn_enabled": True}
     (environments / "released.yaml").write_text(yaml.safe_dump(released))
     out = tmp_path_factory.mktemp("described-out")
     stacks = "described,lean,released"
@@ -389,6 +391,8 @@ def test_the_described_app_passes_the_gate_with_each_switch(
         assert status[stack, "DEPLOY-6"] == "pass"
     # An unused component's requirements are n/a, never pass.
     assert status["described", "CACHE-1"] == "n/a"
+    assert status["released", "CDN-1"] == "pass"
+    assert status["described", "CDN-1"] == status["lean", "CDN-1"] == "n/a"
     assert status["lean", "CACHE-1"] == "pass"
 
 
