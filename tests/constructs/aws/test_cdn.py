@@ -11,7 +11,7 @@ import pytest
 import yaml
 from cdktf import Testing as CdktfTesting
 
-from synth.config import ConfigError, load_environment
+from synth.config import load_environment
 from synth.providers import load_provider
 
 load_provider("aws")
@@ -135,23 +135,3 @@ def test_cdn_1_the_alb_admits_cloudfront_only_and_the_domain_points_at_cloudfron
         if r["name"] == DOMAIN and "alias" in r
     ]  # fmt: skip
     assert "aws_lb." in record["alias"]["name"]
-
-
-def test_cdn_1_needs_a_zone_for_its_certificate_and_records(tmp_path: Path) -> None:
-    data = yaml.safe_load(DESCRIBED.read_text())
-    data["features"] = {"cdn_enabled": True}
-    data["edge"] = {"certificate_arn": "arn:aws:acm:eu-west-1:111122223333:certificate/0-1"}
-    path = tmp_path / "described.yaml"
-    path.write_text(yaml.safe_dump(data))
-    with pytest.raises(ConfigError, match=r"edge\.hosted_zone_id: None, but features\.cdn_enabled"):
-        load_environment(path)
-
-
-@pytest.mark.parametrize("paths", [["/*"], ["static/*"], ["/a", "/a"], []])
-def test_cdn_static_paths_are_validated(tmp_path: Path, paths: list[str]) -> None:
-    data = yaml.safe_load(DESCRIBED.read_text())
-    data["edge"]["cdn_static_paths"] = paths
-    path = tmp_path / "described.yaml"
-    path.write_text(yaml.safe_dump(data))
-    with pytest.raises(ConfigError, match=r"edge\.cdn_static_paths"):
-        load_environment(path)
