@@ -3,7 +3,7 @@
 `AwsStack` is an environment (workload); `AwsBootstrapStack` creates the state storage the
 environments' S3 backends use (STATE-2). Both configure the provider with `aws_provider`.
 
-Satisfies: TAG-1, STATE-1, STATE-2, APP-7, SEC-5
+Satisfies: TAG-1, STATE-1, STATE-2, APP-7, SEC-5, CDN-1
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 from constructs.aws.budget import Budget
 from constructs.aws.cache import Cache
+from constructs.aws.cdn import CDN_REGION, Cdn
 from constructs.aws.database import Database
 from constructs.aws.database_roles import DatabaseRoles
 from constructs.aws.edge import Edge
@@ -22,7 +23,7 @@ from constructs.aws.network import Network
 from constructs.aws.observability import UPTIME_REGION, Observability
 from constructs.aws.registry import Registry
 from constructs.aws.secrets import Secrets
-from constructs.aws.service import Service, service_names
+from constructs.aws.service import Service, container_insights_cluster
 from constructs.aws.state import StateStorage
 from constructs.aws.storage import Storage
 
@@ -59,7 +60,8 @@ class AwsStack(GroundworkStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config)
         aws_provider(self)
-        # Route 53 health-check metrics exist only in us-east-1 (OBS-4).
+        # Route 53 health-check metrics exist only in us-east-1 (OBS-4); CloudFront's web ACL
+        # and certificate too (CDN-1, constructs/aws/cdn.py).
         uptime_provider = aws_provider(self, alias="uptime", region=UPTIME_REGION)
         # OBJ-4: production object storage replicates to a second region.
         replica_provider = aws_provider(self, alias="replica", region=config.aws.replica_region)
@@ -124,11 +126,6 @@ class AwsStack(GroundworkStack):
             egress=network.app_egress,
             cache_endpoint=cache.endpoint if cache else None,
             cache_username=cache.username if cache else None,
-            # Restarted after each rotation of a generated secret they read.
-            readers={
-                name: [service_names(config, s.name) for s in config.services if name in s.secrets]
-                for name in config.secrets.catalog
-            },
         )
         roles = DatabaseRoles(
             self,
@@ -169,8 +166,22 @@ class AwsStack(GroundworkStack):
                     f"{component}: the stack sets {tuple(variables)}, synth/app.py "
                     f"PLATFORM_ENVIRONMENT['aws'] says {WIRING[component]}"
                 )
-        # The default service first: it creates the cluster where it always was.
+        # The default service first (as before; its construct IDs do not depend on it).
         ordered = sorted(config.services, key=lambda s: not is_default(s.name))
+        # The environment's one ECS cluster, at a stack-level address no service order
+        # changes. It used to live in the first service's construct (the default service's,
+        # else the first listed): `moved` blocks carry an existing environment's cluster and
+        # its Container Insights log group over instead of replacing them under running
+        # services.
+        first = ordered[0].name
+        cluster = container_insights_cluster(
+            self,
+            "cluster",
+            config.prefix,
+            config,
+            keys.logs.arn,
+            moved_from=("service" if is_default(first) else f"service-{first}", "cluster"),
+        )
         services: list[Service] = []
         for described in ordered:
             registry = registries[repository_key(described)]
@@ -187,7 +198,7 @@ class AwsStack(GroundworkStack):
                     repository_arn=registry.repository_arn,
                     kms_key_arn=keys.data.arn,
                     log_kms_key_arn=keys.logs.arn,
-                    cluster=services[0].cluster if services else None,
+                    cluster=cluster,
                     # IAM-1: exactly the secrets this service lists.
                     secret_arns={v: secrets.arns[v] for v in variables},
                     secret_references={v: secrets.references[v] for v in variables},
@@ -215,6 +226,15 @@ class AwsStack(GroundworkStack):
         Budget(self, "budget", config=config)
         if config.features.auth_enabled:  # AUTH-1 is optional, switched on per environment
             Identity(self, "identity", config=config)
+        if config.features.cdn_enabled:  # CDN-1: CloudFront's resources live in us-east-1
+            assert CDN_REGION == UPTIME_REGION
+            cdn = Cdn(self, "cdn", config=config, edge=edge, provider=uptime_provider)
+            TerraformOutput(
+                self,
+                "cdn_domain_name",
+                value=cdn.domain_name,
+                description=f"CloudFront's name for the distribution {config.domain} points at",
+            )
 
         TerraformOutput(
             self,

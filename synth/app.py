@@ -161,8 +161,12 @@ class Image(_Strict):
 
 class HealthCheck(_Strict):
     """EDGE-4: the HTTP GET the load balancer and the platform probe on the service's port.
-    Seconds. ALB requires the timeout below the interval (Elastic Load Balancing,
-    "Health checks for your target groups": HealthCheckTimeoutSeconds < interval)."""
+    Every service promises to answer it with a 2xx, an internal worker (`route: null`)
+    included, on its own `port`: that answer is ALL a service promises to the platform. Its
+    image is not promised to contain a shell, curl, wget or node (distroless has none), so
+    no cloud may probe by running a command inside it (AWS: CKV_GW_DEPLOY_39). Seconds.
+    ALB requires the timeout below the interval (Elastic Load Balancing, "Health checks for
+    your target groups": HealthCheckTimeoutSeconds < interval)."""
 
     path: Annotated[str, Field(pattern=HEALTH_PATH_PATTERN)] = "/health"
     interval_seconds: Annotated[int, Field(ge=5, le=300)] = 10

@@ -46,6 +46,24 @@ def service_by_resource_name(config: EnvironmentConfig, resource_name: str) -> S
     return None
 
 
+# Every ECS task of a described service runs a liveness sidecar of this name next to the
+# app's container (constructs/aws/service.py): busybox GETs the service's health path on its
+# port, so liveness needs nothing from the app's image (CKV_GW_DEPLOY_39). The hyphen keeps
+# it apart from every container named after a service (SERVICE_NAME_PATTERN has none).
+LIVENESS_CONTAINER = "liveness-probe"
+
+
+def liveness_url(service: Service) -> str:
+    """What the liveness sidecar GETs: the service's health path on its port, over the task's
+    shared loopback (awsvpc: every container of a task shares one network namespace)."""
+    return f"http://127.0.0.1:{service.port}{service.health.path}"
+
+
+def app_containers(containers: list[dict[str, object]]) -> list[dict[str, object]]:
+    """A task definition's containers other than the liveness sidecar."""
+    return [c for c in containers if c.get("name") != LIVENESS_CONTAINER]
+
+
 def repository_key(service: Service) -> str:
     """The image repository a service pulls from: its `image.repository`, else its name."""
     return service.image.repository or service.name

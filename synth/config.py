@@ -142,6 +142,14 @@ class AwsConfig(Strict):
     placeholder_image: Annotated[
         str, Field(pattern=r"^public\.ecr\.aws/[a-z0-9._/-]+:[A-Za-z0-9_.-]+$")
     ] = "public.ecr.aws/docker/library/busybox:1.37"
+    # The image of every ECS task's liveness sidecar (constructs/aws/service.py): busybox,
+    # whose `sh`, `wget` and `sleep` the probe runs, so no service's liveness depends on a tool
+    # its own image is not promised to contain (synth/app.py promises only an HTTP answer on
+    # the service's port; distroless and slim images have no shell, curl or wget). Pinned to
+    # busybox from ECR Public so CKV_GW_DEPLOY_39 knows what it contains; the tag may move.
+    liveness_probe_image: Annotated[
+        str, Field(pattern=r"^public\.ecr\.aws/docker/library/busybox:[0-9][A-Za-z0-9_.-]*$")
+    ] = "public.ecr.aws/docker/library/busybox:1.37"
     # The registry image `service.image_tag` exists (the release pipeline pushed it and set
     # this); until then the service runs `placeholder_image` so the first apply serves /health.
     release_image: bool = False
@@ -451,6 +459,24 @@ class EdgeConfig(Strict):
     # EDGE-2 on AWS: path prefixes whose requests may carry bodies over the 8 KB the managed
     # common rule set allows (uploads, large JSON). Everywhere else the 8 KB rule still blocks.
     large_body_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]{0,200}$")]] = []
+    # CDN-1 on AWS (`features.cdn_enabled`): the path patterns CloudFront caches (managed
+    # CachingOptimized policy); every other path is forwarded uncached. CloudFront patterns are
+    # case-sensitive with `*` and `?` wildcards, at most 255 characters, and a distribution
+    # holds at most 25 cache behaviors ("Quotas", https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html).
+    cdn_static_paths: Annotated[
+        list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/*?-]{0,254}$")]],
+        Field(min_length=1, max_length=20),
+    ] = ["/static/*", "/assets/*"]
+
+    @field_validator("cdn_static_paths")
+    @classmethod
+    def _distinct_static_paths(cls, value: list[str]) -> list[str]:
+        repeated = sorted({path for path in value if value.count(path) > 1})
+        if repeated:
+            raise ValueError(f"lists {', '.join(repeated)} more than once")
+        if "/*" in value or "*" in value:
+            raise ValueError("'/*' would cache every path, the app's responses included")
+        return value
 
 
 class SecretsConfig(Strict):
@@ -822,6 +848,15 @@ def aws_edge_problems(config: EnvironmentConfig) -> list[str]:
     if config.cloud != "aws" or config.role != "workload":
         return []
     edge = config.edge
+    if config.features.cdn_enabled and edge.hosted_zone_id is None:
+        # CDN-1: CloudFront's certificate lives in us-east-1 and is validated, and the domain
+        # is pointed at the distribution, by records in a zone the stack writes to.
+        return [
+            "edge.hosted_zone_id: None, but features.cdn_enabled puts CloudFront in front of "
+            f"{config.domain}, whose us-east-1 certificate is validated, and whose alias "
+            "record is written, in that Route 53 zone; set edge.hosted_zone_id to the public "
+            f"zone of {'its parent' if config.features.dns_enabled else config.domain}"
+        ]
     if edge.certificate_arn is None and edge.hosted_zone_id is None:
         what = "its parent" if config.features.dns_enabled else config.domain
         return [
@@ -838,7 +873,7 @@ def aws_edge_problems(config: EnvironmentConfig) -> list[str]:
 # then show the requirement unchecked, but the file would have said it was on.
 BUILT_FEATURES = {
     "auth_enabled": ("aws", "gcp"),
-    "cdn_enabled": ("gcp", "azure"),
+    "cdn_enabled": ("aws", "gcp", "azure"),
     "dns_enabled": ("aws", "gcp", "azure"),
 }
 # Why a cloud cannot build a component at all, and what the operator does instead.

@@ -188,9 +188,30 @@ def _attribute_changes(
     }
 
 
+def _moved(
+    old: dict[str, tuple[str, dict[str, Any]]],
+    new: dict[str, tuple[str, dict[str, Any]]],
+    head: Mapping[str, Any] | None,
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """`old` with every resource that a `moved` block of `head` carries to a new address
+    under that address: Terraform moves it in state, it is neither destroyed nor created
+    (https://developer.hashicorp.com/terraform/language/modules/develop/refactoring)."""
+    logical_old = {f"{a.split('.', 1)[0]}.{name}": a for a, (name, _) in old.items()}
+    logical_new = {f"{a.split('.', 1)[0]}.{name}": a for a, (name, _) in new.items()}
+    moved = dict(old)
+    for block in (head or {}).get("moved") or []:
+        source = logical_old.get(str(block.get("from")))
+        target = logical_new.get(str(block.get("to")))
+        if source is not None and target is not None and target not in old:
+            moved[target] = moved.pop(source)
+    return moved
+
+
 def diff_stack(base: Mapping[str, Any] | None, head: Mapping[str, Any] | None) -> list[Change]:
-    """The resource changes from `base` to `head` (None: the stack does not exist there)."""
+    """The resource changes from `base` to `head` (None: the stack does not exist there);
+    a resource `head` moves (`moved` blocks) is compared at its new address."""
     old, new = _resources(base or {}), _resources(head or {})
+    old = _moved(old, new, head)
     changes = [Change(a, "add") for a in sorted(set(new) - set(old))]
     changes += [Change(a, "remove") for a in sorted(set(old) - set(new))]
     for address in sorted(set(old) & set(new)):

@@ -136,6 +136,85 @@ def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:
     )
 
 
+def web_acl_rules(config: EnvironmentConfig, metric: str) -> list[Wafv2WebAclRule]:
+    """EDGE-2: the managed rule sets (with the large-body exception) and the per-IP rate
+    limit, in the order that lets every managed rule run (DEPLOY-6); shared by the ALB's
+    regional web ACL and the CloudFront one (constructs/aws/cdn.py)."""
+    large_bodies = config.edge.large_body_paths
+
+    def managed(group: str) -> dict[str, object]:
+        statement: dict[str, object] = {"name": group, "vendor_name": "AWS"}
+        if group == COMMON_RULE_SET and large_bodies:
+            # Count, not block: the rule after this group decides by path (fault 8).
+            statement["rule_action_override"] = [
+                {"name": BODY_SIZE_RULE, "action_to_use": {"count": {}}}
+            ]
+        return {"managed_rule_group_statement": statement}
+
+    rules = [
+        Wafv2WebAclRule(
+            name=group,
+            priority=index,
+            override_action=Wafv2WebAclRuleOverrideAction(none=Wafv2WebAclRuleOverrideActionNone()),
+            statement=managed(group),
+            visibility_config=_visibility(f"{metric}{group}"),
+        )
+        for index, group in enumerate(MANAGED_RULE_GROUPS, start=1)
+    ]
+    if large_bodies:
+        # Blocks what SizeRestrictions_BODY counted, except under the configured paths.
+        # It must come after the group that adds the label (labels flow forward only).
+        allowed = [
+            {
+                "byte_match_statement": {
+                    "search_string": path,
+                    "positional_constraint": "STARTS_WITH",
+                    "field_to_match": {"uri_path": {}},
+                    "text_transformation": [{"priority": 0, "type": "NONE"}],
+                }
+            }
+            for path in large_bodies
+        ]
+        outside = allowed[0] if len(allowed) == 1 else {"or_statement": {"statement": allowed}}
+        rules.append(
+            Wafv2WebAclRule(
+                name="body-over-8kb-outside-large-body-paths",
+                priority=len(rules) + 1,
+                action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
+                statement={
+                    "and_statement": {
+                        "statement": [
+                            {
+                                "label_match_statement": {
+                                    "scope": "LABEL",
+                                    "key": BODY_SIZE_LABEL,
+                                }
+                            },
+                            {"not_statement": {"statement": [outside]}},
+                        ]
+                    }
+                },
+                visibility_config=_visibility(f"{metric}BodySize"),
+            )
+        )
+    rules.append(
+        Wafv2WebAclRule(
+            name="rate-limit-per-ip",
+            priority=len(rules) + 1,
+            action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
+            statement={
+                "rate_based_statement": {
+                    "limit": config.edge.rate_limit_per_minute,
+                    "aggregate_key_type": "IP",
+                    "evaluation_window_sec": 60,  # the limit is per minute
+                }
+            },
+            visibility_config=_visibility(f"{metric}RateLimitPerIp"),
+        )
+    )
+    return rules
+
+
 class Edge(Construct):
     """The environment's public entry point and its access-log bucket."""
 
@@ -291,7 +370,9 @@ class Edge(Construct):
             ],
         )
         self.web_acl_arn = self._firewall(config, log_kms_key_arn)
-        if self.zone_id is not None:
+        self.delegation = list(self._delegation)
+        # With CDN-1 the domain and its hosts point at CloudFront (constructs/aws/cdn.py).
+        if self.zone_id is not None and not config.features.cdn_enabled:
             Route53Record(
                 self,
                 "domain",
@@ -458,80 +539,7 @@ class Edge(Construct):
     def _firewall(self, config: EnvironmentConfig, log_kms_key_arn: str) -> str:
         """EDGE-2: managed rule sets and a per-IP rate limit, logged to CloudWatch Logs."""
         metric = config.prefix.replace("-", "")
-        large_bodies = config.edge.large_body_paths
-
-        def managed(group: str) -> dict[str, object]:
-            statement: dict[str, object] = {"name": group, "vendor_name": "AWS"}
-            if group == COMMON_RULE_SET and large_bodies:
-                # Count, not block: the rule after this group decides by path (fault 8).
-                statement["rule_action_override"] = [
-                    {"name": BODY_SIZE_RULE, "action_to_use": {"count": {}}}
-                ]
-            return {"managed_rule_group_statement": statement}
-
-        rules = [
-            Wafv2WebAclRule(
-                name=group,
-                priority=index,
-                override_action=Wafv2WebAclRuleOverrideAction(
-                    none=Wafv2WebAclRuleOverrideActionNone()
-                ),
-                statement=managed(group),
-                visibility_config=_visibility(f"{metric}{group}"),
-            )
-            for index, group in enumerate(MANAGED_RULE_GROUPS, start=1)
-        ]
-        if large_bodies:
-            # Blocks what SizeRestrictions_BODY counted, except under the configured paths.
-            # It must come after the group that adds the label (labels flow forward only).
-            allowed = [
-                {
-                    "byte_match_statement": {
-                        "search_string": path,
-                        "positional_constraint": "STARTS_WITH",
-                        "field_to_match": {"uri_path": {}},
-                        "text_transformation": [{"priority": 0, "type": "NONE"}],
-                    }
-                }
-                for path in large_bodies
-            ]
-            outside = allowed[0] if len(allowed) == 1 else {"or_statement": {"statement": allowed}}
-            rules.append(
-                Wafv2WebAclRule(
-                    name="body-over-8kb-outside-large-body-paths",
-                    priority=len(rules) + 1,
-                    action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
-                    statement={
-                        "and_statement": {
-                            "statement": [
-                                {
-                                    "label_match_statement": {
-                                        "scope": "LABEL",
-                                        "key": BODY_SIZE_LABEL,
-                                    }
-                                },
-                                {"not_statement": {"statement": [outside]}},
-                            ]
-                        }
-                    },
-                    visibility_config=_visibility(f"{metric}BodySize"),
-                )
-            )
-        rules.append(
-            Wafv2WebAclRule(
-                name="rate-limit-per-ip",
-                priority=len(rules) + 1,
-                action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
-                statement={
-                    "rate_based_statement": {
-                        "limit": config.edge.rate_limit_per_minute,
-                        "aggregate_key_type": "IP",
-                        "evaluation_window_sec": 60,  # the limit is per minute
-                    }
-                },
-                visibility_config=_visibility(f"{metric}RateLimitPerIp"),
-            )
-        )
+        rules = web_acl_rules(config, metric)
         acl = Wafv2WebAcl(
             self,
             "waf",

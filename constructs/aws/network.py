@@ -4,7 +4,7 @@ Public subnets hold the load balancer and the NAT gateways; app subnets route ou
 NAT; data subnets have no route off the VPC. Every security-group rule is its own resource
 with a description, so a reviewer reads NET-3 rule by rule.
 
-Satisfies: NET-1, NET-2, NET-3, NET-4, APP-7, DEPLOY-2
+Satisfies: NET-1, NET-2, NET-3, NET-4, APP-7, CDN-1, DEPLOY-2
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
     DataAwsAvailabilityZonesFilter,
 )
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import DataAwsEc2ManagedPrefixList
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
@@ -47,6 +48,7 @@ from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
 ANYWHERE = "0.0.0.0/0"
+CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
 HTTPS_OUT = "HTTPS to AWS APIs and the image registry"
@@ -283,9 +285,19 @@ class Network(Construct):
         def task_label(label: str) -> str:
             return "the app tasks" if label == "app" else f"the {label[4:]} tasks"
 
+        # CDN-1: behind CloudFront the ALB admits HTTPS from CloudFront's origin-facing
+        # servers only (the AWS-managed prefix list), and no HTTP: CloudFront redirects
+        # viewers to HTTPS and reaches the origin over HTTPS only.
+        public_in = (
+            [("alb", "in", 443, "cloudfront", "HTTPS from CloudFront's origin-facing servers")]
+            if config.features.cdn_enabled
+            else [
+                ("alb", "in", 443, "internet", "HTTPS from the internet"),
+                ("alb", "in", 80, "internet", "HTTP from the internet, only redirected to HTTPS"),
+            ]
+        )
         rules = [
-            ("alb", "in", 443, "internet", "HTTPS from the internet"),
-            ("alb", "in", 80, "internet", "HTTP from the internet, only redirected to HTTPS"),
+            *public_in,
             *[("alb", "out", s.port, label, f"To {task_label(label)}") for label, s in routed],
             *[(label, "in", s.port, "alb", "From the load balancer") for label, s in routed],
         ]
@@ -320,17 +332,22 @@ class Network(Construct):
             service = default if label == "app" else service
             if groups.cache is not None and reaches(label, service, "cache"):
                 rules.append(("cache", "in", REDIS_PORT, label, f"From {task_label(label)}"))
-        # The rules that open the app group's paths: its own, and the other groups' ingress
-        # from it. aws_security_group drops the default allow-all egress, so work that runs
-        # in the app group at apply time (the role task) waits for these (DEPLOY-2).
-        self.app_rules: list[VpcSecurityGroupIngressRule | VpcSecurityGroupEgressRule] = []
+        # The rules that open a group's paths: its own, and every rule of another group that
+        # names it (the database's ingress from it, the ALB's egress to it).
+        # aws_security_group drops the default allow-all egress, so whatever runs in a group
+        # at apply time (the role task, each ECS service's first tasks) waits for these
+        # (DEPLOY-2, CKV_GW_DEPLOY_11).
+        by_group: dict[str, list[VpcSecurityGroupIngressRule | VpcSecurityGroupEgressRule]] = {
+            label: [] for label in by_label
+        }
         for name, direction, rule_port, peer, description in rules:
             rule = VpcSecurityGroupIngressRule if direction == "in" else VpcSecurityGroupEgressRule
-            target = (
-                {"cidr_ipv4": ANYWHERE}
-                if peer == "internet"
-                else {"referenced_security_group_id": _id(by_label[peer])}
-            )
+            if peer == "internet":
+                target: dict[str, str] = {"cidr_ipv4": ANYWHERE}
+            elif peer == "cloudfront":
+                target = {"prefix_list_id": self._cloudfront_prefix_list()}
+            else:
+                target = {"referenced_security_group_id": _id(by_label[peer])}
             created = rule(
                 self,
                 f"{name}-{direction}-{rule_port}-{peer}",
@@ -341,8 +358,9 @@ class Network(Construct):
                 description=description,
                 **target,
             )
-            if name == "app" or (direction == "in" and peer == "app"):
-                self.app_rules.append(created)
+            by_group[name].append(created)
+            if peer not in ("internet", "cloudfront", name):
+                by_group[peer].append(created)
             if (name, direction, rule_port, peer) == ("alb", "in", 80, "internet"):
                 waive(
                     created,
@@ -352,7 +370,22 @@ class Network(Construct):
                     owner=waivers.OWNER,
                     expires=waivers.EXPIRES,
                 )
+        self.app_rules = by_group["app"]
+        # Service name -> the rules of the group its tasks run in (as `app_rules`).
+        self.service_rules = {name: by_group[labels[name]] for name in services}
         return groups
+
+    def _cloudfront_prefix_list(self) -> str:
+        """The ID of CloudFront's origin-facing prefix list (IPv4) in this region. A rule that
+        references it counts as its weight, 55 rules ("AWS-managed prefix lists",
+        https://docs.aws.amazon.com/vpc/latest/userguide/working-with-aws-managed-prefix-lists.html),
+        against the 60 inbound rules a security group may have ("Amazon VPC quotas",
+        https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups):
+        it is the ALB group's only inbound rule."""
+        found = DataAwsEc2ManagedPrefixList(
+            self, "cloudfront-origin-facing", name=CLOUDFRONT_PREFIX_LIST
+        )
+        return found.id
 
     def _flow_logs(self, config: EnvironmentConfig, vpc_id: str, log_kms_key_arn: str) -> None:
         """NET-4: all traffic, to a KMS-encrypted group kept for the log retention."""

@@ -179,15 +179,11 @@ class Secrets(Construct):
         egress: Sequence[ITerraformDependable] = (),
         cache_endpoint: str | None = None,
         cache_username: str | None = None,
-        readers: Mapping[str, Sequence[tuple[str, str]]] | None = None,
     ) -> None:
-        """`readers`: catalog name -> the (cluster, service) names of the ECS services that
-        read it, which its rotation restarts."""
         super().__init__(scope, id)
         partition = DataAwsPartition(self, "partition").partition
         account_id = DataAwsCallerIdentity(self, "account").account_id
         secretsmanager = f"secretsmanager.{config.aws.region}.amazonaws.com"
-        readers = readers or {}
 
         def secret(name: str, description: str, tags: dict[str, str]) -> SecretsmanagerSecret:
             return SecretsmanagerSecret(
@@ -279,7 +275,6 @@ class Secrets(Construct):
             self._rotation(
                 config,
                 generated,
-                readers,
                 partition=partition,
                 account_id=account_id,
                 secretsmanager=secretsmanager,
@@ -323,7 +318,6 @@ class Secrets(Construct):
         self,
         config: EnvironmentConfig,
         generated: Mapping[str, SecretsmanagerSecret],
-        readers: Mapping[str, Sequence[tuple[str, str]]],
         *,
         partition: str,
         account_id: str,
@@ -335,7 +329,11 @@ class Secrets(Construct):
         egress: Sequence[ITerraformDependable],
     ) -> None:
         """One Lambda rotates every generated secret (the rotated-secret contract)."""
-        restarted = sorted({f"{c}/{s}" for name in generated for c, s in readers.get(name, ())})
+        # The ECS services its rotations restart, `<cluster>/<service>`: the same list each
+        # secret's RESTART_TAG carries (synth/aws_app.py, restart_tag, the one source).
+        restarted = sorted(
+            {service for name in generated for service in restart_tag(config, name).split()}
+        )
         function_name = f"{config.prefix}-jwt-rotation"
         log_group = CloudwatchLogGroup(
             self,

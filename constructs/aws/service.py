@@ -1,5 +1,6 @@
 """One described service on ECS Fargate (APP-7): task definition, service behind the ALB
-(or none for an internal service), autoscaling, roles; the first one also the cluster.
+(or none for an internal service), autoscaling, roles, in the environment's one cluster
+(`container_insights_cluster`, created by the stack at a fixed address).
 
 Tasks run in the private app subnets without public IPs, take secrets only by Secrets
 Manager reference, and roll out with zero downtime (100 % minimum healthy, 200 % maximum,
@@ -19,19 +20,28 @@ one. The placeholder reads no external secret: those are empty until the operato
 and `aws.release_image: true` in the environment file and applies: Terraform stays the only
 writer of the task definition, so the pipeline and Terraform never fight over it.
 
-The release image's liveness check runs `node -e fetch(...)` (Node images carry no curl):
-an image without `node` needs a different check (README, AWS).
+Liveness (EDGE-4) needs nothing from the app's image: a described service, worker included,
+promises only to answer GET `health.path` on its `port` (synth/app.py), and distroless or slim
+images carry no shell, curl, wget or node to probe with. Each task therefore runs a small
+essential sidecar (`LIVENESS_CONTAINER`, busybox from `aws.liveness_probe_image`) that GETs the
+health path over the task's shared loopback every 30 s and exits after three failures in a
+row; an essential container that stops stops the task, and the service replaces it. No
+container defines an ECS `healthCheck`, whose command would run in the app's image
+(CKV_GW_DEPLOY_39).
 
 The service starts only after whatever `start_after` names (the app's database role exists,
-every generated and derived secret has its first version), and Container Insights'
+every generated and derived secret has its first version) and after every rule of its
+security group (its own, and the other groups' rules that name it), and Container Insights'
 performance log group is created before the cluster so it is encrypted and retained (OBS-1)
 instead of being created by ECS.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -64,11 +74,17 @@ from constructs.aws.edge import Edge
 from constructs.aws.network import Network
 
 from synth.app import Service as AppService
-from synth.aws_app import is_default, service_resource_name
+from synth.aws_app import LIVENESS_CONTAINER, is_default, liveness_url, service_resource_name
 from synth.config import EnvironmentConfig
 
 REDIS_PORT = 6379
 LIVENESS_INTERVAL_SECONDS = 30  # EDGE-4
+LIVENESS_FAILURES = 3  # failed GETs in a row before the sidecar stops the task
+LIVENESS_GRACE_SECONDS = 30  # after the task starts, before the first GET
+LIVENESS_TIMEOUT_SECONDS = 5  # per GET
+# The sidecar's hard memory limit: busybox sh + wget use about 1 MiB; ECS needs at least 6 MiB
+# per container ("memory", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_memory).
+LIVENESS_MEMORY_MIB = 32
 STOP_TIMEOUT_SECONDS = 30  # EDGE-4: graceful shutdown after SIGTERM
 # Fargate's valid task sizes: CPU units -> memory choices in MiB.
 FARGATE_SIZES: dict[int, tuple[int, ...]] = {
@@ -104,14 +120,40 @@ def service_names(config: EnvironmentConfig, name: str) -> tuple[str, str]:
     return config.prefix, service_resource_name(config, name)
 
 
+def cdktf_logical_id(*components: str) -> str:
+    """The logical ID cdktf 0.21 gives a resource at construct path `components` below its
+    stack: the path, `_`-joined, then the first 8 hex digits of the MD5 of the `/`-joined
+    path, upper case (node_modules/cdktf/lib/private/unique.js, `makeUniqueId`; a lone
+    component is used as it is). Only for `moved` blocks from an address an earlier version
+    of a construct wrote: nothing else may depend on cdktf's hash suffixes."""
+    clean = [re.sub(r"[^A-Za-z0-9_-]", "", c) for c in components]
+    if len(clean) == 1:
+        return clean[0]
+    human: list[str] = []
+    for component in clean:  # cdktf's removeDupes: skip a component the previous ends with
+        if not (human and human[-1].endswith(component)):
+            human.append(component)
+    digest = hashlib.md5("/".join(components).encode(), usedforsecurity=False).hexdigest()
+    return "_".join(human)[:240] + "_" + digest[:8].upper()
+
+
 def container_insights_cluster(
-    scope: Construct, id_: str, name: str, config: EnvironmentConfig, log_kms_key_arn: str
+    scope: Construct,
+    id_: str,
+    name: str,
+    config: EnvironmentConfig,
+    log_kms_key_arn: str,
+    moved_from: Sequence[str] | None = None,
 ) -> EcsCluster:
     """An ECS cluster with Container Insights, whose performance log group exists first.
 
     ECS would create `/aws/ecs/containerinsights/<cluster>/performance` itself, unencrypted
     and kept for a day ("Setting up Container Insights on Amazon ECS",
     https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/deploy-container-insights-ECS-cluster.html).
+
+    `moved_from`: the construct path both resources had before (`moved` blocks from there,
+    https://developer.hashicorp.com/terraform/language/modules/develop/refactoring; Terraform
+    ignores one whose old address holds nothing, as in a new environment's state).
     """
     performance = CloudwatchLogGroup(
         scope,
@@ -129,6 +171,11 @@ def container_insights_cluster(
         depends_on=[performance],
     )
     waivers.service_linked_role(cluster, "ecs.amazonaws.com")  # CKV_GW_DEPLOY_37
+    if moved_from:
+        *scope_path, old_id = moved_from
+        old_logs = cdktf_logical_id(*scope_path, f"{old_id}-insights-logs")
+        performance.move_from_id(f"aws_cloudwatch_log_group.{old_logs}")
+        cluster.move_from_id(f"aws_ecs_cluster.{cdktf_logical_id(*moved_from)}")
     return cluster
 
 
@@ -138,8 +185,9 @@ def _policy(statements: Sequence[Mapping[str, Any]]) -> str:
 
 class Service(Construct):
     """The Fargate service of one described service (APP-7): `<prefix>` for the default
-    service, `<prefix>-<name>` for the others; `task_role_arn` is its identity. The first
-    one built creates the environment's ECS cluster (`cluster`), the others join it."""
+    service, `<prefix>-<name>` for the others; `task_role_arn` is its identity. It joins the
+    environment's ECS cluster `cluster`, which the stack owns: a cluster inside the first
+    service's construct would change address whenever `services:` is reordered."""
 
     def __init__(
         self,
@@ -154,7 +202,7 @@ class Service(Construct):
         repository_arn: str,
         kms_key_arn: str,
         log_kms_key_arn: str,
-        cluster: EcsCluster | None = None,
+        cluster: EcsCluster,
         secret_arns: Mapping[str, str] | None = None,
         secret_references: Mapping[str, str] | None = None,
         unset_secrets: Sequence[str] = (),
@@ -185,11 +233,7 @@ class Service(Construct):
         account_id = DataAwsCallerIdentity(self, "account").account_id
         container_name = service.name  # the default service's is `app`, as before
 
-        cluster_name, service_name = service_names(config, service.name)
-        if cluster is None:
-            cluster = container_insights_cluster(
-                self, "cluster", cluster_name, config, log_kms_key_arn
-            )
+        _, service_name = service_names(config, service.name)
         self.cluster = cluster
         self.cluster_name = cluster.name
         self.name = service.name
@@ -310,7 +354,11 @@ class Service(Construct):
 
         # Fargate accepts fixed CPU/memory pairs: the task gets the smallest pair at or above
         # the configured limits; the container keeps the exact request and limit (APP-2).
-        task_cpu, task_memory = fargate_task_size(service.cpu_limit, service.memory_limit_mib)
+        # The liveness sidecar's memory comes on top of the app's limit, so neither can starve
+        # the other of memory inside the task.
+        task_cpu, task_memory = fargate_task_size(
+            service.cpu_limit, service.memory_limit_mib + LIVENESS_MEMORY_MIB
+        )
         # ECS measures MemoryUtilization against the TASK's memory, but the container is killed
         # at its own hard limit ("Service utilization",
         # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service_utilization.html):
@@ -329,25 +377,9 @@ class Service(Construct):
         health = service.health.path
         if config.aws.release_image:
             image = f"{repository_url}:{service.image.tag}"
-            # Node images carry no curl.
-            liveness = [
-                "CMD",
-                "node",
-                "-e",
-                f"fetch('http://127.0.0.1:{service.port}{health}')"
-                ".then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
-            ]
             placeholder: dict[str, Any] = {}
         else:
             image = config.aws.placeholder_image
-            liveness = [
-                "CMD",
-                "wget",
-                "-q",
-                "-O",
-                "/dev/null",
-                f"http://127.0.0.1:{service.port}{health}",
-            ]
             # busybox httpd serves files: the health path is a file (a path ending in `/`
             # its index.html) under /tmp/www, the only writable place.
             folder, _, file_name = f"/tmp/www{health}".rpartition("/")
@@ -358,6 +390,14 @@ class Service(Construct):
                     f" && exec httpd -f -p {service.port} -h /tmp/www"
                 ],
             }
+        logs = {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group.name,
+                "awslogs-region": region,
+                "awslogs-stream-prefix": container_name,
+            },
+        }
         container = {
             "name": container_name,
             "image": image,
@@ -376,21 +416,36 @@ class Service(Construct):
             "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
             "linuxParameters": {"initProcessEnabled": True},  # forwards SIGTERM to the app
             "stopTimeout": STOP_TIMEOUT_SECONDS,
-            # Liveness; the ALB's check is readiness.
-            "healthCheck": {
-                "command": liveness,
-                "interval": LIVENESS_INTERVAL_SECONDS,
-                "timeout": 5,
-                "retries": 3,
-                "startPeriod": 30,
-            },
+            # No `healthCheck`: its command would run in this image (module docstring).
+            "logConfiguration": logs,
+        }
+        url = liveness_url(service)
+        # Liveness (EDGE-4; the ALB's check is readiness): three failed GETs in a row, 30 s
+        # apart after a 30 s grace, and the sidecar exits; it is essential, so ECS stops the
+        # task ("essential", same page as LIVENESS_MEMORY_MIB) and the service replaces it.
+        watchdog = (
+            f"sleep {LIVENESS_GRACE_SECONDS}; failed=0; while true; do "
+            f"if wget -q -O /dev/null -T {LIVENESS_TIMEOUT_SECONDS} {url}; then failed=0; "
+            "else failed=$((failed+1)); "
+            f'if [ "$failed" -ge {LIVENESS_FAILURES} ]; then '
+            f'echo "liveness: GET {url} failed {LIVENESS_FAILURES} times in a row"; exit 1; fi; '
+            f"fi; sleep {LIVENESS_INTERVAL_SECONDS}; done"
+        )
+        probe = {
+            "name": LIVENESS_CONTAINER,
+            "image": config.aws.liveness_probe_image,
+            "essential": True,
+            "entryPoint": ["sh", "-c"],
+            "command": [watchdog],
+            "cpu": 0,
+            "memory": LIVENESS_MEMORY_MIB,
+            "readonlyRootFilesystem": True,
+            "linuxParameters": {"initProcessEnabled": True},
+            # Counts from the app's start, not from the task's image pulls.
+            "dependsOn": [{"containerName": container_name, "condition": "START"}],
             "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {
-                    "awslogs-group": log_group.name,
-                    "awslogs-region": region,
-                    "awslogs-stream-prefix": container_name,
-                },
+                **logs,
+                "options": {**logs["options"], "awslogs-stream-prefix": LIVENESS_CONTAINER},
             },
         }
         task_definition = EcsTaskDefinition(
@@ -407,7 +462,7 @@ class Service(Construct):
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
             volume=[EcsTaskDefinitionVolume(name="tmp")],  # writable scratch, root stays read-only
-            container_definitions=json.dumps([container], indent=2),
+            container_definitions=json.dumps([container, probe], indent=2),
             # Tasks start as soon as the service exists: the roles' policies come first.
             depends_on=[execution_policy],
         )
@@ -456,7 +511,16 @@ class Service(Construct):
             enable_ecs_managed_tags=True,
             # Autoscaling owns the running count once the service exists.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
-            depends_on=[*(routing if target_group is not None else []), *start_after],
+            # Its security group has no egress until its standalone rules exist (Terraform
+            # drops the default allow-all, "NOTE on Egress rules",
+            # https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/security_group),
+            # and nothing else orders them: tasks started first could not pull from public
+            # registries, reach the database or pass the ALB's checks (CKV_GW_DEPLOY_11).
+            depends_on=[
+                *(routing if target_group is not None else []),
+                *network.service_rules[service.name],
+                *start_after,
+            ],
         )
         self.service_name = ecs_service.name
 

@@ -123,8 +123,8 @@ def test_every_example_loads_or_is_refused_with_the_reason(slug: str, cloud: str
         return
     (config,) = load_environments(EXAMPLES / slug / "environments", cloud=cloud)
     assert (config.name, config.tier, config.cloud) == ("production", "production", cloud)
-    # CDN-1 is not built on any cloud yet: an example that switched it on would be accepted
-    # and then silently get no CDN.
+    # CDN-1 is built on AWS only and every example is loaded on every cloud: one that switched
+    # it on would be refused on GCP and Azure.
     assert config.features.cdn_enabled is False
     for entry in config.secrets.catalog.values():
         assert entry.description, "every catalog entry says where its value comes from"

@@ -209,7 +209,7 @@ def test_platform_names_are_reserved_on_every_cloud_by_use() -> None:
 @pytest.mark.parametrize(
     ("cloud", "feature", "built"),
     [
-        ("aws", "cdn_enabled", False),
+        ("aws", "cdn_enabled", True),
         ("gcp", "cdn_enabled", True),
         ("aws", "dns_enabled", True),
         ("gcp", "dns_enabled", True),

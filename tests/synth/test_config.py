@@ -772,3 +772,51 @@ def test_gcp_dns_needs_a_parent_zone_and_a_managed_certificate(tmp_path: Path) -
     message = error_of(tmp_path, "dev", data)
     assert "gcp.dns_zone: None, but features.dns_enabled creates the zone of" in message
     assert "gcp.ssl_certificate: mine, but features.dns_enabled serves a Google-managed" in message
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "gcr.io/distroless/static-debian12:nonroot",  # no shell or wget for the probe
+        "public.ecr.aws/docker/library/alpine:3.20",  # not the image CKV_GW_DEPLOY_39 knows
+        "public.ecr.aws/docker/library/busybox:latest",  # floating: the probe must not move
+    ],
+)
+def test_the_aws_liveness_probe_image_is_pinned_busybox(tmp_path: Path, image: str) -> None:
+    """EDGE-4 / DEPLOY-6: the liveness sidecar runs busybox's sh and wget."""
+    message = error_of(
+        tmp_path, "dev", with_changes(shipped("dev"), aws={"liveness_probe_image": image})
+    )
+    assert ": aws.liveness_probe_image: " in message
+
+
+def test_the_aws_liveness_probe_image_defaults_to_busybox_from_ecr_public() -> None:
+    aws = load_environment(SHIPPED / "production.yaml").aws
+    assert aws.liveness_probe_image == "public.ecr.aws/docker/library/busybox:1.37"
+
+
+def test_aws_cdn_needs_a_zone_for_its_certificate_and_records(tmp_path: Path) -> None:
+    """CDN-1: CloudFront's us-east-1 certificate is validated, and the domain's alias
+    written, in edge.hosted_zone_id, so an issued regional certificate is not enough."""
+    arn = "arn:aws:acm:eu-west-1:111122223333:certificate/0123abcd-0000-0000-0000-000000000000"
+    data = with_changes(shipped("dev"), edge={"certificate_arn": arn})
+    data["edge"].pop("hosted_zone_id")
+    data["features"] = {"cdn_enabled": True}
+    message = error_of(tmp_path, "dev", data)
+    assert "edge.hosted_zone_id: None, but features.cdn_enabled puts CloudFront" in message
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [["/*"], ["static/*"], ["/a/*", "/a/*"], [], [f"/p{i}/*" for i in range(21)]],
+)
+def test_aws_cdn_static_paths_are_validated(tmp_path: Path, paths: list[str]) -> None:
+    message = error_of(
+        tmp_path, "dev", with_changes(shipped("dev"), edge={"cdn_static_paths": paths})
+    )
+    assert ": edge.cdn_static_paths" in message
+
+
+def test_aws_cdn_static_paths_default_to_static_and_assets() -> None:
+    edge = load_environment(SHIPPED / "production.yaml").edge
+    assert edge.cdn_static_paths == ["/static/*", "/assets/*"]

@@ -234,3 +234,32 @@ def test_replacing_a_network_counts_as_destroying_what_lives_in_it(tmp_path: Pat
     )
     assert status == 1
     assert "  ~ aws_vpc.network/vpc  <-- DESTROYS DATA" in out.read_text()
+
+
+def test_a_resource_a_moved_block_carries_is_compared_at_its_new_address() -> None:
+    """The ECS cluster moved from the first service's construct to the stack's (moved blocks):
+    the review shows its attribute changes, not a removal and an addition."""
+    from synth.review import diff_stack
+
+    def cluster(path: str, name: str) -> dict[str, Any]:
+        return {"//": {"metadata": {"path": f"dev/{path}"}}, "name": name}
+
+    base = {
+        "resource": {
+            "aws_ecs_cluster": {"service_cluster_B81F1F5D": cluster("service/cluster", "a")}
+        }
+    }
+    head = {
+        "resource": {"aws_ecs_cluster": {"cluster": cluster("cluster", "b")}},
+        "moved": [
+            {"from": "aws_ecs_cluster.service_cluster_B81F1F5D", "to": "aws_ecs_cluster.cluster"}
+        ],
+    }
+    [change] = diff_stack(base, head)
+    assert (change.address, change.kind, change.changed) == (
+        "aws_ecs_cluster.cluster",
+        "change",
+        {"name": ("a", "b")},
+    )
+    head.pop("moved")
+    assert sorted(c.kind for c in diff_stack(base, head)) == ["add", "remove"]

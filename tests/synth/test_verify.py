@@ -898,3 +898,12 @@ def test_an_operator_waiver_for_an_environment_without_a_file_is_warned_about(
         f"verify: warning: {waivers} waivers[0]: environments: prodution has no "
         f"{ROOT / 'environments' / 'prodution.yaml'}; the waiver applies nowhere"
     ) in run.stderr
+
+
+def test_scannable_copy_drops_moved_blocks_which_checkov_cannot_parse() -> None:
+    moved = [{"from": "aws_ecs_cluster.service_cluster_B81F1F5D", "to": "aws_ecs_cluster.cluster"}]
+    document = {"resource": {"aws_ecs_cluster": {"cluster": {"name": "x"}}}, "moved": moved}
+    assert verify.scannable(document) == {
+        "resource": {"aws_ecs_cluster": {"cluster": {"name": "x"}}}
+    }
+    assert document["moved"] == moved

@@ -25,6 +25,7 @@ from groundwork_policy import (
 
 from synth.app import Service
 from synth.aws_app import (
+    app_containers,
     expected_secret_variables,
     service_by_resource_name,
     service_resource_name,
@@ -38,7 +39,7 @@ def _container(stack: Stack, body: dict[str, Any]) -> dict[str, Any] | None:
     definition = stack.graph.bodies.get(task or "")
     if not definition:
         return None
-    containers = json.loads(str(definition.get("container_definitions") or "[]"))
+    containers = app_containers(json.loads(str(definition.get("container_definitions") or "[]")))
     return containers[0] if len(containers) == 1 else None
 
 

@@ -18,7 +18,7 @@ from groundwork_policy import (
     one_off_task,
 )
 
-from synth.aws_app import service_by_resource_name
+from synth.aws_app import app_containers, service_by_resource_name
 
 
 class AppTaskSize(GroundworkCheck):
@@ -38,7 +38,8 @@ class AppTaskSize(GroundworkCheck):
         raw = body.get("container_definitions")
         if not isinstance(raw, str):
             return Verdict.unknown("container_definitions is not a JSON string")
-        containers = json.loads(raw)
+        # The liveness sidecar (synth/aws_app.py) is not the app: CKV_GW_DEPLOY_39 judges it.
+        containers = app_containers(json.loads(raw))
         if len(containers) != 1:
             return Verdict.failed(f"expected one app container, found {len(containers)}")
         (app,) = containers

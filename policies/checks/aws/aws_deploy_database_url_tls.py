@@ -1,8 +1,8 @@
 """Builds CKV_GW_DEPLOY_34: every PostgreSQL connection string the stack hands the app verifies
 the server's certificate in a form the app's driver understands (DEPLOY-6, DB-3).
 
-The app this stack runs is Node (`NODE_ENV`, the `node -e fetch` liveness check in
-constructs/aws/service.py), so its driver is node-postgres, whose URL parser is
+The app this stack runs is Node (`NODE_ENV` in its default environment), so its driver is
+node-postgres, whose URL parser is
 pg-connection-string:
 - `sslmode` must verify (`verify-ca` or `verify-full`); weaker modes accept any server;
 - `sslrootcert=system` FAILS: pg-connection-string reads `sslrootcert` as a file path and calls

@@ -1,6 +1,8 @@
-"""Builds CKV_GW_DEPLOY_11: every apply-time invocation of work that runs in VPC subnets
-depends on those subnets' way out: the default route and the route-table association, and
-the rules of the security groups the work runs in (DEPLOY-2).
+"""Builds CKV_GW_DEPLOY_11: everything that starts work in VPC subnets during the apply
+depends on those subnets' way out (the default route and the route-table association) and
+on every rule of the security groups the work runs in (DEPLOY-2): an apply-time invocation,
+a rotation run at creation, and every ECS service (its first tasks start as soon as the
+service exists).
 
 A VPC Lambda reaches AWS APIs (Secrets Manager, ECS) and a Fargate task reaches public
 registries only through the NAT route of its subnets ("Giving Lambda functions access to
@@ -10,15 +12,21 @@ creates routes in parallel with everything that does not refer to them, so a rot
 `rotate_immediately` or an `aws_lambda_invocation` could run before the route exists and
 fail, or time out, on the first apply. Judged on `aws_secretsmanager_secret_rotation` (with
 `rotate_immediately`, the default) and `aws_lambda_invocation`: the subnets are those of the
-invoked function's `vpc_config` and those named in the invocation's input.
+invoked function's `vpc_config` and those named in the invocation's input. An
+`aws_ecs_service`'s are its `network_configuration`'s: its tasks pull their images, read
+their secrets, reach the database and answer the load balancer's checks through them, and a
+task that fails its first health checks or migration before the rules exist is stopped and
+counted against the deployment circuit breaker.
 
 Security groups: Terraform removes the default allow-all egress rule of every
 `aws_security_group` it creates ("NOTE on Egress rules",
 https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/security_group),
 so the work reaches nothing until its group's standalone rules exist. The groups are those of
-the function's `vpc_config` and those named in the invocation's input (a task it starts); the
-rules are every `aws_vpc_security_group_{ingress,egress}_rule` / `aws_security_group_rule` of
-those groups, and every ingress rule of another group that admits them (the database's).
+the function's `vpc_config`, those named in the invocation's input (a task it starts) and an
+ECS service's `network_configuration.security_groups`; the rules are every
+`aws_vpc_security_group_{ingress,egress}_rule` / `aws_security_group_rule` of those groups,
+and every rule of another group that names them (the database's ingress from them, the load
+balancer's egress to them).
 """
 
 from typing import Any
@@ -56,7 +64,7 @@ def _groups(stack: Stack, values: list[Any]) -> set[str]:
 
 
 def _rules(stack: Stack, groups: set[str]) -> list[str]:
-    """The rules of `groups`, and the ingress rules of other groups that admit them."""
+    """The rules of `groups`, and the rules of other groups that name them."""
     graph = stack.graph
     found = []
     for kind in RULE_TYPES:
@@ -65,8 +73,7 @@ def _rules(stack: Stack, groups: set[str]) -> list[str]:
             peer = address_of(rule.get("referenced_security_group_id")) in groups or (
                 address_of(rule.get("source_security_group_id")) in groups
             )
-            ingress = kind.endswith("ingress_rule") or rule.get("type") == "ingress"
-            if own or (peer and ingress):
+            if own or peer:
                 found.append(address)
     return found
 
@@ -76,11 +83,22 @@ class EgressFirst(GroundworkCheck):
     name = "Apply-time work in VPC subnets waits for their NAT route and security-group rules"
     requirement = "DEPLOY-2"
     severity = "HIGH"
-    resource_types = ("aws_secretsmanager_secret_rotation", "aws_lambda_invocation")
+    resource_types = (
+        "aws_secretsmanager_secret_rotation",
+        "aws_lambda_invocation",
+        "aws_ecs_service",
+    )
     needs_config = False
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         graph = stack.graph
+        if self._address[0] == "aws_ecs_service":
+            configs = blocks(body, "network_configuration")
+            subnets = _subnets(stack, [c.get("subnets") for c in configs])
+            if not subnets:
+                return Verdict.passed("the service's tasks run outside any VPC subnet here")
+            groups = _groups(stack, [c.get("security_groups") for c in configs])
+            return self._verdict(stack, subnets, groups)
         if self._address[0] == "aws_secretsmanager_secret_rotation":
             if body.get("rotate_immediately") is False:
                 return Verdict.passed("no rotation runs at apply time")
@@ -97,6 +115,10 @@ class EgressFirst(GroundworkCheck):
         groups = _groups(
             stack, [*(c.get("security_group_ids") for c in configs), body.get("input")]
         )
+        return self._verdict(stack, subnets, groups)
+
+    def _verdict(self, stack: Stack, subnets: set[str], groups: set[str]) -> Verdict:
+        graph = stack.graph
         verdicts = [
             Verdict.failed(f"runs before {rule} opens its security group's path")
             for rule in _rules(stack, groups)

@@ -25,6 +25,7 @@ from stacks.aws import AwsStack  # noqa: E402
 
 DESCRIBED = Path(__file__).resolve().parent / "environments" / "described.yaml"
 PREFIX = "groundwork-described"
+PROBE = "liveness-probe"  # synth/aws_app.py, LIVENESS_CONTAINER
 
 
 def load(tmp_path: Path, change: Any = None) -> EnvironmentConfig:
@@ -58,7 +59,13 @@ def address(stack: dict[str, Any], kind: str, name: str, key: str = "name") -> s
 
 def container(stack: dict[str, Any], family: str) -> dict[str, Any]:
     task = by_name(stack, "aws_ecs_task_definition", family, "family")
-    [definition] = json.loads(task["container_definitions"])
+    [definition] = [c for c in json.loads(task["container_definitions"]) if c["name"] != PROBE]
+    return definition
+
+
+def probe(stack: dict[str, Any], family: str) -> dict[str, Any]:
+    task = by_name(stack, "aws_ecs_task_definition", family, "family")
+    [definition] = [c for c in json.loads(task["container_definitions"]) if c["name"] == PROBE]
     return definition
 
 
@@ -149,6 +156,25 @@ def test_app_7_each_service_gets_exactly_its_environment_and_secrets(
     # The placeholder (first apply) never reads the external STRIPE_API_KEY (DEPLOY-6).
     assert secrets["api"] == sorted(["DATABASE_URL", *generated])
     assert secrets["worker"] == ["DATABASE_URL"]
+
+
+def test_edge_4_the_worker_and_each_service_are_probed_on_their_own_port_from_busybox(
+    released: dict[str, Any],
+) -> None:
+    """A worker (route: null) has no ALB check: its liveness is the sidecar's GET of its own
+    port and health path, with busybox's wget, never a tool of the (released) app image."""
+    for service, url in (
+        ("worker", "http://127.0.0.1:9090/health"),
+        ("api", "http://127.0.0.1:8080/api/health"),
+        ("web", "http://127.0.0.1:3000/healthz"),
+    ):
+        app = container(released, f"{PREFIX}-{service}")
+        assert app["image"].startswith("${aws_ecr_repository.")
+        assert "healthCheck" not in app
+        sidecar = probe(released, f"{PREFIX}-{service}")
+        assert sidecar["image"] == "public.ecr.aws/docker/library/busybox:1.37"
+        assert f"wget -q -O /dev/null -T 5 {url};" in sidecar["command"][0]
+        assert sidecar["essential"] is True
 
 
 def test_iam_1_each_execution_role_reads_only_its_own_secrets(released: dict[str, Any]) -> None:
@@ -334,6 +360,8 @@ def described_gate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     released["alert_email"] = "alerts-released@example.com"
     released["network"]["cidr"] = "10.61.0.0/16"
     released["aws"]["release_image"] = True
+    # CDN-1 switched on in one stack of the run: pass there, n/a in the others.
+    released["features"] = {"cdn_enabled": True}
     (environments / "released.yaml").write_text(yaml.safe_dump(released))
     out = tmp_path_factory.mktemp("described-out")
     stacks = "described,lean,released"
@@ -363,4 +391,73 @@ def test_the_described_app_passes_the_gate_with_each_switch(
         assert status[stack, "DEPLOY-6"] == "pass"
     # An unused component's requirements are n/a, never pass.
     assert status["described", "CACHE-1"] == "n/a"
+    assert status["released", "CDN-1"] == "pass"
+    assert status["described", "CDN-1"] == status["lean", "CDN-1"] == "n/a"
     assert status["lean", "CACHE-1"] == "pass"
+
+
+def test_the_cluster_keeps_its_address_when_the_services_are_reordered(
+    described: dict[str, Any], tmp_path: Path
+) -> None:
+    """The ECS cluster is the stack's, not the first service's: reordering `services:` must
+    not destroy and recreate it under running services."""
+
+    def reverse(data: dict[str, Any]) -> None:
+        data["services"] = list(reversed(data["services"]))
+
+    reordered = synth(load(tmp_path, reverse))
+    for stack in (described, reordered):
+        assert address(stack, "aws_ecs_cluster", PREFIX) == "aws_ecs_cluster.cluster"
+        names = {b["name"]: a for a, b in resources(stack, "aws_cloudwatch_log_group").items()}
+        performance = f"/aws/ecs/containerinsights/{PREFIX}/performance"
+        assert names[performance] == "cluster-insights-logs"
+        clusters = {s["cluster"] for s in resources(stack, "aws_ecs_service").values()}
+        assert clusters == {"${aws_ecs_cluster.cluster.arn}"}
+    # Where the cluster was before (in the first listed service's construct) moves over.
+    moved = {m["to"]: m["from"] for m in described["moved"]}
+    assert moved["aws_ecs_cluster.cluster"].startswith("aws_ecs_cluster.service-web_cluster_")
+    moved = {m["to"]: m["from"] for m in reordered["moved"]}
+    assert moved["aws_ecs_cluster.cluster"].startswith("aws_ecs_cluster.service-worker_cluster_")
+
+
+def test_deploy_2_each_ecs_service_waits_for_every_rule_of_its_security_group(
+    described: dict[str, Any],
+) -> None:
+    """Terraform drops a new group's allow-all egress: tasks started before the group's
+    rules exist reach nothing (CKV_GW_DEPLOY_11)."""
+    rules = {
+        f"{kind}.{a}": b
+        for kind in ("aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule")
+        for a, b in resources(described, kind).items()
+    }
+    for service in ("web", "api", "worker"):
+        body = by_name(described, "aws_ecs_service", f"{PREFIX}-{service}")
+        (group,) = body["network_configuration"]["security_groups"]
+        naming = {
+            a
+            for a, r in rules.items()
+            if group in (r["security_group_id"], r.get("referenced_security_group_id"))
+        }
+        assert naming, service
+        assert naming <= set(body["depends_on"]), service
+    # The worker's group: HTTPS out and PostgreSQL both ways, nothing from the ALB.
+    worker = by_name(described, "aws_ecs_service", f"{PREFIX}-worker")
+    assert not any("alb" in d for d in worker["depends_on"] if "security_group" in d)
+
+
+def test_the_rotation_may_restart_exactly_the_services_its_secrets_restart_tags_name(
+    described: dict[str, Any],
+) -> None:
+    """One source (synth/aws_app.py, restart_tag): the secret's tag that tells the rotation
+    function whom to restart, and the services its role may UpdateService."""
+    tag = by_name(described, "aws_secretsmanager_secret", f"{PREFIX}/SESSION_SECRET")["tags"]
+    tagged = set(tag["restarts-ecs-service"].split())
+    assert tagged == {f"{PREFIX}/{PREFIX}-web", f"{PREFIX}/{PREFIX}-api"}
+    [document] = [
+        d
+        for d in described["data"]["aws_iam_policy_document"].values()
+        if any(s.get("sid") == "RestartTheAppService" for s in d["statement"])
+    ]
+    [restart] = [s for s in document["statement"] if s.get("sid") == "RestartTheAppService"]
+    assert restart["actions"] == ["ecs:UpdateService"]
+    assert {arn.rsplit(":service/", 1)[1] for arn in restart["resources"]} == tagged

@@ -43,7 +43,10 @@ def environments(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str
     stack = json.loads(CdktfTesting.synth(AwsStack(CdktfTesting.app(), load_environment(path))))
     found = {}
     for body in stack["resource"]["aws_ecs_task_definition"].values():
-        [container] = json.loads(body["container_definitions"])
+        # The app's container; the liveness sidecar (LIVENESS_CONTAINER) gets no wiring.
+        [container] = [
+            c for c in json.loads(body["container_definitions"]) if c["name"] != "liveness-probe"
+        ]
         found[container["name"]] = {e["name"]: e["value"] for e in container["environment"]}
     return found
 

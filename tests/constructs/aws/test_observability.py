@@ -22,7 +22,7 @@ from constructs.aws.edge import Edge  # noqa: E402
 from constructs.aws.network import Network  # noqa: E402
 from constructs.aws.observability import Observability  # noqa: E402
 from constructs.aws.registry import Registry  # noqa: E402
-from constructs.aws.service import Service  # noqa: E402
+from constructs.aws.service import Service, container_insights_cluster  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 DATA_KEY = "arn:aws:kms:eu-west-1:111122223333:key/data"
@@ -50,6 +50,7 @@ def synthesized() -> str:
         repository_arn=registry.repository_arn,
         kms_key_arn=DATA_KEY,
         log_kms_key_arn=LOG_KEY,
+        cluster=container_insights_cluster(stack, "cluster", config.prefix, config, LOG_KEY),
     )
     Observability(
         stack,

@@ -27,7 +27,6 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret 
 from constructs.aws import secrets as secrets_module  # noqa: E402
 from constructs.aws.database import Database  # noqa: E402
 from constructs.aws.secrets import Secrets  # noqa: E402
-from constructs.aws.service import service_names  # noqa: E402
 
 from synth.config import load_environment  # noqa: E402
 
@@ -61,7 +60,6 @@ def synth(env: str, **aws: Any) -> tuple[Any, str]:
         database=database,
         subnet_ids=SUBNETS,
         vpc_id="vpc-0main",
-        readers={"JWT_SECRET": [service_names(config, "app")]},
         egress=[
             Route(
                 stack,

@@ -22,7 +22,12 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
 from constructs.aws.edge import Edge  # noqa: E402
 from constructs.aws.network import Network  # noqa: E402
 from constructs.aws.registry import Registry  # noqa: E402
-from constructs.aws.service import Service, fargate_task_size  # noqa: E402
+from constructs.aws.service import (  # noqa: E402
+    Service,
+    cdktf_logical_id,
+    container_insights_cluster,
+    fargate_task_size,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT = "arn:aws:secretsmanager:eu-west-1:111122223333:secret"
@@ -57,6 +62,7 @@ def synth(env: str, **aws: Any) -> dict[str, Any]:
         repository_arn=registry.repository_arn,
         kms_key_arn=DATA_KEY,
         log_kms_key_arn=LOG_KEY,
+        cluster=container_insights_cluster(stack, "cluster", config.prefix, config, LOG_KEY),
         secret_arns=SECRETS,
         bucket_arn=BUCKET,
         cache_connect_arns=CACHE,
@@ -85,10 +91,16 @@ def stack_of(synthesized: dict[str, Any]) -> dict[str, Any]:
     return json.loads(synthesized["json"])
 
 
-def container(synthesized: dict[str, Any]) -> dict[str, Any]:
+def containers(synthesized: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The task's containers by name: the app's and the liveness sidecar."""
     [task] = resources_of(stack_of(synthesized), "aws_ecs_task_definition")
-    [definition] = json.loads(task["container_definitions"])
-    return definition
+    return {c["name"]: c for c in json.loads(task["container_definitions"])}
+
+
+def container(synthesized: dict[str, Any]) -> dict[str, Any]:
+    found = containers(synthesized)
+    assert set(found) == {"app", "liveness-probe"}
+    return found["app"]
 
 
 def app_tasks(stack: dict[str, Any], env: str) -> list[dict[str, Any]]:
@@ -141,8 +153,7 @@ def test_deploy_5_first_apply_runs_a_public_placeholder_that_serves_health(
     (command,) = app["command"]
     assert "echo ok > /tmp/www/health" in command  # /tmp is the writable volume
     assert f"httpd -f -p {port} -h /tmp/www" in command
-    health = ["CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{port}/health"]
-    assert app["healthCheck"]["command"] == health
+    assert "healthCheck" not in app  # liveness is the sidecar's (EDGE-4, DEPLOY-6)
 
 
 def test_deploy_5_a_release_runs_the_registry_image_at_its_tag() -> None:
@@ -151,7 +162,11 @@ def test_deploy_5_a_release_runs_the_registry_image_at_its_tag() -> None:
     assert app["image"].startswith("${aws_ecr_repository.")
     assert app["image"].endswith(f":{released['config'].service.image_tag}")
     assert "command" not in app and "entryPoint" not in app
-    assert app["healthCheck"]["command"][:2] == ["CMD", "node"]
+    # Nothing runs in the release image but the app: it may have no shell, node or wget.
+    assert "healthCheck" not in app
+    assert containers(released)["liveness-probe"]["image"] == (
+        "public.ecr.aws/docker/library/busybox:1.37"
+    )
 
 
 def test_obs_1_deploy_2_container_insights_log_group_exists_before_the_cluster(
@@ -260,9 +275,31 @@ def test_task_role_reaches_only_its_bucket_and_cache_app_5_iam_1(dev: dict[str, 
 
 def test_liveness_every_30_s_and_30_s_graceful_stop_edge_4(dev: dict[str, Any]) -> None:
     app = container(dev)
-    assert app["healthCheck"]["interval"] == 30
-    assert "/health" in " ".join(app["healthCheck"]["command"])
     assert app["stopTimeout"] == 30
+    probe = containers(dev)["liveness-probe"]
+    port = dev["config"].service.port
+    (watchdog,) = probe["command"]
+    # busybox GETs the health path on the app's port every 30 s and exits after 3 failures;
+    # essential, so its exit stops the task and the service replaces it.
+    assert probe["entryPoint"] == ["sh", "-c"]
+    assert f"wget -q -O /dev/null -T 5 http://127.0.0.1:{port}/health;" in watchdog
+    assert watchdog.startswith("sleep 30;") and watchdog.endswith("sleep 30; done")
+    assert '"$failed" -ge 3' in watchdog and "exit 1" in watchdog
+    assert probe["essential"] is True
+    assert probe["dependsOn"] == [{"containerName": "app", "condition": "START"}]
+    assert "healthCheck" not in probe and "portMappings" not in probe
+    assert probe["logConfiguration"]["options"]["awslogs-stream-prefix"] == "liveness-probe"
+
+
+def test_the_task_has_room_for_the_liveness_sidecar_beside_the_app_limit() -> None:
+    # 0.25 vCPU and 512 MiB would be the 256/512 pair alone; the sidecar's 32 MiB needs 1024.
+    released = synth("dev", release_image=True)
+    config = released["config"]
+    service = config.services[0].model_copy(
+        update={"cpu_limit": 0.25, "cpu_request": 0.25, "memory_limit_mib": 512}
+    )
+    assert fargate_task_size(service.cpu_limit, service.memory_limit_mib) == (256, 512)
+    assert fargate_task_size(service.cpu_limit, service.memory_limit_mib + 32) == (256, 1024)
 
 
 def test_logs_go_to_an_encrypted_group_with_the_retention_obs_1(dev: dict[str, Any]) -> None:
@@ -279,7 +316,7 @@ def test_deploy_6_the_app_signs_in_as_its_own_role_and_never_gets_the_master_pas
 ) -> None:
     stack = matrix["aws", env]
     [task] = app_tasks(stack, env)
-    (app,) = json.loads(task["container_definitions"])
+    [app] = [c for c in json.loads(task["container_definitions"]) if c["name"] == "app"]
     value_from = {s["name"]: s["valueFrom"] for s in app["secrets"]}
     assert set(value_from) == {
         "JWT_SECRET",
@@ -310,3 +347,39 @@ def test_deploy_6_the_app_signs_in_as_its_own_role_and_never_gets_the_master_pas
         if "ConnectToTheDatabase" in p["policy"]
     ]
     assert "/groundwork_app" in policy and "groundwork_admin" not in policy
+
+
+def test_cdktf_logical_id_is_the_address_cdktf_gives_a_nested_resource() -> None:
+    """The `moved` blocks' old addresses (the cluster lived in the first service's construct)
+    are computed, so the computation must be cdktf's own."""
+    from constructs import Construct
+
+    config = load_environment(ROOT / "environments" / "dev.yaml")
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    AwsProvider(stack, "aws", region=config.aws.region)
+    for scope_id in ("service", "service-web"):
+        container_insights_cluster(Construct(stack, scope_id), "cluster", scope_id, config, LOG_KEY)
+    synthesized = json.loads(CdktfTesting.synth(stack))
+    assert set(synthesized["resource"]["aws_ecs_cluster"]) == {
+        cdktf_logical_id("service", "cluster"),
+        cdktf_logical_id("service-web", "cluster"),
+    }
+    assert (
+        cdktf_logical_id("service", "cluster-insights-logs")
+        in (synthesized["resource"]["aws_cloudwatch_log_group"])
+    )
+
+
+def test_the_shipped_environments_move_their_cluster_instead_of_replacing_it() -> None:
+    """dev/staging/production had their cluster in the default service's construct."""
+    from stacks.aws import AwsStack
+
+    config = load_environment(ROOT / "environments" / "dev.yaml")
+    stack = json.loads(CdktfTesting.synth(AwsStack(CdktfTesting.app(), config)))
+    moved = {m["to"]: m["from"] for m in stack["moved"]}
+    assert moved["aws_ecs_cluster.cluster"] == (
+        f"aws_ecs_cluster.{cdktf_logical_id('service', 'cluster')}"
+    )
+    assert moved["aws_cloudwatch_log_group.cluster-insights-logs"] == (
+        f"aws_cloudwatch_log_group.{cdktf_logical_id('service', 'cluster-insights-logs')}"
+    )

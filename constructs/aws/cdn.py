@@ -1,0 +1,392 @@
+"""CDN-1 on AWS: CloudFront in front of the ALB, with its own WAF web ACL and certificate.
+
+Satisfies: CDN-1, EDGE-1, EDGE-2, OBS-1, DEPLOY-2, DEPLOY-4, DEPLOY-5
+
+- Viewers reach `domain` (and every routed host under it) at CloudFront only: the Route 53
+  alias records point there, HTTP is redirected to HTTPS, TLS 1.2+ (TLSv1.2_2021).
+- Paths matching `edge.cdn_static_paths` (default `/static/*`, `/assets/*`) are cached with
+  the managed CachingOptimized policy; everything else uses CachingDisabled, so the app's
+  responses are never cached, and every behavior forwards all viewer headers (Host
+  included), cookies and query strings with the managed AllViewer origin request policy.
+- The origin is the ALB, over HTTPS only. CloudFront sends the viewer's Host, so the ALB's
+  certificate for `domain` and its hosts matches and its host rules keep routing: AWS's
+  guidance for HTTPS from CloudFront to an ALB is exactly that ("Use HTTPS for origin
+  requests ... You must configure CloudFront to forward the host header to the origin with
+  the managed origin request policy", AllViewer,
+  https://docs.aws.amazon.com/solutions/latest/prebid-server-deployment-on-aws/tune-the-solution.html).
+- The origin is reachable only through CloudFront as far as a security group can say: the
+  ALB admits HTTPS only from the AWS-managed prefix list of CloudFront's origin-facing
+  servers (constructs/aws/network.py). That list covers every distribution, other accounts'
+  too; the ALB keeps its own regional web ACL, so a request that bypasses this distribution
+  still meets the same rules (README, AWS CDN).
+- CloudFront takes a web ACL of scope CLOUDFRONT and an ACM certificate only from us-east-1
+  ("you must create ... in the US East (N. Virginia) Region", "Requirements for using
+  SSL/TLS certificates with CloudFront",
+  https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html;
+  WAF: "For CLOUDFRONT, you must create your WAFv2 resources in the US East (N. Virginia)
+  Region", https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/wafv2_web_acl):
+  both, and the web ACL's log group and its key, are created with the us-east-1 provider
+  (CKV_GW_DEPLOY_18). The certificate is validated by records in `edge.hosted_zone_id` (or
+  the stack's own zone), and the distribution waits for the validation (DEPLOY-5).
+"""
+
+from __future__ import annotations
+
+import json
+
+from cdktf import TerraformProvider, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
+from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
+from cdktf_cdktf_provider_aws.cloudfront_distribution import (
+    CloudfrontDistribution,
+    CloudfrontDistributionDefaultCacheBehavior,
+    CloudfrontDistributionOrderedCacheBehavior,
+    CloudfrontDistributionOrigin,
+    CloudfrontDistributionOriginCustomOriginConfig,
+    CloudfrontDistributionRestrictions,
+    CloudfrontDistributionRestrictionsGeoRestriction,
+    CloudfrontDistributionViewerCertificate,
+)
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_cloudfront_cache_policy import (
+    DataAwsCloudfrontCachePolicy,
+)
+from cdktf_cdktf_provider_aws.data_aws_cloudfront_origin_request_policy import (
+    DataAwsCloudfrontOriginRequestPolicy,
+)
+from cdktf_cdktf_provider_aws.data_aws_cloudfront_response_headers_policy import (
+    DataAwsCloudfrontResponseHeadersPolicy,
+)
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
+from cdktf_cdktf_provider_aws.wafv2_web_acl import (
+    Wafv2WebAcl,
+    Wafv2WebAclDefaultAction,
+    Wafv2WebAclDefaultActionAllow,
+    Wafv2WebAclVisibilityConfig,
+)
+from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
+    Wafv2WebAclLoggingConfiguration,
+    Wafv2WebAclLoggingConfigurationRedactedFields,
+    Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader,
+)
+from constructs import Construct
+from constructs.aws import waivers
+from constructs.aws.edge import Edge, route_hosts, web_acl_rules
+from constructs.aws.keys import ADMIN_ACTIONS, CRYPTO_ACTIONS
+
+from synth.config import EnvironmentConfig
+from synth.construct_waivers import waive
+
+CDN_REGION = "us-east-1"  # CloudFront's certificates and web ACLs (module docstring)
+ORIGIN_ID = "alb"
+# AWS managed CloudFront policies, looked up by name ("Use managed cache policies",
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html;
+# "Use managed origin request policies", .../using-managed-origin-request-policies.html;
+# "Use managed response headers policies", .../using-managed-response-headers-policies.html).
+CACHED = "Managed-CachingOptimized"
+UNCACHED = "Managed-CachingDisabled"
+FORWARD_ALL = "Managed-AllViewer"
+SECURITY_HEADERS = "Managed-SecurityHeadersPolicy"
+ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
+READ_METHODS = ["GET", "HEAD", "OPTIONS"]
+CACHED_METHODS = ["GET", "HEAD"]
+VIEWER_TLS = "TLSv1.2_2021"  # EDGE-1: TLS 1.2 and later, no weak ciphers
+
+
+class Cdn(Construct):
+    """The CloudFront distribution of one environment, `cdn.domain_name` its CloudFront name."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        edge: Edge,
+        provider: TerraformProvider,
+    ) -> None:
+        """`provider`: an AWS provider in us-east-1 (`CDN_REGION`)."""
+        super().__init__(scope, id_)
+        if edge.zone_id is None:  # synth.config.aws_edge_problems refuses this config
+            raise ValueError(f"{config.prefix}: CDN-1 needs edge.hosted_zone_id")
+        zone_id = edge.zone_id
+        names = [config.domain, *route_hosts(config)]
+        account_id = DataAwsCallerIdentity(self, "account", provider=provider).account_id
+
+        certificate = AcmCertificate(
+            self,
+            "certificate",
+            domain_name=config.domain,
+            subject_alternative_names=names[1:] or None,
+            validation_method="DNS",
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+            provider=provider,
+        )
+        # The same names as the ALB's certificate, so ACM asks for the same validation
+        # records; allow_overwrite lets both write them ("DNS validation",
+        # https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html).
+        records = [
+            Route53Record(
+                self,
+                f"certificate-validation-{index}",
+                zone_id=zone_id,
+                name=certificate.domain_validation_options.get(index).resource_record_name,
+                type=certificate.domain_validation_options.get(index).resource_record_type,
+                records=[certificate.domain_validation_options.get(index).resource_record_value],
+                ttl=300,
+                allow_overwrite=True,
+            )
+            for index in range(len(names))
+        ]
+        validation = AcmCertificateValidation(
+            self,
+            "certificate-issued",
+            certificate_arn=certificate.arn,
+            validation_record_fqdns=[record.fqdn for record in records],
+            depends_on=list(edge.delegation) or None,
+            provider=provider,
+        )
+
+        acl = self._firewall(config, provider, account_id)
+
+        def policy(kind: type, name: str) -> str:
+            return str(kind(self, name.lower(), name=name).id)
+
+        cached, uncached = (
+            policy(DataAwsCloudfrontCachePolicy, CACHED),
+            policy(DataAwsCloudfrontCachePolicy, UNCACHED),
+        )
+        forward_all = policy(DataAwsCloudfrontOriginRequestPolicy, FORWARD_ALL)
+        headers = policy(DataAwsCloudfrontResponseHeadersPolicy, SECURITY_HEADERS)
+        self.distribution = CloudfrontDistribution(
+            self,
+            "distribution",
+            enabled=True,
+            comment=f"{config.prefix}: CDN-1, static paths cached, the rest forwarded",
+            aliases=names,
+            is_ipv6_enabled=True,
+            http_version="http2and3",
+            price_class="PriceClass_All",
+            web_acl_id=acl.arn,
+            origin=[
+                CloudfrontDistributionOrigin(
+                    origin_id=ORIGIN_ID,
+                    domain_name=edge.dns_name,
+                    custom_origin_config=CloudfrontDistributionOriginCustomOriginConfig(
+                        origin_protocol_policy="https-only",
+                        origin_ssl_protocols=["TLSv1.2"],
+                        http_port=80,
+                        https_port=443,
+                    ),
+                )
+            ],
+            default_cache_behavior=CloudfrontDistributionDefaultCacheBehavior(
+                target_origin_id=ORIGIN_ID,
+                viewer_protocol_policy="redirect-to-https",
+                allowed_methods=ALL_METHODS,
+                cached_methods=CACHED_METHODS,
+                cache_policy_id=uncached,
+                origin_request_policy_id=forward_all,
+                response_headers_policy_id=headers,
+                compress=True,
+            ),
+            ordered_cache_behavior=[
+                CloudfrontDistributionOrderedCacheBehavior(
+                    path_pattern=path,
+                    target_origin_id=ORIGIN_ID,
+                    viewer_protocol_policy="redirect-to-https",
+                    allowed_methods=READ_METHODS,
+                    cached_methods=CACHED_METHODS,
+                    cache_policy_id=cached,
+                    origin_request_policy_id=forward_all,
+                    response_headers_policy_id=headers,
+                    compress=True,
+                )
+                for path in config.edge.cdn_static_paths
+            ],
+            viewer_certificate=CloudfrontDistributionViewerCertificate(
+                acm_certificate_arn=validation.certificate_arn,
+                ssl_support_method="sni-only",
+                minimum_protocol_version=VIEWER_TLS,
+            ),
+            restrictions=CloudfrontDistributionRestrictions(
+                geo_restriction=CloudfrontDistributionRestrictionsGeoRestriction(
+                    restriction_type="none"
+                )
+            ),
+        )
+        self.domain_name = self.distribution.domain_name
+        for reason_check, reason in (
+            (
+                "CKV_AWS_86",
+                "CloudFront's standard (legacy) logs need a bucket with ACLs enabled, which "
+                "this stack's log bucket refuses (bucket-owner-enforced); the web ACL on the "
+                "distribution logs every request to an encrypted log group instead.",
+            ),
+            (
+                "CKV_AWS_305",
+                "The origin is the app behind the ALB, which answers / itself; a default root "
+                "object only applies to S3-style origins.",
+            ),
+            (
+                "CKV_AWS_310",
+                "The only origin is the ALB, which already spans the environment's zones; a "
+                "failover origin would be a second copy of the app the stack does not run.",
+            ),
+            (
+                "CKV2_AWS_47",
+                "The web ACL runs the Log4j known-bad-inputs rule group; the anonymous-IP list "
+                "this check also wants would block VPN and cloud-hosted users, a product "
+                "decision not yet taken (the ALB's web ACL is waived the same way).",
+            ),
+            (
+                "CKV_AWS_374",
+                "The app serves every country; a geo restriction is a product decision, and "
+                "the web ACL's rate limit and managed rules apply to every request.",
+            ),
+        ):
+            waive(
+                self.distribution,
+                reason_check,
+                reason=reason,
+                owner=waivers.OWNER,
+                expires=waivers.EXPIRES,
+            )
+        for index, name in enumerate(names):
+            for record_type in ("A", "AAAA"):
+                Route53Record(
+                    self,
+                    f"alias-{index}-{record_type.lower()}",
+                    zone_id=zone_id,
+                    name=name,
+                    type=record_type,
+                    alias=Route53RecordAlias(
+                        name=self.distribution.domain_name,
+                        zone_id=self.distribution.hosted_zone_id,
+                        evaluate_target_health=False,  # CloudFront aliases cannot
+                    ),
+                )
+
+    def _firewall(
+        self, config: EnvironmentConfig, provider: TerraformProvider, account_id: str
+    ) -> Wafv2WebAcl:
+        """EDGE-2 at the edge: the ALB's rules, in a CLOUDFRONT web ACL (us-east-1), logged to
+        a log group there with its own key (a log group's key must be in its region)."""
+        prefix = config.prefix
+        metric = f"{prefix.replace('-', '')}Cdn"
+        acl = Wafv2WebAcl(
+            self,
+            "waf",
+            name=f"{prefix}-cdn",
+            description=f"{prefix} CloudFront: managed rules and a per-IP rate limit",
+            scope="CLOUDFRONT",
+            default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()),
+            rule=web_acl_rules(config, metric),
+            visibility_config=Wafv2WebAclVisibilityConfig(
+                cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+            ),
+            provider=provider,
+        )
+        logs_service = f"logs.{CDN_REGION}.amazonaws.com"
+        key = KmsKey(
+            self,
+            "waf-logs-key",
+            description=f"{prefix}: CloudFront web ACL logs ({CDN_REGION})",
+            enable_key_rotation=True,  # SEC-4
+            deletion_window_in_days=30,
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountAdministersTheKey",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                            "Action": ADMIN_ACTIONS,
+                            "Resource": "*",
+                        },
+                        {
+                            # "Encrypt log data in CloudWatch Logs using AWS KMS",
+                            # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+                            "Sid": "CloudWatchLogsUsesTheKey",
+                            "Effect": "Allow",
+                            "Principal": {"Service": logs_service},
+                            "Action": CRYPTO_ACTIONS,
+                            "Resource": "*",
+                            "Condition": {
+                                "ArnLike": {
+                                    "kms:EncryptionContext:aws:logs:arn": (
+                                        f"arn:aws:logs:{CDN_REGION}:{account_id}:log-group:"
+                                        f"aws-waf-logs-{prefix}-cdn"
+                                    )
+                                }
+                            },
+                        },
+                    ],
+                }
+            ),
+            provider=provider,
+        )
+        KmsAlias(
+            self,
+            "waf-logs-key-alias",
+            name=f"alias/{prefix}-cdn-waf-logs",
+            target_key_id=key.key_id,
+            provider=provider,
+        )
+        log_group = CloudwatchLogGroup(
+            self,
+            "waf-logs",
+            name=f"aws-waf-logs-{prefix}-cdn",  # WAF requires the aws-waf-logs- prefix
+            retention_in_days=config.logs.retention_days,  # OBS-1
+            kms_key_id=key.arn,
+            provider=provider,
+        )
+        waivers.log_retention(log_group, config)
+        resource_policy = CloudwatchLogResourcePolicy(
+            self,
+            "waf-logs-delivery",
+            policy_name=f"{prefix}-cdn-waf-logs",
+            policy_document=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "WafLogDelivery",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": f"{log_group.arn}:*",
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": account_id},
+                                "ArnLike": {
+                                    "aws:SourceArn": f"arn:aws:logs:{CDN_REGION}:{account_id}:*"
+                                },
+                            },
+                        }
+                    ],
+                }
+            ),
+            provider=provider,
+        )
+        Wafv2WebAclLoggingConfiguration(
+            self,
+            "waf-logging",
+            resource_arn=acl.arn,
+            log_destination_configs=[log_group.arn],
+            redacted_fields=[
+                Wafv2WebAclLoggingConfigurationRedactedFields(
+                    single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(
+                        name=header
+                    )
+                )
+                for header in ("authorization", "cookie")
+            ],
+            depends_on=[resource_policy],
+            provider=provider,
+        )
+        return acl

@@ -1,0 +1,137 @@
+"""CDN-1 on AWS: CloudFront in front of the ALB when `features.cdn_enabled` is on, nothing of
+it when off (constructs/aws/cdn.py, the ALB's ingress in constructs/aws/network.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cdktf import Testing as CdktfTesting
+
+from synth.config import load_environment
+from synth.providers import load_provider
+
+load_provider("aws")
+
+from stacks.aws import AwsStack  # noqa: E402
+
+DESCRIBED = Path(__file__).parent / "environments" / "described.yaml"
+DOMAIN = "described.groundwork.example.com"
+
+
+def synth(tmp_path: Path, **features: bool) -> dict[str, Any]:
+    data = yaml.safe_load(DESCRIBED.read_text())
+    data["features"] = features
+    path = tmp_path / "described.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return json.loads(CdktfTesting.synth(AwsStack(CdktfTesting.app(), load_environment(path))))
+
+
+@pytest.fixture(scope="module")
+def on(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return synth(tmp_path_factory.mktemp("cdn"), cdn_enabled=True)
+
+
+@pytest.fixture(scope="module")
+def off(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return synth(tmp_path_factory.mktemp("no-cdn"))
+
+
+def one(stack: dict[str, Any], kind: str, prefix: str) -> tuple[str, dict[str, Any]]:
+    [(name, body)] = [(n, b) for n, b in stack["resource"][kind].items() if n.startswith(prefix)]
+    return name, body
+
+
+def data_name(stack: dict[str, Any], reference: str) -> str:
+    _, kind, name = reference.removeprefix("${").split(".")[:3]
+    return str(stack["data"][kind][name]["name"])
+
+
+def provider_region(stack: dict[str, Any], body: dict[str, Any]) -> str:
+    alias = body.get("provider", "aws").partition(".")[2] or None
+    [region] = [p["region"] for p in stack["provider"]["aws"] if p.get("alias") == alias]
+    return str(region)
+
+
+def test_cdn_1_cloudfront_fronts_the_alb_and_caches_only_the_static_paths(
+    on: dict[str, Any],
+) -> None:
+    _, distribution = one(on, "aws_cloudfront_distribution", "cdn_distribution")
+    assert distribution["aliases"] == [DOMAIN]
+    (origin,) = distribution["origin"]
+    lb, _ = one(on, "aws_lb", "edge_alb")
+    assert origin["domain_name"] == f"${{aws_lb.{lb}.dns_name}}"
+    assert origin["custom_origin_config"]["origin_protocol_policy"] == "https-only"
+    assert origin["custom_origin_config"]["origin_ssl_protocols"] == ["TLSv1.2"]
+    default = distribution["default_cache_behavior"]
+    assert data_name(on, default["cache_policy_id"]) == "Managed-CachingDisabled"
+    assert data_name(on, default["origin_request_policy_id"]) == "Managed-AllViewer"
+    assert default["viewer_protocol_policy"] == "redirect-to-https"
+    assert "POST" in default["allowed_methods"]
+    static = {b["path_pattern"]: b for b in distribution["ordered_cache_behavior"]}
+    assert list(static) == ["/static/*", "/assets/*"]  # edge.cdn_static_paths' default
+    for behavior in static.values():
+        assert data_name(on, behavior["cache_policy_id"]) == "Managed-CachingOptimized"
+        assert data_name(on, behavior["origin_request_policy_id"]) == "Managed-AllViewer"
+        assert behavior["viewer_protocol_policy"] == "redirect-to-https"
+    assert distribution["viewer_certificate"]["minimum_protocol_version"] == "TLSv1.2_2021"
+
+
+def test_cdn_1_the_web_acl_and_certificate_are_in_us_east_1(on: dict[str, Any]) -> None:
+    _, distribution = one(on, "aws_cloudfront_distribution", "cdn_distribution")
+    acl_name, acl = one(on, "aws_wafv2_web_acl", "cdn_waf")
+    assert distribution["web_acl_id"] == f"${{aws_wafv2_web_acl.{acl_name}.arn}}"
+    assert acl["scope"] == "CLOUDFRONT"
+    assert [r["name"] for r in acl["rule"]][:2] == [
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+    ]
+    assert provider_region(on, acl) == "us-east-1"
+    validation_name, validation = one(on, "aws_acm_certificate_validation", "cdn_")
+    assert distribution["viewer_certificate"]["acm_certificate_arn"] == (
+        f"${{aws_acm_certificate_validation.{validation_name}.certificate_arn}}"
+    )
+    _, certificate = one(on, "aws_acm_certificate", "cdn_")
+    assert provider_region(on, certificate) == provider_region(on, validation) == "us-east-1"
+    _, logs = one(on, "aws_cloudwatch_log_group", "cdn_waf-logs")
+    assert logs["name"].startswith("aws-waf-logs-") and provider_region(on, logs) == "us-east-1"
+
+
+def test_cdn_1_the_alb_admits_cloudfront_only_and_the_domain_points_at_cloudfront(
+    on: dict[str, Any], off: dict[str, Any]
+) -> None:
+    alb_group, _ = one(on, "aws_security_group", "network_alb-sg")
+    inbound = [
+        r
+        for r in on["resource"]["aws_vpc_security_group_ingress_rule"].values()
+        if r["security_group_id"] == f"${{aws_security_group.{alb_group}.id}}"
+    ]
+    assert len(inbound) == 1 and inbound[0]["from_port"] == 443
+    assert "cidr_ipv4" not in inbound[0]
+    prefix = inbound[0]["prefix_list_id"]
+    assert data_name(on, prefix) == "com.amazonaws.global.cloudfront.origin-facing"
+    records = {
+        (r["name"], r["type"]): r
+        for r in on["resource"]["aws_route53_record"].values()
+        if r["name"] == DOMAIN and "alias" in r
+    }
+    assert set(records) == {(DOMAIN, "A"), (DOMAIN, "AAAA")}
+    assert all("aws_cloudfront_distribution." in r["alias"]["name"] for r in records.values())
+    # Off: no CloudFront, the ALB takes HTTPS and HTTP from the internet, the domain points at it.
+    assert "aws_cloudfront_distribution" not in off["resource"]
+    alb_group, _ = one(off, "aws_security_group", "network_alb-sg")
+    ports = sorted(
+        r["from_port"]
+        for r in off["resource"]["aws_vpc_security_group_ingress_rule"].values()
+        if r["security_group_id"] == f"${{aws_security_group.{alb_group}.id}}"
+        and r.get("cidr_ipv4") == "0.0.0.0/0"
+    )
+    assert ports == [80, 443]
+    [record] = [
+        r for r in off["resource"]["aws_route53_record"].values()
+        if r["name"] == DOMAIN and "alias" in r
+    ]  # fmt: skip
+    assert "aws_lb." in record["alias"]["name"]
