@@ -133,6 +133,8 @@ ENTRA_DATABASE_RESOURCE = "https://ossrdbms-aad.database.windows.net"
 # privileges were granted") instead of failing, so the script checks after each role that it
 # really can create in the database and in `public`, and fails the job (and so the apply's
 # step, constructs/azure/steps.py) if not.
+# The script reaches the JSON verbatim, where Terraform reads every `${` as an interpolation, so
+# it splits the pairs with `cut` and uses no shell `${...}` expansion (CKV_GW_DEPLOY_3).
 ROLE_SCRIPT = r"""set -eu
 token=$(wget -q -O - --header "X-IDENTITY-HEADER: $IDENTITY_HEADER" \
   "$IDENTITY_ENDPOINT?api-version=2019-08-01&resource=$TOKEN_RESOURCE&client_id=$AZURE_CLIENT_ID" \
@@ -140,8 +142,8 @@ token=$(wget -q -O - --header "X-IDENTITY-HEADER: $IDENTITY_HEADER" \
 test -n "$token"
 test -n "$APP_ROLES"
 for pair in $APP_ROLES; do
-role=${pair%%=*}
-oid=${pair#*=}
+role=$(echo "$pair" | cut -d= -f1)
+oid=$(echo "$pair" | cut -d= -f2-)
 echo "role $role"
 PGPASSWORD="$token" psql -v ON_ERROR_STOP=1 -v role="$role" -v oid="$oid" \
   -v db="$APP_DATABASE" \

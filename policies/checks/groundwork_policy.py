@@ -230,10 +230,18 @@ def _template(text: str, at: int, *, quoted: bool) -> int:
 
 
 def _expression(text: str, at: int) -> int:
-    """Lex one expression from just inside its `${`; returns the position after its `}`."""
-    start, closers = at - 2, ["}"]
+    """Lex one expression from just inside its `${`; returns the position after its `}`.
+
+    An interpolation's expression must also parse as HCL (`_parses`): a shell parameter
+    expansion such as `${pair%%=*}` lexes, but Terraform refuses the whole configuration
+    ("Invalid expression"; hashicorp/terraform#15933). A shell script reaches the JSON verbatim,
+    so it writes `$${...}` for its own expansions."""
+    start, begin, closers = at - 2, at, ["}"]
     while at < len(text):
         char = text[at]
+        if char == "#" or text.startswith(("//", "/*"), at):
+            # A comment would run to the end of the line, past this interpolation's `}`.
+            raise TemplateSyntaxError(text, at, "a comment (or shell '#') inside ${...}")
         if char == '"':
             at = _template(text, at + 1, quoted=True)
             follower = LITERAL_FOLLOWER.match(text, at)
@@ -251,9 +259,34 @@ def _expression(text: str, at: int) -> int:
             if char != closers.pop():
                 raise TemplateSyntaxError(text, at, f"an unbalanced {char!r}")
             if not closers:
+                if text[start] == "$":  # `%{` opens a template directive, not an expression
+                    _parses(text, start, text[begin:at])
                 return at + 1
         at += 1
     raise TemplateSyntaxError(text, start, "a ${ that never closes")
+
+
+def _parses(text: str, at: int, expression: str) -> None:
+    """Raise unless `expression` parses as an HCL native-syntax expression."""
+    problem = _hcl_problem(expression)
+    if problem:
+        raise TemplateSyntaxError(
+            text, at, f"${{{expression[:40]}}} is not an HCL expression ({problem})"
+        )
+
+
+@cache
+def _hcl_problem(expression: str) -> str | None:
+    """Why the parser Checkov itself loads Terraform with (bc-python-hcl2's Lark grammar of
+    https://github.com/hashicorp/hcl/blob/main/hclsyntax/spec.md) refuses `expression`; None
+    when it parses. Cached: a stack repeats the same references many times."""
+    import hcl2  # Checkov's dependency; imported here so the lexer alone stays cheap
+
+    try:
+        hcl2.loads(f"x = {expression}\n")
+    except Exception as error:  # Lark raises several unrelated types for one meaning
+        return type(error).__name__
+    return None
 
 
 ECS_SERVICE = re.compile(r"\$\{(aws_ecs_service\.[A-Za-z0-9_-]+)\.")
