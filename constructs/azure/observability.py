@@ -374,6 +374,11 @@ class Observability(Construct):
                 resource_group_name=rg.name,
                 application_insights_id=self.insights.id,
                 geo_locations=list(TEST_LOCATIONS),
+                # `enabled` has no default in azurerm: unset, the create request sends false and
+                # the test never runs (application_insights_standard_webtests_resource.go,
+                # `Enabled: pointer.To(model.Enabled)`; DFE-Digital/terraform-azurerm-
+                # container-apps-hosting PR #83), so the alert below could never fire.
+                enabled=True,
                 frequency=300,
                 timeout=30,
                 retry_enabled=True,

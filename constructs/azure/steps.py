@@ -35,7 +35,22 @@ WAIT_SECONDS = 20 * 60
 POLL_SECONDS = 10
 DEPLOYER_ROLE = "Owner"  # README "Give the deployer its roles"; includes jobs/start/action
 
+# In GitHub Actions the CLI signs in here, with a fresh OIDC token, as the deploy identity the
+# workflow gave Terraform (ARM_CLIENT_ID, ARM_TENANT_ID): the workflow signs only Terraform in
+# (.github/workflows/deploy.yml), and a CLI login made at the job's start could not outlive
+# the apply, because the CLI cannot renew a federated token once GitHub's expires (about
+# 10 minutes; Azure/azure-cli#28708, Azure/login#180) while these steps run after the 10-minute
+# role-propagation waits. Elsewhere the operator's own `az login` is used (README). No shell
+# `${...}` here: Terraform would read it as an interpolation (CKV_GW_DEPLOY_3).
 START_AND_WAIT = r"""set -eu
+if env | grep -q '^ACTIONS_ID_TOKEN_REQUEST_URL='; then
+  assertion=$(curl -fsS -H "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" \
+    "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=api://AzureADTokenExchange" \
+    | sed -n 's/.*"value":"\([^"]*\)".*/\1/p')
+  test -n "$assertion"
+  az login --service-principal --username "$ARM_CLIENT_ID" --tenant "$ARM_TENANT_ID" \
+    --federated-token "$assertion" --allow-no-subscriptions --output none
+fi
 execution=$(az containerapp job start --subscription "$SUBSCRIPTION" \
   --resource-group "$RESOURCE_GROUP" --name "$JOB" --query name -o tsv)
 test -n "$execution"

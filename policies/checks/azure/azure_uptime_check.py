@@ -79,8 +79,11 @@ class AzureUptimeCheck(GroundworkCheck):
             expect_equal("request.http_verb", (blocks(body, "request") or [{}])[0].get(
                 "http_verb", "GET"), "GET", "OBS-4"),
         ]  # fmt: skip
-        if body.get("enabled") is False:
-            verdicts.append(Verdict.failed("the test is disabled"))
+        if body.get("enabled") is not True:
+            # Unset is disabled: azurerm sends `Enabled: false` (constructs/azure/observability.py).
+            verdicts.append(
+                Verdict.failed(f"enabled is {body.get('enabled')!r}: the test never runs")
+            )
         if len(body.get("geo_locations") or []) < 2:
             verdicts.append(Verdict.failed("fewer than two test locations"))
         verdicts.append(_tls_check(body, stack))
@@ -102,7 +105,7 @@ class AzureUptimeCheck(GroundworkCheck):
         tests = [
             f"{WEB_TEST}.{name}"
             for name, test in stack.resources(WEB_TEST).items()
-            if test_url(test) == url and test.get("enabled") is not False
+            if test_url(test) == url and test.get("enabled") is True
         ]
         if not tests:
             return Verdict.failed(f"no availability test GETs {url} ({service.name}'s health)")
