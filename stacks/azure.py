@@ -256,13 +256,15 @@ class AzureStack(GroundworkStack):
         # OBS-4, EDGE-1: nothing here creates DNS for `domain` (its zone is the operator's);
         # the uptime test and clients reach the gateway only once an A record for `domain`
         # points at this address (README, "Azure: DNS for the domain").
-        if front_door is None:
-            TerraformOutput(
-                self,
-                "gateway_public_ip",
-                value=edge.public_ip.ip_address,
-                description=f"Create an A record {config.domain} -> this address (the gateway)",
-            )
+        # Behind Front Door (CDN-1) the A record is the origin host's, which Front Door
+        # reaches the gateway at (constructs/azure/cdn.py); clients reach the domain there.
+        gateway_host = front_door.origin_host if front_door is not None else config.domain
+        TerraformOutput(
+            self,
+            "gateway_public_ip",
+            value=edge.public_ip.ip_address,
+            description=f"Create an A record {gateway_host} -> this address (the gateway)",
+        )
         for name, built in service.apps.items():
             # `release_image` for the default service (today's output), one per other service.
             TerraformOutput(

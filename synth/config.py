@@ -951,6 +951,23 @@ def azure_certificate_problems(config: EnvironmentConfig) -> list[str]:
     return problems
 
 
+# CDN-1 on Azure: the host name Front Door reaches the gateway at. Front Door sends an origin's
+# host name as SNI and, with the certificate name check on, checks the origin's certificate
+# against it, so an IP origin fails every request ("My origin is configured as an IP address",
+# https://learn.microsoft.com/azure/frontdoor/troubleshoot-issues; MicrosoftDocs/azure-docs
+# #65432). The origin is therefore `origin.<domain>`: the gateway's HTTPS listener answers it,
+# the operator's Key Vault certificate names it (SAN or `*.<domain>`), and an A record in the
+# operator's zone points it at the gateway's public IP (README, "Azure: CDN and DNS").
+AZURE_ORIGIN_LABEL = "origin"
+
+
+def azure_origin_host(config: EnvironmentConfig) -> str | None:
+    """The gateway's host name behind Front Door (`features.cdn_enabled`), else None."""
+    if config.cloud != "azure" or not config.features.cdn_enabled:
+        return None
+    return f"{AZURE_ORIGIN_LABEL}.{config.domain}"
+
+
 # A Front Door managed certificate's host name is at most 64 characters, the limit of a
 # certificate's common name (hashicorp/terraform-provider-azurerm #32349, which made azurerm
 # refuse longer ones at plan; RFC 5280 ub-common-name).

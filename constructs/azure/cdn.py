@@ -1,15 +1,20 @@
 """Builds the CDN (`features.cdn_enabled`): Azure Front Door Premium in front of the gateway,
 and, with `features.dns_enabled`, the domain's DNS zone and Front Door's managed certificate.
 
-Satisfies: CDN-1, DNS-1, EDGE-1, EDGE-2, EDGE-3, DEPLOY-2, DEPLOY-4, DEPLOY-5
+Satisfies: CDN-1, DNS-1, EDGE-1, EDGE-2, EDGE-3, DEPLOY-2, DEPLOY-4, DEPLOY-5, DEPLOY-6
 
 - CDN-1: profile `afd-<prefix>` (Premium_AzureFrontDoor, the SKU whose WAF runs managed rule
   sets: https://learn.microsoft.com/azure/frontdoor/standard-premium/tier-comparison), one
   endpoint, an origin group probing the domain's `/` service health path with GET over HTTPS,
-  and one origin: the Application Gateway's public IP, sent `domain` as its host header so
-  the gateway's HTTPS listener for the domain answers, with the certificate name check on
-  (the gateway's certificate is CA-issued for the domain: synth.config
-  `azure_edge_problems` refuses a self-signed one with the CDN). Two routes on the domain:
+  and one origin: the Application Gateway at the host name `origin.<domain>` (synth.config
+  `azure_origin_host`), sent as SNI and host header with the certificate name check on. Front
+  Door checks the gateway's certificate against the origin's host name, so an IP origin would
+  fail every request (https://learn.microsoft.com/azure/frontdoor/troubleshoot-issues,
+  MicrosoftDocs/azure-docs #65432; CKV_GW_DEPLOY_96); the gateway's HTTPS listener answers
+  that name (constructs/azure/edge.py `domain_host`), the operator's CA-issued certificate
+  names it (a self-signed one is refused with the CDN: synth.config `azure_edge_problems`),
+  and an A record points it at the gateway's public IP (written in the stack's zone, or the
+  operator's from the `gateway_public_ip` output). Two routes on the domain:
   `azure.cdn.cached_paths` cached at the edge (query strings in the key, compressed), and
   `/*` forwarded uncached; both HTTPS-only to the origin, HTTP redirected to HTTPS.
   The origin is reachable only through this profile where Azure allows it
@@ -91,7 +96,7 @@ from cdktf_cdktf_provider_azurerm.public_ip import PublicIp
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
 
-from synth.config import EnvironmentConfig
+from synth.config import AZURE_ORIGIN_LABEL, EnvironmentConfig, azure_origin_host
 
 SKU = "Premium_AzureFrontDoor"
 MANAGED_RULE_SETS = (("Microsoft_DefaultRuleSet", "2.1"), ("Microsoft_BotManagerRuleSet", "1.0"))
@@ -138,6 +143,9 @@ class FrontDoor(Construct):
         super().__init__(scope, id_)
         self._config = config
         self._resource_group = resource_group
+        origin_host = azure_origin_host(config)
+        assert origin_host is not None  # built only with features.cdn_enabled
+        self.origin_host = origin_host
         # Created before the gateway: its WAF admits only this profile's GUID (X-Azure-FDID).
         self.profile = CdnFrontdoorProfile(
             self,
@@ -223,17 +231,21 @@ class FrontDoor(Construct):
                 interval_in_seconds=root.health.interval_seconds,
             ),
         )
+        # Front Door sends the origin's host name as SNI and checks the gateway's certificate
+        # against it (an IP origin fails every request: "My origin is configured as an IP
+        # address", https://learn.microsoft.com/azure/frontdoor/troubleshoot-issues;
+        # MicrosoftDocs/azure-docs #65432), so the origin is `origin.<domain>`, which the
+        # gateway's HTTPS listener answers (constructs/azure/edge.py `domain_host`) and the
+        # operator's certificate names. The host header is the same name, so SNI and Host
+        # both select that listener.
         self.origin = CdnFrontdoorOrigin(
             self,
             "origin",
             name="gateway",
             cdn_frontdoor_origin_group_id=self.origin_group.id,
             enabled=True,
-            # The gateway's public IP has no Azure FQDN; Front Door takes an IPv4 origin.
-            host_name=public_ip.ip_address,
-            # The gateway's listener for the domain (host name + SNI) answers this host, and
-            # Front Door checks the gateway's certificate against it.
-            origin_host_header=config.domain,
+            host_name=self.origin_host,
+            origin_host_header=self.origin_host,
             certificate_name_check_enabled=True,
             http_port=80,
             https_port=443,
@@ -333,6 +345,16 @@ class FrontDoor(Construct):
         )
         if zone is None:
             return  # the operator writes the records (stacks/azure.py outputs them)
+        # The origin host resolves to the gateway (Front Door looks it up on each connection).
+        DnsARecord(
+            self,
+            "origin-record",
+            name=AZURE_ORIGIN_LABEL,
+            zone_name=zone.name,
+            resource_group_name=rg.name,
+            ttl=DNS_TTL,
+            records=[public_ip.ip_address],
+        )
         # DEPLOY-2: clients reach Front Door only once its routes and WAF exist.
         DnsARecord(
             self,

@@ -69,11 +69,21 @@ def test_front_door_premium_fronts_the_gateway_and_caches_the_static_paths_cdn_1
     config, stack = both
     profile, body = named(stack, "azurerm_cdn_frontdoor_profile", f"afd-{config.prefix}")
     assert body["sku_name"] == "Premium_AzureFrontDoor"
-    ip, _ = named(stack, "azurerm_public_ip", f"pip-{config.prefix}-agw")
     (origin,) = resources_of(stack, "azurerm_cdn_frontdoor_origin")
-    assert origin["host_name"] == ref(ip, "ip_address")
-    assert origin["origin_host_header"] == config.domain
+    # A host name the certificate can carry, never the gateway's IP (F1): Front Door sends it
+    # as SNI and as the host header, and checks the gateway's certificate against it.
+    host = f"origin.{config.domain}"
+    assert origin["host_name"] == origin["origin_host_header"] == host
     assert origin["certificate_name_check_enabled"] is True
+    # The gateway's HTTPS listener answers that name (SNI required), and only that name.
+    (gateway,) = resources_of(stack, "azurerm_application_gateway")
+    (https,) = [lst for lst in gateway["http_listener"] if lst["protocol"] == "Https"]
+    assert (https["host_name"], https["require_sni"]) == (host, True)
+    ip, _ = named(stack, "azurerm_public_ip", f"pip-{config.prefix}-agw")
+    assert stack["output"]["gateway_public_ip"] == {
+        "value": ref(ip, "ip_address"),
+        "description": f"Create an A record {host} -> this address (the gateway)",
+    }
     (group,) = resources_of(stack, "azurerm_cdn_frontdoor_origin_group")
     assert group["cdn_frontdoor_profile_id"] == ref(profile)
     assert group["health_probe"] == {
@@ -179,7 +189,10 @@ def test_the_zone_validates_the_managed_certificate_and_aliases_the_domain_dns_1
     outputs = stack["output"]
     assert outputs["dns_name_servers"]["value"] == "${tolist(" + zone + ".name_servers)}"
     assert outputs["front_door_host"]["value"] == ref(endpoint, "host_name")
-    assert "gateway_public_ip" not in outputs  # clients go through Front Door
+    # The origin host resolves to the gateway, in the stack's zone.
+    ip, _ = named(stack, "azurerm_public_ip", f"pip-{config.prefix}-agw")
+    _, origin = named(stack, "azurerm_dns_a_record", "origin")
+    assert (origin["zone_name"], origin["records"]) == (ref(zone, "name"), [ref(ip, "ip_address")])
 
 
 def test_cdn_without_dns_hands_the_validation_token_to_the_operator_cdn_1(cdn_only) -> None:
