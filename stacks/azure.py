@@ -10,7 +10,7 @@ in one resource group, `rg-<prefix>`.
 
 The cache and the storage account exist only when a described service uses them (APP-7).
 
-Satisfies: TAG-1, STATE-1, STATE-2, APP-7, CDN-1, DNS-1, DEPLOY-3, DEPLOY-4
+Satisfies: TAG-1, STATE-1, STATE-2, APP-7, CDN-1, DEPLOY-3, DEPLOY-4
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from cdktf_cdktf_provider_time.provider import TimeProvider
 from constructs import Construct, IConstruct
 from constructs.azure.budget import Budget
 from constructs.azure.cache import Cache
-from constructs.azure.cdn import FrontDoor, Zone
+from constructs.azure.cdn import FrontDoor
 from constructs.azure.database import Database
 from constructs.azure.edge import Edge
 from constructs.azure.identity import Identity
@@ -213,7 +213,7 @@ class AzureStack(GroundworkStack):
             apps=service.apps,
             waits_for=[*vault_path, service.logs],
         )
-        # CDN-1, DNS-1 (optional): Front Door in front of the gateway, and the domain's zone.
+        # CDN-1 (optional): Front Door in front of the gateway.
         front_door = (
             FrontDoor(self, "cdn", config=config, resource_group=rg)
             if config.features.cdn_enabled
@@ -232,7 +232,7 @@ class AzureStack(GroundworkStack):
             front_door=front_door,
         )
         if front_door is not None:
-            self._front_door(config, rg, front_door, edge, logs.workspace)
+            self._front_door(config, front_door, logs.workspace)
         observability = Observability(
             self,
             "observability",
@@ -279,39 +279,25 @@ class AzureStack(GroundworkStack):
     def _front_door(
         self,
         config: EnvironmentConfig,
-        rg: ResourceGroup,
         front_door: FrontDoor,
-        edge: Edge,
         workspace: LogAnalyticsWorkspace,
     ) -> None:
-        """Front Door's origin, routes and domain (CDN-1), in the stack's zone (DNS-1) or with
-        the records the operator writes in theirs (README, "Azure: CDN and DNS")."""
-        zone = (
-            Zone(self, "dns", config=config, resource_group=rg).zone
-            if config.features.dns_enabled
-            else None
-        )
-        front_door.serve(public_ip=edge.public_ip, zone=zone, workspace=workspace)
+        """Front Door's origin, routes and domain (CDN-1), with the records the operator writes
+        in their zone (README, "Azure: CDN and DNS")."""
+        front_door.serve(workspace=workspace)
         TerraformOutput(
             self,
             "front_door_host",
             value=front_door.endpoint.host_name,
-            description=f"Front Door's endpoint host, which serves {config.domain}",
+            description=f"Point {config.domain} at this host (CNAME): Front Door serves it, and "
+            "its managed certificate rotates only while the CNAME is there",
         )
-        if zone is not None:
-            TerraformOutput(
-                self,
-                "dns_name_servers",
-                value=zone.name_servers,
-                description=f"Delegate {config.domain} to these (NS records in its parent zone)",
-            )
-            return
         TerraformOutput(
             self,
             "front_door_validation_token",
             value=front_door.custom_domain.validation_token,
-            description=f"Create TXT _dnsauth.{config.domain} with this value, and point "
-            f"{config.domain} at front_door_host (CNAME, or an alias at a zone apex)",
+            description=f"Create TXT _dnsauth.{config.domain} with this value (Front Door "
+            "validates the domain with it)",
         )
 
 

@@ -839,7 +839,7 @@ def aws_edge_problems(config: EnvironmentConfig) -> list[str]:
 BUILT_FEATURES = {
     "auth_enabled": ("aws", "gcp"),
     "cdn_enabled": ("gcp", "azure"),
-    "dns_enabled": ("aws", "gcp", "azure"),
+    "dns_enabled": ("aws", "gcp"),
 }
 # Why a cloud cannot build a component at all, and what the operator does instead.
 NOT_EXPRESSIBLE = {
@@ -849,6 +849,16 @@ NOT_EXPRESSIBLE = {
         "identity.py); create the external tenant and its user flow in the Microsoft Entra "
         "admin center, give the app its tenant and client IDs as environment variables "
         "(services[].environment), and set features.auth_enabled to false for Azure"
+    ),
+    ("dns_enabled", "azure"): (
+        "DNS-1 on Azure would be Front Door's managed certificate on the apex of the stack's "
+        "own zone, and a managed certificate on an apex domain does not renew by itself: with "
+        "no CNAME to Front Door, autorotation fails until the domain's ownership is validated "
+        "again (https://learn.microsoft.com/azure/frontdoor/apex-domain; MicrosoftDocs/"
+        "azure-docs #112765, #96572); set features.cdn_enabled to true and dns_enabled to false, "
+        "and in your own zone create the CNAME domain -> the stack output front_door_host and "
+        "the TXT _dnsauth.<domain> = front_door_validation_token (with the CNAME in place the "
+        'managed certificate rotates on its own; README, "Azure: CDN and DNS")'
     ),
 }
 
@@ -975,32 +985,21 @@ MANAGED_CERTIFICATE_HOST_LENGTH = 64
 
 
 def azure_edge_problems(config: EnvironmentConfig) -> list[str]:
-    """CDN-1 and DNS-1 on Azure: the combinations Front Door and the gateway cannot serve.
+    """CDN-1 on Azure: the combinations Front Door and the gateway cannot serve (DNS-1 is not
+    built on Azure: NOT_EXPRESSIBLE).
 
-    - DNS-1 needs a managed certificate for `domain`: Application Gateway takes only
-      certificates from Key Vault or uploaded files and cannot obtain one
-      (https://learn.microsoft.com/azure/application-gateway/ssl-overview); Front Door can,
-      validated by a TXT record in the zone. So dns_enabled needs cdn_enabled.
     - Front Door reaches the gateway over HTTPS and checks its certificate chain against the
       CAs Microsoft trusts ("End-to-end TLS with Azure Front Door", backend TLS connection:
       https://learn.microsoft.com/azure/frontdoor/end-to-end-tls): a self-signed gateway
       certificate fails every request, so cdn_enabled needs source key_vault.
-    - Front Door sends `domain` as the host header to the gateway (one origin, whose health
-      probe must reach the domain's listener), so route hosts other than `domain` are refused.
+    - Front Door sends one host to the gateway, `origin.<domain>` (one origin, whose health
+      probe must reach that listener; `azure_origin_host`), so route hosts other than `domain`
+      are refused.
     """
     if config.cloud != "azure" or config.role != "workload":
         return []
-    features = config.features
-    problems = []
-    if features.dns_enabled and not features.cdn_enabled:
-        problems.append(
-            "features.dns_enabled: true needs features.cdn_enabled: true on Azure: DNS-1 asks "
-            "for a managed certificate, which Application Gateway cannot obtain (it serves "
-            "certificates from Key Vault only) and Azure Front Door can; switch cdn_enabled on, "
-            "or keep dns_enabled false and point your own zone at the gateway (README, "
-            '"Azure: DNS for the domain")'
-        )
-    if not features.cdn_enabled:
+    problems: list[str] = []
+    if not config.features.cdn_enabled:
         return problems
     certificate = config.azure.certificate
     if certificate is not None and certificate.source == "self_signed":

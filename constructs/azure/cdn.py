@@ -1,7 +1,7 @@
 """Builds the CDN (`features.cdn_enabled`): Azure Front Door Premium in front of the gateway,
-and, with `features.dns_enabled`, the domain's DNS zone and Front Door's managed certificate.
+serving `domain` with a Front Door managed certificate.
 
-Satisfies: CDN-1, DNS-1, EDGE-1, EDGE-2, EDGE-3, DEPLOY-2, DEPLOY-4, DEPLOY-5, DEPLOY-6
+Satisfies: CDN-1, EDGE-1, EDGE-2, EDGE-3, DEPLOY-2, DEPLOY-4, DEPLOY-5, DEPLOY-6
 
 - CDN-1: profile `afd-<prefix>` (Premium_AzureFrontDoor, the SKU whose WAF runs managed rule
   sets: https://learn.microsoft.com/azure/frontdoor/standard-premium/tier-comparison), one
@@ -13,8 +13,8 @@ Satisfies: CDN-1, DNS-1, EDGE-1, EDGE-2, EDGE-3, DEPLOY-2, DEPLOY-4, DEPLOY-5, D
   MicrosoftDocs/azure-docs #65432; CKV_GW_DEPLOY_96); the gateway's HTTPS listener answers
   that name (constructs/azure/edge.py `domain_host`), the operator's CA-issued certificate
   names it (a self-signed one is refused with the CDN: synth.config `azure_edge_problems`),
-  and an A record points it at the gateway's public IP (written in the stack's zone, or the
-  operator's from the `gateway_public_ip` output). Two routes on the domain:
+  and an A record in the operator's zone points it at the gateway's public IP (the
+  `gateway_public_ip` output names the record). Two routes on the domain:
   `azure.cdn.cached_paths` cached at the edge (query strings in the key, compressed), and
   `/*` forwarded uncached; both HTTPS-only to the origin, HTTP redirected to HTTPS.
   The origin is reachable only through this profile where Azure allows it
@@ -33,18 +33,14 @@ Satisfies: CDN-1, DNS-1, EDGE-1, EDGE-2, EDGE-3, DEPLOY-2, DEPLOY-4, DEPLOY-5, D
   so the gateway behind it, which sees Front Door's addresses, no longer rate-limits by IP.
 - EDGE-1 at the edge: the custom domain takes TLS 1.2 minimum. EDGE-3 at the edge: Front
   Door's access, health-probe and WAF logs go to the environment's Log Analytics workspace.
-- DNS-1: the custom domain `domain` with a Front Door managed certificate. With
-  `features.dns_enabled` the stack creates the public zone `domain`, the `_dnsauth` TXT record
-  carrying the domain's validation token, and an alias A record at the zone apex to the
-  endpoint (a CNAME cannot sit at a zone apex); the zone's name servers are an output, to be
-  delegated from the parent zone (README, "Azure: CDN and DNS"). Without it the operator
-  creates those two records in their own zone from the outputs.
-- DEPLOY-5: the routes and the custom-domain association wait for the TXT record Front Door
-  validates the domain with ("Configure a custom domain on Azure Front Door",
-  https://learn.microsoft.com/azure/frontdoor/standard-premium/how-to-add-custom-domain);
-  DEPLOY-2: the alias record that sends clients to Front Door waits for the routes and the
-  security policy, so no request reaches the endpoint before the WAF and the routes exist
-  (the provider's custom-domain example orders its record the same way).
+- The custom domain `domain` takes a Front Door managed certificate, which Front Door issues
+  and rotates once `domain` is a CNAME to the endpoint and `_dnsauth.<domain>` carries the
+  validation token ("Configure a custom domain on Azure Front Door",
+  https://learn.microsoft.com/azure/frontdoor/standard-premium/how-to-add-custom-domain). The
+  operator writes both records in their own zone from the `front_door_host` and
+  `front_door_validation_token` outputs (CKV_GW_DEPLOY_99; README, "Azure: CDN and DNS"). DNS-1
+  (the stack's own zone) is refused on Azure: a managed certificate on the apex of that zone
+  does not rotate by itself (synth.config NOT_EXPRESSIBLE).
 """
 
 from __future__ import annotations
@@ -83,20 +79,16 @@ from cdktf_cdktf_provider_azurerm.cdn_frontdoor_security_policy import (
     CdnFrontdoorSecurityPolicySecurityPoliciesFirewallAssociation,
     CdnFrontdoorSecurityPolicySecurityPoliciesFirewallAssociationDomain,
 )
-from cdktf_cdktf_provider_azurerm.dns_a_record import DnsARecord
-from cdktf_cdktf_provider_azurerm.dns_txt_record import DnsTxtRecord, DnsTxtRecordRecord
-from cdktf_cdktf_provider_azurerm.dns_zone import DnsZone
 from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
     MonitorDiagnosticSetting,
     MonitorDiagnosticSettingEnabledLog,
     MonitorDiagnosticSettingEnabledMetric,
 )
-from cdktf_cdktf_provider_azurerm.public_ip import PublicIp
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
 
-from synth.config import AZURE_ORIGIN_LABEL, EnvironmentConfig, azure_origin_host
+from synth.config import EnvironmentConfig, azure_origin_host
 
 SKU = "Premium_AzureFrontDoor"
 MANAGED_RULE_SETS = (("Microsoft_DefaultRuleSet", "2.1"), ("Microsoft_BotManagerRuleSet", "1.0"))
@@ -110,9 +102,6 @@ COMPRESSED_TYPES = [
     "application/json",
     "image/svg+xml",
 ]
-# The record Front Door looks up to validate a domain: `_dnsauth.<domain>`, at the apex of
-# the domain's own zone (how-to-add-custom-domain).
-VALIDATION_RECORD = "_dnsauth"
 # EDGE-3 at the edge: Front Door's access, health-probe and WAF logs
 # (https://learn.microsoft.com/azure/frontdoor/front-door-diagnostics).
 LOG_CATEGORIES = (
@@ -120,7 +109,6 @@ LOG_CATEGORIES = (
     "FrontDoorHealthProbeLog",
     "FrontDoorWebApplicationFirewallLog",
 )
-DNS_TTL = 3600
 
 
 def firewall_policy_name(prefix: str) -> str:
@@ -156,11 +144,9 @@ class FrontDoor(Construct):
             response_timeout_seconds=60,
         )
 
-    def serve(
-        self, *, public_ip: PublicIp, zone: DnsZone | None, workspace: LogAnalyticsWorkspace
-    ) -> None:
-        """Endpoint, WAF, origin (the gateway at `public_ip`), routes and the custom domain,
-        validated in `zone` when the stack owns it (DNS-1)."""
+    def serve(self, *, workspace: LogAnalyticsWorkspace) -> None:
+        """Endpoint, WAF, origin (the gateway at `origin.<domain>`), routes and the custom
+        domain, whose records the operator writes in their zone (stacks/azure.py outputs)."""
         config = self._config
         rg = self._resource_group
         self.firewall_policy = CdnFrontdoorFirewallPolicy(
@@ -258,26 +244,10 @@ class FrontDoor(Construct):
             name="domain",
             cdn_frontdoor_profile_id=self.profile.id,
             host_name=config.domain,
-            dns_zone_id=zone.id if zone is not None else None,
             tls=CdnFrontdoorCustomDomainTls(
                 certificate_type="ManagedCertificate", minimum_tls_version="TLS12"
             ),
         )
-        validation = (
-            DnsTxtRecord(
-                self,
-                "validation",
-                name=VALIDATION_RECORD,
-                zone_name=zone.name,
-                resource_group_name=rg.name,
-                ttl=DNS_TTL,
-                record=[DnsTxtRecordRecord(value=self.custom_domain.validation_token)],
-            )
-            if zone is not None
-            else None
-        )
-        # DEPLOY-5: what uses the domain waits for its validation record, where the stack owns it.
-        waits = [validation] if validation is not None else None
         routing = {
             "cdn_frontdoor_endpoint_id": self.endpoint.id,
             "cdn_frontdoor_origin_group_id": self.origin_group.id,
@@ -289,7 +259,6 @@ class FrontDoor(Construct):
             # Only the domain serves: the default azurefd.net host is not linked.
             "link_to_default_domain": False,
             "enabled": True,
-            "depends_on": waits,
         }
         self.static_route = CdnFrontdoorRoute(
             self,
@@ -313,7 +282,6 @@ class FrontDoor(Construct):
             "domain-association",
             cdn_frontdoor_custom_domain_id=self.custom_domain.id,
             cdn_frontdoor_route_ids=[route.id for route in routes],
-            depends_on=waits,
         )
         self.security_policy = CdnFrontdoorSecurityPolicy(
             self,
@@ -342,44 +310,4 @@ class FrontDoor(Construct):
             log_analytics_workspace_id=workspace.id,
             enabled_log=[MonitorDiagnosticSettingEnabledLog(category=c) for c in LOG_CATEGORIES],
             enabled_metric=[MonitorDiagnosticSettingEnabledMetric(category="AllMetrics")],
-        )
-        if zone is None:
-            return  # the operator writes the records (stacks/azure.py outputs them)
-        # The origin host resolves to the gateway (Front Door looks it up on each connection).
-        DnsARecord(
-            self,
-            "origin-record",
-            name=AZURE_ORIGIN_LABEL,
-            zone_name=zone.name,
-            resource_group_name=rg.name,
-            ttl=DNS_TTL,
-            records=[public_ip.ip_address],
-        )
-        # DEPLOY-2: clients reach Front Door only once its routes and WAF exist.
-        DnsARecord(
-            self,
-            "alias",
-            name="@",
-            zone_name=zone.name,
-            resource_group_name=rg.name,
-            ttl=DNS_TTL,
-            target_resource_id=self.endpoint.id,
-            depends_on=[*routes, self.association, self.security_policy],
-        )
-
-
-class Zone(Construct):
-    """DNS-1: the public Azure DNS zone for `domain`, delegated from its parent by the operator."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        config: EnvironmentConfig,
-        resource_group: ResourceGroup,
-    ) -> None:
-        super().__init__(scope, id_)
-        self.zone = DnsZone(
-            self, "zone", name=config.domain, resource_group_name=resource_group.name
         )

@@ -1,8 +1,8 @@
-"""The CDN and DNS switches on Azure (CDN-1, DNS-1): Front Door Premium in front of the
-gateway, its WAF and cached routes, the origin locked to the profile, the domain's zone
-validating Front Door's managed certificate; each switch off builds none of it; the combinations
-Azure cannot serve are refused at load; and a stack with both switches on passes the gate with
-every requirement checked (tests/constructs/azure/environments/edge.yaml)."""
+"""The CDN switch on Azure (CDN-1): Front Door Premium in front of the gateway at
+`origin.<domain>`, its WAF and cached routes, the origin locked to the profile, the records the
+operator writes handed over as outputs; the switch off builds none of it; the combinations
+Azure cannot serve (DNS-1 among them) are refused at load; and a stack with the switch on
+passes the gate with every requirement checked (tests/constructs/azure/environments/edge.yaml)."""
 
 from __future__ import annotations
 
@@ -44,11 +44,6 @@ def synth(data: dict[str, Any]) -> tuple[EnvironmentConfig, dict[str, Any]]:
 @pytest.fixture(scope="module")
 def both() -> tuple[EnvironmentConfig, dict[str, Any]]:
     return synth(edge_data())
-
-
-@pytest.fixture(scope="module")
-def cdn_only() -> tuple[EnvironmentConfig, dict[str, Any]]:
-    return synth(edge_data(features={"cdn_enabled": True, "dns_enabled": False}))
 
 
 def named(stack: dict[str, Any], resource_type: str, name: str) -> tuple[str, dict[str, Any]]:
@@ -161,49 +156,25 @@ def test_the_gateway_admits_only_this_front_door_cdn_1(both) -> None:
     assert condition["match_values"] == [ref(profile, "resource_guid")]
 
 
-def test_the_zone_validates_the_managed_certificate_and_aliases_the_domain_dns_1(both) -> None:
+def test_the_operator_gets_the_records_and_the_stack_owns_no_zone_deploy_5(both) -> None:
+    """DNS-1 is refused on Azure (F2): the stack writes no zone and no record; the operator
+    writes the CNAME and the _dnsauth TXT from the outputs (DEPLOY-5)."""
     config, stack = both
-    zone, _ = named(stack, "azurerm_dns_zone", config.domain)
+    for resource_type in ("azurerm_dns_zone", "azurerm_dns_txt_record", "azurerm_dns_a_record"):
+        assert not resources_of(stack, resource_type)
     domain, body = named(stack, "azurerm_cdn_frontdoor_custom_domain", "domain")
     assert body["host_name"] == config.domain
-    assert body["dns_zone_id"] == ref(zone)
-    assert body["tls"] == {"certificate_type": "ManagedCertificate", "minimum_tls_version": "TLS12"}
-    txt, validation = named(stack, "azurerm_dns_txt_record", "_dnsauth")
-    assert validation["zone_name"] == ref(zone, "name")
-    assert validation["record"] == [{"value": ref(domain, "validation_token")}]
-    # DEPLOY-5: the routes and the association wait for the validation record.
-    for route in resources_of(stack, "azurerm_cdn_frontdoor_route"):
-        assert route["depends_on"] == [txt]
-    (association,) = resources_of(stack, "azurerm_cdn_frontdoor_custom_domain_association")
-    assert association["depends_on"] == [txt]
-    endpoint, _ = named(stack, "azurerm_cdn_frontdoor_endpoint", f"fde-{config.prefix}")
-    _, alias = named(stack, "azurerm_dns_a_record", "@")
-    assert alias["target_resource_id"] == ref(endpoint)
-    # DEPLOY-2: the domain resolves to Front Door only once its routes and WAF exist.
-    assert {d.split(".")[0] for d in alias["depends_on"]} == {
-        "azurerm_cdn_frontdoor_route",
-        "azurerm_cdn_frontdoor_custom_domain_association",
-        "azurerm_cdn_frontdoor_security_policy",
-    }
-    assert len(alias["depends_on"]) == 4
-    outputs = stack["output"]
-    assert outputs["dns_name_servers"]["value"] == "${tolist(" + zone + ".name_servers)}"
-    assert outputs["front_door_host"]["value"] == ref(endpoint, "host_name")
-    # The origin host resolves to the gateway, in the stack's zone.
-    ip, _ = named(stack, "azurerm_public_ip", f"pip-{config.prefix}-agw")
-    _, origin = named(stack, "azurerm_dns_a_record", "origin")
-    assert (origin["zone_name"], origin["records"]) == (ref(zone, "name"), [ref(ip, "ip_address")])
-
-
-def test_cdn_without_dns_hands_the_validation_token_to_the_operator_cdn_1(cdn_only) -> None:
-    _, stack = cdn_only
-    assert not resources_of(stack, "azurerm_dns_zone")
-    assert not resources_of(stack, "azurerm_dns_txt_record")
-    domain, body = named(stack, "azurerm_cdn_frontdoor_custom_domain", "domain")
     assert "dns_zone_id" not in body
-    assert stack["output"]["front_door_validation_token"]["value"] == ref(
-        domain, "validation_token"
+    assert body["tls"] == {"certificate_type": "ManagedCertificate", "minimum_tls_version": "TLS12"}
+    endpoint, _ = named(stack, "azurerm_cdn_frontdoor_endpoint", f"fde-{config.prefix}")
+    outputs = stack["output"]
+    assert outputs["front_door_validation_token"]["value"] == ref(domain, "validation_token")
+    assert f"TXT _dnsauth.{config.domain}" in outputs["front_door_validation_token"]["description"]
+    assert outputs["front_door_host"]["value"] == ref(endpoint, "host_name")
+    assert (
+        f"Point {config.domain} at this host (CNAME)" in outputs["front_door_host"]["description"]
     )
+    assert "dns_name_servers" not in outputs
 
 
 def test_both_switches_off_build_no_front_door_and_keep_the_gateway_open() -> None:
@@ -223,8 +194,8 @@ def test_both_switches_off_build_no_front_door_and_keep_the_gateway_open() -> No
     assert "gateway_public_ip" in stack["output"]
 
 
-def test_front_door_and_zone_names_fit_at_the_longest_names_deploy_1() -> None:
-    """DEPLOY-1: the Front Door, WAF (letters and digits only) and zone names at the schema's
+def test_front_door_names_fit_at_the_longest_names_deploy_1() -> None:
+    """DEPLOY-1: the Front Door and WAF (letters and digits only) names at the schema's
     longest app and environment names (tests/stacks/test_longest_names.py builds neither)."""
     app = "a" * APP_MAX_LENGTH
     environment = "e" * ENVIRONMENT_MAX_LENGTH
@@ -238,8 +209,9 @@ def test_front_door_and_zone_names_fit_at_the_longest_names_deploy_1() -> None:
     ("changes", "message"),
     [
         (
-            {"features": {"cdn_enabled": False, "dns_enabled": True}},
-            "features.dns_enabled: true needs features.cdn_enabled: true on Azure",
+            {"features": {"cdn_enabled": True, "dns_enabled": True}},
+            "features.dns_enabled: true, but azure does not build this component: DNS-1 on "
+            "Azure would be Front Door's managed certificate on the apex",
         ),
         (
             {
@@ -267,7 +239,7 @@ def test_front_door_and_zone_names_fit_at_the_longest_names_deploy_1() -> None:
             "services[].route.host: admin.edge.groundwork.example.com with features.cdn_enabled",
         ),
     ],
-    ids=["dns-without-cdn", "self-signed-origin", "second-host"],
+    ids=["dns", "self-signed-origin", "second-host"],
 )
 def test_what_front_door_cannot_serve_is_refused_at_load(
     changes: dict[str, Any], message: str
@@ -278,9 +250,10 @@ def test_what_front_door_cannot_serve_is_refused_at_load(
     assert str(EDGE) in str(error.value)
 
 
-def test_the_gate_passes_with_both_switches_and_reports_cdn_and_dns(tmp_path: Path) -> None:
-    """The cloud (the edge stack, one with the switches off, and the bootstrap) passes the gate
-    with every requirement checked: CDN-1 and DNS-1 pass where on, and are n/a where off."""
+def test_the_gate_passes_with_the_cdn_and_reports_cdn_1(tmp_path: Path) -> None:
+    """The cloud (the edge stack, one with the switch off, and the bootstrap) passes the gate
+    with every requirement checked: CDN-1 passes where on and is n/a where off; DNS-1, refused
+    on Azure, is n/a on both."""
     environments = tmp_path / "environments"
     environments.mkdir()
     (environments / "edge.yaml").write_text(EDGE.read_text())
@@ -310,5 +283,6 @@ def test_the_gate_passes_with_both_switches_and_reports_cdn_and_dns(tmp_path: Pa
         (r["stack"], r["requirement"]): r["status"]
         for r in json.loads(report.read_text())["requirements"]
     }
-    assert requirements["edge", "CDN-1"] == requirements["edge", "DNS-1"] == "pass"
+    assert requirements["edge", "CDN-1"] == "pass"
     assert requirements["off", "CDN-1"] == requirements["off", "DNS-1"] == "n/a"
+    assert requirements["edge", "DNS-1"] == "n/a"
