@@ -111,7 +111,9 @@ def test_the_front_door_waf_prevents_with_managed_rules_and_a_rate_limit_edge_2(
     ]
     (limit,) = body["custom_rule"]
     assert limit["type"] == "RateLimitRule"
-    assert limit["rate_limit_threshold"] == config.edge.rate_limit_per_minute
+    # Per-server counters leak below ~200/min: five minutes at five times the rate (F4).
+    assert limit["rate_limit_duration_in_minutes"] == 5
+    assert limit["rate_limit_threshold"] == 5 * config.edge.rate_limit_per_minute
     (security,) = resources_of(stack, "azurerm_cdn_frontdoor_security_policy")
     firewall = security["security_policies"]["firewall"]
     assert firewall["cdn_frontdoor_firewall_policy_id"] == ref(waf)
