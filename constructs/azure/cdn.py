@@ -1,7 +1,7 @@
 """Builds the CDN (`features.cdn_enabled`): Azure Front Door Premium in front of the gateway,
 serving `domain` with a Front Door managed certificate.
 
-Satisfies: CDN-1, EDGE-1, EDGE-2, EDGE-3, DEPLOY-2, DEPLOY-4, DEPLOY-5, DEPLOY-6
+Satisfies: CDN-1, EDGE-1, EDGE-2, EDGE-3, OBS-2, DEPLOY-2, DEPLOY-4, DEPLOY-5, DEPLOY-6
 
 - CDN-1: profile `afd-<prefix>` (Premium_AzureFrontDoor, the SKU whose WAF runs managed rule
   sets: https://learn.microsoft.com/azure/frontdoor/standard-premium/tier-comparison), one
@@ -35,6 +35,9 @@ Satisfies: CDN-1, EDGE-1, EDGE-2, EDGE-3, DEPLOY-2, DEPLOY-4, DEPLOY-5, DEPLOY-6
   Door's addresses, no longer rate-limits by IP.
 - EDGE-1 at the edge: the custom domain takes TLS 1.2 minimum. EDGE-3 at the edge: Front
   Door's access, health-probe and WAF logs go to the environment's Log Analytics workspace.
+- OBS-2 at the edge: a critical alert to the environment's action group when more than 1 % of
+  the requests Front Door answers are 5xx, including those it returns itself (origin
+  unreachable, certificate refused), which the gateway's access log never sees.
 - The custom domain `domain` takes a Front Door managed certificate, which Front Door issues
   and rotates once `domain` is a CNAME to the endpoint and `_dnsauth.<domain>` carries the
   validation token ("Configure a custom domain on Azure Front Door",
@@ -87,8 +90,15 @@ from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
     MonitorDiagnosticSettingEnabledLog,
     MonitorDiagnosticSettingEnabledMetric,
 )
+from cdktf_cdktf_provider_azurerm.monitor_scheduled_query_rules_alert_v2 import (
+    MonitorScheduledQueryRulesAlertV2,
+    MonitorScheduledQueryRulesAlertV2Action,
+    MonitorScheduledQueryRulesAlertV2Criteria,
+    MonitorScheduledQueryRulesAlertV2CriteriaFailingPeriods,
+)
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
+from constructs.azure.observability import CRITICAL
 
 from synth.config import EnvironmentConfig, azure_origin_host
 
@@ -126,6 +136,28 @@ RATE_LIMIT_WINDOW_MINUTES = 5
 def front_door_rate_limit(per_minute: int) -> int:
     """The Front Door threshold for `edge.rate_limit_per_minute` over the 5-minute window."""
     return per_minute * RATE_LIMIT_WINDOW_MINUTES
+
+
+# OBS-2 at the edge: the 5xx ratio of every request Front Door answers, including the errors
+# it returns itself (origin unreachable, origin certificate refused), which never reach the
+# gateway's AGWAccessLogs. Front Door's access log goes only to AzureDiagnostics (category
+# FrontDoorAccessLog, status in `httpStatusCode_s`: "Supported logs for Microsoft.Cdn/
+# profiles", https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/
+# microsoft-cdn-profiles-logs). AzureDiagnostics and its `_s` columns exist only once a row
+# has arrived, and a rule whose query names a missing table is refused at create ("Failed to
+# resolve table or column expression named 'AzureDiagnostics'", CDCgov/prime-reportstream
+# #11773; azurerm's skip_query_validation is not reliable, hashicorp/terraform-provider-azurerm
+# #28293). So the query is a fuzzy union with an empty leg of the columns it reads: a union
+# with `isfuzzy=true` ignores a leg it cannot resolve as long as one resolves
+# (https://learn.microsoft.com/kusto/query/union-operator).
+FRONT_DOOR_5XX_QUERY = """union isfuzzy=true
+    (datatable(ResourceProvider: string, Category: string, httpStatusCode_s: string)[]),
+    AzureDiagnostics
+| where ResourceProvider == "MICROSOFT.CDN" and Category == "FrontDoorAccessLog"
+| summarize total = count(), errors = countif(toint(httpStatusCode_s) >= 500)
+| where total > 0
+| extend error_percent = 100.0 * errors / total"""
+FRONT_DOOR_5XX_ALERT = "front-door-5xx-rate"
 
 
 def firewall_policy_name(prefix: str) -> str:
@@ -327,4 +359,35 @@ class FrontDoor(Construct):
             log_analytics_workspace_id=workspace.id,
             enabled_log=[MonitorDiagnosticSettingEnabledLog(category=c) for c in LOG_CATEGORIES],
             enabled_metric=[MonitorDiagnosticSettingEnabledMetric(category="AllMetrics")],
+        )
+
+    def alert_on_errors(self, *, workspace: LogAnalyticsWorkspace, action_group_id: str) -> None:
+        """OBS-2: the 5xx alert on Front Door's access log, with the gateway's severity,
+        threshold (1 %) and action group (constructs/azure/observability.py `http-5xx-rate`)."""
+        config = self._config
+        MonitorScheduledQueryRulesAlertV2(
+            self,
+            FRONT_DOOR_5XX_ALERT,
+            name=f"{config.prefix}-{FRONT_DOOR_5XX_ALERT}",
+            description="More than 1 % of requests answered with 5xx at Front Door",
+            location=self._resource_group.location,
+            resource_group_name=self._resource_group.name,
+            scopes=[workspace.id],
+            severity=CRITICAL,
+            evaluation_frequency="PT5M",
+            window_duration="PT5M",
+            criteria=[
+                MonitorScheduledQueryRulesAlertV2Criteria(
+                    query=FRONT_DOOR_5XX_QUERY,
+                    operator="GreaterThan",
+                    threshold=1,
+                    time_aggregation_method="Maximum",
+                    metric_measure_column="error_percent",
+                    failing_periods=MonitorScheduledQueryRulesAlertV2CriteriaFailingPeriods(
+                        minimum_failing_periods_to_trigger_alert=1,
+                        number_of_evaluation_periods=1,
+                    ),
+                )
+            ],
+            action=MonitorScheduledQueryRulesAlertV2Action(action_groups=[action_group_id]),
         )

@@ -133,6 +133,29 @@ def test_the_front_door_waf_prevents_with_managed_rules_and_a_rate_limit_edge_2(
     ]
 
 
+def test_front_door_5xx_alert_reaches_the_gateway_alerts_action_group_obs_2(both) -> None:
+    """F5: errors Front Door returns itself never reach AGWAccessLogs; its own access log has
+    the gateway's 5xx alert twin: critical, over 1 %, same action group."""
+    config, stack = both
+    _, gateway = named(stack, "azurerm_monitor_scheduled_query_rules_alert_v2",
+                       f"{config.prefix}-http-5xx-rate")  # fmt: skip
+    _, edge = named(stack, "azurerm_monitor_scheduled_query_rules_alert_v2",
+                    f"{config.prefix}-front-door-5xx-rate")  # fmt: skip
+    for key in ("severity", "action", "scopes", "window_duration"):
+        assert edge[key] == gateway[key], key
+    assert edge["severity"] == 0
+    (criteria,) = edge["criteria"]
+    assert (criteria["threshold"], criteria["metric_measure_column"]) == (1, "error_percent")
+    query = criteria["query"]
+    assert query.startswith("union isfuzzy=true")  # valid before AzureDiagnostics exists
+    assert 'Category == "FrontDoorAccessLog"' in query
+    assert "countif(toint(httpStatusCode_s) >= 500)" in query
+    # The table it reads is the one Front Door's diagnostic setting fills (AzureDiagnostics).
+    _, logs = named(stack, "azurerm_monitor_diagnostic_setting", "front-door-to-log-analytics")
+    assert "log_analytics_destination_type" not in logs
+    assert logs["log_analytics_workspace_id"] == edge["scopes"][0]
+
+
 def test_the_gateway_admits_only_this_front_door_cdn_1(both) -> None:
     config, stack = both
     nsg, _ = named(stack, "azurerm_network_security_group", f"nsg-{config.prefix}-public")
