@@ -232,7 +232,7 @@ class AzureStack(GroundworkStack):
             front_door=front_door,
         )
         if front_door is not None:
-            self._front_door(config, front_door, logs.workspace)
+            self._front_door(config, front_door, edge, logs.workspace)
         observability = Observability(
             self,
             "observability",
@@ -285,11 +285,12 @@ class AzureStack(GroundworkStack):
         self,
         config: EnvironmentConfig,
         front_door: FrontDoor,
+        edge: Edge,
         workspace: LogAnalyticsWorkspace,
     ) -> None:
         """Front Door's origin, routes and domain (CDN-1), with the records the operator writes
         in their zone (README, "Azure: CDN and DNS")."""
-        front_door.serve(workspace=workspace)
+        front_door.serve(gateway=edge.gateway, workspace=workspace)
         TerraformOutput(
             self,
             "front_door_host",

@@ -33,6 +33,9 @@ Satisfies: CDN-1, EDGE-1, EDGE-2, EDGE-3, OBS-2, DEPLOY-2, DEPLOY-4, DEPLOY-5, D
   https://learn.microsoft.com/azure/web-application-firewall/afds/waf-front-door-rate-limit),
   attached to the custom domain by a security policy. The gateway behind it, which sees Front
   Door's addresses, no longer rate-limits by IP.
+- DEPLOY-2: the origin depends on the gateway it names by host name, so the origin and the
+  routes that use it go live only once the gateway (and its listener for `origin.<domain>`)
+  exists.
 - EDGE-1 at the edge: the custom domain takes TLS 1.2 minimum. EDGE-3 at the edge: Front
   Door's access, health-probe and WAF logs go to the environment's Log Analytics workspace.
 - OBS-2 at the edge: a critical alert to the environment's action group when more than 1 % of
@@ -52,6 +55,7 @@ from __future__ import annotations
 
 import re
 
+from cdktf_cdktf_provider_azurerm.application_gateway import ApplicationGateway
 from cdktf_cdktf_provider_azurerm.cdn_frontdoor_custom_domain import (
     CdnFrontdoorCustomDomain,
     CdnFrontdoorCustomDomainTls,
@@ -193,8 +197,8 @@ class FrontDoor(Construct):
             response_timeout_seconds=60,
         )
 
-    def serve(self, *, workspace: LogAnalyticsWorkspace) -> None:
-        """Endpoint, WAF, origin (the gateway at `origin.<domain>`), routes and the custom
+    def serve(self, *, gateway: ApplicationGateway, workspace: LogAnalyticsWorkspace) -> None:
+        """Endpoint, WAF, origin (`gateway` at `origin.<domain>`), routes and the custom
         domain, whose records the operator writes in their zone (stacks/azure.py outputs)."""
         config = self._config
         rg = self._resource_group
@@ -286,6 +290,10 @@ class FrontDoor(Construct):
             https_port=443,
             priority=1,
             weight=1000,
+            # DEPLOY-2: the origin names the gateway only by host name, which Terraform cannot
+            # see; without this, the origin and the routes that use it would go live, and
+            # probes and requests reach a gateway still being built (CKV_GW_DEPLOY_98).
+            depends_on=[gateway],
         )
         self.custom_domain = CdnFrontdoorCustomDomain(
             self,

@@ -70,6 +70,9 @@ def test_front_door_premium_fronts_the_gateway_and_caches_the_static_paths_cdn_1
     host = f"origin.{config.domain}"
     assert origin["host_name"] == origin["origin_host_header"] == host
     assert origin["certificate_name_check_enabled"] is True
+    # DEPLOY-2 (F6): the origin, and through it the routes, wait for the gateway itself.
+    gateway_address, _ = named(stack, "azurerm_application_gateway", f"agw-{config.prefix}")
+    assert origin["depends_on"] == [gateway_address]
     # The gateway's HTTPS listener answers that name (SNI required), and only that name.
     (gateway,) = resources_of(stack, "azurerm_application_gateway")
     (https,) = [lst for lst in gateway["http_listener"] if lst["protocol"] == "Https"]
