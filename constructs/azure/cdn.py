@@ -5,7 +5,7 @@ Satisfies: CDN-1, EDGE-1, EDGE-2, EDGE-3, OBS-2, DEPLOY-2, DEPLOY-4, DEPLOY-5, D
 
 - CDN-1: profile `afd-<prefix>` (Premium_AzureFrontDoor, the SKU whose WAF runs managed rule
   sets: https://learn.microsoft.com/azure/frontdoor/standard-premium/tier-comparison), one
-  endpoint, an origin group probing the domain's `/` service health path with GET over HTTPS,
+  endpoint, an origin group probing the domain's `/` service health path with HEAD over HTTPS,
   and one origin: the Application Gateway at the host name `origin.<domain>` (synth.config
   `azure_origin_host`), sent as SNI and host header with the certificate name check on. Front
   Door checks the gateway's certificate against the origin's host name, so an IP origin would
@@ -265,7 +265,12 @@ class FrontDoor(Construct):
             ),
             health_probe=CdnFrontdoorOriginGroupHealthProbe(
                 protocol="Https",
-                request_type="GET",  # EDGE-4's GET of the health path
+                # "For lower load and cost on your backends, Front Door recommends using HEAD
+                # requests for health probes" (https://learn.microsoft.com/azure/frontdoor/
+                # health-probes; PSRule Azure.FrontDoor.ProbeMethod). A server that answers GET
+                # answers HEAD the same way (RFC 9110 9.3.2), and the gateway's own probe of the
+                # app stays EDGE-4's GET (constructs/azure/edge.py).
+                request_type="HEAD",
                 path=root.health.path,
                 interval_in_seconds=root.health.interval_seconds,
             ),

@@ -379,7 +379,18 @@ class Edge(Construct):
         """CDN-1: behind Front Door, block every request whose X-Azure-FDID is not this
         profile's GUID: the AzureFrontDoor.Backend tag the NSG admits is every customer's Front
         Door (https://learn.microsoft.com/azure/frontdoor/origin-security, "Front Door
-        identifier")."""
+        identifier").
+
+        Health probes: Front Door documents that it adds X-Azure-FDID to the requests it sends
+        to origins and marks its probes with `X-FD-HealthProbe: 1` (https://learn.microsoft.com/
+        azure/frontdoor/front-door-http-headers-protocol); no Microsoft document says probes
+        lack X-Azure-FDID. The reports we found of probes refused by an FDID lock-down
+        (Azure/static-web-apps #1109) also required X-Forwarded-Host, which probes do not
+        carry, so they do not show the FDID missing. The rule is therefore not relaxed for
+        probes (an exemption keyed on X-FD-HealthProbe would admit any customer's Front Door,
+        which sets it too). Should probes be refused after all, requests still flow: with its
+        only origin unhealthy Front Door keeps sending to it (https://learn.microsoft.com/
+        azure/frontdoor/health-probes), and the FrontDoorHealthProbeLog shows the 403s."""
         if front_door is None:
             return []
         return [

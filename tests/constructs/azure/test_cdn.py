@@ -86,7 +86,7 @@ def test_front_door_premium_fronts_the_gateway_and_caches_the_static_paths_cdn_1
     assert group["cdn_frontdoor_profile_id"] == ref(profile)
     assert group["health_probe"] == {
         "protocol": "Https",
-        "request_type": "GET",
+        "request_type": "HEAD",  # Microsoft's recommendation for Front Door probes (F7)
         "path": "/health",
         "interval_in_seconds": 10,
     }
