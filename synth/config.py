@@ -984,6 +984,17 @@ def azure_origin_host(config: EnvironmentConfig) -> str | None:
 MANAGED_CERTIFICATE_HOST_LENGTH = 64
 
 
+# COST-1 with CDN-1 on Azure: a Front Door profile is billed a base fee per profile, charged
+# hourly whether or not traffic flows ("Understand Azure Front Door billing", base fees:
+# https://learn.microsoft.com/azure/frontdoor/billing). For Premium_AzureFrontDoor that fee is
+# USD 330 a month on Azure's list (https://azure.microsoft.com/pricing/details/frontdoor/, as
+# quoted by https://blog.cdnsun.com/microsoft-azure-front-door-pricing/, 2026; the pricing page
+# itself was not in our sources, so re-check it when Microsoft changes prices). A budget below
+# it is spent by Front Door alone and its alerts fire every month.
+FRONT_DOOR_PREMIUM_MONTHLY_USD = 330
+FRONT_DOOR_PRICE_SOURCE = "https://azure.microsoft.com/pricing/details/frontdoor/"
+
+
 def azure_edge_problems(config: EnvironmentConfig) -> list[str]:
     """CDN-1 on Azure: the combinations Front Door and the gateway cannot serve (DNS-1 is not
     built on Azure: NOT_EXPRESSIBLE).
@@ -995,6 +1006,8 @@ def azure_edge_problems(config: EnvironmentConfig) -> list[str]:
     - Front Door sends one host to the gateway, `origin.<domain>` (one origin, whose health
       probe must reach that listener; `azure_origin_host`), so route hosts other than `domain`
       are refused.
+    - Front Door Premium's base fee alone exceeds a monthly budget below
+      FRONT_DOOR_PREMIUM_MONTHLY_USD (COST-1), so such a budget is refused with the CDN.
     """
     if config.cloud != "azure" or config.role != "workload":
         return []
@@ -1016,6 +1029,15 @@ def azure_edge_problems(config: EnvironmentConfig) -> list[str]:
             f"services[].route.host: {', '.join(hosts)} with features.cdn_enabled: on Azure "
             f"Front Door serves {config.domain} only (it sends that host to the gateway); "
             "route those services by path_prefix on the domain, or switch cdn_enabled off"
+        )
+    if config.budget.monthly_usd < FRONT_DOOR_PREMIUM_MONTHLY_USD:
+        problems.append(
+            f"budget.monthly_usd: {config.budget.monthly_usd} is below Azure Front Door "
+            f"Premium's base fee of USD {FRONT_DOOR_PREMIUM_MONTHLY_USD} a month "
+            f"({FRONT_DOOR_PRICE_SOURCE}), which features.cdn_enabled bills before any "
+            "traffic (COST-1); raise budget.monthly_usd to at least "
+            f"{FRONT_DOOR_PREMIUM_MONTHLY_USD} plus the rest of the environment, or switch "
+            "cdn_enabled off"
         )
     if len(config.domain) > MANAGED_CERTIFICATE_HOST_LENGTH:
         problems.append(
