@@ -10,7 +10,7 @@ in one resource group, `rg-<prefix>`.
 
 The cache and the storage account exist only when a described service uses them (APP-7).
 
-Satisfies: TAG-1, STATE-1, STATE-2, APP-7, CDN-1, DNS-1, DEPLOY-3, DEPLOY-4
+Satisfies: TAG-1, STATE-1, STATE-2, APP-7, CDN-1, DEPLOY-3, DEPLOY-4
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from cdktf_cdktf_provider_time.provider import TimeProvider
 from constructs import Construct, IConstruct
 from constructs.azure.budget import Budget
 from constructs.azure.cache import Cache
-from constructs.azure.cdn import FrontDoor, Zone
+from constructs.azure.cdn import FrontDoor
 from constructs.azure.database import Database
 from constructs.azure.edge import Edge
 from constructs.azure.identity import Identity
@@ -213,7 +213,7 @@ class AzureStack(GroundworkStack):
             apps=service.apps,
             waits_for=[*vault_path, service.logs],
         )
-        # CDN-1, DNS-1 (optional): Front Door in front of the gateway, and the domain's zone.
+        # CDN-1 (optional): Front Door in front of the gateway.
         front_door = (
             FrontDoor(self, "cdn", config=config, resource_group=rg)
             if config.features.cdn_enabled
@@ -232,7 +232,7 @@ class AzureStack(GroundworkStack):
             front_door=front_door,
         )
         if front_door is not None:
-            self._front_door(config, rg, front_door, edge, logs.workspace)
+            self._front_door(config, front_door, edge, logs.workspace)
         observability = Observability(
             self,
             "observability",
@@ -243,6 +243,11 @@ class AzureStack(GroundworkStack):
             database_id=database.server.id,
             apps=service.apps,
         )
+        if front_door is not None:
+            # OBS-2: errors Front Door returns itself never reach the gateway's access log.
+            front_door.alert_on_errors(
+                workspace=logs.workspace, action_group_id=observability.action_group.id
+            )
         Budget(
             self,
             "budget",
@@ -256,13 +261,15 @@ class AzureStack(GroundworkStack):
         # OBS-4, EDGE-1: nothing here creates DNS for `domain` (its zone is the operator's);
         # the uptime test and clients reach the gateway only once an A record for `domain`
         # points at this address (README, "Azure: DNS for the domain").
-        if front_door is None:
-            TerraformOutput(
-                self,
-                "gateway_public_ip",
-                value=edge.public_ip.ip_address,
-                description=f"Create an A record {config.domain} -> this address (the gateway)",
-            )
+        # Behind Front Door (CDN-1) the A record is the origin host's, which Front Door
+        # reaches the gateway at (constructs/azure/cdn.py); clients reach the domain there.
+        gateway_host = front_door.origin_host if front_door is not None else config.domain
+        TerraformOutput(
+            self,
+            "gateway_public_ip",
+            value=edge.public_ip.ip_address,
+            description=f"Create an A record {gateway_host} -> this address (the gateway)",
+        )
         for name, built in service.apps.items():
             # `release_image` for the default service (today's output), one per other service.
             TerraformOutput(
@@ -277,39 +284,26 @@ class AzureStack(GroundworkStack):
     def _front_door(
         self,
         config: EnvironmentConfig,
-        rg: ResourceGroup,
         front_door: FrontDoor,
         edge: Edge,
         workspace: LogAnalyticsWorkspace,
     ) -> None:
-        """Front Door's origin, routes and domain (CDN-1), in the stack's zone (DNS-1) or with
-        the records the operator writes in theirs (README, "Azure: CDN and DNS")."""
-        zone = (
-            Zone(self, "dns", config=config, resource_group=rg).zone
-            if config.features.dns_enabled
-            else None
-        )
-        front_door.serve(public_ip=edge.public_ip, zone=zone, workspace=workspace)
+        """Front Door's origin, routes and domain (CDN-1), with the records the operator writes
+        in their zone (README, "Azure: CDN and DNS")."""
+        front_door.serve(gateway=edge.gateway, workspace=workspace)
         TerraformOutput(
             self,
             "front_door_host",
             value=front_door.endpoint.host_name,
-            description=f"Front Door's endpoint host, which serves {config.domain}",
+            description=f"Point {config.domain} at this host (CNAME): Front Door serves it, and "
+            "its managed certificate rotates only while the CNAME is there",
         )
-        if zone is not None:
-            TerraformOutput(
-                self,
-                "dns_name_servers",
-                value=zone.name_servers,
-                description=f"Delegate {config.domain} to these (NS records in its parent zone)",
-            )
-            return
         TerraformOutput(
             self,
             "front_door_validation_token",
             value=front_door.custom_domain.validation_token,
-            description=f"Create TXT _dnsauth.{config.domain} with this value, and point "
-            f"{config.domain} at front_door_host (CNAME, or an alias at a zone apex)",
+            description=f"Create TXT _dnsauth.{config.domain} with this value (Front Door "
+            "validates the domain with it)",
         )
 
 

@@ -874,7 +874,7 @@ def aws_edge_problems(config: EnvironmentConfig) -> list[str]:
 BUILT_FEATURES = {
     "auth_enabled": ("aws", "gcp"),
     "cdn_enabled": ("aws", "gcp", "azure"),
-    "dns_enabled": ("aws", "gcp", "azure"),
+    "dns_enabled": ("aws", "gcp"),
 }
 # Why a cloud cannot build a component at all, and what the operator does instead.
 NOT_EXPRESSIBLE = {
@@ -884,6 +884,16 @@ NOT_EXPRESSIBLE = {
         "identity.py); create the external tenant and its user flow in the Microsoft Entra "
         "admin center, give the app its tenant and client IDs as environment variables "
         "(services[].environment), and set features.auth_enabled to false for Azure"
+    ),
+    ("dns_enabled", "azure"): (
+        "DNS-1 on Azure would be Front Door's managed certificate on the apex of the stack's "
+        "own zone, and a managed certificate on an apex domain does not renew by itself: with "
+        "no CNAME to Front Door, autorotation fails until the domain's ownership is validated "
+        "again (https://learn.microsoft.com/azure/frontdoor/apex-domain; MicrosoftDocs/"
+        "azure-docs #112765, #96572); set features.cdn_enabled to true and dns_enabled to false, "
+        "and in your own zone create the CNAME domain -> the stack output front_door_host and "
+        "the TXT _dnsauth.<domain> = front_door_validation_token (with the CNAME in place the "
+        'managed certificate rotates on its own; README, "Azure: CDN and DNS")'
     ),
 }
 
@@ -986,39 +996,58 @@ def azure_certificate_problems(config: EnvironmentConfig) -> list[str]:
     return problems
 
 
+# CDN-1 on Azure: the host name Front Door reaches the gateway at. Front Door sends an origin's
+# host name as SNI and, with the certificate name check on, checks the origin's certificate
+# against it, so an IP origin fails every request ("My origin is configured as an IP address",
+# https://learn.microsoft.com/azure/frontdoor/troubleshoot-issues; MicrosoftDocs/azure-docs
+# #65432). The origin is therefore `origin.<domain>`: the gateway's HTTPS listener answers it,
+# the operator's Key Vault certificate names it (SAN or `*.<domain>`), and an A record in the
+# operator's zone points it at the gateway's public IP (README, "Azure: CDN and DNS").
+AZURE_ORIGIN_LABEL = "origin"
+
+
+def azure_origin_host(config: EnvironmentConfig) -> str | None:
+    """The gateway's host name behind Front Door (`features.cdn_enabled`), else None."""
+    if config.cloud != "azure" or not config.features.cdn_enabled:
+        return None
+    return f"{AZURE_ORIGIN_LABEL}.{config.domain}"
+
+
 # A Front Door managed certificate's host name is at most 64 characters, the limit of a
 # certificate's common name (hashicorp/terraform-provider-azurerm #32349, which made azurerm
 # refuse longer ones at plan; RFC 5280 ub-common-name).
 MANAGED_CERTIFICATE_HOST_LENGTH = 64
 
 
-def azure_edge_problems(config: EnvironmentConfig) -> list[str]:
-    """CDN-1 and DNS-1 on Azure: the combinations Front Door and the gateway cannot serve.
+# COST-1 with CDN-1 on Azure: a Front Door profile is billed a base fee per profile, charged
+# hourly whether or not traffic flows ("Understand Azure Front Door billing", base fees:
+# https://learn.microsoft.com/azure/frontdoor/billing). For Premium_AzureFrontDoor that fee is
+# USD 330 a month on Azure's list (https://azure.microsoft.com/pricing/details/frontdoor/, as
+# quoted by https://blog.cdnsun.com/microsoft-azure-front-door-pricing/, 2026; the pricing page
+# itself was not in our sources, so re-check it when Microsoft changes prices). A budget below
+# it is spent by Front Door alone and its alerts fire every month.
+FRONT_DOOR_PREMIUM_MONTHLY_USD = 330
+FRONT_DOOR_PRICE_SOURCE = "https://azure.microsoft.com/pricing/details/frontdoor/"
 
-    - DNS-1 needs a managed certificate for `domain`: Application Gateway takes only
-      certificates from Key Vault or uploaded files and cannot obtain one
-      (https://learn.microsoft.com/azure/application-gateway/ssl-overview); Front Door can,
-      validated by a TXT record in the zone. So dns_enabled needs cdn_enabled.
+
+def azure_edge_problems(config: EnvironmentConfig) -> list[str]:
+    """CDN-1 on Azure: the combinations Front Door and the gateway cannot serve (DNS-1 is not
+    built on Azure: NOT_EXPRESSIBLE).
+
     - Front Door reaches the gateway over HTTPS and checks its certificate chain against the
       CAs Microsoft trusts ("End-to-end TLS with Azure Front Door", backend TLS connection:
       https://learn.microsoft.com/azure/frontdoor/end-to-end-tls): a self-signed gateway
       certificate fails every request, so cdn_enabled needs source key_vault.
-    - Front Door sends `domain` as the host header to the gateway (one origin, whose health
-      probe must reach the domain's listener), so route hosts other than `domain` are refused.
+    - Front Door sends one host to the gateway, `origin.<domain>` (one origin, whose health
+      probe must reach that listener; `azure_origin_host`), so route hosts other than `domain`
+      are refused.
+    - Front Door Premium's base fee alone exceeds a monthly budget below
+      FRONT_DOOR_PREMIUM_MONTHLY_USD (COST-1), so such a budget is refused with the CDN.
     """
     if config.cloud != "azure" or config.role != "workload":
         return []
-    features = config.features
-    problems = []
-    if features.dns_enabled and not features.cdn_enabled:
-        problems.append(
-            "features.dns_enabled: true needs features.cdn_enabled: true on Azure: DNS-1 asks "
-            "for a managed certificate, which Application Gateway cannot obtain (it serves "
-            "certificates from Key Vault only) and Azure Front Door can; switch cdn_enabled on, "
-            "or keep dns_enabled false and point your own zone at the gateway (README, "
-            '"Azure: DNS for the domain")'
-        )
-    if not features.cdn_enabled:
+    problems: list[str] = []
+    if not config.features.cdn_enabled:
         return problems
     certificate = config.azure.certificate
     if certificate is not None and certificate.source == "self_signed":
@@ -1035,6 +1064,15 @@ def azure_edge_problems(config: EnvironmentConfig) -> list[str]:
             f"services[].route.host: {', '.join(hosts)} with features.cdn_enabled: on Azure "
             f"Front Door serves {config.domain} only (it sends that host to the gateway); "
             "route those services by path_prefix on the domain, or switch cdn_enabled off"
+        )
+    if config.budget.monthly_usd < FRONT_DOOR_PREMIUM_MONTHLY_USD:
+        problems.append(
+            f"budget.monthly_usd: {config.budget.monthly_usd} is below Azure Front Door "
+            f"Premium's base fee of USD {FRONT_DOOR_PREMIUM_MONTHLY_USD} a month "
+            f"({FRONT_DOOR_PRICE_SOURCE}), which features.cdn_enabled bills before any "
+            "traffic (COST-1); raise budget.monthly_usd to at least "
+            f"{FRONT_DOOR_PREMIUM_MONTHLY_USD} plus the rest of the environment, or switch "
+            "cdn_enabled off"
         )
     if len(config.domain) > MANAGED_CERTIFICATE_HOST_LENGTH:
         problems.append(

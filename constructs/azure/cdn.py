@@ -1,15 +1,20 @@
 """Builds the CDN (`features.cdn_enabled`): Azure Front Door Premium in front of the gateway,
-and, with `features.dns_enabled`, the domain's DNS zone and Front Door's managed certificate.
+serving `domain` with a Front Door managed certificate.
 
-Satisfies: CDN-1, DNS-1, EDGE-1, EDGE-2, EDGE-3, DEPLOY-2, DEPLOY-4, DEPLOY-5
+Satisfies: CDN-1, EDGE-1, EDGE-2, EDGE-3, OBS-2, DEPLOY-2, DEPLOY-4, DEPLOY-5, DEPLOY-6
 
 - CDN-1: profile `afd-<prefix>` (Premium_AzureFrontDoor, the SKU whose WAF runs managed rule
   sets: https://learn.microsoft.com/azure/frontdoor/standard-premium/tier-comparison), one
-  endpoint, an origin group probing the domain's `/` service health path with GET over HTTPS,
-  and one origin: the Application Gateway's public IP, sent `domain` as its host header so
-  the gateway's HTTPS listener for the domain answers, with the certificate name check on
-  (the gateway's certificate is CA-issued for the domain: synth.config
-  `azure_edge_problems` refuses a self-signed one with the CDN). Two routes on the domain:
+  endpoint, an origin group probing the domain's `/` service health path with HEAD over HTTPS,
+  and one origin: the Application Gateway at the host name `origin.<domain>` (synth.config
+  `azure_origin_host`), sent as SNI and host header with the certificate name check on. Front
+  Door checks the gateway's certificate against the origin's host name, so an IP origin would
+  fail every request (https://learn.microsoft.com/azure/frontdoor/troubleshoot-issues,
+  MicrosoftDocs/azure-docs #65432; CKV_GW_DEPLOY_96); the gateway's HTTPS listener answers
+  that name (constructs/azure/edge.py `domain_host`), the operator's CA-issued certificate
+  names it (a self-signed one is refused with the CDN: synth.config `azure_edge_problems`),
+  and an A record in the operator's zone points it at the gateway's public IP (the
+  `gateway_public_ip` output names the record). Two routes on the domain:
   `azure.cdn.cached_paths` cached at the edge (query strings in the key, compressed), and
   `/*` forwarded uncached; both HTTPS-only to the origin, HTTP redirected to HTTPS.
   The origin is reachable only through this profile where Azure allows it
@@ -22,30 +27,35 @@ Satisfies: CDN-1, DNS-1, EDGE-1, EDGE-2, EDGE-3, DEPLOY-2, DEPLOY-4, DEPLOY-5
 - EDGE-2 at the edge: a Front Door WAF policy (Prevention) with Microsoft's Default Rule Set
   2.1 and the Bot Manager rule set 1.0, both Block (DRS 2.x scores anomalies and blocks on
   the score; hashicorp/terraform-provider-azurerm #18480, #19095), and a per-client-IP rate
-  limit of `edge.rate_limit_per_minute` a minute, attached to the custom domain by a security
-  policy. Front Door counts per socket IP and per edge server
-  (https://learn.microsoft.com/azure/web-application-firewall/afds/waf-front-door-rate-limit),
-  so the gateway behind it, which sees Front Door's addresses, no longer rate-limits by IP.
+  limit of `edge.rate_limit_per_minute`, counted over five minutes at five times that rate
+  (Front Door counts per socket IP and per edge server, and a one-minute count below about 200
+  lets requests through:
+  https://learn.microsoft.com/azure/web-application-firewall/afds/waf-front-door-rate-limit),
+  attached to the custom domain by a security policy. The gateway behind it, which sees Front
+  Door's addresses, no longer rate-limits by IP.
+- DEPLOY-2: the origin depends on the gateway it names by host name, so the origin and the
+  routes that use it go live only once the gateway (and its listener for `origin.<domain>`)
+  exists.
 - EDGE-1 at the edge: the custom domain takes TLS 1.2 minimum. EDGE-3 at the edge: Front
   Door's access, health-probe and WAF logs go to the environment's Log Analytics workspace.
-- DNS-1: the custom domain `domain` with a Front Door managed certificate. With
-  `features.dns_enabled` the stack creates the public zone `domain`, the `_dnsauth` TXT record
-  carrying the domain's validation token, and an alias A record at the zone apex to the
-  endpoint (a CNAME cannot sit at a zone apex); the zone's name servers are an output, to be
-  delegated from the parent zone (README, "Azure: CDN and DNS"). Without it the operator
-  creates those two records in their own zone from the outputs.
-- DEPLOY-5: the routes and the custom-domain association wait for the TXT record Front Door
-  validates the domain with ("Configure a custom domain on Azure Front Door",
-  https://learn.microsoft.com/azure/frontdoor/standard-premium/how-to-add-custom-domain);
-  DEPLOY-2: the alias record that sends clients to Front Door waits for the routes and the
-  security policy, so no request reaches the endpoint before the WAF and the routes exist
-  (the provider's custom-domain example orders its record the same way).
+- OBS-2 at the edge: a critical alert to the environment's action group when more than 1 % of
+  the requests Front Door answers are 5xx, including those it returns itself (origin
+  unreachable, certificate refused), which the gateway's access log never sees.
+- The custom domain `domain` takes a Front Door managed certificate, which Front Door issues
+  and rotates once `domain` is a CNAME to the endpoint and `_dnsauth.<domain>` carries the
+  validation token ("Configure a custom domain on Azure Front Door",
+  https://learn.microsoft.com/azure/frontdoor/standard-premium/how-to-add-custom-domain). The
+  operator writes both records in their own zone from the `front_door_host` and
+  `front_door_validation_token` outputs (CKV_GW_DEPLOY_99; README, "Azure: CDN and DNS"). DNS-1
+  (the stack's own zone) is refused on Azure: a managed certificate on the apex of that zone
+  does not rotate by itself (synth.config NOT_EXPRESSIBLE).
 """
 
 from __future__ import annotations
 
 import re
 
+from cdktf_cdktf_provider_azurerm.application_gateway import ApplicationGateway
 from cdktf_cdktf_provider_azurerm.cdn_frontdoor_custom_domain import (
     CdnFrontdoorCustomDomain,
     CdnFrontdoorCustomDomainTls,
@@ -78,20 +88,23 @@ from cdktf_cdktf_provider_azurerm.cdn_frontdoor_security_policy import (
     CdnFrontdoorSecurityPolicySecurityPoliciesFirewallAssociation,
     CdnFrontdoorSecurityPolicySecurityPoliciesFirewallAssociationDomain,
 )
-from cdktf_cdktf_provider_azurerm.dns_a_record import DnsARecord
-from cdktf_cdktf_provider_azurerm.dns_txt_record import DnsTxtRecord, DnsTxtRecordRecord
-from cdktf_cdktf_provider_azurerm.dns_zone import DnsZone
 from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
     MonitorDiagnosticSetting,
     MonitorDiagnosticSettingEnabledLog,
     MonitorDiagnosticSettingEnabledMetric,
 )
-from cdktf_cdktf_provider_azurerm.public_ip import PublicIp
+from cdktf_cdktf_provider_azurerm.monitor_scheduled_query_rules_alert_v2 import (
+    MonitorScheduledQueryRulesAlertV2,
+    MonitorScheduledQueryRulesAlertV2Action,
+    MonitorScheduledQueryRulesAlertV2Criteria,
+    MonitorScheduledQueryRulesAlertV2CriteriaFailingPeriods,
+)
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
+from constructs.azure.observability import CRITICAL
 
-from synth.config import EnvironmentConfig
+from synth.config import EnvironmentConfig, azure_origin_host
 
 SKU = "Premium_AzureFrontDoor"
 MANAGED_RULE_SETS = (("Microsoft_DefaultRuleSet", "2.1"), ("Microsoft_BotManagerRuleSet", "1.0"))
@@ -105,9 +118,6 @@ COMPRESSED_TYPES = [
     "application/json",
     "image/svg+xml",
 ]
-# The record Front Door looks up to validate a domain: `_dnsauth.<domain>`, at the apex of
-# the domain's own zone (how-to-add-custom-domain).
-VALIDATION_RECORD = "_dnsauth"
 # EDGE-3 at the edge: Front Door's access, health-probe and WAF logs
 # (https://learn.microsoft.com/azure/frontdoor/front-door-diagnostics).
 LOG_CATEGORIES = (
@@ -115,7 +125,43 @@ LOG_CATEGORIES = (
     "FrontDoorHealthProbeLog",
     "FrontDoorWebApplicationFirewallLog",
 )
-DNS_TTL = 3600
+
+
+# EDGE-2 at the edge: Front Door counts each client per edge server, and a client whose next
+# connection lands on a server that has not refreshed its counter passes; below about 200
+# requests a minute some requests above the threshold get through, and "larger time window
+# sizes (for example, five minutes over one minute) and larger threshold values ... tend to be
+# more accurate" (https://learn.microsoft.com/azure/web-application-firewall/afds/
+# waf-front-door-rate-limit, "Rate limits and Azure Front Door servers"). So the limit is
+# counted over five minutes, at five times the per-minute rate.
+RATE_LIMIT_WINDOW_MINUTES = 5
+
+
+def front_door_rate_limit(per_minute: int) -> int:
+    """The Front Door threshold for `edge.rate_limit_per_minute` over the 5-minute window."""
+    return per_minute * RATE_LIMIT_WINDOW_MINUTES
+
+
+# OBS-2 at the edge: the 5xx ratio of every request Front Door answers, including the errors
+# it returns itself (origin unreachable, origin certificate refused), which never reach the
+# gateway's AGWAccessLogs. Front Door's access log goes only to AzureDiagnostics (category
+# FrontDoorAccessLog, status in `httpStatusCode_s`: "Supported logs for Microsoft.Cdn/
+# profiles", https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/
+# microsoft-cdn-profiles-logs). AzureDiagnostics and its `_s` columns exist only once a row
+# has arrived, and a rule whose query names a missing table is refused at create ("Failed to
+# resolve table or column expression named 'AzureDiagnostics'", CDCgov/prime-reportstream
+# #11773; azurerm's skip_query_validation is not reliable, hashicorp/terraform-provider-azurerm
+# #28293). So the query is a fuzzy union with an empty leg of the columns it reads: a union
+# with `isfuzzy=true` ignores a leg it cannot resolve as long as one resolves
+# (https://learn.microsoft.com/kusto/query/union-operator).
+FRONT_DOOR_5XX_QUERY = """union isfuzzy=true
+    (datatable(ResourceProvider: string, Category: string, httpStatusCode_s: string)[]),
+    AzureDiagnostics
+| where ResourceProvider == "MICROSOFT.CDN" and Category == "FrontDoorAccessLog"
+| summarize total = count(), errors = countif(toint(httpStatusCode_s) >= 500)
+| where total > 0
+| extend error_percent = 100.0 * errors / total"""
+FRONT_DOOR_5XX_ALERT = "front-door-5xx-rate"
 
 
 def firewall_policy_name(prefix: str) -> str:
@@ -138,6 +184,9 @@ class FrontDoor(Construct):
         super().__init__(scope, id_)
         self._config = config
         self._resource_group = resource_group
+        origin_host = azure_origin_host(config)
+        assert origin_host is not None  # built only with features.cdn_enabled
+        self.origin_host = origin_host
         # Created before the gateway: its WAF admits only this profile's GUID (X-Azure-FDID).
         self.profile = CdnFrontdoorProfile(
             self,
@@ -148,11 +197,9 @@ class FrontDoor(Construct):
             response_timeout_seconds=60,
         )
 
-    def serve(
-        self, *, public_ip: PublicIp, zone: DnsZone | None, workspace: LogAnalyticsWorkspace
-    ) -> None:
-        """Endpoint, WAF, origin (the gateway at `public_ip`), routes and the custom domain,
-        validated in `zone` when the stack owns it (DNS-1)."""
+    def serve(self, *, gateway: ApplicationGateway, workspace: LogAnalyticsWorkspace) -> None:
+        """Endpoint, WAF, origin (`gateway` at `origin.<domain>`), routes and the custom
+        domain, whose records the operator writes in their zone (stacks/azure.py outputs)."""
         config = self._config
         rg = self._resource_group
         self.firewall_policy = CdnFrontdoorFirewallPolicy(
@@ -177,8 +224,8 @@ class FrontDoor(Construct):
                     type="RateLimitRule",
                     action="Block",
                     enabled=True,
-                    rate_limit_duration_in_minutes=1,
-                    rate_limit_threshold=config.edge.rate_limit_per_minute,
+                    rate_limit_duration_in_minutes=RATE_LIMIT_WINDOW_MINUTES,
+                    rate_limit_threshold=front_door_rate_limit(config.edge.rate_limit_per_minute),
                     match_condition=[
                         CdnFrontdoorFirewallPolicyCustomRuleMatchCondition(
                             match_variable="RemoteAddr",
@@ -218,27 +265,40 @@ class FrontDoor(Construct):
             ),
             health_probe=CdnFrontdoorOriginGroupHealthProbe(
                 protocol="Https",
-                request_type="GET",  # EDGE-4's GET of the health path
+                # "For lower load and cost on your backends, Front Door recommends using HEAD
+                # requests for health probes" (https://learn.microsoft.com/azure/frontdoor/
+                # health-probes; PSRule Azure.FrontDoor.ProbeMethod). A server that answers GET
+                # answers HEAD the same way (RFC 9110 9.3.2), and the gateway's own probe of the
+                # app stays EDGE-4's GET (constructs/azure/edge.py).
+                request_type="HEAD",
                 path=root.health.path,
                 interval_in_seconds=root.health.interval_seconds,
             ),
         )
+        # Front Door sends the origin's host name as SNI and checks the gateway's certificate
+        # against it (an IP origin fails every request: "My origin is configured as an IP
+        # address", https://learn.microsoft.com/azure/frontdoor/troubleshoot-issues;
+        # MicrosoftDocs/azure-docs #65432), so the origin is `origin.<domain>`, which the
+        # gateway's HTTPS listener answers (constructs/azure/edge.py `domain_host`) and the
+        # operator's certificate names. The host header is the same name, so SNI and Host
+        # both select that listener.
         self.origin = CdnFrontdoorOrigin(
             self,
             "origin",
             name="gateway",
             cdn_frontdoor_origin_group_id=self.origin_group.id,
             enabled=True,
-            # The gateway's public IP has no Azure FQDN; Front Door takes an IPv4 origin.
-            host_name=public_ip.ip_address,
-            # The gateway's listener for the domain (host name + SNI) answers this host, and
-            # Front Door checks the gateway's certificate against it.
-            origin_host_header=config.domain,
+            host_name=self.origin_host,
+            origin_host_header=self.origin_host,
             certificate_name_check_enabled=True,
             http_port=80,
             https_port=443,
             priority=1,
             weight=1000,
+            # DEPLOY-2: the origin names the gateway only by host name, which Terraform cannot
+            # see; without this, the origin and the routes that use it would go live, and
+            # probes and requests reach a gateway still being built (CKV_GW_DEPLOY_98).
+            depends_on=[gateway],
         )
         self.custom_domain = CdnFrontdoorCustomDomain(
             self,
@@ -246,26 +306,10 @@ class FrontDoor(Construct):
             name="domain",
             cdn_frontdoor_profile_id=self.profile.id,
             host_name=config.domain,
-            dns_zone_id=zone.id if zone is not None else None,
             tls=CdnFrontdoorCustomDomainTls(
                 certificate_type="ManagedCertificate", minimum_tls_version="TLS12"
             ),
         )
-        validation = (
-            DnsTxtRecord(
-                self,
-                "validation",
-                name=VALIDATION_RECORD,
-                zone_name=zone.name,
-                resource_group_name=rg.name,
-                ttl=DNS_TTL,
-                record=[DnsTxtRecordRecord(value=self.custom_domain.validation_token)],
-            )
-            if zone is not None
-            else None
-        )
-        # DEPLOY-5: what uses the domain waits for its validation record, where the stack owns it.
-        waits = [validation] if validation is not None else None
         routing = {
             "cdn_frontdoor_endpoint_id": self.endpoint.id,
             "cdn_frontdoor_origin_group_id": self.origin_group.id,
@@ -277,7 +321,6 @@ class FrontDoor(Construct):
             # Only the domain serves: the default azurefd.net host is not linked.
             "link_to_default_domain": False,
             "enabled": True,
-            "depends_on": waits,
         }
         self.static_route = CdnFrontdoorRoute(
             self,
@@ -301,7 +344,6 @@ class FrontDoor(Construct):
             "domain-association",
             cdn_frontdoor_custom_domain_id=self.custom_domain.id,
             cdn_frontdoor_route_ids=[route.id for route in routes],
-            depends_on=waits,
         )
         self.security_policy = CdnFrontdoorSecurityPolicy(
             self,
@@ -331,33 +373,34 @@ class FrontDoor(Construct):
             enabled_log=[MonitorDiagnosticSettingEnabledLog(category=c) for c in LOG_CATEGORIES],
             enabled_metric=[MonitorDiagnosticSettingEnabledMetric(category="AllMetrics")],
         )
-        if zone is None:
-            return  # the operator writes the records (stacks/azure.py outputs them)
-        # DEPLOY-2: clients reach Front Door only once its routes and WAF exist.
-        DnsARecord(
+
+    def alert_on_errors(self, *, workspace: LogAnalyticsWorkspace, action_group_id: str) -> None:
+        """OBS-2: the 5xx alert on Front Door's access log, with the gateway's severity,
+        threshold (1 %) and action group (constructs/azure/observability.py `http-5xx-rate`)."""
+        config = self._config
+        MonitorScheduledQueryRulesAlertV2(
             self,
-            "alias",
-            name="@",
-            zone_name=zone.name,
-            resource_group_name=rg.name,
-            ttl=DNS_TTL,
-            target_resource_id=self.endpoint.id,
-            depends_on=[*routes, self.association, self.security_policy],
-        )
-
-
-class Zone(Construct):
-    """DNS-1: the public Azure DNS zone for `domain`, delegated from its parent by the operator."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        config: EnvironmentConfig,
-        resource_group: ResourceGroup,
-    ) -> None:
-        super().__init__(scope, id_)
-        self.zone = DnsZone(
-            self, "zone", name=config.domain, resource_group_name=resource_group.name
+            FRONT_DOOR_5XX_ALERT,
+            name=f"{config.prefix}-{FRONT_DOOR_5XX_ALERT}",
+            description="More than 1 % of requests answered with 5xx at Front Door",
+            location=self._resource_group.location,
+            resource_group_name=self._resource_group.name,
+            scopes=[workspace.id],
+            severity=CRITICAL,
+            evaluation_frequency="PT5M",
+            window_duration="PT5M",
+            criteria=[
+                MonitorScheduledQueryRulesAlertV2Criteria(
+                    query=FRONT_DOOR_5XX_QUERY,
+                    operator="GreaterThan",
+                    threshold=1,
+                    time_aggregation_method="Maximum",
+                    metric_measure_column="error_percent",
+                    failing_periods=MonitorScheduledQueryRulesAlertV2CriteriaFailingPeriods(
+                        minimum_failing_periods_to_trigger_alert=1,
+                        number_of_evaluation_periods=1,
+                    ),
+                )
+            ],
+            action=MonitorScheduledQueryRulesAlertV2Action(action_groups=[action_group_id]),
         )

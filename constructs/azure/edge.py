@@ -109,7 +109,7 @@ from constructs.azure.service import Service
 
 from synth.app import DEFAULT_SERVICE_NAME
 from synth.app import Service as AppService
-from synth.config import EnvironmentConfig
+from synth.config import EnvironmentConfig, azure_origin_host
 from synth.construct_waivers import waive
 
 SSL_POLICY = "AppGwSslPolicy20220101S"  # EDGE-1: TLS 1.2 minimum
@@ -123,10 +123,18 @@ LOG_CATEGORIES = (
 MANAGED_RULE_SETS = (("Microsoft_DefaultRuleSet", "2.1"), ("Microsoft_BotManagerRuleSet", "1.1"))
 
 
+def domain_host(config: EnvironmentConfig) -> str:
+    """The host the gateway answers for the domain's routes: the domain itself, or behind
+    Front Door the origin host Front Door reaches it at (`origin.<domain>`: Front Door sends
+    the origin's host name as SNI and checks the certificate against it; synth.config
+    `azure_origin_host`). Clients then reach the domain at Front Door only."""
+    return azure_origin_host(config) or config.domain
+
+
 def route_hosts(config: EnvironmentConfig) -> list[str]:
-    """Every host a route names, the environment's domain first: the HTTPS listeners, and the
-    names the certificate must cover (a key_vault certificate: the operator's, README)."""
-    hosts = [config.domain]
+    """Every host a route names, the domain's (`domain_host`) first: the HTTPS listeners, and
+    the names the certificate must cover (a key_vault certificate: the operator's, README)."""
+    hosts = [domain_host(config)]
     for service in config.services:
         host = service.route.host if service.route is not None else None
         if host is not None and host not in hosts:
@@ -204,12 +212,12 @@ def gateway_routing(config: EnvironmentConfig, service: Service) -> Routing:
 
     def host_of(described: AppService) -> str:
         assert described.route is not None
-        return described.route.host or config.domain
+        return described.route.host or domain_host(config)
 
     domain_root = next(
         s
         for s in routed
-        if host_of(s) == config.domain and s.route.path_prefix == "/"  # type: ignore[union-attr]
+        if host_of(s) == domain_host(config) and s.route.path_prefix == "/"  # type: ignore[union-attr]
     )
     for index, host in enumerate(route_hosts(config)):
         listener = "https" if index == 0 else f"https-{index}"
@@ -371,7 +379,18 @@ class Edge(Construct):
         """CDN-1: behind Front Door, block every request whose X-Azure-FDID is not this
         profile's GUID: the AzureFrontDoor.Backend tag the NSG admits is every customer's Front
         Door (https://learn.microsoft.com/azure/frontdoor/origin-security, "Front Door
-        identifier")."""
+        identifier").
+
+        Health probes: Front Door documents that it adds X-Azure-FDID to the requests it sends
+        to origins and marks its probes with `X-FD-HealthProbe: 1` (https://learn.microsoft.com/
+        azure/frontdoor/front-door-http-headers-protocol); no Microsoft document says probes
+        lack X-Azure-FDID. The reports we found of probes refused by an FDID lock-down
+        (Azure/static-web-apps #1109) also required X-Forwarded-Host, which probes do not
+        carry, so they do not show the FDID missing. The rule is therefore not relaxed for
+        probes (an exemption keyed on X-FD-HealthProbe would admit any customer's Front Door,
+        which sets it too). Should probes be refused after all, requests still flow: with its
+        only origin unhealthy Front Door keeps sending to it (https://learn.microsoft.com/
+        azure/frontdoor/health-probes), and the FrontDoorHealthProbeLog shows the 403s."""
         if front_door is None:
             return []
         return [

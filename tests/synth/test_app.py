@@ -205,7 +205,7 @@ def test_platform_names_are_reserved_on_every_cloud_by_use() -> None:
     assert "BUCKET_NAME" in reserved_environment({"object_storage"})
 
 
-# Azure builds CDN-1 and DNS-1 with conditions of its own (tests/constructs/azure/test_cdn.py).
+# Azure builds CDN-1 with conditions of its own (tests/constructs/azure/test_cdn.py).
 @pytest.mark.parametrize(
     ("cloud", "feature", "built"),
     [
@@ -216,6 +216,7 @@ def test_platform_names_are_reserved_on_every_cloud_by_use() -> None:
         ("aws", "auth_enabled", True),
         ("gcp", "auth_enabled", True),
         ("azure", "auth_enabled", False),
+        ("azure", "dns_enabled", False),
     ],
 )
 def test_an_optional_component_a_cloud_does_not_build_is_refused(
@@ -234,6 +235,9 @@ def test_an_optional_component_a_cloud_does_not_build_is_refused(
     if (feature, cloud) == ("auth_enabled", "azure"):
         # What the operator does instead is part of the error.
         assert "Microsoft Entra admin center" in message
+    if (feature, cloud) == ("dns_enabled", "azure"):
+        # The managed certificate on an apex does not rotate; the operator's CNAME path does.
+        assert "CNAME domain -> the stack output front_door_host" in message
 
 
 def test_production_floors_on_the_service_block_hold_for_every_service() -> None:

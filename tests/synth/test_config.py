@@ -820,3 +820,20 @@ def test_aws_cdn_static_paths_are_validated(tmp_path: Path, paths: list[str]) ->
 def test_aws_cdn_static_paths_default_to_static_and_assets() -> None:
     edge = load_environment(SHIPPED / "production.yaml").edge
     assert edge.cdn_static_paths == ["/static/*", "/assets/*"]
+
+
+def test_azure_cdn_refuses_a_budget_below_front_door_premiums_base_fee(tmp_path: Path) -> None:
+    """F10: Front Door Premium bills USD 330 a month before any traffic; a smaller monthly
+    budget with features.cdn_enabled is refused naming both numbers and the source."""
+    data = {**shipped("production"), "cloud": "azure", "features": {"cdn_enabled": True}}
+    data["budget"] = {"monthly_usd": 329}
+    message = error_of(tmp_path, "production", data)
+    assert (
+        "budget.monthly_usd: 329 is below Azure Front Door Premium's base fee of USD 330 a "
+        "month (https://azure.microsoft.com/pricing/details/frontdoor/)"
+    ) in message, message
+    data["budget"] = {"monthly_usd": 330}
+    assert parse_environment("production", data, source="production.yaml").features.cdn_enabled
+    data["features"] = {"cdn_enabled": False}
+    data["budget"] = {"monthly_usd": 50}
+    assert parse_environment("production", data, source="production.yaml").budget.monthly_usd == 50

@@ -4,7 +4,14 @@ connection errors, p95 latency > 2 s, CPU > 80 % and memory > 85 % over 5 minute
 Alerts are found by their construct names (`observability/<alert>`, `<alert>-<service>` for a
 service other than the default). The alerts about a service exist once per Container App (one
 per described service, APP-7): its CPU and memory alerts are scoped to it and its failed-logins
-query reads its logs; the others are the environment's."""
+query reads its logs; the others are the environment's.
+
+Behind Azure Front Door (CDN-1) the gateway's access log misses the errors Front Door returns
+itself (origin unreachable, origin certificate refused), so a stack with a Front Door profile
+also needs `front-door-5xx-rate` (constructs/azure/cdn.py): critical, over 1 %, to the same
+action group, reading Front Door's access log (category `FrontDoorAccessLog`,
+https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/
+microsoft-cdn-profiles-logs)."""
 
 from typing import Any
 
@@ -20,6 +27,9 @@ EXPECTED = {
     "app-cpu": (2, 80),
     "app-memory": (2, 85),
 }
+# With a Front Door profile: the 5xx alert on its access log (name -> severity, threshold).
+FRONT_DOOR_EXPECTED = {"front-door-5xx-rate": (0, 1)}
+FRONT_DOOR_LOG = "FrontDoorAccessLog"
 # One per Container App: whose scope (metric) or query (logs) names the app.
 PER_APP = ("failed-logins", "app-cpu", "app-memory")
 
@@ -48,6 +58,9 @@ class AzureAlerts(GroundworkCheck):
     needs_config = False
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        expected = dict(EXPECTED)
+        if stack.resources("azurerm_cdn_frontdoor_profile"):
+            expected.update(FRONT_DOOR_EXPECTED)
         alerts: dict[str, list[dict[str, Any]]] = {}
         for kind in ALERT_TYPES:
             for alert in stack.resources(kind).values():
@@ -55,12 +68,12 @@ class AzureAlerts(GroundworkCheck):
                 if self.address not in action_groups(alert):
                     continue
                 segment = path.split("/")[-1]
-                for name in EXPECTED:
+                for name in expected:
                     if segment == name or (name in PER_APP and segment.startswith(f"{name}-")):
                         alerts.setdefault(name, []).append(alert)
         apps = [f"azurerm_container_app.{n}" for n in stack.resources("azurerm_container_app")]
         verdicts = []
-        for name, (severity, threshold) in EXPECTED.items():
+        for name, (severity, threshold) in expected.items():
             found = alerts.get(name, [])
             if not found:
                 verdicts.append(Verdict.failed(f"no {name} alert to this action group"))
@@ -83,7 +96,11 @@ class AzureAlerts(GroundworkCheck):
                     )
                 if alert.get("enabled") is False:
                     verdicts.append(Verdict.failed(f"{name} is disabled"))
-        return combine(verdicts or [Verdict.passed("six OBS-2 alerts")])
+                if name in FRONT_DOOR_EXPECTED and not any(
+                    FRONT_DOOR_LOG in str(c.get("query", "")) for c in blocks(alert, "criteria")
+                ):
+                    verdicts.append(Verdict.failed(f"{name} does not read {FRONT_DOOR_LOG}"))
+        return combine(verdicts or [Verdict.passed(f"{len(expected)} OBS-2 alerts")])
 
 
 check = AzureAlerts()

@@ -32,6 +32,7 @@ from groundwork_policy import (
 )
 
 from synth.app import PLATFORM_ENVIRONMENT, Service, secret_variables
+from synth.config import azure_origin_host
 
 SERVICE_TAG = "groundwork-service"
 APP = "azurerm_container_app"
@@ -118,10 +119,12 @@ def expected_paths(stack: Stack, service: Service) -> dict[str, set[str]]:
     assert config is not None
     if service.route is None:
         return {}
-    host = service.route.host or config.domain
+    # Behind Front Door the gateway answers the domain's routes at the origin host.
+    domain = azure_origin_host(config) or config.domain
+    host = service.route.host or domain
     prefix = service.route.path_prefix
     wanted = {host: {"/*"} if prefix == "/" else {prefix, f"{prefix}/*"}}
-    if prefix == "/" and host == config.domain:
+    if prefix == "/" and host == domain:
         routed = [s.route for s in config.services if s.route is not None]
         for other in {r.host for r in routed if r.host not in (None, config.domain)}:
             if not any(r.host == other and r.path_prefix == "/" for r in routed):

@@ -4,9 +4,14 @@ caches the static paths, forwards the rest uncached and runs the WAF (CDN-1).
 Every Front Door profile (`azurerm_cdn_frontdoor_profile`) is Premium_AzureFrontDoor (the SKU
 whose WAF runs managed rule sets: https://learn.microsoft.com/azure/frontdoor/standard-premium/
 tier-comparison) and has:
-- an origin that is the stack's Application Gateway (its public IP), reached over HTTPS with
-  the certificate name check on, sent `domain` as its host header, in an origin group that
-  probes it over HTTPS;
+- an origin that is the stack's Application Gateway, reached over HTTPS at a host name under
+  `domain` that a gateway HTTPS listener answers (`origin.<domain>`, synth.config
+  `azure_origin_host`), with the certificate name check on and that host name as its host
+  header, in an origin group that probes it over HTTPS. Never the gateway's IP: Front Door
+  sends the origin's host name as SNI and checks the certificate against it, so an IP origin
+  fails every request ("My origin is configured as an IP address",
+  https://learn.microsoft.com/azure/frontdoor/troubleshoot-issues; MicrosoftDocs/azure-docs
+  #65432);
 - routes, all HTTPS-only to the origin and redirecting HTTP, their custom domains TLS 1.2
   minimum (EDGE-1 at the edge): one caching exactly
   `azure.cdn.cached_paths`, one forwarding `/*` with no cache;
@@ -17,12 +22,17 @@ tier-comparison) and has:
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
 
 SKU = "Premium_AzureFrontDoor"
 PROFILE = "azurerm_cdn_frontdoor_profile"
+HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
 
 
 def of_profile(stack: Stack, resource_type: str, profile: str) -> dict[str, dict[str, Any]]:
@@ -45,13 +55,29 @@ def routes_of(stack: Stack, profile: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def gateway_ips(stack: Stack) -> set[str]:
-    """Addresses of the public IPs the stack's Application Gateways listen on."""
+def is_host_name(value: Any) -> bool:
+    """A literal DNS host name: not an IP address, not a reference or expression."""
+    text = str(value or "")
+    if not text or "${" in text:
+        return False
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return bool(HOST_NAME.match(text))
+    return False
+
+
+def gateway_hosts(stack: Stack) -> dict[str, set[str]]:
+    """`{gateway address: host names its HTTPS listeners answer}`."""
     return {
-        address
-        for gateway in stack.resources("azurerm_application_gateway").values()
-        for frontend in blocks(gateway, "frontend_ip_configuration")
-        if (address := address_of(frontend.get("public_ip_address_id")))
+        f"azurerm_application_gateway.{name}": {
+            host
+            for listener in blocks(gateway, "http_listener")
+            if listener.get("protocol") == "Https"
+            for host in [listener.get("host_name"), *(listener.get("host_names") or [])]
+            if host
+        }
+        for name, gateway in stack.resources("azurerm_application_gateway").items()
     }
 
 
@@ -75,18 +101,20 @@ class FrontDoorServes(GroundworkCheck):
             for name, origin in stack.resources("azurerm_cdn_frontdoor_origin").items()
             if address_of(origin.get("cdn_frontdoor_origin_group_id")) in groups
         }
-        gateways = gateway_ips(stack)
+        answered = set().union(*gateway_hosts(stack).values())
         fronting = [
             address
             for address, origin in origins.items()
-            if address_of(origin.get("host_name")) in gateways
+            if is_host_name(host := origin.get("host_name"))
+            and str(host).endswith(f".{config.domain}")
+            and host in answered
             and origin.get("certificate_name_check_enabled") is True
-            and origin.get("origin_host_header") == config.domain
+            and origin.get("origin_host_header") == host
         ]
         if not fronting:
             verdicts.append(Verdict.failed(
-                "no origin is the gateway's public IP with the certificate name check on and "
-                f"host header {config.domain}"
+                f"no origin is a host name under {config.domain} that a gateway HTTPS listener "
+                "answers, sent as its host header, with the certificate name check on"
             ))  # fmt: skip
         for address, group in groups.items():
             probe = (blocks(group, "health_probe") or [{}])[0]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from azure_cdn import gateway_ips
+from azure_cdn import gateway_hosts
 from groundwork_policy import (
     GroundworkCheck,
     Stack,
@@ -52,12 +52,9 @@ class OriginOnlyThroughFrontDoor(GroundworkCheck):
         profiles = stack.resources("azurerm_cdn_frontdoor_profile")
         if not profiles:
             return Verdict.failed("features.cdn_enabled, but no Front Door profile fronts it")
-        mine = {
-            address_of(frontend.get("public_ip_address_id"))
-            for frontend in blocks(body, "frontend_ip_configuration")
-        }
+        mine = gateway_hosts(stack).get(self.address, set())
         if not any(
-            address_of(origin.get("host_name")) in mine & gateway_ips(stack)
+            origin.get("host_name") in mine
             for origin in stack.resources("azurerm_cdn_frontdoor_origin").values()
         ):
             return Verdict.failed("Front Door is built, but no origin is this gateway")

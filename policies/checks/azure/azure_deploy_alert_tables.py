@@ -12,15 +12,45 @@ what fills them:
   (MicrosoftDocs/azure-docs #100353).
 - `AGWAccessLogs` (and the other `AGW*` tables): an Application Gateway diagnostic setting
   to the workspace with `log_analytics_destination_type = "Dedicated"`.
+- `AzureDiagnostics`: a diagnostic setting to the workspace in the AzureDiagnostics mode (no
+  `log_analytics_destination_type`, or that value) that enables every `Category == "..."` the
+  query filters on (Front Door's access log, for one: https://learn.microsoft.com/azure/
+  azure-monitor/reference/supported-logs/microsoft-cdn-profiles-logs).
+A query may start with `union isfuzzy=true (datatable(...)[]), <table>` (an empty leg keeps the
+rule valid before the table's first row; constructs/azure/cdn.py): each named leg is judged.
 A table this policy does not know is UNKNOWN.
 """
 
 import re
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
 
 FIRST_TABLE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)")
+UNION = re.compile(r"^\s*union\b((?:\s+\w+=\w+)*)\s+(.*)$", re.DOTALL)
+CATEGORY = re.compile(r"\bCategory\s*==\s*\"([^\"]+)\"")
+
+
+def tables_of(query: str) -> list[str]:
+    """The tables a query reads first: its first word, or the named legs of a leading union
+    (parenthesized legs, such as an empty datatable, read no table)."""
+    union = UNION.match(query)
+    if union is None:
+        match = FIRST_TABLE.match(query)
+        return [match.group(1)] if match else []
+    legs, depth, text = [], 0, ""
+    for char in union.group(2):
+        if depth == 0 and char == "|":
+            break
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and char not in "()":
+            text += char
+        elif depth == 0:
+            text += " "
+    for leg in text.split(","):
+        if leg.strip():
+            legs.append(leg.strip())
+    return [leg for leg in legs if FIRST_TABLE.fullmatch(leg)]
 
 
 def _diagnostics_to(stack: Stack, workspace: str, target_type: str) -> list[dict[str, Any]]:
@@ -32,7 +62,7 @@ def _diagnostics_to(stack: Stack, workspace: str, target_type: str) -> list[dict
     ]
 
 
-def filled(stack: Stack, table: str, workspace: str) -> Verdict:
+def filled(stack: Stack, table: str, workspace: str, query: str = "") -> Verdict:
     """Whether something in the stack writes `table` into `workspace`."""
     workspaces = stack.resources("azurerm_log_analytics_workspace")
     local_auth = workspaces.get(workspace.split(".", 1)[1], {}).get(
@@ -63,6 +93,19 @@ def filled(stack: Stack, table: str, workspace: str) -> Verdict:
         if any(s.get("log_analytics_destination_type") == "Dedicated" for s in settings):
             return Verdict.passed(f"{table}: gateway diagnostic setting (resource-specific)")
         return Verdict.failed(f"{table}: no gateway writes resource-specific logs there")
+    if table == "AzureDiagnostics":
+        wanted = set(CATEGORY.findall(query))
+        for setting in stack.resources("azurerm_monitor_diagnostic_setting").values():
+            if address_of(setting.get("log_analytics_workspace_id")) != workspace:
+                continue
+            if setting.get("log_analytics_destination_type", "AzureDiagnostics") != (
+                "AzureDiagnostics"
+            ):
+                continue
+            categories = {log.get("category") for log in blocks(setting, "enabled_log")}
+            if wanted <= categories:
+                return Verdict.passed(f"{table}: a diagnostic setting writes {sorted(wanted)}")
+        return Verdict.failed(f"{table}: no diagnostic setting writes {sorted(wanted)} there")
     return Verdict.unknown(f"{table}: not a table this policy knows how to trace")
 
 
@@ -81,11 +124,11 @@ class AlertTablesFilled(GroundworkCheck):
             return Verdict.unknown(f"scopes {scopes} are not this stack's workspace")
         verdicts = []
         for criteria in body.get("criteria") or []:
-            match = FIRST_TABLE.match(str(criteria.get("query", "")))
-            if match is None:
+            query = str(criteria.get("query", ""))
+            tables = tables_of(query)
+            if not tables:
                 verdicts.append(Verdict.unknown("the query does not start with a table"))
-            else:
-                verdicts.append(filled(stack, match.group(1), workspace))
+            verdicts += [filled(stack, table, workspace, query) for table in tables]
         return combine(verdicts or [Verdict.failed("no criteria")])
 
 

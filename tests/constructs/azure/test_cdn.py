@@ -1,8 +1,8 @@
-"""The CDN and DNS switches on Azure (CDN-1, DNS-1): Front Door Premium in front of the
-gateway, its WAF and cached routes, the origin locked to the profile, the domain's zone
-validating Front Door's managed certificate; each switch off builds none of it; the combinations
-Azure cannot serve are refused at load; and a stack with both switches on passes the gate with
-every requirement checked (tests/constructs/azure/environments/edge.yaml)."""
+"""The CDN switch on Azure (CDN-1): Front Door Premium in front of the gateway at
+`origin.<domain>`, its WAF and cached routes, the origin locked to the profile, the records the
+operator writes handed over as outputs; the switch off builds none of it; the combinations
+Azure cannot serve (DNS-1 among them) are refused at load; and a stack with the switch on
+passes the gate with every requirement checked (tests/constructs/azure/environments/edge.yaml)."""
 
 from __future__ import annotations
 
@@ -46,11 +46,6 @@ def both() -> tuple[EnvironmentConfig, dict[str, Any]]:
     return synth(edge_data())
 
 
-@pytest.fixture(scope="module")
-def cdn_only() -> tuple[EnvironmentConfig, dict[str, Any]]:
-    return synth(edge_data(features={"cdn_enabled": True, "dns_enabled": False}))
-
-
 def named(stack: dict[str, Any], resource_type: str, name: str) -> tuple[str, dict[str, Any]]:
     """(address, body) of the one resource of a type with that `name`."""
     (found,) = [
@@ -69,16 +64,29 @@ def test_front_door_premium_fronts_the_gateway_and_caches_the_static_paths_cdn_1
     config, stack = both
     profile, body = named(stack, "azurerm_cdn_frontdoor_profile", f"afd-{config.prefix}")
     assert body["sku_name"] == "Premium_AzureFrontDoor"
-    ip, _ = named(stack, "azurerm_public_ip", f"pip-{config.prefix}-agw")
     (origin,) = resources_of(stack, "azurerm_cdn_frontdoor_origin")
-    assert origin["host_name"] == ref(ip, "ip_address")
-    assert origin["origin_host_header"] == config.domain
+    # A host name the certificate can carry, never the gateway's IP (F1): Front Door sends it
+    # as SNI and as the host header, and checks the gateway's certificate against it.
+    host = f"origin.{config.domain}"
+    assert origin["host_name"] == origin["origin_host_header"] == host
     assert origin["certificate_name_check_enabled"] is True
+    # DEPLOY-2 (F6): the origin, and through it the routes, wait for the gateway itself.
+    gateway_address, _ = named(stack, "azurerm_application_gateway", f"agw-{config.prefix}")
+    assert origin["depends_on"] == [gateway_address]
+    # The gateway's HTTPS listener answers that name (SNI required), and only that name.
+    (gateway,) = resources_of(stack, "azurerm_application_gateway")
+    (https,) = [lst for lst in gateway["http_listener"] if lst["protocol"] == "Https"]
+    assert (https["host_name"], https["require_sni"]) == (host, True)
+    ip, _ = named(stack, "azurerm_public_ip", f"pip-{config.prefix}-agw")
+    assert stack["output"]["gateway_public_ip"] == {
+        "value": ref(ip, "ip_address"),
+        "description": f"Create an A record {host} -> this address (the gateway)",
+    }
     (group,) = resources_of(stack, "azurerm_cdn_frontdoor_origin_group")
     assert group["cdn_frontdoor_profile_id"] == ref(profile)
     assert group["health_probe"] == {
         "protocol": "Https",
-        "request_type": "GET",
+        "request_type": "HEAD",  # Microsoft's recommendation for Front Door probes (F7)
         "path": "/health",
         "interval_in_seconds": 10,
     }
@@ -106,7 +114,9 @@ def test_the_front_door_waf_prevents_with_managed_rules_and_a_rate_limit_edge_2(
     ]
     (limit,) = body["custom_rule"]
     assert limit["type"] == "RateLimitRule"
-    assert limit["rate_limit_threshold"] == config.edge.rate_limit_per_minute
+    # Per-server counters leak below ~200/min: five minutes at five times the rate (F4).
+    assert limit["rate_limit_duration_in_minutes"] == 5
+    assert limit["rate_limit_threshold"] == 5 * config.edge.rate_limit_per_minute
     (security,) = resources_of(stack, "azurerm_cdn_frontdoor_security_policy")
     firewall = security["security_policies"]["firewall"]
     assert firewall["cdn_frontdoor_firewall_policy_id"] == ref(waf)
@@ -124,6 +134,29 @@ def test_the_front_door_waf_prevents_with_managed_rules_and_a_rate_limit_edge_2(
         "FrontDoorHealthProbeLog",
         "FrontDoorWebApplicationFirewallLog",
     ]
+
+
+def test_front_door_5xx_alert_reaches_the_gateway_alerts_action_group_obs_2(both) -> None:
+    """F5: errors Front Door returns itself never reach AGWAccessLogs; its own access log has
+    the gateway's 5xx alert twin: critical, over 1 %, same action group."""
+    config, stack = both
+    _, gateway = named(stack, "azurerm_monitor_scheduled_query_rules_alert_v2",
+                       f"{config.prefix}-http-5xx-rate")  # fmt: skip
+    _, edge = named(stack, "azurerm_monitor_scheduled_query_rules_alert_v2",
+                    f"{config.prefix}-front-door-5xx-rate")  # fmt: skip
+    for key in ("severity", "action", "scopes", "window_duration"):
+        assert edge[key] == gateway[key], key
+    assert edge["severity"] == 0
+    (criteria,) = edge["criteria"]
+    assert (criteria["threshold"], criteria["metric_measure_column"]) == (1, "error_percent")
+    query = criteria["query"]
+    assert query.startswith("union isfuzzy=true")  # valid before AzureDiagnostics exists
+    assert 'Category == "FrontDoorAccessLog"' in query
+    assert "countif(toint(httpStatusCode_s) >= 500)" in query
+    # The table it reads is the one Front Door's diagnostic setting fills (AzureDiagnostics).
+    _, logs = named(stack, "azurerm_monitor_diagnostic_setting", "front-door-to-log-analytics")
+    assert "log_analytics_destination_type" not in logs
+    assert logs["log_analytics_workspace_id"] == edge["scopes"][0]
 
 
 def test_the_gateway_admits_only_this_front_door_cdn_1(both) -> None:
@@ -151,46 +184,25 @@ def test_the_gateway_admits_only_this_front_door_cdn_1(both) -> None:
     assert condition["match_values"] == [ref(profile, "resource_guid")]
 
 
-def test_the_zone_validates_the_managed_certificate_and_aliases_the_domain_dns_1(both) -> None:
+def test_the_operator_gets_the_records_and_the_stack_owns_no_zone_deploy_5(both) -> None:
+    """DNS-1 is refused on Azure (F2): the stack writes no zone and no record; the operator
+    writes the CNAME and the _dnsauth TXT from the outputs (DEPLOY-5)."""
     config, stack = both
-    zone, _ = named(stack, "azurerm_dns_zone", config.domain)
+    for resource_type in ("azurerm_dns_zone", "azurerm_dns_txt_record", "azurerm_dns_a_record"):
+        assert not resources_of(stack, resource_type)
     domain, body = named(stack, "azurerm_cdn_frontdoor_custom_domain", "domain")
     assert body["host_name"] == config.domain
-    assert body["dns_zone_id"] == ref(zone)
-    assert body["tls"] == {"certificate_type": "ManagedCertificate", "minimum_tls_version": "TLS12"}
-    txt, validation = named(stack, "azurerm_dns_txt_record", "_dnsauth")
-    assert validation["zone_name"] == ref(zone, "name")
-    assert validation["record"] == [{"value": ref(domain, "validation_token")}]
-    # DEPLOY-5: the routes and the association wait for the validation record.
-    for route in resources_of(stack, "azurerm_cdn_frontdoor_route"):
-        assert route["depends_on"] == [txt]
-    (association,) = resources_of(stack, "azurerm_cdn_frontdoor_custom_domain_association")
-    assert association["depends_on"] == [txt]
-    endpoint, _ = named(stack, "azurerm_cdn_frontdoor_endpoint", f"fde-{config.prefix}")
-    _, alias = named(stack, "azurerm_dns_a_record", "@")
-    assert alias["target_resource_id"] == ref(endpoint)
-    # DEPLOY-2: the domain resolves to Front Door only once its routes and WAF exist.
-    assert {d.split(".")[0] for d in alias["depends_on"]} == {
-        "azurerm_cdn_frontdoor_route",
-        "azurerm_cdn_frontdoor_custom_domain_association",
-        "azurerm_cdn_frontdoor_security_policy",
-    }
-    assert len(alias["depends_on"]) == 4
-    outputs = stack["output"]
-    assert outputs["dns_name_servers"]["value"] == "${tolist(" + zone + ".name_servers)}"
-    assert outputs["front_door_host"]["value"] == ref(endpoint, "host_name")
-    assert "gateway_public_ip" not in outputs  # clients go through Front Door
-
-
-def test_cdn_without_dns_hands_the_validation_token_to_the_operator_cdn_1(cdn_only) -> None:
-    _, stack = cdn_only
-    assert not resources_of(stack, "azurerm_dns_zone")
-    assert not resources_of(stack, "azurerm_dns_txt_record")
-    domain, body = named(stack, "azurerm_cdn_frontdoor_custom_domain", "domain")
     assert "dns_zone_id" not in body
-    assert stack["output"]["front_door_validation_token"]["value"] == ref(
-        domain, "validation_token"
+    assert body["tls"] == {"certificate_type": "ManagedCertificate", "minimum_tls_version": "TLS12"}
+    endpoint, _ = named(stack, "azurerm_cdn_frontdoor_endpoint", f"fde-{config.prefix}")
+    outputs = stack["output"]
+    assert outputs["front_door_validation_token"]["value"] == ref(domain, "validation_token")
+    assert f"TXT _dnsauth.{config.domain}" in outputs["front_door_validation_token"]["description"]
+    assert outputs["front_door_host"]["value"] == ref(endpoint, "host_name")
+    assert (
+        f"Point {config.domain} at this host (CNAME)" in outputs["front_door_host"]["description"]
     )
+    assert "dns_name_servers" not in outputs
 
 
 def test_both_switches_off_build_no_front_door_and_keep_the_gateway_open() -> None:
@@ -210,8 +222,8 @@ def test_both_switches_off_build_no_front_door_and_keep_the_gateway_open() -> No
     assert "gateway_public_ip" in stack["output"]
 
 
-def test_front_door_and_zone_names_fit_at_the_longest_names_deploy_1() -> None:
-    """DEPLOY-1: the Front Door, WAF (letters and digits only) and zone names at the schema's
+def test_front_door_names_fit_at_the_longest_names_deploy_1() -> None:
+    """DEPLOY-1: the Front Door and WAF (letters and digits only) names at the schema's
     longest app and environment names (tests/stacks/test_longest_names.py builds neither)."""
     app = "a" * APP_MAX_LENGTH
     environment = "e" * ENVIRONMENT_MAX_LENGTH
@@ -225,8 +237,9 @@ def test_front_door_and_zone_names_fit_at_the_longest_names_deploy_1() -> None:
     ("changes", "message"),
     [
         (
-            {"features": {"cdn_enabled": False, "dns_enabled": True}},
-            "features.dns_enabled: true needs features.cdn_enabled: true on Azure",
+            {"features": {"cdn_enabled": True, "dns_enabled": True}},
+            "features.dns_enabled: true, but azure does not build this component: DNS-1 on "
+            "Azure would be Front Door's managed certificate on the apex",
         ),
         (
             {
@@ -254,7 +267,7 @@ def test_front_door_and_zone_names_fit_at_the_longest_names_deploy_1() -> None:
             "services[].route.host: admin.edge.groundwork.example.com with features.cdn_enabled",
         ),
     ],
-    ids=["dns-without-cdn", "self-signed-origin", "second-host"],
+    ids=["dns", "self-signed-origin", "second-host"],
 )
 def test_what_front_door_cannot_serve_is_refused_at_load(
     changes: dict[str, Any], message: str
@@ -265,9 +278,10 @@ def test_what_front_door_cannot_serve_is_refused_at_load(
     assert str(EDGE) in str(error.value)
 
 
-def test_the_gate_passes_with_both_switches_and_reports_cdn_and_dns(tmp_path: Path) -> None:
-    """The cloud (the edge stack, one with the switches off, and the bootstrap) passes the gate
-    with every requirement checked: CDN-1 and DNS-1 pass where on, and are n/a where off."""
+def test_the_gate_passes_with_the_cdn_and_reports_cdn_1(tmp_path: Path) -> None:
+    """The cloud (the edge stack, one with the switch off, and the bootstrap) passes the gate
+    with every requirement checked: CDN-1 passes where on and is n/a where off; DNS-1, refused
+    on Azure, is n/a on both."""
     environments = tmp_path / "environments"
     environments.mkdir()
     (environments / "edge.yaml").write_text(EDGE.read_text())
@@ -297,5 +311,6 @@ def test_the_gate_passes_with_both_switches_and_reports_cdn_and_dns(tmp_path: Pa
         (r["stack"], r["requirement"]): r["status"]
         for r in json.loads(report.read_text())["requirements"]
     }
-    assert requirements["edge", "CDN-1"] == requirements["edge", "DNS-1"] == "pass"
+    assert requirements["edge", "CDN-1"] == "pass"
     assert requirements["off", "CDN-1"] == requirements["off", "DNS-1"] == "n/a"
+    assert requirements["edge", "DNS-1"] == "n/a"
