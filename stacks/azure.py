@@ -245,9 +245,7 @@ class AzureStack(GroundworkStack):
         )
         if front_door is not None:
             # OBS-2: errors Front Door returns itself never reach the gateway's access log.
-            front_door.alert_on_errors(
-                workspace=logs.workspace, action_group_id=observability.action_group.id
-            )
+            front_door.alert_on_errors(action_group_id=observability.action_group.id)
         Budget(
             self,
             "budget",

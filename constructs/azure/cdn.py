@@ -27,9 +27,8 @@ Satisfies: CDN-1, EDGE-1, EDGE-2, EDGE-3, OBS-2, DEPLOY-2, DEPLOY-4, DEPLOY-5, D
 - EDGE-2 at the edge: a Front Door WAF policy (Prevention) with Microsoft's Default Rule Set
   2.1 and the Bot Manager rule set 1.0, both Block (DRS 2.x scores anomalies and blocks on
   the score; hashicorp/terraform-provider-azurerm #18480, #19095), and a per-client-IP rate
-  limit of `edge.rate_limit_per_minute`, counted over five minutes at five times that rate
-  (Front Door counts per socket IP and per edge server, and a one-minute count below about 200
-  lets requests through:
+  limit of `edge.rate_limit_per_minute` per socket address over one minute (Front Door counts
+  per edge server, so below about 200 a minute some requests above it get through:
   https://learn.microsoft.com/azure/web-application-firewall/afds/waf-front-door-rate-limit),
   attached to the custom domain by a security policy. The gateway behind it, which sees Front
   Door's addresses, no longer rate-limits by IP.
@@ -94,11 +93,10 @@ from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
     MonitorDiagnosticSettingEnabledLog,
     MonitorDiagnosticSettingEnabledMetric,
 )
-from cdktf_cdktf_provider_azurerm.monitor_scheduled_query_rules_alert_v2 import (
-    MonitorScheduledQueryRulesAlertV2,
-    MonitorScheduledQueryRulesAlertV2Action,
-    MonitorScheduledQueryRulesAlertV2Criteria,
-    MonitorScheduledQueryRulesAlertV2CriteriaFailingPeriods,
+from cdktf_cdktf_provider_azurerm.monitor_metric_alert import (
+    MonitorMetricAlert,
+    MonitorMetricAlertAction,
+    MonitorMetricAlertCriteria,
 )
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
@@ -107,6 +105,7 @@ from constructs.azure.observability import CRITICAL
 from synth.config import EnvironmentConfig, azure_origin_host
 
 SKU = "Premium_AzureFrontDoor"
+FRONT_DOOR_PROBE_SECONDS = 100  # the origin group's health probe (FrontDoor.serve)
 MANAGED_RULE_SETS = (("Microsoft_DefaultRuleSet", "2.1"), ("Microsoft_BotManagerRuleSet", "1.0"))
 # Front Door compresses only the MIME types it is told to
 # (https://learn.microsoft.com/azure/frontdoor/standard-premium/how-to-compression).
@@ -127,40 +126,32 @@ LOG_CATEGORIES = (
 )
 
 
-# EDGE-2 at the edge: Front Door counts each client per edge server, and a client whose next
-# connection lands on a server that has not refreshed its counter passes; below about 200
-# requests a minute some requests above the threshold get through, and "larger time window
-# sizes (for example, five minutes over one minute) and larger threshold values ... tend to be
-# more accurate" (https://learn.microsoft.com/azure/web-application-firewall/afds/
-# waf-front-door-rate-limit, "Rate limits and Azure Front Door servers"). So the limit is
-# counted over five minutes, at five times the per-minute rate.
-RATE_LIMIT_WINDOW_MINUTES = 5
+# EDGE-2 at the edge: the requirement's limit as written, per client socket address over one
+# minute. Front Door counts each client per edge server, so "some requests above the threshold
+# get through" below about 200 a minute (https://learn.microsoft.com/azure/
+# web-application-firewall/afds/waf-front-door-rate-limit, "Rate limits and Azure Front Door
+# servers"); that page's more accurate form, five minutes at five times the rate, would let one
+# client send 500 requests in the window's first minute (Azure first-apply review), which
+# loosens EDGE-2 by design rather than by the platform's counting. `SocketAddr` is the address
+# of the TCP connection; `RemoteAddr` is taken from X-Forwarded-For, which the client writes.
+RATE_LIMIT_WINDOW_MINUTES = 1
 
 
 def front_door_rate_limit(per_minute: int) -> int:
-    """The Front Door threshold for `edge.rate_limit_per_minute` over the 5-minute window."""
+    """The Front Door threshold for `edge.rate_limit_per_minute` over its 1-minute window."""
     return per_minute * RATE_LIMIT_WINDOW_MINUTES
 
 
 # OBS-2 at the edge: the 5xx ratio of every request Front Door answers, including the errors
 # it returns itself (origin unreachable, origin certificate refused), which never reach the
-# gateway's AGWAccessLogs. Front Door's access log goes only to AzureDiagnostics (category
-# FrontDoorAccessLog, status in `httpStatusCode_s`: "Supported logs for Microsoft.Cdn/
-# profiles", https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/
-# microsoft-cdn-profiles-logs). AzureDiagnostics and its `_s` columns exist only once a row
-# has arrived, and a rule whose query names a missing table is refused at create ("Failed to
-# resolve table or column expression named 'AzureDiagnostics'", CDCgov/prime-reportstream
-# #11773; azurerm's skip_query_validation is not reliable, hashicorp/terraform-provider-azurerm
-# #28293). So the query is a fuzzy union with an empty leg of the columns it reads: a union
-# with `isfuzzy=true` ignores a leg it cannot resolve as long as one resolves
-# (https://learn.microsoft.com/kusto/query/union-operator).
-FRONT_DOOR_5XX_QUERY = """union isfuzzy=true
-    (datatable(ResourceProvider: string, Category: string, httpStatusCode_s: string)[]),
-    AzureDiagnostics
-| where ResourceProvider == "MICROSOFT.CDN" and Category == "FrontDoorAccessLog"
-| summarize total = count(), errors = countif(toint(httpStatusCode_s) >= 500)
-| where total > 0
-| extend error_percent = 100.0 * errors / total"""
+# gateway's AGWAccessLogs. A platform metric of the profile, `Percentage5XX` ("the percentage of
+# all the client requests for which the response status code is 5XX", Average;
+# https://learn.microsoft.com/azure/azure-monitor/reference/supported-metrics/
+# microsoft-cdn-profiles-metrics), exists from the profile's creation, unlike a log query on
+# AzureDiagnostics, whose table exists only once a row has arrived and whose workaround (a
+# `union`) log search alerts do not support ("Optimize log search alert queries",
+# MicrosoftDocs/azure-monitor-docs alerts-log-query.md; Azure first-apply review).
+FRONT_DOOR_5XX_METRIC = ("Microsoft.Cdn/profiles", "Percentage5XX")
 FRONT_DOOR_5XX_ALERT = "front-door-5xx-rate"
 
 
@@ -228,7 +219,7 @@ class FrontDoor(Construct):
                     rate_limit_threshold=front_door_rate_limit(config.edge.rate_limit_per_minute),
                     match_condition=[
                         CdnFrontdoorFirewallPolicyCustomRuleMatchCondition(
-                            match_variable="RemoteAddr",
+                            match_variable="SocketAddr",
                             operator="IPMatch",
                             negation_condition=False,
                             # every client; Front Door counts per client IP
@@ -272,7 +263,12 @@ class FrontDoor(Construct):
                 # app stays EDGE-4's GET (constructs/azure/edge.py).
                 request_type="HEAD",
                 path=root.health.path,
-                interval_in_seconds=root.health.interval_seconds,
+                # Every Front Door edge location probes each origin on its own, so a short
+                # interval multiplies into a steady load of WAF-inspected, logged requests on
+                # the gateway and app ("Health probes", same page); with the one origin here the
+                # probe only reports health (a sole unhealthy origin still gets traffic), and
+                # the gateway's own probe keeps EDGE-4's 10 s. 100 s keeps that report useful.
+                interval_in_seconds=FRONT_DOOR_PROBE_SECONDS,
             ),
         )
         # Front Door sends the origin's host name as SNI and checks the gateway's certificate
@@ -374,33 +370,29 @@ class FrontDoor(Construct):
             enabled_metric=[MonitorDiagnosticSettingEnabledMetric(category="AllMetrics")],
         )
 
-    def alert_on_errors(self, *, workspace: LogAnalyticsWorkspace, action_group_id: str) -> None:
-        """OBS-2: the 5xx alert on Front Door's access log, with the gateway's severity,
+    def alert_on_errors(self, *, action_group_id: str) -> None:
+        """OBS-2: the 5xx alert on Front Door's own metric, with the gateway's severity,
         threshold (1 %) and action group (constructs/azure/observability.py `http-5xx-rate`)."""
         config = self._config
-        MonitorScheduledQueryRulesAlertV2(
+        namespace, metric = FRONT_DOOR_5XX_METRIC
+        MonitorMetricAlert(
             self,
             FRONT_DOOR_5XX_ALERT,
             name=f"{config.prefix}-{FRONT_DOOR_5XX_ALERT}",
             description="More than 1 % of requests answered with 5xx at Front Door",
-            location=self._resource_group.location,
             resource_group_name=self._resource_group.name,
-            scopes=[workspace.id],
+            scopes=[self.profile.id],
             severity=CRITICAL,
-            evaluation_frequency="PT5M",
-            window_duration="PT5M",
+            frequency="PT1M",
+            window_size="PT5M",
             criteria=[
-                MonitorScheduledQueryRulesAlertV2Criteria(
-                    query=FRONT_DOOR_5XX_QUERY,
+                MonitorMetricAlertCriteria(
+                    metric_namespace=namespace,
+                    metric_name=metric,
+                    aggregation="Average",
                     operator="GreaterThan",
                     threshold=1,
-                    time_aggregation_method="Maximum",
-                    metric_measure_column="error_percent",
-                    failing_periods=MonitorScheduledQueryRulesAlertV2CriteriaFailingPeriods(
-                        minimum_failing_periods_to_trigger_alert=1,
-                        number_of_evaluation_periods=1,
-                    ),
                 )
             ],
-            action=MonitorScheduledQueryRulesAlertV2Action(action_groups=[action_group_id]),
+            action=[MonitorMetricAlertAction(action_group_id=action_group_id)],
         )

@@ -185,12 +185,30 @@ CACHE_ACCESS_ACTIONS = [
 CACHE_ACCESS_API_VERSION = "2025-04-01"  # first stable version with accessPolicyAssignments
 
 # Signs in as the job's identity and PUTs the app identity's access policy assignment on the
-# cache's database (an idempotent create-or-update). Assignment names are [A-Za-z0-9]{1,60}.
+# cache's database (an idempotent create-or-update), then waits for the assignment itself to
+# reach Succeeded: the PUT is asynchronous (201/202), `az rest` does not follow the operation
+# (Azure/azure-cli#32141), and a job that ended at the PUT would let the apply start the app
+# before, or without, its access (the provider's later managed_redis_access_policy_assignment
+# resource polls the same way). Assignment names are [A-Za-z0-9]{1,60}.
 CACHE_ACCESS_SCRIPT = r"""set -eu
 az login --identity --client-id "$AZURE_CLIENT_ID" --allow-no-subscriptions >/dev/null
-url="https://management.azure.com$DATABASE_ID/accessPolicyAssignments/app"
+url="https://management.azure.com$DATABASE_ID/accessPolicyAssignments/app?api-version=$API_VERSION"
 body='{"properties":{"accessPolicyName":"default","user":{"objectId":"'"$APP_OBJECT_ID"'"}}}'
-az rest --method put --url "$url?api-version=$API_VERSION" --body "$body"
+az rest --method put --url "$url" --body "$body" --output none
+tries=0
+while :; do
+  state=$(az rest --method get --url "$url" --query properties.provisioningState --output tsv)
+  case "$state" in
+    Succeeded) echo "access policy assignment Succeeded"; exit 0 ;;
+    Failed|Canceled) echo "access policy assignment $state" >&2; exit 1 ;;
+  esac
+  tries=$((tries + 1))
+  if [ "$tries" -ge 60 ]; then
+    echo "access policy assignment still $state after 10 minutes" >&2
+    exit 1
+  fi
+  sleep 10
+done
 """
 
 # Drains the rotation queue. A near-expiry event of any member of a generated secret's group
@@ -511,7 +529,9 @@ class Jobs(Construct):
                 self,
                 f"cache-access{suffix}",
                 name=global_name(config, f"caj-cache{suffix}", max_length=32),
-                timeout_seconds=300,
+                # The script polls the assignment for up to 10 minutes (CACHE_ACCESS_SCRIPT),
+                # within the apply step's 20-minute wait (steps.WAIT_SECONDS).
+                timeout_seconds=900,
                 identity_id=self.cache_access_identity.id,
                 cron=None,  # started by the apply (below), not on a schedule
                 container="cache-access",

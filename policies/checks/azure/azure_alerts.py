@@ -9,9 +9,10 @@ query reads its logs; the others are the environment's.
 Behind Azure Front Door (CDN-1) the gateway's access log misses the errors Front Door returns
 itself (origin unreachable, origin certificate refused), so a stack with a Front Door profile
 also needs `front-door-5xx-rate` (constructs/azure/cdn.py): critical, over 1 %, to the same
-action group, reading Front Door's access log (category `FrontDoorAccessLog`,
-https://learn.microsoft.com/azure/azure-monitor/reference/supported-logs/
-microsoft-cdn-profiles-logs)."""
+action group, on the profile's `Percentage5XX` metric (namespace Microsoft.Cdn/profiles,
+https://learn.microsoft.com/azure/azure-monitor/reference/supported-metrics/
+microsoft-cdn-profiles-metrics), which exists from the profile's creation; a log query would
+need a table that a fresh workspace does not have yet."""
 
 from typing import Any
 
@@ -27,9 +28,9 @@ EXPECTED = {
     "app-cpu": (2, 80),
     "app-memory": (2, 85),
 }
-# With a Front Door profile: the 5xx alert on its access log (name -> severity, threshold).
+# With a Front Door profile: the 5xx alert on its metric (name -> severity, threshold).
 FRONT_DOOR_EXPECTED = {"front-door-5xx-rate": (0, 1)}
-FRONT_DOOR_LOG = "FrontDoorAccessLog"
+FRONT_DOOR_METRIC = ("Microsoft.Cdn/profiles", "Percentage5XX")
 # One per Container App: whose scope (metric) or query (logs) names the app.
 PER_APP = ("failed-logins", "app-cpu", "app-memory")
 
@@ -72,6 +73,10 @@ class AzureAlerts(GroundworkCheck):
                     if segment == name or (name in PER_APP and segment.startswith(f"{name}-")):
                         alerts.setdefault(name, []).append(alert)
         apps = [f"azurerm_container_app.{n}" for n in stack.resources("azurerm_container_app")]
+        profiles = {
+            f"azurerm_cdn_frontdoor_profile.{n}"
+            for n in stack.resources("azurerm_cdn_frontdoor_profile")
+        }
         verdicts = []
         for name, (severity, threshold) in expected.items():
             found = alerts.get(name, [])
@@ -97,9 +102,14 @@ class AzureAlerts(GroundworkCheck):
                 if alert.get("enabled") is False:
                     verdicts.append(Verdict.failed(f"{name} is disabled"))
                 if name in FRONT_DOOR_EXPECTED and not any(
-                    FRONT_DOOR_LOG in str(c.get("query", "")) for c in blocks(alert, "criteria")
+                    (c.get("metric_namespace"), c.get("metric_name")) == FRONT_DOOR_METRIC
+                    and address_of(scope) in profiles
+                    for c in blocks(alert, "criteria")
+                    for scope in alert.get("scopes") or []
                 ):
-                    verdicts.append(Verdict.failed(f"{name} does not read {FRONT_DOOR_LOG}"))
+                    verdicts.append(
+                        Verdict.failed(f"{name} does not watch a profile's {FRONT_DOOR_METRIC[1]}")
+                    )
         return combine(verdicts or [Verdict.passed(f"{len(expected)} OBS-2 alerts")])
 
 

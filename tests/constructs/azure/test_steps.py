@@ -82,3 +82,52 @@ def test_outside_actions_the_step_uses_the_operators_sign_in(tmp_path: Path) -> 
 def test_a_failed_execution_fails_the_step(tmp_path: Path, status: str) -> None:
     code, _ = run_step(tmp_path, in_actions=False, status=status)
     assert code == 1
+
+
+FAKE_AZ_CACHE = """#!/bin/sh
+echo "az $*" >> "$CALLS"
+case "$*" in
+  "rest --method get"*)
+    n=$(wc -l < "$CALLS")
+    if [ "$n" -ge 5 ]; then echo "$FINAL"; else echo Updating; fi ;;
+esac
+"""
+
+
+@pytest.mark.parametrize(("final", "code"), [("Succeeded", 0), ("Failed", 1)])
+def test_the_cache_access_job_waits_for_the_assignment_to_finish(
+    tmp_path: Path, final: str, code: int
+) -> None:
+    """The access-policy PUT is asynchronous and `az rest` does not follow it
+    (Azure/azure-cli#32141): the job polls the assignment until it succeeds, and fails with it,
+    so the apply never starts an app whose cache access is still pending or failed."""
+    from constructs.azure.jobs import CACHE_ACCESS_SCRIPT
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "az").write_text(FAKE_AZ_CACHE)
+    (bin_dir / "az").chmod(0o755)
+    (bin_dir / "sleep").write_text("#!/bin/sh\n")
+    (bin_dir / "sleep").chmod(0o755)
+    calls = tmp_path / "calls"
+    calls.touch()
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "CALLS": str(calls),
+        "FINAL": final,
+        "AZURE_CLIENT_ID": "11111111-1111-1111-1111-111111111111",
+        "DATABASE_ID": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Cache/"
+        "redisEnterprise/redis/databases/default",
+        "API_VERSION": "2025-04-01",
+        "APP_OBJECT_ID": "33333333-3333-3333-3333-333333333333",
+    }
+    assert "${" not in CACHE_ACCESS_SCRIPT
+    result = subprocess.run(
+        ["/bin/sh", "-c", CACHE_ACCESS_SCRIPT], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == code, result.stderr
+    lines = calls.read_text().splitlines()
+    assert lines[0].startswith("az login --identity")
+    assert lines[1].startswith("az rest --method put ")
+    assert [line for line in lines[2:] if not line.startswith("az rest --method get ")] == []
+    assert len(lines) == 5  # two polls said Updating, the third gave the final state
