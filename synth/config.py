@@ -185,6 +185,34 @@ def _pinned_image(value: str) -> str:
     return value
 
 
+# CDN-1 on GCP: a URL map path pattern for a cached path: one or more segments ending in `/*`
+# (a URL map path rule's `*` is allowed only at the end, after a `/`: PathRule.paths,
+# https://cloud.google.com/compute/docs/reference/rest/v1/urlMaps). `/*` itself, every path,
+# is never a cached one: the rest of the app is served uncached.
+_GCP_CACHED_PATH = r"^(/[A-Za-z0-9._~-]+)+/\*$"
+# At most as many patterns as a Front Door route takes (`FRONT_DOOR_PATTERNS_PER_ROUTE`), so
+# one `cached_paths` list means the same on both clouds that build CDN-1 by path.
+GCP_CACHED_PATHS_MAX = 25
+
+
+class GcpCdnConfig(Strict):
+    """CDN-1 on GCP (`features.cdn_enabled`): the paths Cloud CDN caches; the URL map sends
+    them to a backend service with Cloud CDN on, and every other path to one with it off."""
+
+    cached_paths: Annotated[
+        list[Annotated[str, Field(pattern=_GCP_CACHED_PATH)]],
+        Field(min_length=1, max_length=GCP_CACHED_PATHS_MAX),
+    ] = Field(default_factory=lambda: ["/static/*", "/assets/*"])
+
+    @field_validator("cached_paths")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        repeated = sorted({path for path in value if value.count(path) > 1})
+        if repeated:
+            raise ValueError(f"lists {', '.join(repeated)} more than once")
+        return value
+
+
 class GcpConfig(Strict):
     project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
     region: GcpRegion
@@ -225,6 +253,8 @@ class GcpConfig(Strict):
     ssl_certificate: Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")] | None = (
         None
     )
+
+    cdn: GcpCdnConfig = Field(default_factory=GcpCdnConfig)  # CDN-1
 
     _distinct = field_validator("replica_region")(_differs_from("region"))
 

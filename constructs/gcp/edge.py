@@ -16,20 +16,27 @@
   prefix (`url_routes`), the `/` service on the domain being the default; the certificate
   covers the domain and every route host (`route_hosts`). Internal services get no backend.
 
-CDN-1 (`features.cdn_enabled`): Cloud CDN on each routed service's backend service, which is
-supported for serverless NEG backends of the global external Application Load Balancer
-(https://cloud.google.com/cdn/docs/setting-up-cdn-with-serverless). `cdn_policy` (`cdn_policy`
-below) caches static content only: CACHE_ALL_STATIC caches responses whose Content-Type is a
-static one (CSS, JavaScript, images, fonts, media: https://cloud.google.com/cdn/docs/
-caching#static) or that the origin itself marks cacheable, and never one marked `private`,
-`no-store` or `no-cache` or carrying `Set-Cookie` (https://cloud.google.com/cdn/docs/
-caching#non-cacheable), so HTML and JSON from the app reach it every time unless it says
-otherwise; FORCE_CACHE_ALL would cache private responses and is refused by CKV_GW_CDN_40.
-No path list is configured: which responses are static is the Content-Type the app sends,
-so a new asset path needs no stack change. TTLs are bounded (an hour by default, a day at
-most), negative caching only for 404 and 410, for a minute, so a missing asset that is then
-deployed is served within a minute. The cache key is protocol, host and full query string (a
-`?v=` cache-buster gets its own entry); no signed URLs: the cached content is public.
+CDN-1 (`features.cdn_enabled`): Cloud CDN for the static paths only, `gcp.cdn.cached_paths`
+(default `/static/*`, `/assets/*`, as on Azure). Cloud CDN caches per backend service,
+whatever path reaches it, and it caches error responses "even in the absence of valid cache
+directives" (https://cloud.google.com/cdn/docs/caching), so a CDN on the backend that serves
+the API would cache JSON errors and static-typed per-user responses for everyone. So each
+service that serves a cached path (`cached_routes`: the one the path would reach without the
+CDN) gets a second backend service `<prefix>[-<service>]-cdn` with Cloud CDN on, behind a
+serverless NEG of its own for the same Cloud Run service (serverless NEGs are supported
+origins of the global external Application Load Balancer's Cloud CDN:
+https://cloud.google.com/cdn/docs/setting-up-cdn-with-serverless); the URL map sends the
+cached paths, on every routed host, to it, and every other path, the defaults included, to
+the service's `-run` backend with Cloud CDN off, unchanged from a stack without the switch.
+`cdn_policy` (`cdn_policy` below) caches static content only within those paths:
+CACHE_ALL_STATIC caches responses whose Content-Type is a static one or that the origin marks
+cacheable, never one marked `private`, `no-store` or `no-cache` or carrying `Set-Cookie`
+(https://cloud.google.com/cdn/docs/caching#non-cacheable); a request carrying
+`Authorization` bypasses the cache; FORCE_CACHE_ALL would cache private responses and
+USE_ORIGIN_HEADERS takes no TTL bounds (hashicorp/terraform-provider-google#18860), both
+refused by CKV_GW_CDN_40. TTLs are bounded (an hour by default, a day at most), negative
+caching only for 404 and 410, for a minute. The cache key is protocol, host and full query
+string (a `?v=` cache-buster gets its own entry); no signed URLs: the cached content is public.
 The WAF stays on the backend service: Cloud Armor backend policies (the preconfigured WAF
 rules, the rate-based ban) are evaluated for every request that goes to the origin, i.e.
 every cache miss and every dynamic request; a cache hit is answered at the edge before the
@@ -73,6 +80,7 @@ from cdktf_cdktf_provider_google.compute_backend_service import (
     ComputeBackendService,
     ComputeBackendServiceBackend,
     ComputeBackendServiceCdnPolicy,
+    ComputeBackendServiceCdnPolicyBypassCacheOnRequestHeaders,
     ComputeBackendServiceCdnPolicyCacheKeyPolicy,
     ComputeBackendServiceCdnPolicyNegativeCachingPolicy,
     ComputeBackendServiceLogConfig,
@@ -156,15 +164,23 @@ BAN_SECONDS = 300
 CDN_DEFAULT_TTL = 3600
 CDN_CLIENT_TTL = 3600
 CDN_MAX_TTL = 86400
-# Negative caching: only "not found" and "gone", for a minute (Cloud CDN's own default caches
-# 404 for 120 s and redirects for 10 minutes: https://cloud.google.com/cdn/docs/using-negative-
-# caching). With a policy listed, Cloud CDN applies no default negative caching to other codes
-# (the provider's google_compute_backend_service page, `negative_caching_policy`).
+# Negative caching: only "not found" and "gone", for a minute, and only on the cached paths
+# (the CDN backend serves nothing else): a missing asset is asked of the origin once a minute
+# per cache, not once per request, and one deployed later is served within a minute. Cloud
+# CDN's own default caches 404 for 120 s and redirects for 10 minutes
+# (https://cloud.google.com/cdn/docs/using-negative-caching); with a policy listed, it applies
+# no default negative caching to other codes (the provider's google_compute_backend_service
+# page, `negative_caching_policy`), so no other error, a 5xx or an API's 403, is ever cached.
 CDN_NEGATIVE_TTLS = {404: 60, 410: 60}
+# A request carrying credentials is never answered from the cache, even on a cached path
+# ("The presence of such a header overrides the cache_mode setting": Compute API,
+# BackendService.cdnPolicy.bypassCacheOnRequestHeaders,
+# https://cloud.google.com/compute/docs/reference/rest/v1/backendServices).
+CDN_BYPASS_HEADERS = ("Authorization",)
 
 
 def cdn_policy() -> ComputeBackendServiceCdnPolicy:
-    """Cloud CDN for static content only (CDN-1; the module docstring says why each value)."""
+    """Cloud CDN for the cached paths (CDN-1; the module docstring says why each value)."""
     return ComputeBackendServiceCdnPolicy(
         cache_mode="CACHE_ALL_STATIC",
         default_ttl=CDN_DEFAULT_TTL,
@@ -174,6 +190,10 @@ def cdn_policy() -> ComputeBackendServiceCdnPolicy:
         negative_caching_policy=[
             ComputeBackendServiceCdnPolicyNegativeCachingPolicy(code=code, ttl=ttl)
             for code, ttl in CDN_NEGATIVE_TTLS.items()
+        ],
+        bypass_cache_on_request_headers=[
+            ComputeBackendServiceCdnPolicyBypassCacheOnRequestHeaders(header_name=header)
+            for header in CDN_BYPASS_HEADERS
         ],
         cache_key_policy=ComputeBackendServiceCdnPolicyCacheKeyPolicy(
             include_protocol=True, include_host=True, include_query_string=True
@@ -189,8 +209,42 @@ def route_hosts(config: EnvironmentConfig) -> list[str]:
     return [config.domain, *sorted(hosts - {config.domain})]
 
 
+def _owner(path: str, paths: dict[str, str], fallback: str) -> str:
+    """The service a request for `path` reaches: the longest route prefix that is a whole-
+    segment prefix of it (a path matcher serves "the longest-matched rule": PathMatcher,
+    https://cloud.google.com/compute/docs/reference/rest/v1/urlMaps), else `fallback`."""
+    matching = [p for p in paths if p == "/" or path == p or path.startswith(f"{p}/")]
+    return paths[max(matching, key=len)] if matching else fallback
+
+
+def cached_routes(config: EnvironmentConfig) -> dict[str, dict[str, str]]:
+    """CDN-1: for each routed host, each of `gcp.cdn.cached_paths` and the service that
+    serves it there (the one the path would reach without the CDN). Empty with the switch off."""
+    if not config.features.cdn_enabled:
+        return {}
+    by_host = _services_by_host(config)
+    default = by_host[config.domain]["/"]
+    return {
+        host: {
+            pattern: _owner(pattern.removesuffix("/*"), paths, paths.get("/", default))
+            for pattern in config.gcp.cdn.cached_paths
+        }
+        for host, paths in by_host.items()
+    }
+
+
+def _services_by_host(config: EnvironmentConfig) -> dict[str, dict[str, str]]:
+    """host -> {path prefix: service name} for every routed service."""
+    by_host: dict[str, dict[str, str]] = {}
+    for spec in config.services:
+        if spec.route is not None:
+            host = spec.route.host or config.domain
+            by_host.setdefault(host, {})[spec.route.path_prefix] = spec.name
+    return by_host
+
+
 def url_routes(
-    config: EnvironmentConfig, backends: dict[str, str]
+    config: EnvironmentConfig, backends: dict[str, str], cdn_backends: dict[str, str]
 ) -> tuple[str, list[ComputeUrlMapHostRule], list[ComputeUrlMapPathMatcher]]:
     """APP-7 routes as the URL map's (default service, host rules, path matchers).
 
@@ -199,30 +253,45 @@ def url_routes(
     is its own `/` service (else the domain's); a path prefix matches whole segments, as
     `<prefix>` and `<prefix>/*` (a URL map path rule's `*` is allowed only at the end after
     a `/`: https://cloud.google.com/load-balancing/docs/url-map-concepts#wildcards-regx-dynamic).
-    Today's single service on `/` gives no host rule at all, as before."""
-    routed = [s for s in config.services if s.route is not None]
-    by_host: dict[str, dict[str, str]] = {}
-    for spec in routed:
-        assert spec.route is not None
-        host = spec.route.host or config.domain
-        by_host.setdefault(host, {})[spec.route.path_prefix] = backends[spec.name]
-    default = by_host[config.domain]["/"]
+    Today's single service on `/` gives no host rule at all, as before.
+
+    CDN-1 (`cdn_backends`, service name -> its backend with Cloud CDN on): every routed host
+    gets a path matcher, in which each cached path goes to the CDN backend of the service
+    that serves it (`cached_routes`); a longer route prefix under a cached path still wins
+    (longest match), so only the cached paths themselves reach a CDN backend, and every
+    other path, the defaults included, a backend with Cloud CDN off."""
+    by_host = _services_by_host(config)
+    cached = cached_routes(config) if cdn_backends else {}
+    default = backends[by_host[config.domain]["/"]]
     host_rules, matchers = [], []
     for index, (host, paths) in enumerate(sorted(by_host.items())):
-        if host == config.domain and set(paths) == {"/"}:
+        if host == config.domain and set(paths) == {"/"} and not cached:
             continue
         matcher = f"routes-{index}"
         host_rules.append(ComputeUrlMapHostRule(hosts=[host], path_matcher=matcher))
+        patterns = set(cached.get(host, {}))
+        rules = [
+            ComputeUrlMapPathMatcherPathRule(
+                # A route prefix that is itself a cached path keeps its exact path here; its
+                # `/*` is the cached rule's (one pattern may appear in one rule only).
+                paths=[p for p in (prefix, f"{prefix}/*") if p not in patterns],
+                service=backends[name],
+            )
+            for prefix, name in sorted(paths.items())
+            if prefix != "/"
+        ]
+        owners: dict[str, list[str]] = {}
+        for pattern, name in cached.get(host, {}).items():
+            owners.setdefault(name, []).append(pattern)
+        rules += [
+            ComputeUrlMapPathMatcherPathRule(paths=sorted(owned), service=cdn_backends[name])
+            for name, owned in sorted(owners.items())
+        ]
         matchers.append(
             ComputeUrlMapPathMatcher(
                 name=matcher,
-                default_service=paths.get("/", default),
-                path_rule=[
-                    ComputeUrlMapPathMatcherPathRule(paths=[prefix, f"{prefix}/*"], service=service)
-                    for prefix, service in sorted(paths.items())
-                    if prefix != "/"
-                ]
-                or None,
+                default_service=backends[paths["/"]] if "/" in paths else default,
+                path_rule=rules or None,
             )
         )
     return default, host_rules, matchers
@@ -314,39 +383,51 @@ class Edge(Construct):
         # route) get none, so the load balancer cannot reach them (their ingress is
         # internal-and-load-balancer only, which from outside means this load balancer).
         backends: dict[str, str] = {}
+        cdn_backends: dict[str, str] = {}
+        # CDN-1: the services that serve a cached path get a second backend, Cloud CDN on.
+        caching = {name for paths in cached_routes(config).values() for name in paths.values()}
         for svc in services:
             if svc.spec.route is None:
                 continue
             suffix = "" if svc.spec.name == DEFAULT_SERVICE_NAME else f"-{svc.spec.name}"
-            neg = ComputeRegionNetworkEndpointGroup(
-                self,
-                f"neg{suffix}",
-                name=f"{prefix}{suffix}-run",
-                region=config.gcp.region,
-                network_endpoint_type="SERVERLESS",
-                cloud_run=ComputeRegionNetworkEndpointGroupCloudRun(service=svc.name),
-            )
+            common = {
+                "load_balancing_scheme": "EXTERNAL_MANAGED",
+                "protocol": "HTTPS",
+                "security_policy": policy.id,  # EDGE-2: every request that reaches the origin
+                "log_config": ComputeBackendServiceLogConfig(enable=True, sample_rate=1),  # EDGE-3
+            }
+            # Cloud CDN off: dynamic and per-user responses are never cached.
             backend = ComputeBackendService(
                 self,
                 f"backend{suffix}",
                 name=f"{prefix}{suffix}-run",
-                load_balancing_scheme="EXTERNAL_MANAGED",
-                protocol="HTTPS",
-                backend=[ComputeBackendServiceBackend(group=neg.id)],
-                security_policy=policy.id,  # EDGE-2: every request that reaches the origin
-                log_config=ComputeBackendServiceLogConfig(enable=True, sample_rate=1),  # EDGE-3
-                # CDN-1: only with the switch on (None leaves the JSON as it was).
-                enable_cdn=True if config.features.cdn_enabled else None,
-                cdn_policy=cdn_policy() if config.features.cdn_enabled else None,
+                backend=[ComputeBackendServiceBackend(group=self._neg(config, svc, suffix, "run"))],
+                **common,
             )
             backends[svc.spec.name] = backend.id
+            if svc.spec.name in caching:
+                # The CDN backend gets a serverless NEG of its own for the same service: the
+                # serverless NEG docs describe one backend service per NEG, so the stack does
+                # not rely on sharing one (a NEG is free, and each backend stays replaceable).
+                cdn_backend = ComputeBackendService(
+                    self,
+                    f"cdn-backend{suffix}",
+                    name=f"{prefix}{suffix}-cdn",
+                    backend=[
+                        ComputeBackendServiceBackend(group=self._neg(config, svc, suffix, "cdn"))
+                    ],
+                    enable_cdn=True,
+                    cdn_policy=cdn_policy(),
+                    **common,
+                )
+                cdn_backends[svc.spec.name] = cdn_backend.id
         address = ComputeGlobalAddress(
             self, "address", name=f"{prefix}-lb", address_type="EXTERNAL", ip_version="IPV4"
         )
         self.ip_address = address.address
         self.ds_record: str | None = None  # DNS-1: set by `_own_zone`
 
-        default, host_rules, matchers = url_routes(config, backends)
+        default, host_rules, matchers = url_routes(config, backends, cdn_backends)
         https_map = ComputeUrlMap(
             self,
             "https-map",
@@ -392,6 +473,19 @@ class Edge(Construct):
                 ip_protocol="TCP",
                 load_balancing_scheme="EXTERNAL_MANAGED",
             )
+
+    def _neg(self, config: EnvironmentConfig, svc: Service, suffix: str, role: str) -> str:
+        """A serverless NEG `<prefix><suffix>-<role>` for `svc` (construct `neg<suffix>` for
+        the uncached backend, as before; `cdn-neg<suffix>` for the CDN one)."""
+        neg = ComputeRegionNetworkEndpointGroup(
+            self,
+            f"neg{suffix}" if role == "run" else f"{role}-neg{suffix}",
+            name=f"{config.prefix}{suffix}-{role}",
+            region=config.gcp.region,
+            network_endpoint_type="SERVERLESS",
+            cloud_run=ComputeRegionNetworkEndpointGroupCloudRun(service=svc.name),
+        )
+        return neg.id
 
     def _certificate(self, config: EnvironmentConfig, address: ComputeGlobalAddress) -> str:
         """The certificate the HTTPS proxy serves (DEPLOY-5: never one that cannot provision)."""

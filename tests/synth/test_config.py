@@ -772,3 +772,29 @@ def test_gcp_dns_needs_a_parent_zone_and_a_managed_certificate(tmp_path: Path) -
     message = error_of(tmp_path, "dev", data)
     assert "gcp.dns_zone: None, but features.dns_enabled creates the zone of" in message
     assert "gcp.ssl_certificate: mine, but features.dns_enabled serves a Google-managed" in message
+
+
+# CDN-1 on GCP: the paths Cloud CDN caches (gcp.cdn.cached_paths), the same defaults as Azure.
+def test_gcp_cloud_cdn_caches_static_and_assets_by_default() -> None:
+    config = parse_environment("dev", shipped("dev"), source="dev.yaml")
+    assert config.gcp.cdn.cached_paths == ["/static/*", "/assets/*"]
+
+
+@pytest.mark.parametrize(
+    ("paths", "problem"),
+    [
+        (["/static"], "String should match pattern"),  # a cached pattern ends in /*
+        (["/*"], "String should match pattern"),  # every path: the API would be cached
+        (["/static/*.js"], "String should match pattern"),  # `*` only at the end, after `/`
+        (["/static/*", "/static/*"], "lists /static/* more than once"),
+        ([], "at least 1 item"),
+        ([f"/p{i}/*" for i in range(26)], "at most 25 items"),
+    ],
+)
+def test_gcp_cached_paths_are_url_map_path_patterns(
+    tmp_path: Path, paths: list[str], problem: str
+) -> None:
+    data = shipped("dev")
+    data["gcp"] = {**data["gcp"], "cdn": {"cached_paths": paths}}
+    message = error_of(tmp_path, "dev", data)
+    assert "gcp.cdn.cached_paths" in message and problem in message, message
