@@ -421,6 +421,16 @@ class Edge(Construct):
                     **common,
                 )
                 cdn_backends[svc.spec.name] = cdn_backend.id
+                waive(
+                    cdn_backend,
+                    "CKV_GW_EDGE_41",
+                    reason="Cloud Armor backend policies do not judge Cloud CDN cache hits "
+                    "(https://cloud.google.com/armor/docs/security-policy-overview), so the WAF "
+                    "and the per-IP rate limit apply to the cached static paths on misses only; "
+                    "edge policies take neither rule, and every other path stays uncached.",
+                    owner=waivers.OWNER,
+                    expires=waivers.EXPIRES,
+                )
         address = ComputeGlobalAddress(
             self, "address", name=f"{prefix}-lb", address_type="EXTERNAL", ip_version="IPV4"
         )
