@@ -253,6 +253,19 @@ class GcpConfig(Strict):
     ssl_certificate: Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")] | None = (
         None
     )
+    # DEPLOY-5, DNS-1: the project that holds `dns_zone`. The stack reads the zone there and
+    # writes its records there (the domain's A records, or with features.dns_enabled the NS
+    # delegation); a parent zone the internet resolves is usually one shared project's, not
+    # each environment's. Default (None): `project`. The deploy identity needs Cloud DNS
+    # write access there: roles/dns.admin on that project, or on the zone alone (the lowest
+    # level it can be granted at: https://cloud.google.com/iam/docs/roles-permissions/dns;
+    # zone-level IAM: https://cloud.google.com/dns/docs/zones/iam-per-resource-zones).
+    dns_project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")] | None = None
+
+    @property
+    def zone_project(self) -> str:
+        """The project of `dns_zone`: `dns_project`, else the environment's own."""
+        return self.dns_project or self.project
 
     cdn: GcpCdnConfig = Field(default_factory=GcpCdnConfig)  # CDN-1
 
@@ -908,6 +921,15 @@ def gcp_edge_problems(config: EnvironmentConfig) -> list[str]:
     """
     if config.cloud != "gcp" or config.role != "workload":
         return []
+    zone_project = config.gcp.zone_project
+    if config.gcp.dns_project is not None and config.gcp.dns_zone is None:
+        # Checked before the rest: a project for a zone that is not named is a typo or a
+        # leftover, and would silently do nothing.
+        return [
+            f"gcp.dns_project: {config.gcp.dns_project}, but gcp.dns_zone is not set; name the "
+            f"zone in {config.gcp.dns_project} that answers for {config.domain} (or its parent), "
+            "or remove gcp.dns_project"
+        ]
     if config.features.dns_enabled:
         # DNS-1: the stack creates the domain's zone, delegated from its parent, and serves a
         # Google-managed certificate for the domain (constructs/gcp/edge.py).
@@ -916,8 +938,8 @@ def gcp_edge_problems(config: EnvironmentConfig) -> list[str]:
             problems.append(
                 "gcp.dns_zone: None, but features.dns_enabled creates the zone of "
                 f"{config.domain}, which resolves only once a parent zone delegates to it; set "
-                f"gcp.dns_zone to the public Cloud DNS managed zone (in {config.gcp.project}) "
-                f"of a parent domain of {config.domain}"
+                f"gcp.dns_zone to the public Cloud DNS managed zone (in gcp.dns_project, "
+                f"default {zone_project}) of a parent domain of {config.domain}"
             )
         if config.gcp.ssl_certificate is not None:
             problems.append(
@@ -931,8 +953,9 @@ def gcp_edge_problems(config: EnvironmentConfig) -> list[str]:
             f"gcp.dns_zone: None leaves the Google-managed certificate for {config.domain} "
             "without the DNS record that points the domain at the load balancer, so it never "
             "provisions and HTTPS never serves (DEPLOY-5); set gcp.dns_zone to the public "
-            f"Cloud DNS managed zone (in {config.gcp.project}) of {config.domain} or its "
-            "parent, or gcp.ssl_certificate to an existing self-managed certificate's name"
+            f"Cloud DNS managed zone (in gcp.dns_project, default {zone_project}) of "
+            f"{config.domain} or its parent, or gcp.ssl_certificate to an existing "
+            "self-managed certificate's name"
         ]
     return []
 

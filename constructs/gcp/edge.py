@@ -65,10 +65,12 @@ which the certificate is created points to a target pool which, itself, points a
 certificate": the provider's google_compute_managed_ssl_certificate page), and once its status
 is PROVISIONING_FAILED_PERMANENTLY it is never retried (Compute API `sslCertificates`,
 `managed.status`). So either the stack writes that A record itself into `gcp.dns_zone`, an
-existing public Cloud DNS zone of the project (read as a data source whose postcondition
-refuses a private zone or one that does not answer for the domain), and the certificate waits
-for the record; or the proxy serves `gcp.ssl_certificate`, a certificate the operator already
-has. A config with neither is refused (synth/config.py, `gcp_edge_problems`).
+existing public Cloud DNS zone of `gcp.dns_project` (default: the environment's project; the
+data source and every record written into the zone name it: CKV_GW_DEPLOY_58), read as a data
+source whose postcondition refuses a private zone or one that does not answer for the domain,
+and the certificate waits for the record; or the proxy serves `gcp.ssl_certificate`, a
+certificate the operator already has. A config with neither is refused (synth/config.py,
+`gcp_edge_problems`).
 
 Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, APP-7, NET-3, CDN-1, DNS-1, DEPLOY-2, DEPLOY-5, DEPLOY-6
 """
@@ -512,10 +514,14 @@ class Edge(Construct):
                 else f'${{self.visibility == "public" && (self.dns_name == "{config.domain}." '
                 f"|| {parent})}}"
             )
+            # The zone lives in `gcp.dns_project` (default: the environment's project); read
+            # it, and write into it, there (an unset `project` means the provider's, i.e. the
+            # environment's, where a shared parent zone does not exist).
             zone = DataGoogleDnsManagedZone(
                 self,
                 "zone",
                 name=config.gcp.dns_zone,
+                project=config.gcp.zone_project,
                 lifecycle=TerraformResourceLifecycle(
                     postcondition=[
                         Postcondition(
@@ -545,6 +551,8 @@ class Edge(Construct):
                         self,
                         "record" if host == config.domain else f"record-{host.replace('.', '-')}",
                         managed_zone=zone_name,
+                        # Into the parent zone's project, or with DNS-1 the stack's own zone.
+                        project=None if own_zone else config.gcp.zone_project,
                         name=f"{host}.",
                         type="A",
                         ttl=300,
@@ -602,6 +610,7 @@ class Edge(Construct):
             self,
             "delegation",
             managed_zone=parent.name,
+            project=config.gcp.zone_project,  # the parent's project, not the environment's
             name=zone.dns_name,
             type="NS",
             ttl=300,

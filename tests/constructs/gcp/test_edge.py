@@ -222,3 +222,40 @@ def test_dns_switch_creates_a_signed_zone_delegated_from_the_parent_dns_1(
     condition = parent["lifecycle"]["postcondition"][0]["condition"]
     assert 'self.dns_name == "dev.groundwork.example.com."' not in condition
     assert "endswith" in condition
+
+
+def edge_in(dns_project: str | None, **features: bool) -> dict[str, Any]:
+    config = load_environment(ROOT / "environments" / "dev.yaml", cloud="gcp")
+    config = config.model_copy(
+        update={
+            "features": config.features.model_copy(update=features),
+            "gcp": config.gcp.model_copy(update={"dns_project": dns_project}),
+        }
+    )
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
+    Edge(stack, "edge", config=config, services=[FakeService("groundwork-dev", config.services[0])])  # type: ignore[list-item]
+    return json.loads(CdktfTesting.synth(stack))
+
+
+@pytest.mark.parametrize(
+    ("dns_project", "zone_project"), [(None, "groundwork-dev"), ("shared-dns", "shared-dns")]
+)
+def test_the_parent_zone_is_read_and_written_in_gcp_dns_project_deploy_5(
+    dns_project: str | None, zone_project: str
+) -> None:
+    # Without DNS-1 the A record goes into gcp.dns_zone, in its project.
+    off = edge_in(dns_project)
+    [zone] = off["data"]["google_dns_managed_zone"].values()
+    assert zone["project"] == zone_project
+    [record] = resources_of(off, "google_dns_record_set")
+    assert (record["type"], record["project"]) == ("A", zone_project)
+    # With DNS-1 the delegation goes there; the A record goes into the stack's own zone, in the
+    # environment's project (the provider's: no project on it).
+    on = edge_in(dns_project, dns_enabled=True)
+    [zone] = on["data"]["google_dns_managed_zone"].values()
+    assert zone["project"] == zone_project
+    records = {r["type"]: r for r in resources_of(on, "google_dns_record_set")}
+    assert records["NS"]["project"] == zone_project
+    assert "project" not in records["A"]
+    assert "google_dns_managed_zone.edge_own-zone" in records["A"]["managed_zone"]
