@@ -77,6 +77,8 @@ Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, APP-7, NET-3, CDN-1, DNS-1, DEPLOY-2,
 
 from __future__ import annotations
 
+from typing import Any
+
 from cdktf import Fn, Postcondition, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_google.compute_backend_service import (
     ComputeBackendService,
@@ -136,6 +138,7 @@ from constructs.gcp.service import Service
 from synth.app import DEFAULT_SERVICE_NAME
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
+from synth.gcp_replacement import replacement_suffix
 
 # EDGE-2: Google's preconfigured WAF rule sets (ModSecurity CRS 3.3), sensitivity 1.
 WAF_RULES = (
@@ -299,6 +302,12 @@ def url_routes(
     return default, host_rules, matchers
 
 
+def _replaceable_name(stem: str, resource_type: str, arguments: dict[str, Any]) -> str:
+    """`<stem>-<8 hex>`: a name that changes with the resource's replacing arguments, for a
+    resource that is replaced while another holds it (synth/gcp_replacement.py)."""
+    return f"{stem}-{replacement_suffix(resource_type, arguments)}"
+
+
 def _match(expression: str) -> ComputeSecurityPolicyRuleMatch:
     return ComputeSecurityPolicyRuleMatch(
         expr=ComputeSecurityPolicyRuleMatchExpr(expression=expression)
@@ -353,12 +362,18 @@ class Edge(Construct):
                 match=_all_ips(),
             ),
         ]
+        # DEPLOY-2: held by every backend service, and replaced when `type` changes; the name
+        # changes with it and the new policy is created before the old one is deleted
+        # (synth/gcp_replacement.py says why).
         policy = ComputeSecurityPolicy(
             self,
             "waf",
-            name=f"{prefix}-waf",
+            name=_replaceable_name(
+                f"{prefix}-waf", "google_compute_security_policy", {"type": "CLOUD_ARMOR"}
+            ),
             description=f"{prefix}: WAF and per-IP rate limit (EDGE-2)",
             type="CLOUD_ARMOR",
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             rule=rules,
             adaptive_protection_config=ComputeSecurityPolicyAdaptiveProtectionConfig(
                 layer7_ddos_defense_config=(
@@ -449,9 +464,16 @@ class Edge(Construct):
             path_matcher=matchers or None,
         )
         self.url_map_name = https_map.name
+        # EDGE-1. DEPLOY-2: held by the HTTPS proxy; replaced only if a description were added
+        # (profile and TLS version update in place), so named and ordered for that.
         ssl_policy = ComputeSslPolicy(
-            self, "tls", name=f"{prefix}-tls", profile="MODERN", min_tls_version="TLS_1_2"
-        )  # EDGE-1
+            self,
+            "tls",
+            name=_replaceable_name(f"{prefix}-tls", "google_compute_ssl_policy", {}),
+            profile="MODERN",
+            min_tls_version="TLS_1_2",
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
         https_proxy = ComputeTargetHttpsProxy(
             self,
             "https-proxy",
@@ -565,11 +587,21 @@ class Edge(Construct):
             # An operator's self-managed certificate, referred to by its self link.
             project, name = config.gcp.project, config.gcp.ssl_certificate
             return f"projects/{project}/global/sslCertificates/{name}"
+        # DEPLOY-2: a managed certificate cannot be updated; a new host or domain replaces it
+        # while the HTTPS proxy holds it, so its name carries a hash of its domains and the
+        # new one is created (and the proxy moved to it) before the old one is deleted
+        # (synth/gcp_replacement.py; hashicorp/terraform-provider-google#6147, #15966).
+        domains = route_hosts(config)
         certificate = ComputeManagedSslCertificate(
             self,
             "certificate",
-            name=f"{config.prefix}-cert",
-            managed=ComputeManagedSslCertificateManaged(domains=route_hosts(config)),
+            name=_replaceable_name(
+                f"{config.prefix}-cert",
+                "google_compute_managed_ssl_certificate",
+                {"managed": {"domains": domains}},
+            ),
+            managed=ComputeManagedSslCertificateManaged(domains=domains),
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             # Provisioning starts at creation; the records it validates against (and, with
             # DNS-1, the delegation that makes them resolve) exist by then.
             depends_on=records or None,

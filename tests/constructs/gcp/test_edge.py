@@ -259,3 +259,33 @@ def test_the_parent_zone_is_read_and_written_in_gcp_dns_project_deploy_5(
     assert records["NS"]["project"] == zone_project
     assert "project" not in records["A"]
     assert "google_dns_managed_zone.edge_own-zone" in records["A"]["managed_zone"]
+
+
+def test_held_immutable_resources_are_replaced_before_deleted_deploy_2(
+    stack: dict[str, Any],
+) -> None:
+    """The certificate, SSL policy and Cloud Armor policy are created before the ones they
+    replace are deleted, under a name that changes with what replaces them."""
+    from synth.gcp_replacement import replacement_suffix
+
+    [certificate] = resources_of(stack, "google_compute_managed_ssl_certificate")
+    assert certificate["lifecycle"]["create_before_destroy"] is True
+    assert certificate["managed"] == {"domains": ["dev.groundwork.example.com"]}
+    suffix = replacement_suffix("google_compute_managed_ssl_certificate", certificate)
+    assert certificate["name"] == f"groundwork-dev-cert-{suffix}"
+    # Another host gives another name: the new certificate can exist beside the old one.
+    other = replacement_suffix(
+        "google_compute_managed_ssl_certificate",
+        {"managed": {"domains": ["dev.groundwork.example.com", "api.dev.groundwork.example.com"]}},
+    )
+    assert other != suffix and len(other) == 8
+    [waf] = resources_of(stack, "google_compute_security_policy")
+    assert waf["lifecycle"]["create_before_destroy"] is True
+    assert waf["name"] == "groundwork-dev-waf-" + replacement_suffix(
+        "google_compute_security_policy", {"type": "CLOUD_ARMOR"}
+    )
+    [tls] = resources_of(stack, "google_compute_ssl_policy")
+    assert tls["lifecycle"]["create_before_destroy"] is True
+    assert tls["name"] == "groundwork-dev-tls-" + replacement_suffix(
+        "google_compute_ssl_policy", {}
+    )
