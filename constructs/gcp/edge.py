@@ -41,10 +41,11 @@ The WAF stays on the backend service: Cloud Armor backend policies (the preconfi
 rules, the rate-based ban) are evaluated for every request that goes to the origin, i.e.
 every cache miss and every dynamic request; a cache hit is answered at the edge before the
 backend policy (https://cloud.google.com/armor/docs/security-policy-overview, "Edge security
-policies"). A cache hit is static content the app already served once through the WAF. An
-edge security policy (CLOUD_ARMOR_EDGE) would see hits too; it is not added: its documented
-use is IP and region filtering of cached content, and this stack's EDGE-2 rules (the
-preconfigured WAF, the rate-based ban) are backend-policy rules.
+policies"). So EDGE-2 does not hold for cache hits of the cached paths: CKV_GW_EDGE_41 fails
+the CDN backend and the backend declares the waiver (below; README, "GCP: EDGE-2 and cache
+hits"). An edge security policy (CLOUD_ARMOR_EDGE) would see hits too; it is not added:
+its documented use is IP and region filtering of cached content, and this stack's EDGE-2
+rules (the preconfigured WAF, the rate-based ban) are backend-policy rules.
 The origin is reachable only through the load balancer: each routed Cloud Run service admits
 `INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER` only (constructs/gcp/service.py).
 
