@@ -193,6 +193,34 @@ def _pinned_image(value: str) -> str:
     return value
 
 
+# CDN-1 on GCP: a URL map path pattern for a cached path: one or more segments ending in `/*`
+# (a URL map path rule's `*` is allowed only at the end, after a `/`: PathRule.paths,
+# https://cloud.google.com/compute/docs/reference/rest/v1/urlMaps). `/*` itself, every path,
+# is never a cached one: the rest of the app is served uncached.
+_GCP_CACHED_PATH = r"^(/[A-Za-z0-9._~-]+)+/\*$"
+# At most as many patterns as a Front Door route takes (`FRONT_DOOR_PATTERNS_PER_ROUTE`), so
+# one `cached_paths` list means the same on both clouds that build CDN-1 by path.
+GCP_CACHED_PATHS_MAX = 25
+
+
+class GcpCdnConfig(Strict):
+    """CDN-1 on GCP (`features.cdn_enabled`): the paths Cloud CDN caches; the URL map sends
+    them to a backend service with Cloud CDN on, and every other path to one with it off."""
+
+    cached_paths: Annotated[
+        list[Annotated[str, Field(pattern=_GCP_CACHED_PATH)]],
+        Field(min_length=1, max_length=GCP_CACHED_PATHS_MAX),
+    ] = Field(default_factory=lambda: ["/static/*", "/assets/*"])
+
+    @field_validator("cached_paths")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        repeated = sorted({path for path in value if value.count(path) > 1})
+        if repeated:
+            raise ValueError(f"lists {', '.join(repeated)} more than once")
+        return value
+
+
 class GcpConfig(Strict):
     project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
     region: GcpRegion
@@ -233,6 +261,21 @@ class GcpConfig(Strict):
     ssl_certificate: Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")] | None = (
         None
     )
+    # DEPLOY-5, DNS-1: the project that holds `dns_zone`. The stack reads the zone there and
+    # writes its records there (the domain's A records, or with features.dns_enabled the NS
+    # delegation); a parent zone the internet resolves is usually one shared project's, not
+    # each environment's. Default (None): `project`. The deploy identity needs Cloud DNS
+    # write access there: roles/dns.admin on that project, or on the zone alone (the lowest
+    # level it can be granted at: https://cloud.google.com/iam/docs/roles-permissions/dns;
+    # zone-level IAM: https://cloud.google.com/dns/docs/zones/iam-per-resource-zones).
+    dns_project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")] | None = None
+
+    @property
+    def zone_project(self) -> str:
+        """The project of `dns_zone`: `dns_project`, else the environment's own."""
+        return self.dns_project or self.project
+
+    cdn: GcpCdnConfig = Field(default_factory=GcpCdnConfig)  # CDN-1
 
     _distinct = field_validator("replica_region")(_differs_from("region"))
 
@@ -923,6 +966,15 @@ def gcp_edge_problems(config: EnvironmentConfig) -> list[str]:
     """
     if config.cloud != "gcp" or config.role != "workload":
         return []
+    zone_project = config.gcp.zone_project
+    if config.gcp.dns_project is not None and config.gcp.dns_zone is None:
+        # Checked before the rest: a project for a zone that is not named is a typo or a
+        # leftover, and would silently do nothing.
+        return [
+            f"gcp.dns_project: {config.gcp.dns_project}, but gcp.dns_zone is not set; name the "
+            f"zone in {config.gcp.dns_project} that answers for {config.domain} (or its parent), "
+            "or remove gcp.dns_project"
+        ]
     if config.features.dns_enabled:
         # DNS-1: the stack creates the domain's zone, delegated from its parent, and serves a
         # Google-managed certificate for the domain (constructs/gcp/edge.py).
@@ -931,8 +983,8 @@ def gcp_edge_problems(config: EnvironmentConfig) -> list[str]:
             problems.append(
                 "gcp.dns_zone: None, but features.dns_enabled creates the zone of "
                 f"{config.domain}, which resolves only once a parent zone delegates to it; set "
-                f"gcp.dns_zone to the public Cloud DNS managed zone (in {config.gcp.project}) "
-                f"of a parent domain of {config.domain}"
+                f"gcp.dns_zone to the public Cloud DNS managed zone (in gcp.dns_project, "
+                f"default {zone_project}) of a parent domain of {config.domain}"
             )
         if config.gcp.ssl_certificate is not None:
             problems.append(
@@ -946,8 +998,9 @@ def gcp_edge_problems(config: EnvironmentConfig) -> list[str]:
             f"gcp.dns_zone: None leaves the Google-managed certificate for {config.domain} "
             "without the DNS record that points the domain at the load balancer, so it never "
             "provisions and HTTPS never serves (DEPLOY-5); set gcp.dns_zone to the public "
-            f"Cloud DNS managed zone (in {config.gcp.project}) of {config.domain} or its "
-            "parent, or gcp.ssl_certificate to an existing self-managed certificate's name"
+            f"Cloud DNS managed zone (in gcp.dns_project, default {zone_project}) of "
+            f"{config.domain} or its parent, or gcp.ssl_certificate to an existing "
+            "self-managed certificate's name"
         ]
     return []
 

@@ -16,28 +16,36 @@
   prefix (`url_routes`), the `/` service on the domain being the default; the certificate
   covers the domain and every route host (`route_hosts`). Internal services get no backend.
 
-CDN-1 (`features.cdn_enabled`): Cloud CDN on each routed service's backend service, which is
-supported for serverless NEG backends of the global external Application Load Balancer
-(https://cloud.google.com/cdn/docs/setting-up-cdn-with-serverless). `cdn_policy` (`cdn_policy`
-below) caches static content only: CACHE_ALL_STATIC caches responses whose Content-Type is a
-static one (CSS, JavaScript, images, fonts, media: https://cloud.google.com/cdn/docs/
-caching#static) or that the origin itself marks cacheable, and never one marked `private`,
-`no-store` or `no-cache` or carrying `Set-Cookie` (https://cloud.google.com/cdn/docs/
-caching#non-cacheable), so HTML and JSON from the app reach it every time unless it says
-otherwise; FORCE_CACHE_ALL would cache private responses and is refused by CKV_GW_CDN_40.
-No path list is configured: which responses are static is the Content-Type the app sends,
-so a new asset path needs no stack change. TTLs are bounded (an hour by default, a day at
-most), negative caching only for 404 and 410, for a minute, so a missing asset that is then
-deployed is served within a minute. The cache key is protocol, host and full query string (a
-`?v=` cache-buster gets its own entry); no signed URLs: the cached content is public.
+CDN-1 (`features.cdn_enabled`): Cloud CDN for the static paths only, `gcp.cdn.cached_paths`
+(default `/static/*`, `/assets/*`, as on Azure). Cloud CDN caches per backend service,
+whatever path reaches it, and it caches error responses "even in the absence of valid cache
+directives" (https://cloud.google.com/cdn/docs/caching), so a CDN on the backend that serves
+the API would cache JSON errors and static-typed per-user responses for everyone. So each
+service that serves a cached path (`cached_routes`: the one the path would reach without the
+CDN) gets a second backend service `<prefix>[-<service>]-cdn` with Cloud CDN on, behind a
+serverless NEG of its own for the same Cloud Run service (serverless NEGs are supported
+origins of the global external Application Load Balancer's Cloud CDN:
+https://cloud.google.com/cdn/docs/setting-up-cdn-with-serverless); the URL map sends the
+cached paths, on every routed host, to it, and every other path, the defaults included, to
+the service's `-run` backend with Cloud CDN off, unchanged from a stack without the switch.
+`cdn_policy` (`cdn_policy` below) caches static content only within those paths:
+CACHE_ALL_STATIC caches responses whose Content-Type is a static one or that the origin marks
+cacheable, never one marked `private`, `no-store` or `no-cache` or carrying `Set-Cookie`
+(https://cloud.google.com/cdn/docs/caching#non-cacheable); a request carrying
+`Authorization` bypasses the cache; FORCE_CACHE_ALL would cache private responses and
+USE_ORIGIN_HEADERS takes no TTL bounds (hashicorp/terraform-provider-google#18860), both
+refused by CKV_GW_CDN_40. TTLs are bounded (an hour by default, a day at most), negative
+caching only for 404 and 410, for a minute. The cache key is protocol, host and full query
+string (a `?v=` cache-buster gets its own entry); no signed URLs: the cached content is public.
 The WAF stays on the backend service: Cloud Armor backend policies (the preconfigured WAF
 rules, the rate-based ban) are evaluated for every request that goes to the origin, i.e.
 every cache miss and every dynamic request; a cache hit is answered at the edge before the
 backend policy (https://cloud.google.com/armor/docs/security-policy-overview, "Edge security
-policies"). A cache hit is static content the app already served once through the WAF. An
-edge security policy (CLOUD_ARMOR_EDGE) would see hits too; it is not added: its documented
-use is IP and region filtering of cached content, and this stack's EDGE-2 rules (the
-preconfigured WAF, the rate-based ban) are backend-policy rules.
+policies"). So EDGE-2 does not hold for cache hits of the cached paths: CKV_GW_EDGE_41 fails
+the CDN backend and the backend declares the waiver (below; README, "GCP: EDGE-2 and cache
+hits"). An edge security policy (CLOUD_ARMOR_EDGE) would see hits too; it is not added:
+its documented use is IP and region filtering of cached content, and this stack's EDGE-2
+rules (the preconfigured WAF, the rate-based ban) are backend-policy rules.
 The origin is reachable only through the load balancer: each routed Cloud Run service admits
 `INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER` only (constructs/gcp/service.py).
 
@@ -58,21 +66,26 @@ which the certificate is created points to a target pool which, itself, points a
 certificate": the provider's google_compute_managed_ssl_certificate page), and once its status
 is PROVISIONING_FAILED_PERMANENTLY it is never retried (Compute API `sslCertificates`,
 `managed.status`). So either the stack writes that A record itself into `gcp.dns_zone`, an
-existing public Cloud DNS zone of the project (read as a data source whose postcondition
-refuses a private zone or one that does not answer for the domain), and the certificate waits
-for the record; or the proxy serves `gcp.ssl_certificate`, a certificate the operator already
-has. A config with neither is refused (synth/config.py, `gcp_edge_problems`).
+existing public Cloud DNS zone of `gcp.dns_project` (default: the environment's project; the
+data source and every record written into the zone name it: CKV_GW_DEPLOY_58), read as a data
+source whose postcondition refuses a private zone or one that does not answer for the domain,
+and the certificate waits for the record; or the proxy serves `gcp.ssl_certificate`, a
+certificate the operator already has. A config with neither is refused (synth/config.py,
+`gcp_edge_problems`).
 
 Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, APP-7, NET-3, CDN-1, DNS-1, DEPLOY-2, DEPLOY-5, DEPLOY-6
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from cdktf import Fn, Postcondition, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_google.compute_backend_service import (
     ComputeBackendService,
     ComputeBackendServiceBackend,
     ComputeBackendServiceCdnPolicy,
+    ComputeBackendServiceCdnPolicyBypassCacheOnRequestHeaders,
     ComputeBackendServiceCdnPolicyCacheKeyPolicy,
     ComputeBackendServiceCdnPolicyNegativeCachingPolicy,
     ComputeBackendServiceLogConfig,
@@ -126,6 +139,7 @@ from constructs.gcp.service import Service
 from synth.app import DEFAULT_SERVICE_NAME
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
+from synth.gcp_replacement import replacement_suffix
 
 # EDGE-2: Google's preconfigured WAF rule sets (ModSecurity CRS 3.3), sensitivity 1.
 WAF_RULES = (
@@ -156,15 +170,23 @@ BAN_SECONDS = 300
 CDN_DEFAULT_TTL = 3600
 CDN_CLIENT_TTL = 3600
 CDN_MAX_TTL = 86400
-# Negative caching: only "not found" and "gone", for a minute (Cloud CDN's own default caches
-# 404 for 120 s and redirects for 10 minutes: https://cloud.google.com/cdn/docs/using-negative-
-# caching). With a policy listed, Cloud CDN applies no default negative caching to other codes
-# (the provider's google_compute_backend_service page, `negative_caching_policy`).
+# Negative caching: only "not found" and "gone", for a minute, and only on the cached paths
+# (the CDN backend serves nothing else): a missing asset is asked of the origin once a minute
+# per cache, not once per request, and one deployed later is served within a minute. Cloud
+# CDN's own default caches 404 for 120 s and redirects for 10 minutes
+# (https://cloud.google.com/cdn/docs/using-negative-caching); with a policy listed, it applies
+# no default negative caching to other codes (the provider's google_compute_backend_service
+# page, `negative_caching_policy`), so no other error, a 5xx or an API's 403, is ever cached.
 CDN_NEGATIVE_TTLS = {404: 60, 410: 60}
+# A request carrying credentials is never answered from the cache, even on a cached path
+# ("The presence of such a header overrides the cache_mode setting": Compute API,
+# BackendService.cdnPolicy.bypassCacheOnRequestHeaders,
+# https://cloud.google.com/compute/docs/reference/rest/v1/backendServices).
+CDN_BYPASS_HEADERS = ("Authorization",)
 
 
 def cdn_policy() -> ComputeBackendServiceCdnPolicy:
-    """Cloud CDN for static content only (CDN-1; the module docstring says why each value)."""
+    """Cloud CDN for the cached paths (CDN-1; the module docstring says why each value)."""
     return ComputeBackendServiceCdnPolicy(
         cache_mode="CACHE_ALL_STATIC",
         default_ttl=CDN_DEFAULT_TTL,
@@ -174,6 +196,10 @@ def cdn_policy() -> ComputeBackendServiceCdnPolicy:
         negative_caching_policy=[
             ComputeBackendServiceCdnPolicyNegativeCachingPolicy(code=code, ttl=ttl)
             for code, ttl in CDN_NEGATIVE_TTLS.items()
+        ],
+        bypass_cache_on_request_headers=[
+            ComputeBackendServiceCdnPolicyBypassCacheOnRequestHeaders(header_name=header)
+            for header in CDN_BYPASS_HEADERS
         ],
         cache_key_policy=ComputeBackendServiceCdnPolicyCacheKeyPolicy(
             include_protocol=True, include_host=True, include_query_string=True
@@ -189,8 +215,42 @@ def route_hosts(config: EnvironmentConfig) -> list[str]:
     return [config.domain, *sorted(hosts - {config.domain})]
 
 
+def _owner(path: str, paths: dict[str, str], fallback: str) -> str:
+    """The service a request for `path` reaches: the longest route prefix that is a whole-
+    segment prefix of it (a path matcher serves "the longest-matched rule": PathMatcher,
+    https://cloud.google.com/compute/docs/reference/rest/v1/urlMaps), else `fallback`."""
+    matching = [p for p in paths if p == "/" or path == p or path.startswith(f"{p}/")]
+    return paths[max(matching, key=len)] if matching else fallback
+
+
+def cached_routes(config: EnvironmentConfig) -> dict[str, dict[str, str]]:
+    """CDN-1: for each routed host, each of `gcp.cdn.cached_paths` and the service that
+    serves it there (the one the path would reach without the CDN). Empty with the switch off."""
+    if not config.features.cdn_enabled:
+        return {}
+    by_host = _services_by_host(config)
+    default = by_host[config.domain]["/"]
+    return {
+        host: {
+            pattern: _owner(pattern.removesuffix("/*"), paths, paths.get("/", default))
+            for pattern in config.gcp.cdn.cached_paths
+        }
+        for host, paths in by_host.items()
+    }
+
+
+def _services_by_host(config: EnvironmentConfig) -> dict[str, dict[str, str]]:
+    """host -> {path prefix: service name} for every routed service."""
+    by_host: dict[str, dict[str, str]] = {}
+    for spec in config.services:
+        if spec.route is not None:
+            host = spec.route.host or config.domain
+            by_host.setdefault(host, {})[spec.route.path_prefix] = spec.name
+    return by_host
+
+
 def url_routes(
-    config: EnvironmentConfig, backends: dict[str, str]
+    config: EnvironmentConfig, backends: dict[str, str], cdn_backends: dict[str, str]
 ) -> tuple[str, list[ComputeUrlMapHostRule], list[ComputeUrlMapPathMatcher]]:
     """APP-7 routes as the URL map's (default service, host rules, path matchers).
 
@@ -199,33 +259,54 @@ def url_routes(
     is its own `/` service (else the domain's); a path prefix matches whole segments, as
     `<prefix>` and `<prefix>/*` (a URL map path rule's `*` is allowed only at the end after
     a `/`: https://cloud.google.com/load-balancing/docs/url-map-concepts#wildcards-regx-dynamic).
-    Today's single service on `/` gives no host rule at all, as before."""
-    routed = [s for s in config.services if s.route is not None]
-    by_host: dict[str, dict[str, str]] = {}
-    for spec in routed:
-        assert spec.route is not None
-        host = spec.route.host or config.domain
-        by_host.setdefault(host, {})[spec.route.path_prefix] = backends[spec.name]
-    default = by_host[config.domain]["/"]
+    Today's single service on `/` gives no host rule at all, as before.
+
+    CDN-1 (`cdn_backends`, service name -> its backend with Cloud CDN on): every routed host
+    gets a path matcher, in which each cached path goes to the CDN backend of the service
+    that serves it (`cached_routes`); a longer route prefix under a cached path still wins
+    (longest match), so only the cached paths themselves reach a CDN backend, and every
+    other path, the defaults included, a backend with Cloud CDN off."""
+    by_host = _services_by_host(config)
+    cached = cached_routes(config) if cdn_backends else {}
+    default = backends[by_host[config.domain]["/"]]
     host_rules, matchers = [], []
     for index, (host, paths) in enumerate(sorted(by_host.items())):
-        if host == config.domain and set(paths) == {"/"}:
+        if host == config.domain and set(paths) == {"/"} and not cached:
             continue
         matcher = f"routes-{index}"
         host_rules.append(ComputeUrlMapHostRule(hosts=[host], path_matcher=matcher))
+        patterns = set(cached.get(host, {}))
+        rules = [
+            ComputeUrlMapPathMatcherPathRule(
+                # A route prefix that is itself a cached path keeps its exact path here; its
+                # `/*` is the cached rule's (one pattern may appear in one rule only).
+                paths=[p for p in (prefix, f"{prefix}/*") if p not in patterns],
+                service=backends[name],
+            )
+            for prefix, name in sorted(paths.items())
+            if prefix != "/"
+        ]
+        owners: dict[str, list[str]] = {}
+        for pattern, name in cached.get(host, {}).items():
+            owners.setdefault(name, []).append(pattern)
+        rules += [
+            ComputeUrlMapPathMatcherPathRule(paths=sorted(owned), service=cdn_backends[name])
+            for name, owned in sorted(owners.items())
+        ]
         matchers.append(
             ComputeUrlMapPathMatcher(
                 name=matcher,
-                default_service=paths.get("/", default),
-                path_rule=[
-                    ComputeUrlMapPathMatcherPathRule(paths=[prefix, f"{prefix}/*"], service=service)
-                    for prefix, service in sorted(paths.items())
-                    if prefix != "/"
-                ]
-                or None,
+                default_service=backends[paths["/"]] if "/" in paths else default,
+                path_rule=rules or None,
             )
         )
     return default, host_rules, matchers
+
+
+def _replaceable_name(stem: str, resource_type: str, arguments: dict[str, Any]) -> str:
+    """`<stem>-<8 hex>`: a name that changes with the resource's replacing arguments, for a
+    resource that is replaced while another holds it (synth/gcp_replacement.py)."""
+    return f"{stem}-{replacement_suffix(resource_type, arguments)}"
 
 
 def _match(expression: str) -> ComputeSecurityPolicyRuleMatch:
@@ -282,12 +363,18 @@ class Edge(Construct):
                 match=_all_ips(),
             ),
         ]
+        # DEPLOY-2: held by every backend service, and replaced when `type` changes; the name
+        # changes with it and the new policy is created before the old one is deleted
+        # (synth/gcp_replacement.py says why).
         policy = ComputeSecurityPolicy(
             self,
             "waf",
-            name=f"{prefix}-waf",
+            name=_replaceable_name(
+                f"{prefix}-waf", "google_compute_security_policy", {"type": "CLOUD_ARMOR"}
+            ),
             description=f"{prefix}: WAF and per-IP rate limit (EDGE-2)",
             type="CLOUD_ARMOR",
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             rule=rules,
             adaptive_protection_config=ComputeSecurityPolicyAdaptiveProtectionConfig(
                 layer7_ddos_defense_config=(
@@ -314,39 +401,61 @@ class Edge(Construct):
         # route) get none, so the load balancer cannot reach them (their ingress is
         # internal-and-load-balancer only, which from outside means this load balancer).
         backends: dict[str, str] = {}
+        cdn_backends: dict[str, str] = {}
+        # CDN-1: the services that serve a cached path get a second backend, Cloud CDN on.
+        caching = {name for paths in cached_routes(config).values() for name in paths.values()}
         for svc in services:
             if svc.spec.route is None:
                 continue
             suffix = "" if svc.spec.name == DEFAULT_SERVICE_NAME else f"-{svc.spec.name}"
-            neg = ComputeRegionNetworkEndpointGroup(
-                self,
-                f"neg{suffix}",
-                name=f"{prefix}{suffix}-run",
-                region=config.gcp.region,
-                network_endpoint_type="SERVERLESS",
-                cloud_run=ComputeRegionNetworkEndpointGroupCloudRun(service=svc.name),
-            )
+            common = {
+                "load_balancing_scheme": "EXTERNAL_MANAGED",
+                "protocol": "HTTPS",
+                "security_policy": policy.id,  # EDGE-2: every request that reaches the origin
+                "log_config": ComputeBackendServiceLogConfig(enable=True, sample_rate=1),  # EDGE-3
+            }
+            # Cloud CDN off: dynamic and per-user responses are never cached.
             backend = ComputeBackendService(
                 self,
                 f"backend{suffix}",
                 name=f"{prefix}{suffix}-run",
-                load_balancing_scheme="EXTERNAL_MANAGED",
-                protocol="HTTPS",
-                backend=[ComputeBackendServiceBackend(group=neg.id)],
-                security_policy=policy.id,  # EDGE-2: every request that reaches the origin
-                log_config=ComputeBackendServiceLogConfig(enable=True, sample_rate=1),  # EDGE-3
-                # CDN-1: only with the switch on (None leaves the JSON as it was).
-                enable_cdn=True if config.features.cdn_enabled else None,
-                cdn_policy=cdn_policy() if config.features.cdn_enabled else None,
+                backend=[ComputeBackendServiceBackend(group=self._neg(config, svc, suffix, "run"))],
+                **common,
             )
             backends[svc.spec.name] = backend.id
+            if svc.spec.name in caching:
+                # The CDN backend gets a serverless NEG of its own for the same service: the
+                # serverless NEG docs describe one backend service per NEG, so the stack does
+                # not rely on sharing one (a NEG is free, and each backend stays replaceable).
+                cdn_backend = ComputeBackendService(
+                    self,
+                    f"cdn-backend{suffix}",
+                    name=f"{prefix}{suffix}-cdn",
+                    backend=[
+                        ComputeBackendServiceBackend(group=self._neg(config, svc, suffix, "cdn"))
+                    ],
+                    enable_cdn=True,
+                    cdn_policy=cdn_policy(),
+                    **common,
+                )
+                cdn_backends[svc.spec.name] = cdn_backend.id
+                waive(
+                    cdn_backend,
+                    "CKV_GW_EDGE_41",
+                    reason="Cloud Armor backend policies do not judge Cloud CDN cache hits "
+                    "(https://cloud.google.com/armor/docs/security-policy-overview), so the WAF "
+                    "and the per-IP rate limit apply to the cached static paths on misses only; "
+                    "edge policies take neither rule, and every other path stays uncached.",
+                    owner=waivers.OWNER,
+                    expires=waivers.EXPIRES,
+                )
         address = ComputeGlobalAddress(
             self, "address", name=f"{prefix}-lb", address_type="EXTERNAL", ip_version="IPV4"
         )
         self.ip_address = address.address
         self.ds_record: str | None = None  # DNS-1: set by `_own_zone`
 
-        default, host_rules, matchers = url_routes(config, backends)
+        default, host_rules, matchers = url_routes(config, backends, cdn_backends)
         https_map = ComputeUrlMap(
             self,
             "https-map",
@@ -356,9 +465,16 @@ class Edge(Construct):
             path_matcher=matchers or None,
         )
         self.url_map_name = https_map.name
+        # EDGE-1. DEPLOY-2: held by the HTTPS proxy; replaced only if a description were added
+        # (profile and TLS version update in place), so named and ordered for that.
         ssl_policy = ComputeSslPolicy(
-            self, "tls", name=f"{prefix}-tls", profile="MODERN", min_tls_version="TLS_1_2"
-        )  # EDGE-1
+            self,
+            "tls",
+            name=_replaceable_name(f"{prefix}-tls", "google_compute_ssl_policy", {}),
+            profile="MODERN",
+            min_tls_version="TLS_1_2",
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
         https_proxy = ComputeTargetHttpsProxy(
             self,
             "https-proxy",
@@ -393,6 +509,19 @@ class Edge(Construct):
                 load_balancing_scheme="EXTERNAL_MANAGED",
             )
 
+    def _neg(self, config: EnvironmentConfig, svc: Service, suffix: str, role: str) -> str:
+        """A serverless NEG `<prefix><suffix>-<role>` for `svc` (construct `neg<suffix>` for
+        the uncached backend, as before; `cdn-neg<suffix>` for the CDN one)."""
+        neg = ComputeRegionNetworkEndpointGroup(
+            self,
+            f"neg{suffix}" if role == "run" else f"{role}-neg{suffix}",
+            name=f"{config.prefix}{suffix}-{role}",
+            region=config.gcp.region,
+            network_endpoint_type="SERVERLESS",
+            cloud_run=ComputeRegionNetworkEndpointGroupCloudRun(service=svc.name),
+        )
+        return neg.id
+
     def _certificate(self, config: EnvironmentConfig, address: ComputeGlobalAddress) -> str:
         """The certificate the HTTPS proxy serves (DEPLOY-5: never one that cannot provision)."""
         records: list[DnsRecordSet] = []
@@ -408,10 +537,14 @@ class Edge(Construct):
                 else f'${{self.visibility == "public" && (self.dns_name == "{config.domain}." '
                 f"|| {parent})}}"
             )
+            # The zone lives in `gcp.dns_project` (default: the environment's project); read
+            # it, and write into it, there (an unset `project` means the provider's, i.e. the
+            # environment's, where a shared parent zone does not exist).
             zone = DataGoogleDnsManagedZone(
                 self,
                 "zone",
                 name=config.gcp.dns_zone,
+                project=config.gcp.zone_project,
                 lifecycle=TerraformResourceLifecycle(
                     postcondition=[
                         Postcondition(
@@ -441,6 +574,8 @@ class Edge(Construct):
                         self,
                         "record" if host == config.domain else f"record-{host.replace('.', '-')}",
                         managed_zone=zone_name,
+                        # Into the parent zone's project, or with DNS-1 the stack's own zone.
+                        project=None if own_zone else config.gcp.zone_project,
                         name=f"{host}.",
                         type="A",
                         ttl=300,
@@ -453,11 +588,21 @@ class Edge(Construct):
             # An operator's self-managed certificate, referred to by its self link.
             project, name = config.gcp.project, config.gcp.ssl_certificate
             return f"projects/{project}/global/sslCertificates/{name}"
+        # DEPLOY-2: a managed certificate cannot be updated; a new host or domain replaces it
+        # while the HTTPS proxy holds it, so its name carries a hash of its domains and the
+        # new one is created (and the proxy moved to it) before the old one is deleted
+        # (synth/gcp_replacement.py; hashicorp/terraform-provider-google#6147, #15966).
+        domains = route_hosts(config)
         certificate = ComputeManagedSslCertificate(
             self,
             "certificate",
-            name=f"{config.prefix}-cert",
-            managed=ComputeManagedSslCertificateManaged(domains=route_hosts(config)),
+            name=_replaceable_name(
+                f"{config.prefix}-cert",
+                "google_compute_managed_ssl_certificate",
+                {"managed": {"domains": domains}},
+            ),
+            managed=ComputeManagedSslCertificateManaged(domains=domains),
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             # Provisioning starts at creation; the records it validates against (and, with
             # DNS-1, the delegation that makes them resolve) exist by then.
             depends_on=records or None,
@@ -498,6 +643,7 @@ class Edge(Construct):
             self,
             "delegation",
             managed_zone=parent.name,
+            project=config.gcp.zone_project,  # the parent's project, not the environment's
             name=zone.dns_name,
             type="NS",
             ttl=300,

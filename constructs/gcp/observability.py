@@ -62,11 +62,12 @@ RUN = 'resource.type = "cloud_run_revision" AND resource.label.service_name = "{
 # OR "gce_instance")` (https://cloud.google.com/logging/docs/view/logging-query-language).
 RUN_LOGS_ANY = 'resource.type = "cloud_run_revision" AND resource.label.service_name = ({services})'
 
-# OBS-2 "any database connection error": the alert counts errors over a 5-minute rolling
-# window and pages on more than this many (why not 0: the alert's comment below). An
-# instance start waiting for Direct VPC egress logs a few failed attempts; more than 3 in
-# 5 minutes is an outage or recurring errors.
-DB_ERRORS_PER_WINDOW = 3
+# OBS-2 "any database connection error (critical)": the alert counts errors over a 5-minute
+# rolling window and pages on more than this many, i.e. on the first one. A new instance
+# waiting for Direct VPC egress may log a few failed attempts at startup
+# (https://cloud.google.com/run/docs/configuring/vpc-direct-vpc, Limitations); the
+# requirement says any error pages (critical), so such a start pages too.
+DB_ERRORS_PER_WINDOW = 0
 
 
 class Observability(Construct):
@@ -212,19 +213,15 @@ class Observability(Construct):
             ("5xx-ratio", "5xx responses > 1 % of requests", "CRITICAL",
              f"{requests} AND metric.label.response_code_class = 500",
              "ALIGN_RATE", "60s", [], 0.01, "300s", requests),
-            # More than DB_ERRORS_PER_WINDOW errors in any 5 minutes, at once (duration 0 s).
+            # Any database connection error in the last 5 minutes, at once (duration 0 s).
             # A log-based metric writes no point in a minute without a matching entry, so a
             # 60 s window held for 5 minutes ("300s" duration) fired only if every minute had
             # errors: one error, or a 4-minute burst, never paged. The alignment period is a
             # look-back window that slides every minute (https://cloud.google.com/monitoring/
             # alerts/concepts-indepth, "Alignment period"), so a 300 s ALIGN_SUM counts the
-            # last 5 minutes at each evaluation: an outage (every attempt fails) and repeated
-            # sporadic errors both cross the count within minutes. The count is not 0: with
-            # Direct VPC egress a new instance may wait "a minute or more" for connections at
-            # startup (https://cloud.google.com/run/docs/configuring/vpc-direct-vpc,
-            # Limitations), so one instance start can log a few errors that need no page.
+            # last 5 minutes at each evaluation and crosses 0 with the first error.
             ("database-connection-errors",
-             f"More than {DB_ERRORS_PER_WINDOW} database connection errors in 5 minutes",
+             "Any database connection error (in the last 5 minutes)",
              "CRITICAL", db_error_series,
              "ALIGN_SUM", "300s", [], DB_ERRORS_PER_WINDOW, "0s", None),
             ("latency-p95", "API latency p95 > 2 s", "WARNING", latency,

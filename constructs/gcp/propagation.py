@@ -19,7 +19,7 @@ revision creation that the service's identity may access every secret the revisi
 and the revision fails if it may not yet; the Cloud SQL Auth Proxy sidecar logs in with its
 `cloudsql` grant at start. Secret Manager states that "propagating IAM permissions is
 eventually consistent ... granting or revoking access to secrets may not take effect
-immediately" and points to the same 7-minute bound
+immediately" and points to the same IAM propagation page
 (https://cloud.google.com/secret-manager/docs/reference/consistency). `all_propagated`
 returns ONE such wait after every runtime grant of a stack (constructs/gcp/service.py,
 `build_services`), so the first apply waits 7 minutes once, not once per grant.
@@ -33,7 +33,12 @@ from cdktf import Fn, TerraformResource
 from cdktf_cdktf_provider_time.sleep import Sleep
 from constructs import Construct
 
-IAM_PROPAGATION = "7m"  # Google's stated upper bound for an allow-policy change (see above)
+# Not an upper bound: IAM says "typically 2 minutes, but could potentially take 7 minutes or
+# longer" (https://cloud.google.com/iam/docs/access-change-propagation), and no better-sourced
+# figure was found. 7 minutes covers the stated worst case; a first apply that still outruns
+# propagation fails on the refused call, and re-running `terraform apply` completes it (the
+# grants exist by then; README, "GCP: before the first apply").
+IAM_PROPAGATION = "7m"
 
 
 def propagated(scope: Construct, id_: str, grants: Sequence[TerraformResource]) -> Sleep:

@@ -675,7 +675,8 @@ def test_a_gcp_workload_names_where_its_certificate_comes_from_deploy_5() -> Non
         "staging.yaml: gcp.dns_zone: None leaves the Google-managed certificate for "
         "staging.groundwork.example.com without the DNS record that points the domain at the "
         "load balancer, so it never provisions and HTTPS never serves (DEPLOY-5); set "
-        "gcp.dns_zone to the public Cloud DNS managed zone (in groundwork-staging) of "
+        "gcp.dns_zone to the public Cloud DNS managed zone (in gcp.dns_project, default "
+        "groundwork-staging) of "
         "staging.groundwork.example.com or its parent, or gcp.ssl_certificate to an existing "
         "self-managed certificate's name"
     )
@@ -837,3 +838,58 @@ def test_azure_cdn_refuses_a_budget_below_front_door_premiums_base_fee(tmp_path:
     data["features"] = {"cdn_enabled": False}
     data["budget"] = {"monthly_usd": 50}
     assert parse_environment("production", data, source="production.yaml").budget.monthly_usd == 50
+
+
+# CDN-1 on GCP: the paths Cloud CDN caches (gcp.cdn.cached_paths), the same defaults as Azure.
+def test_gcp_cloud_cdn_caches_static_and_assets_by_default() -> None:
+    config = parse_environment("dev", shipped("dev"), source="dev.yaml")
+    assert config.gcp.cdn.cached_paths == ["/static/*", "/assets/*"]
+
+
+@pytest.mark.parametrize(
+    ("paths", "problem"),
+    [
+        (["/static"], "String should match pattern"),  # a cached pattern ends in /*
+        (["/*"], "String should match pattern"),  # every path: the API would be cached
+        (["/static/*.js"], "String should match pattern"),  # `*` only at the end, after `/`
+        (["/static/*", "/static/*"], "lists /static/* more than once"),
+        ([], "at least 1 item"),
+        ([f"/p{i}/*" for i in range(26)], "at most 25 items"),
+    ],
+)
+def test_gcp_cached_paths_are_url_map_path_patterns(
+    tmp_path: Path, paths: list[str], problem: str
+) -> None:
+    data = shipped("dev")
+    data["gcp"] = {**data["gcp"], "cdn": {"cached_paths": paths}}
+    message = error_of(tmp_path, "dev", data)
+    assert "gcp.cdn.cached_paths" in message and problem in message, message
+
+
+# DNS-1, DEPLOY-5 on GCP: the project that holds gcp.dns_zone (gcp.dns_project).
+def test_gcp_dns_project_defaults_to_the_environments_project(tmp_path: Path) -> None:
+    data = {**shipped("staging"), "cloud": "gcp"}
+    config = parse_environment("staging", data, source="staging.yaml")
+    assert (config.gcp.dns_project, config.gcp.zone_project) == (None, "groundwork-staging")
+    data["gcp"] = {**data["gcp"], "dns_project": "groundwork-dns"}
+    config = parse_environment("staging", data, source="staging.yaml")
+    assert config.gcp.zone_project == "groundwork-dns"
+    data["gcp"]["dns_project"] = "Not_A_Project"
+    message = error_of(tmp_path, "staging", data)
+    assert "gcp.dns_project" in message and "String should match pattern" in message, message
+
+
+def test_gcp_dns_project_without_a_zone_is_refused() -> None:
+    data = {**shipped("staging"), "cloud": "gcp"}
+    data["gcp"] = {
+        **{k: v for k, v in data["gcp"].items() if k != "dns_zone"},
+        "dns_project": "groundwork-dns",
+        "ssl_certificate": "groundwork-staging-tls",
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_environment("staging", data, source="staging.yaml")
+    assert str(caught.value) == (
+        "staging.yaml: gcp.dns_project: groundwork-dns, but gcp.dns_zone is not set; name the "
+        "zone in groundwork-dns that answers for staging.groundwork.example.com (or its "
+        "parent), or remove gcp.dns_project"
+    )

@@ -9,13 +9,11 @@ Each policy is also judged on what it measures:
 - the database-connection-error condition counts errors over a 2-to-10-minute rolling
   window (alignment period, a look-back that slides every minute:
   https://cloud.google.com/monitoring/alerts/concepts-indepth, "Alignment period") with a
-  summing aligner, fires as soon as the count passes a small threshold (at most 5, the
-  ALERTS bound), and holds for less than that window. The metric is log-based: a minute
-  with no error has no point, so a 60 s window held for 5 minutes fires only when every
-  minute has errors, and a single error or a 4-minute burst never pages. The count is small
-  but may be above 0: with Direct VPC egress a new instance may wait "a minute or more" for
-  connections (https://cloud.google.com/run/docs/configuring/vpc-direct-vpc, Limitations),
-  and one start's few errors need no page.
+  summing aligner, fires as soon as the count is above 0 (COMPARISON_GT 0: OBS-2 asks for
+  "any database connection error", critical), and holds for less than that window. The
+  metric is log-based: a minute with no error has no point, so a 60 s window held for 5
+  minutes fires only when every minute has errors, and a single error or a 4-minute burst
+  never pages.
 """
 
 import re
@@ -30,7 +28,7 @@ ALERTS = {
     "https/total_latencies": (2000, "WARNING", "p95 latency > 2 s"),
     "https/request_count": (0.01, "CRITICAL", "5xx > 1 %"),
     "/failed_logins": (10, "WARNING", "failed logins > 10/min per IP"),
-    "/database_connection_errors": (5, "CRITICAL", "database connection errors"),
+    "/database_connection_errors": (0, "CRITICAL", "any database connection error"),
 }
 SEVERITIES = {"CRITICAL", "ERROR", "WARNING"}
 PER_CONTAINER = ("run.googleapis.com/container/cpu/", "run.googleapis.com/container/memory/")
@@ -54,6 +52,12 @@ def counts_errors(threshold: dict[str, Any]) -> Verdict | None:
         return Verdict.failed(
             f"database errors are not counted over a {low}-{high} s window ({aligner} over "
             f"{window} s): a log-based metric has no point in a minute without errors"
+        )
+    value, comparison = threshold.get("threshold_value"), threshold.get("comparison")
+    if comparison != "COMPARISON_GT" or not isinstance(value, (int, float)) or value != 0:
+        return Verdict.failed(
+            f"database errors page when {comparison} {value}, not on the first one "
+            "(COMPARISON_GT 0): OBS-2 asks for any database connection error"
         )
     if held is None or held >= window:
         return Verdict.failed(

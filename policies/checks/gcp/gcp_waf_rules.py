@@ -1,6 +1,16 @@
 """Builds CKV_GW_EDGE_41: the backend behind the load balancer has a Cloud Armor policy with
 Google's preconfigured WAF rules (SQLi, XSS at least) and a per-IP rate-based ban at the
-environment's `edge.rate_limit_per_minute` (EDGE-2)."""
+environment's `edge.rate_limit_per_minute` (EDGE-2).
+
+A backend with Cloud CDN on fails as well: a Cloud Armor backend policy (CLOUD_ARMOR) filters
+requests "before they hit the origin servers", an edge policy (CLOUD_ARMOR_EDGE) "before the
+request is served from Google's cache" (Compute API, SecurityPolicy.type:
+https://cloud.google.com/compute/docs/reference/rest/v1/securityPolicies), so a cache hit is
+served without the WAF rules and the rate-based ban; edge policies take neither of those rules
+(https://cloud.google.com/armor/docs/security-policy-overview, "Edge security policies").
+GCP offers no policy that meets EDGE-2 on cache hits, so the construct that switches Cloud
+CDN on waives this failure on that backend with the reason (constructs/gcp/edge.py), and the
+gate reports it as waived, never as a pass."""
 
 from typing import Any
 
@@ -53,6 +63,13 @@ class WafRules(GroundworkCheck):
             verdicts.append(Verdict.failed("no per-IP rate-based rule"))
         elif min(limits) > wanted:
             verdicts.append(Verdict.failed(f"per-IP limit {min(limits):g}/min; want {wanted}/min"))
+        if body.get("enable_cdn") is True:
+            verdicts.append(
+                Verdict.failed(
+                    "Cloud CDN is on: cache hits are served before the Cloud Armor backend "
+                    "policy, so neither its WAF rules nor its rate limit judges them"
+                )
+            )
         return combine(verdicts or [Verdict.passed(f"WAF rules and {wanted}/min per IP")])
 
 

@@ -124,26 +124,70 @@ def edge_with(**features: bool) -> dict[str, Any]:
     return json.loads(CdktfTesting.synth(stack))
 
 
-def test_cdn_switch_puts_cloud_cdn_for_static_content_on_the_backend_cdn_1(
+def test_cdn_switch_caches_the_static_paths_only_on_a_cdn_backend_cdn_1(
     stack: dict[str, Any],
 ) -> None:
     [off] = resources_of(stack, "google_compute_backend_service")
     assert "enable_cdn" not in off and "cdn_policy" not in off  # the switch is off in dev
-    [backend] = resources_of(edge_with(cdn_enabled=True), "google_compute_backend_service")
-    assert backend["enable_cdn"] is True
-    policy = backend["cdn_policy"]
+    on = edge_with(cdn_enabled=True)
+    backends = {b["name"]: b for b in resources_of(on, "google_compute_backend_service")}
+    assert set(backends) == {"groundwork-dev-run", "groundwork-dev-cdn"}
+    # The backend every non-static path reaches is unchanged: Cloud CDN stays off there.
+    assert backends["groundwork-dev-run"] == off
+    cdn = backends["groundwork-dev-cdn"]
+    assert cdn["enable_cdn"] is True
+    policy = cdn["cdn_policy"]
     assert policy["cache_mode"] == "CACHE_ALL_STATIC"  # static Content-Types only
     assert (policy["default_ttl"], policy["client_ttl"], policy["max_ttl"]) == (3600, 3600, 86400)
     assert policy["negative_caching"] is True
     assert policy["negative_caching_policy"] == [{"code": 404, "ttl": 60}, {"code": 410, "ttl": 60}]
+    assert policy["bypass_cache_on_request_headers"] == [{"header_name": "Authorization"}]
     assert policy["cache_key_policy"] == {
         "include_host": True,
         "include_protocol": True,
         "include_query_string": True,
     }
-    # The WAF stays on the backend: it judges every request that reaches the origin.
-    assert "google_compute_security_policy.edge_waf" in backend["security_policy"]
-    assert {k: v for k, v in backend.items() if k not in ("enable_cdn", "cdn_policy")} == off
+    # The WAF stays on the CDN backend: it judges every request that reaches the origin.
+    assert "google_compute_security_policy.edge_waf" in cdn["security_policy"]
+    # Its own serverless NEG, for the same Cloud Run service.
+    negs = {n["name"]: n for n in resources_of(on, "google_compute_region_network_endpoint_group")}
+    assert set(negs) == {"groundwork-dev-run", "groundwork-dev-cdn"}
+    assert negs["groundwork-dev-cdn"]["cloud_run"] == negs["groundwork-dev-run"]["cloud_run"]
+    assert "edge_cdn-neg" in cdn["backend"][0]["group"]
+    # The URL map: the cached paths go to the CDN backend, everything else (the default of
+    # the map and of the domain's path matcher) to the uncached one.
+    url_map = next(m for m in resources_of(on, "google_compute_url_map") if "default_service" in m)
+    assert "google_compute_backend_service.edge_backend_" in url_map["default_service"]
+    assert url_map["host_rule"] == [
+        {"hosts": ["dev.groundwork.example.com"], "path_matcher": "routes-0"}
+    ]
+    [matcher] = url_map["path_matcher"]
+    assert matcher["default_service"] == url_map["default_service"]
+    [rule] = matcher["path_rule"]
+    assert rule["paths"] == ["/assets/*", "/static/*"]
+    assert "google_compute_backend_service.edge_cdn-backend_" in rule["service"]
+
+
+def test_cached_paths_follow_the_route_that_serves_them_cdn_1() -> None:
+    from constructs.gcp.edge import cached_routes
+
+    config = load_environment(
+        ROOT / "tests" / "constructs" / "gcp" / "environments" / "described.yaml", cloud="gcp"
+    )
+    gcp = config.gcp.model_copy(
+        update={
+            "cdn": config.gcp.cdn.model_copy(update={"cached_paths": ["/static/*", "/api/docs/*"]})
+        }
+    )
+    config = config.model_copy(update={"gcp": gcp})
+    # `/api/docs/*` is under the api service's `/api` route: its CDN backend serves it.
+    assert cached_routes(config) == {
+        "dev.groundwork.example.com": {"/static/*": "web", "/api/docs/*": "api"}
+    }
+    off = config.model_copy(
+        update={"features": config.features.model_copy(update={"cdn_enabled": False})}
+    )
+    assert cached_routes(off) == {}
 
 
 def test_dns_switch_creates_a_signed_zone_delegated_from_the_parent_dns_1(
@@ -178,3 +222,70 @@ def test_dns_switch_creates_a_signed_zone_delegated_from_the_parent_dns_1(
     condition = parent["lifecycle"]["postcondition"][0]["condition"]
     assert 'self.dns_name == "dev.groundwork.example.com."' not in condition
     assert "endswith" in condition
+
+
+def edge_in(dns_project: str | None, **features: bool) -> dict[str, Any]:
+    config = load_environment(ROOT / "environments" / "dev.yaml", cloud="gcp")
+    config = config.model_copy(
+        update={
+            "features": config.features.model_copy(update=features),
+            "gcp": config.gcp.model_copy(update={"dns_project": dns_project}),
+        }
+    )
+    stack = TerraformStack(CdktfTesting.app(), "test")
+    GoogleProvider(stack, "google", project=config.gcp.project, region=config.gcp.region)
+    Edge(stack, "edge", config=config, services=[FakeService("groundwork-dev", config.services[0])])  # type: ignore[list-item]
+    return json.loads(CdktfTesting.synth(stack))
+
+
+@pytest.mark.parametrize(
+    ("dns_project", "zone_project"), [(None, "groundwork-dev"), ("shared-dns", "shared-dns")]
+)
+def test_the_parent_zone_is_read_and_written_in_gcp_dns_project_deploy_5(
+    dns_project: str | None, zone_project: str
+) -> None:
+    # Without DNS-1 the A record goes into gcp.dns_zone, in its project.
+    off = edge_in(dns_project)
+    [zone] = off["data"]["google_dns_managed_zone"].values()
+    assert zone["project"] == zone_project
+    [record] = resources_of(off, "google_dns_record_set")
+    assert (record["type"], record["project"]) == ("A", zone_project)
+    # With DNS-1 the delegation goes there; the A record goes into the stack's own zone, in the
+    # environment's project (the provider's: no project on it).
+    on = edge_in(dns_project, dns_enabled=True)
+    [zone] = on["data"]["google_dns_managed_zone"].values()
+    assert zone["project"] == zone_project
+    records = {r["type"]: r for r in resources_of(on, "google_dns_record_set")}
+    assert records["NS"]["project"] == zone_project
+    assert "project" not in records["A"]
+    assert "google_dns_managed_zone.edge_own-zone" in records["A"]["managed_zone"]
+
+
+def test_held_immutable_resources_are_replaced_before_deleted_deploy_2(
+    stack: dict[str, Any],
+) -> None:
+    """The certificate, SSL policy and Cloud Armor policy are created before the ones they
+    replace are deleted, under a name that changes with what replaces them."""
+    from synth.gcp_replacement import replacement_suffix
+
+    [certificate] = resources_of(stack, "google_compute_managed_ssl_certificate")
+    assert certificate["lifecycle"]["create_before_destroy"] is True
+    assert certificate["managed"] == {"domains": ["dev.groundwork.example.com"]}
+    suffix = replacement_suffix("google_compute_managed_ssl_certificate", certificate)
+    assert certificate["name"] == f"groundwork-dev-cert-{suffix}"
+    # Another host gives another name: the new certificate can exist beside the old one.
+    other = replacement_suffix(
+        "google_compute_managed_ssl_certificate",
+        {"managed": {"domains": ["dev.groundwork.example.com", "api.dev.groundwork.example.com"]}},
+    )
+    assert other != suffix and len(other) == 8
+    [waf] = resources_of(stack, "google_compute_security_policy")
+    assert waf["lifecycle"]["create_before_destroy"] is True
+    assert waf["name"] == "groundwork-dev-waf-" + replacement_suffix(
+        "google_compute_security_policy", {"type": "CLOUD_ARMOR"}
+    )
+    [tls] = resources_of(stack, "google_compute_ssl_policy")
+    assert tls["lifecycle"]["create_before_destroy"] is True
+    assert tls["name"] == "groundwork-dev-tls-" + replacement_suffix(
+        "google_compute_ssl_policy", {}
+    )
