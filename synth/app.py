@@ -66,6 +66,8 @@ SECRET_NAME_PATTERN = r"^[A-Z][A-Z0-9_]{0,47}$"
 PATH_PREFIX_PATTERN = r"^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$"
 HEALTH_PATH_PATTERN = r"^/[A-Za-z0-9._~/-]{0,200}$"
 HOST_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+# CDN-1: a static path the CDN caches (`edge.cdn_static_paths`, synth/config.py).
+CDN_STATIC_PATH_PATTERN = r"^(/[A-Za-z0-9._~-]+)+/\*$"
 # What each pattern means, in the words the loader's error uses instead of the regex
 # (synth/config.py `_describe`): "services[0].name: must be ... (got 'Web_1')".
 PATTERN_MEANINGS = {
@@ -79,6 +81,8 @@ PATTERN_MEANINGS = {
     HEALTH_PATH_PATTERN: "a path starting with `/`: letters, digits and `._~/-`, at most 201 "
     "characters",
     HOST_PATTERN: "a lowercase DNS host name such as api.example.com",
+    CDN_STATIC_PATH_PATTERN: "a path of one or more segments ending in `/*`, such as "
+    "/static/* (`/*` alone would cache every path)",
 }
 
 DEFAULT_SERVICE_NAME = "app"

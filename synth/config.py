@@ -33,6 +33,7 @@ from pydantic import (
 
 from synth import clock
 from synth.app import (
+    CDN_STATIC_PATH_PATTERN,
     DEFAULT_CATALOG,
     DEFAULT_IMAGE_TAG,
     INHERITED,
@@ -193,34 +194,6 @@ def _pinned_image(value: str) -> str:
     return value
 
 
-# CDN-1 on GCP: a URL map path pattern for a cached path: one or more segments ending in `/*`
-# (a URL map path rule's `*` is allowed only at the end, after a `/`: PathRule.paths,
-# https://cloud.google.com/compute/docs/reference/rest/v1/urlMaps). `/*` itself, every path,
-# is never a cached one: the rest of the app is served uncached.
-_GCP_CACHED_PATH = r"^(/[A-Za-z0-9._~-]+)+/\*$"
-# At most as many patterns as a Front Door route takes (`FRONT_DOOR_PATTERNS_PER_ROUTE`), so
-# one `cached_paths` list means the same on both clouds that build CDN-1 by path.
-GCP_CACHED_PATHS_MAX = 25
-
-
-class GcpCdnConfig(Strict):
-    """CDN-1 on GCP (`features.cdn_enabled`): the paths Cloud CDN caches; the URL map sends
-    them to a backend service with Cloud CDN on, and every other path to one with it off."""
-
-    cached_paths: Annotated[
-        list[Annotated[str, Field(pattern=_GCP_CACHED_PATH)]],
-        Field(min_length=1, max_length=GCP_CACHED_PATHS_MAX),
-    ] = Field(default_factory=lambda: ["/static/*", "/assets/*"])
-
-    @field_validator("cached_paths")
-    @classmethod
-    def _distinct(cls, value: list[str]) -> list[str]:
-        repeated = sorted({path for path in value if value.count(path) > 1})
-        if repeated:
-            raise ValueError(f"lists {', '.join(repeated)} more than once")
-        return value
-
-
 class GcpConfig(Strict):
     project: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")]
     region: GcpRegion
@@ -274,8 +247,6 @@ class GcpConfig(Strict):
     def zone_project(self) -> str:
         """The project of `dns_zone`: `dns_project`, else the environment's own."""
         return self.dns_project or self.project
-
-    cdn: GcpCdnConfig = Field(default_factory=GcpCdnConfig)  # CDN-1
 
     _distinct = field_validator("replica_region")(_differs_from("region"))
 
@@ -352,35 +323,6 @@ class AzureCertificateConfig(Strict):
         return f"https://{self.vault_name}.vault.azure.net/secrets/{self.certificate_name}"
 
 
-# CDN-1 on Azure: a Front Door route pattern for a cached path: a path of one or more
-# segments ending in `/*` ("Routing architecture overview", patterns to match:
-# https://learn.microsoft.com/azure/frontdoor/front-door-route-matching). `/*` itself is the
-# uncached catch-all route, never a cached one.
-_CACHED_PATH = r"^(/[A-Za-z0-9._~-]+)+/\*$"
-# Front Door takes at most 25 patterns per route ("Azure Front Door Standard and Premium
-# limits", paths per route:
-# https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits).
-FRONT_DOOR_PATTERNS_PER_ROUTE = 25
-
-
-class AzureCdnConfig(Strict):
-    """CDN-1 on Azure (`features.cdn_enabled`): the paths Azure Front Door caches at its
-    edge; every other path is forwarded to the gateway uncached."""
-
-    cached_paths: Annotated[
-        list[Annotated[str, Field(pattern=_CACHED_PATH)]],
-        Field(min_length=1, max_length=FRONT_DOOR_PATTERNS_PER_ROUTE),
-    ] = Field(default_factory=lambda: ["/static/*", "/assets/*"])
-
-    @field_validator("cached_paths")
-    @classmethod
-    def _distinct(cls, value: list[str]) -> list[str]:
-        repeated = sorted({path for path in value if value.count(path) > 1})
-        if repeated:
-            raise ValueError(f"lists {', '.join(repeated)} more than once")
-        return value
-
-
 class AzureConfig(Strict):
     subscription_id: Annotated[
         str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -397,7 +339,6 @@ class AzureConfig(Strict):
     # EDGE-1, OBS-4: required for an Azure workload (azure_certificate_problems); optional here
     # so other clouds' files need not carry it.
     certificate: AzureCertificateConfig | None = None
-    cdn: AzureCdnConfig = Field(default_factory=AzureCdnConfig)  # CDN-1
 
 
 def _private_network(value: str) -> str:
@@ -502,12 +443,18 @@ class EdgeConfig(Strict):
     # EDGE-2 on AWS: path prefixes whose requests may carry bodies over the 8 KB the managed
     # common rule set allows (uploads, large JSON). Everywhere else the 8 KB rule still blocks.
     large_body_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]{0,200}$")]] = []
-    # CDN-1 on AWS (`features.cdn_enabled`): the path patterns CloudFront caches (managed
-    # CachingOptimized policy); every other path is forwarded uncached. CloudFront patterns are
-    # case-sensitive with `*` and `?` wildcards, at most 255 characters, and a distribution
-    # holds at most 25 cache behaviors ("Quotas", https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html).
+    # CDN-1 (`features.cdn_enabled`), every cloud: the static paths the CDN caches; every other
+    # path is forwarded to the load balancer uncached. One form all three CDNs take: one or
+    # more path segments ending in `/*` (a URL map path rule's `*` only at the end after a `/`,
+    # PathRule.paths, https://cloud.google.com/compute/docs/reference/rest/v1/urlMaps; Front
+    # Door route patterns, https://learn.microsoft.com/azure/frontdoor/front-door-route-matching;
+    # CloudFront path patterns take it too). `/*` alone, every path, is never cached. At most
+    # 20: a CloudFront distribution holds 25 cache behaviors ("Quotas", https://docs.aws.amazon.
+    # com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html) and a Front Door route
+    # 25 patterns (https://learn.microsoft.com/azure/azure-resource-manager/management/
+    # azure-subscription-service-limits).
     cdn_static_paths: Annotated[
-        list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/*?-]{0,254}$")]],
+        list[Annotated[str, Field(pattern=CDN_STATIC_PATH_PATTERN)]],
         Field(min_length=1, max_length=20),
     ] = ["/static/*", "/assets/*"]
 
@@ -517,8 +464,6 @@ class EdgeConfig(Strict):
         repeated = sorted({path for path in value if value.count(path) > 1})
         if repeated:
             raise ValueError(f"lists {', '.join(repeated)} more than once")
-        if "/*" in value or "*" in value:
-            raise ValueError("'/*' would cache every path, the app's responses included")
         return value
 
 

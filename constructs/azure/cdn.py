@@ -15,7 +15,7 @@ Satisfies: CDN-1, EDGE-1, EDGE-2, EDGE-3, OBS-2, DEPLOY-2, DEPLOY-4, DEPLOY-5, D
   names it (a self-signed one is refused with the CDN: synth.config `azure_edge_problems`),
   and an A record in the operator's zone points it at the gateway's public IP (the
   `gateway_public_ip` output names the record). Two routes on the domain:
-  `azure.cdn.cached_paths` cached at the edge (query strings in the key, compressed), and
+  `edge.cdn_static_paths` cached at the edge (query strings in the key, compressed), and
   `/*` forwarded uncached; both HTTPS-only to the origin, HTTP redirected to HTTPS.
   The origin is reachable only through this profile where Azure allows it
   ("Secure traffic to Azure Front Door origins",
@@ -322,7 +322,7 @@ class FrontDoor(Construct):
             self,
             "static-route",
             name="static",
-            patterns_to_match=list(config.azure.cdn.cached_paths),
+            patterns_to_match=list(config.edge.cdn_static_paths),
             cache=CdnFrontdoorRouteCache(
                 query_string_caching_behavior="UseQueryString",
                 compression_enabled=True,

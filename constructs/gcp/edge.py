@@ -16,7 +16,7 @@
   prefix (`url_routes`), the `/` service on the domain being the default; the certificate
   covers the domain and every route host (`route_hosts`). Internal services get no backend.
 
-CDN-1 (`features.cdn_enabled`): Cloud CDN for the static paths only, `gcp.cdn.cached_paths`
+CDN-1 (`features.cdn_enabled`): Cloud CDN for the static paths only, `edge.cdn_static_paths`
 (default `/static/*`, `/assets/*`, as on Azure). Cloud CDN caches per backend service,
 whatever path reaches it, and it caches error responses "even in the absence of valid cache
 directives" (https://cloud.google.com/cdn/docs/caching), so a CDN on the backend that serves
@@ -224,7 +224,7 @@ def _owner(path: str, paths: dict[str, str], fallback: str) -> str:
 
 
 def cached_routes(config: EnvironmentConfig) -> dict[str, dict[str, str]]:
-    """CDN-1: for each routed host, each of `gcp.cdn.cached_paths` and the service that
+    """CDN-1: for each routed host, each of `edge.cdn_static_paths` and the service that
     serves it there (the one the path would reach without the CDN). Empty with the switch off."""
     if not config.features.cdn_enabled:
         return {}
@@ -233,7 +233,7 @@ def cached_routes(config: EnvironmentConfig) -> dict[str, dict[str, str]]:
     return {
         host: {
             pattern: _owner(pattern.removesuffix("/*"), paths, paths.get("/", default))
-            for pattern in config.gcp.cdn.cached_paths
+            for pattern in config.edge.cdn_static_paths
         }
         for host, paths in by_host.items()
     }

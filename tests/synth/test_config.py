@@ -737,32 +737,6 @@ def test_a_bad_inherited_value_is_reported_once_under_service(tmp_path: Path) ->
     )
 
 
-# CDN-1 on Azure: the paths Front Door caches (azure.cdn.cached_paths).
-def test_azure_front_door_caches_static_and_assets_by_default() -> None:
-    config = parse_environment("dev", shipped("dev"), source="dev.yaml")
-    assert config.azure.cdn.cached_paths == ["/static/*", "/assets/*"]
-
-
-@pytest.mark.parametrize(
-    ("paths", "problem"),
-    [
-        (["/static"], "String should match pattern"),  # a route pattern ends in /*
-        (["/*"], "String should match pattern"),  # the uncached catch-all, never cached
-        (["static/*"], "String should match pattern"),
-        (["/static/*", "/static/*"], "lists /static/* more than once"),
-        ([], "at least 1 item"),
-        ([f"/p{i}/*" for i in range(26)], "at most 25 items"),  # Front Door's patterns per route
-    ],
-)
-def test_azure_cached_paths_are_front_door_route_patterns(
-    tmp_path: Path, paths: list[str], problem: str
-) -> None:
-    data = shipped("dev")
-    data["azure"] = {**data["azure"], "cdn": {"cached_paths": paths}}
-    message = error_of(tmp_path, "dev", data)
-    assert "azure.cdn.cached_paths" in message and problem in message, message
-
-
 def test_gcp_dns_needs_a_parent_zone_and_a_managed_certificate(tmp_path: Path) -> None:
     """DNS-1 on GCP: the stack's zone is delegated from gcp.dns_zone and serves a
     Google-managed certificate, so the switch without a parent zone, or with an operator's
@@ -808,17 +782,30 @@ def test_aws_cdn_needs_a_zone_for_its_certificate_and_records(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(
-    "paths",
-    [["/*"], ["static/*"], ["/a/*", "/a/*"], [], [f"/p{i}/*" for i in range(21)]],
+    ("paths", "problem"),
+    [
+        (["/*"], "must be a path of one or more segments ending in `/*`"),  # every path
+        (["/static"], "must be a path of one or more segments ending in `/*`"),
+        (["static/*"], "must be a path of one or more segments ending in `/*`"),
+        (["/a*/b/*"], "must be a path of one or more segments ending in `/*`"),
+        (["/a/*", "/a/*"], "lists /a/* more than once"),
+        ([], "at least 1 item"),
+        ([f"/p{i}/*" for i in range(21)], "at most 20 items"),  # CloudFront's 25 behaviors
+    ],
 )
-def test_aws_cdn_static_paths_are_validated(tmp_path: Path, paths: list[str]) -> None:
-    message = error_of(
-        tmp_path, "dev", with_changes(shipped("dev"), edge={"cdn_static_paths": paths})
-    )
-    assert ": edge.cdn_static_paths" in message
+def test_cdn_static_paths_are_validated_once_for_every_cloud(
+    tmp_path: Path, paths: list[str], problem: str
+) -> None:
+    """CDN-1: one list, `edge.cdn_static_paths`, in the one form CloudFront, Cloud CDN's URL
+    map and Front Door routes all take."""
+    for cloud in ("aws", "gcp", "azure"):
+        data = with_changes(shipped("dev"), edge={"cdn_static_paths": paths})
+        data["cloud"] = cloud
+        message = error_of(tmp_path, "dev", data)
+        assert ": edge.cdn_static_paths" in message and problem in message, message
 
 
-def test_aws_cdn_static_paths_default_to_static_and_assets() -> None:
+def test_cdn_static_paths_default_to_static_and_assets() -> None:
     edge = load_environment(SHIPPED / "production.yaml").edge
     assert edge.cdn_static_paths == ["/static/*", "/assets/*"]
 
@@ -838,32 +825,6 @@ def test_azure_cdn_refuses_a_budget_below_front_door_premiums_base_fee(tmp_path:
     data["features"] = {"cdn_enabled": False}
     data["budget"] = {"monthly_usd": 50}
     assert parse_environment("production", data, source="production.yaml").budget.monthly_usd == 50
-
-
-# CDN-1 on GCP: the paths Cloud CDN caches (gcp.cdn.cached_paths), the same defaults as Azure.
-def test_gcp_cloud_cdn_caches_static_and_assets_by_default() -> None:
-    config = parse_environment("dev", shipped("dev"), source="dev.yaml")
-    assert config.gcp.cdn.cached_paths == ["/static/*", "/assets/*"]
-
-
-@pytest.mark.parametrize(
-    ("paths", "problem"),
-    [
-        (["/static"], "String should match pattern"),  # a cached pattern ends in /*
-        (["/*"], "String should match pattern"),  # every path: the API would be cached
-        (["/static/*.js"], "String should match pattern"),  # `*` only at the end, after `/`
-        (["/static/*", "/static/*"], "lists /static/* more than once"),
-        ([], "at least 1 item"),
-        ([f"/p{i}/*" for i in range(26)], "at most 25 items"),
-    ],
-)
-def test_gcp_cached_paths_are_url_map_path_patterns(
-    tmp_path: Path, paths: list[str], problem: str
-) -> None:
-    data = shipped("dev")
-    data["gcp"] = {**data["gcp"], "cdn": {"cached_paths": paths}}
-    message = error_of(tmp_path, "dev", data)
-    assert "gcp.cdn.cached_paths" in message and problem in message, message
 
 
 # DNS-1, DEPLOY-5 on GCP: the project that holds gcp.dns_zone (gcp.dns_project).

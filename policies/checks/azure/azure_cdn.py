@@ -14,7 +14,7 @@ tier-comparison) and has:
   #65432);
 - routes, all HTTPS-only to the origin and redirecting HTTP, their custom domains TLS 1.2
   minimum (EDGE-1 at the edge): one caching exactly
-  `azure.cdn.cached_paths`, one forwarding `/*` with no cache;
+  `edge.cdn_static_paths`, one forwarding `/*` with no cache;
 - a security policy attaching a Front Door WAF policy in Prevention mode with a managed rule
   set to every domain the routes serve (the custom domains, and the endpoint when a route
   links its default domain).
@@ -123,7 +123,7 @@ class FrontDoorServes(GroundworkCheck):
         routes = routes_of(stack, profile)
         if not routes:
             verdicts.append(Verdict.failed("no route"))
-        cached = sorted(config.azure.cdn.cached_paths)
+        cached = sorted(config.edge.cdn_static_paths)
         caching = [a for a, r in routes.items() if blocks(r, "cache")]
         if not any(sorted(routes[a].get("patterns_to_match") or []) == cached for a in caching):
             verdicts.append(Verdict.failed(f"no route caches exactly {cached}"))

@@ -1,5 +1,5 @@
 """Builds CKV_GW_CDN_40: with `features.cdn_enabled`, Cloud CDN is in front of the load
-balancer for the static paths only (`gcp.cdn.cached_paths`), the WAF still judges what reaches
+balancer for the static paths only (`edge.cdn_static_paths`), the WAF still judges what reaches
 the origin, and the origin is reachable only through the load balancer (CDN-1).
 
 Cloud CDN caches per backend service, whatever path reaches it, and it caches error responses
@@ -98,7 +98,7 @@ def _cdn_backends(stack: Stack) -> set[str]:
 
 
 def _cached_paths(stack: Stack) -> frozenset[str] | None:
-    return frozenset(stack.config.gcp.cdn.cached_paths) if stack.config is not None else None
+    return frozenset(stack.config.edge.cdn_static_paths) if stack.config is not None else None
 
 
 class CdnInFrontOfTheLoadBalancer(GroundworkCheck):
@@ -185,7 +185,7 @@ class CdnInFrontOfTheLoadBalancer(GroundworkCheck):
                         verdicts.append(
                             Verdict.failed(
                                 f"{where} sends {', '.join(other)} here, not a cached path "
-                                "(gcp.cdn.cached_paths): dynamic responses would be cached"
+                                "(edge.cdn_static_paths): dynamic responses would be cached"
                             )
                         )
         if not routed:
@@ -217,7 +217,7 @@ class CdnInFrontOfTheLoadBalancer(GroundworkCheck):
                 verdicts.append(
                     Verdict.failed(
                         f"path matcher {name} sends {', '.join(uncached)} to Cloud CDN: not "
-                        "a cached path (gcp.cdn.cached_paths)"
+                        "a cached path (edge.cdn_static_paths)"
                     )
                 )
             for path in sorted(cached if cached is not None else []):

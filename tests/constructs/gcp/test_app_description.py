@@ -181,7 +181,7 @@ def test_two_routes_and_the_worker_is_not_routed(stack: dict[str, Any]) -> None:
     api, static = matcher["path_rule"]
     assert api["paths"] == ["/api", "/api/*"]  # whole segments
     assert backends[api["service"]] == f"{PREFIX}-api-run"
-    assert static["paths"] == ["/assets/*", "/static/*"]  # gcp.cdn.cached_paths' default
+    assert static["paths"] == ["/assets/*", "/static/*"]  # edge.cdn_static_paths' default
     assert backends[static["service"]] == f"{PREFIX}-web-cdn"
     assert backends[matcher["default_service"]] == f"{PREFIX}-web-run"
 

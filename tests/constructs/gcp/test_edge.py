@@ -174,12 +174,8 @@ def test_cached_paths_follow_the_route_that_serves_them_cdn_1() -> None:
     config = load_environment(
         ROOT / "tests" / "constructs" / "gcp" / "environments" / "described.yaml", cloud="gcp"
     )
-    gcp = config.gcp.model_copy(
-        update={
-            "cdn": config.gcp.cdn.model_copy(update={"cached_paths": ["/static/*", "/api/docs/*"]})
-        }
-    )
-    config = config.model_copy(update={"gcp": gcp})
+    edge = config.edge.model_copy(update={"cdn_static_paths": ["/static/*", "/api/docs/*"]})
+    config = config.model_copy(update={"edge": edge})
     # `/api/docs/*` is under the api service's `/api` route: its CDN backend serves it.
     assert cached_routes(config) == {
         "dev.groundwork.example.com": {"/static/*": "web", "/api/docs/*": "api"}
