@@ -135,3 +135,30 @@ def test_cdn_1_the_alb_admits_cloudfront_only_and_the_domain_points_at_cloudfron
         if r["name"] == DOMAIN and "alias" in r
     ]  # fmt: skip
     assert "aws_lb." in record["alias"]["name"]
+
+
+def rate_rules(acl: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        r["statement"]["rate_based_statement"]
+        for r in acl["rule"]
+        if "rate_based_statement" in r["statement"]
+    ]
+
+
+def test_edge_2_the_per_ip_limit_is_on_cloudfront_where_the_ip_is_the_viewers(
+    on: dict[str, Any], off: dict[str, Any]
+) -> None:
+    # F1: behind CloudFront every request reaches the ALB from an edge server, so the ALB's
+    # web ACL has no per-IP rule; CloudFront's web ACL carries the environment's limit.
+    _, edge_acl = one(on, "aws_wafv2_web_acl", "cdn_waf")
+    assert rate_rules(edge_acl) == [
+        {"limit": 100, "aggregate_key_type": "IP", "evaluation_window_sec": 60}
+    ]
+    _, alb_acl = one(on, "aws_wafv2_web_acl", "edge_waf")
+    assert alb_acl["scope"] == "REGIONAL" and rate_rules(alb_acl) == []
+    assert "AWSManagedRulesCommonRuleSet" in [r["name"] for r in alb_acl["rule"]]
+    # Without CloudFront the ALB's web ACL keeps it: the IP there is the viewer's.
+    _, alone = one(off, "aws_wafv2_web_acl", "edge_waf")
+    assert rate_rules(alone) == [
+        {"limit": 100, "aggregate_key_type": "IP", "evaluation_window_sec": 60}
+    ]
