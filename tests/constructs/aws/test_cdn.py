@@ -22,9 +22,15 @@ DESCRIBED = Path(__file__).parent / "environments" / "described.yaml"
 DOMAIN = "described.groundwork.example.com"
 
 
-def synth(tmp_path: Path, **features: bool) -> dict[str, Any]:
+API_HOST = f"api.{DOMAIN}"
+
+
+def synth(tmp_path: Path, *, api_host: bool = False, **features: bool) -> dict[str, Any]:
     data = yaml.safe_load(DESCRIBED.read_text())
     data["features"] = features
+    if api_host:  # the API on a host of its own: two names on one distribution
+        [api] = [s for s in data["services"] if s["name"] == "api"]
+        api["route"] = {"host": API_HOST, "path_prefix": "/"}
     path = tmp_path / "described.yaml"
     path.write_text(yaml.safe_dump(data))
     return json.loads(CdktfTesting.synth(AwsStack(CdktfTesting.app(), load_environment(path))))
@@ -33,6 +39,11 @@ def synth(tmp_path: Path, **features: bool) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def on(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return synth(tmp_path_factory.mktemp("cdn"), cdn_enabled=True)
+
+
+@pytest.fixture(scope="module")
+def hosts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return synth(tmp_path_factory.mktemp("cdn-hosts"), api_host=True, cdn_enabled=True)
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +173,24 @@ def test_edge_2_the_per_ip_limit_is_on_cloudfront_where_the_ip_is_the_viewers(
     assert rate_rules(alone) == [
         {"limit": 100, "aggregate_key_type": "IP", "evaluation_window_sec": 60}
     ]
+
+
+def test_cdn_1_host_routes_get_static_cache_entries_of_their_own(
+    on: dict[str, Any], hosts: dict[str, Any]
+) -> None:
+    # F3: CachingOptimized's key has no Host; with two names the static paths use this
+    # stack's copy of it keyed on Host, so one host's /static/app.js is not the other's.
+    _, distribution = one(hosts, "aws_cloudfront_distribution", "cdn_distribution")
+    assert sorted(distribution["aliases"]) == sorted([DOMAIN, API_HOST])
+    policy_name, policy = one(hosts, "aws_cloudfront_cache_policy", "cdn_static-cache-policy")
+    for behavior in distribution["ordered_cache_behavior"]:
+        assert behavior["cache_policy_id"] == f"${{aws_cloudfront_cache_policy.{policy_name}.id}}"
+        assert data_name(hosts, behavior["origin_request_policy_id"]) == "Managed-AllViewer"
+    key = policy["parameters_in_cache_key_and_forwarded_to_origin"]
+    assert key["headers_config"] == {"header_behavior": "whitelist", "headers": {"items": ["Host"]}}
+    assert key["cookies_config"] == {"cookie_behavior": "none"}
+    assert key["query_strings_config"] == {"query_string_behavior": "none"}
+    assert key["enable_accept_encoding_gzip"] and key["enable_accept_encoding_brotli"]
+    assert (policy["min_ttl"], policy["default_ttl"], policy["max_ttl"]) == (1, 86400, 31536000)
+    # One name: the managed policy, and no custom one to count against the account's quota.
+    assert "aws_cloudfront_cache_policy" not in on["resource"]
