@@ -194,3 +194,26 @@ def test_cdn_1_host_routes_get_static_cache_entries_of_their_own(
     assert (policy["min_ttl"], policy["default_ttl"], policy["max_ttl"]) == (1, 86400, 31536000)
     # One name: the managed policy, and no custom one to count against the account's quota.
     assert "aws_cloudfront_cache_policy" not in on["resource"]
+
+
+def test_obs_2_cloudfronts_own_5xx_rate_pages_from_us_east_1(
+    on: dict[str, Any], off: dict[str, Any]
+) -> None:
+    # F4: the 502/504s CloudFront returns itself never reach the ALB's metrics.
+    distribution, _ = one(on, "aws_cloudfront_distribution", "cdn_distribution")
+    _, alarm = one(on, "aws_cloudwatch_metric_alarm", "observability_alarm-cdn-5xx-rate")
+    assert (alarm["namespace"], alarm["metric_name"]) == ("AWS/CloudFront", "5xxErrorRate")
+    assert alarm["dimensions"] == {
+        "DistributionId": f"${{aws_cloudfront_distribution.{distribution}.id}}",
+        "Region": "Global",
+    }
+    assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 1)
+    assert alarm["tags"] == {"severity": "critical"}
+    assert provider_region(on, alarm) == "us-east-1"
+    topic, body = one(on, "aws_sns_topic", "observability_uptime-topic")
+    assert provider_region(on, body) == "us-east-1"
+    assert alarm["alarm_actions"] == alarm["ok_actions"] == [f"${{aws_sns_topic.{topic}.arn}}"]
+    assert not [
+        a for a in off["resource"]["aws_cloudwatch_metric_alarm"].values()
+        if a.get("namespace") == "AWS/CloudFront"
+    ]  # fmt: skip
