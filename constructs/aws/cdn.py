@@ -246,12 +246,24 @@ class Cdn(Construct):
             ),
         )
         self.domain_name = self.distribution.domain_name
+        # CKV_AWS_86 inspects `logging_config[0].bucket` only (checkov
+        # CloudfrontDistributionLogging.py). v2 standard logging to CloudWatch Logs ("Standard
+        # logging (v2)", https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging.html)
+        # would not satisfy it; "An account can have up to 10 resource policies per AWS
+        # Region" (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutResourcePolicy.html).
         for reason_check, reason in (
             (
                 "CKV_AWS_86",
-                "CloudFront's standard (legacy) logs need a bucket with ACLs enabled, which "
-                "this stack's log bucket refuses (bucket-owner-enforced); the web ACL on the "
-                "distribution logs every request to an encrypted log group instead.",
+                "Checkov reads only the legacy logging_config block, standard logs to an S3 "
+                "bucket with ACLs enabled, which this stack's log bucket refuses "
+                "(bucket-owner-enforced). CloudFront's v2 standard logging delivers to "
+                "CloudWatch Logs without ACLs, but Checkov does not read it and this stack "
+                "does not enable it yet: it needs another log group and a CloudWatch Logs "
+                "resource policy in us-east-1, where an account has at most 10 "
+                "(PutResourcePolicy) and the web ACL's delivery uses one already. "
+                "Meanwhile the distribution's web ACL logs every request it evaluates to an "
+                "encrypted log group: the request and WAF's decision, not CloudFront's "
+                "response status or cache result.",
             ),
             (
                 "CKV_AWS_305",
