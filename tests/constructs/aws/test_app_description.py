@@ -365,8 +365,11 @@ def described_gate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     released["alert_email"] = "alerts-released@example.com"
     released["network"]["cidr"] = "10.61.0.0/16"
     released["aws"]["release_image"] = True
-    # CDN-1 switched on in one stack of the run: pass there, n/a in the others.
+    # CDN-1 switched on in one stack of the run: pass there, n/a in the others; the API on a
+    # host of its own, so the static paths are cached per host (F3).
     released["features"] = {"cdn_enabled": True}
+    [api] = [s for s in released["services"] if s["name"] == "api"]
+    api["route"] = {"host": "api.released.groundwork.example.com", "path_prefix": "/api"}
     (environments / "released.yaml").write_text(yaml.safe_dump(released))
     out = tmp_path_factory.mktemp("described-out")
     stacks = "described,lean,released"
