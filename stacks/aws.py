@@ -229,6 +229,7 @@ class AwsStack(GroundworkStack):
         if config.features.cdn_enabled:  # CDN-1: CloudFront's resources live in us-east-1
             assert CDN_REGION == UPTIME_REGION
             cdn = Cdn(self, "cdn", config=config, edge=edge, provider=uptime_provider)
+            observability.cdn_errors(cdn.distribution.id)
             TerraformOutput(
                 self,
                 "cdn_domain_name",

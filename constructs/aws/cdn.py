@@ -5,7 +5,15 @@ Satisfies: CDN-1, EDGE-1, EDGE-2, OBS-1, DEPLOY-2, DEPLOY-4, DEPLOY-5
 - Viewers reach `domain` (and every routed host under it) at CloudFront only: the Route 53
   alias records point there, HTTP is redirected to HTTPS, TLS 1.2+ (TLSv1.2_2021).
 - Paths matching `edge.cdn_static_paths` (default `/static/*`, `/assets/*`) are cached with
-  the managed CachingOptimized policy; everything else uses CachingDisabled, so the app's
+  the managed CachingOptimized policy, or, when services are routed by host (more than one
+  name), with this stack's copy of it that adds Host to the cache key (`HOST_KEYED`):
+  CachingOptimized's key has no Host, so `/static/app.js` of two hosts routed to different
+  services would share one cache entry ("Understand the cache key",
+  https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/understanding-the-cache-key.html;
+  adding Host is AWS's documented way to cache per virtual host, "How do I configure
+  CloudFront to forward the Host header",
+  https://aws.amazon.com/premiumsupport/knowledge-center/configure-cloudfront-to-forward-headers).
+  Everything else uses CachingDisabled, so the app's
   responses are never cached, and every behavior forwards all viewer headers (Host
   included), cookies and query strings with the managed AllViewer origin request policy.
 - The origin is the ALB, over HTTPS only. CloudFront sends the viewer's Host, so the ALB's
@@ -37,6 +45,14 @@ import json
 from cdktf import TerraformProvider, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
+from cdktf_cdktf_provider_aws.cloudfront_cache_policy import (
+    CloudfrontCachePolicy,
+    CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOrigin,
+    CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfig,
+    CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfig,
+    CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigHeaders,
+    CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfig,
+)
 from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistribution,
     CloudfrontDistributionDefaultCacheBehavior,
@@ -95,6 +111,14 @@ ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
 READ_METHODS = ["GET", "HEAD", "OPTIONS"]
 CACHED_METHODS = ["GET", "HEAD"]
 VIEWER_TLS = "TLSv1.2_2021"  # EDGE-1: TLS 1.2 and later, no weak ciphers
+# CachingOptimized's settings ("Use managed cache policies", CachingOptimized: minimum TTL
+# 1 s, default 86,400 s, maximum 31,536,000 s, no cookies or query strings, gzip and Brotli)
+# plus Host in the key: the static paths' policy when several names share the distribution.
+# One custom policy per environment counts against CloudFront's per-account quota on cache
+# policies ("General quotas on policies", adjustable,
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html),
+# so it is created only when it is needed.
+HOST_KEYED = {"min_ttl": 1, "default_ttl": 86_400, "max_ttl": 31_536_000}
 
 
 class Cdn(Construct):
@@ -156,10 +180,12 @@ class Cdn(Construct):
         def policy(kind: type, name: str) -> str:
             return str(kind(self, name.lower(), name=name).id)
 
-        cached, uncached = (
-            policy(DataAwsCloudfrontCachePolicy, CACHED),
-            policy(DataAwsCloudfrontCachePolicy, UNCACHED),
+        cached = (
+            self._host_keyed_cache_policy(config)
+            if len(names) > 1
+            else policy(DataAwsCloudfrontCachePolicy, CACHED)
         )
+        uncached = policy(DataAwsCloudfrontCachePolicy, UNCACHED)
         forward_all = policy(DataAwsCloudfrontOriginRequestPolicy, FORWARD_ALL)
         headers = policy(DataAwsCloudfrontResponseHeadersPolicy, SECURITY_HEADERS)
         self.distribution = CloudfrontDistribution(
@@ -220,12 +246,24 @@ class Cdn(Construct):
             ),
         )
         self.domain_name = self.distribution.domain_name
+        # CKV_AWS_86 inspects `logging_config[0].bucket` only (checkov
+        # CloudfrontDistributionLogging.py). v2 standard logging to CloudWatch Logs ("Standard
+        # logging (v2)", https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging.html)
+        # would not satisfy it; "An account can have up to 10 resource policies per AWS
+        # Region" (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutResourcePolicy.html).
         for reason_check, reason in (
             (
                 "CKV_AWS_86",
-                "CloudFront's standard (legacy) logs need a bucket with ACLs enabled, which "
-                "this stack's log bucket refuses (bucket-owner-enforced); the web ACL on the "
-                "distribution logs every request to an encrypted log group instead.",
+                "Checkov reads only the legacy logging_config block, standard logs to an S3 "
+                "bucket with ACLs enabled, which this stack's log bucket refuses "
+                "(bucket-owner-enforced). CloudFront's v2 standard logging delivers to "
+                "CloudWatch Logs without ACLs, but Checkov does not read it and this stack "
+                "does not enable it yet: it needs another log group and a CloudWatch Logs "
+                "resource policy in us-east-1, where an account has at most 10 "
+                "(PutResourcePolicy) and the web ACL's delivery uses one already. "
+                "Meanwhile the distribution's web ACL logs every request it evaluates to an "
+                "encrypted log group: the request and WAF's decision, not CloudFront's "
+                "response status or cache result.",
             ),
             (
                 "CKV_AWS_305",
@@ -270,6 +308,36 @@ class Cdn(Construct):
                         evaluate_target_health=False,  # CloudFront aliases cannot
                     ),
                 )
+
+    def _host_keyed_cache_policy(self, config: EnvironmentConfig) -> str:
+        """CachingOptimized with Host in the cache key (`HOST_KEYED`). Host is then also
+        sent to the origin, as the AllViewer origin request policy sends it anyway."""
+        params = CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOrigin
+        return str(
+            CloudfrontCachePolicy(
+                self,
+                "static-cache-policy",
+                name=f"{config.prefix}-static-by-host",
+                comment=f"{config.prefix}: static paths cached per host (CDN-1)",
+                **HOST_KEYED,
+                parameters_in_cache_key_and_forwarded_to_origin=params(
+                    headers_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfig(
+                        header_behavior="whitelist",
+                        headers=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigHeaders(
+                            items=["Host"]
+                        ),
+                    ),
+                    cookies_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfig(
+                        cookie_behavior="none"
+                    ),
+                    query_strings_config=CloudfrontCachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfig(
+                        query_string_behavior="none"
+                    ),
+                    enable_accept_encoding_gzip=True,
+                    enable_accept_encoding_brotli=True,
+                ),
+            ).id
+        )
 
     def _firewall(
         self, config: EnvironmentConfig, provider: TerraformProvider, account_id: str

@@ -2,7 +2,8 @@
 
 The ALB sits in the public subnets and drops invalid headers; HTTP only redirects to
 HTTPS; the target group checks `/health` every 10 s and drains for 30 s. The web ACL runs
-AWS's common and known-bad-inputs rule sets and a per-IP rate limit, and logs to an
+AWS's common and known-bad-inputs rule sets and a per-IP rate limit (behind CloudFront,
+CDN-1, that limit is on CloudFront's web ACL instead: `web_acl_rules`), and logs to an
 encrypted log group. The log bucket receives ALB access logs (`alb/`) and S3 server
 access logs of the environment's other buckets (`s3/`).
 
@@ -136,10 +137,19 @@ def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:
     )
 
 
-def web_acl_rules(config: EnvironmentConfig, metric: str) -> list[Wafv2WebAclRule]:
+def web_acl_rules(
+    config: EnvironmentConfig, metric: str, *, per_ip_limit: bool = True
+) -> list[Wafv2WebAclRule]:
     """EDGE-2: the managed rule sets (with the large-body exception) and the per-IP rate
     limit, in the order that lets every managed rule run (DEPLOY-6); shared by the ALB's
-    regional web ACL and the CloudFront one (constructs/aws/cdn.py)."""
+    regional web ACL and the CloudFront one (constructs/aws/cdn.py).
+
+    `per_ip_limit=False` for a web ACL whose requests all come from CloudFront (the ALB's,
+    with `features.cdn_enabled`): there the client IP WAF sees is an edge server's, shared by
+    every viewer behind it ("the web request origin ... is the IP address of the last proxy",
+    https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-forwarded-ip-address.html),
+    so a per-IP limit would throttle whole edge locations; the viewer's limit is on the
+    CloudFront web ACL, where the IP is the viewer's."""
     large_bodies = config.edge.large_body_paths
 
     def managed(group: str) -> dict[str, object]:
@@ -197,6 +207,8 @@ def web_acl_rules(config: EnvironmentConfig, metric: str) -> list[Wafv2WebAclRul
                 visibility_config=_visibility(f"{metric}BodySize"),
             )
         )
+    if not per_ip_limit:
+        return rules
     rules.append(
         Wafv2WebAclRule(
             name="rate-limit-per-ip",
@@ -537,14 +549,24 @@ class Edge(Construct):
         return validation.certificate_arn
 
     def _firewall(self, config: EnvironmentConfig, log_kms_key_arn: str) -> str:
-        """EDGE-2: managed rule sets and a per-IP rate limit, logged to CloudWatch Logs."""
+        """EDGE-2: managed rule sets and a per-IP rate limit, logged to CloudWatch Logs.
+        Behind CloudFront (CDN-1) the per-IP limit is CloudFront's web ACL's alone
+        (`web_acl_rules`)."""
         metric = config.prefix.replace("-", "")
-        rules = web_acl_rules(config, metric)
+        behind_cdn = config.features.cdn_enabled
+        rules = web_acl_rules(config, metric, per_ip_limit=not behind_cdn)
         acl = Wafv2WebAcl(
             self,
             "waf",
             name=config.prefix,
-            description=f"{config.prefix}: managed rules and a per-IP rate limit",
+            # No parentheses or quotes: CreateWebACL's Description pattern is
+            # ^[\w+=:#@/\-,\.][\w+=:#@/\-,\.\s]+[\w+=:#@/\-,\.]$
+            # (https://docs.aws.amazon.com/waf/latest/APIReference/API_CreateWebACL.html).
+            description=(
+                f"{config.prefix}: managed rules, the per-IP rate limit is on the CloudFront one"
+                if behind_cdn
+                else f"{config.prefix}: managed rules and a per-IP rate limit"
+            ),
             scope="REGIONAL",
             default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()),
             rule=rules,

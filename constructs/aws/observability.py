@@ -4,6 +4,9 @@ Every alarm is named `<prefix>-<severity>-<what>`, tagged `severity`, and notifi
 topic on ALARM and OK. Route 53 publishes health-check metrics only in us-east-1, so the
 uptime alarm, its topic and that topic's key live there, through the provider passed in.
 
+With CloudFront (CDN-1) the distribution's own 5xx rate is alarmed there as well
+(`cdn_errors`).
+
 Satisfies: APP-7, OBS-2, OBS-3, OBS-4, OBS-5, SEC-4, DEPLOY-2, DEPLOY-6
 
 "Any database connection error" watches every way in: the primary's PostgreSQL log (direct
@@ -384,6 +387,7 @@ class Observability(Construct):
         )
         topic = self._topic("uptime", key.arn, provider)
         self.uptime_topic_arn = topic.arn
+        self._uptime_provider = provider
         self._alarm(
             CRITICAL,
             "uptime",
@@ -399,6 +403,31 @@ class Observability(Construct):
             statistic="Minimum",
             period=60,
             dimensions={"HealthCheckId": check.id},
+        )
+
+    def cdn_errors(self, distribution_id: str) -> None:
+        """OBS-2 at the edge (CDN-1): more than 1 % of viewer requests answered with a 5xx by
+        CloudFront (critical). The ALB's 5xx alarm never sees what CloudFront returns itself
+        (502 when it cannot reach or handshake with the ALB, 504 when the origin times out).
+        CloudFront publishes its metrics in us-east-1 only, with dimensions DistributionId and
+        Region=Global ("Monitor CloudFront metrics with Amazon CloudWatch",
+        https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/programming-cloudwatch-metrics.html),
+        so the alarm is there and notifies the uptime topic, the critical topic of that
+        region (an alarm's SNS action must be in its region), mailed to `alert_email`."""
+        self._alarm(
+            CRITICAL,
+            "cdn-5xx-rate",
+            "More than 1 % of CloudFront's responses were a 5xx over 5 minutes",
+            [self.uptime_topic_arn],
+            provider=self._uptime_provider,
+            threshold=1,
+            evaluation_periods=5,
+            datapoints_to_alarm=5,
+            namespace="AWS/CloudFront",
+            metric_name="5xxErrorRate",  # a percentage of all requests
+            statistic="Average",
+            period=60,
+            dimensions={"DistributionId": distribution_id, "Region": "Global"},
         )
 
     def _uptime_key_policy(self) -> str:

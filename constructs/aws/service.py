@@ -23,11 +23,24 @@ writer of the task definition, so the pipeline and Terraform never fight over it
 Liveness (EDGE-4) needs nothing from the app's image: a described service, worker included,
 promises only to answer GET `health.path` on its `port` (synth/app.py), and distroless or slim
 images carry no shell, curl, wget or node to probe with. Each task therefore runs a small
-essential sidecar (`LIVENESS_CONTAINER`, busybox from `aws.liveness_probe_image`) that GETs the
-health path over the task's shared loopback every 30 s and exits after three failures in a
-row; an essential container that stops stops the task, and the service replaces it. No
-container defines an ECS `healthCheck`, whose command would run in the app's image
-(CKV_GW_DEPLOY_39).
+essential sidecar (`LIVENESS_CONTAINER`, busybox from `aws.liveness_probe_image`) whose ECS
+container `healthCheck` GETs the health path over the task's shared loopback every 30 s; after
+three failures in a row the sidecar, an essential container, is UNHEALTHY, so the task is
+("UNHEALTHY - One or more essential containers have failed their health check", "HealthCheck",
+https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html), and the
+service replaces it. The app's container defines no `healthCheck`, whose command would run in
+the app's image (CKV_GW_DEPLOY_39).
+
+Why a health check rather than a sidecar that exits: once a task has reached RUNNING, the
+deployment circuit breaker (APP-3) counts as failures only tasks replaced because their health
+checks failed, the checks being the load balancer's, Cloud Map's and the containers' own
+(stage 2 of "How the Amazon ECS deployment circuit breaker detects failures",
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html;
+re:Post "ecs-deployment-roll-back-failure": a task that starts and then stops may not trip
+it, https://repost.aws/knowledge-center/ecs-deployment-roll-back-failure).
+An internal worker has no load balancer, so with a sidecar that merely exited, a bad release
+of a worker was stopped and restarted forever and never rolled back; with the container health
+check its failed tasks count towards the breaker's threshold.
 
 The service starts only after whatever `start_after` names (the app's database role exists,
 every generated and derived secret has its first version) and after every rule of its
@@ -79,8 +92,8 @@ from synth.config import EnvironmentConfig
 
 REDIS_PORT = 6379
 LIVENESS_INTERVAL_SECONDS = 30  # EDGE-4
-LIVENESS_FAILURES = 3  # failed GETs in a row before the sidecar stops the task
-LIVENESS_GRACE_SECONDS = 30  # after the task starts, before the first GET
+LIVENESS_FAILURES = 3  # failed GETs in a row before the task is UNHEALTHY (healthCheck retries)
+LIVENESS_GRACE_SECONDS = 30  # healthCheck startPeriod: failures before it do not count
 LIVENESS_TIMEOUT_SECONDS = 5  # per GET
 # The sidecar's hard memory limit: busybox sh + wget use about 1 MiB; ECS needs at least 6 MiB
 # per container ("memory", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_memory).
@@ -420,23 +433,29 @@ class Service(Construct):
             "logConfiguration": logs,
         }
         url = liveness_url(service)
-        # Liveness (EDGE-4; the ALB's check is readiness): three failed GETs in a row, 30 s
-        # apart after a 30 s grace, and the sidecar exits; it is essential, so ECS stops the
-        # task ("essential", same page as LIVENESS_MEMORY_MIB) and the service replaces it.
-        watchdog = (
-            f"sleep {LIVENESS_GRACE_SECONDS}; failed=0; while true; do "
-            f"if wget -q -O /dev/null -T {LIVENESS_TIMEOUT_SECONDS} {url}; then failed=0; "
-            "else failed=$((failed+1)); "
-            f'if [ "$failed" -ge {LIVENESS_FAILURES} ]; then '
-            f'echo "liveness: GET {url} failed {LIVENESS_FAILURES} times in a row"; exit 1; fi; '
-            f"fi; sleep {LIVENESS_INTERVAL_SECONDS}; done"
-        )
+        # Liveness (EDGE-4; the ALB's check is readiness): the sidecar's container health
+        # check, run by ECS inside busybox (whose wget the stack chose): three failed GETs in a
+        # row, 30 s apart, after a 30 s start period, and the essential sidecar, hence the
+        # task, is UNHEALTHY; the service replaces it and the circuit breaker counts it
+        # (module docstring). ECS's bounds: interval 5-300 s, timeout 2-60 s, retries 1-10,
+        # startPeriod 0-300 s ("HealthCheck", API reference, as above). The container itself
+        # only idles; busybox's `sleep` takes whole seconds (about 68 years here).
         probe = {
             "name": LIVENESS_CONTAINER,
             "image": config.aws.liveness_probe_image,
             "essential": True,
             "entryPoint": ["sh", "-c"],
-            "command": [watchdog],
+            "command": ["exec sleep 2147483647"],
+            "healthCheck": {
+                "command": [
+                    "CMD-SHELL",
+                    f"wget -q -O /dev/null -T {LIVENESS_TIMEOUT_SECONDS} {url} || exit 1",
+                ],
+                "interval": LIVENESS_INTERVAL_SECONDS,
+                "timeout": LIVENESS_TIMEOUT_SECONDS + 1,  # wget's own -T gives up first
+                "retries": LIVENESS_FAILURES,
+                "startPeriod": LIVENESS_GRACE_SECONDS,
+            },
             "cpu": 0,
             "memory": LIVENESS_MEMORY_MIB,
             "readonlyRootFilesystem": True,

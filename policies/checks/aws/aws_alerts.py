@@ -5,6 +5,17 @@ The thresholds are constants of REQUIREMENTS.md, not environment settings, so th
 constants here too (ALERTS). A missing alarm has no resource to fail on, so the check runs
 on the workload the alerts watch, the ECS service, and judges the stack's alarms; a stack
 without an app (the state bootstrap) has nothing to alert on.
+
+With CloudFront in front of the ALB (CDN-1), "5xx rate > 1 %" also needs the distribution's
+own rate: the errors CloudFront returns itself (a 502 when it cannot reach or negotiate TLS
+with the ALB, a 504 when the origin times out) never reach the ALB's metrics. Each
+distribution needs a critical alarm on AWS/CloudFront `5xxErrorRate` (a percentage of all
+viewer requests) > 1, with dimensions DistributionId (this distribution) and Region
+`Global`, in us-east-1 where CloudFront publishes its metrics, notifying a topic in that
+region ("CloudFront publishes metrics ... to the US East (N. Virginia) Region", "Monitor
+CloudFront metrics with Amazon CloudWatch",
+https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/programming-cloudwatch-metrics.html;
+an alarm's SNS action must be in the alarm's region).
 """
 
 import json
@@ -17,6 +28,7 @@ from groundwork_policy import (
     GroundworkCheck,
     Stack,
     Verdict,
+    address_of,
     combine,
     ecs_memory_share,
     is_reference,
@@ -185,6 +197,71 @@ ALERTS = (
 )
 
 
+CLOUDFRONT_REGION = "us-east-1"
+
+
+def _provider_region(stack: Stack, body: dict[str, Any]) -> str | None:
+    """The region of the AWS provider (alias) a resource is created with."""
+    alias = str(body.get("provider") or "aws").partition(".")[2] or None
+    providers = stack.document.get("provider", {}).get("aws") or []
+    providers = providers if isinstance(providers, list) else [providers]
+    regions = [p.get("region") for p in providers if p.get("alias") == alias]
+    return str(regions[0]) if regions and regions[0] is not None else None
+
+
+def _cdn_5xx_verdicts(stack: Stack, alarms: list[dict[str, Any]]) -> list[Verdict]:
+    """Each distribution's 5xxErrorRate alarm (module docstring)."""
+    verdicts = []
+    topics = stack.resources("aws_sns_topic")
+    for name in stack.resources("aws_cloudfront_distribution"):
+        found = []
+        for alarm in alarms:
+            if not any(
+                m.get("namespace") == "AWS/CloudFront"
+                and m.get("metric_name") == "5xxErrorRate"
+                and address_of((m.get("dimensions") or {}).get("DistributionId"))
+                == f"aws_cloudfront_distribution.{name}"
+                for m in _metrics(alarm)
+            ):
+                continue
+            label = alarm.get("alarm_name", "?")
+            problems = []
+            dimensions = next(
+                m.get("dimensions") or {}
+                for m in _metrics(alarm)
+                if m.get("metric_name") == "5xxErrorRate"
+            )
+            if dimensions.get("Region") != "Global":
+                problems.append("dimension Region is not Global (no such metric)")
+            region = _provider_region(stack, alarm)
+            if region != CLOUDFRONT_REGION:
+                problems.append(f"in {region}, CloudFront's metrics are in {CLOUDFRONT_REGION}")
+            actions = [address_of(a) or "" for a in alarm.get("alarm_actions") or []]
+            in_region = [
+                a
+                for a in actions
+                if a.startswith("aws_sns_topic.")
+                and _provider_region(stack, topics.get(a.removeprefix("aws_sns_topic."), {}))
+                == region
+            ]
+            if not in_region:
+                problems.append("notifies no topic of this stack in its region")
+            judged = _judge(
+                Alert("CloudFront 5xx rate > 1 %", lambda *_: True, 1, "critical"), alarm
+            )
+            found.append(combine([judged, *(Verdict.failed(f"{label}: {p}") for p in problems)]))
+        passing = [v for v in found if v.outcome.value == "pass"]
+        if passing:
+            verdicts.append(passing[0])
+        elif found:
+            verdicts.append(combine(found))
+        else:
+            verdicts.append(
+                Verdict.failed(f"no alarm on {name}'s 5xxErrorRate (errors CloudFront returns)")
+            )
+    return verdicts
+
+
 TOLERANCE = 0.05  # percentage points: the construct rounds the task-relative threshold
 
 
@@ -244,6 +321,7 @@ class Alerts(GroundworkCheck):
                 verdicts.append(combine(candidates))
             else:
                 verdicts.append(Verdict.failed(f"no alarm for {alert.what}"))
+        verdicts += _cdn_5xx_verdicts(stack, alarms)
         return combine(verdicts)
 
 

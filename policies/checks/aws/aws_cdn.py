@@ -8,7 +8,12 @@ Judged on `aws_cloudfront_distribution`, the stack's config giving the names
 - every behavior redirects viewers to HTTPS (or allows HTTPS only) and forwards all viewer
   headers, Host included, with the managed AllViewer origin request policy (the ALB's
   certificate and host rules need the viewer's Host, constructs/aws/cdn.py);
-- each static pattern has its own behavior with the managed CachingOptimized policy, and
+- each static pattern has its own behavior that caches: with the managed CachingOptimized
+  policy when the distribution serves one name, and, when it serves several (services routed
+  by host), with a cache policy of this stack whose key includes Host and no cookies or
+  query strings: CachingOptimized's key has no Host, so two hosts' `/static/x` would share
+  one entry ("Understand the cache key",
+  https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/understanding-the-cache-key.html);
   the default behavior uses CachingDisabled: the app's own responses are never cached;
 - `web_acl_id` is a `aws_wafv2_web_acl` of this stack with scope CLOUDFRONT;
 - `aliases` are exactly the environment's names, and each has an alias record to the
@@ -54,6 +59,45 @@ def _named(stack: Stack, reference: Any, data_type: str) -> str | None:
     body = stack.graph.bodies.get(address) or {}
     name = body.get("name")
     return str(name) if name is not None else None
+
+
+def _static_cache_problem(
+    stack: Stack, behavior: dict[str, Any] | None, *, per_host: bool
+) -> str | None:
+    """Why a static path's behavior does not cache it right, or None: CachingOptimized, or
+    a cache policy of this stack that caches (non-zero TTL) without cookies or query strings
+    in its key. `per_host`: the distribution serves several names, so only the latter, with
+    Host in its key."""
+    if behavior is None:
+        return "no behavior"
+    reference = behavior.get("cache_policy_id")
+    if not per_host and _named(stack, reference, "aws_cloudfront_cache_policy") == CACHED:
+        return None
+    address = address_of(reference) or ""
+    if not address.startswith("aws_cloudfront_cache_policy."):
+        return (
+            f"not cached with a cache policy of this stack keyed on Host ({CACHED}'s key has "
+            "no Host, and this distribution serves several hosts)"
+            if per_host
+            else f"not cached with {CACHED}"
+        )
+    policy = stack.graph.bodies.get(address) or {}
+    key = (blocks(policy, "parameters_in_cache_key_and_forwarded_to_origin") or [{}])[0]
+    headers = (blocks(key, "headers_config") or [{}])[0]
+    listed = [
+        str(item).lower()
+        for block in blocks(headers, "headers")
+        for item in block.get("items") or []
+    ]
+    if per_host and (headers.get("header_behavior") != "whitelist" or "host" not in listed):
+        return f"{address}: Host is not in the cache key, and several hosts share the paths"
+    cookies = (blocks(key, "cookies_config") or [{}])[0].get("cookie_behavior")
+    queries = (blocks(key, "query_strings_config") or [{}])[0].get("query_string_behavior")
+    if cookies != "none" or queries != "none":
+        return f"{address}: cookies or query strings in the cache key of a static path"
+    if not policy.get("default_ttl", 86_400) or not policy.get("max_ttl", 31_536_000):
+        return f"{address}: caches nothing (zero TTL)"
+    return None
 
 
 class CdnInFrontOfTheLoadBalancer(GroundworkCheck):
@@ -111,13 +155,9 @@ class CdnInFrontOfTheLoadBalancer(GroundworkCheck):
         patterns = {str(b.get("path_pattern")): b for b in ordered}
         for path in config.edge.cdn_static_paths:
             behavior = patterns.pop(path, None)
-            cached = behavior and _named(
-                stack, behavior.get("cache_policy_id"), "aws_cloudfront_cache_policy"
-            )
-            if cached != CACHED:
-                verdicts.append(
-                    Verdict.failed(f"edge.cdn_static_paths {path}: not cached with {CACHED}")
-                )
+            problem = _static_cache_problem(stack, behavior, per_host=len(names) > 1)
+            if problem:
+                verdicts.append(Verdict.failed(f"edge.cdn_static_paths {path}: {problem}"))
         for path in patterns:
             verdicts.append(Verdict.failed(f"{path}: a behavior edge.cdn_static_paths omits"))
         acl = address_of(body.get("web_acl_id"))

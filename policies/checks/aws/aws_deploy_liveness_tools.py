@@ -13,12 +13,19 @@ stays up after its first release. Hence, per task definition:
 - no container defines a `healthCheck` unless it runs `aws.liveness_probe_image` or
   `aws.placeholder_image` (busybox, whose `sh` and `wget` the stack chose; synth/config.py);
 - a task an ECS service runs has the liveness sidecar (`LIVENESS_CONTAINER`, synth/aws_app.py):
-  essential (an essential container that stops stops the task, "essential",
-  https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html),
-  running `aws.liveness_probe_image`, and GETting exactly its service's `liveness_url`.
+  essential, running `aws.liveness_probe_image`, with a container `healthCheck` that GETs
+  exactly its service's `liveness_url` with busybox's wget. The health check, not an exit of
+  the sidecar, is what makes a failed release roll back: an essential container's failed
+  health check makes the task UNHEALTHY ("HealthCheck", above), and once tasks run, the
+  deployment circuit breaker counts only tasks replaced for failed health checks (load
+  balancer, Cloud Map or container ones; stage 2 of
+  https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html).
+  A worker has no load balancer: without the container health check a bad release of it
+  restarts forever and never rolls back (APP-3).
 """
 
 import json
+import re
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, combine, is_reference, one_off_task
@@ -65,7 +72,8 @@ class LivenessTools(GroundworkCheck):
             )
         else:
             (probe,) = probes
-            command = " ".join(str(part) for part in probe.get("command") or [])
+            check = probe.get("healthCheck") or {}
+            command = " ".join(str(part) for part in check.get("command") or [])
             if probe.get("image") != config.aws.liveness_probe_image:
                 verdicts.append(
                     Verdict.failed(
@@ -77,16 +85,22 @@ class LivenessTools(GroundworkCheck):
                 verdicts.append(
                     Verdict.failed(f"{LIVENESS_CONTAINER} is not essential: its exit stops no task")
                 )
-            if "wget -q -O /dev/null -T " not in command or f" {url};" not in command:
+            if not re.fullmatch(
+                rf"CMD-SHELL wget -q -O /dev/null -T \d+ {re.escape(url)} \|\| exit 1", command
+            ):
                 verdicts.append(
                     Verdict.failed(
-                        f"{LIVENESS_CONTAINER} does not GET {url} (services[{service.name}])"
+                        f"{LIVENESS_CONTAINER}'s healthCheck does not GET {url} "
+                        f"(services[{service.name}]): no task turns UNHEALTHY, so a failed "
+                        "release never trips the deployment circuit breaker"
                     )
                 )
         return (
             combine(verdicts)
             if verdicts
-            else Verdict.passed(f"busybox GETs {url}; no check runs in the app's image")
+            else Verdict.passed(
+                f"busybox's health check GETs {url}; no check runs in the app's image"
+            )
         )
 
 

@@ -161,8 +161,10 @@ def test_app_7_each_service_gets_exactly_its_environment_and_secrets(
 def test_edge_4_the_worker_and_each_service_are_probed_on_their_own_port_from_busybox(
     released: dict[str, Any],
 ) -> None:
-    """A worker (route: null) has no ALB check: its liveness is the sidecar's GET of its own
-    port and health path, with busybox's wget, never a tool of the (released) app image."""
+    """A worker (route: null) has no ALB check: its liveness is the sidecar's health check, a
+    GET of its own port and health path with busybox's wget, never a tool of the (released)
+    app image; the health check makes a failed worker task UNHEALTHY, which the deployment
+    circuit breaker counts (F9)."""
     for service, url in (
         ("worker", "http://127.0.0.1:9090/health"),
         ("api", "http://127.0.0.1:8080/api/health"),
@@ -173,7 +175,10 @@ def test_edge_4_the_worker_and_each_service_are_probed_on_their_own_port_from_bu
         assert "healthCheck" not in app
         sidecar = probe(released, f"{PREFIX}-{service}")
         assert sidecar["image"] == "public.ecr.aws/docker/library/busybox:1.37"
-        assert f"wget -q -O /dev/null -T 5 {url};" in sidecar["command"][0]
+        assert sidecar["healthCheck"]["command"] == [
+            "CMD-SHELL",
+            f"wget -q -O /dev/null -T 5 {url} || exit 1",
+        ]
         assert sidecar["essential"] is True
 
 
@@ -360,8 +365,11 @@ def described_gate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     released["alert_email"] = "alerts-released@example.com"
     released["network"]["cidr"] = "10.61.0.0/16"
     released["aws"]["release_image"] = True
-    # CDN-1 switched on in one stack of the run: pass there, n/a in the others.
+    # CDN-1 switched on in one stack of the run: pass there, n/a in the others; the API on a
+    # host of its own, so the static paths are cached per host (F3).
     released["features"] = {"cdn_enabled": True}
+    [api] = [s for s in released["services"] if s["name"] == "api"]
+    api["route"] = {"host": "api.released.groundwork.example.com", "path_prefix": "/api"}
     (environments / "released.yaml").write_text(yaml.safe_dump(released))
     out = tmp_path_factory.mktemp("described-out")
     stacks = "described,lean,released"

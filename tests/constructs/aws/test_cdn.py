@@ -22,9 +22,15 @@ DESCRIBED = Path(__file__).parent / "environments" / "described.yaml"
 DOMAIN = "described.groundwork.example.com"
 
 
-def synth(tmp_path: Path, **features: bool) -> dict[str, Any]:
+API_HOST = f"api.{DOMAIN}"
+
+
+def synth(tmp_path: Path, *, api_host: bool = False, **features: bool) -> dict[str, Any]:
     data = yaml.safe_load(DESCRIBED.read_text())
     data["features"] = features
+    if api_host:  # the API on a host of its own: two names on one distribution
+        [api] = [s for s in data["services"] if s["name"] == "api"]
+        api["route"] = {"host": API_HOST, "path_prefix": "/"}
     path = tmp_path / "described.yaml"
     path.write_text(yaml.safe_dump(data))
     return json.loads(CdktfTesting.synth(AwsStack(CdktfTesting.app(), load_environment(path))))
@@ -33,6 +39,11 @@ def synth(tmp_path: Path, **features: bool) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def on(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return synth(tmp_path_factory.mktemp("cdn"), cdn_enabled=True)
+
+
+@pytest.fixture(scope="module")
+def hosts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return synth(tmp_path_factory.mktemp("cdn-hosts"), api_host=True, cdn_enabled=True)
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +146,74 @@ def test_cdn_1_the_alb_admits_cloudfront_only_and_the_domain_points_at_cloudfron
         if r["name"] == DOMAIN and "alias" in r
     ]  # fmt: skip
     assert "aws_lb." in record["alias"]["name"]
+
+
+def rate_rules(acl: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        r["statement"]["rate_based_statement"]
+        for r in acl["rule"]
+        if "rate_based_statement" in r["statement"]
+    ]
+
+
+def test_edge_2_the_per_ip_limit_is_on_cloudfront_where_the_ip_is_the_viewers(
+    on: dict[str, Any], off: dict[str, Any]
+) -> None:
+    # F1: behind CloudFront every request reaches the ALB from an edge server, so the ALB's
+    # web ACL has no per-IP rule; CloudFront's web ACL carries the environment's limit.
+    _, edge_acl = one(on, "aws_wafv2_web_acl", "cdn_waf")
+    assert rate_rules(edge_acl) == [
+        {"limit": 100, "aggregate_key_type": "IP", "evaluation_window_sec": 60}
+    ]
+    _, alb_acl = one(on, "aws_wafv2_web_acl", "edge_waf")
+    assert alb_acl["scope"] == "REGIONAL" and rate_rules(alb_acl) == []
+    assert "AWSManagedRulesCommonRuleSet" in [r["name"] for r in alb_acl["rule"]]
+    # Without CloudFront the ALB's web ACL keeps it: the IP there is the viewer's.
+    _, alone = one(off, "aws_wafv2_web_acl", "edge_waf")
+    assert rate_rules(alone) == [
+        {"limit": 100, "aggregate_key_type": "IP", "evaluation_window_sec": 60}
+    ]
+
+
+def test_cdn_1_host_routes_get_static_cache_entries_of_their_own(
+    on: dict[str, Any], hosts: dict[str, Any]
+) -> None:
+    # F3: CachingOptimized's key has no Host; with two names the static paths use this
+    # stack's copy of it keyed on Host, so one host's /static/app.js is not the other's.
+    _, distribution = one(hosts, "aws_cloudfront_distribution", "cdn_distribution")
+    assert sorted(distribution["aliases"]) == sorted([DOMAIN, API_HOST])
+    policy_name, policy = one(hosts, "aws_cloudfront_cache_policy", "cdn_static-cache-policy")
+    for behavior in distribution["ordered_cache_behavior"]:
+        assert behavior["cache_policy_id"] == f"${{aws_cloudfront_cache_policy.{policy_name}.id}}"
+        assert data_name(hosts, behavior["origin_request_policy_id"]) == "Managed-AllViewer"
+    key = policy["parameters_in_cache_key_and_forwarded_to_origin"]
+    assert key["headers_config"] == {"header_behavior": "whitelist", "headers": {"items": ["Host"]}}
+    assert key["cookies_config"] == {"cookie_behavior": "none"}
+    assert key["query_strings_config"] == {"query_string_behavior": "none"}
+    assert key["enable_accept_encoding_gzip"] and key["enable_accept_encoding_brotli"]
+    assert (policy["min_ttl"], policy["default_ttl"], policy["max_ttl"]) == (1, 86400, 31536000)
+    # One name: the managed policy, and no custom one to count against the account's quota.
+    assert "aws_cloudfront_cache_policy" not in on["resource"]
+
+
+def test_obs_2_cloudfronts_own_5xx_rate_pages_from_us_east_1(
+    on: dict[str, Any], off: dict[str, Any]
+) -> None:
+    # F4: the 502/504s CloudFront returns itself never reach the ALB's metrics.
+    distribution, _ = one(on, "aws_cloudfront_distribution", "cdn_distribution")
+    _, alarm = one(on, "aws_cloudwatch_metric_alarm", "observability_alarm-cdn-5xx-rate")
+    assert (alarm["namespace"], alarm["metric_name"]) == ("AWS/CloudFront", "5xxErrorRate")
+    assert alarm["dimensions"] == {
+        "DistributionId": f"${{aws_cloudfront_distribution.{distribution}.id}}",
+        "Region": "Global",
+    }
+    assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 1)
+    assert alarm["tags"] == {"severity": "critical"}
+    assert provider_region(on, alarm) == "us-east-1"
+    topic, body = one(on, "aws_sns_topic", "observability_uptime-topic")
+    assert provider_region(on, body) == "us-east-1"
+    assert alarm["alarm_actions"] == alarm["ok_actions"] == [f"${{aws_sns_topic.{topic}.arn}}"]
+    assert not [
+        a for a in off["resource"]["aws_cloudwatch_metric_alarm"].values()
+        if a.get("namespace") == "AWS/CloudFront"
+    ]  # fmt: skip

@@ -278,16 +278,23 @@ def test_liveness_every_30_s_and_30_s_graceful_stop_edge_4(dev: dict[str, Any]) 
     assert app["stopTimeout"] == 30
     probe = containers(dev)["liveness-probe"]
     port = dev["config"].service.port
-    (watchdog,) = probe["command"]
-    # busybox GETs the health path on the app's port every 30 s and exits after 3 failures;
-    # essential, so its exit stops the task and the service replaces it.
-    assert probe["entryPoint"] == ["sh", "-c"]
-    assert f"wget -q -O /dev/null -T 5 http://127.0.0.1:{port}/health;" in watchdog
-    assert watchdog.startswith("sleep 30;") and watchdog.endswith("sleep 30; done")
-    assert '"$failed" -ge 3' in watchdog and "exit 1" in watchdog
+    # ECS runs busybox's wget in the sidecar every 30 s; three failures in a row after a 30 s
+    # start period make the essential sidecar, so the task, UNHEALTHY: the service replaces
+    # it, and the deployment circuit breaker counts it (APP-3, F9).
+    assert probe["healthCheck"] == {
+        "command": [
+            "CMD-SHELL",
+            f"wget -q -O /dev/null -T 5 http://127.0.0.1:{port}/health || exit 1",
+        ],
+        "interval": 30,
+        "timeout": 6,
+        "retries": 3,
+        "startPeriod": 30,
+    }
+    assert probe["entryPoint"] == ["sh", "-c"] and probe["command"] == ["exec sleep 2147483647"]
     assert probe["essential"] is True
     assert probe["dependsOn"] == [{"containerName": "app", "condition": "START"}]
-    assert "healthCheck" not in probe and "portMappings" not in probe
+    assert "portMappings" not in probe
     assert probe["logConfiguration"]["options"]["awslogs-stream-prefix"] == "liveness-probe"
 
 
