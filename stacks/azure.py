@@ -47,7 +47,7 @@ from constructs.azure.state import StateStorage
 from constructs.azure.storage import Storage
 
 from stacks.base import GroundworkStack
-from synth.app import DEFAULT_SERVICE_NAME
+from synth.app import service_suffix
 from synth.config import EnvironmentConfig
 
 VAULT_ZONE = "privatelink.vaultcore.azure.net"
@@ -272,10 +272,10 @@ class AzureStack(GroundworkStack):
             # `release_image` for the default service (today's output), one per other service.
             TerraformOutput(
                 self,
-                "release_image" if name == DEFAULT_SERVICE_NAME else f"release_image_{name}",
+                "release_image" + service_suffix(name, "_"),
                 value=built.release_image,
                 description="The image the release pipeline deploys"
-                + ("" if name == DEFAULT_SERVICE_NAME else f" to service {name}")
+                + service_suffix(name, " to service ")
                 + " (az containerapp update)",
             )
 

@@ -86,6 +86,15 @@ PATTERN_MEANINGS = {
 }
 
 DEFAULT_SERVICE_NAME = "app"
+
+
+def service_suffix(service: str, separator: str = "-") -> str:
+    """What a service adds to the names and construct IDs it owns: nothing for the default
+    service, which keeps today's names (no replacement for existing environments), and
+    `<separator><service>` for every other one."""
+    return "" if service == DEFAULT_SERVICE_NAME else f"{separator}{service}"
+
+
 MAX_SERVICES = 8
 
 Component = Literal["database", "cache", "object_storage"]

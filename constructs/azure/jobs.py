@@ -91,7 +91,7 @@ from constructs.azure.secrets import Secrets
 from constructs.azure.service import ServiceApp
 from constructs.azure.steps import JobRun
 
-from synth.app import DEFAULT_SERVICE_NAME
+from synth.app import DEFAULT_SERVICE_NAME, service_suffix
 from synth.config import EnvironmentConfig
 
 # Public images that exist before the first release (DEPLOY-5), pinned by tag.
@@ -521,7 +521,7 @@ class Jobs(Construct):
         self.cache_access_runs: dict[str, JobRun] = {}
         previous: list[JobRun] = []
         for service, built in users.items():
-            suffix = "" if service == DEFAULT_SERVICE_NAME else f"-{service}"
+            suffix = service_suffix(service)
             script = CACHE_ACCESS_SCRIPT.replace(
                 "accessPolicyAssignments/app", f"accessPolicyAssignments/{service}"
             )

@@ -65,7 +65,7 @@ from constructs.azure import waivers
 from constructs.azure.keys import ManagedKey, global_name
 from constructs.azure.storage import hardened_account, service_diagnostics
 
-from synth.app import DEFAULT_SERVICE_NAME, azure_health_url
+from synth.app import azure_health_url, service_suffix
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
@@ -298,7 +298,7 @@ class Observability(Construct):
         # Every alert about a service exists once per service; the default service's keep
         # today's construct IDs and names, the others' carry the service name.
         for service, built in apps.items():
-            suffix = "" if service == DEFAULT_SERVICE_NAME else service
+            suffix = service_suffix(service, "")
             for alert in log_alerts(built.app.name):
                 if alert.per_service:
                     self._log_alert(config, rg, workspace, group, alert, suffix)
@@ -363,7 +363,7 @@ class Observability(Construct):
             if described.route is None:
                 continue  # internal: nothing outside the VNet can reach it (README)
             # The default service keeps today's IDs and names; the others carry their name.
-            own = "" if described.name == DEFAULT_SERVICE_NAME else described.name
+            own = service_suffix(described.name, "")
             url = azure_health_url(config, described)
             test_id, _, _ = _alert_names(config, "health-test", own)
             test = ApplicationInsightsStandardWebTest(

@@ -14,7 +14,7 @@ import hashlib
 from cdktf_cdktf_provider_google.project_iam_custom_role import ProjectIamCustomRole
 from constructs import Construct
 
-from synth.app import DEFAULT_SERVICE_NAME
+from synth.app import service_suffix
 from synth.config import EnvironmentConfig
 
 MAX_ACCOUNT_ID = 30
@@ -62,4 +62,4 @@ def service_name(config: EnvironmentConfig, service: str) -> str:
     existing environment sees no replacement), else `<prefix>-<service>` (at most 38
     characters at the longest names; Cloud Run allows 49: https://cloud.google.com/run/docs/
     reference/rest/v2/projects.locations.services/create, Service `name`)."""
-    return config.prefix if service == DEFAULT_SERVICE_NAME else f"{config.prefix}-{service}"
+    return config.prefix + service_suffix(service)

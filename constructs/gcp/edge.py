@@ -136,7 +136,7 @@ from constructs import Construct
 from constructs.gcp import waivers
 from constructs.gcp.service import Service
 
-from synth.app import DEFAULT_SERVICE_NAME
+from synth.app import service_suffix
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 from synth.gcp_replacement import replacement_suffix
@@ -407,7 +407,7 @@ class Edge(Construct):
         for svc in services:
             if svc.spec.route is None:
                 continue
-            suffix = "" if svc.spec.name == DEFAULT_SERVICE_NAME else f"-{svc.spec.name}"
+            suffix = service_suffix(svc.spec.name)
             common = {
                 "load_balancing_scheme": "EXTERNAL_MANAGED",
                 "protocol": "HTTPS",

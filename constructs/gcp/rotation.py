@@ -74,7 +74,7 @@ from constructs.gcp.accounts import account_id, custom_role, service_name
 from constructs.gcp.secrets import Secrets
 from constructs.gcp.steps import GcloudStep
 
-from synth.app import DEFAULT_SERVICE_NAME
+from synth.app import DEFAULT_SERVICE_NAME, service_suffix
 from synth.config import ConfigError, EnvironmentConfig
 
 WRITE_ATTEMPTS = 10
@@ -375,7 +375,7 @@ class Rotation(Construct):
                 permissions=list(RESTART_PERMISSIONS),
             )
         role = self._restart_role
-        suffix = "" if reader == DEFAULT_SERVICE_NAME else f"-{reader}"
+        suffix = service_suffix(reader)
         CloudRunV2ServiceIamMember(
             self,
             f"restarts-service{suffix}",

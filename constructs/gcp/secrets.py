@@ -50,7 +50,7 @@ from constructs.gcp import waivers
 from constructs.gcp.database import Database, iam_user
 from constructs.gcp.keys import Keys
 
-from synth.app import DEFAULT_SERVICE_NAME, DerivedSecret, GeneratedSecret
+from synth.app import DEFAULT_SERVICE_NAME, DerivedSecret, GeneratedSecret, service_suffix
 from synth.app import Service as ServiceSpec
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
@@ -77,7 +77,7 @@ def label_value(name: str) -> str:
 def reader_key(name: str, service: str) -> str:
     """The key in `Secrets.secrets` of catalog entry `name` as read by `service`: the entry's
     own name, or `<NAME>@<service>` for a reader-specific database URL (see the module)."""
-    return name if service == DEFAULT_SERVICE_NAME else f"{name}@{service}"
+    return name + service_suffix(service, "@")
 
 
 def per_reader(entry: object) -> bool:

@@ -12,10 +12,10 @@ from groundwork_policy import Stack, address_of, blocks
 
 from synth.app import (
     COMPONENTS,
-    DEFAULT_SERVICE_NAME,
     PLATFORM_ENVIRONMENT,
     Service,
     secret_variables,
+    service_suffix,
 )
 from synth.config import EnvironmentConfig
 
@@ -29,7 +29,7 @@ BREAK_GLASS = "DATABASE_PASSWORD"
 
 
 def service_name(config: EnvironmentConfig, service: str) -> str:
-    return config.prefix if service == DEFAULT_SERVICE_NAME else f"{config.prefix}-{service}"
+    return config.prefix + service_suffix(service)
 
 
 def described(config: EnvironmentConfig, body: dict[str, Any]) -> Service | None:
