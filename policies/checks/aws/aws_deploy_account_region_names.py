@@ -20,6 +20,7 @@ fail with ResourceAlreadyExistsException / EntityAlreadyExists. So:
   https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
 """
 
+import hashlib
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, gate_configs, is_reference
@@ -137,10 +138,21 @@ class AccountRegionNames(GroundworkCheck):
         stem = config.app if config.role == "bootstrap" else config.prefix
         if stem in name:
             return Verdict.passed(f"{name} carries {stem}")
+        if _shortened(stem, name):
+            return Verdict.passed(f"{name} carries {stem}, shortened with its hash")
         return Verdict.failed(
             f"{NAMED[rtype]} {name!r} lacks {stem!r}: another environment in the same account "
             "and region would create the same name"
         )
+
+
+def _shortened(stem: str, name: str) -> bool:
+    """Whether `name` is `stem` cut short plus the first 4 hex digits of its SHA-256, the form
+    a name too long for its limit takes (constructs/aws/edge.py `target_group_name`, 32
+    characters): still unique to the stem, so still this environment's alone."""
+    digest = hashlib.sha256(stem.encode()).hexdigest()[:4]
+    head, separator, _ = name.partition(f"-{digest}-")
+    return bool(separator and head) and stem.startswith(head)
 
 
 check = AccountRegionNames()
