@@ -322,9 +322,11 @@ class Edge(Construct):
         # DNS-1: the environment's own hosted zone, when the config asks for one, delegated
         # from the given parent zone so that public resolvers (and ACM) find its records.
         self.zone_id: str | None = config.edge.hosted_zone_id
+        self.zone: Route53Zone | None = None  # signed and logged by constructs/aws/dns.py
         self._delegation: list[Route53Record] = []
         if config.features.dns_enabled:
             zone = Route53Zone(self, "zone", name=config.domain, force_destroy=False)
+            self.zone = zone
             if config.edge.hosted_zone_id is not None:
                 self._delegation.append(
                     Route53Record(
