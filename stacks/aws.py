@@ -69,7 +69,14 @@ class AwsStack(GroundworkStack):
         replica_provider = aws_provider(self, alias="replica", region=config.aws.replica_region)
         keys = Keys(self, "keys", config=config)
         network = Network(self, "network", config=config, log_kms_key_arn=keys.logs.arn)
-        edge = Edge(self, "edge", config=config, network=network, log_kms_key_arn=keys.logs.arn)
+        edge = Edge(
+            self,
+            "edge",
+            config=config,
+            network=network,
+            log_kms_key_arn=keys.logs.arn,
+            global_provider=uptime_provider,
+        )
         # APP-7: one repository per image repository the services pull from; the default
         # service's keeps its name (`<prefix>`).
         registries: dict[str, Registry] = {}

@@ -47,11 +47,12 @@ https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-configuring-dnssec
 Query logging ("Public DNS query logging",
 https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/query-logs.html): a log group in
 us-east-1 ("You must create the log group in the us-east-1 region"), named
-`/aws/route53/<prefix>/<zone>`, which a CloudWatch Logs resource policy in us-east-1 lets
-`route53.amazonaws.com` write; `aws_route53_query_log` waits for that policy (Route 53 checks
-it when logging is configured; terraform-provider-aws #12229). The group is encrypted with a
-us-east-1 key of its own (a log group's key must be in its region) and retained for
-`logs.retention_days` (OBS-1).
+`/aws/route53/<prefix>/<zone>`, which the app's shared CloudWatch Logs resource policy in
+us-east-1 lets `route53.amazonaws.com` write (constructs/aws/log_delivery.py: one per account
+and region, the quota is 10); `aws_route53_query_log` waits for that policy when this stack
+creates it (Route 53 checks it when logging is configured; terraform-provider-aws #12229).
+The group is encrypted with a us-east-1 key of its own (a log group's key must be in its
+region) and retained for `logs.retention_days` (OBS-1).
 """
 
 from __future__ import annotations
@@ -60,7 +61,6 @@ import json
 
 from cdktf import TerraformOutput, TerraformProvider
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
@@ -73,6 +73,7 @@ from constructs import Construct
 from constructs.aws import waivers
 from constructs.aws.edge import Edge
 from constructs.aws.keys import ADMIN_ACTIONS, CRYPTO_ACTIONS
+from constructs.aws.log_delivery import query_log_group_name
 
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
@@ -80,7 +81,6 @@ from synth.providers import load_companion
 
 DNS_REGION = "us-east-1"  # DNSSEC's KMS key and the query-log group (module docstring)
 DNSSEC_SERVICE = "dnssec-route53.amazonaws.com"
-QUERY_LOG_SERVICE = "route53.amazonaws.com"
 DS_DELAY = "15m"  # the SOA TTL (900 s) bounds what resolvers cached unsigned (docstring)
 DS_TTL = 300
 KSK_NAME = "primary"  # letters, digits, underscores; unique per zone (CreateKeySigningKey)
@@ -111,7 +111,7 @@ class ZoneProtection(Construct):
         account_id = DataAwsCallerIdentity(self, "account", provider=provider).account_id
         self._account_id = account_id
         self.signing = self._dnssec(config, edge, provider, alarm_topic_arn)
-        self._query_logging(config, provider)
+        self._query_logging(config, provider, edge)
 
     def _dnssec(
         self,
@@ -258,12 +258,12 @@ class ZoneProtection(Construct):
             )
         return signing
 
-    def _query_logging(self, config: EnvironmentConfig, provider: TerraformProvider) -> None:
+    def _query_logging(
+        self, config: EnvironmentConfig, provider: TerraformProvider, edge: Edge
+    ) -> None:
         prefix, account_id = config.prefix, self._account_id
-        # AWS suggests /aws/route53/<zone>; the prefix keeps it one environment's (DEPLOY_30).
-        name = f"/aws/route53/{prefix}/{config.domain}"
+        name = query_log_group_name(config)
         log_group_arn = f"arn:aws:logs:{DNS_REGION}:{account_id}:log-group:{name}"
-        zone_arn = f"arn:aws:route53:::hostedzone/{self._zone.zone_id}"
         key = KmsKey(
             self,
             "query-logs-key",
@@ -314,34 +314,13 @@ class ZoneProtection(Construct):
             provider=provider,
         )
         waivers.log_retention(log_group, config)
-        policy = CloudwatchLogResourcePolicy(
-            self,
-            "query-logs-delivery",
-            policy_name=f"{prefix}-dns-query-logs",
-            policy_document=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "Route53QueryLogs",
-                            "Effect": "Allow",
-                            "Principal": {"Service": QUERY_LOG_SERVICE},
-                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                            "Resource": f"{log_group.arn}:*",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": account_id},
-                                "ArnLike": {"aws:SourceArn": zone_arn},
-                            },
-                        }
-                    ],
-                }
-            ),
-            provider=provider,
-        )
+        # Route 53 writes through the app's shared policy of us-east-1: created by this
+        # stack when it owns it there, else by another environment before this one.
+        delivery = edge.log_delivery.get(DNS_REGION)
         Route53QueryLog(
             self,
             "query-log",
             zone_id=self._zone.zone_id,
             cloudwatch_log_group_arn=log_group.arn,
-            depends_on=[policy],
+            depends_on=[delivery] if delivery is not None else None,
         )

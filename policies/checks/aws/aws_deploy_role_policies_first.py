@@ -49,6 +49,10 @@ from groundwork_policy import (
     references_to,
 )
 
+from synth.config import aws_log_delivery_owned
+
+SHARED_LOG_REGION = "us-east-1"  # Route 53 writes query logs there only
+
 ROLE_ATTRIBUTES = {
     "aws_db_instance": "monitoring_role_arn",
     "aws_db_proxy": "role_arn",
@@ -191,6 +195,19 @@ class RolePoliciesFirst(GroundworkCheck):
         else:
             return Verdict.unknown(f"{attribute} names {used}")
         granting = [a for a, document in candidates.items() if _grants(document, service, actions)]
+        config = stack.config
+        if (
+            not granting
+            and used.startswith("aws_cloudwatch_log_group.")
+            and config is not None
+            and SHARED_LOG_REGION not in aws_log_delivery_owned(config)
+        ):
+            # The app's shared policy of us-east-1 is another environment's
+            # (constructs/aws/log_delivery.py; CKV_GW_DEPLOY_30 judges who creates it).
+            return Verdict.passed(
+                f"Route 53 writes through {config.app}-log-delivery, which another environment "
+                "creates (aws.log_delivery_policy_regions)"
+            )
         if not granting:
             return Verdict.failed(f"no policy of this stack lets {service} use {used}")
         if not any(graph.needs(self.address, policy) for policy in granting):

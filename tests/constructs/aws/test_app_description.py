@@ -339,6 +339,9 @@ def lean(data: dict[str, Any]) -> dict[str, Any]:
     data = copy.deepcopy(data)
     # DNS-1: the stack's own zone, delegated from edge.hosted_zone_id, signed and logged.
     data["features"] = {"dns_enabled": True}
+    # described.yaml's account: described creates the app's log-delivery policy of eu-west-1,
+    # this one that of us-east-1 (CloudWatch Logs' quota, constructs/aws/log_delivery.py).
+    data["aws"]["log_delivery_policy_regions"] = ["us-east-1"]
     data["domain"] = "lean.groundwork.example.com"
     data["alert_email"] = "alerts-lean@example.com"
     data["network"]["cidr"] = "10.60.0.0/16"
@@ -364,6 +367,7 @@ def described_gate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     released["aws"]["release_image"] = True
     # CDN-1 switched on in one stack of the run: pass there, n/a in the others.
     released["features"] = {"cdn_enabled": True}
+    released["aws"]["log_delivery_policy_regions"] = []  # described's and lean's serve it
     (environments / "released.yaml").write_text(yaml.safe_dump(released))
     out = tmp_path_factory.mktemp("described-out")
     stacks = "described,lean,released"

@@ -4,7 +4,9 @@ of trust in AWS's order, and query logging, both in us-east-1; nothing of it wit
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,14 @@ def synth(config: EnvironmentConfig) -> dict[str, Any]:
     AwsProvider(stack, "aws", region=config.aws.region)
     east = AwsProvider(stack, "aws-uptime", alias="uptime", region="us-east-1")
     network = Network(stack, "network", config=config, log_kms_key_arn=LOG_KEY)
-    edge = Edge(stack, "edge", config=config, network=network, log_kms_key_arn=LOG_KEY)
+    edge = Edge(
+        stack,
+        "edge",
+        config=config,
+        network=network,
+        log_kms_key_arn=LOG_KEY,
+        global_provider=east,
+    )
     if edge.zone is not None:
         TimeProvider(stack, "time")
         ZoneProtection(stack, "dns", config=config, edge=edge, provider=east, alarm_topic_arn=TOPIC)
@@ -120,14 +129,20 @@ def test_query_logs_go_to_an_encrypted_us_east_1_group_route53_may_write(
     assert group["name"] == "/aws/route53/groundwork-dev/dev.groundwork.example.com"
     assert group["provider"] == "aws.uptime"
     assert group["kms_key_id"].startswith("${aws_kms_key.dns_query-logs-key_")
+    # The app's shared us-east-1 log-delivery policy (constructs/aws/log_delivery.py) covers it.
     [(policy_name, policy)] = [
         (n, p)
         for n, p in named(on, "aws_cloudwatch_log_resource_policy").items()
-        if "route53.amazonaws.com" in p["policy_document"]
+        if n.startswith("edge_log-delivery-us-east-1_")
     ]
+    assert policy["policy_name"] == "groundwork-log-delivery"
     assert policy["provider"] == "aws.uptime"
-    [statement] = json.loads(policy["policy_document"])["Statement"]
-    assert statement["Resource"] == f"${{aws_cloudwatch_log_group.{group_name}.arn}}:*"
+    statements = {s["Sid"]: s for s in json.loads(policy["policy_document"])["Statement"]}
+    route53 = statements["Route53QueryLogs"]
+    assert route53["Principal"] == {"Service": "route53.amazonaws.com"}
+    pattern = re.sub(r"\$\{[^}]*\}", "111122223333", route53["Resource"])  # the account ID
+    arn = f"arn:aws:logs:us-east-1:111122223333:log-group:{group['name']}:*"
+    assert fnmatch.fnmatchcase(arn, pattern), (arn, pattern)
     [query_log] = resources_of(on, "aws_route53_query_log")
     assert query_log["zone_id"].startswith("${aws_route53_zone.edge_zone_")
     assert (
