@@ -3,7 +3,7 @@
 `AwsStack` is an environment (workload); `AwsBootstrapStack` creates the state storage the
 environments' S3 backends use (STATE-2). Both configure the provider with `aws_provider`.
 
-Satisfies: TAG-1, STATE-1, STATE-2, APP-7, SEC-5, CDN-1
+Satisfies: TAG-1, STATE-1, STATE-2, APP-7, SEC-5, CDN-1, DNS-1
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from constructs.aws.cache import Cache
 from constructs.aws.cdn import CDN_REGION, Cdn
 from constructs.aws.database import Database
 from constructs.aws.database_roles import DatabaseRoles
+from constructs.aws.dns import DNS_REGION, ZoneProtection
 from constructs.aws.edge import Edge
 from constructs.aws.identity import Identity
 from constructs.aws.keys import Keys
@@ -30,6 +31,7 @@ from constructs.aws.storage import Storage
 from stacks.base import GroundworkStack
 from synth.aws_app import WIRING, is_default, repository_key, repository_name
 from synth.config import EnvironmentConfig
+from synth.providers import load_companion
 
 
 def aws_provider(
@@ -67,7 +69,14 @@ class AwsStack(GroundworkStack):
         replica_provider = aws_provider(self, alias="replica", region=config.aws.replica_region)
         keys = Keys(self, "keys", config=config)
         network = Network(self, "network", config=config, log_kms_key_arn=keys.logs.arn)
-        edge = Edge(self, "edge", config=config, network=network, log_kms_key_arn=keys.logs.arn)
+        edge = Edge(
+            self,
+            "edge",
+            config=config,
+            network=network,
+            log_kms_key_arn=keys.logs.arn,
+            global_provider=uptime_provider,
+        )
         # APP-7: one repository per image repository the services pull from; the default
         # service's keeps its name (`<prefix>`).
         registries: dict[str, Registry] = {}
@@ -223,6 +232,21 @@ class AwsStack(GroundworkStack):
             database_log_group_name=database.log_group_name,
             database_proxy_name=database.proxy_name,
         )
+        if edge.zone is not None:  # DNS-1: the stack's own zone is signed and logged
+            assert DNS_REGION == UPTIME_REGION
+            # time_sleep between signing and the DS record (constructs/aws/dns.py).
+            load_companion("cdktf_cdktf_provider_time")
+            from cdktf_cdktf_provider_time.provider import TimeProvider
+
+            TimeProvider(self, "time")
+            ZoneProtection(
+                self,
+                "dns",
+                config=config,
+                edge=edge,
+                provider=uptime_provider,
+                alarm_topic_arn=observability.uptime_topic_arn,
+            )
         Budget(self, "budget", config=config)
         if config.features.auth_enabled:  # AUTH-1 is optional, switched on per environment
             Identity(self, "identity", config=config)

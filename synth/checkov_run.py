@@ -219,9 +219,11 @@ def scannable(document: dict[str, Any]) -> dict[str, Any]:
         result["terraform"] = {
             key: value for key, value in terraform.items() if isinstance(value, dict)
         }
-    # Refactoring blocks (`moved`: a list of {from, to}) declare no resource, and Checkov's
-    # parser fails the whole file on them ("this method receives only dicts").
+    # Refactoring blocks (`moved`: a list of {from, to}; `removed`: a list of {from,
+    # lifecycle}) declare no resource, and Checkov's parser fails the whole file on them
+    # ("this method receives only dicts").
     result.pop("moved", None)
+    result.pop("removed", None)
     return result
 
 

@@ -172,8 +172,33 @@ class AwsConfig(Strict):
     # Lambda functions reserve no concurrency unless the account's quota was raised: a new
     # account's quota can be 10, and Lambda keeps 10 unreserved (fault 3, DEPLOY-4).
     reserved_concurrency: Annotated[int, Field(ge=0, le=1000)] = 0
+    # CloudWatch Logs resource policies without a resource ARN are limited to 10 per account
+    # and region ("An account can have a maximum of 10 policies without resourceARN",
+    # https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutResourcePolicy.html),
+    # and hashicorp/aws 6.25's aws_cloudwatch_log_resource_policy has no `resource_arn` to
+    # scope one to a log group. So the app shares ONE per account and region,
+    # `<app>-log-delivery` (constructs/aws/log_delivery.py), whatever its number of
+    # environments. These are the regions whose shared policy THIS environment's stack
+    # creates; None: every region it delivers logs in (`aws_log_delivery_regions`). Another
+    # environment of the app in the same account creates the others; at most one per account
+    # and region (`aws_account_region_owners`, CKV_GW_DEPLOY_30).
+    log_delivery_policy_regions: list[AwsRegion] | None = None
 
     _distinct = field_validator("replica_region")(_differs_from("region"))
+
+    @field_validator("log_delivery_policy_regions")
+    @classmethod
+    def _delivery_regions(cls, value: list[str] | None, info: ValidationInfo) -> Any:
+        # The stack delivers logs in its own region and us-east-1 only (CloudFront's web ACL,
+        # Route 53): a policy elsewhere would serve nothing of this app.
+        allowed = {info.data.get("region"), "us-east-1"}
+        for region in value or []:
+            if region not in allowed:
+                raise ValueError(
+                    f"{region} is neither aws.region nor us-east-1, the only regions where "
+                    "the stack has AWS deliver logs"
+                )
+        return value
 
 
 # A container image reference: registry host, path, optional tag or digest.
@@ -1384,6 +1409,38 @@ def aws_same_account_region(first: EnvironmentConfig, second: EnvironmentConfig)
     return None in accounts or accounts[0] == accounts[1]
 
 
+# Where Route 53 and CloudFront's web ACL deliver logs: us-east-1 only (constructs/aws/cdn.py,
+# constructs/aws/dns.py).
+AWS_GLOBAL_LOG_REGION = "us-east-1"
+
+
+def aws_log_delivery_regions(config: EnvironmentConfig) -> tuple[str, ...]:
+    """The regions where this AWS environment's stack has AWS services deliver logs through a
+    CloudWatch Logs resource policy: its own (the ALB's WAF), and us-east-1 with CDN-1 (the
+    CloudFront web ACL) or DNS-1 (Route 53 query logs)."""
+    regions = [config.aws.region]
+    if config.features.cdn_enabled or config.features.dns_enabled:
+        regions.append(AWS_GLOBAL_LOG_REGION)
+    return tuple(dict.fromkeys(regions))
+
+
+def aws_log_delivery_owned(config: EnvironmentConfig) -> tuple[str, ...]:
+    """The regions whose shared `<app>-log-delivery` policy this environment's stack creates."""
+    chosen = config.aws.log_delivery_policy_regions
+    return aws_log_delivery_regions(config) if chosen is None else tuple(dict.fromkeys(chosen))
+
+
+def aws_log_delivery_conflicts(first: EnvironmentConfig, second: EnvironmentConfig) -> list[str]:
+    """The regions where two AWS environments of one app, in (possibly) the same account, would
+    both create the app's shared log-delivery policy."""
+    if first.app != second.app:
+        return []
+    accounts = (first.aws.account_id, second.aws.account_id)
+    if None not in accounts and accounts[0] != accounts[1]:
+        return []
+    return sorted(set(aws_log_delivery_owned(first)) & set(aws_log_delivery_owned(second)))
+
+
 def aws_account_region_owners(
     environments: list[EnvironmentConfig], files: list[Path]
 ) -> list[str]:
@@ -1414,6 +1471,21 @@ def aws_account_region_owners(
                     "with ResourceAlreadyExistsException; set 'exists' in all but one of them, "
                     "or set aws.account_id in both if they deploy to different accounts"
                 )
+    for index, first in enumerate(aws):
+        for second in aws[index + 1 :]:
+            regions = aws_log_delivery_conflicts(first, second)
+            if not regions:
+                continue
+            problems.append(
+                f"{paths.get(second.name, second.name)}: aws.log_delivery_policy_regions: "
+                f"{list(aws_log_delivery_owned(second))} creates the shared "
+                f"{second.app}-log-delivery CloudWatch Logs resource policy in "
+                f"{', '.join(regions)}, as {paths.get(first.name, first.name)} does, in "
+                f"(possibly) the same account: the second apply fails with "
+                "ResourceAlreadyExistsException (one per account and region keeps the app "
+                "under the quota of 10); list in each file only the regions it creates, or "
+                "set aws.account_id in both if they deploy to different accounts"
+            )
     return problems
 
 

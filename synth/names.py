@@ -131,6 +131,10 @@ AWS_RULES: tuple[NameRule, ...] = (
              f"{_AWS_NAMING}AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html"),
     NameRule("aws_kms_alias", "name", 256, r"alias/(?!aws/)[A-Za-z0-9/_-]+",
              f"{_AWS_NAMING}kms/latest/APIReference/API_CreateAlias.html"),
+    # "Name can include numbers, letters, and underscores (_)", 3 to 128 characters.
+    NameRule("aws_route53_key_signing_key", "name", 128, r"[A-Za-z0-9_]+",
+             f"{_AWS_NAMING}Route53/latest/APIReference/API_CreateKeySigningKey.html",
+             min_length=3),
     NameRule("aws_secretsmanager_secret", "name", 512, r"[A-Za-z0-9/_+=.@-]+",
              f"{_AWS_NAMING}secretsmanager/latest/apireference/API_CreateSecret.html"),
     NameRule("aws_security_group", "name", 255, r"(?!sg-)[A-Za-z0-9 ._:/()#,@\[\]+=&;{}!$*-]+",

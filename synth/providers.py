@@ -10,7 +10,8 @@ proves it for every cloud and environment.
 
 A cloud may use a small companion provider (`COMPANIONS`): Azure's and GCP's stacks use
 hashicorp/time for `time_sleep` (documented role-assignment and IAM-grant propagation waits),
-so `load_provider("azure")` and `load_provider("gcp")` load it too, and AWS does not pay for it.
+so `load_provider("azure")` and `load_provider("gcp")` load it too; AWS loads it only for a
+stack with DNSSEC (`load_companion`, constructs/aws/dns.py).
 
 `GROUNDWORK_PROVIDER_IMPORT=plain` switches to the ordinary full import (for that proof,
 or to rule the loader out when debugging).
@@ -42,6 +43,12 @@ def load_provider(cloud: str) -> None:
     """Make the cloud's provider packages importable, shallowly unless told otherwise."""
     for package in (PACKAGES[cloud], *COMPANIONS.get(cloud, ())):
         _load_package(package)
+
+
+def load_companion(package: str) -> None:
+    """Load one companion package on demand, for a construct only some stacks use (AWS: the
+    hashicorp/time sleep of DNSSEC, constructs/aws/dns.py), so the others do not pay for it."""
+    _load_package(package)
 
 
 def _load_package(package: str) -> None:

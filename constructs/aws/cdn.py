@@ -42,7 +42,12 @@ from __future__ import annotations
 
 import json
 
-from cdktf import TerraformProvider, TerraformResourceLifecycle
+from cdktf import (
+    TerraformProvider,
+    TerraformResource,
+    TerraformResourceLifecycle,
+    TerraformStack,
+)
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
 from cdktf_cdktf_provider_aws.cloudfront_cache_policy import (
@@ -64,7 +69,6 @@ from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistributionViewerCertificate,
 )
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_cloudfront_cache_policy import (
     DataAwsCloudfrontCachePolicy,
@@ -93,6 +97,8 @@ from constructs import Construct
 from constructs.aws import waivers
 from constructs.aws.edge import Edge, route_hosts, web_acl_rules
 from constructs.aws.keys import ADMIN_ACTIONS, CRYPTO_ACTIONS
+from constructs.aws.log_delivery import waf_log_group_name
+from constructs.aws.service import cdktf_logical_id
 
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
@@ -150,22 +156,46 @@ class Cdn(Construct):
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             provider=provider,
         )
-        # The same names as the ALB's certificate, so ACM asks for the same validation
-        # records; allow_overwrite lets both write them ("DNS validation",
-        # https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html).
-        records = [
-            Route53Record(
-                self,
-                f"certificate-validation-{index}",
-                zone_id=zone_id,
-                name=certificate.domain_validation_options.get(index).resource_record_name,
-                type=certificate.domain_validation_options.get(index).resource_record_type,
-                records=[certificate.domain_validation_options.get(index).resource_record_value],
-                ttl=300,
-                allow_overwrite=True,
+        # ACM asks this certificate for the same validation records as the ALB's, of the same
+        # names (terraform-provider-aws #13653), so each record has ONE owner: the ALB's
+        # (constructs/aws/edge.py) when the stack requests that certificate, and switching
+        # the CDN off then deletes none of them; with an issued edge.certificate_arn there
+        # are none, and the CDN writes its own.
+        if edge.validation_records and edge.validated_names == tuple(names):
+            records = list(edge.validation_records)
+        else:
+            records = [
+                Route53Record(
+                    self,
+                    f"certificate-validation-{index}",
+                    zone_id=zone_id,
+                    name=certificate.domain_validation_options.get(index).resource_record_name,
+                    type=certificate.domain_validation_options.get(index).resource_record_type,
+                    records=[
+                        certificate.domain_validation_options.get(index).resource_record_value
+                    ],
+                    ttl=300,
+                    allow_overwrite=True,
+                )
+                for index in range(len(names))
+            ]
+        if records[0] in edge.validation_records:
+            # The previous version wrote the same records here too: forget those addresses
+            # instead of destroying them, which would delete the records the ALB's
+            # certificate's renewal needs (a `removed` block, Terraform >= 1.7: "Removing
+            # resources", https://developer.hashicorp.com/terraform/language/resources/syntax#removing-resources).
+            below_stack = self.node.path.split("/")[1:]
+            TerraformStack.of(self).add_override(
+                "removed",
+                [
+                    {
+                        "from": "aws_route53_record."
+                        + cdktf_logical_id(*below_stack, f"certificate-validation-{index}"),
+                        "lifecycle": {"destroy": False},
+                    }
+                    for index in range(len(names))
+                ],
             )
-            for index in range(len(names))
-        ]
         validation = AcmCertificateValidation(
             self,
             "certificate-issued",
@@ -175,7 +205,7 @@ class Cdn(Construct):
             provider=provider,
         )
 
-        acl = self._firewall(config, provider, account_id)
+        acl = self._firewall(config, provider, account_id, edge.log_delivery.get(CDN_REGION))
 
         def policy(kind: type, name: str) -> str:
             return str(kind(self, name.lower(), name=name).id)
@@ -340,11 +370,18 @@ class Cdn(Construct):
         )
 
     def _firewall(
-        self, config: EnvironmentConfig, provider: TerraformProvider, account_id: str
+        self,
+        config: EnvironmentConfig,
+        provider: TerraformProvider,
+        account_id: str,
+        delivery: TerraformResource | None,
     ) -> Wafv2WebAcl:
         """EDGE-2 at the edge: the ALB's rules, in a CLOUDFRONT web ACL (us-east-1), logged to
-        a log group there with its own key (a log group's key must be in its region)."""
+        a log group there with its own key (a log group's key must be in its region), through
+        the app's shared log-delivery policy of us-east-1 (`delivery` when this environment
+        creates it; constructs/aws/log_delivery.py)."""
         prefix = config.prefix
+        log_group_name = waf_log_group_name(config, "-cdn")
         metric = f"{prefix.replace('-', '')}Cdn"
         acl = Wafv2WebAcl(
             self,
@@ -389,7 +426,7 @@ class Cdn(Construct):
                                 "ArnLike": {
                                     "kms:EncryptionContext:aws:logs:arn": (
                                         f"arn:aws:logs:{CDN_REGION}:{account_id}:log-group:"
-                                        f"aws-waf-logs-{prefix}-cdn"
+                                        f"{log_group_name}"
                                     )
                                 }
                             },
@@ -409,38 +446,12 @@ class Cdn(Construct):
         log_group = CloudwatchLogGroup(
             self,
             "waf-logs",
-            name=f"aws-waf-logs-{prefix}-cdn",  # WAF requires the aws-waf-logs- prefix
+            name=log_group_name,  # WAF requires the aws-waf-logs- prefix
             retention_in_days=config.logs.retention_days,  # OBS-1
             kms_key_id=key.arn,
             provider=provider,
         )
         waivers.log_retention(log_group, config)
-        resource_policy = CloudwatchLogResourcePolicy(
-            self,
-            "waf-logs-delivery",
-            policy_name=f"{prefix}-cdn-waf-logs",
-            policy_document=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "WafLogDelivery",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                            "Resource": f"{log_group.arn}:*",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": account_id},
-                                "ArnLike": {
-                                    "aws:SourceArn": f"arn:aws:logs:{CDN_REGION}:{account_id}:*"
-                                },
-                            },
-                        }
-                    ],
-                }
-            ),
-            provider=provider,
-        )
         Wafv2WebAclLoggingConfiguration(
             self,
             "waf-logging",
@@ -454,7 +465,7 @@ class Cdn(Construct):
                 )
                 for header in ("authorization", "cookie")
             ],
-            depends_on=[resource_policy],
+            depends_on=[delivery] if delivery is not None else None,
             provider=provider,
         )
         return acl

@@ -42,13 +42,11 @@ labels are visible only to rules evaluated later, hence the priority order, DEPL
 from __future__ import annotations
 
 import hashlib
-import json
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformProvider, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
 from cdktf_cdktf_provider_aws.lb_listener import (
@@ -86,6 +84,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 from constructs import Construct
 from constructs.aws import waivers
+from constructs.aws.log_delivery import shared_log_delivery_policies, waf_log_group_name
 from constructs.aws.network import Network
 from constructs.aws.storage import access_log_bucket
 
@@ -238,10 +237,18 @@ class Edge(Construct):
         config: EnvironmentConfig,
         network: Network,
         log_kms_key_arn: str,
+        global_provider: TerraformProvider | None = None,
     ) -> None:
+        """`global_provider`: an AWS provider in us-east-1, where CloudFront's web ACL and
+        Route 53 deliver logs (the app's shared policy there, constructs/aws/log_delivery.py)."""
         super().__init__(scope, id_)
         self._config = config
         self._account_id = DataAwsCallerIdentity(self, "account").account_id
+        # The app's shared log-delivery policies this environment creates, by region.
+        providers: dict[str, TerraformProvider | None] = {config.aws.region: None}
+        if global_provider is not None:
+            providers.setdefault("us-east-1", global_provider)
+        self.log_delivery = shared_log_delivery_policies(self, config, self._account_id, providers)
         self._log_bucket(config)
 
         self.load_balancer = Lb(
@@ -333,10 +340,16 @@ class Edge(Construct):
 
         # DNS-1: the environment's own hosted zone, when the config asks for one, delegated
         # from the given parent zone so that public resolvers (and ACM) find its records.
+        # The validation records of the ALB's certificate, by name in `validated_names` order;
+        # none with an issued `edge.certificate_arn`.
+        self.validation_records: list[Route53Record] = []
+        self.validated_names: tuple[str, ...] = ()
         self.zone_id: str | None = config.edge.hosted_zone_id
+        self.zone: Route53Zone | None = None  # signed and logged by constructs/aws/dns.py
         self._delegation: list[Route53Record] = []
         if config.features.dns_enabled:
             zone = Route53Zone(self, "zone", name=config.domain, force_destroy=False)
+            self.zone = zone
             if config.edge.hosted_zone_id is not None:
                 self._delegation.append(
                     Route53Record(
@@ -519,8 +532,13 @@ class Edge(Construct):
         # validation must never wait for a record nobody writes (DEPLOY-5).
         if self.zone_id is None:
             raise ValueError(f"{config.prefix}: no zone for the certificate's validation record")
-        # One record per name the certificate covers; DNS validation records of names in
-        # the same zone may coincide, hence allow_overwrite ("DNS validation",
+        # One record per name the certificate covers. ACM asks every certificate of a name in
+        # the account (CloudFront's us-east-1 one too) for the same CNAME record
+        # (terraform-provider-aws #13653: a second region's certificate for the same domain
+        # gets the record that already exists), so these records are the ONLY ones of their
+        # names: CDN-1's certificate is validated by them too (constructs/aws/cdn.py), and
+        # switching the CDN off deletes none a renewal of this certificate needs.
+        # allow_overwrite adopts a record an earlier version wrote ("DNS validation",
         # https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html).
         records = []
         for index in range(1 + len(route_hosts(config))):
@@ -537,6 +555,8 @@ class Edge(Construct):
                     allow_overwrite=True,
                 )
             )
+        self.validation_records = list(records)
+        self.validated_names = (config.domain, *route_hosts(config))
         # The HTTPS listener needs an issued certificate: wait for validation, which resolves
         # only once the stack's own zone is delegated from its parent.
         validation = AcmCertificateValidation(
@@ -582,37 +602,14 @@ class Edge(Construct):
         log_group = CloudwatchLogGroup(
             self,
             "waf-logs",
-            name=f"aws-waf-logs-{config.prefix}",
+            name=waf_log_group_name(config),
             retention_in_days=config.logs.retention_days,
             kms_key_id=log_kms_key_arn,
         )
         waivers.log_retention(log_group, config)
-        region = config.aws.region
-        resource_policy = CloudwatchLogResourcePolicy(
-            self,
-            "waf-logs-delivery",
-            policy_name=f"{config.prefix}-waf-logs",
-            policy_document=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "WafLogDelivery",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                            "Resource": f"{log_group.arn}:*",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": self._account_id},
-                                "ArnLike": {
-                                    "aws:SourceArn": f"arn:aws:logs:{region}:{self._account_id}:*"
-                                },
-                            },
-                        }
-                    ],
-                }
-            ),
-        )
+        # WAF delivers through the app's shared policy of this account and region: created
+        # here when this environment owns it, else by another environment before this one.
+        delivery = self.log_delivery.get(config.aws.region)
         Wafv2WebAclLoggingConfiguration(
             self,
             "waf-logging",
@@ -627,6 +624,6 @@ class Edge(Construct):
                 )
                 for header in ("authorization", "cookie")
             ],
-            depends_on=[resource_policy],
+            depends_on=[delivery] if delivery is not None else None,
         )
         return acl.arn

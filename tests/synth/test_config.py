@@ -451,13 +451,15 @@ def test_a_copied_environment_must_not_keep_its_sources_identity(tmp_path: Path)
     # On AWS the copy shares staging's account and region: only one of them creates
     # RDSOSMetrics (test_two_aws_environments_of_one_account_and_region_...).
     qa["aws"]["rds_os_metrics_log_group"] = "exists"
+    qa["aws"]["log_delivery_policy_regions"] = []  # staging creates the shared policy
     (directory / "qa.yaml").write_text(yaml.safe_dump(qa), encoding="utf-8")
     assert [c.name for c in load_environments(directory, cloud="aws")] == ["qa", "staging"]
 
 
 def _aws_environments(directory: Path, **accounts: str | None) -> dict[str, dict[str, Any]]:
     """The shipped dev and staging files in `directory`, each with the given account (None:
-    unset), both in the shipped region and both creating RDSOSMetrics (the default)."""
+    unset), both in the shipped region and both creating RDSOSMetrics (the default); only
+    dev creates the app's shared log-delivery policy (its own test is below)."""
     directory.mkdir(exist_ok=True)
     files = {}
     for name, account in accounts.items():
@@ -465,6 +467,8 @@ def _aws_environments(directory: Path, **accounts: str | None) -> dict[str, dict
         data["aws"].pop("account_id", None)
         if account is not None:
             data["aws"]["account_id"] = account
+        if name != "dev":
+            data["aws"]["log_delivery_policy_regions"] = []
         files[name] = data
         (directory / f"{name}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     return files
@@ -854,3 +858,57 @@ def test_gcp_dns_project_without_a_zone_is_refused() -> None:
         "zone in groundwork-dns that answers for staging.groundwork.example.com (or its "
         "parent), or remove gcp.dns_project"
     )
+
+
+@pytest.mark.parametrize(
+    ("dev_account", "staging_account"),
+    [("111122223333", "111122223333"), (None, "111122223333"), (None, None)],
+)
+def test_two_aws_environments_of_one_account_cannot_both_create_the_shared_log_policy(
+    tmp_path: Path, dev_account: str | None, staging_account: str | None
+) -> None:
+    """CloudWatch Logs resource policies are a quota of 10 per account and region, so the app
+    shares one, `<app>-log-delivery`; two creators in one account and region would collide."""
+    directory = tmp_path / "environments"
+    files = _aws_environments(directory, dev=dev_account, staging=staging_account)
+    files["staging"]["aws"]["rds_os_metrics_log_group"] = "exists"
+    files["staging"]["aws"].pop("log_delivery_policy_regions")  # the default: eu-west-1
+    (directory / "staging.yaml").write_text(yaml.safe_dump(files["staging"]), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_environments(directory, cloud="aws")
+    [line] = str(caught.value).splitlines()
+    assert line.startswith(
+        f"{directory / 'staging.yaml'}: aws.log_delivery_policy_regions: ['eu-west-1'] creates "
+        f"the shared groundwork-log-delivery CloudWatch Logs resource policy in eu-west-1, as "
+        f"{directory / 'dev.yaml'} does"
+    )
+
+
+def test_the_shared_log_policy_regions_default_and_load(tmp_path: Path) -> None:
+    """Default: the environment's region, and us-east-1 with CDN-1 or DNS-1 (where
+    CloudFront's web ACL and Route 53 deliver logs); one creator per region loads."""
+    from synth.config import aws_log_delivery_owned
+
+    directory = tmp_path / "environments"
+    files = _aws_environments(directory, dev="111122223333", staging="111122223333")
+    files["staging"]["aws"]["rds_os_metrics_log_group"] = "exists"
+    files["staging"]["aws"]["log_delivery_policy_regions"] = ["us-east-1"]
+    files["staging"]["features"] = {"dns_enabled": True}
+    (directory / "staging.yaml").write_text(yaml.safe_dump(files["staging"]), encoding="utf-8")
+    dev, staging = load_environments(directory, cloud="aws")
+    assert aws_log_delivery_owned(dev) == ("eu-west-1",)
+    assert aws_log_delivery_owned(staging) == ("us-east-1",)
+    files["staging"]["aws"].pop("log_delivery_policy_regions")
+    assert aws_log_delivery_owned(
+        parse_environment("staging", files["staging"], source="staging.yaml")
+    ) == ("eu-west-1", "us-east-1")
+
+
+def test_the_shared_log_policy_regions_are_the_stacks_own_or_us_east_1(tmp_path: Path) -> None:
+    message = error_of(
+        tmp_path,
+        "dev",
+        with_changes(shipped("dev"), aws={"log_delivery_policy_regions": ["eu-central-1"]}),
+    )
+    assert ": aws.log_delivery_policy_regions" in message
+    assert "eu-central-1 is neither aws.region nor us-east-1" in message

@@ -62,8 +62,12 @@ def qa_from_staging(staging: str) -> str:
             "subscription_id: 00000000-0000-0000-0000-000000000004"
         ),
         "cidr: 10.20.0.0/16": "cidr: 10.40.0.0/16",
-        # Same AWS account and region as staging, which creates RDSOSMetrics.
-        "  region: eu-west-1\n": "  region: eu-west-1\n  rds_os_metrics_log_group: exists\n",
+        # Same AWS account and region as staging, which creates RDSOSMetrics and the app's
+        # shared log-delivery policy.
+        "  region: eu-west-1\n": (
+            "  region: eu-west-1\n  rds_os_metrics_log_group: exists\n"
+            "  log_delivery_policy_regions: []\n"
+        ),
     }
     for old, new in replacements.items():
         assert staging.count(old) == 1, old

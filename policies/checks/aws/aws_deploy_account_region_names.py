@@ -17,7 +17,16 @@ fail with ResourceAlreadyExistsException / EntityAlreadyExists. So:
   account (and region): a workload stack creating one collides with the next environment
   and removes the setting for every other when it is destroyed
   (`aws_iam_service_linked_role` fails with "Service role name ... has been taken";
-  https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html);
+- CloudWatch Logs resource policies are a quota of 10 per account and region ("An account can
+  have a maximum of 10 policies without resourceARN",
+  https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutResourcePolicy.html;
+  hashicorp/aws 6.25 cannot set a resource ARN). A policy per environment (or per log group)
+  lets a handful of environments in one account exhaust it, and the next apply fails with
+  LimitExceededException. So a workload stack creates only the app's shared
+  `<app>-log-delivery` policy, only in a region its config owns
+  (`aws.log_delivery_policy_regions`, constructs/aws/log_delivery.py), and no other
+  environment of this gate run in (possibly) the same account owns that region too.
 """
 
 import hashlib
@@ -25,7 +34,15 @@ from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, gate_configs, is_reference
 
-from synth.config import AWS_ACCOUNT_REGION_SINGLETONS, EnvironmentConfig, aws_same_account_region
+from synth.config import (
+    AWS_ACCOUNT_REGION_SINGLETONS,
+    EnvironmentConfig,
+    aws_log_delivery_conflicts,
+    aws_log_delivery_owned,
+    aws_same_account_region,
+)
+
+LOG_RESOURCE_POLICY = "aws_cloudwatch_log_resource_policy"
 
 # Resource type -> its name attribute, for names unique per account (IAM, Budgets) or per
 # account and region (https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html;
@@ -98,6 +115,53 @@ def _owners_elsewhere(config: EnvironmentConfig, field: str) -> list[str]:
     )
 
 
+def _region(stack: Stack, body: dict[str, Any], config: EnvironmentConfig) -> str | None:
+    """The region a resource is created in: its `region` argument, else its provider's."""
+    if body.get("region"):
+        return str(body["region"])
+    wanted = str(body.get("provider") or "aws")
+    alias = wanted.split(".", 1)[1] if "." in wanted else None
+    providers = stack.document.get("provider", {}).get("aws") or []
+    for provider in providers if isinstance(providers, list) else [providers]:
+        if provider.get("alias") == alias:
+            region = provider.get("region")
+            return str(region) if region is not None else None
+    return None
+
+
+def _log_resource_policy(
+    name: str, body: dict[str, Any], stack: Stack, config: EnvironmentConfig
+) -> Verdict:
+    shared = f"{config.app}-log-delivery"
+    if name != shared:
+        return Verdict.failed(
+            f"{name}: a resource policy of its own counts against CloudWatch Logs' 10 per "
+            f"account and region, which a few environments exhaust; use the app's shared "
+            f"{shared} (constructs/aws/log_delivery.py)"
+        )
+    region = _region(stack, body, config)
+    owned = aws_log_delivery_owned(config)
+    if region not in owned:
+        return Verdict.failed(
+            f"creates {shared} in {region}, but aws.log_delivery_policy_regions {list(owned)} "
+            "says another environment of this account creates it there"
+        )
+    others = sorted(
+        other.name
+        for other in gate_configs().values()
+        if other.cloud == "aws"
+        and other.role == "workload"
+        and other.name != config.name
+        and region in aws_log_delivery_conflicts(config, other)
+    )
+    if others:
+        return Verdict.failed(
+            f"creates {shared} in {region}, and so do {', '.join(others)} in (possibly) the "
+            "same account: the second apply fails"
+        )
+    return Verdict.passed(f"{shared}: the app's one policy in {region}, this environment's")
+
+
 class AccountRegionNames(GroundworkCheck):
     id = "CKV_GW_DEPLOY_30"
     name = "Names AWS keeps one of per account and region are created by one stack only"
@@ -121,6 +185,8 @@ class AccountRegionNames(GroundworkCheck):
         if is_reference(name):
             return Verdict.passed(f"{NAMED[rtype]} comes from another resource")
         name = str(name)
+        if rtype == LOG_RESOURCE_POLICY and config.role == "workload":
+            return _log_resource_policy(name, body, stack, config)
         if name in FIXED_NAMES:
             field = FIXED_NAMES[name]
             if _field(config, field) != "create":

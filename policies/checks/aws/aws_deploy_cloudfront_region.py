@@ -1,4 +1,5 @@
-"""Builds CKV_GW_DEPLOY_18: what CloudFront attaches is created in us-east-1 (DEPLOY-4).
+"""Builds CKV_GW_DEPLOY_18: what CloudFront and Route 53 take from other services is created
+in us-east-1 (DEPLOY-4), and in the form they accept.
 
 CloudFront accepts a viewer certificate only from ACM in US East (N. Virginia) ("To use a
 certificate in AWS Certificate Manager (ACM) to require HTTPS between viewers and
@@ -14,6 +15,18 @@ Created with the stack's default provider in any other region, the web ACL fails
 certificate its `viewer_certificate` names (directly, or through its
 `aws_acm_certificate_validation`) and the validation itself. A resource's region is its
 provider's (`provider: aws.<alias>`, else the default one's) `region`.
+
+Route 53 does the same for DNS-1 (constructs/aws/dns.py):
+- a key-signing key's KMS key "must be in the US East (N. Virginia) Region" and "must be an
+  asymmetric customer managed key with an ECC_NIST_P256 key spec", for signing and
+  verification ("Working with customer managed keys for DNSSEC",
+  https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-configuring-dnssec-cmk-requirements.html);
+  CreateKeySigningKey refuses any other (InvalidKMSArn);
+- a query-logging configuration's log group: "You must create the log group in the us-east-1
+  region" ("Public DNS query logging",
+  https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/query-logs.html).
+Judged on every `aws_route53_key_signing_key` and `aws_route53_query_log`; a literal ARN is
+judged by its region field.
 """
 
 from typing import Any
@@ -21,6 +34,11 @@ from typing import Any
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
 
 CLOUDFRONT_REGION = "us-east-1"
+# Route 53 resource type -> (attribute, resource type it names), both only from us-east-1.
+ROUTE53_INPUTS = {
+    "aws_route53_key_signing_key": ("key_management_service_arn", "aws_kms_key"),
+    "aws_route53_query_log": ("cloudwatch_log_group_arn", "aws_cloudwatch_log_group"),
+}
 
 
 def region_of(stack: Stack, body: dict[str, Any]) -> str | None:
@@ -37,13 +55,20 @@ def region_of(stack: Stack, body: dict[str, Any]) -> str | None:
 
 class CloudFrontRegion(GroundworkCheck):
     id = "CKV_GW_DEPLOY_18"
-    name = "CloudFront's certificate and CLOUDFRONT web ACL are created in us-east-1"
+    name = "What CloudFront and Route 53 take from ACM, WAF, KMS and Logs is in us-east-1"
     requirement = "DEPLOY-4"
     severity = "CRITICAL"
-    resource_types = ("aws_wafv2_web_acl", "aws_cloudfront_distribution")
+    resource_types = (
+        "aws_wafv2_web_acl",
+        "aws_cloudfront_distribution",
+        "aws_route53_key_signing_key",
+        "aws_route53_query_log",
+    )
     needs_config = False
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        if self._address[0] in ROUTE53_INPUTS:
+            return self._route53_input(body, stack)
         if self._address[0] == "aws_wafv2_web_acl":
             if body.get("scope") != "CLOUDFRONT":
                 return Verdict.passed("a REGIONAL web ACL lives in the stack's region")
@@ -63,6 +88,31 @@ class CloudFrontRegion(GroundworkCheck):
         if acl:
             needed.append(acl)
         return self._in_cloudfront_region(stack, needed)
+
+    def _route53_input(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        attribute, wanted_type = ROUTE53_INPUTS[self._address[0]]
+        value = body.get(attribute)
+        address = address_of(value)
+        if address is None:
+            # A literal ARN: arn:aws:<service>:<region>:<account>:...
+            parts = str(value or "").split(":")
+            if len(parts) < 4:
+                return Verdict.unknown(f"{attribute} {value} is not an ARN or a reference")
+            if parts[3] != CLOUDFRONT_REGION:
+                return Verdict.failed(f"{attribute} is in {parts[3]}, not {CLOUDFRONT_REGION}")
+            return Verdict.unknown(f"{attribute} {value} is not from this stack")
+        if not address.startswith(f"{wanted_type}."):
+            return Verdict.unknown(f"{attribute} names {address}, not an {wanted_type}")
+        verdicts = [self._in_cloudfront_region(stack, [address])]
+        if wanted_type == "aws_kms_key":
+            key = stack.graph.bodies.get(address) or {}
+            for field, wanted in (("customer_master_key_spec", "ECC_NIST_P256"),
+                                  ("key_usage", "SIGN_VERIFY")):  # fmt: skip
+                if key.get(field) != wanted:
+                    verdicts.append(
+                        Verdict.failed(f"{address} has {field} {key.get(field)}, not {wanted}")
+                    )
+        return combine(verdicts)
 
     @staticmethod
     def _in_cloudfront_region(stack: Stack, addresses: list[str]) -> Verdict:

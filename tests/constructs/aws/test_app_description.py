@@ -339,9 +339,14 @@ def test_the_default_service_keeps_its_names() -> None:
 
 
 def lean(data: dict[str, Any]) -> dict[str, Any]:
-    """described.yaml with the switches the other way: no bucket, and the worker uses the
-    cache (its own domain and network, so both stacks can be gated together)."""
+    """described.yaml with the switches the other way: no bucket, the worker uses the cache,
+    and DNS-1 is on (its own domain and network, so both stacks can be gated together)."""
     data = copy.deepcopy(data)
+    # DNS-1: the stack's own zone, delegated from edge.hosted_zone_id, signed and logged.
+    data["features"] = {"dns_enabled": True}
+    # described.yaml's account: described creates the app's log-delivery policy of eu-west-1,
+    # this one that of us-east-1 (CloudWatch Logs' quota, constructs/aws/log_delivery.py).
+    data["aws"]["log_delivery_policy_regions"] = ["us-east-1"]
     data["domain"] = "lean.groundwork.example.com"
     data["alert_email"] = "alerts-lean@example.com"
     data["network"]["cidr"] = "10.60.0.0/16"
@@ -370,6 +375,7 @@ def described_gate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     released["features"] = {"cdn_enabled": True}
     [api] = [s for s in released["services"] if s["name"] == "api"]
     api["route"] = {"host": "api.released.groundwork.example.com", "path_prefix": "/api"}
+    released["aws"]["log_delivery_policy_regions"] = []  # described's and lean's serve it
     (environments / "released.yaml").write_text(yaml.safe_dump(released))
     out = tmp_path_factory.mktemp("described-out")
     stacks = "described,lean,released"
@@ -402,6 +408,16 @@ def test_the_described_app_passes_the_gate_with_each_switch(
     assert status["released", "CDN-1"] == "pass"
     assert status["described", "CDN-1"] == status["lean", "CDN-1"] == "n/a"
     assert status["lean", "CACHE-1"] == "pass"
+    # DNS-1 (Checkov's DNSSEC and query-logging checks on the zone included) passes where it
+    # is on, and is n/a where it is off.
+    assert status["lean", "DNS-1"] == "pass"
+    assert status["described", "DNS-1"] == status["released", "DNS-1"] == "n/a"
+    findings = {
+        (f["stack"], f["check_id"], f["status"])
+        for f in report["findings"]
+        if f["resource"].startswith("aws_route53_zone.")
+    }
+    assert {("lean", "CKV2_AWS_38", "passed"), ("lean", "CKV2_AWS_39", "passed")} <= findings
 
 
 def test_the_cluster_keeps_its_address_when_the_services_are_reordered(

@@ -217,3 +217,52 @@ def test_obs_2_cloudfronts_own_5xx_rate_pages_from_us_east_1(
         a for a in off["resource"]["aws_cloudwatch_metric_alarm"].values()
         if a.get("namespace") == "AWS/CloudFront"
     ]  # fmt: skip
+
+
+def test_deploy_2_each_validation_record_has_one_owner_the_albs_certificate(
+    on: dict[str, Any], off: dict[str, Any]
+) -> None:
+    """Both certificates ask ACM for the same CNAME of each name (terraform-provider-aws
+    #13653): the ALB's certificate owns the records, CloudFront's validation waits for the
+    same ones, so switching the CDN off deletes no record the ALB's renewal needs."""
+    records = {
+        n: r
+        for n, r in on["resource"]["aws_route53_record"].items()
+        if "domain_validation_options" in json.dumps(r)
+    }
+    assert records and all(n.startswith("edge_certificate-validation") for n in records)
+    assert {json.dumps(r, sort_keys=True) for r in records.values()} == {
+        json.dumps(r, sort_keys=True)
+        for n, r in off["resource"]["aws_route53_record"].items()
+        if "domain_validation_options" in json.dumps(r)
+    }  # the CDN switch leaves the records as they are
+    fqdns = sorted(f"${{aws_route53_record.{name}.fqdn}}" for name in records)
+    validations = {n: v for n, v in on["resource"]["aws_acm_certificate_validation"].items()}
+    _, cdn = one(on, "aws_acm_certificate_validation", "cdn_certificate-issued")
+    _, alb = one(on, "aws_acm_certificate_validation", "edge_certificate-issued")
+    assert len(validations) == 2
+    assert sorted(cdn["validation_record_fqdns"]) == sorted(alb["validation_record_fqdns"]) == fqdns
+    # The records an earlier version wrote for the CDN are forgotten, not destroyed.
+    assert [r["lifecycle"] for r in on["removed"]] == [{"destroy": False}]
+    assert on["removed"][0]["from"].startswith("aws_route53_record.cdn_certificate-validation-0_")
+    assert "removed" not in off
+
+
+def test_deploy_2_with_an_issued_alb_certificate_the_cdn_writes_its_own_records(
+    tmp_path: Path,
+) -> None:
+    data = yaml.safe_load(DESCRIBED.read_text())
+    data["features"] = {"cdn_enabled": True}
+    data["edge"]["certificate_arn"] = (
+        "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-1111-2222-3333-444455556666"
+    )
+    path = tmp_path / "described.yaml"
+    path.write_text(yaml.safe_dump(data))
+    stack = json.loads(CdktfTesting.synth(AwsStack(CdktfTesting.app(), load_environment(path))))
+    records = [
+        n
+        for n, r in stack["resource"]["aws_route53_record"].items()
+        if "domain_validation_options" in json.dumps(r)
+    ]
+    assert records and all(n.startswith("cdn_certificate-validation-") for n in records)
+    assert "removed" not in stack

@@ -37,8 +37,16 @@ def load(env: str, **updates: Any) -> EnvironmentConfig:
 def synth(config: EnvironmentConfig) -> str:
     stack = TerraformStack(CdktfTesting.app(), "test")
     AwsProvider(stack, "aws", region=config.aws.region)
+    east = AwsProvider(stack, "aws-uptime", alias="uptime", region="us-east-1")
     network = Network(stack, "network", config=config, log_kms_key_arn=LOG_KEY)
-    Edge(stack, "edge", config=config, network=network, log_kms_key_arn=LOG_KEY)
+    Edge(
+        stack,
+        "edge",
+        config=config,
+        network=network,
+        log_kms_key_arn=LOG_KEY,
+        global_provider=east,
+    )
     return CdktfTesting.synth(stack)
 
 
@@ -301,3 +309,45 @@ def test_edge_2_deploy_6_large_body_paths_count_the_8kb_rule_and_block_it_elsewh
 def test_edge_2_without_large_body_paths_the_8kb_rule_blocks(dev_stack: dict[str, Any]) -> None:
     [acl] = resources_of(dev_stack, "aws_wafv2_web_acl")
     assert "rule_action_override" not in json.dumps(acl["rule"])
+
+
+def test_deploy_4_waf_delivers_through_the_apps_one_shared_log_policy(
+    dev_stack: dict[str, Any],
+) -> None:
+    """CloudWatch Logs keeps 10 account-scoped resource policies per account and region: the
+    stack creates the app's one shared policy, not one per environment or log group."""
+    policies = dev_stack["resource"]["aws_cloudwatch_log_resource_policy"]
+    [(name, policy)] = policies.items()
+    assert policy["policy_name"] == "groundwork-log-delivery"  # no environment in the name
+    assert "provider" not in policy  # the stack's region (eu-west-1)
+    [statement] = json.loads(policy["policy_document"])["Statement"]
+    assert statement["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+    assert statement["Resource"].startswith("arn:aws:logs:eu-west-1:")
+    assert statement["Resource"].endswith(":log-group:aws-waf-logs-groundwork-*:*")
+    [logging] = resources_of(dev_stack, "aws_wafv2_web_acl_logging_configuration")
+    assert logging["depends_on"] == [f"aws_cloudwatch_log_resource_policy.{name}"]
+
+
+def test_deploy_4_an_environment_that_does_not_own_the_shared_policy_creates_none() -> None:
+    config = load("dev")
+    config = config.model_copy(
+        update={"aws": config.aws.model_copy(update={"log_delivery_policy_regions": []})}
+    )
+    stack = json.loads(synth(config))
+    assert not resources_of(stack, "aws_cloudwatch_log_resource_policy")
+    [logging] = resources_of(stack, "aws_wafv2_web_acl_logging_configuration")
+    assert "depends_on" not in logging  # the owner's policy exists before this stack
+
+
+def test_deploy_4_with_dns_the_shared_policy_of_us_east_1_lets_route53_write() -> None:
+    config = load("dev")
+    config = config.model_copy(
+        update={"features": config.features.model_copy(update={"dns_enabled": True})}
+    )
+    stack = json.loads(synth(config))
+    policies = resources_of(stack, "aws_cloudwatch_log_resource_policy")
+    assert {p["policy_name"] for p in policies} == {"groundwork-log-delivery"}
+    by_provider = {p.get("provider"): p for p in policies}
+    assert set(by_provider) == {None, "aws.uptime"}  # eu-west-1 and us-east-1
+    sids = {s["Sid"] for s in json.loads(by_provider["aws.uptime"]["policy_document"])["Statement"]}
+    assert sids == {"WafLogDelivery", "Route53QueryLogs"}
