@@ -40,8 +40,6 @@ Satisfies: CDN-1, EDGE-1, EDGE-2, OBS-1, DEPLOY-2, DEPLOY-4, DEPLOY-5
 
 from __future__ import annotations
 
-import json
-
 from cdktf import (
     TerraformProvider,
     TerraformResource,
@@ -96,7 +94,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 from constructs import Construct
 from constructs.aws import waivers
 from constructs.aws.edge import Edge, route_hosts, web_acl_rules
-from constructs.aws.keys import ADMIN_ACTIONS, CRYPTO_ACTIONS
+from constructs.aws.keys import log_group_key_policy
 from constructs.aws.log_delivery import waf_log_group_name
 from constructs.aws.service import cdktf_logical_id
 
@@ -396,44 +394,13 @@ class Cdn(Construct):
             ),
             provider=provider,
         )
-        logs_service = f"logs.{CDN_REGION}.amazonaws.com"
         key = KmsKey(
             self,
             "waf-logs-key",
             description=f"{prefix}: CloudFront web ACL logs ({CDN_REGION})",
             enable_key_rotation=True,  # SEC-4
             deletion_window_in_days=30,
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountAdministersTheKey",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                            "Action": ADMIN_ACTIONS,
-                            "Resource": "*",
-                        },
-                        {
-                            # "Encrypt log data in CloudWatch Logs using AWS KMS",
-                            # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
-                            "Sid": "CloudWatchLogsUsesTheKey",
-                            "Effect": "Allow",
-                            "Principal": {"Service": logs_service},
-                            "Action": CRYPTO_ACTIONS,
-                            "Resource": "*",
-                            "Condition": {
-                                "ArnLike": {
-                                    "kms:EncryptionContext:aws:logs:arn": (
-                                        f"arn:aws:logs:{CDN_REGION}:{account_id}:log-group:"
-                                        f"{log_group_name}"
-                                    )
-                                }
-                            },
-                        },
-                    ],
-                }
-            ),
+            policy=log_group_key_policy(account_id, CDN_REGION, log_group_name),
             provider=provider,
         )
         KmsAlias(

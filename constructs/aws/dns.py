@@ -72,7 +72,7 @@ from cdktf_cdktf_provider_aws.route53_record import Route53Record
 from constructs import Construct
 from constructs.aws import waivers
 from constructs.aws.edge import Edge
-from constructs.aws.keys import ADMIN_ACTIONS, CRYPTO_ACTIONS
+from constructs.aws.keys import ADMIN_ACTIONS, log_group_key_policy
 from constructs.aws.log_delivery import query_log_group_name
 
 from synth.config import EnvironmentConfig
@@ -263,39 +263,13 @@ class ZoneProtection(Construct):
     ) -> None:
         prefix, account_id = config.prefix, self._account_id
         name = query_log_group_name(config)
-        log_group_arn = f"arn:aws:logs:{DNS_REGION}:{account_id}:log-group:{name}"
         key = KmsKey(
             self,
             "query-logs-key",
             description=f"{prefix}: Route 53 query logs of {config.domain} ({DNS_REGION})",
             enable_key_rotation=True,  # SEC-4
             deletion_window_in_days=30,
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountAdministersTheKey",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                            "Action": ADMIN_ACTIONS,
-                            "Resource": "*",
-                        },
-                        {
-                            # "Encrypt log data in CloudWatch Logs using AWS KMS",
-                            # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
-                            "Sid": "CloudWatchLogsUsesTheKey",
-                            "Effect": "Allow",
-                            "Principal": {"Service": f"logs.{DNS_REGION}.amazonaws.com"},
-                            "Action": CRYPTO_ACTIONS,
-                            "Resource": "*",
-                            "Condition": {
-                                "ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}
-                            },
-                        },
-                    ],
-                }
-            ),
+            policy=log_group_key_policy(account_id, DNS_REGION, name),
             provider=provider,
         )
         KmsAlias(

@@ -58,6 +58,43 @@ def _policy(statements: list[dict[str, Any]]) -> str:
 S3_OBJECT_CRYPTO_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
 
 
+def log_group_key_policy(account_id: str, region: str, log_group_name: str) -> str:
+    """Policy of a key that the account administers and CloudWatch Logs in `region` uses for
+    the one log group `log_group_name` only (encryption context `aws:logs:arn`; "Encrypt log
+    data in CloudWatch Logs using AWS KMS",
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html): the
+    keys of the us-east-1 log groups a stack keeps outside its own region (CloudFront's web
+    ACL logs, Route 53 query logs)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersTheKey",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Action": ADMIN_ACTIONS,
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchLogsUsesTheKey",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": CRYPTO_ACTIONS,
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": (
+                                f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_name}"
+                            )
+                        }
+                    },
+                },
+            ],
+        }
+    )
+
+
 def sid(*words: str) -> str:
     """A policy statement ID from words that may hold hyphens (Sids are alphanumeric)."""
     return "".join(part[:1].upper() + part[1:] for w in words for part in w.split("-"))
