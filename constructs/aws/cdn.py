@@ -314,6 +314,14 @@ class Cdn(Construct):
                 "The app serves every country; a geo restriction is a product decision, and "
                 "the web ACL's rate limit and managed rules apply to every request.",
             ),
+            (
+                "CKV_GW_CDN_2",
+                "CloudFront's origin-facing prefix list admits every customer's distributions "
+                "and no origin header proves a request came through this one (its secret value "
+                "would live in state from a random provider, which AWS stacks do not load), so "
+                "a foreign distribution pointed at the ALB skips this web ACL's per-viewer "
+                "limit; the ALB's own managed rules still judge it (README, AWS: CloudFront).",
+            ),
         ):
             waive(
                 self.distribution,
