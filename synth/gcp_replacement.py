@@ -34,6 +34,12 @@ REPLACING: dict[str, tuple[str, ...]] = {
     "google_compute_managed_ssl_certificate": ("managed", "type", "description"),
     "google_compute_ssl_policy": ("description",),
     "google_compute_security_policy": ("type",),
+    # The stack's own zone (DNS-1): `dns_name` and `visibility` replace it (ManagedZone.yaml in
+    # magic-modules: immutable), its records hold it, and Terraform forces create_before_destroy
+    # on it anyway, because the certificate that depends on its records has it ("Forced Create
+    # Before Destroy", hashicorp/terraform docs/destroying.md): a fixed name would make the new
+    # zone collide with the old one (409 alreadyExists) on any change of `domain`.
+    "google_dns_managed_zone": ("dns_name", "visibility"),
 }
 SUFFIX_LENGTH = 8
 

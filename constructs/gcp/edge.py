@@ -614,13 +614,21 @@ class Edge(Construct):
     ) -> tuple[str, list[DnsRecordSet]]:
         """DNS-1: the environment's public zone for `domain`, DNSSEC-signed, delegated from
         `parent` by an NS record; (its name, [the delegation])."""
+        dns_name = f"{config.domain}."
         zone = DnsManagedZone(
             self,
             "own-zone",
-            name=config.prefix,  # 1-63 lowercase letters, digits, dashes (synth/names.py)
-            dns_name=f"{config.domain}.",
+            # 1-63 lowercase letters, digits, dashes (synth/names.py); the hash of its
+            # replacing arguments lets a new zone exist beside the old (synth/gcp_replacement.py)
+            name=_replaceable_name(
+                config.prefix,
+                "google_dns_managed_zone",
+                {"dns_name": dns_name, "visibility": "public"},
+            ),
+            dns_name=dns_name,
             description=f"{config.prefix}: the environment's domain (DNS-1)",
             visibility="public",
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             # DNSSEC on, with Cloud DNS's default algorithms stated (never RSASHA1, CKV_GCP_17):
             # https://cloud.google.com/dns/docs/dnssec-advanced#advanced-signing-options.
             dnssec_config=DnsManagedZoneDnssecConfig(
