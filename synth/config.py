@@ -1339,9 +1339,42 @@ def load_environments(directory: Path, *, cloud: str | None = None) -> list[Envi
     problems += overlapping_networks(environments, files)
     problems += shared_identities(environments, files)
     problems += aws_account_region_owners(environments, files)
+    problems += gcp_parent_zones(environments, files)
     if problems:
         raise ConfigError("\n".join(problems))
     return environments
+
+
+def gcp_parent_zones(environments: list[EnvironmentConfig], files: list[Path]) -> list[str]:
+    """DEPLOY-5 on GCP: environments naming one `gcp.dns_zone` read it in one project.
+
+    A zone is found by name in `gcp.dns_project` (default: the environment's own project). One
+    name read in several projects means several public zones for one domain, of which the
+    registrar delegates to one only: the others' records resolve for nobody, so their
+    Google-managed certificates never provision (and in an empty project the read itself fails,
+    since nothing there creates the zone). Cloud DNS zones live in a project
+    (https://cloud.google.com/dns/docs/overview)."""
+    paths = {path.stem: path for path in files}
+    projects: dict[str, dict[str, list[str]]] = {}
+    for config in environments:
+        if config.cloud == "gcp" and config.role == "workload" and config.gcp.dns_zone:
+            by_project = projects.setdefault(config.gcp.dns_zone, {})
+            by_project.setdefault(config.gcp.zone_project, []).append(config.name)
+    problems = []
+    for zone, by_project in sorted(projects.items()):
+        if len(by_project) < 2:
+            continue
+        names = sorted(name for group in by_project.values() for name in group)
+        where = ", ".join(
+            f"{project} ({', '.join(group)})" for project, group in sorted(by_project.items())
+        )
+        problems.append(
+            f"{paths.get(names[0], names[0])}: gcp.dns_zone: {zone!r} is read in several projects "
+            f"({where}), but one domain has one public zone the internet resolves: set "
+            'gcp.dns_project in each of them to the project that holds it (README, "GCP: before '
+            'the first apply", step 4)'
+        )
+    return problems
 
 
 def overlapping_networks(environments: list[EnvironmentConfig], files: list[Path]) -> list[str]:

@@ -672,7 +672,7 @@ def test_aws_state_tenants_are_the_environments_that_keep_or_may_keep_state_ther
 
 def test_a_gcp_workload_names_where_its_certificate_comes_from_deploy_5() -> None:
     data = {**shipped("staging"), "cloud": "gcp"}
-    data["gcp"] = {k: v for k, v in data["gcp"].items() if k != "dns_zone"}
+    data["gcp"] = {k: v for k, v in data["gcp"].items() if k not in ("dns_zone", "dns_project")}
     with pytest.raises(ConfigError) as caught:
         parse_environment("staging", data, source="staging.yaml")
     assert str(caught.value) == (
@@ -694,7 +694,7 @@ def test_a_gcp_workload_names_where_its_certificate_comes_from_deploy_5() -> Non
 
 def test_the_gcp_certificate_source_does_not_bind_other_clouds() -> None:
     data = {**shipped("staging"), "cloud": "aws"}
-    data["gcp"] = {k: v for k, v in data["gcp"].items() if k != "dns_zone"}
+    data["gcp"] = {k: v for k, v in data["gcp"].items() if k not in ("dns_zone", "dns_project")}
     assert parse_environment("staging", data, source="staging.yaml").cloud == "aws"
 
 
@@ -747,7 +747,7 @@ def test_gcp_dns_needs_a_parent_zone_and_a_managed_certificate(tmp_path: Path) -
     certificate, is refused with the field and why."""
     data = {**shipped("dev"), "cloud": "gcp", "features": {"dns_enabled": True}}
     assert parse_environment("dev", data, source="dev.yaml").features.dns_enabled
-    data["gcp"] = {**data["gcp"], "dns_zone": None, "ssl_certificate": "mine"}
+    data["gcp"] = {**data["gcp"], "dns_zone": None, "dns_project": None, "ssl_certificate": "mine"}
     message = error_of(tmp_path, "dev", data)
     assert "gcp.dns_zone: None, but features.dns_enabled creates the zone of" in message
     assert "gcp.ssl_certificate: mine, but features.dns_enabled serves a Google-managed" in message
@@ -834,6 +834,7 @@ def test_azure_cdn_refuses_a_budget_below_front_door_premiums_base_fee(tmp_path:
 # DNS-1, DEPLOY-5 on GCP: the project that holds gcp.dns_zone (gcp.dns_project).
 def test_gcp_dns_project_defaults_to_the_environments_project(tmp_path: Path) -> None:
     data = {**shipped("staging"), "cloud": "gcp"}
+    data["gcp"] = {k: v for k, v in data["gcp"].items() if k != "dns_project"}
     config = parse_environment("staging", data, source="staging.yaml")
     assert (config.gcp.dns_project, config.gcp.zone_project) == (None, "groundwork-staging")
     data["gcp"] = {**data["gcp"], "dns_project": "groundwork-dns"}
@@ -912,3 +913,24 @@ def test_the_shared_log_policy_regions_are_the_stacks_own_or_us_east_1(tmp_path:
     )
     assert ": aws.log_delivery_policy_regions" in message
     assert "eu-central-1 is neither aws.region nor us-east-1" in message
+
+
+def test_gcp_environments_read_one_parent_zone_in_one_project(tmp_path: Path) -> None:
+    """DEPLOY-5: one `gcp.dns_zone` name read in several projects is several public zones for
+    one domain, of which the registrar delegates one (GCP re-review: the shipped files read it
+    in each environment's own project, where nothing creates it)."""
+    folder = tmp_path / "environments"
+    folder.mkdir()
+    for name in ("dev", "staging"):
+        data = {**shipped(name), "cloud": "gcp"}
+        data["gcp"] = {k: v for k, v in data["gcp"].items() if k != "dns_project"}
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as refused:
+        load_environments(folder)
+    assert (
+        "gcp.dns_zone: 'groundwork-example-com' is read in several projects (groundwork-dev "
+        "(dev), groundwork-staging (staging))"
+    ) in str(refused.value)
+    # The shipped files name the one project that holds it.
+    shared = {c.gcp.zone_project for c in load_environments(SHIPPED, cloud="gcp")}
+    assert shared == {"groundwork-dns"}
