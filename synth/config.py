@@ -1340,9 +1340,40 @@ def load_environments(directory: Path, *, cloud: str | None = None) -> list[Envi
     problems += shared_identities(environments, files)
     problems += aws_account_region_owners(environments, files)
     problems += gcp_parent_zones(environments, files)
+    problems += aws_zone_accounts(environments, files)
     if problems:
         raise ConfigError("\n".join(problems))
     return environments
+
+
+def aws_zone_accounts(environments: list[EnvironmentConfig], files: list[Path]) -> list[str]:
+    """DEPLOY-5 on AWS: environments writing into one `edge.hosted_zone_id` are in its account.
+
+    A Route 53 hosted zone belongs to one account, and the stacks write its records with their
+    own account's credentials (no cross-account provider), so of two environments in different
+    accounts naming one zone, one apply fails on ChangeResourceRecordSets (AccessDenied or
+    NoSuchHostedZone) and its certificate is never validated (AWS first-apply review)."""
+    paths = {path.stem: path for path in files}
+    accounts: dict[str, dict[str, list[str]]] = {}
+    for config in environments:
+        zone = config.edge.hosted_zone_id
+        if config.cloud == "aws" and zone and config.aws.account_id:
+            accounts.setdefault(zone, {}).setdefault(config.aws.account_id, []).append(config.name)
+    problems = []
+    for zone, by_account in sorted(accounts.items()):
+        if len(by_account) < 2:
+            continue
+        names = sorted(name for group in by_account.values() for name in group)
+        where = ", ".join(
+            f"{account} ({', '.join(group)})" for account, group in sorted(by_account.items())
+        )
+        problems.append(
+            f"{paths.get(names[0], names[0])}: edge.hosted_zone_id: {zone} is named by "
+            f"environments in different accounts ({where}), but a hosted zone belongs to one "
+            "account and each stack writes its records with its own: give each account's "
+            "environments a zone of that account (a delegated subdomain zone)"
+        )
+    return problems
 
 
 def gcp_parent_zones(environments: list[EnvironmentConfig], files: list[Path]) -> list[str]:

@@ -934,3 +934,22 @@ def test_gcp_environments_read_one_parent_zone_in_one_project(tmp_path: Path) ->
     # The shipped files name the one project that holds it.
     shared = {c.gcp.zone_project for c in load_environments(SHIPPED, cloud="gcp")}
     assert shared == {"groundwork-dns"}
+
+
+def test_aws_environments_in_different_accounts_do_not_share_a_hosted_zone(
+    tmp_path: Path,
+) -> None:
+    """DEPLOY-5: a hosted zone belongs to one account, and each stack writes its records with
+    its own account's credentials (AWS first-apply review)."""
+    folder = tmp_path / "environments"
+    folder.mkdir()
+    for name in ("dev", "staging"):
+        data = shipped(name)
+        data["edge"] = {**data["edge"], "hosted_zone_id": "Z00000000000000000000002"}
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as refused:
+        load_environments(folder)
+    assert (
+        "edge.hosted_zone_id: Z00000000000000000000002 is named by environments in different "
+        "accounts (111122223333 (dev), 444455556666 (staging))"
+    ) in str(refused.value)
