@@ -33,8 +33,9 @@ https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-configuring-dnssec
   * the DS record (from the KSK's `ds_record`) goes into the parent zone after the wait and
     after the delegation it belongs to, with a 300 s TTL so a rollback takes minutes
     (the guide's step 3 recommends a short DS TTL at first). On destroy Terraform reverses
-    the order: the DS record goes first, then signing is disabled ("Disabling DNSSEC
-    signing", .../dns-configuring-dnssec-disable.html).
+    the order: the DS record goes first, the wait holds for `DS_UNCACHE` (twice the DS TTL)
+    so resolvers drop the DS, then signing is disabled ("Disabling DNSSEC signing",
+    .../dns-configuring-dnssec-disable.html).
   Without `edge.hosted_zone_id` (the operator delegates by hand) the DS record is an output
   the operator adds to the parent after `DS_DELAY`.
 - The KSK never rotates by itself (Route 53 KSK rollover is a manual procedure, and KMS
@@ -82,6 +83,7 @@ from synth.providers import load_companion
 DNS_REGION = "us-east-1"  # DNSSEC's KMS key and the query-log group (module docstring)
 DNSSEC_SERVICE = "dnssec-route53.amazonaws.com"
 DS_DELAY = "15m"  # the SOA TTL (900 s) bounds what resolvers cached unsigned (docstring)
+DS_UNCACHE = "10m"  # on destroy: twice the DS record's TTL (DS_TTL, 300 s) before unsigning
 DS_TTL = 300
 KSK_NAME = "primary"  # letters, digits, underscores; unique per zone (CreateKeySigningKey)
 SIGNING_ACTIONS = ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign"]
@@ -209,6 +211,12 @@ class ZoneProtection(Construct):
             self,
             "signing-settled",
             create_duration=DS_DELAY,
+            # On destroy the DS record goes first, then this wait, then signing: disabling
+            # signing while resolvers still hold the DS fails validation of the whole domain,
+            # and Route 53 refuses it while it still sees the DS (KeySigningKeyInParentDSRecord;
+            # "Disabling DNSSEC signing", .../dns-configuring-dnssec-disable.html: wait the DS
+            # record's TTL first; hashicorp/terraform-provider-aws PR #19875).
+            destroy_duration=DS_UNCACHE,
             # Waits again if signing is re-enabled or the key changes (a new DS record).
             triggers={"ksk": ksk.id, "signing": signing.id},
         )

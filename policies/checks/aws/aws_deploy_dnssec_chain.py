@@ -16,6 +16,10 @@ after the signing; the DS record also after a wait and after its delegation.
   succeeds and the app is unreachable. So a DS record that carries a KSK's `ds_record` must
   need that zone's `aws_route53_hosted_zone_dnssec` through a `time_sleep` that itself needs
   the signing, and the parent's NS record of the same name (a DS record sits at a delegation).
+  The wait also holds on destroy (`destroy_duration` at least the DS record's TTL): the DS
+  record goes first, and signing may stop only once resolvers dropped it ("Disabling DNSSEC
+  signing", https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-configuring-dnssec-disable.html;
+  Route 53 refuses earlier with KeySigningKeyInParentDSRecord, terraform-provider-aws PR #19875).
 - A delegation (NS record in another zone whose records are a signed zone's name servers)
   waits for the signing, so no resolver can cache the new zone's answers unsigned before it is
   signed (constructs/aws/dns.py).
@@ -28,6 +32,15 @@ from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combi
 KSK = "aws_route53_key_signing_key"
 SIGNING = "aws_route53_hosted_zone_dnssec"
 SLEEP = "time_sleep"
+
+
+def _seconds(duration: Any) -> int:
+    """A time_sleep duration ("90s", "10m", "1h") in seconds; 0 when unset or unreadable."""
+    text = str(duration or "")
+    units = {"s": 1, "m": 60, "h": 3600}
+    if len(text) > 1 and text[-1] in units and text[:-1].isdigit():
+        return int(text[:-1]) * units[text[-1]]
+    return 0
 
 
 def _zone_of(stack: Stack, value: Any) -> str | None:
@@ -117,6 +130,19 @@ class DnssecChainOrder(GroundworkCheck):
                         Verdict.failed(
                             f"follows {signing} without a wait: resolvers may still hold the "
                             "zone's unsigned answers"
+                        )
+                    )
+                    continue
+                ttl = int(body.get("ttl") or 0)
+                if not any(
+                    _seconds((graph.bodies.get(w) or {}).get("destroy_duration")) >= ttl
+                    for w in waits
+                ):
+                    verdicts.append(
+                        Verdict.failed(
+                            f"no wait of at least the DS TTL ({ttl} s) between its removal and "
+                            f"{signing}'s: on destroy signing would stop while resolvers hold the "
+                            "DS (KeySigningKeyInParentDSRecord)"
                         )
                     )
         name = str(body.get("name", "")).rstrip(".")
