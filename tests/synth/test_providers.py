@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -13,12 +14,15 @@ from matrix import APP, CLOUDS, ENVIRONMENTS, ROOT, start_synth, wait_all
 from synth.providers import PACKAGES
 
 # How many of the cloud's provider submodules a process has imported (`publication`
-# registers a `<module>._private` alias per module; those are not counted).
+# registers a `<module>._private` alias per module; those are not counted). One write of one
+# line: the app's output is read merged with Node's stderr, whose warnings ("(node:123)
+# [DEP0044] ...") could otherwise land between a label and its number.
 COUNT_SUBMODULES = (
     "import os, sys; from synth.providers import PACKAGES; "
     "prefix = PACKAGES[os.environ['CLOUD']] + '.'; "
-    "print('provider submodules:', "
-    "sum(1 for m in sys.modules if m.startswith(prefix) and not m.endswith('._private')))"
+    "sys.stdout.write('provider submodules: %d\\n' % "
+    "sum(1 for m in sys.modules if m.startswith(prefix) and not m.endswith('._private'))); "
+    "sys.stdout.flush()"
 )
 
 
@@ -44,7 +48,7 @@ def plain_matrix(tmp_path_factory: pytest.TempPathFactory) -> PlainMatrix:
         }
     )
     counts = {
-        cloud: int(output.rsplit("provider submodules:", 1)[1].split()[0])
+        cloud: int(re.findall(r"^provider submodules: (\d+)$", output, re.M)[-1])
         for cloud, output in outputs.items()
     }
     return PlainMatrix(root, counts)
