@@ -1346,6 +1346,23 @@ def load_environments(directory: Path, *, cloud: str | None = None) -> list[Envi
     return environments
 
 
+def _claimed_apart(claims: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """`(thing, owner, environment)` claims -> for each thing claimed under several owners:
+    (the thing, its first environment by name, "owner (environments), ..." sorted)."""
+    owners: dict[str, dict[str, list[str]]] = {}
+    for thing, owner, environment in claims:
+        owners.setdefault(thing, {}).setdefault(owner, []).append(environment)
+    return [
+        (
+            thing,
+            min(name for group in by_owner.values() for name in group),
+            ", ".join(f"{owner} ({', '.join(group)})" for owner, group in sorted(by_owner.items())),
+        )
+        for thing, by_owner in sorted(owners.items())
+        if len(by_owner) > 1
+    ]
+
+
 def aws_zone_accounts(environments: list[EnvironmentConfig], files: list[Path]) -> list[str]:
     """DEPLOY-5 on AWS: environments writing into one `edge.hosted_zone_id` are in its account.
 
@@ -1354,26 +1371,18 @@ def aws_zone_accounts(environments: list[EnvironmentConfig], files: list[Path]) 
     accounts naming one zone, one apply fails on ChangeResourceRecordSets (AccessDenied or
     NoSuchHostedZone) and its certificate is never validated (AWS first-apply review)."""
     paths = {path.stem: path for path in files}
-    accounts: dict[str, dict[str, list[str]]] = {}
-    for config in environments:
-        zone = config.edge.hosted_zone_id
-        if config.cloud == "aws" and zone and config.aws.account_id:
-            accounts.setdefault(zone, {}).setdefault(config.aws.account_id, []).append(config.name)
-    problems = []
-    for zone, by_account in sorted(accounts.items()):
-        if len(by_account) < 2:
-            continue
-        names = sorted(name for group in by_account.values() for name in group)
-        where = ", ".join(
-            f"{account} ({', '.join(group)})" for account, group in sorted(by_account.items())
-        )
-        problems.append(
-            f"{paths.get(names[0], names[0])}: edge.hosted_zone_id: {zone} is named by "
-            f"environments in different accounts ({where}), but a hosted zone belongs to one "
-            "account and each stack writes its records with its own: give each account's "
-            "environments a zone of that account (a delegated subdomain zone)"
-        )
-    return problems
+    claims = [
+        (config.edge.hosted_zone_id, config.aws.account_id, config.name)
+        for config in environments
+        if config.cloud == "aws" and config.edge.hosted_zone_id and config.aws.account_id
+    ]
+    return [
+        f"{paths.get(first, first)}: edge.hosted_zone_id: {zone} is named by environments in "
+        f"different accounts ({where}), but a hosted zone belongs to one account and each stack "
+        "writes its records with its own: give each account's environments a zone of that "
+        "account (a delegated subdomain zone)"
+        for zone, first, where in _claimed_apart(claims)
+    ]
 
 
 def gcp_parent_zones(environments: list[EnvironmentConfig], files: list[Path]) -> list[str]:
@@ -1386,26 +1395,18 @@ def gcp_parent_zones(environments: list[EnvironmentConfig], files: list[Path]) -
     since nothing there creates the zone). Cloud DNS zones live in a project
     (https://cloud.google.com/dns/docs/overview)."""
     paths = {path.stem: path for path in files}
-    projects: dict[str, dict[str, list[str]]] = {}
-    for config in environments:
-        if config.cloud == "gcp" and config.role == "workload" and config.gcp.dns_zone:
-            by_project = projects.setdefault(config.gcp.dns_zone, {})
-            by_project.setdefault(config.gcp.zone_project, []).append(config.name)
-    problems = []
-    for zone, by_project in sorted(projects.items()):
-        if len(by_project) < 2:
-            continue
-        names = sorted(name for group in by_project.values() for name in group)
-        where = ", ".join(
-            f"{project} ({', '.join(group)})" for project, group in sorted(by_project.items())
-        )
-        problems.append(
-            f"{paths.get(names[0], names[0])}: gcp.dns_zone: {zone!r} is read in several projects "
-            f"({where}), but one domain has one public zone the internet resolves: set "
-            'gcp.dns_project in each of them to the project that holds it (README, "GCP: before '
-            'the first apply", step 4)'
-        )
-    return problems
+    claims = [
+        (config.gcp.dns_zone, config.gcp.zone_project, config.name)
+        for config in environments
+        if config.cloud == "gcp" and config.role == "workload" and config.gcp.dns_zone
+    ]
+    return [
+        f"{paths.get(first, first)}: gcp.dns_zone: {zone!r} is read in several projects "
+        f"({where}), but one domain has one public zone the internet resolves: set "
+        'gcp.dns_project in each of them to the project that holds it (README, "GCP: before '
+        'the first apply", step 4)'
+        for zone, first, where in _claimed_apart(claims)
+    ]
 
 
 def overlapping_networks(environments: list[EnvironmentConfig], files: list[Path]) -> list[str]:

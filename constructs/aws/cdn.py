@@ -66,7 +66,6 @@ from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistributionRestrictionsGeoRestriction,
     CloudfrontDistributionViewerCertificate,
 )
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_cloudfront_cache_policy import (
     DataAwsCloudfrontCachePolicy,
@@ -77,8 +76,6 @@ from cdktf_cdktf_provider_aws.data_aws_cloudfront_origin_request_policy import (
 from cdktf_cdktf_provider_aws.data_aws_cloudfront_response_headers_policy import (
     DataAwsCloudfrontResponseHeadersPolicy,
 )
-from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAcl,
@@ -94,7 +91,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 from constructs import Construct
 from constructs.aws import waivers
 from constructs.aws.edge import Edge, route_hosts, web_acl_rules
-from constructs.aws.keys import log_group_key_policy
+from constructs.aws.keys import us_east_1_log_group
 from constructs.aws.log_delivery import waf_log_group_name
 from constructs.aws.service import cdktf_logical_id
 
@@ -402,31 +399,16 @@ class Cdn(Construct):
             ),
             provider=provider,
         )
-        key = KmsKey(
-            self,
-            "waf-logs-key",
-            description=f"{prefix}: CloudFront web ACL logs ({CDN_REGION})",
-            enable_key_rotation=True,  # SEC-4
-            deletion_window_in_days=30,
-            policy=log_group_key_policy(account_id, CDN_REGION, log_group_name),
-            provider=provider,
-        )
-        KmsAlias(
-            self,
-            "waf-logs-key-alias",
-            name=f"alias/{prefix}-cdn-waf-logs",
-            target_key_id=key.key_id,
-            provider=provider,
-        )
-        log_group = CloudwatchLogGroup(
+        log_group = us_east_1_log_group(
             self,
             "waf-logs",
+            config=config,
+            account_id=account_id,
             name=log_group_name,  # WAF requires the aws-waf-logs- prefix
-            retention_in_days=config.logs.retention_days,  # OBS-1
-            kms_key_id=key.arn,
+            purpose="CloudFront web ACL logs",
+            alias=f"{prefix}-cdn-waf-logs",
             provider=provider,
         )
-        waivers.log_retention(log_group, config)
         Wafv2WebAclLoggingConfiguration(
             self,
             "waf-logging",

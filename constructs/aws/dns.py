@@ -61,7 +61,6 @@ from __future__ import annotations
 import json
 
 from cdktf import TerraformOutput, TerraformProvider
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
@@ -73,7 +72,7 @@ from cdktf_cdktf_provider_aws.route53_record import Route53Record
 from constructs import Construct
 from constructs.aws import waivers
 from constructs.aws.edge import Edge
-from constructs.aws.keys import ADMIN_ACTIONS, log_group_key_policy
+from constructs.aws.keys import ADMIN_ACTIONS, us_east_1_log_group
 from constructs.aws.log_delivery import query_log_group_name
 
 from synth.config import EnvironmentConfig
@@ -271,31 +270,16 @@ class ZoneProtection(Construct):
     ) -> None:
         prefix, account_id = config.prefix, self._account_id
         name = query_log_group_name(config)
-        key = KmsKey(
-            self,
-            "query-logs-key",
-            description=f"{prefix}: Route 53 query logs of {config.domain} ({DNS_REGION})",
-            enable_key_rotation=True,  # SEC-4
-            deletion_window_in_days=30,
-            policy=log_group_key_policy(account_id, DNS_REGION, name),
-            provider=provider,
-        )
-        KmsAlias(
-            self,
-            "query-logs-key-alias",
-            name=f"alias/{prefix}-dns-query-logs",
-            target_key_id=key.key_id,
-            provider=provider,
-        )
-        log_group = CloudwatchLogGroup(
+        log_group = us_east_1_log_group(
             self,
             "query-logs",
+            config=config,
+            account_id=account_id,
             name=name,
-            retention_in_days=config.logs.retention_days,  # OBS-1
-            kms_key_id=key.arn,
+            purpose=f"Route 53 query logs of {config.domain}",
+            alias=f"{prefix}-dns-query-logs",
             provider=provider,
         )
-        waivers.log_retention(log_group, config)
         # Route 53 writes through the app's shared policy of us-east-1: created by this
         # stack when it owns it there, else by another environment before this one.
         delivery = edge.log_delivery.get(DNS_REGION)

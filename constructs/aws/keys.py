@@ -13,14 +13,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cdktf import TerraformProvider
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
+from constructs.aws import waivers
 
 from synth.config import EnvironmentConfig
 
 DELETION_WINDOW_DAYS = 30
+US_EAST_1 = "us-east-1"  # CloudFront's and Route 53's log deliveries (us_east_1_log_group)
 
 # Key administration for the account (delegated to IAM), spelled out instead of `kms:*`
 # (IAM-1). kms:PutKeyPolicy keeps the key manageable, so KMS's lockout check passes.
@@ -93,6 +97,49 @@ def log_group_key_policy(account_id: str, region: str, log_group_name: str) -> s
             ],
         }
     )
+
+
+def us_east_1_log_group(
+    scope: Construct,
+    id_: str,
+    *,
+    config: EnvironmentConfig,
+    account_id: str,
+    name: str,
+    purpose: str,
+    alias: str,
+    provider: TerraformProvider,
+) -> CloudwatchLogGroup:
+    """A log group a stack keeps in us-east-1 (where CloudFront and Route 53 deliver their
+    logs), encrypted with a key of its own (SEC-4, `log_group_key_policy`) and kept
+    `logs.retention_days` (OBS-1). Construct IDs: `<id_>-key`, `<id_>-key-alias`, `<id_>`;
+    `alias` is the key alias's name without `alias/`."""
+    key = KmsKey(
+        scope,
+        f"{id_}-key",
+        description=f"{config.prefix}: {purpose} ({US_EAST_1})",
+        enable_key_rotation=True,  # SEC-4
+        deletion_window_in_days=DELETION_WINDOW_DAYS,
+        policy=log_group_key_policy(account_id, US_EAST_1, name),
+        provider=provider,
+    )
+    KmsAlias(
+        scope,
+        f"{id_}-key-alias",
+        name=f"alias/{alias}",
+        target_key_id=key.key_id,
+        provider=provider,
+    )
+    log_group = CloudwatchLogGroup(
+        scope,
+        id_,
+        name=name,
+        retention_in_days=config.logs.retention_days,  # OBS-1
+        kms_key_id=key.arn,
+        provider=provider,
+    )
+    waivers.log_retention(log_group, config)
+    return log_group
 
 
 def sid(*words: str) -> str:
