@@ -289,6 +289,19 @@ def _hcl_problem(expression: str) -> str | None:
     return None
 
 
+def aws_provider_region(stack: Stack, body: dict[str, Any]) -> str | None:
+    """The region of the AWS provider a resource is created with: the one its `provider`
+    (`aws.<alias>`) names, else the default (unaliased) one; None when that provider sets no
+    region."""
+    alias = str(body.get("provider") or "aws").partition(".")[2] or None
+    providers = stack.document.get("provider", {}).get("aws") or []
+    for provider in providers if isinstance(providers, list) else [providers]:
+        if provider.get("alias") == alias:
+            region = provider.get("region")
+            return str(region) if region is not None else None
+    return None
+
+
 ECS_SERVICE = re.compile(r"\$\{(aws_ecs_service\.[A-Za-z0-9_-]+)\.")
 
 

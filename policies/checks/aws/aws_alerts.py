@@ -29,6 +29,7 @@ from groundwork_policy import (
     Stack,
     Verdict,
     address_of,
+    aws_provider_region,
     combine,
     ecs_memory_share,
     is_reference,
@@ -200,15 +201,6 @@ ALERTS = (
 CLOUDFRONT_REGION = "us-east-1"
 
 
-def _provider_region(stack: Stack, body: dict[str, Any]) -> str | None:
-    """The region of the AWS provider (alias) a resource is created with."""
-    alias = str(body.get("provider") or "aws").partition(".")[2] or None
-    providers = stack.document.get("provider", {}).get("aws") or []
-    providers = providers if isinstance(providers, list) else [providers]
-    regions = [p.get("region") for p in providers if p.get("alias") == alias]
-    return str(regions[0]) if regions and regions[0] is not None else None
-
-
 def _cdn_5xx_verdicts(stack: Stack, alarms: list[dict[str, Any]]) -> list[Verdict]:
     """Each distribution's 5xxErrorRate alarm (module docstring)."""
     verdicts = []
@@ -233,7 +225,7 @@ def _cdn_5xx_verdicts(stack: Stack, alarms: list[dict[str, Any]]) -> list[Verdic
             )
             if dimensions.get("Region") != "Global":
                 problems.append("dimension Region is not Global (no such metric)")
-            region = _provider_region(stack, alarm)
+            region = aws_provider_region(stack, alarm)
             if region != CLOUDFRONT_REGION:
                 problems.append(f"in {region}, CloudFront's metrics are in {CLOUDFRONT_REGION}")
             actions = [address_of(a) or "" for a in alarm.get("alarm_actions") or []]
@@ -241,7 +233,7 @@ def _cdn_5xx_verdicts(stack: Stack, alarms: list[dict[str, Any]]) -> list[Verdic
                 a
                 for a in actions
                 if a.startswith("aws_sns_topic.")
-                and _provider_region(stack, topics.get(a.removeprefix("aws_sns_topic."), {}))
+                and aws_provider_region(stack, topics.get(a.removeprefix("aws_sns_topic."), {}))
                 == region
             ]
             if not in_region:

@@ -32,7 +32,14 @@ fail with ResourceAlreadyExistsException / EntityAlreadyExists. So:
 import hashlib
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict, gate_configs, is_reference
+from groundwork_policy import (
+    GroundworkCheck,
+    Stack,
+    Verdict,
+    aws_provider_region,
+    gate_configs,
+    is_reference,
+)
 
 from synth.config import (
     AWS_ACCOUNT_REGION_SINGLETONS,
@@ -119,14 +126,7 @@ def _region(stack: Stack, body: dict[str, Any], config: EnvironmentConfig) -> st
     """The region a resource is created in: its `region` argument, else its provider's."""
     if body.get("region"):
         return str(body["region"])
-    wanted = str(body.get("provider") or "aws")
-    alias = wanted.split(".", 1)[1] if "." in wanted else None
-    providers = stack.document.get("provider", {}).get("aws") or []
-    for provider in providers if isinstance(providers, list) else [providers]:
-        if provider.get("alias") == alias:
-            region = provider.get("region")
-            return str(region) if region is not None else None
-    return None
+    return aws_provider_region(stack, body)
 
 
 def _log_resource_policy(

@@ -31,7 +31,15 @@ judged by its region field.
 
 from typing import Any
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
+from groundwork_policy import (
+    GroundworkCheck,
+    Stack,
+    Verdict,
+    address_of,
+    aws_provider_region,
+    blocks,
+    combine,
+)
 
 CLOUDFRONT_REGION = "us-east-1"
 # Route 53 resource type -> (attribute, resource type it names), both only from us-east-1.
@@ -39,18 +47,6 @@ ROUTE53_INPUTS = {
     "aws_route53_key_signing_key": ("key_management_service_arn", "aws_kms_key"),
     "aws_route53_query_log": ("cloudwatch_log_group_arn", "aws_cloudwatch_log_group"),
 }
-
-
-def region_of(stack: Stack, body: dict[str, Any]) -> str | None:
-    """The region of the AWS provider a resource names (`aws.<alias>`), else the default's."""
-    wanted = str(body.get("provider") or "aws")
-    alias = wanted.split(".", 1)[1] if "." in wanted else None
-    providers = stack.document.get("provider", {}).get("aws") or []
-    for provider in providers if isinstance(providers, list) else [providers]:
-        if provider.get("alias") == alias:
-            region = provider.get("region")
-            return str(region) if region is not None else None
-    return None
 
 
 class CloudFrontRegion(GroundworkCheck):
@@ -122,7 +118,7 @@ class CloudFrontRegion(GroundworkCheck):
             if body is None:
                 verdicts.append(Verdict.unknown(f"{address} is not in this stack"))
                 continue
-            region = region_of(stack, body)
+            region = aws_provider_region(stack, body)
             if region != CLOUDFRONT_REGION:
                 verdicts.append(
                     Verdict.failed(f"{address} is created in {region}, not {CLOUDFRONT_REGION}")
