@@ -83,14 +83,9 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAclDefaultActionAllow,
     Wafv2WebAclVisibilityConfig,
 )
-from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
-    Wafv2WebAclLoggingConfiguration,
-    Wafv2WebAclLoggingConfigurationRedactedFields,
-    Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader,
-)
 from constructs import Construct
 from constructs.aws import waivers
-from constructs.aws.edge import Edge, route_hosts, web_acl_rules
+from constructs.aws.edge import Edge, route_hosts, waf_logging, web_acl_rules
 from constructs.aws.keys import us_east_1_log_group
 from constructs.aws.log_delivery import waf_log_group_name
 from constructs.aws.service import cdktf_logical_id
@@ -409,20 +404,5 @@ class Cdn(Construct):
             alias=f"{prefix}-cdn-waf-logs",
             provider=provider,
         )
-        Wafv2WebAclLoggingConfiguration(
-            self,
-            "waf-logging",
-            resource_arn=acl.arn,
-            log_destination_configs=[log_group.arn],
-            redacted_fields=[
-                Wafv2WebAclLoggingConfigurationRedactedFields(
-                    single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(
-                        name=header
-                    )
-                )
-                for header in ("authorization", "cookie")
-            ],
-            depends_on=[delivery] if delivery is not None else None,
-            provider=provider,
-        )
+        waf_logging(self, acl, log_group, delivery, provider)
         return acl

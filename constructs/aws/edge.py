@@ -47,6 +47,7 @@ from cdktf import TerraformProvider, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
 from cdktf_cdktf_provider_aws.lb_listener import (
@@ -112,6 +113,32 @@ def target_group_name(prefix: str, port: int) -> str:
     digest = hashlib.sha256(prefix.encode()).hexdigest()[:4]
     tail = f"-{digest}-{port}"
     return prefix[: TARGET_GROUP_NAME_MAX - len(tail)].rstrip("-") + tail
+
+
+def waf_logging(
+    scope: Construct,
+    acl: Wafv2WebAcl,
+    log_group: CloudwatchLogGroup,
+    delivery: CloudwatchLogResourcePolicy | None,
+    provider: TerraformProvider | None = None,
+) -> Wafv2WebAclLoggingConfiguration:
+    """`waf-logging`: every request `acl` judges, logged to `log_group` with credentials
+    (Authorization, Cookie) redacted; after `delivery`, the shared resource policy WAF delivers
+    through, when this stack creates it (constructs/aws/log_delivery.py)."""
+    return Wafv2WebAclLoggingConfiguration(
+        scope,
+        "waf-logging",
+        resource_arn=acl.arn,
+        log_destination_configs=[log_group.arn],
+        redacted_fields=[
+            Wafv2WebAclLoggingConfigurationRedactedFields(
+                single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(name=header)
+            )
+            for header in ("authorization", "cookie")
+        ],
+        depends_on=[delivery] if delivery is not None else None,
+        provider=provider,
+    )
 
 
 def route_hosts(config: EnvironmentConfig) -> tuple[str, ...]:
@@ -610,20 +637,5 @@ class Edge(Construct):
         # WAF delivers through the app's shared policy of this account and region: created
         # here when this environment owns it, else by another environment before this one.
         delivery = self.log_delivery.get(config.aws.region)
-        Wafv2WebAclLoggingConfiguration(
-            self,
-            "waf-logging",
-            resource_arn=acl.arn,
-            log_destination_configs=[log_group.arn],
-            # Credentials never reach the logs.
-            redacted_fields=[
-                Wafv2WebAclLoggingConfigurationRedactedFields(
-                    single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(
-                        name=header
-                    )
-                )
-                for header in ("authorization", "cookie")
-            ],
-            depends_on=[delivery] if delivery is not None else None,
-        )
+        waf_logging(self, acl, log_group, delivery)
         return acl.arn
