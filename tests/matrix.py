@@ -68,6 +68,27 @@ def synthesize_clouds(root: Path, *, extra_env: Mapping[str, str] | None = None)
     return root
 
 
+def gate_report(
+    outdir: Path, environments: Path, report: Path, *, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The verify gate on `outdir` as `make synth` runs it (`--require-coverage`), each stack
+    judged against its file in `environments`: the JSON report, after asserting it passed
+    (the assertion shows the gate's output)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "synth", "verify", str(outdir), "--require-coverage",
+         "--environments", str(environments), "--json", str(report)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    data: dict[str, Any] = json.loads(report.read_text())
+    return data
+
+
+def requirement_statuses(report: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    """{(stack, requirement): status} of a gate report."""
+    return {(r["stack"], r["requirement"]): r["status"] for r in report["requirements"]}
+
+
 def resources_of(stack: Mapping[str, Any], resource_type: str) -> list[dict[str, Any]]:
     """Every resource of `resource_type` in a synthesized stack."""
     return list(stack.get("resource", {}).get(resource_type, {}).values())

@@ -26,7 +26,14 @@ from typing import Any
 
 import pytest
 import yaml
-from matrix import CLOUDS, ROOT, bootstrap_stack, resources_of, start_synth
+from matrix import (
+    CLOUDS,
+    ROOT,
+    bootstrap_stack,
+    requirement_statuses,
+    resources_of,
+    start_synth,
+)
 
 from synth.app import DerivedSecret, GeneratedSecret, Service
 from synth.checkov_run import CACHE_ENV, DEFAULT_CACHE
@@ -336,7 +343,7 @@ def test_examples_synthesize_and_pass_the_gate(
     )  # fmt: skip
     assert report_path.exists(), result.stdout + result.stderr
     report = json.loads(report_path.read_text())
-    status_of = {(r["stack"], r["requirement"]): r["status"] for r in report["requirements"]}
+    status_of = requirement_statuses(report)
     problems += [
         f"{stack} {requirement}: {status}"
         for (stack, requirement), status in status_of.items()
