@@ -28,7 +28,8 @@ Secret kinds (SEC-5):
   so a rotation never invalidates a token in flight.
 - `derived`: a value of a component the stack creates (`DERIVED_SOURCES`).
 - `external`: created empty by the stack, never given a value in Terraform JSON or state; the
-  README documents the command that sets it.
+  README documents the command that sets it. Services read it only once the entry says
+  `value_set: true` (the operator has run that command), on every cloud.
 
 Components: the database is always created (DB-1..8); the cache and the object-storage bucket
 exist only when a service uses them (`uses`, or a derived secret of theirs), and their
@@ -265,6 +266,11 @@ class ExternalSecret(_Strict):
     kind: Literal["external"]
     # Who provides the value and where it comes from: it is shown with the command that sets it.
     description: Annotated[str, Field(min_length=10, max_length=200)]
+    # Whether the operator has given the secret a value (the README's command for the cloud).
+    # Until then no service reads it: a revision or task that references a secret without a
+    # value fails to start, so the first apply never depends on a person (DEPLOY-6). Switching
+    # it to true after setting the value makes the next apply hand it to its readers.
+    value_set: bool = False
 
 
 Secret = Annotated[GeneratedSecret | DerivedSecret | ExternalSecret, Field(discriminator="kind")]
@@ -348,6 +354,16 @@ def secret_variables(
     if secret.kind == "generated":
         return tuple(f"{name}{suffix}" for suffix in GENERATED_VARIANTS)
     return (name,)
+
+
+def unset_external_secrets(config: EnvironmentConfig) -> frozenset[str]:
+    """Catalog names of external secrets without a value yet (`value_set: false`): no service
+    of any cloud reads them (DEPLOY-6; its cloud's README section says how to set one)."""
+    return frozenset(
+        name
+        for name, entry in config.secrets.catalog.items()
+        if isinstance(entry, ExternalSecret) and not entry.value_set
+    )
 
 
 # Secret kinds and derived sources a cloud's stack cannot build, and why: the config is refused
