@@ -377,13 +377,6 @@ EXTERNAL_SECRETS_REFUSED: dict[str, str] = {
     # the release step added (constructs/gcp/secrets.py).
     "gcp": "a Cloud Run revision cannot start while a secret it reads has no version, so the "
     "first apply would fail on the empty secret",
-    # An `azurerm_key_vault_secret` must be created with `value` or `value_wo` (exactly one,
-    # hashicorp/terraform-provider-azurerm internal/services/keyvault/
-    # key_vault_secret_resource.go), so the stack cannot create one empty; and a Container App
-    # resolves every Key Vault reference when a revision provisions, so a reference to a
-    # secret with no version fails the first apply (CKV_GW_DEPLOY_91).
-    "azure": "Key Vault secrets cannot be created without a value, and a Container App whose "
-    "revision references a secret with no value fails to start during the apply",
 }
 
 

@@ -1,7 +1,7 @@
 """Builds the app's secrets in Key Vault, one per catalog entry, and the near-expiry events that
 drive their rotation.
 
-Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-6
+Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-3, DEPLOY-6
 
 - SEC-5: one Key Vault secret per variable of `config.secrets.catalog` (Key Vault names
   allow no underscores, so `JWT_SECRET` is `jwt-secret`), tagged with its catalog name
@@ -17,7 +17,24 @@ Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-6
   the server's PgBouncer where it runs one (DB-6), `database_direct_url` to the primary,
   `database_reader_url` to the first read replica, `cache_url` to the cache. None holds a
   credential: every service signs in as its own identity (below), so one URL serves all.
-- External secrets are refused on Azure (synth/app.py `azure_app_problems` says why).
+- External secrets (a third party's value, SEC-5) are created empty, with nothing in the
+  JSON or the state: `value_wo` is the empty string and `value_wo_version` stays 1. Key
+  Vault stores an empty value (a `SetSecret` of "" succeeds on Azure:
+  james-gould/azure-keyvault-emulator #386/#387, microsoft/azure-container-apps #1291), and
+  azurerm 4.55 accepts it: `value_wo` and `value` are `ExactlyOneOf`, which the plugin SDK
+  satisfies with any non-null value, "" included (terraform-plugin-sdk v2.38
+  helper/schema/schema.go `validateExactlyOneAttribute`; hashicorp/terraform-provider-azurerm
+  internal/services/keyvault/key_vault_secret_resource.go). That file's Read stores no
+  `value` when `value_wo_version` is set, and its Update writes a new version only when
+  `value` or `value_wo_version` changes (otherwise it patches the latest version's tags,
+  content type and expiry), so the operator's `az keyvault secret set` adds the version the
+  readers get and no later apply reads or overwrites it (README, "Azure: setting an
+  external secret"). A Container App cannot start on the empty version ("Unable to get
+  value", microsoft/azure-container-apps #1291), so no service references the secret until
+  its entry says `value_set: true` (synth/app.py `unset_external_secrets`); the tag
+  `groundwork-value-set` carries that to the gate (CKV_GW_DEPLOY_91). SEC-2: its issuer
+  rotates it; the rotation job has no role on it and is not told its name (`rotated`), so a
+  near-expiry event of it is dropped from the queue untouched (constructs/azure/jobs.py).
 - Key Vault encrypts secrets with its own HSM-protected keys; it offers no customer key for
   secrets, so the vault's access control and purge protection are the environment's key.
 - No `database-password`: the server accepts Entra ID tokens only (DB-9), so no password
@@ -67,7 +84,13 @@ from constructs.azure.database import POSTGRES_PORT, Database
 from constructs.azure.keys import Keys
 from constructs.azure.propagation import propagated
 
-from synth.app import DEFAULT_SERVICE_NAME, DerivedSecret, GeneratedSecret, azure_app_problems
+from synth.app import (
+    DEFAULT_SERVICE_NAME,
+    DerivedSecret,
+    ExternalSecret,
+    GeneratedSecret,
+    azure_app_problems,
+)
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
 
@@ -83,6 +106,9 @@ ROTATION_SLOTS = {
 ROTATION_EVENTS = ["Microsoft.KeyVault.SecretNearExpiry", "Microsoft.KeyVault.SecretExpired"]
 # Tags on every secret (SEC-5): which catalog entry it holds, its kind, and its rotation slot.
 SECRET_TAG, KIND_TAG, SLOT_TAG = "groundwork-secret", "groundwork-secret-kind", "groundwork-slot"
+# On external secrets: "true" once the entry says `value_set: true` (the operator has set it),
+# the only state in which a service may reference it (CKV_GW_DEPLOY_91).
+VALUE_SET_TAG = "groundwork-value-set"
 
 
 def random_hex(bits: int) -> str:
@@ -114,9 +140,9 @@ def app_identity_name(config: EnvironmentConfig, service: str = DEFAULT_SERVICE_
     return f"id-{config.prefix}-app-{service}"
 
 
-def refuse_external(config: EnvironmentConfig) -> None:
-    """External secrets are refused on Azure (synth/app.py `azure_app_problems` says why); a
-    construct never builds one, whatever called it."""
+def refuse_problems(config: EnvironmentConfig) -> None:
+    """What the Azure stack cannot build (synth/app.py `azure_app_problems` says why) is
+    refused here too, so a construct never builds it, whatever called it."""
     problems = azure_app_problems(config)
     if problems:
         raise ValueError("\n".join(problems))
@@ -139,7 +165,7 @@ class Secrets(Construct):
         network: Network,
     ) -> None:
         super().__init__(scope, id_)
-        refuse_external(config)
+        refuse_problems(config)
         hours = config.secrets.rotation_days * 24
         first_expiry = Fn.timeadd(Fn.timestamp(), f"{hours}h")
         common = {
@@ -188,6 +214,7 @@ class Secrets(Construct):
         self.generated: dict[str, tuple[str, str]] = {}  # current -> (previous, next) names
         self.generated_bytes: dict[str, int] = {}  # current name -> random bytes per value
         self.rotated: dict[str, KeyVaultSecret] = {}  # vault name -> secret the job rewrites
+        self.external: dict[str, KeyVaultSecret] = {}  # catalog name -> secret the operator sets
         for name, entry in config.secrets.catalog.items():
             tags = {SECRET_TAG: name, KIND_TAG: entry.kind}
             if isinstance(entry, GeneratedSecret):
@@ -222,6 +249,19 @@ class Secrets(Construct):
                     content_type=content_type,
                     value=value,
                     tags=tags,
+                    **common,
+                )
+            elif isinstance(entry, ExternalSecret):
+                # Created empty; the operator sets its value (see the module docstring).
+                self.all[name] = self.external[name] = KeyVaultSecret(
+                    self,
+                    vault_name(name),
+                    name=vault_name(name),
+                    content_type="text/plain; external: set by the operator with az keyvault "
+                    "secret set; rotated by its issuer",
+                    value_wo="",
+                    value_wo_version=1,
+                    tags={**tags, VALUE_SET_TAG: str(entry.value_set).lower()},
                     **common,
                 )
         # SEC-1 deviations, declared rather than passed (CKV_GW_SEC_74 fails each secret):

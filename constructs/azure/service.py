@@ -33,7 +33,9 @@ DEPLOY-4, DEPLOY-5, DEPLOY-6
   <registry>/<repository>:<tag> --replace-args` (README). Each app waits for its role
   assignments and for the vault and registry private endpoints with their DNS links, because
   the revision resolves its Key Vault references and pulls from inside the VNet (DEPLOY-2);
-  every reference is to a secret the apply writes a value to (DEPLOY-6, CKV_GW_DEPLOY_91).
+  every reference is to a secret the apply writes a value to, or to an external secret whose
+  entry says `value_set: true` (the operator has set it; DEPLOY-6, CKV_GW_DEPLOY_91): until
+  then the service runs without that variable.
 - APP-1: each service's `min_replicas`/`max_replicas`, scaling on CPU (`scale_cpu_percent`)
   and memory (`scale_memory_percent`) utilization. No HTTP scale rule: next to CPU or memory
   rules Container Apps ignores it (microsoft/azure-container-apps #468; CKV_GW_DEPLOY_92).
@@ -106,7 +108,12 @@ from constructs.azure.registry import Registry
 from constructs.azure.secrets import Secrets, app_identity_name, vault_name
 from constructs.azure.storage import Storage
 
-from synth.app import DEFAULT_SERVICE_NAME, PLATFORM_ENVIRONMENT, secret_variables
+from synth.app import (
+    DEFAULT_SERVICE_NAME,
+    PLATFORM_ENVIRONMENT,
+    secret_variables,
+    unset_external_secrets,
+)
 from synth.app import Service as AppService
 from synth.config import EnvironmentConfig
 
@@ -285,11 +292,16 @@ class Service(Construct):
         )
         principal = identity.principal_id
         # IAM-1: the service reads exactly the catalog secrets it lists (and their rotation
-        # slots), each granted on the one secret.
+        # slots), each granted on the one secret. An external secret the operator has not set
+        # yet (`value_set: false`) is neither referenced nor granted: a revision cannot start
+        # on its empty version (DEPLOY-6, constructs/azure/secrets.py); once it is set, the
+        # next apply adds the grant, whose new propagation wait the revision waits for.
         catalog = config.secrets.catalog
+        unset = unset_external_secrets(config)
         variables = {
             variable: secrets.all[variable]
             for name in service.secrets
+            if name not in unset
             for variable in secret_variables(name, catalog[name])
         }
         grants: list[ITerraformDependable] = [

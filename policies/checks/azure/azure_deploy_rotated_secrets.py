@@ -17,7 +17,15 @@ import re
 from typing import Any
 
 from azure_cache_access import job_env
-from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
+from groundwork_policy import (
+    GroundworkCheck,
+    Stack,
+    Verdict,
+    address_of,
+    blocks,
+    combine,
+    is_reference,
+)
 
 RESTART = "Microsoft.App/containerApps/revisions/restart/action"
 SLOTS = ("_PREVIOUS", "_NEXT")
@@ -49,7 +57,8 @@ class RotatedSecrets(GroundworkCheck):
             for c in blocks(t, "container")
             for env in c.get("env") or []
             if (vault := vault_of.get(env.get("secret_name"))) is not None
-            and "value_wo" in secrets.get(vault.split(".", 1)[1], {})
+            # A computed write-only value: an external secret's empty one is no generated secret.
+            and is_reference(secrets.get(vault.split(".", 1)[1], {}).get("value_wo"))
         }
         currents = [n for n in generated if not n.endswith(SLOTS)]
         if not generated:

@@ -9,11 +9,14 @@ For each `azurerm_key_vault_secret`:
 - generated: a write-only random value (`value_wo`, never `value`), an expiry, and a job of the
   stack that rewrites it (its `ROTATED` list; SEC-2);
 - derived: a value computed from what the stack creates (a reference, never a literal);
-- external: no value at all in the JSON (neither `value` nor `value_wo`);
+- external: no value in the JSON (no `value`; the write-only `value_wo` is the empty string,
+  constructs/azure/secrets.py), its `groundwork-value-set` tag says the entry's `value_set`,
+  and no job of the stack rotates it (its issuer does; SEC-2);
 - every Container App that references it, and every identity granted a data role on it, runs
   a service that lists the entry in its `secrets` (the rotation job's identity, which rewrites
   it, aside). Azure grants Key Vault access per secret, so a service reading a secret it did
-  not list would be a grant nobody described.
+  not list would be a grant nobody described. An external secret whose entry says
+  `value_set: false` has no reader and no reader's grant at all.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from groundwork_policy import (
 from synth.app import secret_variables
 
 SECRET_TAG, KIND_TAG = "groundwork-secret", "groundwork-secret-kind"
+VALUE_SET_TAG = "groundwork-value-set"
 READER_ROLES = {"Key Vault Secrets User"}
 WRITER_ROLES = {"Key Vault Secrets Officer"}
 
@@ -71,6 +75,8 @@ class AzureSecretCatalog(GroundworkCheck):
                 )
             )
         verdicts += self._value(body, stack, entry.kind)
+        if entry.kind == "external":
+            verdicts += self._external(body, stack, entry.value_set)
         verdicts += self._readers(stack, entry_name)
         if not any(v.outcome.name == "FAIL" for v in verdicts):
             verdicts.append(Verdict.passed(f"{entry.kind} secret {entry_name}"))
@@ -78,8 +84,10 @@ class AzureSecretCatalog(GroundworkCheck):
 
     def _value(self, body: dict[str, Any], stack: Stack, kind: str) -> list[Verdict]:
         if kind == "external":
-            if "value" in body or "value_wo" in body:
+            if "value" in body or body.get("value_wo") != "":
                 return [Verdict.failed("an external secret has a value in the configuration")]
+            if body.get("name") in self._rotated(stack):
+                return [Verdict.failed("a job rewrites an external secret its issuer rotates")]
             return []
         if kind == "derived":
             value = body.get("value", body.get("value_wo"))
@@ -91,13 +99,44 @@ class AzureSecretCatalog(GroundworkCheck):
             verdicts.append(Verdict.failed("a generated secret needs a computed write-only value"))
         if body.get("expiration_date") is None:
             verdicts.append(Verdict.failed("a generated secret without an expiry never rotates"))
-        rotated = {
+        if body.get("name") not in self._rotated(stack):
+            verdicts.append(Verdict.failed(f"no job rotates {body.get('name')}"))
+        return verdicts
+
+    @staticmethod
+    def _rotated(stack: Stack) -> set[str]:
+        """The secret names the stack's jobs rewrite (their `ROTATED` lists)."""
+        return {
             name
             for job in stack.resources("azurerm_container_app_job").values()
             for name in str(job_env(job).get("ROTATED", "")).split(",")
         }
-        if body.get("name") not in rotated:
-            verdicts.append(Verdict.failed(f"no job rotates {body.get('name')}"))
+
+    def _external(self, body: dict[str, Any], stack: Stack, value_set: bool) -> list[Verdict]:
+        """An external secret says whether its value is set, and nothing reads it before."""
+        tag = (body.get("tags") or {}).get(VALUE_SET_TAG)
+        verdicts = []
+        if tag != str(value_set).lower():
+            verdicts.append(
+                Verdict.failed(f"tag {VALUE_SET_TAG}={tag!r}; the catalog says {value_set}")
+            )
+        if not value_set:
+            me = self.address
+            readers = [
+                f"azurerm_container_app.{name}"
+                for name, app in stack.resources("azurerm_container_app").items()
+                if any(
+                    address_of(s.get("key_vault_secret_id")) == me for s in blocks(app, "secret")
+                )
+            ] + [
+                f"azurerm_role_assignment.{name}"
+                for name, grant in stack.resources("azurerm_role_assignment").items()
+                if address_of(grant.get("scope")) == me
+            ]
+            if readers:
+                verdicts.append(
+                    Verdict.failed(f"{readers} read it before its value is set (value_set: false)")
+                )
         return verdicts
 
     def _readers(self, stack: Stack, entry_name: str) -> list[Verdict]:

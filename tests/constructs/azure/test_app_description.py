@@ -1,12 +1,15 @@
 """The app description switches what the Azure stack builds (APP-7, SEC-5), one test per switch:
 three services (two routed by path, one internal worker) with their own environment and
 secrets; the cache and the bucket only when a service uses them; a generated secret's rotation
-slots; external secrets refused with one config error; and the whole cloud passing the gate
+slots; external secrets read only once the operator has set them; and the whole cloud passing the gate
 with the three-service description (tests/constructs/azure/environments/apps.yaml)."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from cdktf import Testing as CdktfTesting
 from matrix import gate_report, requirement_statuses, resources_of, start_synth, wait_all
 
 from stacks import stack_class
+from synth.app import unset_external_secrets
 from synth.config import ConfigError, EnvironmentConfig, parse_environment
 
 APPS = Path(__file__).resolve().parent / "environments" / "apps.yaml"
@@ -211,37 +215,133 @@ def test_without_a_bucket_user_there_is_no_bucket() -> None:
     ]  # fmt: skip
 
 
-def test_an_external_secret_is_refused_on_azure_with_one_config_error_sec_5() -> None:
-    """No Key Vault secret can be created without a value, and a revision that references one
-    with no version fails the first apply (CKV_GW_DEPLOY_91): refused, never half-built."""
+def with_external_secrets() -> dict[str, Any]:
+    """apps.yaml where the api also reads two external secrets: STRIPE_API_KEY, which nobody
+    has set yet (`value_set` left at false), and MAPS_KEY, which the operator has set."""
     api = {
         **next(s for s in described()["services"] if s["name"] == "api"),
-        "secrets": ["JWT_SECRET", "DATABASE_URL", "CACHE_URL", "STRIPE_API_KEY"],
+        "secrets": ["JWT_SECRET", "DATABASE_URL", "CACHE_URL", "STRIPE_API_KEY", "MAPS_KEY"],
     }
     catalog = {
         **described()["secrets"]["catalog"],
-        "STRIPE_API_KEY": {
-            "kind": "external",
-            "description": "Stripe live key, from the dashboard",
-        },
+        "STRIPE_API_KEY": {"kind": "external", "description": "Stripe live key, dashboard"},
+        "MAPS_KEY": {"kind": "external", "description": "Maps key, console", "value_set": True},
     }
-    with pytest.raises(ConfigError) as refused:
-        parse_environment(
-            "apps",
-            described(api=api, secrets={"catalog": catalog}),
-            source=str(APPS),
-            cloud="azure",
-        )
-    (line,) = str(refused.value).splitlines()
-    assert line.startswith(
-        f"{APPS}: secrets.catalog.STRIPE_API_KEY: kind external is not supported"
-    )
-    # AWS builds external secrets: there, the same description draws no such line.
-    data = described(api=api, secrets={"catalog": catalog})
-    with pytest.raises(ConfigError) as on_aws:  # its direct URL is what AWS refuses
-        parse_environment("apps", data, source=str(APPS), cloud="aws")
-    assert "kind external" not in str(on_aws.value)
-    assert "DATABASE_DIRECT_URL.source" in str(on_aws.value)
+    return described(api=api, secrets={"catalog": catalog})
+
+
+@pytest.fixture(scope="module")
+def externals() -> tuple[EnvironmentConfig, dict[str, Any]]:
+    return synth(with_external_secrets())
+
+
+def test_an_external_secret_loads_on_azure_sec_5() -> None:
+    """Azure builds external secrets now (synth/app.py EXTERNAL_SECRETS_REFUSED has no azure
+    entry): the description loads, and `value_set` says which ones the operator has set."""
+    config = parse_environment("apps", with_external_secrets(), source=str(APPS), cloud="azure")
+    assert config.secrets.catalog["STRIPE_API_KEY"].kind == "external"
+    assert unset_external_secrets(config) == {"STRIPE_API_KEY"}
+
+
+def test_an_external_secret_is_created_empty_and_write_only_sec_3_sec_5(externals) -> None:
+    """Nothing of an external secret's value is in the JSON or the state: the write-only value
+    is the empty string, written once (`value_wo_version` 1, so no later apply writes over the
+    operator's version), and the tag tells the gate whether the operator has set it."""
+    _, stack = externals
+    found = {s["name"]: s for s in resources_of(stack, "azurerm_key_vault_secret")}
+    for name, value_set in (("stripe-api-key", "false"), ("maps-key", "true")):
+        secret = found[name]
+        assert (secret["value_wo"], secret["value_wo_version"]) == ("", 1)
+        assert "value" not in secret
+        assert secret["tags"]["groundwork-secret-kind"] == "external"
+        assert secret["tags"]["groundwork-value-set"] == value_set
+        assert secret["depends_on"] == ["time_sleep.keys_deployer-roles-propagated_48E86B44"]
+
+
+def test_a_service_reads_an_external_secret_only_once_it_is_set_deploy_6(externals) -> None:
+    """value_set false: no reference, no variable and no grant, so the revision starts without
+    it; value_set true: a versionless Key Vault reference with the service's identity, and
+    Key Vault Secrets User on that one secret, which the revision waits for (propagated)."""
+    _, stack = externals
+    api = by_service(stack)["api"]
+    references = {s["name"]: s for s in api["secret"]}
+    assert "stripe-api-key" not in references and "STRIPE_API_KEY" not in env_of(api)
+    maps = references["maps-key"]
+    assert maps["key_vault_secret_id"].startswith("${azurerm_key_vault_secret.secrets_maps-key_")
+    assert maps["key_vault_secret_id"].endswith(".versionless_id}")
+    assert maps["identity"] == api["identity"]["identity_ids"][0]
+    assert env_of(api)["MAPS_KEY"] == {"name": "MAPS_KEY", "secret_name": "maps-key"}
+    grants = {
+        k: g
+        for k, g in stack["resource"]["azurerm_role_assignment"].items()
+        if g.get("role_definition_name") == "Key Vault Secrets User"
+    }
+    scopes = {g["scope"].split(".")[1].split("_")[1] for g in grants.values()}
+    assert "maps-key" in scopes and "stripe-api-key" not in scopes
+    (maps_grant,) = [k for k, g in grants.items() if "maps-key" in g["scope"]]
+    sleeps = stack["resource"]["time_sleep"]
+    (wait,) = [d for d in api["depends_on"] if d.startswith("time_sleep.service_api_grants")]
+    assert f"${{azurerm_role_assignment.{maps_grant}.id}}" in sleeps[
+        wait.split(".")[1]
+    ]["triggers"].values()
+
+
+def test_the_rotation_job_leaves_an_external_secret_alone_sec_2(externals, tmp_path) -> None:
+    """Its issuer rotates an external secret: the rotation job gets no role on it and does not
+    know its name, so a near-expiry event of it is taken off the queue and nothing is written.
+    Runs the job's script against a stand-in `az` that records every call."""
+    _, stack = externals
+    (job,) = [
+        j
+        for j in resources_of(stack, "azurerm_container_app_job")
+        if j["name"].startswith("caj-rotate")
+    ]
+    env = {e["name"]: e["value"] for e in job["template"]["container"][0]["env"]}
+    assert "maps-key" not in env["ROTATED"].split(",")
+    assert "stripe-api-key" not in env["ROTATED"].split(",")
+    officer_scopes = [
+        g["scope"]
+        for g in resources_of(stack, "azurerm_role_assignment")
+        if g.get("role_definition_name") == "Key Vault Secrets Officer"
+    ]
+    assert not [s for s in officer_scopes if "maps-key" in s or "stripe-api-key" in s]
+
+    calls = tmp_path / "calls.jsonl"
+    (tmp_path / "az").write_text(FAKE_AZ.format(calls=calls))
+    (tmp_path / "az").chmod(0o755)
+    event = {"subject": "maps-key", "data": {"ObjectName": "maps-key"}}
+    run_env = {
+        **env,
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "FAKE_MESSAGE": json.dumps(event),
+        "FAKE_STATE": str(tmp_path / "drained"),
+    }
+    command = job["template"]["container"][0]["command"]
+    subprocess.run([sys.executable, *command[1:]], env=run_env, check=True, timeout=60)
+    made = [json.loads(line) for line in calls.read_text().splitlines()]
+    assert [c[:3] for c in made if c[0] == "storage"] == [
+        ["storage", "message", "get"],
+        ["storage", "message", "delete"],
+        ["storage", "message", "get"],
+    ]
+    assert not [c for c in made if c[0] == "keyvault" or c[0] == "containerapp"]
+
+
+# A stand-in for the Azure CLI: records each call, hands out one queue message, then none.
+FAKE_AZ = """#!/usr/bin/env python3
+import json, os, sys
+args = sys.argv[1:]
+with open("{calls}", "a") as calls:
+    calls.write(json.dumps(args) + "\\n")
+if args[:3] == ["storage", "message", "get"]:
+    if os.path.exists(os.environ["FAKE_STATE"]):
+        print("[]")
+    else:
+        open(os.environ["FAKE_STATE"], "w").close()
+        print(json.dumps([{{"id": "1", "popReceipt": "r", "content": os.environ["FAKE_MESSAGE"]}}]))
+else:
+    print("null")
+"""
 
 
 @pytest.mark.parametrize("interval", [11, 15, 300])
