@@ -1,8 +1,8 @@
 """The app description switches what the Azure stack builds (APP-7, SEC-5), one test per switch:
 three services (two routed by path, one internal worker) with their own environment and
 secrets; the cache and the bucket only when a service uses them; a generated secret's rotation
-slots; external secrets read only once the operator has set them; and the whole cloud passing the gate
-with the three-service description (tests/constructs/azure/environments/apps.yaml)."""
+slots; external secrets read only once the operator has set them; and the whole cloud passing
+the gate with the three-service description (tests/constructs/azure/environments/apps.yaml)."""
 
 from __future__ import annotations
 
@@ -281,9 +281,10 @@ def test_a_service_reads_an_external_secret_only_once_it_is_set_deploy_6(externa
     (maps_grant,) = [k for k, g in grants.items() if "maps-key" in g["scope"]]
     sleeps = stack["resource"]["time_sleep"]
     (wait,) = [d for d in api["depends_on"] if d.startswith("time_sleep.service_api_grants")]
-    assert f"${{azurerm_role_assignment.{maps_grant}.id}}" in sleeps[
-        wait.split(".")[1]
-    ]["triggers"].values()
+    assert (
+        f"${{azurerm_role_assignment.{maps_grant}.id}}"
+        in sleeps[wait.split(".")[1]]["triggers"].values()
+    )
 
 
 def test_the_rotation_job_leaves_an_external_secret_alone_sec_2(externals, tmp_path) -> None:
