@@ -17,15 +17,7 @@ import re
 from typing import Any
 
 from azure_cache_access import job_env
-from groundwork_policy import (
-    GroundworkCheck,
-    Stack,
-    Verdict,
-    address_of,
-    blocks,
-    combine,
-    is_reference,
-)
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
 
 RESTART = "Microsoft.App/containerApps/revisions/restart/action"
 SLOTS = ("_PREVIOUS", "_NEXT")
@@ -57,8 +49,8 @@ class RotatedSecrets(GroundworkCheck):
             for c in blocks(t, "container")
             for env in c.get("env") or []
             if (vault := vault_of.get(env.get("secret_name"))) is not None
-            # A computed write-only value: an external secret's empty one is no generated secret.
-            and is_reference(secrets.get(vault.split(".", 1)[1], {}).get("value_wo"))
+            # A write-only value; an external secret's empty one makes no generated secret.
+            and secrets.get(vault.split(".", 1)[1], {}).get("value_wo") not in (None, "")
         }
         currents = [n for n in generated if not n.endswith(SLOTS)]
         if not generated:
