@@ -953,3 +953,30 @@ def test_aws_environments_in_different_accounts_do_not_share_a_hosted_zone(
         "edge.hosted_zone_id: Z00000000000000000000002 is named by environments in different "
         "accounts (111122223333 (dev), 444455556666 (staging))"
     ) in str(refused.value)
+
+
+def test_an_azure_external_secret_loads_with_value_set_false_by_default(tmp_path: Path) -> None:
+    """SEC-5 on Azure: a shipped environment on azure with an external secret loads (no
+    EXTERNAL_SECRETS_REFUSED entry for azure); `value_set` defaults to false and is read."""
+    data = {**shipped("dev"), "cloud": "azure"}
+    data["secrets"] = {
+        "catalog": {
+            "JWT_SECRET": {"kind": "generated"},
+            "DATABASE_URL": {"kind": "derived", "source": "database_url"},
+            "STRIPE_API_KEY": {"kind": "external", "description": "Stripe live key, dashboard"},
+            "MAPS_KEY": {"kind": "external", "description": "Maps key, console", "value_set": True},
+        }
+    }
+    data["services"] = [
+        {
+            "name": "app",
+            "image": {"repository": "app"},
+            "secrets": ["JWT_SECRET", "DATABASE_URL", "STRIPE_API_KEY", "MAPS_KEY"],
+            "uses": ["database"],
+            "route": {"path_prefix": "/"},
+        }
+    ]
+    config = load_environment(write(tmp_path, "dev", data))
+    assert config.cloud == "azure"
+    stripe, maps = config.secrets.catalog["STRIPE_API_KEY"], config.secrets.catalog["MAPS_KEY"]
+    assert (stripe.kind, stripe.value_set, maps.value_set) == ("external", False, True)
