@@ -9,7 +9,8 @@ service the description does not name. Each one must have:
 - exactly its non-secret `environment` plus the platform wiring of what it uses
   (`PLATFORM_ENVIRONMENT["azure"]` in synth/app.py: nothing else, nothing missing);
 - exactly the variables of the catalog secrets it lists (X, and X_PREVIOUS / X_NEXT for a
-  generated X), each a secret reference;
+  generated X), each a secret reference, but an external secret whose entry says
+  `value_set: false`, which it must not read yet (CKV_GW_DEPLOY_91);
 - its replica bounds;
 - its route: a routed service has ingress reachable from the VNet and is a backend of an
   Application Gateway rule for its host (a path rule for `/api` is `/api` and `/api/*`, the
@@ -31,7 +32,7 @@ from groundwork_policy import (
     expect_equal,
 )
 
-from synth.app import PLATFORM_ENVIRONMENT, Service, secret_variables
+from synth.app import PLATFORM_ENVIRONMENT, Service, secret_variables, unset_external_secrets
 from synth.config import azure_origin_host
 
 SERVICE_TAG = "groundwork-service"
@@ -75,10 +76,17 @@ def wiring(stack: Stack, service: Service) -> set[str]:
 
 
 def secret_env(stack: Stack, service: Service) -> set[str]:
-    """The variables of the catalog secrets `service` lists."""
+    """The variables of the catalog secrets `service` lists, but an external secret whose
+    value nobody has set yet (`value_set: false`), which no service reads (DEPLOY-6)."""
     assert stack.config is not None
     catalog = stack.config.secrets.catalog
-    return {v for name in service.secrets for v in secret_variables(name, catalog[name])}
+    unset = unset_external_secrets(stack.config)
+    return {
+        v
+        for name in service.secrets
+        if name not in unset
+        for v in secret_variables(name, catalog[name])
+    }
 
 
 def gateway_paths(stack: Stack, app_address: str) -> dict[str, set[str]]:

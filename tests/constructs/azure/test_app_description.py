@@ -432,7 +432,14 @@ def without_cache_and_bucket() -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "variant", ["three-services", "without-cache-and-bucket", "host-route", "host-without-root"]
+    "variant",
+    [
+        "three-services",
+        "without-cache-and-bucket",
+        "host-route",
+        "host-without-root",
+        "external-secrets",
+    ],
 )
 def test_the_gate_passes_on_the_description(tmp_path: Path, variant: str) -> None:
     """The whole cloud (the stack and its bootstrap) passes the gate with every requirement
@@ -444,6 +451,7 @@ def test_the_gate_passes_on_the_description(tmp_path: Path, variant: str) -> Non
         "without-cache-and-bucket": without_cache_and_bucket,
         "host-route": api_on_its_own_host,
         "host-without-root": api_under_a_path_of_its_own_host,
+        "external-secrets": with_external_secrets,
     }[variant]()
     (environments / "apps.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     outdir = tmp_path / "out"
