@@ -58,7 +58,8 @@ egresses through one NAT address, and Docker Hub limits anonymous pulls per addr
   `secrets.rotation_days` ahead, then waits for Container Apps to refresh its Key Vault
   references and restarts the active revisions of every service that reads one,
   so live replicas are never more than one rotation apart; a derived secret gets a new
-  version of its current value. Its identity may write only those secrets, process only
+  version of its current value; an external secret's events are dropped untouched (its
+  issuer rotates it). Its identity may write only those secrets, process only
   that queue, and read and restart revisions of the apps that read a generated secret (a
   custom role, assigned on each of those apps; `APP_NAMES`).
 """
@@ -215,7 +216,9 @@ done
 # (current, previous, next) shifts the whole group once: previous <- current <- next <- fresh
 # 256 random bits, each with a new expiry; a group whose member no longer expires within 31
 # days was already shifted (its three events arrive together). A derived secret gets a new
-# version of its own value. After a shift, the job waits for Container Apps to pick up the
+# version of its own value. An event of any other secret (an external one, whose issuer rotates
+# it: it is in neither GENERATED nor ROTATED, and this identity has no role on it) is taken off
+# the queue and nothing is written. After a shift, the job waits for Container Apps to pick up the
 # new versions of its versionless Key Vault references (it refreshes them "within 30 minutes",
 # https://learn.microsoft.com/azure/container-apps/manage-secrets#reference-secret-from-key-vault)
 # and then restarts the app's active revisions, the documented way for running replicas to
