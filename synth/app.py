@@ -371,12 +371,6 @@ def unset_external_secrets(config: EnvironmentConfig) -> frozenset[str]:
 # Key: (cloud, kind) for external secrets, (cloud, source) for derived ones.
 # External: no first apply that neither fails nor waits for a person (DEPLOY-6).
 EXTERNAL_SECRETS_REFUSED: dict[str, str] = {
-    # A Cloud Run revision that reads a secret version that does not exist fails to start
-    # (terraform-provider-google#10846), so the first apply would fail on an empty secret, and
-    # leaving the reference out of Terraform's revision would have the next apply remove what
-    # the release step added (constructs/gcp/secrets.py).
-    "gcp": "a Cloud Run revision cannot start while a secret it reads has no version, so the "
-    "first apply would fail on the empty secret",
     # An `azurerm_key_vault_secret` must be created with `value` or `value_wo` (exactly one,
     # hashicorp/terraform-provider-azurerm internal/services/keyvault/
     # key_vault_secret_resource.go), so the stack cannot create one empty; and a Container App
