@@ -366,20 +366,10 @@ def unset_external_secrets(config: EnvironmentConfig) -> frozenset[str]:
     )
 
 
-# Secret kinds and derived sources a cloud's stack cannot build, and why: the config is refused
-# when it is loaded (`cloud_secret_problems`), never accepted and then failed at synth or apply.
-# Key: (cloud, kind) for external secrets, (cloud, source) for derived ones.
-# External: no first apply that neither fails nor waits for a person (DEPLOY-6).
-EXTERNAL_SECRETS_REFUSED: dict[str, str] = {
-    # A Cloud Run revision that reads a secret version that does not exist fails to start
-    # (terraform-provider-google#10846), so the first apply would fail on an empty secret, and
-    # leaving the reference out of Terraform's revision would have the next apply remove what
-    # the release step added (constructs/gcp/secrets.py).
-    "gcp": "a Cloud Run revision cannot start while a secret it reads has no version, so the "
-    "first apply would fail on the empty secret",
-}
-
-
+# Derived sources a cloud's stack cannot build, and why: the config is refused when it is
+# loaded (`cloud_secret_problems`), never accepted and then failed at synth or apply.
+# Key: (cloud, source). (Every cloud builds every secret kind: external ones are read only once
+# their entry says `value_set: true`, so no first apply fails on an empty secret, DEPLOY-6.)
 # Derived sources: AWS apps reach PostgreSQL through RDS Proxy, whose ACM certificate Node
 # verifies; an instance endpoint (the primary's or a replica's) presents the RDS CA, which no
 # bundled trust store holds (CKV_GW_DEPLOY_34), and RDS Proxy's read-only endpoints serve Aurora
@@ -397,18 +387,12 @@ DERIVED_SOURCES_REFUSED: dict[tuple[str, str], str] = {
 
 
 def cloud_secret_problems(config: EnvironmentConfig) -> list[str]:
-    """Catalog entries the config's cloud cannot build (`EXTERNAL_SECRETS_REFUSED`,
-    `DERIVED_SOURCES_REFUSED`), one line each naming the field, the value and why."""
+    """Catalog entries the config's cloud cannot build (`DERIVED_SOURCES_REFUSED`), one line
+    each naming the field, the value and why."""
     if config.role != "workload":
         return []
     problems = []
     for name, entry in sorted(config.secrets.catalog.items()):
-        if isinstance(entry, ExternalSecret) and config.cloud in EXTERNAL_SECRETS_REFUSED:
-            problems.append(
-                f"secrets.catalog.{name}: kind external is not supported on {config.cloud}: "
-                f"{EXTERNAL_SECRETS_REFUSED[config.cloud]}; use kind generated or derived, or "
-                "deploy this environment on another cloud"
-            )
         if isinstance(entry, DerivedSecret):
             why = DERIVED_SOURCES_REFUSED.get((config.cloud, entry.source))
             if why is not None:
@@ -561,8 +545,7 @@ def azure_health_url(config: EnvironmentConfig, service: Service) -> str:
 
 def azure_app_problems(config: EnvironmentConfig) -> list[str]:
     """What the Azure constructs cannot build from a valid description (cloud azure only):
-    a readiness interval that breaks EDGE-4, probe timings above Container Apps' limit.
-    (External secrets: `EXTERNAL_SECRETS_REFUSED`.)"""
+    a readiness interval that breaks EDGE-4, probe timings above Container Apps' limit."""
     if config.cloud != "azure":
         return []
     problems = []

@@ -12,8 +12,15 @@
     literal. A database URL names its reader's IAM database user (DB-9: each service logs in
     as its own service account), so a database entry read by a service other than the
     default one is that reader's own secret `<prefix>-<entry>_<service>` (label `reader`);
-  - `external`: refused on GCP (synth/app.py, `cloud_secret_problems`): a Cloud Run revision
-    that reads a secret without a version fails to start, so the first apply would fail.
+  - `external`: created with NO version, so its value is never in the JSON or the state
+    (SEC-3); labelled `value-set` with the entry's `value_set`. The operator adds its value
+    with `gcloud secrets versions add` (README, "GCP: the app description") and then sets
+    `value_set: true`; until then no service reads it, by reference or by grant
+    (`for_service`), because a revision that reads `latest` of a secret without a version
+    fails to start (terraform-provider-google#10846; CKV_GW_DEPLOY_44). Its issuer rotates
+    it, not the stack: CKV_GW_SEC_41 fails it and this module waives that with the reason
+    (as constructs/aws/secrets.py waives CKV2_AWS_57), and CKV_GW_SEC_43 (no version in the
+    stack) likewise.
 - Platform wiring, not in the catalog (synth/app.py, PLATFORM_ENVIRONMENT["gcp"]): REDIS_AUTH
   and REDIS_CA_CERT (derived, only with the cache; the Redis AUTH string is in the state all
   the same, as `google_redis_instance.auth_string`, a computed sensitive attribute, so the
@@ -25,8 +32,9 @@
   rotates nothing.
 - DEPLOY-5: every secret the app reads has a version before the first revision starts: a
   `google_secret_manager_secret_version` for derived ones, the rotator's first run (a step
-  the service depends on) for generated ones. Reading `latest` of a secret without a
-  version fails the revision (terraform-provider-google#10846).
+  the service depends on) for generated ones, the operator's `gcloud secrets versions add`
+  for external ones (read only once `value_set: true` says it ran). Reading `latest` of a
+  secret without a version fails the revision (terraform-provider-google#10846).
 
 Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-5
 """
@@ -50,7 +58,14 @@ from constructs.gcp import waivers
 from constructs.gcp.database import Database, iam_user
 from constructs.gcp.keys import Keys
 
-from synth.app import DEFAULT_SERVICE_NAME, DerivedSecret, GeneratedSecret, service_suffix
+from synth.app import (
+    DEFAULT_SERVICE_NAME,
+    DerivedSecret,
+    ExternalSecret,
+    GeneratedSecret,
+    service_suffix,
+    unset_external_secrets,
+)
 from synth.app import Service as ServiceSpec
 from synth.config import EnvironmentConfig
 from synth.construct_waivers import waive
@@ -125,16 +140,33 @@ class Secrets(Construct):
                     self.add(name + suffix, "generated", labels)
                 self.rotated[name] = tuple(name + suffix for suffix, _ in SLOTS)  # type: ignore[assignment]
         self.generated = tuple(n for names in self.rotated.values() for n in names)
+        # External entries: no version here; read only once their entry says value_set.
+        self.unset = unset_external_secrets(config)
+        for name, entry in catalog.items():
+            if isinstance(entry, ExternalSecret):
+                self._external(name, entry)
         for name in BREAK_GLASS:
             # F6: SEC-1 asks for it stored; it is, in name only (no version), so
             # CKV_GW_SEC_43 fails and this waiver makes the gate say so.
+            glass = self.add(name, "external")
             waive(
-                self.add(name, "external"),
+                glass,
                 "CKV_GW_SEC_43",
                 reason=f"{name} is a break-glass secret with no version: the app logs in to "
                 "Cloud SQL with IAM (DB-9) and never reads it. An operator who needs a "
                 "password login sets one (gcloud sql users set-password) and stores it as a "
                 "version of this secret.",
+                owner=waivers.OWNER,
+                expires=waivers.EXPIRES,
+            )
+            # SEC-2: nothing of the stack rotates an external secret (CKV_GW_SEC_41).
+            waive(
+                glass,
+                "CKV_GW_SEC_41",
+                reason=f"{name} is a break-glass secret with no version and no reader, so "
+                "there is nothing to rotate; an operator who sets a password for a break-glass "
+                "login rotates it by hand (gcloud sql users set-password, then a new version "
+                "of this secret).",
                 owner=waivers.OWNER,
                 expires=waivers.EXPIRES,
             )
@@ -149,10 +181,37 @@ class Secrets(Construct):
                         reader=service.name,
                     )
 
+    def _external(self, name: str, entry: ExternalSecret) -> None:
+        """An external secret, created empty: the operator gives it its value (README)."""
+        value_set = "true" if entry.value_set else "false"
+        secret = self.add(name, "external", {"value-set": value_set})
+        waive(
+            secret,
+            "CKV_GW_SEC_41",
+            reason=f"{name} is an external credential: its issuer creates and rotates it, and "
+            "the operator stores each new value with gcloud secrets versions add and rolls "
+            "its readers (README, GCP: the app description); no job of the stack can obtain "
+            "it.",
+            owner=waivers.OWNER,
+            expires=waivers.EXPIRES,
+        )
+        waive(
+            secret,
+            "CKV_GW_SEC_43",
+            reason=f"{name} is external: the stack never writes its value, so none is in the "
+            "JSON or state (SEC-3); the operator adds it with gcloud secrets versions add, and "
+            "no service reads it before its entry says value_set: true (CKV_GW_DEPLOY_44).",
+            owner=waivers.OWNER,
+            expires=waivers.EXPIRES,
+        )
+
     def for_service(self, service: ServiceSpec) -> dict[str, SecretManagerSecret]:
-        """The secrets `service` reads, by the environment variable it reads each as."""
+        """The secrets `service` reads, by the environment variable it reads each as: not an
+        external secret whose value is not set yet (DEPLOY-5, DEPLOY-6; synth/app.py)."""
         readable: dict[str, SecretManagerSecret] = {}
         for name in service.secrets:
+            if name in self.unset:
+                continue
             if name in self.rotated:
                 readable.update(
                     {variable: self.secrets[variable] for variable in self.rotated[name]}

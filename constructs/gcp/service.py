@@ -24,7 +24,9 @@ by reference.
   apply neither reverts a release nor fights the pipeline. Every secret it reads has a
   version before it starts: derived versions are references, a generated secret's first
   version is the rotator's first run (constructs/gcp/rotation.py), which the service depends
-  on.
+  on, and an external secret is read (env reference and secretAccessor grant) only once its
+  entry says `value_set: true`, i.e. the operator has added its version
+  (constructs/gcp/secrets.py, `for_service`).
 - DEPLOY-6: the Cloud SQL Auth Proxy runs as a sidecar (`--private-ip --auto-iam-authn`
   on 127.0.0.1:5432; the app container starts once the proxy's `/startup` probe passes),
   the app gets REDIS_CA_CERT to verify Memorystore, and its IAM database user may run its
@@ -133,6 +135,14 @@ PROXY_HEALTH_PORT = 9090
 # Not the template labels the rotator sets to roll the service (constructs/gcp/rotation.py):
 # the gate refuses ignoring labels, so the next apply removes that label again, which only
 # starts one more revision with the same secret values.
+# Only the image: an apply that changes the template otherwise (an external secret switched to
+# `value_set: true` adds its env reference) updates the service in place and keeps the
+# pipeline's image. With the image ignored, Terraform plans it as the value read back from the
+# service (prior state after refresh), and provider 6.50 sends the whole service built from
+# that plan in its update (terraform-provider-google#25464), so the new revision runs the
+# released image with the new variable (the behaviour terraform-provider-google#13435
+# describes). A saved plan applied after a release would send the older image, as #13435 says:
+# plan and apply in one run.
 PIPELINE_OWNED = ["template[0].containers[0].image", "client", "client_version"]
 
 

@@ -35,7 +35,7 @@ from matrix import (
     start_synth,
 )
 
-from synth.app import EXTERNAL_SECRETS_REFUSED, DerivedSecret, GeneratedSecret, Service
+from synth.app import DerivedSecret, GeneratedSecret, Service
 from synth.checkov_run import CACHE_ENV, DEFAULT_CACHE
 from synth.config import (
     ConfigError,
@@ -391,15 +391,6 @@ def readme_example() -> dict[str, Any]:
 
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_the_readme_example_is_a_complete_environment(cloud: str) -> None:
-    if cloud in EXTERNAL_SECRETS_REFUSED:
-        # Its external secret is refused where the cloud cannot build one (README says so).
-        with pytest.raises(ConfigError) as refused:
-            parse_environment("dev", readme_example(), source="README.md", cloud=cloud)
-        assert (
-            f"README.md: secrets.catalog.STRIPE_API_KEY: kind external is not supported on {cloud}"
-            in str(refused.value)
-        )
-        return
     config = parse_environment("dev", readme_example(), source="README.md", cloud=cloud)
     routed = [s for s in config.services if s.route is not None]
     workers = [s for s in config.services if s.route is None]

@@ -956,8 +956,8 @@ def test_aws_environments_in_different_accounts_do_not_share_a_hosted_zone(
 
 
 def test_an_azure_external_secret_loads_with_value_set_false_by_default(tmp_path: Path) -> None:
-    """SEC-5 on Azure: a shipped environment on azure with an external secret loads (no
-    EXTERNAL_SECRETS_REFUSED entry for azure); `value_set` defaults to false and is read."""
+    """SEC-5 on Azure: a shipped environment on azure with an external secret loads;
+    `value_set` defaults to false and is read."""
     data = {**shipped("dev"), "cloud": "azure"}
     data["secrets"] = {
         "catalog": {
@@ -980,3 +980,36 @@ def test_an_azure_external_secret_loads_with_value_set_false_by_default(tmp_path
     assert config.cloud == "azure"
     stripe, maps = config.secrets.catalog["STRIPE_API_KEY"], config.secrets.catalog["MAPS_KEY"]
     assert (stripe.kind, stripe.value_set, maps.value_set) == ("external", False, True)
+
+
+def test_an_external_secret_loads_on_gcp_and_stays_unread_until_its_value_is_set(
+    tmp_path: Path,
+) -> None:
+    """SEC-5 on GCP: an external secret is no longer refused when the file is loaded; no
+    service reads it until its entry says `value_set: true` (DEPLOY-5, synth/app.py)."""
+    from synth.app import unset_external_secrets
+
+    data = shipped("production")
+    data["cloud"] = "gcp"
+    data["secrets"] = {
+        **data.get("secrets", {}),
+        "catalog": {
+            "JWT_SECRET": {"kind": "generated"},
+            "DATABASE_URL": {"kind": "derived", "source": "database_url"},
+            "STRIPE_API_KEY": {"kind": "external", "description": "Stripe live key, dashboard"},
+        },
+    }
+    data["services"] = [
+        {
+            "name": "app",
+            "secrets": ["JWT_SECRET", "DATABASE_URL", "STRIPE_API_KEY"],
+            "uses": ["database"],
+            "route": {"path_prefix": "/"},
+        }
+    ]
+    config = load_environment(write(tmp_path, "production", data))
+    assert config.cloud == "gcp"
+    assert config.secrets.catalog["STRIPE_API_KEY"].kind == "external"
+    assert unset_external_secrets(config) == {"STRIPE_API_KEY"}
+    data["secrets"]["catalog"]["STRIPE_API_KEY"]["value_set"] = True
+    assert unset_external_secrets(load_environment(write(tmp_path, "production", data))) == set()

@@ -16,6 +16,7 @@ from synth.app import (
     Service,
     secret_variables,
     service_suffix,
+    unset_external_secrets,
 )
 from synth.config import EnvironmentConfig
 
@@ -78,12 +79,14 @@ def wiring(config: EnvironmentConfig, service: Service) -> tuple[set[str], set[s
 
 def secret_names(config: EnvironmentConfig, service: Service) -> set[str]:
     """Every variable the service reads from Secret Manager: its catalog secrets (a generated
-    X as X, X_PREVIOUS, X_NEXT) and the platform's secrets for what it uses."""
+    X as X, X_PREVIOUS, X_NEXT; not an external one whose value is not set yet, which no
+    service reads) and the platform's secrets for what it uses."""
     catalog = config.secrets.catalog
+    unset = unset_external_secrets(config)
     listed = {
         variable
         for name in service.secrets
-        if name in catalog
+        if name in catalog and name not in unset
         for variable in secret_variables(name, catalog[name])
     }
     return listed | wiring(config, service)[1]

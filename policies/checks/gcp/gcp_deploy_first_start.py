@@ -8,7 +8,11 @@ Google-managed certificate's DNS record (DEPLOY-5).
 - `secret_key_ref` with `version = "latest"` fails the revision while the secret has no
   version (terraform-provider-google#10846): the service must wait for a
   `google_secret_manager_secret_version` of that secret or for the step that writes one (the
-  rotator's first run: a `terraform_data` running the job whose command adds the version).
+  rotator's first run: a `terraform_data` running the job whose command adds the version),
+  or be an external secret its operator has given a value: `secret-kind: external` and
+  `value-set: "true"`, the label the stack writes from the entry's `value_set` once the
+  operator has run `gcloud secrets versions add` (README, "GCP: the app description"). An
+  external secret without that label is read by nobody (constructs/gcp/secrets.py).
 - A crypto key created with `skip_initial_version_creation` (or `import_only`) has no
   version to encrypt with until someone imports one
   (https://cloud.google.com/kms/docs/create-key).
@@ -69,6 +73,12 @@ def writes_version(stack: Stack, before: frozenset[str], secret: str) -> bool:
                     if re.search(rf"versions add '?{target}'? ", commands):
                         return True
     return False
+
+
+def set_by_operator(stack: Stack, secret: str) -> bool:
+    """An external secret whose labels say the operator has added its value."""
+    labels = stack.graph.bodies.get(secret, {}).get("labels") or {}
+    return labels.get("secret-kind") == "external" and labels.get("value-set") == "true"
 
 
 def serving_addresses(stack: Stack, certificate: str) -> set[str]:
@@ -162,6 +172,10 @@ class FirstStartHasItsInputs(GroundworkCheck):
                             verdicts.append(Verdict.passed(f"{name}: a pinned version"))
                         elif writes_version(stack, before, secret):
                             verdicts.append(Verdict.passed(f"{name}: has a version first"))
+                        elif set_by_operator(stack, secret):
+                            verdicts.append(
+                                Verdict.passed(f"{name}: external, its value set by the operator")
+                            )
                         else:
                             verdicts.append(
                                 Verdict.failed(f"{name}: reads latest of {secret}, no version")

@@ -9,7 +9,9 @@ synth/app.py) or documented platform wiring, carries its kind, and is what its k
 - generated: a Cloud Run job writes its versions with `<bits>/8` random bytes (the rotator;
   CKV_GW_SEC_41 judges the schedule); no `google_secret_manager_secret_version` holds it.
 - derived: its one version is written through the write-only `secret_data_wo` (no value in
-  the state); external: no version and no literal anywhere in the JSON.
+  the state); external: no version and no literal anywhere in the JSON, and a catalog entry's
+  `value-set` label is its `value_set` ("true" / "false"): CKV_GW_DEPLOY_44 lets a service
+  read an unversioned external secret on that label, so it must say what the config says.
 - No service reads it unless the service lists it (or uses the component whose platform
   secret it is), by environment reference or by a secretAccessor grant to its account (IAM-1).
 """
@@ -28,7 +30,7 @@ from gcp_app_services import (
 )
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine, strings_in
 
-from synth.app import DEFAULT_SERVICE_NAME, DerivedSecret, GeneratedSecret
+from synth.app import DEFAULT_SERVICE_NAME, DerivedSecret, ExternalSecret, GeneratedSecret
 
 SLOTS = ("", "_PREVIOUS", "_NEXT")
 
@@ -122,8 +124,14 @@ class SecretCatalog(GroundworkCheck):
                     verdicts.append(Verdict.failed("secret_data is stored in the state"))
                 if not version.get("secret_data_wo"):
                     verdicts.append(Verdict.failed("the version has no secret_data_wo"))
-        elif versions or written:
-            verdicts.append(Verdict.failed("an external secret gets a value from the stack"))
+        else:
+            if versions or written:
+                verdicts.append(Verdict.failed("an external secret gets a value from the stack"))
+            if isinstance(entry, ExternalSecret):
+                want = "true" if entry.value_set else "false"
+                found = labels.get("value-set")
+                if found != want:
+                    verdicts.append(Verdict.failed(f"value-set {found!r}; value_set is {want}"))
         for address, service, env in readers(stack, self.address):
             spec = described(config, service)
             if spec is None:

@@ -4,8 +4,10 @@ A rotation schedule that only publishes a notice nobody consumes rotates nothing
 labelled `secret-kind: generated` passes only when a Cloud Run job writes its versions (it
 holds `roles/secretmanager.secretVersionAdder` on the secret and its command adds a version
 to it) and a Cloud Scheduler job runs that job at least every `secrets.rotation_days`.
-Derived secrets change with what they are derived from; external ones are set by people
-(SEC-5); a secret without a kind label fails.
+Derived secrets change with what they are derived from. External ones are set by people
+(SEC-5): nothing in the stack rotates them, so they fail here, and the construct that creates
+them waives that with the reason (their issuer rotates them; constructs/gcp/secrets.py), so
+the gate reports SEC-2 waived for them, never passed. A secret without a kind label fails.
 """
 
 import re
@@ -28,8 +30,10 @@ class SecretRotation(GroundworkCheck):
         assert stack.config is not None
         days = stack.config.secrets.rotation_days
         kind = (body.get("labels") or {}).get("secret-kind")
-        if kind in ("derived", "external"):
-            return Verdict.passed(f"{kind}: not generated, so not rotated by the stack")
+        if kind == "derived":
+            return Verdict.passed("derived: changes with what it is derived from")
+        if kind == "external":
+            return Verdict.failed("external: its issuer rotates it; nothing in the stack does")
         if kind != "generated":
             return Verdict.failed("no secret-kind label (generated, derived or external)")
         writers = {

@@ -236,8 +236,8 @@ def externals() -> tuple[EnvironmentConfig, dict[str, Any]]:
 
 
 def test_an_external_secret_loads_on_azure_sec_5() -> None:
-    """Azure builds external secrets now (synth/app.py EXTERNAL_SECRETS_REFUSED has no azure
-    entry): the description loads, and `value_set` says which ones the operator has set."""
+    """Azure builds external secrets: the description loads, and `value_set` says which ones
+    the operator has set."""
     config = parse_environment("apps", with_external_secrets(), source=str(APPS), cloud="azure")
     assert config.secrets.catalog["STRIPE_API_KEY"].kind == "external"
     assert unset_external_secrets(config) == {"STRIPE_API_KEY"}
