@@ -62,8 +62,11 @@ SERVICE_NAME_PATTERN = r"^[a-z][a-z0-9]{0,7}$"
 # Cloud Run and ECS accept the same set.
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 # A secret is also an environment variable, in upper case; Key Vault names allow no underscore,
-# so the Azure constructs write `_` as `-` (127 characters there, with the prefix).
-SECRET_NAME_PATTERN = r"^[A-Z][A-Z0-9_]{0,47}$"
+# so the Azure constructs write `_` as `-` (127 characters there, with the prefix). It ends in a
+# capital or digit: a Container App secret name must end alphanumeric, so `STRIPE_KEY_` would
+# become the refused `stripe-key-` (azurerm 4.55 internal/services/containerapps/validate
+# `SecretName`; Azure/azure-cli#23833).
+SECRET_NAME_PATTERN = r"^[A-Z]([A-Z0-9_]{0,46}[A-Z0-9])?$"
 PATH_PREFIX_PATTERN = r"^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$"
 HEALTH_PATH_PATTERN = r"^/[A-Za-z0-9._~/-]{0,200}$"
 HOST_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
@@ -76,7 +79,7 @@ PATTERN_MEANINGS = {
     ENV_NAME_PATTERN: "an environment variable name: letters, digits and underscores, not "
     "starting with a digit, at most 128 characters",
     SECRET_NAME_PATTERN: "an upper-case variable name: capitals, digits and underscores, "
-    "starting with a capital, at most 48 characters",
+    "starting with a capital and ending with a capital or digit, at most 48 characters",
     PATH_PREFIX_PATTERN: "a path prefix: `/` or `/segment[/segment...]` of letters, digits and "
     "`._~-`, with no trailing slash",
     HEALTH_PATH_PATTERN: "a path starting with `/`: letters, digits and `._~/-`, at most 201 "

@@ -182,6 +182,13 @@ def test_a_worker_has_no_route_and_must_say_so() -> None:
             "(got 'Web-1')",
         ),
         (
+            # A Container App secret name must end alphanumeric (`stripe-key-` is refused).
+            lambda d: d["services"][0].update(secrets=["STRIPE_KEY_"]),
+            "services[0].secrets[0]: must be an upper-case variable name: capitals, digits and "
+            "underscores, starting with a capital and ending with a capital or digit, at most "
+            "48 characters (got 'STRIPE_KEY_')",
+        ),
+        (
             lambda d: d["secrets"]["catalog"].update(EXTRA={"kind": "external"}),
             "secrets.catalog.EXTRA.external.description: required field is missing",
         ),
