@@ -29,6 +29,7 @@ from constructs.aws.state import StateStorage
 from constructs.aws.storage import Storage
 
 from stacks.base import GroundworkStack
+from synth.app import unset_external_secrets
 from synth.aws_app import WIRING, is_default, repository_key, repository_name
 from synth.config import EnvironmentConfig
 from synth.providers import load_companion
@@ -211,7 +212,8 @@ class AwsStack(GroundworkStack):
                     # IAM-1: exactly the secrets this service lists.
                     secret_arns={v: secrets.arns[v] for v in variables},
                     secret_references={v: secrets.references[v] for v in variables},
-                    unset_secrets=secrets.external_variables,
+                    # DEPLOY-6: external secrets the operator has not set yet are not read.
+                    unset_secrets=sorted(unset_external_secrets(config)),
                     wiring=wiring,
                     bucket_arn=storage.bucket_arn if storage else None,
                     cache_connect_arns=cache.connect_arns if cache else (),

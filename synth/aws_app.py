@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from synth.app import DEFAULT_SERVICE_NAME, PLATFORM_ENVIRONMENT, Service, secret_variables
+from synth.app import (
+    DEFAULT_SERVICE_NAME,
+    PLATFORM_ENVIRONMENT,
+    Service,
+    secret_variables,
+    unset_external_secrets,
+)
 
 if TYPE_CHECKING:
     from synth.config import EnvironmentConfig
@@ -20,6 +26,9 @@ if TYPE_CHECKING:
 # database's own master secret is platform wiring and carries `platform`.
 SECRET_KIND_TAG = "secret-kind"
 PLATFORM_SECRET_KIND = "platform"
+# An external secret's `value_set` ("true"/"false"): whether the operator has given it a
+# value, so a policy can tell from the JSON that a task would read an empty secret.
+SECRET_VALUE_SET_TAG = "value-set"
 # A generated secret's key length in bits, read by the rotation function.
 SECRET_BITS_TAG = "secret-bits"
 # The ECS services (`<cluster>/<service>`, space separated) a rotation restarts.
@@ -90,14 +99,13 @@ def wiring_variables(uses: frozenset[str] | set[str]) -> tuple[str, ...]:
 
 def expected_secret_variables(config: EnvironmentConfig, service: Service) -> dict[str, str]:
     """Variable -> catalog name of every secret variable `service`'s container gets: all it
-    lists, except external ones while the placeholder runs (they have no value yet)."""
+    lists, except external ones without a value yet (`value_set: false`, DEPLOY-6)."""
     catalog = config.secrets.catalog
+    unset = unset_external_secrets(config)
     found: dict[str, str] = {}
     for name in service.secrets:
         entry = catalog.get(name)
-        if entry is None:
-            continue
-        if entry.kind == "external" and not config.aws.release_image:
+        if entry is None or name in unset:
             continue
         for variable in secret_variables(name, entry):
             found[variable] = name

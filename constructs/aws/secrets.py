@@ -29,8 +29,9 @@ Every catalog entry is one secret `<prefix>/<NAME>`, tagged `secret-kind` with i
   `database_reader_url` are refused on AWS when the file is loaded (synth/app.py,
   `DERIVED_SOURCES_REFUSED`).
 - external: created empty, no version, so no value is in the JSON or state; the operator
-  sets it with `aws secretsmanager put-secret-value` (README, AWS). The placeholder task of
-  the first apply does not read it (constructs/aws/service.py; CKV_GW_DEPLOY_38).
+  sets it with `aws secretsmanager put-secret-value` (README, AWS), then says
+  `value_set: true` in the catalog. Tagged `value-set` (`true`/`false`) from that field: no
+  task reads it while the tag says false (constructs/aws/service.py; CKV_GW_DEPLOY_38).
 - The function reserves no concurrency by default: a new account's Lambda quota can be as
   low as 10, and Lambda refuses a reservation that leaves fewer than 10 unreserved
   ("Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
@@ -90,6 +91,7 @@ from synth.aws_app import (
     RESTART_TAG,
     SECRET_BITS_TAG,
     SECRET_KIND_TAG,
+    SECRET_VALUE_SET_TAG,
     restart_tag,
     secret_name,
 )
@@ -161,7 +163,7 @@ class Secrets(Construct):
 
     Attributes: `arns` (variable -> ARN, for the task definitions and roles), `references`
     (variable -> `valueFrom`), `variables` (catalog name -> its variables),
-    `external_variables`, `rotation_function_arn` and `ready` (what the services wait for:
+    `rotation_function_arn` and `ready` (what the services wait for:
     every generated and derived secret has its first value).
     """
 
@@ -199,7 +201,6 @@ class Secrets(Construct):
         self.arns: dict[str, str] = {}
         self.references: dict[str, str] = {}
         self.variables: dict[str, tuple[str, ...]] = {}
-        self.external_variables: list[str] = []
         self.ready: list[ITerraformDependable] = []
         generated: dict[str, SecretsmanagerSecret] = {}
         for name, entry in config.secrets.catalog.items():
@@ -256,7 +257,14 @@ class Secrets(Construct):
                 # SEC-5: created empty; the operator sets the value with the command in the
                 # README ("AWS: external secrets"). No version here, so no value is ever in
                 # the Terraform JSON or state.
-                created = secret(name, entry.description, kind)
+                # The tag says whether the operator has set it (`value_set`), so the gate
+                # can tell from the JSON alone that a task reads an empty one
+                # (CKV_GW_DEPLOY_38); changing it updates the secret in place.
+                created = secret(
+                    name,
+                    entry.description,
+                    {**kind, SECRET_VALUE_SET_TAG: str(entry.value_set).lower()},
+                )
                 waive(
                     created,
                     "CKV2_AWS_57",
@@ -267,7 +275,6 @@ class Secrets(Construct):
                     expires=waivers.EXPIRES,
                 )
                 self.arns[name] = self.references[name] = created.arn
-                self.external_variables.append(name)
             self.variables[name] = secret_variables(name, entry)
         self.references = {**self.arns, **self.references}
         self.rotation_function_arn: str | None = None

@@ -15,10 +15,12 @@ definition naming `<repository>:<tag>` would fail every task until a release pip
 it. Until `aws.release_image` is true the container runs `aws.placeholder_image`, a public
 busybox image whose httpd serves the service's health path on its port (from a file written
 to the writable /tmp volume), so the ALB and the uptime check see a healthy service on day
-one. The placeholder reads no external secret: those are empty until the operator sets them
-(README; CKV_GW_DEPLOY_38). A release pushes `<repository>:<image.tag>`, then sets the tag
-and `aws.release_image: true` in the environment file and applies: Terraform stays the only
-writer of the task definition, so the pipeline and Terraform never fight over it.
+one. No container, placeholder or release, reads an external secret before its catalog entry
+says `value_set: true`: it is empty until the operator sets it (README; CKV_GW_DEPLOY_38),
+and ECS fails a task whose secret has no value. A release pushes `<repository>:<image.tag>`,
+then sets the tag and `aws.release_image: true` in the environment file and applies:
+Terraform stays the only writer of the task definition, so the pipeline and Terraform never
+fight over it.
 
 Liveness (EDGE-4) needs nothing from the app's image: a described service, worker included,
 promises only to answer GET `health.path` on its `port` (synth/app.py), and distroless or slim
@@ -227,8 +229,8 @@ class Service(Construct):
     ) -> None:
         """`secret_arns`: variable -> secret ARN, exactly the variables this service reads;
         `secret_references`: variable -> `valueFrom` where it is not the whole secret;
-        `unset_secrets`: variables of external secrets, which have no value until the
-        operator sets one, so the placeholder task never reads them (DEPLOY-6);
+        `unset_secrets`: variables of external secrets without a value yet (their catalog
+        entry says `value_set: false`), which no container reads (DEPLOY-6);
         `wiring`: component -> the platform variables it gives (synth/aws_app.py, WIRING),
         of which the service gets those of the components it uses."""
         super().__init__(scope, id_)
@@ -237,10 +239,10 @@ class Service(Construct):
         region = config.aws.region
         uses = config.service_uses(service)
         secret_arns = dict(sorted((secret_arns or {}).items()))
-        if not config.aws.release_image:
-            # The placeholder is not the app: it needs no secret, and an external secret
-            # has no value before the operator's first `put-secret-value` (README).
-            secret_arns = {k: v for k, v in secret_arns.items() if k not in set(unset_secrets)}
+        # An external secret has no value before the operator's `put-secret-value` (README);
+        # ECS fails a task whose secret has none, so no container reads it until its catalog
+        # entry says `value_set: true`, whichever image runs (synth/app.py; CKV_GW_DEPLOY_38).
+        secret_arns = {k: v for k, v in secret_arns.items() if k not in set(unset_secrets)}
         # `valueFrom` per variable; defaults to the secret's ARN (the whole value).
         secret_references = {**secret_arns, **(secret_references or {})}
         account_id = DataAwsCallerIdentity(self, "account").account_id

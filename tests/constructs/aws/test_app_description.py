@@ -76,8 +76,37 @@ def described(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def released(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     def release(data: dict[str, Any]) -> None:
         data["aws"]["release_image"] = True
+        # The operator has set STRIPE_API_KEY (README, "External secrets").
+        data["secrets"]["catalog"]["STRIPE_API_KEY"]["value_set"] = True
 
     return synth(load(tmp_path_factory.mktemp("released"), release))
+
+
+def test_deploy_6_an_external_secret_is_read_only_once_its_value_is_set(
+    released: dict[str, Any], tmp_path: Path
+) -> None:
+    """The release image alone does not make a task read an external secret: only
+    `value_set: true` does (the cross-cloud contract, synth/app.py); the secret's
+    `value-set` tag says which, for CKV_GW_DEPLOY_38."""
+
+    def release_unset(data: dict[str, Any]) -> None:
+        data["aws"]["release_image"] = True
+
+    unset = synth(load(tmp_path, release_unset))
+    for stack, value_set in ((unset, "false"), (released, "true")):
+        secret = by_name(stack, "aws_secretsmanager_secret", f"{PREFIX}/STRIPE_API_KEY")
+        assert secret["tags"]["value-set"] == value_set
+        api = container(stack, f"{PREFIX}-api")
+        assert api["image"].startswith("${aws_ecr_repository.")
+        read = "STRIPE_API_KEY" in {s["name"] for s in api["secrets"]}
+        assert read is (value_set == "true")
+        role = address(stack, "aws_iam_role", f"{PREFIX}-api-ecs-execution")
+        [policy] = [
+            b for b in resources(stack, "aws_iam_role_policy").values()
+            if b["role"] == f"${{{role}.id}}"
+        ]  # fmt: skip
+        stripe = address(stack, "aws_secretsmanager_secret", f"{PREFIX}/STRIPE_API_KEY")
+        assert (f"{stripe}.arn" in policy["policy"]) is (value_set == "true")
 
 
 def test_app_7_three_services_each_once_with_its_own_names(described: dict[str, Any]) -> None:
@@ -151,7 +180,7 @@ def test_app_7_each_service_gets_exactly_its_environment_and_secrets(
     secrets = {c["name"]: sorted(s["name"] for s in c["secrets"]) for c in (web, api, worker)}
     generated = ["SESSION_SECRET", "SESSION_SECRET_NEXT", "SESSION_SECRET_PREVIOUS"]
     assert secrets["web"] == generated
-    # The placeholder (first apply) never reads the external STRIPE_API_KEY (DEPLOY-6).
+    # Nothing reads the external STRIPE_API_KEY before it says value_set: true (DEPLOY-6).
     assert secrets["api"] == sorted(["DATABASE_URL", *generated])
     assert secrets["worker"] == ["DATABASE_URL"]
 
@@ -368,6 +397,7 @@ def described_gate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     released["alert_email"] = "alerts-released@example.com"
     released["network"]["cidr"] = "10.61.0.0/16"
     released["aws"]["release_image"] = True
+    released["secrets"]["catalog"]["STRIPE_API_KEY"]["value_set"] = True
     # CDN-1 switched on in one stack of the run: pass there, n/a in the others; the API on a
     # host of its own, so the static paths are cached per host (F3).
     released["features"] = {"cdn_enabled": True}
