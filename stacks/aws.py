@@ -68,6 +68,13 @@ class AwsStack(GroundworkStack):
         uptime_provider = aws_provider(self, alias="uptime", region=UPTIME_REGION)
         # OBJ-4: production object storage replicates to a second region.
         replica_provider = aws_provider(self, alias="replica", region=config.aws.replica_region)
+        if config.features.cdn_enabled:
+            # CDN-1: the origin header's random value (constructs/aws/edge.py, OriginHeader);
+            # only CDN stacks load hashicorp/random.
+            load_companion("cdktf_cdktf_provider_random")
+            from cdktf_cdktf_provider_random.provider import RandomProvider
+
+            RandomProvider(self, "random")
         keys = Keys(self, "keys", config=config)
         network = Network(self, "network", config=config, log_kms_key_arn=keys.logs.arn)
         edge = Edge(

@@ -131,6 +131,11 @@ class AwsConfig(Strict):
     replica_region: AwsRegion  # OBJ-4: where production object storage replicates to
     # DB-9: the master password is write-only (never in state); bump to rotate it on apply.
     master_password_version: Annotated[int, Field(ge=1)] = 1
+    # CDN-1 (`features.cdn_enabled`): CloudFront proves itself to the ALB with a random origin
+    # header value; the ALB's web ACL accepts the values of generations N-1, N and N+1 and
+    # CloudFront sends N's (constructs/aws/edge.py, `OriginHeader`). Raise it by ONE per apply
+    # to rotate the value without a request refused (README, AWS: CloudFront).
+    cdn_origin_header_generation: Annotated[int, Field(ge=1)] = 1
     # RDS enhanced monitoring writes to ONE log group per account and region (RDSOSMetrics).
     # "create": this stack creates it (encrypted, retained); "exists": another stack in the
     # same account and region did, and this one looks it up (plan fails clearly if absent).

@@ -424,14 +424,14 @@ def test_the_described_app_passes_the_gate_with_each_switch(
         assert status[stack, "DEPLOY-6"] == "pass"
     # An unused component's requirements are n/a, never pass.
     assert status["described", "CACHE-1"] == "n/a"
-    # CDN-1 holds but for one declared gap: any CloudFront distribution reaches the ALB
-    # (CKV_GW_CDN_2 fails, waived by the CDN construct), so the report says waived, not pass.
-    assert status["released", "CDN-1"] == "waived"
+    # CDN-1 passes: only this distribution's origin header value gets past the ALB's web ACL
+    # (CKV_GW_CDN_2, no waiver), and its values are strong enough (CKV_GW_CDN_3).
+    assert status["released", "CDN-1"] == "pass"
     assert {
         (f["check_id"], f["status"])
         for f in report["findings"]
         if f["stack"] == "released" and f["check_id"].startswith("CKV_GW_CDN_")
-    } == {("CKV_GW_CDN_1", "passed"), ("CKV_GW_CDN_2", "waived")}
+    } == {("CKV_GW_CDN_1", "passed"), ("CKV_GW_CDN_2", "passed"), ("CKV_GW_CDN_3", "passed")}
     assert status["described", "CDN-1"] == status["lean", "CDN-1"] == "n/a"
     assert status["lean", "CACHE-1"] == "pass"
     # DNS-1 (Checkov's DNSSEC and query-logging checks on the zone included) passes where it
