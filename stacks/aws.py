@@ -29,6 +29,7 @@ from constructs.aws.state import StateStorage
 from constructs.aws.storage import Storage
 
 from stacks.base import GroundworkStack
+from synth.app import Service as AppService
 from synth.app import unset_external_secrets
 from synth.aws_app import WIRING, is_default, repository_key, repository_name
 from synth.config import EnvironmentConfig
@@ -57,6 +58,22 @@ def aws_provider(
         allowed_account_ids=[account_id] if account_id else None,
         default_tags=[AwsProviderDefaultTags(tags=config.tags)],
     )
+
+
+def database_connect_arns(
+    config: EnvironmentConfig, service: AppService, database: Database
+) -> list[str]:
+    """The `rds-db:connect` resources of a service's role: the proxy's, and the instance it
+    reads a direct (primary) or reader (first replica) URL of (constructs/aws/secrets.py)."""
+    sources = {
+        getattr(config.secrets.catalog.get(name), "source", None) for name in service.secrets
+    }
+    arns = [database.connect_arn]
+    if "database_direct_url" in sources:
+        arns.append(database.primary_connect_arn)
+    if "database_reader_url" in sources:
+        arns.append(database.replica_connect_arns[0])
+    return arns
 
 
 class AwsStack(GroundworkStack):
@@ -224,7 +241,7 @@ class AwsStack(GroundworkStack):
                     wiring=wiring,
                     bucket_arn=storage.bucket_arn if storage else None,
                     cache_connect_arns=cache.connect_arns if cache else (),
-                    database_connect_arns=[database.connect_arn],
+                    database_connect_arns=database_connect_arns(config, described, database),
                     # The app's database role and the first value of every generated and
                     # derived secret exist before it starts.
                     start_after=[roles.ready, *secrets.ready],

@@ -387,20 +387,12 @@ EXTERNAL_SECRETS_REFUSED: dict[str, str] = {
 }
 
 
-# Derived sources: AWS apps reach PostgreSQL through RDS Proxy, whose ACM certificate Node
-# verifies; an instance endpoint (the primary's or a replica's) presents the RDS CA, which no
-# bundled trust store holds (CKV_GW_DEPLOY_34), and RDS Proxy's read-only endpoints serve Aurora
-# clusters only: "Requests also fail if the target of the proxy is an RDS instance instead of
-# an Aurora cluster" ("Working with Amazon RDS Proxy endpoints",
-# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy-endpoints.html).
-DERIVED_SOURCES_REFUSED: dict[tuple[str, str], str] = {
-    ("aws", "database_direct_url"): "an RDS instance endpoint presents the RDS CA, which "
-    "Node's bundled trust store does not hold, so verify-full TLS fails (the app reaches "
-    "PostgreSQL through RDS Proxy's ACM certificate instead: source database_url)",
-    ("aws", "database_reader_url"): "RDS Proxy's read-only endpoints serve Aurora clusters "
-    "only, and a replica's instance endpoint presents the RDS CA, which Node's bundled trust "
-    "store does not hold",
-}
+# Derived sources a cloud cannot build: none today. (AWS builds `database_direct_url` and
+# `database_reader_url` as instance endpoints whose RDS CA its tasks fetch before the app
+# starts, constructs/aws/service.py; RDS Proxy's read-only endpoints serve Aurora clusters
+# only, "Working with Amazon RDS Proxy endpoints",
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy-endpoints.html.)
+DERIVED_SOURCES_REFUSED: dict[tuple[str, str], str] = {}
 
 
 def cloud_secret_problems(config: EnvironmentConfig) -> list[str]:
@@ -510,12 +502,36 @@ def app_problems(config: EnvironmentConfig) -> list[str]:
                 f"but database.read_replicas is {config.database.read_replicas}"
             )
     problems += azure_app_problems(config)
+    problems += aws_app_problems(config)
     if (config.domain, "/") not in routes:
         problems.append(
             "services: no service is routed at path_prefix '/' on domain "
             f"({config.domain}); the load balancer sends every unmatched request there, so "
             "one service needs `route: {path_prefix: /}`"
         )
+    return problems
+
+
+def aws_app_problems(config: EnvironmentConfig) -> list[str]:
+    """What the AWS constructs cannot build from a valid description (cloud aws only): a
+    service reading an instance-endpoint URL that sets the CA variables the platform sets for
+    it (constructs/aws/service.py)."""
+    if config.cloud != "aws":
+        return []
+    # Imported here: synth/aws_app.py imports this module.
+    from synth.aws_app import CA_BUNDLE_VARIABLES, reads_instance_endpoint
+
+    problems = []
+    for index, service in enumerate(config.services):
+        if not reads_instance_endpoint(config, service):
+            continue
+        for variable in CA_BUNDLE_VARIABLES:
+            if variable in service.environment:
+                problems.append(
+                    f"services[{index}] ({service.name}).environment.{variable}: the platform "
+                    "sets it to the RDS CA bundle its tasks fetch, because the service reads a "
+                    "database_direct_url or database_reader_url; remove it"
+                )
     return problems
 
 

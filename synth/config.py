@@ -156,6 +156,16 @@ class AwsConfig(Strict):
     liveness_probe_image: Annotated[
         str, Field(pattern=r"^public\.ecr\.aws/docker/library/busybox:[0-9][A-Za-z0-9_.-]*$")
     ] = "public.ecr.aws/docker/library/busybox:1.37"
+    # The image of the init container that fetches the region's RDS CA bundle for a service
+    # reading `database_direct_url` / `database_reader_url` (constructs/aws/service.py):
+    # Amazon Linux 2023 from ECR Public, whose default curl (curl-minimal, "the default
+    # package for AL2023 AMIs and containers",
+    # https://docs.aws.amazon.com/linux/al2023/ug/curl-minimal.html) verifies TLS against the
+    # image's system trust store. Pinned to that image so CKV_GW_DEPLOY_101 knows it has a
+    # verifying curl (busybox's wget does not verify certificates); the tag may move.
+    ca_bundle_image: Annotated[
+        str, Field(pattern=r"^public\.ecr\.aws/amazonlinux/amazonlinux:2023[A-Za-z0-9_.-]*$")
+    ] = "public.ecr.aws/amazonlinux/amazonlinux:2023"
     # The registry image `service.image_tag` exists (the release pipeline pushed it and set
     # this); until then the service runs `placeholder_image` so the first apply serves /health.
     release_image: bool = False

@@ -22,12 +22,13 @@ Every catalog entry is one secret `<prefix>/<NAME>`, tagged `secret-kind` with i
   rotation shifts previous <- current <- next <- fresh (constructs/aws/rotation), then
   forces a new deployment of every service reading the secret (`ecs:UpdateService` on those
   services only), so tasks are never more than one rotation apart.
-- derived (`database_url`, `cache_url`): no secret in them (the app's own role or cache user,
-  host, port, TLS; the password is an IAM token the app signs itself), so the value is built
-  from Terraform tokens. The master password (`<prefix>/DATABASE_PASSWORD`) belongs to the
-  database construct and is never given to the app (DEPLOY-6). `database_direct_url` and
-  `database_reader_url` are refused on AWS when the file is loaded (synth/app.py,
-  `DERIVED_SOURCES_REFUSED`).
+- derived (`database_url`, `database_direct_url`, `database_reader_url`, `cache_url`): no
+  secret in them (the app's own role or cache user, host, port, TLS; the password is an IAM
+  token the app signs itself), so the value is built from Terraform tokens. The direct and
+  reader URLs name an instance endpoint (the primary, the first replica), whose RDS CA their
+  readers' tasks fetch before the app starts (constructs/aws/service.py). The master password
+  (`<prefix>/DATABASE_PASSWORD`) belongs to the database construct and is never given to the
+  app (DEPLOY-6).
 - external: created empty, no version, so no value is in the JSON or state; the operator
   sets it with `aws secretsmanager put-secret-value` (README, AWS), then says
   `value_set: true` in the catalog. Tagged `value-set` (`true`/`false`) from that field: no
@@ -88,6 +89,7 @@ from synth.app import (
     secret_variables,
 )
 from synth.aws_app import (
+    INSTANCE_SOURCES,
     RESTART_TAG,
     SECRET_BITS_TAG,
     SECRET_KIND_TAG,
@@ -107,6 +109,8 @@ NEXT_STAGE = "NEXT"
 CACHE_PORT = 6379
 DERIVED_DESCRIPTIONS = {
     "database_url": "PostgreSQL URL via RDS Proxy, without the password",
+    "database_direct_url": "PostgreSQL URL of the primary instance, without the password",
+    "database_reader_url": "PostgreSQL URL of a read replica, without the password",
     "cache_url": "Redis URL (TLS, IAM user), without a password",
 }
 # Deleted secrets stay recoverable this long; the maximum Secrets Manager allows.
@@ -319,6 +323,25 @@ class Secrets(Construct):
             if cache_endpoint is None or cache_username is None:
                 raise ValueError("cache_url needs the cache, which this stack does not create")
             return f"rediss://{cache_username}@{cache_endpoint}:{CACHE_PORT}"
+        if source in INSTANCE_SOURCES:
+            # An instance endpoint: the primary's, or the first replica's (node-postgres's URL
+            # parser takes one host, so one URL cannot spread reads over several replicas;
+            # README, AWS). Its certificate is signed by the RDS CA, which the reader's tasks
+            # fetch before the app starts and name in NODE_EXTRA_CA_CERTS
+            # (constructs/aws/service.py, CKV_GW_DEPLOY_101), so `verify-full` verifies it with
+            # no `sslrootcert` in the URL (CKV_GW_DEPLOY_34). The same role and IAM token as
+            # through the proxy (constructs/aws/database.py).
+            if source == "database_reader_url" and not database.replica_addresses:
+                raise ValueError("database_reader_url needs database.read_replicas >= 1")
+            host = (
+                database.address
+                if source == "database_direct_url"
+                else database.replica_addresses[0]
+            )
+            return (
+                f"postgresql://{database.app_username}@{host}:{database.port}"
+                f"/{database.db_name}?sslmode=verify-full"
+            )
         raise ValueError(f"derived source {source!r} is not available on AWS")
 
     def _rotation(

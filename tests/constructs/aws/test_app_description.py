@@ -14,7 +14,7 @@ import yaml
 from cdktf import Testing as CdktfTesting
 from matrix import ROOT, gate_report, requirement_statuses, start_synth, wait_all
 
-from synth.config import ConfigError, EnvironmentConfig, load_environment
+from synth.config import EnvironmentConfig, load_environment
 from synth.providers import load_provider
 
 load_provider("aws")  # before any binding import: the full package import takes ~30 s
@@ -340,19 +340,6 @@ def test_a_route_host_is_covered_by_the_certificate_and_matched(tmp_path: Path) 
     assert len(resources(stack, "aws_route53_record")) >= 4  # A x2, validation x2
     [rule] = resources(stack, "aws_lb_listener_rule").values()
     assert rule["condition"] == [{"host_header": {"values": [host]}}]
-
-
-def test_aws_refuses_derived_sources_it_cannot_build(tmp_path: Path) -> None:
-    def direct(data: dict[str, Any]) -> None:
-        data["secrets"]["catalog"]["DATABASE_URL"] = {
-            "kind": "derived",
-            "source": "database_direct_url",
-        }
-
-    # Refused when the file is loaded, naming the file, the field and why.
-    with pytest.raises(ConfigError, match=r"\.yaml: secrets\.catalog\.DATABASE_URL\.source: "
-                       r"'database_direct_url' is not available on aws: "):  # fmt: skip
-        load(tmp_path, direct)
 
 
 def test_the_default_service_keeps_its_names() -> None:
