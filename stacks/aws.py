@@ -316,7 +316,8 @@ class AwsStack(GroundworkStack):
                     "aws.release_image: true (until then the service runs aws.placeholder_image)"
                     if is_default(key)
                     else f"Push the {key} image here, tagged as its services' image.tag, then "
-                    "set aws.release_image: true (README: external secrets first)"
+                    "set aws.release_image: true (external secrets are read once their "
+                    "catalog entry says value_set: true, README)"
                 ),
             )
         TerraformOutput(
