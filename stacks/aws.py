@@ -29,6 +29,8 @@ from constructs.aws.state import StateStorage
 from constructs.aws.storage import Storage
 
 from stacks.base import GroundworkStack
+from synth.app import Service as AppService
+from synth.app import unset_external_secrets
 from synth.aws_app import WIRING, is_default, repository_key, repository_name
 from synth.config import EnvironmentConfig
 from synth.providers import load_companion
@@ -58,6 +60,22 @@ def aws_provider(
     )
 
 
+def database_connect_arns(
+    config: EnvironmentConfig, service: AppService, database: Database
+) -> list[str]:
+    """The `rds-db:connect` resources of a service's role: the proxy's, and the instance it
+    reads a direct (primary) or reader (first replica) URL of (constructs/aws/secrets.py)."""
+    sources = {
+        getattr(config.secrets.catalog.get(name), "source", None) for name in service.secrets
+    }
+    arns = [database.connect_arn]
+    if "database_direct_url" in sources:
+        arns.append(database.primary_connect_arn)
+    if "database_reader_url" in sources:
+        arns.append(database.replica_connect_arns[0])
+    return arns
+
+
 class AwsStack(GroundworkStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config)
@@ -67,6 +85,13 @@ class AwsStack(GroundworkStack):
         uptime_provider = aws_provider(self, alias="uptime", region=UPTIME_REGION)
         # OBJ-4: production object storage replicates to a second region.
         replica_provider = aws_provider(self, alias="replica", region=config.aws.replica_region)
+        if config.features.cdn_enabled:
+            # CDN-1: the origin header's random value (constructs/aws/edge.py, OriginHeader);
+            # only CDN stacks load hashicorp/random.
+            load_companion("cdktf_cdktf_provider_random")
+            from cdktf_cdktf_provider_random.provider import RandomProvider
+
+            RandomProvider(self, "random")
         keys = Keys(self, "keys", config=config)
         network = Network(self, "network", config=config, log_kms_key_arn=keys.logs.arn)
         edge = Edge(
@@ -211,11 +236,12 @@ class AwsStack(GroundworkStack):
                     # IAM-1: exactly the secrets this service lists.
                     secret_arns={v: secrets.arns[v] for v in variables},
                     secret_references={v: secrets.references[v] for v in variables},
-                    unset_secrets=secrets.external_variables,
+                    # DEPLOY-6: external secrets the operator has not set yet are not read.
+                    unset_secrets=sorted(unset_external_secrets(config)),
                     wiring=wiring,
                     bucket_arn=storage.bucket_arn if storage else None,
                     cache_connect_arns=cache.connect_arns if cache else (),
-                    database_connect_arns=[database.connect_arn],
+                    database_connect_arns=database_connect_arns(config, described, database),
                     # The app's database role and the first value of every generated and
                     # derived secret exist before it starts.
                     start_after=[roles.ready, *secrets.ready],
@@ -290,7 +316,8 @@ class AwsStack(GroundworkStack):
                     "aws.release_image: true (until then the service runs aws.placeholder_image)"
                     if is_default(key)
                     else f"Push the {key} image here, tagged as its services' image.tag, then "
-                    "set aws.release_image: true (README: external secrets first)"
+                    "set aws.release_image: true (external secrets are read once their "
+                    "catalog entry says value_set: true, README)"
                 ),
             )
         TerraformOutput(

@@ -369,48 +369,11 @@ def unset_external_secrets(config: EnvironmentConfig) -> frozenset[str]:
     )
 
 
-# Derived sources a cloud's stack cannot build, and why: the config is refused when it is
-# loaded (`cloud_secret_problems`), never accepted and then failed at synth or apply.
-# Key: (cloud, source). (Every cloud builds every secret kind: external ones are read only once
-# their entry says `value_set: true`, so no first apply fails on an empty secret, DEPLOY-6.)
-# Derived sources: AWS apps reach PostgreSQL through RDS Proxy, whose ACM certificate Node
-# verifies; an instance endpoint (the primary's or a replica's) presents the RDS CA, which no
-# bundled trust store holds (CKV_GW_DEPLOY_34), and RDS Proxy's read-only endpoints serve Aurora
-# clusters only: "Requests also fail if the target of the proxy is an RDS instance instead of
-# an Aurora cluster" ("Working with Amazon RDS Proxy endpoints",
-# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy-endpoints.html).
-DERIVED_SOURCES_REFUSED: dict[tuple[str, str], str] = {
-    ("aws", "database_direct_url"): "an RDS instance endpoint presents the RDS CA, which "
-    "Node's bundled trust store does not hold, so verify-full TLS fails (the app reaches "
-    "PostgreSQL through RDS Proxy's ACM certificate instead: source database_url)",
-    ("aws", "database_reader_url"): "RDS Proxy's read-only endpoints serve Aurora clusters "
-    "only, and a replica's instance endpoint presents the RDS CA, which Node's bundled trust "
-    "store does not hold",
-}
-
-
-def cloud_secret_problems(config: EnvironmentConfig) -> list[str]:
-    """Catalog entries the config's cloud cannot build (`DERIVED_SOURCES_REFUSED`), one line
-    each naming the field, the value and why."""
-    if config.role != "workload":
-        return []
-    problems = []
-    for name, entry in sorted(config.secrets.catalog.items()):
-        if isinstance(entry, DerivedSecret):
-            why = DERIVED_SOURCES_REFUSED.get((config.cloud, entry.source))
-            if why is not None:
-                problems.append(
-                    f"secrets.catalog.{name}.source: {entry.source!r} is not available on "
-                    f"{config.cloud}: {why}"
-                )
-    return problems
-
-
 def app_problems(config: EnvironmentConfig) -> list[str]:
     """Cross-references the schema cannot state field by field, one line each naming the field
     and the value: unknown or unread secrets, reserved or colliding variable names, routes
     that collide or that no certificate covers, and a reader URL without a replica."""
-    problems: list[str] = cloud_secret_problems(config)
+    problems: list[str] = []
     catalog = config.secrets.catalog
     names = [service.name for service in config.services]
     for name in sorted({n for n in names if names.count(n) > 1}):
@@ -490,12 +453,36 @@ def app_problems(config: EnvironmentConfig) -> list[str]:
                 f"but database.read_replicas is {config.database.read_replicas}"
             )
     problems += azure_app_problems(config)
+    problems += aws_app_problems(config)
     if (config.domain, "/") not in routes:
         problems.append(
             "services: no service is routed at path_prefix '/' on domain "
             f"({config.domain}); the load balancer sends every unmatched request there, so "
             "one service needs `route: {path_prefix: /}`"
         )
+    return problems
+
+
+def aws_app_problems(config: EnvironmentConfig) -> list[str]:
+    """What the AWS constructs cannot build from a valid description (cloud aws only): a
+    service reading an instance-endpoint URL that sets the CA variables the platform sets for
+    it (constructs/aws/service.py)."""
+    if config.cloud != "aws":
+        return []
+    # Imported here: synth/aws_app.py imports this module.
+    from synth.aws_app import CA_BUNDLE_VARIABLES, reads_instance_endpoint
+
+    problems = []
+    for index, service in enumerate(config.services):
+        if not reads_instance_endpoint(config, service):
+            continue
+        for variable in CA_BUNDLE_VARIABLES:
+            if variable in service.environment:
+                problems.append(
+                    f"services[{index}] ({service.name}).environment.{variable}: the platform "
+                    "sets it to the RDS CA bundle its tasks fetch, because the service reads a "
+                    "database_direct_url or database_reader_url; remove it"
+                )
     return problems
 
 

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from synth.app import DEFAULT_SERVICE_NAME, PLATFORM_ENVIRONMENT, Service, secret_variables
+from synth.app import (
+    DEFAULT_SERVICE_NAME,
+    PLATFORM_ENVIRONMENT,
+    Service,
+    secret_variables,
+    unset_external_secrets,
+)
 
 if TYPE_CHECKING:
     from synth.config import EnvironmentConfig
@@ -20,6 +26,9 @@ if TYPE_CHECKING:
 # database's own master secret is platform wiring and carries `platform`.
 SECRET_KIND_TAG = "secret-kind"
 PLATFORM_SECRET_KIND = "platform"
+# An external secret's `value_set` ("true"/"false"): whether the operator has given it a
+# value, so a policy can tell from the JSON that a task would read an empty secret.
+SECRET_VALUE_SET_TAG = "value-set"
 # A generated secret's key length in bits, read by the rotation function.
 SECRET_BITS_TAG = "secret-bits"
 # The ECS services (`<cluster>/<service>`, space separated) a rotation restarts.
@@ -27,6 +36,33 @@ RESTART_TAG = "restarts-ecs-service"
 
 # The platform wiring variables the AWS constructs set, by component (synth/app.py).
 WIRING = PLATFORM_ENVIRONMENT["aws"]
+
+# Derived sources whose URL names an RDS instance endpoint, not RDS Proxy: the instance
+# presents a certificate of the RDS CA, which Node's bundled roots lack, so a task reading
+# one fetches the region's RDS CA bundle first (constructs/aws/service.py; CKV_GW_DEPLOY_101).
+INSTANCE_SOURCES = ("database_direct_url", "database_reader_url")
+# That task's init container, the volume it writes, and the file the app trusts.
+CA_BUNDLE_CONTAINER = "rds-ca-bundle"
+CA_BUNDLE_VOLUME = "rds-ca"
+CA_BUNDLE_DIRECTORY = "/rds-ca"
+CA_BUNDLE_FILE = f"{CA_BUNDLE_DIRECTORY}/rds-ca-bundle.pem"
+# Set to CA_BUNDLE_FILE in the app's container: Node adds it to its trusted roots at start
+# (https://nodejs.org/api/cli.html#node_extra_ca_certsfile); libpq clients read the second.
+CA_BUNDLE_VARIABLES = ("NODE_EXTRA_CA_CERTS", "PGSSLROOTCERT")
+
+
+def rds_ca_bundle_url(region: str) -> str:
+    """AWS's RDS CA bundle of `region` ("Certificate bundles by AWS Region",
+    https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html)."""
+    return f"https://truststore.pki.rds.amazonaws.com/{region}/{region}-bundle.pem"
+
+
+def reads_instance_endpoint(config: EnvironmentConfig, service: Service) -> bool:
+    """Whether `service` reads a derived secret naming an RDS instance endpoint."""
+    catalog = config.secrets.catalog
+    return any(
+        getattr(catalog.get(name), "source", None) in INSTANCE_SOURCES for name in service.secrets
+    )
 
 
 def is_default(name: str) -> bool:
@@ -60,8 +96,10 @@ def liveness_url(service: Service) -> str:
 
 
 def app_containers(containers: list[dict[str, object]]) -> list[dict[str, object]]:
-    """A task definition's containers other than the liveness sidecar."""
-    return [c for c in containers if c.get("name") != LIVENESS_CONTAINER]
+    """A task definition's containers other than the platform's: the liveness sidecar
+    (CKV_GW_DEPLOY_39 judges it) and the RDS CA init container (CKV_GW_DEPLOY_101)."""
+    platform = (LIVENESS_CONTAINER, CA_BUNDLE_CONTAINER)
+    return [c for c in containers if c.get("name") not in platform]
 
 
 def repository_key(service: Service) -> str:
@@ -90,14 +128,13 @@ def wiring_variables(uses: frozenset[str] | set[str]) -> tuple[str, ...]:
 
 def expected_secret_variables(config: EnvironmentConfig, service: Service) -> dict[str, str]:
     """Variable -> catalog name of every secret variable `service`'s container gets: all it
-    lists, except external ones while the placeholder runs (they have no value yet)."""
+    lists, except external ones without a value yet (`value_set: false`, DEPLOY-6)."""
     catalog = config.secrets.catalog
+    unset = unset_external_secrets(config)
     found: dict[str, str] = {}
     for name in service.secrets:
         entry = catalog.get(name)
-        if entry is None:
-            continue
-        if entry.kind == "external" and not config.aws.release_image:
+        if entry is None or name in unset:
             continue
         for variable in secret_variables(name, entry):
             found[variable] = name

@@ -131,6 +131,11 @@ class AwsConfig(Strict):
     replica_region: AwsRegion  # OBJ-4: where production object storage replicates to
     # DB-9: the master password is write-only (never in state); bump to rotate it on apply.
     master_password_version: Annotated[int, Field(ge=1)] = 1
+    # CDN-1 (`features.cdn_enabled`): CloudFront proves itself to the ALB with a random origin
+    # header value; the ALB's web ACL accepts the values of generations N-1, N and N+1 and
+    # CloudFront sends N's (constructs/aws/edge.py, `OriginHeader`). Raise it by ONE per apply
+    # to rotate the value without a request refused (README, AWS: CloudFront).
+    cdn_origin_header_generation: Annotated[int, Field(ge=1)] = 1
     # RDS enhanced monitoring writes to ONE log group per account and region (RDSOSMetrics).
     # "create": this stack creates it (encrypted, retained); "exists": another stack in the
     # same account and region did, and this one looks it up (plan fails clearly if absent).
@@ -151,6 +156,16 @@ class AwsConfig(Strict):
     liveness_probe_image: Annotated[
         str, Field(pattern=r"^public\.ecr\.aws/docker/library/busybox:[0-9][A-Za-z0-9_.-]*$")
     ] = "public.ecr.aws/docker/library/busybox:1.37"
+    # The image of the init container that fetches the region's RDS CA bundle for a service
+    # reading `database_direct_url` / `database_reader_url` (constructs/aws/service.py):
+    # Amazon Linux 2023 from ECR Public, whose default curl (curl-minimal, "the default
+    # package for AL2023 AMIs and containers",
+    # https://docs.aws.amazon.com/linux/al2023/ug/curl-minimal.html) verifies TLS against the
+    # image's system trust store. Pinned to that image so CKV_GW_DEPLOY_101 knows it has a
+    # verifying curl (busybox's wget does not verify certificates); the tag may move.
+    ca_bundle_image: Annotated[
+        str, Field(pattern=r"^public\.ecr\.aws/amazonlinux/amazonlinux:2023[A-Za-z0-9_.-]*$")
+    ] = "public.ecr.aws/amazonlinux/amazonlinux:2023"
     # The registry image `service.image_tag` exists (the release pipeline pushed it and set
     # this); until then the service runs `placeholder_image` so the first apply serves /health.
     release_image: bool = False

@@ -11,7 +11,8 @@ proves it for every cloud and environment.
 A cloud may use a small companion provider (`COMPANIONS`): Azure's and GCP's stacks use
 hashicorp/time for `time_sleep` (documented role-assignment and IAM-grant propagation waits),
 so `load_provider("azure")` and `load_provider("gcp")` load it too; AWS loads it only for a
-stack with DNSSEC (`load_companion`, constructs/aws/dns.py).
+stack with DNSSEC (`load_companion`, constructs/aws/dns.py), and hashicorp/random only for a
+stack with CloudFront (the origin header's value, constructs/aws/edge.py).
 
 `GROUNDWORK_PROVIDER_IMPORT=plain` switches to the ordinary full import (for that proof,
 or to rule the loader out when debugging).

@@ -22,11 +22,17 @@ Satisfies: CDN-1, EDGE-1, EDGE-2, OBS-1, DEPLOY-2, DEPLOY-4, DEPLOY-5
   requests ... You must configure CloudFront to forward the host header to the origin with
   the managed origin request policy", AllViewer,
   https://docs.aws.amazon.com/solutions/latest/prebid-server-deployment-on-aws/tune-the-solution.html).
-- The origin is reachable only through CloudFront as far as a security group can say: the
-  ALB admits HTTPS only from the AWS-managed prefix list of CloudFront's origin-facing
-  servers (constructs/aws/network.py). That list covers every distribution, other accounts'
-  too; the ALB keeps its own regional web ACL, so a request that bypasses this distribution
-  still meets the same rules (README, AWS CDN).
+- The origin is reachable only through this distribution: the ALB admits HTTPS only from
+  the AWS-managed prefix list of CloudFront's origin-facing servers
+  (constructs/aws/network.py), which covers every distribution, other accounts' too, so the
+  origin also sends the header `x-origin-verify` with a random value (hashicorp/random, in
+  state only) that the first rule of the ALB's regional web ACL requires exactly; any other
+  request is blocked there ("Restrict access to Application Load Balancers",
+  https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/restrict-access-to-load-balancer.html;
+  CKV_GW_CDN_2). The distribution is created (and updated) only after that web ACL and its
+  association, and the web ACL accepts the previous, current and next value, so neither the
+  first apply nor a rotation (`aws.cdn_origin_header_generation`) refuses a request
+  CloudFront sends (constructs/aws/edge.py, `OriginHeader`).
 - CloudFront takes a web ACL of scope CLOUDFRONT and an ACM certificate only from us-east-1
   ("you must create ... in the US East (N. Virginia) Region", "Requirements for using
   SSL/TLS certificates with CloudFront",
@@ -61,6 +67,7 @@ from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistributionDefaultCacheBehavior,
     CloudfrontDistributionOrderedCacheBehavior,
     CloudfrontDistributionOrigin,
+    CloudfrontDistributionOriginCustomHeader,
     CloudfrontDistributionOriginCustomOriginConfig,
     CloudfrontDistributionRestrictions,
     CloudfrontDistributionRestrictionsGeoRestriction,
@@ -134,6 +141,9 @@ class Cdn(Construct):
         if edge.zone_id is None:  # synth.config.aws_edge_problems refuses this config
             raise ValueError(f"{config.prefix}: CDN-1 needs edge.hosted_zone_id")
         zone_id = edge.zone_id
+        origin_header = edge.origin_header
+        if origin_header is None:  # Edge builds it whenever features.cdn_enabled is on
+            raise ValueError(f"{config.prefix}: CDN-1 needs the ALB's origin header")
         names = [config.domain, *route_hosts(config)]
         account_id = DataAwsCallerIdentity(self, "account", provider=provider).account_id
 
@@ -222,6 +232,12 @@ class Cdn(Construct):
                 CloudfrontDistributionOrigin(
                     origin_id=ORIGIN_ID,
                     domain_name=edge.dns_name,
+                    # CDN-1: only requests with this value pass the ALB's web ACL.
+                    custom_header=[
+                        CloudfrontDistributionOriginCustomHeader(
+                            name=origin_header.name, value=origin_header.current
+                        )
+                    ],
                     custom_origin_config=CloudfrontDistributionOriginCustomOriginConfig(
                         origin_protocol_policy="https-only",
                         origin_ssl_protocols=["TLSv1.2"],
@@ -264,6 +280,12 @@ class Cdn(Construct):
                     restriction_type="none"
                 )
             ),
+            # The apply returns once every edge runs this configuration, so by the next
+            # rotation no edge sends the value that rotation stops accepting (`OriginHeader`).
+            wait_for_deployment=True,
+            # The ALB's web ACL, its origin-header rule included, judges the ALB's requests
+            # before CloudFront sends any (first apply) or switches value (rotation).
+            depends_on=[edge.web_acl_association],
         )
         self.domain_name = self.distribution.domain_name
         # CKV_AWS_86 inspects `logging_config[0].bucket` only (checkov
@@ -305,14 +327,6 @@ class Cdn(Construct):
                 "CKV_AWS_374",
                 "The app serves every country; a geo restriction is a product decision, and "
                 "the web ACL's rate limit and managed rules apply to every request.",
-            ),
-            (
-                "CKV_GW_CDN_2",
-                "CloudFront's origin-facing prefix list admits every customer's distributions "
-                "and no origin header proves a request came through this one (its secret value "
-                "would live in state from a random provider, which AWS stacks do not load), so "
-                "a foreign distribution pointed at the ALB skips this web ACL's per-viewer "
-                "limit; the ALB's own managed rules still judge it (README, AWS: CloudFront).",
             ),
         ):
             waive(

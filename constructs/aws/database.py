@@ -103,7 +103,8 @@ class Database(Construct):
     Attributes: `endpoint` (the proxy's), `address` (the primary's), `port`, `identifier`,
     `log_group_name`, `master_user_secret_arn`, `db_name`, `username` (master),
     `app_username`, `proxy_name`, `proxy_arn` and `connect_arn` (the `rds-db:connect`
-    resource of the app's role through the proxy).
+    resource of the app's role through the proxy); `replica_addresses`, and
+    `primary_connect_arn` / `replica_connect_arns` for signing in at an instance endpoint.
     """
 
     def __init__(
@@ -353,6 +354,20 @@ class Database(Construct):
             f"ephemeral.{PASSWORD_GENERATOR}.{generator}.random_password}})}}",
         )
 
+        # Instance endpoints (database_direct_url, database_reader_url): the app signs in
+        # there as on the proxy, with an IAM token for its own role, which holds rds_iam
+        # (constructs/aws/database_roles.py) on the primary and, through physical
+        # replication, on every replica; IAM authentication is on for each instance
+        # (`iam_database_authentication_enabled` above, replicas included). The policy
+        # resource of a direct sign-in is `dbuser:<DbiResourceId>/<user>` ("Creating and using
+        # an IAM policy for IAM database access",
+        # https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html).
+        self.primary_connect_arn = (
+            f"arn:{partition}:rds-db:{config.aws.region}:{account_id}:dbuser:"
+            f"{primary.resource_id}/{self.app_username}"
+        )
+        self.replica_addresses: list[str] = []
+        self.replica_connect_arns: list[str] = []
         for role, replica_id in list(instances.items())[1:]:
             # DB-5: same-region replica; it inherits engine, credentials and backups policy
             # from the primary, and RDS refuses final snapshots of replicas. It also inherits
@@ -379,6 +394,11 @@ class Database(Construct):
                 skip_final_snapshot=True,
             )
             waivers.service_linked_role(replica, "rds.amazonaws.com")
+            self.replica_addresses.append(replica.address)
+            self.replica_connect_arns.append(
+                f"arn:{partition}:rds-db:{config.aws.region}:{account_id}:dbuser:"
+                f"{replica.resource_id}/{self.app_username}"
+            )
             waive(
                 replica,
                 "CKV_AWS_157",

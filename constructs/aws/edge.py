@@ -4,8 +4,9 @@ The ALB sits in the public subnets and drops invalid headers; HTTP only redirect
 HTTPS; the target group checks `/health` every 10 s and drains for 30 s. The web ACL runs
 AWS's common and known-bad-inputs rule sets and a per-IP rate limit (behind CloudFront,
 CDN-1, that limit is on CloudFront's web ACL instead: `web_acl_rules`), and logs to an
-encrypted log group. The log bucket receives ALB access logs (`alb/`) and S3 server
-access logs of the environment's other buckets (`s3/`).
+encrypted log group; behind CloudFront its first rule blocks every request that lacks the
+distribution's secret origin header (`OriginHeader`). The log bucket receives ALB access
+logs (`alb/`) and S3 server access logs of the environment's other buckets (`s3/`).
 
 Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, DNS-1, OBJ-1, OBJ-5, OBJ-6, OBS-1, DEPLOY-4, DEPLOY-5
 
@@ -101,6 +102,19 @@ COMMON_RULE_SET = MANAGED_RULE_GROUPS[0]
 BODY_SIZE_RULE = "SizeRestrictions_BODY"
 BODY_SIZE_LABEL = "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"
 TARGET_GROUP_NAME_MAX = 32  # CreateTargetGroup: at most 32 characters
+# CDN-1: the header CloudFront adds to every origin request and the ALB's web ACL requires
+# ("Restrict access to Application Load Balancers",
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/restrict-access-to-load-balancer.html).
+# Lower case: WAF's `single_header.name` "must be provided as lower case characters"
+# (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/wafv2_web_acl#single-header);
+# not an X-Amz-/X-Edge- name, which CloudFront refuses as a custom header ("Custom headers
+# that CloudFront can't add to origin requests",
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html).
+ORIGIN_HEADER = "x-origin-verify"
+# 64 letters and digits (about 380 random bits): nothing a header value or WAF's byte match
+# would transform, quote or mangle (no special characters).
+ORIGIN_HEADER_LENGTH = 64
+ORIGIN_HEADER_RULE = "origin-header-of-this-cloudfront"
 
 
 def target_group_name(prefix: str, port: int) -> str:
@@ -121,10 +135,12 @@ def waf_logging(
     log_group: CloudwatchLogGroup,
     delivery: CloudwatchLogResourcePolicy | None,
     provider: TerraformProvider | None = None,
+    secret_headers: tuple[str, ...] = (),
 ) -> Wafv2WebAclLoggingConfiguration:
     """`waf-logging`: every request `acl` judges, logged to `log_group` with credentials
-    (Authorization, Cookie) redacted; after `delivery`, the shared resource policy WAF delivers
-    through, when this stack creates it (constructs/aws/log_delivery.py)."""
+    (Authorization, Cookie, and `secret_headers`: the origin header behind CloudFront)
+    redacted; after `delivery`, the shared resource policy WAF delivers through, when this
+    stack creates it (constructs/aws/log_delivery.py)."""
     return Wafv2WebAclLoggingConfiguration(
         scope,
         "waf-logging",
@@ -134,10 +150,73 @@ def waf_logging(
             Wafv2WebAclLoggingConfigurationRedactedFields(
                 single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(name=header)
             )
-            for header in ("authorization", "cookie")
+            for header in ("authorization", "cookie", *secret_headers)
         ],
         depends_on=[delivery] if delivery is not None else None,
         provider=provider,
+    )
+
+
+class OriginHeader(Construct):
+    """CDN-1: the secret origin header value that proves a request came through this
+    environment's CloudFront distribution, as three `random_password`s (hashicorp/random,
+    loaded by the stack only with `features.cdn_enabled`).
+
+    Rotation follows the rotated-secret contract of the app's own keys (previous, current,
+    next): for generation N (`aws.cdn_origin_header_generation`) the ALB's web ACL accepts the
+    values of N-1, N and N+1 and CloudFront sends N's (`current`). Each value lives in slot
+    `generation % 3`, kept (`keepers`) by its generation, so raising N by one replaces only
+    the slot of N-2, which nobody sends any more, with N+2's, and CloudFront switches to N+1's,
+    which the web ACL has accepted since the previous apply: whichever of the two updates WAF
+    or CloudFront's edges apply first, and however long either takes to propagate, every
+    request carries an accepted value (AWS's guide accepts two values while a header
+    rotates, "Restrict access to Application Load Balancers", as above). The distribution's
+    apply waits until it is deployed (`wait_for_deployment`), so by the next raise no edge
+    sends N-1 any more. Raising it by more than one per apply would drop the value the edges
+    still send until they redeploy (README, AWS: CloudFront)."""
+
+    def __init__(self, scope: Construct, id_: str, *, generation: int) -> None:
+        super().__init__(scope, id_)
+        # Imported here: only CDN stacks load hashicorp/random (synth/providers.py).
+        from cdktf_cdktf_provider_random.password import Password
+
+        values: dict[int, str] = {}
+        for number in (generation - 1, generation, generation + 1):
+            values[number] = Password(
+                self,
+                f"value-{number % 3}",
+                length=ORIGIN_HEADER_LENGTH,
+                special=False,
+                # A new generation in this slot replaces its value (and only then).
+                keepers={"generation": str(number)},
+            ).result
+        self.name = ORIGIN_HEADER
+        self.current = values[generation]
+        # In slot order, so a rotation changes one byte match of the rule, not all three.
+        self.accepted = [values[n] for n in sorted(values, key=lambda n: n % 3)]
+
+
+def origin_header_rule(header: OriginHeader, metric: str) -> Wafv2WebAclRule:
+    """CDN-1: block every request that does not carry one of `header`'s accepted values,
+    exactly, first (priority 0), so nothing that bypassed this distribution reaches the
+    managed rules or the app."""
+    matches = [
+        {
+            "byte_match_statement": {
+                "search_string": value,
+                "positional_constraint": "EXACTLY",
+                "field_to_match": {"single_header": {"name": header.name}},
+                "text_transformation": [{"priority": 0, "type": "NONE"}],
+            }
+        }
+        for value in header.accepted
+    ]
+    return Wafv2WebAclRule(
+        name=ORIGIN_HEADER_RULE,
+        priority=0,
+        action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
+        statement={"not_statement": {"statement": [{"or_statement": {"statement": matches}}]}},
+        visibility_config=_visibility(f"{metric}OriginHeader"),
     )
 
 
@@ -421,6 +500,12 @@ class Edge(Construct):
                 )
             ],
         )
+        # CDN-1: the value CloudFront sends and this ALB's web ACL requires.
+        self.origin_header = (
+            OriginHeader(self, "origin-header", generation=config.aws.cdn_origin_header_generation)
+            if config.features.cdn_enabled
+            else None
+        )
         self.web_acl_arn = self._firewall(config, log_kms_key_arn)
         self.delegation = list(self._delegation)
         # With CDN-1 the domain and its hosts point at CloudFront (constructs/aws/cdn.py).
@@ -598,10 +683,13 @@ class Edge(Construct):
     def _firewall(self, config: EnvironmentConfig, log_kms_key_arn: str) -> str:
         """EDGE-2: managed rule sets and a per-IP rate limit, logged to CloudWatch Logs.
         Behind CloudFront (CDN-1) the per-IP limit is CloudFront's web ACL's alone
-        (`web_acl_rules`)."""
+        (`web_acl_rules`), and a first rule blocks every request without this distribution's
+        origin header (`origin_header_rule`)."""
         metric = config.prefix.replace("-", "")
         behind_cdn = config.features.cdn_enabled
         rules = web_acl_rules(config, metric, per_ip_limit=not behind_cdn)
+        if self.origin_header is not None:  # CDN-1: only this distribution's requests
+            rules.insert(0, origin_header_rule(self.origin_header, metric))
         acl = Wafv2WebAcl(
             self,
             "waf",
@@ -621,7 +709,8 @@ class Edge(Construct):
                 cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
             ),
         )
-        Wafv2WebAclAssociation(
+        # The distribution starts sending only after this (constructs/aws/cdn.py).
+        self.web_acl_association = Wafv2WebAclAssociation(
             self, "waf-association", resource_arn=self.load_balancer.arn, web_acl_arn=acl.arn
         )
 
@@ -637,5 +726,7 @@ class Edge(Construct):
         # WAF delivers through the app's shared policy of this account and region: created
         # here when this environment owns it, else by another environment before this one.
         delivery = self.log_delivery.get(config.aws.region)
-        waf_logging(self, acl, log_group, delivery)
+        # WAF logs every header it sees: the origin header's value stays out of the logs.
+        secret = (self.origin_header.name,) if self.origin_header is not None else ()
+        waf_logging(self, acl, log_group, delivery, secret_headers=secret)
         return acl.arn

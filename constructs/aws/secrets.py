@@ -22,15 +22,17 @@ Every catalog entry is one secret `<prefix>/<NAME>`, tagged `secret-kind` with i
   rotation shifts previous <- current <- next <- fresh (constructs/aws/rotation), then
   forces a new deployment of every service reading the secret (`ecs:UpdateService` on those
   services only), so tasks are never more than one rotation apart.
-- derived (`database_url`, `cache_url`): no secret in them (the app's own role or cache user,
-  host, port, TLS; the password is an IAM token the app signs itself), so the value is built
-  from Terraform tokens. The master password (`<prefix>/DATABASE_PASSWORD`) belongs to the
-  database construct and is never given to the app (DEPLOY-6). `database_direct_url` and
-  `database_reader_url` are refused on AWS when the file is loaded (synth/app.py,
-  `DERIVED_SOURCES_REFUSED`).
+- derived (`database_url`, `database_direct_url`, `database_reader_url`, `cache_url`): no
+  secret in them (the app's own role or cache user, host, port, TLS; the password is an IAM
+  token the app signs itself), so the value is built from Terraform tokens. The direct and
+  reader URLs name an instance endpoint (the primary, the first replica), whose RDS CA their
+  readers' tasks fetch before the app starts (constructs/aws/service.py). The master password
+  (`<prefix>/DATABASE_PASSWORD`) belongs to the database construct and is never given to the
+  app (DEPLOY-6).
 - external: created empty, no version, so no value is in the JSON or state; the operator
-  sets it with `aws secretsmanager put-secret-value` (README, AWS). The placeholder task of
-  the first apply does not read it (constructs/aws/service.py; CKV_GW_DEPLOY_38).
+  sets it with `aws secretsmanager put-secret-value` (README, AWS), then says
+  `value_set: true` in the catalog. Tagged `value-set` (`true`/`false`) from that field: no
+  task reads it while the tag says false (constructs/aws/service.py; CKV_GW_DEPLOY_38).
 - The function reserves no concurrency by default: a new account's Lambda quota can be as
   low as 10, and Lambda refuses a reservation that leaves fewer than 10 unreserved
   ("Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
@@ -87,9 +89,11 @@ from synth.app import (
     secret_variables,
 )
 from synth.aws_app import (
+    INSTANCE_SOURCES,
     RESTART_TAG,
     SECRET_BITS_TAG,
     SECRET_KIND_TAG,
+    SECRET_VALUE_SET_TAG,
     restart_tag,
     secret_name,
 )
@@ -105,6 +109,8 @@ NEXT_STAGE = "NEXT"
 CACHE_PORT = 6379
 DERIVED_DESCRIPTIONS = {
     "database_url": "PostgreSQL URL via RDS Proxy, without the password",
+    "database_direct_url": "PostgreSQL URL of the primary instance, without the password",
+    "database_reader_url": "PostgreSQL URL of a read replica, without the password",
     "cache_url": "Redis URL (TLS, IAM user), without a password",
 }
 # Deleted secrets stay recoverable this long; the maximum Secrets Manager allows.
@@ -161,7 +167,7 @@ class Secrets(Construct):
 
     Attributes: `arns` (variable -> ARN, for the task definitions and roles), `references`
     (variable -> `valueFrom`), `variables` (catalog name -> its variables),
-    `external_variables`, `rotation_function_arn` and `ready` (what the services wait for:
+    `rotation_function_arn` and `ready` (what the services wait for:
     every generated and derived secret has its first value).
     """
 
@@ -199,7 +205,6 @@ class Secrets(Construct):
         self.arns: dict[str, str] = {}
         self.references: dict[str, str] = {}
         self.variables: dict[str, tuple[str, ...]] = {}
-        self.external_variables: list[str] = []
         self.ready: list[ITerraformDependable] = []
         generated: dict[str, SecretsmanagerSecret] = {}
         for name, entry in config.secrets.catalog.items():
@@ -256,7 +261,14 @@ class Secrets(Construct):
                 # SEC-5: created empty; the operator sets the value with the command in the
                 # README ("AWS: external secrets"). No version here, so no value is ever in
                 # the Terraform JSON or state.
-                created = secret(name, entry.description, kind)
+                # The tag says whether the operator has set it (`value_set`), so the gate
+                # can tell from the JSON alone that a task reads an empty one
+                # (CKV_GW_DEPLOY_38); changing it updates the secret in place.
+                created = secret(
+                    name,
+                    entry.description,
+                    {**kind, SECRET_VALUE_SET_TAG: str(entry.value_set).lower()},
+                )
                 waive(
                     created,
                     "CKV2_AWS_57",
@@ -267,7 +279,6 @@ class Secrets(Construct):
                     expires=waivers.EXPIRES,
                 )
                 self.arns[name] = self.references[name] = created.arn
-                self.external_variables.append(name)
             self.variables[name] = secret_variables(name, entry)
         self.references = {**self.arns, **self.references}
         self.rotation_function_arn: str | None = None
@@ -312,6 +323,25 @@ class Secrets(Construct):
             if cache_endpoint is None or cache_username is None:
                 raise ValueError("cache_url needs the cache, which this stack does not create")
             return f"rediss://{cache_username}@{cache_endpoint}:{CACHE_PORT}"
+        if source in INSTANCE_SOURCES:
+            # An instance endpoint: the primary's, or the first replica's (node-postgres's URL
+            # parser takes one host, so one URL cannot spread reads over several replicas;
+            # README, AWS). Its certificate is signed by the RDS CA, which the reader's tasks
+            # fetch before the app starts and name in NODE_EXTRA_CA_CERTS
+            # (constructs/aws/service.py, CKV_GW_DEPLOY_101), so `verify-full` verifies it with
+            # no `sslrootcert` in the URL (CKV_GW_DEPLOY_34). The same role and IAM token as
+            # through the proxy (constructs/aws/database.py).
+            if source == "database_reader_url" and not database.replica_addresses:
+                raise ValueError("database_reader_url needs database.read_replicas >= 1")
+            host = (
+                database.address
+                if source == "database_direct_url"
+                else database.replica_addresses[0]
+            )
+            return (
+                f"postgresql://{database.app_username}@{host}:{database.port}"
+                f"/{database.db_name}?sslmode=verify-full"
+            )
         raise ValueError(f"derived source {source!r} is not available on AWS")
 
     def _rotation(

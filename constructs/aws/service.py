@@ -15,10 +15,12 @@ definition naming `<repository>:<tag>` would fail every task until a release pip
 it. Until `aws.release_image` is true the container runs `aws.placeholder_image`, a public
 busybox image whose httpd serves the service's health path on its port (from a file written
 to the writable /tmp volume), so the ALB and the uptime check see a healthy service on day
-one. The placeholder reads no external secret: those are empty until the operator sets them
-(README; CKV_GW_DEPLOY_38). A release pushes `<repository>:<image.tag>`, then sets the tag
-and `aws.release_image: true` in the environment file and applies: Terraform stays the only
-writer of the task definition, so the pipeline and Terraform never fight over it.
+one. No container, placeholder or release, reads an external secret before its catalog entry
+says `value_set: true`: it is empty until the operator sets it (README; CKV_GW_DEPLOY_38),
+and ECS fails a task whose secret has no value. A release pushes `<repository>:<image.tag>`,
+then sets the tag and `aws.release_image: true` in the environment file and applies:
+Terraform stays the only writer of the task definition, so the pipeline and Terraform never
+fight over it.
 
 Liveness (EDGE-4) needs nothing from the app's image: a described service, worker included,
 promises only to answer GET `health.path` on its `port` (synth/app.py), and distroless or slim
@@ -41,6 +43,13 @@ it, https://repost.aws/knowledge-center/ecs-deployment-roll-back-failure).
 An internal worker has no load balancer, so with a sidecar that merely exited, a bad release
 of a worker was stopped and restarted forever and never rolled back; with the container health
 check its failed tasks count towards the breaker's threshold.
+
+A service that reads an RDS instance endpoint (`database_direct_url`, `database_reader_url`)
+trusts the RDS CA, which Node's bundled roots lack: an init container (`CA_BUNDLE_CONTAINER`,
+Amazon Linux 2023's verifying curl from `aws.ca_bundle_image`) fetches the region's bundle
+from AWS's trust store into a task volume, and the app container, which mounts it read-only
+with `NODE_EXTRA_CA_CERTS` and `PGSSLROOTCERT` naming it, starts only on the fetch's SUCCESS
+(CKV_GW_DEPLOY_101).
 
 The service starts only after whatever `start_after` names (the app's database role exists,
 every generated and derived secret has its first version) and after every rule of its
@@ -87,7 +96,19 @@ from constructs.aws.edge import Edge
 from constructs.aws.network import Network
 
 from synth.app import Service as AppService
-from synth.aws_app import LIVENESS_CONTAINER, is_default, liveness_url, service_resource_name
+from synth.aws_app import (
+    CA_BUNDLE_CONTAINER,
+    CA_BUNDLE_DIRECTORY,
+    CA_BUNDLE_FILE,
+    CA_BUNDLE_VARIABLES,
+    CA_BUNDLE_VOLUME,
+    LIVENESS_CONTAINER,
+    is_default,
+    liveness_url,
+    rds_ca_bundle_url,
+    reads_instance_endpoint,
+    service_resource_name,
+)
 from synth.config import EnvironmentConfig
 
 REDIS_PORT = 6379
@@ -99,6 +120,9 @@ LIVENESS_TIMEOUT_SECONDS = 5  # per GET
 # per container ("memory", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_memory).
 LIVENESS_MEMORY_MIB = 32
 STOP_TIMEOUT_SECONDS = 30  # EDGE-4: graceful shutdown after SIGTERM
+# The RDS CA init container's hard memory limit: curl fetching a ~100 KB file.
+CA_BUNDLE_MEMORY_MIB = 64
+CA_BUNDLE_TIMEOUT_SECONDS = 60  # curl gives up (and the task fails to start) after this
 # Fargate's valid task sizes: CPU units -> memory choices in MiB.
 FARGATE_SIZES: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -227,8 +251,8 @@ class Service(Construct):
     ) -> None:
         """`secret_arns`: variable -> secret ARN, exactly the variables this service reads;
         `secret_references`: variable -> `valueFrom` where it is not the whole secret;
-        `unset_secrets`: variables of external secrets, which have no value until the
-        operator sets one, so the placeholder task never reads them (DEPLOY-6);
+        `unset_secrets`: variables of external secrets without a value yet (their catalog
+        entry says `value_set: false`), which no container reads (DEPLOY-6);
         `wiring`: component -> the platform variables it gives (synth/aws_app.py, WIRING),
         of which the service gets those of the components it uses."""
         super().__init__(scope, id_)
@@ -237,10 +261,10 @@ class Service(Construct):
         region = config.aws.region
         uses = config.service_uses(service)
         secret_arns = dict(sorted((secret_arns or {}).items()))
-        if not config.aws.release_image:
-            # The placeholder is not the app: it needs no secret, and an external secret
-            # has no value before the operator's first `put-secret-value` (README).
-            secret_arns = {k: v for k, v in secret_arns.items() if k not in set(unset_secrets)}
+        # An external secret has no value before the operator's `put-secret-value` (README);
+        # ECS fails a task whose secret has none, so no container reads it until its catalog
+        # entry says `value_set: true`, whichever image runs (synth/app.py; CKV_GW_DEPLOY_38).
+        secret_arns = {k: v for k, v in secret_arns.items() if k not in set(unset_secrets)}
         # `valueFrom` per variable; defaults to the secret's ARN (the whole value).
         secret_references = {**secret_arns, **(secret_references or {})}
         account_id = DataAwsCallerIdentity(self, "account").account_id
@@ -369,8 +393,12 @@ class Service(Construct):
         # the configured limits; the container keeps the exact request and limit (APP-2).
         # The liveness sidecar's memory comes on top of the app's limit, so neither can starve
         # the other of memory inside the task.
+        instance_ca = reads_instance_endpoint(config, service)
         task_cpu, task_memory = fargate_task_size(
-            service.cpu_limit, service.memory_limit_mib + LIVENESS_MEMORY_MIB
+            service.cpu_limit,
+            service.memory_limit_mib
+            + LIVENESS_MEMORY_MIB
+            + (CA_BUNDLE_MEMORY_MIB if instance_ca else 0),
         )
         # ECS measures MemoryUtilization against the TASK's memory, but the container is killed
         # at its own hard limit ("Service utilization",
@@ -387,6 +415,8 @@ class Service(Construct):
             if component in uses:
                 environment |= dict(variables)
         environment |= service.environment
+        if instance_ca:  # set last: the loader refuses a service's own (synth/app.py)
+            environment |= {variable: CA_BUNDLE_FILE for variable in CA_BUNDLE_VARIABLES}
         health = service.health.path
         if config.aws.release_image:
             image = f"{repository_url}:{service.image.tag}"
@@ -432,6 +462,72 @@ class Service(Construct):
             # No `healthCheck`: its command would run in this image (module docstring).
             "logConfiguration": logs,
         }
+        containers: list[dict[str, Any]] = []
+        volumes = [EcsTaskDefinitionVolume(name="tmp")]  # writable scratch, root read-only
+        if instance_ca:
+            # DEPLOY-6: an instance endpoint presents the RDS CA, which Node's bundled roots
+            # lack. Before the app starts, a short-lived container fetches the region's
+            # bundle from AWS's trust store over verified TLS (curl of the pinned AL2023
+            # image; the tasks reach the internet through the app subnets' NAT route,
+            # constructs/aws/network.py) into a volume the app mounts read-only; the app
+            # starts only on its SUCCESS (exit 0: "SUCCESS - ... the container exits with a
+            # zero status", "ContainerDependency",
+            # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDependency.html),
+            # so a failed fetch stops the task instead of starting an app that cannot verify
+            # the database. essential false: its exit does not stop the task ("Each task must
+            # have at least one essential container", "essential", task definition parameters).
+            volumes.append(EcsTaskDefinitionVolume(name=CA_BUNDLE_VOLUME))
+            container["mountPoints"] = [
+                *container["mountPoints"],
+                {
+                    "sourceVolume": CA_BUNDLE_VOLUME,
+                    "containerPath": CA_BUNDLE_DIRECTORY,
+                    "readOnly": True,
+                },
+            ]
+            container["dependsOn"] = [
+                {"containerName": CA_BUNDLE_CONTAINER, "condition": "SUCCESS"}
+            ]
+            containers.append(
+                {
+                    "name": CA_BUNDLE_CONTAINER,
+                    "image": config.aws.ca_bundle_image,
+                    "essential": False,
+                    "entryPoint": ["curl"],
+                    "command": [
+                        "--fail",
+                        "--silent",
+                        "--show-error",
+                        "--proto",
+                        "=https",
+                        "--tlsv1.2",
+                        "--max-time",
+                        str(CA_BUNDLE_TIMEOUT_SECONDS),
+                        "--retry",
+                        "3",
+                        "--output",
+                        CA_BUNDLE_FILE,
+                        rds_ca_bundle_url(region),
+                    ],
+                    "cpu": 0,
+                    "memory": CA_BUNDLE_MEMORY_MIB,
+                    "readonlyRootFilesystem": True,
+                    "mountPoints": [
+                        {
+                            "sourceVolume": CA_BUNDLE_VOLUME,
+                            "containerPath": CA_BUNDLE_DIRECTORY,
+                            "readOnly": False,
+                        }
+                    ],
+                    "logConfiguration": {
+                        **logs,
+                        "options": {
+                            **logs["options"],
+                            "awslogs-stream-prefix": CA_BUNDLE_CONTAINER,
+                        },
+                    },
+                }
+            )
         url = liveness_url(service)
         # Liveness (EDGE-4; the ALB's check is readiness): the sidecar's container health
         # check, run by ECS inside busybox (whose wget the stack chose): three failed GETs in a
@@ -480,8 +576,8 @@ class Service(Construct):
             ),
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
-            volume=[EcsTaskDefinitionVolume(name="tmp")],  # writable scratch, root stays read-only
-            container_definitions=json.dumps([container, probe], indent=2),
+            volume=volumes,
+            container_definitions=json.dumps([container, probe, *containers], indent=2),
             # Tasks start as soon as the service exists: the roles' policies come first.
             depends_on=[execution_policy],
         )

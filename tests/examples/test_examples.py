@@ -58,10 +58,6 @@ GUIDES = {
 # What a cloud cannot build yet (synth/app.py, synth/config.py): loading the example there is
 # refused with this message, naming the field. examples/README.md has the same table.
 REFUSED = {
-    ("company-directory", "aws"): "secrets.catalog.DATABASE_READER_URL.source: "
-    "'database_reader_url' is not available on aws",
-    ("crm", "aws"): "secrets.catalog.DIRECT_URL.source: 'database_direct_url' is not "
-    "available on aws",
     ("ticketing", "azure"): "features.auth_enabled: true, but azure does not build this component",
 }
 CACHE_REQUIREMENTS = ("CACHE-1", "CACHE-2", "CACHE-3")

@@ -1013,3 +1013,24 @@ def test_an_external_secret_loads_on_gcp_and_stays_unread_until_its_value_is_set
     assert unset_external_secrets(config) == {"STRIPE_API_KEY"}
     data["secrets"]["catalog"]["STRIPE_API_KEY"]["value_set"] = True
     assert unset_external_secrets(load_environment(write(tmp_path, "production", data))) == set()
+
+
+def test_aws_cdn_origin_header_generation_starts_at_one(tmp_path: Path) -> None:
+    """CDN-1: generation N accepts the values of N-1, N and N+1 (constructs/aws/edge.py);
+    the loader refuses a generation below 1 with the field and the value."""
+    data = shipped("dev")
+    assert load_environment(write(tmp_path, "dev", data)).aws.cdn_origin_header_generation == 1
+    data["aws"] = {**data["aws"], "cdn_origin_header_generation": 0}
+    message = error_of(tmp_path, "dev", data)
+    assert "aws.cdn_origin_header_generation" in message and "0" in message
+
+
+def test_aws_ca_bundle_image_is_amazon_linux_2023_from_ecr_public(tmp_path: Path) -> None:
+    """DEPLOY-6: the RDS CA fetch needs a curl that verifies TLS (CKV_GW_DEPLOY_101); busybox's
+    wget does not, so the loader refuses any other image."""
+    data = shipped("dev")
+    config = load_environment(write(tmp_path, "dev", data))
+    assert config.aws.ca_bundle_image == "public.ecr.aws/amazonlinux/amazonlinux:2023"
+    data["aws"] = {**data["aws"], "ca_bundle_image": "public.ecr.aws/docker/library/busybox:1.37"}
+    message = error_of(tmp_path, "dev", data)
+    assert "aws.ca_bundle_image" in message and "busybox:1.37" in message

@@ -25,8 +25,10 @@ from groundwork_policy import (
 
 from synth.app import Service
 from synth.aws_app import (
+    CA_BUNDLE_VARIABLES,
     app_containers,
     expected_secret_variables,
+    reads_instance_endpoint,
     service_by_resource_name,
     service_resource_name,
     wiring_variables,
@@ -164,6 +166,8 @@ class AppDescription(GroundworkCheck):
                 expect_equal(f"environment.{variable}", environment.get(variable), value, described)
             )
         wiring = set(wiring_variables(config.service_uses(service)))
+        if reads_instance_endpoint(config, service):  # the RDS CA bundle (CKV_GW_DEPLOY_101)
+            wiring |= set(CA_BUNDLE_VARIABLES)
         extra = set(environment) - wiring - set(service.environment)
         missing = wiring - set(environment)
         if extra:

@@ -15,22 +15,46 @@ pg-connection-string:
   Root CA 1-4), and the proxy presents an ACM certificate ("RDS Proxy uses certificates from
   AWS Certificate Manager (ACM)", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.howitworks.html#rds-proxy-security.tls).
   An RDS instance presents a certificate of the RDS CA (`rds-ca-*`), which no bundled or system
-  store holds, so the same URL against an instance endpoint fails;
+  store holds, so the same URL against an instance endpoint (`${aws_db_instance.*}`) passes
+  only when every container that reads the secret adds that CA to Node's roots with
+  `NODE_EXTRA_CA_CERTS` (https://nodejs.org/api/cli.html#node_extra_ca_certsfile); how the
+  file gets there before the app starts is CKV_GW_DEPLOY_101's. A URL no container reads
+  fails nobody. Any other host without a CA fails;
 - any other `sslrootcert` is a file the image must contain, which the stack cannot see:
   UNKNOWN.
 A libpq-based driver would need the opposite (a named CA, e.g. `sslrootcert=system` with libpq
 16+); README "AWS" says so.
 """
 
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from groundwork_policy import GroundworkCheck, Stack, Verdict
+from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of
 
 SCHEMES = ("postgresql://", "postgres://")
 VERIFYING = ("verify-ca", "verify-full")
 # The proxy's endpoint, by reference or as AWS names it (<name>.proxy-<id>.<region>.rds...).
 PROXY_MARKERS = ("${aws_db_proxy.", "${aws_db_proxy_endpoint.", ".proxy-")
+INSTANCE_MARKER = "${aws_db_instance."
+EXTRA_CA = "NODE_EXTRA_CA_CERTS"
+
+
+def readers_without_extra_ca(stack: Stack, secret: str | None) -> tuple[list[str], list[str]]:
+    """(every, without `NODE_EXTRA_CA_CERTS`): the `<task>/<container>`s reading `secret`."""
+    readers, missing = [], []
+    for name, body in stack.resources("aws_ecs_task_definition").items():
+        for container in json.loads(str(body.get("container_definitions") or "[]")):
+            if not any(
+                address_of(item.get("valueFrom")) == secret
+                for item in container.get("secrets") or []
+            ):
+                continue
+            where = f"{name}/{container.get('name')}"
+            readers.append(where)
+            if not any(e.get("name") == EXTRA_CA for e in container.get("environment") or []):
+                missing.append(where)
+    return readers, missing
 
 
 def _host(url: str) -> str:
@@ -49,7 +73,7 @@ def _host(url: str) -> str:
     return "".join(out)
 
 
-def judge(url: str) -> Verdict:
+def judge(url: str, stack: Stack | None = None, secret: str | None = None) -> Verdict:
     query = parse_qs(urlsplit(url.replace("${", "").replace("}", "")).query)
     mode = (query.get("sslmode") or ["prefer"])[-1]
     root = (query.get("sslrootcert") or [None])[-1]
@@ -70,6 +94,19 @@ def judge(url: str) -> Verdict:
         return Verdict.passed(
             f"sslmode={mode}: Node's trusted roots verify RDS Proxy's ACM certificate"
         )
+    if INSTANCE_MARKER in host and stack is not None:
+        readers, missing = readers_without_extra_ca(stack, secret)
+        if missing:
+            return Verdict.failed(
+                f"sslmode={mode} against the instance {host}: {', '.join(missing)} read it "
+                f"without {EXTRA_CA}, and Node's trusted roots do not hold the RDS CA that signs "
+                "the instance's certificate"
+            )
+        return Verdict.passed(
+            f"sslmode={mode} against the instance {host}: its readers "
+            f"({', '.join(readers) or 'none'}) add the RDS CA with {EXTRA_CA} "
+            "(CKV_GW_DEPLOY_101 judges the file)"
+        )
     return Verdict.failed(
         f"sslmode={mode} against {host} without a CA: an RDS instance's certificate is signed "
         "by the RDS CA, which Node's trusted roots do not hold"
@@ -88,7 +125,7 @@ class DatabaseUrlTls(GroundworkCheck):
         value = body.get("secret_string")
         if not isinstance(value, str) or not value.startswith(SCHEMES):
             return Verdict.passed("not a PostgreSQL connection string")
-        return judge(value)
+        return judge(value, stack, address_of(body.get("secret_id")))
 
 
 check = DatabaseUrlTls()

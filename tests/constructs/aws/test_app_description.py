@@ -14,7 +14,7 @@ import yaml
 from cdktf import Testing as CdktfTesting
 from matrix import ROOT, gate_report, requirement_statuses, start_synth, wait_all
 
-from synth.config import ConfigError, EnvironmentConfig, load_environment
+from synth.config import EnvironmentConfig, load_environment
 from synth.providers import load_provider
 
 load_provider("aws")  # before any binding import: the full package import takes ~30 s
@@ -76,8 +76,37 @@ def described(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def released(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     def release(data: dict[str, Any]) -> None:
         data["aws"]["release_image"] = True
+        # The operator has set STRIPE_API_KEY (README, "External secrets").
+        data["secrets"]["catalog"]["STRIPE_API_KEY"]["value_set"] = True
 
     return synth(load(tmp_path_factory.mktemp("released"), release))
+
+
+def test_deploy_6_an_external_secret_is_read_only_once_its_value_is_set(
+    released: dict[str, Any], tmp_path: Path
+) -> None:
+    """The release image alone does not make a task read an external secret: only
+    `value_set: true` does (the cross-cloud contract, synth/app.py); the secret's
+    `value-set` tag says which, for CKV_GW_DEPLOY_38."""
+
+    def release_unset(data: dict[str, Any]) -> None:
+        data["aws"]["release_image"] = True
+
+    unset = synth(load(tmp_path, release_unset))
+    for stack, value_set in ((unset, "false"), (released, "true")):
+        secret = by_name(stack, "aws_secretsmanager_secret", f"{PREFIX}/STRIPE_API_KEY")
+        assert secret["tags"]["value-set"] == value_set
+        api = container(stack, f"{PREFIX}-api")
+        assert api["image"].startswith("${aws_ecr_repository.")
+        read = "STRIPE_API_KEY" in {s["name"] for s in api["secrets"]}
+        assert read is (value_set == "true")
+        role = address(stack, "aws_iam_role", f"{PREFIX}-api-ecs-execution")
+        [policy] = [
+            b for b in resources(stack, "aws_iam_role_policy").values()
+            if b["role"] == f"${{{role}.id}}"
+        ]  # fmt: skip
+        stripe = address(stack, "aws_secretsmanager_secret", f"{PREFIX}/STRIPE_API_KEY")
+        assert (f"{stripe}.arn" in policy["policy"]) is (value_set == "true")
 
 
 def test_app_7_three_services_each_once_with_its_own_names(described: dict[str, Any]) -> None:
@@ -151,7 +180,7 @@ def test_app_7_each_service_gets_exactly_its_environment_and_secrets(
     secrets = {c["name"]: sorted(s["name"] for s in c["secrets"]) for c in (web, api, worker)}
     generated = ["SESSION_SECRET", "SESSION_SECRET_NEXT", "SESSION_SECRET_PREVIOUS"]
     assert secrets["web"] == generated
-    # The placeholder (first apply) never reads the external STRIPE_API_KEY (DEPLOY-6).
+    # Nothing reads the external STRIPE_API_KEY before it says value_set: true (DEPLOY-6).
     assert secrets["api"] == sorted(["DATABASE_URL", *generated])
     assert secrets["worker"] == ["DATABASE_URL"]
 
@@ -313,19 +342,6 @@ def test_a_route_host_is_covered_by_the_certificate_and_matched(tmp_path: Path) 
     assert rule["condition"] == [{"host_header": {"values": [host]}}]
 
 
-def test_aws_refuses_derived_sources_it_cannot_build(tmp_path: Path) -> None:
-    def direct(data: dict[str, Any]) -> None:
-        data["secrets"]["catalog"]["DATABASE_URL"] = {
-            "kind": "derived",
-            "source": "database_direct_url",
-        }
-
-    # Refused when the file is loaded, naming the file, the field and why.
-    with pytest.raises(ConfigError, match=r"\.yaml: secrets\.catalog\.DATABASE_URL\.source: "
-                       r"'database_direct_url' is not available on aws: "):  # fmt: skip
-        load(tmp_path, direct)
-
-
 def test_the_default_service_keeps_its_names() -> None:
     config = load_environment(ROOT / "environments" / "dev.yaml")
     stack = synth(config)
@@ -368,6 +384,7 @@ def described_gate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     released["alert_email"] = "alerts-released@example.com"
     released["network"]["cidr"] = "10.61.0.0/16"
     released["aws"]["release_image"] = True
+    released["secrets"]["catalog"]["STRIPE_API_KEY"]["value_set"] = True
     # CDN-1 switched on in one stack of the run: pass there, n/a in the others; the API on a
     # host of its own, so the static paths are cached per host (F3).
     released["features"] = {"cdn_enabled": True}
@@ -394,14 +411,14 @@ def test_the_described_app_passes_the_gate_with_each_switch(
         assert status[stack, "DEPLOY-6"] == "pass"
     # An unused component's requirements are n/a, never pass.
     assert status["described", "CACHE-1"] == "n/a"
-    # CDN-1 holds but for one declared gap: any CloudFront distribution reaches the ALB
-    # (CKV_GW_CDN_2 fails, waived by the CDN construct), so the report says waived, not pass.
-    assert status["released", "CDN-1"] == "waived"
+    # CDN-1 passes: only this distribution's origin header value gets past the ALB's web ACL
+    # (CKV_GW_CDN_2, no waiver), and its values are strong enough (CKV_GW_CDN_3).
+    assert status["released", "CDN-1"] == "pass"
     assert {
         (f["check_id"], f["status"])
         for f in report["findings"]
         if f["stack"] == "released" and f["check_id"].startswith("CKV_GW_CDN_")
-    } == {("CKV_GW_CDN_1", "passed"), ("CKV_GW_CDN_2", "waived")}
+    } == {("CKV_GW_CDN_1", "passed"), ("CKV_GW_CDN_2", "passed"), ("CKV_GW_CDN_3", "passed")}
     assert status["described", "CDN-1"] == status["lean", "CDN-1"] == "n/a"
     assert status["lean", "CACHE-1"] == "pass"
     # DNS-1 (Checkov's DNSSEC and query-logging checks on the zone included) passes where it

@@ -266,3 +266,94 @@ def test_deploy_2_with_an_issued_alb_certificate_the_cdn_writes_its_own_records(
     ]
     assert records and all(n.startswith("cdn_certificate-validation-") for n in records)
     assert "removed" not in stack
+
+
+def header_rule(stack: dict[str, Any]) -> dict[str, Any]:
+    _, acl = one(stack, "aws_wafv2_web_acl", "edge_waf")
+    [rule] = [r for r in acl["rule"] if r["name"] == "origin-header-of-this-cloudfront"]
+    return dict(rule)
+
+
+def test_cdn_1_the_alb_blocks_every_request_without_this_distributions_header_value(
+    on: dict[str, Any],
+) -> None:
+    """AWS's "Restrict access to Application Load Balancers": CloudFront adds a secret header,
+    the ALB's regional web ACL blocks what lacks it; the value is a random_password (in state
+    only), the same reference on both sides."""
+    passwords = on["resource"]["random_password"]
+    assert sorted(passwords) == sorted(n for n in passwords if n.startswith("edge_origin-header"))
+    assert len(passwords) == 3
+    for body in passwords.values():
+        assert body["length"] >= 32 and body["special"] is False
+    assert on["provider"]["random"] == [{}]
+    _, distribution = one(on, "aws_cloudfront_distribution", "cdn_distribution")
+    (origin,) = distribution["origin"]
+    [header] = origin["custom_header"]
+    assert header["name"] == "x-origin-verify"
+    sent = header["value"]
+    assert sent.startswith("${random_password.edge_origin-header_value-1_") and sent.endswith(
+        ".result}"
+    )
+    rule = header_rule(on)
+    assert rule["priority"] == 0 and rule["action"] == {"block": {}}
+    [either] = rule["statement"]["not_statement"]["statement"]
+    matches = [s["byte_match_statement"] for s in either["or_statement"]["statement"]]
+    assert {m["field_to_match"]["single_header"]["name"] for m in matches} == {"x-origin-verify"}
+    assert {m["positional_constraint"] for m in matches} == {"EXACTLY"}
+    accepted = [m["search_string"] for m in matches]
+    assert sorted(accepted) == sorted(f"${{random_password.{n}.result}}" for n in passwords)
+    assert sent in accepted
+    # The rule (and its ACL on the ALB) exists before CloudFront sends anything, and the
+    # apply waits for every edge to run a new value.
+    association, _ = one(on, "aws_wafv2_web_acl_association", "edge_waf-association")
+    assert f"aws_wafv2_web_acl_association.{association}" in distribution["depends_on"]
+    assert distribution["wait_for_deployment"] is True
+    # WAF's logs of the ALB's requests redact the value.
+    [logging] = [
+        b
+        for b in on["resource"]["aws_wafv2_web_acl_logging_configuration"].values()
+        if "edge_waf_" in b["resource_arn"]
+    ]
+    redacted = {f["single_header"]["name"] for f in logging["redacted_fields"]}
+    assert redacted == {"authorization", "cookie", "x-origin-verify"}
+    # No waiver: CKV_GW_CDN_2 passes.
+    assert "CKV_GW_CDN_2" not in json.dumps(distribution.get("//", {}))
+
+
+def test_cdn_1_a_rotation_replaces_only_the_value_nobody_sends(tmp_path: Path) -> None:
+    """Generation N accepts N-1, N, N+1 and sends N; N+1 then sends a value the web ACL has
+    accepted since the apply before, and only N-1's slot gets a new value (N+2's)."""
+
+    def stack(generation: int) -> dict[str, Any]:
+        data = yaml.safe_load(DESCRIBED.read_text())
+        data["features"] = {"cdn_enabled": True}
+        data["aws"]["cdn_origin_header_generation"] = generation
+        path = tmp_path / f"described-{generation}.yaml"
+        path.write_text(yaml.safe_dump(data))
+        environment = load_environment(path)
+        return json.loads(CdktfTesting.synth(AwsStack(CdktfTesting.app(), environment)))
+
+    before, after = stack(4), stack(5)
+    keepers = {
+        n: {k: b["keepers"]["generation"] for k, b in s["resource"]["random_password"].items()}
+        for n, s in ((4, before), (5, after))
+    }
+    changed = {k for k in keepers[4] if keepers[4][k] != keepers[5][k]}
+    assert sorted(keepers[4].values()) == ["3", "4", "5"]
+    assert sorted(keepers[5].values()) == ["4", "5", "6"]
+    [slot] = changed
+    assert keepers[4][slot] == "3" and keepers[5][slot] == "6"
+
+    def sent(s: dict[str, Any]) -> str:
+        _, distribution = one(s, "aws_cloudfront_distribution", "cdn_distribution")
+        return str(distribution["origin"][0]["custom_header"][0]["value"])
+
+    sent_after = sent(after).removeprefix("${random_password.").removesuffix(".result}")
+    assert keepers[4][sent_after] == "5"  # accepted by generation 4's web ACL already
+
+
+def test_cdn_off_loads_no_random_provider(off: dict[str, Any]) -> None:
+    assert "random_password" not in off["resource"]
+    assert "random" not in off.get("provider", {})
+    _, acl = one(off, "aws_wafv2_web_acl", "edge_waf")
+    assert "origin-header-of-this-cloudfront" not in {r["name"] for r in acl["rule"]}
