@@ -305,3 +305,27 @@ def test_aws_refuses_a_restart_list_longer_than_a_secrets_manager_tag() -> None:
         for n in range(2, 8)
     ]
     parse_environment("abcdefghijklmnop", data, source="long.yaml", cloud="gcp")
+
+
+@pytest.mark.parametrize(
+    ("cloud", "refused_because"),
+    [
+        ("aws", "on AWS it is the ALB target group's health check interval"),
+        ("azure", "on Azure it is the Container App's readiness probe period"),
+        ("gcp", None),
+    ],
+)
+def test_a_readiness_interval_above_edge_4_is_refused_where_it_is_readiness(
+    cloud: str, refused_because: str | None
+) -> None:
+    """EDGE-4 probes readiness every 10 s: where `health.interval_seconds` is the readiness
+    period (AWS, Azure) 11 s is refused naming the field; on GCP it is the startup probe's."""
+    data = described({**WEB, "health": {"interval_seconds": 11}}, API)
+    data["cloud"] = cloud
+    if refused_because is None:
+        assert parse(data).services[0].health.interval_seconds == 11
+        return
+    assert (
+        "dev.yaml: services[0] (web).health.interval_seconds: 11 is above 10: "
+        f"{refused_because}, and EDGE-4 probes readiness every 10 s"
+    ) in refused(data)

@@ -1,5 +1,9 @@
 """Builds CKV_GW_EDGE_3: each target group probes GET <its service's health path> at the
-service's described interval and timeout, and drains for 30 s (EDGE-4, APP-7).
+service's described interval and timeout, at most every 10 s, and drains for 30 s (EDGE-4,
+APP-7).
+
+The target group's health check is what makes a target ready (an ALB routes only to healthy
+targets), so its interval is EDGE-4's readiness period: "readiness probe every 10 s".
 
 The service behind a target group is the ECS service whose `load_balancer` names it; its
 described service (synth/aws_app.py) says the path and timings (`services[].health`,
@@ -18,6 +22,7 @@ from groundwork_policy import (
     expect_equal,
 )
 
+from synth.app import EDGE_4_READINESS_SECONDS
 from synth.aws_app import service_by_resource_name
 
 DRAINING_SECONDS = "30"  # EDGE-4
@@ -48,6 +53,12 @@ class TargetGroupHealth(GroundworkCheck):
         (service,) = services
         health = (blocks(body, "health_check") or [{}])[0]
         where = f"services[{service.name}].health"
+        interval = health.get("interval")
+        if not isinstance(interval, int) or interval > EDGE_4_READINESS_SECONDS:
+            return Verdict.failed(
+                f"health_check.interval is {interval!r}: EDGE-4 probes readiness every "
+                f"{EDGE_4_READINESS_SECONDS} s"
+            )
         return combine(
             [
                 expect_equal("health_check.path", health.get("path"), service.health.path,

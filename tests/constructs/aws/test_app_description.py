@@ -146,7 +146,7 @@ def test_app_7_two_routes_and_the_worker_is_not_routed(described: dict[str, Any]
     assert rule["condition"] == [{"path_pattern": {"values": ["/api", "/api/*"]}}]
     # Each target group checks its own service's health path and timings.
     assert groups[api_group]["health_check"]["path"] == "/api/health"
-    assert groups[api_group]["health_check"]["interval"] == 15
+    assert groups[api_group]["health_check"]["interval"] == 8
     assert groups[api_group]["health_check"]["timeout"] == 4
     assert groups[web_group]["health_check"]["path"] == "/healthz"
     worker = by_name(described, "aws_ecs_service", f"{PREFIX}-worker")
