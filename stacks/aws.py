@@ -238,6 +238,12 @@ class AwsStack(GroundworkStack):
                     secret_references={v: secrets.references[v] for v in variables},
                     # DEPLOY-6: external secrets the operator has not set yet are not read.
                     unset_secrets=sorted(unset_external_secrets(config)),
+                    # ... and those it reads must have a value (CKV_GW_DEPLOY_103).
+                    value_checks=[
+                        secrets.value_checks[name]
+                        for name in described.secrets
+                        if name in secrets.value_checks
+                    ],
                     wiring=wiring,
                     bucket_arn=storage.bucket_arn if storage else None,
                     cache_connect_arns=cache.connect_arns if cache else (),

@@ -33,6 +33,25 @@ Every catalog entry is one secret `<prefix>/<NAME>`, tagged `secret-kind` with i
   sets it with `aws secretsmanager put-secret-value` (README, AWS), then says
   `value_set: true` in the catalog. Tagged `value-set` (`true`/`false`) from that field: no
   task reads it while the tag says false (constructs/aws/service.py; CKV_GW_DEPLOY_38).
+  `value_set: true` is the operator's word, not a fact: in a fresh account, a copied
+  environment file, after the secret was re-created, or when the command was forgotten, the
+  secret has no version, and ECS fails every task reading it. So each such secret gets a
+  check (`value_checks`): a `data "aws_secretsmanager_secret_versions"` whose postcondition
+  wants a version labelled AWSCURRENT, and every task definition reading the secret depends
+  on it (CKV_GW_DEPLOY_103). The data source calls ListSecretVersionIds, which returns
+  version IDs and staging labels, never the value ("ListSecretVersionIds",
+  https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecretVersionIds.html;
+  hashicorp/terraform-provider-aws internal/service/secretsmanager/secret_versions_data_source.go,
+  docs https://registry.terraform.io/providers/hashicorp/aws/6.25.0/docs/data-sources/secretsmanager_secret_versions),
+  so no value enters the plan or state. Terraform checks a data source's postcondition
+  right after reading it ("Custom Conditions",
+  https://developer.hashicorp.com/terraform/language/expressions/custom-conditions#postconditions,
+  Terraform 1.2+, below the stack's 1.11.1 floor): when the secret exists unchanged the
+  read, and so the failure, happens in the plan; when the same apply creates or changes the
+  secret (a fresh account; the flip of its `value-set` tag) Terraform defers the read to the
+  apply (a reference to a managed resource with pending changes is an implied `depends_on`,
+  hashicorp/terraform#27171, PR #27267), where it fails before the task definition that
+  depends on it is created or replaced, so the running revision stays.
 - The function reserves no concurrency by default: a new account's Lambda quota can be as
   low as 10, and Lambda refuses a reservation that leaves fewer than 10 unreserved
   ("Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
@@ -48,7 +67,14 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from cdktf import AssetType, Fn, ITerraformDependable, TerraformAsset
+from cdktf import (
+    AssetType,
+    Fn,
+    ITerraformDependable,
+    Postcondition,
+    TerraformAsset,
+    TerraformResourceLifecycle,
+)
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
@@ -58,6 +84,9 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.data_aws_secretsmanager_secret_versions import (
+    DataAwsSecretsmanagerSecretVersions,
+)
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_function import (
@@ -115,6 +144,25 @@ DERIVED_DESCRIPTIONS = {
 }
 # Deleted secrets stay recoverable this long; the maximum Secrets Manager allows.
 RECOVERY_WINDOW_DAYS = 30
+# The staging label ECS reads when `valueFrom` names the whole secret ("Pass Secrets Manager
+# secrets through Amazon ECS environment variables",
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html).
+CURRENT_STAGE = "AWSCURRENT"
+# Some listed version carries it. A secret without versions lists none (a null or empty
+# `versions`; a splat over null is empty), so the condition is false, never an error.
+HAS_CURRENT_VERSION = f'${{contains(flatten(self.versions[*].version_stages), "{CURRENT_STAGE}")}}'
+
+
+def value_missing_message(config: EnvironmentConfig, name: str) -> str:
+    """What the plan (or apply) says when an external secret marked set has no value."""
+    secret = secret_name(config, name)
+    return (
+        f"The catalog entry {name} (kind external) says value_set: true, but the secret "
+        f"{secret} has no version labelled {CURRENT_STAGE}, so ECS could not start a task "
+        f"reading it. Set its value first (aws secretsmanager put-secret-value --region "
+        f"{config.aws.region} --secret-id {secret} --secret-string file://<file>; README, "
+        "External secrets: setting their values), or set value_set: false on the entry."
+    )
 
 
 def function_package(source: Path, name: str) -> tuple[str, str]:
@@ -166,7 +214,9 @@ class Secrets(Construct):
     components the stack creates, external ones created empty.
 
     Attributes: `arns` (variable -> ARN, for the task definitions and roles), `references`
-    (variable -> `valueFrom`), `variables` (catalog name -> its variables),
+    (variable -> `valueFrom`), `variables` (catalog name -> its variables), `value_checks`
+    (catalog name -> the check that an external secret marked `value_set: true` has an
+    AWSCURRENT version, which its readers' task definitions depend on),
     `rotation_function_arn` and `ready` (what the services wait for:
     every generated and derived secret has its first value).
     """
@@ -206,6 +256,7 @@ class Secrets(Construct):
         self.references: dict[str, str] = {}
         self.variables: dict[str, tuple[str, ...]] = {}
         self.ready: list[ITerraformDependable] = []
+        self.value_checks: dict[str, DataAwsSecretsmanagerSecretVersions] = {}
         generated: dict[str, SecretsmanagerSecret] = {}
         for name, entry in config.secrets.catalog.items():
             kind = {SECRET_KIND_TAG: entry.kind}
@@ -278,6 +329,21 @@ class Secrets(Construct):
                     owner=waivers.OWNER,
                     expires=waivers.EXPIRES,
                 )
+                if entry.value_set:
+                    # Metadata only: version IDs and labels, never the value (module doc).
+                    self.value_checks[name] = DataAwsSecretsmanagerSecretVersions(
+                        self,
+                        f"{_construct_id(name)}-has-value",
+                        secret_id=created.id,
+                        lifecycle=TerraformResourceLifecycle(
+                            postcondition=[
+                                Postcondition(
+                                    condition=HAS_CURRENT_VERSION,
+                                    error_message=value_missing_message(config, name),
+                                )
+                            ]
+                        ),
+                    )
                 self.arns[name] = self.references[name] = created.arn
             self.variables[name] = secret_variables(name, entry)
         self.references = {**self.arns, **self.references}

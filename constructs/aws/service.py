@@ -17,10 +17,12 @@ busybox image whose httpd serves the service's health path on its port (from a f
 to the writable /tmp volume), so the ALB and the uptime check see a healthy service on day
 one. No container, placeholder or release, reads an external secret before its catalog entry
 says `value_set: true`: it is empty until the operator sets it (README; CKV_GW_DEPLOY_38),
-and ECS fails a task whose secret has no value. A release pushes `<repository>:<image.tag>`,
-then sets the tag and `aws.release_image: true` in the environment file and applies:
-Terraform stays the only writer of the task definition, so the pipeline and Terraform never
-fight over it.
+and ECS fails a task whose secret has no value; and since the entry's word is not proof, the
+task definition reading it waits for a check that the secret has an AWSCURRENT version, which
+fails the plan, or the apply before the revision, when it has none (CKV_GW_DEPLOY_103). A
+release pushes `<repository>:<image.tag>`, then sets the tag and `aws.release_image: true`
+in the environment file and applies: Terraform stays the only writer of the task definition,
+so the pipeline and Terraform never fight over it.
 
 Liveness (EDGE-4) needs nothing from the app's image: a described service, worker included,
 promises only to answer GET `health.path` on its `port` (synth/app.py), and distroless or slim
@@ -243,6 +245,7 @@ class Service(Construct):
         secret_arns: Mapping[str, str] | None = None,
         secret_references: Mapping[str, str] | None = None,
         unset_secrets: Sequence[str] = (),
+        value_checks: Sequence[ITerraformDependable] = (),
         wiring: Mapping[str, Mapping[str, str]] | None = None,
         bucket_arn: str | None = None,
         cache_connect_arns: Sequence[str] = (),
@@ -253,6 +256,8 @@ class Service(Construct):
         `secret_references`: variable -> `valueFrom` where it is not the whole secret;
         `unset_secrets`: variables of external secrets without a value yet (their catalog
         entry says `value_set: false`), which no container reads (DEPLOY-6);
+        `value_checks`: the checks that the external secrets this service reads have a value
+        (constructs/aws/secrets.py, `value_checks`), which its task definition waits for;
         `wiring`: component -> the platform variables it gives (synth/aws_app.py, WIRING),
         of which the service gets those of the components it uses."""
         super().__init__(scope, id_)
@@ -578,8 +583,11 @@ class Service(Construct):
             task_role_arn=task_role.arn,
             volume=volumes,
             container_definitions=json.dumps([container, probe, *containers], indent=2),
-            # Tasks start as soon as the service exists: the roles' policies come first.
-            depends_on=[execution_policy],
+            # Tasks start as soon as the service exists: the roles' policies come first. An
+            # external secret marked set must have an AWSCURRENT version before the first
+            # revision that reads it exists: its check fails the plan (or the apply, before
+            # this) when the operator has not set it (CKV_GW_DEPLOY_103).
+            depends_on=[execution_policy, *value_checks],
         )
 
         target_group = edge.target_groups.get(service.name)

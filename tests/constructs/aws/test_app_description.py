@@ -109,6 +109,45 @@ def test_deploy_6_an_external_secret_is_read_only_once_its_value_is_set(
         assert (f"{stripe}.arn" in policy["policy"]) is (value_set == "true")
 
 
+def test_deploy_6_an_external_secret_marked_set_is_checked_for_a_value_before_it_is_read(
+    described: dict[str, Any], released: dict[str, Any]
+) -> None:
+    """`value_set: true` is the operator's word: a metadata-only read of the secret's versions
+    whose postcondition wants AWSCURRENT fails the plan (or the apply, before the reader's
+    task definition) when the secret has none, with the command that sets it
+    (CKV_GW_DEPLOY_103)."""
+    stripe = address(released, "aws_secretsmanager_secret", f"{PREFIX}/STRIPE_API_KEY")
+    checks = released["data"]["aws_secretsmanager_secret_versions"]
+    [(name, check)] = [(n, b) for n, b in checks.items() if b["secret_id"] == f"${{{stripe}.id}}"]
+    [condition] = check["lifecycle"]["postcondition"]
+    assert condition["condition"] == (
+        '${contains(flatten(self.versions[*].version_stages), "AWSCURRENT")}'
+    )
+    message = condition["error_message"]
+    for words in (
+        "STRIPE_API_KEY",
+        "value_set: true",
+        "aws secretsmanager put-secret-value --region eu-west-1 --secret-id "
+        f"{PREFIX}/STRIPE_API_KEY",
+        "External secrets: setting their values",
+        "or set value_set: false",
+    ):
+        assert words in message
+    assert "${" not in message and message[0].isupper() and message.endswith(".")
+    # Never the value: no data source that returns one.
+    assert "aws_secretsmanager_secret_version" not in released["data"]
+    # The API reads it and its task definition waits for the check; the others do not read it.
+    waits = {
+        family: f"data.aws_secretsmanager_secret_versions.{name}" in task.get("depends_on", [])
+        for task in resources(released, "aws_ecs_task_definition").values()
+        if (family := task["family"]).startswith(f"{PREFIX}-")
+        and family[len(PREFIX) + 1 :] in ("web", "api", "worker")
+    }
+    assert waits == {f"{PREFIX}-web": False, f"{PREFIX}-api": True, f"{PREFIX}-worker": False}
+    # Not marked set: nobody reads it, and nothing checks it.
+    assert "aws_secretsmanager_secret_versions" not in described.get("data", {})
+
+
 def test_app_7_three_services_each_once_with_its_own_names(described: dict[str, Any]) -> None:
     names = sorted(b["name"] for b in resources(described, "aws_ecs_service").values())
     assert names == [f"{PREFIX}-api", f"{PREFIX}-web", f"{PREFIX}-worker"]
@@ -289,8 +328,12 @@ def test_sec_5_a_generated_secret_rotates_with_its_bits_and_restarts_its_readers
 
 def test_sec_5_an_external_secret_is_created_empty(released: dict[str, Any]) -> None:
     stripe = address(released, "aws_secretsmanager_secret", f"{PREFIX}/STRIPE_API_KEY")
-    text = json.dumps(released)
-    assert f"{stripe}.id" not in text  # no version, no rotation names it
+    # No version, no rotation names it: only the metadata check that it has a value does.
+    without_check = {**released, "data": {
+        kind: bodies for kind, bodies in released.get("data", {}).items()
+        if kind != "aws_secretsmanager_secret_versions"
+    }}  # fmt: skip
+    assert f"{stripe}.id" not in json.dumps(without_check)
     assert not any(
         v["secret_id"].startswith(f"${{{stripe}.")
         for v in resources(released, "aws_secretsmanager_secret_version").values()
