@@ -36,6 +36,12 @@ _RUN = _row("run.googleapis.com", "roles/run.admin")
 _MONITORING = _row("monitoring.googleapis.com", "roles/monitoring.admin")
 _LOGGING = _row("logging.googleapis.com", "roles/logging.admin")
 _DNS = _row("dns.googleapis.com", "roles/dns.admin")
+# EDGE-1: Certificate Manager (DNS authorizations, certificates, the certificate map and its
+# entries, and the map's use by the HTTPS proxy: certificatemanager.certmaps.use). Certificate
+# Manager Editor holds the create/use permissions of all four
+# (https://cloud.google.com/iam/docs/roles-permissions/certificatemanager,
+# https://cloud.google.com/certificate-manager/docs/permissions); Owner would add setIamPolicy.
+_CERTIFICATES = _row("certificatemanager.googleapis.com", "roles/certificatemanager.editor")
 
 # Entity type (`data.<type>` for data sources) -> what it needs. Roles are the predefined
 # roles holding the create/setIamPolicy permissions (https://cloud.google.com/iam/docs/
@@ -81,6 +87,10 @@ NEEDS: dict[str, Needs] = {
     # dns.managedZones.create and dns.dnsKeys.list).
     "google_dns_managed_zone": _DNS,
     "data.google_dns_keys": _DNS,
+    "google_certificate_manager_dns_authorization": _CERTIFICATES,
+    "google_certificate_manager_certificate": _CERTIFICATES,
+    "google_certificate_manager_certificate_map": _CERTIFICATES,
+    "google_certificate_manager_certificate_map_entry": _CERTIFICATES,
     "google_service_networking_connection": _row(
         ("servicenetworking.googleapis.com", "compute.googleapis.com"),
         "roles/servicenetworking.networksAdmin",
@@ -133,6 +143,7 @@ DEPLOYER_ROLES = frozenset(
         "roles/artifactregistry.admin",
         "roles/billing.costsManager",  # on the billing account
         "roles/browser",
+        "roles/certificatemanager.editor",
         "roles/cloudkms.admin",
         "roles/cloudscheduler.admin",
         "roles/cloudsql.admin",

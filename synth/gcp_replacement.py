@@ -40,6 +40,13 @@ REPLACING: dict[str, tuple[str, ...]] = {
     # Before Destroy", hashicorp/terraform docs/destroying.md): a fixed name would make the new
     # zone collide with the old one (409 alreadyExists) on any change of `domain`.
     "google_dns_managed_zone": ("dns_name", "visibility"),
+    # EDGE-1: Certificate Manager (google/services/certificatemanager/ in the provider). A
+    # certificate's `managed` block, `scope` and `location` replace it
+    # (resource_certificate_manager_certificate.go: ForceNew) while the certificate map entry
+    # holds it; a DNS authorization's `domain`, `type` and `location` replace it
+    # (resource_certificate_manager_dns_authorization.go) while a certificate holds it.
+    "google_certificate_manager_certificate": ("managed", "scope", "location"),
+    "google_certificate_manager_dns_authorization": ("domain", "type", "location"),
 }
 SUFFIX_LENGTH = 8
 

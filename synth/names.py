@@ -200,6 +200,21 @@ GCP_RULES: tuple[NameRule, ...] = (
     NameRule("google_project_iam_custom_role", "role_id", 64, r"[a-zA-Z0-9_.]+",
              "https://cloud.google.com/iam/docs/reference/rest/v1/projects.roles/create",
              min_length=3),
+    # EDGE-1, Certificate Manager: "The name must be 1-64 characters long, and match the
+    # regular expression [a-zA-Z][a-zA-Z0-9_-]*" (the provider's pages for both types).
+    NameRule("google_certificate_manager_certificate", "name", 64, r"[a-zA-Z][a-zA-Z0-9_-]*",
+             "https://registry.terraform.io/providers/hashicorp/google/6.50.0/docs/resources/certificate_manager_certificate#name"),
+    NameRule("google_certificate_manager_dns_authorization", "name", 64,
+             r"[a-zA-Z][a-zA-Z0-9_-]*",
+             "https://registry.terraform.io/providers/hashicorp/google/6.50.0/docs/resources/certificate_manager_dns_authorization#name"),
+    # Maps and map entries are IDs of the same API, whose pages state no rule of their own
+    # (https://cloud.google.com/certificate-manager/docs/reference/rest/v1/projects.locations.certificateMaps);
+    # they are held to the certificates' rule.
+    NameRule("google_certificate_manager_certificate_map", "name", 64, r"[a-zA-Z][a-zA-Z0-9_-]*",
+             "https://cloud.google.com/certificate-manager/docs/reference/rest/v1/projects.locations.certificateMaps/create"),
+    NameRule("google_certificate_manager_certificate_map_entry", "name", 64,
+             r"[a-zA-Z][a-zA-Z0-9_-]*",
+             "https://cloud.google.com/certificate-manager/docs/reference/rest/v1/projects.locations.certificateMaps.certificateMapEntries/create"),
 )  # fmt: skip
 
 _AZURE_NAMING = (

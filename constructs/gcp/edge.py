@@ -1,7 +1,8 @@
 """Global external Application Load Balancer in front of Cloud Run, with Cloud Armor and TLS ≥ 1.2.
 
 - EDGE-1: HTTPS on 443 with a Google-managed certificate for `config.domain` and a MODERN
-  SSL policy at TLS 1.2 minimum; port 80 has a URL map that only redirects to HTTPS.
+  SSL policy at TLS 1.2 minimum; port 80 has a URL map that only redirects to HTTPS. The
+  certificate is a Certificate Manager one, served through a certificate map (below).
 - EDGE-2: a Cloud Armor policy: Google's preconfigured WAF rules (SQLi, XSS, LFI, RFI, RCE,
   method enforcement, scanner detection, protocol attack, session fixation, Log4j) as the
   managed common rule set, evaluated first, then a rate-based ban of
@@ -52,35 +53,54 @@ The origin is reachable only through the load balancer: each routed Cloud Run se
 DNS-1 (`features.dns_enabled`): the stack's own public Cloud DNS zone for `domain`
 (`<prefix>`), DNSSEC on (RSASHA256 keys, NSEC3; https://cloud.google.com/dns/docs/dnssec-config),
 delegated from `gcp.dns_zone`, then the PARENT zone, by an NS record of `domain` there whose
-data are the new zone's name servers; the A records go into the new zone, and the Google-
-managed certificate for `domain` waits for both the delegation and the records (a record in
-an undelegated zone resolves for nobody, and the certificate would fail for good). The parent
+data are the new zone's name servers; the A records and the DNS authorizations' CNAMEs go
+into the new zone, and the certificate waits for both the delegation and the CNAMEs (a record
+in an undelegated zone resolves for nobody, and issuance would wait or fail). The parent
 must be a strict parent (its postcondition says so), and `gcp.ssl_certificate` is refused with
 the switch (synth/config.py, `gcp_edge_problems`). The DS record that makes DNSSEC validate
 from the parent is the `dns_ds_record` output: it is not written into the parent, which may be
 unsigned (the operator adds it where the parent is signed: README, "GCP: DNS").
 
-First apply (DEPLOY-5): a Google-managed certificate provisions only once `domain` resolves
-to the load balancer ("The provisioning process can complete only when the domain name for
-which the certificate is created points to a target pool which, itself, points at the
-certificate": the provider's google_compute_managed_ssl_certificate page), and once its status
-is PROVISIONING_FAILED_PERMANENTLY it is never retried (Compute API `sslCertificates`,
-`managed.status`). So either the stack writes that A record itself into `gcp.dns_zone`, an
-existing public Cloud DNS zone of `gcp.dns_project` (default: the environment's project; the
-data source and every record written into the zone name it: CKV_GW_DEPLOY_58), read as a data
-source whose postcondition refuses a private zone or one that does not answer for the domain,
-and the certificate waits for the record; or the proxy serves `gcp.ssl_certificate`, a
-certificate the operator already has. A config with neither is refused (synth/config.py,
-`gcp_edge_problems`).
+First apply (DEPLOY-5) and host changes (DEPLOY-2): a Compute Engine managed certificate
+provisions only once `domain` resolves to the load balancer that serves it ("The provisioning
+process can complete only when the domain name for which the certificate is created points
+to a target pool which, itself, points at the certificate": the provider's
+google_compute_managed_ssl_certificate page), so each host change (which replaces it) served
+a PROVISIONING certificate for up to an hour. The stack uses Certificate Manager instead: one
+DNS authorization per name, whose CNAME the stack writes, lets Google issue the certificate
+"in advance, before the target proxy is ready to serve network traffic"
+(https://cloud.google.com/certificate-manager/docs/domain-authorization); a `gcloud` step
+waits until it is ACTIVE; only then does the certificate map's PRIMARY entry (and, on the
+first apply, the HTTPS proxy) use it; the old certificate is deleted after. The records go
+into `gcp.dns_zone`, an existing public Cloud DNS zone of `gcp.dns_project` (default: the
+environment's project; the data source and every record written into the zone name it:
+CKV_GW_DEPLOY_58), read as a data source whose postcondition refuses a private zone or one
+that does not answer for the domain; the zone also gets each name's A record to the load
+balancer. Or the proxy serves `gcp.ssl_certificate`, a certificate the operator already has.
+A config with neither is refused (synth/config.py, `gcp_edge_problems`).
 
 Satisfies: EDGE-1, EDGE-2, EDGE-3, EDGE-4, APP-7, NET-3, CDN-1, DNS-1, DEPLOY-2, DEPLOY-5, DEPLOY-6
 """
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from cdktf import Fn, Postcondition, TerraformResourceLifecycle, Token
+from cdktf_cdktf_provider_google.certificate_manager_certificate import (
+    CertificateManagerCertificate,
+    CertificateManagerCertificateManaged,
+)
+from cdktf_cdktf_provider_google.certificate_manager_certificate_map import (
+    CertificateManagerCertificateMap,
+)
+from cdktf_cdktf_provider_google.certificate_manager_certificate_map_entry import (
+    CertificateManagerCertificateMapEntry,
+)
+from cdktf_cdktf_provider_google.certificate_manager_dns_authorization import (
+    CertificateManagerDnsAuthorization,
+)
 from cdktf_cdktf_provider_google.compute_backend_service import (
     ComputeBackendService,
     ComputeBackendServiceBackend,
@@ -93,10 +113,6 @@ from cdktf_cdktf_provider_google.compute_backend_service import (
 from cdktf_cdktf_provider_google.compute_global_address import ComputeGlobalAddress
 from cdktf_cdktf_provider_google.compute_global_forwarding_rule import (
     ComputeGlobalForwardingRule,
-)
-from cdktf_cdktf_provider_google.compute_managed_ssl_certificate import (
-    ComputeManagedSslCertificate,
-    ComputeManagedSslCertificateManaged,
 )
 from cdktf_cdktf_provider_google.compute_region_network_endpoint_group import (
     ComputeRegionNetworkEndpointGroup,
@@ -135,6 +151,7 @@ from cdktf_cdktf_provider_google.dns_record_set import DnsRecordSet
 from constructs import Construct
 from constructs.gcp import waivers
 from constructs.gcp.service import Service
+from constructs.gcp.steps import GcloudStep
 
 from synth.app import service_suffix
 from synth.config import EnvironmentConfig
@@ -322,6 +339,44 @@ def _all_ips() -> ComputeSecurityPolicyRuleMatch:
     )
 
 
+def await_active(project: str, certificate: str) -> str:
+    """The shell that polls `certificate`'s `managed.state` every 30 s until ACTIVE, fails on
+    FAILED with the provisioning issue and each domain's authorization attempt, and gives up
+    after 60 minutes (ManagedCertificate.State PROVISIONING, FAILED, ACTIVE:
+    https://cloud.google.com/certificate-manager/docs/reference/rest/v1/projects.locations.certificates)."""
+    describe = shlex.join(
+        [
+            "gcloud",
+            "certificate-manager",
+            "certificates",
+            "describe",
+            certificate,
+            "--location=global",
+            f"--project={project}",
+        ]
+    )
+    issue = (
+        "--format=value(managed.provisioningIssue.reason,managed.provisioningIssue.details,"
+        "managed.authorizationAttemptInfo)"
+    )
+    return (
+        "deadline=$(($(date +%s) + 3600)); "
+        "while :; do "
+        f"state=$({describe} '--format=value(managed.state)'); "
+        'case "$state" in '
+        "ACTIVE) exit 0;; "
+        f"FAILED) echo \"certificate {certificate} FAILED:\" >&2; {describe} '{issue}' >&2; "
+        "exit 1;; "
+        "esac; "
+        'if [ "$(date +%s)" -ge "$deadline" ]; then '
+        f'echo "certificate {certificate} is $state after 60 minutes: check its DNS '
+        f"authorization CNAMEs (gcloud certificate-manager certificates describe {certificate} "
+        '--location=global), then apply again" >&2; exit 1; fi; '
+        "sleep 30; "
+        "done"
+    )
+
+
 class Edge(Construct):
     """Load balancer `<prefix>-*`; `ip_address`, `url_map_name` for DNS and monitoring."""
 
@@ -480,8 +535,8 @@ class Edge(Construct):
             "https-proxy",
             name=f"{prefix}-https",
             url_map=https_map.id,
-            ssl_certificates=[self._certificate(config, address)],
             ssl_policy=ssl_policy.id,
+            **self._certificate(config, address),
         )
         # EDGE-1: port 80 only redirects to HTTPS.
         redirect_map = ComputeUrlMap(
@@ -522,10 +577,14 @@ class Edge(Construct):
         )
         return neg.id
 
-    def _certificate(self, config: EnvironmentConfig, address: ComputeGlobalAddress) -> str:
-        """The certificate the HTTPS proxy serves (DEPLOY-5: never one that cannot provision)."""
-        records: list[DnsRecordSet] = []
+    def _certificate(
+        self, config: EnvironmentConfig, address: ComputeGlobalAddress
+    ) -> dict[str, Any]:
+        """The HTTPS proxy's certificate arguments (DEPLOY-5: never a certificate that is not
+        issued yet), and the A records of every name it covers."""
         own_zone = config.features.dns_enabled
+        zone_name = ""
+        delegation: list[DnsRecordSet] = []
         if config.gcp.dns_zone is not None:
             # A private zone, or one for another domain, would accept the record and still
             # leave the domain unresolvable from the internet. With DNS-1 the zone is the
@@ -563,51 +622,185 @@ class Edge(Construct):
                 ),
             )
             zone_name = zone.name
-            delegation: list[DnsRecordSet] = []
             if own_zone:
                 zone_name, delegation = self._own_zone(config, zone)
-            # Every name the certificate covers resolves here, or it never provisions.
-            records = [
-                *delegation,
-                *(
-                    DnsRecordSet(
-                        self,
-                        "record" if host == config.domain else f"record-{host.replace('.', '-')}",
-                        managed_zone=zone_name,
-                        # Into the parent zone's project, or with DNS-1 the stack's own zone.
-                        project=None if own_zone else config.gcp.zone_project,
-                        name=f"{host}.",
-                        type="A",
-                        ttl=300,
-                        rrdatas=[address.address],
-                    )
-                    for host in route_hosts(config)
-                ),
-            ]
+            # Every name the certificate covers resolves to the load balancer here.
+            for host in route_hosts(config):
+                DnsRecordSet(
+                    self,
+                    "record" if host == config.domain else f"record-{host.replace('.', '-')}",
+                    managed_zone=zone_name,
+                    # Into the parent zone's project, or with DNS-1 the stack's own zone.
+                    project=None if own_zone else config.gcp.zone_project,
+                    name=f"{host}.",
+                    type="A",
+                    ttl=300,
+                    rrdatas=[address.address],
+                )
         if config.gcp.ssl_certificate is not None:
             # An operator's self-managed certificate, referred to by its self link.
             project, name = config.gcp.project, config.gcp.ssl_certificate
-            return f"projects/{project}/global/sslCertificates/{name}"
-        # DEPLOY-2: a managed certificate cannot be updated; a new host or domain replaces it
-        # while the HTTPS proxy holds it, so its name carries a hash of its domains and the
-        # new one is created (and the proxy moved to it) before the old one is deleted
-        # (synth/gcp_replacement.py; hashicorp/terraform-provider-google#6147, #15966).
+            return {"ssl_certificates": [f"projects/{project}/global/sslCertificates/{name}"]}
+        # `gcp_edge_problems` refuses a config with neither a zone nor a certificate.
+        assert config.gcp.dns_zone is not None
+        return self._certificate_map(config, zone_name, own_zone, delegation)
+
+    def _certificate_map(
+        self,
+        config: EnvironmentConfig,
+        zone_name: str,
+        own_zone: bool,
+        delegation: list[DnsRecordSet],
+    ) -> dict[str, Any]:
+        """EDGE-1, DEPLOY-2, DEPLOY-5: a Certificate Manager certificate, DNS-authorized, that is
+        ACTIVE before the HTTPS proxy serves it (the module docstring says why); the proxy's
+        arguments that serve it."""
+        prefix = config.prefix
         domains = route_hosts(config)
-        certificate = ComputeManagedSslCertificate(
+        authorizations: list[str] = []
+        challenges: list[DnsRecordSet] = []
+        for host in domains:
+            suffix = "" if host == config.domain else f"-{host.replace('.', '-')}"
+            # One authorization per name: it covers "a single domain and its wildcard"
+            # (the provider's google_certificate_manager_dns_authorization page, `domain`).
+            # Global: FIXED_RECORD, a CNAME `_acme-challenge.<host>.` whose data Google gives
+            # (https://cloud.google.com/certificate-manager/docs/dns-authorizations).
+            authorization = CertificateManagerDnsAuthorization(
+                self,
+                f"dns-authorization{suffix}",
+                name=_replaceable_name(
+                    f"{prefix}-dnsauth",
+                    "google_certificate_manager_dns_authorization",
+                    {"domain": host},
+                ),
+                domain=host,
+                description=f"{prefix}: lets Certificate Manager issue the certificate for {host}",
+                lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+            )
+            challenge = authorization.dns_resource_record.get(0)
+            challenges.append(
+                DnsRecordSet(
+                    self,
+                    f"dns-authorization-record{suffix}",
+                    # The zone the A records are written in (a name of `domain` or below).
+                    managed_zone=zone_name,
+                    project=None if own_zone else config.gcp.zone_project,
+                    name=challenge.name,
+                    type="CNAME",
+                    ttl=300,
+                    rrdatas=[challenge.data],
+                )
+            )
+            # The reference as the synthesized JSON writes it, so the certificate's name hashes
+            # what CKV_GW_DEPLOY_59 reads (a cdktf token would hash differently).
+            authorizations.append(
+                "${google_certificate_manager_dns_authorization."
+                f"{authorization.friendly_unique_id}.id}}"
+            )
+        managed = {"domains": domains, "dns_authorizations": authorizations}
+        # DEPLOY-2: `managed` replaces the certificate (synth/gcp_replacement.py) while the map
+        # entry holds it: a hashed name, and the new one is created, awaited and put in the
+        # entry before the old one is deleted.
+        certificate = CertificateManagerCertificate(
             self,
-            "certificate",
+            "managed-certificate",
             name=_replaceable_name(
-                f"{config.prefix}-cert",
-                "google_compute_managed_ssl_certificate",
-                {"managed": {"domains": domains}},
+                f"{prefix}-cert", "google_certificate_manager_certificate", {"managed": managed}
             ),
-            managed=ComputeManagedSslCertificateManaged(domains=domains),
+            description=f"{prefix}: the load balancer's certificate (EDGE-1)",
+            managed=CertificateManagerCertificateManaged(**managed),
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
-            # Provisioning starts at creation; the records it validates against (and, with
+            # Authorization is checked once the certificate exists; its CNAMEs (and, with
             # DNS-1, the delegation that makes them resolve) exist by then.
-            depends_on=records or None,
+            depends_on=[*delegation, *challenges],
         )
-        return certificate.id
+        # DEPLOY-5: issuance takes minutes to an hour; the entry (and so the proxy) moves to
+        # the certificate only once it is ACTIVE, and the step runs again for each new one.
+        active = GcloudStep(
+            self,
+            "certificate-active",
+            project=config.gcp.project,
+            does="wait until the Certificate Manager certificate is ACTIVE (at most 60 minutes)",
+            args=[
+                "certificate-manager",
+                "certificates",
+                "describe",
+                certificate.name,
+                "--location=global",
+                "--format=value(managed.state)",
+            ],
+            apis=("certificatemanager.googleapis.com",),
+            role="roles/certificatemanager.editor",
+            triggers={"certificate": certificate.id},
+            depends_on=[certificate],
+            script=await_active(config.gcp.project, certificate.name),
+        )
+        certificate_map = CertificateManagerCertificateMap(
+            self,
+            "certificate-map",
+            name=f"{prefix}-certificates",
+            description=f"{prefix}: the certificates the HTTPS proxy serves (EDGE-1)",
+        )
+        # PRIMARY: served for every SNI name no hostname entry matches, and without SNI
+        # (https://cloud.google.com/certificate-manager/docs/maps); the certificate names every
+        # route host. `certificates` updates in place (not ForceNew in the provider's
+        # resource_certificate_manager_certificate_map_entry.go), so a new certificate never
+        # leaves the map without an entry.
+        entry = CertificateManagerCertificateMapEntry(
+            self,
+            "certificate-map-entry",
+            name=f"{prefix}-primary",
+            description=f"{prefix}: {', '.join(domains)}",
+            map=certificate_map.name,
+            matcher="PRIMARY",
+            certificates=[certificate.id],
+            depends_on=[active],
+        )
+        # An environment created before this version has its proxy serve the Compute Engine
+        # certificate `edge/certificate`. The provider sets `ssl_certificates`
+        # (setSslCertificates) before `certificate_map` (setCertificateMap), so dropping one
+        # while adding the other first asks for a proxy with neither, which the API refuses
+        # ("Certificate Map or at least 1 SSL certificate must be specified for setting SSL
+        # certificates in TargetHttpsProxy": GoogleCloudPlatform/k8s-config-connector#4602;
+        # hashicorp/terraform-provider-google#12513, where attaching the map first is the
+        # maintainers' answer). So this step attaches the map to a proxy that already exists
+        # first: with both, the proxy "uses the certificates referenced in the certificate map
+        # and ignores the directly attached certificates" (https://cloud.google.com/
+        # certificate-manager/docs/maps, "Attach a certificate map to a proxy"), so HTTPS moves
+        # to the ACTIVE certificate with no gap; the proxy's own update then drops the old
+        # certificate, and Terraform deletes it once nothing holds it. Where the proxy does
+        # not exist yet (a first apply) the step does nothing and the proxy is created with
+        # the map. It runs again only if the map or the proxy is renamed.
+        proxy = f"{prefix}-https"
+        listed = shlex.join(
+            [
+                "gcloud", "compute", "target-https-proxies", "list",
+                f"--filter=name={proxy}", "--format=value(name)",
+                f"--project={config.gcp.project}",
+            ]
+        )  # fmt: skip
+        update = [
+            "compute", "target-https-proxies", "update", proxy, "--global",
+            f"--certificate-map={certificate_map.name}",
+        ]  # fmt: skip
+        attach = GcloudStep(
+            self,
+            "certificate-map-attached",
+            project=config.gcp.project,
+            does="attach the certificate map to an existing HTTPS proxy before Terraform "
+            "drops its Compute Engine certificate",
+            args=update,
+            apis=("compute.googleapis.com", "certificatemanager.googleapis.com"),
+            role="roles/compute.admin",
+            triggers={"map": certificate_map.id, "proxy": proxy},
+            depends_on=[entry],
+            script=f'if [ -n "$({listed})" ]; then '
+            f"{GcloudStep.command(config.gcp.project, update, None)}; fi",
+        )
+        return {
+            "certificate_map": f"//certificatemanager.googleapis.com/{certificate_map.id}",
+            "depends_on": [entry, attach],
+        }
 
     def _own_zone(
         self, config: EnvironmentConfig, parent: DataGoogleDnsManagedZone

@@ -21,7 +21,12 @@ google's, would roughly double the GCP synth time (issue 13), for two resources.
 - waiting until Cloud Monitoring knows a new log-based metric: alert policies on it are
   refused with 404 until it has propagated (terraform-provider-google#11102); the step
   polls the metric descriptor (Monitoring API, with `gcloud auth print-access-token`), which
-  a fixed `time_sleep` would only guess at.
+  a fixed `time_sleep` would only guess at;
+- waiting until a Certificate Manager certificate is ACTIVE: Terraform finishes creating it
+  while it is PROVISIONING, and the provider offers no wait (constructs/gcp/edge.py);
+- attaching a certificate map to an existing HTTPS proxy before Terraform drops its Compute
+  Engine certificate: the provider sets the certificates first, which the API refuses on a
+  proxy left with neither (constructs/gcp/edge.py).
 
 The runner therefore needs the Google Cloud CLI with the `beta` component and `curl`,
 authenticated as the deployer (README, "GCP: before the first apply").

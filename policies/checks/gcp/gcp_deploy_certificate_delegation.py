@@ -1,6 +1,12 @@
 """Builds CKV_GW_DEPLOY_57: every Google-managed certificate waits for DNS records that
-resolve: each A record it relies on, and, where that record is in a zone this stack creates,
-the NS record that delegates that zone from a zone that already resolves (DEPLOY-2).
+resolve: each A record it relies on (a Certificate Manager certificate: each CNAME of its DNS
+authorizations), and, where that record is in a zone this stack creates, the NS record that
+delegates that zone from a zone that already resolves (DEPLOY-2).
+
+A Certificate Manager certificate with DNS authorization is checked against
+`_acme-challenge.<domain>` (https://cloud.google.com/certificate-manager/docs/
+dns-authorizations); written into a zone nobody delegates to yet, the record resolves for
+nobody and issuance waits or fails.
 
 A Google-managed certificate starts provisioning when it is created and succeeds only once each
 domain resolves publicly to the load balancer that serves it; once provisioning has failed for
@@ -18,6 +24,7 @@ starts before the delegation exists.
 import re
 from typing import Any
 
+from gcp_deploy_certificate_active import authorization_records
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, blocks, combine
 
 
@@ -73,10 +80,15 @@ class CertificateWaitsForResolvingRecords(GroundworkCheck):
     )
     requirement = "DEPLOY-2"
     severity = "HIGH"
-    resource_types = ("google_compute_managed_ssl_certificate",)
+    resource_types = (
+        "google_compute_managed_ssl_certificate",
+        "google_certificate_manager_certificate",
+    )
     needs_config = False
 
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        if self.address.startswith("google_certificate_manager_certificate."):
+            return self._authorized(body, stack)
         addresses = serving_addresses(stack, self.address)
         verdicts = []
         for managed in blocks(body, "managed"):
@@ -92,6 +104,18 @@ class CertificateWaitsForResolvingRecords(GroundworkCheck):
                 if not records:
                     continue  # CKV_GW_DEPLOY_44 fails a domain with no record
                 verdicts.append(self._waits(stack, name, records))
+        return combine(verdicts or [Verdict.passed("no record of this stack to wait for")])
+
+    def _authorized(self, body: dict[str, Any], stack: Stack) -> Verdict:
+        """A DNS-authorized certificate relies on each authorization's CNAME record."""
+        verdicts = []
+        for managed in blocks(body, "managed"):
+            for reference in managed.get("dns_authorizations") or []:
+                authorization = str(address_of(reference))
+                domain = str(stack.graph.bodies.get(authorization, {}).get("domain", ""))
+                records = authorization_records(stack, authorization)
+                if records:  # CKV_GW_DEPLOY_60 fails an authorization nobody publishes
+                    verdicts.append(self._waits(stack, domain.rstrip("."), records))
         return combine(verdicts or [Verdict.passed("no record of this stack to wait for")])
 
     def _waits(self, stack: Stack, name: str, records: list[str]) -> Verdict:

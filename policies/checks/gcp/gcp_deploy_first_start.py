@@ -24,6 +24,9 @@ Google-managed certificate's DNS record (DEPLOY-5).
   `sslCertificates`, `managed.status`). Every managed certificate's domain therefore has an
   A/AAAA record in this stack whose data is the address of a forwarding rule whose HTTPS
   proxy serves that certificate; an "operator will point DNS" output does not count.
+  A Certificate Manager certificate is issued through DNS authorization instead
+  (CKV_GW_DEPLOY_60), but its domains are what the site is reached by: they too resolve, by a
+  record of this stack, to the load balancer whose proxy serves it through its map.
 """
 
 import re
@@ -82,11 +85,24 @@ def set_by_operator(stack: Stack, secret: str) -> bool:
 
 
 def serving_addresses(stack: Stack, certificate: str) -> set[str]:
-    """The global addresses of the forwarding rules whose HTTPS proxy serves `certificate`."""
+    """The global addresses of the forwarding rules whose HTTPS proxy serves `certificate`:
+    in its `ssl_certificates`, or in an entry of its certificate map."""
+    maps = {
+        address_of(b.get("map"))
+        for b in stack.graph.of_type("google_certificate_manager_certificate_map_entry").values()
+        if any(address_of(c) == certificate for c in b.get("certificates") or [])
+    }
     proxies = {
         a
         for a, b in stack.graph.of_type("google_compute_target_https_proxy").items()
         if any(address_of(c) == certificate for c in b.get("ssl_certificates") or [])
+        or (
+            b.get("certificate_map")
+            and address_of(
+                str(b["certificate_map"]).removeprefix("//certificatemanager.googleapis.com/")
+            )
+            in maps
+        )
     }
     return {
         str(address_of(b.get("ip_address")))
@@ -117,7 +133,12 @@ def certificate_records(stack: Stack, certificate: str, body: dict[str, Any]) ->
                 verdicts.append(
                     Verdict.failed(
                         f"{name}: no record of this stack points it at the load balancer that "
-                        "serves the certificate, so it never provisions"
+                        "serves the certificate, so "
+                        + (
+                            "nobody reaches the site"
+                            if certificate.startswith("google_certificate_manager_certificate.")
+                            else "it never provisions"
+                        )
                     )
                 )
     return combine(verdicts or [Verdict.failed("the certificate names no domain")])
@@ -136,6 +157,7 @@ class FirstStartHasItsInputs(GroundworkCheck):
         "google_cloud_run_v2_job",
         "google_kms_crypto_key",
         "google_compute_managed_ssl_certificate",
+        "google_certificate_manager_certificate",
     )
     needs_config = False
 
@@ -144,7 +166,10 @@ class FirstStartHasItsInputs(GroundworkCheck):
             if body.get("skip_initial_version_creation") or body.get("import_only"):
                 return Verdict.failed("the key has no first version to encrypt with")
             return Verdict.passed("Cloud KMS creates the key's first version")
-        if self._address[0] == "google_compute_managed_ssl_certificate":
+        if self._address[0] in (
+            "google_compute_managed_ssl_certificate",
+            "google_certificate_manager_certificate",
+        ):
             return certificate_records(stack, self.address, body)
         repositories = {
             b.get("repository_id")

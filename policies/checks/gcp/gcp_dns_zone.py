@@ -9,7 +9,7 @@ Google-managed certificate for the domain is served (DNS-1).
   `name_servers`, in another zone (https://cloud.google.com/dns/docs/dns-overview#delegation);
   without it no public resolver finds the zone's records.
 - An A record of the domain in this zone, and a managed certificate for the domain that an
-  HTTPS proxy serves.
+  HTTPS proxy serves (directly, or through the entries of its Certificate Manager map).
 The zone exists only with `features.dns_enabled`, so without it DNS-1 is n/a, never pass.
 """
 
@@ -28,6 +28,26 @@ def _name(value: Any, stack: Stack) -> str:
 
 def names(managed: dict[str, Any]) -> list[Any]:
     return managed.get("domains") or []
+
+
+def served_certificates(stack: Stack) -> set[str]:
+    """The certificates an HTTPS proxy serves: its `ssl_certificates`, and the certificates of
+    the entries of its `certificate_map` (`//certificatemanager.googleapis.com/${map.id}`)."""
+    proxies = stack.graph.of_type("google_compute_target_https_proxy").values()
+    maps = {
+        address_of(
+            str(p.get("certificate_map")).removeprefix("//certificatemanager.googleapis.com/")
+        )
+        for p in proxies
+        if p.get("certificate_map")
+    }
+    entries = stack.graph.of_type("google_certificate_manager_certificate_map_entry").values()
+    return {str(address_of(c)) for p in proxies for c in p.get("ssl_certificates") or []} | {
+        str(address_of(c))
+        for e in entries
+        if address_of(e.get("map")) in maps
+        for c in e.get("certificates") or []
+    }
 
 
 class EnvironmentZone(GroundworkCheck):
@@ -79,12 +99,11 @@ class EnvironmentZone(GroundworkCheck):
             for r in records.values()
         ):
             verdicts.append(Verdict.failed(f"no A record for {domain} in this zone"))
-        served = {
-            str(address_of(c))
-            for p in stack.graph.of_type("google_compute_target_https_proxy").values()
-            for c in p.get("ssl_certificates") or []
+        served = served_certificates(stack)
+        certificates = {
+            **stack.graph.of_type("google_compute_managed_ssl_certificate"),
+            **stack.graph.of_type("google_certificate_manager_certificate"),
         }
-        certificates = stack.graph.of_type("google_compute_managed_ssl_certificate")
         if not any(
             domain in {str(d).rstrip(".") for m in blocks(c, "managed") for d in names(m)}
             and a in served

@@ -192,11 +192,20 @@ def test_a_route_host_gets_its_host_rule_certificate_name_and_record_edge_1() ->
     data = described_data()
     data["services"][1]["route"] = {"host": "api.dev.groundwork.example.com", "path_prefix": "/"}
     stack = synth(parse(data))
-    (certificate,) = of_type(stack, "google_compute_managed_ssl_certificate").values()
+    (certificate,) = of_type(stack, "google_certificate_manager_certificate").values()
     assert certificate["managed"]["domains"] == [
         "dev.groundwork.example.com",
         "api.dev.groundwork.example.com",
     ]
+    # Each name has its own DNS authorization (one covers a single domain and its wildcard).
+    authorizations = of_type(stack, "google_certificate_manager_dns_authorization")
+    assert sorted(a["domain"] for a in authorizations.values()) == [
+        "api.dev.groundwork.example.com",
+        "dev.groundwork.example.com",
+    ]
+    assert sorted(certificate["managed"]["dns_authorizations"]) == sorted(
+        f"${{google_certificate_manager_dns_authorization.{n}.id}}" for n in authorizations
+    )
     records = {
         r["name"] for r in of_type(stack, "google_dns_record_set").values() if r["type"] == "A"
     }

@@ -47,8 +47,9 @@ def test_https_with_a_tls_1_2_policy_and_http_only_redirects_edge_1(
     assert (policy["profile"], policy["min_tls_version"]) == ("MODERN", "TLS_1_2")
     [proxy] = resources_of(stack, "google_compute_target_https_proxy")
     assert "google_compute_ssl_policy" in proxy["ssl_policy"]
-    [cert] = resources_of(stack, "google_compute_managed_ssl_certificate")
+    [cert] = resources_of(stack, "google_certificate_manager_certificate")
     assert cert["managed"]["domains"] == ["dev.groundwork.example.com"]
+    assert resources_of(stack, "google_compute_managed_ssl_certificate") == []
     maps = {m["name"]: m for m in resources_of(stack, "google_compute_url_map")}
     assert maps["groundwork-dev-redirect"]["default_url_redirect"]["https_redirect"] is True
     assert "default_service" not in maps["groundwork-dev-redirect"]
@@ -82,11 +83,11 @@ def test_backend_logs_every_request_edge_3(stack: dict[str, Any]) -> None:
     assert neg["cloud_run"]["service"] == "groundwork-dev"
 
 
-def test_the_managed_certificate_waits_for_the_a_record_to_the_load_balancer_deploy_5(
+def test_the_domain_resolves_to_the_load_balancer_in_the_operators_zone_deploy_5(
     stack: dict[str, Any],
 ) -> None:
-    [record] = resources_of(stack, "google_dns_record_set")
-    assert (record["name"], record["type"]) == ("dev.groundwork.example.com.", "A")
+    [record] = [r for r in resources_of(stack, "google_dns_record_set") if r["type"] == "A"]
+    assert record["name"] == "dev.groundwork.example.com."
     [address] = record["rrdatas"]
     assert address.startswith("${google_compute_global_address.edge_address")
     assert address.endswith(".address}")
@@ -96,9 +97,90 @@ def test_the_managed_certificate_waits_for_the_a_record_to_the_load_balancer_dep
     [condition] = zone["lifecycle"]["postcondition"]
     assert 'self.visibility == "public"' in condition["condition"]
     assert '"dev.groundwork.example.com."' in condition["condition"]
-    [cert] = stack["resource"]["google_compute_managed_ssl_certificate"]
-    depends = stack["resource"]["google_compute_managed_ssl_certificate"][cert]["depends_on"]
-    assert any(d.startswith("google_dns_record_set.") for d in depends)
+
+
+def _single(stack: dict[str, Any], rtype: str) -> tuple[str, dict[str, Any]]:
+    """(`type.logical id`, body) of the one resource of `rtype`."""
+    [(name, body)] = stack["resource"][rtype].items()
+    return f"{rtype}.{name}", body
+
+
+def test_the_certificate_is_dns_authorized_awaited_active_then_mapped_then_served_deploy_2(
+    stack: dict[str, Any],
+) -> None:
+    """Certificate -> wait step -> map entry -> proxy: the proxy never serves a certificate
+    that is still PROVISIONING, on the first apply or after a host change."""
+    authorization, auth = _single(stack, "google_certificate_manager_dns_authorization")
+    assert auth["domain"] == "dev.groundwork.example.com"
+    suffix = replacement_suffix("google_certificate_manager_dns_authorization", auth)
+    assert auth["name"] == f"groundwork-dev-dnsauth-{suffix}"
+    # Its CNAME goes into the operator's zone, in the zone's project.
+    [cname] = [r for r in resources_of(stack, "google_dns_record_set") if r["type"] == "CNAME"]
+    assert cname["name"] == f"${{{authorization}.dns_resource_record[0].name}}"
+    assert cname["rrdatas"] == [f"${{{authorization}.dns_resource_record[0].data}}"]
+    assert cname["managed_zone"].startswith("${data.google_dns_managed_zone.")
+    assert cname["project"] == "groundwork-dns"
+    certificate, cert = _single(stack, "google_certificate_manager_certificate")
+    assert cert["managed"]["dns_authorizations"] == [f"${{{authorization}.id}}"]
+    assert cert["lifecycle"]["create_before_destroy"] is True
+    suffix = replacement_suffix("google_certificate_manager_certificate", cert)
+    assert cert["name"] == f"groundwork-dev-cert-{suffix}"
+    assert any(
+        d.startswith("google_dns_record_set.edge_dns-authorization-record")
+        for d in cert["depends_on"]
+    )
+    [(step, wait)] = [
+        (f"terraform_data.{n}", b)
+        for n, b in stack["resource"]["terraform_data"].items()
+        if b["input"]["gcloud"][:2] == ["certificate-manager", "certificates"]
+    ]
+    assert wait["depends_on"] == [certificate]
+    assert wait["triggers_replace"] == {"certificate": f"${{{certificate}.id}}"}
+    assert wait["input"]["gcloud"][:4] == [
+        "certificate-manager", "certificates", "describe", f"${{{certificate}.name}}"
+    ]  # fmt: skip
+    command = wait["provisioner"][0]["local-exec"]["command"]
+    assert "ACTIVE) exit 0" in command and "FAILED)" in command and "3600" in command
+    entry, map_entry = _single(stack, "google_certificate_manager_certificate_map_entry")
+    assert map_entry["depends_on"] == [step]
+    assert map_entry["certificates"] == [f"${{{certificate}.id}}"]
+    assert map_entry["matcher"] == "PRIMARY"
+    certificate_map, _ = _single(stack, "google_certificate_manager_certificate_map")
+    assert map_entry["map"] == f"${{{certificate_map}.name}}"
+    _, proxy = _single(stack, "google_compute_target_https_proxy")
+    assert (
+        proxy["certificate_map"] == f"//certificatemanager.googleapis.com/${{{certificate_map}.id}}"
+    )
+    assert entry in proxy["depends_on"]
+    assert "ssl_certificates" not in proxy
+
+
+def test_an_existing_proxy_gets_the_map_before_it_drops_its_certificate_deploy_2(
+    stack: dict[str, Any],
+) -> None:
+    """The provider sets ssl_certificates before certificate_map, and the API refuses a proxy
+    with neither: a step attaches the map to a proxy that exists already (the map wins over
+    its old certificate), and the proxy's own update waits for that step."""
+    steps = {
+        tuple(b["input"]["gcloud"][:3]): (f"terraform_data.{n}", b)
+        for n, b in stack["resource"]["terraform_data"].items()
+    }
+    step, attach = steps[("compute", "target-https-proxies", "update")]
+    certificate_map, _ = _single(stack, "google_certificate_manager_certificate_map")
+    entry, _ = _single(stack, "google_certificate_manager_certificate_map_entry")
+    assert attach["input"]["gcloud"][3:] == [
+        "groundwork-dev-https", "--global", f"--certificate-map=${{{certificate_map}.name}}"
+    ]  # fmt: skip
+    assert attach["depends_on"] == [entry]
+    command = attach["provisioner"][0]["local-exec"]["command"]
+    # Only where the proxy exists: a first apply creates it with the map.
+    assert command.startswith(
+        'if [ -n "$(gcloud compute target-https-proxies list --filter=name=groundwork-dev-https'
+    )
+    assert "gcloud compute target-https-proxies update groundwork-dev-https --global" in command
+    _, proxy = _single(stack, "google_compute_target_https_proxy")
+    assert step in proxy["depends_on"]
+    assert "lifecycle" not in proxy and "removed" not in stack
 
 
 def test_an_existing_certificate_replaces_the_managed_one_deploy_5() -> None:
@@ -111,9 +193,12 @@ def test_an_existing_certificate_replaces_the_managed_one_deploy_5() -> None:
     Edge(stack, "edge", config=config, services=[FakeService("groundwork-dev", config.services[0])])  # type: ignore[list-item]
     synthesized = json.loads(CdktfTesting.synth(stack))
     assert resources_of(synthesized, "google_compute_managed_ssl_certificate") == []
+    assert resources_of(synthesized, "google_certificate_manager_certificate") == []
     assert resources_of(synthesized, "google_dns_record_set") == []
     [proxy] = resources_of(synthesized, "google_compute_target_https_proxy")
     assert proxy["ssl_certificates"] == ["projects/groundwork-dev/global/sslCertificates/app"]
+    assert "certificate_map" not in proxy
+    assert "terraform_data" not in synthesized["resource"]
 
 
 def edge_with(**features: bool) -> dict[str, Any]:
@@ -208,14 +293,19 @@ def test_dns_switch_creates_a_signed_zone_delegated_from_the_parent_dns_1(
     assert delegation["managed_zone"].startswith("${data.google_dns_managed_zone.edge_zone_")
     assert delegation["rrdatas"].endswith(".name_servers}")
     assert "google_dns_managed_zone.edge_own-zone_" in delegation["name"]
-    # The A record is in the new zone, and the certificate waits for it and the delegation.
-    record = records["A"]
-    assert record["managed_zone"].startswith("${google_dns_managed_zone.edge_own-zone_")
-    assert record["name"] == "dev.groundwork.example.com."
-    [certificate] = resources_of(on, "google_compute_managed_ssl_certificate")
+    # The A record and the authorization's CNAME are in the new zone, and the certificate
+    # waits for the CNAME and the delegation that makes it resolve.
+    for kind in ("A", "CNAME"):
+        assert records[kind]["managed_zone"].startswith("${google_dns_managed_zone.edge_own-zone_")
+        assert "project" not in records[kind]
+    assert records["A"]["name"] == "dev.groundwork.example.com."
+    [certificate] = resources_of(on, "google_certificate_manager_certificate")
     assert certificate["managed"]["domains"] == ["dev.groundwork.example.com"]
     waits = {d.rsplit("_", 1)[0] for d in certificate["depends_on"]}
-    assert {"google_dns_record_set.edge_delegation", "google_dns_record_set.edge_record"} <= waits
+    assert waits == {
+        "google_dns_record_set.edge_delegation",
+        "google_dns_record_set.edge_dns-authorization-record",
+    }
     # The parent must be a strict parent: the postcondition no longer accepts the domain's zone.
     [parent] = on["data"]["google_dns_managed_zone"].values()
     condition = parent["lifecycle"]["postcondition"][0]["condition"]
@@ -247,8 +337,9 @@ def test_the_parent_zone_is_read_and_written_in_gcp_dns_project_deploy_5(
     off = edge_in(dns_project)
     [zone] = off["data"]["google_dns_managed_zone"].values()
     assert zone["project"] == zone_project
-    [record] = resources_of(off, "google_dns_record_set")
-    assert (record["type"], record["project"]) == ("A", zone_project)
+    records = {r["type"]: r for r in resources_of(off, "google_dns_record_set")}
+    assert set(records) == {"A", "CNAME"}  # the domain, its DNS authorization
+    assert {r["project"] for r in records.values()} == {zone_project}
     # With DNS-1 the delegation goes there; the A record goes into the stack's own zone, in the
     # environment's project (the provider's: no project on it).
     on = edge_in(dns_project, dns_enabled=True)
@@ -267,15 +358,21 @@ def test_held_immutable_resources_are_replaced_before_deleted_deploy_2(
     replace are deleted, under a name that changes with what replaces them."""
     from synth.gcp_replacement import replacement_suffix
 
-    [certificate] = resources_of(stack, "google_compute_managed_ssl_certificate")
+    [certificate] = resources_of(stack, "google_certificate_manager_certificate")
     assert certificate["lifecycle"]["create_before_destroy"] is True
-    assert certificate["managed"] == {"domains": ["dev.groundwork.example.com"]}
-    suffix = replacement_suffix("google_compute_managed_ssl_certificate", certificate)
+    assert certificate["managed"]["domains"] == ["dev.groundwork.example.com"]
+    suffix = replacement_suffix("google_certificate_manager_certificate", certificate)
     assert certificate["name"] == f"groundwork-dev-cert-{suffix}"
     # Another host gives another name: the new certificate can exist beside the old one.
+    managed = certificate["managed"]
     other = replacement_suffix(
-        "google_compute_managed_ssl_certificate",
-        {"managed": {"domains": ["dev.groundwork.example.com", "api.dev.groundwork.example.com"]}},
+        "google_certificate_manager_certificate",
+        {
+            "managed": {
+                **managed,
+                "domains": [*managed["domains"], "api.dev.groundwork.example.com"],
+            }
+        },
     )
     assert other != suffix and len(other) == 8
     [waf] = resources_of(stack, "google_compute_security_policy")
