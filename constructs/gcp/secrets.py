@@ -41,6 +41,7 @@ Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-5
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 from urllib.parse import quote
 
@@ -57,6 +58,7 @@ from constructs import Construct
 from constructs.gcp import waivers
 from constructs.gcp.database import Database, iam_user
 from constructs.gcp.keys import Keys
+from constructs.gcp.steps import GcloudStep
 
 from synth.app import (
     DEFAULT_SERVICE_NAME,
@@ -132,6 +134,9 @@ class Secrets(Construct):
         self.versions: dict[str, SecretManagerSecretVersion] = {}
         # `rotated[X]` = (X, X_PREVIOUS, X_NEXT): the three env names of one generated secret.
         self.rotated: dict[str, tuple[str, str, str]] = {}
+        # `value_checks[X]`: the step that fails the apply unless external secret X, labelled
+        # set, has an ENABLED latest version; every reader of X depends on it (DEPLOY-5).
+        self.value_checks: dict[str, GcloudStep] = {}
         catalog = config.secrets.catalog
         for name, entry in catalog.items():
             if isinstance(entry, GeneratedSecret):
@@ -203,6 +208,60 @@ class Secrets(Construct):
             "no service reads it before its entry says value_set: true (CKV_GW_DEPLOY_44).",
             owner=waivers.OWNER,
             expires=waivers.EXPIRES,
+        )
+        if entry.value_set and any(name in s.secrets for s in self._config.services):
+            self.value_checks[name] = self._value_check(name, secret)
+
+    def _value_check(self, name: str, secret: SecretManagerSecret) -> GcloudStep:
+        """DEPLOY-5: the apply stops before any reader of `name` is created or updated unless
+        the secret's latest version exists and is ENABLED.
+
+        `value_set: true` is the operator's word, not a fact: in a fresh project, after the
+        secret is re-created, or in a copied environment file the secret has no version, and
+        a revision reading `latest` of it fails ("versions/latest was not found",
+        terraform-provider-google#10846), leaving the service tainted and its NEG, backend,
+        URL map and alerts uncreated (and the failed template in state, #22565). The step
+        reads only the version's metadata (`gcloud secrets versions describe`, state
+        ENABLED / DISABLED / DESTROYED: https://cloud.google.com/secret-manager/docs/
+        reference/rest/v1/projects.secrets.versions#State), never its payload: the data
+        source `google_secret_manager_secret_version` would read the value into the state
+        (6.50 has no `fetch_secret_data = false` on the regional one, and the global one
+        always fetches it). The secret is a global resource with one user-managed replica,
+        so no `--location` (that flag addresses regional secrets). It runs again when the
+        secret is re-created (`create_time`) or its readers change.
+        """
+        config = self._config
+        project = config.gcp.project
+        secret_id = f"{config.prefix}-{label_value(name)}"
+        readers = sorted(s.name for s in config.services if name in s.secrets)
+        args = [
+            "secrets", "versions", "describe", "latest", f"--secret={secret_id}",
+            "--format=value(state)",
+        ]  # fmt: skip
+        refusal = (
+            f"{name} (secrets.catalog) says value_set: true, but secret {secret_id} has no "
+            "ENABLED latest version, so its readers could not start. Add its value with "
+            f"gcloud secrets versions add {secret_id} --data-file=FILE --project={project} "
+            "(README, GCP: the app description) and apply again, or set value_set: false."
+        )
+        describe = GcloudStep.command(project, args, None)
+        script = (
+            f"state=$({describe}) || state=missing; "
+            f'if [ "$state" != ENABLED ]; then echo {shlex.quote(refusal)} '
+            '"(latest version: $state)" >&2; exit 1; fi'
+        )
+        return GcloudStep(
+            self,
+            f"{name.lower()}-has-value",
+            project=project,
+            does=f"fail the apply unless {name}'s latest version exists and is ENABLED "
+            "(value_set: true), before any reader uses it",
+            args=args,
+            apis=("secretmanager.googleapis.com",),
+            role="roles/secretmanager.admin",  # secretmanager.versions.get
+            triggers={"secret": secret.create_time, "readers": ",".join(readers)},
+            depends_on=[secret],
+            script=script,
         )
 
     def for_service(self, service: ServiceSpec) -> dict[str, SecretManagerSecret]:

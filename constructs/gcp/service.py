@@ -433,6 +433,9 @@ class Service(Construct):
         self.grants = runtime
         after: list[ITerraformDependable] = [*runtime]
         after.extend(secrets.versions[k] for k in secrets.version_keys(spec, readable))
+        # DEPLOY-5: an external secret labelled set is read only after the step that finds its
+        # latest version ENABLED (constructs/gcp/secrets.py, `_value_check`).
+        after.extend(secrets.value_checks[n] for n in readable if n in secrets.value_checks)
         if rotation is not None and any(n in secrets.rotated for n in spec.secrets):
             after.append(rotation.first_run)
         after.extend(self._migrations)
