@@ -70,7 +70,7 @@ CLOUD_SQL_CONNECTOR_PORT = 3307
 # Memorystore serves Redis over TLS (CACHE-1) on 6378; its plaintext 6379 stays unused.
 REDIS_TLS_PORT = 6378
 # NET-3's letter is app -> database 5432 and cache 6379; these rules open the GCP ports of
-# the same two paths, so CKV_GW_NET_41 fails them and the rule carries this reason.
+# the same two paths, so CKV_GW_NET_42 fails them and the rule carries this reason.
 OFF_LETTER_REASONS = {
     "allow-app-to-postgres": "NET-3 names app -> database on 5432; on GCP the app reaches "
     "PostgreSQL through the Cloud SQL Auth Proxy sidecar, which connects to the instance's "
@@ -266,10 +266,10 @@ class Network(Construct):
                 log_config=ComputeFirewallLogConfig(metadata="INCLUDE_ALL_METADATA"),
             )
             if name in OFF_LETTER_REASONS:
-                # NET-3 names 5432 and 6379; CKV_GW_NET_41 fails the GCP ports, and this says why.
+                # NET-3 names 5432 and 6379; CKV_GW_NET_42 fails the GCP ports, and this says why.
                 waive(
                     rule,
-                    "CKV_GW_NET_41",
+                    "CKV_GW_NET_42",
                     reason=OFF_LETTER_REASONS[name],
                     owner=waivers.OWNER,
                     expires=waivers.EXPIRES,

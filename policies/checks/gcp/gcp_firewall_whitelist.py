@@ -1,15 +1,10 @@
 """Builds CKV_GW_NET_41: every firewall rule that allows traffic is one path of NET-3's
 whitelist: Google's load-balancer ranges to the app port in; app to HTTPS, the database
-(5432) and the cache (6379) out. Deny rules may be as wide as they like. Source ranges that
-together cover the internet (synth/cidrs.py) are named as such.
-
-NET-3's letter names 5432 and 6379. On GCP the right ports differ: a Cloud SQL connector (the
-Auth Proxy) reaches the instance's server-side proxy on 3307, never 5432
-(https://cloud.google.com/sql/docs/postgres/sql-proxy, "How the Cloud SQL Auth Proxy
-works"), and Memorystore serves Redis with in-transit encryption on 6378
-(https://cloud.google.com/memorystore/docs/redis/in-transit-encryption). Those ports fail
-here with that said, so the rule that opens them carries a construct waiver with the reason
-(constructs/gcp/network.py) and NET-3 reports waived, never a silent pass.
+(5432, or 3307 for the Cloud SQL connectors) and Memorystore (6379, or 6378 with TLS) out.
+Deny rules may be as wide as they like. Source ranges that together cover the internet
+(synth/cidrs.py) are named as such. That 3307 and 6378 are not NET-3's letter is
+CKV_GW_NET_42's to say (and the construct's waiver to explain), so a waiver of it never
+hides a rule this check fails.
 """
 
 from typing import Any
@@ -20,17 +15,12 @@ from synth.cidrs import covers_internet
 
 # Google front ends and health checkers: the only sources a serverless NEG's traffic comes from.
 LB_RANGES = {"35.191.0.0/16", "130.211.0.0/22"}
-EGRESS_PORTS = {"443", "5432", "6379"}  # NET-3's letter
-# Right on GCP but not NET-3's letter: fail with why, for a construct waiver to say so.
-OFF_LETTER = {
-    "3307": "3307 (Cloud SQL connectors to the server-side proxy) is not NET-3's 5432",
-    "6378": "6378 (Memorystore with TLS) is not NET-3's 6379",
-}
+EGRESS_PORTS = {"443", "3307", "5432", "6378", "6379"}  # 3307: Cloud SQL connectors
 
 
 class FirewallWhitelist(GroundworkCheck):
     id = "CKV_GW_NET_41"
-    name = "Firewall allow rules are only the NET-3 paths (LB to app port; app to 443/5432/6379)"
+    name = "Firewall allow rules are only the NET-3 paths (LB to app port; app to 443/3307/Redis)"
     requirement = "NET-3"
     severity = "HIGH"
     resource_types = ("google_compute_firewall",)
@@ -56,11 +46,8 @@ class FirewallWhitelist(GroundworkCheck):
                 verdicts.append(Verdict.failed(f"ingress from {sorted(sources)}; only LB ranges"))
             if ports != wanted:
                 verdicts.append(Verdict.failed(f"ingress ports {sorted(ports)}; only {wanted}"))
-        else:
-            verdicts += [Verdict.failed(OFF_LETTER[p]) for p in sorted(ports) if p in OFF_LETTER]
-            if ports - EGRESS_PORTS - set(OFF_LETTER):
-                others = sorted(ports - EGRESS_PORTS - set(OFF_LETTER))
-                verdicts.append(Verdict.failed(f"egress ports {others} allowed"))
+        elif ports - EGRESS_PORTS:
+            verdicts.append(Verdict.failed(f"egress ports {sorted(ports - EGRESS_PORTS)} allowed"))
         if not body.get("target_tags") and not body.get("target_service_accounts"):
             verdicts.append(Verdict.failed("allow rule targets every instance (no target_tags)"))
         return combine(verdicts or [Verdict.passed(f"{direction} {sorted(ports)}")])
