@@ -17,14 +17,18 @@
     with `gcloud secrets versions add` (README, "GCP: the app description") and then sets
     `value_set: true`; until then no service reads it, by reference or by grant
     (`for_service`), because a revision that reads `latest` of a secret without a version
-    fails to start (terraform-provider-google#10846; CKV_GW_DEPLOY_44). Its issuer rotates
-    it, not the stack: CKV_GW_SEC_41 fails it and this module waives that with the reason
-    (as constructs/aws/secrets.py waives CKV2_AWS_57), and CKV_GW_SEC_43 (no version in the
+    fails to start (terraform-provider-google#10846; CKV_GW_DEPLOY_44). Once it says so, its
+    readers also wait for a step that fails the apply unless the secret's latest version is
+    ENABLED (`_value_check`): the flag is the operator's word, and a fresh project, a
+    re-created secret or a copied file has no version. Its issuer rotates it, not the stack:
+    CKV_GW_SEC_41 fails it and this module waives that with the reason (as
+    constructs/aws/secrets.py waives CKV2_AWS_57), and CKV_GW_SEC_43 (no version in the
     stack) likewise.
 - Platform wiring, not in the catalog (synth/app.py, PLATFORM_ENVIRONMENT["gcp"]): REDIS_AUTH
   and REDIS_CA_CERT (derived, only with the cache; the Redis AUTH string is in the state all
   the same, as `google_redis_instance.auth_string`, a computed sensitive attribute, so the
-  state bucket is private and encrypted) and DATABASE_PASSWORD (external: an empty
+  state bucket is private and encrypted; nothing rotates it, which constructs/gcp/cache.py
+  waives for CKV_GW_SEC_41 with the reason) and DATABASE_PASSWORD (external: an empty
   break-glass secret no service reads; DB-9 logs in with IAM).
 - SEC-2: generated secrets are rotated by the rotator job on a schedule of at most
   `secrets.rotation_days` (constructs/gcp/rotation.py). There is no Secret Manager
@@ -33,8 +37,9 @@
 - DEPLOY-5: every secret the app reads has a version before the first revision starts: a
   `google_secret_manager_secret_version` for derived ones, the rotator's first run (a step
   the service depends on) for generated ones, the operator's `gcloud secrets versions add`
-  for external ones (read only once `value_set: true` says it ran). Reading `latest` of a
-  secret without a version fails the revision (terraform-provider-google#10846).
+  for external ones (read only once `value_set: true` says it ran, and after the step that
+  finds the latest version ENABLED). Reading `latest` of a secret without a version fails
+  the revision (terraform-provider-google#10846).
 
 Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-5
 """
