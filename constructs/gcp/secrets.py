@@ -17,14 +17,18 @@
     with `gcloud secrets versions add` (README, "GCP: the app description") and then sets
     `value_set: true`; until then no service reads it, by reference or by grant
     (`for_service`), because a revision that reads `latest` of a secret without a version
-    fails to start (terraform-provider-google#10846; CKV_GW_DEPLOY_44). Its issuer rotates
-    it, not the stack: CKV_GW_SEC_41 fails it and this module waives that with the reason
-    (as constructs/aws/secrets.py waives CKV2_AWS_57), and CKV_GW_SEC_43 (no version in the
+    fails to start (terraform-provider-google#10846; CKV_GW_DEPLOY_44). Once it says so, its
+    readers also wait for a step that fails the apply unless the secret's latest version is
+    ENABLED (`_value_check`): the flag is the operator's word, and a fresh project, a
+    re-created secret or a copied file has no version. Its issuer rotates it, not the stack:
+    CKV_GW_SEC_41 fails it and this module waives that with the reason (as
+    constructs/aws/secrets.py waives CKV2_AWS_57), and CKV_GW_SEC_43 (no version in the
     stack) likewise.
 - Platform wiring, not in the catalog (synth/app.py, PLATFORM_ENVIRONMENT["gcp"]): REDIS_AUTH
   and REDIS_CA_CERT (derived, only with the cache; the Redis AUTH string is in the state all
   the same, as `google_redis_instance.auth_string`, a computed sensitive attribute, so the
-  state bucket is private and encrypted) and DATABASE_PASSWORD (external: an empty
+  state bucket is private and encrypted; nothing rotates it, which constructs/gcp/cache.py
+  waives for CKV_GW_SEC_41 with the reason) and DATABASE_PASSWORD (external: an empty
   break-glass secret no service reads; DB-9 logs in with IAM).
 - SEC-2: generated secrets are rotated by the rotator job on a schedule of at most
   `secrets.rotation_days` (constructs/gcp/rotation.py). There is no Secret Manager
@@ -33,14 +37,16 @@
 - DEPLOY-5: every secret the app reads has a version before the first revision starts: a
   `google_secret_manager_secret_version` for derived ones, the rotator's first run (a step
   the service depends on) for generated ones, the operator's `gcloud secrets versions add`
-  for external ones (read only once `value_set: true` says it ran). Reading `latest` of a
-  secret without a version fails the revision (terraform-provider-google#10846).
+  for external ones (read only once `value_set: true` says it ran, and after the step that
+  finds the latest version ENABLED). Reading `latest` of a secret without a version fails
+  the revision (terraform-provider-google#10846).
 
 Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-5
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 from urllib.parse import quote
 
@@ -57,6 +63,7 @@ from constructs import Construct
 from constructs.gcp import waivers
 from constructs.gcp.database import Database, iam_user
 from constructs.gcp.keys import Keys
+from constructs.gcp.steps import GcloudStep
 
 from synth.app import (
     DEFAULT_SERVICE_NAME,
@@ -132,6 +139,9 @@ class Secrets(Construct):
         self.versions: dict[str, SecretManagerSecretVersion] = {}
         # `rotated[X]` = (X, X_PREVIOUS, X_NEXT): the three env names of one generated secret.
         self.rotated: dict[str, tuple[str, str, str]] = {}
+        # `value_checks[X]`: the step that fails the apply unless external secret X, labelled
+        # set, has an ENABLED latest version; every reader of X depends on it (DEPLOY-5).
+        self.value_checks: dict[str, GcloudStep] = {}
         catalog = config.secrets.catalog
         for name, entry in catalog.items():
             if isinstance(entry, GeneratedSecret):
@@ -203,6 +213,60 @@ class Secrets(Construct):
             "no service reads it before its entry says value_set: true (CKV_GW_DEPLOY_44).",
             owner=waivers.OWNER,
             expires=waivers.EXPIRES,
+        )
+        if entry.value_set and any(name in s.secrets for s in self._config.services):
+            self.value_checks[name] = self._value_check(name, secret)
+
+    def _value_check(self, name: str, secret: SecretManagerSecret) -> GcloudStep:
+        """DEPLOY-5: the apply stops before any reader of `name` is created or updated unless
+        the secret's latest version exists and is ENABLED.
+
+        `value_set: true` is the operator's word, not a fact: in a fresh project, after the
+        secret is re-created, or in a copied environment file the secret has no version, and
+        a revision reading `latest` of it fails ("versions/latest was not found",
+        terraform-provider-google#10846), leaving the service tainted and its NEG, backend,
+        URL map and alerts uncreated (and the failed template in state, #22565). The step
+        reads only the version's metadata (`gcloud secrets versions describe`, state
+        ENABLED / DISABLED / DESTROYED: https://cloud.google.com/secret-manager/docs/
+        reference/rest/v1/projects.secrets.versions#State), never its payload: the data
+        source `google_secret_manager_secret_version` would read the value into the state
+        (6.50 has no `fetch_secret_data = false` on the regional one, and the global one
+        always fetches it). The secret is a global resource with one user-managed replica,
+        so no `--location` (that flag addresses regional secrets). It runs again when the
+        secret is re-created (`create_time`) or its readers change.
+        """
+        config = self._config
+        project = config.gcp.project
+        secret_id = f"{config.prefix}-{label_value(name)}"
+        readers = sorted(s.name for s in config.services if name in s.secrets)
+        args = [
+            "secrets", "versions", "describe", "latest", f"--secret={secret_id}",
+            "--format=value(state)",
+        ]  # fmt: skip
+        refusal = (
+            f"{name} (secrets.catalog) says value_set: true, but secret {secret_id} has no "
+            "ENABLED latest version, so its readers could not start. Add its value with "
+            f"gcloud secrets versions add {secret_id} --data-file=FILE --project={project} "
+            "(README, GCP: the app description) and apply again, or set value_set: false."
+        )
+        describe = GcloudStep.command(project, args, None)
+        script = (
+            f"state=$({describe}) || state=missing; "
+            f'if [ "$state" != ENABLED ]; then echo {shlex.quote(refusal)} '
+            '"(latest version: $state)" >&2; exit 1; fi'
+        )
+        return GcloudStep(
+            self,
+            f"{name.lower()}-has-value",
+            project=project,
+            does=f"fail the apply unless {name}'s latest version exists and is ENABLED "
+            "(value_set: true), before any reader uses it",
+            args=args,
+            apis=("secretmanager.googleapis.com",),
+            role="roles/secretmanager.admin",  # secretmanager.versions.get
+            triggers={"secret": secret.create_time, "readers": ",".join(readers)},
+            depends_on=[secret],
+            script=script,
         )
 
     def for_service(self, service: ServiceSpec) -> dict[str, SecretManagerSecret]:

@@ -26,7 +26,9 @@ by reference.
   version is the rotator's first run (constructs/gcp/rotation.py), which the service depends
   on, and an external secret is read (env reference and secretAccessor grant) only once its
   entry says `value_set: true`, i.e. the operator has added its version
-  (constructs/gcp/secrets.py, `for_service`).
+  (constructs/gcp/secrets.py, `for_service`), and then only after the step that finds that
+  version ENABLED, so a wrong flag fails the apply before the service is touched
+  (`_value_check`).
 - DEPLOY-6: the Cloud SQL Auth Proxy runs as a sidecar (`--private-ip --auto-iam-authn`
   on 127.0.0.1:5432; the app container starts once the proxy's `/startup` probe passes),
   the app gets REDIS_CA_CERT to verify Memorystore, and its IAM database user may run its
@@ -433,6 +435,9 @@ class Service(Construct):
         self.grants = runtime
         after: list[ITerraformDependable] = [*runtime]
         after.extend(secrets.versions[k] for k in secrets.version_keys(spec, readable))
+        # DEPLOY-5: an external secret labelled set is read only after the step that finds its
+        # latest version ENABLED (constructs/gcp/secrets.py, `_value_check`).
+        after.extend(secrets.value_checks[n] for n in readable if n in secrets.value_checks)
         if rotation is not None and any(n in secrets.rotated for n in spec.secrets):
             after.append(rotation.first_run)
         after.extend(self._migrations)

@@ -11,8 +11,12 @@ Google-managed certificate's DNS record (DEPLOY-5).
   rotator's first run: a `terraform_data` running the job whose command adds the version),
   or be an external secret its operator has given a value: `secret-kind: external` and
   `value-set: "true"`, the label the stack writes from the entry's `value_set` once the
-  operator has run `gcloud secrets versions add` (README, "GCP: the app description"). An
-  external secret without that label is read by nobody (constructs/gcp/secrets.py).
+  operator has run `gcloud secrets versions add` (README, "GCP: the app description"). The
+  label is the operator's word, not a fact (a fresh project, a re-created secret, a copied
+  environment file), so the reader must also depend on the step that runs `gcloud secrets
+  versions describe latest --secret=<it> --format=value(state)` and fails the apply unless it
+  is ENABLED, before the service is created or updated (constructs/gcp/secrets.py,
+  `_value_check`). An external secret without that label is read by nobody.
 - A crypto key created with `skip_initial_version_creation` (or `import_only`) has no
   version to encrypt with until someone imports one
   (https://cloud.google.com/kms/docs/create-key).
@@ -82,6 +86,24 @@ def set_by_operator(stack: Stack, secret: str) -> bool:
     """An external secret whose labels say the operator has added its value."""
     labels = stack.graph.bodies.get(secret, {}).get("labels") or {}
     return labels.get("secret-kind") == "external" and labels.get("value-set") == "true"
+
+
+def checks_value(stack: Stack, before: frozenset[str], secret: str) -> bool:
+    """Whether a step `before` the resource finds `secret`'s latest version ENABLED
+    (constructs/gcp/secrets.py, `_value_check`): `gcloud secrets versions describe latest
+    --secret=<it> --format=value(state)`, which fails the apply otherwise."""
+    for address in before:
+        if not address.startswith("terraform_data."):
+            continue
+        args = (stack.graph.bodies.get(address, {}).get("input") or {}).get("gcloud") or []
+        if args[:4] != ["secrets", "versions", "describe", "latest"]:
+            continue
+        named = [a.split("=", 1)[1] for a in args if str(a).startswith("--secret=")]
+        if "--format=value(state)" in args and any(
+            secret_address(stack, n) == secret for n in named
+        ):
+            return True
+    return False
 
 
 def serving_addresses(stack: Stack, certificate: str) -> set[str]:
@@ -197,9 +219,21 @@ class FirstStartHasItsInputs(GroundworkCheck):
                             verdicts.append(Verdict.passed(f"{name}: a pinned version"))
                         elif writes_version(stack, before, secret):
                             verdicts.append(Verdict.passed(f"{name}: has a version first"))
+                        elif set_by_operator(stack, secret) and checks_value(stack, before, secret):
+                            verdicts.append(
+                                Verdict.passed(
+                                    f"{name}: external, set by the operator, and a step before "
+                                    "it fails the apply unless its latest version is ENABLED"
+                                )
+                            )
                         elif set_by_operator(stack, secret):
                             verdicts.append(
-                                Verdict.passed(f"{name}: external, its value set by the operator")
+                                Verdict.failed(
+                                    f"{name}: external and labelled set, but nothing before it "
+                                    "checks that its latest version exists and is ENABLED (a "
+                                    "fresh project, a re-created secret or a copied file has "
+                                    "none)"
+                                )
                             )
                         else:
                             verdicts.append(

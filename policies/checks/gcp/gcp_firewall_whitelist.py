@@ -1,8 +1,10 @@
 """Builds CKV_GW_NET_41: every firewall rule that allows traffic is one path of NET-3's
-whitelist: Google's load-balancer ranges to the app port in; app to HTTPS, the Cloud SQL
-connectors (3307) and Memorystore (6379, or 6378 with TLS) out. Deny rules may be as wide
-as they like. Source ranges that together cover the internet (synth/cidrs.py) are named as
-such.
+whitelist: Google's load-balancer ranges to the app port in; app to HTTPS, the database
+(5432, or 3307 for the Cloud SQL connectors) and Memorystore (6379, or 6378 with TLS) out.
+Deny rules may be as wide as they like. Source ranges that together cover the internet
+(synth/cidrs.py) are named as such. That 3307 and 6378 are not NET-3's letter is
+CKV_GW_NET_42's to say (and the construct's waiver to explain), so a waiver of it never
+hides a rule this check fails.
 """
 
 from typing import Any
@@ -13,7 +15,7 @@ from synth.cidrs import covers_internet
 
 # Google front ends and health checkers: the only sources a serverless NEG's traffic comes from.
 LB_RANGES = {"35.191.0.0/16", "130.211.0.0/22"}
-EGRESS_PORTS = {"443", "3307", "6378", "6379"}  # 3307: Cloud SQL connectors
+EGRESS_PORTS = {"443", "3307", "5432", "6378", "6379"}  # 3307: Cloud SQL connectors
 
 
 class FirewallWhitelist(GroundworkCheck):

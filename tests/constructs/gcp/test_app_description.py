@@ -459,18 +459,70 @@ def test_setting_value_set_updates_the_reader_in_place_and_keeps_the_pipelines_i
         return copied
 
     assert without_env(worker) == without_env(before_worker) | {"depends_on": worker["depends_on"]}
-    # ...whose only new prerequisite is the reader's grant (DEPLOY-2: granted first).
+    # ...whose only new prerequisites are the reader's grant (DEPLOY-2: granted first) and
+    # the step that finds the secret's latest version ENABLED (DEPLOY-5).
+    [check] = [
+        name
+        for name, step in of_type(after, "terraform_data").items()
+        if f"--secret={PREFIX}-mail-api-key" in step["input"]["gcloud"]
+    ]
     assert set(worker["depends_on"]) - set(before_worker["depends_on"]) == {
         f"google_secret_manager_secret_iam_member.{name}"
         for name, g in of_type(after, "google_secret_manager_secret_iam_member").items()
         if g["secret_id"] == f"${{{mail}.id}}"
-    }
+    } | {f"terraform_data.{check}"}
     accounts = [
         g["member"]
         for g in of_type(after, "google_secret_manager_secret_iam_member").values()
         if g["secret_id"] == f"${{{mail}.id}}"
     ]
     assert accounts == [f"serviceAccount:{worker['template']['service_account']}"]
+
+
+def value_checks(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The steps that describe a secret's latest version, by the secret they name."""
+    found = {}
+    for name, step in of_type(stack, "terraform_data").items():
+        args = step["input"]["gcloud"]
+        if args[:4] == ["secrets", "versions", "describe", "latest"]:
+            [secret] = [a.split("=", 1)[1] for a in args if a.startswith("--secret=")]
+            found[secret] = {"name": name, **step}
+    return found
+
+
+def test_a_set_external_secrets_readers_wait_for_its_enabled_version_deploy_5(
+    stack: dict[str, Any],
+) -> None:
+    """value_set: true is the operator's word: a step fails the apply, before any reader is
+    created or updated, unless the secret's latest version is ENABLED (a fresh project or a
+    re-created secret has none: terraform-provider-google#10846). It reads the version's
+    state, never its payload, says what to do, and runs again when the secret is re-created
+    or its readers change. No step for a secret whose value is not set."""
+    checks = value_checks(stack)
+    assert set(checks) == {f"{PREFIX}-payments-key"}
+    step = checks[f"{PREFIX}-payments-key"]
+    paid, _ = external(stack, f"{PREFIX}-payments-key")
+    assert step["input"]["gcloud"] == [
+        "secrets", "versions", "describe", "latest", f"--secret={PREFIX}-payments-key",
+        "--format=value(state)",
+    ]  # fmt: skip
+    assert step["input"]["role"] == "roles/secretmanager.admin"
+    command = step["provisioner"][0]["local-exec"]["command"]
+    assert "gcloud secrets versions describe latest" in command
+    assert '[ "$state" != ENABLED ]' in command and "exit 1" in command
+    assert " access " not in command  # the payload never reaches the runner
+    for words in (
+        "PAYMENTS_KEY (secrets.catalog)",
+        f"gcloud secrets versions add {PREFIX}-payments-key",
+        "README, GCP: the app description",
+        "or set value_set: false",
+    ):
+        assert words in command
+    assert step["triggers_replace"] == {"secret": f"${{{paid}.create_time}}", "readers": "api"}
+    services = services_by_name(stack)
+    assert f"terraform_data.{step['name']}" in services[f"{PREFIX}-api"]["depends_on"]
+    for other in (f"{PREFIX}-web", f"{PREFIX}-worker"):
+        assert f"terraform_data.{step['name']}" not in services[other]["depends_on"]
 
 
 def lean_data() -> dict[str, Any]:
