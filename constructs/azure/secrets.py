@@ -32,9 +32,15 @@ Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-3, DEPLOY-6
   external secret"). A Container App cannot start on the empty version ("Unable to get
   value", microsoft/azure-container-apps #1291), so no service references the secret until
   its entry says `value_set: true` (synth/app.py `unset_external_secrets`); the tag
-  `groundwork-value-set` carries that to the gate (CKV_GW_DEPLOY_91). SEC-2: its issuer
-  rotates it; the rotation job has no role on it and is not told its name (`rotated`), so a
-  near-expiry event of it is dropped from the queue untouched (constructs/azure/jobs.py).
+  `groundwork-value-set` carries that to the gate (CKV_GW_DEPLOY_91). The flag is the
+  operator's word: a fresh subscription or a re-created secret starts empty again, so every
+  reader also waits for a step that checks the latest version is not empty
+  (constructs/azure/steps.py `SecretHasValue`, CKV_GW_DEPLOY_94), whose failure prints
+  `set_command`. SEC-2: its issuer rotates it; the rotation job has no role on it and is not
+  told its name (`rotated`), so a near-expiry event of it is dropped from the queue untouched
+  (constructs/azure/jobs.py), and the expiry set here is on the empty first version only.
+  CKV_GW_SEC_71 fails it and this module waives that with the reason (as
+  constructs/gcp/secrets.py waives CKV_GW_SEC_41), so the report says SEC-2 waived.
 - Key Vault encrypts secrets with its own HSM-protected keys; it offers no customer key for
   secrets, so the vault's access control and purge protection are the environment's key.
 - No `database-password`: the server accepts Entra ID tokens only (DB-9), so no password
