@@ -13,7 +13,10 @@ Satisfies: DB-1, DB-2, DB-3, DB-4, DB-5, DB-6, DB-7, DB-8, DB-9, NET-2, OBS-1, D
 - DB-4: Flexible Server always keeps point-in-time recovery over its backup retention, and
   its minimum retention is 7 days, so tiers asking for less (dev: 1) get 7.
 - DB-5: zone-redundant HA (standby in another zone) and `read_replicas` replicas
-  (`create_mode = "Replica"`) when the config asks for them.
+  (`create_mode = "Replica"`) when the config asks for them. A highly available primary
+  ignores changes to `zone` and `high_availability[0].standby_availability_zone` (an
+  automatic failover swaps them, and planning them back makes azurerm fail over again during
+  a deploy: hashicorp/terraform-provider-azurerm #25538); `prevent_destroy` stays.
 - DB-6: the built-in PgBouncer on port 6432. Burstable servers (`B_...`) cannot run it;
   there the app's own connection pool is the pooling and it connects on 5432.
 - DB-7: with `deletion_protection`, Terraform `prevent_destroy` plus a `CanNotDelete`
@@ -85,6 +88,8 @@ MIN_BACKUP_RETENTION_DAYS = 7  # Azure's minimum
 POSTGRES_PORT, PGBOUNCER_PORT = 5432, 6432
 SLOW_QUERY_MS = 1000
 PRIMARY_ZONE, STANDBY_ZONE = "1", "2"
+# What an automatic failover changes on a highly available primary (see Database).
+FAILOVER_OWNED = ["zone", "high_availability[0].standby_availability_zone"]
 
 # DB-3 and DB-8: set on the primary and on every replica.
 SERVER_PARAMETERS = {
@@ -162,6 +167,20 @@ class Database(Construct):
             key_vault_key_id=key.key.versionless_id,
             primary_user_assigned_identity_id=key.identity.id,
         )
+        # DB-5: after an automatic failover Azure reports the standby's zone as the server's
+        # `zone` and the old primary's as `standby_availability_zone`; planned back, azurerm
+        # 4.55 answers the diff with a planned failover in the middle of a deploy
+        # (hashicorp/terraform-provider-azurerm #25538 and PR #13512; the resource's `zone`
+        # note, https://registry.terraform.io/providers/hashicorp/azurerm/latest/docs/resources/postgresql_flexible_server#zone),
+        # so a highly available primary ignores both after creation (CKV_GW_DB_74).
+        primary_common = {
+            **common,
+            "lifecycle": TerraformResourceLifecycle(
+                prevent_destroy=db.deletion_protection, ignore_changes=FAILOVER_OWNED
+            )
+            if db.high_availability
+            else protect,
+        }
         self.server = PostgresqlFlexibleServer(
             self,
             "server",
@@ -185,7 +204,7 @@ class Database(Construct):
             )
             if db.high_availability
             else None,
-            **common,
+            **primary_common,
         )
         self.replicas = [
             PostgresqlFlexibleServer(

@@ -32,9 +32,15 @@ Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-3, DEPLOY-6
   external secret"). A Container App cannot start on the empty version ("Unable to get
   value", microsoft/azure-container-apps #1291), so no service references the secret until
   its entry says `value_set: true` (synth/app.py `unset_external_secrets`); the tag
-  `groundwork-value-set` carries that to the gate (CKV_GW_DEPLOY_91). SEC-2: its issuer
-  rotates it; the rotation job has no role on it and is not told its name (`rotated`), so a
-  near-expiry event of it is dropped from the queue untouched (constructs/azure/jobs.py).
+  `groundwork-value-set` carries that to the gate (CKV_GW_DEPLOY_91). The flag is the
+  operator's word: a fresh subscription or a re-created secret starts empty again, so every
+  reader also waits for a step that checks the latest version is not empty
+  (constructs/azure/steps.py `SecretHasValue`, CKV_GW_DEPLOY_94), whose failure prints
+  `set_command`. SEC-2: its issuer rotates it; the rotation job has no role on it and is not
+  told its name (`rotated`), so a near-expiry event of it is dropped from the queue untouched
+  (constructs/azure/jobs.py), and the expiry set here is on the empty first version only.
+  CKV_GW_SEC_71 fails it and this module waives that with the reason (as
+  constructs/gcp/secrets.py waives CKV_GW_SEC_41), so the report says SEC-2 waived.
 - Key Vault encrypts secrets with its own HSM-protected keys; it offers no customer key for
   secrets, so the vault's access control and purge protection are the environment's key.
 - No `database-password`: the server accepts Entra ID tokens only (DB-9), so no password
@@ -109,6 +115,29 @@ SECRET_TAG, KIND_TAG, SLOT_TAG = "groundwork-secret", "groundwork-secret-kind", 
 # On external secrets: "true" once the entry says `value_set: true` (the operator has set it),
 # the only state in which a service may reference it (CKV_GW_DEPLOY_91).
 VALUE_SET_TAG = "groundwork-value-set"
+EXTERNAL_CONTENT_TYPE = (
+    "text/plain; external: set by the operator with az keyvault secret set; rotated by its issuer"
+)
+
+
+def external_tags(name: str, value_set: bool) -> dict[str, str]:
+    """The tags an external secret of catalog entry `name` carries (SEC-5, CKV_GW_DEPLOY_91)."""
+    return {SECRET_TAG: name, KIND_TAG: "external", VALUE_SET_TAG: str(value_set).lower()}
+
+
+def set_command(config: EnvironmentConfig, vault: str, name: str) -> str:
+    """The command that gives external secret `name` its value (README, "Azure: setting an
+    external secret"). A version made by `az keyvault secret set` inherits neither the
+    secret's tags nor its content type (Azure/AzureKeyVault #17), so it passes the ones the
+    stack writes on it once its entry is set (TAG-1's and this module's); the value comes
+    from a file, out of the shell history."""
+    written = {**config.tags, **external_tags(name, True)}
+    tags = " ".join(f"{key}={value}" for key, value in written.items())
+    return (
+        f"az keyvault secret set --vault-name {vault} --name {vault_name(name)} "
+        f"--file <file holding the value> --encoding utf-8 "
+        f"--content-type '{EXTERNAL_CONTENT_TYPE}' --tags {tags}"
+    )
 
 
 def random_hex(bits: int) -> str:
@@ -257,12 +286,25 @@ class Secrets(Construct):
                     self,
                     vault_name(name),
                     name=vault_name(name),
-                    content_type="text/plain; external: set by the operator with az keyvault "
-                    "secret set; rotated by its issuer",
+                    content_type=EXTERNAL_CONTENT_TYPE,
                     value_wo="",
                     value_wo_version=1,
-                    tags={**tags, VALUE_SET_TAG: str(entry.value_set).lower()},
+                    tags=external_tags(name, entry.value_set),
                     **common,
+                )
+                # SEC-2: Key Vault's expiry is on the empty first version only, and the
+                # rotation job drops this secret's events (constructs/azure/jobs.py), so
+                # nothing in the stack rotates it: CKV_GW_SEC_71 fails it and the gate says
+                # why here (as constructs/gcp/secrets.py waives CKV_GW_SEC_41).
+                waive(
+                    self.external[name],
+                    "CKV_GW_SEC_71",
+                    reason=f"{name} is an external secret: its issuer rotates it, and the "
+                    "operator stores each new value with az keyvault secret set (README, "
+                    "'Azure: setting an external secret'); nothing in the stack rotates it, "
+                    "because the stack never has its value.",
+                    owner=waivers.OWNER,
+                    expires=waivers.EXPIRES,
                 )
         # SEC-1 deviations, declared rather than passed (CKV_GW_SEC_74 fails each secret):
         # Key Vault encrypts secrets with its own HSM-protected keys and has no customer key

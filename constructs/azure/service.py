@@ -35,7 +35,10 @@ DEPLOY-4, DEPLOY-5, DEPLOY-6
   the revision resolves its Key Vault references and pulls from inside the VNet (DEPLOY-2);
   every reference is to a secret the apply writes a value to, or to an external secret whose
   entry says `value_set: true` (the operator has set it; DEPLOY-6, CKV_GW_DEPLOY_91): until
-  then the service runs without that variable.
+  then the service runs without that variable. The flag is the operator's word, not Azure's:
+  the app also waits for a step that checks each such secret's latest version is not empty
+  and otherwise fails the apply before the app is touched, saying how to set it
+  (constructs/azure/steps.py `SecretHasValue`; CKV_GW_DEPLOY_94).
 - APP-1: each service's `min_replicas`/`max_replicas`, scaling on CPU (`scale_cpu_percent`)
   and memory (`scale_memory_percent`) utilization. No HTTP scale rule: next to CPU or memory
   rules Container Apps ignores it (microsoft/azure-container-apps #468; CKV_GW_DEPLOY_92).
@@ -105,12 +108,14 @@ from constructs.azure.keys import global_name
 from constructs.azure.network import Network
 from constructs.azure.propagation import propagated
 from constructs.azure.registry import Registry
-from constructs.azure.secrets import Secrets, app_identity_name, vault_name
+from constructs.azure.secrets import Secrets, app_identity_name, set_command, vault_name
+from constructs.azure.steps import SecretHasValue
 from constructs.azure.storage import Storage
 
 from synth.app import (
     DEFAULT_SERVICE_NAME,
     PLATFORM_ENVIRONMENT,
+    ExternalSecret,
     secret_variables,
     unset_external_secrets,
 )
@@ -314,6 +319,28 @@ class Service(Construct):
             )
             for variable, secret in variables.items()
         ]
+        # DEPLOY-6: an external secret the entry marks set may still be empty here (a fresh
+        # subscription, a secret created again, a copied environment file), and a revision
+        # cannot start on it; each one this service reads is checked by a step of the apply
+        # (constructs/azure/steps.py `SecretHasValue`) that the app waits for, so the apply
+        # fails with what to do before the app is touched (CKV_GW_DEPLOY_94).
+        checks: list[ITerraformDependable] = [
+            SecretHasValue(
+                home,
+                f"checks-{vault_name(name)}",
+                secret=secrets.external[name],
+                vault_name=secrets.vault_name,
+                entry=name,
+                set_command=set_command(config, secrets.vault_name, name),
+                triggers={
+                    "reference": secrets.external[name].versionless_id,
+                    "app": app_name(config, service.name),
+                    "identity": identity.id,
+                },
+            )
+            for name in service.secrets
+            if isinstance(catalog[name], ExternalSecret) and name not in unset
+        ]
         grants.append(
             RoleAssignment(
                 home,
@@ -474,6 +501,7 @@ class Service(Construct):
             lifecycle=TerraformResourceLifecycle(ignore_changes=RELEASE_OWNED),
             depends_on=[
                 propagated(home, "grants-propagated", grants),
+                *checks,
                 self.logs,
                 *waits_for,
             ],

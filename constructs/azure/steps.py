@@ -1,4 +1,5 @@
-"""Builds first-apply steps that start a Container Apps job and wait for it, from the runner.
+"""Builds first-apply steps run from the deploy runner: start a Container Apps job and wait for
+it, or check that an external secret has a value before a service reads it.
 
 Satisfies: DEPLOY-2, DEPLOY-6
 
@@ -21,12 +22,17 @@ one of Running, Processing, Stopped, Degraded, Failed, Unknown, Succeeded
 The runner therefore needs the Azure CLI signed in as the deployer, whose Owner role on the
 subscription includes `Microsoft.App/jobs/start/action` (README, "Azure: before the first apply").
 The step's `input` records what it does and the role it needs, so policies read it from the JSON.
+
+`SecretHasValue` is the same mechanism for an external secret marked set (`value_set: true`):
+it fails the apply, before any service that reads the secret is created or changed, when the
+secret's latest version is empty (`CHECK_VALUE` below; CKV_GW_DEPLOY_94).
 """
 
 from __future__ import annotations
 
 from cdktf import ITerraformDependable, LocalExecProvisioner, TerraformResource
 from cdktf_cdktf_provider_azurerm.container_app_job import ContainerAppJob
+from cdktf_cdktf_provider_azurerm.key_vault_secret import KeyVaultSecret
 from constructs import Construct
 
 # The job's replica timeout times its attempts (1 + replica_retry_limit), plus the time Container
@@ -42,7 +48,7 @@ DEPLOYER_ROLE = "Owner"  # README "Give the deployer its roles"; includes jobs/s
 # 10 minutes; Azure/azure-cli#28708, Azure/login#180) while these steps run after the 10-minute
 # role-propagation waits. Elsewhere the operator's own `az login` is used (README). No shell
 # `${...}` here: Terraform would read it as an interpolation (CKV_GW_DEPLOY_3).
-START_AND_WAIT = r"""set -eu
+SIGN_IN = r"""set -eu
 if env | grep -q '^ACTIONS_ID_TOKEN_REQUEST_URL='; then
   assertion=$(curl -fsS -H "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" \
     "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=api://AzureADTokenExchange" \
@@ -51,7 +57,9 @@ if env | grep -q '^ACTIONS_ID_TOKEN_REQUEST_URL='; then
   az login --service-principal --username "$ARM_CLIENT_ID" --tenant "$ARM_TENANT_ID" \
     --federated-token "$assertion" --allow-no-subscriptions --output none
 fi
-execution=$(az containerapp job start --subscription "$SUBSCRIPTION" \
+"""
+START_AND_WAIT = SIGN_IN + (
+    r"""execution=$(az containerapp job start --subscription "$SUBSCRIPTION" \
   --resource-group "$RESOURCE_GROUP" --name "$JOB" --query name -o tsv)
 test -n "$execution"
 echo "started $JOB execution $execution"
@@ -73,6 +81,7 @@ while :; do
   sleep POLL_SECONDS
 done
 """.replace("WAIT_SECONDS", str(WAIT_SECONDS)).replace("POLL_SECONDS", str(POLL_SECONDS))
+)
 
 
 class JobRun(TerraformResource):
@@ -110,3 +119,86 @@ class JobRun(TerraformResource):
         self.add_override("input", {"does": does, "starts": job.id, "role": DEPLOYER_ROLE})
         # Runs again when the job is replaced or what it does changes (a new service's role).
         self.add_override("triggers_replace", {"job": job.id, **triggers})
+
+
+# An external secret marked set (`value_set: true`) is created with an empty first version
+# (constructs/azure/secrets.py), and a Container App cannot start on an empty Key Vault value
+# ("Unable to get value", microsoft/azure-container-apps #1291). In a fresh subscription, after
+# the secret was destroyed and created again, or in an environment file copied with the flag,
+# the apply would create it empty and point the app at it in the same run. So before any app
+# references it, this step asks Key Vault for the LENGTH of the latest version's value (the
+# value itself is never printed: `--query "length(value)"`, JMESPath on the CLI's output,
+# https://learn.microsoft.com/cli/azure/keyvault/secret#az-keyvault-secret-show) and fails the
+# apply with what to do when it is empty or unreadable. The deployer reads it with its Key
+# Vault Secrets Officer role on the vault, from an address the vault's firewall admits
+# (`azure.deployer_ip_ranges`), as Terraform itself writes the secrets.
+CHECK_VALUE = (
+    SIGN_IN
+    + r"""if ! length=$(az keyvault secret show \
+    --vault-name "$VAULT" --name "$SECRET" --query "length(value)" -o tsv); then
+  echo "$ENTRY: could not read Key Vault secret $SECRET in $VAULT (see the error above)" >&2
+  exit 1
+fi
+if [ "$length" -gt 0 ] 2>/dev/null; then
+  echo "$ENTRY: Key Vault secret $SECRET in $VAULT has a value"
+  exit 0
+fi
+cat >&2 <<MESSAGE
+secrets.catalog.$ENTRY says value_set: true, but the latest version of Key Vault secret
+$SECRET in $VAULT is empty, and a Container App cannot start on an empty secret
+(microsoft/azure-container-apps #1291); nothing that reads it was changed.
+Set its value (README, "Azure: setting an external secret"), with the value in a file:
+  $SET_COMMAND
+and apply again, or set value_set: false on $ENTRY in the environment file until it has one.
+MESSAGE
+exit 1
+"""
+)
+SECRET_ROLE = "Key Vault Secrets Officer"  # the deployer's role on the vault (keys.py)
+
+
+class SecretHasValue(TerraformResource):
+    """`terraform_data.<id>`: fails the apply unless the latest version of the external secret
+    `secret` (catalog entry `entry`) has a non-empty value; a reader of it depends on this."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        secret: KeyVaultSecret,
+        vault_name: str,
+        entry: str,
+        set_command: str,
+        triggers: dict[str, str],
+    ) -> None:
+        super().__init__(
+            scope,
+            id_,
+            terraform_resource_type="terraform_data",
+            provisioners=[
+                LocalExecProvisioner(
+                    type="local-exec",
+                    command=CHECK_VALUE,
+                    interpreter=["/bin/sh", "-c"],
+                    environment={
+                        "VAULT": vault_name,
+                        "SECRET": secret.name,
+                        "ENTRY": entry,
+                        "SET_COMMAND": set_command,
+                    },
+                )
+            ],
+        )
+        self.add_override(
+            "input",
+            {
+                "does": f"checks that external secret {entry} has a value before a service "
+                "reads it",
+                "checks": secret.id,
+                "role": SECRET_ROLE,
+            },
+        )
+        # Runs when it is created (the entry became set, or a service began to read it), when
+        # the secret is created again (a new versioned ID), and when the reference changes.
+        self.add_override("triggers_replace", {"secret": secret.id, **triggers})

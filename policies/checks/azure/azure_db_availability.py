@@ -1,6 +1,13 @@
 """Builds CKV_GW_DB_74: where the environment asks for it, the primary Flexible Server is
 zone-redundant and has the configured number of read replicas (DB-5; production floors from
-synth.config.FLOORS)."""
+synth.config.FLOORS).
+
+A zone-redundant primary must also ignore changes to `zone` and
+`high_availability[0].standby_availability_zone`: an automatic failover swaps them, and an
+apply that plans them back makes azurerm 4.55 run a planned failover in the middle of a deploy
+(hashicorp/terraform-provider-azurerm #25538, PR #13512; the resource's `zone` note,
+https://registry.terraform.io/providers/hashicorp/azurerm/latest/docs/resources/postgresql_flexible_server#zone),
+so HA that fails over once would be undone by the next deploy."""
 
 from typing import Any
 
@@ -13,6 +20,9 @@ from groundwork_policy import (
     floor_verdicts,
     references_to,
 )
+
+# What an automatic failover changes (constructs/azure/database.py FAILOVER_OWNED).
+FAILOVER_OWNED = ("zone", "high_availability[0].standby_availability_zone")
 
 
 class AzureDbAvailability(GroundworkCheck):
@@ -43,6 +53,16 @@ class AzureDbAvailability(GroundworkCheck):
             verdicts.append(
                 Verdict.failed(f"high_availability.mode is {mode}; config wants ZoneRedundant")
             )
+        if highly_available:
+            ignored = set((body.get("lifecycle") or {}).get("ignore_changes") or [])
+            missing = [a for a in FAILOVER_OWNED if a not in ignored and "all" not in ignored]
+            if missing:
+                verdicts.append(
+                    Verdict.failed(
+                        f"zone-redundant but lifecycle.ignore_changes lacks {', '.join(missing)}: "
+                        "after an automatic failover the next apply fails the server over again"
+                    )
+                )
         if len(replicas) != database.read_replicas:
             verdicts.append(
                 Verdict.failed(

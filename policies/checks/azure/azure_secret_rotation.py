@@ -1,12 +1,20 @@
 """Builds CKV_GW_SEC_71: each Key Vault secret expires within `secrets.rotation_days` of being
 written, and its vault publishes SecretNearExpiry events to a subscription that drives the
-rotation job (SEC-2: expiry plus rotation, as Azure allows)."""
+rotation job (SEC-2: expiry plus rotation, as Azure allows).
+
+An external secret (tag `groundwork-secret-kind: external`, or created empty, `value_wo = ""`)
+fails whatever its expiry says: the expiry is on its empty first version only, the operator's
+versions carry none, and the rotation job drops its events (constructs/azure/jobs.py), so
+nothing in the stack rotates it. Its issuer does, which the construct declares as a waiver
+(constructs/azure/secrets.py), so the report says SEC-2 waived, not passed."""
 
 import re
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine
 
+# constructs/azure/secrets.py tags every secret with its catalog kind (SEC-5).
+KIND_TAG = "groundwork-secret-kind"
 HOURS = re.compile(r'timeadd\(timestamp\(\), \\?"([0-9]+)h\\?"\)')
 
 
@@ -20,6 +28,12 @@ class AzureSecretRotation(GroundworkCheck):
     def evaluate(self, body: dict[str, Any], stack: Stack) -> Verdict:
         assert stack.config is not None
         days = stack.config.secrets.rotation_days
+        kind = (body.get("tags") or {}).get(KIND_TAG)
+        if kind == "external" or body.get("value_wo") == "":
+            return Verdict.failed(
+                "an external secret: its expiry is on the empty first version only and the "
+                "rotation job drops its events, so nothing in the stack rotates it"
+            )
         expiry = body.get("expiration_date")
         match = HOURS.search(str(expiry))
         verdicts = []

@@ -287,6 +287,115 @@ def test_a_service_reads_an_external_secret_only_once_it_is_set_deploy_6(externa
     )
 
 
+def test_a_reader_of_a_set_external_secret_waits_for_the_step_that_checks_it_deploy_6(
+    externals,
+) -> None:
+    """value_set is the operator's word: in a fresh subscription the secret is created empty
+    in the same apply, so the api (which reads MAPS_KEY, marked set) depends on a step that
+    checks the secret's latest value is not empty, and that step is replaced (runs again) when
+    the secret, the reference or the reader changes. STRIPE_API_KEY (unset) gets no step."""
+    _, stack = externals
+    api = by_service(stack)["api"]
+    steps = {
+        name: step
+        for name, step in stack["resource"]["terraform_data"].items()
+        if "checks" in step["input"]
+    }
+    (name,) = steps
+    step = steps[name]
+    assert name.startswith("service_api_checks-maps-key_")
+    assert f"terraform_data.{name}" in api["depends_on"]
+    assert step["input"]["checks"].startswith("${azurerm_key_vault_secret.secrets_maps-key_")
+    assert step["input"]["checks"].endswith(".id}")
+    assert step["input"]["role"] == "Key Vault Secrets Officer"
+    triggers = step["triggers_replace"]
+    assert triggers["secret"] == step["input"]["checks"]
+    assert triggers["reference"].endswith(".versionless_id}")
+    assert triggers["identity"] == api["identity"]["identity_ids"][0]
+    (local,) = step["provisioner"]
+    environment = local["local-exec"]["environment"]
+    assert environment["ENTRY"] == "MAPS_KEY"
+    assert environment["SECRET"].startswith("${azurerm_key_vault_secret.secrets_maps-key_")
+    assert environment["VAULT"].startswith("${azurerm_key_vault.keys_vault_")
+    # The command it prints writes the tags and content type the construct writes (a new
+    # version inherits neither: Azure/AzureKeyVault #17).
+    (secret,) = [
+        s for s in resources_of(stack, "azurerm_key_vault_secret") if s["name"] == "maps-key"
+    ]
+    command = environment["SET_COMMAND"]
+    assert f"--content-type '{secret['content_type']}'" in command
+    tags = dict(t.split("=", 1) for t in command.split("--tags ", 1)[1].split())
+    assert tags == {**secret["tags"], "groundwork-value-set": "true"}
+
+
+def run_check(tmp_path: Path, length: str, *, fails: bool = False) -> tuple[int, str, str]:
+    """Runs the external-secret check step's script with a stand-in `az` that answers
+    `length(value)` with `length` (or fails)."""
+    from constructs.azure.steps import CHECK_VALUE
+
+    assert "${" not in CHECK_VALUE  # Terraform would read it as an interpolation
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    (bin_dir / "az").write_text(
+        f'#!/bin/sh\necho "az $*" >> {calls}\n'
+        + ("echo 'ERROR: Forbidden' >&2; exit 1\n" if fails else f"echo '{length}'\n")
+    )
+    (bin_dir / "az").chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "VAULT": "kv-apps-1a2b3c",
+        "SECRET": "maps-key",
+        "ENTRY": "MAPS_KEY",
+        "SET_COMMAND": "az keyvault secret set --vault-name kv-apps-1a2b3c --name maps-key",
+    }
+    result = subprocess.run(
+        ["/bin/sh", "-c", CHECK_VALUE], env=env, capture_output=True, text=True, timeout=60
+    )
+    return result.returncode, result.stderr, calls.read_text()
+
+
+def test_the_check_step_passes_a_secret_with_a_value_and_never_prints_it(tmp_path) -> None:
+    code, stderr, calls = run_check(tmp_path, "32")
+    assert code == 0, stderr
+    assert calls.strip() == (
+        "az keyvault secret show --vault-name kv-apps-1a2b3c --name maps-key "
+        "--query length(value) -o tsv"
+    )
+
+
+@pytest.mark.parametrize("length", ["0", "", "None"])
+def test_the_check_step_fails_an_empty_secret_saying_what_to_do(tmp_path, length) -> None:
+    code, stderr, _ = run_check(tmp_path, length)
+    assert code == 1
+    assert "secrets.catalog.MAPS_KEY says value_set: true" in stderr
+    assert "az keyvault secret set --vault-name kv-apps-1a2b3c --name maps-key" in stderr
+    assert 'README, "Azure: setting an external secret"' in stderr
+    assert "or set value_set: false on MAPS_KEY" in stderr
+
+
+def test_the_check_step_fails_when_it_cannot_read_the_secret(tmp_path) -> None:
+    code, stderr, _ = run_check(tmp_path, "", fails=True)
+    assert code == 1
+    assert "MAPS_KEY: could not read Key Vault secret maps-key in kv-apps-1a2b3c" in stderr
+
+
+def test_an_external_secret_waives_rotation_for_its_issuer_sec_2(externals) -> None:
+    """Nothing in the stack rotates an external secret (its expiry is on the empty first
+    version; the rotation job drops its events), so CKV_GW_SEC_71 is waived on it with that
+    reason rather than passed by its expiry; a generated secret declares no such waiver."""
+    config, _ = externals
+    stack = stack_class("azure")(CdktfTesting.app(), config)
+    declared = {
+        node.node.path.split("/", 1)[1]: {w["check"]: w for w in node._groundwork_waivers}
+        for node in stack.node.find_all()
+        if getattr(node, "_groundwork_waivers", None)
+    }
+    for name in ("maps-key", "stripe-api-key"):
+        assert "issuer rotates it" in declared[f"secrets/{name}"]["CKV_GW_SEC_71"]["reason"]
+    assert "CKV_GW_SEC_71" not in declared["secrets/jwt-secret"]
+
+
 def test_the_rotation_job_leaves_an_external_secret_alone_sec_2(externals, tmp_path) -> None:
     """Its issuer rotates an external secret: the rotation job gets no role on it and does not
     know its name, so a near-expiry event of it is taken off the queue and nothing is written.

@@ -175,6 +175,21 @@ def test_production_is_zone_redundant_with_one_replica_db_5(production) -> None:
     assert replicas[0]["source_server_id"].endswith(f"{primary_key(production)}.id}}")
 
 
+def test_an_ha_primary_keeps_the_zones_a_failover_gave_it_db_5(dev, production) -> None:
+    """After an automatic failover the primary's `zone` and the standby's zone are swapped;
+    an apply that planned them back would fail the server over again mid-deploy
+    (hashicorp/terraform-provider-azurerm #25538), so the HA primary ignores both and keeps
+    prevent_destroy; a replica and a server without HA ignore nothing."""
+    primary, *replicas = sorted(servers(production), key=lambda s: "create_mode" in s)
+    assert primary["lifecycle"] == {
+        "ignore_changes": ["zone", "high_availability[0].standby_availability_zone"],
+        "prevent_destroy": True,
+    }
+    assert all("ignore_changes" not in r["lifecycle"] for r in replicas)
+    (server,) = servers(dev)
+    assert "ignore_changes" not in server["lifecycle"]
+
+
 def test_dev_has_no_ha_no_replica_and_no_lock_db_7(dev) -> None:
     (server,) = servers(dev)
     assert "high_availability" not in server
