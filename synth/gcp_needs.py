@@ -38,10 +38,13 @@ _LOGGING = _row("logging.googleapis.com", "roles/logging.admin")
 _DNS = _row("dns.googleapis.com", "roles/dns.admin")
 # EDGE-1: Certificate Manager (DNS authorizations, certificates, the certificate map and its
 # entries, and the map's use by the HTTPS proxy: certificatemanager.certmaps.use). Certificate
-# Manager Editor holds the create/use permissions of all four
+# Manager Editor cannot delete any of them (no certs.delete, dnsauthorizations.delete,
+# certmaps.delete or certmapentries.delete), so a host change, whose create_before_destroy
+# certificate replaces the old one, and every destroy would fail with 403; Certificate Manager
+# Admin (`certificatemanager.*`) holds create, use and delete
 # (https://cloud.google.com/iam/docs/roles-permissions/certificatemanager,
-# https://cloud.google.com/certificate-manager/docs/permissions); Owner would add setIamPolicy.
-_CERTIFICATES = _row("certificatemanager.googleapis.com", "roles/certificatemanager.editor")
+# https://cloud.google.com/certificate-manager/docs/permissions).
+_CERTIFICATES = _row("certificatemanager.googleapis.com", "roles/certificatemanager.admin")
 
 # Entity type (`data.<type>` for data sources) -> what it needs. Roles are the predefined
 # roles holding the create/setIamPolicy permissions (https://cloud.google.com/iam/docs/
@@ -143,7 +146,7 @@ DEPLOYER_ROLES = frozenset(
         "roles/artifactregistry.admin",
         "roles/billing.costsManager",  # on the billing account
         "roles/browser",
-        "roles/certificatemanager.editor",
+        "roles/certificatemanager.admin",
         "roles/cloudkms.admin",
         "roles/cloudscheduler.admin",
         "roles/cloudsql.admin",

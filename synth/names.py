@@ -200,20 +200,19 @@ GCP_RULES: tuple[NameRule, ...] = (
     NameRule("google_project_iam_custom_role", "role_id", 64, r"[a-zA-Z0-9_.]+",
              "https://cloud.google.com/iam/docs/reference/rest/v1/projects.roles/create",
              min_length=3),
-    # EDGE-1, Certificate Manager: "The name must be 1-64 characters long, and match the
-    # regular expression [a-zA-Z][a-zA-Z0-9_-]*" (the provider's pages for both types).
-    NameRule("google_certificate_manager_certificate", "name", 64, r"[a-zA-Z][a-zA-Z0-9_-]*",
+    # EDGE-1, Certificate Manager: the provider's pages say "1-64 characters long, and match
+    # the regular expression [a-zA-Z][a-zA-Z0-9_-]*"; the API's resource IDs are
+    # `[a-z0-9-]{1,63}` (CertificateManagerClient reference,
+    # https://cloud.google.com/dotnet/docs/reference/Google.Cloud.CertificateManager.V1/latest).
+    # Names are held to both: a lowercase letter first, then lowercase letters, digits and
+    # dashes, at most 63. Maps and map entries are IDs of the same API.
+    NameRule("google_certificate_manager_certificate", "name", 63, r"[a-z][a-z0-9-]*",
              "https://registry.terraform.io/providers/hashicorp/google/6.50.0/docs/resources/certificate_manager_certificate#name"),
-    NameRule("google_certificate_manager_dns_authorization", "name", 64,
-             r"[a-zA-Z][a-zA-Z0-9_-]*",
+    NameRule("google_certificate_manager_dns_authorization", "name", 63, r"[a-z][a-z0-9-]*",
              "https://registry.terraform.io/providers/hashicorp/google/6.50.0/docs/resources/certificate_manager_dns_authorization#name"),
-    # Maps and map entries are IDs of the same API, whose pages state no rule of their own
-    # (https://cloud.google.com/certificate-manager/docs/reference/rest/v1/projects.locations.certificateMaps);
-    # they are held to the certificates' rule.
-    NameRule("google_certificate_manager_certificate_map", "name", 64, r"[a-zA-Z][a-zA-Z0-9_-]*",
+    NameRule("google_certificate_manager_certificate_map", "name", 63, r"[a-z][a-z0-9-]*",
              "https://cloud.google.com/certificate-manager/docs/reference/rest/v1/projects.locations.certificateMaps/create"),
-    NameRule("google_certificate_manager_certificate_map_entry", "name", 64,
-             r"[a-zA-Z][a-zA-Z0-9_-]*",
+    NameRule("google_certificate_manager_certificate_map_entry", "name", 63, r"[a-z][a-z0-9-]*",
              "https://cloud.google.com/certificate-manager/docs/reference/rest/v1/projects.locations.certificateMaps.certificateMapEntries/create"),
 )  # fmt: skip
 

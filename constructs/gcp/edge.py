@@ -730,7 +730,7 @@ class Edge(Construct):
                 "--format=value(managed.state)",
             ],
             apis=("certificatemanager.googleapis.com",),
-            role="roles/certificatemanager.editor",
+            role="roles/certificatemanager.admin",
             triggers={"certificate": certificate.id},
             depends_on=[certificate],
             script=await_active(config.gcp.project, certificate.name),
