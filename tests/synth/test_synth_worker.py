@@ -46,7 +46,7 @@ def later_jobs(matrix_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 def test_a_workers_later_job_writes_the_same_files(
     matrix_dir: Path, later_jobs: Path, cloud: str
 ) -> None:
-    assert later_jobs.parent == matrix_dir.parent
+    assert len(later_jobs.parts) == len(matrix_dir.parts)
     first, later = files(matrix_dir / cloud), files(later_jobs / cloud)
     assert sorted(later) == sorted(first)
     assert [name for name in first if first[name] != later[name]] == []
