@@ -55,6 +55,7 @@ help:  ## this list
 	@echo "  GROUNDWORK_ENVIRONMENTS=examples/crm/environments"
 	@echo "                         the environment files' folder (default environments/)"
 	@echo "  PYTEST_ARGS=...        extra pytest arguments for make test"
+	@echo "  TEST_WORKERS=2         make test's pytest-xdist workers (0: one process)"
 
 setup: .venv/.synced node_modules/.installed  ## install pipenv, Python packages, cdktf-cli and Node 22
 
@@ -86,8 +87,14 @@ synth: setup  ## synthesize every environment and verify it (offline)
 verify: setup  ## run the verify gate again on the existing output
 	$(call gated,$(VERIFY))
 
+# Two pytest-xdist workers (issue 13): much of a serial run waits on one subprocess at a time
+# (a synthesis, a Checkov scan, the cdktf CLI) or runs in-process on one core. --dist loadscope
+# keeps each module's tests on one worker, so no module-scoped fixture (a mutation run, a
+# described app's gate) is built twice; the session's matrix is built once for both
+# (tests/conftest.py, built_once). TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 2
 test: setup  ## the test suite (what CI runs)
-	.tools/bin/pipenv run pytest $(PYTEST_ARGS)
+	.tools/bin/pipenv run pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 bench: setup  ## measure speed and memory (issue 13 targets) into benchmarks/results.md; slow
 	.venv/bin/python benchmarks/bench.py $(BENCH_ARGS)

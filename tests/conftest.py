@@ -7,8 +7,10 @@ and never synthesize at import time. Plain helpers live in tests/matrix.py.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,10 +31,34 @@ os.environ[TODAY_ENV] = PINNED_TODAY
 os.environ["GROUNDWORK_CHECKOV_CACHE"] = "off"
 
 
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]
+) -> Path:
+    """A folder `build` fills once per test run. Under pytest-xdist (`make test` runs two
+    worker processes, each with its own session fixtures) the first worker to ask builds it
+    where every worker finds it, `<run's temporary root>/shared/<name>` (the depth of a
+    worker's own `mktemp` folders), while the others wait on a lock; then all read it."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        folder = tmp_path_factory.mktemp(name)
+        build(folder)
+        return folder
+    shared = tmp_path_factory.getbasetemp().parent / "shared"
+    shared.mkdir(exist_ok=True)
+    folder, done = shared / name, shared / f"{name}.done"
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a failed attempt's leftovers
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def matrix_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`<dir>/<cloud>/stacks/<env>/cdk.tf.json` for every cloud and environment."""
-    return synthesize_clouds(tmp_path_factory.mktemp("matrix"))
+    return built_once(tmp_path_factory, "matrix", synthesize_clouds)
 
 
 @pytest.fixture(scope="session")

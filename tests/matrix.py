@@ -4,10 +4,13 @@ to synthesize it. Fixtures built from these live in conftest.py.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess
 import sys
+import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,27 +34,178 @@ os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 APP = "import sys, main; sys.exit(main.main(verify_output=False))"
 
 
+# One synthesis process per cloud serves the whole session (issue 13): most of a synthesis'
+# cost is starting jsii and loading the cloud's provider assembly (2-3 s idle, and far more on
+# a busy machine), paid once per worker instead of once per test. A worker runs APP's
+# `main.main(verify_output=False)` once per job, with the job's whole environment (the test
+# process's, as a fresh process would inherit it, plus the job's settings) in os.environ and
+# passed as `environ`. Only WORKER_SETTINGS may vary between a worker's jobs: main.py reads
+# them per run, while anything read once per process (GROUNDWORK_PROVIDER_IMPORT, read when
+# the provider loads) needs a fresh process. tests/synth/test_synth_worker.py requires a
+# worker's later jobs to write byte-identical files to a fresh process's; test_providers.py
+# compares the worker's matrix with plain imports in fresh processes.
+WORKER_SETTINGS = frozenset({"GROUNDWORK_ENVIRONMENTS", "GROUNDWORK_STACKS"})
+WORKER = r"""
+import contextlib, io, json, os, sys, traceback
+protocol = os.fdopen(os.dup(1), "w")
+os.dup2(2, 1)  # stray writes to fd 1 (a child process, a C library) never reach the protocol
+import main
+base = dict(os.environ)
+for line in sys.stdin:
+    job = json.loads(line)
+    os.environ.clear()
+    os.environ.update(job["env"])
+    output = io.StringIO()
+    ok = True
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        try:
+            status = main.main(verify_output=False, environ=dict(os.environ))
+        except BaseException:
+            traceback.print_exc()
+            status, ok = 1, False
+    os.environ.clear()
+    os.environ.update(base)
+    protocol.write(json.dumps({"status": status, "output": output.getvalue()}) + "\n")
+    protocol.flush()
+    if not ok:  # an exception may have left jsii half-way: the next job gets a new worker
+        break
+"""
+
+
+class _Worker:
+    """One cloud's synthesis process; jobs run one at a time, in the order sent."""
+
+    def __init__(self, cloud: str) -> None:
+        # Node's stderr (warnings, a crash); closed by close().
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", WORKER],
+            cwd=ROOT,
+            env={**os.environ, "CLOUD": cloud},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
+        self.lock = threading.Lock()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def run(self, env: Mapping[str, str], timeout: float) -> tuple[int, str]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        with self.lock:
+            try:
+                self.process.stdin.write(json.dumps({"env": dict(env)}) + "\n")
+                self.process.stdin.flush()
+                line = _readline(self.process.stdout, timeout)
+            except (BrokenPipeError, TimeoutError) as error:
+                line = ""
+                self.process.kill()
+                note = f"synth worker: {error!r}"
+            else:
+                note = "synth worker exited"
+            if not line:
+                self.process.wait()
+                self.log.seek(0)
+                return 1, f"{note} ({self.process.returncode}):\n{self.log.read()[-6000:]}"
+            result = json.loads(line)
+            return int(result["status"]), str(result["output"])
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def _readline(stream: Any, timeout: float) -> str:
+    """One line from `stream`, or TimeoutError after `timeout` seconds."""
+    result: list[str] = []
+    reader = threading.Thread(target=lambda: result.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if reader.is_alive():
+        raise TimeoutError(f"no answer in {timeout:.0f} s")
+    return result[0]
+
+
+_WORKERS: dict[str, _Worker] = {}
+_WORKERS_LOCK = threading.Lock()
+
+
+def _worker(cloud: str) -> _Worker:
+    with _WORKERS_LOCK:
+        worker = _WORKERS.get(cloud)
+        if worker is None or not worker.alive():
+            worker = _WORKERS[cloud] = _Worker(cloud)
+        return worker
+
+
+@atexit.register
+def close_workers() -> None:
+    """End every synthesis worker (at the end of the session; safe to call at any time)."""
+    with _WORKERS_LOCK:
+        workers = list(_WORKERS.values())
+        _WORKERS.clear()
+    for worker in workers:
+        worker.close()
+
+
+class SynthJob:
+    """A synthesis sent to the cloud's worker, answered on a thread; waits like a Popen
+    (`communicate`, `returncode`), so wait_all takes both."""
+
+    def __init__(self, cloud: str, env: Mapping[str, str]) -> None:
+        self.returncode: int | None = None
+        self._result: tuple[int, str] | None = None
+        self._thread = threading.Thread(target=self._run, args=(cloud, env), daemon=True)
+        self._thread.start()
+
+    def _run(self, cloud: str, env: Mapping[str, str]) -> None:
+        self._result = _worker(cloud).run(env, timeout=900)
+
+    def communicate(self, timeout: float | None = None) -> tuple[str, None]:
+        self._thread.join(timeout)
+        if self._result is None:
+            raise subprocess.TimeoutExpired("synth worker", timeout or 0)
+        self.returncode, output = self._result
+        return output, None
+
+
 def start_synth(
     cloud: str,
     outdir: Path,
     *,
     extra_env: Mapping[str, str] | None = None,
     code: str = APP,
-) -> subprocess.Popen[str]:
+) -> subprocess.Popen[str] | SynthJob:
     """Start main.py's app (`code`, APP by default) for `cloud` writing to `outdir`; the
-    caller waits."""
-    env = {**os.environ, "CLOUD": cloud, "CDKTF_OUTDIR": str(outdir), **(extra_env or {})}
+    caller waits. APP with only WORKER_SETTINGS goes to the cloud's session worker; any other
+    code or setting (GROUNDWORK_PROVIDER_IMPORT, read when the provider loads) gets a fresh
+    process, as does every job when GROUNDWORK_TEST_SYNTH_WORKERS=off."""
+    extra = dict(extra_env or {})
+    job = {"CLOUD": cloud, "CDKTF_OUTDIR": str(outdir), **extra}
+    if code == APP and set(extra) <= WORKER_SETTINGS and os.environ.get(WORKERS_ENV) != "off":
+        return SynthJob(cloud, {**os.environ, **job})
     return subprocess.Popen(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, **job},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
 
 
-def wait_all(processes: Mapping[str, subprocess.Popen[str]]) -> dict[str, str]:
+WORKERS_ENV = "GROUNDWORK_TEST_SYNTH_WORKERS"
+
+
+def wait_all(processes: Mapping[str, subprocess.Popen[str] | SynthJob]) -> dict[str, str]:
     """Wait for every process; `{name: output}`, or a failure naming each that failed."""
     failures, outputs = [], {}
     for name, process in processes.items():

@@ -195,15 +195,24 @@ def test_base_ref_mode_synthesizes_both_sides_and_removes_its_worktree(tmp_path:
     """`--base HEAD`: the committed project against the working tree (equal in CI's clean
     checkout); every stack is reviewed and no worktree is left behind."""
     out = tmp_path / "review.txt"
-    before = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True)
+
+    def worktrees() -> list[str]:
+        # Paths only: another checkout of the repository may commit meanwhile, which changes
+        # its commit in `git worktree list`, not whether the review left a worktree behind.
+        listed = subprocess.run(
+            ["git", "worktree", "list", "--porcelain"], cwd=ROOT, capture_output=True, text=True
+        )
+        return [line for line in listed.stdout.splitlines() if line.startswith("worktree ")]
+
+    before = worktrees()
     status = synth_main(["review", "--base", "HEAD", "--output", str(out)])
-    after = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True)
+    after = worktrees()
     assert status == 0
     text = out.read_text()
     for stack in ("dev", "staging", "production", "bootstrap-aws"):
         assert f"== {stack}: " in text
     assert text.splitlines()[-1].startswith("review: ")
-    assert after.stdout == before.stdout
+    assert before and after == before
 
 
 def test_an_unknown_base_ref_is_bad_input() -> None:
