@@ -230,6 +230,7 @@ class AwsStack(GroundworkStack):
                     edge=edge,
                     repository_url=registry.repository_url,
                     repository_arn=registry.repository_arn,
+                    repository_name=registry.repository_name,
                     kms_key_arn=keys.data.arn,
                     log_kms_key_arn=keys.logs.arn,
                     cluster=cluster,

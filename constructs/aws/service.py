@@ -76,6 +76,7 @@ from cdktf_cdktf_provider_aws.appautoscaling_policy import (
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_ecr_image import DataAwsEcrImage
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster, EcsClusterSetting
 from cdktf_cdktf_provider_aws.ecs_service import (
     EcsService,
@@ -237,6 +238,7 @@ class Service(Construct):
         edge: Edge,
         repository_url: str,
         repository_arn: str,
+        repository_name: str,
         kms_key_arn: str,
         log_kms_key_arn: str,
         cluster: EcsCluster,
@@ -418,9 +420,27 @@ class Service(Construct):
         if instance_ca:  # set last: the loader refuses a service's own (synth/app.py)
             environment |= {variable: CA_BUNDLE_FILE for variable in CA_BUNDLE_VARIABLES}
         health = service.health.path
+        # DEPLOY-5: `aws.release_image` is the operator's word that the tag was pushed; in a
+        # fresh account (or after a wrong tag) the repository this stack creates holds no such
+        # image and every task fails with CannotPullContainerError. The task definition waits
+        # for a lookup of `<repository>:<tag>`, which fails when the image is missing ("reading
+        # ECR Images: ImageNotFoundException: The image with imageId {...imageTag:'<tag>'} does
+        # not exist within the repository with name '<repository>'",
+        # hashicorp/terraform-provider-aws#35268): at plan time on an existing repository, at
+        # apply time before the task definition on a fresh one (CKV_GW_DEPLOY_104). No
+        # postcondition: the read errors before one could run, and its message names both.
+        image_lookups: list[ITerraformDependable] = []
         if config.aws.release_image:
             image = f"{repository_url}:{service.image.tag}"
             placeholder: dict[str, Any] = {}
+            image_lookups.append(
+                DataAwsEcrImage(
+                    self,
+                    "release-image",
+                    repository_name=repository_name,
+                    image_tag=service.image.tag,
+                )
+            )
         else:
             image = config.aws.placeholder_image
             # busybox httpd serves files: the health path is a file (a path ending in `/`
@@ -578,8 +598,9 @@ class Service(Construct):
             task_role_arn=task_role.arn,
             volume=volumes,
             container_definitions=json.dumps([container, probe, *containers], indent=2),
-            # Tasks start as soon as the service exists: the roles' policies come first.
-            depends_on=[execution_policy],
+            # Tasks start as soon as the service exists: the roles' policies come first, and
+            # the release image must exist (above).
+            depends_on=[execution_policy, *image_lookups],
         )
 
         target_group = edge.target_groups.get(service.name)

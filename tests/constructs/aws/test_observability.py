@@ -48,6 +48,7 @@ def synthesized() -> str:
         edge=edge,
         repository_url=registry.repository_url,
         repository_arn=registry.repository_arn,
+        repository_name=registry.repository_name,
         kms_key_arn=DATA_KEY,
         log_kms_key_arn=LOG_KEY,
         cluster=container_insights_cluster(stack, "cluster", config.prefix, config, LOG_KEY),
