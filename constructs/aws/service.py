@@ -64,6 +64,7 @@ import hashlib
 import json
 import math
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -98,9 +99,11 @@ from constructs.aws.network import Network
 
 from synth.app import Service as AppService
 from synth.aws_app import (
+    AMAZON_ROOT_CA_1_URL,
     CA_BUNDLE_CONTAINER,
     CA_BUNDLE_DIRECTORY,
     CA_BUNDLE_FILE,
+    CA_BUNDLE_PARTS,
     CA_BUNDLE_VARIABLES,
     CA_BUNDLE_VOLUME,
     LIVENESS_CONTAINER,
@@ -121,9 +124,38 @@ LIVENESS_TIMEOUT_SECONDS = 5  # per GET
 # per container ("memory", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_memory).
 LIVENESS_MEMORY_MIB = 32
 STOP_TIMEOUT_SECONDS = 30  # EDGE-4: graceful shutdown after SIGTERM
-# The RDS CA init container's hard memory limit: curl fetching a ~100 KB file.
+# The RDS CA init container's hard memory limit: curl fetching two files of ~100 KB.
 CA_BUNDLE_MEMORY_MIB = 64
 CA_BUNDLE_TIMEOUT_SECONDS = 60  # curl gives up (and the task fails to start) after this
+
+
+def ca_bundle_script(region: str) -> str:
+    """The RDS CA init container's shell script: download the region's RDS CA bundle (the
+    instance endpoints) and Amazon Root CA 1 (RDS Proxy, synth/aws_app.py) over verified
+    HTTPS only, then write both into CA_BUNDLE_FILE; `&&` stops at the first failure, so the
+    container exits non-zero and the app never starts on a partial bundle."""
+    fetch = (
+        "curl",
+        "--fail",
+        "--silent",
+        "--show-error",
+        "--proto",
+        "=https",
+        "--tlsv1.2",
+        "--max-time",
+        str(CA_BUNDLE_TIMEOUT_SECONDS),
+        "--retry",
+        "3",
+        "--output",
+    )
+    urls = (rds_ca_bundle_url(region), AMAZON_ROOT_CA_1_URL)
+    steps = [
+        shlex.join([*fetch, part, url]) for part, url in zip(CA_BUNDLE_PARTS, urls, strict=True)
+    ]
+    steps.append(f"{shlex.join(['cat', *CA_BUNDLE_PARTS])} > {shlex.quote(CA_BUNDLE_FILE)}")
+    return " && ".join(steps)
+
+
 # Fargate's valid task sizes: CPU units -> memory choices in MiB.
 FARGATE_SIZES: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -513,22 +545,10 @@ class Service(Construct):
                     "name": CA_BUNDLE_CONTAINER,
                     "image": config.aws.ca_bundle_image,
                     "essential": False,
-                    "entryPoint": ["curl"],
-                    "command": [
-                        "--fail",
-                        "--silent",
-                        "--show-error",
-                        "--proto",
-                        "=https",
-                        "--tlsv1.2",
-                        "--max-time",
-                        str(CA_BUNDLE_TIMEOUT_SECONDS),
-                        "--retry",
-                        "3",
-                        "--output",
-                        CA_BUNDLE_FILE,
-                        rds_ca_bundle_url(region),
-                    ],
+                    # A shell joins the steps with `&&`: a failed download exits
+                    # non-zero before the bundle is written (AL2023's image has bash).
+                    "entryPoint": ["sh", "-c"],
+                    "command": [ca_bundle_script(region)],
                     "cpu": 0,
                     "memory": CA_BUNDLE_MEMORY_MIB,
                     "readonlyRootFilesystem": True,
