@@ -256,7 +256,7 @@ class AwsStack(GroundworkStack):
             edge=edge,
             services=services,
             uptime_provider=uptime_provider,
-            database_log_group_name=database.log_group_name,
+            database_log_group_names=database.postgresql_log_group_names,
             database_proxy_name=database.proxy_name,
         )
         if edge.zone is not None:  # DNS-1: the stack's own zone is signed and logged
