@@ -68,7 +68,13 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cdktf import ITerraformDependable, TerraformResourceLifecycle
+from cdktf import (
+    ITerraformDependable,
+    Op,
+    Postcondition,
+    TerraformResourceLifecycle,
+    TerraformSelf,
+)
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
     AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
@@ -665,8 +671,34 @@ class Service(Construct):
             health_check_grace_period_seconds=60 if target_group is not None else None,
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
-            # Autoscaling owns the running count once the service exists.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
+            # An apply that creates or changes the service reports success only once its
+            # tasks run: the provider waits until the service has ONE deployment and as many
+            # running tasks as desired (`waitServiceStable`, internal/service/ecs/service.go),
+            # within the create/update timeout (20 minutes). Alone that is not enough: after
+            # the circuit breaker rolls a failed release back, the rolled-back deployment is
+            # stable too and the apply succeeds (hashicorp/terraform-provider-aws#20858,
+            # open; terraform-aws-modules/terraform-aws-ecs#325), so the postcondition
+            # compares the task definition the service runs after the wait with the one this
+            # apply asked for. A first deployment that never starts has nothing to roll back
+            # to and times out: the apply fails instead of reporting a service that serves
+            # nothing.
+            wait_for_steady_state=True,
+            lifecycle=TerraformResourceLifecycle(
+                # Autoscaling owns the running count once the service exists.
+                ignore_changes=["desired_count"],
+                postcondition=[
+                    Postcondition(
+                        condition=Op.eq(
+                            TerraformSelf.get_string("task_definition"), task_definition.arn
+                        ),
+                        error_message=(
+                            f"ECS service {service_name} does not run the task definition this "
+                            "apply registered: its deployment failed and the circuit breaker "
+                            "rolled it back (see the service's events and stopped tasks)."
+                        ),
+                    )
+                ],
+            ),
             # Its security group has no egress until its standalone rules exist (Terraform
             # drops the default allow-all, "NOTE on Egress rules",
             # https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/security_group),

@@ -407,3 +407,20 @@ def test_the_shipped_environments_move_their_cluster_instead_of_replacing_it() -
     assert moved["aws_cloudwatch_log_group.cluster-insights-logs"] == (
         f"aws_cloudwatch_log_group.{cdktf_logical_id('service', 'cluster-insights-logs')}"
     )
+
+
+def test_deploy_5_an_apply_succeeds_only_when_the_service_runs_its_new_task_definition(
+    dev: dict[str, Any],
+) -> None:
+    # The provider waits for one deployment with every desired task running; after a
+    # rollback the service runs the previous task definition and the postcondition fails.
+    stack = stack_of(dev)
+    [service] = resources_of(stack, "aws_ecs_service")
+    [task_address] = stack["resource"]["aws_ecs_task_definition"]
+    assert service["wait_for_steady_state"] is True
+    [postcondition] = service["lifecycle"]["postcondition"]
+    assert postcondition["condition"] == (
+        f"${{(self.task_definition == aws_ecs_task_definition.{task_address}.arn)}}"
+    )
+    assert "rolled it back" in postcondition["error_message"]
+    assert service["lifecycle"]["ignore_changes"] == ["desired_count"]
