@@ -12,9 +12,9 @@ Satisfies: APP-7, OBS-2, OBS-3, OBS-4, OBS-5, SEC-4, DEPLOY-2, DEPLOY-6
 "Any database connection error" watches every way in: the PostgreSQL log of the primary and
 of every read replica (direct sessions, READER_URL's included, and the proxy's own connections
 to the primary) and RDS Proxy's metrics for the app's connections, which end at the proxy and
-never reach those logs: failed client authentications and failed connections from the proxy to the database (AWS/RDS, dimension
-ProxyName; "Monitoring RDS Proxy metrics with Amazon CloudWatch",
-https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.monitoring.html).
+never reach those logs: failed client authentications and failed connections from the
+proxy to the database (AWS/RDS, dimension ProxyName; "Monitoring RDS Proxy metrics with
+Amazon CloudWatch", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.monitoring.html).
 
 E-mail subscriptions deliver nothing until the address owner clicks the link SNS mails
 after the apply ("Confirmation tokens are valid for three days", SNS API Subscribe,
