@@ -230,6 +230,7 @@ class AwsStack(GroundworkStack):
                     edge=edge,
                     repository_url=registry.repository_url,
                     repository_arn=registry.repository_arn,
+                    repository_name=registry.repository_name,
                     kms_key_arn=keys.data.arn,
                     log_kms_key_arn=keys.logs.arn,
                     cluster=cluster,
@@ -261,7 +262,7 @@ class AwsStack(GroundworkStack):
             edge=edge,
             services=services,
             uptime_provider=uptime_provider,
-            database_log_group_name=database.log_group_name,
+            database_log_group_names=database.postgresql_log_group_names,
             database_proxy_name=database.proxy_name,
         )
         if edge.zone is not None:  # DNS-1: the stack's own zone is signed and logged

@@ -49,6 +49,20 @@ CA_BUNDLE_FILE = f"{CA_BUNDLE_DIRECTORY}/rds-ca-bundle.pem"
 # Set to CA_BUNDLE_FILE in the app's container: Node adds it to its trusted roots at start
 # (https://nodejs.org/api/cli.html#node_extra_ca_certsfile); libpq clients read the second.
 CA_BUNDLE_VARIABLES = ("NODE_EXTRA_CA_CERTS", "PGSSLROOTCERT")
+# The same task's DATABASE_URL goes to RDS Proxy, whose certificate comes from ACM and
+# chains to Amazon Root CA 1, not to the RDS CA ("RDS Proxy uses certificates from AWS
+# Certificate Manager (ACM)", "Using TLS/SSL with RDS Proxy",
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.howitworks.html#rds-proxy-security.tls;
+# re:Post: connect with `--ssl-ca=AmazonRootCA1.pem`,
+# https://repost.aws/knowledge-center/rds-aurora-mysql-connect-proxy). PGSSLROOTCERT
+# REPLACES libpq's roots (psycopg, pgx read it alike), so the bundle holds both CAs or one
+# of the two URLs fails verify-full. Amazon Trust Services' own copy of the root:
+AMAZON_ROOT_CA_1_URL = "https://www.amazontrust.com/repository/AmazonRootCA1.pem"
+# The init container's downloads, concatenated into CA_BUNDLE_FILE.
+CA_BUNDLE_PARTS = (
+    f"{CA_BUNDLE_DIRECTORY}/rds-region-bundle.pem",
+    f"{CA_BUNDLE_DIRECTORY}/amazon-root-ca-1.pem",
+)
 
 
 def rds_ca_bundle_url(region: str) -> str:

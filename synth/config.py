@@ -121,6 +121,10 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+# An image digest, for the ECR Public images of AwsConfig.
+AWS_IMAGE_DIGEST = r"@sha256:[0-9a-f]{64}"
+
+
 class AwsConfig(Strict):
     # The 12-digit account this environment deploys into. Set, it is the provider's
     # `allowed_account_ids` (plan refuses credentials of any other account) and lets the
@@ -143,10 +147,19 @@ class AwsConfig(Strict):
     # files by `aws_account_region_owners`), or the second apply fails with
     # ResourceAlreadyExistsException.
     rds_os_metrics_log_group: Literal["create", "exists"] = "create"
+    # The three ECR Public images below accept a digest (`<image>:<tag>@sha256:<64 hex>`, or
+    # for busybox `<image>@sha256:<64 hex>`): a tag may be moved to another image, a digest
+    # names one image for good ("Pulling an image by digest",
+    # https://docs.docker.com/reference/cli/docker/image/pull/#pull-an-image-by-digest-immutable-identifier).
+    # The defaults are tags; production should pin digests (README, AWS). The policies that
+    # read these images (CKV_GW_DEPLOY_39, CKV_GW_DEPLOY_101) compare the whole string.
     # DEPLOY-5: the image the service runs until the first release (`service.release_image`
     # false). A public image that serves `/health` on the service port (busybox httpd).
     placeholder_image: Annotated[
-        str, Field(pattern=r"^public\.ecr\.aws/[a-z0-9._/-]+:[A-Za-z0-9_.-]+$")
+        str,
+        Field(
+            pattern=rf"^public\.ecr\.aws/[a-z0-9._/-]+(:[A-Za-z0-9_.-]+({AWS_IMAGE_DIGEST})?|{AWS_IMAGE_DIGEST})$"
+        ),
     ] = "public.ecr.aws/docker/library/busybox:1.37"
     # The image of every ECS task's liveness sidecar (constructs/aws/service.py): busybox,
     # whose `sh`, `wget` and `sleep` the probe runs, so no service's liveness depends on a tool
@@ -154,7 +167,11 @@ class AwsConfig(Strict):
     # the service's port; distroless and slim images have no shell, curl or wget). Pinned to
     # busybox from ECR Public so CKV_GW_DEPLOY_39 knows what it contains; the tag may move.
     liveness_probe_image: Annotated[
-        str, Field(pattern=r"^public\.ecr\.aws/docker/library/busybox:[0-9][A-Za-z0-9_.-]*$")
+        str,
+        Field(
+            pattern=rf"^public\.ecr\.aws/docker/library/busybox"
+            rf"(:[0-9][A-Za-z0-9_.-]*({AWS_IMAGE_DIGEST})?|{AWS_IMAGE_DIGEST})$"
+        ),
     ] = "public.ecr.aws/docker/library/busybox:1.37"
     # The image of the init container that fetches the region's RDS CA bundle for a service
     # reading `database_direct_url` / `database_reader_url` (constructs/aws/service.py):
@@ -162,9 +179,13 @@ class AwsConfig(Strict):
     # package for AL2023 AMIs and containers",
     # https://docs.aws.amazon.com/linux/al2023/ug/curl-minimal.html) verifies TLS against the
     # image's system trust store. Pinned to that image so CKV_GW_DEPLOY_101 knows it has a
-    # verifying curl (busybox's wget does not verify certificates); the tag may move.
+    # verifying curl (busybox's wget does not verify certificates); the tag may move. A digest
+    # comes with the 2023 tag here: a bare digest would not say which Amazon Linux it is.
     ca_bundle_image: Annotated[
-        str, Field(pattern=r"^public\.ecr\.aws/amazonlinux/amazonlinux:2023[A-Za-z0-9_.-]*$")
+        str,
+        Field(
+            pattern=rf"^public\.ecr\.aws/amazonlinux/amazonlinux:2023[A-Za-z0-9_.-]*({AWS_IMAGE_DIGEST})?$"
+        ),
     ] = "public.ecr.aws/amazonlinux/amazonlinux:2023"
     # The registry image `service.image_tag` exists (the release pipeline pushed it and set
     # this); until then the service runs `placeholder_image` so the first apply serves /health.

@@ -193,6 +193,13 @@ class Database(Construct):
         for log_group in log_groups.values():
             waivers.log_retention(log_group, config)
         self.log_group_name = log_groups[self.identifier, "postgresql"].name
+        # Construct ID -> PostgreSQL log group of every instance, primary first: READER_URL
+        # connects to the replicas directly, so their refusals are logged there, not in the
+        # primary's log (OBS-2's connection-error filter watches each).
+        self.postgresql_log_group_names = {
+            role: log_groups[instance_id, "postgresql"].name
+            for role, instance_id in instances.items()
+        }
         os_metrics: CloudwatchLogGroup | DataAwsCloudwatchLogGroup
         if config.aws.rds_os_metrics_log_group == "create":
             os_metrics = CloudwatchLogGroup(

@@ -78,7 +78,10 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAclRuleVisibilityConfig,
     Wafv2WebAclVisibilityConfig,
 )
-from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
+from cdktf_cdktf_provider_aws.wafv2_web_acl_association import (
+    Wafv2WebAclAssociation,
+    Wafv2WebAclAssociationTimeouts,
+)
 from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
     Wafv2WebAclLoggingConfiguration,
     Wafv2WebAclLoggingConfigurationRedactedFields,
@@ -96,6 +99,8 @@ from synth.construct_waivers import waive
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"  # EDGE-1: TLS 1.3 and 1.2 only
 DRAINING_SECONDS = 30  # EDGE-4
+# How long the provider retries AssociateWebACL (Edge, `waf-association`).
+WAF_ASSOCIATION_CREATE_TIMEOUT = "15m"
 ALB_LOG_PREFIX = "alb"
 MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
 COMMON_RULE_SET = MANAGED_RULE_GROUPS[0]
@@ -216,7 +221,15 @@ def origin_header_rule(header: OriginHeader, metric: str) -> Wafv2WebAclRule:
         priority=0,
         action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
         statement={"not_statement": {"statement": [{"or_statement": {"statement": matches}}]}},
-        visibility_config=_visibility(f"{metric}OriginHeader"),
+        # Metrics, but no sampled requests: a sample shows the request's headers, and the
+        # logging configuration's redaction of this header does not apply to it ("Request
+        # sampling doesn't provide a field redaction option, and any field redaction that you
+        # specify in your logging configuration doesn't affect sampling", VisibilityConfig,
+        # https://docs.aws.amazon.com/waf/latest/APIReference/API_VisibilityConfig.html).
+        # This rule's matches carry stale or guessed values of the header (N-2 after a
+        # rotation, a prober's), which the console would show to anyone with
+        # wafv2:GetSampledRequests.
+        visibility_config=_visibility(f"{metric}OriginHeader", sampled=False),
     )
 
 
@@ -236,9 +249,9 @@ def path_patterns(prefix: str) -> tuple[str, ...]:
     return (prefix, f"{prefix}/*")
 
 
-def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:
+def _visibility(metric: str, *, sampled: bool = True) -> Wafv2WebAclRuleVisibilityConfig:
     return Wafv2WebAclRuleVisibilityConfig(
-        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=sampled
     )
 
 
@@ -710,8 +723,19 @@ class Edge(Construct):
             ),
         )
         # The distribution starts sending only after this (constructs/aws/cdn.py).
+        # Created right after the ALB and the ACL, AssociateWebACL keeps answering
+        # WAFUnavailableEntityException until WAF sees both; the provider retries it only for
+        # the create timeout (`RetryWhenIsA[*WAFUnavailableEntityException]` for
+        # `d.Timeout(schema.TimeoutCreate)`, internal/service/wafv2/web_acl_association.go;
+        # 5 minutes by default), which first applies have outlasted
+        # (hashicorp/terraform-provider-aws#29080, open; #17527). 15 minutes lets the retry
+        # ride that out instead of failing the apply.
         self.web_acl_association = Wafv2WebAclAssociation(
-            self, "waf-association", resource_arn=self.load_balancer.arn, web_acl_arn=acl.arn
+            self,
+            "waf-association",
+            resource_arn=self.load_balancer.arn,
+            web_acl_arn=acl.arn,
+            timeouts=Wafv2WebAclAssociationTimeouts(create=WAF_ASSOCIATION_CREATE_TIMEOUT),
         )
 
         # WAF requires the log group's name to start with `aws-waf-logs-`.

@@ -9,12 +9,12 @@ With CloudFront (CDN-1) the distribution's own 5xx rate is alarmed there as well
 
 Satisfies: APP-7, OBS-2, OBS-3, OBS-4, OBS-5, SEC-4, DEPLOY-2, DEPLOY-6
 
-"Any database connection error" watches every way in: the primary's PostgreSQL log (direct
-sessions, the proxy's own connections to the instance) and RDS Proxy's metrics for the
-app's connections, which end at the proxy and never reach that log: failed client
-authentications and failed connections from the proxy to the database (AWS/RDS, dimension
-ProxyName; "Monitoring RDS Proxy metrics with Amazon CloudWatch",
-https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.monitoring.html).
+"Any database connection error" watches every way in: the PostgreSQL log of the primary and
+of every read replica (direct sessions, READER_URL's included, and the proxy's own connections
+to the primary) and RDS Proxy's metrics for the app's connections, which end at the proxy and
+never reach those logs: failed client authentications and failed connections from the
+proxy to the database (AWS/RDS, dimension ProxyName; "Monitoring RDS Proxy metrics with
+Amazon CloudWatch", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.monitoring.html).
 
 E-mail subscriptions deliver nothing until the address owner clicks the link SNS mails
 after the apply ("Confirmation tokens are valid for three days", SNS API Subscribe,
@@ -28,7 +28,7 @@ seen yet, and every later plan or `apply -refresh-only` updates it (CKV_GW_DEPLO
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cdktf import TerraformProvider
@@ -99,7 +99,7 @@ class Observability(Construct):
         edge: Edge,
         services: Sequence[Service],
         uptime_provider: TerraformProvider,
-        database_log_group_name: str | None = None,
+        database_log_group_names: Mapping[str, str] | None = None,
         database_proxy_name: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
@@ -195,8 +195,8 @@ class Observability(Construct):
                     dimensions=dimensions,
                 )
         self._failed_logins([service.log_group_name for service in services], [topic.arn])
-        if database_log_group_name is not None:
-            self._database_connection_errors(database_log_group_name, [topic.arn])
+        if database_log_group_names:
+            self._database_connection_errors(database_log_group_names, [topic.arn])
         if database_proxy_name is not None:
             self._proxy_connection_errors(database_proxy_name, [topic.arn])
         self._uptime(uptime_provider, edge.default_service.health.path)
@@ -290,19 +290,29 @@ class Observability(Construct):
             depends_on=[rule],
         )
 
-    def _database_connection_errors(self, log_group_name: str, actions: Sequence[str]) -> None:
-        """Any failed or refused database connection (critical), from the postgres log."""
+    def _database_connection_errors(
+        self, log_group_names: Mapping[str, str], actions: Sequence[str]
+    ) -> None:
+        """Any failed or refused database connection (critical), from the PostgreSQL log of
+        every instance (`log_group_names`: construct ID -> log group, primary first). The app
+        reaches the replicas directly (READER_URL), so a refusal there is logged only in that
+        replica's log. Every filter adds to the one metric the one alarm sums."""
         namespace = f"Groundwork/{self._config.prefix}"
-        CloudwatchLogMetricFilter(
-            self,
-            "database-connection-errors",
-            name=f"{self._config.prefix}-database-connection-errors",
-            log_group_name=log_group_name,
-            pattern=" ".join(f'?"{message}"' for message in DATABASE_CONNECTION_ERRORS),
-            metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
-                name="DatabaseConnectionErrors", namespace=namespace, value="1", default_value="0"
-            ),
-        )
+        for n, (role, log_group_name) in enumerate(log_group_names.items()):
+            CloudwatchLogMetricFilter(
+                self,
+                # The primary's keeps its construct ID (and state address).
+                "database-connection-errors" if n == 0 else f"database-connection-errors-{role}",
+                name=f"{self._config.prefix}-database-connection-errors",
+                log_group_name=log_group_name,
+                pattern=" ".join(f'?"{message}"' for message in DATABASE_CONNECTION_ERRORS),
+                metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
+                    name="DatabaseConnectionErrors",
+                    namespace=namespace,
+                    value="1",
+                    default_value="0",
+                ),
+            )
         self._alarm(
             CRITICAL,
             "database-connection-errors",

@@ -66,10 +66,17 @@ import hashlib
 import json
 import math
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cdktf import ITerraformDependable, TerraformResourceLifecycle
+from cdktf import (
+    ITerraformDependable,
+    Op,
+    Postcondition,
+    TerraformResourceLifecycle,
+    TerraformSelf,
+)
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
     AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
@@ -78,6 +85,7 @@ from cdktf_cdktf_provider_aws.appautoscaling_policy import (
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_ecr_image import DataAwsEcrImage
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster, EcsClusterSetting
 from cdktf_cdktf_provider_aws.ecs_service import (
     EcsService,
@@ -99,9 +107,11 @@ from constructs.aws.network import Network
 
 from synth.app import Service as AppService
 from synth.aws_app import (
+    AMAZON_ROOT_CA_1_URL,
     CA_BUNDLE_CONTAINER,
     CA_BUNDLE_DIRECTORY,
     CA_BUNDLE_FILE,
+    CA_BUNDLE_PARTS,
     CA_BUNDLE_VARIABLES,
     CA_BUNDLE_VOLUME,
     LIVENESS_CONTAINER,
@@ -122,9 +132,38 @@ LIVENESS_TIMEOUT_SECONDS = 5  # per GET
 # per container ("memory", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_memory).
 LIVENESS_MEMORY_MIB = 32
 STOP_TIMEOUT_SECONDS = 30  # EDGE-4: graceful shutdown after SIGTERM
-# The RDS CA init container's hard memory limit: curl fetching a ~100 KB file.
+# The RDS CA init container's hard memory limit: curl fetching two files of ~100 KB.
 CA_BUNDLE_MEMORY_MIB = 64
 CA_BUNDLE_TIMEOUT_SECONDS = 60  # curl gives up (and the task fails to start) after this
+
+
+def ca_bundle_script(region: str) -> str:
+    """The RDS CA init container's shell script: download the region's RDS CA bundle (the
+    instance endpoints) and Amazon Root CA 1 (RDS Proxy, synth/aws_app.py) over verified
+    HTTPS only, then write both into CA_BUNDLE_FILE; `&&` stops at the first failure, so the
+    container exits non-zero and the app never starts on a partial bundle."""
+    fetch = (
+        "curl",
+        "--fail",
+        "--silent",
+        "--show-error",
+        "--proto",
+        "=https",
+        "--tlsv1.2",
+        "--max-time",
+        str(CA_BUNDLE_TIMEOUT_SECONDS),
+        "--retry",
+        "3",
+        "--output",
+    )
+    urls = (rds_ca_bundle_url(region), AMAZON_ROOT_CA_1_URL)
+    steps = [
+        shlex.join([*fetch, part, url]) for part, url in zip(CA_BUNDLE_PARTS, urls, strict=True)
+    ]
+    steps.append(f"{shlex.join(['cat', *CA_BUNDLE_PARTS])} > {shlex.quote(CA_BUNDLE_FILE)}")
+    return " && ".join(steps)
+
+
 # Fargate's valid task sizes: CPU units -> memory choices in MiB.
 FARGATE_SIZES: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -239,6 +278,7 @@ class Service(Construct):
         edge: Edge,
         repository_url: str,
         repository_arn: str,
+        repository_name: str,
         kms_key_arn: str,
         log_kms_key_arn: str,
         cluster: EcsCluster,
@@ -423,9 +463,27 @@ class Service(Construct):
         if instance_ca:  # set last: the loader refuses a service's own (synth/app.py)
             environment |= {variable: CA_BUNDLE_FILE for variable in CA_BUNDLE_VARIABLES}
         health = service.health.path
+        # DEPLOY-5: `aws.release_image` is the operator's word that the tag was pushed; in a
+        # fresh account (or after a wrong tag) the repository this stack creates holds no such
+        # image and every task fails with CannotPullContainerError. The task definition waits
+        # for a lookup of `<repository>:<tag>`, which fails when the image is missing ("reading
+        # ECR Images: ImageNotFoundException: The image with imageId {...imageTag:'<tag>'} does
+        # not exist within the repository with name '<repository>'",
+        # hashicorp/terraform-provider-aws#35268): at plan time on an existing repository, at
+        # apply time before the task definition on a fresh one (CKV_GW_DEPLOY_104). No
+        # postcondition: the read errors before one could run, and its message names both.
+        image_lookups: list[ITerraformDependable] = []
         if config.aws.release_image:
             image = f"{repository_url}:{service.image.tag}"
             placeholder: dict[str, Any] = {}
+            image_lookups.append(
+                DataAwsEcrImage(
+                    self,
+                    "release-image",
+                    repository_name=repository_name,
+                    image_tag=service.image.tag,
+                )
+            )
         else:
             image = config.aws.placeholder_image
             # busybox httpd serves files: the health path is a file (a path ending in `/`
@@ -498,22 +556,10 @@ class Service(Construct):
                     "name": CA_BUNDLE_CONTAINER,
                     "image": config.aws.ca_bundle_image,
                     "essential": False,
-                    "entryPoint": ["curl"],
-                    "command": [
-                        "--fail",
-                        "--silent",
-                        "--show-error",
-                        "--proto",
-                        "=https",
-                        "--tlsv1.2",
-                        "--max-time",
-                        str(CA_BUNDLE_TIMEOUT_SECONDS),
-                        "--retry",
-                        "3",
-                        "--output",
-                        CA_BUNDLE_FILE,
-                        rds_ca_bundle_url(region),
-                    ],
+                    # A shell joins the steps with `&&`: a failed download exits
+                    # non-zero before the bundle is written (AL2023's image has bash).
+                    "entryPoint": ["sh", "-c"],
+                    "command": [ca_bundle_script(region)],
                     "cpu": 0,
                     "memory": CA_BUNDLE_MEMORY_MIB,
                     "readonlyRootFilesystem": True,
@@ -583,11 +629,12 @@ class Service(Construct):
             task_role_arn=task_role.arn,
             volume=volumes,
             container_definitions=json.dumps([container, probe, *containers], indent=2),
-            # Tasks start as soon as the service exists: the roles' policies come first. An
-            # external secret marked set must have an AWSCURRENT version before the first
-            # revision that reads it exists: its check fails the plan (or the apply, before
-            # this) when the operator has not set it (CKV_GW_DEPLOY_103).
-            depends_on=[execution_policy, *value_checks],
+            # Tasks start as soon as the service exists: the roles' policies come first, and
+            # the release image must exist (above). An external secret marked set must have an
+            # AWSCURRENT version before the first revision that reads it exists: its check
+            # fails the plan (or the apply, before this) when the operator has not set it
+            # (CKV_GW_DEPLOY_103).
+            depends_on=[execution_policy, *image_lookups, *value_checks],
         )
 
         target_group = edge.target_groups.get(service.name)
@@ -632,8 +679,34 @@ class Service(Construct):
             health_check_grace_period_seconds=60 if target_group is not None else None,
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
-            # Autoscaling owns the running count once the service exists.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
+            # An apply that creates or changes the service reports success only once its
+            # tasks run: the provider waits until the service has ONE deployment and as many
+            # running tasks as desired (`waitServiceStable`, internal/service/ecs/service.go),
+            # within the create/update timeout (20 minutes). Alone that is not enough: after
+            # the circuit breaker rolls a failed release back, the rolled-back deployment is
+            # stable too and the apply succeeds (hashicorp/terraform-provider-aws#20858,
+            # open; terraform-aws-modules/terraform-aws-ecs#325), so the postcondition
+            # compares the task definition the service runs after the wait with the one this
+            # apply asked for. A first deployment that never starts has nothing to roll back
+            # to and times out: the apply fails instead of reporting a service that serves
+            # nothing.
+            wait_for_steady_state=True,
+            lifecycle=TerraformResourceLifecycle(
+                # Autoscaling owns the running count once the service exists.
+                ignore_changes=["desired_count"],
+                postcondition=[
+                    Postcondition(
+                        condition=Op.eq(
+                            TerraformSelf.get_string("task_definition"), task_definition.arn
+                        ),
+                        error_message=(
+                            f"ECS service {service_name} does not run the task definition this "
+                            "apply registered: its deployment failed and the circuit breaker "
+                            "rolled it back (see the service's events and stopped tasks)."
+                        ),
+                    )
+                ],
+            ),
             # Its security group has no egress until its standalone rules exist (Terraform
             # drops the default allow-all, "NOTE on Egress rules",
             # https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/security_group),

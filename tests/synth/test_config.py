@@ -1034,3 +1034,43 @@ def test_aws_ca_bundle_image_is_amazon_linux_2023_from_ecr_public(tmp_path: Path
     data["aws"] = {**data["aws"], "ca_bundle_image": "public.ecr.aws/docker/library/busybox:1.37"}
     message = error_of(tmp_path, "dev", data)
     assert "aws.ca_bundle_image" in message and "busybox:1.37" in message
+
+
+DIGEST = "@sha256:" + "0123456789abcdef" * 4
+
+
+@pytest.mark.parametrize(
+    ("field", "image"),
+    [
+        ("placeholder_image", f"public.ecr.aws/docker/library/busybox:1.37{DIGEST}"),
+        ("placeholder_image", f"public.ecr.aws/docker/library/busybox{DIGEST}"),
+        ("liveness_probe_image", f"public.ecr.aws/docker/library/busybox:1.37{DIGEST}"),
+        ("liveness_probe_image", f"public.ecr.aws/docker/library/busybox{DIGEST}"),
+        ("ca_bundle_image", f"public.ecr.aws/amazonlinux/amazonlinux:2023{DIGEST}"),
+    ],
+)
+def test_aws_public_images_may_be_pinned_by_digest(tmp_path: Path, field: str, image: str) -> None:
+    """A tag can be moved to another image; a digest cannot (README, AWS: pin by digest)."""
+    data = shipped("dev")
+    data["aws"] = {**data["aws"], field: image}
+    assert getattr(load_environment(write(tmp_path, "dev", data)).aws, field) == image
+
+
+@pytest.mark.parametrize(
+    ("field", "image"),
+    [
+        # a digest is 64 hex digits
+        ("liveness_probe_image", "public.ecr.aws/docker/library/busybox:1.37@sha256:abc"),
+        # a bare digest would not say the image is Amazon Linux 2023 (CKV_GW_DEPLOY_101)
+        ("ca_bundle_image", f"public.ecr.aws/amazonlinux/amazonlinux{DIGEST}"),
+        # neither a tag nor a digest
+        ("placeholder_image", "public.ecr.aws/docker/library/busybox"),
+    ],
+)
+def test_aws_public_images_refuse_a_malformed_or_unsaying_digest(
+    tmp_path: Path, field: str, image: str
+) -> None:
+    data = shipped("dev")
+    data["aws"] = {**data["aws"], field: image}
+    message = error_of(tmp_path, "dev", data)
+    assert f"aws.{field}" in message

@@ -6,6 +6,10 @@ constants here too (ALERTS). A missing alarm has no resource to fail on, so the 
 on the workload the alerts watch, the ECS service, and judges the stack's alarms; a stack
 without an app (the state bootstrap) has nothing to alert on.
 
+"Any database connection error" is counted by log metric filters on the PostgreSQL log of
+EVERY instance that exports it, the primary and each read replica: the app reaches the
+replicas directly (READER_URL), so their refusals never reach the primary's log.
+
 With CloudFront in front of the ALB (CDN-1), "5xx rate > 1 %" also needs the distribution's
 own rate: the errors CloudFront returns itself (a 502 when it cannot reach or negotiate TLS
 with the ALB, a 504 when the origin times out) never reach the ALB's metrics. Each
@@ -126,10 +130,51 @@ def _is_database_connection_errors(alarm: dict[str, Any], stack: Stack) -> bool:
 
 
 def _database_filter_misses(alarm: dict[str, Any], stack: Stack) -> Verdict:
-    """The log metric filters behind the alarm count every DATABASE_CONNECTION_ERRORS message."""
+    """Each log metric filter behind the alarm counts every DATABASE_CONNECTION_ERRORS
+    message, and together they read every instance's PostgreSQL log (module docstring)."""
     name = alarm.get("alarm_name", "?")
     metrics = {(m.get("metric_name"), m.get("namespace")) for m in _metrics(alarm)}
-    terms: set[str] = set()
+    for address, body in stack.resources("aws_cloudwatch_log_metric_filter").items():
+        transformation = body.get("metric_transformation")
+        if isinstance(transformation, list):
+            transformation = transformation[0] if transformation else {}
+        if not isinstance(transformation, dict):
+            continue
+        if (transformation.get("name"), transformation.get("namespace")) in metrics:
+            terms = set(FILTER_TERM.findall(str(body.get("pattern", ""))))
+            missing = [m for m in DATABASE_CONNECTION_ERRORS if m not in terms]
+            if missing:
+                return Verdict.failed(f"{name}: its log filter {address} does not count {missing}")
+    unwatched = _unwatched_instance_logs(stack, metrics)
+    if isinstance(unwatched, Verdict):
+        return unwatched
+    if unwatched:
+        return Verdict.failed(
+            f"{name}: no log filter of its metric reads {', '.join(unwatched)}: connections "
+            "there (a replica's, through READER_URL) fail unseen"
+        )
+    return Verdict.passed("")
+
+
+def _log_group_name(value: Any, stack: Stack) -> str | None:
+    """A log group name, literal or `${aws_cloudwatch_log_group.<x>.name}` of this stack."""
+    address = address_of(value)
+    if address is None:
+        return None if is_reference(value) else str(value)
+    kind, _, name = address.partition(".")
+    if kind != "aws_cloudwatch_log_group":
+        return None
+    literal = stack.resources(kind).get(name, {}).get("name")
+    return str(literal) if isinstance(literal, str) and not is_reference(literal) else None
+
+
+def _unwatched_instance_logs(stack: Stack, metrics: set[tuple[Any, Any]]) -> list[str] | Verdict:
+    """The PostgreSQL log groups (`/aws/rds/instance/<identifier>/postgresql`, "Publishing
+    PostgreSQL logs to Amazon CloudWatch Logs",
+    https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Concepts.PostgreSQL.html)
+    of every RDS instance of the stack exporting them, primary and read replicas, that no log
+    metric filter of the alarm's metric reads; unknown where an identifier is an expression."""
+    read: set[str] = set()
     for body in stack.resources("aws_cloudwatch_log_metric_filter").values():
         transformation = body.get("metric_transformation")
         if isinstance(transformation, list):
@@ -137,11 +182,20 @@ def _database_filter_misses(alarm: dict[str, Any], stack: Stack) -> Verdict:
         if not isinstance(transformation, dict):
             continue
         if (transformation.get("name"), transformation.get("namespace")) in metrics:
-            terms |= set(FILTER_TERM.findall(str(body.get("pattern", ""))))
-    missing = [message for message in DATABASE_CONNECTION_ERRORS if message not in terms]
-    if missing:
-        return Verdict.failed(f"{name}: its log filter does not count {missing}")
-    return Verdict.passed("")
+            group = _log_group_name(body.get("log_group_name"), stack)
+            if group is not None:
+                read.add(group)
+    unwatched = []
+    for address, instance in stack.resources("aws_db_instance").items():
+        if "postgresql" not in (instance.get("enabled_cloudwatch_logs_exports") or []):
+            continue
+        identifier = instance.get("identifier")
+        if not isinstance(identifier, str) or is_reference(identifier):
+            return Verdict.unknown(f"aws_db_instance.{address}: its identifier is an expression")
+        group = f"/aws/rds/instance/{identifier}/postgresql"
+        if group not in read:
+            unwatched.append(group)
+    return unwatched
 
 
 def _is_failed_logins_per_ip(alarm: dict[str, Any], stack: Stack) -> bool:

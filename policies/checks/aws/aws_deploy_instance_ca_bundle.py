@@ -19,19 +19,30 @@ secret whose version (`aws_secretsmanager_secret_version.secret_string`) is such
   START or COMPLETE would let the app start before, or after a failed, fetch);
 - that container is not essential (it exits), mounts the same volume writable, runs
   `aws.ca_bundle_image` (Amazon Linux 2023, whose curl verifies TLS; busybox's wget does not)
-  with `curl` and `--output` at the same file, from the bundle URL of the stack's region
-  (`synth.aws_app.rds_ca_bundle_url`), over `--proto =https`.
+  `curl --fail --proto =https --output <file>` for the bundle URL of the stack's region
+  (`synth.aws_app.rds_ca_bundle_url`) AND for Amazon Root CA 1, then `cat`s both files into
+  the one the app trusts, all joined by `&&` in `sh -c` (nothing runs after a failed step).
+
+Amazon Root CA 1 because the same container's DATABASE_URL goes to RDS Proxy, whose ACM
+certificate chains to it, and `PGSSLROOTCERT` replaces libpq's (psycopg's, pgx's) trusted roots
+("Using TLS/SSL with RDS Proxy",
+https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.howitworks.html#rds-proxy-security.tls):
+with the RDS CA alone, every verify-full connection to the proxy fails in a non-Node client.
 """
 
 import json
+import re
+import shlex
 from typing import Any
 
 from groundwork_policy import GroundworkCheck, Stack, Verdict, address_of, combine
 
-from synth.aws_app import CA_BUNDLE_VARIABLES, rds_ca_bundle_url
+from synth.aws_app import AMAZON_ROOT_CA_1_URL, CA_BUNDLE_VARIABLES, rds_ca_bundle_url
 
 INSTANCE_MARKER = "${aws_db_instance."
 SCHEMES = ("postgresql://", "postgres://")
+# What lets a shell script go on after a failed step, or run something not written out.
+SEPARATORS = re.compile(r"[;|&\n`$]")
 EXTRA_CA = CA_BUNDLE_VARIABLES[0]  # NODE_EXTRA_CA_CERTS
 
 
@@ -146,8 +157,8 @@ class InstanceCaBundle(GroundworkCheck):
     def _fetch_problem(
         fetcher: dict[str, Any], volume: str, relative: str | None, config: Any
     ) -> str | None:
-        """Why `fetcher` does not write the region's RDS CA bundle to `volume`/`relative`
-        over verified TLS; None when it does."""
+        """Why `fetcher` does not write the region's RDS CA bundle and Amazon Root CA 1 to
+        `volume`/`relative` over verified TLS; None when it does."""
         name = fetcher.get("name")
         if fetcher.get("essential") is not False:
             return f"{name} is essential (an init container must be essential: false)"
@@ -156,17 +167,51 @@ class InstanceCaBundle(GroundworkCheck):
             return f"{name} does not mount {volume} writable"
         if fetcher.get("image") != config.ca_bundle_image:
             return f"{name} runs {fetcher.get('image')}, not aws.ca_bundle_image"
-        words = [*(fetcher.get("entryPoint") or []), *(fetcher.get("command") or [])]
-        if not words or words[0] != "curl":
-            return f"{name} does not run curl"
-        output = words[words.index("--output") + 1] if "--output" in words[:-1] else None
-        if output is None or _under(str(output), mount[0]) != relative:
-            return f"{name} writes {output!r}, not the file the app trusts"
-        if rds_ca_bundle_url(config.region) not in words:
-            return f"{name} does not fetch {rds_ca_bundle_url(config.region)}"
-        if "--proto" not in words[:-1] or words[words.index("--proto") + 1] != "=https":
-            return f"{name} does not restrict curl to HTTPS (--proto =https)"
+        steps = _steps([*(fetcher.get("entryPoint") or []), *(fetcher.get("command") or [])])
+        if isinstance(steps, str):
+            return f"{name}: {steps}"
+        *fetches, last = steps if steps else [[]]
+        downloads: dict[str, str] = {}  # URL -> file
+        for words in fetches:
+            if not words or words[0] != "curl":
+                return f"{name} runs {words[:1]} before the bundle, not curl"
+            if "--proto" not in words[:-1] or words[words.index("--proto") + 1] != "=https":
+                return f"{name} does not restrict curl to HTTPS (--proto =https)"
+            if "--fail" not in words:
+                return f"{name} runs curl without --fail (an HTTP error would be written)"
+            if "--output" not in words[:-1]:
+                return f"{name} runs curl without --output"
+            downloads[words[-1]] = words[words.index("--output") + 1]
+        wanted = {"the region's RDS CA bundle": rds_ca_bundle_url(config.region)}
+        wanted["Amazon Root CA 1 (RDS Proxy's root)"] = AMAZON_ROOT_CA_1_URL
+        missing = [what for what, url in wanted.items() if url not in downloads]
+        if missing:
+            return f"{name} does not fetch {' or '.join(missing)}"
+        # The bundle is the concatenation of both downloads.
+        if last[:1] == ["curl"]:
+            return f"{name} writes one download, not the RDS CA bundle and Amazon Root CA 1"
+        if len(last) < 3 or last[0] != "cat" or last[-2] != ">":
+            return f"{name} does not end by writing the downloads with `cat ... > <bundle>`"
+        if _under(last[-1], mount[0]) != relative:
+            return f"{name} writes {last[-1]!r}, not the file the app trusts"
+        inputs = set(last[1:-2])
+        if not all(downloads[url] in inputs for url in wanted.values()):
+            return f"{name} does not put both downloads into {last[-1]}"
         return None
+
+
+def _steps(words: list[str]) -> list[list[str]] | str:
+    """The commands an init container runs, in order: one for a plain command, the
+    `&&`-joined steps of `sh -c <script>`; a string saying why not when they may go on past a
+    failed step (`;`, `||`, `|`, `&`)."""
+    if words[:2] not in (["sh", "-c"], ["/bin/sh", "-c"], ["bash", "-c"], ["/bin/bash", "-c"]):
+        return [words]
+    if len(words) != 3:
+        return "a shell runs one script"
+    script = words[2]
+    if SEPARATORS.search(script.replace("&&", "")):
+        return "its script joins steps with something other than && (a failed fetch goes on)"
+    return [shlex.split(step) for step in script.split("&&")]
 
 
 check = InstanceCaBundle()

@@ -303,6 +303,9 @@ def test_cdn_1_the_alb_blocks_every_request_without_this_distributions_header_va
     accepted = [m["search_string"] for m in matches]
     assert sorted(accepted) == sorted(f"${{random_password.{n}.result}}" for n in passwords)
     assert sent in accepted
+    # Counted, never sampled: a sample shows the request's headers, unredacted.
+    assert rule["visibility_config"]["cloudwatch_metrics_enabled"] is True
+    assert rule["visibility_config"]["sampled_requests_enabled"] is False
     # The rule (and its ACL on the ALB) exists before CloudFront sends anything, and the
     # apply waits for every edge to run a new value.
     association, _ = one(on, "aws_wafv2_web_acl_association", "edge_waf-association")

@@ -99,6 +99,10 @@ def test_waf_runs_managed_rules_and_a_per_ip_rate_limit_edge_2(dev_stack: dict[s
     }
     [association] = resources_of(dev_stack, "aws_wafv2_web_acl_association")
     assert association["resource_arn"].startswith("${aws_lb.")
+    # The provider retries WAFUnavailableEntityException for the create timeout (#29080).
+    assert association["timeouts"] == {"create": "15m"}
+    # The managed rules keep their samples (only the origin header's rule drops them).
+    assert all(r["visibility_config"]["sampled_requests_enabled"] for r in acl["rule"])
 
 
 def test_rate_limit_comes_from_the_config_edge_2() -> None:

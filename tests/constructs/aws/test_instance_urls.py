@@ -5,6 +5,7 @@ container before the app starts (constructs/aws/service.py, secrets.py, database
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from stacks.aws import AwsStack  # noqa: E402
 DESCRIBED = Path(__file__).parent / "environments" / "described.yaml"
 PREFIX = "groundwork-described"
 BUNDLE = "https://truststore.pki.rds.amazonaws.com/eu-west-1/eu-west-1-bundle.pem"
+ROOT_CA_1 = "https://www.amazontrust.com/repository/AmazonRootCA1.pem"
 
 
 def described(tmp_path: Path, change: Any = None) -> Any:
@@ -122,10 +124,20 @@ def test_the_app_starts_after_an_init_container_fetched_the_rds_ca(stack: dict[s
         assert app["dependsOn"] == [{"containerName": "rds-ca-bundle", "condition": "SUCCESS"}]
         assert fetch["essential"] is False
         assert fetch["image"] == "public.ecr.aws/amazonlinux/amazonlinux:2023"
-        words = [*fetch["entryPoint"], *fetch["command"]]
-        assert words[0] == "curl" and words[-1] == BUNDLE
-        assert words[words.index("--output") + 1] == "/rds-ca/rds-ca-bundle.pem"
-        assert words[words.index("--proto") + 1] == "=https"
+        # The region's RDS CA (instance endpoints) and Amazon Root CA 1 (RDS Proxy, which the
+        # same task's DATABASE_URL reaches: PGSSLROOTCERT replaces libpq's roots), each over
+        # HTTPS only, then one file of both; `&&` stops at the first failure.
+        assert fetch["entryPoint"] == ["sh", "-c"]
+        [script] = fetch["command"]
+        *downloads, bundle = [shlex.split(step) for step in script.split(" && ")]
+        assert not {";", "||", "|"} & set(script.split())
+        assert [words[-1] for words in downloads] == [BUNDLE, ROOT_CA_1]
+        outputs = []
+        for words in downloads:
+            assert words[:2] == ["curl", "--fail"]
+            assert words[words.index("--proto") + 1] == "=https"
+            outputs.append(words[words.index("--output") + 1])
+        assert bundle == ["cat", *outputs, ">", "/rds-ca/rds-ca-bundle.pem"]
         assert fetch["mountPoints"] == [
             {"sourceVolume": "rds-ca", "containerPath": "/rds-ca", "readOnly": False}
         ]

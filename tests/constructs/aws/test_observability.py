@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[3]
 DATA_KEY = "arn:aws:kms:eu-west-1:111122223333:key/data"
 LOG_KEY = "arn:aws:kms:eu-west-1:111122223333:key/logs"
 POSTGRES_LOG = "/aws/rds/instance/groundwork-dev-postgres/postgresql"
+REPLICA_LOG = "/aws/rds/instance/groundwork-dev-postgres-replica-1/postgresql"
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +49,7 @@ def synthesized() -> str:
         edge=edge,
         repository_url=registry.repository_url,
         repository_arn=registry.repository_arn,
+        repository_name=registry.repository_name,
         kms_key_arn=DATA_KEY,
         log_kms_key_arn=LOG_KEY,
         cluster=container_insights_cluster(stack, "cluster", config.prefix, config, LOG_KEY),
@@ -60,7 +62,7 @@ def synthesized() -> str:
         edge=edge,
         services=[service],
         uptime_provider=uptime,
-        database_log_group_name=POSTGRES_LOG,
+        database_log_group_names={"primary": POSTGRES_LOG, "replica-1": REPLICA_LOG},
         database_proxy_name="groundwork-dev-postgres",
     )
     return CdktfTesting.synth(stack)
@@ -149,14 +151,23 @@ def test_failed_logins_per_ip_come_from_contributor_insights_obs_2(
 def test_database_connection_errors_come_from_the_postgres_log_obs_2(
     stack: dict[str, Any], alarms: dict[str, dict[str, Any]]
 ) -> None:
-    [metric_filter] = resources_of(stack, "aws_cloudwatch_log_metric_filter")
-    assert metric_filter["log_group_name"] == POSTGRES_LOG
-    assert '?"password authentication failed"' in metric_filter["pattern"]
-    # The app signs in with IAM tokens: RDS logs their failures as PAM failures
-    # (https://repost.aws/knowledge-center/aurora-postgresql-connect-iam).
-    assert '?"PAM authentication failed"' in metric_filter["pattern"]
+    filters = stack["resource"]["aws_cloudwatch_log_metric_filter"]
+    # One filter per instance's log, the replica's too (READER_URL connects to it directly);
+    # the primary's keeps its address.
+    by_group = {f["log_group_name"]: (address, f) for address, f in filters.items()}
+    assert sorted(by_group) == sorted([POSTGRES_LOG, REPLICA_LOG])
+    assert by_group[POSTGRES_LOG][0].startswith("observability_database-connection-errors_")
     alarm = alarms["critical-database-connection-errors"]
-    assert alarm["metric_name"] == metric_filter["metric_transformation"]["name"]
+    for _, metric_filter in by_group.values():
+        assert '?"password authentication failed"' in metric_filter["pattern"]
+        # The app signs in with IAM tokens: RDS logs their failures as PAM failures
+        # (https://repost.aws/knowledge-center/aurora-postgresql-connect-iam).
+        assert '?"PAM authentication failed"' in metric_filter["pattern"]
+        transformation = metric_filter["metric_transformation"]
+        assert (alarm["metric_name"], alarm["namespace"]) == (
+            transformation["name"],
+            transformation["namespace"],
+        )
     assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 0)
 
 

@@ -60,6 +60,7 @@ def synth(env: str, **aws: Any) -> dict[str, Any]:
         edge=edge,
         repository_url=registry.repository_url,
         repository_arn=registry.repository_arn,
+        repository_name=registry.repository_name,
         kms_key_arn=DATA_KEY,
         log_kms_key_arn=LOG_KEY,
         cluster=container_insights_cluster(stack, "cluster", config.prefix, config, LOG_KEY),
@@ -167,6 +168,22 @@ def test_deploy_5_a_release_runs_the_registry_image_at_its_tag() -> None:
     assert containers(released)["liveness-probe"]["image"] == (
         "public.ecr.aws/docker/library/busybox:1.37"
     )
+
+
+def test_deploy_5_a_release_task_definition_waits_for_its_image_in_the_registry() -> None:
+    # CKV_GW_DEPLOY_104: a missing tag fails the lookup (plan, or apply before the task
+    # definition), never a task definition whose tasks cannot pull.
+    released = synth("dev", release_image=True)
+    stack = stack_of(released)
+    lookups = stack["data"]["aws_ecr_image"]
+    [(address, lookup)] = lookups.items()
+    assert lookup["repository_name"].startswith("${aws_ecr_repository.")
+    assert lookup["repository_name"].endswith(".name}")
+    assert lookup["image_tag"] == released["config"].service.image_tag
+    [task] = resources_of(stack, "aws_ecs_task_definition")
+    assert f"data.aws_ecr_image.{address}" in task["depends_on"]
+    # Before a release there is nothing to look up.
+    assert "aws_ecr_image" not in stack_of(synth("dev")).get("data", {})
 
 
 def test_obs_1_deploy_2_container_insights_log_group_exists_before_the_cluster(
@@ -390,3 +407,20 @@ def test_the_shipped_environments_move_their_cluster_instead_of_replacing_it() -
     assert moved["aws_cloudwatch_log_group.cluster-insights-logs"] == (
         f"aws_cloudwatch_log_group.{cdktf_logical_id('service', 'cluster-insights-logs')}"
     )
+
+
+def test_deploy_5_an_apply_succeeds_only_when_the_service_runs_its_new_task_definition(
+    dev: dict[str, Any],
+) -> None:
+    # The provider waits for one deployment with every desired task running; after a
+    # rollback the service runs the previous task definition and the postcondition fails.
+    stack = stack_of(dev)
+    [service] = resources_of(stack, "aws_ecs_service")
+    [task_address] = stack["resource"]["aws_ecs_task_definition"]
+    assert service["wait_for_steady_state"] is True
+    [postcondition] = service["lifecycle"]["postcondition"]
+    assert postcondition["condition"] == (
+        f"${{(self.task_definition == aws_ecs_task_definition.{task_address}.arn)}}"
+    )
+    assert "rolled it back" in postcondition["error_message"]
+    assert service["lifecycle"]["ignore_changes"] == ["desired_count"]
