@@ -432,10 +432,12 @@ def test_every_example_loads_as_it_is(slug: str) -> None:
     )
 
 
-def test_the_readme_environment_loads_beside_the_shipped_ones(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_the_readme_environment_loads_beside_the_shipped_ones(cloud: str, tmp_path: Path) -> None:
     """README "Describe your app" shows a complete environment; a reader drops it into
-    environments/ next to dev, staging and production, and it must load there (newcomer
-    review: it reused dev's account and region, which the loader refuses)."""
+    environments/ next to dev, staging and production, and it must load there, on every cloud
+    (newcomer reviews: it reused dev's AWS account, then dev's Azure subscription, which the
+    loader refuses)."""
     readme = (ROOT / "README.md").read_text()
     start = readme.index("A complete environment with two routed services")
     block = re.search(r"```yaml\n(.*?)```", readme[start:], re.S)
@@ -443,7 +445,7 @@ def test_the_readme_environment_loads_beside_the_shipped_ones(tmp_path: Path) ->
     folder = tmp_path / "environments"
     shutil.copytree(ROOT / "environments", folder)
     (folder / "shop.yaml").write_text(block.group(1))
-    loaded = {config.name: config for config in load_environments(folder, cloud="aws")}
+    loaded = {config.name: config for config in load_environments(folder, cloud=cloud)}
     shop = loaded["shop"]
     assert [s.name for s in shop.services] == ["web", "api", "worker"]
     assert {name: entry.kind for name, entry in shop.secrets.catalog.items()} == {
