@@ -16,7 +16,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -1227,17 +1228,46 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts) or "(top level)"
 
 
+def _members(annotation: Any) -> list[Any]:
+    """The types an annotation may hold: Annotated and unions (`X | None`, the secret kinds)
+    unwrapped, each member as it is."""
+    if get_origin(annotation) is Annotated:
+        return _members(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return [member for arg in get_args(annotation) for member in _members(arg)]
+    return [annotation]
+
+
+def _step(annotation: Any, part: int | str) -> Any:
+    """The type one step of an error location leads to from `annotation`: a list's items, a
+    mapping's values (whatever the key), a model's field, or the member of a tagged union
+    pydantic names by its tag (`secrets.catalog.X.generated.bits`); None if unknown."""
+    for member in _members(annotation):
+        origin = get_origin(member)
+        if origin in (list, tuple) and isinstance(part, int):
+            return get_args(member)[0]
+        if origin is dict and isinstance(part, str):
+            return get_args(member)[-1]
+        fields = getattr(member, "model_fields", {})
+        if isinstance(part, str) and part in fields:
+            return fields[part].annotation
+    for member in _members(annotation):  # a tagged-union member's tag, e.g. "generated"
+        kind = getattr(member, "model_fields", {}).get("kind")
+        if kind is not None and part in get_args(kind.annotation):
+            return member
+    return None
+
+
 def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
-    model: Any = EnvironmentConfig
+    """The keys a mapping at `loc[:-1]` allows (the fields of the model there), for an
+    "unknown key" error; [] where the location leads to no model."""
+    annotation: Any = EnvironmentConfig
     for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
+        annotation = _step(annotation, part)
+        if annotation is None:
             return []
-        annotation = field.annotation
-        model = getattr(annotation, "__args__", (annotation,))[0]
-    return sorted(getattr(model, "model_fields", {}))
+    models = [m for m in _members(annotation) if hasattr(m, "model_fields")]
+    return sorted(models[0].model_fields) if len(models) == 1 else []
 
 
 def _describe(error: Mapping[str, Any]) -> str:

@@ -189,6 +189,12 @@ def test_a_worker_has_no_route_and_must_say_so() -> None:
             "48 characters (got 'STRIPE_KEY_')",
         ),
         (
+            # A typo inside one kind of secret lists that kind's keys (it said "none").
+            lambda d: d["secrets"]["catalog"]["AUTH_SECRET"].update(value_set=True),
+            "secrets.catalog.AUTH_SECRET.generated.value_set: unknown key; allowed keys here: "
+            "bits, description, kind",
+        ),
+        (
             lambda d: d["secrets"]["catalog"].update(EXTRA={"kind": "external"}),
             "secrets.catalog.EXTRA.external.description: required field is missing",
         ),
