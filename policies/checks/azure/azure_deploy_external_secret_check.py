@@ -24,7 +24,7 @@ Each such step is judged too (constructs/azure/steps.py `SecretHasValue`).
 import re
 from typing import Any
 
-from azure_deploy_role_at_apply import step_command
+from azure_deploy_role_at_apply import step_command, step_environment
 from groundwork_policy import (
     GroundworkCheck,
     Outcome,
@@ -59,11 +59,7 @@ def checks_value(step: dict[str, Any]) -> Verdict:
     """The step reads the length of the value of the secret it names and fails when it is 0."""
     secret = checked_secret(step)
     text = step_command(step)
-    named = [
-        address_of(local.get("environment", {}).get("SECRET"))
-        for provisioner in blocks(step, "provisioner")
-        for local in blocks(provisioner, "local-exec")
-    ]
+    named = step_environment(step, "SECRET")
     if not READS_LENGTH.search(text):
         return Verdict.failed(
             f"does not read the length of {secret}'s latest value "

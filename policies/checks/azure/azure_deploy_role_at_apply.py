@@ -53,6 +53,15 @@ def step_command(step: dict[str, Any]) -> str:
     )
 
 
+def step_environment(step: dict[str, Any], variable: str) -> list[str | None]:
+    """The resource addresses a step's local-exec command(s) receive in `variable`."""
+    return [
+        address_of(local.get("environment", {}).get(variable))
+        for provisioner in blocks(step, "provisioner")
+        for local in blocks(provisioner, "local-exec")
+    ]
+
+
 def started_job(step: dict[str, Any]) -> str | None:
     """The job a step says it starts (`input.starts`), if it is a Container Apps job."""
     starts = address_of((step.get("input") or {}).get("starts"))
@@ -63,11 +72,7 @@ def waits_for_success(step: dict[str, Any]) -> Verdict:
     """The step starts its job (the one its command's JOB names) and waits until it succeeds."""
     job = started_job(step)
     text = step_command(step)
-    names = [
-        address_of(local.get("environment", {}).get("JOB"))
-        for provisioner in blocks(step, "provisioner")
-        for local in blocks(provisioner, "local-exec")
-    ]
+    names = step_environment(step, "JOB")
     if not re.search(r"\baz\s+containerapp\s+job\s+start\b", text):
         return Verdict.failed(f"does not start {job} (az containerapp job start)")
     if job not in names:
