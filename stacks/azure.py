@@ -88,9 +88,17 @@ def azurerm_provider(stack: GroundworkStack) -> AzurermProvider:
                         purge_soft_deleted_secrets_on_destroy=False,
                     )
                 ],
+                # DEPLOY-6: the stack's resource groups hold what the stack creates and what
+                # Azure creates for it: an Application Insights component makes Azure add the
+                # "Failure Anomalies - <name>" smart detector rule and the "Application
+                # Insights Smart Detection" action group beside it, which no Terraform resource
+                # owns. With the check on, every destroy removed all else and then failed on
+                # the resource group (hashicorp/terraform-provider-azurerm #18026; the
+                # provider's own test, PR #22163). Data the stack must keep is protected by
+                # `prevent_destroy` and Key Vault purge protection, not by this check.
                 resource_group=[
                     AzurermProviderFeaturesResourceGroup(
-                        prevent_deletion_if_contains_resources=True
+                        prevent_deletion_if_contains_resources=False
                     )
                 ],
             )

@@ -221,14 +221,8 @@ def origin_header_rule(header: OriginHeader, metric: str) -> Wafv2WebAclRule:
         priority=0,
         action=Wafv2WebAclRuleAction(block=Wafv2WebAclRuleActionBlock()),
         statement={"not_statement": {"statement": [{"or_statement": {"statement": matches}}]}},
-        # Metrics, but no sampled requests: a sample shows the request's headers, and the
-        # logging configuration's redaction of this header does not apply to it ("Request
-        # sampling doesn't provide a field redaction option, and any field redaction that you
-        # specify in your logging configuration doesn't affect sampling", VisibilityConfig,
-        # https://docs.aws.amazon.com/waf/latest/APIReference/API_VisibilityConfig.html).
-        # This rule's matches carry stale or guessed values of the header (N-2 after a
-        # rotation, a prober's), which the console would show to anyone with
-        # wafv2:GetSampledRequests.
+        # Metrics, but no sampled requests: a sample shows the request's headers, unredacted
+        # (`_firewall` turns sampling off on the whole web ACL for the same reason).
         visibility_config=_visibility(f"{metric}OriginHeader", sampled=False),
     )
 
@@ -256,7 +250,7 @@ def _visibility(metric: str, *, sampled: bool = True) -> Wafv2WebAclRuleVisibili
 
 
 def web_acl_rules(
-    config: EnvironmentConfig, metric: str, *, per_ip_limit: bool = True
+    config: EnvironmentConfig, metric: str, *, per_ip_limit: bool = True, sampled: bool = True
 ) -> list[Wafv2WebAclRule]:
     """EDGE-2: the managed rule sets (with the large-body exception) and the per-IP rate
     limit, in the order that lets every managed rule run (DEPLOY-6); shared by the ALB's
@@ -267,7 +261,8 @@ def web_acl_rules(
     every viewer behind it ("the web request origin ... is the IP address of the last proxy",
     https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-forwarded-ip-address.html),
     so a per-IP limit would throttle whole edge locations; the viewer's limit is on the
-    CloudFront web ACL, where the IP is the viewer's."""
+    CloudFront web ACL, where the IP is the viewer's. `sampled=False` keeps every rule's
+    metrics but no sampled requests (the ALB's behind CloudFront, `_firewall`)."""
     large_bodies = config.edge.large_body_paths
 
     def managed(group: str) -> dict[str, object]:
@@ -285,7 +280,7 @@ def web_acl_rules(
             priority=index,
             override_action=Wafv2WebAclRuleOverrideAction(none=Wafv2WebAclRuleOverrideActionNone()),
             statement=managed(group),
-            visibility_config=_visibility(f"{metric}{group}"),
+            visibility_config=_visibility(f"{metric}{group}", sampled=sampled),
         )
         for index, group in enumerate(MANAGED_RULE_GROUPS, start=1)
     ]
@@ -322,7 +317,7 @@ def web_acl_rules(
                         ]
                     }
                 },
-                visibility_config=_visibility(f"{metric}BodySize"),
+                visibility_config=_visibility(f"{metric}BodySize", sampled=sampled),
             )
         )
     if not per_ip_limit:
@@ -339,7 +334,7 @@ def web_acl_rules(
                     "evaluation_window_sec": 60,  # the limit is per minute
                 }
             },
-            visibility_config=_visibility(f"{metric}RateLimitPerIp"),
+            visibility_config=_visibility(f"{metric}RateLimitPerIp", sampled=sampled),
         )
     )
     return rules
@@ -700,7 +695,15 @@ class Edge(Construct):
         origin header (`origin_header_rule`)."""
         metric = config.prefix.replace("-", "")
         behind_cdn = config.features.cdn_enabled
-        rules = web_acl_rules(config, metric, per_ip_limit=not behind_cdn)
+        # Behind CloudFront every request the ALB allows carries the secret origin header, and
+        # a sampled request shows its headers unredacted: the logging configuration's
+        # redaction "doesn't affect sampling" ("You can only exclude fields from request
+        # sampling by disabling sampling in the web ACL visibility configuration",
+        # https://docs.aws.amazon.com/waf/latest/APIReference/API_VisibilityConfig.html). So
+        # this web ACL keeps its metrics and samples nothing; the CloudFront web ACL samples
+        # the viewers' requests, which do not carry the header yet (AWS re-review).
+        sampled = not behind_cdn
+        rules = web_acl_rules(config, metric, per_ip_limit=not behind_cdn, sampled=sampled)
         if self.origin_header is not None:  # CDN-1: only this distribution's requests
             rules.insert(0, origin_header_rule(self.origin_header, metric))
         acl = Wafv2WebAcl(
@@ -719,7 +722,9 @@ class Edge(Construct):
             default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()),
             rule=rules,
             visibility_config=Wafv2WebAclVisibilityConfig(
-                cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+                cloudwatch_metrics_enabled=True,
+                metric_name=metric,
+                sampled_requests_enabled=sampled,
             ),
         )
         # The distribution starts sending only after this (constructs/aws/cdn.py).
@@ -727,7 +732,7 @@ class Edge(Construct):
         # WAFUnavailableEntityException until WAF sees both; the provider retries it only for
         # the create timeout (`RetryWhenIsA[*WAFUnavailableEntityException]` for
         # `d.Timeout(schema.TimeoutCreate)`, internal/service/wafv2/web_acl_association.go;
-        # 5 minutes by default), which first applies have outlasted
+        # 10 minutes by default there), which first applies have outlasted
         # (hashicorp/terraform-provider-aws#29080, open; #17527). 15 minutes lets the retry
         # ride that out instead of failing the apply.
         self.web_acl_association = Wafv2WebAclAssociation(

@@ -303,9 +303,13 @@ def test_cdn_1_the_alb_blocks_every_request_without_this_distributions_header_va
     accepted = [m["search_string"] for m in matches]
     assert sorted(accepted) == sorted(f"${{random_password.{n}.result}}" for n in passwords)
     assert sent in accepted
-    # Counted, never sampled: a sample shows the request's headers, unredacted.
+    # Counted, never sampled: a sample shows the request's headers, unredacted, and every
+    # request the ACL allows carries the header, so no rule and no default action samples.
     assert rule["visibility_config"]["cloudwatch_metrics_enabled"] is True
-    assert rule["visibility_config"]["sampled_requests_enabled"] is False
+    _, acl = one(on, "aws_wafv2_web_acl", "edge_waf")
+    assert acl["visibility_config"]["sampled_requests_enabled"] is False
+    assert all(r["visibility_config"]["sampled_requests_enabled"] is False for r in acl["rule"])
+    assert all(r["visibility_config"]["cloudwatch_metrics_enabled"] for r in acl["rule"])
     # The rule (and its ACL on the ALB) exists before CloudFront sends anything, and the
     # apply waits for every edge to run a new value.
     association, _ = one(on, "aws_wafv2_web_acl_association", "edge_waf-association")

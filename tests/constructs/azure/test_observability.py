@@ -115,3 +115,14 @@ def test_dashboard_charts_throughput_errors_and_latency_obs_5(dev) -> None:
         for part in properties["lenses"]["0"]["parts"].values()
     }
     assert {"TotalRequests", "FailedRequests", "ApplicationGatewayTotalTime"} <= metrics
+
+
+def test_destroy_removes_what_azure_adds_beside_application_insights_deploy_6(dev) -> None:
+    """Azure adds a smart detector rule and an action group beside every Application Insights
+    component, which no resource of the stack owns; the provider must not refuse to delete a
+    resource group that holds them, or every destroy fails at its last step (azurerm #18026)."""
+    _, stack = dev
+    assert resources_of(stack, "azurerm_application_insights")
+    (provider,) = stack["provider"]["azurerm"]
+    (features,) = provider["features"]
+    assert features["resource_group"] == [{"prevent_deletion_if_contains_resources": False}]
