@@ -72,7 +72,7 @@ from cdktf_cdktf_provider_aws.route53_record import Route53Record
 from constructs import Construct
 from constructs.aws import waivers
 from constructs.aws.edge import Edge
-from constructs.aws.keys import ADMIN_ACTIONS, us_east_1_log_group
+from constructs.aws.keys import account_administers, us_east_1_log_group
 from constructs.aws.log_delivery import query_log_group_name
 
 from synth.config import EnvironmentConfig
@@ -134,13 +134,7 @@ class ZoneProtection(Construct):
                 {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {
-                            "Sid": "AccountAdministersTheKey",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                            "Action": ADMIN_ACTIONS,
-                            "Resource": "*",
-                        },
+                        account_administers(account_id),
                         {
                             "Sid": "Route53DnssecSigns",
                             "Effect": "Allow",

@@ -52,6 +52,19 @@ GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
 DATA_SERVICES = ("rds", "elasticache", "s3", "secretsmanager", "sns", "ecr")
 
 
+def account_administers(account_id: str) -> dict[str, Any]:
+    """The statement every key policy of the stacks starts with: the account (its root
+    principal) administers the key, so IAM policies can grant its use and no change of the
+    key policy locks the account out ("Default key policy", AWS KMS developer guide)."""
+    return {
+        "Sid": "AccountAdministersTheKey",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+        "Action": ADMIN_ACTIONS,
+        "Resource": "*",
+    }
+
+
 def _policy(statements: list[dict[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
 
@@ -73,13 +86,7 @@ def log_group_key_policy(account_id: str, region: str, log_group_name: str) -> s
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "AccountAdministersTheKey",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                    "Action": ADMIN_ACTIONS,
-                    "Resource": "*",
-                },
+                account_administers(account_id),
                 {
                     "Sid": "CloudWatchLogsUsesTheKey",
                     "Effect": "Allow",
@@ -176,13 +183,7 @@ def s3_only_key_policy(
     ]
     return _policy(
         [
-            {
-                "Sid": "AccountAdministersTheKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": ADMIN_ACTIONS,
-                "Resource": "*",
-            },
+            account_administers(account_id),
             {
                 "Sid": "AccountUsesTheKeyThroughS3",
                 "Effect": "Allow",
@@ -210,13 +211,7 @@ class Keys(Construct):
         account_id = DataAwsCallerIdentity(self, "account").account_id
         # The config admits commercial regions only, so the ARN partition is `aws`.
         root = f"arn:aws:iam::{account_id}:root"
-        admin = {
-            "Sid": "AccountAdministersTheKey",
-            "Effect": "Allow",
-            "Principal": {"AWS": root},
-            "Action": ADMIN_ACTIONS,
-            "Resource": "*",
-        }
+        admin = account_administers(account_id)
 
         data_policy = _policy(
             [

@@ -53,7 +53,7 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 from constructs.aws.edge import Edge
-from constructs.aws.keys import ADMIN_ACTIONS
+from constructs.aws.keys import account_administers
 from constructs.aws.service import Service, of_task_memory
 
 from synth.aws_app import is_default
@@ -447,13 +447,7 @@ class Observability(Construct):
             {
                 "Version": "2012-10-17",
                 "Statement": [
-                    {
-                        "Sid": "AccountAdministersTheKey",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": root},
-                        "Action": ADMIN_ACTIONS,
-                        "Resource": "*",
-                    },
+                    account_administers(account_id),
                     {
                         "Sid": "AccountUsesTheKeyThroughSns",
                         "Effect": "Allow",
