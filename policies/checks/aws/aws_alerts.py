@@ -129,11 +129,10 @@ def _is_database_connection_errors(alarm: dict[str, Any], stack: Stack) -> bool:
     return False
 
 
-def _database_filter_misses(alarm: dict[str, Any], stack: Stack) -> Verdict:
-    """Each log metric filter behind the alarm counts every DATABASE_CONNECTION_ERRORS
-    message, and together they read every instance's PostgreSQL log (module docstring)."""
-    name = alarm.get("alarm_name", "?")
-    metrics = {(m.get("metric_name"), m.get("namespace")) for m in _metrics(alarm)}
+def _filters_of(stack: Stack, metrics: set[tuple[Any, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The log metric filters of the stack (address, body) that publish one of `metrics`
+    ((metric name, namespace) pairs)."""
+    found = []
     for address, body in stack.resources("aws_cloudwatch_log_metric_filter").items():
         transformation = body.get("metric_transformation")
         if isinstance(transformation, list):
@@ -141,10 +140,20 @@ def _database_filter_misses(alarm: dict[str, Any], stack: Stack) -> Verdict:
         if not isinstance(transformation, dict):
             continue
         if (transformation.get("name"), transformation.get("namespace")) in metrics:
-            terms = set(FILTER_TERM.findall(str(body.get("pattern", ""))))
-            missing = [m for m in DATABASE_CONNECTION_ERRORS if m not in terms]
-            if missing:
-                return Verdict.failed(f"{name}: its log filter {address} does not count {missing}")
+            found.append((address, body))
+    return found
+
+
+def _database_filter_misses(alarm: dict[str, Any], stack: Stack) -> Verdict:
+    """Each log metric filter behind the alarm counts every DATABASE_CONNECTION_ERRORS
+    message, and together they read every instance's PostgreSQL log (module docstring)."""
+    name = alarm.get("alarm_name", "?")
+    metrics = {(m.get("metric_name"), m.get("namespace")) for m in _metrics(alarm)}
+    for address, body in _filters_of(stack, metrics):
+        terms = set(FILTER_TERM.findall(str(body.get("pattern", ""))))
+        missing = [m for m in DATABASE_CONNECTION_ERRORS if m not in terms]
+        if missing:
+            return Verdict.failed(f"{name}: its log filter {address} does not count {missing}")
     unwatched = _unwatched_instance_logs(stack, metrics)
     if isinstance(unwatched, Verdict):
         return unwatched
@@ -175,16 +184,10 @@ def _unwatched_instance_logs(stack: Stack, metrics: set[tuple[Any, Any]]) -> lis
     of every RDS instance of the stack exporting them, primary and read replicas, that no log
     metric filter of the alarm's metric reads; unknown where an identifier is an expression."""
     read: set[str] = set()
-    for body in stack.resources("aws_cloudwatch_log_metric_filter").values():
-        transformation = body.get("metric_transformation")
-        if isinstance(transformation, list):
-            transformation = transformation[0] if transformation else {}
-        if not isinstance(transformation, dict):
-            continue
-        if (transformation.get("name"), transformation.get("namespace")) in metrics:
-            group = _log_group_name(body.get("log_group_name"), stack)
-            if group is not None:
-                read.add(group)
+    for _, body in _filters_of(stack, metrics):
+        group = _log_group_name(body.get("log_group_name"), stack)
+        if group is not None:
+            read.add(group)
     unwatched = []
     for address, instance in stack.resources("aws_db_instance").items():
         if "postgresql" not in (instance.get("enabled_cloudwatch_logs_exports") or []):
