@@ -75,6 +75,27 @@ def _policy(statements: list[dict[str, Any]]) -> str:
 S3_OBJECT_CRYPTO_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
 
 
+def logs_use_the_key(sid: str, account_id: str, region: str, log_group: str) -> dict[str, Any]:
+    """A key policy statement `sid`: CloudWatch Logs in `region` may use the key for this
+    account's log groups named `log_group` (a name, or `*` for all), by the encryption context
+    `aws:logs:arn` ("Encrypt log data in CloudWatch Logs using AWS KMS",
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+        "Action": CRYPTO_ACTIONS,
+        "Resource": "*",
+        "Condition": {
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": (
+                    f"arn:aws:logs:{region}:{account_id}:log-group:{log_group}"
+                )
+            }
+        },
+    }
+
+
 def log_group_key_policy(account_id: str, region: str, log_group_name: str) -> str:
     """Policy of a key that the account administers and CloudWatch Logs in `region` uses for
     the one log group `log_group_name` only (encryption context `aws:logs:arn`; "Encrypt log
@@ -87,20 +108,7 @@ def log_group_key_policy(account_id: str, region: str, log_group_name: str) -> s
             "Version": "2012-10-17",
             "Statement": [
                 account_administers(account_id),
-                {
-                    "Sid": "CloudWatchLogsUsesTheKey",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                    "Action": CRYPTO_ACTIONS,
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": (
-                                f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_name}"
-                            )
-                        }
-                    },
-                },
+                logs_use_the_key("CloudWatchLogsUsesTheKey", account_id, region, log_group_name),
             ],
         }
     )
@@ -268,20 +276,9 @@ class Keys(Construct):
         logs_policy = _policy(
             [
                 admin,
-                {
-                    "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                    "Action": CRYPTO_ACTIONS,
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": (
-                                f"arn:aws:logs:{region}:{account_id}:log-group:*"
-                            )
-                        }
-                    },
-                },
+                logs_use_the_key(
+                    "CloudWatchLogsEncryptsThisAccountsLogGroups", account_id, region, "*"
+                ),
             ]
         )
         self.logs = self._key(
