@@ -132,6 +132,20 @@ def synthesize(app: Any, configs: Sequence[EnvironmentConfig]) -> None:
     app.synth()
 
 
+def stop_jsii() -> None:
+    """Stop jsii's Node process once the stacks are written (issue 13).
+
+    The gate needs nothing from it, yet it holds the provider assembly while Checkov runs:
+    measured here, 570 MB resident for AWS, 470 MB for GCP, 420 MB for Azure. jsii 1.x keeps
+    the process behind `kernel.provider._process` (jsii/_kernel/providers/process.py, pinned
+    in Pipfile.lock); `stop()` is what jsii itself runs at exit. After this call no jsii object
+    may be used, so only a run that ends with the gate calls it, never the test suite's
+    synthesis worker, which synthesizes again in the same process (tests/matrix.py)."""
+    from jsii._runtime import kernel
+
+    kernel.provider._process.stop()
+
+
 def run_gate(outdir: Path, reports: Path, today: dt.date) -> int:
     """The verify gate with --require-coverage over `outdir`, reports into `reports`, judging
     waiver expiry against `today` (synth/clock.py)."""
@@ -181,6 +195,7 @@ def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ)
             if skip and verify_output:
                 print("synth: GROUNDWORK_VERIFY=skip: NOT VERIFIED; never deploy this output")
             elif verify_output:
+                stop_jsii()
                 status = run_gate(staging, reports, today)
                 if status != 0:
                     raise GateFailed(status)
