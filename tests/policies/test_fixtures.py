@@ -3,8 +3,16 @@ exactly (as Checkov's own tests do), judged against the named environment's conf
 
 `fixtures/<cloud>/<policy id>/<env>[.<label>].tf.json` is a small stack checked as if it were
 environment `<env>` (environments/<env>.yaml). Provider policies have no resource names, so a
-provider fixture's `<label>` (pass_* / fail_* / unknown_*) is its expected outcome. All
-fixtures are scanned in one Checkov run through the gate's own code.
+provider fixture's `<label>` (pass_* / fail_* / unknown_*) is its expected outcome.
+
+Two judges, each on the fixtures of its kind of policy, both evaluated by the gate's own code
+(issue 13: Checkov's parse and graph made this module 36 s of CPU, for ~480 small stacks whose
+Python policies read neither):
+- a YAML (graph) policy's fixtures: one Checkov run through the gate's `run_checkov`;
+- a Python policy's fixtures: tests/policy_runner.py, which calls each check's `run` exactly
+  as Checkov's terraform_json runner does. tests/policies/test_mutations.py requires its
+  records to equal Checkov's on every stack both judge, so a Python policy's verdict here is
+  Checkov's; and every policy still runs inside Checkov on the matrix (test_gate_on_matrix).
 
 `unknown_*` pins the third outcome: a value the policy cannot resolve is reported as unknown
 (never passed) where the tier allows it, i.e. in dev; the same value in staging or production
@@ -19,8 +27,10 @@ from pathlib import Path
 
 import pytest
 from matrix import CLOUDS, ROOT
+from policy_runner import run_policies
 
 from synth import clock, verify
+from synth.checkov_run import Scan, _canonical
 from synth.config import EnvironmentConfig, load_environment
 from synth.reports import GateReport, Status
 
@@ -68,7 +78,23 @@ def fixture_report(tmp_path_factory: pytest.TempPathFactory) -> GateReport:
             file = ROOT / "environments" / f"{environment}.yaml"
             loaded[environment, cloud] = load_environment(file, cloud=cloud)
         configs[name] = loaded[environment, cloud]
-    scan = verify.run_checkov(verify.discover_stacks(work), [CHECKS], configs)
+    stacks = verify.discover_stacks(work)
+    graph = {
+        pid for pid, policy in verify.load_policy_catalog([CHECKS]).items()
+        if Path(policy.path).suffix in (".yaml", ".yml")
+    }  # fmt: skip
+    in_checkov = [stack for stack in stacks if stack.name.split(".")[0] in graph]
+    in_runner = [stack for stack in stacks if stack.name.split(".")[0] not in graph]
+    assert in_checkov and in_runner
+    checkov = verify.run_checkov(in_checkov, [CHECKS], configs)
+    runner = run_policies(in_runner, configs, tmp_path_factory.mktemp("runner"))
+    scan = Scan(
+        stacks,
+        checkov.checkov_version,
+        _canonical([*checkov.records, *runner.records], stacks),
+        checkov.unparsed | runner.unparsed,
+        configs,
+    )
     return verify.evaluate(scan, [], clock.today(), "none")  # pinned by tests/conftest.py
 
 
