@@ -11,17 +11,26 @@ included, is exactly what it was, and nothing else is formatted.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import runpy
 import sys
+from collections.abc import Sequence
 
 import checkov.logging_init as checkov_logging
 
 
-def main() -> None:
-    root = logging.getLogger()
-    root.setLevel(checkov_logging.LOG_LEVEL)
-    sys.argv = ["checkov", *sys.argv[1:]]
+def prepare() -> None:
+    """Everything before the run proper: the root logger at the stderr handler's level, and
+    Checkov's CLI imported (what synth/checkov_server.py does once for many runs)."""
+    logging.getLogger().setLevel(checkov_logging.LOG_LEVEL)
+    importlib.import_module("checkov.main")
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    """Run Checkov's CLI with `args` (default: this process's arguments); it exits."""
+    prepare()
+    sys.argv = ["checkov", *(sys.argv[1:] if args is None else args)]
     runpy.run_module("checkov.main", run_name="__main__", alter_sys=True)
 
 

@@ -39,6 +39,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from synth.checkov_server import SERVER_ENV
 from synth.config import CLOUDS, ConfigError, EnvironmentConfig, bootstrap_configs, load_environment
 from synth.refusals import extra_files, refused_constructs
 
@@ -481,9 +482,12 @@ def _start_checkov(
         ),
         encoding="utf-8",
     )
+    # checkov.main, less its debug log (synth/checkov_launch.py); through a fork server that
+    # has Checkov imported already when the caller runs one (synth/checkov_server.py).
+    server = os.environ.get(SERVER_ENV)
+    launch = ["synth.checkov_server", "run", server] if server else ["synth.checkov_launch"]
     command = [
-        # checkov.main, less its debug log (synth/checkov_launch.py).
-        sys.executable, "-m", "synth.checkov_launch",
+        sys.executable, "-m", *launch,
         "--directory", str(root),
         "--framework", "terraform_json",
         "--skip-download",

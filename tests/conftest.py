@@ -11,13 +11,14 @@ import fcntl
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from matrix import CLOUDS, ENVIRONMENTS, resources_of, synthesize_clouds
 
+from synth import checkov_server
 from synth.clock import TODAY_ENV
 
 # No test depends on the real date: the gate (and main.py, which tests start as subprocesses
@@ -53,6 +54,21 @@ def built_once(
             build(folder)
             done.touch()
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkov_fork_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One Checkov fork server per test process (synth/checkov_server.py; issue 13): the
+    suite's ~40 gate runs each skip Checkov's import, about 2 s of CPU. A run through it
+    reports what a direct run reports (tests/synth/test_checkov_server.py); the tests of what
+    the gate does with the caller's environment run Checkov directly."""
+    folder = tmp_path_factory.mktemp("checkov-server")
+    server = checkov_server.start(folder)
+    os.environ[checkov_server.SERVER_ENV] = str(folder / "checkov.sock")
+    yield
+    os.environ.pop(checkov_server.SERVER_ENV, None)
+    server.terminate()
+    server.wait()
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from synth import verify
+from synth.checkov_server import SERVER_ENV
 from synth.config import load_environment
 from synth.refusals import refused_constructs
 from synth.reports import GateReport, Status, render_text, write_json, write_junit, write_sarif
@@ -108,7 +109,8 @@ waivers:
 def clean_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
     # Empty proxy variables ("no proxy" to curl and pip) made Checkov's urllib3 raise
     # ProxySchemeUnknown before scanning; every clean-run test runs with them set.
-    empty_proxies = {"HTTPS_PROXY": "", "https_proxy": "", "HTTP_PROXY": " "}
+    # Checkov runs directly (no fork server, which read its environment once at its start).
+    empty_proxies = {"HTTPS_PROXY": "", "https_proxy": "", "HTTP_PROXY": " ", SERVER_ENV: ""}
     return run_cli(
         tmp_path_factory.mktemp("clean"), FIXTURES / "clean", "--today", TODAY, env=empty_proxies
     )
@@ -687,7 +689,9 @@ def test_bootstrap_only_requirements_do_not_apply_to_workload_stacks() -> None:
 @pytest.mark.parametrize("level", ["ERROR", "CRITICAL"])
 def test_log_level_in_the_environment_cannot_hide_a_crash(tmp_path: Path, level: str) -> None:
     """Checkov logs crashes at ERROR; LOG_LEVEL=CRITICAL hid them and the crash passed."""
-    run = run_cli(tmp_path, FIXTURES / "crashing", "--today", TODAY, env={"LOG_LEVEL": level})
+    # Checkov runs directly: a fork server read LOG_LEVEL once, at its own start.
+    env = {"LOG_LEVEL": level, SERVER_ENV: ""}
+    run = run_cli(tmp_path, FIXTURES / "crashing", "--today", TODAY, env=env)
     assert run.code == 1, run.stdout
     assert "(the check crashed on this resource)" in run.stdout
 

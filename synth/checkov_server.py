@@ -1,0 +1,182 @@
+"""Builds a fork server for Checkov: a process that imports Checkov once and forks a child per
+scan, for a session that runs the gate many times (the test suite: about 40 gate runs, each of
+which spent 2 of its CPU seconds importing Checkov; issue 13).
+
+    python -m synth.checkov_server serve SOCKET     # the server (started by the caller)
+    python -m synth.checkov_server run SOCKET ARGS  # one Checkov run through it
+
+`run` is what synth/checkov_run.py starts instead of `python -m synth.checkov_launch ARGS` when
+`GROUNDWORK_CHECKOV_SERVER` names a socket. It sends the server its arguments, environment and
+working directory (JSON) and its standard input, output and error (the descriptors themselves,
+SCM_RIGHTS); the server forks; the child puts those in place and runs
+`synth.checkov_launch.main`, the code a direct run starts with, then sends back the exit
+status, which `run` exits with. So the caller sees what it would see from a direct run: the
+same stderr (the "Failed to run check" lines the gate reads), the same report file, the same
+status; tests/synth/test_checkov_server.py requires identical records.
+
+What differs is only what Checkov reads while it is imported, which happens once, in the
+server: its environment then is the server's. The server must therefore be started with the
+environment the gate gives Checkov (`synth.checkov_run._checkov_env`: LOG_LEVEL, the pinned
+PYTHONHASHSEED, no CKV_/BC_/PRISMA_ settings), as `start` does. A test of what the gate does
+with the caller's environment runs Checkov directly (an empty GROUNDWORK_CHECKOV_SERVER).
+
+Errors: `run` exits 1 with a message on stderr when the server cannot be reached or the child
+ends without a status (it crashed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+SERVER_ENV = "GROUNDWORK_CHECKOV_SERVER"
+HEADER = 8  # bytes: the JSON request's length, big-endian
+
+
+def _recv_exactly(conn: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            raise ConnectionError("the peer closed the connection mid-message")
+        data += chunk
+    return data
+
+
+def run(path: str, args: list[str]) -> int:
+    """One Checkov run through the server at `path`; Checkov's exit status."""
+    request = json.dumps({"argv": args, "env": dict(os.environ), "cwd": os.getcwd()}).encode()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        try:
+            conn.connect(path)
+        except OSError as error:
+            print(f"checkov_server: cannot reach {path}: {error}", file=sys.stderr)
+            return 1
+        socket.send_fds(conn, [len(request).to_bytes(HEADER, "big")], [0, 1, 2])
+        conn.sendall(request)
+        status = conn.recv(4)
+    if len(status) != 4:
+        print("checkov_server: the Checkov run ended without a status", file=sys.stderr)
+        return 1
+    return int.from_bytes(status, "big", signed=True)
+
+
+def _child(conn: socket.socket, fds: list[int], request: dict[str, Any]) -> None:
+    """In the forked child: become the client's Checkov run, then exit. Never returns."""
+    status = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # Checkov may wait for its own children
+        for target, fd in zip((0, 1, 2), fds, strict=True):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        from synth import checkov_launch
+
+        try:
+            checkov_launch.main(request["argv"])
+            status = 0
+        except SystemExit as done:
+            code = done.code
+            status = code if isinstance(code, int) else (0 if code is None else 1)
+            if not isinstance(code, int | None):
+                print(code, file=sys.stderr)
+    except BaseException:  # report it as a direct run would, then fail
+        import traceback
+
+        traceback.print_exc()
+        status = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        try:
+            conn.sendall(status.to_bytes(4, "big", signed=True))
+        finally:
+            os._exit(status)
+
+
+def serve(path: str) -> None:
+    """Import Checkov, listen on the Unix socket `path`, fork one child per run; forever."""
+    from synth import checkov_launch
+
+    checkov_launch.prepare()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(path)
+        listener.listen(16)
+        print("ready", flush=True)
+        while True:
+            conn, _ = listener.accept()
+            fds: list[int] = []
+            try:
+                header, fds, _, _ = socket.recv_fds(conn, HEADER, 3)
+                if len(header) < HEADER:
+                    header += _recv_exactly(conn, HEADER - len(header))
+                request = json.loads(_recv_exactly(conn, int.from_bytes(header, "big")))
+                if len(fds) != 3:
+                    raise ConnectionError(f"expected 3 descriptors, got {len(fds)}")
+            except (ConnectionError, OSError, ValueError) as error:
+                print(f"checkov_server: bad request: {error}", file=sys.stderr, flush=True)
+                conn.close()
+                for fd in fds:
+                    os.close(fd)
+                continue
+            sys.stdout.flush()
+            sys.stderr.flush()
+            if os.fork() == 0:
+                listener.close()
+                _child(conn, fds, request)
+            conn.close()
+            for fd in fds:
+                os.close(fd)
+
+
+def start(folder: Path) -> subprocess.Popen[str]:
+    """Start a server listening on `folder/checkov.sock`, with the gate's Checkov environment
+    (HOME in `folder`); returns once it accepts runs. The caller sets SERVER_ENV to
+    `folder/checkov.sock` for its gate runs and terminates the process when done.
+
+    Raises RuntimeError when the server exits before it is ready."""
+    from synth.checkov_run import _checkov_env
+
+    socket_path = folder / "checkov.sock"
+    home = folder / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {key: value for key, value in _checkov_env(home).items() if key != SERVER_ENV}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "synth.checkov_server", "serve", str(socket_path)],
+        cwd=home,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()  # "ready" once Checkov is imported and the socket bound
+    if line.strip() != "ready":
+        process.kill()
+        raise RuntimeError(f"checkov_server did not start (exit {process.wait()})")
+    return process
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[0] == "serve":
+        serve(argv[1])
+        return 0
+    if len(argv) >= 2 and argv[0] == "run":
+        return run(argv[1], argv[2:])
+    print("usage: python -m synth.checkov_server serve SOCKET | run SOCKET ARGS", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

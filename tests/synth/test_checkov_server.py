@@ -1,0 +1,44 @@
+"""Tests the Checkov fork server (synth/checkov_server.py): a run through it gives the gate
+exactly what a direct run gives, crashed checks and parse errors included."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from matrix import ROOT
+
+from synth import checkov_server, verify
+
+FIXTURES = ROOT / "tests" / "synth" / "fixtures" / "verify"
+CHECKS = ROOT / "policies" / "checks"
+
+
+@pytest.mark.parametrize("fixture", ["crashing", "parse_error", "failing"])
+def test_a_run_through_the_server_gives_the_records_of_a_direct_run(
+    fixture: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session's server (tests/conftest.py) against Checkov started directly."""
+    socket = os.environ[checkov_server.SERVER_ENV]
+    assert Path(socket).is_socket()
+    stacks = verify.discover_stacks(FIXTURES / fixture)
+    dirs = [] if fixture == "crashing" else [CHECKS]  # as the gate's own tests scan them
+    through_server = verify.run_checkov(stacks, dirs)
+    monkeypatch.setenv(checkov_server.SERVER_ENV, "")
+    direct = verify.run_checkov(stacks, dirs)
+    assert through_server.records == direct.records
+    assert through_server.unparsed == direct.unparsed
+    assert direct.records or direct.unparsed  # each fixture gives the gate something to judge
+
+
+def test_a_crashed_check_reaches_the_gate_through_the_server() -> None:
+    """The child writes to the caller's own stderr, where the gate reads crash lines."""
+    assert os.environ[checkov_server.SERVER_ENV]
+    scan = verify.run_checkov(verify.discover_stacks(FIXTURES / "crashing"))
+    assert any(record.result == "CRASHED" for record in scan.records)
+
+
+def test_an_unreachable_server_fails_the_run_with_its_path(tmp_path: Path) -> None:
+    missing = tmp_path / "none.sock"
+    assert checkov_server.run(str(missing), ["--version"]) == 1
