@@ -38,6 +38,7 @@ from typing import Any
 
 SERVER_ENV = "GROUNDWORK_CHECKOV_SERVER"
 HEADER = 8  # bytes: the JSON request's length, big-endian
+PARENT_CHECK_SECONDS = 2.0
 
 
 def _recv_exactly(conn: socket.socket, size: int) -> bytes:
@@ -105,17 +106,27 @@ def _child(conn: socket.socket, fds: list[int], request: dict[str, Any]) -> None
 
 
 def serve(path: str) -> None:
-    """Import Checkov, listen on the Unix socket `path`, fork one child per run; forever."""
+    """Import Checkov, listen on the Unix socket `path`, fork one child per run, until the
+    process that started the server is gone (checked every PARENT_CHECK_SECONDS), so a test
+    run that was killed leaves no server behind."""
     from synth import checkov_launch
 
     checkov_launch.prepare()
+    parent = os.getppid()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
         listener.bind(path)
         listener.listen(16)
+        listener.settimeout(PARENT_CHECK_SECONDS)
         print("ready", flush=True)
         while True:
-            conn, _ = listener.accept()
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                if os.getppid() != parent:
+                    return
+                continue
+            conn.setblocking(True)
             fds: list[int] = []
             try:
                 header, fds, _, _ = socket.recv_fds(conn, HEADER, 3)

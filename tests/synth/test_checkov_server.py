@@ -4,6 +4,9 @@ exactly what a direct run gives, crashed checks and parse errors included."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -42,3 +45,34 @@ def test_a_crashed_check_reaches_the_gate_through_the_server() -> None:
 def test_an_unreachable_server_fails_the_run_with_its_path(tmp_path: Path) -> None:
     missing = tmp_path / "none.sock"
     assert checkov_server.run(str(missing), ["--version"]) == 1
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_the_server_ends_when_the_process_that_started_it_is_gone(tmp_path: Path) -> None:
+    """A test run that was killed must not leave a server (and its memory) behind."""
+    starter = (
+        "import sys; from pathlib import Path; from synth import checkov_server; "
+        "print(checkov_server.start(Path(sys.argv[1])).pid, flush=True)"
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", starter, str(tmp_path)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    pid = int(started.stdout.split()[-1])
+    deadline = time.monotonic() + 10 * checkov_server.PARENT_CHECK_SECONDS
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _running(pid)
