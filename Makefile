@@ -56,6 +56,7 @@ help:  ## this list
 	@echo "                         the environment files' folder (default environments/)"
 	@echo "  PYTEST_ARGS=...        extra pytest arguments for make test"
 	@echo "  TEST_WORKERS=2         make test's pytest-xdist workers (0: one process)"
+	@echo "  BENCH_ARGS=...         make bench's arguments (--runs N, --test-runs N; it rewrites benchmarks/results.md)"
 
 setup: .venv/.synced node_modules/.installed  ## install pipenv, Python packages, cdktf-cli and Node 22
 
@@ -81,7 +82,7 @@ node_modules/.installed: package-lock.json
 # (cdktf.json's "app", the output folder in CDKTF_OUTDIR; the stacks are byte-identical,
 # tests/test_main.py): it synthesizes, stops jsii's Node process and runs the verify gate; the
 # output folder is replaced only when the gate passes. Leaving the CLI out saves its Node
-# process (about 350 MB and 3 s here, issue 13) and passes main.py's exit status through.
+# processes (about 350 MB at the peak, issue 13) and passes main.py's exit status through.
 synth: setup  ## synthesize every environment and verify it (offline)
 	$(call gated,.venv/bin/python -m synth environments)
 	$(call gated,CDKTF_OUTDIR=$(OUTDIR) .venv/bin/python main.py)

@@ -244,7 +244,11 @@ def targets(figures: Mapping[str, Figure]) -> dict[str, tuple[float, str, bool]]
     return found
 
 
-def render(figures: Mapping[str, Figure], found: Mapping[str, tuple[float, str, bool]]) -> str:
+def render(
+    figures: Mapping[str, Figure],
+    found: Mapping[str, tuple[float, str, bool]],
+    load_at_start: Sequence[float] | None = None,
+) -> str:
     lines = [
         "# Benchmark results",
         "",
@@ -268,10 +272,15 @@ def render(figures: Mapping[str, Figure], found: Mapping[str, tuple[float, str, 
     if "make test" not in figures:
         lines.append("| make test | not measured (--test-runs 0) | <= 180 s | - |")
     missed = [name for name, (_, _, met) in found.items() if not met]
+
+    def load(values: Sequence[float]) -> str:
+        return ", ".join(f"{v:.2f}" for v in values)
+
+    start = f"at the start: {load(load_at_start)}; " if load_at_start is not None else ""
     lines += [
         "",
-        f"Load average at the end: {', '.join(f'{v:.2f}' for v in os.getloadavg())}"
-        " (1, 5, 15 min); figures taken on a busy machine overstate every time.",
+        f"Load average {start}at the end: {load(os.getloadavg())} (1, 5, 15 min); the bench's"
+        " own make test runs raise it. Figures taken beside other work overstate every time.",
     ]
     if missed:
         lines.append(f"Not reached: {', '.join(missed)}.")
@@ -285,8 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--test-runs", type=int, default=5, help="runs of make test (default 5; 0 leaves it out)"
     )
     args = parser.parse_args(argv)
+    load_at_start = os.getloadavg()
     figures, found = run_all(args.runs, args.test_runs)
-    text = render(figures, found)
+    text = render(figures, found, load_at_start)
     RESULTS.write_text(text, encoding="utf-8")
     sys.stdout.write(text)
     return 0

@@ -1354,6 +1354,39 @@ def parse_environment(
     return config
 
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key written twice in one mapping. PyYAML keeps the last one
+    silently, so a reviewer could read a value that never applies (a second `service:` block
+    in production.yaml passed the gate; newcomer review, issue 13 session). The error is a
+    yaml.YAMLError whose marks give both lines."""
+
+
+def _construct_unique_mapping(loader: UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    first: dict[Any, yaml.Mark] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *base` keys may be overridden; that is what merging means
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            earlier = first.setdefault(key, key_node.start_mark)
+        except TypeError:
+            continue  # an unhashable key: construct_mapping refuses it with its own message
+        if earlier is not key_node.start_mark:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                f"found duplicate key {key!r} (first at line {earlier.line + 1})",
+                key_node.start_mark,
+            )
+    return loader.construct_mapping(node, deep=True)
+
+
+UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_unique_mapping,
+)
+
+
 def load_environment(path: Path, *, cloud: str | None = None) -> EnvironmentConfig:
     """Read and validate `path`; its file name (without .yaml) is the environment name."""
     source = str(path)
@@ -1362,7 +1395,7 @@ def load_environment(path: Path, *, cloud: str | None = None) -> EnvironmentConf
     except FileNotFoundError:
         raise ConfigError(f"{source}: file not found") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

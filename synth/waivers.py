@@ -39,7 +39,7 @@ from pydantic import (
 )
 
 from synth.checkov_run import PROVIDER_CLOUDS, Stack, stack_cloud
-from synth.config import Cloud, Tier
+from synth.config import Cloud, Tier, UniqueKeyLoader
 from synth.construct_waivers import (
     MIN_REASON_WORDS,
     ConstructWaiver,
@@ -254,13 +254,14 @@ class WaiversFile(BaseModel):
         return self
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML that leaves dates as text, so pydantic validates them and names the field."""
+class _Loader(UniqueKeyLoader):
+    """YAML that leaves dates as text, so pydantic validates them and names the field, and
+    refuses a key written twice (synth/config.py)."""
 
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in UniqueKeyLoader.yaml_implicit_resolvers.items()
 }
 
 
@@ -319,7 +320,9 @@ def load_waivers(path: Path, tiers: dict[str, str] | None = None) -> list[FileWa
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise WaiversError([f"{path}: {where}not valid YAML"]) from None
+        problem = getattr(error, "problem", None)
+        detail = f" ({problem})" if problem else ""
+        raise WaiversError([f"{path}: {where}not valid YAML{detail}"]) from None
     if not isinstance(data, dict):
         raise WaiversError([f"{path}: expected a mapping with a 'waivers' list"])
     if data.get("waivers") is None and set(data) == {"waivers"}:

@@ -47,8 +47,9 @@ def test_targets_are_ratios_of_medians_against_the_issues_limits() -> None:
 
 
 def test_the_report_gives_median_spread_and_names_what_was_not_reached() -> None:
-    text = bench.render(figures(), bench.targets(figures()))
+    text = bench.render(figures(), bench.targets(figures()), (0.25, 0.5, 1.0))
     assert "| make test | 170.00 | 169.00-400.00 | 3 | 100 |" in text
+    assert "Load average at the start: 0.25, 0.50, 1.00; at the end: " in text
     assert "| edit -> verified, aws | 2.53 | <= 2.5 x | NO |" in text
     assert text.rstrip().endswith("Not reached: edit -> verified, aws.")
 

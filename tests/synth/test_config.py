@@ -204,6 +204,23 @@ def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
     assert message.startswith(f"{tmp_path / 'dev.yaml'}: malformed YAML at line 3")
 
 
+def test_a_key_written_twice_is_refused_naming_both_lines(tmp_path: Path) -> None:
+    """PyYAML keeps the last of two equal keys: a second `service:` block in production.yaml
+    set min_replicas to 1 and passed, while a reviewer read the first (newcomer review)."""
+    text = (ROOT / "environments" / "production.yaml").read_text()
+    first = next(i for i, line in enumerate(text.splitlines(), 1) if line.startswith("service:"))
+    doubled = text + "service:\n  min_replicas: 1\n"
+    message = error_of(tmp_path, "production", doubled)
+    last = len(doubled.splitlines())
+    assert message == (
+        f"{tmp_path / 'production.yaml'}: malformed YAML at line {last - 1}, column 1: "
+        f"found duplicate key 'service' (first at line {first})"
+    )
+    # Nested mappings too; a merge key (`<<`) may still be overridden.
+    nested = "a: &base {x: 1}\nb:\n  <<: *base\n  x: 2\nc: {y: 1, y: 2}\n"
+    assert "found duplicate key 'y' (first at line 5)" in error_of(tmp_path, "dev", nested)
+
+
 def test_empty_file(tmp_path: Path) -> None:
     message = error_of(tmp_path, "dev", "")
     expected = "the file is empty; it needs at least tier, cloud and app"

@@ -425,3 +425,18 @@ waivers:
         "waivers[1].environments",
     ]
     assert FileWaiver.model_fields["resource"].default is None
+
+
+def test_a_waiver_field_written_twice_is_refused_naming_the_line(tmp_path: Path) -> None:
+    """The later of two equal keys would have applied silently (newcomer review)."""
+    path = tmp_path / "waivers.yaml"
+    path.write_text(
+        "waivers:\n  - check: CKV_AWS_26\n    resource: alerts/topic\n"
+        "    reason: The retired topic stays until its last subscriber has moved over.\n"
+        "    owner: platform-team\n    expires: 2027-06-30\n    expires: 2099-12-31\n"
+    )
+    with pytest.raises(WaiversError) as caught:
+        load_waivers(path, tiers={})
+    assert caught.value.messages == [
+        f"{path}: line 7: not valid YAML (found duplicate key 'expires' (first at line 6))"
+    ]
