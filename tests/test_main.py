@@ -94,6 +94,19 @@ def test_unknown_cloud_override_exits_2(tmp_path: Path) -> None:
     assert result.stderr.strip() == "CLOUD=oracle: expected one of aws, gcp, azure"
 
 
+def cdktf(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The real cdktf CLI (`npx cdktf ...`) from a plain shell, writing to tmp_path/out."""
+    return subprocess.run(
+        ["npx", "--no-install", "cdktf", *args, "--output", str(tmp_path / "out")],
+        cwd=ROOT,
+        env={**PLAIN_SHELL, "CLOUD": APP_CLOUD, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
 @dataclass(frozen=True)
 class CliRun:
     result: subprocess.CompletedProcess[str]
@@ -107,16 +120,7 @@ def cli_synth_over_aws(tmp_path_factory: pytest.TempPathFactory, matrix_dir: Pat
     out = tmp_path_factory.mktemp("cli") / "out"
     shutil.copytree(matrix_dir / "aws", out)
     assert (out / "stacks" / "bootstrap-aws" / "cdk.tf.json").exists()
-    result = subprocess.run(
-        ["npx", "--no-install", "cdktf", "synth", "--output", str(out)],
-        cwd=ROOT,
-        env={**PLAIN_SHELL, "CI": "true", "CLOUD": "gcp"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return CliRun(result, out)
+    return CliRun(cdktf(out.parent, "synth", CI="true", CLOUD="gcp"), out)
 
 
 def test_cdktf_synth_can_switch_cloud_over_an_existing_output(
@@ -153,15 +157,7 @@ def test_cdktf_cli_lists_every_environment_and_the_bootstrap_through_cdktf_json(
     assert cli_synth_over_aws.result.returncode == 0, cli_synth_over_aws.result.stderr
     out = cli_synth_over_aws.out
     written = (out / "manifest.json").stat().st_mtime_ns
-    result = subprocess.run(
-        ["npx", "--no-install", "cdktf", "list", "--output", str(out)],
-        cwd=ROOT,
-        env={**PLAIN_SHELL, "CI": "true", "CLOUD": "gcp"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = cdktf(out.parent, "list", CI="true", CLOUD="gcp")
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"synth: {out} is verified and up to date" in result.stdout
     # The table's rows; a long path wraps onto an indented line of its own.
@@ -308,19 +304,6 @@ def test_ci_refuses_a_production_deploy_with_local_state(tmp_path: Path) -> None
         "with remote state (README: 'Moving an environment to remote state')"
     )
     assert not (tmp_path / "out").exists()
-
-
-def cdktf(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """The real cdktf CLI (`npx cdktf ...`) from a plain shell, writing to tmp_path/out."""
-    return subprocess.run(
-        ["npx", "--no-install", "cdktf", *args, "--output", str(tmp_path / "out")],
-        cwd=ROOT,
-        env={**PLAIN_SHELL, "CLOUD": APP_CLOUD, **env},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def test_cdktf_deploy_reaches_terraform_init(tmp_path: Path) -> None:
