@@ -17,19 +17,24 @@ export PIPENV_IGNORE_VIRTUALENVS := 1
 export CHECKPOINT_DISABLE := 1
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.tools/bin:$(PATH)
 
-# Pipfile names its index as ${PYPI_INDEX_URL}: take pip's configured index, else pip's default,
-# also when the variable is set but empty (pipenv then fails with "section does not contain a URL").
-ifeq ($(strip $(PYPI_INDEX_URL)),)
-PYPI_INDEX_URL := $(or $(PIP_INDEX_URL),$(shell $(PYTHON) -m pip config get global.index-url 2>/dev/null),$(shell $(PYTHON) -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)'))
-endif
-export PYPI_INDEX_URL
+# Pipfile names its index as ${PYPI_INDEX_URL}. The recipes that run pipenv set it from pip's
+# configured index, else pip's default, also when it is set but empty (pipenv then fails with
+# "section does not contain a URL"). The shell works it out in those recipes only: asking pip
+# takes about 0.7 s, which every `make synth` paid when make did it at start-up (issue 13).
+PIPENV = PYPI_INDEX_URL="$${PYPI_INDEX_URL:-$${PIP_INDEX_URL:-$$($(PYTHON) -m pip config get \
+  global.index-url 2>/dev/null || $(PYTHON) -c 'from pip._internal.models.index import PyPI; \
+  print(PyPI.simple_url)')}}" .tools/bin/pipenv
+# $(call pipenv,ARGS): run pipenv so, echoing only `pipenv ARGS` (its quotes escaped).
+define pipenv
+@echo 'pipenv $(subst ','\'',$(1))'; $(PIPENV) $(1)
+endef
 
 OUTDIR ?= cdktf.out
 REPORTS ?= reports
 PYTEST_ARGS ?=
 # main.py (which cdktf runs) writes the gate's reports here.
 export GROUNDWORK_REPORTS := $(REPORTS)
-VERIFY = .tools/bin/pipenv run python -m synth verify $(OUTDIR) --require-coverage \
+VERIFY = .venv/bin/python -m synth verify $(OUTDIR) --require-coverage \
 	--json $(REPORTS)/verify.json --junit $(REPORTS)/verify.xml --sarif $(REPORTS)/verify.sarif
 
 # Exit codes (README, "The verify gate"): 0 pass, 1 gate failure (a failed check, a guard),
@@ -69,7 +74,7 @@ setup: .venv/.synced node_modules/.installed  ## install pipenv, Python packages
 
 .venv/.synced: Pipfile.lock | .tools/bin/pipenv
 	@echo "setup: installing Python packages from Pipfile.lock (first run: a few minutes)"
-	.tools/bin/pipenv sync --dev
+	$(call pipenv,sync --dev)
 	@touch $@
 
 node_modules/.installed: package-lock.json
@@ -97,15 +102,15 @@ verify: setup  ## run the verify gate again on the existing output
 # (tests/conftest.py, built_once). TEST_WORKERS=0 runs the suite in one process.
 TEST_WORKERS ?= 2
 test: setup  ## the test suite (what CI runs)
-	.tools/bin/pipenv run pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+	$(call pipenv,run pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS))
 
 bench: setup  ## measure speed and memory (issue 13 targets) into benchmarks/results.md; slow
 	.venv/bin/python benchmarks/bench.py $(BENCH_ARGS)
 
 lint: setup  ## ruff and mypy
-	.tools/bin/pipenv run ruff check .
-	.tools/bin/pipenv run ruff format --check .
-	.tools/bin/pipenv run mypy synth
+	$(call pipenv,run ruff check .)
+	$(call pipenv,run ruff format --check .)
+	$(call pipenv,run mypy synth)
 
 clean:  ## remove the output, reports and caches
 	rm -rf $(OUTDIR) $(REPORTS) .groundwork .pytest_cache .mypy_cache .ruff_cache .hypothesis
