@@ -26,7 +26,7 @@ import contextlib
 import datetime as dt
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +146,21 @@ def stop_jsii() -> None:
     kernel.provider._process.stop()
 
 
+@contextlib.contextmanager
+def checkov_importing(gate: bool) -> Iterator[Callable[[], None]]:
+    """While the stacks are synthesized, a Checkov fork server imports Checkov for the gate
+    (synth/checkov_server.py `in_background`; issue 13): jsii keeps about one core busy, the
+    import (about 3 s) takes the other, and the gate's scan then starts at once. Yields the
+    `ready()` to call right before the gate; a run without the gate starts nothing."""
+    if not gate:
+        yield lambda: None
+        return
+    from synth import checkov_server
+
+    with checkov_server.in_background() as ready:
+        yield ready
+
+
 def run_gate(outdir: Path, reports: Path, today: dt.date) -> int:
     """The verify gate with --require-coverage over `outdir`, reports into `reports`, judging
     waiver expiry against `today` (synth/clock.py)."""
@@ -185,17 +200,17 @@ def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ)
     if not skip and fingerprint.up_to_date(outdir, reports, inputs):
         print(f"synth: {outdir} is verified and up to date (no input changed)")
         return 0
-    from cdktf import App
-
-    from synth.guards import guard_failures
-
+    gate = verify_output and not skip
     try:
-        with staged_outdir(outdir) as staging:
+        with staged_outdir(outdir) as staging, checkov_importing(gate) as checkov_ready:
+            from cdktf import App
+
             synthesize(App(outdir=str(staging)), selected)
             if skip and verify_output:
                 print("synth: GROUNDWORK_VERIFY=skip: NOT VERIFIED; never deploy this output")
-            elif verify_output:
+            elif gate:
                 stop_jsii()
+                checkov_ready()
                 status = run_gate(staging, reports, today)
                 if status != 0:
                     raise GateFailed(status)
@@ -204,6 +219,8 @@ def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ)
         print(f"synth: the verify gate failed; {outdir} is unchanged", file=sys.stderr)
         return failed.status
     except RuntimeError as error:
+        from synth.guards import guard_failures
+
         failures = guard_failures(error)
         if failures is None:
             raise

@@ -33,6 +33,8 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,32 +153,80 @@ def serve(path: str) -> None:
                 os.close(fd)
 
 
-def start(folder: Path) -> subprocess.Popen[str]:
-    """Start a server listening on `folder/checkov.sock`, with the gate's Checkov environment
-    (HOME in `folder`); returns once it accepts runs. The caller sets SERVER_ENV to
-    `folder/checkov.sock` for its gate runs and terminates the process when done.
-
-    Raises RuntimeError when the server exits before it is ready."""
+def spawn(folder: Path) -> subprocess.Popen[str]:
+    """Start a server that will listen on `folder/checkov.sock`, with the gate's Checkov
+    environment (HOME in `folder`), and return at once; `wait_ready` waits for it to accept
+    runs. The caller terminates the process when done."""
     from synth.checkov_run import _checkov_env
 
-    socket_path = folder / "checkov.sock"
     home = folder / "home"
     home.mkdir(parents=True, exist_ok=True)
     env = {key: value for key, value in _checkov_env(home).items() if key != SERVER_ENV}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "synth.checkov_server", "serve", str(socket_path)],
+    return subprocess.Popen(
+        [sys.executable, "-m", "synth.checkov_server", "serve", str(folder / "checkov.sock")],
         cwd=home,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
     )
+
+
+def wait_ready(process: subprocess.Popen[str]) -> None:
+    """Wait until a spawned server has imported Checkov and bound its socket.
+
+    Raises RuntimeError when it exits before that (it is killed and reaped)."""
     assert process.stdout is not None
     line = process.stdout.readline()  # "ready" once Checkov is imported and the socket bound
     if line.strip() != "ready":
         process.kill()
         raise RuntimeError(f"checkov_server did not start (exit {process.wait()})")
+
+
+def start(folder: Path) -> subprocess.Popen[str]:
+    """`spawn` and `wait_ready`: a server on `folder/checkov.sock` that accepts runs. The
+    caller sets SERVER_ENV to `folder/checkov.sock` for its gate runs and terminates the
+    process when done. Raises RuntimeError when the server exits before it is ready."""
+    process = spawn(folder)
+    wait_ready(process)
     return process
+
+
+@contextlib.contextmanager
+def in_background() -> Iterator[Callable[[], None]]:
+    """A server importing Checkov while the caller does other work (main.py: while jsii
+    synthesizes, which keeps one core busy, the import takes the other; issue 13).
+
+    Yields `ready()`: call it right before the gate; it waits for the server and points
+    SERVER_ENV at it, so the gate's Checkov runs skip the import (about 3 s here). If the
+    server did not start, `ready()` says so on stderr and leaves SERVER_ENV unset: the gate
+    then starts Checkov directly, which judges the same way. When SERVER_ENV is already set
+    (the test suite's server), nothing is started and `ready()` does nothing. On exit the
+    server is stopped and SERVER_ENV restored."""
+    previous = os.environ.get(SERVER_ENV)
+    if previous:
+        yield lambda: None
+        return
+    with tempfile.TemporaryDirectory(prefix="groundwork-checkov-") as folder:
+        process = spawn(Path(folder))
+
+        def ready() -> None:
+            try:
+                wait_ready(process)
+            except RuntimeError as error:
+                print(f"verify: {error}; starting Checkov directly", file=sys.stderr)
+                return
+            os.environ[SERVER_ENV] = str(Path(folder) / "checkov.sock")
+
+        try:
+            yield ready
+        finally:
+            if previous is None:
+                os.environ.pop(SERVER_ENV, None)
+            else:
+                os.environ[SERVER_ENV] = previous
+            process.terminate()
+            process.wait()
 
 
 def main(argv: list[str]) -> int:

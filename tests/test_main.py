@@ -170,23 +170,28 @@ def test_cdktf_cli_lists_every_environment_and_the_bootstrap_through_cdktf_json(
     assert (out / "manifest.json").stat().st_mtime_ns == written  # reused, not written again
 
 
-# The gate's stand-in also counts the app's live child processes when the gate starts: jsii's
-# Node process (the provider assembly, 420-570 MB) must be gone by then (main.stop_jsii).
+# The gate's stand-in also lists the app's live child processes when the gate starts: jsii's
+# Node process (the provider assembly, 420-570 MB) must be gone by then (main.stop_jsii), and
+# the Checkov fork server main.py started beside the synthesis must be there, ready.
 GATE_SAYS = """
-import os, sys, main, synth.verify as v
+import os, stat, sys, main, synth.verify as v
 
 def children():
-    found = 0
+    found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            stat = open(f"/proc/{{pid}}/stat").read()
+            ppid = open(f"/proc/{{pid}}/stat").read().rsplit(")", 1)[1].split()[1]
+            argv = open(f"/proc/{{pid}}/cmdline").read().split("\\0")
         except OSError:
             continue
-        found += stat.rsplit(")", 1)[1].split()[1] == str(os.getpid())
-    return found
+        if ppid == str(os.getpid()):
+            found.append(" ".join(argv[1:4]))
+    return sorted(found)
 
 def gate(*args, **kwargs):
-    print(f"gate stand-in: {{children()}} child processes")
+    server = os.environ.get("GROUNDWORK_CHECKOV_SERVER")
+    print(f"gate stand-in: children {{children()}}")
+    print(f"gate stand-in: server socket {{server and stat.S_ISSOCK(os.stat(server).st_mode)}}")
     return {status}
 
 v.run = gate
@@ -226,10 +231,13 @@ def test_a_failing_gate_leaves_the_previous_output_and_exits_with_its_status(
         assert f"the verify gate failed; {tmp_path / 'out'} is unchanged" in result.stderr
         assert previous.read_text() == "previous output"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging left
-    passed = run_with_gate(tmp_path, 0, GROUNDWORK_STACKS="dev")
+    # Without the suite's Checkov server (conftest.py), as `make synth` runs it.
+    passed = run_with_gate(tmp_path, 0, GROUNDWORK_STACKS="dev", GROUNDWORK_CHECKOV_SERVER="")
     assert passed.returncode == 0, passed.stderr
-    # Issue 13: the gate runs without jsii's Node process beside it.
-    assert "gate stand-in: 0 child processes" in passed.stdout
+    # Issue 13: the gate runs without jsii's Node process beside it, and through the Checkov
+    # server main.py started before the synthesis (the import overlapped it).
+    assert "gate stand-in: children ['-m synth.checkov_server serve']" in passed.stdout
+    assert "gate stand-in: server socket True" in passed.stdout
     assert sorted(p.name for p in (tmp_path / "out" / "stacks").iterdir()) == ["dev"]
 
 

@@ -76,3 +76,46 @@ def test_the_server_ends_when_the_process_that_started_it_is_gone(tmp_path: Path
     while _running(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _running(pid)
+
+
+def test_a_background_server_serves_the_gate_once_ready_and_is_stopped_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """main.py's server, started before the synthesis (`in_background`), without the suite's."""
+    monkeypatch.delenv(checkov_server.SERVER_ENV)
+    with checkov_server.in_background() as ready:
+        assert checkov_server.SERVER_ENV not in os.environ  # not before it is ready
+        ready()
+        socket = os.environ[checkov_server.SERVER_ENV]
+        assert checkov_server.run(socket, ["--version"]) == 0
+    assert checkov_server.SERVER_ENV not in os.environ
+    assert not Path(socket).exists()  # its folder is gone, and the server with it
+    assert checkov_server.run(socket, ["--version"]) == 1
+
+
+def test_a_background_server_that_did_not_start_leaves_the_gate_to_start_checkov(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(checkov_server.SERVER_ENV)
+
+    def exits_at_once(folder: Path) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-c", "raise SystemExit(3)"], stdout=subprocess.PIPE, text=True
+        )
+
+    monkeypatch.setattr(checkov_server, "spawn", exits_at_once)
+    with checkov_server.in_background() as ready:
+        ready()
+        assert checkov_server.SERVER_ENV not in os.environ
+    assert "checkov_server did not start (exit 3); starting Checkov directly" in (
+        capsys.readouterr().err
+    )
+
+
+def test_no_background_server_is_started_beside_a_running_one() -> None:
+    """The suite's server (conftest.py) serves main.py's gate too."""
+    socket = os.environ[checkov_server.SERVER_ENV]
+    with checkov_server.in_background() as ready:
+        ready()
+        assert os.environ[checkov_server.SERVER_ENV] == socket
+    assert os.environ[checkov_server.SERVER_ENV] == socket
