@@ -11,7 +11,13 @@ Speed (issue 13):
   name, its document as written, its environment config, and a toolchain digest (every file
   of synth/, policies/ (checks, requirement map, waivers) and the external check dirs, the lock
   files, Checkov's and Python's versions). Any change to a policy, a waiver, the gate's code or
-  a tool is a miss. Only the scan is cached: waivers, coverage and the verdict are evaluated
+  a tool is a miss. A policy may also read the other stacks' configs (`gate_configs`, which
+  records the stack it judges in the run's `consulted` file); the entry of a stack whose
+  policies did so holds only for the same configs (`configs_digest`), while the entry of a
+  stack whose policies did not is kept for any: with the same toolchain, document and config
+  the policies run the same way up to their first read of another config, so none reads one
+  then either. Editing one environment then re-scans that stack (and what reads it), not
+  every stack of the cloud. Only the scan is cached: waivers, coverage and the verdict are evaluated
   afresh every run, so a hit can never turn a failure into a pass. Records are put in one
   canonical order, so a report from cached records is byte-identical to a fresh one;
 - stacks not in the cache are split into at most one Checkov process per idle core when there
@@ -65,7 +71,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # meaning changes.
 CACHE_ENV = "GROUNDWORK_CHECKOV_CACHE"
 DEFAULT_CACHE = PROJECT_ROOT / ".groundwork" / "checkov-cache"
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
 # What a policy's verdict can depend on besides the stack and its config: the gate's and the
 # policies' code and data, and the locked tool versions.
 TOOLCHAIN_FOLDERS = ("synth", "policies")
@@ -360,24 +366,22 @@ def cache_dir() -> Path | None:
 def configs_digest(configs: dict[str, EnvironmentConfig]) -> str:
     """The SHA-256 of every config of a gate run: a policy may judge one stack against the
     others' configs (`groundwork_policy.gate_configs`: which environment creates an account's
-    RDSOSMetrics, whose state the AWS bootstrap admits), so a cached verdict holds only for
-    the same set of configs."""
+    RDSOSMetrics, whose state the AWS bootstrap admits), so the cached records of a stack
+    whose policies read them hold only for the same set of configs."""
     dumped = {name: config.model_dump(mode="json") for name, config in configs.items()}
     return hashlib.sha256(json.dumps(dumped, sort_keys=True).encode()).hexdigest()
 
 
-def stack_key(
-    stack: Stack, config: EnvironmentConfig | None, toolchain: str, run_configs: str = ""
-) -> str:
-    """The cache key of one stack's scan: the toolchain, the stack, its config and
-    `run_configs` (`configs_digest` of the gate run). The document is hashed as written (key
-    order included): Checkov's line ranges, and so the records, follow it."""
+def stack_key(stack: Stack, config: EnvironmentConfig | None, toolchain: str) -> str:
+    """The cache key of one stack's scan: the toolchain, the stack and its config (the
+    entry itself says whether it also depends on the other configs: `_load_cached`). The
+    document is hashed as written (key order included): Checkov's line ranges, and so the
+    records, follow it."""
     digest = hashlib.sha256()
     digest.update(toolchain.encode() + b"\0" + stack.name.encode() + b"\0")
     digest.update(json.dumps(stack.document).encode() + b"\0")
     settings = None if config is None else config.model_dump(mode="json")
     digest.update(json.dumps(settings, sort_keys=True).encode() + b"\0")
-    digest.update(run_configs.encode())
     return digest.hexdigest()
 
 
@@ -394,9 +398,13 @@ def _record_json(record: CheckovRecord) -> dict[str, Any]:
     }
 
 
-def _load_cached(path: Path, stack: str) -> list[CheckovRecord] | None:
+def _load_cached(path: Path, stack: str, run_configs: str) -> list[CheckovRecord] | None:
+    """The entry's records; None when it is absent, unreadable, or was scanned with other
+    configs read by its policies (its `run_configs` is set and differs)."""
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))["records"]
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        if entry["run_configs"] not in (None, run_configs):
+            return None
         return [
             CheckovRecord(
                 stack=stack,
@@ -409,19 +417,21 @@ def _load_cached(path: Path, stack: str) -> list[CheckovRecord] | None:
                 guideline=row["guideline"],
                 details=tuple(row["details"]),
             )
-            for row in rows
+            for row in entry["records"]
         ]
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None  # absent or unreadable: scan again
 
 
-def _store(path: Path, records: Sequence[CheckovRecord]) -> None:
-    """Write one entry whole (a concurrent reader sees the old file or the new one)."""
+def _store(path: Path, records: Sequence[CheckovRecord], run_configs: str | None) -> None:
+    """Write one entry whole (a concurrent reader sees the old file or the new one);
+    `run_configs` is the configs digest its policies read, None when they read none."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump({"records": [_record_json(r) for r in records]}, stream)
+            entry = {"run_configs": run_configs, "records": [_record_json(r) for r in records]}
+            json.dump(entry, stream)
         os.replace(temporary, path)
     except OSError as error:  # a cache that cannot be written costs time, never a verdict
         print(f"verify: cannot write the scan cache ({error})", file=sys.stderr)
@@ -478,6 +488,8 @@ def _start_checkov(
                 "root": str(root),
                 "documents": str(work / "documents"),
                 "stacks": {n: c.model_dump(mode="json") for n, c in configs.items()},
+                # Where gate_configs names each stack whose policies read the others' configs.
+                "consulted": str(work / "consulted"),
             }
         ),
         encoding="utf-8",
@@ -509,6 +521,14 @@ def _start_checkov(
         text=True,
     )
     return _Process(work, root, process)
+
+
+def _consulted(run: _Process) -> set[str]:
+    """The stacks whose policies read the other stacks' configs in this run."""
+    try:
+        return set((run.work / "consulted").read_text(encoding="utf-8").split())
+    except FileNotFoundError:
+        return set()
 
 
 def _finish_checkov(run: _Process) -> tuple[list[CheckovRecord], frozenset[str]]:
@@ -566,9 +586,9 @@ def run_checkov(
         if stack.document is None:
             continue
         if cache is not None:
-            key = stack_key(stack, configs.get(stack.name), toolchain, run_configs)
+            key = stack_key(stack, configs.get(stack.name), toolchain)
             keys[stack.name] = cache / key[:2] / f"{key}.json"
-            cached = _load_cached(keys[stack.name], stack.name)
+            cached = _load_cached(keys[stack.name], stack.name, run_configs)
             if cached is not None:
                 records += cached
                 continue
@@ -594,6 +614,7 @@ def run_checkov(
             ]
             try:
                 results = [_finish_checkov(run) for run in runs]
+                consulted = set().union(*(_consulted(run) for run in runs))
             finally:
                 for run in runs:
                     if run.process.poll() is None:
@@ -610,5 +631,9 @@ def run_checkov(
         if cache is not None:
             for stack in todo:
                 if stack.name not in unparsed:
-                    _store(keys[stack.name], [r for r in fresh if r.stack == stack.name])
+                    _store(
+                        keys[stack.name],
+                        [r for r in fresh if r.stack == stack.name],
+                        run_configs if stack.name in consulted else None,
+                    )
     return Scan(list(stacks), checkov_version, _canonical(records, stacks), unparsed, configs)

@@ -124,14 +124,33 @@ def stack_for(scanned_file: str) -> Stack | None:
 
 
 @cache
-def gate_configs() -> dict[str, EnvironmentConfig]:
-    """`{stack name: EnvironmentConfig}` of every stack this gate run judges, for rules about
-    what stacks share (an account and region); empty without a context."""
+def _gate_configs() -> dict[str, EnvironmentConfig]:
     return {
         name: EnvironmentConfig.model_validate_json(json.dumps(raw))
         for name, raw in _context().get("stacks", {}).items()
         if raw
     }
+
+
+# (context file, stack) pairs already written to the context's `consulted` file.
+_recorded: set[tuple[str, str]] = set()
+
+
+def gate_configs(reader: str) -> dict[str, EnvironmentConfig]:
+    """`{stack name: EnvironmentConfig}` of every stack this gate run judges, for rules about
+    what stacks share (an account and region); empty without a context.
+
+    `reader` is the stack being judged. It is appended to the file the context names as
+    `consulted`: the gate's scan cache keys a stack's results on the other stacks' configs
+    only when its policies read them (synth/checkov_run.py), so every read must go through
+    here, naming its stack."""
+    context = _context()
+    consulted = context.get("consulted")
+    if consulted and (consulted, reader) not in _recorded:
+        with Path(consulted).open("a", encoding="utf-8") as record:
+            record.write(reader + "\n")
+        _recorded.add((consulted, reader))
+    return _gate_configs()
 
 
 def is_reference(value: Any) -> bool:

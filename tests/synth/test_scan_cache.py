@@ -1,7 +1,7 @@
-"""The gate's scan cache (synth/checkov_run.py): a stack whose document, config, the other
-configs of its run, policies, waivers, gate code and tool versions are unchanged is not
-scanned again, and its report is
-byte-identical to a fresh scan's; any change is a miss, and a waiver is judged afresh on
+"""The gate's scan cache (synth/checkov_run.py): a stack whose document, config, policies,
+waivers, gate code and tool versions are unchanged (and the other configs of its run, when
+its policies read them) is not scanned again, and its report is byte-identical to a fresh
+scan's; any change is a miss, and a waiver is judged afresh on
 every run, so the cache can never turn a failure into a pass.
 
 The suite runs with the cache off (tests/conftest.py); these tests turn it on in a folder of
@@ -198,13 +198,85 @@ def test_every_input_of_a_scan_is_in_its_key(
             verify.Stack("staging", stack.path, stack.document, ()), None, "toolchain"
         ),
         checkov_run.stack_key(verify.Stack("dev", stack.path, edited, ()), None, "toolchain"),
-        # Another stack's config changed: a policy comparing stacks may judge differently.
-        checkov_run.stack_key(
-            stack, None, "toolchain", checkov_run.configs_digest({"staging": config})
-        ),
     ]
     assert key not in others and len(set(others)) == len(others)
     staging = load_environment(ROOT / "environments" / "staging.yaml", cloud="aws")
     assert checkov_run.configs_digest({"dev": config, "staging": staging}) != (
         checkov_run.configs_digest({"dev": config, "staging": config})
     )
+
+
+# A policy of our own that reads the other stacks' configs for the dev stack only, and fails
+# dev's topics when another stack of the run is of the staging tier.
+READS_OTHERS = f"""\
+import sys
+sys.path.insert(0, {str(ROOT / "policies" / "checks")!r})
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+from groundwork_policy import gate_configs
+
+
+class ReadsOthers(BaseResourceCheck):
+    def __init__(self):
+        super().__init__(
+            name="Cache test policy reading other configs",
+            id="CKV_GW_CACHE_TEST_2",
+            categories=[CheckCategories.GENERAL_SECURITY],
+            supported_resources=["aws_sns_topic"],
+        )
+
+    def run(self, scanned_file, *args, **kwargs):
+        self.stack = scanned_file.split("/")[2]  # /stacks/<stack>/cdk.tf.json
+        return super().run(scanned_file, *args, **kwargs)
+
+    def scan_resource_conf(self, conf):
+        stack = self.stack
+        if stack != "dev":
+            return CheckResult.PASSED
+        others = gate_configs(stack)
+        staging = any(c.tier == "staging" for n, c in others.items() if n != stack)
+        return CheckResult.FAILED if staging else CheckResult.PASSED
+
+
+check = ReadsOthers()
+"""
+
+
+def test_only_a_stack_whose_policies_read_other_configs_misses_when_they_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another stack's config changed: dev, whose policy read it, is scanned again and judged
+    differently; production, whose policies read only its own, comes from the cache."""
+    out = outdir(tmp_path, ("failing", "dev"), ("failing", "production"))
+    cache = tmp_path / "cache"
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "__init__.py").write_text("", encoding="utf-8")
+    (checks / "reads_others.py").write_text(READS_OTHERS, encoding="utf-8")
+    environments = ROOT / "environments"
+    own = {
+        name: load_environment(environments / f"{name}.yaml", cloud="aws")
+        for name in ("dev", "production")
+    }
+    third = load_environment(environments / "production.yaml", cloud="aws")
+    scanned: list[str] = []
+    start = checkov_run._start_checkov
+
+    def recording(stacks, *args):  # type: ignore[no-untyped-def]
+        scanned.extend(stack.name for stack in stacks)
+        return start(stacks, *args)
+
+    monkeypatch.setattr(checkov_run, "_start_checkov", recording)
+    monkeypatch.setenv(checkov_run.CACHE_ENV, str(cache))
+
+    def run(other: object) -> set[str]:
+        scanned.clear()
+        configs = {**own, "other": other}
+        result = verify.run_checkov(verify.discover_stacks(out), [checks], configs)  # type: ignore[arg-type]
+        return {r.result for r in result.records if r.check_id == "CKV_GW_CACHE_TEST_2"
+                and r.stack == "dev"}  # fmt: skip
+
+    assert run(third) == {"PASSED"} and sorted(scanned) == ["dev", "production"]
+    assert run(third) == {"PASSED"} and scanned == []
+    staging = load_environment(environments / "staging.yaml", cloud="aws")
+    assert run(staging) == {"FAILED"} and scanned == ["dev"]

@@ -106,13 +106,13 @@ def _field(config: EnvironmentConfig, dotted: str) -> Any:
     return value
 
 
-def _owners_elsewhere(config: EnvironmentConfig, field: str) -> list[str]:
+def _owners_elsewhere(stack: Stack, config: EnvironmentConfig, field: str) -> list[str]:
     """Other environments of this gate run in (possibly) the same account and region whose
     config also creates the name `field` governs."""
     return sorted(
         {
             other.name
-            for other in gate_configs().values()
+            for other in gate_configs(stack.name).values()
             if other.cloud == "aws"
             and other.role == "workload"
             and other.name != config.name
@@ -148,7 +148,7 @@ def _log_resource_policy(
         )
     others = sorted(
         other.name
-        for other in gate_configs().values()
+        for other in gate_configs(stack.name).values()
         if other.cloud == "aws"
         and other.role == "workload"
         and other.name != config.name
@@ -194,7 +194,7 @@ class AccountRegionNames(GroundworkCheck):
                     f"creates {name}, which {field}: {_field(config, field)!r} says another "
                     "stack of this account and region owns"
                 )
-            others = _owners_elsewhere(config, field)
+            others = _owners_elsewhere(stack, config, field)
             if others:
                 return Verdict.failed(
                     f"creates {name}, and so do {', '.join(others)} in (possibly) the same "

@@ -56,8 +56,8 @@ def _state_bucket(config: EnvironmentConfig | None, body: dict[str, Any]) -> boo
     return name.startswith(stem) and not name[len(stem) :].startswith(("logs-", "replica-"))
 
 
-def _tenants(config: EnvironmentConfig) -> list[AwsStateTenant]:
-    workloads = [c for c in gate_configs().values() if c.role == "workload"]
+def _tenants(stack: Stack, config: EnvironmentConfig) -> list[AwsStateTenant]:
+    workloads = [c for c in gate_configs(stack.name).values() if c.role == "workload"]
     found = {
         (t.environment, t.account_id, t.key): t
         for t in [*config.aws_state_tenants, *aws_state_tenants(config, workloads)]
@@ -124,7 +124,7 @@ class StateTenantsReach(GroundworkCheck):
                         key_statements += found
         own = config.aws.account_id
         verdicts = []
-        for tenant in _tenants(config):
+        for tenant in _tenants(stack, config):
             if tenant.account_id is None or own is None:
                 verdicts.append(
                     Verdict.unknown(
