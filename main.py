@@ -5,7 +5,9 @@ Wiring only: load and validate the environments, create the App, add each enviro
 stack for its cloud and then the bootstrap stacks, each with its synth-time guards,
 synthesize into a staging folder, and run the verify gate on it. The output folder is
 replaced only when the gate passes, so `cdktf deploy` and `cdktf diff` (which run this app
-first) can never act on Terraform the gate has not passed.
+first) can never act on Terraform the gate has not passed. A stack whose inputs did not
+change since the verified output is taken from it instead of synthesized again
+(synth/fingerprint.py); the gate judges it like the others.
 
 Exit status: 0 verified output written; 1 a guard or the gate failed; 2 bad input (config,
 selection, a refused skip). Nothing is written unless the status is 0.
@@ -38,7 +40,7 @@ from synth.config import (
     cloud_override,
     load_environments,
 )
-from synth.output import staged_outdir
+from synth.output import reuse_stacks, staged_outdir, write_manifest
 
 # cdktf, the stacks (jsii and the provider assemblies), the guards and the gate are imported
 # where they are used: an unchanged project returns before any of them is needed.
@@ -201,20 +203,32 @@ def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ)
         print(f"synth: {outdir} is verified and up to date (no input changed)")
         return 0
     gate = verify_output and not skip
+    code = fingerprint.synthesis_code()
+    stack_inputs = {c.name: fingerprint.stack_inputs(c, code, outdir, environ) for c in selected}
+    # Only a run that ends with the gate takes stacks from the verified output.
+    reused = fingerprint.reusable(outdir, stack_inputs) if gate else set()
+    fresh = [config for config in selected if config.name not in reused]
     try:
-        with staged_outdir(outdir) as staging, checkov_importing(gate) as checkov_ready:
-            from cdktf import App
+        with staged_outdir(outdir) as staging, checkov_importing(gate and bool(fresh)) as ready:
+            if fresh:
+                from cdktf import App
 
-            synthesize(App(outdir=str(staging)), selected)
+                synthesize(App(outdir=str(staging)), fresh)
+            if reused:
+                names = [config.name for config in selected if config.name in reused]
+                print(f"synth: {', '.join(names)} unchanged: taken from the verified {outdir}")
+                reuse_stacks(outdir, staging, names)
+                write_manifest(outdir, staging, names)
             if skip and verify_output:
                 print("synth: GROUNDWORK_VERIFY=skip: NOT VERIFIED; never deploy this output")
             elif gate:
-                stop_jsii()
-                checkov_ready()
+                if fresh:
+                    stop_jsii()
+                ready()
                 status = run_gate(staging, reports, today)
                 if status != 0:
                     raise GateFailed(status)
-                fingerprint.record(staging, inputs)
+                fingerprint.record(staging, inputs, stack_inputs)
     except GateFailed as failed:
         print(f"synth: the verify gate failed; {outdir} is unchanged", file=sys.stderr)
         return failed.status

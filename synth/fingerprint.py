@@ -8,14 +8,26 @@ cdktf.json), the lock files (so any tool version change counts), the settings th
 what is built (CLOUD, GROUNDWORK_STACKS, the reports folder as resolved), and today's date (a waiver
 can expire overnight). main.py writes it into the output folder after the gate passed and
 compares it before doing anything else.
+
+The stamp also records, per stack, the inputs it was synthesized from (`stack_inputs`) and a
+digest of the files written for it. The next run takes a stack whose inputs and files are
+unchanged from the verified output instead of constructing it again (`reusable`): editing
+one environment synthesizes that stack (and the bootstrap stack, when its derived config
+changed), and editing only a policy or a waiver synthesizes nothing; the gate still judges
+every stack. A reused stack is byte-identical to a fresh one (tests/test_main.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+from synth.config import EnvironmentConfig, root_from_stack
+from synth.output import TERRAFORM_WORKING_FILES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STAMP = ".groundwork-verified"
@@ -23,6 +35,9 @@ CODE = ("constructs", "stacks", "synth", "policies")
 FILES = ("main.py", "cdktf.json", "Pipfile.lock", "package-lock.json")
 SUFFIXES = frozenset({".py", ".yaml", ".yml", ".json"})
 SETTINGS = ("CLOUD", "GROUNDWORK_STACKS", "GROUNDWORK_PROVIDER_IMPORT")
+# What a stack's synthesis can read besides its config: every file of the code it runs (any
+# suffix: an AWS function's source is zipped into the stack's assets), the locked versions.
+SYNTHESIS_CODE = ("constructs", "stacks", "synth")
 
 
 def fingerprint(
@@ -48,17 +63,94 @@ def fingerprint(
     return digest.hexdigest()
 
 
+def _stamp(outdir: Path) -> dict[str, Any]:
+    try:
+        stamp = json.loads((outdir / STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stamp if isinstance(stamp, dict) else {}
+
+
 def up_to_date(outdir: Path, reports: Path, expected: str) -> bool:
     """Whether `outdir` holds a verified synthesis of exactly these inputs, with its reports."""
-    stamp = outdir / STAMP
-    try:
-        recorded = stamp.read_text(encoding="ascii").strip()
-    except OSError:
-        return False
     reports_there = all((reports / name).is_file() for name in ("verify.json", "verify.xml"))
-    return recorded == expected and reports_there
+    return _stamp(outdir).get("inputs") == expected and reports_there
 
 
-def record(outdir: Path, value: str) -> None:
-    """Write the stamp into a (staged) output folder after the gate passed."""
-    (outdir / STAMP).write_text(value + "\n", encoding="ascii")
+def synthesis_code() -> str:
+    """The hex SHA-256 of the code and lock files every stack's synthesis runs."""
+    digest = hashlib.sha256()
+    files = sorted(
+        path
+        for folder in SYNTHESIS_CODE
+        for path in (PROJECT_ROOT / folder).rglob("*")
+        if "__pycache__" not in path.parts and path.is_file()
+    )
+    files += [PROJECT_ROOT / name for name in FILES if (PROJECT_ROOT / name).is_file()]
+    for path in files:
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def stack_inputs(
+    config: EnvironmentConfig, code: str, outdir: Path, environ: Mapping[str, str]
+) -> str:
+    """The hex SHA-256 of what one stack's synthesis reads: its config (as loaded, so a
+    comment or a key order does not count), `code` (`synthesis_code`), where the output goes
+    (the local state path is relative to it: `root_from_stack`), and the settings and
+    CDKTF_ variables of the run (the CLI passes its context in them)."""
+    digest = hashlib.sha256()
+    for part in (
+        code,
+        json.dumps(config.model_dump(mode="json"), sort_keys=True),
+        str(outdir.absolute()),
+        root_from_stack(outdir),
+        *(f"{name}={environ[name]}" for name in sorted(environ) if name.startswith("CDKTF_")),
+        *(f"{name}={environ.get(name, '')}" for name in SETTINGS if name != "GROUNDWORK_STACKS"),
+    ):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def stack_files(folder: Path) -> str:
+    """The hex SHA-256 of every file in a stack's output folder (names and content),
+    Terraform's working files (`.terraform/`, its lock file) left out."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if relative.parts[0] in TERRAFORM_WORKING_FILES or not path.is_file():
+            continue
+        digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def reusable(outdir: Path, wanted: Mapping[str, str]) -> set[str]:
+    """The stacks of `wanted` (`{name: stack_inputs}`) that the verified output in `outdir`
+    holds from the same inputs, with its files as written then and in its manifest."""
+    recorded = _stamp(outdir).get("stacks", {})
+    try:
+        manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+        listed = set(manifest["stacks"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    return {
+        name
+        for name, inputs in wanted.items()
+        if name in listed
+        and isinstance(recorded.get(name), dict)
+        and recorded[name].get("inputs") == inputs
+        and (outdir / "stacks" / name).is_dir()
+        and recorded[name].get("files") == stack_files(outdir / "stacks" / name)
+    }
+
+
+def record(outdir: Path, value: str, stacks: Mapping[str, str]) -> None:
+    """Write the stamp into a (staged) output folder after the gate passed: the run's
+    fingerprint `value`, and for each stack of `stacks` (`{name: stack_inputs}`) its inputs
+    and the digest of its files."""
+    entries = {
+        name: {"inputs": inputs, "files": stack_files(outdir / "stacks" / name)}
+        for name, inputs in sorted(stacks.items())
+    }
+    stamp = {"inputs": value, "stacks": entries}
+    (outdir / STAMP).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")

@@ -3,17 +3,24 @@
 A failed synth (bad config, a guard, a bug) leaves the previous output untouched and no
 half-written stack behind. Terraform's working files in a stack folder (`.terraform/`,
 `.terraform.lock.hcl`) move into the new output, as they survive cdktf's own re-synth.
+
+A stack unchanged since the verified output (synth/fingerprint.py `reusable`) is copied from
+it into the staging directory (`reuse_stacks`), and the manifest then lists it beside the
+stacks synthesized now, written as cdktf writes it (`write_manifest`).
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 TERRAFORM_WORKING_FILES = (".terraform", ".terraform.lock.hcl")
+MANIFEST = "manifest.json"
 
 
 def _carry_over(previous: Path, staged: Path) -> None:
@@ -55,3 +62,50 @@ def staged_outdir(target: Path) -> Iterator[Path]:
     staging.rename(target)
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)
+
+
+def reuse_stacks(previous: Path, staged: Path, names: Sequence[str]) -> None:
+    """Copy the output folders of the stacks `names` from `previous` into `staged`, without
+    Terraform's working files (which `staged_outdir` moves over itself)."""
+    for name in names:
+        source = previous / "stacks" / name
+
+        def working_files(folder: str, _: list[str], source: Path = source) -> Sequence[str]:
+            return TERRAFORM_WORKING_FILES if Path(folder) == source else ()
+
+        shutil.copytree(source, staged / "stacks" / name, ignore=working_files)
+
+
+def stable_stringify(value: Any, space: str = "  ", level: int = 0) -> str:
+    """JSON as cdktf writes its manifest: json-stable-stringify 1.x with `{space: 2}`
+    (node_modules/cdktf/lib/manifest.js `writeToFile`): keys sorted, every member on a line of
+    its own, and an empty object or array still opened and closed on two lines."""
+    indent = "\n" + space * level
+    if isinstance(value, dict):
+        items = [
+            f"{indent}{space}{json.dumps(key, ensure_ascii=False)}: "
+            f"{stable_stringify(value[key], space, level + 1)}"
+            for key in sorted(value)
+        ]
+        return "{" + ",".join(items) + indent + "}"
+    if isinstance(value, list):
+        items = [f"{indent}{space}{stable_stringify(item, space, level + 1)}" for item in value]
+        return "[" + ",".join(items) + indent + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def write_manifest(previous: Path, staged: Path, reused: Sequence[str]) -> None:
+    """cdktf's manifest of `staged` with the entries of the `reused` stacks from `previous`'s;
+    when nothing was synthesized now, `previous`'s manifest of only those stacks."""
+    old = json.loads((previous / MANIFEST).read_text(encoding="utf-8"))
+    written = staged / MANIFEST
+    manifest = (
+        json.loads(written.read_text(encoding="utf-8"))
+        if written.is_file()
+        else {
+            "stacks": {},
+            "version": old["version"],
+        }
+    )
+    manifest["stacks"].update({name: old["stacks"][name] for name in reused})
+    written.write_text(stable_stringify(manifest), encoding="utf-8")

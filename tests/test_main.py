@@ -383,3 +383,42 @@ def test_an_unchanged_project_is_not_synthesized_again(tmp_path: Path) -> None:
     assert "synth: wrote 1 stack(s)" in edited.stdout
     (reports / "verify.xml").unlink()
     assert "synth: wrote 1 stack(s)" in run_with_gate(tmp_path, 0, **env).stdout
+
+
+def test_a_stack_whose_inputs_did_not_change_is_taken_from_the_verified_output(
+    tmp_path: Path,
+) -> None:
+    """Issue 13: after an edit of staging.yaml, dev comes from the verified output instead of
+    being synthesized again, and the output is byte-identical to a fresh synthesis."""
+    environments = copy_environments(tmp_path)
+    env = {
+        "GROUNDWORK_STACKS": "dev,staging",
+        "CLOUD": APP_CLOUD,
+        "GROUNDWORK_REPORTS": str(tmp_path / "reports"),
+    }
+    first = run_main(tmp_path / "kept", environments, **env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    out = tmp_path / "kept" / "out"
+    before = (out / "stacks" / "staging" / "cdk.tf.json").read_text()
+    staging = environments / "staging.yaml"
+    staging.write_text(staging.read_text().replace("cost_center: cc-1001", "cost_center: cc-1009"))
+    edited = run_main(tmp_path / "kept", environments, **env)
+    assert edited.returncode == 0, edited.stdout + edited.stderr
+    assert f"synth: dev unchanged: taken from the verified {out}" in edited.stdout
+    assert f"synth: staging on {APP_CLOUD}" in edited.stdout
+    assert f"synth: dev on {APP_CLOUD}" not in edited.stdout
+    assert "verify: PASS" in edited.stdout  # the gate judged both
+    after = (out / "stacks" / "staging" / "cdk.tf.json").read_text()
+    assert "cc-1009" in after and "cc-1009" not in before
+    fresh = run_main(tmp_path / "fresh", environments, **env)  # at the same depth as `out`
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    assert "taken from" not in fresh.stdout
+
+    def files(folder: Path) -> dict[str, bytes]:
+        return {
+            str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted(folder.rglob("*"))
+            if path.is_file() and path.name != fingerprint.STAMP
+        }
+
+    assert files(out) == files(tmp_path / "fresh" / "out")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from matrix import ROOT
 
+from synth import fingerprint as stamp
+from synth.config import load_environment
 from synth.fingerprint import fingerprint
 
 DAY = dt.date(2026, 11, 30)
@@ -35,3 +37,40 @@ def test_an_environment_file_edit_changes_it(tmp_path: Path) -> None:
     before = fingerprint(tmp_path, {}, DAY, Path("reports"))
     (tmp_path / "dev.yaml").write_text((tmp_path / "dev.yaml").read_text() + "# edit\n")
     assert fingerprint(tmp_path, {}, DAY, Path("reports")) != before
+
+
+def test_a_stack_is_reusable_only_with_the_same_inputs_and_files(tmp_path: Path) -> None:
+    """What main.py takes from the verified output instead of synthesizing it again."""
+    out = tmp_path / "out"
+    (out / "stacks" / "dev").mkdir(parents=True)
+    (out / "stacks" / "dev" / "cdk.tf.json").write_text('{"resource": {}}')
+    (out / "manifest.json").write_text('{"stacks": {"dev": {}}, "version": "0.21.0"}')
+    config = load_environment(ENVIRONMENTS / "dev.yaml", cloud="azure")
+    code = stamp.synthesis_code()
+    inputs = stamp.stack_inputs(config, code, out, {})
+    stamp.record(out, "run", {"dev": inputs})
+    assert stamp.reusable(out, {"dev": inputs}) == {"dev"}
+    # Terraform's working files do not count.
+    (out / "stacks" / "dev" / ".terraform").mkdir()
+    (out / "stacks" / "dev" / ".terraform" / "plugin").write_text("x")
+    assert stamp.reusable(out, {"dev": inputs}) == {"dev"}
+    # Another config, cloud, output folder, code or CDKTF_ setting: other inputs.
+    other_config = load_environment(ENVIRONMENTS / "staging.yaml", cloud="azure")
+    others = {
+        stamp.stack_inputs(other_config, code, out, {}),
+        stamp.stack_inputs(load_environment(ENVIRONMENTS / "dev.yaml", cloud="gcp"), code, out, {}),
+        stamp.stack_inputs(config, code, tmp_path / "elsewhere" / "out", {}),
+        stamp.stack_inputs(config, "other code", out, {}),
+        stamp.stack_inputs(config, code, out, {"CDKTF_CONTEXT_JSON": "{}"}),
+    }
+    assert inputs not in others and len(others) == 5
+    assert stamp.stack_inputs(config, code, out, {"GROUNDWORK_STACKS": "dev"}) == inputs
+    for changed in others:
+        assert stamp.reusable(out, {"dev": changed}) == set()
+    # An edited file in the output, or a stack missing from its manifest: not reusable.
+    (out / "stacks" / "dev" / "cdk.tf.json").write_text('{"resource": {"x": {}}}')
+    assert stamp.reusable(out, {"dev": inputs}) == set()
+    stamp.record(out, "run", {"dev": inputs})
+    assert stamp.reusable(out, {"dev": inputs}) == {"dev"}
+    (out / "manifest.json").write_text('{"stacks": {}, "version": "0.21.0"}')
+    assert stamp.reusable(out, {"dev": inputs}) == set()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from synth.output import staged_outdir
+from synth.output import reuse_stacks, stable_stringify, staged_outdir, write_manifest
 
 
 def test_success_replaces_the_previous_output(tmp_path: Path) -> None:
@@ -61,3 +62,50 @@ def test_failure_leaves_the_previous_output_and_no_debris(tmp_path: Path) -> Non
         raise RuntimeError("synth failed")
     assert (target / "manifest.json").read_text() == "previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
+
+
+def test_manifests_are_written_as_cdktf_writes_them(matrix_dir: Path) -> None:
+    """cdktf's own manifests (json-stable-stringify), read and written again, byte for byte."""
+    manifests = sorted(matrix_dir.glob("*/manifest.json"))
+    assert len(manifests) == 3
+    for manifest in manifests:
+        text = manifest.read_text(encoding="utf-8")
+        assert stable_stringify(json.loads(text)) == text
+    assert stable_stringify({"b": [], "a": {}, "c": ["x", 1, None]}) == (
+        '{\n  "a": {\n  },\n  "b": [\n  ],\n  "c": [\n    "x",\n    1,\n    null\n  ]\n}'
+    )
+
+
+def test_reused_stacks_join_the_manifest_without_terraform_working_files(
+    tmp_path: Path, matrix_dir: Path
+) -> None:
+    previous = tmp_path / "previous"
+    previous.mkdir()
+    for name in ("manifest.json", "stacks/dev/cdk.tf.json", "stacks/staging/cdk.tf.json"):
+        (previous / name).parent.mkdir(parents=True, exist_ok=True)
+        (previous / name).write_bytes((matrix_dir / "azure" / name).read_bytes())
+    (previous / "stacks" / "dev" / ".terraform" / "providers").mkdir(parents=True)
+    staged = tmp_path / "staged"
+    (staged / "stacks" / "staging").mkdir(parents=True)
+    only_staging = json.loads((previous / "manifest.json").read_text())
+    only_staging["stacks"] = {"staging": only_staging["stacks"]["staging"]}
+    (staged / "manifest.json").write_text(stable_stringify(only_staging))
+    reuse_stacks(previous, staged, ["dev"])
+    write_manifest(previous, staged, ["dev"])
+    manifest = json.loads((staged / "manifest.json").read_text())
+    assert sorted(manifest["stacks"]) == ["dev", "staging"]
+    assert (
+        manifest["stacks"]["dev"]
+        == json.loads((previous / "manifest.json").read_text())["stacks"]["dev"]
+    )
+    assert (staged / "stacks" / "dev" / "cdk.tf.json").read_bytes() == (
+        previous / "stacks" / "dev" / "cdk.tf.json"
+    ).read_bytes()
+    assert not (staged / "stacks" / "dev" / ".terraform").exists()
+    # Nothing synthesized now: the previous manifest of only the reused stacks.
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    write_manifest(previous, alone, ["staging"])
+    written = json.loads((alone / "manifest.json").read_text())
+    assert sorted(written["stacks"]) == ["staging"]
+    assert written["version"] == only_staging["version"]
