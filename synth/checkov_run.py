@@ -46,7 +46,14 @@ from pathlib import Path
 from typing import Any
 
 from synth.checkov_server import SERVER_ENV
-from synth.config import CLOUDS, ConfigError, EnvironmentConfig, bootstrap_configs, load_environment
+from synth.config import (
+    CLOUDS,
+    ConfigError,
+    EnvironmentConfig,
+    bootstrap_configs,
+    load_environment,
+    shared_view,
+)
 from synth.refusals import extra_files, refused_constructs
 
 PROBE_DIR = Path(__file__).resolve().parent / "checkov_probe"
@@ -364,11 +371,12 @@ def cache_dir() -> Path | None:
 
 
 def configs_digest(configs: dict[str, EnvironmentConfig]) -> str:
-    """The SHA-256 of every config of a gate run: a policy may judge one stack against the
-    others' configs (`groundwork_policy.gate_configs`: which environment creates an account's
-    RDSOSMetrics, whose state the AWS bootstrap admits), so the cached records of a stack
-    whose policies read them hold only for the same set of configs."""
-    dumped = {name: config.model_dump(mode="json") for name, config in configs.items()}
+    """The SHA-256 of what policies may read of every config of a gate run: a policy may
+    judge one stack against the others' configs (`groundwork_policy.gate_configs`: which
+    environment creates an account's RDSOSMetrics, whose state the AWS bootstrap admits), so
+    the cached records of a stack whose policies read them hold only for the same values of
+    the fields they can read (synth.config.SHARED_FIELDS; no other is there to read)."""
+    dumped = {name: shared_view(config) for name, config in configs.items()}
     return hashlib.sha256(json.dumps(dumped, sort_keys=True).encode()).hexdigest()
 
 

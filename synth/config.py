@@ -1564,6 +1564,59 @@ def shared_identities(environments: list[EnvironmentConfig], files: list[Path]) 
 AWS_ACCOUNT_REGION_SINGLETONS = {"aws.rds_os_metrics_log_group": "RDSOSMetrics"}
 
 
+# What a policy judging one stack may read of the other stacks' configs
+# (policies/checks/groundwork_policy.py `gate_configs`): the fields the rules about what AWS
+# environments share read (an account and region's singletons, the app's log-delivery policy,
+# the state bucket's tenants: `aws_same_account_region`, `aws_log_delivery_conflicts`,
+# `aws_state_tenants`). The gate's scan cache keys a stack whose policies read other configs
+# on these fields only (synth/checkov_run.py `configs_digest`), so `shared_config` removes the
+# rest: reading another field raises AttributeError, a crashed check, which fails the gate.
+SHARED_FIELDS = (
+    "name",
+    "cloud",
+    "role",
+    "app",
+    "state",
+    "features",
+    "aws.account_id",
+    "aws.region",
+    "aws.log_delivery_policy_regions",
+    *AWS_ACCOUNT_REGION_SINGLETONS,
+)
+
+
+def shared_view(config: EnvironmentConfig) -> dict[str, Any]:
+    """`config`'s SHARED_FIELDS as JSON values, nested as in the config."""
+    dumped = config.model_dump(mode="json")
+    view: dict[str, Any] = {}
+    for path in SHARED_FIELDS:
+        head, _, rest = path.partition(".")
+        if rest:
+            view.setdefault(head, {})[rest] = dumped[head][rest]
+        else:
+            view[head] = dumped[head]
+    return view
+
+
+def shared_config(config: EnvironmentConfig) -> EnvironmentConfig:
+    """A copy of `config` holding only SHARED_FIELDS: any other field raises AttributeError
+    (pydantic reads a field from the instance's `__dict__`, from which it is removed)."""
+    reduced = config.model_copy(deep=True)
+    nested: dict[str, set[str]] = {}
+    for path in SHARED_FIELDS:
+        head, _, rest = path.partition(".")
+        nested.setdefault(head, set()).update([rest] if rest else [])
+    for name in list(reduced.__dict__):
+        if name not in nested:
+            del reduced.__dict__[name]
+        elif nested[name]:
+            part = reduced.__dict__[name]
+            for inner in list(part.__dict__):
+                if inner not in nested[name]:
+                    del part.__dict__[inner]
+    return reduced
+
+
 def aws_same_account_region(first: EnvironmentConfig, second: EnvironmentConfig) -> bool:
     """Two AWS environments that are, or may be, in one account and region: same region and
     the same `aws.account_id`, or either leaves it unset (the config cannot tell)."""

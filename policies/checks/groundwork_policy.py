@@ -35,7 +35,7 @@ from checkov.common.typing import _CheckResult, _SkippedCheck
 from checkov.terraform.checks.provider.base_check import BaseProviderCheck
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-from synth.config import FLOORS, EnvironmentConfig
+from synth.config import FLOORS, EnvironmentConfig, shared_config
 from synth.graph import Graph
 
 CONTEXT_ENV = "GROUNDWORK_POLICY_CONTEXT"
@@ -126,7 +126,7 @@ def stack_for(scanned_file: str) -> Stack | None:
 @cache
 def _gate_configs() -> dict[str, EnvironmentConfig]:
     return {
-        name: EnvironmentConfig.model_validate_json(json.dumps(raw))
+        name: shared_config(EnvironmentConfig.model_validate_json(json.dumps(raw)))
         for name, raw in _context().get("stacks", {}).items()
         if raw
     }
@@ -138,7 +138,9 @@ _recorded: set[tuple[str, str]] = set()
 
 def gate_configs(reader: str) -> dict[str, EnvironmentConfig]:
     """`{stack name: EnvironmentConfig}` of every stack this gate run judges, for rules about
-    what stacks share (an account and region); empty without a context.
+    what stacks share (an account and region); empty without a context. Each holds only the
+    fields of synth.config.SHARED_FIELDS (`shared_config`); the stack being judged has its
+    whole config in `Stack.config`.
 
     `reader` is the stack being judged. It is appended to the file the context names as
     `consulted`: the gate's scan cache keys a stack's results on the other stacks' configs

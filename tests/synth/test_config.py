@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synth.config import (
+    SHARED_FIELDS,
     ConfigError,
     S3State,
     aws_state_tenants,
@@ -20,6 +21,8 @@ from synth.config import (
     load_environment,
     load_environments,
     parse_environment,
+    shared_config,
+    shared_view,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -1091,3 +1094,26 @@ def test_aws_public_images_refuse_a_malformed_or_unsaying_digest(
     data["aws"] = {**data["aws"], field: image}
     message = error_of(tmp_path, "dev", data)
     assert f"aws.{field}" in message
+
+
+def test_a_shared_config_holds_only_the_fields_policies_may_read_of_other_stacks() -> None:
+    """groundwork_policy.gate_configs hands these out; a policy reading another field of
+    another stack's config crashes (a failure), since the scan cache keys on these only."""
+    config = load_environment(SHIPPED / "production.yaml", cloud="aws")
+    shared = shared_config(config)
+    assert shared.aws.account_id == config.aws.account_id
+    assert shared.aws.rds_os_metrics_log_group == config.aws.rds_os_metrics_log_group
+    assert shared.state == config.state and shared.features == config.features
+    assert aws_state_tenants(config, [shared]) == aws_state_tenants(config, [config])
+    for read in (
+        lambda c: c.cost_center,
+        lambda c: c.service,
+        lambda c: c.aws.placeholder_image,
+        lambda c: c.tags,
+    ):
+        with pytest.raises(AttributeError):
+            read(shared)
+    assert config.cost_center  # the original keeps every field
+    view = shared_view(config)
+    assert sorted(view) == sorted({path.split(".")[0] for path in SHARED_FIELDS})
+    assert "cost_center" not in view and "placeholder_image" not in view["aws"]

@@ -207,7 +207,7 @@ def test_every_input_of_a_scan_is_in_its_key(
 
 
 # A policy of our own that reads the other stacks' configs for the dev stack only, and fails
-# dev's topics when another stack of the run is of the staging tier.
+# dev's topics when another stack of the run is named staging.
 READS_OTHERS = f"""\
 import sys
 sys.path.insert(0, {str(ROOT / "policies" / "checks")!r})
@@ -234,7 +234,7 @@ class ReadsOthers(BaseResourceCheck):
         if stack != "dev":
             return CheckResult.PASSED
         others = gate_configs(stack)
-        staging = any(c.tier == "staging" for n, c in others.items() if n != stack)
+        staging = any(c.name == "staging" for n, c in others.items() if n != stack)
         return CheckResult.FAILED if staging else CheckResult.PASSED
 
 
@@ -246,7 +246,9 @@ def test_only_a_stack_whose_policies_read_other_configs_misses_when_they_change(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another stack's config changed: dev, whose policy read it, is scanned again and judged
-    differently; production, whose policies read only its own, comes from the cache."""
+    differently; production, whose policies read only its own, comes from the cache. A change
+    of a field no policy can read of another config (synth.config.SHARED_FIELDS) misses
+    nothing."""
     out = outdir(tmp_path, ("failing", "dev"), ("failing", "production"))
     cache = tmp_path / "cache"
     checks = tmp_path / "checks"
@@ -278,5 +280,7 @@ def test_only_a_stack_whose_policies_read_other_configs_misses_when_they_change(
 
     assert run(third) == {"PASSED"} and sorted(scanned) == ["dev", "production"]
     assert run(third) == {"PASSED"} and scanned == []
+    relabelled = third.model_copy(update={"cost_center": "cc-9999"})
+    assert run(relabelled) == {"PASSED"} and scanned == []
     staging = load_environment(environments / "staging.yaml", cloud="aws")
     assert run(staging) == {"FAILED"} and scanned == ["dev"]
