@@ -91,13 +91,20 @@ def _class_constants(node: ast.ClassDef) -> dict[str, Any]:
     return constants
 
 
-def _declared_policies(path: Path) -> list[dict[str, Any]]:
+def _parsed(path: Path) -> Any:
+    """A policy file parsed: YAML data, or a Python module's syntax tree."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix in (".yaml", ".yml"):
+        return yaml.safe_load(text)
+    return ast.parse(text, filename=str(path))
+
+
+def _declared_policies(path: Path, parsed: Any) -> list[dict[str, Any]]:
     """The metadata a policy file declares: YAML `metadata`, or a Python class's constants."""
     if path.suffix in (".yaml", ".yml"):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        metadata = data.get("metadata") if isinstance(data, dict) else None
+        metadata = parsed.get("metadata") if isinstance(parsed, dict) else None
         return [metadata] if isinstance(metadata, dict) else []
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = parsed
     found = []
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
@@ -120,16 +127,15 @@ def _strings(node: Any) -> list[str]:
     return []
 
 
-def resource_types_named(path: Path) -> frozenset[str]:
-    """Every string literal in a policy file that is a resource type name."""
-    text = path.read_text(encoding="utf-8")
+def resource_types_named(path: Path, parsed: Any) -> frozenset[str]:
+    """Every string literal in a policy file (`parsed` by `_parsed`) that is a resource type
+    name."""
     if path.suffix in (".yaml", ".yml"):
-        literals = _strings(yaml.safe_load(text))
+        literals = _strings(parsed)
     else:
-        tree = ast.parse(text, filename=str(path))
         literals = [
             node.value
-            for node in ast.walk(tree)
+            for node in ast.walk(parsed)
             if isinstance(node, ast.Constant) and isinstance(node.value, str)
         ]
     return frozenset(literal for literal in literals if RESOURCE_TYPE.fullmatch(literal))
@@ -167,7 +173,8 @@ def load_policy_catalog(directories: Sequence[Path]) -> dict[str, Policy]:
             if path.name != "__init__.py"
         )
         for path in files:
-            declared = _declared_policies(path)
+            parsed = _parsed(path)  # once per file: about half the catalog's time (issue 13)
+            declared = _declared_policies(path, parsed)
             if path.suffix == ".py" and not declared:
                 continue  # a helper module (the policy base class)
             if len(declared) != 1:
@@ -180,7 +187,7 @@ def load_policy_catalog(directories: Sequence[Path]) -> dict[str, Policy]:
                 requirement=str(meta.get("requirement")),
                 severity=str(meta.get("severity", "")).upper(),
                 path=str(path),
-                reads=resource_types_named(path),
+                reads=resource_types_named(path, parsed),
             )
             match = re.match(POLICY_ID, policy.id)
             if policy.requirement not in REQUIREMENTS:

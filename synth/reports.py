@@ -324,9 +324,12 @@ def render_text(report: GateReport) -> str:
             f"Waivers applied ({len(report.applied_waivers)} waivers covering {waived} findings;"
             " the table's 'waived' column counts findings):",
         ]
+        by_waiver: dict[Waiver, list[Finding]] = {}
+        for finding in report.findings:
+            if finding.waiver is not None:
+                by_waiver.setdefault(finding.waiver, []).append(finding)
         for waiver in report.applied_waivers:
-            covered = [finding for finding in report.findings if finding.waiver == waiver]
-            lines += _waiver_lines(waiver, covered)
+            lines += _waiver_lines(waiver, by_waiver.get(waiver, []))
 
     crashed = [f for f in report.findings if f.crashed and f.status is Status.WAIVED]
     if crashed:
@@ -567,13 +570,18 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVELS = {Status.FAILED: "error", Status.WAIVED: "error", Status.UNKNOWN: "warning"}
 
 
-def _stack_line(path: str, resource: str) -> int | None:
-    """The line of `"<name>": {` under `"<type>": {` in the original stack file: Checkov's line
-    ranges are those of the gate's re-indented copy."""
-    rtype, _, name = resource.rpartition(".")
+def _stack_lines(path: str) -> list[str] | None:
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        return Path(path).read_text(encoding="utf-8").splitlines()
     except OSError:
+        return None
+
+
+def _stack_line(lines: list[str] | None, resource: str) -> int | None:
+    """The line of `"<name>": {` under `"<type>": {` in the original stack file's `lines`:
+    Checkov's line ranges are those of the gate's re-indented copy."""
+    rtype, _, name = resource.rpartition(".")
+    if lines is None:
         return None
     in_type = False
     for number, line in enumerate(lines, start=1):
@@ -589,6 +597,8 @@ def to_sarif(report: GateReport) -> dict[str, Any]:
     """SARIF 2.1.0: a rule per check (its requirements in properties), a result per failed,
     waived (suppressed) or unknown finding, located in the stack's cdk.tf.json."""
     paths = {stack.name: stack.path for stack in report.stacks}
+    # Each stack file read once, not once per finding.
+    lines = {name: _stack_lines(str(path)) for name, path in paths.items()}
     rule_ids = sorted({f.check_id for f in report.findings})
     first = {f.check_id: f for f in reversed(report.findings)}
     rules = [
@@ -613,7 +623,7 @@ def to_sarif(report: GateReport) -> dict[str, Any]:
     for finding in report.findings:
         if finding.status not in SARIF_LEVELS:
             continue
-        region = _stack_line(paths[finding.stack], finding.resource)
+        region = _stack_line(lines[finding.stack], finding.resource)
         location: dict[str, Any] = {
             "physicalLocation": {
                 "artifactLocation": {"uri": paths[finding.stack]},
