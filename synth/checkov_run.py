@@ -12,12 +12,13 @@ Speed (issue 13):
   of synth/, policies/ (checks, requirement map, waivers) and the external check dirs, the lock
   files, Checkov's and Python's versions). Any change to a policy, a waiver, the gate's code or
   a tool is a miss. A policy may also read the other stacks' configs (`gate_configs`, which
-  records the stack it judges in the run's `consulted` file); the entry of a stack whose
-  policies did so holds only for the same configs (`configs_digest`), while the entry of a
-  stack whose policies did not is kept for any: with the same toolchain, document and config
-  the policies run the same way up to their first read of another config, so none reads one
-  then either. Editing one environment then re-scans that stack (and what reads it), not
-  every stack of the cloud. Only the scan is cached: waivers, coverage and the verdict are evaluated
+  records the stack it judges in the run's `consulted` file and hands out only the fields of
+  synth.config.SHARED_FIELDS); the entry of a stack whose policies did so holds only while
+  those fields of every config are the same (`configs_digest`), while the entry of a stack
+  whose policies did not is kept for any: with the same toolchain, document and config the
+  policies run the same way up to their first read of another config, so none reads one then
+  either. Editing one environment then re-scans that stack (and, when a shared field changed,
+  what reads it), not every stack of the cloud. Only the scan is cached: waivers, coverage and the verdict are evaluated
   afresh every run, so a hit can never turn a failure into a pass. Records are put in one
   canonical order, so a report from cached records is byte-identical to a fresh one;
 - stacks not in the cache are split into at most one Checkov process per idle core when there
