@@ -18,9 +18,10 @@ Speed (issue 13):
   whose policies did not is kept for any: with the same toolchain, document and config the
   policies run the same way up to their first read of another config, so none reads one then
   either. Editing one environment then re-scans that stack (and, when a shared field changed,
-  what reads it), not every stack of the cloud. Only the scan is cached: waivers, coverage and the verdict are evaluated
-  afresh every run, so a hit can never turn a failure into a pass. Records are put in one
-  canonical order, so a report from cached records is byte-identical to a fresh one;
+  what reads it), not every stack of the cloud. Only the scan is cached: waivers, coverage
+  and the verdict are evaluated afresh every run, so a hit can never turn a failure into a
+  pass. Records are put in one canonical order, so a report from cached records is
+  byte-identical to a fresh one;
 - stacks not in the cache are split into at most one Checkov process per idle core when there
   are enough of them to pay for a second start-up (about 4.5 s of CPU; a stack costs 0.5-1 s);
 - Checkov runs with `--compact` (the code blocks it would put into its JSON report are never
