@@ -14,7 +14,9 @@ included, is exactly what it was, and nothing else is formatted.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
+import os
 import runpy
 import sys
 from collections.abc import Sequence
@@ -114,11 +116,34 @@ def prepare() -> None:
     importlib.import_module("checkov.main")
 
 
+def write_check_names() -> None:
+    """Write `{check ID: name}` of Checkov's built-in resource checks to the file named in
+    GROUNDWORK_CHECK_NAMES (synth/checkov_run.py `CHECK_NAMES_ENV`), if set. Checkov's log
+    names only the ID of a check that crashed; the gate reads the name from here instead of
+    importing Checkov's check registry itself (about 1 s, on every GCP gate run; issue 13)."""
+    from synth.checkov_run import CHECK_NAMES_ENV
+
+    path = os.environ.get(CHECK_NAMES_ENV)
+    if not path:
+        return
+    from checkov.terraform.checks.resource.registry import resource_registry
+
+    names = {
+        check.id: check.name for checks in resource_registry.checks.values() for check in checks
+    }
+    with open(path, "w", encoding="utf-8") as stream:
+        json.dump(names, stream)
+
+
 def main(args: Sequence[str] | None = None) -> None:
-    """Run Checkov's CLI with `args` (default: this process's arguments); it exits."""
+    """Run Checkov's CLI with `args` (default: this process's arguments); it exits, after
+    `write_check_names`."""
     prepare()
     sys.argv = ["checkov", *(sys.argv[1:] if args is None else args)]
-    runpy.run_module("checkov.main", run_name="__main__", alter_sys=True)
+    try:
+        runpy.run_module("checkov.main", run_name="__main__", alter_sys=True)
+    finally:
+        write_check_names()
 
 
 if __name__ == "__main__":

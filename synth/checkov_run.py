@@ -94,6 +94,10 @@ MIN_STACKS_PER_PROCESS = 6
 # The policies' side of the context contract lives in policies/checks/groundwork_policy.py.
 CONTEXT_ENV = "GROUNDWORK_POLICY_CONTEXT"
 
+# Where the Checkov process writes the names of Checkov's built-in checks
+# (synth/checkov_launch.py `write_check_names`), for the records of crashed checks.
+CHECK_NAMES_ENV = "GROUNDWORK_CHECK_NAMES"
+
 # Which provider block names a stack's cloud, for loading its environment file.
 PROVIDER_CLOUDS = {"aws": "aws", "google": "gcp", "google-beta": "gcp", "azurerm": "azure"}
 
@@ -261,6 +265,7 @@ def _checkov_env(home: Path, context: Path | None = None) -> dict[str, str]:
         and not (key.lower() in PROXY_VARIABLES and not value.strip())
     }
     env["HOME"] = str(home)
+    env[CHECK_NAMES_ENV] = str(home / "check-names.json")
     # The gate reads "Failed to run check" lines (logged at ERROR, or WARNING with a lowered
     # check fail level: checkov/common/checks/base_check.py) to turn crashed checks into
     # failures; a caller's LOG_LEVEL=ERROR/CRITICAL would hide them and make crashes passes.
@@ -316,13 +321,15 @@ def _records(data: Any, root: Path) -> tuple[list[CheckovRecord], frozenset[str]
     return records, frozenset(unparsed)
 
 
-def _builtin_check_names() -> dict[str, str]:
-    """Names of Checkov's built-in resource checks (its log gives only the ID of a crash)."""
-    from checkov.terraform.checks.resource.registry import resource_registry
-
-    return {
-        check.id: check.name for checks in resource_registry.checks.values() for check in checks
-    }
+def _builtin_check_names(work: Path) -> dict[str, str]:
+    """Names of Checkov's built-in resource checks (its log gives only the ID of a crash), as
+    the Checkov process in `work` wrote them (synth/checkov_launch.py `write_check_names`)."""
+    path = work / "check-names.json"
+    try:
+        names: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise CheckovError(f"Checkov wrote no check names ({path}: {error})") from error
+    return names
 
 
 def _crashed(log: str, root: Path, names: dict[str, str]) -> list[CheckovRecord]:
@@ -551,7 +558,9 @@ def _finish_checkov(run: _Process) -> tuple[list[CheckovRecord], frozenset[str]]
     if unparsed:
         sys.stderr.write(stderr)  # the parse errors' explanation
     crashed = (
-        _crashed(stderr, run.root, _builtin_check_names()) if CRASHED_CHECK.search(stderr) else []
+        _crashed(stderr, run.root, _builtin_check_names(run.work))
+        if CRASHED_CHECK.search(stderr)
+        else []
     )
     if crashed:
         print(
