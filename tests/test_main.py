@@ -170,6 +170,7 @@ def test_cdktf_cli_lists_every_environment_and_the_bootstrap_through_cdktf_json(
     assert (out / "manifest.json").stat().st_mtime_ns == written  # reused, not written again
 
 
+# No single quotes: a test puts this program inside a shell's single quotes (cdktf.json's app).
 # The gate's stand-in also lists the app's live child processes when the gate starts: jsii's
 # Node process (the provider assembly, 420-570 MB) must be gone by then (main.stop_jsii), and
 # the Checkov fork server main.py started beside the synthesis must be there, ready.
@@ -189,7 +190,8 @@ def children():
     return sorted(found)
 
 def gate(outdir, *args, **kwargs):
-    print(f"gate stand-in: stacks {{sorted(os.listdir(os.path.join(outdir, 'stacks')))}}")
+    stacks = sorted(os.listdir(os.path.join(outdir, "stacks")))
+    print(f"gate stand-in: stacks {{stacks}}")
     server = os.environ.get("GROUNDWORK_CHECKOV_SERVER")
     print(f"gate stand-in: children {{children()}}")
     print(f"gate stand-in: server socket {{server and stat.S_ISSOCK(os.stat(server).st_mode)}}")
