@@ -203,9 +203,14 @@ def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ)
         print(f"synth: {outdir} is verified and up to date (no input changed)")
         return 0
     gate = verify_output and not skip
-    code = fingerprint.synthesis_code()
-    stack_inputs = {c.name: fingerprint.stack_inputs(c, code, outdir, environ) for c in selected}
-    # Only a run that ends with the gate takes stacks from the verified output.
+    # Only a run that ends with the gate takes stacks from the verified output, and records
+    # what its own were synthesized from.
+    stack_inputs: dict[str, str] = {}
+    if gate:
+        code = fingerprint.synthesis_code()
+        stack_inputs = {
+            c.name: fingerprint.stack_inputs(c, code, outdir, environ) for c in selected
+        }
     reused = fingerprint.reusable(outdir, stack_inputs) if gate else set()
     fresh = [config for config in selected if config.name not in reused]
     try:

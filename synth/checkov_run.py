@@ -56,6 +56,7 @@ from synth.config import (
     load_environment,
     shared_view,
 )
+from synth.fingerprint import hash_files, source_files
 from synth.refusals import extra_files, refused_constructs
 
 PROBE_DIR = Path(__file__).resolve().parent / "checkov_probe"
@@ -97,6 +98,7 @@ CONTEXT_ENV = "GROUNDWORK_POLICY_CONTEXT"
 # Where the Checkov process writes the names of Checkov's built-in checks
 # (synth/checkov_launch.py `write_check_names`), for the records of crashed checks.
 CHECK_NAMES_ENV = "GROUNDWORK_CHECK_NAMES"
+CHECK_NAMES_FILE = "check-names.json"  # in the run's work folder
 
 # Which provider block names a stack's cloud, for loading its environment file.
 PROVIDER_CLOUDS = {"aws": "aws", "google": "gcp", "google-beta": "gcp", "azurerm": "azure"}
@@ -265,7 +267,7 @@ def _checkov_env(home: Path, context: Path | None = None) -> dict[str, str]:
         and not (key.lower() in PROXY_VARIABLES and not value.strip())
     }
     env["HOME"] = str(home)
-    env[CHECK_NAMES_ENV] = str(home / "check-names.json")
+    env[CHECK_NAMES_ENV] = str(home / CHECK_NAMES_FILE)
     # The gate reads "Failed to run check" lines (logged at ERROR, or WARNING with a lowered
     # check fail level: checkov/common/checks/base_check.py) to turn crashed checks into
     # failures; a caller's LOG_LEVEL=ERROR/CRITICAL would hide them and make crashes passes.
@@ -324,7 +326,7 @@ def _records(data: Any, root: Path) -> tuple[list[CheckovRecord], frozenset[str]
 def _builtin_check_names(work: Path) -> dict[str, str]:
     """Names of Checkov's built-in resource checks (its log gives only the ID of a crash), as
     the Checkov process in `work` wrote them (synth/checkov_launch.py `write_check_names`)."""
-    path = work / "check-names.json"
+    path = work / CHECK_NAMES_FILE
     try:
         names: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -358,16 +360,9 @@ def toolchain_digest(external_checks_dirs: Iterable[Path] = ()) -> str:
         digest.update(part.encode() + b"\0")
     roots = [PROJECT_ROOT / folder for folder in TOOLCHAIN_FOLDERS]
     roots += [Path(d).resolve() for d in (PROBE_DIR, *external_checks_dirs)]
-    files = {
-        path
-        for root in roots
-        if root.is_dir()
-        for path in root.rglob("*")
-        if path.suffix in TOOLCHAIN_SUFFIXES and "__pycache__" not in path.parts and path.is_file()
-    }
+    files = set(source_files(roots, TOOLCHAIN_SUFFIXES))
     files |= {PROJECT_ROOT / name for name in TOOLCHAIN_FILES if (PROJECT_ROOT / name).is_file()}
-    for path in sorted(files):
-        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    hash_files(digest, sorted(files))
     return digest.hexdigest()
 
 

@@ -1585,34 +1585,38 @@ SHARED_FIELDS = (
 )
 
 
+def _shared_parts() -> dict[str, frozenset[str]]:
+    """SHARED_FIELDS as `{top-level field: its shared inner fields}` (empty: all of it)."""
+    parts: dict[str, set[str]] = {}
+    for path in SHARED_FIELDS:
+        head, _, rest = path.partition(".")
+        parts.setdefault(head, set()).update([rest] if rest else [])
+    return {head: frozenset(inner) for head, inner in parts.items()}
+
+
+SHARED_PARTS = _shared_parts()
+
+
 def shared_view(config: EnvironmentConfig) -> dict[str, Any]:
     """`config`'s SHARED_FIELDS as JSON values, nested as in the config."""
     dumped = config.model_dump(mode="json")
-    view: dict[str, Any] = {}
-    for path in SHARED_FIELDS:
-        head, _, rest = path.partition(".")
-        if rest:
-            view.setdefault(head, {})[rest] = dumped[head][rest]
-        else:
-            view[head] = dumped[head]
-    return view
+    return {
+        head: {name: dumped[head][name] for name in inner} if inner else dumped[head]
+        for head, inner in SHARED_PARTS.items()
+    }
 
 
 def shared_config(config: EnvironmentConfig) -> EnvironmentConfig:
     """A copy of `config` holding only SHARED_FIELDS: any other field raises AttributeError
     (pydantic reads a field from the instance's `__dict__`, from which it is removed)."""
     reduced = config.model_copy(deep=True)
-    nested: dict[str, set[str]] = {}
-    for path in SHARED_FIELDS:
-        head, _, rest = path.partition(".")
-        nested.setdefault(head, set()).update([rest] if rest else [])
     for name in list(reduced.__dict__):
-        if name not in nested:
+        if name not in SHARED_PARTS:
             del reduced.__dict__[name]
-        elif nested[name]:
+        elif SHARED_PARTS[name]:
             part = reduced.__dict__[name]
             for inner in list(part.__dict__):
-                if inner not in nested[name]:
+                if inner not in SHARED_PARTS[name]:
                     del part.__dict__[inner]
     return reduced
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,33 @@ SETTINGS = ("CLOUD", "GROUNDWORK_STACKS", "GROUNDWORK_PROVIDER_IMPORT")
 SYNTHESIS_CODE = ("constructs", "stacks", "synth")
 
 
+def source_files(roots: Iterable[Path], suffixes: frozenset[str] | None = None) -> list[Path]:
+    """Every file under the folders `roots` (absent ones skipped), only those ending in one
+    of `suffixes` when given, `__pycache__` left out: sorted, each once."""
+    return sorted(
+        {
+            path
+            for root in roots
+            if root.is_dir()
+            for path in root.rglob("*")
+            if (suffixes is None or path.suffix in suffixes)
+            and "__pycache__" not in path.parts
+            and path.is_file()
+        }
+    )
+
+
+def hash_files(digest: Any, files: Iterable[Path]) -> None:
+    """Add each file's path and content to the hashlib object `digest`."""
+    for path in files:
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def _project_files() -> list[Path]:
+    """FILES that exist in the project."""
+    return [PROJECT_ROOT / name for name in FILES if (PROJECT_ROOT / name).is_file()]
+
+
 def fingerprint(
     environments: Path, environ: Mapping[str, str], today: dt.date, reports: Path
 ) -> str:
@@ -47,15 +74,9 @@ def fingerprint(
     `reports` is the folder the gate writes to, as resolved (`make synth` names it, a bare
     `npx cdktf synth` takes the default: the same folder must give the same fingerprint)."""
     digest = hashlib.sha256()
-    files = sorted(environments.glob("*.yaml")) + sorted(
-        path
-        for folder in CODE
-        for path in (PROJECT_ROOT / folder).rglob("*")
-        if path.suffix in SUFFIXES and "__pycache__" not in path.parts and path.is_file()
-    )
-    files += [PROJECT_ROOT / name for name in FILES if (PROJECT_ROOT / name).is_file()]
-    for path in files:
-        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    hash_files(digest, sorted(environments.glob("*.yaml")))
+    hash_files(digest, source_files([PROJECT_ROOT / folder for folder in CODE], SUFFIXES))
+    hash_files(digest, _project_files())
     for name in SETTINGS:
         digest.update(f"{name}={environ.get(name, '')}\0".encode())
     digest.update(f"reports={reports.absolute()}\0".encode())
@@ -80,15 +101,8 @@ def up_to_date(outdir: Path, reports: Path, expected: str) -> bool:
 def synthesis_code() -> str:
     """The hex SHA-256 of the code and lock files every stack's synthesis runs."""
     digest = hashlib.sha256()
-    files = sorted(
-        path
-        for folder in SYNTHESIS_CODE
-        for path in (PROJECT_ROOT / folder).rglob("*")
-        if "__pycache__" not in path.parts and path.is_file()
-    )
-    files += [PROJECT_ROOT / name for name in FILES if (PROJECT_ROOT / name).is_file()]
-    for path in files:
-        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    hash_files(digest, source_files([PROJECT_ROOT / folder for folder in SYNTHESIS_CODE]))
+    hash_files(digest, _project_files())
     return digest.hexdigest()
 
 
