@@ -82,14 +82,13 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# The environment files and the operator waivers file are checked first (half a second), so
-# bad input stops before the synthesis. Then main.py runs the way `cdktf synth` runs it
-# (cdktf.json's "app", the output folder in CDKTF_OUTDIR; the stacks are byte-identical,
-# tests/test_main.py): it synthesizes, stops jsii's Node process and runs the verify gate; the
-# output folder is replaced only when the gate passes. Leaving the CLI out saves its Node
-# processes (about 350 MB at the peak, issue 13) and passes main.py's exit status through.
+# main.py runs the way `cdktf synth` runs it (cdktf.json's "app", the output folder in
+# CDKTF_OUTDIR; the stacks are byte-identical, tests/test_main.py): it checks the environment
+# files and the operator waivers file first (bad input stops there, before the synthesis),
+# synthesizes, stops jsii's Node process and runs the verify gate; the output folder is
+# replaced only when the gate passes. Leaving the CLI out saves its Node processes (about
+# 350 MB at the peak, issue 13) and passes main.py's exit status through.
 synth: setup  ## synthesize every environment and verify it (offline)
-	$(call gated,.venv/bin/python -m synth environments)
 	$(call gated,CDKTF_OUTDIR=$(OUTDIR) .venv/bin/python main.py)
 
 verify: setup  ## run the verify gate again on the existing output

@@ -1,7 +1,8 @@
 """Groundwork's cdktf app: one stack per file in environments/, named after the file, and
 one bootstrap stack per cloud in use (`bootstrap-<cloud>`, the state storage, STATE-2).
 
-Wiring only: load and validate the environments, create the App, add each environment's
+Wiring only: load and validate the environments (and, when the gate will run, the operator
+waivers file), create the App, add each environment's
 stack for its cloud and then the bootstrap stacks, each with its synth-time guards,
 synthesize into a staging folder, and run the verify gate on it. The output folder is
 replaced only when the gate passes, so `cdktf deploy` and `cdktf diff` (which run this app
@@ -10,7 +11,7 @@ change since the verified output is taken from it instead of synthesized again
 (synth/fingerprint.py); the gate judges it like the others.
 
 Exit status: 0 verified output written; 1 a guard or the gate failed; 2 bad input (config,
-selection, a refused skip). Nothing is written unless the status is 0.
+selection, a refused skip, the operator waivers file). Nothing is written unless the status is 0.
 
 Environment:
 - `CDKTF_OUTDIR`: output folder (cdktf's CLI sets it from `--output`; default cdktf.out).
@@ -163,6 +164,22 @@ def checkov_importing(gate: bool) -> Iterator[Callable[[], None]]:
         yield ready
 
 
+def check_waivers() -> int:
+    """Read the operator waivers file the gate will apply (`verify.DEFAULT_WAIVERS`) before
+    anything is synthesized: 0 when it is valid, else 2 with one line per problem on stderr.
+    A bad file then stops the run at once rather than after the synthesis; the environment
+    files were checked just before, so `make synth` needs no separate check (issue 13)."""
+    from synth.verify import DEFAULT_WAIVERS
+    from synth.waivers import WaiversError, load_waivers
+
+    try:
+        load_waivers(DEFAULT_WAIVERS)
+    except WaiversError as error:
+        print("\n".join(error.messages), file=sys.stderr)
+        return 2
+    return 0
+
+
 def run_gate(outdir: Path, reports: Path, today: dt.date) -> int:
     """The verify gate with --require-coverage over `outdir`, reports into `reports`, judging
     waiver expiry against `today` (synth/clock.py)."""
@@ -203,6 +220,8 @@ def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ)
         print(f"synth: {outdir} is verified and up to date (no input changed)")
         return 0
     gate = verify_output and not skip
+    if gate and (status := check_waivers()):
+        return status
     # Only a run that ends with the gate takes stacks from the verified output, and records
     # what its own were synthesized from.
     stack_inputs: dict[str, str] = {}

@@ -435,18 +435,25 @@ def _load_cached(path: Path, stack: str, run_configs: str) -> list[CheckovRecord
         return None  # absent or unreadable: scan again
 
 
-def _store(path: Path, records: Sequence[CheckovRecord], run_configs: str | None) -> None:
-    """Write one entry whole (a concurrent reader sees the old file or the new one);
-    `run_configs` is the configs digest its policies read, None when they read none."""
+def write_cache_file(path: Path, entry: Any) -> None:
+    """Write one cache file's JSON `entry` whole (a concurrent reader sees the old file or the
+    new one). A cache that cannot be written costs time, never a verdict: a warning only."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            entry = {"run_configs": run_configs, "records": [_record_json(r) for r in records]}
             json.dump(entry, stream)
         os.replace(temporary, path)
-    except OSError as error:  # a cache that cannot be written costs time, never a verdict
+    except OSError as error:
         print(f"verify: cannot write the scan cache ({error})", file=sys.stderr)
+
+
+def _store(path: Path, records: Sequence[CheckovRecord], run_configs: str | None) -> None:
+    """Write one entry; `run_configs` is the configs digest its policies read, None when they
+    read none."""
+    write_cache_file(
+        path, {"run_configs": run_configs, "records": [_record_json(r) for r in records]}
+    )
 
 
 def _canonical(records: Iterable[CheckovRecord], stacks: Sequence[Stack]) -> list[CheckovRecord]:

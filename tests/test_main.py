@@ -81,6 +81,37 @@ def test_bad_config_exits_2_with_file_and_field_and_writes_nothing(tmp_path: Pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["environments", "out"]
 
 
+def test_a_bad_waivers_file_exits_2_before_anything_is_synthesized(tmp_path: Path) -> None:
+    """main.py reads the operator waivers file (policies/waivers.yaml, from the working
+    folder, as the gate does) before the synthesis: `make synth` has no separate check."""
+    waivers = tmp_path / "policies" / "waivers.yaml"
+    waivers.parent.mkdir()
+    waivers.write_text(
+        "waivers:\n  - check: CKV_AWS_150\n    tier: dev\n    resource: edge/alb\n"
+        "    reason: Too short.\n    owner: platform-team\n    expires: 2099-01-01\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "GROUNDWORK_ENVIRONMENTS": str(ROOT / "environments"),
+            "CDKTF_OUTDIR": str(tmp_path / "out"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "policies/waivers.yaml: waivers[0].reason: must be a full sentence (at least 5 words, "
+        "starting with a capital letter and ending with a period)"
+    ]
+    assert "synth:" not in result.stdout  # no stack was started
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["policies"]
+
+
 def test_missing_environments_directory_exits_2(tmp_path: Path) -> None:
     result = run_main(tmp_path, tmp_path / "nowhere")
     assert result.returncode == 2

@@ -284,3 +284,45 @@ def test_only_a_stack_whose_policies_read_other_configs_misses_when_they_change(
     assert run(relabelled) == {"PASSED"} and scanned == []
     staging = load_environment(environments / "staging.yaml", cloud="aws")
     assert run(staging) == {"FAILED"} and scanned == ["dev"]
+
+
+# A policy file as the catalog reads it (statically): its class constants.
+CATALOG_POLICY = """\
+class Policy:
+    id = "CKV_GW_OBJ_90"
+    name = "Buckets are versioned"
+    requirement = "OBJ-1"
+    severity = "HIGH"
+    resource_types = ["aws_s3_bucket"]
+"""
+
+
+def test_the_policy_catalog_is_kept_in_the_cache_until_a_policy_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second gate run reads the catalog from the cache without parsing a file, equal to
+    the parsed one; an edited policy is a miss and is read as edited."""
+    from synth import coverage
+
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    policy = checks / "versioned.py"
+    policy.write_text(CATALOG_POLICY, encoding="utf-8")
+    monkeypatch.setenv(checkov_run.CACHE_ENV, "off")
+    parsed = coverage.load_policy_catalog([checks])
+    assert list(parsed) == ["CKV_GW_OBJ_90"]
+    assert parsed["CKV_GW_OBJ_90"].reads == frozenset({"aws_s3_bucket"})
+
+    monkeypatch.setenv(checkov_run.CACHE_ENV, str(tmp_path / "cache"))
+    assert coverage.load_policy_catalog([checks]) == parsed  # parsed, then stored
+    assert len(list((tmp_path / "cache" / "catalog").iterdir())) == 1
+
+    def no_parsing(path: Path) -> None:
+        raise AssertionError(f"{path} parsed on a cache hit")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(coverage, "_parsed", no_parsing)
+        assert coverage.load_policy_catalog([checks]) == parsed
+
+    policy.write_text(CATALOG_POLICY.replace('"HIGH"', '"LOW"'), encoding="utf-8")
+    assert coverage.load_policy_catalog([checks])["CKV_GW_OBJ_90"].severity == "LOW"
