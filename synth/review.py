@@ -18,6 +18,7 @@ replaced; 2 for bad input (a folder without stacks, an unknown git ref).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -404,9 +405,12 @@ def render_markdown(reviews: Sequence[StackReview]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _synthesize(project: Path, outdir: Path) -> None:
-    """Synthesize the project at `project` into `outdir` without its gate (the review runs it
-    separately with --gate), using this checkout's Python and Node."""
+def _synthesize(jobs: Sequence[tuple[Path, Path]]) -> None:
+    """Synthesize each `(project, outdir)` of `jobs` without its gate (the review runs it
+    separately with --gate), using this checkout's Python and Node. The projects are
+    synthesized at the same time, one process each: a synthesis keeps about one core busy,
+    so on two cores `--base REF` takes about as long as one side (issue 13). Raises
+    ReviewError naming the first project whose synthesis failed, once all have ended."""
     code = (
         "import sys, main\n"
         "try:\n    status = main.main(verify_output=False)\n"
@@ -416,21 +420,39 @@ def _synthesize(project: Path, outdir: Path) -> None:
     )
     env = {
         **os.environ,
-        "CDKTF_OUTDIR": str(outdir),
         "PATH": os.pathsep.join([str(PROJECT_ROOT / "node_modules" / ".bin"), os.environ["PATH"]]),
     }
     env.pop("GROUNDWORK_STACKS", None)
-    print(f"review: synthesizing {project} ...", file=sys.stderr)
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise ReviewError(f"synthesis of {project} failed ({done.returncode}):\n{done.stderr}")
+    failures = []
+    with contextlib.ExitStack() as stack:
+        running = []
+        for project, outdir in jobs:
+            print(f"review: synthesizing {project} ...", file=sys.stderr)
+            # A file, not a pipe: a full pipe would stall one process while the other is read.
+            log = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
+            process = subprocess.Popen(
+                [sys.executable, "-c", code],
+                cwd=project,
+                env={**env, "CDKTF_OUTDIR": str(outdir)},
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                text=True,
+            )
+            running.append((project, process, log))
+        try:
+            for project, process, log in running:
+                if process.wait() != 0:
+                    log.seek(0)
+                    failures.append(
+                        f"synthesis of {project} failed ({process.returncode}):\n{log.read()}"
+                    )
+        finally:  # interrupted: no synthesis outlives the review
+            for _, process, _ in running:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+    if failures:
+        raise ReviewError(failures[0])
 
 
 def _gate(outdir: Path, report: Path) -> None:
@@ -460,19 +482,22 @@ def main(args: argparse.Namespace) -> int:
                     raise ReviewError(f"--base {args.base_ref}: {added.stderr.strip()}")
                 try:
                     base_dir = work / "base.out"
-                    _synthesize(worktree, base_dir)
+                    jobs = [(worktree, base_dir)]
+                    if head_dir is None:
+                        head_dir = work / "head.out"
+                        jobs.append((PROJECT_ROOT, head_dir))
+                    _synthesize(jobs)
                 finally:
                     subprocess.run(
                         ["git", "worktree", "remove", "--force", str(worktree)],
                         cwd=PROJECT_ROOT, capture_output=True, check=False,
                     )  # fmt: skip
-                if head_dir is None:
-                    head_dir = work / "head.out"
-                    _synthesize(PROJECT_ROOT, head_dir)
             if base_dir is None or head_dir is None:
                 raise ReviewError("give BASE and HEAD output folders, or --base REF")
             reports: dict[str, Path | None] = {"base": None, "head": None}
             if args.gate:
+                # One after the other: with the scan cache on, the second side's unchanged
+                # stacks are hits of the first's scan (synth/checkov_run.py).
                 for side, folder in (("base", base_dir), ("head", head_dir)):
                     reports[side] = work / f"{side}.verify.json"
                     _gate(folder, reports[side])  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from matrix import ROOT
 
+from synth import review
 from synth.__main__ import main as synth_main
 from synth.review import STATEFUL, diagram, diagram_markdown, stable_address, with_diagrams
 
@@ -213,6 +214,45 @@ def test_base_ref_mode_synthesizes_both_sides_and_removes_its_worktree(tmp_path:
         assert f"== {stack}: " in text
     assert text.splitlines()[-1].startswith("review: ")
     assert before and after == before
+
+
+# A stand-in project's main.py: `waits` returns 0 once the other project's main has written
+# its marker (within 60 s), `fails` writes the marker and exits 3 with a line on stderr.
+STAND_IN_MAIN = """
+import os, sys, time
+from pathlib import Path
+
+def main(verify_output=True):
+    marker = Path(os.environ["CDKTF_OUTDIR"]).parent / "marker"
+    if Path.cwd().name == "waits":
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return 0 if marker.exists() else 1
+    marker.write_text("written")
+    print("synth stopped by guards: a stand-in failure", file=sys.stderr)
+    return 3
+"""
+
+
+def test_both_sides_are_synthesized_at_once_and_a_failure_names_its_project(
+    tmp_path: Path,
+) -> None:
+    """Issue 13: `--base REF` synthesizes the base and the working tree side by side. The
+    first project here finishes only once the second has started; the second fails, and the
+    error names it with its output."""
+    projects = []
+    for name in ("waits", "fails"):
+        project = tmp_path / name
+        project.mkdir()
+        (project / "main.py").write_text(STAND_IN_MAIN)
+        projects.append((project, tmp_path / f"{name}.out"))
+    with pytest.raises(review.ReviewError) as caught:
+        review._synthesize(projects)
+    assert str(caught.value) == (
+        f"synthesis of {tmp_path / 'fails'} failed (3):\n"
+        "synth stopped by guards: a stand-in failure\n"
+    )
 
 
 def test_an_unknown_base_ref_is_bad_input() -> None:
