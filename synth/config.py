@@ -13,7 +13,7 @@ import difflib
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import UnionType
@@ -1508,25 +1508,40 @@ def gcp_parent_zones(environments: list[EnvironmentConfig], files: list[Path]) -
     ]
 
 
+def _pairs(
+    environments: list[EnvironmentConfig], files: list[Path]
+) -> Iterator[tuple[EnvironmentConfig, EnvironmentConfig]]:
+    """Each pair of `environments` once, as `(lead, other)`: a problem two files have together
+    is reported on `lead`, the file modified last (the copy a user just made, or the edit that
+    made the two clash), naming `other`. Files modified at the same moment (a fresh checkout)
+    lead with the later name. Pairs come in the order of `environments`."""
+    modified = {path.stem: path.stat().st_mtime_ns for path in files}
+    for index, first in enumerate(environments):
+        for second in environments[index + 1 :]:
+            if modified.get(first.name, 0) > modified.get(second.name, 0):
+                yield first, second
+            else:
+                yield second, first
+
+
 def overlapping_networks(environments: list[EnvironmentConfig], files: list[Path]) -> list[str]:
     """Two environments of one cloud whose `network.cidr` overlap could never be peered (NET-1);
     each such pair is an error naming both files, unless either sets `network.overlap_reason`."""
     paths = {path.stem: path for path in files}
     problems = []
-    for index, first in enumerate(environments):
-        for second in environments[index + 1 :]:
-            if first.cloud != second.cloud:
-                continue
-            if not first.network.network.overlaps(second.network.network):
-                continue
-            if first.network.overlap_reason or second.network.overlap_reason:
-                continue
-            problems.append(
-                f"{paths.get(first.name, first.name)}: network.cidr: {first.network.cidr} "
-                f"overlaps {second.network.cidr} of {paths.get(second.name, second.name)} "
-                f"(both on {first.cloud}): they could never be peered; choose disjoint ranges, "
-                "or say why in network.overlap_reason"
-            )
+    for lead, other in _pairs(environments, files):
+        if lead.cloud != other.cloud:
+            continue
+        if not lead.network.network.overlaps(other.network.network):
+            continue
+        if lead.network.overlap_reason or other.network.overlap_reason:
+            continue
+        problems.append(
+            f"{paths.get(lead.name, lead.name)}: network.cidr: {lead.network.cidr} "
+            f"overlaps {other.network.cidr} of {paths.get(other.name, other.name)} "
+            f"(both on {lead.cloud}): they could never be peered; choose disjoint ranges, "
+            "or say why in network.overlap_reason"
+        )
     return problems
 
 
@@ -1541,18 +1556,17 @@ def shared_identities(environments: list[EnvironmentConfig], files: list[Path]) 
     files (a copied environment file that still carries its source's identity)."""
     paths = {path.stem: path for path in files}
     problems = []
-    for index, first in enumerate(environments):
-        for second in environments[index + 1 :]:
-            for field_path, cloud in SHARED_IDENTITIES.items():
-                if cloud is not None and not first.cloud == second.cloud == cloud:
-                    continue
-                value = _field(first, field_path)
-                if value != _field(second, field_path):
-                    continue
-                problems.append(
-                    f"{paths.get(second.name, second.name)}: {field_path}: {value!r} is also "
-                    f"{paths.get(first.name, first.name)}'s; every environment needs its own"
-                )
+    for lead, other in _pairs(environments, files):
+        for field_path, cloud in SHARED_IDENTITIES.items():
+            if cloud is not None and not lead.cloud == other.cloud == cloud:
+                continue
+            value = _field(lead, field_path)
+            if value != _field(other, field_path):
+                continue
+            problems.append(
+                f"{paths.get(lead.name, lead.name)}: {field_path}: {value!r} is also "
+                f"{paths.get(other.name, other.name)}'s; every environment needs its own"
+            )
     return problems
 
 
@@ -1671,42 +1685,39 @@ def aws_account_region_owners(
     paths = {path.stem: path for path in files}
     aws = [config for config in environments if config.cloud == "aws"]
     problems = []
-    for index, first in enumerate(aws):
-        for second in aws[index + 1 :]:
-            if not aws_same_account_region(first, second):
-                continue
-            accounts = (first.aws.account_id, second.aws.account_id)
-            where = (
-                f"account {accounts[0]}"
-                if None not in accounts
-                else "possibly the same account (aws.account_id is not set in both)"
-            )
-            for field_path, name in AWS_ACCOUNT_REGION_SINGLETONS.items():
-                value = _field(first, field_path)
-                if value != "create" or _field(second, field_path) != "create":
-                    continue
-                problems.append(
-                    f"{paths.get(second.name, second.name)}: {field_path}: 'create' is also "
-                    f"{paths.get(first.name, first.name)}'s, in {first.aws.region}, {where}: "
-                    f"AWS keeps one {name} per account and region, so the second apply fails "
-                    "with ResourceAlreadyExistsException; set 'exists' in all but one of them, "
-                    "or set aws.account_id in both if they deploy to different accounts"
-                )
-    for index, first in enumerate(aws):
-        for second in aws[index + 1 :]:
-            regions = aws_log_delivery_conflicts(first, second)
-            if not regions:
+    for lead, other in _pairs(aws, files):
+        if not aws_same_account_region(lead, other):
+            continue
+        accounts = (lead.aws.account_id, other.aws.account_id)
+        where = (
+            f"account {accounts[0]}"
+            if None not in accounts
+            else "possibly the same account (aws.account_id is not set in both)"
+        )
+        for field_path, name in AWS_ACCOUNT_REGION_SINGLETONS.items():
+            if _field(lead, field_path) != "create" or _field(other, field_path) != "create":
                 continue
             problems.append(
-                f"{paths.get(second.name, second.name)}: aws.log_delivery_policy_regions: "
-                f"{list(aws_log_delivery_owned(second))} creates the shared "
-                f"{second.app}-log-delivery CloudWatch Logs resource policy in "
-                f"{', '.join(regions)}, as {paths.get(first.name, first.name)} does, in "
-                f"(possibly) the same account: the second apply fails with "
-                "ResourceAlreadyExistsException (one per account and region keeps the app "
-                "under the quota of 10); list in each file only the regions it creates, or "
-                "set aws.account_id in both if they deploy to different accounts"
+                f"{paths.get(lead.name, lead.name)}: {field_path}: 'create' is also "
+                f"{paths.get(other.name, other.name)}'s, in {lead.aws.region}, {where}: "
+                f"AWS keeps one {name} per account and region, so the second apply fails "
+                "with ResourceAlreadyExistsException; set 'exists' in all but one of them, "
+                "or set aws.account_id in both if they deploy to different accounts"
             )
+    for lead, other in _pairs(aws, files):
+        regions = aws_log_delivery_conflicts(lead, other)
+        if not regions:
+            continue
+        problems.append(
+            f"{paths.get(lead.name, lead.name)}: aws.log_delivery_policy_regions: "
+            f"{list(aws_log_delivery_owned(lead))} creates the shared "
+            f"{lead.app}-log-delivery CloudWatch Logs resource policy in "
+            f"{', '.join(regions)}, as {paths.get(other.name, other.name)} does, in "
+            f"(possibly) the same account: the second apply fails with "
+            "ResourceAlreadyExistsException (one per account and region keeps the app "
+            "under the quota of 10); list in each file only the regions it creates, or "
+            "set aws.account_id in both if they deploy to different accounts"
+        )
     return problems
 
 

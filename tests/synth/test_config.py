@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,14 @@ from synth.config import (
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "environments"
+
+
+def modified_in_order(*paths: Path) -> None:
+    """Give `paths` modification times one second apart, in this order (the last is newest):
+    a problem two files share is reported on the one modified last."""
+    for offset, path in enumerate(paths):
+        stamp = 1_700_000_000_000_000_000 + offset * 1_000_000_000
+        os.utime(path, ns=(stamp, stamp))
 
 
 def shipped(name: str) -> dict[str, Any]:
@@ -289,6 +298,7 @@ def test_two_environments_of_one_cloud_with_overlapping_networks_are_an_error(
     staging["network"]["cidr"] = "10.30.0.0/20"  # inside production's 10.30.0.0/16
     for name, data in (("staging", staging), ("production", production)):
         (directory / f"{name}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    modified_in_order(directory / "staging.yaml", directory / "production.yaml")
     with pytest.raises(ConfigError) as caught:
         load_environments(directory)
     assert str(caught.value) == (
@@ -451,7 +461,8 @@ def test_the_reserved_aws_prefixes_do_not_bind_other_clouds() -> None:
 
 def test_a_copied_environment_must_not_keep_its_sources_identity(tmp_path: Path) -> None:
     """The README's recipe (copy staging.yaml to qa.yaml) left qa with staging's domain and,
-    on GCP, staging's project; each is an error naming both files."""
+    on GCP, staging's project; each is an error on the copy, the file modified last, naming
+    the other (the newcomer review read them on staging.yaml, the file that was right)."""
     directory = tmp_path / "environments"
     directory.mkdir()
     staging = shipped("staging")
@@ -459,14 +470,21 @@ def test_a_copied_environment_must_not_keep_its_sources_identity(tmp_path: Path)
     qa["network"]["cidr"] = "10.40.0.0/16"
     for name, data in (("staging", staging), ("qa", qa)):
         (directory / f"{name}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    modified_in_order(directory / "staging.yaml", directory / "qa.yaml")
     with pytest.raises(ConfigError) as caught:
         load_environments(directory, cloud="gcp")
     assert str(caught.value).splitlines() == [
-        f"{directory / 'staging.yaml'}: domain: 'staging.groundwork.example.com' is also "
-        f"{directory / 'qa.yaml'}'s; every environment needs its own",
-        f"{directory / 'staging.yaml'}: gcp.project: 'groundwork-staging' is also "
-        f"{directory / 'qa.yaml'}'s; every environment needs its own",
+        f"{directory / 'qa.yaml'}: domain: 'staging.groundwork.example.com' is also "
+        f"{directory / 'staging.yaml'}'s; every environment needs its own",
+        f"{directory / 'qa.yaml'}: gcp.project: 'groundwork-staging' is also "
+        f"{directory / 'staging.yaml'}'s; every environment needs its own",
     ]
+    # Modified at the same moment (a fresh checkout): the later name leads.
+    modified_in_order(directory / "staging.yaml")
+    modified_in_order(directory / "qa.yaml")
+    with pytest.raises(ConfigError) as caught:
+        load_environments(directory, cloud="gcp")
+    assert str(caught.value).splitlines()[0].startswith(f"{directory / 'staging.yaml'}: domain:")
     qa["domain"] = "qa.groundwork.example.com"
     # On AWS the copy shares staging's account and region: only one of them creates
     # RDSOSMetrics (test_two_aws_environments_of_one_account_and_region_...).

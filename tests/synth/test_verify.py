@@ -846,7 +846,8 @@ def test_a_failed_run_leaves_no_earlier_pass_behind(tmp_path: Path) -> None:
 
 
 def test_environments_command_exits_2_on_bad_input_and_0_on_good(tmp_path: Path) -> None:
-    """What `make synth` runs first, so bad input (2) is told apart from a gate failure (1)."""
+    """The check main.py runs before synthesizing, on its own: bad input (2) is told apart
+    from a gate failure (1). The edited file leads the message (it was modified last)."""
     bad = tmp_path / "environments"
     shutil.copytree(ROOT / "environments", bad)
     staging = (bad / "staging.yaml").read_text()
@@ -858,7 +859,10 @@ def test_environments_command_exits_2_on_bad_input_and_0_on_good(tmp_path: Path)
         [*command, str(bad)], env=env, capture_output=True, text=True, check=False
     )
     assert failed.returncode == 2
-    assert "staging.yaml (both on aws): they could never be peered" in failed.stderr
+    assert failed.stderr.startswith(
+        f"{bad / 'staging.yaml'}: network.cidr: 10.30.0.0/17 overlaps 10.30.0.0/16 of "
+        f"{bad / 'production.yaml'} (both on aws): they could never be peered"
+    )
     good = subprocess.run(
         [*command, str(ROOT / "environments")], env=env, capture_output=True, text=True, check=False
     )
