@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ TERRAFORM_WORKING_FILES = (".terraform", ".terraform.lock.hcl")
 MANIFEST = "manifest.json"
 
 
-def _carry_over(previous: Path, staged: Path) -> None:
+def _carry_over(previous: Path, staged: Path, cli: bool) -> None:
     """Move Terraform's working files of each stack from the previous output to the new."""
     if not (previous / "stacks").is_dir():
         return
@@ -33,8 +33,9 @@ def _carry_over(previous: Path, staged: Path) -> None:
         target = staged / "stacks" / folder.name
         if not target.exists():
             # cdktf's CLI deletes the folders of stacks the app no longer writes, and fails
-            # if one is already gone: leave it an empty folder to delete.
-            target.mkdir(parents=True)
+            # if one is already gone: under it, leave an empty folder to delete.
+            if cli:
+                target.mkdir(parents=True)
             continue
         for name in TERRAFORM_WORKING_FILES:
             if (folder / name).exists() and not (target / name).exists():
@@ -42,8 +43,10 @@ def _carry_over(previous: Path, staged: Path) -> None:
 
 
 @contextmanager
-def staged_outdir(target: Path) -> Iterator[Path]:
-    """Yield an empty directory beside `target`; on success it becomes `target`."""
+def staged_outdir(target: Path, *, cli: bool = False) -> Iterator[Path]:
+    """Yield an empty directory beside `target`; on success it becomes `target`. `cli`: the
+    app runs under cdktf's CLI (`cdktf_cli_runs`), which then removes the folders of stacks
+    no longer written itself."""
     target = target.absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
     # Beside the target, so the final rename stays on one filesystem.
@@ -54,7 +57,7 @@ def staged_outdir(target: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     staging.chmod(0o755)
-    _carry_over(target, staging)
+    _carry_over(target, staging, cli)
     retired = None
     if target.exists():
         retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
@@ -62,6 +65,13 @@ def staged_outdir(target: Path) -> Iterator[Path]:
     staging.rename(target)
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)
+
+
+def cdktf_cli_runs(environ: Mapping[str, str]) -> bool:
+    """Whether cdktf's CLI started this app: it always sets CDKTF_CONTEXT_JSON for the app
+    (cdktf-cli's synth-stack.ts, `[CONTEXT_ENV]: JSON.stringify(...)`, pinned in
+    package-lock.json); `make synth` runs main.py without it."""
+    return "CDKTF_CONTEXT_JSON" in environ
 
 
 def reuse_stacks(previous: Path, staged: Path, names: Sequence[str]) -> None:

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from synth.output import reuse_stacks, stable_stringify, staged_outdir, write_manifest
+from synth.output import (
+    cdktf_cli_runs,
+    reuse_stacks,
+    stable_stringify,
+    staged_outdir,
+    write_manifest,
+)
 
 
 def test_success_replaces_the_previous_output(tmp_path: Path) -> None:
@@ -40,17 +46,29 @@ def test_terraform_working_files_survive_a_resynth(tmp_path: Path) -> None:
     assert (stack / "cdk.tf.json").read_text() == "new"
 
 
-def test_a_stack_no_longer_written_is_left_as_an_empty_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cli", [True, False])
+def test_a_stack_no_longer_written_is_an_empty_folder_only_under_the_cli(
+    tmp_path: Path, cli: bool
+) -> None:
     """cdktf's CLI deletes the folders of stacks the app stopped writing, and fails if one
-    is already gone (switching CLOUD renames the bootstrap stack)."""
+    is already gone (switching CLOUD renames the bootstrap stack); without it (`make synth`)
+    nothing would remove an empty folder, so none is left."""
     target = tmp_path / "cdktf.out"
     (target / "stacks" / "bootstrap-aws").mkdir(parents=True)
     (target / "stacks" / "bootstrap-aws" / "cdk.tf.json").write_text("aws")
-    with staged_outdir(target) as staging:
+    with staged_outdir(target, cli=cli) as staging:
         (staging / "stacks" / "bootstrap-gcp").mkdir(parents=True)
         (staging / "stacks" / "bootstrap-gcp" / "cdk.tf.json").write_text("gcp")
-    assert list((target / "stacks" / "bootstrap-aws").iterdir()) == []
+    left = sorted(path.name for path in (target / "stacks").iterdir())
+    assert left == (["bootstrap-aws", "bootstrap-gcp"] if cli else ["bootstrap-gcp"])
+    if cli:
+        assert list((target / "stacks" / "bootstrap-aws").iterdir()) == []
     assert (target / "stacks" / "bootstrap-gcp" / "cdk.tf.json").read_text() == "gcp"
+
+
+def test_the_cli_is_recognized_by_the_context_it_hands_the_app() -> None:
+    assert cdktf_cli_runs({"CDKTF_CONTEXT_JSON": "{}", "CDKTF_OUTDIR": "out"})
+    assert not cdktf_cli_runs({"CDKTF_OUTDIR": "out"})  # make synth sets only the folder
 
 
 def test_failure_leaves_the_previous_output_and_no_debris(tmp_path: Path) -> None:
