@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from matrix import CLOUDS, ENVIRONMENTS, resources_of, synthesize_clouds
 
+from main import quiet_node_deprecations
 from synth import checkov_server
 from synth.clock import TODAY_ENV
 
@@ -30,6 +31,10 @@ os.environ[TODAY_ENV] = PINNED_TODAY
 # test exercises Checkov itself, as it did before the cache existed; the cache's own tests
 # (tests/synth/test_scan_cache.py) turn it on in a folder of their own.
 os.environ["GROUNDWORK_CHECKOV_CACHE"] = "off"
+
+# The jsii Node processes the tests start themselves (constructs built in-process) get the
+# app's Node options, as main.py gives its own: no DEP0044 line in the test log.
+quiet_node_deprecations()
 
 
 def built_once(
