@@ -3,9 +3,10 @@
 `python -m synth review BASE HEAD` compares two cdktf output folders; `--base REF` first
 synthesizes the git ref REF in a temporary worktree (and HEAD, when not given, from the
 working tree). Per stack it prints the resources added, removed and changed (old -> new
-values), flags every stateful resource (data the cloud cannot give back) that would be
-destroyed or replaced, optionally the verify gate's delta (`--gate`), and a Mermaid diagram
-of the stack's components. `--format markdown` writes it for a pull request.
+values) and the changes of its provider configurations and `terraform` block, flags every
+stateful resource (data the cloud cannot give back) that would be destroyed or replaced,
+optionally the verify gate's delta (`--gate`), and with `--format markdown` (for a pull
+request) a Mermaid diagram of the stack's components.
 
 Resources are matched by a stable address, `<type>.<construct path>` (for example
 `aws_db_instance.database/primary`), not by cdktf's logical IDs, whose hash suffix changes
@@ -208,9 +209,28 @@ def _moved(
     return moved
 
 
+def _settings(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The stack's settings besides its resources: each provider configuration
+    (`provider.<name>`, `provider.<name>.<alias>`) and the `terraform` block (backend,
+    required providers and version), without cdktf metadata. A change there changes what
+    every resource is applied with: an AWS provider's `default_tags` retags every resource,
+    a new backend moves the state."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, configs in (document.get("provider") or {}).items():
+        for config in configs if isinstance(configs, list) else [configs]:
+            alias = config.get("alias")
+            address = f"provider.{name}" + (f".{alias}" if alias else "")
+            found[address] = {k: v for k, v in config.items() if k != "//"}
+    terraform = {k: v for k, v in (document.get("terraform") or {}).items() if k != "//"}
+    if terraform:
+        found["terraform"] = terraform
+    return found
+
+
 def diff_stack(base: Mapping[str, Any] | None, head: Mapping[str, Any] | None) -> list[Change]:
-    """The resource changes from `base` to `head` (None: the stack does not exist there);
-    a resource `head` moves (`moved` blocks) is compared at its new address."""
+    """The resource changes from `base` to `head` (None: the stack does not exist there),
+    then the changes of its provider configurations and `terraform` block (`_settings`); a
+    resource `head` moves (`moved` blocks) is compared at its new address."""
     old, new = _resources(base or {}), _resources(head or {})
     old = _moved(old, new, head)
     changes = [Change(a, "add") for a in sorted(set(new) - set(old))]
@@ -219,6 +239,12 @@ def diff_stack(base: Mapping[str, Any] | None, head: Mapping[str, Any] | None) -
         changed = _attribute_changes(old[address][1], new[address][1])
         if changed:
             changes.append(Change(address, "change", changed))
+    if base is not None and head is not None:  # a whole stack added or removed says enough
+        before, after = _settings(base), _settings(head)
+        for address in sorted(set(before) | set(after)):
+            changed = _attribute_changes(before.get(address, {}), after.get(address, {}))
+            if changed:
+                changes.append(Change(address, "change", changed))
     return changes
 
 

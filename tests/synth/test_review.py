@@ -255,6 +255,35 @@ def test_both_sides_are_synthesized_at_once_and_a_failure_names_its_project(
     )
 
 
+def test_a_provider_or_backend_change_is_reviewed_though_no_resource_changed(
+    tmp_path: Path,
+) -> None:
+    """A cost-center edit changes only the AWS provider's default_tags, which Terraform then
+    writes to every resource (the newcomer review saw "0 change(s)"); a new backend moves
+    the state."""
+    base = {
+        **json.loads(json.dumps(BASE)),
+        "provider": {"aws": [{"region": "eu-west-1", "default_tags": [{"tags": {"cc": "1"}}]}]},
+        "terraform": {"backend": {"local": {"path": "dev.tfstate"}}},
+    }
+    head = json.loads(json.dumps(base))
+    head["provider"]["aws"][0]["default_tags"][0]["tags"]["cc"] = "2"
+    head["terraform"]["backend"] = {"s3": {"bucket": "gw-tfstate"}}
+    assert review.diff_stack(base, head) == [
+        review.Change("provider.aws", "change", {"default_tags[0].tags.cc": ("1", "2")}),
+        review.Change(
+            "terraform",
+            "change",
+            {
+                "backend.local.path": ("dev.tfstate", None),
+                "backend.s3.bucket": (None, "gw-tfstate"),
+            },
+        ),
+    ]
+    assert review.diff_stack(base, base) == []
+    assert review.diff_stack(None, head) == review.diff_stack(None, edited())  # resources only
+
+
 def test_an_unknown_base_ref_is_bad_input() -> None:
     assert synth_main(["review", "--base", "no-such-ref-anywhere"]) == 2
 
