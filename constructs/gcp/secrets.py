@@ -46,6 +46,7 @@ Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-5
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable
 from urllib.parse import quote
@@ -107,15 +108,25 @@ def per_reader(entry: object) -> bool:
     return isinstance(entry, DerivedSecret) and entry.component == "database"
 
 
+# How cdktf writes a token into a string: BEGIN_STRING_TOKEN_MARKER, a key of VALID_KEY_CHARS,
+# END_TOKEN_MARKER (cdktf 0.21, packages/cdktf/lib/tokens/private/encoding.ts).
+STRING_TOKEN = re.compile(r"(\$\{TfToken\[[a-zA-Z0-9:._-]+\]\})")
+
+
 def digest_number(value: str) -> float:
     """48 bits of the value's SHA-256 as a number, computed by Terraform at apply time.
 
-    `value` is a cdktf token or text with tokens (Fn renders it as a template), or a raw
-    `${expression}` (the CA bundle's splat), whose expression is hashed as it stands.
+    `value` is a cdktf token, text with tokens, or a raw `${expression}` (the CA bundle's
+    splat), whose expression is hashed as it stands. Text with tokens is hashed as
+    `join("", [text, reference, ...])`, the same string as the template `"text${reference}"`:
+    cdktf warns "You're using escape sequences (${...}) with CDKTF Built-in functions ... the
+    output may be incorrect" for a template inside a function, once per use.
     """
     if value.startswith("${") and value.endswith("}") and not value.startswith("${TfToken["):
         return Token.as_number(f"${{parseint(substr(sha256({value[2:-1]}), 0, 12), 16)}}")
-    return Token.as_number(Fn.parseint(Fn.substr(Fn.sha256(value), 0, 12), 16))
+    parts = [part for part in STRING_TOKEN.split(value) if part]
+    hashed = parts[0] if len(parts) == 1 else Fn.join("", parts)
+    return Token.as_number(Fn.parseint(Fn.substr(Fn.sha256(hashed), 0, 12), 16))
 
 
 class Secrets(Construct):

@@ -157,3 +157,16 @@ def test_only_derived_secrets_have_versions_and_the_url_has_no_credential_sec_3_
         "postgresql://groundwork-production-app%40groundwork-production.iam@127.0.0.1:5432/${"
     )
     assert url.count(":") == 2  # scheme and port only: no user:password pair
+
+
+def test_the_version_number_hashes_the_url_without_a_template_in_a_function(
+    stack: dict[str, Any],
+) -> None:
+    """`secret_data_wo_version` is sha256 of the same string as `secret_data_wo`, its text and
+    its reference joined: a `"text${reference}"` template inside a function makes cdktf warn
+    that the output may be incorrect (once per derived secret, on every synthesis)."""
+    [version] = resources_of(stack, "google_secret_manager_secret_version")
+    text, reference = re.fullmatch(r"(.*)\$\{(.*)\}", version["secret_data_wo"]).groups()
+    assert version["secret_data_wo_version"] == (
+        f'${{parseint(substr(sha256(join("", ["{text}", {reference}])), 0, 12), 16)}}'
+    )
