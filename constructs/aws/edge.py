@@ -405,6 +405,9 @@ class Edge(Construct):
         self.dns_name = self.load_balancer.dns_name
 
         # APP-7: one target group per routed service, checking that service's health path.
+        # The service at `/` on the domain takes every request no rule matches (synth/app.py
+        # refuses a description without one): the listener forwards to its group by default.
+        self.default_service = default_route_service(config)
         self.target_groups: dict[str, LbTargetGroup] = {}
         for service in config.services:
             if service.route is None:  # internal: no load-balancer path (APP-7)
@@ -435,7 +438,9 @@ class Edge(Construct):
                 # move.
                 lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             )
-            if not default:
+            # Only a group reached through a listener rule: CKV_AWS_378 passes the default
+            # action's group, and a waiver there would be reported unused.
+            if service.name != self.default_service.name:
                 waive(
                     self.target_groups[service.name],
                     "CKV_AWS_378",
@@ -445,9 +450,6 @@ class Edge(Construct):
                     owner=waivers.OWNER,
                     expires=waivers.EXPIRES,
                 )
-        # The service at `/` on the domain takes every request no rule matches (synth/app.py
-        # refuses a description without one).
-        self.default_service = default_route_service(config)
         target_group = self.target_groups[self.default_service.name]
         self.target_group = target_group
         self.target_group_arn = target_group.arn
