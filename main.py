@@ -271,7 +271,7 @@ def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ)
                 status = run_gate(staging, reports, today)
                 if status != 0:
                     raise GateFailed(status)
-                fingerprint.record(staging, inputs, stack_inputs)
+                fingerprint.record(staging, inputs, stack_inputs, {c.name: c for c in selected})
     except GateFailed as failed:
         print(f"synth: the verify gate failed; {outdir} is unchanged", file=sys.stderr)
         return failed.status

@@ -9,12 +9,16 @@ what is built (CLOUD, GROUNDWORK_STACKS, the reports folder as resolved), and to
 can expire overnight). main.py writes it into the output folder after the gate passed and
 compares it before doing anything else.
 
-The stamp also records, per stack, the inputs it was synthesized from (`stack_inputs`) and a
-digest of the files written for it. The next run takes a stack whose inputs and files are
-unchanged from the verified output instead of constructing it again (`reusable`): editing
+The stamp also records, per stack, the inputs it was synthesized from (`stack_inputs`), the
+digest of its config alone (`config_digest`) and a digest of the files written for it. The
+next run takes a stack whose inputs and files are unchanged from the verified output
+instead of constructing it again (`reusable`): editing
 one environment synthesizes that stack (and the bootstrap stack, when its derived config
 changed), and editing only a policy or a waiver synthesizes nothing; the gate still judges
-every stack. A reused stack is byte-identical to a fresh one (tests/test_main.py).
+every stack. A reused stack is byte-identical to a fresh one (tests/test_main.py). `synth
+verify` reads the config digests to say when an output is older than its environment files
+(`stale_stacks`): judged against the edited files, a stale output fails checks that a new
+synthesis passes.
 """
 
 from __future__ import annotations
@@ -106,17 +110,25 @@ def synthesis_code() -> str:
     return digest.hexdigest()
 
 
+def config_digest(config: EnvironmentConfig) -> str:
+    """The hex SHA-256 of a stack's config as loaded: a comment or a key order in its file
+    does not count."""
+    return hashlib.sha256(
+        json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
+    ).hexdigest()
+
+
 def stack_inputs(
     config: EnvironmentConfig, code: str, outdir: Path, environ: Mapping[str, str]
 ) -> str:
-    """The hex SHA-256 of what one stack's synthesis reads: its config (as loaded, so a
-    comment or a key order does not count), `code` (`synthesis_code`), where the output goes
-    (the local state path is relative to it: `root_from_stack`), and the settings and
-    CDKTF_ variables of the run (the CLI passes its context in them)."""
+    """The hex SHA-256 of what one stack's synthesis reads: its config (`config_digest`),
+    `code` (`synthesis_code`), where the output goes (the local state path is relative to
+    it: `root_from_stack`), and the settings and CDKTF_ variables of the run (the CLI passes
+    its context in them)."""
     digest = hashlib.sha256()
     for part in (
         code,
-        json.dumps(config.model_dump(mode="json"), sort_keys=True),
+        config_digest(config),
         str(outdir.absolute()),
         root_from_stack(outdir),
         *(f"{name}={environ[name]}" for name in sorted(environ) if name.startswith("CDKTF_")),
@@ -158,12 +170,35 @@ def reusable(outdir: Path, wanted: Mapping[str, str]) -> set[str]:
     }
 
 
-def record(outdir: Path, value: str, stacks: Mapping[str, str]) -> None:
+def stale_stacks(outdir: Path, configs: Mapping[str, EnvironmentConfig]) -> list[str]:
+    """The stacks of `configs` (`{name: config}`, as loaded now) that the stamp in `outdir`
+    records as synthesized from another config, in `configs` order. A stack without a
+    recorded config (no stamp: the output never passed the gate, or is older than this
+    check) is not named."""
+    recorded = _stamp(outdir).get("stacks", {})
+    return [
+        name
+        for name, config in configs.items()
+        if isinstance(recorded.get(name), dict)
+        and recorded[name].get("config") not in (None, config_digest(config))
+    ]
+
+
+def record(
+    outdir: Path,
+    value: str,
+    stacks: Mapping[str, str],
+    configs: Mapping[str, EnvironmentConfig],
+) -> None:
     """Write the stamp into a (staged) output folder after the gate passed: the run's
-    fingerprint `value`, and for each stack of `stacks` (`{name: stack_inputs}`) its inputs
-    and the digest of its files."""
+    fingerprint `value`, and for each stack of `stacks` (`{name: stack_inputs}`) its inputs,
+    the digest of its config in `configs` (`{name: config}`) and the digest of its files."""
     entries = {
-        name: {"inputs": inputs, "files": stack_files(outdir / "stacks" / name)}
+        name: {
+            "inputs": inputs,
+            "config": config_digest(configs[name]),
+            "files": stack_files(outdir / "stacks" / name),
+        }
         for name, inputs in sorted(stacks.items())
     }
     stamp = {"inputs": value, "stacks": entries}

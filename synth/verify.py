@@ -23,7 +23,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from synth import clock
+from synth import clock, fingerprint
 from synth.checkov_run import (
     CONTEXT_ENV,
     CRASHED,
@@ -281,6 +281,29 @@ def _warn_unknown_environments(
                 )
 
 
+def _warn_stale_stacks(
+    outdir: Path, configs: Mapping[str, EnvironmentConfig], environments: Path
+) -> list[str]:
+    """Warn about each stack of `outdir` whose environment file in `environments` changed
+    since the stack was synthesized and verified (synth/fingerprint.py `stale_stacks`): the
+    gate judges it against the file as it is now. Bootstrap stacks, which derive from every
+    environment, are left out. Returns the stale stacks' names."""
+    from_files = {
+        name: config
+        for name, config in configs.items()
+        if (environments / f"{name}.yaml").is_file()
+    }
+    stale = fingerprint.stale_stacks(outdir, from_files)
+    for name in stale:
+        print(
+            f"verify: warning: {outdir / 'stacks' / name} was synthesized from another "
+            f"{environments / (name + '.yaml')} than the one there now; it is judged against "
+            "the file as it is",
+            file=sys.stderr,
+        )
+    return stale
+
+
 def _idle(
     idle: Sequence[tuple[int, FileWaiver]],
     stacks: Sequence[Stack],
@@ -350,6 +373,9 @@ def run(
         )
         configs = load_configs(stacks, environments)
         _warn_unknown_environments(waivers, environments, waivers_path)
+        outdated = _warn_stale_stacks(outdir, configs, environments)
+    else:
+        outdated = []
     try:
         scan = run_checkov(stacks, dirs, configs)
     except CheckovError as error:
@@ -373,4 +399,10 @@ def run(
         write_junit(report, junit_path)
     if sarif_path:
         write_sarif(report, sarif_path)
+    if outdated and not report.passed:
+        print(
+            f"verify: stale output: {', '.join(outdated)} synthesized before {environments}/ "
+            "changed; the failures may only mean that: synthesize again (make synth)",
+            file=sys.stderr,
+        )
     return 0 if report.passed else 1

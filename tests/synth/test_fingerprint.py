@@ -48,7 +48,7 @@ def test_a_stack_is_reusable_only_with_the_same_inputs_and_files(tmp_path: Path)
     config = load_environment(ENVIRONMENTS / "dev.yaml", cloud="azure")
     code = stamp.synthesis_code()
     inputs = stamp.stack_inputs(config, code, out, {})
-    stamp.record(out, "run", {"dev": inputs})
+    stamp.record(out, "run", {"dev": inputs}, {"dev": config})
     assert stamp.reusable(out, {"dev": inputs}) == {"dev"}
     # Terraform's working files do not count.
     (out / "stacks" / "dev" / ".terraform").mkdir()
@@ -70,7 +70,25 @@ def test_a_stack_is_reusable_only_with_the_same_inputs_and_files(tmp_path: Path)
     # An edited file in the output, or a stack missing from its manifest: not reusable.
     (out / "stacks" / "dev" / "cdk.tf.json").write_text('{"resource": {"x": {}}}')
     assert stamp.reusable(out, {"dev": inputs}) == set()
-    stamp.record(out, "run", {"dev": inputs})
+    stamp.record(out, "run", {"dev": inputs}, {"dev": config})
     assert stamp.reusable(out, {"dev": inputs}) == {"dev"}
     (out / "manifest.json").write_text('{"stacks": {}, "version": "0.21.0"}')
     assert stamp.reusable(out, {"dev": inputs}) == set()
+
+
+def test_a_stack_is_stale_once_its_environment_file_says_otherwise(tmp_path: Path) -> None:
+    """What `synth verify` warns about: the stamp's config digest against the file's now. A
+    comment does not count (the config as loaded); a changed value does."""
+    out = tmp_path / "out"
+    (out / "stacks" / "dev").mkdir(parents=True)
+    (out / "stacks" / "dev" / "cdk.tf.json").write_text('{"resource": {}}')
+    source = (ENVIRONMENTS / "dev.yaml").read_text()
+    edited = tmp_path / "dev.yaml"
+    edited.write_text(source)
+    config = load_environment(edited, cloud="aws")
+    assert stamp.stale_stacks(out, {"dev": config}) == []  # no stamp: nothing to compare
+    stamp.record(out, "run", {"dev": "inputs"}, {"dev": config})
+    edited.write_text(source + "# a comment\n")
+    assert stamp.stale_stacks(out, {"dev": load_environment(edited, cloud="aws")}) == []
+    edited.write_text(source.replace("cost_center: cc-1001", "cost_center: cc-1009"))
+    assert stamp.stale_stacks(out, {"dev": load_environment(edited, cloud="aws")}) == ["dev"]

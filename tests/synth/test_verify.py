@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from synth import verify
+from synth import fingerprint, verify
 from synth.checkov_server import SERVER_ENV
 from synth.config import load_environment
 from synth.refusals import refused_constructs
@@ -915,3 +915,33 @@ def test_scannable_copy_drops_moved_blocks_which_checkov_cannot_parse() -> None:
         "resource": {"aws_ecs_cluster": {"cluster": {"name": "x"}}}
     }
     assert document["moved"] == moved
+
+
+def test_a_failing_output_older_than_its_environment_file_is_called_stale(
+    tmp_path: Path,
+) -> None:
+    """An edited environment file and no new synthesis: the gate judges the old stack against
+    the new file, and says so before and after its report instead of leaving 93 failures
+    unexplained (newcomer review)."""
+    out = tmp_path / "out"
+    shutil.copytree(FIXTURES / "failing", out)
+    environments = tmp_path / "environments"
+    shutil.copytree(ROOT / "environments", environments)
+    dev = environments / "dev.yaml"
+    configs = {
+        name: load_environment(environments / f"{name}.yaml", cloud="aws")
+        for name in ("dev", "production")
+    }
+    fingerprint.record(out, "run", {name: "inputs" for name in configs}, configs)
+    dev.write_text(dev.read_text().replace("cost_center: cc-1001", "cost_center: cc-1009"))
+    run = run_cli(tmp_path / "work", out, "--today", TODAY, "--environments", environments)
+    assert run.code == 1, run.stdout + run.stderr
+    assert (
+        f"verify: warning: {out / 'stacks' / 'dev'} was synthesized from another {dev} than "
+        "the one there now; it is judged against the file as it is"
+    ) in run.stderr
+    assert "production was synthesized" not in run.stderr  # its file is as it was
+    assert run.stderr.rstrip().endswith(
+        f"verify: stale output: dev synthesized before {environments}/ changed; the failures "
+        "may only mean that: synthesize again (make synth)"
+    )
