@@ -13,6 +13,7 @@ import os
 import tempfile
 import textwrap
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,15 +183,31 @@ def _expiry(waiver: Waiver) -> str:
     return f"expires {waiver.expires.isoformat()}" if waiver.expires else "no expiry date"
 
 
-def _waiver_lines(waiver: Waiver, covered: list[Finding] | None = None) -> list[str]:
+def _same_waivers(waivers: list[Waiver]) -> list[list[Waiver]]:
+    """`waivers` grouped by everything but their stack, in first-seen order: a construct's
+    waiver applies once per stack that builds the construct, with the same check, resource,
+    owner, expiry, origin and reason, and the text report prints it once for all of them."""
+    groups: dict[tuple[Any, ...], list[Waiver]] = {}
+    for waiver in waivers:
+        key = (waiver.check, waiver.scope, waiver.owner, waiver.expires, waiver.origin)
+        groups.setdefault((*key, waiver.reason), []).append(waiver)
+    return list(groups.values())
+
+
+def _waiver_lines(same: list[Waiver], covered: list[Finding] | None = None) -> list[str]:
+    """One waiver (`same`: the one waiver as applied to each of its stacks, `_same_waivers`)
+    and the findings it covers in those stacks."""
+    waiver = same[0]
     lines = [
-        f"  {waiver.environment}  {waiver.check}  {waiver.scope}",
+        f"  {', '.join(w.environment for w in same)}  {waiver.check}  {waiver.scope}",
         f"{INDENT}owner {waiver.owner}, {_expiry(waiver)}",
     ]
     lines += _wrap(f"origin: {waiver.origin}", INDENT)
     lines += _wrap(f"reason: {waiver.reason}", INDENT)
     if covered:
-        names = sorted(f.resource + (" (crashed)" if f.crashed else "") for f in covered)
+        # The same resource in several stacks is named once, with the count of its stacks.
+        named = Counter(f.resource + (" (crashed)" if f.crashed else "") for f in covered)
+        names = [name + (f" ({n} stacks)" if n > 1 else "") for name, n in sorted(named.items())]
         noun = "finding" if len(covered) == 1 else "findings"
         lines += _wrap(f"covers {len(covered)} {noun}: " + ", ".join(names), INDENT)
     return lines
@@ -311,8 +328,8 @@ def render_text(report: GateReport) -> str:
             f"Expired waivers ({len(report.expired_waivers)}, today is {report.today}; each "
             "fails the stack it covers until renewed or removed):",
         ]
-        for waiver in report.expired_waivers:
-            lines += _waiver_lines(waiver)
+        for same in _same_waivers(report.expired_waivers):
+            lines += _waiver_lines(same)
 
     if report.expiring_waivers:
         lines += ["", *expiry_warnings(report)]
@@ -328,8 +345,8 @@ def render_text(report: GateReport) -> str:
         for finding in report.findings:
             if finding.waiver is not None:
                 by_waiver.setdefault(finding.waiver, []).append(finding)
-        for waiver in report.applied_waivers:
-            lines += _waiver_lines(waiver, by_waiver.get(waiver, []))
+        for same in _same_waivers(report.applied_waivers):
+            lines += _waiver_lines(same, [f for w in same for f in by_waiver.get(w, [])])
 
     crashed = [f for f in report.findings if f.crashed and f.status is Status.WAIVED]
     if crashed:
@@ -344,8 +361,8 @@ def render_text(report: GateReport) -> str:
     if report.unused_waivers:
         count = len(report.unused_waivers)
         lines += ["", f"Unused waivers ({count}, warning only: they matched no failed check):"]
-        for waiver in report.unused_waivers:
-            lines += _waiver_lines(waiver)
+        for same in _same_waivers(report.unused_waivers):
+            lines += _waiver_lines(same)
 
     lines += ["", report.verdict]
     return "\n".join(lines) + "\n"

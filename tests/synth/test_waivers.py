@@ -164,6 +164,26 @@ def test_a_declared_waiver_covers_its_resource_only_and_names_its_origin(
     assert applied["reason"] == REASON
 
 
+def test_a_construct_waiver_of_several_stacks_is_printed_once_naming_them(
+    failing_scan: verify.Scan, tmp_path: Path
+) -> None:
+    """A construct declares its waiver in every stack that builds it: the text report prints
+    it once with its stacks (a 124-waiver AWS report was 930 lines, 560 so); the JSON keeps
+    one entry per stack."""
+    scan = with_declared(
+        with_declared(failing_scan, "dev", [declared()]), "production", [declared()]
+    )
+    report = verify.evaluate(scan, [], TODAY, "policies/waivers.yaml")
+    text = render_text(report)
+    assert "Waivers applied (2 waivers covering 2 findings;" in text
+    assert text.count(f"    reason: {REASON}\n") == 1
+    assert "  dev, production  CKV_AWS_26  aws_sns_topic.fail_alerts\n" in text
+    assert "    covers 2 findings: aws_sns_topic.fail_alerts (2 stacks)\n" in text
+    write_json(report, tmp_path / "verify.json")
+    applied = json.loads((tmp_path / "verify.json").read_text())["waivers"]["applied"]
+    assert sorted(w["environment"] for w in applied) == ["dev", "production"]
+
+
 def test_an_invalid_declared_waiver_fails_its_stack(failing_scan: verify.Scan) -> None:
     scan = with_declared(failing_scan, "dev", [declared(reason="Fine.")])
     report = verify.evaluate(scan, [], TODAY, "policies/waivers.yaml")
