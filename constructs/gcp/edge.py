@@ -552,8 +552,8 @@ class Edge(Construct):
         http_proxy = ComputeTargetHttpProxy(
             self, "http-proxy", name=f"{prefix}-http", url_map=redirect_map.id
         )
-        for port, target in (("443", https_proxy.id), ("80", http_proxy.id)):
-            ComputeGlobalForwardingRule(
+        rules = {
+            port: ComputeGlobalForwardingRule(
                 self,
                 f"rule-{port}",
                 name=f"{prefix}-{port}",
@@ -563,6 +563,11 @@ class Edge(Construct):
                 ip_protocol="TCP",
                 load_balancing_scheme="EXTERNAL_MANAGED",
             )
+            for port, target in (("443", https_proxy.id), ("80", http_proxy.id))
+        }
+        # What serves HTTPS on the domain: the 443 rule, after its proxy, which waits for an
+        # ACTIVE certificate (up to an hour on a first apply). The uptime check waits for it.
+        self.https_rule = rules["443"]
 
     def _neg(self, config: EnvironmentConfig, svc: Service, suffix: str, role: str) -> str:
         """A serverless NEG `<prefix><suffix>-<role>` for `svc` (construct `neg<suffix>` for

@@ -310,6 +310,9 @@ class Observability(Construct):
             http_check=MonitoringUptimeCheckConfigHttpCheck(
                 path=health, port=443, use_ssl=True, validate_ssl=True
             ),
+            # Not before HTTPS is served: the certificate takes up to an hour to become
+            # ACTIVE on a first apply, and a check probing meanwhile pages on-call (below).
+            depends_on=[edge.https_rule],
         )
 
         # OBS-4: the uptime check alerts: the health path failing from more than one checker region

@@ -213,13 +213,37 @@ def database_statements(config: EnvironmentConfig, service: str = DEFAULT_SERVIC
     return f"CREATE EXTENSION IF NOT EXISTS pgaudit; {migration_grants(config, service)}"
 
 
-def superuser_check(config: EnvironmentConfig, service: str = DEFAULT_SERVICE_NAME) -> str:
-    """A query whose result is `not-admin` only if the app's user is no member (direct or
-    inherited) of `cloudsqlsuperuser`. The marker is built by concatenation so that an
-    error message echoing the statement cannot contain it."""
+def role_check(config: EnvironmentConfig, service: str = DEFAULT_SERVICE_NAME) -> str:
+    """A query whose result is `app-ready` only if the app's user is no member (direct or
+    inherited) of `cloudsqlsuperuser`, holds every privilege `migration_grants` gives, and
+    the pgaudit extension exists; else `is-admin` or `not-ready`. The markers are built by
+    concatenation so that an error message echoing the statement cannot contain them.
+
+    `gcloud sql instances execute-sql` exits 0 when the SQL fails: the error is in the
+    response's `status` ("Contains the error from the database if the SQL execution
+    failed", https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1beta4/instances/
+    executeSql), which the command returns without reading (googlecloudsdk surface/sql/
+    instances/execute_sql.py, `Run`). So only this query's answer proves the grants ran.
+    Each privilege is asked alone: `has_database_privilege` with a list is true if ANY is
+    held (https://www.postgresql.org/docs/16/functions-info.html, Table 9.70)."""
+    user = app_role_literal(config, service)
+    held = " AND ".join(
+        [
+            *(
+                f"has_database_privilege({user}, '{DATABASE_NAME}', '{privilege}')"
+                for privilege in DATABASE_PRIVILEGES.split(", ")
+            ),
+            *(
+                f"has_schema_privilege({user}, 'public', '{privilege}')"
+                for privilege in SCHEMA_PRIVILEGES.split(", ")
+            ),
+            "EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pgaudit')",
+        ]
+    )
     return (
-        f"SELECT CASE WHEN pg_has_role({app_role_literal(config, service)}, 'cloudsqlsuperuser', "
-        "'MEMBER') THEN 'is-' || 'admin' ELSE 'not-' || 'admin' END AS app_admin"
+        f"SELECT CASE WHEN pg_has_role({user}, 'cloudsqlsuperuser', 'MEMBER') "
+        f"THEN 'is-' || 'admin' WHEN {held} THEN 'app-' || 'ready' "
+        "ELSE 'not-' || 'ready' END AS app_role"
     )
 
 
@@ -248,7 +272,8 @@ def database_setup(
       (https://cloud.google.com/sql/docs/postgres/add-manage-iam-users).
     - IAM-1: `gcloud sql users assign-roles --revoke-existing-roles` takes every role,
       `cloudsqlsuperuser` included, from the app's user (`revoke_admin`), and the step then
-      fails unless a query shows the user is no member of it (`superuser_check`).
+      fails unless a query shows the user is no member of it, holds its grants and the
+      database has pgaudit (`role_check`: execute-sql exits 0 when its SQL fails).
     - The Data API is closed again explicitly and the step fails unless the instance then
       reports `settings.dataApiAccess` other than ALLOW_DATA_API (the API's values:
       ALLOW_DATA_API, DISALLOW_DATA_API, unspecified = disallowed;
@@ -278,11 +303,13 @@ def database_setup(
             f"gcloud sql instances execute-sql {instance} --database={DATABASE_NAME} "
             f"--sql={q(database_statements(config, service))} --project={q(project)} --quiet",
             revoke_admin(config, instance, service),
-            # IAM-1: fail unless the app's user is (now) no member of cloudsqlsuperuser
-            f"admin=$(gcloud sql instances execute-sql {instance} --database={DATABASE_NAME} "
-            f"--sql={q(superuser_check(config, service))} --project={q(project)} --quiet)",
-            'case "$admin" in *not-admin*) ;; *) echo "the app database user is still a '
-            'member of cloudsqlsuperuser: $admin" >&2; exit 1;; esac',
+            # IAM-1, DEPLOY-6: fail unless the app's user is (now) no member of
+            # cloudsqlsuperuser and the statements above took effect
+            f"role=$(gcloud sql instances execute-sql {instance} --database={DATABASE_NAME} "
+            f"--sql={q(role_check(config, service))} --project={q(project)} --quiet)",
+            'case "$role" in *app-ready*) ;; *) echo "the app database user is a member of '
+            'cloudsqlsuperuser or lacks its grants or pgaudit (is-admin / not-ready): $role" '
+            ">&2; exit 1;; esac",
             # close the Data API and prove it is closed; a trap alone cannot fail the step
             f"{patch} --data-api-access={DATA_API_OFF}",
             "trap - EXIT",

@@ -35,6 +35,12 @@ migrate (DEPLOY-6).
   instead: from PostgreSQL 16 it needs ADMIN OPTION on the role
   (https://www.postgresql.org/docs/16/release-16.html), which the deployer's
   `cloudsqlsuperuser` membership need not carry, so under `set -e` the step stops there.
+- `gcloud sql instances execute-sql` exits 0 when its SQL fails: the database's error is in
+  the response's `status` (https://cloud.google.com/sql/docs/postgres/admin-api/rest/
+  v1beta4/instances/executeSql), which the command returns without reading (googlecloudsdk
+  surface/sql/instances/execute_sql.py). So a step that grants through it must afterwards
+  query `has_database_privilege(<user>, ..., 'CREATE')` and `has_schema_privilege(<user>,
+  'public', 'CREATE')`, or the apply succeeds with an app that cannot migrate.
 - A step that opens the instance's Data API (`--data-api-access=ALLOW_DATA_API`, which for a
   private-IP instance admits IAM-authenticated SQL from the internet: https://cloud.google.
   com/sql/docs/postgres/executesql-instance) closes it again and then reads
@@ -176,6 +182,26 @@ def revokes_admin(values: list[str], words: list[str], user: str) -> str | None:
     return None
 
 
+def proves_grants(values: list[str], words: list[str], user: str) -> str | None:
+    """What is missing for a step that grants `user` CREATE in SQL to prove the grants ran
+    (None when it grants through roles, or checks both privileges after the grant)."""
+    if "assign-roles" in values:
+        return None
+    literal = re.escape("'" + user.replace("'", "''") + "'")
+    grant = next((i for i, w in enumerate(words) if re.search(r"\bGRANT\b", w)), None)
+    after = words[grant + 1 :] if grant is not None else []
+    checks = (
+        rf"has_database_privilege\(\s*{literal}\s*,\s*'[^']+'\s*,\s*'CREATE'\s*\)",
+        rf"has_schema_privilege\(\s*{literal}\s*,\s*'public'\s*,\s*'CREATE'\s*\)",
+    )
+    if all(any(re.search(c, w, re.I) for w in after) for c in checks):
+        return None
+    return (
+        "does not check afterwards that the grants took effect (has_database_privilege and "
+        "has_schema_privilege ... 'CREATE'): execute-sql exits 0 when its SQL fails"
+    )
+
+
 # The API's Settings.DataApiAccess values; gcloud refuses any other (https://cloud.google.com/
 # python/docs/reference/google-cloud-sql/latest/google.cloud.sqladmin_v1.types.Settings.
 # DataApiAccess). Stated here, not read from the construct, so a wrong value there fails.
@@ -284,7 +310,14 @@ class DatabasePathWorks(GroundworkCheck):
                     Verdict.failed(f"{user} has no privileges: nothing lets it run migrations")
                 )
             elif missing := next(
-                (m for values, words in migrating if (m := revokes_admin(values, words, name))),
+                (
+                    m
+                    for values, words in migrating
+                    if (
+                        m := revokes_admin(values, words, name)
+                        or proves_grants(values, words, name)
+                    )
+                ),
                 None,
             ):
                 verdicts.append(Verdict.failed(f"{user}: the step that grants it {missing}"))

@@ -90,6 +90,15 @@ def test_uptime_check_on_health_obs_4(dev: dict[str, Any]) -> None:
     assert check["http_check"]["path"] == "/health"
     assert check["http_check"]["use_ssl"] is True
     assert check["monitored_resource"]["labels"]["host"] == "dev.groundwork.example.com"
+    # Created once HTTPS is served (the 443 rule, after the proxy and its ACTIVE certificate):
+    # probing earlier fails from every region and pages on-call during the first apply.
+    [rule] = [
+        name
+        for name, body in dev["resource"]["google_compute_global_forwarding_rule"].items()
+        if body["port_range"] == "443"
+    ]
+    assert f"google_compute_global_forwarding_rule.{rule}" in check["depends_on"]
+    assert any(d.startswith("google_project_service.apis_monitoring") for d in check["depends_on"])
 
 
 def test_dashboard_shows_throughput_errors_and_latency_obs_5(dev: dict[str, Any]) -> None:

@@ -231,7 +231,20 @@ def test_database_path_is_the_auth_proxy_sidecar_and_the_user_can_migrate_deploy
     assert "--type=CLOUD_IAM_SERVICE_ACCOUNT --revoke-existing-roles" in command[revoke:]
     assert "REVOKE" not in command
     check = command.index("pg_has_role(")
-    assert revoke < check < command.index("*not-admin*) ;; *)")
+    assert revoke < check < command.index("*app-ready*) ;; *)")
+    # DEPLOY-6: execute-sql exits 0 when its SQL fails, so the same query proves each grant
+    # (one privilege per call: a list is true if ANY is held) and the pgaudit extension
+    query = command[check : command.index("*app-ready*) ;; *)")]
+
+    def quoted(text: str) -> str:  # as written inside the step's single-quoted --sql
+        return text.replace("'", "'\"'\"'")
+
+    user = "'groundwork-dev-app@groundwork-dev.iam'"
+    for privilege in ("CONNECT", "CREATE", "TEMPORARY"):
+        assert quoted(f"has_database_privilege({user}, 'app', '{privilege}')") in query
+    for privilege in ("USAGE", "CREATE"):
+        assert quoted(f"has_schema_privilege({user}, 'public', '{privilege}')") in query
+    assert quoted("extname = 'pgaudit'") in query
     # the Data API is open only while the step runs, and the step ends by proving it closed
     assert "--data-api-access=ALLOW_DATA_API" in command
     assert "trap " in command and "--data-api-access=DISALLOW_DATA_API' EXIT" in command
