@@ -30,8 +30,9 @@ Satisfies: APP-6, NET-2, IAM-1, DEPLOY-3, DEPLOY-4 (CKV_GW_DEPLOY_88)
 - Immutable tags: ACR has no registry-wide immutability setting; a tag is made immutable
   by locking it (`az acr repository update --image <repo>:<tag> --write-enabled false
   --delete-enabled false`), which the release pipeline does right after each push, and
-  which Terraform's azurerm provider cannot express. Each service deploys its
-  `image.tag` (default `service.image_tag`), a new tag per release.
+  which Terraform's azurerm provider cannot express. CKV_GW_APP_77 fails every registry for
+  it and this construct waives that with the reason, so APP-6 reads waived, not pass. Each
+  service deploys its `image.tag` (default `service.image_tag`), a new tag per release.
 """
 
 from __future__ import annotations
@@ -132,6 +133,14 @@ class Registry(Construct):
                 "CKV_AZURE_166",
                 "Quarantine needs a scanner that releases images, which Defender for Containers "
                 "does not do, so every pull would block.",
+            ),
+            (
+                "CKV_GW_APP_77",
+                "ACR has no registry-wide tag immutability and azurerm cannot express a tag "
+                "lock, so tags are immutable only because the release pipeline locks each one "
+                "right after its push (az acr repository update --write-enabled false "
+                '--delete-enabled false; README, "Azure releases"); a tag pushed another way '
+                "stays mutable.",
             ),
         ):
             waive(self.registry, check, reason=reason, owner=waivers.OWNER, expires=waivers.EXPIRES)

@@ -43,6 +43,10 @@ NEVER_PASSES = {
     # OBJ-5 "TLS-only access": Cloud Storage's XML API accepts plain HTTP and no bucket setting
     # refuses it (https://cloud.google.com/storage/docs/request-endpoints).
     "CKV_GW_OBJ_44",
+    # APP-6 "immutable tags": ACR has no registry-wide tag immutability; the release pipeline
+    # locks each tag (https://learn.microsoft.com/azure/container-registry/
+    # container-registry-image-lock).
+    "CKV_GW_APP_77",
 }
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CHECKS = ROOT / "policies" / "checks"
