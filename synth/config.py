@@ -148,6 +148,15 @@ class AwsConfig(Strict):
     # files by `aws_account_region_owners`), or the second apply fails with
     # ResourceAlreadyExistsException.
     rds_os_metrics_log_group: Literal["create", "exists"] = "create"
+    # COST-1: the monthly budget (constructs/aws/budget.py) counts what the account spends,
+    # which is this environment's alone unless other environments (of this app or another)
+    # deploy into the account. true: they do, so the budget counts only the costs tagged
+    # `environment: <name>`, which AWS counts only once `environment` is activated as a cost
+    # allocation tag, by hand, from the management account (README, "A fresh AWS account",
+    # step 8; a waiver of CKV_GW_DEPLOY_106 says so). Environments of these files that are
+    # (or may be) in one account must all say true (`aws_shared_accounts`), or each budget
+    # counts the others' costs too.
+    account_shared: bool = False
     # The three ECR Public images below accept a digest (`<image>:<tag>@sha256:<64 hex>`, or
     # for busybox `<image>@sha256:<64 hex>`): a tag may be moved to another image, a digest
     # names one image for good ("Pulling an image by digest",
@@ -1438,6 +1447,7 @@ def load_environments(directory: Path, *, cloud: str | None = None) -> list[Envi
     problems += overlapping_networks(environments, files)
     problems += shared_identities(environments, files)
     problems += aws_account_region_owners(environments, files)
+    problems += aws_shared_accounts(environments, files)
     problems += gcp_parent_zones(environments, files)
     problems += aws_zone_accounts(environments, files)
     if problems:
@@ -1635,13 +1645,17 @@ def shared_config(config: EnvironmentConfig) -> EnvironmentConfig:
     return reduced
 
 
-def aws_same_account_region(first: EnvironmentConfig, second: EnvironmentConfig) -> bool:
-    """Two AWS environments that are, or may be, in one account and region: same region and
-    the same `aws.account_id`, or either leaves it unset (the config cannot tell)."""
-    if first.aws.region != second.aws.region:
-        return False
+def aws_same_account(first: EnvironmentConfig, second: EnvironmentConfig) -> bool:
+    """Two AWS environments that are, or may be, in one account: the same `aws.account_id`,
+    or either leaves it unset (the config cannot tell)."""
     accounts = (first.aws.account_id, second.aws.account_id)
     return None in accounts or accounts[0] == accounts[1]
+
+
+def aws_same_account_region(first: EnvironmentConfig, second: EnvironmentConfig) -> bool:
+    """Two AWS environments that are, or may be, in one account and region: same region and
+    `aws_same_account`."""
+    return first.aws.region == second.aws.region and aws_same_account(first, second)
 
 
 # Where Route 53 and CloudFront's web ACL deliver logs: us-east-1 only (constructs/aws/cdn.py,
@@ -1668,10 +1682,7 @@ def aws_log_delivery_owned(config: EnvironmentConfig) -> tuple[str, ...]:
 def aws_log_delivery_conflicts(first: EnvironmentConfig, second: EnvironmentConfig) -> list[str]:
     """The regions where two AWS environments of one app, in (possibly) the same account, would
     both create the app's shared log-delivery policy."""
-    if first.app != second.app:
-        return []
-    accounts = (first.aws.account_id, second.aws.account_id)
-    if None not in accounts and accounts[0] != accounts[1]:
+    if first.app != second.app or not aws_same_account(first, second):
         return []
     return sorted(set(aws_log_delivery_owned(first)) & set(aws_log_delivery_owned(second)))
 
@@ -1717,6 +1728,40 @@ def aws_account_region_owners(
             "ResourceAlreadyExistsException (one per account and region keeps the app "
             "under the quota of 10); list in each file only the regions it creates, or "
             "set aws.account_id in both if they deploy to different accounts"
+        )
+    return problems
+
+
+def aws_shared_accounts(environments: list[EnvironmentConfig], files: list[Path]) -> list[str]:
+    """COST-1: each pair of AWS environments that are (or may be) in one account where either
+    leaves `aws.account_shared` false, as an error naming both files: an AWS budget counts its
+    whole account's costs (constructs/aws/budget.py), so each would count the other's too."""
+    paths = {path.stem: path for path in files}
+    aws = [config for config in environments if config.cloud == "aws"]
+    problems = []
+    for lead, other in _pairs(aws, files):
+        both = lead.aws.account_shared and other.aws.account_shared
+        if both or not aws_same_account(lead, other):
+            continue
+        accounts = (lead.aws.account_id, other.aws.account_id)
+        where = (
+            f"account {accounts[0]}"
+            if None not in accounts
+            else "possibly the same account (aws.account_id is not set in both)"
+        )
+        unset = [
+            str(paths.get(config.name, config.name))
+            for config in (lead, other)
+            if not config.aws.account_shared
+        ]
+        problems.append(
+            f"{paths.get(lead.name, lead.name)}: aws.account_shared: "
+            f"{paths.get(other.name, other.name)} deploys into {where} too, and a budget counts "
+            "its whole account's costs, so each would count the other's; set "
+            f"'account_shared: true' under aws: in {' and '.join(unset)} (the budgets then "
+            "count their own environment tag, which must be activated from the management "
+            "account: README, 'A fresh AWS account', step 8), or set aws.account_id in both "
+            "if they deploy to different accounts"
         )
     return problems
 

@@ -490,19 +490,24 @@ def test_a_copied_environment_must_not_keep_its_sources_identity(tmp_path: Path)
     # RDSOSMetrics (test_two_aws_environments_of_one_account_and_region_...).
     qa["aws"]["rds_os_metrics_log_group"] = "exists"
     qa["aws"]["log_delivery_policy_regions"] = []  # staging creates the shared policy
-    (directory / "qa.yaml").write_text(yaml.safe_dump(qa), encoding="utf-8")
+    # ... and both budgets count their own environment tag (test_aws_environments_sharing_...).
+    for name, data in (("staging", staging), ("qa", qa)):
+        data["aws"]["account_shared"] = True
+        (directory / f"{name}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     assert [c.name for c in load_environments(directory, cloud="aws")] == ["qa", "staging"]
 
 
 def _aws_environments(directory: Path, **accounts: str | None) -> dict[str, dict[str, Any]]:
     """The shipped dev and staging files in `directory`, each with the given account (None:
     unset), both in the shipped region and both creating RDSOSMetrics (the default); only
-    dev creates the app's shared log-delivery policy (its own test is below)."""
+    dev creates the app's shared log-delivery policy (its own test is below). Both say
+    `aws.account_shared: true`, which environments of one account need (their own test)."""
     directory.mkdir(exist_ok=True)
     files = {}
     for name, account in accounts.items():
         data = shipped(name)
         data["aws"].pop("account_id", None)
+        data["aws"]["account_shared"] = True
         if account is not None:
             data["aws"]["account_id"] = account
         if name != "dev":
@@ -566,6 +571,58 @@ def test_the_shipped_aws_environments_name_their_own_accounts() -> None:
     configs = load_environments(ROOT / "environments", cloud="aws")
     accounts = [config.aws.account_id for config in configs]
     assert None not in accounts and len(set(accounts)) == len(accounts)
+    # Alone in their accounts: each budget counts its whole account (COST-1).
+    assert not any(config.aws.account_shared for config in configs)
+
+
+@pytest.mark.parametrize(
+    ("dev_account", "staging_account", "where"),
+    [
+        ("111122223333", "111122223333", "account 111122223333"),
+        (None, "111122223333", "possibly the same account (aws.account_id is not set in both)"),
+        (None, None, "possibly the same account (aws.account_id is not set in both)"),
+    ],
+)
+def test_aws_environments_sharing_an_account_must_both_say_so(
+    tmp_path: Path, dev_account: str | None, staging_account: str | None, where: str
+) -> None:
+    """COST-1: an AWS budget counts its whole account, so of two environments that are (or may
+    be) in one account, each must set `aws.account_shared: true` (its budget then counts its
+    environment tag), or each budget would count the other's costs too. Region plays no
+    part: the account's costs are every region's."""
+    directory = tmp_path / "environments"
+    files = _aws_environments(directory, dev=dev_account, staging=staging_account)
+    files["staging"]["aws"].update(
+        rds_os_metrics_log_group="exists",
+        region="eu-central-1",
+        replica_region="eu-west-1",
+        account_shared=False,
+    )
+    (directory / "staging.yaml").write_text(yaml.safe_dump(files["staging"]), encoding="utf-8")
+    modified_in_order(directory / "dev.yaml", directory / "staging.yaml")
+    with pytest.raises(ConfigError) as caught:
+        load_environments(directory, cloud="aws")
+    assert str(caught.value).splitlines() == [
+        f"{directory / 'staging.yaml'}: aws.account_shared: {directory / 'dev.yaml'} deploys "
+        f"into {where} too, and a budget counts its whole account's costs, so each would "
+        f"count the other's; set 'account_shared: true' under aws: in "
+        f"{directory / 'staging.yaml'} (the budgets then count their own environment tag, "
+        "which must be activated from the management account: README, 'A fresh AWS "
+        "account', step 8), or set aws.account_id in both if they deploy to different "
+        "accounts"
+    ]
+    files["staging"]["aws"]["account_shared"] = True
+    (directory / "staging.yaml").write_text(yaml.safe_dump(files["staging"]), encoding="utf-8")
+    assert [c.aws.account_shared for c in load_environments(directory, cloud="aws")] == [
+        True,
+        True,
+    ]
+    # Different accounts: each budget is its own account's, whatever account_shared says.
+    files = _aws_environments(directory, dev="111122223333", staging="444455556666")
+    for name, data in files.items():
+        data["aws"]["account_shared"] = False
+        (directory / f"{name}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert len(load_environments(directory, cloud="aws")) == 2
 
 
 @pytest.mark.parametrize("account", ["12345678901", "1234567890123", "abcdefghijkl"])

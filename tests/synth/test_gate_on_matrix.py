@@ -71,16 +71,24 @@ def qa_from_staging(staging: str) -> str:
         ),
         "cidr: 10.20.0.0/16": "cidr: 10.40.0.0/16",
         # Same AWS account and region as staging, which creates RDSOSMetrics and the app's
-        # shared log-delivery policy.
+        # shared log-delivery policy; the two share the account, so each budget counts its
+        # own environment tag (staging says so too: `sharing_account`).
         "  region: eu-west-1\n": (
             "  region: eu-west-1\n  rds_os_metrics_log_group: exists\n"
-            "  log_delivery_policy_regions: []\n"
+            "  log_delivery_policy_regions: []\n  account_shared: true\n"
         ),
     }
     for old, new in replacements.items():
         assert staging.count(old) == 1, old
         staging = staging.replace(old, new)
     return staging
+
+
+def sharing_account(source: str) -> str:
+    """The README's recipe for the copy's source: it says it shares its account now."""
+    old = "  region: eu-west-1\n"
+    assert source.count(old) == 1
+    return source.replace(old, f"{old}  account_shared: true\n")
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +100,7 @@ def qa_environments(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copy(path, directory / path.name)
     staging = (ROOT / "environments" / "staging.yaml").read_text()
     (directory / "qa.yaml").write_text(qa_from_staging(staging))
+    (directory / "staging.yaml").write_text(sharing_account(staging))
     return directory
 
 
