@@ -203,6 +203,8 @@ class AzureStack(GroundworkStack):
             secrets=secrets,
             storage=storage,
             cache=cache,
+            # What every app reaches; each app that uses the cache or the bucket also waits for
+            # its private path (`private_path`, added per service by Service).
             waits_for=[
                 *vault_path,
                 registry.endpoint,

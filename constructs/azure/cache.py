@@ -1,6 +1,6 @@
 """Builds the cache: Azure Managed Redis, TLS only, Entra ID auth, private endpoint only.
 
-Satisfies: CACHE-1, CACHE-2, CACHE-3, NET-2, DEPLOY-4
+Satisfies: CACHE-1, CACHE-2, CACHE-3, NET-2, DEPLOY-2, DEPLOY-4
 
 Why Azure Managed Redis (DEPLOY-4): Microsoft is retiring every Azure Cache for Redis SKU
 (Basic, Standard and Premium on 2028-09-30, Enterprise and Enterprise Flash on 2027-03-31)
@@ -31,13 +31,16 @@ non-cluster-aware client uses as it would a single Redis
 (https://learn.microsoft.com/azure/redis/architecture#cluster-policies).
 CACHE-3: public network access off, one private endpoint (subresource `redisEnterprise`,
 zone `privatelink.redis.azure.net`,
-https://learn.microsoft.com/azure/private-link/private-endpoint-dns#databases).
+https://learn.microsoft.com/azure/private-link/private-endpoint-dns#databases); `private_path`
+is that endpoint and the zone's VNet link, which every app that uses the cache waits for
+(DEPLOY-2, CKV_GW_DEPLOY_83).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_azurerm.managed_redis import ManagedRedis, ManagedRedisDefaultDatabase
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
@@ -116,3 +119,9 @@ class Cache(Construct):
             subresource="redisEnterprise",
             dns_zone=DNS_ZONE,
         )
+        # What a client in the VNet needs before it connects (DEPLOY-2): the endpoint, and the
+        # zone's VNet link that makes the cache's host name resolve to it.
+        self.private_path: list[ITerraformDependable] = [
+            self.endpoint,
+            network.dns_zone_links[DNS_ZONE],
+        ]

@@ -476,8 +476,13 @@ class Jobs(Construct):
                 "APP_RESOURCE_GROUP": rg.name,
             },
             # The first run is within the hour; a run refused because a grant has not
-            # propagated would leave a near-expiry event unprocessed until the next (DEPLOY-2).
-            depends_on=[propagated(self, "rotation-grants-propagated", grants), *waits_for],
+            # propagated, or before the queue's private path exists, would leave a near-expiry
+            # event unprocessed until the next (DEPLOY-2).
+            depends_on=[
+                propagated(self, "rotation-grants-propagated", grants),
+                *waits_for,
+                *secrets.queue_path,
+            ],
             common=common,
         )
 

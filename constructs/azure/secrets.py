@@ -61,14 +61,16 @@ Satisfies: SEC-1, SEC-2, SEC-3, SEC-5, DB-9, DEPLOY-2, DEPLOY-3, DEPLOY-6
   `secret-rotation` queue, which the `secret-rotation` job (constructs/azure/jobs.py)
   drains, writing a new version with a new expiry. Terraform sets the first expiry only
   (`ignore_changes`), so later rotations do not show up as drift.
-- DEPLOY-2: each secret waits for the deployer's Secrets Officer role on the vault.
+- DEPLOY-2: each secret waits for the deployer's Secrets Officer role on the vault; the
+  rotation job waits for the queue's private endpoint and its zone's VNet link
+  (`queue_path`, CKV_GW_DEPLOY_83).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cdktf import Fn, TerraformResourceLifecycle
+from cdktf import Fn, ITerraformDependable, TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.eventgrid_system_topic import (
     EventgridSystemTopic,
     EventgridSystemTopicIdentity,
@@ -110,6 +112,7 @@ ROTATION_SLOTS = {
     "_NEXT": "next: verify only",
 }
 ROTATION_EVENTS = ["Microsoft.KeyVault.SecretNearExpiry", "Microsoft.KeyVault.SecretExpired"]
+QUEUE_ZONE = "privatelink.queue.core.windows.net"
 # Tags on every secret (SEC-5): which catalog entry it holds, its kind, and its rotation slot.
 SECRET_TAG, KIND_TAG, SLOT_TAG = "groundwork-secret", "groundwork-secret-kind", "groundwork-slot"
 # On external secrets: "true" once the entry says `value_set: true` (the operator has set it),
@@ -328,14 +331,19 @@ class Secrets(Construct):
         self.queue = queue = StorageQueue(
             self, "rotation-queue", name="secret-rotation", storage_account_id=rotation_account.id
         )
-        network.private_endpoint(
+        queue_endpoint = network.private_endpoint(
             self,
             "rotation-queue-endpoint",
             name=f"{config.prefix}-rotation-queue",
             resource_id=rotation_account.id,
             subresource="queue",
-            dns_zone="privatelink.queue.core.windows.net",
+            dns_zone=QUEUE_ZONE,
         )
+        # What the rotation job needs before it reads the queue from the VNet (DEPLOY-2).
+        self.queue_path: list[ITerraformDependable] = [
+            queue_endpoint,
+            network.dns_zone_links[QUEUE_ZONE],
+        ]
         topic = EventgridSystemTopic(
             self,
             "vault-events",

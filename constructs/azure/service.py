@@ -32,7 +32,9 @@ DEPLOY-4, DEPLOY-5, DEPLOY-6
   release pipeline deploys each immutable tag with `az containerapp update --image
   <registry>/<repository>:<tag> --replace-args` (README). Each app waits for its role
   assignments and for the vault and registry private endpoints with their DNS links, because
-  the revision resolves its Key Vault references and pulls from inside the VNet (DEPLOY-2);
+  the revision resolves its Key Vault references and pulls from inside the VNet, and, where
+  the service uses them, for the cache's and the blob storage's (`private_path`), because it
+  connects to them as it starts (DEPLOY-2, CKV_GW_DEPLOY_83);
   every reference is to a secret the apply writes a value to, or to an external secret whose
   entry says `value_set: true` (the operator has set it; DEPLOY-6, CKV_GW_DEPLOY_91): until
   then the service runs without that variable. The flag is the operator's word, not Azure's:
@@ -358,8 +360,12 @@ class Service(Construct):
         wiring: dict[str, str] = {"PORT": str(service.port), "AZURE_CLIENT_ID": identity.client_id}
         if "database" in uses:
             wiring.update(DATABASE_AUTH="entra-token", PGUSER=identity.name)
+        # DEPLOY-2: the first revision connects at once to what the service uses, so its app
+        # waits for each one's private endpoint and DNS link as well as for `waits_for`.
+        paths: list[ITerraformDependable] = []
         if "cache" in uses:
             assert cache is not None  # config.uses_cache
+            paths.extend(cache.private_path)
             wiring.update(
                 REDIS_USERNAME=identity.principal_id,
                 REDIS_HOST=cache.host,
@@ -367,6 +373,7 @@ class Service(Construct):
             )
         if "object_storage" in uses:
             assert storage is not None  # config.uses_object_storage
+            paths.extend(storage.private_path)
             grants.append(
                 RoleAssignment(
                     home,
@@ -504,6 +511,7 @@ class Service(Construct):
                 *checks,
                 self.logs,
                 *waits_for,
+                *paths,
             ],
         )
         return ServiceApp(

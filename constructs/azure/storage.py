@@ -23,7 +23,9 @@ the deploy runner, through Entra ID (shared keys are off; the provider sets
 with a firewall that denies by default and admits only `azure.deployer_ip_ranges` and
 trusted Azure services (Network Watcher, Event Grid with its identity); the app reaches
 its blobs through the private endpoint
-(https://learn.microsoft.com/azure/storage/common/storage-network-security).
+(https://learn.microsoft.com/azure/storage/common/storage-network-security), and every app
+that uses the bucket waits for it and its zone's VNet link (`private_path`; DEPLOY-2,
+CKV_GW_DEPLOY_83).
 Storage account names must be globally unique, 3-24 lowercase letters and digits: they
 are derived from the prefix and a hash of the subscription (`keys.global_name`).
 """
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
     MonitorDiagnosticSetting,
@@ -71,6 +74,7 @@ if TYPE_CHECKING:
 SOFT_DELETE_DAYS = 7
 NONCURRENT_VERSION_DAYS = 90  # OBJ-3
 BLOB_LOG_CATEGORIES = ("StorageRead", "StorageWrite", "StorageDelete")
+BLOB_ZONE = "privatelink.blob.core.windows.net"
 
 
 def hardened_account(
@@ -253,11 +257,17 @@ class Storage(Construct):
         service_diagnostics(
             self, "blob-logs", account=self.account, service="blob", workspace=workspace
         )
-        network.private_endpoint(
+        self.blob_endpoint = network.private_endpoint(
             self,
             "blob-endpoint",
             name=f"{config.prefix}-blob",
             resource_id=self.account.id,
             subresource="blob",
-            dns_zone="privatelink.blob.core.windows.net",
+            dns_zone=BLOB_ZONE,
         )
+        # What a client in the VNet needs before it reads or writes blobs (DEPLOY-2): the
+        # endpoint, and the zone's VNet link that makes the blob host resolve to it.
+        self.private_path: list[ITerraformDependable] = [
+            self.blob_endpoint,
+            network.dns_zone_links[BLOB_ZONE],
+        ]

@@ -215,6 +215,40 @@ def test_without_a_bucket_user_there_is_no_bucket() -> None:
     ]  # fmt: skip
 
 
+CACHE_PATH = ("azurerm_private_endpoint.cache_endpoint_", "privatelink-redis-azure-net-link_")
+BLOB_PATH = (
+    "azurerm_private_endpoint.storage_blob-endpoint_",
+    "privatelink-blob-core-windows-net-link_",
+)
+
+
+def waits_for(resource: dict[str, Any], path: tuple[str, str]) -> bool:
+    """Whether `resource` lists both the endpoint and the DNS link of `path` in `depends_on`."""
+    return all(any(part in d for d in resource["depends_on"]) for part in path)
+
+
+def test_a_service_waits_for_the_private_path_of_what_it_uses_deploy_2(apps) -> None:
+    """The first revision connects to the cache and the bucket as it starts, so each app that
+    uses one waits for its private endpoint and DNS link (CKV_GW_DEPLOY_83); the others do not."""
+    services = by_service(apps[1])
+    assert waits_for(services["api"], CACHE_PATH) and waits_for(services["api"], BLOB_PATH)
+    for name in ("web", "worker"):
+        assert not any(
+            part in d for d in services[name]["depends_on"] for part in CACHE_PATH + BLOB_PATH
+        ), name
+
+
+def test_without_a_cache_or_bucket_nothing_waits_for_their_paths_deploy_2() -> None:
+    _, stack = synth(without_cache_and_bucket())
+    addresses = {f"{rtype}.{name}" for rtype, named in stack["resource"].items() for name in named}
+    assert not [e for e in addresses if "cache_endpoint" in e or "blob-endpoint" in e]
+    for rtype in ("azurerm_container_app", "azurerm_container_app_job"):
+        for resource in resources_of(stack, rtype):
+            # No dangling wait: every entry names a resource of the stack.
+            assert set(resource["depends_on"]) <= addresses, resource["name"]
+            assert not waits_for(resource, CACHE_PATH) and not waits_for(resource, BLOB_PATH)
+
+
 def with_external_secrets() -> dict[str, Any]:
     """apps.yaml where the api also reads two external secrets: STRIPE_API_KEY, which nobody
     has set yet (`value_set` left at false), and MAPS_KEY, which the operator has set."""

@@ -70,13 +70,18 @@ def test_near_expiry_events_reach_the_rotation_queue_sec_2(dev) -> None:
     assert subscription["delivery_identity"] == {"type": "SystemAssigned"}
 
 
-def test_rotation_job_reads_the_queue_through_a_private_endpoint_sec_2(dev) -> None:
+def test_rotation_job_reads_the_queue_through_a_private_endpoint_sec_2_deploy_2(dev) -> None:
     endpoints = [
         e
         for e in resources_of(dev, "azurerm_private_endpoint")
         if e["private_service_connection"]["subresource_names"] == ["queue"]
     ]
     assert len(endpoints) == 1
+    # Its first run waits for that endpoint and for its zone's VNet link (CKV_GW_DEPLOY_83).
+    (job,) = [j for j in resources_of(dev, "azurerm_container_app_job") if "rotate" in j["name"]]
+    waits = " ".join(job["depends_on"])
+    assert "azurerm_private_endpoint.secrets_rotation-queue-endpoint_" in waits
+    assert "network_zone-privatelink-queue-core-windows-net-link_" in waits
 
 
 def test_the_rotation_job_drains_the_queue_and_may_write_only_the_rotated_secrets_sec_2(

@@ -158,7 +158,19 @@ def test_first_revision_runs_a_public_image_and_waits_for_its_paths_deploy_2_5(d
     waits = " ".join(app["depends_on"])
     assert "azurerm_private_endpoint.keys_vault-endpoint" in waits
     assert "azurerm_private_endpoint.registry_endpoint" in waits
-    assert "azurerm_private_dns_zone_virtual_network_link." in waits
+    # The cache and the blob storage it connects to as it starts (CKV_GW_DEPLOY_83).
+    assert "azurerm_private_endpoint.cache_endpoint_" in waits
+    assert "azurerm_private_endpoint.storage_blob-endpoint_" in waits
+    links = {
+        zone: f"azurerm_private_dns_zone_virtual_network_link.network_zone-{zone}-link_"
+        for zone in (
+            "privatelink-vaultcore-azure-net",
+            "privatelink-azurecr-io",
+            "privatelink-redis-azure-net",
+            "privatelink-blob-core-windows-net",
+        )
+    }
+    assert {zone for zone, link in links.items() if link in waits} == set(links)
 
 
 def test_database_role_job_creates_the_app_role_as_the_entra_admin_deploy_6(dev) -> None:
