@@ -62,6 +62,10 @@ egresses through one NAT address, and Docker Hub limits anonymous pulls per addr
   issuer rotates it). Its identity may write only those secrets, process only
   that queue, and read and restart revisions of the apps that read a generated secret (a
   custom role, assigned on each of those apps; `APP_NAMES`).
+
+Both custom roles are assigned only after their definition has had time to replicate
+(`replicated`, constructs/azure/propagation.py): an assignment made right after its definition
+can fail with `RoleDefinitionDoesNotExist` (DEPLOY-2).
 """
 
 from __future__ import annotations
@@ -87,7 +91,7 @@ from constructs import Construct
 from constructs.azure.cache import Cache
 from constructs.azure.database import Database
 from constructs.azure.keys import global_name
-from constructs.azure.propagation import propagated
+from constructs.azure.propagation import propagated, replicated
 from constructs.azure.secrets import Secrets
 from constructs.azure.service import ServiceApp
 from constructs.azure.steps import JobRun
@@ -420,6 +424,7 @@ class Jobs(Construct):
             permissions=[RoleDefinitionPermissions(actions=RESTART_ACTIONS)],
             assignable_scopes=[rg.id],
         )
+        restart_role_replicated = replicated(self, "restart-role-replicated", restart_role)
         # Every service that reads a generated secret is restarted after a shift (the rotated
         # secrets contract); the default service's grant keeps its construct ID.
         catalog = config.secrets.catalog
@@ -438,6 +443,7 @@ class Jobs(Construct):
                     scope=built.app.id,
                     role_definition_id=restart_role.role_definition_resource_id,
                     principal_id=principal,
+                    depends_on=[restart_role_replicated],  # RoleDefinitionDoesNotExist (DEPLOY-2)
                 )
             )
         grants.append(
@@ -518,6 +524,7 @@ class Jobs(Construct):
             scope=cache.redis.id,
             role_definition_id=role.role_definition_resource_id,
             principal_id=self.cache_access_identity.principal_id,
+            depends_on=[replicated(self, "cache-access-role-replicated", role)],  # DEPLOY-2
         )
         granted = propagated(self, "cache-access-grant-propagated", [self.cache_access_grant])
         # One job per service that uses the cache (APP-5: only those services get the policy),

@@ -13,6 +13,7 @@ from matrix import resources_of
 
 from stacks import stack_class
 from synth.config import load_environment
+from synth.graph import Graph
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -98,6 +99,20 @@ def test_app_identity_gets_the_cache_access_policy_through_the_cache_access_job(
     role = stack["resource"]["azurerm_role_definition"][name]
     assert role["assignable_scopes"] == ["${azurerm_resource_group.resource-group.id}"]
     assert all("*" not in a for a in role["permissions"][0]["actions"])
+
+
+def test_the_cache_access_role_is_assigned_only_after_its_definition_replicates_deploy_2(
+    dev: str,
+) -> None:
+    # ARM replicates a new custom role asynchronously: RoleDefinitionDoesNotExist otherwise.
+    graph = Graph.of(json.loads(dev))
+    (grant,) = [b for a, b in graph.of_type("azurerm_role_assignment").items()
+                if ".jobs_assigns-cache-access_" in a]  # fmt: skip
+    definition = grant["role_definition_id"].removeprefix("${").rsplit(".", 1)[0]
+    assert definition.startswith("azurerm_role_definition.jobs_cache-access-role_")
+    (sleep,) = [s for s in grant["depends_on"] if s.startswith("time_sleep.")]
+    assert graph.refers_to(sleep, definition)
+    assert graph.bodies[sleep]["create_duration"] == "5m"
 
 
 def test_production_cache_is_highly_available_cache_2() -> None:

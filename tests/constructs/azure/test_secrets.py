@@ -13,6 +13,7 @@ from matrix import resources_of
 
 from stacks import stack_class
 from synth.config import load_environment
+from synth.graph import Graph
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -130,6 +131,20 @@ def test_the_rotation_job_drains_the_queue_and_may_write_only_the_rotated_secret
         "Microsoft.App/containerApps/revisions/restart/action",
     ]
     assert all("azurerm_key_vault." not in a["scope"] for a in grants)  # never the whole vault
+
+
+def test_the_restart_role_is_assigned_only_after_its_definition_replicates_deploy_2(dev) -> None:
+    # ARM replicates a new custom role asynchronously: RoleDefinitionDoesNotExist otherwise.
+    graph = Graph.of(dev)
+    restarts = {a: b for a, b in graph.of_type("azurerm_role_assignment").items()
+                if ".jobs_restarts-app" in a}  # fmt: skip
+    assert restarts
+    for address, grant in restarts.items():
+        definition = grant["role_definition_id"].removeprefix("${").rsplit(".", 1)[0]
+        assert definition.startswith("azurerm_role_definition.jobs_restart-role_")
+        (sleep,) = [s for s in grant["depends_on"] if s.startswith("time_sleep.")]
+        assert graph.refers_to(sleep, definition), address
+        assert graph.bodies[sleep]["create_duration"] == "5m"
 
 
 def test_write_only_values_come_with_terraform_1_11_and_entra_storage_access_deploy_3_4(
