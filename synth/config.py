@@ -1652,6 +1652,14 @@ def aws_same_account(first: EnvironmentConfig, second: EnvironmentConfig) -> boo
     return None in accounts or accounts[0] == accounts[1]
 
 
+def aws_account_words(first: EnvironmentConfig, second: EnvironmentConfig) -> str:
+    """The account two AWS environments of `aws_same_account` share, in words for an error."""
+    accounts = (first.aws.account_id, second.aws.account_id)
+    if None in accounts:
+        return "possibly the same account (aws.account_id is not set in both)"
+    return f"account {accounts[0]}"
+
+
 def aws_same_account_region(first: EnvironmentConfig, second: EnvironmentConfig) -> bool:
     """Two AWS environments that are, or may be, in one account and region: same region and
     `aws_same_account`."""
@@ -1699,12 +1707,7 @@ def aws_account_region_owners(
     for lead, other in _pairs(aws, files):
         if not aws_same_account_region(lead, other):
             continue
-        accounts = (lead.aws.account_id, other.aws.account_id)
-        where = (
-            f"account {accounts[0]}"
-            if None not in accounts
-            else "possibly the same account (aws.account_id is not set in both)"
-        )
+        where = aws_account_words(lead, other)
         for field_path, name in AWS_ACCOUNT_REGION_SINGLETONS.items():
             if _field(lead, field_path) != "create" or _field(other, field_path) != "create":
                 continue
@@ -1743,12 +1746,7 @@ def aws_shared_accounts(environments: list[EnvironmentConfig], files: list[Path]
         both = lead.aws.account_shared and other.aws.account_shared
         if both or not aws_same_account(lead, other):
             continue
-        accounts = (lead.aws.account_id, other.aws.account_id)
-        where = (
-            f"account {accounts[0]}"
-            if None not in accounts
-            else "possibly the same account (aws.account_id is not set in both)"
-        )
+        where = aws_account_words(lead, other)
         unset = [
             str(paths.get(config.name, config.name))
             for config in (lead, other)
