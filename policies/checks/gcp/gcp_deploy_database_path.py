@@ -190,8 +190,11 @@ def proves_grants(values: list[str], words: list[str], user: str) -> str | None:
     literal = re.escape("'" + user.replace("'", "''") + "'")
     grant = next((i for i, w in enumerate(words) if re.search(r"\bGRANT\b", w)), None)
     after = words[grant + 1 :] if grant is not None else []
+    # The database the GRANT names, so the check asks about that one.
+    named = re.search(r"\bON\s+DATABASE\s+\"?([\w-]+)", flag(values, "--sql") or "", re.I)
+    database = re.escape(named.group(1)) if named else "[^']+"
     checks = (
-        rf"has_database_privilege\(\s*{literal}\s*,\s*'[^']+'\s*,\s*'CREATE'\s*\)",
+        rf"has_database_privilege\(\s*{literal}\s*,\s*'{database}'\s*,\s*'CREATE'\s*\)",
         rf"has_schema_privilege\(\s*{literal}\s*,\s*'public'\s*,\s*'CREATE'\s*\)",
     )
     if all(any(re.search(c, w, re.I) for w in after) for c in checks):
