@@ -285,11 +285,35 @@ def _node(component: str) -> str:
     return re.sub(r"\W", "_", component)
 
 
-def _stacks(outdir: Path) -> dict[str, dict[str, Any]]:
+def _stacks(outdir: Path, root: Path) -> dict[str, dict[str, Any]]:
+    """Every stack of `outdir`, synthesized from the project in `root`, by name; a local
+    backend's `path` rewritten relative to `root` (`_rooted`)."""
     paths = sorted((outdir / "stacks").glob(f"*/{STACK_FILE}"))
     if not paths:
         raise ReviewError(f"{outdir}: no stacks/<stack>/{STACK_FILE} (synthesize first)")
-    return {path.parent.name: json.loads(path.read_text(encoding="utf-8")) for path in paths}
+    return {
+        path.parent.name: _rooted(json.loads(path.read_text(encoding="utf-8")), path.parent, root)
+        for path in paths
+    }
+
+
+def _rooted(document: dict[str, Any], stack_dir: Path, root: Path) -> dict[str, Any]:
+    """`document` with its local backend's `path` relative to the project `root` instead of
+    to `stack_dir`. The path leads from wherever the output folder is to the project's root
+    (synth/config.py `root_from_stack`), so the same state file reads differently from a
+    worktree or another output folder; this way only a change of the state file shows."""
+    local = ((document.get("terraform") or {}).get("backend") or {}).get("local")
+    if not isinstance(local, dict):
+        return document
+    path = local.get("path")
+    if not isinstance(path, str) or os.path.isabs(path):
+        return document
+    state = os.path.normpath(os.path.join(stack_dir, path))
+    relative = os.path.relpath(state, root)
+    if relative.startswith(os.pardir):  # outside the project: leave it as written
+        return document
+    local["path"] = f"<project>/{relative}"
+    return document
 
 
 def _finding_keys(report: Path, documents: Mapping[str, Mapping[str, Any]]) -> set[str]:
@@ -313,10 +337,13 @@ def review(
     *,
     base_report: Path | None = None,
     head_report: Path | None = None,
+    base_root: Path = PROJECT_ROOT,
+    head_root: Path = PROJECT_ROOT,
 ) -> list[StackReview]:
     """Compare two output folders stack by stack (with the gate's delta when both verify.json
-    reports are given)."""
-    base, head = _stacks(base_dir), _stacks(head_dir)
+    reports are given); each was synthesized from the project in its `*_root` (a worktree
+    for `--base REF`)."""
+    base, head = _stacks(base_dir, base_root), _stacks(head_dir, head_root)
     failing_before = _finding_keys(base_report, base) if base_report else set()
     failing_after = _finding_keys(head_report, head) if head_report else set()
     reviews = []
@@ -528,7 +555,11 @@ def main(args: argparse.Namespace) -> int:
                     reports[side] = work / f"{side}.verify.json"
                     _gate(folder, reports[side])  # type: ignore[arg-type]
             reviews = review(
-                base_dir, head_dir, base_report=reports["base"], head_report=reports["head"]
+                base_dir,
+                head_dir,
+                base_report=reports["base"],
+                head_report=reports["head"],
+                base_root=work / "base" if args.base_ref else PROJECT_ROOT,
             )
         except ReviewError as error:
             print(f"review: {error}", file=sys.stderr)
@@ -575,7 +606,7 @@ README_END = "<!-- diagrams: end -->"
 def diagram_markdown(outdir: Path) -> str:
     """One Mermaid block per workload stack of `outdir` (bootstrap stacks left out)."""
     blocks = []
-    for name, document in _stacks(outdir).items():
+    for name, document in _stacks(outdir, PROJECT_ROOT).items():
         if name.startswith("bootstrap-"):
             continue
         blocks += [f"**{name}**", "", "```mermaid", diagram(document), "```", ""]

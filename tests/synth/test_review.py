@@ -341,3 +341,38 @@ def test_a_resource_a_moved_block_carries_is_compared_at_its_new_address() -> No
     )
     head.pop("moved")
     assert sorted(c.kind for c in diff_stack(base, head)) == ["add", "remove"]
+
+
+def test_the_local_state_path_reads_the_same_from_a_worktree_or_another_output_folder(
+    tmp_path: Path,
+) -> None:
+    """`--base REF` synthesizes the ref in a worktree, whose output lies at another depth from
+    its project than the working tree's: every stack showed `backend.local.path` changed
+    though nothing had (newcomer run). The path counts from each side's project root."""
+
+    def output(folder: Path, path: str) -> Path:
+        stack = folder / "stacks" / "dev"
+        stack.mkdir(parents=True)
+        document = {**BASE, "terraform": {"backend": {"local": {"path": path}}}}
+        (stack / "cdk.tf.json").write_text(json.dumps(document))
+        return folder
+
+    worktree, project = tmp_path / "review" / "base", tmp_path / "checkouts" / "project"
+    base = output(tmp_path / "review" / "base.out", "../../../base/terraform.dev.tfstate")
+    head = output(tmp_path / "head.out", "../../../checkouts/project/terraform.dev.tfstate")
+    same = review.review(base, head, base_root=worktree, head_root=project)
+    assert [r.changes for r in same] == [[]]
+    moved = output(tmp_path / "moved.out", "../../../checkouts/project/state/dev.tfstate")
+    [changed] = review.review(base, moved, base_root=worktree, head_root=project)
+    assert changed.changes == [
+        review.Change(
+            "terraform",
+            "change",
+            {
+                "backend.local.path": (
+                    "<project>/terraform.dev.tfstate",
+                    "<project>/state/dev.tfstate",
+                )
+            },
+        )
+    ]
