@@ -50,7 +50,7 @@ from synth.app import (
     with_inherited,
 )
 from synth.aws_app import restart_tag_problems
-from synth.construct_waivers import iso_date_only
+from synth.construct_waivers import iso_date_only, sentence
 from synth.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS
 from synth.requirements import REQUIREMENTS, describe
 
@@ -618,9 +618,15 @@ class Waiver(Strict):
     and the floor applies again, like every other waiver (README "Waivers")."""
 
     requirement: str
-    reason: Annotated[str, Field(min_length=20)]
+    reason: str
     expires: dt.date
     owner: Label | None = None
+
+    @field_validator("reason")
+    @classmethod
+    def _full_sentence(cls, value: str) -> str:
+        # The rule every waiver's reason follows (synth/waivers.py), a floor's too.
+        return sentence(value)
 
     @field_validator("expires", mode="before")
     @classmethod

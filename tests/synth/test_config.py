@@ -158,7 +158,16 @@ def test_a_waiver_must_name_a_known_requirement_and_a_reason(tmp_path: Path) -> 
         "waivers[0].requirement: is not a requirement ID (the catalog is synth/requirements.py"
     )
     assert expected in message
-    assert "waivers[0].reason: String should have at least 20 characters" in message
+    assert (
+        "waivers[0].reason: must be a full sentence (at least 5 words, starting with a capital "
+        "letter and ending with a period)"
+    ) in message
+    # The rule every waiver's reason follows: long enough is not enough (newcomer run).
+    data["waivers"] = [
+        {"requirement": "APP-1", "reason": "launch week runs one replica for now",
+         "expires": "2026-12-31"}
+    ]  # fmt: skip
+    assert "waivers[0].reason: must be a full sentence" in error_of(tmp_path, "production", data)
 
 
 def test_staging_floors_apply_to_staging(tmp_path: Path) -> None:
