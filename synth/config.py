@@ -53,6 +53,7 @@ from synth.aws_app import restart_tag_problems
 from synth.construct_waivers import iso_date_only, sentence
 from synth.regions import AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS
 from synth.requirements import REQUIREMENTS, describe
+from synth.skus import database_instance_problem
 
 CLOUDS = ("aws", "gcp", "azure")
 TIER_DEFAULTS_FILE = Path(__file__).with_name("tier_defaults.yaml")
@@ -459,17 +460,28 @@ class ServiceConfig(Strict):
     _memory_limit = field_validator("memory_limit_mib")(at_least("memory_request_mib"))
 
 
-class PerCloud(Strict):
+class DatabaseInstance(Strict):
+    """The database's size on each cloud, one the cloud's PostgreSQL service offers
+    (DEPLOY-4, synth/skus.py): an RDS instance class, a Cloud SQL tier, a flexible server SKU."""
+
     aws: str
     gcp: str
     azure: str
+
+    @field_validator("aws", "gcp", "azure")
+    @classmethod
+    def _offered(cls, value: str, info: ValidationInfo) -> str:
+        problem = database_instance_problem(str(info.field_name), value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class DatabaseConfig(Strict):
     """DB-1..8: engine, size, backups, availability and protection."""
 
     engine_version: Annotated[int, Field(ge=15, le=17)] = 16
-    instance: PerCloud
+    instance: DatabaseInstance
     storage_gb: Annotated[int, Field(ge=20, le=16384)]
     max_storage_gb: Annotated[int, Field(ge=20, le=16384)]
     backup_retention_days: Annotated[int, Field(ge=1, le=35)]
