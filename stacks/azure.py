@@ -51,7 +51,6 @@ from synth.app import service_suffix
 from synth.config import EnvironmentConfig
 
 VAULT_ZONE = "privatelink.vaultcore.azure.net"
-REGISTRY_ZONE = "privatelink.azurecr.io"
 
 
 @jsii.implements(IAspect)
@@ -140,7 +139,7 @@ class AzureStack(GroundworkStack):
             dns_zone=VAULT_ZONE,
         )
         # What reaches the vault from inside the VNet: its endpoint and the zone's VNet link.
-        vault_path = [vault_endpoint, network.dns_zone_links[VAULT_ZONE]]
+        vault_path = network.private_path(vault_endpoint)
         database = Database(
             self,
             "database",
@@ -207,8 +206,7 @@ class AzureStack(GroundworkStack):
             # its private path (`private_path`, added per service by Service).
             waits_for=[
                 *vault_path,
-                registry.endpoint,
-                network.dns_zone_links[REGISTRY_ZONE],
+                *network.private_path(registry.endpoint),
             ],
         )
         Jobs(

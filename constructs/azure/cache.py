@@ -119,9 +119,5 @@ class Cache(Construct):
             subresource="redisEnterprise",
             dns_zone=DNS_ZONE,
         )
-        # What a client in the VNet needs before it connects (DEPLOY-2): the endpoint, and the
-        # zone's VNet link that makes the cache's host name resolve to it.
-        self.private_path: list[ITerraformDependable] = [
-            self.endpoint,
-            network.dns_zone_links[DNS_ZONE],
-        ]
+        # What a client in the VNet waits for before it connects (DEPLOY-2).
+        self.private_path: list[ITerraformDependable] = network.private_path(self.endpoint)

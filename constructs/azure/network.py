@@ -349,6 +349,8 @@ class Network(Construct):
         self._flow_logs(config, workspace, flow_log_account)
         self._dns_zones: dict[str, PrivateDnsZone] = {}
         self.dns_zone_links: dict[str, PrivateDnsZoneVirtualNetworkLink] = {}
+        # construct path of each private endpoint -> the VNet link of the zone it registers in
+        self._endpoint_links: dict[str, PrivateDnsZoneVirtualNetworkLink] = {}
 
     def placed_after(self, subnet: str) -> list[ITerraformDependable]:
         """What a resource placed in `subnet` must depend on besides the subnet itself.
@@ -538,7 +540,7 @@ class Network(Construct):
     ) -> PrivateEndpoint:
         """A private endpoint in the endpoints subnet, registered in `dns_zone` (NET-2)."""
         zone = self.dns_zone(dns_zone)
-        return PrivateEndpoint(
+        endpoint = PrivateEndpoint(
             scope,
             id_,
             name=f"pe-{name}",
@@ -556,6 +558,14 @@ class Network(Construct):
             ),
             depends_on=self.placed_after("endpoints"),
         )
+        self._endpoint_links[endpoint.node.path] = self.dns_zone_links[dns_zone]
+        return endpoint
+
+    def private_path(self, endpoint: PrivateEndpoint) -> list[ITerraformDependable]:
+        """What a client in the VNet waits for before it reaches the service behind
+        `endpoint` (one `private_endpoint` made; DEPLOY-2, CKV_GW_DEPLOY_83): the endpoint,
+        and the VNet link of its zone, which makes the service's host name resolve to it."""
+        return [endpoint, self._endpoint_links[endpoint.node.path]]
 
     def dns_zone(self, name: str) -> PrivateDnsZone:
         """A private DNS zone linked to the VNet (created on first use)."""

@@ -112,7 +112,6 @@ ROTATION_SLOTS = {
     "_NEXT": "next: verify only",
 }
 ROTATION_EVENTS = ["Microsoft.KeyVault.SecretNearExpiry", "Microsoft.KeyVault.SecretExpired"]
-QUEUE_ZONE = "privatelink.queue.core.windows.net"
 # Tags on every secret (SEC-5): which catalog entry it holds, its kind, and its rotation slot.
 SECRET_TAG, KIND_TAG, SLOT_TAG = "groundwork-secret", "groundwork-secret-kind", "groundwork-slot"
 # On external secrets: "true" once the entry says `value_set: true` (the operator has set it),
@@ -337,13 +336,10 @@ class Secrets(Construct):
             name=f"{config.prefix}-rotation-queue",
             resource_id=rotation_account.id,
             subresource="queue",
-            dns_zone=QUEUE_ZONE,
+            dns_zone="privatelink.queue.core.windows.net",
         )
         # What the rotation job needs before it reads the queue from the VNet (DEPLOY-2).
-        self.queue_path: list[ITerraformDependable] = [
-            queue_endpoint,
-            network.dns_zone_links[QUEUE_ZONE],
-        ]
+        self.queue_path: list[ITerraformDependable] = network.private_path(queue_endpoint)
         topic = EventgridSystemTopic(
             self,
             "vault-events",

@@ -74,7 +74,6 @@ if TYPE_CHECKING:
 SOFT_DELETE_DAYS = 7
 NONCURRENT_VERSION_DAYS = 90  # OBJ-3
 BLOB_LOG_CATEGORIES = ("StorageRead", "StorageWrite", "StorageDelete")
-BLOB_ZONE = "privatelink.blob.core.windows.net"
 
 
 def hardened_account(
@@ -263,11 +262,7 @@ class Storage(Construct):
             name=f"{config.prefix}-blob",
             resource_id=self.account.id,
             subresource="blob",
-            dns_zone=BLOB_ZONE,
+            dns_zone="privatelink.blob.core.windows.net",
         )
-        # What a client in the VNet needs before it reads or writes blobs (DEPLOY-2): the
-        # endpoint, and the zone's VNet link that makes the blob host resolve to it.
-        self.private_path: list[ITerraformDependable] = [
-            self.blob_endpoint,
-            network.dns_zone_links[BLOB_ZONE],
-        ]
+        # What a client in the VNet waits for before it reads or writes blobs (DEPLOY-2).
+        self.private_path: list[ITerraformDependable] = network.private_path(self.blob_endpoint)
