@@ -189,8 +189,15 @@ def _same_waivers(waivers: list[Waiver]) -> list[list[Waiver]]:
     owner, expiry, origin and reason, and the text report prints it once for all of them."""
     groups: dict[tuple[Any, ...], list[Waiver]] = {}
     for waiver in waivers:
-        key = (waiver.check, waiver.scope, waiver.owner, waiver.expires, waiver.origin)
-        groups.setdefault((*key, waiver.reason), []).append(waiver)
+        key = (
+            waiver.check,
+            waiver.scope,
+            waiver.owner,
+            waiver.expires,
+            waiver.origin,
+            waiver.reason,
+        )
+        groups.setdefault(key, []).append(waiver)
     return list(groups.values())
 
 
