@@ -154,6 +154,11 @@ def step_command(body: dict[str, Any]) -> list[str]:
 COMMAND_ENDS = (";", "&&", "||", "|", "(", ")")
 
 
+def literal_pattern(user: str) -> str:
+    """A regex matching `user` as an SQL string literal (`'app@p.iam'`, quotes doubled)."""
+    return re.escape("'" + user.replace("'", "''") + "'")
+
+
 def revokes_admin(values: list[str], words: list[str], user: str) -> str | None:
     """What is missing for the step to take `cloudsqlsuperuser` from `user` and prove it."""
     sql = " ".join([flag(values, "--sql") or "", *words])
@@ -175,7 +180,7 @@ def revokes_admin(values: list[str], words: list[str], user: str) -> str | None:
             revoked = i
     if revoked is None:
         return "does not revoke its roles (assign-roles --revoke-existing-roles)"
-    literal = re.escape("'" + user.replace("'", "''") + "'")
+    literal = literal_pattern(user)
     check = rf"pg_has_role\(\s*{literal}\s*,\s*'cloudsqlsuperuser'\s*,\s*'MEMBER'\s*\)"
     if not any(re.search(check, w, re.I) for w in words[revoked:]):
         return "does not check afterwards that it is no longer a member of cloudsqlsuperuser"
@@ -187,7 +192,7 @@ def proves_grants(values: list[str], words: list[str], user: str) -> str | None:
     (None when it grants through roles, or checks both privileges after the grant)."""
     if "assign-roles" in values:
         return None
-    literal = re.escape("'" + user.replace("'", "''") + "'")
+    literal = literal_pattern(user)
     grant = next((i for i, w in enumerate(words) if re.search(r"\bGRANT\b", w)), None)
     after = words[grant + 1 :] if grant is not None else []
     # The database the GRANT names, so the check asks about that one.
