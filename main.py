@@ -42,6 +42,7 @@ from synth.config import (
     load_environments,
 )
 from synth.output import cdktf_cli_runs, reuse_stacks, staged_outdir, write_manifest
+from synth.providers import set_node_options
 
 # cdktf, the stacks (jsii and the provider assemblies), the guards and the gate are imported
 # where they are used: an unchanged project returns before any of them is needed.
@@ -133,21 +134,6 @@ def synthesize(app: Any, configs: Sequence[EnvironmentConfig]) -> None:
             print(f"synth: {config.name} on {config.cloud} ({config.region})")
             attach_guards(stack_class(config.cloud)(app, config))
     app.synth()
-
-
-# What jsii's Node process would print on every start: a dependency still calls `util.isArray`
-# ("[DEP0044] DeprecationWarning: The `util.isArray` API is deprecated"), noise in every
-# `make synth` that no user can act on. Node's --disable-warning (Node 20.11 and later; the
-# project's Node is 22, package.json) silences that code only.
-QUIET_NODE = "--disable-warning=DEP0044"
-
-
-def quiet_node_deprecations() -> None:
-    """Add QUIET_NODE to NODE_OPTIONS for the jsii Node process this app starts (it inherits
-    this process's environment); options already set, the CLI's included, are kept."""
-    options = os.environ.get("NODE_OPTIONS", "")
-    if QUIET_NODE not in options.split():
-        os.environ["NODE_OPTIONS"] = f"{options} {QUIET_NODE}".strip()
 
 
 def stop_jsii() -> None:
@@ -253,7 +239,7 @@ def main(*, verify_output: bool = True, environ: Mapping[str, str] = os.environ)
             checkov_importing(gate and bool(fresh)) as ready,
         ):
             if fresh:
-                quiet_node_deprecations()
+                set_node_options()
                 from cdktf import App
 
                 synthesize(App(outdir=str(staging)), fresh)

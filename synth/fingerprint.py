@@ -37,7 +37,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STAMP = ".groundwork-verified"
 CODE = ("constructs", "stacks", "synth", "policies")
 FILES = ("main.py", "cdktf.json", "Pipfile.lock", "package-lock.json")
-SUFFIXES = frozenset({".py", ".yaml", ".yml", ".json"})
+# .js: the lazy provider index jsii's Node process runs (synth/lazy_provider_index.js).
+SUFFIXES = frozenset({".py", ".yaml", ".yml", ".json", ".js"})
 SETTINGS = ("CLOUD", "GROUNDWORK_STACKS", "GROUNDWORK_PROVIDER_IMPORT")
 # What a stack's synthesis can read besides its config: every file of the code it runs (any
 # suffix: an AWS function's source is zipped into the stack's assets), the locked versions.

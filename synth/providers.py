@@ -14,8 +14,13 @@ so `load_provider("azure")` and `load_provider("gcp")` load it too; AWS loads it
 stack with DNSSEC (`load_companion`, constructs/aws/dns.py), and hashicorp/random only for a
 stack with CloudFront (the origin header's value, constructs/aws/edge.py).
 
-`GROUNDWORK_PROVIDER_IMPORT=plain` switches to the ordinary full import (for that proof,
-or to rule the loader out when debugging).
+The package's JavaScript has the same shape: jsii's Node process requires the provider's
+`lib/index.js`, which requires every resource type's module (1.6-2.4 s of a 2.2-3.0 s load,
+issue 13). `set_node_options` gives that process synth/lazy_provider_index.js, which makes
+each of those requires happen on first use; the JSON is byte-identical there too (same test).
+
+`GROUNDWORK_PROVIDER_IMPORT=plain` switches both to the ordinary full load (for that proof,
+or to rule the loaders out when debugging).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 
 PACKAGES = {
     "aws": "cdktf_cdktf_provider_aws",
@@ -33,6 +40,36 @@ PACKAGES = {
 }
 # Provider packages a cloud's stacks use besides their own, loaded with it (hashicorp/time).
 COMPANIONS = {"azure": ("cdktf_cdktf_provider_time",), "gcp": ("cdktf_cdktf_provider_time",)}
+
+# What jsii's Node process would print on every start: a dependency still calls `util.isArray`
+# ("[DEP0044] DeprecationWarning: The `util.isArray` API is deprecated"), noise in every
+# `make synth` that no user can act on. Node's --disable-warning (Node 20.11 and later; the
+# project's Node is 22, package.json) silences that code only.
+QUIET_NODE = "--disable-warning=DEP0044"
+# Node reads NODE_OPTIONS split at spaces, a double-quoted value kept whole (Node's CLI docs,
+# "NODE_OPTIONS"), so the hook's path is quoted: a checkout may live under a folder with spaces.
+LAZY_INDEX = Path(__file__).with_name("lazy_provider_index.js")
+LAZY_NODE = f'--require "{LAZY_INDEX}"'
+
+
+def node_options(options: str, environ: Mapping[str, str]) -> str:
+    """`options` (a NODE_OPTIONS value) with QUIET_NODE and, unless
+    `GROUNDWORK_PROVIDER_IMPORT=plain`, LAZY_NODE added once; without LAZY_NODE when plain, so
+    a plain run started from a lazy one (the proof in tests/synth/test_providers.py) loads
+    eagerly. Options already there, the cdktf CLI's heap size included, are kept in order."""
+    kept = options.replace(LAZY_NODE, " ").split()
+    if QUIET_NODE not in kept:
+        kept.append(QUIET_NODE)
+    if environ.get("GROUNDWORK_PROVIDER_IMPORT") != "plain":
+        kept.append(LAZY_NODE)
+    return " ".join(kept)
+
+
+def set_node_options() -> None:
+    """Set this process's NODE_OPTIONS to `node_options` of it. Call before the first
+    `import cdktf` (or anything else that loads a jsii assembly): jsii starts its Node
+    process then, with this process's environment, and never again."""
+    os.environ["NODE_OPTIONS"] = node_options(os.environ.get("NODE_OPTIONS", ""), os.environ)
 
 
 def _is_submodule_import(node: ast.stmt) -> bool:

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from matrix import CLOUDS, ENVIRONMENTS, resources_of, synthesize_clouds
 
-from main import quiet_node_deprecations
 from synth import checkov_server
 from synth.clock import TODAY_ENV
+from synth.providers import set_node_options
 
 # No test depends on the real date: the gate (and main.py, which tests start as subprocesses
 # that inherit this environment) judges waiver expiry against this pinned day.
@@ -33,8 +33,9 @@ os.environ[TODAY_ENV] = PINNED_TODAY
 os.environ["GROUNDWORK_CHECKOV_CACHE"] = "off"
 
 # The jsii Node processes the tests start themselves (constructs built in-process) get the
-# app's Node options, as main.py gives its own: no DEP0044 line in the test log.
-quiet_node_deprecations()
+# app's Node options, as main.py gives its own: no DEP0044 line in the test log, and the
+# provider's JavaScript loaded lazily (synth/providers.py).
+set_node_options()
 
 
 def built_once(

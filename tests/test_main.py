@@ -458,22 +458,3 @@ def test_a_stack_whose_inputs_did_not_change_is_taken_from_the_verified_output(
         }
 
     assert files(out) == files(tmp_path / "fresh" / "out")
-
-
-def test_jsii_node_starts_without_the_dep0044_warning(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The app adds Node's --disable-warning=DEP0044 to NODE_OPTIONS once, keeping what is
-    there (the cdktf CLI sets a heap size); the project's Node then drops exactly the warning
-    a dependency's `util.isArray` call printed in every AWS `make synth`."""
-    import main
-
-    monkeypatch.setenv("NODE_OPTIONS", "--max-old-space-size=4096")
-    main.quiet_node_deprecations()
-    main.quiet_node_deprecations()
-    assert os.environ["NODE_OPTIONS"] == "--max-old-space-size=4096 --disable-warning=DEP0044"
-    node = str(ROOT / "node_modules" / ".bin" / "node")
-    calls = ["-e", "require('util').isArray([]); process.emitWarning('still shown', 'Warning')"]
-    quiet = subprocess.run([node, *calls], capture_output=True, text=True, check=True)
-    monkeypatch.delenv("NODE_OPTIONS")
-    loud = subprocess.run([node, *calls], capture_output=True, text=True, check=True)
-    assert "[DEP0044]" in loud.stderr and "[DEP0044]" not in quiet.stderr
-    assert "Warning: still shown" in quiet.stderr  # other warnings still reach the user

@@ -31,6 +31,18 @@ def test_cloud_selection_and_the_date_change_it() -> None:
     assert fingerprint(ENVIRONMENTS, {}, DAY + dt.timedelta(days=1), Path("reports")) != base
 
 
+def test_every_file_a_synthesis_runs_is_in_it() -> None:
+    """What `synthesis_code` hashes for stack reuse (any file of constructs/, stacks/, synth/)
+    also decides whether a whole run is up to date: a change to the lazy provider index
+    (synth/lazy_provider_index.js) or a construct's script must not leave a verified output
+    standing. Only documentation is left out."""
+    synthesis = stamp.source_files([ROOT / folder for folder in stamp.SYNTHESIS_CODE])
+    project = set(stamp.source_files([ROOT / folder for folder in stamp.CODE], stamp.SUFFIXES))
+    missing = [p.relative_to(ROOT) for p in synthesis if p not in project and p.suffix != ".md"]
+    assert missing == []
+    assert ROOT / "synth" / "lazy_provider_index.js" in project
+
+
 def test_an_environment_file_edit_changes_it(tmp_path: Path) -> None:
     for path in ENVIRONMENTS.glob("*.yaml"):
         (tmp_path / path.name).write_text(path.read_text())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from matrix import APP, CLOUDS, ENVIRONMENTS, ROOT, start_synth, wait_all
 
-from synth.providers import PACKAGES
+from synth.providers import LAZY_NODE, PACKAGES, QUIET_NODE, node_options, set_node_options
 
 # How many of the cloud's provider submodules a process has imported (`publication`
 # registers a `<module>._private` alias per module; those are not counted). One write of one
@@ -99,3 +100,72 @@ def test_loader_imports_only_what_is_asked_for(plain_matrix: PlainMatrix) -> Non
 
 def test_every_cloud_has_a_provider_package() -> None:
     assert set(PACKAGES) == set(CLOUDS)
+
+
+def test_node_options_add_the_quiet_and_lazy_flags_once_and_keep_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the cdktf CLI puts in NODE_OPTIONS (a heap size) stays, in front; the app's two
+    options are added once, however often it is set; a plain run drops the lazy index, so the
+    byte-identical proof's plain side loads every provider module even when started from a
+    process that has it."""
+    monkeypatch.setenv("NODE_OPTIONS", "--max-old-space-size=4096")
+    monkeypatch.delenv("GROUNDWORK_PROVIDER_IMPORT", raising=False)
+    set_node_options()
+    set_node_options()
+    assert os.environ["NODE_OPTIONS"] == f"--max-old-space-size=4096 {QUIET_NODE} {LAZY_NODE}"
+    plain = node_options(os.environ["NODE_OPTIONS"], {"GROUNDWORK_PROVIDER_IMPORT": "plain"})
+    assert plain == f"--max-old-space-size=4096 {QUIET_NODE}"
+
+
+def test_node_options_silence_dep0044_and_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The project's Node, given the app's options, drops exactly the warning a dependency's
+    `util.isArray` call printed in every AWS `make synth`; the lazy index's path is read whole
+    (quoted) and loads."""
+    monkeypatch.setenv("NODE_OPTIONS", "")
+    set_node_options()
+    node = str(ROOT / "node_modules" / ".bin" / "node")
+    calls = ["-e", "require('util').isArray([]); process.emitWarning('still shown', 'Warning')"]
+    quiet = subprocess.run([node, *calls], capture_output=True, text=True, check=True)
+    monkeypatch.delenv("NODE_OPTIONS")
+    loud = subprocess.run([node, *calls], capture_output=True, text=True, check=True)
+    assert "[DEP0044]" in loud.stderr and "[DEP0044]" not in quiet.stderr
+    assert "Warning: still shown" in quiet.stderr  # other warnings still reach the user
+
+
+# A stack of two resource types: the provider and one virtual network.
+TWO_TYPES = """
+from synth.providers import load_provider, set_node_options
+set_node_options()
+load_provider("azure")
+from cdktf import App, TerraformStack
+from cdktf_cdktf_provider_azurerm.provider import AzurermProvider
+from cdktf_cdktf_provider_azurerm.virtual_network import VirtualNetwork
+app = App(outdir=__import__("sys").argv[1])
+stack = TerraformStack(app, "two")
+AzurermProvider(stack, "azurerm", features=[{}])
+VirtualNetwork(stack, "network", name="n", location="westeurope", resource_group_name="g",
+               address_space=["10.0.0.0/16"])
+app.synth()
+"""
+
+
+def test_jsii_requires_only_the_provider_modules_a_stack_creates(tmp_path: Path) -> None:
+    """The lazy index at work in jsii's own Node process: of azurerm's 1,527 resource
+    modules, a stack of a provider and a virtual network requires those two (Node's module
+    debug log, which jsii passes through on stderr). Without the index every one of them
+    is required when the assembly loads."""
+    env = {**os.environ, "NODE_DEBUG": "module", "PATH": f"{ROOT / 'node_modules' / '.bin'}"}
+    env.pop("GROUNDWORK_PROVIDER_IMPORT", None)
+    result = subprocess.run(
+        [sys.executable, "-c", TWO_TYPES, str(tmp_path / "out")],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    required = set(
+        re.findall(
+            r"Module\._load REQUEST (\S+) parent: \S*/@cdktf/provider-azurerm/lib/index\.js",
+            result.stderr,
+        )
+    )
+    assert required == {"./provider", "./virtual-network"}
+    assert (tmp_path / "out" / "stacks" / "two" / "cdk.tf.json").is_file()
