@@ -335,7 +335,7 @@ class DatabaseRoles(Construct):
         )
         package, package_hash = function_package(FUNCTION_SOURCE, "db-roles")
         code = TerraformAsset(
-            self, "code", path=package, type=AssetType.ARCHIVE, asset_hash=package_hash
+            self, "code", path=package, type=AssetType.FILE, asset_hash=package_hash
         )
         function = LambdaFunction(
             self,

@@ -61,9 +61,10 @@ Every catalog entry is one secret `<prefix>/<NAME>`, tagged `secret-kind` with i
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-import shutil
 import tempfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -165,31 +166,56 @@ def value_missing_message(config: EnvironmentConfig, name: str) -> str:
     )
 
 
+# Lambda takes its code as a .zip (`filename`; CreateFunction's ZipFile,
+# https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html). It is built here
+# and handed to cdktf as a file, which cdktf copies in-process: cdktf's AssetType.ARCHIVE zips
+# with a new Node process per asset (cdktf/lib/private/fs.js, `execSync`), about 0.15 s and
+# 60 MB each, two per AWS stack (issue 13). The stack refers to it by the same path as an
+# archive asset, `assets/<stack>/<hash>/archive.zip`.
+ARCHIVE_NAME = "archive.zip"
+# Every entry's time and mode are fixed, so the same sources give the same bytes on any
+# machine (1980-01-01 is the earliest time a zip entry can hold).
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+ZIP_MODE = 0o100644 << 16
+
+
+def _zip(sources: Mapping[str, bytes]) -> bytes:
+    """`sources` ({file name: content}) as zip bytes: entries in name order, deflated."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for file_name in sorted(sources):
+            entry = zipfile.ZipInfo(file_name, date_time=ZIP_TIME)
+            entry.external_attr = ZIP_MODE
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, sources[file_name])
+    return buffer.getvalue()
+
+
 def function_package(source: Path, name: str) -> tuple[str, str]:
-    """A function's `*.py` files from `source`, staged by content hash; (directory, hash).
+    """A function's `*.py` files from `source` zipped (`_zip`) and staged by content hash:
+    (the zip's path, `.groundwork/assets/<name>-<hash>/archive.zip`; the hash, hex SHA-256
+    of each file's name and content), for `TerraformAsset(type=AssetType.FILE)`.
 
     Packaging the source folder itself would ship (and hash) whatever `__pycache__` a
     test run left there, so the synthesized JSON would depend on the machine's history.
-    The copy lives in the project's git-ignored `.groundwork/`, not a shared temp folder
-    someone else could have filled, and is rebuilt if it no longer matches the source.
+    The zip lives in the project's git-ignored `.groundwork/`, not a shared temp folder
+    someone else could have filled, and is written again if its bytes are not the zip of
+    the sources; it is replaced whole (a parallel synthesis never reads half of one).
     """
     sources = {file.name: file.read_bytes() for file in sorted(source.glob("*.py"))}
     digest = hashlib.sha256()
     for file_name, content in sources.items():
         digest.update(file_name.encode() + b"\0" + content + b"\0")
     content_hash = digest.hexdigest()
-    staged = STAGING_DIR / f"{name}-{content_hash}"
-    if staged.is_dir() and {f.name: f.read_bytes() for f in staged.iterdir()} == sources:
+    staged = STAGING_DIR / f"{name}-{content_hash}" / ARCHIVE_NAME
+    archive = _zip(sources)
+    if staged.is_file() and staged.read_bytes() == archive:
         return str(staged), content_hash
-    STAGING_DIR.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(dir=STAGING_DIR, prefix=".building-"))
-    for file_name, content in sources.items():
-        (building / file_name).write_bytes(content)
-    shutil.rmtree(staged, ignore_errors=True)
-    try:
-        os.rename(building, staged)
-    except OSError:  # a parallel synth staged the same content first
-        shutil.rmtree(building)
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    handle, building = tempfile.mkstemp(dir=staged.parent, prefix=".building-")
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(archive)
+    os.replace(building, staged)
     return str(staged), content_hash
 
 
@@ -553,10 +579,10 @@ class Secrets(Construct):
             cidr_ipv4="0.0.0.0/0",
         )
 
-        # cdktf zips it into cdktf.out and refers to it by a stack-relative path.
+        # cdktf copies it into cdktf.out and refers to it by a stack-relative path.
         package, package_hash = function_package(ROTATION_SOURCE, "jwt-rotation")
         code = TerraformAsset(
-            self, "rotation-code", path=package, type=AssetType.ARCHIVE, asset_hash=package_hash
+            self, "rotation-code", path=package, type=AssetType.FILE, asset_hash=package_hash
         )
         function = LambdaFunction(
             self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -376,7 +377,8 @@ def test_rotation_package_holds_only_python_sources(
     staged, content_hash = secrets_module.function_package(
         secrets_module.ROTATION_SOURCE, "jwt-rotation"
     )
-    assert sorted(p.name for p in Path(staged).iterdir()) == ["jwt_rotation.py"]
+    with zipfile.ZipFile(staged) as archive:
+        assert archive.namelist() == ["jwt_rotation.py"]
     source = tmp_path / "rotation"
     (source / "__pycache__").mkdir(parents=True)
     (source / "__pycache__" / "jwt_rotation.cpython-312.pyc").write_bytes(b"\x00stale")
@@ -388,6 +390,23 @@ def test_rotation_package_holds_only_python_sources(
         staged,
         content_hash,
     )
+
+
+def test_the_package_is_the_same_zip_on_every_machine_and_is_rewritten_when_damaged() -> None:
+    """The zip Lambda gets holds the handler's source as it is, its bytes depend on nothing
+    but the sources (fixed times and modes), and a damaged staged copy is replaced."""
+    staged, _ = secrets_module.function_package(secrets_module.ROTATION_SOURCE, "jwt-rotation")
+    source = (secrets_module.ROTATION_SOURCE / "jwt_rotation.py").read_bytes()
+    with zipfile.ZipFile(staged) as archive:
+        (entry,) = archive.infolist()
+        assert archive.read(entry) == source
+        assert entry.date_time == (1980, 1, 1, 0, 0, 0)
+        assert entry.external_attr >> 16 == 0o100644
+    assert Path(staged).read_bytes() == secrets_module._zip({"jwt_rotation.py": source})
+    Path(staged).write_bytes(b"damaged")
+    again, _ = secrets_module.function_package(secrets_module.ROTATION_SOURCE, "jwt-rotation")
+    assert again == staged
+    assert Path(staged).read_bytes() == secrets_module._zip({"jwt_rotation.py": source})
 
 
 def test_deploy_4_reserved_concurrency_only_when_the_config_says_the_quota_allows() -> None:
