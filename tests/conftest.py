@@ -7,10 +7,12 @@ and never synthesize at import time. Plain helpers live in tests/matrix.py.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,19 @@ os.environ[TODAY_ENV] = PINNED_TODAY
 # test exercises Checkov itself, as it did before the cache existed; the cache's own tests
 # (tests/synth/test_scan_cache.py) turn it on in a folder of their own.
 os.environ["GROUNDWORK_CHECKOV_CACHE"] = "off"
+
+# cdktf's Testing.app() gives every test app an output folder in Node's os.tmpdir() and never
+# removes it (cdktf/lib/testing/index.js, `mkdtempSync(... "cdktf.outdir.")`): about 1,400
+# folders left in /tmp by every run. What the run starts (jsii's Node included) takes its
+# temporary folders from a folder of the run's own, made by the first process (pytest, or
+# xdist's controller, which outlives its workers) and removed when it exits; that process
+# keeps the temporary folder it had, so pytest's tmp_path folders stay where pytest keeps its
+# last runs. A worker, or a second import of this file, finds the folder in TMPDIR.
+RUN_TMP_PREFIX = "groundwork-tests-"
+if not Path(os.environ.get("TMPDIR", "/")).name.startswith(RUN_TMP_PREFIX):
+    tempfile.gettempdir()  # fixed for this process before TMPDIR changes
+    os.environ["TMPDIR"] = tempfile.mkdtemp(prefix=RUN_TMP_PREFIX)
+    atexit.register(shutil.rmtree, os.environ["TMPDIR"], ignore_errors=True)
 
 # The jsii Node processes the tests start themselves (constructs built in-process) get the
 # app's Node options, as main.py gives its own: no DEP0044 line in the test log, and the
