@@ -16,7 +16,7 @@ Figures (each a command run from the project root):
 - plain import: `import` of the three provider packages the ordinary way (every submodule);
 - synth <cloud>: `main.py` without the gate, one cloud, every stack;
 - make synth <cloud> (edit): `make synth` after an edit of an environment file: the edit ->
-  verified loop a user feels (cdktf CLI, synthesis, gate);
+  verified loop a user feels (main.py: synthesis of what changed, then the gate);
 - make synth <cloud> (no change): the same again with nothing changed;
 - matrix: every cloud x every stack, synthesized as the test suite does (one process per
   cloud, in parallel);

@@ -4,7 +4,8 @@
 // Why: `lib/index.js` of @cdktf/provider-* is one `exports.<name> = require("./<dir>");` line
 // per resource type (1,527 for azurerm, 2,212 for aws; 185 MB of JavaScript for azurerm), and
 // jsii's kernel requires the package when Python loads its assembly. Requiring all of them was
-// most of a stack's start-up (load_provider: 2.2-3.0 s, of which this 1.6-2.4 s; issue 13).
+// most of a stack's start-up (load_provider: 1.8-3.1 s eagerly, 0.5 s with this; make bench,
+// issue 13).
 // The generated index is the same file with each such line turned into a getter that requires
 // the submodule on first use and then keeps it as a plain value. jsii's kernel reaches a type
 // through these properties (`closure.<submodule>.<Type>`), so it requires what Python creates

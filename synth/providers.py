@@ -15,7 +15,7 @@ stack with DNSSEC (`load_companion`, constructs/aws/dns.py), and hashicorp/rando
 stack with CloudFront (the origin header's value, constructs/aws/edge.py).
 
 The package's JavaScript has the same shape: jsii's Node process requires the provider's
-`lib/index.js`, which requires every resource type's module (1.6-2.4 s of a 2.2-3.0 s load,
+`lib/index.js`, which requires every resource type's module (most of a 1.8-3.1 s load,
 issue 13). `set_node_options` gives that process synth/lazy_provider_index.js, which makes
 each of those requires happen on first use; the JSON is byte-identical there too (same test).
 
