@@ -1305,6 +1305,13 @@ def _describe(error: Mapping[str, Any]) -> str:
         return f"{where}: unknown key; allowed keys here: {allowed}"
     if error["type"] == "missing":
         return f"{where}: required field is missing"
+    # A scalar where a section belongs (`database.instance: db.t4g.small` for the per-cloud map):
+    # pydantic's "valid dictionary or instance of DatabaseInstance" names a class, not a key.
+    keys = _allowed_keys((*loc, "")) if error["type"] == "model_type" else []
+    if keys:
+        return (
+            f"{where}: must be a mapping with the keys {', '.join(keys)} (got {error['input']!r})"
+        )
     meaning = PATTERN_MEANINGS.get(error.get("ctx", {}).get("pattern", ""))
     if error["type"] == "string_pattern_mismatch" and meaning is not None:
         return f"{where}: must be {meaning} (got {error['input']!r})"

@@ -91,6 +91,16 @@ def test_unknown_key_names_the_allowed_keys(tmp_path: Path) -> None:
     assert "min_replicas" in message and "max_replicas" in message
 
 
+def test_a_value_where_a_section_belongs_names_the_sections_keys(tmp_path: Path) -> None:
+    """`database.instance` is one size per cloud; a single size says which keys it needs."""
+    data = with_changes(shipped("dev"), database={"instance": "db.t4g.small"})
+    expected = (
+        "dev.yaml: database.instance: must be a mapping with the keys aws, azure, gcp "
+        "(got 'db.t4g.small')"
+    )
+    assert expected in error_of(tmp_path, "dev", data)
+
+
 def test_wrong_type_shows_value_and_expected_type(tmp_path: Path) -> None:
     data = with_changes(shipped("dev"), service={"max_replicas": "three"})
     message = error_of(tmp_path, "dev", data)
