@@ -46,7 +46,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from synth.providers import LAZY_NODE  # noqa: E402 (the project root is on sys.path only now)
+from synth.providers import eager_node_options  # noqa: E402 (the project root is on sys.path only now)
 
 CLOUDS = ("aws", "gcp", "azure")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -155,7 +155,7 @@ def run_all(
     shutil.copytree(ROOT / "environments", environments)
     # The floors and the plain import load every provider's JavaScript, as jsii does: no lazy
     # index, even one a caller's NODE_OPTIONS carries.
-    eager = {**env, "NODE_OPTIONS": env.get("NODE_OPTIONS", "").replace(LAZY_NODE, " ").strip()}
+    eager = {**env, "NODE_OPTIONS": eager_node_options(env.get("NODE_OPTIONS", ""))}
     figures: dict[str, Figure] = {}
     try:
         for cloud in CLOUDS:

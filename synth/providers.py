@@ -52,12 +52,18 @@ LAZY_INDEX = Path(__file__).with_name("lazy_provider_index.js")
 LAZY_NODE = f'--require "{LAZY_INDEX}"'
 
 
+def eager_node_options(options: str) -> str:
+    """`options` (a NODE_OPTIONS value) without LAZY_NODE, the others kept in order: what
+    loads a provider's JavaScript as jsii does (a plain run, the bench's floors)."""
+    return " ".join(options.replace(LAZY_NODE, " ").split())
+
+
 def node_options(options: str, environ: Mapping[str, str]) -> str:
     """`options` (a NODE_OPTIONS value) with QUIET_NODE and, unless
     `GROUNDWORK_PROVIDER_IMPORT=plain`, LAZY_NODE added once; without LAZY_NODE when plain, so
     a plain run started from a lazy one (the proof in tests/synth/test_providers.py) loads
     eagerly. Options already there, the cdktf CLI's heap size included, are kept in order."""
-    kept = options.replace(LAZY_NODE, " ").split()
+    kept = eager_node_options(options).split()
     if QUIET_NODE not in kept:
         kept.append(QUIET_NODE)
     if environ.get("GROUNDWORK_PROVIDER_IMPORT") != "plain":
