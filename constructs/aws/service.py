@@ -74,6 +74,8 @@ from cdktf import (
     ITerraformDependable,
     Op,
     Postcondition,
+    TerraformElement,
+    TerraformResource,
     TerraformResourceLifecycle,
     TerraformSelf,
 )
@@ -252,9 +254,68 @@ def container_insights_cluster(
     if moved_from:
         *scope_path, old_id = moved_from
         old_logs = cdktf_logical_id(*scope_path, f"{old_id}-insights-logs")
-        performance.move_from_id(f"aws_cloudwatch_log_group.{old_logs}")
-        cluster.move_from_id(f"aws_ecs_cluster.{cdktf_logical_id(*moved_from)}")
+        Moved(
+            scope,
+            f"{id_}-moved",
+            [
+                (f"aws_cloudwatch_log_group.{old_logs}", performance),
+                (f"aws_ecs_cluster.{cdktf_logical_id(*moved_from)}", cluster),
+            ],
+        )
     return cluster
+
+
+class Moved(TerraformElement):
+    """Terraform `moved` blocks (https://developer.hashicorp.com/terraform/language/moved):
+    `moves` is a sequence of (old address such as `aws_ecs_cluster.x`, the resource now there).
+
+    The JSON is what cdktf's `TerraformResource.move_from_id` writes: `{"moved": [{"to": ...,
+    "from": ...}]}` in the stack's order, and the moved resources' IDs in the stack's `//`
+    metadata. What does not come with it: for a stack with a resource move, cdktf's synthesizer
+    adds `ValidateTerraformVersion(">=1.5")`, which runs `terraform version` in a shell during
+    every synthesis (cdktf 0.21, lib/synthesize/synthesizer.js). That was a 45-50 MB process
+    at the peak memory of every AWS `make synth` (issue 13), and a synthesis that failed on a
+    machine without Terraform. The stack's `terraform.required_version` (at least 1.11.1,
+    stacks/base.py `REQUIRED_TERRAFORM`, which CKV_GW_DEPLOY_2 holds to what the stack uses)
+    already makes Terraform refuse an older binary at `init`."""
+
+    def __init__(
+        self, scope: Construct, id_: str, moves: Sequence[tuple[str, TerraformResource]]
+    ) -> None:
+        super().__init__(scope, id_)
+        self._moves = tuple(moves)
+
+    def _addresses(self) -> list[tuple[str, str]]:
+        # Read at synthesis: a resource's logical ID may still be overridden until then.
+        return [
+            (f"{resource.terraform_resource_type}.{resource.friendly_unique_id}", old)
+            for old, resource in self._moves
+        ]
+
+    def to_terraform(self) -> dict[str, Any]:
+        return {"moved": [{"to": to, "from": old} for to, old in self._addresses()]}
+
+    def to_metadata(self) -> dict[str, Any]:
+        # What cdktf's resources record of their own moves in the stack's `//` metadata.
+        moved: dict[str, list[str]] = {}
+        for _, resource in self._moves:
+            moved.setdefault(resource.terraform_resource_type, []).append(
+                resource.friendly_unique_id
+            )
+        return {"moved": moved}
+
+    def to_hcl_terraform(self) -> dict[str, Any]:
+        def reference(address: str) -> dict[str, Any]:
+            # The shape cdktf's resources give their own moved blocks for HCL output.
+            return {
+                "value": address,
+                "isBlock": False,
+                "type": "simple",
+                "storageClassType": "reference",
+            }
+
+        moved = [{"to": reference(to), "from": reference(old)} for to, old in self._addresses()]
+        return {"moved": moved}
 
 
 def _policy(statements: Sequence[Mapping[str, Any]]) -> str:

@@ -399,7 +399,8 @@ def test_the_shipped_environments_move_their_cluster_instead_of_replacing_it() -
     from stacks.aws import AwsStack
 
     config = load_environment(ROOT / "environments" / "dev.yaml")
-    stack = json.loads(CdktfTesting.synth(AwsStack(CdktfTesting.app(), config)))
+    built = AwsStack(CdktfTesting.app(), config)
+    stack = json.loads(CdktfTesting.synth(built))
     moved = {m["to"]: m["from"] for m in stack["moved"]}
     assert moved["aws_ecs_cluster.cluster"] == (
         f"aws_ecs_cluster.{cdktf_logical_id('service', 'cluster')}"
@@ -407,6 +408,18 @@ def test_the_shipped_environments_move_their_cluster_instead_of_replacing_it() -
     assert moved["aws_cloudwatch_log_group.cluster-insights-logs"] == (
         f"aws_cloudwatch_log_group.{cdktf_logical_id('service', 'cluster-insights-logs')}"
     )
+    # The stack's metadata names the moved resources, as cdktf's own moves record them.
+    assert built.to_terraform()["//"]["metadata"]["moved"] == {
+        "aws_cloudwatch_log_group": ["cluster-insights-logs"],
+        "aws_ecs_cluster": ["cluster"],
+    }
+    # No resource carries a cdktf move: that would make cdktf run `terraform version` in a
+    # shell on every synthesis (issue 13; constructs/aws/service.py `Moved`).
+    assert not built.has_resource_move()
+    hcl = built.to_hcl_terraform()["hcl"]
+    old_cluster = cdktf_logical_id("service", "cluster")
+    block = f"moved {{\nto = aws_ecs_cluster.cluster\nfrom = aws_ecs_cluster.{old_cluster}\n}}"
+    assert block in hcl
 
 
 def test_deploy_5_an_apply_succeeds_only_when_the_service_runs_its_new_task_definition(
