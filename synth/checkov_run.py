@@ -47,7 +47,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from synth.checkov_server import SERVER_ENV
+from synth.checkov_server import RUNS_ENV, SERVER_ENV
 from synth.config import (
     CLOUDS,
     ConfigError,
@@ -483,7 +483,9 @@ def _start_checkov(
     dirs: Sequence[Path],
     configs: dict[str, EnvironmentConfig],
     work: Path,
+    runs: int,
 ) -> _Process:
+    """Start one of the gate's `runs` Checkov runs, over `stacks`, in `work`."""
     root = work / "scan"
     for stack in stacks:
         if stack.document is None:
@@ -514,9 +516,13 @@ def _start_checkov(
         encoding="utf-8",
     )
     # checkov.main, less its debug log (synth/checkov_launch.py); through a fork server that
-    # has Checkov imported already when the caller runs one (synth/checkov_server.py).
+    # has Checkov imported already when the caller runs one (synth/checkov_server.py), while
+    # its socket is there (a one-gate server removes it when it takes its last run).
     server = os.environ.get(SERVER_ENV)
-    launch = ["synth.checkov_server", "run", server] if server else ["synth.checkov_launch"]
+    if server and os.path.exists(server):
+        launch = ["synth.checkov_server", "run", server]
+    else:
+        launch = ["synth.checkov_launch"]
     command = [
         sys.executable, "-m", *launch,
         "--directory", str(root),
@@ -534,7 +540,7 @@ def _start_checkov(
     process = subprocess.Popen(
         command,
         cwd=work,
-        env=_checkov_env(work, context),
+        env={**_checkov_env(work, context), RUNS_ENV: str(runs)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -630,7 +636,7 @@ def run_checkov(
         with tempfile.TemporaryDirectory(prefix="groundwork-verify-") as tmp:
             work = Path(tmp).resolve()
             runs = [
-                _start_checkov(share, dirs, configs, work / str(index))
+                _start_checkov(share, dirs, configs, work / str(index), len(shares))
                 for index, share in enumerate(shares)
             ]
             try:

@@ -2,8 +2,8 @@
 scan, for a session that runs the gate many times (the test suite: about 40 gate runs, each of
 which spent 2 of its CPU seconds importing Checkov; issue 13).
 
-    python -m synth.checkov_server serve SOCKET     # the server (started by the caller)
-    python -m synth.checkov_server run SOCKET ARGS  # one Checkov run through it
+    python -m synth.checkov_server serve SOCKET [--one-gate]  # the server (its caller starts it)
+    python -m synth.checkov_server run SOCKET ARGS              # one Checkov run through it
 
 `run` is what synth/checkov_run.py starts instead of `python -m synth.checkov_launch ARGS` when
 `GROUNDWORK_CHECKOV_SERVER` names a socket. It sends the server its arguments, environment and
@@ -39,6 +39,9 @@ from pathlib import Path
 from typing import Any
 
 SERVER_ENV = "GROUNDWORK_CHECKOV_SERVER"
+# How many Checkov runs the gate starts at once (synth/checkov_run.py sets it in each run's
+# environment); a one-gate server (`serve --one-gate`) runs the last of them itself.
+RUNS_ENV = "GROUNDWORK_CHECKOV_RUNS"
 HEADER = 8  # bytes: the JSON request's length, big-endian
 PARENT_CHECK_SECONDS = 2.0
 
@@ -107,14 +110,22 @@ def _child(conn: socket.socket, fds: list[int], request: dict[str, Any]) -> None
             os._exit(status)
 
 
-def serve(path: str) -> None:
+def serve(path: str, *, one_gate: bool = False) -> None:
     """Import Checkov, listen on the Unix socket `path`, fork one child per run, until the
     process that started the server is gone (checked every PARENT_CHECK_SECONDS), so a test
-    run that was killed leaves no server behind."""
+    run that was killed leaves no server behind.
+
+    `one_gate`: the server of one gate run (main.py's, `in_background`). It forks for all but
+    the last of the gate's runs (RUNS_ENV in the first request's environment, 1 when absent),
+    then removes its socket and becomes the last run itself. A forked child's resident size
+    counts every page it shares with the server a second time; a `make synth` after an edit
+    scans in one run, so the gate's peak lost the server's 180 MB (issue 13). A gate run
+    started after that finds no socket and starts Checkov directly (synth/checkov_run.py)."""
     from synth import checkov_launch
 
     checkov_launch.prepare()
     parent = os.getppid()
+    runs_left: int | None = None
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
         listener.bind(path)
@@ -145,6 +156,14 @@ def serve(path: str) -> None:
                 continue
             sys.stdout.flush()
             sys.stderr.flush()
+            if one_gate:
+                if runs_left is None:
+                    runs_left = int(request["env"].get(RUNS_ENV, "1"))
+                runs_left -= 1
+                if runs_left <= 0:
+                    listener.close()
+                    os.unlink(path)
+                    _child(conn, fds, request)
             if os.fork() == 0:
                 listener.close()
                 _child(conn, fds, request)
@@ -153,17 +172,18 @@ def serve(path: str) -> None:
                 os.close(fd)
 
 
-def spawn(folder: Path) -> subprocess.Popen[str]:
+def spawn(folder: Path, *, one_gate: bool = False) -> subprocess.Popen[str]:
     """Start a server that will listen on `folder/checkov.sock`, with the gate's Checkov
     environment (HOME in `folder`), and return at once; `wait_ready` waits for it to accept
-    runs. The caller terminates the process when done."""
+    runs. The caller terminates the process when done. `one_gate`: see `serve`."""
     from synth.checkov_run import _checkov_env
 
     home = folder / "home"
     home.mkdir(parents=True, exist_ok=True)
     env = {key: value for key, value in _checkov_env(home).items() if key != SERVER_ENV}
+    command = [sys.executable, "-m", "synth.checkov_server", "serve", str(folder / "checkov.sock")]
     return subprocess.Popen(
-        [sys.executable, "-m", "synth.checkov_server", "serve", str(folder / "checkov.sock")],
+        [*command, *(["--one-gate"] if one_gate else [])],
         cwd=home,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -198,7 +218,8 @@ def in_background() -> Iterator[Callable[[], None]]:
     synthesizes, which keeps one core busy, the import takes the other; issue 13).
 
     Yields `ready()`: call it right before the gate; it waits for the server and points
-    SERVER_ENV at it, so the gate's Checkov runs skip the import (about 3 s here). If the
+    SERVER_ENV at it, so the gate's Checkov runs skip the import (about 3 s here). The server
+    serves one gate (`serve`, `one_gate`): its last run is the server's own process. If the
     server did not start, `ready()` says so on stderr and leaves SERVER_ENV unset: the gate
     then starts Checkov directly, which judges the same way. When SERVER_ENV is already set
     (the test suite's server), nothing is started and `ready()` does nothing. On exit the
@@ -208,7 +229,7 @@ def in_background() -> Iterator[Callable[[], None]]:
         yield lambda: None
         return
     with tempfile.TemporaryDirectory(prefix="groundwork-checkov-") as folder:
-        process = spawn(Path(folder))
+        process = spawn(Path(folder), one_gate=True)
 
         def ready() -> None:
             try:
@@ -230,12 +251,15 @@ def in_background() -> Iterator[Callable[[], None]]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) >= 2 and argv[0] == "serve":
-        serve(argv[1])
+    if len(argv) in (2, 3) and argv[0] == "serve" and argv[2:] in ([], ["--one-gate"]):
+        serve(argv[1], one_gate=argv[2:] == ["--one-gate"])
         return 0
     if len(argv) >= 2 and argv[0] == "run":
         return run(argv[1], argv[2:])
-    print("usage: python -m synth.checkov_server serve SOCKET | run SOCKET ARGS", file=sys.stderr)
+    print(
+        "usage: python -m synth.checkov_server serve SOCKET [--one-gate] | run SOCKET ARGS",
+        file=sys.stderr,
+    )
     return 2
 
 

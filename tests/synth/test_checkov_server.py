@@ -93,12 +93,55 @@ def test_a_background_server_serves_the_gate_once_ready_and_is_stopped_after(
     assert checkov_server.run(socket, ["--version"]) == 1
 
 
+def test_a_one_gate_server_forks_all_but_the_last_run_and_becomes_the_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """main.py's server (`in_background`) for a gate that starts two runs: the first is a
+    forked child, the second is the server's own process, which then ends with its status."""
+    process = checkov_server.spawn(tmp_path, one_gate=True)
+    try:
+        checkov_server.wait_ready(process)
+        socket = tmp_path / "checkov.sock"
+        monkeypatch.setenv(checkov_server.RUNS_ENV, "2")
+        assert checkov_server.run(str(socket), ["--version"]) == 0
+        assert process.poll() is None and socket.is_socket()
+        assert checkov_server.run(str(socket), ["--version"]) == 0
+        assert process.wait(timeout=60) == 0
+        assert not socket.exists()
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_a_one_gate_server_reports_what_a_direct_run_reports_and_leaves_later_runs_direct(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate through main.py's server: the same records as Checkov started directly; its
+    one run is the server's process, and a second gate run, with no socket left, starts
+    Checkov directly instead of failing to reach it."""
+    stacks = verify.discover_stacks(FIXTURES / "failing")
+    process = checkov_server.spawn(tmp_path / "server", one_gate=True)
+    try:
+        checkov_server.wait_ready(process)
+        monkeypatch.setenv(checkov_server.SERVER_ENV, str(tmp_path / "server" / "checkov.sock"))
+        through_server = verify.run_checkov(stacks, [CHECKS])
+        assert process.wait(timeout=60) == 1  # Checkov's status: failed checks
+        again = verify.run_checkov(stacks, [CHECKS])
+    finally:
+        process.kill()
+        process.wait()
+    monkeypatch.setenv(checkov_server.SERVER_ENV, "")
+    direct = verify.run_checkov(stacks, [CHECKS])
+    assert through_server.records == direct.records == again.records
+    assert any(record.result == "FAILED" for record in direct.records)
+
+
 def test_a_background_server_that_did_not_start_leaves_the_gate_to_start_checkov(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv(checkov_server.SERVER_ENV)
 
-    def exits_at_once(folder: Path) -> subprocess.Popen[str]:
+    def exits_at_once(folder: Path, *, one_gate: bool) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, "-c", "raise SystemExit(3)"], stdout=subprocess.PIPE, text=True
         )
