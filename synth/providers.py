@@ -47,7 +47,7 @@ COMPANIONS = {"azure": ("cdktf_cdktf_provider_time",), "gcp": ("cdktf_cdktf_prov
 # project's Node is 22, package.json) silences that code only.
 QUIET_NODE = "--disable-warning=DEP0044"
 # V8's young generation, three semi-spaces of up to 16 MiB each on 64-bit by default (Node's
-# CLI docs, "--max-semi-space-size", allowed in NODE_OPTIONS since Node 18.10), capped at 1 MiB
+# CLI docs, "--max-semi-space-size"; allowed in NODE_OPTIONS by nodejs/node#44436), capped at 1 MiB
 # each: jsii's Node process peaks about 30 MB lower in a `make synth`, in the same time within
 # noise (AWS, GCP and Azure edits, 6 alternating runs each, issue 13). The limit is the one V8
 # itself picks for a 512 MiB heap. An eager load of a whole provider allocates far more and ran
