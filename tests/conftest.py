@@ -41,10 +41,33 @@ os.environ["GROUNDWORK_CHECKOV_CACHE"] = "off"
 # xdist's controller, which outlives its workers) and removed when it exits; that process
 # keeps the temporary folder it had, so pytest's tmp_path folders stay where pytest keeps its
 # last runs. A worker, or a second import of this file, finds the folder in TMPDIR.
+# The folder's name carries the pid of the process that made it: a run that was killed never
+# reached its atexit, so the next run removes every such folder whose process is gone.
 RUN_TMP_PREFIX = "groundwork-tests-"
+
+
+def remove_abandoned_run_folders(parent: Path) -> list[Path]:
+    """Remove the `groundwork-tests-<pid>-*` folders in `parent` whose process no longer
+    exists (a killed run's); returns them. A folder of a live process, or one whose name
+    carries no pid, is left alone."""
+    removed = []
+    for folder in parent.glob(f"{RUN_TMP_PREFIX}*"):
+        pid = folder.name[len(RUN_TMP_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        except PermissionError:  # another user's live process
+            continue
+    return removed
+
+
 if not Path(os.environ.get("TMPDIR", "/")).name.startswith(RUN_TMP_PREFIX):
-    tempfile.gettempdir()  # fixed for this process before TMPDIR changes
-    os.environ["TMPDIR"] = tempfile.mkdtemp(prefix=RUN_TMP_PREFIX)
+    remove_abandoned_run_folders(Path(tempfile.gettempdir()))  # fixes this process's own
+    os.environ["TMPDIR"] = tempfile.mkdtemp(prefix=f"{RUN_TMP_PREFIX}{os.getpid()}-")
     atexit.register(shutil.rmtree, os.environ["TMPDIR"], ignore_errors=True)
 
 # The jsii Node processes the tests start themselves (constructs built in-process) get the
