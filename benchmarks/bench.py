@@ -153,8 +153,8 @@ def run_all(
     env["GROUNDWORK_CHECKOV_CACHE"] = str(work / "scan-cache")
     environments = work / "environments"
     shutil.copytree(ROOT / "environments", environments)
-    # The floors and the plain import load every provider's JavaScript, as jsii does: no lazy
-    # index, even one a caller's NODE_OPTIONS carries.
+    # The floors and the plain import load every provider's JavaScript with jsii's own options:
+    # no lazy index and no young-generation cap, even ones a caller's NODE_OPTIONS carries.
     eager = {**env, "NODE_OPTIONS": eager_node_options(env.get("NODE_OPTIONS", ""))}
     figures: dict[str, Figure] = {}
     try:

@@ -46,17 +46,23 @@ os.environ["GROUNDWORK_CHECKOV_CACHE"] = "off"
 RUN_TMP_PREFIX = "groundwork-tests-"
 
 
+def run_folder_pid(name: str) -> int | None:
+    """The pid in a run folder's name `groundwork-tests-<pid>-<random>`, None without one."""
+    pid = name.removeprefix(RUN_TMP_PREFIX).split("-", 1)[0]
+    return int(pid) if pid.isdigit() else None
+
+
 def remove_abandoned_run_folders(parent: Path) -> list[Path]:
     """Remove the `groundwork-tests-<pid>-*` folders in `parent` whose process no longer
     exists (a killed run's); returns them. A folder of a live process, or one whose name
     carries no pid, is left alone."""
     removed = []
     for folder in parent.glob(f"{RUN_TMP_PREFIX}*"):
-        pid = folder.name[len(RUN_TMP_PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit():
+        pid = run_folder_pid(folder.name)
+        if pid is None:
             continue
         try:
-            os.kill(int(pid), 0)
+            os.kill(pid, 0)
         except ProcessLookupError:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
@@ -66,7 +72,8 @@ def remove_abandoned_run_folders(parent: Path) -> list[Path]:
 
 
 if not Path(os.environ.get("TMPDIR", "/")).name.startswith(RUN_TMP_PREFIX):
-    remove_abandoned_run_folders(Path(tempfile.gettempdir()))  # fixes this process's own
+    # gettempdir() also fixes this process's own temporary folder before TMPDIR changes.
+    remove_abandoned_run_folders(Path(tempfile.gettempdir()))
     os.environ["TMPDIR"] = tempfile.mkdtemp(prefix=f"{RUN_TMP_PREFIX}{os.getpid()}-")
     atexit.register(shutil.rmtree, os.environ["TMPDIR"], ignore_errors=True)
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from cdktf import Testing as CdktfTesting
-from conftest import RUN_TMP_PREFIX, remove_abandoned_run_folders
+from conftest import RUN_TMP_PREFIX, remove_abandoned_run_folders, run_folder_pid
 
 
 def test_a_testing_apps_output_folder_is_made_in_the_runs_own_temporary_folder() -> None:
@@ -23,8 +23,7 @@ def test_a_testing_apps_output_folder_is_made_in_the_runs_own_temporary_folder()
 
 def test_the_run_folder_names_the_process_that_made_it() -> None:
     """pytest's own process, or xdist's controller, which is a worker's parent."""
-    pid = Path(os.environ["TMPDIR"]).name.removeprefix(RUN_TMP_PREFIX).split("-")[0]
-    assert pid in {str(os.getpid()), str(os.getppid())}
+    assert run_folder_pid(Path(os.environ["TMPDIR"]).name) in {os.getpid(), os.getppid()}
 
 
 def test_a_killed_runs_folder_is_removed_by_the_next_run(tmp_path: Path) -> None:
