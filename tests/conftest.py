@@ -22,7 +22,7 @@ from matrix import CLOUDS, ENVIRONMENTS, resources_of, synthesize_clouds
 
 from synth import checkov_server
 from synth.clock import TODAY_ENV
-from synth.providers import set_node_options
+from synth.providers import set_node_options, shallow_provider_imports
 
 # No test depends on the real date: the gate (and main.py, which tests start as subprocesses
 # that inherit this environment) judges waiver expiry against this pinned day.
@@ -81,6 +81,10 @@ if not Path(os.environ.get("TMPDIR", "/")).name.startswith(RUN_TMP_PREFIX):
 # app's Node options, as main.py gives its own: no DEP0044 line in the test log, and the
 # provider's JavaScript loaded lazily (synth/providers.py).
 set_node_options()
+
+# A test module may import a construct (and so its provider's bindings) before any stack class
+# loads the provider: the import still loads the provider package shallowly (synth/providers.py).
+shallow_provider_imports()
 
 
 def built_once(

@@ -14,12 +14,8 @@ import yaml
 from cdktf import Testing as CdktfTesting
 from matrix import ROOT, gate_report, requirement_statuses, start_synth, wait_all
 
+from stacks.aws import AwsStack
 from synth.config import EnvironmentConfig, load_environment
-from synth.providers import load_provider
-
-load_provider("aws")  # before any binding import: the full package import takes ~30 s
-
-from stacks.aws import AwsStack  # noqa: E402
 
 DESCRIBED = Path(__file__).resolve().parent / "environments" / "described.yaml"
 PREFIX = "groundwork-described"

@@ -12,14 +12,10 @@ import pytest
 import yaml
 from cdktf import Testing as CdktfTesting
 
+from stacks.aws import AwsStack
 from synth.app import COMPONENTS, PLATFORM_ENVIRONMENT
 from synth.aws_app import WIRING, wiring_variables
 from synth.config import load_environment
-from synth.providers import load_provider
-
-load_provider("aws")  # before any binding import: the full package import takes ~30 s
-
-from stacks.aws import AwsStack  # noqa: E402
 
 DESCRIBED = Path(__file__).resolve().parent / "environments" / "described.yaml"
 PREFIX = "groundwork-described"

@@ -14,16 +14,12 @@ import pytest
 import yaml
 from cdktf import App, TerraformStack
 from cdktf import Testing as CdktfTesting
+from cdktf_cdktf_provider_aws.budgets_budget import BudgetsBudget
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs.aws.budget import Budget
 from matrix import ENVIRONMENTS, resources_of
 
 from synth.config import EnvironmentConfig, load_environment, load_environments
-from synth.providers import load_provider
-
-load_provider("aws")  # before any binding import: the full package import takes ~30 s
-
-from cdktf_cdktf_provider_aws.budgets_budget import BudgetsBudget  # noqa: E402
-from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
-from constructs.aws.budget import Budget  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 SHARED_ACCOUNT = "111122223333"

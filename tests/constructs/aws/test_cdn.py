@@ -11,12 +11,8 @@ import pytest
 import yaml
 from cdktf import Testing as CdktfTesting
 
+from stacks.aws import AwsStack
 from synth.config import load_environment
-from synth.providers import load_provider
-
-load_provider("aws")
-
-from stacks.aws import AwsStack  # noqa: E402
 
 DESCRIBED = Path(__file__).parent / "environments" / "described.yaml"
 DOMAIN = "described.groundwork.example.com"

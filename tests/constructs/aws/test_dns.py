@@ -11,20 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cdktf import TerraformStack
+from cdktf import Testing as CdktfTesting
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_time.provider import TimeProvider
+from constructs.aws.dns import DS_DELAY, ZoneProtection
+from constructs.aws.edge import Edge
+from constructs.aws.network import Network
 from matrix import resources_of
 
 from synth.config import EnvironmentConfig, load_environment
-from synth.providers import load_provider
-
-load_provider("aws")  # before any binding import: the full package import takes ~30 s
-
-from cdktf import TerraformStack  # noqa: E402
-from cdktf import Testing as CdktfTesting  # noqa: E402
-from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
-from cdktf_cdktf_provider_time.provider import TimeProvider  # noqa: E402
-from constructs.aws.dns import DS_DELAY, ZoneProtection  # noqa: E402
-from constructs.aws.edge import Edge  # noqa: E402
-from constructs.aws.network import Network  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 LOG_KEY = "arn:aws:kms:eu-west-1:111122223333:key/logs"

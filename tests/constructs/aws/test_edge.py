@@ -10,19 +10,15 @@ import pytest
 import yaml
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
+from cdktf_cdktf_provider_aws.lb import Lb
+from cdktf_cdktf_provider_aws.lb_listener import LbListener
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs.aws.edge import Edge, target_group_name
+from constructs.aws.network import Network
 from matrix import resources_of
 
 from synth.config import EnvironmentConfig, load_environment
-from synth.providers import load_provider
-
-load_provider("aws")  # before any binding import: the full package import takes ~30 s
-
-from cdktf_cdktf_provider_aws.lb import Lb  # noqa: E402
-from cdktf_cdktf_provider_aws.lb_listener import LbListener  # noqa: E402
-from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup  # noqa: E402
-from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
-from constructs.aws.edge import Edge, target_group_name  # noqa: E402
-from constructs.aws.network import Network  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 LOG_KEY = "arn:aws:kms:eu-west-1:111122223333:key/logs"

@@ -8,16 +8,12 @@ from typing import Any
 import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
+from cdktf_cdktf_provider_aws.cognito_user_pool import CognitoUserPool
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs.aws.identity import Identity
 from matrix import resources_of
 
 from synth.config import load_environment
-from synth.providers import load_provider
-
-load_provider("aws")  # before any binding import: the full package import takes ~30 s
-
-from cdktf_cdktf_provider_aws.cognito_user_pool import CognitoUserPool  # noqa: E402
-from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
-from constructs.aws.identity import Identity  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 

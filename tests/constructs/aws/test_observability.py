@@ -9,20 +9,16 @@ from typing import Any
 import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
+from constructs.aws.edge import Edge
+from constructs.aws.network import Network
+from constructs.aws.observability import Observability
+from constructs.aws.registry import Registry
+from constructs.aws.service import Service, container_insights_cluster
 from matrix import resources_of
 
 from synth.config import load_environment
-from synth.providers import load_provider
-
-load_provider("aws")  # before any binding import: the full package import takes ~30 s
-
-from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
-from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck  # noqa: E402
-from constructs.aws.edge import Edge  # noqa: E402
-from constructs.aws.network import Network  # noqa: E402
-from constructs.aws.observability import Observability  # noqa: E402
-from constructs.aws.registry import Registry  # noqa: E402
-from constructs.aws.service import Service, container_insights_cluster  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 DATA_KEY = "arn:aws:kms:eu-west-1:111122223333:key/data"

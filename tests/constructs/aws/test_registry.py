@@ -8,16 +8,12 @@ from pathlib import Path
 import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
+from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs.aws.registry import Registry
 from matrix import resources_of
 
 from synth.config import load_environment
-from synth.providers import load_provider
-
-load_provider("aws")  # before any binding import: the full package import takes ~30 s
-
-from cdktf_cdktf_provider_aws.ecr_repository import EcrRepository  # noqa: E402
-from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
-from constructs.aws.registry import Registry  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 DATA_KEY = "arn:aws:kms:eu-west-1:111122223333:key/data"

@@ -14,22 +14,18 @@ from typing import Any
 
 import pytest
 
-from synth.providers import load_provider
-
-load_provider("aws")  # shallow provider import, before any binding is imported
-
 # cdktf's Testing is aliased: pytest would try to collect a class named `Test*`.
-from cdktf import TerraformOutput, TerraformStack  # noqa: E402
-from cdktf import Testing as CdktfTesting  # noqa: E402
-from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction  # noqa: E402
-from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
-from cdktf_cdktf_provider_aws.route import Route  # noqa: E402
-from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret  # noqa: E402
-from constructs.aws import secrets as secrets_module  # noqa: E402
-from constructs.aws.database import Database  # noqa: E402
-from constructs.aws.secrets import Secrets  # noqa: E402
+from cdktf import TerraformOutput, TerraformStack
+from cdktf import Testing as CdktfTesting
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.route import Route
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from constructs.aws import secrets as secrets_module
+from constructs.aws.database import Database
+from constructs.aws.secrets import Secrets
 
-from synth.config import load_environment  # noqa: E402
+from synth.config import load_environment
 
 ROOT = Path(__file__).resolve().parents[3]
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000001"

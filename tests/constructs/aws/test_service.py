@@ -10,24 +10,20 @@ from typing import Any
 import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
-from matrix import resources_of
-
-from synth.config import load_environment
-from synth.providers import load_provider
-
-load_provider("aws")  # before any binding import: the full package import takes ~30 s
-
-from cdktf_cdktf_provider_aws.ecs_service import EcsService  # noqa: E402
-from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
-from constructs.aws.edge import Edge  # noqa: E402
-from constructs.aws.network import Network  # noqa: E402
-from constructs.aws.registry import Registry  # noqa: E402
-from constructs.aws.service import (  # noqa: E402
+from cdktf_cdktf_provider_aws.ecs_service import EcsService
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs.aws.edge import Edge
+from constructs.aws.network import Network
+from constructs.aws.registry import Registry
+from constructs.aws.service import (
     Service,
     cdktf_logical_id,
     container_insights_cluster,
     fargate_task_size,
 )
+from matrix import resources_of
+
+from synth.config import load_environment
 
 ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT = "arn:aws:secretsmanager:eu-west-1:111122223333:secret"

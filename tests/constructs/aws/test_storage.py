@@ -13,21 +13,17 @@ from typing import Any
 
 import pytest
 
-from synth.providers import load_provider
-
-load_provider("aws")  # shallow provider import, before any binding is imported
-
 # cdktf's Testing is aliased: pytest would try to collect a class named `Test*`.
-from cdktf import TerraformOutput, TerraformStack  # noqa: E402
-from cdktf import Testing as CdktfTesting  # noqa: E402
-from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy  # noqa: E402
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import (  # noqa: E402
+from cdktf import TerraformOutput, TerraformStack
+from cdktf import Testing as CdktfTesting
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import (
     S3BucketPublicAccessBlock,
 )
-from constructs.aws.storage import Storage  # noqa: E402
+from constructs.aws.storage import Storage
 
-from synth.config import load_environment  # noqa: E402
+from synth.config import load_environment
 
 ROOT = Path(__file__).resolve().parents[3]
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-000000000001"

@@ -14,16 +14,11 @@ from urllib.parse import quote
 import pytest
 import yaml
 from cdktf import Testing as CdktfTesting
+from constructs.gcp.database import iam_user
 from matrix import gate_report, requirement_statuses, start_synth, wait_all
 
+from stacks.gcp import GcpStack
 from synth.config import EnvironmentConfig, parse_environment
-from synth.providers import load_provider
-
-load_provider("gcp")
-
-from constructs.gcp.database import iam_user  # noqa: E402
-
-from stacks.gcp import GcpStack  # noqa: E402
 
 FIXTURE = Path(__file__).resolve().parent / "environments" / "described.yaml"
 PREFIX = "groundwork-described"

@@ -13,13 +13,9 @@ import pytest
 import yaml
 from cdktf import Testing as CdktfTesting
 
+from stacks.gcp import GcpStack
 from synth.app import COMPONENTS, PLATFORM_ENVIRONMENT
 from synth.config import EnvironmentConfig, parse_environment
-from synth.providers import load_provider
-
-load_provider("gcp")
-
-from stacks.gcp import GcpStack  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 ROW = PLATFORM_ENVIRONMENT["gcp"]

@@ -8,15 +8,11 @@ from typing import Any
 
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
+from cdktf_cdktf_provider_google.provider import GoogleProvider
 from conftest import resources_of
+from constructs.gcp.identity import Identity
 
 from synth.config import load_environment
-from synth.providers import load_provider
-
-load_provider("gcp")
-
-from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
-from constructs.gcp.identity import Identity  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 

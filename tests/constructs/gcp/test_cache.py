@@ -9,19 +9,15 @@ from typing import Any
 import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
+from cdktf_cdktf_provider_google.provider import GoogleProvider
 from conftest import resources_of
+from constructs.gcp.cache import Cache
+from constructs.gcp.database import Database
+from constructs.gcp.keys import Keys
+from constructs.gcp.network import Network
+from constructs.gcp.secrets import Secrets
 
 from synth.config import load_environment
-from synth.providers import load_provider
-
-load_provider("gcp")
-
-from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
-from constructs.gcp.cache import Cache  # noqa: E402
-from constructs.gcp.database import Database  # noqa: E402
-from constructs.gcp.keys import Keys  # noqa: E402
-from constructs.gcp.network import Network  # noqa: E402
-from constructs.gcp.secrets import Secrets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -9,17 +9,13 @@ from typing import Any
 import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
+from cdktf_cdktf_provider_google.provider import GoogleProvider
 from conftest import resources_of
+from constructs.gcp.database import Database, pool_size
+from constructs.gcp.keys import Keys
+from constructs.gcp.network import Network
 
 from synth.config import load_environment
-from synth.providers import load_provider
-
-load_provider("gcp")
-
-from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
-from constructs.gcp.database import Database, pool_size  # noqa: E402
-from constructs.gcp.keys import Keys  # noqa: E402
-from constructs.gcp.network import Network  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -9,16 +9,12 @@ from typing import Any
 import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
+from cdktf_cdktf_provider_google.provider import GoogleProvider
 from conftest import resources_of
+from constructs.gcp.edge import WAF_RULES, Edge
 
 from synth.config import load_environment
 from synth.gcp_replacement import replacement_suffix
-from synth.providers import load_provider
-
-load_provider("gcp")
-
-from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
-from constructs.gcp.edge import WAF_RULES, Edge  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -9,16 +9,12 @@ from typing import Any
 import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
+from cdktf_cdktf_provider_google.kms_crypto_key import KmsCryptoKey
+from cdktf_cdktf_provider_google.provider import GoogleProvider
+from constructs.gcp.keys import AGENT_PURPOSES, AGENTS, Keys, kms_location, multi_region
 from matrix import resources_of
 
 from synth.config import load_environment
-from synth.providers import load_provider
-
-load_provider("gcp")
-
-from cdktf_cdktf_provider_google.kms_crypto_key import KmsCryptoKey  # noqa: E402
-from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
-from constructs.gcp.keys import AGENT_PURPOSES, AGENTS, Keys, kms_location, multi_region  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -10,17 +10,13 @@ from typing import Any
 import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
+from cdktf_cdktf_provider_google.provider import GoogleProvider
+from constructs.gcp.keys import ServiceAgents
+from constructs.gcp.network import Network, psa_range
 from constructs.subnets import plan_subnets
 from matrix import resources_of
 
 from synth.config import EnvironmentConfig, load_environment
-from synth.providers import load_provider
-
-load_provider("gcp")
-
-from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
-from constructs.gcp.keys import ServiceAgents  # noqa: E402
-from constructs.gcp.network import Network, psa_range  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -9,17 +9,13 @@ from typing import Any
 import pytest
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
+from cdktf_cdktf_provider_google.provider import GoogleProvider
+from cdktf_cdktf_provider_google.storage_bucket import StorageBucket
 from conftest import resources_of
+from constructs.gcp.keys import Keys
+from constructs.gcp.storage import Storage
 
 from synth.config import load_environment
-from synth.providers import load_provider
-
-load_provider("gcp")
-
-from cdktf_cdktf_provider_google.provider import GoogleProvider  # noqa: E402
-from cdktf_cdktf_provider_google.storage_bucket import StorageBucket  # noqa: E402
-from constructs.gcp.keys import Keys  # noqa: E402
-from constructs.gcp.storage import Storage  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 
