@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from cdktf import Testing as CdktfTesting
-from matrix import resources_of
+from matrix import resources_of, shipped_stack
 
 from stacks import stack_class
 from synth.app import PLATFORM_ENVIRONMENT, secret_variables
@@ -28,7 +28,8 @@ def synth(path: Path) -> tuple[EnvironmentConfig, dict[str, Any]]:
 def synthesized(request: pytest.FixtureRequest) -> tuple[EnvironmentConfig, dict[str, Any]]:
     if request.param == "apps":
         return synth(APPS)
-    return synth(ROOT / "environments" / f"{request.param}.yaml")
+    shipped = shipped_stack("azure", request.param)
+    return shipped.config, shipped.document()
 
 
 def test_each_service_gets_exactly_its_rows_of_platform_environment(synthesized) -> None:

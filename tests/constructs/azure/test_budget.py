@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from cdktf import Testing as CdktfTesting
-from matrix import resources_of
-
-from stacks import stack_class
-from synth.config import load_environment
+from matrix import resources_of, shipped_stack
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize(("env", "amount"), [("dev", 50), ("production", 600)])
 def test_budget_notifies_at_80_forecast_and_100_actual_cost_1(env: str, amount: int) -> None:
-    config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="azure")
-    stack = json.loads(CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config)))
+    shipped = shipped_stack("azure", env)
+    config, stack = shipped.config, shipped.document()
     (budget,) = resources_of(stack, "azurerm_consumption_budget_subscription")
     assert budget["amount"] == amount == config.budget.monthly_usd
     assert budget["time_grain"] == "Monthly"
@@ -29,8 +24,8 @@ def test_budget_notifies_at_80_forecast_and_100_actual_cost_1(env: str, amount: 
 
 
 def test_budget_covers_the_environment_and_container_apps_groups_cost_1() -> None:
-    config = load_environment(ROOT / "environments" / "production.yaml", cloud="azure")
-    stack = json.loads(CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config)))
+    shipped = shipped_stack("azure", "production")
+    config, stack = shipped.config, shipped.document()
     (budget,) = resources_of(stack, "azurerm_consumption_budget_subscription")
     assert budget["subscription_id"] == f"/subscriptions/{config.azure.subscription_id}"
     (dimension,) = budget["filter"]["dimension"]

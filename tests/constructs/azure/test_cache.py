@@ -9,18 +9,15 @@ from typing import Any
 import pytest
 from cdktf import Testing as CdktfTesting
 from constructs.azure.cache import cache_sku
-from matrix import resources_of
+from matrix import resources_of, shipped_stack
 
-from stacks import stack_class
-from synth.config import load_environment
 from synth.graph import Graph
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def synth(env: str) -> str:
-    config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="azure")
-    return CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config))
+    return shipped_stack("azure", env).text
 
 
 @pytest.fixture(scope="module")

@@ -9,23 +9,21 @@ from typing import Any
 import pytest
 from cdktf import Testing as CdktfTesting
 from constructs.azure.database import storage_mb
-from matrix import resources_of
+from matrix import resources_of, shipped_stack
 
-from stacks import stack_class
-from synth.config import EnvironmentConfig, load_environment
+from synth.config import EnvironmentConfig
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def synth(env: str) -> tuple[EnvironmentConfig, str]:
-    config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="azure")
-    return config, CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config))
+    shipped = shipped_stack("azure", env)
+    return shipped.config, shipped.text
 
 
 def declared_waivers(env: str) -> dict[str, set[str]]:
     """`{construct path: waived check IDs}` as the constructs declared them (`waive`)."""
-    config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="azure")
-    stack = stack_class("azure")(CdktfTesting.app(), config)
+    stack = shipped_stack("azure", env).stack
     return {
         node.node.path.split("/", 1)[1]: {w["check"] for w in node._groundwork_waivers}
         for node in stack.node.find_all()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from cdktf import Testing as CdktfTesting
 from constructs.azure.identity import NotExpressible
+from matrix import shipped_stack
 
 from stacks import stack_class
 from synth.config import FeaturesConfig, load_environment
@@ -22,7 +23,7 @@ def test_auth_1_enabled_refuses_to_synthesize_a_stack_without_it() -> None:
 
 
 def test_auth_1_off_builds_no_identity_resources() -> None:
-    config = load_environment(ROOT / "environments" / "dev.yaml", cloud="azure")
-    assert config.features.auth_enabled is False
-    synthesized = CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config))
+    shipped = shipped_stack("azure", "dev")
+    assert shipped.config.features.auth_enabled is False
+    synthesized = shipped.text
     assert "aadb2c" not in synthesized

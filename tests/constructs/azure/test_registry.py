@@ -8,18 +8,14 @@ from typing import Any
 
 import pytest
 from cdktf import Testing as CdktfTesting
-from matrix import resources_of
-
-from stacks import stack_class
-from synth.config import load_environment
+from matrix import resources_of, shipped_stack
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
 def dev() -> str:
-    config = load_environment(ROOT / "environments" / "dev.yaml", cloud="azure")
-    return CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config))
+    return shipped_stack("azure", "dev").text
 
 
 def test_registry_is_private_premium_without_admin_user_app_6(dev: str) -> None:
@@ -45,8 +41,8 @@ def test_registry_is_private_premium_without_admin_user_app_6(dev: str) -> None:
 
 def test_registry_admits_only_the_deploy_runner_deploy_3() -> None:
     """The runner outside the VNet pushes releases; everyone else is denied (R2)."""
-    config = load_environment(ROOT / "environments" / "production.yaml", cloud="azure")
-    stack = json.loads(CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config)))
+    shipped = shipped_stack("azure", "production")
+    config, stack = shipped.config, shipped.document()
     (registry,) = resources_of(stack, "azurerm_container_registry")
     assert registry["public_network_access_enabled"] is True
     (rule_set,) = registry["network_rule_set"]

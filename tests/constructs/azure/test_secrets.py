@@ -8,11 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cdktf import Testing as CdktfTesting
-from matrix import resources_of
+from matrix import resources_of, shipped_stack
 
-from stacks import stack_class
-from synth.config import load_environment
 from synth.graph import Graph
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -20,8 +17,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @pytest.fixture(scope="module")
 def dev() -> dict[str, Any]:
-    config = load_environment(ROOT / "environments" / "dev.yaml", cloud="azure")
-    return json.loads(CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config)))
+    return shipped_stack("azure", "dev").document()
 
 
 def secrets(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -5,26 +5,22 @@ Covers APP-1, APP-2, APP-3, APP-4, APP-5 and EDGE-4.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cdktf import Testing as CdktfTesting
 from constructs.azure.service import container_size
-from matrix import resources_of
+from matrix import resources_of, shipped_stack
 
-from stacks import stack_class
-from synth.config import EnvironmentConfig, load_environment
+from synth.config import EnvironmentConfig
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def synth(env: str) -> tuple[EnvironmentConfig, dict[str, Any]]:
-    config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="azure")
-    stack = stack_class("azure")(CdktfTesting.app(), config)
-    return config, json.loads(CdktfTesting.synth(stack))
+    shipped = shipped_stack("azure", env)
+    return shipped.config, shipped.document()
 
 
 @pytest.fixture(scope="module")

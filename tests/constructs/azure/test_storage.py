@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cdktf import Testing as CdktfTesting
-from matrix import resources_of
-
-from stacks import stack_class
-from synth.config import load_environment
+from matrix import resources_of, shipped_stack
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def synth(env: str) -> dict[str, Any]:
-    config = load_environment(ROOT / "environments" / f"{env}.yaml", cloud="azure")
-    return json.loads(CdktfTesting.synth(stack_class("azure")(CdktfTesting.app(), config)))
+    return shipped_stack("azure", env).document()
 
 
 @pytest.fixture(scope="module")
