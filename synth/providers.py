@@ -17,7 +17,9 @@ stack with CloudFront (the origin header's value, constructs/aws/edge.py).
 The package's JavaScript has the same shape: jsii's Node process requires the provider's
 `lib/index.js`, which requires every resource type's module (most of a 1.8-3.1 s load,
 issue 13). `set_node_options` gives that process synth/lazy_provider_index.js, which makes
-each of those requires happen on first use; the JSON is byte-identical there too (same test).
+each of those requires happen on first use, and has jsii read each type's definition from the
+provider's type definitions file by its byte range instead of keeping the whole file (22-35 MB)
+in memory; the JSON is byte-identical there too (same test).
 
 Python loads a provider package shallowly however it is first imported: `load_provider` (and
 `load_companion`) put `ShallowProviderFinder` first on `sys.meta_path`, and so does the test

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -183,12 +184,30 @@ load_provider("azure")
 from cdktf import App, TerraformStack
 from cdktf_cdktf_provider_azurerm.provider import AzurermProvider
 from cdktf_cdktf_provider_azurerm.virtual_network import VirtualNetwork
-app = App(outdir=__import__("sys").argv[1])
+import sys
+app = App(outdir=sys.argv[1])
 stack = TerraformStack(app, "two")
 AzurermProvider(stack, "azurerm", features=[{}])
 VirtualNetwork(stack, "network", name="n", location="westeurope", resource_group_name="g",
                address_space=["10.0.0.0/16"])
 app.synth()
+# The type definitions jsii's kernel (a descendant of this process) holds open: read by range.
+import os
+children = {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            children.setdefault(int(stat.read().rsplit(")", 1)[1].split()[1]), []).append(pid)
+    except OSError:
+        continue
+todo = list(children.get(os.getpid(), []))
+while todo:
+    pid = todo.pop()
+    todo += children.get(int(pid), [])
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        if target.endswith(".jsii.runtime-defs.v1.jsonl"):
+            print("defs open:", target, file=sys.stderr)
 """
 
 
@@ -211,3 +230,38 @@ def test_jsii_requires_only_the_provider_modules_a_stack_creates(tmp_path: Path)
     )
     assert required == {"./provider", "./virtual-network"}
     assert (tmp_path / "out" / "stacks" / "two" / "cdk.tf.json").is_file()
+    # jsii read azurerm's type definitions by range (synth/lazy_provider_index.js), from the
+    # file it keeps open, instead of holding its 22 MB in memory.
+    opened = re.findall(r"^defs open: (.*)$", result.stderr, re.M)
+    assert any("/@cdktf/provider-azurerm/" in path for path in opened), result.stderr[-3000:]
+
+
+def test_jsii_type_definitions_are_read_by_range(tmp_path: Path) -> None:
+    """In a Node given the app's options, `fs.readFileSync` of a type definitions file answers
+    `toString(encoding, start, end)` with those bytes of the file, multi-byte characters and
+    the last line included; any other file, or a call with options, reads as Node reads."""
+    defs = tmp_path / ".jsii.runtime-defs.v1.jsonl"
+    lines = [b'{"fqn":"a.B","kind":"class"}\n', '{"fqn":"a.Ω","kind":"enum"}\n'.encode(), b"{}"]
+    defs.write_bytes(b"".join(lines))
+    starts = [sum(map(len, lines[:index])) for index in range(len(lines) + 1)]
+    other = tmp_path / "other.jsonl"
+    other.write_bytes(lines[0])
+    ranges = json.dumps([[starts[i], starts[i + 1]] for i in range(len(lines))])
+    probe = (
+        "const fs = require('fs'); const [defs, other] = process.argv.slice(1);"
+        "const file = fs.readFileSync(defs);"
+        f"const parts = {ranges}.map(([s, e]) => file.toString('utf-8', s, e));"
+        "console.log(JSON.stringify({kind: file.constructor.name, parts,"
+        " text: fs.readFileSync(defs, 'utf-8'), other: Buffer.isBuffer(fs.readFileSync(other))}));"
+    )
+    env = {**os.environ, "NODE_OPTIONS": node_options("", {})}
+    node = str(ROOT / "node_modules" / ".bin" / "node")
+    result = subprocess.run(
+        [node, "-e", probe, str(defs), str(other)], env=env, capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    read = json.loads(result.stdout)
+    assert read["kind"] == "RangedFile"
+    assert read["parts"] == [line.decode() for line in lines]
+    assert read["text"] == defs.read_text(encoding="utf-8")
+    assert read["other"] is True
