@@ -21,11 +21,12 @@ each of those requires happen on first use, and has jsii read each type's defini
 provider's type definitions file by its byte range instead of keeping the whole file (22-35 MB)
 in memory; the JSON is byte-identical there too (same test).
 
-Python loads a provider package shallowly however it is first imported: `load_provider` (and
-`load_companion`) put `ShallowProviderFinder` first on `sys.meta_path`, and so does the test
-suite before it collects, so a module that imports a binding (`from cdktf_cdktf_provider_azurerm
-.redis_cache import RedisCache`) before any stack class is asked for still gets the shallow
-package. Before the finder, a test module whose first import was a construct's loaded all of
+Once `ShallowProviderFinder` is first on `sys.meta_path`, Python loads a provider package
+shallowly however it is first imported. `load_provider` (and `load_companion`) put it there,
+and so does the test suite before it collects (`shallow_provider_imports`), so a test module
+that imports a binding (`from cdktf_cdktf_provider_azurerm.redis_cache import RedisCache`)
+before any stack class is asked for still gets the shallow package. A process that imports a
+construct without either (a script of its own) loads the package the ordinary, full way. Before the finder, a test module whose first import was a construct's loaded all of
 azurerm's 1,528 submodules, 6.7 s of CPU in each test process (issue 13).
 
 `GROUNDWORK_PROVIDER_IMPORT=plain` switches both to the ordinary full load (for that proof,
