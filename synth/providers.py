@@ -26,8 +26,9 @@ shallowly however it is first imported. `load_provider` (and `load_companion`) p
 and so does the test suite before it collects (`shallow_provider_imports`), so a test module
 that imports a binding (`from cdktf_cdktf_provider_azurerm.redis_cache import RedisCache`)
 before any stack class is asked for still gets the shallow package. A process that imports a
-construct without either (a script of its own) loads the package the ordinary, full way. Before the finder, a test module whose first import was a construct's loaded all of
-azurerm's 1,528 submodules, 6.7 s of CPU in each test process (issue 13).
+construct without either (a script of its own) loads the package the ordinary, full way.
+Before the finder, a test module whose first import was a construct's loaded all of azurerm's
+1,528 submodules, 6.7 s of CPU in each test process (issue 13).
 
 `GROUNDWORK_PROVIDER_IMPORT=plain` switches both to the ordinary full load (for that proof,
 or to rule the loaders out when debugging).
