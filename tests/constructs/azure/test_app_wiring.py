@@ -15,7 +15,6 @@ from stacks import stack_class
 from synth.app import PLATFORM_ENVIRONMENT, secret_variables
 from synth.config import EnvironmentConfig, load_environment
 
-ROOT = Path(__file__).resolve().parents[3]
 APPS = Path(__file__).resolve().parent / "environments" / "apps.yaml"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +11,6 @@ from constructs.azure.database import storage_mb
 from matrix import resources_of, shipped_stack
 
 from synth.config import EnvironmentConfig
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def synth(env: str) -> tuple[EnvironmentConfig, str]:

@@ -5,15 +5,12 @@ Covers EDGE-1, EDGE-2, EDGE-3 and EDGE-4.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from matrix import resources_of, shipped_stack
 
 from synth.config import EnvironmentConfig
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def synth(env: str) -> tuple[EnvironmentConfig, dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,8 +9,6 @@ from constructs.subnets import plan_subnets
 from matrix import resources_of, shipped_stack
 
 from synth.config import EnvironmentConfig
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def synth(env: str) -> tuple[EnvironmentConfig, dict[str, Any]]:

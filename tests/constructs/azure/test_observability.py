@@ -6,15 +6,12 @@ Covers OBS-1, OBS-2, OBS-3, OBS-4 and OBS-5.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from matrix import resources_of, shipped_stack
 
 from synth.config import EnvironmentConfig
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def synth(env: str) -> tuple[EnvironmentConfig, dict[str, Any]]:

@@ -4,15 +4,12 @@ job that rotates them (SEC-1..3, DEPLOY-6)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from matrix import resources_of, shipped_stack
 
 from synth.graph import Graph
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")

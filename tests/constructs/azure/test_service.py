@@ -6,7 +6,6 @@ Covers APP-1, APP-2, APP-3, APP-4, APP-5 and EDGE-4.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +13,6 @@ from constructs.azure.service import container_size
 from matrix import resources_of, shipped_stack
 
 from synth.config import EnvironmentConfig
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def synth(env: str) -> tuple[EnvironmentConfig, dict[str, Any]]:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 from matrix import resources_of, shipped_stack
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def synth(env: str) -> dict[str, Any]:
